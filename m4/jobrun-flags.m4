@@ -1,0 +1,20 @@
+# JOBRUN_CHECK_CFLAG(FLAG, ACTION-IF-ACCEPTED)
+# Runs ACTION-IF-ACCEPTED when the C compiler accepts FLAG without a warning.
+AC_DEFUN([JOBRUN_CHECK_CFLAG], [
+	AC_MSG_CHECKING([whether $CC accepts $1])
+	jobrun_save_CFLAGS=$CFLAGS
+	CFLAGS="$CFLAGS -Werror $1"
+	AC_COMPILE_IFELSE([AC_LANG_PROGRAM([], [])],
+		[AC_MSG_RESULT([yes]); $2], [AC_MSG_RESULT([no])])
+	CFLAGS=$jobrun_save_CFLAGS
+])
+
+# JOBRUN_CHECK_LDFLAG(FLAG, ACTION-IF-ACCEPTED)
+AC_DEFUN([JOBRUN_CHECK_LDFLAG], [
+	AC_MSG_CHECKING([whether the linker accepts $1])
+	jobrun_save_LDFLAGS=$LDFLAGS
+	LDFLAGS="$LDFLAGS $1"
+	AC_LINK_IFELSE([AC_LANG_PROGRAM([], [])],
+		[AC_MSG_RESULT([yes]); $2], [AC_MSG_RESULT([no])])
+	LDFLAGS=$jobrun_save_LDFLAGS
+])

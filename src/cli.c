@@ -1,0 +1,378 @@
+/*
+ * Command-line parsing.  Every flag is in the one table below; a flag that
+ * sets a configuration key carries the key, so the layers in config.c see
+ * flags exactly as they see variables and job file keys.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "diag.h"
+
+enum {
+	OPT_HELP = 'h',
+	OPT_JOBS = 'j',
+	OPT_VERSION = 'V',
+	OPT_EXPLAIN = 256,
+	OPT_JSON,
+	OPT_DRY_RUN,
+	OPT_WORK_DIR,
+	OPT_NO_LOCAL,
+	OPT_RUNNERLIB_CONTAINER,
+	OPT_CONFIG = 1024, /* + enum config_key */
+};
+
+#define CONFIG_OPTION(name, key)                                               \
+	{                                                                      \
+		name, required_argument, NULL, OPT_CONFIG + (key)              \
+	}
+
+static const struct option options[] = {
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
+	{ "local", no_argument, NULL, OPT_CONFIG + CONFIG_LOCAL },
+	{ "no-local", no_argument, NULL, OPT_NO_LOCAL },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "container", no_argument, NULL, OPT_RUNNERLIB_CONTAINER },
+	{ "runner-image", required_argument, NULL, OPT_RUNNERLIB_CONTAINER },
+	CONFIG_OPTION("name", CONFIG_NAME),
+	CONFIG_OPTION("workspace", CONFIG_WORKSPACE),
+	CONFIG_OPTION("code-dir", CONFIG_CODE_DIR),
+	CONFIG_OPTION("job-dir", CONFIG_JOB_DIR),
+	CONFIG_OPTION("ci-source-dir", CONFIG_CI_SOURCE_DIR),
+	CONFIG_OPTION("job-command", CONFIG_JOB_COMMAND),
+	CONFIG_OPTION("job-env", CONFIG_JOB_ENV),
+	CONFIG_OPTION("shell", CONFIG_SHELL),
+	CONFIG_OPTION("timeout", CONFIG_TIMEOUT),
+	CONFIG_OPTION("branch", CONFIG_BRANCH),
+	CONFIG_OPTION("event", CONFIG_EVENT),
+	CONFIG_OPTION("source-type", CONFIG_SOURCE_TYPE),
+	CONFIG_OPTION("source-url", CONFIG_SOURCE_URL),
+	CONFIG_OPTION("source-ref", CONFIG_SOURCE_REF),
+	CONFIG_OPTION("ci-source-type", CONFIG_CI_SOURCE_TYPE),
+	CONFIG_OPTION("ci-source-url", CONFIG_CI_SOURCE_URL),
+	CONFIG_OPTION("ci-source-ref", CONFIG_CI_SOURCE_REF),
+	CONFIG_OPTION("secret-values-list", CONFIG_SECRET_VALUES_LIST),
+	CONFIG_OPTION("secret-env-names", CONFIG_SECRET_ENV_NAMES),
+	CONFIG_OPTION("secrets-file", CONFIG_SECRETS_FILE),
+	CONFIG_OPTION("secret-min-length", CONFIG_SECRET_MIN_LENGTH),
+	CONFIG_OPTION("plugin-dir", CONFIG_PLUGIN_DIR),
+	CONFIG_OPTION("triggers-file", CONFIG_TRIGGERS_FILE),
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char help_overview[] =
+    "Usage: jobrun COMMAND [OPTIONS] [JOBFILE]\n"
+    "\n"
+    "jobrun runs a CI job: its steps as a dependency graph, each in its own\n"
+    "process group, with the job's exit status as its own.\n"
+    "\n"
+    "Commands:\n"
+    "  run [JOBFILE]               run a job file, or --job-command as a "
+    "one-step job\n"
+    "  validate JOBFILE            check a job file; exit 0 if valid, 125 if "
+    "not\n"
+    "  config --explain [JOBFILE]  print every setting, its value and where\n"
+    "                              it came from (--json for JSON)\n"
+    "  help [COMMAND]              show the options of a command\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help      show this help\n"
+    "  -V, --version   print the version\n"
+    "\n"
+    "Settings come from defaults < the job file < JOBRUN_* variables < "
+    "flags;\n"
+    "runnerlib's REACTORCIDE_* variables and flags are understood too.\n"
+    "Exit status: 0 success, 1 a step failed, 124 timed out, 125 jobrun or\n"
+    "configuration error, 128+N cancelled by signal N.\n"
+    "\n"
+    "See 'jobrun help run', jobrun(1) and jobrun.yaml(5).\n";
+
+static const char help_run[] =
+    "Usage: jobrun run [OPTIONS] [JOBFILE]\n"
+    "\n"
+    "Runs the job in JOBFILE ('-' reads standard input), or the one-step job\n"
+    "given by --job-command.  Each option has a JOBRUN_* variable named after\n"
+    "it (--code-dir: JOBRUN_CODE_DIR); flags win over variables, variables\n"
+    "over the job file.\n"
+    "\n"
+    "Job:\n"
+    "      --job-command CMD     run CMD as a one-step job named 'main'\n"
+    "      --job-env ENV         KEY=VALUE lines, or a file of them, added to\n"
+    "                            every step's environment\n"
+    "      --name NAME           the job's name (default: job)\n"
+    "      --shell SHELL         run steps with SHELL -c (default: sh)\n"
+    "      --timeout DURATION    end the job after DURATION (90s, 10m, 1h30m)\n"
+    "  -j, --jobs N              steps to run at once (default: processors)\n"
+    "      --branch NAME         the branch, for conditions\n"
+    "      --event NAME          the triggering event, for conditions\n"
+    "      --dry-run             check everything and print the plan; run "
+    "nothing\n"
+    "\n"
+    "Workspace:\n"
+    "      --workspace DIR       workspace root (default: /job)\n"
+    "      --code-dir DIR        source under test (default: WORKSPACE/src)\n"
+    "      --job-dir DIR         where steps run (default: the code dir)\n"
+    "      --ci-source-dir DIR   trusted CI code (default: WORKSPACE/ci)\n"
+    "      --local, --no-local   local mode: workspace ./.jobrun, code dir .\n"
+    "                            (default: on when /job does not exist)\n"
+    "      --work-dir DIR        change to DIR before anything else\n"
+    "\n"
+    "Sources, secrets, plugins, triggers:\n"
+    "      --source-type TYPE    git, copy, tarball or none (also --ci-...)\n"
+    "      --source-url URL      (also --ci-source-url)\n"
+    "      --source-ref REF      (also --ci-source-ref)\n"
+    "      --secret-values-list LIST   comma-separated values to mask\n"
+    "      --secret-env-names NAMES    variables whose values are secret\n"
+    "      --secrets-file FILE   a file of secret values\n"
+    "      --secret-min-length N shortest secret accepted (default: 4)\n"
+    "      --plugin-dir DIR      where installed plugins are\n"
+    "      --triggers-file FILE  where to write triggers "
+    "(default: WORKSPACE/triggers.json)\n";
+
+static const char help_validate[] =
+    "Usage: jobrun validate JOBFILE\n"
+    "\n"
+    "Checks JOBFILE ('-' reads standard input) as 'jobrun run' would before\n"
+    "running anything: YAML syntax, keys and types, step names, dependencies\n"
+    "and cycles, durations, conditions and patterns.  Prints the first\n"
+    "problem as FILE:LINE:COLUMN: MESSAGE and exits 125, or exits 0.\n";
+
+static const char help_config[] =
+    "Usage: jobrun config --explain [--json] [OPTIONS] [JOBFILE]\n"
+    "\n"
+    "Prints every setting with its effective value and where it came from:\n"
+    "default, job file (with line and column), environment (with the\n"
+    "variable's name) or flag.  Takes the options of 'jobrun run'.  Secret\n"
+    "values print as (hidden).\n";
+
+int
+cli_help(const char *topic)
+{
+	if (topic == NULL)
+		fputs(help_overview, stdout);
+	else if (strcmp(topic, "run") == 0)
+		fputs(help_run, stdout);
+	else if (strcmp(topic, "validate") == 0)
+		fputs(help_validate, stdout);
+	else if (strcmp(topic, "config") == 0)
+		fputs(help_config, stdout);
+	else if (strcmp(topic, "help") == 0)
+		fputs(help_overview, stdout);
+	else
+		return -1;
+	return 0;
+}
+
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	diag_error("%s (see 'jobrun --help')", message);
+	return -1;
+}
+
+static int
+find_command(const char *word, enum cli_command *out)
+{
+	static const struct {
+		const char *name;
+		enum cli_command command;
+	} commands[] = {
+		{ "run", CLI_RUN },
+		{ "validate", CLI_VALIDATE },
+		{ "config", CLI_CONFIG },
+		{ "help", CLI_HELP },
+		{ "version", CLI_VERSION },
+		{ "--help", CLI_HELP },
+		{ "-h", CLI_HELP },
+		{ "--version", CLI_VERSION },
+		{ "-V", CLI_VERSION },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(word, commands[i].name) == 0) {
+			*out = commands[i].command;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+add_flag(
+    struct cli *out, enum config_key key, const char *value, const char *flag)
+{
+	if (out->n_flags == CLI_MAX_FLAGS)
+		return usage_error("too many options (at most %s)", "256");
+	out->flags[out->n_flags].key = key;
+	out->flags[out->n_flags].value = value;
+	out->flags[out->n_flags].flag = flag;
+	out->n_flags++;
+	return 0;
+}
+
+/* Handles one option; returns 0, or -1 after a message. */
+static int
+take_option(struct cli *out, int c, int index, const char *typed)
+{
+	bool takes_config =
+	    out->command == CLI_RUN || out->command == CLI_CONFIG;
+
+	if (c >= OPT_CONFIG && !takes_config)
+		return usage_error(
+		    "option %s is for 'run' and 'config'", typed);
+	if (c >= OPT_CONFIG)
+		return add_flag(out, (enum config_key)(c - OPT_CONFIG),
+		    options[index].has_arg ? optarg : "true", typed);
+	switch (c) {
+	case OPT_HELP:
+		out->help_topic = out->command == CLI_RUN ? "run"
+		    : out->command == CLI_VALIDATE        ? "validate"
+		    : out->command == CLI_CONFIG          ? "config"
+							  : NULL;
+		out->command = CLI_HELP;
+		return 1;
+	case OPT_VERSION:
+		out->command = CLI_VERSION;
+		return 1;
+	case OPT_JOBS:
+		if (!takes_config)
+			return usage_error("option %s is for 'run' and "
+					   "'config'",
+			    typed);
+		return add_flag(out, CONFIG_JOBS, optarg, typed);
+	case OPT_NO_LOCAL:
+		if (!takes_config)
+			return usage_error("option %s is for 'run' and "
+					   "'config'",
+			    typed);
+		return add_flag(out, CONFIG_LOCAL, "false", typed);
+	case OPT_EXPLAIN:
+	case OPT_JSON:
+		if (out->command != CLI_CONFIG)
+			return usage_error("option %s is for 'config'", typed);
+		if (c == OPT_EXPLAIN)
+			out->explain = true;
+		else
+			out->json = true;
+		return 0;
+	case OPT_DRY_RUN:
+	case OPT_WORK_DIR:
+		if (out->command != CLI_RUN)
+			return usage_error("option %s is for 'run'", typed);
+		if (c == OPT_DRY_RUN)
+			out->dry_run = true;
+		else
+			out->work_dir = optarg;
+		return 0;
+	case OPT_RUNNERLIB_CONTAINER:
+		return usage_error(
+		    "%s is runnerlib's way to start a container; "
+		    "jobrun runs inside the job's container",
+		    typed);
+	default:
+		return -1;
+	}
+}
+
+/* Returns the option as the user typed it, for messages and origins. */
+static const char *
+typed_option(int c, int index, char *buf, size_t size)
+{
+	if (index >= 0) {
+		snprintf(buf, size, "--%s", options[index].name);
+		return buf;
+	}
+	snprintf(buf, size, "-%c", c);
+	return buf;
+}
+
+static int
+cli_operands(struct cli *out, int n, char **operands)
+{
+	switch (out->command) {
+	case CLI_HELP:
+		if (n > 1)
+			return usage_error(
+			    "unexpected argument '%s'", operands[1]);
+		out->help_topic = n == 1 ? operands[0] : NULL;
+		return 0;
+	case CLI_VALIDATE:
+		if (n == 0)
+			return usage_error(
+			    "%s needs a job file", "'jobrun validate'");
+		break;
+	case CLI_CONFIG:
+		if (!out->explain)
+			return usage_error(
+			    "%s needs --explain", "'jobrun config'");
+		break;
+	case CLI_RUN:
+	case CLI_VERSION:
+		break;
+	}
+	if (n > 1)
+		return usage_error("unexpected argument '%s'", operands[1]);
+	out->job_file = n == 1 ? operands[0] : NULL;
+	return 0;
+}
+
+int
+cli_parse(struct cli *out, int argc, char **argv)
+{
+	static char typed[CLI_MAX_FLAGS][40];
+	size_t n_typed = 0;
+	int c, index, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (argc < 2) {
+		out->command = CLI_HELP;
+		return 0;
+	}
+	if (find_command(argv[1], &out->command) < 0)
+		return usage_error("unknown command '%s'", argv[1]);
+	if (out->command == CLI_VERSION ||
+	    (out->command == CLI_HELP && argv[1][0] == '-')) {
+		if (argc > 2)
+			return usage_error("unexpected argument '%s'", argv[2]);
+		return 0;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((index = -1,
+		   c = getopt_long(
+		       argc - 1, argv + 1, ":hVj:", options, &index)) != -1) {
+		if (c == '?')
+			return usage_error("unknown option '%s'",
+			    argv[optind > 1 ? optind : 1]);
+		if (c == ':')
+			return usage_error("option '%s' needs a value",
+			    argv[optind > 1 ? optind : 1]);
+		if (n_typed == CLI_MAX_FLAGS)
+			return usage_error(
+			    "too many options (at most %s)", "256");
+		rc = take_option(out, c, index,
+		    typed_option(c, index, typed[n_typed], sizeof(typed[0])));
+		n_typed++;
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return 0;
+	}
+	return cli_operands(out, argc - 1 - optind, argv + 1 + optind);
+}

@@ -1,0 +1,47 @@
+/*
+ * The command line: one static option table for getopt_long, the commands,
+ * and the help texts (which jobrun(1) repeats).
+ */
+#ifndef JOBRUN_CLI_H
+#define JOBRUN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "configuration.h"
+
+enum cli_command {
+	CLI_RUN,
+	CLI_VALIDATE,
+	CLI_CONFIG,
+	CLI_HELP,
+	CLI_VERSION,
+};
+
+/* Most flags one command line may give; more is an error. */
+#define CLI_MAX_FLAGS 256
+
+struct cli {
+	enum cli_command command;
+	const char *job_file; /* the JOBFILE argument, or NULL */
+	const char *help_topic; /* "jobrun help TOPIC" */
+	const char *work_dir; /* runnerlib's --work-dir */
+	bool explain;
+	bool json;
+	bool dry_run;
+	struct config_flag flags[CLI_MAX_FLAGS];
+	size_t n_flags;
+};
+
+/*
+ * Parses argv into *out.  Returns 0, or -1 after printing a message that
+ * ends with a pointer to "jobrun --help" (exit status 125 is the caller's).
+ * Pointers in *out borrow from argv.
+ */
+int cli_parse(struct cli *out, int argc, char **argv);
+
+/* Prints the help for topic (NULL: the overview) to standard output.
+ * Returns 0, or -1 for an unknown topic. */
+int cli_help(const char *topic);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Diagnostics: every message jobrun prints about itself goes through here,
+ * as "jobrun: <message>" on standard error.  Keeping one exit keeps one place
+ * for the secret masker to sit in front of (see DESIGN.md, "Secret masking").
+ */
+#ifndef JOBRUN_DIAG_H
+#define JOBRUN_DIAG_H
+
+#include <stdarg.h>
+
+/* Exit statuses of the job and of jobrun itself (DESIGN.md, "Steps"). */
+enum {
+	EXIT_JOB_SUCCESS = 0,
+	EXIT_JOB_FAILED = 1,
+	EXIT_JOB_TIMED_OUT = 124,
+	EXIT_JOBRUN_ERROR = 125,
+	EXIT_SIGNAL_BASE = 128,
+};
+
+/* Prints "jobrun: <message>" to standard error. */
+void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "jobrun: warning: <message>" to standard error. */
+void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "jobrun: <message>" to standard error and exits with status. */
+void diag_fatal(int status, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
+/* Prints "jobrun: <message>" to standard error; the va_list form. */
+void diag_verror(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Reports a broken invariant in jobrun itself and aborts. */
+#define BUG(...) diag_bug(__FILE__, __LINE__, __VA_ARGS__)
+void diag_bug(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+
+#endif

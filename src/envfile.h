@@ -1,0 +1,24 @@
+/*
+ * runnerlib's job environment (REACTORCIDE_JOB_ENV / --job-env): either
+ * KEY=VALUE lines given inline, or the path of a file holding such lines.
+ * Blank lines and lines starting with '#' are skipped; whitespace around
+ * keys and values is trimmed; nothing is expanded.
+ */
+#ifndef JOBRUN_ENVFILE_H
+#define JOBRUN_ENVFILE_H
+
+#include "list.h"
+
+/*
+ * Reads spec (inline lines, or a path: a single line holding no '=' that
+ * starts with '/' or '.') into out.  origin names where spec came from, for
+ * messages.  Returns 0, or -1 with a message in *error (caller frees).
+ */
+int envfile_load(
+    struct nvlist *out, const char *spec, const char *origin, char **error);
+
+/* Parses KEY=VALUE lines of text into out; as envfile_load() otherwise. */
+int envfile_parse(
+    struct nvlist *out, const char *text, const char *origin, char **error);
+
+#endif

@@ -1,0 +1,1041 @@
+/*
+ * The job file's schema, written as tables of known keys and the functions
+ * that read their values (see yamlwalk.h).  Values that configuration layers
+ * may override are stored as raw settings under their dotted key; the rest
+ * go to the typed fields of struct job.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "jobfile.h"
+#include "xalloc.h"
+#include "yamlwalk.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Stores a scalar as the setting key after checking it with check. */
+static int
+put_setting(struct yamlwalk *walk, yaml_node_t *node, struct job *job,
+    const char *key, const char *what)
+{
+	char *value = NULL;
+
+	if (yamlwalk_string(walk, node, what, &value) < 0)
+		return -1;
+	nvlist_set(&job->settings, key, value, yamlwalk_pos(node));
+	free(value);
+	return 0;
+}
+
+static bool
+env_name_valid(const char *name)
+{
+	size_t i;
+
+	if (!(name[0] == '_' || (name[0] >= 'A' && name[0] <= 'Z') ||
+		(name[0] >= 'a' && name[0] <= 'z')))
+		return false;
+	for (i = 1; name[i] != '\0'; i++)
+		if (!(name[i] == '_' || (name[i] >= 'A' && name[i] <= 'Z') ||
+			(name[i] >= 'a' && name[i] <= 'z') ||
+			(name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+static const char env_name_what[] =
+    "a valid variable name (letters, digits and _, not starting with a digit)";
+
+static int
+read_env(struct yamlwalk *walk, yaml_node_t *node, struct nvlist *env)
+{
+	return yamlwalk_map(
+	    walk, node, "env", env_name_valid, env_name_what, env);
+}
+
+static int
+read_name(
+    struct yamlwalk *walk, yaml_node_t *node, char **out, const char *what)
+{
+	if (yamlwalk_string(walk, node, what, out) < 0)
+		return -1;
+	if (!job_name_valid(*out))
+		return yamlwalk_error(walk, node,
+		    "'%.60s' is not a valid name: expected letters, digits, "
+		    "'_', '.' and '-', starting with a letter or digit, "
+		    "at most %d characters",
+		    *out, JOB_NAME_MAX);
+	return 0;
+}
+
+/* Checks a duration's syntax and stores the text as a setting. */
+static int
+put_duration_setting(
+    struct yamlwalk *walk, yaml_node_t *node, struct job *job, const char *key)
+{
+	uint64_t ms;
+
+	if (yamlwalk_duration(walk, node, &ms) < 0)
+		return -1;
+	return put_setting(walk, node, job, key, "a duration");
+}
+
+/* ---- top level ---- */
+
+static int
+top_version(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	long long version;
+
+	(void)target;
+	return yamlwalk_integer(walk, node, 1, 1, &version);
+}
+
+static int
+top_name(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	char *name = NULL;
+	int rc;
+
+	rc = read_name(walk, node, &name, "a job name");
+	free(name);
+	if (rc < 0)
+		return -1;
+	return put_setting(walk, node, target, "name", "a job name");
+}
+
+static int
+top_shell(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_setting(walk, node, target, "shell", "a shell");
+}
+
+static int
+top_workdir(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_setting(walk, node, target, "workdir", "a directory");
+}
+
+static int
+top_timeout(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_duration_setting(walk, node, target, "timeout");
+}
+
+static int
+top_trusted(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+	bool value;
+
+	if (yamlwalk_bool(walk, node, &value) < 0)
+		return -1;
+	job->trusted = value ? TRISTATE_TRUE : TRISTATE_FALSE;
+	return 0;
+}
+
+static int
+top_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return read_env(walk, node, &((struct job *)target)->env);
+}
+
+/* ---- secrets ---- */
+
+static int
+secrets_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+	size_t i, first = job->secrets.env.len;
+
+	if (yamlwalk_strings(
+		walk, node, "variable names", false, &job->secrets.env) < 0)
+		return -1;
+	for (i = first; i < job->secrets.env.len; i++)
+		if (!env_name_valid(job->secrets.env.items[i]))
+			return yamlwalk_error(walk, node,
+			    "'%.60s' in secrets.env is not %s",
+			    job->secrets.env.items[i], env_name_what);
+	return 0;
+}
+
+static int
+secrets_env_globs(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+
+	return yamlwalk_strings(walk, node, "name globs such as '*_TOKEN'",
+	    false, &job->secrets.env_globs);
+}
+
+static int
+secrets_files(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+
+	return yamlwalk_strings(
+	    walk, node, "file paths", false, &job->secrets.files);
+}
+
+/* Compiles each pattern once, so a bad one is caught before anything runs. */
+static int
+secrets_patterns(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+	struct strlist *patterns = &job->secrets.patterns;
+	PCRE2_UCHAR message[256];
+	PCRE2_SIZE offset;
+	pcre2_code *code;
+	size_t i, first = patterns->len;
+	int status;
+
+	if (yamlwalk_strings(walk, node, "PCRE2 patterns", false, patterns) < 0)
+		return -1;
+	for (i = first; i < patterns->len; i++) {
+		code = pcre2_compile((PCRE2_SPTR)patterns->items[i],
+		    PCRE2_ZERO_TERMINATED, PCRE2_UTF, &status, &offset, NULL);
+		if (code == NULL) {
+			pcre2_get_error_message(
+			    status, message, sizeof(message));
+			walk->error = xasprintf("%s:%u:%u: bad pattern in "
+						"secrets.patterns: %s at "
+						"offset %zu",
+			    walk->file, patterns->pos[i].line,
+			    patterns->pos[i].column, (char *)message,
+			    (size_t)offset);
+			return -1;
+		}
+		pcre2_code_free(code);
+	}
+	return 0;
+}
+
+static int
+secrets_min_length(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	long long value;
+
+	if (yamlwalk_integer(walk, node, 1, 4096, &value) < 0)
+		return -1;
+	return put_setting(
+	    walk, node, target, "secrets.min_length", "an integer");
+}
+
+static const struct yamlwalk_field secrets_fields[] = {
+	{ "env", secrets_env },
+	{ "env_globs", secrets_env_globs },
+	{ "files", secrets_files },
+	{ "patterns", secrets_patterns },
+	{ "min_length", secrets_min_length },
+};
+
+static int
+top_secrets(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_fields(walk, node, "secrets", secrets_fields,
+	    ARRAY_SIZE(secrets_fields), target, NULL);
+}
+
+/* ---- source and ci_source ---- */
+
+struct source_target {
+	struct job *job;
+	struct source_spec *spec;
+	const char *prefix; /* "source" or "ci_source" */
+};
+
+static const char *const source_types[] = { "git", "copy", "tarball", "none" };
+
+static int
+check_source_type(struct yamlwalk *walk, yaml_node_t *node)
+{
+	const char *value = (const char *)node->data.scalar.value;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(source_types); i++)
+		if (strcmp(value, source_types[i]) == 0)
+			return 0;
+	return yamlwalk_error(walk, node,
+	    "unknown source type '%.40s': expected git, copy, tarball or none",
+	    value);
+}
+
+static int
+source_setting(struct yamlwalk *walk, yaml_node_t *node, void *target,
+    const char *field, const char *what)
+{
+	struct source_target *t = target;
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s.%s", t->prefix, field);
+	return put_setting(walk, node, t->job, key, what);
+}
+
+static int
+source_type(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	if (source_setting(walk, node, target, "type", "a source type") < 0)
+		return -1;
+	return check_source_type(walk, node);
+}
+
+static int
+source_url(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return source_setting(walk, node, target, "url", "a URL or path");
+}
+
+static int
+source_ref(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return source_setting(
+	    walk, node, target, "ref", "a branch, tag or commit");
+}
+
+static int
+source_depth(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_integer(walk, node, 0, 1000000, &t->spec->depth);
+}
+
+static int
+source_submodules(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_bool(walk, node, &t->spec->submodules);
+}
+
+static int
+source_token_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	if (yamlwalk_string(
+		walk, node, "a variable name", &t->spec->token_env) < 0)
+		return -1;
+	if (!env_name_valid(t->spec->token_env))
+		return yamlwalk_error(walk, node, "'%.60s' is not %s",
+		    t->spec->token_env, env_name_what);
+	return 0;
+}
+
+static int
+source_token_file(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_string(walk, node, "a file path", &t->spec->token_file);
+}
+
+static int
+source_ssh_key_file(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_string(
+	    walk, node, "a file path", &t->spec->ssh_key_file);
+}
+
+static int
+source_timeout(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_duration(walk, node, &t->spec->timeout_ms);
+}
+
+static const struct yamlwalk_field source_fields[] = {
+	{ "type", source_type },
+	{ "url", source_url },
+	{ "ref", source_ref },
+	{ "depth", source_depth },
+	{ "submodules", source_submodules },
+	{ "token_env", source_token_env },
+	{ "token_file", source_token_file },
+	{ "ssh_key_file", source_ssh_key_file },
+	{ "timeout", source_timeout },
+};
+
+static int
+read_source(struct yamlwalk *walk, yaml_node_t *node, struct job *job,
+    struct source_spec *spec, const char *prefix)
+{
+	struct source_target target = { job, spec, prefix };
+	yaml_node_t *seen[ARRAY_SIZE(source_fields)];
+	char key[32];
+
+	if (yamlwalk_fields(walk, node, prefix, source_fields,
+		ARRAY_SIZE(source_fields), &target, seen) < 0)
+		return -1;
+	if (seen[0] == NULL)
+		return yamlwalk_error(walk, node,
+		    "%s has no 'type': expected git, copy, tarball or none",
+		    prefix);
+	snprintf(key, sizeof(key), "%s.type", prefix);
+	if (strcmp(job_setting(job, key), "none") != 0 && seen[1] == NULL)
+		return yamlwalk_error(walk, node,
+		    "%s of type '%s' has no 'url': expected where to get it",
+		    prefix, job_setting(job, key));
+	spec->present = true;
+	spec->pos = yamlwalk_pos(node);
+	return 0;
+}
+
+static int
+top_source(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+
+	return read_source(walk, node, job, &job->source, "source");
+}
+
+static int
+top_ci_source(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+
+	return read_source(walk, node, job, &job->ci_source, "ci_source");
+}
+
+/* ---- plugins ---- */
+
+static int
+plugin_path(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct plugin_spec *plugin = target;
+
+	return yamlwalk_string(walk, node, "a plugin path", &plugin->path);
+}
+
+static int
+plugin_priority(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct plugin_spec *plugin = target;
+
+	return yamlwalk_integer(walk, node, -10000, 10000, &plugin->priority);
+}
+
+static int
+plugin_config(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct plugin_spec *plugin = target;
+
+	return yamlwalk_map(
+	    walk, node, "plugin config", NULL, NULL, &plugin->config);
+}
+
+static const struct yamlwalk_field plugin_fields[] = {
+	{ "path", plugin_path },
+	{ "priority", plugin_priority },
+	{ "config", plugin_config },
+};
+
+static int
+plugin_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct plugin_spec *plugin = job_add_plugin(target);
+
+	plugin->pos = yamlwalk_pos(node);
+	if (yamlwalk_fields(walk, node, "a plugin", plugin_fields,
+		ARRAY_SIZE(plugin_fields), plugin, NULL) < 0)
+		return -1;
+	if (plugin->path == NULL)
+		return yamlwalk_error(walk, node,
+		    "plugin has no 'path': expected the .so file to load");
+	return 0;
+}
+
+static int
+top_plugins(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_sequence(walk, node, "plugins", plugin_item, target);
+}
+
+/* ---- steps ---- */
+
+static int
+step_name(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct step *step = target;
+
+	step->name_pos = yamlwalk_pos(node);
+	return read_name(walk, node, &step->name, "a step name");
+}
+
+static int
+step_run(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_string(
+	    walk, node, "a command to run", &((struct step *)target)->run);
+}
+
+static int
+step_depends_on(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_strings(walk, node, "step names", true,
+	    &((struct step *)target)->depends_on);
+}
+
+static int
+step_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return read_env(walk, node, &((struct step *)target)->env);
+}
+
+static int
+step_workdir(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_string(
+	    walk, node, "a directory", &((struct step *)target)->workdir);
+}
+
+static int
+step_shell(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_string(
+	    walk, node, "a shell", &((struct step *)target)->shell);
+}
+
+static int
+step_timeout(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_duration(
+	    walk, node, &((struct step *)target)->timeout_ms);
+}
+
+static int
+step_retries(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_integer(
+	    walk, node, 0, 100, &((struct step *)target)->retries);
+}
+
+static int
+step_continue_on_error(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_bool(
+	    walk, node, &((struct step *)target)->continue_on_error);
+}
+
+static int
+step_if(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct step *step = target;
+
+	step->condition_pos = yamlwalk_pos(node);
+	return yamlwalk_string(walk, node, "a condition", &step->condition);
+}
+
+static int
+step_trusted(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct step *step = target;
+	bool value;
+
+	if (yamlwalk_bool(walk, node, &value) < 0)
+		return -1;
+	step->trusted = value ? TRISTATE_TRUE : TRISTATE_FALSE;
+	return 0;
+}
+
+static int
+step_run_as(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_string(walk, node, "a user or uid[:gid]",
+	    &((struct step *)target)->run_as);
+}
+
+static const struct yamlwalk_field step_fields[] = {
+	{ "name", step_name },
+	{ "run", step_run },
+	{ "depends_on", step_depends_on },
+	{ "env", step_env },
+	{ "workdir", step_workdir },
+	{ "shell", step_shell },
+	{ "timeout", step_timeout },
+	{ "retries", step_retries },
+	{ "continue_on_error", step_continue_on_error },
+	{ "if", step_if },
+	{ "trusted", step_trusted },
+	{ "run_as", step_run_as },
+};
+
+/* Names a step in messages: "step 'build'" or, without a name, "step 3". */
+static char *
+step_label(struct yamlwalk *walk, yaml_node_t *node, size_t index)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *key, *value;
+
+	if (node->type == YAML_MAPPING_NODE) {
+		for (pair = node->data.mapping.pairs.start;
+		     pair < node->data.mapping.pairs.top; pair++) {
+			key = yaml_document_get_node(walk->document, pair->key);
+			value =
+			    yaml_document_get_node(walk->document, pair->value);
+			if (key != NULL && value != NULL &&
+			    key->type == YAML_SCALAR_NODE &&
+			    value->type == YAML_SCALAR_NODE &&
+			    strcmp((char *)key->data.scalar.value, "name") ==
+				0 &&
+			    job_name_valid((char *)value->data.scalar.value))
+				return xasprintf("step '%s'",
+				    (char *)value->data.scalar.value);
+		}
+	}
+	return xasprintf("step %zu", index);
+}
+
+static int
+step_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct job *job = target;
+	struct step *step = job_add_step(job);
+	char *label;
+	int rc;
+
+	step->pos = yamlwalk_pos(node);
+	label = step_label(walk, node, job->n_steps);
+	rc = yamlwalk_fields(walk, node, label, step_fields,
+	    ARRAY_SIZE(step_fields), step, NULL);
+	if (rc == 0 && step->name == NULL)
+		rc = yamlwalk_error(walk, node,
+		    "%s has no 'name': expected a name for the step", label);
+	if (rc == 0 && step->run == NULL)
+		rc = yamlwalk_error(walk, node,
+		    "%s has no 'run': expected the command to run", label);
+	free(label);
+	return rc;
+}
+
+static int
+top_steps(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_sequence(walk, node, "steps", step_item, target);
+}
+
+/* ---- triggers ---- */
+
+static int
+trigger_job(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct trigger_spec *trigger = target;
+
+	return read_name(walk, node, &trigger->job, "a job name");
+}
+
+static int
+trigger_when(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	static const enum trigger_when whens[] = { TRIGGER_WHEN_SUCCESS,
+		TRIGGER_WHEN_FAILURE, TRIGGER_WHEN_ALWAYS };
+	struct trigger_spec *trigger = target;
+	char *value = NULL;
+	size_t i;
+
+	if (yamlwalk_string(walk, node, "success, failure or always", &value) <
+	    0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(whens); i++) {
+		if (strcmp(value, trigger_when_name(whens[i])) == 0) {
+			trigger->when = whens[i];
+			free(value);
+			return 0;
+		}
+	}
+	yamlwalk_error(walk, node,
+	    "expected success, failure or always, got '%.40s'", value);
+	free(value);
+	return -1;
+}
+
+static int
+trigger_if(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct trigger_spec *trigger = target;
+
+	trigger->condition_pos = yamlwalk_pos(node);
+	return yamlwalk_string(walk, node, "a condition", &trigger->condition);
+}
+
+static int
+trigger_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return read_env(walk, node, &((struct trigger_spec *)target)->env);
+}
+
+static int
+trigger_depends_on(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_strings(walk, node, "job names", true,
+	    &((struct trigger_spec *)target)->depends_on);
+}
+
+static int
+trigger_condition(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct trigger_spec *trigger = target;
+	const char *value;
+
+	if (yamlwalk_string(walk, node, "all_success, any_failed or always",
+		&trigger->worker_condition) < 0)
+		return -1;
+	value = trigger->worker_condition;
+	if (strcmp(value, "all_success") != 0 &&
+	    strcmp(value, "any_failed") != 0 && strcmp(value, "always") != 0)
+		return yamlwalk_error(walk, node,
+		    "expected all_success, any_failed or always, got '%.40s'",
+		    value);
+	return 0;
+}
+
+static int
+trigger_for_each(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_strings(walk, node, "values", false,
+	    &((struct trigger_spec *)target)->for_each);
+}
+
+static int
+trigger_as(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct trigger_spec *trigger = target;
+
+	if (yamlwalk_string(walk, node, "a variable name", &trigger->item_var) <
+	    0)
+		return -1;
+	if (!env_name_valid(trigger->item_var))
+		return yamlwalk_error(walk, node, "'%.60s' is not %s",
+		    trigger->item_var, env_name_what);
+	return 0;
+}
+
+static int
+trigger_job_command(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_string(walk, node, "a command",
+	    &((struct trigger_spec *)target)->job_command);
+}
+
+static int
+trigger_container_image(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_string(walk, node, "an image name",
+	    &((struct trigger_spec *)target)->container_image);
+}
+
+static int
+trigger_timeout(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_duration(
+	    walk, node, &((struct trigger_spec *)target)->timeout_ms);
+}
+
+static int
+trigger_priority(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct trigger_spec *trigger = target;
+
+	trigger->has_priority = true;
+	return yamlwalk_integer(walk, node, -10000, 10000, &trigger->priority);
+}
+
+static int
+ref_type(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	char *value = NULL;
+
+	if (yamlwalk_string(walk, node, "a source type", &value) < 0)
+		return -1;
+	nvlist_set(target, "type", value, yamlwalk_pos(node));
+	free(value);
+	return check_source_type(walk, node);
+}
+
+static int
+ref_string(struct yamlwalk *walk, yaml_node_t *node, struct nvlist *out,
+    const char *key)
+{
+	char *value = NULL;
+
+	if (yamlwalk_string(walk, node, "a string", &value) < 0)
+		return -1;
+	nvlist_set(out, key, value, yamlwalk_pos(node));
+	free(value);
+	return 0;
+}
+
+static int
+ref_url(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return ref_string(walk, node, target, "url");
+}
+
+static int
+ref_ref(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return ref_string(walk, node, target, "ref");
+}
+
+/* A trigger names the sources of the job it starts with these three. */
+static const struct yamlwalk_field trigger_source_fields[] = {
+	{ "type", ref_type },
+	{ "url", ref_url },
+	{ "ref", ref_ref },
+};
+
+static int
+trigger_source(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_fields(walk, node, "trigger source",
+	    trigger_source_fields, ARRAY_SIZE(trigger_source_fields),
+	    &((struct trigger_spec *)target)->source, NULL);
+}
+
+static int
+trigger_ci_source(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_fields(walk, node, "trigger ci_source",
+	    trigger_source_fields, ARRAY_SIZE(trigger_source_fields),
+	    &((struct trigger_spec *)target)->ci_source, NULL);
+}
+
+static const struct yamlwalk_field trigger_fields[] = {
+	{ "job", trigger_job },
+	{ "when", trigger_when },
+	{ "if", trigger_if },
+	{ "env", trigger_env },
+	{ "depends_on", trigger_depends_on },
+	{ "condition", trigger_condition },
+	{ "for_each", trigger_for_each },
+	{ "as", trigger_as },
+	{ "job_command", trigger_job_command },
+	{ "container_image", trigger_container_image },
+	{ "timeout", trigger_timeout },
+	{ "priority", trigger_priority },
+	{ "source", trigger_source },
+	{ "ci_source", trigger_ci_source },
+};
+
+static int
+trigger_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct trigger_spec *trigger = job_add_trigger(target);
+	yaml_node_t *seen[ARRAY_SIZE(trigger_fields)];
+
+	trigger->pos = yamlwalk_pos(node);
+	if (yamlwalk_fields(walk, node, "a trigger", trigger_fields,
+		ARRAY_SIZE(trigger_fields), trigger, seen) < 0)
+		return -1;
+	if (trigger->job == NULL)
+		return yamlwalk_error(walk, node,
+		    "trigger has no 'job': expected the name of the job to "
+		    "run");
+	if (seen[7] != NULL && trigger->for_each.len == 0)
+		return yamlwalk_error(walk, seen[7],
+		    "'as' names the variable of 'for_each', which is missing");
+	if (trigger->item_var == NULL)
+		trigger->item_var = xstrdup("ITEM");
+	return 0;
+}
+
+static int
+top_triggers(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_sequence(walk, node, "triggers", trigger_item, target);
+}
+
+static const struct yamlwalk_field top_fields[] = {
+	{ "version", top_version },
+	{ "name", top_name },
+	{ "shell", top_shell },
+	{ "workdir", top_workdir },
+	{ "timeout", top_timeout },
+	{ "trusted", top_trusted },
+	{ "env", top_env },
+	{ "secrets", top_secrets },
+	{ "source", top_source },
+	{ "ci_source", top_ci_source },
+	{ "plugins", top_plugins },
+	{ "steps", top_steps },
+	{ "triggers", top_triggers },
+};
+
+/* ---- documents ---- */
+
+static char *
+yaml_problem(const char *name, const yaml_parser_t *parser)
+{
+	const yaml_mark_t *mark = &parser->problem_mark;
+	const char *problem = parser->problem ? parser->problem : "bad YAML";
+
+	if (parser->error == YAML_READER_ERROR)
+		return xasprintf("%s: invalid YAML: %s at byte %zu", name,
+		    problem, parser->problem_offset);
+	if (parser->context != NULL)
+		return xasprintf("%s:%zu:%zu: invalid YAML: %s %s", name,
+		    mark->line + 1, mark->column + 1, problem, parser->context);
+	return xasprintf("%s:%zu:%zu: invalid YAML: %s", name, mark->line + 1,
+	    mark->column + 1, problem);
+}
+
+/* Loads the one document of data into *document; -1 with *error otherwise. */
+static int
+load_document(const char *name, const char *data, size_t size,
+    yaml_document_t *document, char **error)
+{
+	yaml_parser_t parser;
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int rc = -1;
+
+	if (!yaml_parser_initialize(&parser)) {
+		*error = xasprintf("%s: cannot start the YAML parser", name);
+		return -1;
+	}
+	yaml_parser_set_input_string(
+	    &parser, (const unsigned char *)data, size);
+	if (!yaml_parser_load(&parser, document)) {
+		*error = yaml_problem(name, &parser);
+		goto out;
+	}
+	if (yaml_document_get_root_node(document) == NULL) {
+		*error = xasprintf("%s: the job file is empty: expected a "
+				   "mapping with 'steps'",
+		    name);
+		yaml_document_delete(document);
+		goto out;
+	}
+	if (!yaml_parser_load(&parser, &extra)) {
+		*error = yaml_problem(name, &parser);
+		yaml_document_delete(document);
+		goto out;
+	}
+	if ((root = yaml_document_get_root_node(&extra)) != NULL) {
+		*error = xasprintf("%s:%zu:%zu: a second YAML document: "
+				   "expected one job per file",
+		    name, root->start_mark.line + 1,
+		    root->start_mark.column + 1);
+		yaml_document_delete(&extra);
+		yaml_document_delete(document);
+		goto out;
+	}
+	yaml_document_delete(&extra);
+	rc = 0;
+out:
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+struct job *
+jobfile_parse(const char *name, const char *data, size_t size, char **error)
+{
+	struct yamlwalk walk = { 0 };
+	yaml_document_t document;
+	yaml_node_t *root;
+	struct job *job;
+
+	*error = NULL;
+	if (load_document(name, data, size, &document, error) < 0)
+		return NULL;
+	walk.document = &document;
+	walk.file = name;
+	walk.budget = YAMLWALK_BUDGET;
+	job = job_new(name);
+	root = yaml_document_get_root_node(&document);
+	if (yamlwalk_fields(&walk, root, "the job file", top_fields,
+		ARRAY_SIZE(top_fields), job, NULL) < 0) {
+		*error = walk.error;
+		job_free(job);
+		job = NULL;
+	}
+	yaml_document_delete(&document);
+	return job;
+}
+
+/* Reads at most JOBFILE_MAX_SIZE + 1 bytes of fd into a new buffer. */
+static char *
+read_limited(int fd, size_t *size)
+{
+	size_t cap = 64 * 1024, used = 0;
+	char *data = xmalloc(cap);
+	ssize_t n;
+
+	for (;;) {
+		if (used == cap) {
+			if (cap > JOBFILE_MAX_SIZE)
+				break;
+			cap *= 2;
+			data = xreallocarray(data, cap, 1);
+		}
+		n = read(fd, data + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(data);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	*size = used;
+	return data;
+}
+
+struct job *
+jobfile_load(const char *path, char **error)
+{
+	struct stat st;
+	struct job *job;
+	size_t size;
+	char *data;
+	int fd, saved;
+
+	*error = NULL;
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*error = xasprintf(
+		    "cannot open job file '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*error = xasprintf(
+		    "cannot read job file '%s': %s", path, strerror(EISDIR));
+		close(fd);
+		return NULL;
+	}
+	data = read_limited(fd, &size);
+	saved = errno;
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (data == NULL) {
+		*error = xasprintf(
+		    "cannot read job file '%s': %s", path, strerror(saved));
+		return NULL;
+	}
+	if (size > JOBFILE_MAX_SIZE) {
+		*error = xasprintf("%s: the job file is too large: expected "
+				   "at most %d bytes",
+		    path, JOBFILE_MAX_SIZE);
+		free(data);
+		return NULL;
+	}
+	job = jobfile_parse(path, data, size, error);
+	free(data);
+	return job;
+}

@@ -1,0 +1,353 @@
+/*
+ * jobrun's entry point: block the signals the runner handles (before
+ * anything else, as PID 1 must), close stray descriptors, parse the command
+ * line, and dispatch.  "run" reads the job, layers the configuration,
+ * checks the plan and hands it to the runner; any problem before a step
+ * starts ends with exit status 125.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "envfile.h"
+#include "jobfile.h"
+#include "plan.h"
+#include "runner.h"
+#include "xalloc.h"
+
+/* Marks every inherited descriptor above stderr close-on-exec. */
+static void
+close_stray_fds(void)
+{
+#ifdef HAVE_CLOSEFROM
+	closefrom(STDERR_FILENO + 1);
+#else
+	long fd, max = sysconf(_SC_OPEN_MAX);
+
+	for (fd = STDERR_FILENO + 1; fd < max && fd < 65536; fd++)
+		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+#endif
+}
+
+/* Makes sure fds 0-2 are open, so no file we open lands on them. */
+static void
+ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		continue;
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static const char *
+job_file_path(const struct cli *cli)
+{
+	const char *env;
+
+	if (cli->job_file != NULL)
+		return cli->job_file;
+	env = getenv("JOBRUN_JOB_FILE");
+	return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
+/* Loads the job file named by the CLI or JOBRUN_JOB_FILE; NULL job if none. */
+static int
+load_job(const struct cli *cli, struct job **out)
+{
+	const char *path = job_file_path(cli);
+	char *error;
+
+	*out = NULL;
+	if (path == NULL)
+		return 0;
+	if ((*out = jobfile_load(path, &error)) == NULL) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+build_config(const struct cli *cli, const struct job *job, struct config *out)
+{
+	struct config_flag flags[CLI_MAX_FLAGS + 1];
+	size_t n = cli->n_flags;
+	char *error;
+
+	memcpy(flags, cli->flags, n * sizeof(flags[0]));
+	if (cli->job_file != NULL) {
+		flags[n].key = CONFIG_JOB_FILE;
+		flags[n].value = cli->job_file;
+		flags[n].flag = "argument";
+		n++;
+	}
+	if (config_build(out, job, flags, n, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes the job runnable: a job command becomes the one step "main" (of a
+ * job file without steps, or of no job file at all, as runnerlib does).
+ */
+static int
+complete_job(struct job **job, const struct config *config)
+{
+	const char *command = config_get(config, CONFIG_JOB_COMMAND);
+	struct step *step;
+
+	if (command != NULL && *job != NULL && (*job)->n_steps > 0) {
+		diag_error("%s has steps and a job command was given (%s); "
+			   "use one or the other",
+		    (*job)->file, config->values[CONFIG_JOB_COMMAND].origin);
+		return -1;
+	}
+	if (command == NULL) {
+		if (*job == NULL) {
+			diag_error("no job to run: give a job file, or a job "
+				   "command with --job-command or "
+				   "REACTORCIDE_JOB_COMMAND");
+			return -1;
+		}
+		if ((*job)->n_steps == 0) {
+			diag_error("%s: the job has no steps: expected a "
+				   "'steps' list",
+			    (*job)->file);
+			return -1;
+		}
+		return 0;
+	}
+	if (*job == NULL)
+		*job = job_new(NULL);
+	step = job_add_step(*job);
+	step->name = xstrdup("main");
+	step->run = xstrdup(command);
+	return 0;
+}
+
+/*
+ * Refuses what this build cannot do yet rather than ignoring it: running a
+ * job whose secrets would go unmasked, or whose sources, plugins or triggers
+ * would silently be skipped, would break a promise.
+ */
+static int
+check_supported(const struct job *job, const struct config *config)
+{
+	const char *what = NULL;
+
+	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 ||
+	    strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0)
+		what = "source preparation (source:, ci_source:)";
+	else if (job->n_plugins > 0)
+		what = "plugins";
+	else if (job->n_triggers > 0)
+		what = "triggers";
+	else if (job->secrets.env.len > 0 || job->secrets.files.len > 0 ||
+	    job->secrets.patterns.len > 0 || job->secrets.env_globs.len > 0 ||
+	    config_get(config, CONFIG_SECRET_VALUES_LIST) != NULL ||
+	    config_get(config, CONFIG_SECRET_ENV_NAMES) != NULL ||
+	    config_get(config, CONFIG_SECRETS_FILE) != NULL)
+		what = "secret masking";
+	else
+		return 0;
+	diag_error("this build of jobrun cannot run jobs that use %s yet; "
+		   "'jobrun validate' accepts them",
+	    what);
+	return -1;
+}
+
+/* The job file's env:, then the job environment (--job-env) on top. */
+static int
+job_environment(
+    const struct job *job, const struct config *config, struct nvlist *out)
+{
+	const char *spec = config_get(config, CONFIG_JOB_ENV);
+	size_t i;
+	char *error;
+
+	for (i = 0; i < job->env.len; i++)
+		nvlist_set(out, job->env.items[i].name, job->env.items[i].value,
+		    job->env.items[i].pos);
+	if (spec == NULL)
+		return 0;
+	if (envfile_load(
+		out, spec, config->values[CONFIG_JOB_ENV].origin, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_plan(const struct plan *plan, const struct config *config)
+{
+	size_t i, k;
+
+	printf("job %s: %zu step%s, run in this order:\n",
+	    config_get(config, CONFIG_NAME), plan->n_steps,
+	    plan->n_steps == 1 ? "" : "s");
+	for (i = 0; i < plan->n_steps; i++) {
+		const struct plan_step *ps = &plan->steps[plan->order[i]];
+
+		printf("  %s", ps->step->name);
+		for (k = 0; k < ps->n_deps; k++)
+			printf("%s%s", k == 0 ? " (after " : ", ",
+			    plan->steps[ps->deps[k]].step->name);
+		printf("%s%s%s\n", ps->n_deps > 0 ? ")" : "",
+		    ps->step->condition ? " if " : "",
+		    ps->step->condition ? ps->step->condition : "");
+	}
+}
+
+static int
+build_plan(const struct job *job, struct plan *out)
+{
+	char *error;
+
+	if (plan_build(out, job, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+command_run(const struct cli *cli)
+{
+	struct nvlist job_env = NVLIST_INIT;
+	struct config config = { 0 };
+	struct plan plan = PLAN_INIT;
+	struct job *job = NULL;
+	int status = EXIT_JOBRUN_ERROR;
+
+	if (cli->work_dir != NULL && chdir(cli->work_dir) < 0) {
+		diag_error("cannot change to directory '%s': %s", cli->work_dir,
+		    strerror(errno));
+		return EXIT_JOBRUN_ERROR;
+	}
+	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0 ||
+	    complete_job(&job, &config) < 0 || build_plan(job, &plan) < 0 ||
+	    job_environment(job, &config, &job_env) < 0)
+		goto out;
+	if (cli->dry_run) {
+		print_plan(&plan, &config);
+		status = EXIT_JOB_SUCCESS;
+		goto out;
+	}
+	if (check_supported(job, &config) < 0)
+		goto out;
+	/* Orphans of the steps come back to us to be reaped. */
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		diag_warn("cannot become a subreaper: %s", strerror(errno));
+	status = runner_run(&plan, &config, &job_env);
+out:
+	nvlist_release(&job_env);
+	plan_release(&plan);
+	config_release(&config);
+	job_free(job);
+	return status;
+}
+
+static int
+command_validate(const struct cli *cli)
+{
+	struct plan plan = PLAN_INIT;
+	struct job *job = NULL;
+	int status = EXIT_JOBRUN_ERROR;
+
+	if (load_job(cli, &job) < 0 || build_plan(job, &plan) < 0)
+		goto out;
+	printf("%s: valid: %zu step%s, %zu trigger%s, %zu plugin%s\n",
+	    job->file, job->n_steps, job->n_steps == 1 ? "" : "s",
+	    job->n_triggers, job->n_triggers == 1 ? "" : "s", job->n_plugins,
+	    job->n_plugins == 1 ? "" : "s");
+	status = EXIT_JOB_SUCCESS;
+out:
+	plan_release(&plan);
+	job_free(job);
+	return status;
+}
+
+static int
+command_config(const struct cli *cli)
+{
+	struct config config = { 0 };
+	struct job *job = NULL;
+	int status = EXIT_JOBRUN_ERROR;
+
+	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0)
+		goto out;
+	config_explain(&config, cli->json);
+	status = fflush(stdout) == 0 ? 0 : EXIT_JOBRUN_ERROR;
+out:
+	config_release(&config);
+	job_free(job);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	sigset_t handled, previous;
+	struct cli cli;
+	int status;
+
+	runner_signals(&handled);
+	sigprocmask(SIG_BLOCK, &handled, &previous);
+	ensure_std_fds();
+	close_stray_fds();
+	if (cli_parse(&cli, argc, argv) < 0)
+		return EXIT_JOBRUN_ERROR;
+	/* Only run supervises children; the rest keep default signals. */
+	if (cli.command != CLI_RUN)
+		sigprocmask(SIG_SETMASK, &previous, NULL);
+	switch (cli.command) {
+	case CLI_RUN:
+		status = command_run(&cli);
+		break;
+	case CLI_VALIDATE:
+		status = command_validate(&cli);
+		break;
+	case CLI_CONFIG:
+		status = command_config(&cli);
+		break;
+	case CLI_VERSION:
+		printf("jobrun %s\n", PACKAGE_VERSION);
+		status = 0;
+		break;
+	case CLI_HELP:
+	default:
+		if (cli_help(cli.help_topic) < 0) {
+			diag_error("no help for '%s': try run, validate or "
+				   "config",
+			    cli.help_topic);
+			status = EXIT_JOBRUN_ERROR;
+		} else {
+			status = 0;
+		}
+		break;
+	}
+	if (fflush(stdout) != 0 && status == 0) {
+		diag_error(
+		    "cannot write to standard output: %s", strerror(errno));
+		status = EXIT_JOBRUN_ERROR;
+	}
+	return status;
+}

@@ -1,0 +1,374 @@
+/*
+ * Helpers for reading a libyaml document tree by schema.  The first error
+ * wins and carries the file, line and column of the offending node; every
+ * visit is counted so that YAML aliases cannot make a small file expand into
+ * an endless walk.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "duration.h"
+#include "suggest.h"
+#include "xalloc.h"
+#include "yamlwalk.h"
+
+int
+yamlwalk_error(
+    struct yamlwalk *walk, const yaml_node_t *node, const char *fmt, ...)
+{
+	struct srcpos pos;
+	va_list ap;
+	char *message;
+
+	if (walk->error != NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(&message, fmt, ap) < 0)
+		message = NULL;
+	va_end(ap);
+	if (message == NULL)
+		message = xstrdup("out of memory");
+	if (node != NULL) {
+		pos = yamlwalk_pos(node);
+		walk->error = xasprintf(
+		    "%s:%u:%u: %s", walk->file, pos.line, pos.column, message);
+	} else {
+		walk->error = xasprintf("%s: %s", walk->file, message);
+	}
+	free(message);
+	return -1;
+}
+
+struct srcpos
+yamlwalk_pos(const yaml_node_t *node)
+{
+	struct srcpos pos;
+
+	pos.line = (unsigned)node->start_mark.line + 1;
+	pos.column = (unsigned)node->start_mark.column + 1;
+	return pos;
+}
+
+bool
+yamlwalk_is_null(const yaml_node_t *node)
+{
+	const char *value = (const char *)node->data.scalar.value;
+
+	if (node->type != YAML_SCALAR_NODE ||
+	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return node->data.scalar.length == 0 || strcmp(value, "~") == 0 ||
+	    strcmp(value, "null") == 0 || strcmp(value, "Null") == 0 ||
+	    strcmp(value, "NULL") == 0;
+}
+
+const char *
+yamlwalk_kind(const yaml_node_t *node)
+{
+	switch (node->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_SCALAR_NODE:
+		return yamlwalk_is_null(node) ? "nothing" : "a string";
+	case YAML_NO_NODE:
+		break;
+	}
+	return "nothing";
+}
+
+yaml_node_t *
+yamlwalk_node(struct yamlwalk *walk, int index)
+{
+	yaml_node_t *node;
+
+	if (walk->budget == 0) {
+		yamlwalk_error(walk, NULL,
+		    "the document expands to more than %d values "
+		    "(aliases referring to aliases?)",
+		    YAMLWALK_BUDGET);
+		return NULL;
+	}
+	walk->budget--;
+	node = yaml_document_get_node(walk->document, index);
+	if (node == NULL)
+		yamlwalk_error(walk, NULL, "broken YAML document");
+	return node;
+}
+
+int
+yamlwalk_string(
+    struct yamlwalk *walk, yaml_node_t *node, const char *what, char **out)
+{
+	const char *value;
+	size_t length;
+
+	if (node->type != YAML_SCALAR_NODE || yamlwalk_is_null(node))
+		return yamlwalk_error(walk, node, "expected %s, got %s", what,
+		    yamlwalk_kind(node));
+	value = (const char *)node->data.scalar.value;
+	length = node->data.scalar.length;
+	if (strlen(value) != length)
+		return yamlwalk_error(walk, node,
+		    "expected %s, got a string with a NUL byte", what);
+	free(*out);
+	*out = xstrndup(value, length);
+	return 0;
+}
+
+int
+yamlwalk_bool(struct yamlwalk *walk, yaml_node_t *node, bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE" };
+	static const char *const no[] = { "false", "False", "FALSE" };
+	const char *value;
+	size_t i;
+
+	if (node->type == YAML_SCALAR_NODE &&
+	    node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		value = (const char *)node->data.scalar.value;
+		for (i = 0; i < 3; i++) {
+			if (strcmp(value, yes[i]) == 0) {
+				*out = true;
+				return 0;
+			}
+			if (strcmp(value, no[i]) == 0) {
+				*out = false;
+				return 0;
+			}
+		}
+	}
+	if (node->type == YAML_SCALAR_NODE && !yamlwalk_is_null(node))
+		return yamlwalk_error(walk, node,
+		    "expected true or false, got '%.40s'",
+		    (const char *)node->data.scalar.value);
+	return yamlwalk_error(
+	    walk, node, "expected true or false, got %s", yamlwalk_kind(node));
+}
+
+int
+yamlwalk_integer(struct yamlwalk *walk, yaml_node_t *node, long long min,
+    long long max, long long *out)
+{
+	const char *why;
+	char *text = NULL;
+	int rc;
+
+	if (yamlwalk_string(walk, node, "an integer", &text) < 0)
+		return -1;
+	rc = number_parse(out, text, min, max, &why);
+	if (rc < 0)
+		yamlwalk_error(walk, node, "%s, got '%.40s'", why, text);
+	free(text);
+	return rc;
+}
+
+int
+yamlwalk_duration(struct yamlwalk *walk, yaml_node_t *node, uint64_t *out_ms)
+{
+	const char *why;
+	char *text = NULL;
+	int rc;
+
+	if (yamlwalk_string(walk, node, "a duration", &text) < 0)
+		return -1;
+	rc = duration_parse(out_ms, text, &why);
+	if (rc < 0)
+		yamlwalk_error(walk, node, "%s, got '%.40s'", why, text);
+	free(text);
+	return rc;
+}
+
+int
+yamlwalk_sequence(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    int (*parse)(struct yamlwalk *, yaml_node_t *, void *), void *target)
+{
+	yaml_node_item_t *item;
+	yaml_node_t *child;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return yamlwalk_error(walk, node,
+		    "expected a list of %s, got %s", what, yamlwalk_kind(node));
+	if (node->data.sequence.items.top - node->data.sequence.items.start >
+	    YAMLWALK_SEQUENCE_MAX)
+		return yamlwalk_error(walk, node,
+		    "too many %s (at most %d in one list)", what,
+		    YAMLWALK_SEQUENCE_MAX);
+	for (item = node->data.sequence.items.start;
+	     item < node->data.sequence.items.top; item++) {
+		if ((child = yamlwalk_node(walk, *item)) == NULL)
+			return -1;
+		if (parse(walk, child, target) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct strings_target {
+	const char *what;
+	struct strlist *out;
+};
+
+static int
+strings_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct strings_target *t = target;
+	char *value = NULL;
+
+	if (yamlwalk_string(walk, node, t->what, &value) < 0)
+		return -1;
+	strlist_push(t->out, value, yamlwalk_pos(node));
+	free(value);
+	return 0;
+}
+
+int
+yamlwalk_strings(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    bool allow_single, struct strlist *out)
+{
+	struct strings_target target = { what, out };
+
+	if (allow_single && node->type == YAML_SCALAR_NODE)
+		return strings_item(walk, node, &target);
+	if (node->type != YAML_SEQUENCE_NODE) {
+		return yamlwalk_error(walk, node,
+		    "expected a list of %s, got %s", what, yamlwalk_kind(node));
+	}
+	return yamlwalk_sequence(walk, node, what, strings_item, &target);
+}
+
+/* Reads the key of a pair: a non-empty scalar. */
+static int
+yamlwalk_key(struct yamlwalk *walk, yaml_node_pair_t *pair, const char *what,
+    yaml_node_t **key, yaml_node_t **value)
+{
+	if ((*key = yamlwalk_node(walk, pair->key)) == NULL ||
+	    (*value = yamlwalk_node(walk, pair->value)) == NULL)
+		return -1;
+	if ((*key)->type != YAML_SCALAR_NODE || yamlwalk_is_null(*key))
+		return yamlwalk_error(walk, *key,
+		    "expected a name as a key in %s, got %s", what,
+		    yamlwalk_kind(*key));
+	return 0;
+}
+
+static const char *
+key_text(const yaml_node_t *key)
+{
+	return (const char *)key->data.scalar.value;
+}
+
+int
+yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    bool (*valid_name)(const char *), const char *name_what, struct nvlist *out)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *key, *value;
+	const struct nvpair *earlier;
+	char *text;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yamlwalk_error(walk, node,
+		    "expected %s (a mapping of names to values), got %s", what,
+		    yamlwalk_kind(node));
+	if (node->data.mapping.pairs.top - node->data.mapping.pairs.start >
+	    YAMLWALK_MAP_MAX)
+		return yamlwalk_error(walk, node,
+		    "too many entries in %s (at most %d)", what,
+		    YAMLWALK_MAP_MAX);
+	for (pair = node->data.mapping.pairs.start;
+	     pair < node->data.mapping.pairs.top; pair++) {
+		if (yamlwalk_key(walk, pair, what, &key, &value) < 0)
+			return -1;
+		if (valid_name != NULL && !valid_name(key_text(key)))
+			return yamlwalk_error(walk, key,
+			    "'%.60s' in %s is not %s", key_text(key), what,
+			    name_what);
+		if ((earlier = nvlist_get(out, key_text(key))) != NULL)
+			return yamlwalk_error(walk, key,
+			    "duplicate key '%.60s' in %s (first at line %u)",
+			    key_text(key), what, earlier->pos.line);
+		if (value->type != YAML_SCALAR_NODE)
+			return yamlwalk_error(walk, value,
+			    "expected a string value for '%.60s' in %s, got %s",
+			    key_text(key), what, yamlwalk_kind(value));
+		text = NULL;
+		if (yamlwalk_is_null(value))
+			text = xstrdup("");
+		else if (yamlwalk_string(walk, value, "a string", &text) < 0)
+			return -1;
+		nvlist_set(out, key_text(key), text, yamlwalk_pos(key));
+		wipe(text, strlen(text));
+		free(text);
+	}
+	return 0;
+}
+
+static int
+unknown_key(struct yamlwalk *walk, yaml_node_t *key, const char *what,
+    const struct yamlwalk_field *fields, size_t n_fields)
+{
+	const char *names[64], *hint;
+	size_t i;
+
+	if (strcmp(key_text(key), "<<") == 0)
+		return yamlwalk_error(walk, key,
+		    "YAML merge keys ('<<') are not supported in %s; "
+		    "write the keys out or alias the whole value",
+		    what);
+	for (i = 0; i < n_fields && i < 64; i++)
+		names[i] = fields[i].name;
+	hint = suggest_closest(key_text(key), names, i);
+	if (hint != NULL)
+		return yamlwalk_error(walk, key,
+		    "unknown key '%.60s' in %s (did you mean '%s'?)",
+		    key_text(key), what, hint);
+	return yamlwalk_error(
+	    walk, key, "unknown key '%.60s' in %s", key_text(key), what);
+}
+
+int
+yamlwalk_fields(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    const struct yamlwalk_field *fields, size_t n_fields, void *target,
+    yaml_node_t **seen)
+{
+	yaml_node_t *local_seen[64], *key, *value;
+	yaml_node_pair_t *pair;
+	size_t i;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yamlwalk_error(walk, node,
+		    "expected %s (a mapping), got %s", what,
+		    yamlwalk_kind(node));
+	if (seen == NULL) {
+		if (n_fields > 64)
+			BUG("%zu fields in %s", n_fields, what);
+		seen = local_seen;
+	}
+	for (i = 0; i < n_fields; i++)
+		seen[i] = NULL;
+	for (pair = node->data.mapping.pairs.start;
+	     pair < node->data.mapping.pairs.top; pair++) {
+		if (yamlwalk_key(walk, pair, what, &key, &value) < 0)
+			return -1;
+		for (i = 0; i < n_fields; i++)
+			if (strcmp(key_text(key), fields[i].name) == 0)
+				break;
+		if (i == n_fields)
+			return unknown_key(walk, key, what, fields, n_fields);
+		if (seen[i] != NULL)
+			return yamlwalk_error(walk, key,
+			    "duplicate key '%s' in %s (first at line %u)",
+			    fields[i].name, what, yamlwalk_pos(seen[i]).line);
+		seen[i] = key;
+		if (fields[i].parse(walk, value, target) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * Typed reading of a libyaml document tree, with one clear error per
+ * problem: "file:line:column: what was expected".  jobfile.c describes the
+ * job file's schema with these helpers; nothing here knows about jobs.
+ *
+ * Every helper returns 0 on success and -1 after recording the first error
+ * in walk->error (later errors are ignored, so the user sees the first).
+ */
+#ifndef JOBRUN_YAMLWALK_H
+#define JOBRUN_YAMLWALK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "list.h"
+
+/* Most values a walk may visit; aliases cannot multiply past this. */
+#define YAMLWALK_BUDGET 2000000
+/* Most entries in a map of free-form names (env:, config:). */
+#define YAMLWALK_MAP_MAX 4096
+/* Most entries in one sequence. */
+#define YAMLWALK_SEQUENCE_MAX 100000
+
+struct yamlwalk {
+	yaml_document_t *document;
+	const char *file;
+	char *error; /* owned; "file:line:column: message" */
+	size_t budget;
+};
+
+/* A known key of a mapping and the function that reads its value. */
+struct yamlwalk_field {
+	const char *name;
+	int (*parse)(struct yamlwalk *walk, yaml_node_t *value, void *target);
+};
+
+/* Records an error at node (NULL: no position) and returns -1. */
+int yamlwalk_error(struct yamlwalk *walk, const yaml_node_t *node,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Returns the position of node, counted from 1. */
+struct srcpos yamlwalk_pos(const yaml_node_t *node);
+
+/* Returns "a mapping", "a list", "a string" or "nothing" for messages. */
+const char *yamlwalk_kind(const yaml_node_t *node);
+
+/* True for an empty plain scalar, "~" or "null". */
+bool yamlwalk_is_null(const yaml_node_t *node);
+
+/* Returns the node at index, counting it against the budget; NULL on error. */
+yaml_node_t *yamlwalk_node(struct yamlwalk *walk, int index);
+
+/* Reads a non-null scalar without NUL bytes into a new string. */
+int yamlwalk_string(
+    struct yamlwalk *walk, yaml_node_t *node, const char *what, char **out);
+
+/* Reads true or false. */
+int yamlwalk_bool(struct yamlwalk *walk, yaml_node_t *node, bool *out);
+
+/* Reads an integer in [min, max]. */
+int yamlwalk_integer(struct yamlwalk *walk, yaml_node_t *node, long long min,
+    long long max, long long *out);
+
+/* Reads a duration (duration.h) in milliseconds. */
+int yamlwalk_duration(
+    struct yamlwalk *walk, yaml_node_t *node, uint64_t *out_ms);
+
+/*
+ * Reads a list of strings (each "what") and appends them to out.  With
+ * allow_single, a lone string counts as a list of one.
+ */
+int yamlwalk_strings(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    bool allow_single, struct strlist *out);
+
+/*
+ * Reads a mapping of names to scalar values into out.  A null value reads as
+ * "".  valid_name (may be NULL) checks each name; name_what describes a
+ * valid name in the error.  Duplicate names are an error.
+ */
+int yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    bool (*valid_name)(const char *), const char *name_what,
+    struct nvlist *out);
+
+/*
+ * Reads a mapping whose keys must be among fields[0..n_fields).  Calls each
+ * field's parse with its value and target; unknown keys get a "did you mean"
+ * hint, duplicate keys an error naming the first.  When seen is not NULL,
+ * seen[i] is set to the key node of fields[i], or NULL if absent.
+ */
+int yamlwalk_fields(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    const struct yamlwalk_field *fields, size_t n_fields, void *target,
+    yaml_node_t **seen);
+
+/* Calls parse for each item of the sequence node (at most the limit). */
+int yamlwalk_sequence(struct yamlwalk *walk, yaml_node_t *node,
+    const char *what, int (*parse)(struct yamlwalk *, yaml_node_t *, void *),
+    void *target);
+
+#endif
