@@ -1,2 +1,62 @@
 #!/bin/sh
-echo 1..0
+# Configuration layers: defaults < job file < environment < flags, each
+# value explained with where it came from.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+plan 20
+
+cat >job.yaml <<'YAML'
+name: layered
+shell: bash
+timeout: 10m
+workdir: build
+steps: [{name: a, run: "true"}]
+YAML
+
+# value_of KEY: the value column of KEY in out.
+value_of() { awk -v k="$1" '$1 == k { print $2 }' out; }
+# source_of KEY: everything after the value column.
+source_of() { awk -v k="$1" '$1 == k { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' out; }
+
+run "$JOBRUN" config --explain job.yaml
+is "$status" 0 "config --explain exits 0"
+is "$(value_of name)" "layered" "the job file sets the name"
+is "$(source_of name)" "job file job.yaml:1:7" "with its line and column"
+is "$(value_of shell)" "bash" "and the shell"
+is "$(source_of jobs)" "default (the number of processors)" "defaults say why"
+is "$(value_of job_dir)" "$TEST_DIR/build" \
+	"a relative workdir is under the code dir"
+
+JOBRUN_SHELL=dash JOBRUN_JOB_NAME=from-env run "$JOBRUN" config --explain job.yaml
+is "$(value_of shell)" "dash" "the environment wins over the job file"
+is "$(source_of shell)" "environment JOBRUN_SHELL" "and names its variable"
+
+JOBRUN_SHELL=dash run "$JOBRUN" config --explain --shell zsh job.yaml
+is "$(value_of shell)" "zsh" "a flag wins over the environment"
+is "$(source_of shell)" "flag --shell" "and is named"
+
+REACTORCIDE_CODE_DIR=/srv/code run "$JOBRUN" config --explain --no-local
+is "$(value_of code_dir)" "/srv/code" "REACTORCIDE_CODE_DIR is read"
+is "$(source_of code_dir)" "environment REACTORCIDE_CODE_DIR" \
+	"and the alias is named as the source"
+is "$(value_of ci_source_dir)" "/job/ci" "outside local mode, CI code is in /job/ci"
+
+REACTORCIDE_SECRET_VALUES_LIST=hunter2,swordfish run "$JOBRUN" config --explain
+is "$(value_of secret_values_list)" "(hidden)" "secret values are hidden"
+lacks out "hunter2" "the secret value is never printed"
+
+JOBRUN_JOBS=lots run "$JOBRUN" config --explain
+is "$status" 125 "a bad value in the environment exits 125"
+is "$(cat err)" "jobrun: JOBRUN_JOBS: expected an integer from 1 to 4096, got 'lots'" \
+	"and names the variable and what was expected"
+
+run "$JOBRUN" config --explain --timeout 5x
+is "$(cat err)" "jobrun: --timeout: expected a duration such as 90s, 10m, 1h30m or 500ms, got '5x'" \
+	"a bad flag value is named"
+
+run "$JOBRUN" config --explain --json --workspace /w job.yaml
+ok "$PYTHON3 -c 'import json,sys; d=json.load(open(\"out\")); assert d[\"code_dir\"][\"value\"] == \"/w/src\", d; assert d[\"name\"][\"origin\"] == \"job.yaml:1:7\"'" \
+	"--json is JSON with values and origins"
+
+JOBRUN_SECRET_MIN_LENGTH=0 run "$JOBRUN" config --explain
+is "$status" 125 "an out-of-range number is refused"
+done_testing

@@ -1,5 +1,103 @@
+/* Unit tests for plan.c: order, dependants, and the errors across steps. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobfile.h"
+#include "plan.h"
+#include "tap.h"
+
+/* Parses text and builds its plan; returns the error or NULL. */
+static char *
+try_plan(const char *text, struct plan *plan, struct job **job)
+{
+	char *error = NULL;
+
+	*job = jobfile_parse("p.yaml", text, strlen(text), &error);
+	if (*job == NULL)
+		return error;
+	if (plan_build(plan, *job, &error) < 0)
+		return error;
+	return NULL;
+}
+
+static void
+order_is(const char *text, const char *expected, const char *what)
+{
+	struct plan plan = PLAN_INIT;
+	struct job *job;
+	char got[512] = "", *error;
+	size_t i;
+
+	error = try_plan(text, &plan, &job);
+	if (error == NULL) {
+		for (i = 0; i < plan.n_steps; i++) {
+			strcat(got, i ? " " : "");
+			strcat(got, job->steps[plan.order[i]].name);
+		}
+	}
+	is_str(error == NULL ? got : error, expected, what);
+	free(error);
+	plan_release(&plan);
+	job_free(job);
+}
+
+static void
+error_is(const char *text, const char *expected, const char *what)
+{
+	struct plan plan = PLAN_INIT;
+	struct job *job;
+	char *error;
+
+	error = try_plan(text, &plan, &job);
+	is_str(error, expected, what);
+	free(error);
+	plan_release(&plan);
+	job_free(job);
+}
+
 int
 main(void)
 {
-	return 0;
+	order_is("steps: [{name: a, run: x}, {name: b, run: x}, "
+		 "{name: c, run: x}]",
+	    "a b c", "independent steps keep file order");
+	order_is("steps: [{name: a, run: x, depends_on: [c]}, {name: b, run: "
+		 "x}, {name: c, run: x}]",
+	    "b c a", "a waits for c");
+	order_is("steps: [{name: a, run: x}, {name: b, run: x, depends_on: a}, "
+		 "{name: c, run: x}]",
+	    "a b c", "a chain reads top to bottom");
+	order_is("steps: [{name: d, run: x, depends_on: [b, c]}, {name: c, "
+		 "run: x, depends_on: a}, {name: b, run: x, depends_on: a}, "
+		 "{name: a, run: x}]",
+	    "a c b d", "a diamond");
+	error_is("steps: [{name: a, run: x}, {name: a, run: y}]",
+	    "p.yaml:1:35: duplicate step name 'a' (first at line 1)",
+	    "duplicate names");
+	error_is("steps: [{name: build, run: x}, {name: t, run: x, depends_on: "
+		 "[buidl]}]",
+	    "p.yaml:1:63: step 't' depends on unknown step 'buidl' (did you "
+	    "mean 'build'?)",
+	    "an unknown dependency with a hint");
+	error_is("steps: [{name: a, run: x, depends_on: [a]}]",
+	    "p.yaml:1:40: step 'a' depends on itself", "self dependency");
+	error_is("steps: [{name: a, run: x}, {name: b, run: x, depends_on: [a, "
+		 "a]}]",
+	    "p.yaml:1:62: step 'b' lists 'a' twice in depends_on",
+	    "a dependency listed twice");
+	error_is("steps:\n"
+		 "  - {name: x, run: x, depends_on: [a]}\n"
+		 "  - {name: a, run: x, depends_on: [c]}\n"
+		 "  - {name: b, run: x, depends_on: [a]}\n"
+		 "  - {name: c, run: x, depends_on: [b]}\n",
+	    "p.yaml:3:36: steps depend on each other in a cycle: a -> c -> b "
+	    "-> a",
+	    "a cycle is named whole, not the step hanging off it");
+	error_is("steps: [{name: a, run: x, if: \"steps.b.outcome == 'x'\"}]",
+	    "p.yaml:1:31: bad condition in step 'a' (at character 1): unknown "
+	    "step in 'steps.b.outcome'",
+	    "a condition naming an unknown step");
+	return done_testing();
 }
