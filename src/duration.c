@@ -91,11 +91,11 @@ duration_parse(uint64_t *out_ms, const char *text, const char **why)
 		}
 	}
 	if (total == 0) {
-		*why = "a duration must be longer than zero";
+		*why = "expected a duration longer than zero";
 		return -1;
 	}
 	if (total > DURATION_MAX_MS) {
-		*why = "a duration must be at most 366d";
+		*why = "expected a duration of at most 366d";
 		return -1;
 	}
 	*out_ms = total;

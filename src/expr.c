@@ -103,6 +103,29 @@ accept(struct parser *p, const char *tok)
 	return true;
 }
 
+/* The length in bytes of the (UTF-8) character at s, for messages. */
+static int
+character_length(const char *s)
+{
+	int n = 1;
+
+	if ((unsigned char)s[0] >= 0xc0)
+		while (n < 4 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n++;
+	return n;
+}
+
+/* The length of at most max bytes of s that does not split a character. */
+static int
+prefix_length(const char *s, int max)
+{
+	int n = 0, c;
+
+	while (s[n] != '\0' && n + (c = character_length(s + n)) <= max)
+		n += c;
+	return n;
+}
+
 static bool
 is_name_char(char c, bool first)
 {
@@ -123,7 +146,10 @@ parse_string(struct parser *p)
 		c = p->text[p->pos];
 		if (c == '\0') {
 			free(out);
-			return fail(p, start, "unterminated string");
+			return fail(p, start,
+			    "unterminated string: expected a closing %s "
+			    "quote",
+			    quote == '"' ? "double" : "single");
 		}
 		p->pos++;
 		if (c == quote) {
@@ -214,7 +240,10 @@ check_name(struct parser *p, char *name, size_t start)
 		goto ok;
 	if (strncmp(name, "steps.", 6) == 0 && name[6] != '\0') {
 		if (!step_reference_known(p, name + 6)) {
-			fail(p, start, "unknown step in '%s'", name);
+			fail(p, start,
+			    "unknown step in '%s': expected steps.STEP or "
+			    "steps.STEP.outcome naming a step of this job",
+			    name);
 			free(name);
 			return NULL;
 		}
@@ -262,7 +291,10 @@ parse_primary(struct parser *p)
 	if (!is_name_char(p->text[p->pos], true)) {
 		if (p->text[p->pos] == '\0')
 			return fail(p, start, "unexpected end of condition");
-		return fail(p, start, "unexpected '%c'", p->text[p->pos]);
+		return fail(p, start,
+		    "unexpected '%.*s': expected a name, a quoted string, a "
+		    "function such as always() or '('",
+		    character_length(p->text + p->pos), p->text + p->pos);
 	}
 	while (is_name_char(p->text[p->pos], p->pos == start))
 		p->pos++;
@@ -411,10 +443,16 @@ expr_parse(const char *text, char **error, size_t *error_offset,
 	e = parse_or(&p);
 	if (e != NULL) {
 		skip_space(&p);
-		if (p.text[p.pos] != '\0') {
+		if (p.text[p.pos] == '=') {
 			expr_free(e);
-			e = fail(
-			    &p, p.pos, "unexpected '%.20s'", p.text + p.pos);
+			e = fail(&p, p.pos,
+			    "unexpected '=': expected '==' or '=~' to compare");
+		} else if (p.text[p.pos] != '\0') {
+			expr_free(e);
+			e = fail(&p, p.pos,
+			    "unexpected '%.*s': expected '&&', '||', a "
+			    "comparison or the end of the condition",
+			    prefix_length(p.text + p.pos, 20), p.text + p.pos);
 		}
 	}
 	if (e == NULL) {

@@ -17,6 +17,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "duration.h"
 #include "jobfile.h"
 #include "xalloc.h"
 #include "yamlwalk.h"
@@ -53,8 +54,8 @@ env_name_valid(const char *name)
 	return true;
 }
 
-static const char env_name_what[] =
-    "a valid variable name (letters, digits and _, not starting with a digit)";
+static const char env_name_what[] = "a valid variable name: expected letters, "
+				    "digits and '_', not starting with a digit";
 
 static int
 read_env(struct yamlwalk *walk, yaml_node_t *node, struct nvlist *env)
@@ -69,6 +70,11 @@ read_name(
 {
 	if (yamlwalk_string(walk, node, what, out) < 0)
 		return -1;
+	if (strlen(*out) > JOB_NAME_MAX)
+		return yamlwalk_error(walk, node,
+		    "a name of %zu characters ('%.20s...') is too long: "
+		    "expected at most %d",
+		    strlen(*out), *out, JOB_NAME_MAX);
 	if (!job_name_valid(*out))
 		return yamlwalk_error(walk, node,
 		    "'%.60s' is not a valid name: expected letters, digits, "
@@ -96,9 +102,18 @@ static int
 top_version(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	long long version;
+	const char *why;
+	char *text = NULL;
+	int rc = 0;
 
 	(void)target;
-	return yamlwalk_integer(walk, node, 1, 1, &version);
+	if (yamlwalk_string(walk, node, "a version", &text) < 0)
+		return -1;
+	if (number_parse(&version, text, 1, 1, &why) < 0)
+		rc = yamlwalk_error(walk, node,
+		    "unsupported version '%.40s': expected 1", text);
+	free(text);
+	return rc;
 }
 
 static int
@@ -163,7 +178,10 @@ secrets_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
 		return -1;
 	for (i = first; i < job->secrets.env.len; i++)
 		if (!env_name_valid(job->secrets.env.items[i]))
-			return yamlwalk_error(walk, node,
+			/* Point at the bad name, not at the list holding it. */
+			return yamlwalk_error(walk,
+			    yaml_document_get_node(walk->document,
+				node->data.sequence.items.start[i - first]),
 			    "'%.60s' in secrets.env is not %s",
 			    job->secrets.env.items[i], env_name_what);
 	return 0;
@@ -846,7 +864,8 @@ trigger_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 		    "run");
 	if (seen[7] != NULL && trigger->for_each.len == 0)
 		return yamlwalk_error(walk, seen[7],
-		    "'as' names the variable of 'for_each', which is missing");
+		    "'as' names the variable of 'for_each', which is missing: "
+		    "expected a 'for_each' list of values");
 	if (trigger->item_var == NULL)
 		trigger->item_var = xstrdup("ITEM");
 	return 0;
@@ -876,20 +895,198 @@ static const struct yamlwalk_field top_fields[] = {
 
 /* ---- documents ---- */
 
+/* How deep YAML may nest; a job file needs about five levels. */
+#define JOBFILE_MAX_DEPTH 64
+
+/*
+ * Returns the byte offset in data of mark, which libyaml counts in
+ * characters; size when it cannot tell (UTF-16 input).
+ */
+static size_t
+mark_offset(const char *data, size_t size, const yaml_mark_t *mark)
+{
+	size_t offset = 0, characters = 0;
+
+	if (size >= 2 &&
+	    ((unsigned char)data[0] == 0xfe || (unsigned char)data[0] == 0xff))
+		return size;
+	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		offset = 3;
+	for (; offset < size; offset++) {
+		if (((unsigned char)data[offset] & 0xc0) == 0x80)
+			continue;
+		if (characters++ == mark->index)
+			return offset;
+	}
+	return size;
+}
+
+/* Returns the name after the '*' of an alias at index, for messages. */
 static char *
-yaml_problem(const char *name, const yaml_parser_t *parser)
+alias_name(const char *data, size_t size, size_t index)
+{
+	size_t end = index + 1;
+
+	while (end < size && end - index <= 60 &&
+	    strchr(" \t\r\n,[]{}", data[end]) == NULL)
+		end++;
+	return xstrndup(data + index + 1, end - index - 1);
+}
+
+/*
+ * An unclosed quote or bracket is found where the file ends or the next
+ * thing fails to fit; point at where it opens instead.  NULL if the problem
+ * is something else.
+ */
+static char *
+unclosed_problem(const char *name, const yaml_parser_t *parser,
+    const char *data, size_t size)
 {
 	const yaml_mark_t *mark = &parser->problem_mark;
+	const yaml_mark_t *start = &parser->context_mark;
+	const char *context = parser->context ? parser->context : "";
+	size_t at = mark_offset(data, size, start);
+	char opener = at < size ? data[at] : '\0';
+
+	if (start->line == mark->line)
+		return NULL;
+	if (strcmp(context, "while scanning a quoted scalar") == 0 &&
+	    (opener == '"' || opener == '\''))
+		return xasprintf("%s:%zu:%zu: invalid YAML: this quoted string "
+				 "is never closed: expected a closing %s quote",
+		    name, start->line + 1, start->column + 1,
+		    opener == '"' ? "double" : "single");
+	if ((strcmp(context, "while parsing a flow sequence") == 0 ||
+		strcmp(context, "while parsing a flow mapping") == 0) &&
+	    (opener == '[' || opener == '{'))
+		return xasprintf("%s:%zu:%zu: invalid YAML: this '%c' is never "
+				 "closed: expected ',' or '%c' before line "
+				 "%zu, column %zu",
+		    name, start->line + 1, start->column + 1, opener,
+		    opener == '[' ? ']' : '}', mark->line + 1,
+		    mark->column + 1);
+	return NULL;
+}
+
+/*
+ * Rewords the libyaml problems people meet most often (tabs, a ': ' in a
+ * value, '@' or '`', an unknown alias) to say what was expected.  NULL if
+ * the problem is something else.
+ */
+static char *
+reworded_problem(const char *name, const yaml_parser_t *parser,
+    const char *data, size_t size)
+{
+	static const char no_token[] =
+	    "found character that cannot start any token";
+	const yaml_mark_t *mark = &parser->problem_mark;
+	const char *problem = parser->problem ? parser->problem : "";
+	size_t at = mark_offset(data, size, mark);
+	char c = at < size ? data[at] : '\0', *alias, *message, *what;
+
+	if (strncmp(problem, "found a tab character", 21) == 0 ||
+	    (strcmp(problem, no_token) == 0 && c == '\t'))
+		what = xstrdup("a tab in the indentation: expected spaces");
+	else if (strcmp(problem, no_token) == 0 && c > ' ' && c < 0x7f)
+		what = xasprintf("a value cannot start with '%c': expected it "
+				 "in quotes",
+		    c);
+	else if (strcmp(problem,
+		     "mapping values are not allowed in this context") == 0)
+		what = xstrdup("unexpected ':': expected a quoted string if "
+			       "the ':' is part of a value, or a key "
+			       "indented like the ones before it");
+	else if (strcmp(problem, "found undefined alias") == 0 && c == '*') {
+		alias = alias_name(data, size, at);
+		what = xasprintf("unknown alias '*%s': expected an anchor "
+				 "'&%s' before it",
+		    alias, alias);
+		free(alias);
+	} else
+		return NULL;
+	message = xasprintf("%s:%zu:%zu: invalid YAML: %s", name,
+	    mark->line + 1, mark->column + 1, what);
+	free(what);
+	return message;
+}
+
+/* Describes the problem that stopped libyaml, in one line. */
+static char *
+yaml_problem(const char *name, const yaml_parser_t *parser, const char *data,
+    size_t size)
+{
+	const yaml_mark_t *mark = &parser->problem_mark;
+	const yaml_mark_t *start = &parser->context_mark;
 	const char *problem = parser->problem ? parser->problem : "bad YAML";
+	char *message;
 
 	if (parser->error == YAML_READER_ERROR)
-		return xasprintf("%s: invalid YAML: %s at byte %zu", name,
-		    problem, parser->problem_offset);
+		return xasprintf("%s: invalid YAML: %s at byte offset %zu: "
+				 "expected UTF-8 text without control "
+				 "characters",
+		    name, problem, parser->problem_offset);
+	if ((message = unclosed_problem(name, parser, data, size)) != NULL ||
+	    (message = reworded_problem(name, parser, data, size)) != NULL)
+		return message;
+	if (parser->context != NULL && start->line != mark->line)
+		return xasprintf("%s:%zu:%zu: invalid YAML: %s %s that started "
+				 "at line %zu, column %zu",
+		    name, mark->line + 1, mark->column + 1, problem,
+		    parser->context, start->line + 1, start->column + 1);
 	if (parser->context != NULL)
 		return xasprintf("%s:%zu:%zu: invalid YAML: %s %s", name,
 		    mark->line + 1, mark->column + 1, problem, parser->context);
 	return xasprintf("%s:%zu:%zu: invalid YAML: %s", name, mark->line + 1,
 	    mark->column + 1, problem);
+}
+
+/*
+ * Refuses YAML nested deeper than JOBFILE_MAX_DEPTH before it is loaded:
+ * libyaml's scanner slows down with the square of the flow depth, and no job
+ * file needs more than a few levels.  Syntax errors are reported here too.
+ */
+static int
+check_depth(const char *name, const char *data, size_t size, char **error)
+{
+	yaml_parser_t parser;
+	yaml_event_t event;
+	int depth = 0, rc = -1;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser)) {
+		*error = xasprintf("%s: cannot start the YAML parser", name);
+		return -1;
+	}
+	yaml_parser_set_input_string(
+	    &parser, (const unsigned char *)data, size);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &event)) {
+			*error = yaml_problem(name, &parser, data, size);
+			goto out;
+		}
+		if (event.type == YAML_SEQUENCE_START_EVENT ||
+		    event.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (event.type == YAML_SEQUENCE_END_EVENT ||
+		    event.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		done = event.type == YAML_STREAM_END_EVENT;
+		if (depth > JOBFILE_MAX_DEPTH) {
+			*error = xasprintf("%s:%zu:%zu: YAML nested more than "
+					   "%d levels deep: expected at most "
+					   "%d",
+			    name, event.start_mark.line + 1,
+			    event.start_mark.column + 1, JOBFILE_MAX_DEPTH,
+			    JOBFILE_MAX_DEPTH);
+			yaml_event_delete(&event);
+			goto out;
+		}
+		yaml_event_delete(&event);
+	}
+	rc = 0;
+out:
+	yaml_parser_delete(&parser);
+	return rc;
 }
 
 /* Loads the one document of data into *document; -1 with *error otherwise. */
@@ -902,6 +1099,8 @@ load_document(const char *name, const char *data, size_t size,
 	yaml_node_t *root;
 	int rc = -1;
 
+	if (check_depth(name, data, size, error) < 0)
+		return -1;
 	if (!yaml_parser_initialize(&parser)) {
 		*error = xasprintf("%s: cannot start the YAML parser", name);
 		return -1;
@@ -909,7 +1108,7 @@ load_document(const char *name, const char *data, size_t size,
 	yaml_parser_set_input_string(
 	    &parser, (const unsigned char *)data, size);
 	if (!yaml_parser_load(&parser, document)) {
-		*error = yaml_problem(name, &parser);
+		*error = yaml_problem(name, &parser, data, size);
 		goto out;
 	}
 	if (yaml_document_get_root_node(document) == NULL) {
@@ -920,15 +1119,15 @@ load_document(const char *name, const char *data, size_t size,
 		goto out;
 	}
 	if (!yaml_parser_load(&parser, &extra)) {
-		*error = yaml_problem(name, &parser);
+		*error = yaml_problem(name, &parser, data, size);
 		yaml_document_delete(document);
 		goto out;
 	}
 	if ((root = yaml_document_get_root_node(&extra)) != NULL) {
 		*error = xasprintf("%s:%zu:%zu: a second YAML document: "
 				   "expected one job per file",
-		    name, root->start_mark.line + 1,
-		    root->start_mark.column + 1);
+		    name, extra.start_mark.line + 1,
+		    extra.start_mark.column + 1);
 		yaml_document_delete(&extra);
 		yaml_document_delete(document);
 		goto out;
@@ -1015,7 +1214,7 @@ jobfile_load(const char *path, char **error)
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		*error = xasprintf(
-		    "cannot read job file '%s': %s", path, strerror(EISDIR));
+		    "cannot open job file '%s': %s", path, strerror(EISDIR));
 		close(fd);
 		return NULL;
 	}

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static char *
 plan_error(const struct plan *plan, struct srcpos pos, const char *fmt, ...)
 {
 	const char *file = plan->job->file ? plan->job->file : "job";
-	char *message, *error;
+	char *message, *error, *p;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -30,6 +31,10 @@ plan_error(const struct plan *plan, struct srcpos pos, const char *fmt, ...)
 	va_end(ap);
 	if (message == NULL)
 		message = xstrdup("out of memory");
+	/* Keep the message on one line whatever a dependency's name holds. */
+	for (p = message; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (pos.line > 0)
 		error = xasprintf(
 		    "%s:%u:%u: %s", file, pos.line, pos.column, message);
@@ -69,7 +74,8 @@ index_names(struct plan *plan, char **error)
 		b = plan->by_name[i];
 		if (strcmp(job->steps[a].name, job->steps[b].name) == 0) {
 			*error = plan_error(plan, job->steps[b].name_pos,
-			    "duplicate step name '%s' (first at line %u)",
+			    "duplicate step name '%s' (first at line %u): "
+			    "expected a different name for each step",
 			    job->steps[b].name, job->steps[a].name_pos.line);
 			return -1;
 		}
@@ -115,19 +121,24 @@ unknown_dependency(const struct plan *plan, const struct step *step, size_t k)
 		    step->name, step->depends_on.items[k], hint);
 	else
 		error = plan_error(plan, step->depends_on.pos[k],
-		    "step '%s' depends on unknown step '%s'", step->name,
-		    step->depends_on.items[k]);
+		    "step '%s' depends on unknown step '%s': expected the "
+		    "name of another step of this job",
+		    step->name, step->depends_on.items[k]);
 	free(names);
 	return error;
 }
 
+/*
+ * Resolves the dependencies of step index.  needed_by[d] is the last step
+ * found to need step d, so a name listed twice is caught in linear time.
+ */
 static int
-resolve_step(struct plan *plan, size_t index, char **error)
+resolve_step(struct plan *plan, size_t index, size_t *needed_by, char **error)
 {
 	const struct step *step = &plan->job->steps[index];
 	struct plan_step *ps = &plan->steps[index];
 	long dep;
-	size_t k, j;
+	size_t k;
 
 	ps->step = step;
 	ps->deps = xcalloc(step->depends_on.len, sizeof(*ps->deps));
@@ -139,18 +150,19 @@ resolve_step(struct plan *plan, size_t index, char **error)
 		}
 		if ((size_t)dep == index) {
 			*error = plan_error(plan, step->depends_on.pos[k],
-			    "step '%s' depends on itself", step->name);
+			    "step '%s' depends on itself: expected the names "
+			    "of other steps",
+			    step->name);
 			return -1;
 		}
-		for (j = 0; j < k; j++) {
-			if (ps->deps[j] == (size_t)dep) {
-				*error = plan_error(plan,
-				    step->depends_on.pos[k],
-				    "step '%s' lists '%s' twice in depends_on",
-				    step->name, step->depends_on.items[k]);
-				return -1;
-			}
+		if (needed_by[dep] == index) {
+			*error = plan_error(plan, step->depends_on.pos[k],
+			    "step '%s' lists '%s' twice in depends_on: "
+			    "expected each step once",
+			    step->name, step->depends_on.items[k]);
+			return -1;
 		}
+		needed_by[dep] = index;
 		ps->deps[ps->n_deps++] = (size_t)dep;
 	}
 	return 0;
@@ -265,7 +277,9 @@ describe_cycle(const struct plan *plan, const size_t *waiting)
 			plan->job->steps[path[first + 1]].name) == 0)
 			break;
 	error = plan_error(plan, from->depends_on.pos[k],
-	    "steps depend on each other in a cycle: %s", text);
+	    "steps depend on each other in a cycle: %s (each needs the "
+	    "next): expected dependencies without a cycle",
+	    text);
 	free(text);
 	free(path);
 	free(seen_at);
@@ -366,7 +380,7 @@ int
 plan_build(struct plan *out, const struct job *job, char **error)
 {
 	struct plan plan = PLAN_INIT;
-	size_t i;
+	size_t i, *needed_by;
 
 	*error = NULL;
 	plan.job = job;
@@ -374,9 +388,16 @@ plan_build(struct plan *out, const struct job *job, char **error)
 	plan.steps = xcalloc(job->n_steps, sizeof(*plan.steps));
 	if (index_names(&plan, error) < 0)
 		goto fail;
+	needed_by = xcalloc(job->n_steps, sizeof(*needed_by));
 	for (i = 0; i < job->n_steps; i++)
-		if (resolve_step(&plan, i, error) < 0)
+		needed_by[i] = SIZE_MAX;
+	for (i = 0; i < job->n_steps; i++) {
+		if (resolve_step(&plan, i, needed_by, error) < 0) {
+			free(needed_by);
 			goto fail;
+		}
+	}
+	free(needed_by);
 	link_dependants(&plan);
 	if (order_steps(&plan, error) < 0)
 		goto fail;

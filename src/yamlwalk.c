@@ -17,6 +17,15 @@
 #include "xalloc.h"
 #include "yamlwalk.h"
 
+/* Keeps a message on one line whatever bytes the file's text put in it. */
+static void
+flatten(char *message)
+{
+	for (; *message != '\0'; message++)
+		if ((unsigned char)*message < 0x20 || *message == 0x7f)
+			*message = '?';
+}
+
 int
 yamlwalk_error(
     struct yamlwalk *walk, const yaml_node_t *node, const char *fmt, ...)
@@ -33,6 +42,7 @@ yamlwalk_error(
 	va_end(ap);
 	if (message == NULL)
 		message = xstrdup("out of memory");
+	flatten(message);
 	if (node != NULL) {
 		pos = yamlwalk_pos(node);
 		walk->error = xasprintf(
@@ -83,19 +93,28 @@ yamlwalk_kind(const yaml_node_t *node)
 	return "nothing";
 }
 
+/* Takes units of work from the walk's budget; -1 once it is spent. */
+static int
+charge(struct yamlwalk *walk, size_t units)
+{
+	if (walk->budget < units) {
+		walk->budget = 0;
+		return yamlwalk_error(walk, NULL,
+		    "the job file expands to more than %d values (through "
+		    "YAML aliases or very large maps): expected at most %d",
+		    YAMLWALK_BUDGET, YAMLWALK_BUDGET);
+	}
+	walk->budget -= units;
+	return 0;
+}
+
 yaml_node_t *
 yamlwalk_node(struct yamlwalk *walk, int index)
 {
 	yaml_node_t *node;
 
-	if (walk->budget == 0) {
-		yamlwalk_error(walk, NULL,
-		    "the document expands to more than %d values "
-		    "(aliases referring to aliases?)",
-		    YAMLWALK_BUDGET);
+	if (charge(walk, 1) < 0)
 		return NULL;
-	}
-	walk->budget--;
 	node = yaml_document_get_node(walk->document, index);
 	if (node == NULL)
 		yamlwalk_error(walk, NULL, "broken YAML document");
@@ -130,26 +149,24 @@ yamlwalk_bool(struct yamlwalk *walk, yaml_node_t *node, bool *out)
 	const char *value;
 	size_t i;
 
-	if (node->type == YAML_SCALAR_NODE &&
-	    node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		value = (const char *)node->data.scalar.value;
-		for (i = 0; i < 3; i++) {
-			if (strcmp(value, yes[i]) == 0) {
-				*out = true;
-				return 0;
-			}
-			if (strcmp(value, no[i]) == 0) {
-				*out = false;
-				return 0;
-			}
-		}
-	}
-	if (node->type == YAML_SCALAR_NODE && !yamlwalk_is_null(node))
+	if (node->type != YAML_SCALAR_NODE || yamlwalk_is_null(node))
 		return yamlwalk_error(walk, node,
-		    "expected true or false, got '%.40s'",
-		    (const char *)node->data.scalar.value);
+		    "expected true or false, got %s", yamlwalk_kind(node));
+	value = (const char *)node->data.scalar.value;
+	for (i = 0; i < 3; i++) {
+		if (strcmp(value, yes[i]) != 0 && strcmp(value, no[i]) != 0)
+			continue;
+		/* "true" in quotes is a string; say so, or it reads odd. */
+		if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+			return yamlwalk_error(walk, node,
+			    "expected true or false without quotes, got the "
+			    "quoted string '%s'",
+			    value);
+		*out = strcmp(value, yes[i]) == 0;
+		return 0;
+	}
 	return yamlwalk_error(
-	    walk, node, "expected true or false, got %s", yamlwalk_kind(node));
+	    walk, node, "expected true or false, got '%.40s'", value);
 }
 
 int
@@ -255,6 +272,13 @@ yamlwalk_key(struct yamlwalk *walk, yaml_node_pair_t *pair, const char *what,
 		return yamlwalk_error(walk, *key,
 		    "expected a name as a key in %s, got %s", what,
 		    yamlwalk_kind(*key));
+	/* Keys are compared as C strings: "run\0x" must not pass as run. */
+	if (strlen((const char *)(*key)->data.scalar.value) !=
+	    (*key)->data.scalar.length)
+		return yamlwalk_error(walk, *key,
+		    "expected a name as a key in %s, got a string with a NUL "
+		    "byte",
+		    what);
 	return 0;
 }
 
@@ -271,17 +295,26 @@ yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 	yaml_node_pair_t *pair;
 	yaml_node_t *key, *value;
 	const struct nvpair *earlier;
+	size_t entries;
 	char *text;
 
 	if (node->type != YAML_MAPPING_NODE)
 		return yamlwalk_error(walk, node,
 		    "expected %s (a mapping of names to values), got %s", what,
 		    yamlwalk_kind(node));
-	if (node->data.mapping.pairs.top - node->data.mapping.pairs.start >
-	    YAMLWALK_MAP_MAX)
+	entries = (size_t)(node->data.mapping.pairs.top -
+	    node->data.mapping.pairs.start);
+	if (entries > YAMLWALK_MAP_MAX)
 		return yamlwalk_error(walk, node,
 		    "too many entries in %s (at most %d)", what,
 		    YAMLWALK_MAP_MAX);
+	/*
+	 * Each entry is looked up in the list before it is added, so a map
+	 * costs the square of its size: count that against the budget, or
+	 * a large map aliased many times would take seconds.
+	 */
+	if (charge(walk, entries * (entries / 64)) < 0)
+		return -1;
 	for (pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
 		if (yamlwalk_key(walk, pair, what, &key, &value) < 0)
@@ -292,7 +325,8 @@ yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 			    name_what);
 		if ((earlier = nvlist_get(out, key_text(key))) != NULL)
 			return yamlwalk_error(walk, key,
-			    "duplicate key '%.60s' in %s (first at line %u)",
+			    "duplicate key '%.60s' in %s (first at line %u): "
+			    "expected each name once",
 			    key_text(key), what, earlier->pos.line);
 		if (value->type != YAML_SCALAR_NODE)
 			return yamlwalk_error(walk, value,
@@ -310,11 +344,56 @@ yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 	return 0;
 }
 
+/*
+ * Returns the one known name that key starts with or that starts with key,
+ * at least three characters long ("environment" for env, "depends" for
+ * depends_on); NULL if none or more than one.
+ */
+static const char *
+prefix_hint(
+    const char *key, const struct yamlwalk_field *fields, size_t n_fields)
+{
+	size_t i, length, key_length = strlen(key);
+	const char *hint = NULL;
+
+	for (i = 0; i < n_fields; i++) {
+		length = strlen(fields[i].name);
+		if (length > key_length)
+			length = key_length;
+		if (length < 3 || strncmp(key, fields[i].name, length) != 0)
+			continue;
+		if (hint != NULL)
+			return NULL;
+		hint = fields[i].name;
+	}
+	return hint;
+}
+
+/* Returns "a, b or c" for the known keys, for messages. */
+static char *
+field_names(const struct yamlwalk_field *fields, size_t n_fields)
+{
+	size_t i, size = 1;
+	char *text;
+
+	for (i = 0; i < n_fields; i++)
+		size += strlen(fields[i].name) + 4;
+	text = xmalloc(size);
+	text[0] = '\0';
+	for (i = 0; i < n_fields; i++) {
+		if (i > 0)
+			strcat(text, i + 1 < n_fields ? ", " : " or ");
+		strcat(text, fields[i].name);
+	}
+	return text;
+}
+
 static int
 unknown_key(struct yamlwalk *walk, yaml_node_t *key, const char *what,
     const struct yamlwalk_field *fields, size_t n_fields)
 {
 	const char *names[64], *hint;
+	char *known;
 	size_t i;
 
 	if (strcmp(key_text(key), "<<") == 0)
@@ -325,12 +404,17 @@ unknown_key(struct yamlwalk *walk, yaml_node_t *key, const char *what,
 	for (i = 0; i < n_fields && i < 64; i++)
 		names[i] = fields[i].name;
 	hint = suggest_closest(key_text(key), names, i);
+	if (hint == NULL)
+		hint = prefix_hint(key_text(key), fields, n_fields);
 	if (hint != NULL)
 		return yamlwalk_error(walk, key,
 		    "unknown key '%.60s' in %s (did you mean '%s'?)",
 		    key_text(key), what, hint);
-	return yamlwalk_error(
-	    walk, key, "unknown key '%.60s' in %s", key_text(key), what);
+	known = field_names(fields, n_fields);
+	yamlwalk_error(walk, key, "unknown key '%.60s' in %s: expected %s",
+	    key_text(key), what, known);
+	free(known);
+	return -1;
 }
 
 int
@@ -364,7 +448,8 @@ yamlwalk_fields(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 			return unknown_key(walk, key, what, fields, n_fields);
 		if (seen[i] != NULL)
 			return yamlwalk_error(walk, key,
-			    "duplicate key '%s' in %s (first at line %u)",
+			    "duplicate key '%s' in %s (first at line %u): "
+			    "expected each key once",
 			    fields[i].name, what, yamlwalk_pos(seen[i]).line);
 		seen[i] = key;
 		if (fields[i].parse(walk, value, target) < 0)

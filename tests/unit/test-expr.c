@@ -121,14 +121,18 @@ main(void)
 	fails("sucess()", 0,
 	    "unknown function 'sucess': expected success(), failure(), "
 	    "always() or cancelled()");
-	fails("branch == 'main", 10, "unterminated string");
+	fails("branch == 'main", 10,
+	    "unterminated string: expected a closing single quote");
 	fails("branch =~ '('", 10,
 	    "bad pattern: missing closing parenthesis at offset 1");
 	fails("branch =~ env.CC", 10,
 	    "the right side of =~ must be a quoted pattern");
 	fails("steps.nosuch.outcome == 'x'", 0,
-	    "unknown step in 'steps.nosuch.outcome'");
-	fails("always() always()", 9, "unexpected 'always()'");
+	    "unknown step in 'steps.nosuch.outcome': expected steps.STEP or "
+	    "steps.STEP.outcome naming a step of this job");
+	fails("always() always()", 9,
+	    "unexpected 'always()': expected '&&', '||', a comparison or the "
+	    "end of the condition");
 	fails("(always()", 9, "expected ')'");
 	fails("", 0, "unexpected end of condition");
 	fails("success(1)", 8, "success() takes no arguments: expected ')'");

@@ -74,7 +74,8 @@ main(void)
 		 "{name: a, run: x}]",
 	    "a c b d", "a diamond");
 	error_is("steps: [{name: a, run: x}, {name: a, run: y}]",
-	    "p.yaml:1:35: duplicate step name 'a' (first at line 1)",
+	    "p.yaml:1:35: duplicate step name 'a' (first at line 1): "
+	    "expected a different name for each step",
 	    "duplicate names");
 	error_is("steps: [{name: build, run: x}, {name: t, run: x, depends_on: "
 		 "[buidl]}]",
@@ -82,10 +83,13 @@ main(void)
 	    "mean 'build'?)",
 	    "an unknown dependency with a hint");
 	error_is("steps: [{name: a, run: x, depends_on: [a]}]",
-	    "p.yaml:1:40: step 'a' depends on itself", "self dependency");
+	    "p.yaml:1:40: step 'a' depends on itself: expected the names of "
+	    "other steps",
+	    "self dependency");
 	error_is("steps: [{name: a, run: x}, {name: b, run: x, depends_on: [a, "
 		 "a]}]",
-	    "p.yaml:1:62: step 'b' lists 'a' twice in depends_on",
+	    "p.yaml:1:62: step 'b' lists 'a' twice in depends_on: expected "
+	    "each step once",
 	    "a dependency listed twice");
 	error_is("steps:\n"
 		 "  - {name: x, run: x, depends_on: [a]}\n"
@@ -93,11 +97,13 @@ main(void)
 		 "  - {name: b, run: x, depends_on: [a]}\n"
 		 "  - {name: c, run: x, depends_on: [b]}\n",
 	    "p.yaml:3:36: steps depend on each other in a cycle: a -> c -> b "
-	    "-> a",
+	    "-> a (each needs the next): expected dependencies without a "
+	    "cycle",
 	    "a cycle is named whole, not the step hanging off it");
 	error_is("steps: [{name: a, run: x, if: \"steps.b.outcome == 'x'\"}]",
 	    "p.yaml:1:31: bad condition in step 'a' (at character 1): unknown "
-	    "step in 'steps.b.outcome'",
+	    "step in 'steps.b.outcome': expected steps.STEP or "
+	    "steps.STEP.outcome naming a step of this job",
 	    "a condition naming an unknown step");
 	return done_testing();
 }
