@@ -52,6 +52,8 @@ static const struct option options[] = {
 	CONFIG_OPTION("job-env", CONFIG_JOB_ENV),
 	CONFIG_OPTION("shell", CONFIG_SHELL),
 	CONFIG_OPTION("timeout", CONFIG_TIMEOUT),
+	CONFIG_OPTION("grace-period", CONFIG_GRACE_PERIOD),
+	CONFIG_OPTION("log-format", CONFIG_LOG_FORMAT),
 	CONFIG_OPTION("branch", CONFIG_BRANCH),
 	CONFIG_OPTION("event", CONFIG_EVENT),
 	CONFIG_OPTION("source-type", CONFIG_SOURCE_TYPE),
@@ -112,6 +114,10 @@ static const char help_run[] =
     "      --shell SHELL         run steps with SHELL -c (default: sh)\n"
     "      --timeout DURATION    end the job after DURATION (90s, 10m, 1h30m)\n"
     "  -j, --jobs N              steps to run at once (default: processors)\n"
+    "      --grace-period DURATION  time between SIGTERM and SIGKILL when a\n"
+    "                            step is cancelled or times out (default: "
+    "10s)\n"
+    "      --log-format FORMAT   text, or json: one object per line\n"
     "      --branch NAME         the branch, for conditions\n"
     "      --event NAME          the triggering event, for conditions\n"
     "      --dry-run             check everything and print the plan; run "

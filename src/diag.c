@@ -12,6 +12,14 @@
 
 #include "diag.h"
 
+static diag_sink_fn diag_sink;
+
+void
+diag_set_sink(diag_sink_fn sink)
+{
+	diag_sink = sink;
+}
+
 void
 diag_verror(const char *prefix, const char *fmt, va_list ap)
 {
@@ -28,6 +36,11 @@ diag_verror(const char *prefix, const char *fmt, va_list ap)
 		used = (int)sizeof(line) - 5;
 		memcpy(line + used, "...", 3);
 		used += 3;
+	}
+	line[used] = '\0';
+	if (diag_sink != NULL) {
+		diag_sink(line + strlen("jobrun: "));
+		return;
 	}
 	line[used++] = '\n';
 	fflush(stdout);

@@ -311,6 +311,8 @@ main(int argc, char **argv)
 
 	runner_signals(&handled);
 	sigprocmask(SIG_BLOCK, &handled, &previous);
+	/* A closed console must not kill the runner mid-job. */
+	signal(SIGPIPE, SIG_IGN);
 	ensure_std_fds();
 	close_stray_fds();
 	if (cli_parse(&cli, argc, argv) < 0)

@@ -104,6 +104,7 @@ steps:
     run: echo should not run
     depends_on: [long]
 YAML
+rm -f out
 "$JOBRUN" run term.yaml >out 2>err &
 pid=$!
 i=0
@@ -122,6 +123,7 @@ steps:
   - name: stubborn
     run: trap '' INT TERM; echo ready; while :; do sleep 0.1; done
 YAML
+rm -f out
 "$JOBRUN" run stubborn.yaml >out 2>err &
 pid=$!
 i=0
