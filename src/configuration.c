@@ -221,8 +221,8 @@ default_triggers_file(
 static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	[CONFIG_JOB_FILE] = { "job_file", "JOBRUN_JOB_FILE", NULL, NULL,
 	    TYPE_PATH, 0, 0, false, NULL },
-	[CONFIG_NAME] = { "name", "JOBRUN_JOB_NAME", NULL, "name", TYPE_NAME, 0,
-	    0, false, default_name },
+	[CONFIG_NAME] = { "name", "JOBRUN_NAME", NULL, "name", TYPE_NAME, 0, 0,
+	    false, default_name },
 	[CONFIG_LOCAL] = { "local", "JOBRUN_LOCAL", NULL, NULL, TYPE_BOOL, 0, 1,
 	    false, default_local },
 	[CONFIG_WORKSPACE] = { "workspace", "JOBRUN_WORKSPACE", NULL, NULL,

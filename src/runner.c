@@ -103,6 +103,7 @@ struct runner {
 	size_t leftovers_cap;
 	int signal_fd;
 	int cancel_signal; /* the first SIGINT/SIGTERM/... received */
+	bool aborting; /* a second signal came: run nothing more */
 	bool job_timed_out;
 	uint64_t job_deadline; /* 0: none */
 	uint64_t grace_ms;
@@ -228,17 +229,21 @@ fact_function(void *context, enum expr_function function)
 	case EXPR_ALWAYS:
 		return true;
 	case EXPR_CANCELLED:
-		return c->runner->cancel_signal != 0;
+		return c->runner->cancel_signal != 0 ||
+		    c->runner->job_timed_out;
 	case EXPR_SUCCESS:
 		for (k = 0; k < ps->n_deps; k++)
 			if (!counts_as_success(c->runner, ps->deps[k]))
 				return false;
 		return true;
 	case EXPR_FAILURE:
+		/* A failure that continue_on_error forgave is no failure. */
 		for (k = 0; k < ps->n_deps; k++) {
 			outcome = c->runner->runs[ps->deps[k]].outcome;
-			if (outcome == OUTCOME_FAILED ||
-			    outcome == OUTCOME_TIMED_OUT)
+			if ((outcome == OUTCOME_FAILED ||
+				outcome == OUTCOME_TIMED_OUT) &&
+			    !c->runner->plan->steps[ps->deps[k]]
+				 .step->continue_on_error)
 				return true;
 		}
 		return false;
@@ -665,6 +670,7 @@ cancel(struct runner *r, int signo)
 
 	if (r->cancel_signal != 0) {
 		/* A second request: stop waiting politely. */
+		r->aborting = true;
 		signal_running(r, SIGKILL);
 		return;
 	}
@@ -786,6 +792,21 @@ start_step(struct runner *r, size_t index)
 	start_attempt(r, index);
 }
 
+/*
+ * Once the job is cancelled or timed out, only steps whose condition calls
+ * always() or cancelled() may still run (clean-up steps); a second signal
+ * stops even those.
+ */
+static bool
+runs_when_cancelled(const struct runner *r, size_t index)
+{
+	const struct expr *condition = r->plan->steps[index].condition;
+
+	return !r->aborting && condition != NULL &&
+	    (expr_calls(condition, EXPR_ALWAYS) ||
+		expr_calls(condition, EXPR_CANCELLED));
+}
+
 /* Decides ready steps while there are free slots. */
 static void
 schedule(struct runner *r)
@@ -794,7 +815,8 @@ schedule(struct runner *r)
 
 	while (r->ready.len > 0 && (long)r->n_running < r->slots) {
 		index = heap_pop(&r->ready);
-		if (r->cancel_signal != 0 || r->job_timed_out)
+		if ((r->cancel_signal != 0 || r->job_timed_out) &&
+		    !runs_when_cancelled(r, index))
 			finish(r, index, OUTCOME_CANCELLED);
 		else if (!should_run(r, index))
 			finish(r, index, OUTCOME_SKIPPED);
