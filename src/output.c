@@ -24,6 +24,12 @@
 struct output {
 	enum output_format format;
 	char *log_dir;
+	bool status_tty; /* standard error is a terminal: show a status */
+	bool color; /* prefixes in colour (a terminal, no NO_COLOR) */
+	char *status; /* the live status line, or NULL */
+	bool status_shown; /* it is on the screen now */
+	bool line_start; /* the console's last byte was a newline */
+	unsigned streams; /* streams opened, for picking colours */
 };
 
 struct output_stream {
@@ -83,10 +89,68 @@ struct output *
 output_new(enum output_format format, const char *log_dir)
 {
 	struct output *output = xcalloc(1, sizeof(*output));
+	const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+	bool smart = term != NULL && strcmp(term, "dumb") != 0;
 
 	output->format = format;
 	output->log_dir = log_dir != NULL ? xstrdup(log_dir) : NULL;
+	output->line_start = true;
+	output->status_tty =
+	    format != OUTPUT_JSON && smart && isatty(STDERR_FILENO);
+	output->color = format == OUTPUT_PREFIXED && smart &&
+	    isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
 	return output;
+}
+
+static char erase_line[] = "\r\033[K";
+
+/* Takes the status line off the screen before anything else is written. */
+static void
+hide_status(struct output *output)
+{
+	if (!output->status_shown)
+		return;
+	output_write_all(STDERR_FILENO, erase_line, sizeof(erase_line) - 1);
+	output->status_shown = false;
+}
+
+/* Puts the status line back, only between whole lines. */
+static void
+show_status(struct output *output)
+{
+	if (!output->status_tty || output->status == NULL ||
+	    output->status_shown || !output->line_start)
+		return;
+	output_write_all(STDERR_FILENO, output->status, strlen(output->status));
+	output->status_shown = true;
+}
+
+/* Every console write goes through here, around the status line. */
+static void
+console_write(struct output *output, int fd, struct iovec *iov, int count)
+{
+	int last = count - 1;
+
+	while (last >= 0 && iov[last].iov_len == 0)
+		last--;
+	hide_status(output);
+	writev_all(fd, iov, count);
+	if (last >= 0)
+		output->line_start =
+		    ((const char *)iov[last].iov_base)[iov[last].iov_len - 1] ==
+		    '\n';
+	show_status(output);
+}
+
+void
+output_set_status(struct output *output, const char *status)
+{
+	if (!output->status_tty)
+		return;
+	hide_status(output);
+	free(output->status);
+	output->status = status != NULL ? xstrdup(status) : NULL;
+	show_status(output);
 }
 
 void
@@ -94,6 +158,8 @@ output_free(struct output *output)
 {
 	if (output == NULL)
 		return;
+	hide_status(output);
+	free(output->status);
 	free(output->log_dir);
 	free(output);
 }
@@ -197,7 +263,7 @@ emit_line(struct output_stream *s, const char *text, size_t size)
 	iov[1].iov_len = size;
 	iov[2].iov_base = newline;
 	iov[2].iov_len = 1;
-	writev_all(STDOUT_FILENO, iov, 3);
+	console_write(s->output, STDOUT_FILENO, iov, 3);
 }
 
 struct output_stream *
@@ -209,7 +275,12 @@ output_stream_open(struct output *output, const char *step, char **error)
 	s = xcalloc(1, sizeof(*s));
 	s->output = output;
 	s->step = xstrdup(step);
-	s->prefix = xasprintf("[%s] ", step);
+	if (output->color)
+		s->prefix = xasprintf("\033[%dm[%s]\033[0m ",
+		    31 + (int)(output->streams % 6), step);
+	else
+		s->prefix = xasprintf("[%s] ", step);
+	output->streams++;
 	s->log_fd = -1;
 	if (output->log_dir != NULL)
 		s->log_path = xasprintf("%s/%s.log", output->log_dir, step);
@@ -295,9 +366,11 @@ void
 output_stream_write(struct output_stream *s, const char *data, size_t size)
 {
 	write_log(s, data, size);
-	if (s->output->format == OUTPUT_PLAIN)
-		output_write_all(STDOUT_FILENO, data, size);
-	else
+	if (s->output->format == OUTPUT_PLAIN) {
+		struct iovec iov = { (void *)(uintptr_t)data, size };
+
+		console_write(s->output, STDOUT_FILENO, &iov, 1);
+	} else
 		assemble_lines(s, data, size);
 }
 
@@ -333,5 +406,8 @@ output_message(struct output *output, const char *line)
 	iov[1].iov_len = strlen(line);
 	iov[2].iov_base = newline;
 	iov[2].iov_len = 1;
-	writev_all(STDERR_FILENO, iov, 3);
+	if (output != NULL)
+		console_write(output, STDERR_FILENO, iov, 3);
+	else
+		writev_all(STDERR_FILENO, iov, 3);
 }

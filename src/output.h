@@ -7,7 +7,9 @@
  * Console modes: plain (bytes pass straight through: one step at a time),
  * prefixed (each line carries "[step] ", lines of different steps never mix
  * inside a line), and JSON (one object per line, for workers that ship
- * logs).  Log files always get the step's exact bytes.
+ * logs).  Log files always get the step's exact bytes.  On a terminal the
+ * prefixes are coloured (unless NO_COLOR is set) and a status line shows
+ * what runs.
  */
 #ifndef JOBRUN_OUTPUT_H
 #define JOBRUN_OUTPUT_H
@@ -53,6 +55,14 @@ void output_stream_write(
 
 /* Flushes a partial last line, closes the log and frees the stream. */
 void output_stream_close(struct output_stream *stream);
+
+/*
+ * Sets the live status line shown at the bottom of a terminal (standard
+ * error, never in JSON mode); NULL removes it.  It is taken down before
+ * every console write and put back between whole lines, so it never mixes
+ * with output.  Off a terminal this does nothing.
+ */
+void output_set_status(struct output *output, const char *status);
 
 /* Writes one line of jobrun's own (without "jobrun: " and newline). */
 void output_message(struct output *output, const char *line);

@@ -291,6 +291,29 @@ report_step(struct runner *r, size_t index)
 		    (unsigned long long)run->duration_ms);
 }
 
+/* The status line: what runs, and how many steps are done and failed. */
+static void
+update_status(struct runner *r)
+{
+	char line[256];
+	size_t i, used, failed = 0;
+
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->runs[i].outcome == OUTCOME_FAILED ||
+		    r->runs[i].outcome == OUTCOME_TIMED_OUT)
+			failed++;
+	used = (size_t)snprintf(line, sizeof(line),
+	    "jobrun: %zu/%zu done, %zu failed, running:", r->n_done,
+	    r->plan->n_steps, failed);
+	for (i = 0; i < r->n_running && used < sizeof(line) - 1; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+		    " %s", step_name(r, r->running[i]));
+	if (used >= sizeof(line) - 1)
+		memcpy(line + sizeof(line) - 4, "...", 4);
+	output_set_status(
+	    r->output, r->n_done < r->plan->n_steps ? line : NULL);
+}
+
 /* Records the final outcome of a step and releases its dependants. */
 static void
 finish(struct runner *r, size_t index, enum step_outcome outcome)
@@ -303,6 +326,7 @@ finish(struct runner *r, size_t index, enum step_outcome outcome)
 	run->phase = PHASE_DONE;
 	r->n_done++;
 	report_step(r, index);
+	update_status(r);
 	for (k = 0; k < ps->n_dependants; k++) {
 		d = ps->dependants[k];
 		if (--r->runs[d].waiting == 0) {
@@ -790,6 +814,7 @@ start_step(struct runner *r, size_t index)
 	run->start_ms = now_ms();
 	clock_gettime(CLOCK_REALTIME, &run->started);
 	start_attempt(r, index);
+	update_status(r);
 }
 
 /*
@@ -1100,10 +1125,9 @@ runner_run(const struct plan *plan, const struct config *config,
 	if (prepare_workspace(&r, &log_dir) < 0 || start_loop(&r) < 0)
 		goto out;
 	r.output = output_new(choose_format(&r), log_dir);
-	if (choose_format(&r) == OUTPUT_JSON) {
-		message_output = r.output;
-		diag_set_sink(message_sink);
-	}
+	/* jobrun's messages take the same path as the steps' output. */
+	message_output = r.output;
+	diag_set_sink(message_sink);
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
 		r.job_deadline = start_ms + config_ms(config, CONFIG_TIMEOUT);
 	for (i = 0; i < n; i++) {
