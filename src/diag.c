@@ -13,11 +13,13 @@
 #include "diag.h"
 
 static diag_sink_fn diag_sink;
+static void *diag_sink_context;
 
 void
-diag_set_sink(diag_sink_fn sink)
+diag_set_sink(diag_sink_fn sink, void *context)
 {
 	diag_sink = sink;
+	diag_sink_context = context;
 }
 
 void
@@ -39,7 +41,7 @@ diag_verror(const char *prefix, const char *fmt, va_list ap)
 	}
 	line[used] = '\0';
 	if (diag_sink != NULL) {
-		diag_sink(line + strlen("jobrun: "));
+		diag_sink(line + strlen("jobrun: "), diag_sink_context);
 		return;
 	}
 	line[used++] = '\n';

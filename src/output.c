@@ -19,6 +19,7 @@
 
 #include "diag.h"
 #include "output.h"
+#include "list.h"
 #include "xalloc.h"
 
 struct output {
@@ -29,6 +30,7 @@ struct output {
 	char *status; /* the live status line, or NULL */
 	bool status_shown; /* it is on the screen now */
 	bool line_start; /* the console's last byte was a newline */
+	bool shared_terminal; /* stdout and stderr are both a terminal */
 	unsigned streams; /* streams opened, for picking colours */
 };
 
@@ -95,6 +97,8 @@ output_new(enum output_format format, const char *log_dir)
 	output->format = format;
 	output->log_dir = log_dir != NULL ? xstrdup(log_dir) : NULL;
 	output->line_start = true;
+	output->shared_terminal =
+	    isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
 	output->status_tty =
 	    format != OUTPUT_JSON && smart && isatty(STDERR_FILENO);
 	output->color = format == OUTPUT_PREFIXED && smart &&
@@ -244,6 +248,7 @@ emit_json(const char *step, const char *stream, const char *text, size_t size)
 
 		writev_all(STDOUT_FILENO, iov, 2);
 	}
+	wipe(line, strlen(line));
 	free(line);
 }
 
@@ -267,11 +272,10 @@ emit_line(struct output_stream *s, const char *text, size_t size)
 }
 
 struct output_stream *
-output_stream_open(struct output *output, const char *step, char **error)
+output_stream_open(struct output *output, const char *step)
 {
 	struct output_stream *s;
 
-	*error = NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->output = output;
 	s->step = xstrdup(step);
@@ -313,6 +317,27 @@ fail:
 	s->log_path = NULL;
 }
 
+/* Grows the line buffer without leaving copies of its bytes behind. */
+static void
+grow_wiped(struct output_stream *s, size_t need)
+{
+	size_t cap = s->line_cap ? s->line_cap : 256;
+	char *bigger;
+
+	if (need <= s->line_cap)
+		return;
+	while (cap < need)
+		cap *= 2;
+	bigger = xmalloc(cap);
+	if (s->line_len > 0)
+		memcpy(bigger, s->line, s->line_len);
+	if (s->line != NULL)
+		wipe(s->line, s->line_cap);
+	free(s->line);
+	s->line = bigger;
+	s->line_cap = cap;
+}
+
 /* Adds bytes to the partial line, emitting it when it reaches the limit. */
 static void
 buffer_line(struct output_stream *s, const char *data, size_t size)
@@ -323,7 +348,7 @@ buffer_line(struct output_stream *s, const char *data, size_t size)
 		room = OUTPUT_LINE_MAX - s->line_len;
 		if (room > size)
 			room = size;
-		xgrow(&s->line, &s->line_cap, s->line_len + room, 1);
+		grow_wiped(s, s->line_len + room);
 		memcpy(s->line + s->line_len, data, room);
 		s->line_len += room;
 		data += room;
@@ -383,6 +408,8 @@ output_stream_close(struct output_stream *s)
 		emit_line(s, s->line, s->line_len);
 	if (s->log_fd >= 0)
 		close(s->log_fd);
+	if (s->line != NULL)
+		wipe(s->line, s->line_cap);
 	free(s->line);
 	free(s->log_path);
 	free(s->prefix);
@@ -399,6 +426,13 @@ output_message(struct output *output, const char *line)
 	if (output != NULL && output->format == OUTPUT_JSON) {
 		emit_json(NULL, "jobrun", line, strlen(line));
 		return;
+	}
+	/* On a terminal, never inside a step's unfinished line; elsewhere
+	 * the two streams are apart and stdout's bytes stay exact. */
+	if (output != NULL && output->shared_terminal && !output->line_start) {
+		iov[0].iov_base = newline;
+		iov[0].iov_len = 1;
+		console_write(output, STDERR_FILENO, iov, 1);
 	}
 	iov[0].iov_base = label;
 	iov[0].iov_len = sizeof(label) - 1;

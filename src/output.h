@@ -43,11 +43,11 @@ struct output *output_new(enum output_format format, const char *log_dir);
 
 /*
  * Opens the output stream of step.  Its log, log_dir/step.log, is created
- * with the step's first byte: a step that prints nothing leaves no log.
- * Returns the stream, or NULL with a message in *error (caller frees).
+ * with the step's first byte (a step that prints nothing leaves no log);
+ * a log that cannot be written is reported once and the step goes on.
  */
 struct output_stream *output_stream_open(
-    struct output *output, const char *step, char **error);
+    struct output *output, const char *step);
 
 /* Passes size bytes written by the step on. */
 void output_stream_write(

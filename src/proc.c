@@ -19,8 +19,12 @@
 #include "proc.h"
 #include "xalloc.h"
 
-/* The spawn attributes: a new group if asked, an empty signal mask, and
- * SIGPIPE (which jobrun ignores) back to its default. */
+/*
+ * The spawn attributes: a new session (and so a new process group, and no
+ * controlling terminal, so a step that opens /dev/tty fails at once instead
+ * of stopping the job), an empty signal mask, and every signal back to its
+ * default, whatever jobrun's parent ignored.
+ */
 static int
 set_attributes(posix_spawnattr_t *attr, const struct proc_spec *spec)
 {
@@ -28,14 +32,14 @@ set_attributes(posix_spawnattr_t *attr, const struct proc_spec *spec)
 	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 
 	sigemptyset(&empty);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGPIPE);
+	sigfillset(&defaults);
+	sigdelset(&defaults, SIGKILL);
+	sigdelset(&defaults, SIGSTOP);
 	if (spec->process_group)
-		flags |= POSIX_SPAWN_SETPGROUP;
+		flags |= POSIX_SPAWN_SETSID;
 	return posix_spawnattr_setflags(attr, flags) ||
 	    posix_spawnattr_setsigmask(attr, &empty) ||
-	    posix_spawnattr_setsigdefault(attr, &defaults) ||
-	    posix_spawnattr_setpgroup(attr, 0);
+	    posix_spawnattr_setsigdefault(attr, &defaults);
 }
 
 /* Standard input from /dev/null, output and error to output_fd. */

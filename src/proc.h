@@ -18,7 +18,7 @@ struct proc_spec {
 	char *const *envp; /* NULL-terminated */
 	const char *cwd; /* NULL: jobrun's own */
 	int output_fd; /* standard output and error; -1: jobrun's own */
-	bool process_group; /* lead a new process group */
+	bool process_group; /* lead a new session and process group */
 };
 
 /*

@@ -4,15 +4,19 @@
  * a ready heap (earliest in the file first) and is decided when a slot is
  * free: cancelled, skipped (its condition, its dependencies' outcomes) or
  * started.  An attempt ends when its main process has exited and its pipe
- * is at end of file, or, when something it left behind keeps the pipe
- * open, LEFTOVER_GRACE_MS after the exit, when the group is killed and the
- * pipe closed.  Retries start the next attempt in the same slot.
+ * is at end of file.  When something it left behind keeps the pipe open,
+ * the pipe is closed once it has been silent for LEFTOVER_QUIET_MS, or at
+ * the latest a grace period after the exit; only then is what is left in
+ * the step's process group sent SIGTERM (and SIGKILL LEFTOVER_GRACE_MS
+ * later), so a forwarder such as tee can still deliver the last lines.
+ * Retries start the next attempt in the same slot.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +39,7 @@
 #include "stepenv.h"
 #include "xalloc.h"
 
-/* How long what a step left behind may keep its pipe open, and may take to
- * go after SIGTERM. */
+/* How long what a step left behind may take to go after SIGTERM. */
 #define LEFTOVER_GRACE_MS 2000
 /* After the main process exited, a pipe silent this long is closed: what
  * holds it open is then a daemon, not output still on its way. */
@@ -70,7 +73,7 @@ struct step_run {
 	enum step_outcome ended_by; /* what jobrun did to the attempt */
 	uint64_t deadline; /* of the attempt; 0: none */
 	uint64_t kill_at; /* SIGKILL time after SIGTERM; 0: none */
-	uint64_t drain_until; /* after the exit, the pipe's last chance */
+	uint64_t drain_until; /* after the exit: close the pipe at this time */
 	uint64_t drain_cap; /* drain_until never goes past this */
 	uint64_t start_ms;
 	struct timespec started;
@@ -450,6 +453,27 @@ reset_outputs(struct step_run *run)
 	nvlist_release(&run->outputs);
 }
 
+/*
+ * The attempt's deadline: its own timeout and the job's.  A step started
+ * after the job was cancelled or timed out (a clean-up step) gets the
+ * grace period at most, so clean-up cannot hang the job either.
+ */
+static uint64_t
+attempt_deadline(const struct runner *r, const struct step *step)
+{
+	uint64_t now = now_ms(), deadline = 0;
+
+	if (step->timeout_ms != 0)
+		deadline = now + step->timeout_ms;
+	if (r->cancel_signal != 0 || r->job_timed_out)
+		return deadline != 0 ? min_time(deadline, now + r->grace_ms)
+				     : now + r->grace_ms;
+	if (r->job_deadline != 0 &&
+	    (deadline == 0 || r->job_deadline < deadline))
+		deadline = r->job_deadline;
+	return deadline;
+}
+
 static void
 start_attempt(struct runner *r, size_t index)
 {
@@ -465,7 +489,7 @@ start_attempt(struct runner *r, size_t index)
 	run->phase = PHASE_RUNNING;
 	run->pid = 0;
 	run->ended_by = OUTCOME_PENDING;
-	run->exit_code = 127;
+	run->exit_code = -1;
 	run->signal = 0;
 	run->kill_at = 0;
 	run->drain_until = 0;
@@ -484,18 +508,14 @@ start_attempt(struct runner *r, size_t index)
 	if (error != NULL) {
 		diag_error("step '%s': %s", step->name, error);
 		free(error);
-		/* A child that failed before exec is reaped as usual; with
-		 * none, the attempt is over already. */
+		/* No child: the attempt is over already. */
 		if (run->pid <= 0)
 			run->pid = 0;
 	}
 	run->group = run->pid;
-	run->deadline = step->timeout_ms ? now_ms() + step->timeout_ms : 0;
-	if (r->job_deadline != 0 &&
-	    (run->deadline == 0 || r->job_deadline < run->deadline))
-		run->deadline = r->job_deadline;
+	run->deadline = attempt_deadline(r, step);
 	if (run->pid == 0) {
-		run->exit_code = 127;
+		run->exit_code = -1;
 		run->drain_until = now_ms();
 	}
 }
@@ -510,20 +530,24 @@ close_pipe(struct runner *r, struct step_run *run)
 	run->pipe_fd = -1;
 }
 
-/* Reads what the pipe holds now; closes it at end of file.  With limit,
- * stops after READS_PER_CALLBACK reads. */
+/*
+ * Reads what the pipe holds, at most READS_PER_CALLBACK chunks so that a
+ * step (or what it left behind) writing without pause cannot keep the loop
+ * from its deadlines and signals; closes the pipe at end of file.
+ */
 static void
-drain(struct runner *r, struct step_run *run, bool limit)
+drain(struct runner *r, struct step_run *run)
 {
 	char buf[READ_CHUNK];
 	ssize_t n;
 	int reads = 0;
 
-	while (run->pipe_fd >= 0 && (!limit || reads++ < READS_PER_CALLBACK)) {
+	while (run->pipe_fd >= 0 && reads++ < READS_PER_CALLBACK) {
 		n = read(run->pipe_fd, buf, sizeof(buf));
 		if (n > 0) {
 			output_stream_write(run->stream, buf, (size_t)n);
-			if (run->pid == 0 && run->drain_cap != 0)
+			wipe(buf, (size_t)n);
+			if (run->pid == 0)
 				run->drain_until = min_time(run->drain_cap,
 				    now_ms() + LEFTOVER_QUIET_MS);
 			continue;
@@ -542,6 +566,7 @@ remember_leftover(struct runner *r, pid_t group)
 	if (group <= 0 || kill(-group, 0) < 0)
 		return;
 	kill(-group, SIGTERM);
+	kill(-group, SIGCONT);
 	xgrow(&r->leftovers, &r->leftovers_cap, r->n_leftovers + 1,
 	    sizeof(*r->leftovers));
 	r->leftovers[r->n_leftovers].group = group;
@@ -600,7 +625,6 @@ check_attempt(struct runner *r, size_t index)
 		return;
 	if (run->pipe_fd >= 0 && now_ms() < run->drain_until)
 		return;
-	drain(r, run, false);
 	close_pipe(r, run);
 	remember_leftover(r, run->group);
 	read_outputs(r, index);
@@ -624,7 +648,7 @@ on_output(struct loop *loop, int fd, uint32_t events, void *data)
 {
 	struct step_run *run = data;
 
-	drain(run->runner, run, true);
+	drain(run->runner, run);
 	check_attempt(run->runner, run->index);
 }
 
@@ -661,13 +685,11 @@ reap(struct runner *r)
 			run->exit_code = -1;
 			run->signal = WTERMSIG(status);
 		}
-		/* What it left in its group goes now; the pipe gets a grace
-		 * period in case a leftover still holds it. */
-		if (run->group > 0)
-			kill(-run->group, SIGTERM);
-		run->drain_cap = now_ms() + LEFTOVER_GRACE_MS;
+		/* The pipe stays open until end of file, or until it is
+		 * quiet; what is left in the group goes after that. */
+		run->drain_cap = now_ms() + r->grace_ms;
 		run->drain_until = now_ms() + LEFTOVER_QUIET_MS;
-		drain(r, run, false);
+		drain(r, run);
 		check_attempt(r, (size_t)index);
 	}
 }
@@ -706,6 +728,7 @@ cancel(struct runner *r, int signo)
 			continue;
 		run->ended_by = OUTCOME_CANCELLED;
 		kill(-run->group, signo);
+		kill(-run->group, SIGCONT);
 		if (run->kill_at == 0 || kill_at < run->kill_at)
 			run->kill_at = kill_at;
 	}
@@ -735,12 +758,29 @@ time_out(struct runner *r, struct step_run *run, uint64_t now)
 {
 	run->ended_by = OUTCOME_TIMED_OUT;
 	kill(-run->group, SIGTERM);
+	kill(-run->group, SIGCONT);
 	run->kill_at = now + r->grace_ms;
 	if (r->job_deadline != 0 && now >= r->job_deadline &&
 	    !r->job_timed_out) {
 		r->job_timed_out = true;
 		diag_error("the job timed out");
 	}
+}
+
+/* Ends the attempts whose main process exited and whose pipe's time is
+ * up.  check_attempt() changes the running list, so collect them first. */
+static void
+close_quiet_pipes(struct runner *r, uint64_t now)
+{
+	size_t i, n = 0, *due = xcalloc(r->n_running + 1, sizeof(*due));
+
+	for (i = 0; i < r->n_running; i++)
+		if (r->runs[r->running[i]].pid == 0 &&
+		    now >= r->runs[r->running[i]].drain_until)
+			due[n++] = r->running[i];
+	for (i = 0; i < n; i++)
+		check_attempt(r, due[i]);
+	free(due);
 }
 
 /* Acts on every deadline that has passed; returns ms to the next, or -1. */
@@ -780,18 +820,14 @@ check_deadlines(struct runner *r)
 		CONSIDER(r->leftovers[i].kill_at);
 	}
 #undef CONSIDER
-	/* Attempts whose pipe grace ran out end now. */
-	for (i = 0; i < r->n_running; i++) {
-		run = &r->runs[r->running[i]];
-		if (run->pid == 0 && now >= run->drain_until) {
-			check_attempt(r, r->running[i]);
-			i = (size_t)-1; /* the list changed: start over */
-		}
-	}
+	close_quiet_pipes(r, now);
 	if (next == UINT64_MAX)
 		return -1;
 	now = now_ms();
-	return next > now ? (int)(next - now) : 0;
+	/* epoll takes an int: far deadlines are simply woken up for twice. */
+	return next <= now         ? 0
+	    : next - now > INT_MAX ? INT_MAX
+				   : (int)(next - now);
 }
 
 /* ---- scheduling ---- */
@@ -800,16 +836,8 @@ static void
 start_step(struct runner *r, size_t index)
 {
 	struct step_run *run = &r->runs[index];
-	char *error;
 
-	run->stream =
-	    output_stream_open(r->output, step_name(r, index), &error);
-	if (run->stream == NULL) {
-		diag_error("step '%s': %s", step_name(r, index), error);
-		free(error);
-		finish(r, index, OUTCOME_FAILED);
-		return;
-	}
+	run->stream = output_stream_open(r->output, step_name(r, index));
 	r->running[r->n_running++] = index;
 	run->start_ms = now_ms();
 	clock_gettime(CLOCK_REALTIME, &run->started);
@@ -884,6 +912,8 @@ status_name(int status)
 		return "failed";
 	case EXIT_JOB_TIMED_OUT:
 		return "timed_out";
+	case EXIT_JOBRUN_ERROR:
+		return "error";
 	default:
 		return "cancelled";
 	}
@@ -936,14 +966,20 @@ end_all_children(struct runner *r)
 	}
 }
 
-static void
-write_result(const struct runner *r, int status, const struct timespec *started,
-    uint64_t start_ms)
+/*
+ * Writes result.json: outcome NULL means the job is still running (written
+ * at the start, so a reader finds the file from the first moment).
+ * Returns 0, or -1 after a message.
+ */
+static int
+write_result(const struct runner *r, int status, const char *outcome,
+    const struct timespec *started, uint64_t start_ms)
 {
 	struct result_step *steps;
 	struct result result = { 0 };
 	char *path, *error;
 	size_t i;
+	int rc;
 
 	steps = xcalloc(r->plan->n_steps, sizeof(*steps));
 	for (i = 0; i < r->plan->n_steps; i++) {
@@ -959,8 +995,8 @@ write_result(const struct runner *r, int status, const struct timespec *started,
 		steps[i].duration_ms = run->duration_ms;
 	}
 	result.job = config_get(r->config, CONFIG_NAME);
-	result.outcome = status_name(status);
-	result.exit_status = status;
+	result.outcome = outcome != NULL ? outcome : "running";
+	result.exit_status = outcome != NULL ? status : -1;
 	result.started = *started;
 	clock_gettime(CLOCK_REALTIME, &result.finished);
 	result.duration_ms = now_ms() - start_ms;
@@ -968,12 +1004,14 @@ write_result(const struct runner *r, int status, const struct timespec *started,
 	result.n_steps = r->plan->n_steps;
 	path = xasprintf(
 	    "%s/result.json", config_get(r->config, CONFIG_WORKSPACE));
-	if (result_write(path, &result, &error) < 0) {
+	rc = result_write(path, &result, &error);
+	if (rc < 0) {
 		diag_error("%s", error);
 		free(error);
 	}
 	free(path);
 	free(steps);
+	return rc;
 }
 
 /* Creates dir and its parents (mode 0755); returns 0 or -1 with errno. */
@@ -1040,13 +1078,11 @@ prepare_workspace(struct runner *r, char **log_dir)
 	return 0;
 }
 
-static struct output *message_output;
-
-/* jobrun's own messages join the step output in JSON mode. */
+/* jobrun's own messages take the same path as the steps' output. */
 static void
-message_sink(const char *message)
+message_sink(const char *message, void *context)
 {
-	output_message(message_output, message);
+	output_message(context, message);
 }
 
 static enum output_format
@@ -1090,7 +1126,7 @@ runner_release(struct runner *r)
 	if (r->signal_fd > 0)
 		close(r->signal_fd);
 	loop_free(r->loop);
-	diag_set_sink(NULL);
+	diag_set_sink(NULL, NULL);
 	output_free(r->output);
 	heap_release(&r->ready);
 	free(r->runs);
@@ -1102,6 +1138,39 @@ runner_release(struct runner *r)
 	free(r->shell_path);
 }
 
+/* Runs steps until every one has an outcome; false if the loop failed. */
+static bool
+run_steps(struct runner *r)
+{
+	int timeout;
+
+	schedule(r);
+	while (r->n_done < r->plan->n_steps) {
+		timeout = check_deadlines(r);
+		schedule(r);
+		if (r->n_done == r->plan->n_steps)
+			break;
+		if (loop_once(r->loop, timeout) < 0) {
+			diag_error(
+			    "the event loop failed: %s", strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* After a failure of jobrun itself: what has no outcome is cancelled. */
+static void
+abandon_steps(struct runner *r)
+{
+	size_t i;
+
+	signal_running(r, SIGKILL);
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->runs[i].phase != PHASE_DONE)
+			r->runs[i].outcome = OUTCOME_CANCELLED;
+}
+
 int
 runner_run(const struct plan *plan, const struct config *config,
     const struct nvlist *job_env)
@@ -1110,7 +1179,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	struct timespec started;
 	uint64_t start_ms = now_ms();
 	char *log_dir = NULL;
-	int status = EXIT_JOBRUN_ERROR, timeout;
+	int status = EXIT_JOBRUN_ERROR;
 	size_t i, n = plan->n_steps;
 
 	clock_gettime(CLOCK_REALTIME, &started);
@@ -1122,12 +1191,14 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.slots = (long)config_number(config, CONFIG_JOBS);
 	r.grace_ms = config_ms(config, CONFIG_GRACE_PERIOD);
 	r.signal_fd = -1;
-	if (prepare_workspace(&r, &log_dir) < 0 || start_loop(&r) < 0)
+	/* A workspace where result.json cannot be written fails now, before
+	 * any step runs, not silently at the end. */
+	if (prepare_workspace(&r, &log_dir) < 0 ||
+	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
+	    start_loop(&r) < 0)
 		goto out;
 	r.output = output_new(choose_format(&r), log_dir);
-	/* jobrun's messages take the same path as the steps' output. */
-	message_output = r.output;
-	diag_set_sink(message_sink);
+	diag_set_sink(message_sink, r.output);
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
 		r.job_deadline = start_ms + config_ms(config, CONFIG_TIMEOUT);
 	for (i = 0; i < n; i++) {
@@ -1137,25 +1208,20 @@ runner_run(const struct plan *plan, const struct config *config,
 			heap_push(&r.ready, i);
 		}
 	}
-	schedule(&r);
-	while (r.n_done < n) {
-		timeout = check_deadlines(&r);
-		schedule(&r);
-		if (r.n_done == n)
-			break;
-		if (loop_once(r.loop, timeout) < 0) {
-			diag_error(
-			    "the event loop failed: %s", strerror(errno));
-			signal_running(&r, SIGKILL);
-			break;
-		}
-		schedule(&r);
+	if (run_steps(&r)) {
+		status = job_status(&r);
+	} else {
+		abandon_steps(&r);
+		status = EXIT_JOBRUN_ERROR;
 	}
-	status = r.n_done == n ? job_status(&r) : EXIT_JOBRUN_ERROR;
 	diag_error("job '%s': %s", config_get(config, CONFIG_NAME),
 	    status_name(status));
-	write_result(&r, status, &started, start_ms);
+	if (write_result(&r, status, status_name(status), &started, start_ms) <
+	    0)
+		status = EXIT_JOBRUN_ERROR;
 	end_all_children(&r);
+	/* Outputs were for the dependants, who have run: leave none behind. */
+	clear_dir(r.outputs_dir);
 out:
 	runner_release(&r);
 	free(log_dir);

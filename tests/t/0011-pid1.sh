@@ -31,7 +31,7 @@ contains out "zombies=0" "orphans re-parented to PID 1 are reaped"
 	echo "steps:"
 	i=0
 	while [ $i -lt 1000 ]; do
-		echo "  - {name: s$i, run: \"(sleep 300 &) ; (setsid sleep 301 </dev/null >/dev/null 2>&1 &) ; true\"}"
+		echo "  - {name: s$i, run: \"(sleep 300 </dev/null >/dev/null 2>&1 &) ; (setsid sleep 301 </dev/null >/dev/null 2>&1 &) ; true\"}"
 		i=$((i + 1))
 	done
 } >many.yaml
