@@ -52,6 +52,8 @@ static const struct option options[] = {
 	CONFIG_OPTION("job-env", CONFIG_JOB_ENV),
 	CONFIG_OPTION("shell", CONFIG_SHELL),
 	CONFIG_OPTION("timeout", CONFIG_TIMEOUT),
+	CONFIG_OPTION("grace-period", CONFIG_GRACE_PERIOD),
+	CONFIG_OPTION("log-format", CONFIG_LOG_FORMAT),
 	CONFIG_OPTION("branch", CONFIG_BRANCH),
 	CONFIG_OPTION("event", CONFIG_EVENT),
 	CONFIG_OPTION("source-type", CONFIG_SOURCE_TYPE),
@@ -83,6 +85,7 @@ static const char help_overview[] =
     "  config --explain [JOBFILE]  print every setting, its value and where\n"
     "                              it came from (--json for JSON)\n"
     "  help [COMMAND]              show the options of a command\n"
+    "  version                     print the version\n"
     "\n"
     "Options:\n"
     "  -h, --help      show this help\n"
@@ -100,9 +103,9 @@ static const char help_run[] =
     "Usage: jobrun run [OPTIONS] [JOBFILE]\n"
     "\n"
     "Runs the job in JOBFILE ('-' reads standard input), or the one-step job\n"
-    "given by --job-command.  Each option has a JOBRUN_* variable named after\n"
-    "it (--code-dir: JOBRUN_CODE_DIR); flags win over variables, variables\n"
-    "over the job file.\n"
+    "given by --job-command.  Flags win over variables, variables over the\n"
+    "job file; 'jobrun config --explain' names the variable of each setting\n"
+    "(--code-dir: JOBRUN_CODE_DIR, --name: JOBRUN_NAME).\n"
     "\n"
     "Job:\n"
     "      --job-command CMD     run CMD as a one-step job named 'main'\n"
@@ -112,6 +115,10 @@ static const char help_run[] =
     "      --shell SHELL         run steps with SHELL -c (default: sh)\n"
     "      --timeout DURATION    end the job after DURATION (90s, 10m, 1h30m)\n"
     "  -j, --jobs N              steps to run at once (default: processors)\n"
+    "      --grace-period DURATION  time between SIGTERM and SIGKILL when a\n"
+    "                            step is cancelled or times out (default: "
+    "10s)\n"
+    "      --log-format FORMAT   text, or json: one object per line\n"
     "      --branch NAME         the branch, for conditions\n"
     "      --event NAME          the triggering event, for conditions\n"
     "      --dry-run             check everything and print the plan; run "
@@ -121,22 +128,29 @@ static const char help_run[] =
     "      --workspace DIR       workspace root (default: /job)\n"
     "      --code-dir DIR        source under test (default: WORKSPACE/src)\n"
     "      --job-dir DIR         where steps run (default: the code dir)\n"
-    "      --ci-source-dir DIR   trusted CI code (default: WORKSPACE/ci)\n"
+    "      --ci-source-dir DIR   trusted CI code (default: WORKSPACE/ci; in\n"
+    "                            local mode the job file's directory)\n"
     "      --local, --no-local   local mode: workspace ./.jobrun, code dir .\n"
-    "                            (default: on when /job does not exist)\n"
+    "                            (default: on when no workspace is given and\n"
+    "                            /job does not exist)\n"
     "      --work-dir DIR        change to DIR before anything else\n"
     "\n"
     "Sources, secrets, plugins, triggers:\n"
-    "      --source-type TYPE    git, copy, tarball or none (also --ci-...)\n"
-    "      --source-url URL      (also --ci-source-url)\n"
-    "      --source-ref REF      (also --ci-source-ref)\n"
+    "      --source-type TYPE    git, copy, tarball or none\n"
+    "      --source-url URL      where the source under test comes from\n"
+    "      --source-ref REF      branch, tag or commit\n"
+    "      --ci-source-type TYPE, --ci-source-url URL, --ci-source-ref REF\n"
+    "                            the same for the trusted CI code\n"
     "      --secret-values-list LIST   comma-separated values to mask\n"
     "      --secret-env-names NAMES    variables whose values are secret\n"
     "      --secrets-file FILE   a file of secret values\n"
     "      --secret-min-length N shortest secret accepted (default: 4)\n"
     "      --plugin-dir DIR      where installed plugins are\n"
     "      --triggers-file FILE  where to write triggers "
-    "(default: WORKSPACE/triggers.json)\n";
+    "(default: WORKSPACE/triggers.json)\n"
+    "\n"
+    "runnerlib's --container and --runner-image are refused: jobrun runs\n"
+    "inside the job's container.\n";
 
 static const char help_validate[] =
     "Usage: jobrun validate JOBFILE\n"

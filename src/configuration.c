@@ -35,6 +35,7 @@ enum config_type {
 	TYPE_INTEGER,
 	TYPE_DURATION,
 	TYPE_SOURCE_TYPE,
+	TYPE_LOG_FORMAT,
 };
 
 struct config_spec {
@@ -163,6 +164,20 @@ default_shell(
 }
 
 static char *
+default_grace_period(
+    const struct config *config, const struct job *job, const char **why)
+{
+	return xstrdup("10s");
+}
+
+static char *
+default_log_format(
+    const struct config *config, const struct job *job, const char **why)
+{
+	return xstrdup("text");
+}
+
+static char *
 default_jobs(
     const struct config *config, const struct job *job, const char **why)
 {
@@ -206,8 +221,8 @@ default_triggers_file(
 static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	[CONFIG_JOB_FILE] = { "job_file", "JOBRUN_JOB_FILE", NULL, NULL,
 	    TYPE_PATH, 0, 0, false, NULL },
-	[CONFIG_NAME] = { "name", "JOBRUN_JOB_NAME", NULL, "name", TYPE_NAME, 0,
-	    0, false, default_name },
+	[CONFIG_NAME] = { "name", "JOBRUN_NAME", NULL, "name", TYPE_NAME, 0, 0,
+	    false, default_name },
 	[CONFIG_LOCAL] = { "local", "JOBRUN_LOCAL", NULL, NULL, TYPE_BOOL, 0, 1,
 	    false, default_local },
 	[CONFIG_WORKSPACE] = { "workspace", "JOBRUN_WORKSPACE", NULL, NULL,
@@ -227,8 +242,12 @@ static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	    0, 0, false, default_shell },
 	[CONFIG_TIMEOUT] = { "timeout", "JOBRUN_TIMEOUT", NULL, "timeout",
 	    TYPE_DURATION, 0, 0, false, NULL },
+	[CONFIG_GRACE_PERIOD] = { "grace_period", "JOBRUN_GRACE_PERIOD", NULL,
+	    NULL, TYPE_DURATION, 0, 0, false, default_grace_period },
 	[CONFIG_JOBS] = { "jobs", "JOBRUN_JOBS", NULL, NULL, TYPE_INTEGER, 1,
 	    4096, false, default_jobs },
+	[CONFIG_LOG_FORMAT] = { "log_format", "JOBRUN_LOG_FORMAT", NULL, NULL,
+	    TYPE_LOG_FORMAT, 0, 0, false, default_log_format },
 	[CONFIG_BRANCH] = { "branch", "JOBRUN_BRANCH", NULL, NULL, TYPE_STRING,
 	    0, 0, false, NULL },
 	[CONFIG_EVENT] = { "event", "JOBRUN_EVENT", NULL, NULL, TYPE_STRING, 0,
@@ -350,6 +369,10 @@ check_value(enum config_key key, const char *text, struct config_value *value)
 		if (duration_parse(&value->ms, text, &why) < 0)
 			return why;
 		return NULL;
+	case TYPE_LOG_FORMAT:
+		if (strcmp(text, "text") == 0 || strcmp(text, "json") == 0)
+			return NULL;
+		return "expected text or json";
 	case TYPE_SOURCE_TYPE:
 		if (strcmp(text, "git") == 0 || strcmp(text, "copy") == 0 ||
 		    strcmp(text, "tarball") == 0 || strcmp(text, "none") == 0)

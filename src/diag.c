@@ -12,6 +12,16 @@
 
 #include "diag.h"
 
+static diag_sink_fn diag_sink;
+static void *diag_sink_context;
+
+void
+diag_set_sink(diag_sink_fn sink, void *context)
+{
+	diag_sink = sink;
+	diag_sink_context = context;
+}
+
 void
 diag_verror(const char *prefix, const char *fmt, va_list ap)
 {
@@ -28,6 +38,11 @@ diag_verror(const char *prefix, const char *fmt, va_list ap)
 		used = (int)sizeof(line) - 5;
 		memcpy(line + used, "...", 3);
 		used += 3;
+	}
+	line[used] = '\0';
+	if (diag_sink != NULL) {
+		diag_sink(line + strlen("jobrun: "), diag_sink_context);
+		return;
 	}
 	line[used++] = '\n';
 	fflush(stdout);

@@ -31,6 +31,11 @@ void diag_fatal(int status, const char *fmt, ...)
 void diag_verror(const char *prefix, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* Where messages go instead of standard error: the sink gets the message
+ * without "jobrun: " and without a newline.  NULL restores the default. */
+typedef void (*diag_sink_fn)(const char *message, void *context);
+void diag_set_sink(diag_sink_fn sink, void *context);
+
 /* Reports a broken invariant in jobrun itself and aborts. */
 #define BUG(...) diag_bug(__FILE__, __LINE__, __VA_ARGS__)
 void diag_bug(const char *file, int line, const char *fmt, ...)

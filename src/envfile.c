@@ -92,11 +92,12 @@ envfile_parse(
 	return 0;
 }
 
+/* One line without '=' cannot be KEY=VALUE lines: it names a file. */
 static bool
 looks_like_path(const char *spec)
 {
-	return (spec[0] == '/' || spec[0] == '.') &&
-	    strchr(spec, '=') == NULL && strchr(spec, '\n') == NULL;
+	return spec[0] != '\0' && strchr(spec, '=') == NULL &&
+	    strchr(spec, '\n') == NULL;
 }
 
 int

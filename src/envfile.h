@@ -10,8 +10,8 @@
 #include "list.h"
 
 /*
- * Reads spec (inline lines, or a path: a single line holding no '=' that
- * starts with '/' or '.') into out.  origin names where spec came from, for
+ * Reads spec (inline lines, or a path: a single line holding no '=') into
+ * out.  origin names where spec came from, for
  * messages.  Returns 0, or -1 with a message in *error (caller frees).
  */
 int envfile_load(

@@ -472,6 +472,16 @@ expr_uses_status(const struct expr *e)
 	return expr_uses_status(e->left) || expr_uses_status(e->right);
 }
 
+bool
+expr_calls(const struct expr *e, enum expr_function function)
+{
+	if (e == NULL)
+		return false;
+	if (e->kind == EXPR_CALL)
+		return e->function == function;
+	return expr_calls(e->left, function) || expr_calls(e->right, function);
+}
+
 /* The string value of a leaf; booleans read as "true" and "false". */
 static const char *
 value_of(const struct expr *e, const struct expr_facts *facts)

@@ -59,6 +59,9 @@ struct expr *expr_parse(const char *text, char **error, size_t *error_offset,
  */
 bool expr_uses_status(const struct expr *expr);
 
+/* True when expr calls function anywhere. */
+bool expr_calls(const struct expr *expr, enum expr_function function);
+
 /* Evaluates expr against facts. */
 bool expr_eval(const struct expr *expr, const struct expr_facts *facts);
 

@@ -140,10 +140,25 @@ complete_job(struct job **job, const struct config *config)
 	return 0;
 }
 
+static bool
+has_untrusted_steps(const struct job *job)
+{
+	size_t i;
+
+	if (job->trusted == TRISTATE_FALSE)
+		return true;
+	for (i = 0; i < job->n_steps; i++)
+		if (job->steps[i].trusted == TRISTATE_FALSE ||
+		    job->steps[i].run_as != NULL)
+			return true;
+	return false;
+}
+
 /*
  * Refuses what this build cannot do yet rather than ignoring it: running a
- * job whose secrets would go unmasked, or whose sources, plugins or triggers
- * would silently be skipped, would break a promise.
+ * job whose secrets would go unmasked, whose untrusted steps would run
+ * trusted, or whose sources, plugins or triggers would silently be
+ * skipped, would break a promise.
  */
 static int
 check_supported(const struct job *job, const struct config *config)
@@ -157,6 +172,8 @@ check_supported(const struct job *job, const struct config *config)
 		what = "plugins";
 	else if (job->n_triggers > 0)
 		what = "triggers";
+	else if (has_untrusted_steps(job))
+		what = "untrusted steps (trusted: false, run_as)";
 	else if (job->secrets.env.len > 0 || job->secrets.files.len > 0 ||
 	    job->secrets.patterns.len > 0 || job->secrets.env_globs.len > 0 ||
 	    config_get(config, CONFIG_SECRET_VALUES_LIST) != NULL ||
@@ -244,15 +261,14 @@ command_run(const struct cli *cli)
 	}
 	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0 ||
 	    complete_job(&job, &config) < 0 || build_plan(job, &plan) < 0 ||
-	    job_environment(job, &config, &job_env) < 0)
+	    job_environment(job, &config, &job_env) < 0 ||
+	    check_supported(job, &config) < 0)
 		goto out;
 	if (cli->dry_run) {
 		print_plan(&plan, &config);
 		status = EXIT_JOB_SUCCESS;
 		goto out;
 	}
-	if (check_supported(job, &config) < 0)
-		goto out;
 	/* Orphans of the steps come back to us to be reaped. */
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		diag_warn("cannot become a subreaper: %s", strerror(errno));
@@ -311,6 +327,8 @@ main(int argc, char **argv)
 
 	runner_signals(&handled);
 	sigprocmask(SIG_BLOCK, &handled, &previous);
+	/* A closed console must not kill the runner mid-job. */
+	signal(SIGPIPE, SIG_IGN);
 	ensure_std_fds();
 	close_stray_fds();
 	if (cli_parse(&cli, argc, argv) < 0)

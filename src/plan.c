@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "plan.h"
 #include "suggest.h"
 #include "xalloc.h"
@@ -189,44 +190,6 @@ link_dependants(struct plan *plan)
 	free(count);
 }
 
-/* A binary min-heap of step indices, for "earliest ready step first". */
-struct heap {
-	size_t *items;
-	size_t len;
-};
-
-static void
-heap_push(struct heap *h, size_t value)
-{
-	size_t i = h->len++, parent;
-
-	h->items[i] = value;
-	while (i > 0 && h->items[parent = (i - 1) / 2] > h->items[i]) {
-		h->items[i] = h->items[parent];
-		h->items[parent] = value;
-		i = parent;
-	}
-}
-
-static size_t
-heap_pop(struct heap *h)
-{
-	size_t top = h->items[0], i = 0, child, tmp;
-
-	h->items[0] = h->items[--h->len];
-	while ((child = 2 * i + 1) < h->len) {
-		if (child + 1 < h->len && h->items[child + 1] < h->items[child])
-			child++;
-		if (h->items[i] <= h->items[child])
-			break;
-		tmp = h->items[i];
-		h->items[i] = h->items[child];
-		h->items[child] = tmp;
-		i = child;
-	}
-	return top;
-}
-
 /*
  * Names the cycle among the steps Kahn's algorithm could not order (those
  * with waiting[i] > 0): from the earliest such step, follow dependencies
@@ -291,7 +254,7 @@ order_steps(struct plan *plan, char **error)
 {
 	size_t n = plan->n_steps, i, k, next, done = 0;
 	size_t *waiting = xcalloc(n, sizeof(*waiting));
-	struct heap ready = { xcalloc(n, sizeof(size_t)), 0 };
+	struct heap ready = HEAP_INIT;
 
 	plan->order = xcalloc(n, sizeof(*plan->order));
 	for (i = 0; i < n; i++) {
@@ -311,7 +274,7 @@ order_steps(struct plan *plan, char **error)
 	if (done < n)
 		*error = describe_cycle(plan, waiting);
 	free(waiting);
-	free(ready.items);
+	heap_release(&ready);
 	return done < n ? -1 : 0;
 }
 

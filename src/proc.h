@@ -1,8 +1,8 @@
 /*
  * Starting child processes: a declarative description of the child and one
- * function that forks and execs it.  Failures before exec (chdir, exec
- * itself) travel back through a close-on-exec pipe, so the caller gets a
- * real message instead of an anonymous exit status 127.
+ * function that starts it.  A child that cannot be started (no directory,
+ * no program) is reported as an error with a message, never as an
+ * anonymous exit status 127.
  *
  * proc never waits for children: the caller's single reaper does.
  */
@@ -17,16 +17,15 @@ struct proc_spec {
 	char *const *argv; /* NULL-terminated */
 	char *const *envp; /* NULL-terminated */
 	const char *cwd; /* NULL: jobrun's own */
-	bool process_group; /* lead a new process group */
+	int output_fd; /* standard output and error; -1: jobrun's own */
+	bool process_group; /* lead a new session and process group */
 };
 
 /*
- * Starts spec.  The child has /dev/null as standard input, jobrun's
- * standard output and error, default signal dispositions and an empty
- * signal mask.  Returns 0 with the child's pid in *out_pid.  Returns -1
- * with a message in *error (the caller frees it) when the child could not
- * be started; *out_pid is then the pid of a child that has already exited
- * (for the reaper to collect), or -1 when there is none.
+ * Starts spec.  The child has /dev/null as standard input, output_fd (or
+ * jobrun's own) as standard output and error, default signal dispositions
+ * and an empty signal mask.  Returns 0 with the child's pid in *out_pid,
+ * or -1 with *out_pid -1 and a message in *error (the caller frees it).
  */
 int proc_spawn(pid_t *out_pid, const struct proc_spec *spec, char **error);
 

@@ -1,50 +1,119 @@
 /*
- * The sequential runner (runner.h).  For each step in plan order: decide
- * whether it runs (its condition, its dependencies' outcomes, cancellation),
- * build its environment, start it in its own process group, and supervise
- * it in a loop around sigtimedwait(2) that reaps every child (orphans
- * included: jobrun is PID 1 or a subreaper), enforces the step's and the
- * job's deadlines, and forwards SIGINT/SIGTERM.  When a step's main process
- * ends, whatever it left in its process group is killed.
+ * The step engine (runner.h).  The scheduler keeps, for each step, how many
+ * dependencies are still unfinished; a step whose count drops to zero joins
+ * a ready heap (earliest in the file first) and is decided when a slot is
+ * free: cancelled, skipped (its condition, its dependencies' outcomes) or
+ * started.  An attempt ends when its main process has exited and its pipe
+ * is at end of file.  When something it left behind keeps the pipe open,
+ * the pipe is closed once it has been silent for LEFTOVER_QUIET_MS, or at
+ * the latest a grace period after the exit; only then is what is left in
+ * the step's process group sent SIGTERM (and SIGKILL LEFTOVER_GRACE_MS
+ * later), so a forwarder such as tee can still deliver the last lines.
+ * Retries start the next attempt in the same slot.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "heap.h"
+#include "loop.h"
+#include "output.h"
+#include "outputs.h"
 #include "proc.h"
+#include "result.h"
 #include "runner.h"
+#include "stepenv.h"
 #include "xalloc.h"
 
-extern char **environ;
+/* How long what a step left behind may take to go after SIGTERM. */
+#define LEFTOVER_GRACE_MS 2000
+/* After the main process exited, a pipe silent this long is closed: what
+ * holds it open is then a daemon, not output still on its way. */
+#define LEFTOVER_QUIET_MS 100
 
-/* Time a step gets between SIGTERM and SIGKILL. */
-#define RUNNER_GRACE_MS 10000
+/* Bytes read from a pipe per callback, so one chatty step cannot starve
+ * the others. */
+#define READ_CHUNK (64 * 1024)
+#define READS_PER_CALLBACK 4
 
-struct step_state {
+enum phase {
+	PHASE_WAITING, /* for dependencies */
+	PHASE_READY, /* in the ready heap */
+	PHASE_RUNNING, /* an attempt is under way */
+	PHASE_DONE,
+};
+
+struct step_run {
+	struct runner *runner;
+	size_t index;
+	enum phase phase;
 	enum step_outcome outcome;
-	int exit_code; /* -1 when killed by a signal */
-	int signal;
+	size_t waiting; /* unfinished dependencies */
 	unsigned attempts;
+	pid_t pid; /* the attempt's main process; 0 once it exited */
+	pid_t group; /* its process group */
+	int pipe_fd; /* read end of its output; -1 once closed */
+	struct output_stream *stream;
+	int exit_code;
+	int signal;
+	enum step_outcome ended_by; /* what jobrun did to the attempt */
+	uint64_t deadline; /* of the attempt; 0: none */
+	uint64_t kill_at; /* SIGKILL time after SIGTERM; 0: none */
+	uint64_t drain_until; /* after the exit: close the pipe at this time */
+	uint64_t drain_cap; /* drain_until never goes past this */
+	uint64_t start_ms;
+	struct timespec started;
+	struct timespec finished;
 	uint64_t duration_ms;
+	char *outputs_file;
+	struct nvlist outputs;
+};
+
+/* A process group a finished step left behind, to be killed. */
+struct leftover {
+	pid_t group;
+	uint64_t kill_at;
 };
 
 struct runner {
 	const struct plan *plan;
 	const struct config *config;
 	const struct nvlist *job_env;
-	struct step_state *states;
-	sigset_t signals;
+	struct loop *loop;
+	struct output *output;
+	struct step_run *runs;
+	struct heap ready;
+	size_t *running; /* indices of steps in PHASE_RUNNING */
+	size_t n_running;
+	size_t n_done;
+	long slots;
+	struct leftover *leftovers;
+	size_t n_leftovers;
+	size_t leftovers_cap;
+	int signal_fd;
 	int cancel_signal; /* the first SIGINT/SIGTERM/... received */
+	bool aborting; /* a second signal came: run nothing more */
 	bool job_timed_out;
-	uint64_t job_deadline; /* monotonic ms; 0: none */
+	uint64_t job_deadline; /* 0: none */
+	uint64_t grace_ms;
+	char *outputs_dir;
+	char *shell_name; /* the last shell looked up, */
+	char *shell_search; /* along this PATH, */
+	char *shell_path; /* found here (NULL: not found) */
 };
 
 const char *
@@ -87,6 +156,18 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t
+min_time(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static const char *
+step_name(const struct runner *r, size_t index)
+{
+	return r->plan->steps[index].step->name;
+}
+
 /* ---- conditions ---- */
 
 struct condition_context {
@@ -94,12 +175,25 @@ struct condition_context {
 	size_t index;
 };
 
+/* A step that failed with continue_on_error still lets its dependants run. */
+static bool
+counts_as_success(const struct runner *r, size_t index)
+{
+	enum step_outcome outcome = r->runs[index].outcome;
+
+	return outcome == OUTCOME_SUCCESS ||
+	    (r->plan->steps[index].step->continue_on_error &&
+		(outcome == OUTCOME_FAILED || outcome == OUTCOME_TIMED_OUT));
+}
+
 static const char *
 fact_lookup(void *context, const char *name)
 {
 	struct condition_context *c = context;
 	const struct config *config = c->runner->config;
 	const struct nvpair *pair;
+	char *step_name;
+	size_t length;
 	long step;
 
 	if (strcmp(name, "branch") == 0)
@@ -112,32 +206,18 @@ fact_lookup(void *context, const char *name)
 		pair = nvlist_get(c->runner->job_env, name + 4);
 		return pair != NULL ? pair->value : getenv(name + 4);
 	}
-	if (strncmp(name, "steps.", 6) == 0) {
-		char *step_name = xstrdup(name + 6);
-		size_t length = strlen(step_name);
-
+	if (strncmp(name, "steps.", 6) != 0)
+		return NULL;
+	step_name = xstrdup(name + 6);
+	length = strlen(step_name);
+	step = plan_find(c->runner->plan, step_name);
+	if (step < 0 && length > 8 &&
+	    strcmp(step_name + length - 8, ".outcome") == 0) {
+		step_name[length - 8] = '\0';
 		step = plan_find(c->runner->plan, step_name);
-		if (step < 0 && length > 8 &&
-		    strcmp(step_name + length - 8, ".outcome") == 0) {
-			step_name[length - 8] = '\0';
-			step = plan_find(c->runner->plan, step_name);
-		}
-		free(step_name);
-		if (step >= 0)
-			return outcome_name(c->runner->states[step].outcome);
 	}
-	return NULL;
-}
-
-/* A step that failed with continue_on_error still lets its dependants run. */
-static bool
-counts_as_success(const struct runner *r, size_t index)
-{
-	enum step_outcome outcome = r->states[index].outcome;
-
-	return outcome == OUTCOME_SUCCESS ||
-	    (r->plan->steps[index].step->continue_on_error &&
-		(outcome == OUTCOME_FAILED || outcome == OUTCOME_TIMED_OUT));
+	free(step_name);
+	return step >= 0 ? outcome_name(c->runner->runs[step].outcome) : NULL;
 }
 
 static bool
@@ -152,17 +232,21 @@ fact_function(void *context, enum expr_function function)
 	case EXPR_ALWAYS:
 		return true;
 	case EXPR_CANCELLED:
-		return c->runner->cancel_signal != 0;
+		return c->runner->cancel_signal != 0 ||
+		    c->runner->job_timed_out;
 	case EXPR_SUCCESS:
 		for (k = 0; k < ps->n_deps; k++)
 			if (!counts_as_success(c->runner, ps->deps[k]))
 				return false;
 		return true;
 	case EXPR_FAILURE:
+		/* A failure that continue_on_error forgave is no failure. */
 		for (k = 0; k < ps->n_deps; k++) {
-			outcome = c->runner->states[ps->deps[k]].outcome;
-			if (outcome == OUTCOME_FAILED ||
-			    outcome == OUTCOME_TIMED_OUT)
+			outcome = c->runner->runs[ps->deps[k]].outcome;
+			if ((outcome == OUTCOME_FAILED ||
+				outcome == OUTCOME_TIMED_OUT) &&
+			    !c->runner->plan->steps[ps->deps[k]]
+				 .step->continue_on_error)
 				return true;
 		}
 		return false;
@@ -184,361 +268,617 @@ should_run(struct runner *r, size_t index)
 	return condition == NULL || expr_eval(condition, &facts);
 }
 
-/* ---- environment and command line ---- */
+/* ---- finishing ---- */
 
 static void
-env_from_process(struct nvlist *env)
+report_step(struct runner *r, size_t index)
 {
-	static const struct srcpos nowhere = { 0, 0 };
-	char **entry, *name;
-	const char *eq;
+	const struct step_run *run = &r->runs[index];
+	char how[64] = "", attempts[32] = "";
 
-	for (entry = environ; *entry != NULL; entry++) {
-		if ((eq = strchr(*entry, '=')) == NULL)
-			continue;
-		name = xstrndup(*entry, (size_t)(eq - *entry));
-		nvlist_set(env, name, eq + 1, nowhere);
-		free(name);
-	}
+	if (run->outcome == OUTCOME_FAILED && run->signal != 0)
+		snprintf(
+		    how, sizeof(how), ", killed by signal %d", run->signal);
+	else if (run->outcome == OUTCOME_FAILED)
+		snprintf(how, sizeof(how), ", exit status %d", run->exit_code);
+	if (run->attempts > 1)
+		snprintf(attempts, sizeof(attempts), " after %u attempts",
+		    run->attempts);
+	if (run->outcome == OUTCOME_SKIPPED ||
+	    run->outcome == OUTCOME_CANCELLED)
+		diag_error("step '%s': %s", step_name(r, index),
+		    outcome_name(run->outcome));
+	else
+		diag_error("step '%s': %s%s%s (%llu ms)", step_name(r, index),
+		    outcome_name(run->outcome), how, attempts,
+		    (unsigned long long)run->duration_ms);
 }
 
+/* The status line: what runs, and how many steps are done and failed. */
 static void
-env_merge(struct nvlist *env, const struct nvlist *add)
+update_status(struct runner *r)
 {
-	size_t i;
+	char line[256];
+	size_t i, used, failed = 0;
 
-	for (i = 0; i < add->len; i++)
-		nvlist_set(env, add->items[i].name, add->items[i].value,
-		    add->items[i].pos);
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->runs[i].outcome == OUTCOME_FAILED ||
+		    r->runs[i].outcome == OUTCOME_TIMED_OUT)
+			failed++;
+	used = (size_t)snprintf(line, sizeof(line),
+	    "jobrun: %zu/%zu done, %zu failed, running:", r->n_done,
+	    r->plan->n_steps, failed);
+	for (i = 0; i < r->n_running && used < sizeof(line) - 1; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+		    " %s", step_name(r, r->running[i]));
+	if (used >= sizeof(line) - 1)
+		memcpy(line + sizeof(line) - 4, "...", 4);
+	output_set_status(
+	    r->output, r->n_done < r->plan->n_steps ? line : NULL);
 }
 
-/* Builds the step's environment as a NULL-terminated "NAME=VALUE" array. */
-static char **
-step_environment(
-    const struct runner *r, const struct step *step, unsigned attempt)
-{
-	static const struct srcpos nowhere = { 0, 0 };
-	static const struct {
-		const char *name;
-		enum config_key key;
-	} facts[] = {
-		{ "JOBRUN_JOB_NAME", CONFIG_NAME },
-		{ "JOBRUN_WORKSPACE", CONFIG_WORKSPACE },
-		{ "JOBRUN_CODE_DIR", CONFIG_CODE_DIR },
-		{ "JOBRUN_JOB_DIR", CONFIG_JOB_DIR },
-		{ "JOBRUN_CI_SOURCE_DIR", CONFIG_CI_SOURCE_DIR },
-	};
-	struct nvlist env = NVLIST_INIT;
-	char number[32], **envp;
-	size_t i;
-
-	env_from_process(&env);
-	for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
-		nvlist_set(&env, facts[i].name,
-		    config_get(r->config, facts[i].key), nowhere);
-	nvlist_set(&env, "JOBRUN_STEP_NAME", step->name, nowhere);
-	snprintf(number, sizeof(number), "%u", attempt);
-	nvlist_set(&env, "JOBRUN_STEP_ATTEMPT", number, nowhere);
-	env_merge(&env, r->job_env);
-	env_merge(&env, &step->env);
-
-	envp = xcalloc(env.len + 1, sizeof(*envp));
-	for (i = 0; i < env.len; i++)
-		envp[i] =
-		    xasprintf("%s=%s", env.items[i].name, env.items[i].value);
-	nvlist_release(&env);
-	return envp;
-}
-
+/* Records the final outcome of a step and releases its dependants. */
 static void
-free_vector(char **vector)
+finish(struct runner *r, size_t index, enum step_outcome outcome)
 {
-	size_t i;
+	const struct plan_step *ps = &r->plan->steps[index];
+	struct step_run *run = &r->runs[index];
+	size_t k, d;
 
-	for (i = 0; vector != NULL && vector[i] != NULL; i++) {
-		wipe(vector[i], strlen(vector[i]));
-		free(vector[i]);
-	}
-	free(vector);
-}
-
-/* "bash -eo pipefail" + run -> {"bash", "-eo", "pipefail", "-c", run}. */
-static char **
-step_argv(const char *shell, const char *run)
-{
-	char **argv = xcalloc(strlen(shell) / 2 + 4, sizeof(*argv));
-	const char *p = shell, *start;
-	size_t n = 0;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t')
-			p++;
-		argv[n++] = xstrndup(start, (size_t)(p - start));
-	}
-	argv[n++] = xstrdup("-c");
-	argv[n++] = xstrdup(run);
-	argv[n] = NULL;
-	return argv;
-}
-
-static const char *
-env_value(char **envp, const char *name)
-{
-	size_t length = strlen(name);
-
-	for (; *envp != NULL; envp++)
-		if (strncmp(*envp, name, length) == 0 && (*envp)[length] == '=')
-			return *envp + length + 1;
-	return NULL;
-}
-
-static const char *
-step_workdir(const struct runner *r, const struct step *step, char **owned)
-{
-	*owned = NULL;
-	if (step->workdir == NULL)
-		return config_get(r->config, CONFIG_JOB_DIR);
-	if (step->workdir[0] == '/')
-		return step->workdir;
-	*owned = xasprintf(
-	    "%s/%s", config_get(r->config, CONFIG_JOB_DIR), step->workdir);
-	return *owned;
-}
-
-/* ---- supervision ---- */
-
-/* Reaps every exited child; returns true once pid itself has exited. */
-static bool
-reap(pid_t pid, int *status)
-{
-	bool done = false;
-	pid_t reaped;
-	int st;
-
-	while ((reaped = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (reaped == pid) {
-			*status = st;
-			done = true;
+	run->outcome = outcome;
+	run->phase = PHASE_DONE;
+	r->n_done++;
+	report_step(r, index);
+	update_status(r);
+	for (k = 0; k < ps->n_dependants; k++) {
+		d = ps->dependants[k];
+		if (--r->runs[d].waiting == 0) {
+			r->runs[d].phase = PHASE_READY;
+			heap_push(&r->ready, d);
 		}
 	}
-	return done;
 }
 
+/* ---- attempts ---- */
+
+static void on_output(struct loop *loop, int fd, uint32_t events, void *data);
+
+/* The outputs of the step's direct dependencies, as variables. */
 static void
-on_signal(struct runner *r, int signo, pid_t group, uint64_t *kill_at,
-    enum step_outcome *ended_by)
+dependency_outputs(const struct runner *r, size_t index, struct nvlist *out)
 {
-	if (signo == SIGCHLD)
-		return;
-	if (r->cancel_signal != 0) {
-		/* A second request: stop waiting politely. */
-		kill(-group, SIGKILL);
-		return;
+	const struct plan_step *ps = &r->plan->steps[index];
+	const struct nvlist *outputs;
+	char *name;
+	size_t k, i;
+
+	for (k = 0; k < ps->n_deps; k++) {
+		outputs = &r->runs[ps->deps[k]].outputs;
+		for (i = 0; i < outputs->len; i++) {
+			name = outputs_variable(
+			    step_name(r, ps->deps[k]), outputs->items[i].name);
+			nvlist_set(out, name, outputs->items[i].value,
+			    outputs->items[i].pos);
+			free(name);
+		}
 	}
-	r->cancel_signal = signo;
-	diag_error("received %s: cancelling the job", strsignal(signo));
-	*ended_by = OUTCOME_CANCELLED;
-	kill(-group, signo);
-	*kill_at = now_ms() + RUNNER_GRACE_MS;
+}
+
+/* Creates the attempt's pipe; returns the write end, or -1. */
+static int
+open_pipe(struct step_run *run, char **error)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		*error = xasprintf("cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	/* A larger pipe lets a fast writer run ahead of the console. */
+	fcntl(fds[0], F_SETPIPE_SZ, 1024 * 1024);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK | fcntl(fds[0], F_GETFL));
+	run->pipe_fd = fds[0];
+	return fds[1];
 }
 
 /*
- * Waits until pid, the leader of its own process group, exits, and stores
- * its wait status.  Past the deadline (0: none) the group gets SIGTERM and,
- * RUNNER_GRACE_MS later, SIGKILL; *ended_by then says why.
+ * Finds the shell's program along PATH, remembering the last answer:
+ * nearly every step uses the same shell and PATH, and the search costs a
+ * stat(2) per PATH entry.
  */
-static void
-supervise(struct runner *r, pid_t pid, uint64_t deadline, int *status,
-    enum step_outcome *ended_by)
+static char *
+find_shell(struct runner *r, const char *name, const char *path)
 {
-	uint64_t kill_at = 0, now, wake;
-	struct timespec timeout;
-	siginfo_t info;
-	bool timed;
-	int signo;
-
-	while (!reap(pid, status)) {
-		now = now_ms();
-		if (kill_at != 0 && now >= kill_at) {
-			kill(-pid, SIGKILL);
-			kill_at = 0;
-		} else if (*ended_by == OUTCOME_PENDING && deadline != 0 &&
-		    now >= deadline) {
-			*ended_by = OUTCOME_TIMED_OUT;
-			kill(-pid, SIGTERM);
-			kill_at = now + RUNNER_GRACE_MS;
-		}
-		timed = kill_at != 0;
-		wake = kill_at;
-		if (*ended_by == OUTCOME_PENDING && deadline != 0 &&
-		    (!timed || deadline < wake)) {
-			wake = deadline;
-			timed = true;
-		}
-		if (timed) {
-			now = now_ms();
-			wake = wake > now ? wake - now : 0;
-			timeout.tv_sec = (time_t)(wake / 1000);
-			timeout.tv_nsec = (long)(wake % 1000) * 1000000;
-		}
-		signo =
-		    sigtimedwait(&r->signals, &info, timed ? &timeout : NULL);
-		if (signo > 0)
-			on_signal(r, signo, pid, &kill_at, ended_by);
+	path = path != NULL ? path : "";
+	if (r->shell_name == NULL || strcmp(r->shell_name, name) != 0 ||
+	    strcmp(r->shell_search, path) != 0) {
+		free(r->shell_name);
+		free(r->shell_search);
+		free(r->shell_path);
+		r->shell_name = xstrdup(name);
+		r->shell_search = xstrdup(path);
+		r->shell_path = proc_find_program(name, path);
 	}
-	/* What the step left behind in its group goes with it. */
-	kill(-pid, SIGKILL);
+	return r->shell_path != NULL ? xstrdup(r->shell_path) : NULL;
 }
 
-/* Collects signals that arrived between steps. */
-static void
-poll_signals(struct runner *r)
+/* Starts the step's program; returns the child's pid, -1 if none. */
+static pid_t
+spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 {
-	struct timespec zero = { 0, 0 };
-	siginfo_t info;
-	int signo;
+	const struct step *step = r->plan->steps[index].step;
+	struct step_run *run = &r->runs[index];
+	const char *shell =
+	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
+	struct nvlist extra = NVLIST_INIT;
+	struct proc_spec spec = { 0 };
+	char **argv, **envp, *program = NULL, *workdir;
+	pid_t pid = -1;
 
-	while ((signo = sigtimedwait(&r->signals, &info, &zero)) > 0) {
-		if (signo == SIGCHLD) {
-			while (waitpid(-1, NULL, WNOHANG) > 0)
-				continue;
-		} else if (r->cancel_signal == 0) {
-			r->cancel_signal = signo;
-			diag_error("received %s: cancelling the job",
-			    strsignal(signo));
-		}
+	dependency_outputs(r, index, &extra);
+	nvlist_set(&extra, "JOBRUN_OUTPUT", run->outputs_file,
+	    (struct srcpos){ 0, 0 });
+	argv = stepenv_argv(shell, step->run);
+	envp =
+	    stepenv_build(r->config, step, run->attempts, r->job_env, &extra);
+	spec.cwd = stepenv_workdir(r->config, step, &workdir);
+	if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
+		*error = xstrdup("the shell is empty");
+	else if ((program = find_shell(
+		      r, argv[0], stepenv_get(envp, "PATH"))) == NULL)
+		*error = xasprintf("cannot run shell '%s': not found", argv[0]);
+	if (*error == NULL) {
+		spec.path = program;
+		spec.argv = argv;
+		spec.envp = envp;
+		spec.output_fd = output_fd;
+		spec.process_group = true;
+		proc_spawn(&pid, &spec, error);
 	}
+	free(program);
+	free(workdir);
+	stepenv_free(argv);
+	stepenv_free(envp);
+	nvlist_release(&extra);
+	return pid;
 }
 
-/* ---- steps ---- */
+/* Each attempt starts with no outputs; the step creates the file if it
+ * writes one (creating files costs more than spawning a step). */
+static void
+reset_outputs(struct step_run *run)
+{
+	if (run->attempts > 1)
+		unlink(run->outputs_file);
+	nvlist_release(&run->outputs);
+}
 
+/*
+ * The attempt's deadline: its own timeout and the job's.  A step started
+ * after the job was cancelled or timed out (a clean-up step) gets the
+ * grace period at most, so clean-up cannot hang the job either.
+ */
 static uint64_t
 attempt_deadline(const struct runner *r, const struct step *step)
 {
-	uint64_t deadline = 0;
+	uint64_t now = now_ms(), deadline = 0;
 
 	if (step->timeout_ms != 0)
-		deadline = now_ms() + step->timeout_ms;
+		deadline = now + step->timeout_ms;
+	if (r->cancel_signal != 0 || r->job_timed_out)
+		return deadline != 0 ? min_time(deadline, now + r->grace_ms)
+				     : now + r->grace_ms;
 	if (r->job_deadline != 0 &&
 	    (deadline == 0 || r->job_deadline < deadline))
 		deadline = r->job_deadline;
 	return deadline;
 }
 
-/* Runs one attempt of a step and records how it ended in *state. */
 static void
-run_attempt(struct runner *r, const struct step *step, struct step_state *state)
-{
-	const char *shell =
-	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
-	enum step_outcome ended_by = OUTCOME_PENDING;
-	char **argv = step_argv(shell, step->run), *program = NULL;
-	char **envp = step_environment(r, step, state->attempts);
-	char *workdir_owned, *error = NULL;
-	struct proc_spec spec = { 0 };
-	int status = 0;
-	pid_t pid = -1;
-
-	state->exit_code = 127;
-	state->signal = 0;
-	state->outcome = OUTCOME_FAILED;
-	spec.cwd = step_workdir(r, step, &workdir_owned);
-	if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
-		error = xstrdup("the shell is empty");
-	else if ((program = proc_find_program(
-		      argv[0], env_value(envp, "PATH"))) == NULL)
-		error = xasprintf("cannot run shell '%s': not found", argv[0]);
-	if (error == NULL) {
-		spec.path = program;
-		spec.argv = argv;
-		spec.envp = envp;
-		spec.process_group = true;
-		proc_spawn(&pid, &spec, &error);
-	}
-	if (error != NULL)
-		diag_error("step '%s': %s", step->name, error);
-	if (pid > 0) {
-		supervise(r, pid, error == NULL ? attempt_deadline(r, step) : 0,
-		    &status, &ended_by);
-		if (WIFEXITED(status)) {
-			state->exit_code = WEXITSTATUS(status);
-		} else if (WIFSIGNALED(status)) {
-			state->exit_code = -1;
-			state->signal = WTERMSIG(status);
-		}
-		if (error == NULL && ended_by == OUTCOME_PENDING &&
-		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			state->outcome = OUTCOME_SUCCESS;
-		else if (ended_by != OUTCOME_PENDING)
-			state->outcome = ended_by;
-	}
-	if (state->outcome == OUTCOME_TIMED_OUT && r->job_deadline != 0 &&
-	    now_ms() >= r->job_deadline)
-		r->job_timed_out = true;
-	free(error);
-	free(program);
-	free(workdir_owned);
-	free_vector(argv);
-	free_vector(envp);
-}
-
-static void
-report_step(const struct step *step, const struct step_state *state)
-{
-	char how[64] = "";
-
-	if (state->outcome == OUTCOME_FAILED && state->signal != 0)
-		snprintf(
-		    how, sizeof(how), ", killed by signal %d", state->signal);
-	else if (state->outcome == OUTCOME_FAILED)
-		snprintf(
-		    how, sizeof(how), ", exit status %d", state->exit_code);
-	if (state->attempts > 1)
-		diag_error("step '%s': %s%s after %u attempts (%llu ms)",
-		    step->name, outcome_name(state->outcome), how,
-		    state->attempts, (unsigned long long)state->duration_ms);
-	else
-		diag_error("step '%s': %s%s (%llu ms)", step->name,
-		    outcome_name(state->outcome), how,
-		    (unsigned long long)state->duration_ms);
-}
-
-static void
-run_step(struct runner *r, size_t index)
+start_attempt(struct runner *r, size_t index)
 {
 	const struct step *step = r->plan->steps[index].step;
-	struct step_state *state = &r->states[index];
-	uint64_t start;
+	struct step_run *run = &r->runs[index];
+	char *error = NULL;
+	int write_fd;
 
-	poll_signals(r);
-	if (r->cancel_signal != 0 || r->job_timed_out) {
-		state->outcome = OUTCOME_CANCELLED;
-		return;
+	run->attempts++;
+	if (run->attempts > 1)
+		diag_error("step '%s': attempt %u of %lld", step->name,
+		    run->attempts, step->retries + 1);
+	run->phase = PHASE_RUNNING;
+	run->pid = 0;
+	run->ended_by = OUTCOME_PENDING;
+	run->exit_code = -1;
+	run->signal = 0;
+	run->kill_at = 0;
+	run->drain_until = 0;
+	run->drain_cap = 0;
+	reset_outputs(run);
+	write_fd = open_pipe(run, &error);
+	if (write_fd >= 0) {
+		run->pid = spawn_step(r, index, write_fd, &error);
+		close(write_fd);
 	}
-	if (!should_run(r, index)) {
-		state->outcome = OUTCOME_SKIPPED;
-		diag_error("step '%s': skipped", step->name);
-		return;
+	if (run->pipe_fd >= 0 &&
+	    loop_add(r->loop, run->pipe_fd, EPOLLIN, on_output, run) < 0 &&
+	    error == NULL)
+		error = xasprintf(
+		    "cannot watch the step's output: %s", strerror(errno));
+	if (error != NULL) {
+		diag_error("step '%s': %s", step->name, error);
+		free(error);
+		/* No child: the attempt is over already. */
+		if (run->pid <= 0)
+			run->pid = 0;
 	}
-	start = now_ms();
-	do {
-		state->attempts++;
-		if (state->attempts > 1)
-			diag_error("step '%s': attempt %u of %lld", step->name,
-			    state->attempts, step->retries + 1);
-		run_attempt(r, step, state);
-	} while ((state->outcome == OUTCOME_FAILED ||
-		     state->outcome == OUTCOME_TIMED_OUT) &&
-	    !r->job_timed_out && r->cancel_signal == 0 &&
-	    state->attempts <= (unsigned)step->retries);
-	state->duration_ms = now_ms() - start;
-	report_step(step, state);
+	run->group = run->pid;
+	run->deadline = attempt_deadline(r, step);
+	if (run->pid == 0) {
+		run->exit_code = -1;
+		run->drain_until = now_ms();
+	}
 }
+
+static void
+close_pipe(struct runner *r, struct step_run *run)
+{
+	if (run->pipe_fd < 0)
+		return;
+	loop_remove(r->loop, run->pipe_fd);
+	close(run->pipe_fd);
+	run->pipe_fd = -1;
+}
+
+/*
+ * Reads what the pipe holds, at most READS_PER_CALLBACK chunks so that a
+ * step (or what it left behind) writing without pause cannot keep the loop
+ * from its deadlines and signals; closes the pipe at end of file.
+ */
+static void
+drain(struct runner *r, struct step_run *run)
+{
+	char buf[READ_CHUNK];
+	ssize_t n;
+	int reads = 0;
+
+	while (run->pipe_fd >= 0 && reads++ < READS_PER_CALLBACK) {
+		n = read(run->pipe_fd, buf, sizeof(buf));
+		if (n > 0) {
+			output_stream_write(run->stream, buf, (size_t)n);
+			wipe(buf, (size_t)n);
+			if (run->pid == 0)
+				run->drain_until = min_time(run->drain_cap,
+				    now_ms() + LEFTOVER_QUIET_MS);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		close_pipe(r, run);
+	}
+}
+
+static void
+remember_leftover(struct runner *r, pid_t group)
+{
+	if (group <= 0 || kill(-group, 0) < 0)
+		return;
+	kill(-group, SIGTERM);
+	kill(-group, SIGCONT);
+	xgrow(&r->leftovers, &r->leftovers_cap, r->n_leftovers + 1,
+	    sizeof(*r->leftovers));
+	r->leftovers[r->n_leftovers].group = group;
+	r->leftovers[r->n_leftovers].kill_at = now_ms() + LEFTOVER_GRACE_MS;
+	r->n_leftovers++;
+}
+
+static enum step_outcome
+attempt_outcome(const struct step_run *run)
+{
+	if (run->ended_by != OUTCOME_PENDING)
+		return run->ended_by;
+	return run->exit_code == 0 && run->signal == 0 ? OUTCOME_SUCCESS
+						       : OUTCOME_FAILED;
+}
+
+static void
+read_outputs(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+	char *error;
+
+	if (outputs_load(&run->outputs, run->outputs_file, &error) < 0) {
+		diag_warn("step '%s': outputs ignored: %s", step_name(r, index),
+		    error);
+		free(error);
+		nvlist_release(&run->outputs);
+	}
+}
+
+static void
+remove_running(struct runner *r, size_t index)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_running; i++) {
+		if (r->running[i] == index) {
+			r->running[i] = r->running[--r->n_running];
+			return;
+		}
+	}
+}
+
+/*
+ * Ends the attempt when its main process has exited and its pipe is
+ * closed; then retries it or finishes the step.
+ */
+static void
+check_attempt(struct runner *r, size_t index)
+{
+	const struct step *step = r->plan->steps[index].step;
+	struct step_run *run = &r->runs[index];
+	enum step_outcome outcome;
+
+	if (run->phase != PHASE_RUNNING || run->pid != 0)
+		return;
+	if (run->pipe_fd >= 0 && now_ms() < run->drain_until)
+		return;
+	close_pipe(r, run);
+	remember_leftover(r, run->group);
+	read_outputs(r, index);
+	outcome = attempt_outcome(run);
+	if ((outcome == OUTCOME_FAILED || outcome == OUTCOME_TIMED_OUT) &&
+	    run->attempts <= (unsigned)step->retries && r->cancel_signal == 0 &&
+	    !r->job_timed_out) {
+		start_attempt(r, index);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &run->finished);
+	run->duration_ms = now_ms() - run->start_ms;
+	output_stream_close(run->stream);
+	run->stream = NULL;
+	remove_running(r, index);
+	finish(r, index, outcome);
+}
+
+static void
+on_output(struct loop *loop, int fd, uint32_t events, void *data)
+{
+	struct step_run *run = data;
+
+	drain(run->runner, run);
+	check_attempt(run->runner, run->index);
+}
+
+/* ---- children and signals ---- */
+
+static long
+find_running(const struct runner *r, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_running; i++)
+		if (r->runs[r->running[i]].pid == pid)
+			return (long)r->running[i];
+	return -1;
+}
+
+/* The one reaper: every exited child, steps' and orphans' alike. */
+static void
+reap(struct runner *r)
+{
+	struct step_run *run;
+	pid_t pid;
+	long index;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((index = find_running(r, pid)) < 0)
+			continue; /* an orphan, now gone */
+		run = &r->runs[index];
+		run->pid = 0;
+		if (WIFEXITED(status)) {
+			run->exit_code = WEXITSTATUS(status);
+		} else if (WIFSIGNALED(status)) {
+			run->exit_code = -1;
+			run->signal = WTERMSIG(status);
+		}
+		/* The pipe stays open until end of file, or until it is
+		 * quiet; what is left in the group goes after that. */
+		run->drain_cap = now_ms() + r->grace_ms;
+		run->drain_until = now_ms() + LEFTOVER_QUIET_MS;
+		drain(r, run);
+		check_attempt(r, (size_t)index);
+	}
+}
+
+static void
+signal_running(struct runner *r, int signo)
+{
+	struct step_run *run;
+	size_t i;
+
+	for (i = 0; i < r->n_running; i++) {
+		run = &r->runs[r->running[i]];
+		if (run->pid > 0)
+			kill(-run->group, signo);
+	}
+}
+
+static void
+cancel(struct runner *r, int signo)
+{
+	struct step_run *run;
+	uint64_t kill_at = now_ms() + r->grace_ms;
+	size_t i;
+
+	if (r->cancel_signal != 0) {
+		/* A second request: stop waiting politely. */
+		r->aborting = true;
+		signal_running(r, SIGKILL);
+		return;
+	}
+	r->cancel_signal = signo;
+	diag_error("received %s: cancelling the job", strsignal(signo));
+	for (i = 0; i < r->n_running; i++) {
+		run = &r->runs[r->running[i]];
+		if (run->pid <= 0)
+			continue;
+		run->ended_by = OUTCOME_CANCELLED;
+		kill(-run->group, signo);
+		kill(-run->group, SIGCONT);
+		if (run->kill_at == 0 || kill_at < run->kill_at)
+			run->kill_at = kill_at;
+	}
+}
+
+static void
+on_signal(struct loop *loop, int fd, uint32_t events, void *data)
+{
+	struct runner *r = data;
+	struct signalfd_siginfo info;
+	bool child = false;
+
+	while (read(fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+		if (info.ssi_signo == SIGCHLD)
+			child = true;
+		else
+			cancel(r, (int)info.ssi_signo);
+	}
+	if (child)
+		reap(r);
+}
+
+/* ---- deadlines ---- */
+
+static void
+time_out(struct runner *r, struct step_run *run, uint64_t now)
+{
+	run->ended_by = OUTCOME_TIMED_OUT;
+	kill(-run->group, SIGTERM);
+	kill(-run->group, SIGCONT);
+	run->kill_at = now + r->grace_ms;
+	if (r->job_deadline != 0 && now >= r->job_deadline &&
+	    !r->job_timed_out) {
+		r->job_timed_out = true;
+		diag_error("the job timed out");
+	}
+}
+
+/* Ends the attempts whose main process exited and whose pipe's time is
+ * up.  check_attempt() changes the running list, so collect them first. */
+static void
+close_quiet_pipes(struct runner *r, uint64_t now)
+{
+	size_t i, n = 0, *due = xcalloc(r->n_running + 1, sizeof(*due));
+
+	for (i = 0; i < r->n_running; i++)
+		if (r->runs[r->running[i]].pid == 0 &&
+		    now >= r->runs[r->running[i]].drain_until)
+			due[n++] = r->running[i];
+	for (i = 0; i < n; i++)
+		check_attempt(r, due[i]);
+	free(due);
+}
+
+/* Acts on every deadline that has passed; returns ms to the next, or -1. */
+static int
+check_deadlines(struct runner *r)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+	struct step_run *run;
+	size_t i;
+
+#define CONSIDER(t)                                                            \
+	do {                                                                   \
+		if ((t) != 0 && (t) < next)                                    \
+			next = (t);                                            \
+	} while (0)
+	for (i = 0; i < r->n_running; i++) {
+		run = &r->runs[r->running[i]];
+		if (run->pid > 0 && run->ended_by == OUTCOME_PENDING &&
+		    run->deadline != 0 && now >= run->deadline)
+			time_out(r, run, now);
+		if (run->kill_at != 0 && now >= run->kill_at) {
+			kill(-run->group, SIGKILL);
+			run->kill_at = 0;
+		}
+		if (run->pid > 0 && run->ended_by == OUTCOME_PENDING)
+			CONSIDER(run->deadline);
+		CONSIDER(run->kill_at);
+		if (run->pid == 0)
+			CONSIDER(run->drain_until);
+	}
+	for (i = 0; i < r->n_leftovers; i++) {
+		if (now >= r->leftovers[i].kill_at) {
+			kill(-r->leftovers[i].group, SIGKILL);
+			r->leftovers[i--] = r->leftovers[--r->n_leftovers];
+			continue;
+		}
+		CONSIDER(r->leftovers[i].kill_at);
+	}
+#undef CONSIDER
+	close_quiet_pipes(r, now);
+	if (next == UINT64_MAX)
+		return -1;
+	now = now_ms();
+	/* epoll takes an int: far deadlines are simply woken up for twice. */
+	return next <= now         ? 0
+	    : next - now > INT_MAX ? INT_MAX
+				   : (int)(next - now);
+}
+
+/* ---- scheduling ---- */
+
+static void
+start_step(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+
+	run->stream = output_stream_open(r->output, step_name(r, index));
+	r->running[r->n_running++] = index;
+	run->start_ms = now_ms();
+	clock_gettime(CLOCK_REALTIME, &run->started);
+	start_attempt(r, index);
+	update_status(r);
+}
+
+/*
+ * Once the job is cancelled or timed out, only steps whose condition calls
+ * always() or cancelled() may still run (clean-up steps); a second signal
+ * stops even those.
+ */
+static bool
+runs_when_cancelled(const struct runner *r, size_t index)
+{
+	const struct expr *condition = r->plan->steps[index].condition;
+
+	return !r->aborting && condition != NULL &&
+	    (expr_calls(condition, EXPR_ALWAYS) ||
+		expr_calls(condition, EXPR_CANCELLED));
+}
+
+/* Decides ready steps while there are free slots. */
+static void
+schedule(struct runner *r)
+{
+	size_t index;
+
+	while (r->ready.len > 0 && (long)r->n_running < r->slots) {
+		index = heap_pop(&r->ready);
+		if ((r->cancel_signal != 0 || r->job_timed_out) &&
+		    !runs_when_cancelled(r, index))
+			finish(r, index, OUTCOME_CANCELLED);
+		else if (!should_run(r, index))
+			finish(r, index, OUTCOME_SKIPPED);
+		else
+			start_step(r, index);
+	}
+}
+
+/* ---- the job ---- */
 
 /* The job's exit status from its steps' outcomes (runner.h). */
 static int
@@ -552,9 +892,9 @@ job_status(const struct runner *r)
 	for (i = 0; i < r->plan->n_steps; i++) {
 		if (r->plan->steps[i].step->continue_on_error)
 			continue;
-		if (r->states[i].outcome == OUTCOME_FAILED)
+		if (r->runs[i].outcome == OUTCOME_FAILED)
 			failed = true;
-		if (r->states[i].outcome == OUTCOME_TIMED_OUT)
+		if (r->runs[i].outcome == OUTCOME_TIMED_OUT)
 			timed_out = true;
 	}
 	if (timed_out)
@@ -562,29 +902,328 @@ job_status(const struct runner *r)
 	return failed ? EXIT_JOB_FAILED : EXIT_JOB_SUCCESS;
 }
 
+static const char *
+status_name(int status)
+{
+	switch (status) {
+	case EXIT_JOB_SUCCESS:
+		return "success";
+	case EXIT_JOB_FAILED:
+		return "failed";
+	case EXIT_JOB_TIMED_OUT:
+		return "timed_out";
+	case EXIT_JOBRUN_ERROR:
+		return "error";
+	default:
+		return "cancelled";
+	}
+}
+
+/*
+ * Kills and reaps every child still around: leftover groups and orphans
+ * that escaped their group (found as our children in /proc), until none
+ * is left, so the job ends with no process and no zombie behind it.
+ */
+static void
+end_all_children(struct runner *r)
+{
+	char path[64], line[512];
+	struct dirent *entry;
+	long ppid, pid;
+	FILE *fp;
+	DIR *dir;
+	size_t i;
+
+	for (i = 0; i < r->n_leftovers; i++)
+		kill(-r->leftovers[i].group, SIGKILL);
+	r->n_leftovers = 0;
+	for (;;) {
+		if ((dir = opendir("/proc")) != NULL) {
+			while ((entry = readdir(dir)) != NULL) {
+				pid = strtol(entry->d_name, NULL, 10);
+				if (pid <= 0)
+					continue;
+				snprintf(
+				    path, sizeof(path), "/proc/%ld/stat", pid);
+				if ((fp = fopen(path, "re")) == NULL)
+					continue;
+				/* The command may hold spaces and parentheses:
+				 * the fields start after the last ')'. */
+				if (fgets(line, sizeof(line), fp) != NULL &&
+				    strrchr(line, ')') != NULL &&
+				    sscanf(strrchr(line, ')') + 2, "%*c %ld",
+					&ppid) == 1 &&
+				    ppid == (long)getpid())
+					kill((pid_t)pid, SIGKILL);
+				fclose(fp);
+			}
+			closedir(dir);
+		}
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			break;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			continue;
+	}
+}
+
+/*
+ * Writes result.json: outcome NULL means the job is still running (written
+ * at the start, so a reader finds the file from the first moment).
+ * Returns 0, or -1 after a message.
+ */
+static int
+write_result(const struct runner *r, int status, const char *outcome,
+    const struct timespec *started, uint64_t start_ms)
+{
+	struct result_step *steps;
+	struct result result = { 0 };
+	char *path, *error;
+	size_t i;
+	int rc;
+
+	steps = xcalloc(r->plan->n_steps, sizeof(*steps));
+	for (i = 0; i < r->plan->n_steps; i++) {
+		const struct step_run *run = &r->runs[i];
+
+		steps[i].name = step_name(r, i);
+		steps[i].outcome = outcome_name(run->outcome);
+		steps[i].exit_code = run->attempts > 0 ? run->exit_code : -1;
+		steps[i].signal = run->signal;
+		steps[i].attempts = run->attempts;
+		steps[i].started = run->started;
+		steps[i].finished = run->finished;
+		steps[i].duration_ms = run->duration_ms;
+	}
+	result.job = config_get(r->config, CONFIG_NAME);
+	result.outcome = outcome != NULL ? outcome : "running";
+	result.exit_status = outcome != NULL ? status : -1;
+	result.started = *started;
+	clock_gettime(CLOCK_REALTIME, &result.finished);
+	result.duration_ms = now_ms() - start_ms;
+	result.steps = steps;
+	result.n_steps = r->plan->n_steps;
+	path = xasprintf(
+	    "%s/result.json", config_get(r->config, CONFIG_WORKSPACE));
+	rc = result_write(path, &result, &error);
+	if (rc < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	free(path);
+	free(steps);
+	return rc;
+}
+
+/* Creates dir and its parents (mode 0755); returns 0 or -1 with errno. */
+static int
+make_dirs(const char *dir)
+{
+	char *copy = xstrdup(dir), *p;
+	int rc = 0;
+
+	for (p = copy + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+/* Removes the files a previous job left in dir, so none is taken for ours. */
+static void
+clear_dir(const char *dir)
+{
+	struct dirent *entry;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((entry = readdir(d)) != NULL)
+		if (entry->d_name[0] != '.')
+			unlinkat(dirfd(d), entry->d_name, 0);
+	closedir(d);
+}
+
+/* Creates the workspace, its logs/ and outputs/; -1 after a message. */
+static int
+prepare_workspace(struct runner *r, char **log_dir)
+{
+	const char *workspace = config_get(r->config, CONFIG_WORKSPACE);
+	size_t i;
+
+	*log_dir = xasprintf("%s/logs", workspace);
+	r->outputs_dir = xasprintf("%s/outputs", workspace);
+	if (make_dirs(*log_dir) < 0 || make_dirs(r->outputs_dir) < 0) {
+		diag_error("cannot create the workspace '%s': %s", workspace,
+		    strerror(errno));
+		return -1;
+	}
+	clear_dir(*log_dir);
+	clear_dir(r->outputs_dir);
+	for (i = 0; i < r->plan->n_steps; i++) {
+		r->runs[i].runner = r;
+		r->runs[i].index = i;
+		r->runs[i].pipe_fd = -1;
+		r->runs[i].outputs_file =
+		    xasprintf("%s/%s.env", r->outputs_dir, step_name(r, i));
+	}
+	return 0;
+}
+
+/* jobrun's own messages take the same path as the steps' output. */
+static void
+message_sink(const char *message, void *context)
+{
+	output_message(context, message);
+}
+
+static enum output_format
+choose_format(const struct runner *r)
+{
+	const char *format = config_get(r->config, CONFIG_LOG_FORMAT);
+
+	if (strcmp(format, "json") == 0)
+		return OUTPUT_JSON;
+	/* Lines carry their step's name only when steps can overlap. */
+	return r->slots > 1 && r->plan->n_steps > 1 ? OUTPUT_PREFIXED
+						    : OUTPUT_PLAIN;
+}
+
+static int
+start_loop(struct runner *r)
+{
+	sigset_t signals;
+
+	runner_signals(&signals);
+	if ((r->loop = loop_new()) == NULL ||
+	    (r->signal_fd =
+		    signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    loop_add(r->loop, r->signal_fd, EPOLLIN, on_signal, r) < 0) {
+		diag_error("cannot start the event loop: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+runner_release(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->plan->n_steps; i++) {
+		output_stream_close(r->runs[i].stream);
+		free(r->runs[i].outputs_file);
+		nvlist_release(&r->runs[i].outputs);
+	}
+	if (r->signal_fd > 0)
+		close(r->signal_fd);
+	loop_free(r->loop);
+	diag_set_sink(NULL, NULL);
+	output_free(r->output);
+	heap_release(&r->ready);
+	free(r->runs);
+	free(r->running);
+	free(r->leftovers);
+	free(r->outputs_dir);
+	free(r->shell_name);
+	free(r->shell_search);
+	free(r->shell_path);
+}
+
+/* Runs steps until every one has an outcome; false if the loop failed. */
+static bool
+run_steps(struct runner *r)
+{
+	int timeout;
+
+	schedule(r);
+	while (r->n_done < r->plan->n_steps) {
+		timeout = check_deadlines(r);
+		schedule(r);
+		if (r->n_done == r->plan->n_steps)
+			break;
+		if (loop_once(r->loop, timeout) < 0) {
+			diag_error(
+			    "the event loop failed: %s", strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* After a failure of jobrun itself: what has no outcome is cancelled. */
+static void
+abandon_steps(struct runner *r)
+{
+	size_t i;
+
+	signal_running(r, SIGKILL);
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->runs[i].phase != PHASE_DONE)
+			r->runs[i].outcome = OUTCOME_CANCELLED;
+}
+
 int
 runner_run(const struct plan *plan, const struct config *config,
     const struct nvlist *job_env)
 {
 	struct runner r = { 0 };
-	size_t i;
-	int status;
+	struct timespec started;
+	uint64_t start_ms = now_ms();
+	char *log_dir = NULL;
+	int status = EXIT_JOBRUN_ERROR;
+	size_t i, n = plan->n_steps;
 
+	clock_gettime(CLOCK_REALTIME, &started);
 	r.plan = plan;
 	r.config = config;
 	r.job_env = job_env;
-	r.states = xcalloc(plan->n_steps, sizeof(*r.states));
-	runner_signals(&r.signals);
+	r.runs = xcalloc(n, sizeof(*r.runs));
+	r.running = xcalloc(n, sizeof(*r.running));
+	r.slots = (long)config_number(config, CONFIG_JOBS);
+	r.grace_ms = config_ms(config, CONFIG_GRACE_PERIOD);
+	r.signal_fd = -1;
+	/* A workspace where result.json cannot be written fails now, before
+	 * any step runs, not silently at the end. */
+	if (prepare_workspace(&r, &log_dir) < 0 ||
+	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
+	    start_loop(&r) < 0)
+		goto out;
+	r.output = output_new(choose_format(&r), log_dir);
+	diag_set_sink(message_sink, r.output);
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
-		r.job_deadline = now_ms() + config_ms(config, CONFIG_TIMEOUT);
-	for (i = 0; i < plan->n_steps; i++)
-		run_step(&r, plan->order[i]);
-	status = job_status(&r);
+		r.job_deadline = start_ms + config_ms(config, CONFIG_TIMEOUT);
+	for (i = 0; i < n; i++) {
+		r.runs[i].waiting = plan->steps[i].n_deps;
+		if (r.runs[i].waiting == 0) {
+			r.runs[i].phase = PHASE_READY;
+			heap_push(&r.ready, i);
+		}
+	}
+	if (run_steps(&r)) {
+		status = job_status(&r);
+	} else {
+		abandon_steps(&r);
+		status = EXIT_JOBRUN_ERROR;
+	}
 	diag_error("job '%s': %s", config_get(config, CONFIG_NAME),
-	    status == 0                        ? "success"
-		: status == EXIT_JOB_FAILED    ? "failed"
-		: status == EXIT_JOB_TIMED_OUT ? "timed_out"
-					       : "cancelled");
-	free(r.states);
+	    status_name(status));
+	if (write_result(&r, status, status_name(status), &started, start_ms) <
+	    0)
+		status = EXIT_JOBRUN_ERROR;
+	end_all_children(&r);
+	/* Outputs were for the dependants, who have run: leave none behind. */
+	clear_dir(r.outputs_dir);
+out:
+	runner_release(&r);
+	free(log_dir);
 	return status;
 }

@@ -1,10 +1,11 @@
 /*
- * The step runner: takes a checked plan and runs its steps, one at a time
- * in plan order, each in its own process group, supervising it with one
- * signal-driven wait loop (timeouts, retries, SIGTERM/SIGINT forwarding).
- *
- * This is the seam where the parallel engine goes: it takes the same plan
- * and configuration and returns the same exit status.
+ * The step engine: runs a checked plan's steps as soon as their
+ * dependencies allow, up to --jobs at once, each in its own process group
+ * with one pipe for its standard output and error.  One event loop
+ * (epoll over a signalfd and the pipes) supervises everything: it reaps
+ * every child (jobrun is PID 1 or a subreaper), enforces step and job
+ * deadlines, forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT, and ends what a step
+ * leaves behind in its process group.
  */
 #ifndef JOBRUN_RUNNER_H
 #define JOBRUN_RUNNER_H
@@ -30,17 +31,19 @@ const char *outcome_name(enum step_outcome outcome);
 
 /*
  * The signals jobrun handles itself (SIGCHLD, SIGINT, SIGTERM, SIGHUP,
- * SIGQUIT).  main() blocks them before anything else; the runner waits for
- * them with sigtimedwait(2), and children start with them unblocked.
+ * SIGQUIT).  main() blocks them before anything else; the runner reads them
+ * from a signalfd, and children start with them unblocked.
  */
 void runner_signals(sigset_t *out);
 
 /*
  * Runs the plan with config; job_env holds the variables every step gets on
  * top of jobrun's own environment (the job file's env:, then the job
- * environment of --job-env).  Returns the job's exit status: 0 success, 1 a
- * step failed, 124 timed out, 128+N cancelled by signal N, 125 when jobrun
- * itself failed.
+ * environment of --job-env).  Creates the workspace and its logs/ and
+ * outputs/ directories, and writes result.json there at the end, also when
+ * the job fails or is cancelled.  Returns the job's exit status: 0 success,
+ * 1 a step failed, 124 timed out, 128+N cancelled by signal N, 125 when
+ * jobrun itself failed before any step ran.
  */
 int runner_run(const struct plan *plan, const struct config *config,
     const struct nvlist *job_env);

@@ -1,20 +1,28 @@
 #!/bin/sh
 # The bundled example runs, in dependency order, with output passed through.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 10
+plan 13
 
-run "$JOBRUN" run "$JOBRUN_SRCDIR/examples/hello/job.yaml"
+run "$JOBRUN" run -j1 "$JOBRUN_SRCDIR/examples/hello/job.yaml"
 is "$status" 0 "examples/hello succeeds"
 is "$(cat out)" "hello from step greet of job hello
 count 1
 count 2
 count 3
+this line goes to standard error
 A + B = 42
-all done (attempt 1)" "its steps print in dependency order"
-is "$(grep -v '^jobrun: ' err)" "this line goes to standard error" \
-	"standard error is passed through"
+all done (attempt 1)" "one at a time, steps print in dependency order, stderr in place"
 contains err "jobrun: step 'greet': success" "each step reports its outcome"
 contains err "jobrun: job 'hello': success" "the job reports its outcome"
+is "$(cat .jobrun/logs/count.log)" "count 1
+count 2
+count 3
+this line goes to standard error" "each step's output is in its log"
+
+run "$JOBRUN" run -j2 "$JOBRUN_SRCDIR/examples/hello/job.yaml"
+is "$status" 0 "examples/hello succeeds with two at a time"
+contains out "[sum] A + B = 42" "lines carry their step's name when steps overlap"
+is "$(grep -vc '^\[[a-z]*\] ' out)" "0" "every console line is prefixed"
 
 # Standard output and error of one step keep their relative order when both
 # go to the same file.

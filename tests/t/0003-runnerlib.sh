@@ -1,7 +1,7 @@
 #!/bin/sh
 # runnerlib's contract: REACTORCIDE_* variables and flags run a one-step job.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 16
+plan 17
 
 mkdir code
 REACTORCIDE_JOB_COMMAND='echo "running in $(pwd)"; echo "$JOBRUN_STEP_NAME"' \
@@ -31,10 +31,15 @@ printf 'FROM_FILE=yes\n' >job.env
 run "$JOBRUN" run --job-command 'echo $FROM_FILE' --job-env ./job.env
 is "$(cat out)" "yes" "--job-env reads a file"
 
-run "$JOBRUN" run --job-command true --job-env 'not a pair'
+run "$JOBRUN" run --job-command true --job-env 'A=1
+not a pair'
 is "$status" 125 "a bad job environment exits 125"
-is "$(cat err)" "jobrun: --job-env: line 1: expected KEY=VALUE" \
+is "$(cat err)" "jobrun: --job-env: line 2: expected KEY=VALUE" \
 	"and names the line"
+
+printf 'PLAIN=file\n' >env.list
+run "$JOBRUN" run --job-command 'echo $PLAIN' --job-env env.list
+is "$(cat out)" "file" "a relative file name without ./ is read as a file"
 
 REACTORCIDE_JOB_COMMAND='echo from-env' run "$JOBRUN" run --job-command 'echo from-flag'
 is "$(cat out)" "from-flag" "the flag wins over the variable"

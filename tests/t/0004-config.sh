@@ -2,7 +2,7 @@
 # Configuration layers: defaults < job file < environment < flags, each
 # value explained with where it came from.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 20
+plan 22
 
 cat >job.yaml <<'YAML'
 name: layered
@@ -26,9 +26,15 @@ is "$(source_of jobs)" "default (the number of processors)" "defaults say why"
 is "$(value_of job_dir)" "$TEST_DIR/build" \
 	"a relative workdir is under the code dir"
 
-JOBRUN_SHELL=dash JOBRUN_JOB_NAME=from-env run "$JOBRUN" config --explain job.yaml
+JOBRUN_SHELL=dash JOBRUN_NAME=from-env run "$JOBRUN" config --explain job.yaml
 is "$(value_of shell)" "dash" "the environment wins over the job file"
 is "$(source_of shell)" "environment JOBRUN_SHELL" "and names its variable"
+is "$(value_of name)" "from-env" "JOBRUN_NAME sets the name"
+
+# A jobrun started by a step sees JOBRUN_JOB_NAME (a fact about the outer
+# job), which must not rename the inner job.
+JOBRUN_JOB_NAME=outer run "$JOBRUN" config --explain job.yaml
+is "$(value_of name)" "layered" "the step fact JOBRUN_JOB_NAME is not a setting"
 
 JOBRUN_SHELL=dash run "$JOBRUN" config --explain --shell zsh job.yaml
 is "$(value_of shell)" "zsh" "a flag wins over the environment"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Steps: order, skips, conditions, retries, timeouts, signals, exit statuses.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 35
+plan 37
 
 # outcome STEP: the outcome jobrun reported for STEP.
 outcome() { sed -n "s/^jobrun: step '$1': \([a-z_]*\).*/\1/p" err; }
@@ -27,11 +27,13 @@ cat >continue.yaml <<'YAML'
 steps:
   - {name: lint, run: "exit 1", continue_on_error: true}
   - {name: after, run: "true", depends_on: [lint]}
+  - {name: on-failure, run: "true", depends_on: [lint], if: failure()}
 YAML
 run "$JOBRUN" run continue.yaml
 is "$status" 0 "continue_on_error keeps the job green"
 is "$(outcome lint)" "failed" "the step is still reported failed"
 is "$(outcome after)" "success" "and its dependants run"
+is "$(outcome on-failure)" "skipped" "a forgiven failure does not make failure() true"
 
 cat >cond.yaml <<'YAML'
 env: {MODE: fast}
@@ -103,7 +105,12 @@ steps:
   - name: never
     run: echo should not run
     depends_on: [long]
+  - name: cleanup
+    run: echo cleaning up
+    depends_on: [long]
+    if: cancelled()
 YAML
+rm -f out
 "$JOBRUN" run term.yaml >out 2>err &
 pid=$!
 i=0
@@ -116,12 +123,14 @@ contains out "got TERM" "the running step received SIGTERM"
 is "$(outcome long)" "cancelled" "the running step is cancelled"
 lacks out "should not run" "no further step starts"
 contains err "received Terminated: cancelling the job" "jobrun says why"
+contains out "cleaning up" "a step with if: cancelled() still runs"
 
 cat >stubborn.yaml <<'YAML'
 steps:
   - name: stubborn
     run: trap '' INT TERM; echo ready; while :; do sleep 0.1; done
 YAML
+rm -f out
 "$JOBRUN" run stubborn.yaml >out 2>err &
 pid=$!
 i=0

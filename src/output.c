@@ -1,0 +1,447 @@
+/*
+ * Console, log files and JSON log lines (output.h).  Line assembly happens
+ * only in the prefixed and JSON formats; plain output is passed through as
+ * it comes, so a step's bytes reach the console unchanged.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "output.h"
+#include "list.h"
+#include "xalloc.h"
+
+struct output {
+	enum output_format format;
+	char *log_dir;
+	bool status_tty; /* standard error is a terminal: show a status */
+	bool color; /* prefixes in colour (a terminal, no NO_COLOR) */
+	char *status; /* the live status line, or NULL */
+	bool status_shown; /* it is on the screen now */
+	bool line_start; /* the console's last byte was a newline */
+	bool shared_terminal; /* stdout and stderr are both a terminal */
+	unsigned streams; /* streams opened, for picking colours */
+};
+
+struct output_stream {
+	struct output *output;
+	char *step;
+	char *prefix; /* "[step] " */
+	char *log_path; /* NULL: no log */
+	int log_fd; /* -1 until the first byte (creating files is slow) */
+	char *line; /* a partial line (prefixed and JSON formats) */
+	size_t line_len;
+	size_t line_cap;
+};
+
+int
+output_write_all(int fd, const void *data, size_t size)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (size > 0) {
+		n = write(fd, p, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+writev_all(int fd, struct iovec *iov, int count)
+{
+	ssize_t n;
+
+	while (count > 0) {
+		n = writev(fd, iov, count);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		while (count > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			count--;
+		}
+		if (count > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+struct output *
+output_new(enum output_format format, const char *log_dir)
+{
+	struct output *output = xcalloc(1, sizeof(*output));
+	const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+	bool smart = term != NULL && strcmp(term, "dumb") != 0;
+
+	output->format = format;
+	output->log_dir = log_dir != NULL ? xstrdup(log_dir) : NULL;
+	output->line_start = true;
+	output->shared_terminal =
+	    isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+	output->status_tty =
+	    format != OUTPUT_JSON && smart && isatty(STDERR_FILENO);
+	output->color = format == OUTPUT_PREFIXED && smart &&
+	    isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
+	return output;
+}
+
+static char erase_line[] = "\r\033[K";
+
+/* Takes the status line off the screen before anything else is written. */
+static void
+hide_status(struct output *output)
+{
+	if (!output->status_shown)
+		return;
+	output_write_all(STDERR_FILENO, erase_line, sizeof(erase_line) - 1);
+	output->status_shown = false;
+}
+
+/* Puts the status line back, only between whole lines. */
+static void
+show_status(struct output *output)
+{
+	if (!output->status_tty || output->status == NULL ||
+	    output->status_shown || !output->line_start)
+		return;
+	output_write_all(STDERR_FILENO, output->status, strlen(output->status));
+	output->status_shown = true;
+}
+
+/* Every console write goes through here, around the status line. */
+static void
+console_write(struct output *output, int fd, struct iovec *iov, int count)
+{
+	int last = count - 1;
+
+	while (last >= 0 && iov[last].iov_len == 0)
+		last--;
+	hide_status(output);
+	writev_all(fd, iov, count);
+	if (last >= 0)
+		output->line_start =
+		    ((const char *)iov[last].iov_base)[iov[last].iov_len - 1] ==
+		    '\n';
+	show_status(output);
+}
+
+void
+output_set_status(struct output *output, const char *status)
+{
+	if (!output->status_tty)
+		return;
+	hide_status(output);
+	free(output->status);
+	output->status = status != NULL ? xstrdup(status) : NULL;
+	show_status(output);
+}
+
+void
+output_free(struct output *output)
+{
+	if (output == NULL)
+		return;
+	hide_status(output);
+	free(output->status);
+	free(output->log_dir);
+	free(output);
+}
+
+/* The current time as 2026-11-22T06:10:23.123Z. */
+static void
+timestamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+static char newline[] = "\n";
+
+static const char base64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+base64(const unsigned char *data, size_t size)
+{
+	char *out = xmalloc((size + 2) / 3 * 4 + 1), *p = out;
+	size_t i;
+	uint32_t v;
+
+	for (i = 0; i + 2 < size; i += 3) {
+		v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 |
+		    data[i + 2];
+		*p++ = base64_alphabet[v >> 18 & 63];
+		*p++ = base64_alphabet[v >> 12 & 63];
+		*p++ = base64_alphabet[v >> 6 & 63];
+		*p++ = base64_alphabet[v & 63];
+	}
+	if (i < size) {
+		v = (uint32_t)data[i] << 16 |
+		    (i + 1 < size ? (uint32_t)data[i + 1] << 8 : 0);
+		*p++ = base64_alphabet[v >> 18 & 63];
+		*p++ = base64_alphabet[v >> 12 & 63];
+		*p++ = i + 1 < size ? base64_alphabet[v >> 6 & 63] : '=';
+		*p++ = '=';
+	}
+	*p = '\0';
+	return out;
+}
+
+/*
+ * Writes one JSON log line.  Text that is not UTF-8 goes as "data_base64"
+ * so no byte is lost or altered.
+ */
+static void
+emit_json(const char *step, const char *stream, const char *text, size_t size)
+{
+	char when[40], *encoded, *line;
+	json_t *object, *value;
+
+	timestamp(when, sizeof(when));
+	object = json_pack("{s:s, s:s}", "time", when, "stream", stream);
+	if (object == NULL)
+		return;
+	json_object_set_new(
+	    object, "step", step != NULL ? json_string(step) : json_null());
+	if ((value = json_stringn(text, size)) != NULL) {
+		json_object_set_new(object, "text", value);
+	} else {
+		encoded = base64((const unsigned char *)text, size);
+		json_object_set_new(
+		    object, "data_base64", json_string(encoded));
+		free(encoded);
+	}
+	line = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(object);
+	if (line == NULL)
+		return;
+	{
+		struct iovec iov[2] = { { line, strlen(line) },
+			{ newline, 1 } };
+
+		writev_all(STDOUT_FILENO, iov, 2);
+	}
+	wipe(line, strlen(line));
+	free(line);
+}
+
+/* Emits one console line of a step (without its newline). */
+static void
+emit_line(struct output_stream *s, const char *text, size_t size)
+{
+	struct iovec iov[3];
+
+	if (s->output->format == OUTPUT_JSON) {
+		emit_json(s->step, "output", text, size);
+		return;
+	}
+	iov[0].iov_base = s->prefix;
+	iov[0].iov_len = strlen(s->prefix);
+	iov[1].iov_base = (void *)(uintptr_t)text;
+	iov[1].iov_len = size;
+	iov[2].iov_base = newline;
+	iov[2].iov_len = 1;
+	console_write(s->output, STDOUT_FILENO, iov, 3);
+}
+
+struct output_stream *
+output_stream_open(struct output *output, const char *step)
+{
+	struct output_stream *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->output = output;
+	s->step = xstrdup(step);
+	if (output->color)
+		s->prefix = xasprintf("\033[%dm[%s]\033[0m ",
+		    31 + (int)(output->streams % 6), step);
+	else
+		s->prefix = xasprintf("[%s] ", step);
+	output->streams++;
+	s->log_fd = -1;
+	if (output->log_dir != NULL)
+		s->log_path = xasprintf("%s/%s.log", output->log_dir, step);
+	return s;
+}
+
+/* Appends to the step's log, creating it with the first byte. */
+static void
+write_log(struct output_stream *s, const char *data, size_t size)
+{
+	if (s->log_path == NULL)
+		return;
+	if (s->log_fd < 0) {
+		s->log_fd = open(s->log_path,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (s->log_fd < 0)
+			goto fail;
+	}
+	if (output_write_all(s->log_fd, data, size) == 0)
+		return;
+fail:
+	/* A full disk must not stop the job; say so once and go on. */
+	diag_warn("step '%s': cannot write its log '%s': %s; the log stops "
+		  "here",
+	    s->step, s->log_path, strerror(errno));
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	s->log_fd = -1;
+	free(s->log_path);
+	s->log_path = NULL;
+}
+
+/* Grows the line buffer without leaving copies of its bytes behind. */
+static void
+grow_wiped(struct output_stream *s, size_t need)
+{
+	size_t cap = s->line_cap ? s->line_cap : 256;
+	char *bigger;
+
+	if (need <= s->line_cap)
+		return;
+	while (cap < need)
+		cap *= 2;
+	bigger = xmalloc(cap);
+	if (s->line_len > 0)
+		memcpy(bigger, s->line, s->line_len);
+	if (s->line != NULL)
+		wipe(s->line, s->line_cap);
+	free(s->line);
+	s->line = bigger;
+	s->line_cap = cap;
+}
+
+/* Adds bytes to the partial line, emitting it when it reaches the limit. */
+static void
+buffer_line(struct output_stream *s, const char *data, size_t size)
+{
+	size_t room;
+
+	while (size > 0) {
+		room = OUTPUT_LINE_MAX - s->line_len;
+		if (room > size)
+			room = size;
+		grow_wiped(s, s->line_len + room);
+		memcpy(s->line + s->line_len, data, room);
+		s->line_len += room;
+		data += room;
+		size -= room;
+		if (s->line_len == OUTPUT_LINE_MAX) {
+			emit_line(s, s->line, s->line_len);
+			s->line_len = 0;
+		}
+	}
+}
+
+/* Cuts data into lines for the prefixed and JSON formats. */
+static void
+assemble_lines(struct output_stream *s, const char *data, size_t size)
+{
+	const char *newline_at;
+	size_t length;
+
+	while (size > 0) {
+		newline_at = memchr(data, '\n', size);
+		if (newline_at == NULL) {
+			buffer_line(s, data, size);
+			return;
+		}
+		length = (size_t)(newline_at - data);
+		if (s->line_len == 0 && length <= OUTPUT_LINE_MAX) {
+			emit_line(s, data, length);
+		} else {
+			buffer_line(s, data, length);
+			if (s->line_len > 0)
+				emit_line(s, s->line, s->line_len);
+			s->line_len = 0;
+		}
+		data += length + 1;
+		size -= length + 1;
+	}
+}
+
+void
+output_stream_write(struct output_stream *s, const char *data, size_t size)
+{
+	write_log(s, data, size);
+	if (s->output->format == OUTPUT_PLAIN) {
+		struct iovec iov = { (void *)(uintptr_t)data, size };
+
+		console_write(s->output, STDOUT_FILENO, &iov, 1);
+	} else
+		assemble_lines(s, data, size);
+}
+
+void
+output_stream_close(struct output_stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->line_len > 0)
+		emit_line(s, s->line, s->line_len);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	if (s->line != NULL)
+		wipe(s->line, s->line_cap);
+	free(s->line);
+	free(s->log_path);
+	free(s->prefix);
+	free(s->step);
+	free(s);
+}
+
+void
+output_message(struct output *output, const char *line)
+{
+	struct iovec iov[3];
+	static char label[] = "jobrun: ";
+
+	if (output != NULL && output->format == OUTPUT_JSON) {
+		emit_json(NULL, "jobrun", line, strlen(line));
+		return;
+	}
+	/* On a terminal, never inside a step's unfinished line; elsewhere
+	 * the two streams are apart and stdout's bytes stay exact. */
+	if (output != NULL && output->shared_terminal && !output->line_start) {
+		iov[0].iov_base = newline;
+		iov[0].iov_len = 1;
+		console_write(output, STDERR_FILENO, iov, 1);
+	}
+	iov[0].iov_base = label;
+	iov[0].iov_len = sizeof(label) - 1;
+	iov[1].iov_base = (void *)(uintptr_t)line;
+	iov[1].iov_len = strlen(line);
+	iov[2].iov_base = newline;
+	iov[2].iov_len = 1;
+	if (output != NULL)
+		console_write(output, STDERR_FILENO, iov, 3);
+	else
+		writev_all(STDERR_FILENO, iov, 3);
+}

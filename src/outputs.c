@@ -1,0 +1,156 @@
+/*
+ * Parsing of $JOBRUN_OUTPUT files (outputs.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "outputs.h"
+#include "xalloc.h"
+
+static bool
+key_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || isdigit((unsigned char)s[0]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* Returns the end of the line at p (its '\n' or text's end). */
+static const char *
+line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl != NULL ? nl : end;
+}
+
+int
+outputs_parse(struct nvlist *out, const char *text, size_t size, char **error)
+{
+	const char *p = text, *end = text + size, *eol, *eq, *mark, *body;
+	struct srcpos pos = { 0, 1 };
+	char *key, *delimiter, *value;
+	size_t delimiter_len;
+
+	*error = NULL;
+	for (; p < end; p = eol + 1) {
+		eol = line_end(p, end);
+		pos.line++;
+		if (eol == p)
+			continue;
+		eq = memchr(p, '=', (size_t)(eol - p));
+		mark = memmem(p, (size_t)(eol - p), "<<", 2);
+		if (mark != NULL && (eq == NULL || mark < eq)) {
+			if (!key_valid(p, (size_t)(mark - p)) ||
+			    mark + 2 == eol) {
+				*error = xasprintf("line %u: expected "
+						   "KEY<<DELIMITER",
+				    pos.line);
+				return -1;
+			}
+			key = xstrndup(p, (size_t)(mark - p));
+			delimiter =
+			    xstrndup(mark + 2, (size_t)(eol - mark - 2));
+			delimiter_len = strlen(delimiter);
+			body = eol + 1;
+			for (p = body; p < end; p = eol + 1) {
+				eol = line_end(p, end);
+				pos.line++;
+				if ((size_t)(eol - p) == delimiter_len &&
+				    memcmp(p, delimiter, delimiter_len) == 0)
+					break;
+			}
+			if (p >= end) {
+				*error = xasprintf("'%s': no line '%s' ends "
+						   "the value",
+				    key, delimiter);
+				free(key);
+				free(delimiter);
+				return -1;
+			}
+			/* The value is the lines between, without the last
+			 * newline. */
+			value = xstrndup(
+			    body, p > body ? (size_t)(p - body - 1) : 0);
+			nvlist_set(out, key, value, pos);
+			free(key);
+			free(delimiter);
+			wipe(value, strlen(value));
+			free(value);
+			if (eol == end)
+				break;
+			continue;
+		}
+		if (eq == NULL || !key_valid(p, (size_t)(eq - p))) {
+			*error = xasprintf("line %u: expected KEY=VALUE or "
+					   "KEY<<DELIMITER",
+			    pos.line);
+			return -1;
+		}
+		key = xstrndup(p, (size_t)(eq - p));
+		value = xstrndup(eq + 1, (size_t)(eol - eq - 1));
+		nvlist_set(out, key, value, pos);
+		free(key);
+		wipe(value, strlen(value));
+		free(value);
+		if (eol == end)
+			break;
+	}
+	return 0;
+}
+
+int
+outputs_load(struct nvlist *out, const char *path, char **error)
+{
+	char *data = xmalloc(OUTPUTS_MAX_SIZE + 1);
+	size_t used = 0;
+	ssize_t n;
+	int fd, rc;
+
+	*error = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(data);
+		if (errno == ENOENT)
+			return 0;
+		*error =
+		    xasprintf("cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while (used <= OUTPUTS_MAX_SIZE &&
+	    (n = read(fd, data + used, OUTPUTS_MAX_SIZE + 1 - used)) > 0)
+		used += (size_t)n;
+	close(fd);
+	if (used > OUTPUTS_MAX_SIZE) {
+		*error = xasprintf(
+		    "'%s' is larger than %d bytes", path, OUTPUTS_MAX_SIZE);
+		free(data);
+		return -1;
+	}
+	rc = outputs_parse(out, data, used, error);
+	wipe(data, used);
+	free(data);
+	return rc;
+}
+
+char *
+outputs_variable(const char *step, const char *key)
+{
+	char *name = xasprintf("JOBRUN_OUTPUT_%s_%s", step, key), *p;
+
+	for (p = name; *p != '\0'; p++)
+		*p = isalnum((unsigned char)*p)
+		    ? (char)toupper((unsigned char)*p)
+		    : '_';
+	return name;
+}

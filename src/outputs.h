@@ -1,0 +1,41 @@
+/*
+ * Step outputs: a step hands values to the steps that depend on it by
+ * writing to the file named in $JOBRUN_OUTPUT, one per line:
+ *
+ *   key=value
+ *   key<<DELIMITER      (a multi-line value: the lines up to one that is
+ *   line one             exactly DELIMITER)
+ *   line two
+ *   DELIMITER
+ *
+ * Keys are [A-Za-z_][A-Za-z0-9_]*.  A step that depends on step S gets each
+ * of S's outputs as JOBRUN_OUTPUT_<S>_<KEY>, with S and KEY upper-cased and
+ * every character other than a letter or digit turned into '_'.
+ */
+#ifndef JOBRUN_OUTPUTS_H
+#define JOBRUN_OUTPUTS_H
+
+#include <stddef.h>
+
+#include "list.h"
+
+/* The largest outputs file read, in bytes. */
+#define OUTPUTS_MAX_SIZE (1024 * 1024)
+
+/*
+ * Parses size bytes of text into out (later keys replace earlier ones).
+ * Returns 0, or -1 with a message in *error naming the line (caller frees).
+ */
+int outputs_parse(
+    struct nvlist *out, const char *text, size_t size, char **error);
+
+/*
+ * Reads and parses the file at path; a missing or empty file has no
+ * outputs.  Returns 0, or -1 with a message in *error.
+ */
+int outputs_load(struct nvlist *out, const char *path, char **error);
+
+/* Returns JOBRUN_OUTPUT_<STEP>_<KEY> as a new string. */
+char *outputs_variable(const char *step, const char *key);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * result.json: the outcome of the job and of every step, written atomically
+ * (a temporary file in the same directory, fsync, rename, fsync of the
+ * directory), so a reader sees the old file or the new one, never half.
+ */
+#ifndef JOBRUN_RESULT_H
+#define JOBRUN_RESULT_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* One step's record; times are wall-clock, for people and workers. */
+struct result_step {
+	const char *name;
+	const char *outcome; /* "success", "failed", ... */
+	int exit_code; /* -1 when killed by a signal or never ran */
+	int signal; /* 0 when none */
+	unsigned attempts;
+	struct timespec started; /* tv_sec 0: never started */
+	struct timespec finished;
+	uint64_t duration_ms;
+};
+
+struct result {
+	const char *job;
+	const char *outcome;
+	int exit_status;
+	struct timespec started;
+	struct timespec finished;
+	uint64_t duration_ms;
+	const struct result_step *steps;
+	size_t n_steps;
+};
+
+/*
+ * Writes result to path atomically.  Returns 0, or -1 with a message in
+ * *error (caller frees).
+ */
+int result_write(const char *path, const struct result *result, char **error);
+
+/*
+ * Writes data (size bytes) to path atomically, as result_write() does; for
+ * the other files jobrun leaves behind.  Returns 0, or -1 with *error.
+ */
+int result_write_file(
+    const char *path, const char *data, size_t size, char **error);
+
+#endif
