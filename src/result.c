@@ -54,7 +54,8 @@ step_value(const struct result_step *step)
 }
 
 int
-result_write(const char *path, const struct result *result, char **error)
+result_write(
+    const char *path, const struct result *result, bool durable, char **error)
 {
 	json_t *root = json_object(), *steps = json_array();
 	char *text;
@@ -79,7 +80,7 @@ result_write(const char *path, const struct result *result, char **error)
 		*error = xasprintf("cannot encode '%s'", path);
 		return -1;
 	}
-	rc = result_write_file(path, text, strlen(text), error);
+	rc = result_write_file(path, text, strlen(text), durable, error);
 	free(text);
 	return rc;
 }
@@ -103,7 +104,8 @@ fsync_directory_of(const char *path)
 }
 
 int
-result_write_file(const char *path, const char *data, size_t size, char **error)
+result_write_file(
+    const char *path, const char *data, size_t size, bool durable, char **error)
 {
 	char *temp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd, saved;
@@ -113,7 +115,7 @@ result_write_file(const char *path, const char *data, size_t size, char **error)
 	if (fd < 0)
 		goto fail;
 	if (output_write_all(fd, data, size) < 0 ||
-	    output_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+	    output_write_all(fd, "\n", 1) < 0 || (durable && fsync(fd) < 0)) {
 		saved = errno;
 		close(fd);
 		unlink(temp);
@@ -126,7 +128,8 @@ result_write_file(const char *path, const char *data, size_t size, char **error)
 		errno = saved;
 		goto fail;
 	}
-	fsync_directory_of(path);
+	if (durable)
+		fsync_directory_of(path);
 	free(temp);
 	return 0;
 fail:

@@ -6,6 +6,8 @@
 #ifndef JOBRUN_RESULT_H
 #define JOBRUN_RESULT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -33,16 +35,20 @@ struct result {
 };
 
 /*
- * Writes result to path atomically.  Returns 0, or -1 with a message in
- * *error (caller frees).
+ * Writes result to path atomically.  With durable, the data and the rename
+ * are also flushed to disk (fsync of the file and of its directory), so
+ * they survive a crash of the machine; a file that is about to be replaced
+ * anyway need not pay for that.  Returns 0, or -1 with a message in *error
+ * (caller frees).
  */
-int result_write(const char *path, const struct result *result, char **error);
+int result_write(
+    const char *path, const struct result *result, bool durable, char **error);
 
 /*
  * Writes data (size bytes) to path atomically, as result_write() does; for
  * the other files jobrun leaves behind.  Returns 0, or -1 with *error.
  */
-int result_write_file(
-    const char *path, const char *data, size_t size, char **error);
+int result_write_file(const char *path, const char *data, size_t size,
+    bool durable, char **error);
 
 #endif
