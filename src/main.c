@@ -14,9 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <malloc.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "client.h"
 #include "diag.h"
 #include "envfile.h"
 #include "jobfile.h"
@@ -318,6 +322,31 @@ out:
 	return status;
 }
 
+/* jansson's strings may hold secrets: every block it frees is wiped. */
+static void *
+json_allocate(size_t size)
+{
+	return xmalloc(size);
+}
+
+static void
+json_release(void *p)
+{
+	if (p == NULL)
+		return;
+	wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+static int
+command_secret(const struct cli *cli)
+{
+	struct secret_add_options options = { cli->raw, cli->from_env,
+		cli->socket };
+
+	return client_secret_add(&options);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,6 +360,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ensure_std_fds();
 	close_stray_fds();
+	json_set_alloc_funcs(json_allocate, json_release);
 	if (cli_parse(&cli, argc, argv) < 0)
 		return EXIT_JOBRUN_ERROR;
 	/* Only run supervises children; the rest keep default signals. */
@@ -345,6 +375,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_CONFIG:
 		status = command_config(&cli);
+		break;
+	case CLI_SECRET:
+		status = command_secret(&cli);
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);
