@@ -45,39 +45,99 @@ strlist_release(struct strlist *list)
 	memset(list, 0, sizeof(*list));
 }
 
+/* Lists shorter than this are searched in order: hashing would cost more. */
+#define NVLIST_HASH_FROM 16
+
+static size_t
+name_hash(const char *name)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+
+	while (*name != '\0')
+		h = (h ^ (unsigned char)*name++) * (size_t)1099511628211ULL;
+	return h;
+}
+
+/* Puts position i into the index. */
+static void
+index_insert(struct nvlist *list, size_t i)
+{
+	size_t mask = list->index_cap - 1;
+	size_t slot = name_hash(list->items[i].name) & mask;
+
+	while (list->index[slot] != 0)
+		slot = (slot + 1) & mask;
+	list->index[slot] = i + 1;
+}
+
+/* Keeps the index at most half full, rebuilding it as the list grows. */
+static void
+index_grow(struct nvlist *list)
+{
+	size_t i;
+
+	if (list->len < NVLIST_HASH_FROM || list->len * 2 <= list->index_cap)
+		return;
+	free(list->index);
+	list->index_cap = list->index_cap ? list->index_cap * 2 : 64;
+	while (list->len * 2 > list->index_cap)
+		list->index_cap *= 2;
+	list->index = xcalloc(list->index_cap, sizeof(*list->index));
+	for (i = 0; i < list->len; i++)
+		index_insert(list, i);
+}
+
+static long
+find(const struct nvlist *list, const char *name)
+{
+	size_t i, mask, slot;
+
+	if (list->index == NULL) {
+		for (i = 0; i < list->len; i++)
+			if (strcmp(list->items[i].name, name) == 0)
+				return (long)i;
+		return -1;
+	}
+	mask = list->index_cap - 1;
+	for (slot = name_hash(name) & mask; list->index[slot] != 0;
+	     slot = (slot + 1) & mask)
+		if (strcmp(list->items[list->index[slot] - 1].name, name) == 0)
+			return (long)(list->index[slot] - 1);
+	return -1;
+}
+
 void
 nvlist_set(
     struct nvlist *list, const char *name, const char *value, struct srcpos pos)
 {
 	struct nvpair *pair;
-	size_t i;
+	long i = find(list, name);
 
-	for (i = 0; i < list->len; i++) {
+	if (i >= 0) {
 		pair = &list->items[i];
-		if (strcmp(pair->name, name) == 0) {
-			wipe(pair->value, strlen(pair->value));
-			free(pair->value);
-			pair->value = xstrdup(value);
-			pair->pos = pos;
-			return;
-		}
+		wipe(pair->value, strlen(pair->value));
+		free(pair->value);
+		pair->value = xstrdup(value);
+		pair->pos = pos;
+		return;
 	}
 	xgrow(&list->items, &list->cap, list->len + 1, sizeof(*list->items));
 	pair = &list->items[list->len++];
 	pair->name = xstrdup(name);
 	pair->value = xstrdup(value);
 	pair->pos = pos;
+	if (list->index != NULL && list->len * 2 <= list->index_cap)
+		index_insert(list, list->len - 1);
+	else
+		index_grow(list);
 }
 
 const struct nvpair *
 nvlist_get(const struct nvlist *list, const char *name)
 {
-	size_t i;
+	long i = find(list, name);
 
-	for (i = 0; i < list->len; i++)
-		if (strcmp(list->items[i].name, name) == 0)
-			return &list->items[i];
-	return NULL;
+	return i >= 0 ? &list->items[i] : NULL;
 }
 
 void
@@ -91,6 +151,7 @@ nvlist_release(struct nvlist *list)
 		free(list->items[i].value);
 	}
 	free(list->items);
+	free(list->index);
 	memset(list, 0, sizeof(*list));
 }
 

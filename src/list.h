@@ -46,6 +46,8 @@ struct nvlist {
 	struct nvpair *items;
 	size_t len;
 	size_t cap;
+	size_t *index; /* open-addressing hash of names: position + 1 */
+	size_t index_cap; /* a power of two, or 0 while the list is short */
 };
 
 #define NVLIST_INIT                                                            \
@@ -55,7 +57,9 @@ struct nvlist {
 
 /*
  * Sets name to a copy of value, replacing an earlier value of the same name
- * in place (so the order of first definition is kept).
+ * in place (so the order of first definition is kept).  Lookups are by
+ * hash once a list grows past a few entries, so building a list of n
+ * names costs O(n).
  */
 void nvlist_set(struct nvlist *list, const char *name, const char *value,
     struct srcpos pos);

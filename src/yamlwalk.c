@@ -308,12 +308,9 @@ yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 		return yamlwalk_error(walk, node,
 		    "too many entries in %s (at most %d)", what,
 		    YAMLWALK_MAP_MAX);
-	/*
-	 * Each entry is looked up in the list before it is added, so a map
-	 * costs the square of its size: count that against the budget, or
-	 * a large map aliased many times would take seconds.
-	 */
-	if (charge(walk, entries * (entries / 64)) < 0)
+	/* Every entry costs a value of the budget, so a large map aliased
+	 * many times cannot take seconds. */
+	if (charge(walk, entries) < 0)
 		return -1;
 	for (pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
