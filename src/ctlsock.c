@@ -84,13 +84,31 @@ send_error(int fd, const char *message)
 	    fd, json_pack("{s:s, s:s}", "status", "error", "error", message));
 }
 
+/*
+ * Closes a connection without losing the reply already sent: a Unix socket
+ * closed with unread input resets, and the peer could lose what is in
+ * flight to it, so the input is read and dropped first.
+ */
+static void
+hang_up(int fd)
+{
+	char scratch[4096];
+	int rounds = 0;
+
+	shutdown(fd, SHUT_WR);
+	while (rounds++ < 256 &&
+	    recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0)
+		continue;
+	close(fd);
+}
+
 static void
 client_close(struct client *c)
 {
 	if (c->fd < 0)
 		return;
 	loop_remove(c->sock->loop, c->fd);
-	close(c->fd);
+	hang_up(c->fd);
 	c->fd = -1;
 	if (c->body != NULL) {
 		wipe(c->body, c->body_need);
@@ -315,7 +333,7 @@ on_listen(struct loop *loop, int fd, uint32_t events, void *data)
 			send_error(client_fd,
 			    "permission denied: only jobrun's user and root "
 			    "may use this socket");
-			close(client_fd);
+			hang_up(client_fd);
 			continue;
 		}
 		if ((c = free_slot(sock)) == NULL) {

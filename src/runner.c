@@ -1149,25 +1149,30 @@ runner_release(struct runner *r)
 	free(r->shell_path);
 }
 
-/* Runs steps until every one has an outcome; false if the loop failed. */
+/*
+ * Runs steps until every one has an outcome; false if the loop failed.
+ * The wait is computed after the last step was started, so a step started
+ * in this round has its deadline counted.
+ */
 static bool
 run_steps(struct runner *r)
 {
 	int timeout;
 
-	schedule(r);
-	while (r->n_done < r->plan->n_steps) {
-		timeout = check_deadlines(r);
+	for (;;) {
 		schedule(r);
+		timeout = check_deadlines(r);
 		if (r->n_done == r->plan->n_steps)
-			break;
+			return true;
+		/* Deadlines may have ended steps and freed slots. */
+		if (r->ready.len > 0 && (long)r->n_running < r->slots)
+			continue;
 		if (loop_once(r->loop, timeout) < 0) {
 			diag_error(
 			    "the event loop failed: %s", strerror(errno));
 			return false;
 		}
 	}
-	return true;
 }
 
 /* After a failure of jobrun itself: what has no outcome is cancelled. */

@@ -23,6 +23,12 @@ TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/jobrun-test.XXXXXX")
 trap 'rm -rf "$TEST_DIR"' EXIT
 cd "$TEST_DIR" || exit 1
 
+# TAG is unique to this test run; detag FILE replaces @TAG@ in FILE with
+# it, so a test looking for its own processes (pgrep -f) never finds those
+# of a test running beside it.
+TAG=$$
+detag() { sed -i "s/@TAG@/$TAG/g" "$1"; }
+
 _tap_count=0
 _tap_failed=0
 
