@@ -26,6 +26,7 @@
 #include "jobfile.h"
 #include "plan.h"
 #include "runner.h"
+#include "secrets.h"
 #include "xalloc.h"
 
 /* Marks every inherited descriptor above stderr close-on-exec. */
@@ -178,12 +179,7 @@ check_supported(const struct job *job, const struct config *config)
 		what = "triggers";
 	else if (has_untrusted_steps(job))
 		what = "untrusted steps (trusted: false, run_as)";
-	else if (job->secrets.env.len > 0 || job->secrets.files.len > 0 ||
-	    job->secrets.patterns.len > 0 || job->secrets.env_globs.len > 0 ||
-	    config_get(config, CONFIG_SECRET_VALUES_LIST) != NULL ||
-	    config_get(config, CONFIG_SECRET_ENV_NAMES) != NULL ||
-	    config_get(config, CONFIG_SECRETS_FILE) != NULL)
-		what = "secret masking";
+
 	else
 		return 0;
 	diag_error("this build of jobrun cannot run jobs that use %s yet; "
@@ -255,8 +251,10 @@ command_run(const struct cli *cli)
 	struct nvlist job_env = NVLIST_INIT;
 	struct config config = { 0 };
 	struct plan plan = PLAN_INIT;
+	struct mask_set *mask = NULL;
 	struct job *job = NULL;
 	int status = EXIT_JOBRUN_ERROR;
+	char *error;
 
 	if (cli->work_dir != NULL && chdir(cli->work_dir) < 0) {
 		diag_error("cannot change to directory '%s': %s", cli->work_dir,
@@ -276,9 +274,21 @@ command_run(const struct cli *cli)
 	/* Orphans of the steps come back to us to be reaped. */
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		diag_warn("cannot become a subreaper: %s", strerror(errno));
-	status = runner_run(&plan, &config, &job_env);
+	if ((mask = mask_set_new("***",
+		 (size_t)config_number(&config, CONFIG_SECRET_MIN_LENGTH))) ==
+	    NULL) {
+		diag_error("cannot set up secret masking");
+		goto out;
+	}
+	if (secrets_collect(mask, job, &config, &job_env, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		goto out;
+	}
+	status = runner_run(&plan, &config, &job_env, mask);
 out:
 	nvlist_release(&job_env);
+	mask_set_free(mask);
 	plan_release(&plan);
 	config_release(&config);
 	job_free(job);
