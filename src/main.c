@@ -22,6 +22,7 @@
 #include "jobfile.h"
 #include "plan.h"
 #include "runner.h"
+#include "source.h"
 #include "xalloc.h"
 
 /* Marks every inherited descriptor above stderr close-on-exec. */
@@ -157,18 +158,15 @@ has_untrusted_steps(const struct job *job)
 /*
  * Refuses what this build cannot do yet rather than ignoring it: running a
  * job whose secrets would go unmasked, whose untrusted steps would run
- * trusted, or whose sources, plugins or triggers would silently be
- * skipped, would break a promise.
+ * trusted, or whose plugins or triggers would silently be skipped, would
+ * break a promise.
  */
 static int
 check_supported(const struct job *job, const struct config *config)
 {
 	const char *what = NULL;
 
-	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 ||
-	    strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0)
-		what = "source preparation (source:, ci_source:)";
-	else if (job->n_plugins > 0)
+	if (job->n_plugins > 0)
 		what = "plugins";
 	else if (job->n_triggers > 0)
 		what = "triggers";
@@ -262,7 +260,7 @@ command_run(const struct cli *cli)
 	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0 ||
 	    complete_job(&job, &config) < 0 || build_plan(job, &plan) < 0 ||
 	    job_environment(job, &config, &job_env) < 0 ||
-	    check_supported(job, &config) < 0)
+	    check_supported(job, &config) < 0 || source_check_dirs(&config) < 0)
 		goto out;
 	if (cli->dry_run) {
 		print_plan(&plan, &config);
@@ -272,6 +270,10 @@ command_run(const struct cli *cli)
 	/* Orphans of the steps come back to us to be reaped. */
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		diag_warn("cannot become a subreaper: %s", strerror(errno));
+	/* /job/ci, then /job/src, before any step; a failure ends the job
+	 * here with 125 (or 128+N when a signal cancelled it). */
+	if ((status = source_prepare_all(&config, job, &job_env)) != 0)
+		goto out;
 	status = runner_run(&plan, &config, &job_env);
 out:
 	nvlist_release(&job_env);
