@@ -148,6 +148,20 @@ load_token(struct session *s)
 	return 0;
 }
 
+/* True when the URL carries "user:password@". */
+static bool
+has_password(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at;
+
+	if (scheme == NULL)
+		return false;
+	host = scheme + 3;
+	at = strchr(host, '@');
+	return at != NULL && at < host + strcspn(host, "/") &&
+	    memchr(host, ':', (size_t)(at - host)) != NULL;
+}
+
 static int
 credentials(git_credential **out, const char *url, const char *user,
     unsigned int allowed, void *payload)
@@ -184,6 +198,12 @@ credentials(git_credential **out, const char *url, const char *user,
 	if (allowed & GIT_CREDENTIAL_USERNAME) {
 		s->auth_failed = false;
 		return git_credential_username_new(out, user ? user : "git");
+	}
+	if (has_password(s->url)) {
+		git_error_set_str(GIT_ERROR_NET,
+		    "authentication failed: the server refused the "
+		    "credentials in the URL");
+		return GIT_EAUTH;
 	}
 	git_error_set_str(GIT_ERROR_NET,
 	    "the server asks for credentials and none were given: set "
@@ -534,32 +554,51 @@ struct submodule_walk {
 	int rc;
 };
 
+/* The submodule's URL, relative ones resolved against the superproject's
+ * origin; NULL when it may not be fetched (after a message). */
+static char *
+submodule_url(struct session *s, git_repository *repo, git_submodule *sm,
+    const char *name)
+{
+	const char *raw = git_submodule_url(sm);
+	git_buf resolved = { 0 };
+	char *url = NULL;
+
+	if (raw != NULL && git_submodule_resolve_url(&resolved, repo, raw) == 0)
+		url = xstrdup(resolved.ptr);
+	git_buf_dispose(&resolved);
+	if (url != NULL && submodule_url_allowed(s, url))
+		return url;
+	source_reply_error(s->reply,
+	    "submodule '%s' has the local URL '%s': refused for a remote "
+	    "repository",
+	    name,
+	    url       ? url
+		: raw ? raw
+		      : "");
+	free(url);
+	return NULL;
+}
+
 static int
 update_one(git_submodule *sm, const char *name, void *payload)
 {
 	struct submodule_walk *w = payload;
 	git_submodule_update_options opts;
 	git_repository *sub = NULL;
-	const char *url;
+	char *url;
 	int rc;
 
+	if ((url = submodule_url(w->s, w->repo, sm, name)) == NULL)
+		return w->rc = -1;
+	free(url);
 	git_submodule_update_options_init(
 	    &opts, GIT_SUBMODULE_UPDATE_OPTIONS_VERSION);
 	fetch_options(w->s, &opts.fetch_opts);
 	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_FORCE;
 	opts.checkout_opts.disable_filters = 1;
-	if ((rc = git_submodule_init(sm, 0)) == 0) {
-		url = git_submodule_url(sm);
-		if (url == NULL || !submodule_url_allowed(w->s, url)) {
-			source_reply_error(w->s->reply,
-			    "submodule '%s' has the local URL '%s': refused "
-			    "for a remote repository",
-			    name, url ? url : "");
-			return w->rc = -1;
-		}
-		w->s->offered = false;
-		rc = git_submodule_update(sm, 1, &opts);
-	}
+	w->s->offered = false;
+	rc = git_submodule_update(sm, 1, &opts);
 	progress_done(w->s);
 	if (rc == 0)
 		rc = git_submodule_open(&sub, sm);
