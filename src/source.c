@@ -229,7 +229,7 @@ source_check_dirs(const struct config *config)
 	if (check_target(config, &ci) < 0 || check_target(config, &src) < 0)
 		goto out;
 	rc = 0;
-	if (strcmp(ci.type, "none") == 0 && strcmp(src.type, "none") == 0)
+	if (strcmp(ci.type, "none") == 0 || strcmp(src.type, "none") == 0)
 		goto out;
 	if (treepath_is_under(ci.path, src.path) ||
 	    treepath_is_under(src.path, ci.path)) {
@@ -596,7 +596,9 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	    config_get(config, ci ? CONFIG_CI_SOURCE_URL : CONFIG_SOURCE_URL);
 	request.ref =
 	    config_get(config, ci ? CONFIG_CI_SOURCE_REF : CONFIG_SOURCE_REF);
-	request.target = t.path;
+	/* As written: the job dir derives from it, and ".." is fine as long
+	 * as it stays in the workspace (checked above). */
+	request.target = t.dir;
 	request.workspace = config_get(config, CONFIG_WORKSPACE);
 	request.spec = spec;
 	request.progress = isatty(STDERR_FILENO) == 1;
@@ -608,7 +610,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 			ci ? CONFIG_CI_SOURCE_URL : CONFIG_SOURCE_URL),
 		    ci ? "ci-" : "");
 		o.status = EXIT_JOBRUN_ERROR;
-	} else if (make_empty_target(t.label, t.path) < 0) {
+	} else if (make_empty_target(t.label, t.dir) < 0) {
 		o.status = EXIT_JOBRUN_ERROR;
 	} else {
 		run_backend(&request,
@@ -620,7 +622,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	if (o.error != NULL) {
 		shown = source_redact_url(request.url);
 		diag_error("%s: cannot prepare %s %s into '%s': %s", t.label,
-		    t.type, shown, t.path, o.error);
+		    t.type, shown, t.dir, o.error);
 		free(shown);
 	} else if (o.status == 0) {
 		report(&request, &o, now_ms() - started);

@@ -41,8 +41,9 @@ int source_prepare_all(
 /*
  * Checks the directories a job's sources go to without touching them:
  * each must stay inside the workspace when written below it (no ".."
- * climbing out), must not be the workspace or "/", and the two must not
- * overlap.  Returns 0, or -1 after a message.
+ * climbing out), a prepared one must not hold the workspace (nor be "/"),
+ * and when both are prepared neither may lie inside the other.  Returns 0,
+ * or -1 after a message.
  */
 int source_check_dirs(const struct config *config);
 
