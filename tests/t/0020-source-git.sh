@@ -47,7 +47,7 @@ merge-requests/9|refs/merge-requests/9/head|refs/merge-requests/9/head
 refs/merge-requests/9/head|refs/merge-requests/9/head|refs/merge-requests/9/head
 |main|refs/heads/main"
 
-plan $((3 * 11 * 2 + 21))
+plan $((3 * 11 * 2 + 22))
 
 for url in "$TEST_DIR/served/app.git" "git://127.0.0.1:$DAEMON_PORT/app.git" \
 	"http://127.0.0.1:$HTTP_PORT/app.git"; do
@@ -94,6 +94,10 @@ is "$(cat ws/src/facts.txt)" "JOBRUN_GIT_AUTHOR=Ada Tester <ada@example.org>
 JOBRUN_GIT_COMMIT=$(rev dev)
 JOBRUN_GIT_REF=refs/heads/dev
 JOBRUN_GIT_SUBJECT=Work on dev" "steps get the commit, ref, author and subject"
+undocumented=$(for v in $(cut -d= -f1 ws/src/facts.txt | sed 's/^JOBRUN_/JOBRUN_CI_/; p; s/^JOBRUN_CI_/JOBRUN_/'); do
+	sed 's/\\-/-/g; s/\\f[BIRP]//g' "$JOBRUN_SRCDIR/man/jobrun.1" | grep -qw "$v" || echo "$v"
+done)
+is "$undocumented" "" "jobrun(1) names every JOBRUN_GIT_ and JOBRUN_CI_GIT_ variable"
 contains err "jobrun: source: git git://127.0.0.1:$DAEMON_PORT/app.git ref dev -> $(rev dev) (refs/heads/dev) (" \
 	"the console says what was checked out"
 is "$(git -C ws/src rev-parse refs/remotes/origin/dev)" "$(rev dev)" \
