@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "plan.h"
 #include "runner.h"
 #include "secrets.h"
+#include "source.h"
 #include "xalloc.h"
 
 /* Marks every inherited descriptor above stderr close-on-exec. */
@@ -162,18 +165,15 @@ has_untrusted_steps(const struct job *job)
 /*
  * Refuses what this build cannot do yet rather than ignoring it: running a
  * job whose secrets would go unmasked, whose untrusted steps would run
- * trusted, or whose sources, plugins or triggers would silently be
- * skipped, would break a promise.
+ * trusted, or whose plugins or triggers would silently be skipped, would
+ * break a promise.
  */
 static int
 check_supported(const struct job *job, const struct config *config)
 {
 	const char *what = NULL;
 
-	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 ||
-	    strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0)
-		what = "source preparation (source:, ci_source:)";
-	else if (job->n_plugins > 0)
+	if (job->n_plugins > 0)
 		what = "plugins";
 	else if (job->n_triggers > 0)
 		what = "triggers";
@@ -245,6 +245,22 @@ build_plan(const struct job *job, struct plan *out)
 	return 0;
 }
 
+/* Writes a message of jobrun's own to standard error, secrets masked. */
+static void
+masked_stderr(const char *message, void *context)
+{
+	size_t length;
+	char *masked = mask_string(context, message, strlen(message), &length);
+	struct iovec iov[3] = { { (void *)(uintptr_t) "jobrun: ", 8 },
+		{ masked, length }, { (void *)(uintptr_t) "\n", 1 } };
+
+	fflush(stdout);
+	if (writev(STDERR_FILENO, iov, 3) < 0) {
+		/* standard error is gone: nowhere left to report */
+	}
+	free(masked);
+}
+
 static int
 command_run(const struct cli *cli)
 {
@@ -264,7 +280,7 @@ command_run(const struct cli *cli)
 	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0 ||
 	    complete_job(&job, &config) < 0 || build_plan(job, &plan) < 0 ||
 	    job_environment(job, &config, &job_env) < 0 ||
-	    check_supported(job, &config) < 0)
+	    check_supported(job, &config) < 0 || source_check_dirs(&config) < 0)
 		goto out;
 	if (cli->dry_run) {
 		print_plan(&plan, &config);
@@ -285,8 +301,15 @@ command_run(const struct cli *cli)
 		free(error);
 		goto out;
 	}
+	/* From here on, jobrun's own messages are masked too. */
+	diag_set_sink(masked_stderr, mask);
+	/* /job/ci, then /job/src, before any step; a failure ends the job
+	 * here with 125 (or 128+N when a signal cancelled it). */
+	if ((status = source_prepare_all(&config, job, &job_env)) != 0)
+		goto out;
 	status = runner_run(&plan, &config, &job_env, mask);
 out:
+	diag_set_sink(NULL, NULL);
 	nvlist_release(&job_env);
 	mask_set_free(mask);
 	plan_release(&plan);

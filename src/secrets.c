@@ -235,6 +235,24 @@ add_globs(struct mask_set *set, const struct strlist *globs, char **error)
 	return rc;
 }
 
+static int
+add_credentials(struct mask_set *set, const struct source_spec *source,
+    const struct nvlist *job_env, char **error)
+{
+	struct stat st;
+
+	if (source->token_env != NULL &&
+	    variable(job_env, source->token_env) != NULL &&
+	    add_variable(
+		set, job_env, source->token_env, "a source token", error) < 0)
+		return -1;
+	/* A token file that is missing is the source's error to report. */
+	if (source->token_file != NULL && stat(source->token_file, &st) == 0 &&
+	    add_file(set, source->token_file, error) < 0)
+		return -1;
+	return 0;
+}
+
 int
 secrets_collect(struct mask_set *set, const struct job *job,
     const struct config *config, const struct nvlist *job_env, char **error)
@@ -260,6 +278,10 @@ secrets_collect(struct mask_set *set, const struct job *job,
 		if (add_file(set, job->secrets.files.items[i], error) < 0)
 			return -1;
 	if (file != NULL && add_file(set, file, error) < 0)
+		return -1;
+	/* The sources' credentials are secrets of the job too. */
+	if (add_credentials(set, &job->source, job_env, error) < 0 ||
+	    add_credentials(set, &job->ci_source, job_env, error) < 0)
 		return -1;
 	for (i = 0; i < job->secrets.patterns.len; i++)
 		if (mask_set_add_pattern(

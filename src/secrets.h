@@ -6,7 +6,9 @@
  * REACTORCIDE_SECRET_VALUES_LIST (comma-separated, or the path of a file
  * of one value per line), the contents of secrets.files and
  * REACTORCIDE_SECRETS_FILE (the whole file, trimmed, and the value of every
- * KEY=VALUE line in it), and the PCRE2 patterns of secrets.patterns.
+ * KEY=VALUE line in it), the credentials of source: and ci_source:
+ * (token_env's value, token_file's contents), and the PCRE2 patterns of
+ * secrets.patterns.
  * Variables are looked up in the job's environment (env:, --job-env) and
  * then in jobrun's own.
  */
