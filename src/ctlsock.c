@@ -120,7 +120,8 @@ client_close(struct client *c)
 
 /* Collects the secrets of a register request: a string or a list of them. */
 static json_t *
-register_request(struct ctlsock *sock, json_t *request)
+register_request(
+    ctlsock_register_fn on_register, void *context, json_t *request)
 {
 	json_t *secrets = json_object_get(request, "secrets"), *item;
 	char **values, *error = NULL;
@@ -152,7 +153,7 @@ register_request(struct ctlsock *sock, json_t *request)
 		values[i] = (char *)(uintptr_t)json_string_value(item);
 		lengths[i] = json_string_length(item);
 	}
-	accepted = sock->on_register(sock->context, values, lengths, n, &error);
+	accepted = on_register(context, values, lengths, n, &error);
 	free(values);
 	free(lengths);
 	if (accepted < 0) {
@@ -167,7 +168,8 @@ register_request(struct ctlsock *sock, json_t *request)
 }
 
 static json_t *
-handle_request(struct ctlsock *sock, const char *body, size_t length)
+handle_request(ctlsock_register_fn on_register, void *context, const char *body,
+    size_t length)
 {
 	json_error_t parse_error;
 	json_t *request, *reply;
@@ -190,7 +192,7 @@ handle_request(struct ctlsock *sock, const char *body, size_t length)
 		reply = json_pack("{s:s, s:s}", "status", "error", "error",
 		    "expected an \"action\" string");
 	} else if (strcmp(action, "register") == 0) {
-		reply = register_request(sock, request);
+		reply = register_request(on_register, context, request);
 	} else if (strcmp(action, "ping") == 0) {
 		reply = json_pack(
 		    "{s:s, s:s}", "status", "ok", "version", PACKAGE_VERSION);
@@ -209,7 +211,8 @@ handle_request(struct ctlsock *sock, const char *body, size_t length)
 static void
 finish_frame(struct client *c)
 {
-	json_t *reply = handle_request(c->sock, c->body, c->body_need);
+	json_t *reply = handle_request(
+	    c->sock->on_register, c->sock->context, c->body, c->body_need);
 
 	wipe(c->body, c->body_need);
 	free(c->body);
@@ -478,4 +481,15 @@ ctlsock_close(struct ctlsock *sock)
 	free(sock->path);
 	free(sock->dir);
 	free(sock);
+}
+
+char *
+ctlsock_answer(ctlsock_register_fn on_register, void *context, const char *body,
+    size_t length)
+{
+	json_t *reply = handle_request(on_register, context, body, length);
+	char *text = json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(reply);
+	return text;
 }

@@ -59,6 +59,13 @@ const char *ctlsock_path(const struct ctlsock *sock);
  */
 int ctlsock_expire(struct ctlsock *sock, uint64_t now_ms);
 
+/*
+ * Answers one request body as the socket would (without the framing):
+ * returns the reply as a new string, for the fuzz target and tests.
+ */
+char *ctlsock_answer(ctlsock_register_fn on_register, void *context,
+    const char *body, size_t length);
+
 /* Closes every connection, removes the socket and its directory, frees. */
 void ctlsock_close(struct ctlsock *sock);
 
