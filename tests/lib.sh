@@ -29,6 +29,17 @@ cd "$TEST_DIR" || exit 1
 TAG=$$
 detag() { sed -i "s/@TAG@/$TAG/g" "$1"; }
 
+# wait_for FILE TEXT: waits up to 4 s for FILE to hold TEXT (a background
+# job saying it is ready); sets n to the number of 20 ms polls it took.
+wait_for()
+{
+	n=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null && [ $n -lt 200 ]; do
+		sleep 0.02
+		n=$((n + 1))
+	done
+}
+
 _tap_count=0
 _tap_failed=0
 

@@ -115,8 +115,7 @@ YAML
 rm -f out
 "$JOBRUN" run term.yaml >out 2>err &
 pid=$!
-i=0
-while ! grep -q ready out && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for out ready
 kill -TERM $pid
 wait $pid
 status=$?
@@ -135,8 +134,7 @@ YAML
 rm -f out
 "$JOBRUN" run stubborn.yaml >out 2>err &
 pid=$!
-i=0
-while ! grep -q ready out && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for out ready
 kill -INT $pid
 sleep 0.3
 kill -INT $pid

@@ -61,11 +61,7 @@ while [ $i -lt 100 ]; do
 	rm -rf .jobrun out
 	"$JOBRUN" run --grace-period 5s long.yaml >out 2>err &
 	pid=$!
-	n=0
-	while ! grep -q ready out 2>/dev/null && [ $n -lt 200 ]; do
-		sleep 0.01
-		n=$((n + 1))
-	done
+	wait_for out ready
 	kill -TERM $pid
 	wait $pid
 	[ $? -eq 143 ] && good_status=$((good_status + 1))

@@ -51,8 +51,7 @@ YAML
 rm -f out
 "$JOBRUN" run -j1 --grace-period 1s hang.yaml >out 2>err &
 pid=$!
-n=0
-while ! grep -q ready out 2>/dev/null && [ $n -lt 200 ]; do sleep 0.02; n=$((n + 1)); done
+wait_for out ready
 kill -TERM $pid
 start=$(date +%s)
 wait $pid
@@ -82,8 +81,7 @@ YAML
 rm -f out
 sh -c "trap '' TERM INT; exec \"$JOBRUN\" run --grace-period 20s ignored.yaml" >out 2>err &
 pid=$!
-n=0
-while ! grep -q ready out 2>/dev/null && [ $n -lt 200 ]; do sleep 0.02; n=$((n + 1)); done
+wait_for out ready
 kill -TERM $pid
 wait $pid
 lacks out "survived" "steps get default signal handling back"
