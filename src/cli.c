@@ -23,6 +23,9 @@ enum {
 	OPT_WORK_DIR,
 	OPT_NO_LOCAL,
 	OPT_RUNNERLIB_CONTAINER,
+	OPT_RAW,
+	OPT_FROM_ENV,
+	OPT_SOCKET,
 	OPT_CONFIG = 1024, /* + enum config_key */
 };
 
@@ -43,6 +46,9 @@ static const struct option options[] = {
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "container", no_argument, NULL, OPT_RUNNERLIB_CONTAINER },
 	{ "runner-image", required_argument, NULL, OPT_RUNNERLIB_CONTAINER },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "from-env", required_argument, NULL, OPT_FROM_ENV },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
 	CONFIG_OPTION("name", CONFIG_NAME),
 	CONFIG_OPTION("workspace", CONFIG_WORKSPACE),
 	CONFIG_OPTION("code-dir", CONFIG_CODE_DIR),
@@ -84,6 +90,9 @@ static const char help_overview[] =
     "not\n"
     "  config --explain [JOBFILE]  print every setting, its value and where\n"
     "                              it came from (--json for JSON)\n"
+    "  secret add                  register secrets (read from standard "
+    "input)\n"
+    "                              with the jobrun running this step\n"
     "  help [COMMAND]              show the options of a command\n"
     "  version                     print the version\n"
     "\n"
@@ -160,6 +169,23 @@ static const char help_validate[] =
     "and cycles, durations, conditions and patterns.  Prints the first\n"
     "problem as FILE:LINE:COLUMN: MESSAGE and exits 125, or exits 0.\n";
 
+static const char help_secret[] =
+    "Usage: jobrun secret add [--raw] [--from-env NAME] [--socket PATH]\n"
+    "\n"
+    "Registers secrets with the jobrun running this step, so that they are\n"
+    "masked in everything it emits from then on.  Values are read from\n"
+    "standard input, one per line (never from the command line, which other\n"
+    "processes can read), and are never echoed.  Returns once every output\n"
+    "stream masks them.\n"
+    "\n"
+    "      --raw             all of standard input is one secret\n"
+    "      --from-env NAME   the value of variable NAME is the secret\n"
+    "      --socket PATH     the control socket (default: $JOBRUN_SOCKET,\n"
+    "                        then $REACTORCIDE_SECRETS_SOCKET)\n"
+    "\n"
+    "Exit status: 0 registered, 1 refused (too short to mask safely),\n"
+    "125 jobrun could not be reached or the input was unusable.\n";
+
 static const char help_config[] =
     "Usage: jobrun config --explain [--json] [OPTIONS] [JOBFILE]\n"
     "\n"
@@ -179,6 +205,8 @@ cli_help(const char *topic)
 		fputs(help_validate, stdout);
 	else if (strcmp(topic, "config") == 0)
 		fputs(help_config, stdout);
+	else if (strcmp(topic, "secret") == 0)
+		fputs(help_secret, stdout);
 	else if (strcmp(topic, "help") == 0)
 		fputs(help_overview, stdout);
 	else
@@ -211,6 +239,7 @@ find_command(const char *word, enum cli_command *out)
 		{ "config", CLI_CONFIG },
 		{ "help", CLI_HELP },
 		{ "version", CLI_VERSION },
+		{ "secret", CLI_SECRET },
 		{ "--help", CLI_HELP },
 		{ "-h", CLI_HELP },
 		{ "--version", CLI_VERSION },
@@ -255,10 +284,11 @@ take_option(struct cli *out, int c, int index, const char *typed)
 		    options[index].has_arg ? optarg : "true", typed);
 	switch (c) {
 	case OPT_HELP:
-		out->help_topic = out->command == CLI_RUN ? "run"
-		    : out->command == CLI_VALIDATE        ? "validate"
-		    : out->command == CLI_CONFIG          ? "config"
-							  : NULL;
+		out->help_topic = out->command == CLI_SECRET ? "secret"
+		    : out->command == CLI_RUN                ? "run"
+		    : out->command == CLI_VALIDATE           ? "validate"
+		    : out->command == CLI_CONFIG             ? "config"
+							     : NULL;
 		out->command = CLI_HELP;
 		return 1;
 	case OPT_VERSION:
@@ -293,6 +323,19 @@ take_option(struct cli *out, int c, int index, const char *typed)
 			out->dry_run = true;
 		else
 			out->work_dir = optarg;
+		return 0;
+	case OPT_RAW:
+	case OPT_FROM_ENV:
+	case OPT_SOCKET:
+		if (out->command != CLI_SECRET)
+			return usage_error(
+			    "option %s is for 'secret add'", typed);
+		if (c == OPT_RAW)
+			out->raw = true;
+		else if (c == OPT_FROM_ENV)
+			out->from_env = optarg;
+		else
+			out->socket = optarg;
 		return 0;
 	case OPT_RUNNERLIB_CONTAINER:
 		return usage_error(
@@ -336,6 +379,12 @@ cli_operands(struct cli *out, int n, char **operands)
 			return usage_error(
 			    "%s needs --explain", "'jobrun config'");
 		break;
+	case CLI_SECRET:
+		if (n != 1 || strcmp(operands[0], "add") != 0)
+			return usage_error(
+			    "%s", "expected 'jobrun secret add'");
+		out->subcommand = operands[0];
+		return 0;
 	case CLI_RUN:
 	case CLI_VERSION:
 		break;

@@ -16,6 +16,7 @@ enum cli_command {
 	CLI_CONFIG,
 	CLI_HELP,
 	CLI_VERSION,
+	CLI_SECRET,
 };
 
 /* Most flags one command line may give; more is an error. */
@@ -29,6 +30,10 @@ struct cli {
 	bool explain;
 	bool json;
 	bool dry_run;
+	const char *subcommand; /* "jobrun secret add": "add" */
+	bool raw; /* secret add --raw */
+	const char *from_env; /* secret add --from-env NAME */
+	const char *socket; /* secret add --socket PATH */
 	struct config_flag flags[CLI_MAX_FLAGS];
 	size_t n_flags;
 };

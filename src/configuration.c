@@ -105,11 +105,21 @@ default_workspace(
 	return path;
 }
 
+/* A source other than none is prepared into an empty directory, never
+ * into the directory jobrun was started in. */
+static bool
+prepares(const struct config *config, enum config_key type)
+{
+	const char *text = config->values[type].text;
+
+	return text != NULL && strcmp(text, "none") != 0;
+}
+
 static char *
 default_code_dir(
     const struct config *config, const struct job *job, const char **why)
 {
-	if (is_local(config)) {
+	if (is_local(config) && !prepares(config, CONFIG_SOURCE_TYPE)) {
 		*why = "local mode: the current directory";
 		return current_dir();
 	}
@@ -133,7 +143,7 @@ default_ci_source_dir(
 	const char *slash;
 	char *dir, *cwd, *path;
 
-	if (!is_local(config)) {
+	if (!is_local(config) || prepares(config, CONFIG_CI_SOURCE_TYPE)) {
 		*why = "workspace/ci";
 		return xasprintf("%s/ci", config_get(config, CONFIG_WORKSPACE));
 	}

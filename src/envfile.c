@@ -15,8 +15,8 @@
 
 #define ENVFILE_MAX_SIZE (1024 * 1024)
 
-static bool
-valid_name(const char *s, size_t n)
+bool
+envfile_name_valid(const char *s, size_t n)
 {
 	size_t i;
 
@@ -57,7 +57,7 @@ parse_line(struct nvlist *out, const char *line, const char *end,
 	value = eq + 1;
 	key_end = eq;
 	trim(&line, &key_end);
-	if (!valid_name(line, (size_t)(key_end - line))) {
+	if (!envfile_name_valid(line, (size_t)(key_end - line))) {
 		*error = xasprintf("%s: line %u: expected a variable name "
 				   "before '='",
 		    origin, pos.line);

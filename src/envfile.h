@@ -7,6 +7,9 @@
 #ifndef JOBRUN_ENVFILE_H
 #define JOBRUN_ENVFILE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "list.h"
 
 /*
@@ -16,6 +19,12 @@
  */
 int envfile_load(
     struct nvlist *out, const char *spec, const char *origin, char **error);
+
+/*
+ * True when the n bytes at name are a variable name: letters, digits and
+ * '_', not starting with a digit (isalnum() in the C locale).
+ */
+bool envfile_name_valid(const char *name, size_t n);
 
 /* Parses KEY=VALUE lines of text into out; as envfile_load() otherwise. */
 int envfile_parse(

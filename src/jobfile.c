@@ -18,6 +18,7 @@
 #include <pcre2.h>
 
 #include "duration.h"
+#include "envfile.h"
 #include "jobfile.h"
 #include "xalloc.h"
 #include "yamlwalk.h"
@@ -41,17 +42,7 @@ put_setting(struct yamlwalk *walk, yaml_node_t *node, struct job *job,
 static bool
 env_name_valid(const char *name)
 {
-	size_t i;
-
-	if (!(name[0] == '_' || (name[0] >= 'A' && name[0] <= 'Z') ||
-		(name[0] >= 'a' && name[0] <= 'z')))
-		return false;
-	for (i = 1; name[i] != '\0'; i++)
-		if (!(name[i] == '_' || (name[i] >= 'A' && name[i] <= 'Z') ||
-			(name[i] >= 'a' && name[i] <= 'z') ||
-			(name[i] >= '0' && name[i] <= '9')))
-			return false;
-	return true;
+	return envfile_name_valid(name, strlen(name));
 }
 
 static const char env_name_what[] = "a valid variable name: expected letters, "

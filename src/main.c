@@ -13,15 +13,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
+#include <malloc.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "client.h"
 #include "diag.h"
 #include "envfile.h"
 #include "jobfile.h"
 #include "plan.h"
 #include "runner.h"
+#include "secrets.h"
+#include "source.h"
 #include "xalloc.h"
 
 /* Marks every inherited descriptor above stderr close-on-exec. */
@@ -157,29 +165,21 @@ has_untrusted_steps(const struct job *job)
 /*
  * Refuses what this build cannot do yet rather than ignoring it: running a
  * job whose secrets would go unmasked, whose untrusted steps would run
- * trusted, or whose sources, plugins or triggers would silently be
- * skipped, would break a promise.
+ * trusted, or whose plugins or triggers would silently be skipped, would
+ * break a promise.
  */
 static int
 check_supported(const struct job *job, const struct config *config)
 {
 	const char *what = NULL;
 
-	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 ||
-	    strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0)
-		what = "source preparation (source:, ci_source:)";
-	else if (job->n_plugins > 0)
+	if (job->n_plugins > 0)
 		what = "plugins";
 	else if (job->n_triggers > 0)
 		what = "triggers";
 	else if (has_untrusted_steps(job))
 		what = "untrusted steps (trusted: false, run_as)";
-	else if (job->secrets.env.len > 0 || job->secrets.files.len > 0 ||
-	    job->secrets.patterns.len > 0 || job->secrets.env_globs.len > 0 ||
-	    config_get(config, CONFIG_SECRET_VALUES_LIST) != NULL ||
-	    config_get(config, CONFIG_SECRET_ENV_NAMES) != NULL ||
-	    config_get(config, CONFIG_SECRETS_FILE) != NULL)
-		what = "secret masking";
+
 	else
 		return 0;
 	diag_error("this build of jobrun cannot run jobs that use %s yet; "
@@ -245,14 +245,32 @@ build_plan(const struct job *job, struct plan *out)
 	return 0;
 }
 
+/* Writes a message of jobrun's own to standard error, secrets masked. */
+static void
+masked_stderr(const char *message, void *context)
+{
+	size_t length;
+	char *masked = mask_string(context, message, strlen(message), &length);
+	struct iovec iov[3] = { { (void *)(uintptr_t) "jobrun: ", 8 },
+		{ masked, length }, { (void *)(uintptr_t) "\n", 1 } };
+
+	fflush(stdout);
+	if (writev(STDERR_FILENO, iov, 3) < 0) {
+		/* standard error is gone: nowhere left to report */
+	}
+	free(masked);
+}
+
 static int
 command_run(const struct cli *cli)
 {
 	struct nvlist job_env = NVLIST_INIT;
 	struct config config = { 0 };
 	struct plan plan = PLAN_INIT;
+	struct mask_set *mask = NULL;
 	struct job *job = NULL;
 	int status = EXIT_JOBRUN_ERROR;
+	char *error;
 
 	if (cli->work_dir != NULL && chdir(cli->work_dir) < 0) {
 		diag_error("cannot change to directory '%s': %s", cli->work_dir,
@@ -262,7 +280,7 @@ command_run(const struct cli *cli)
 	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0 ||
 	    complete_job(&job, &config) < 0 || build_plan(job, &plan) < 0 ||
 	    job_environment(job, &config, &job_env) < 0 ||
-	    check_supported(job, &config) < 0)
+	    check_supported(job, &config) < 0 || source_check_dirs(&config) < 0)
 		goto out;
 	if (cli->dry_run) {
 		print_plan(&plan, &config);
@@ -272,9 +290,28 @@ command_run(const struct cli *cli)
 	/* Orphans of the steps come back to us to be reaped. */
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		diag_warn("cannot become a subreaper: %s", strerror(errno));
-	status = runner_run(&plan, &config, &job_env);
+	if ((mask = mask_set_new("***",
+		 (size_t)config_number(&config, CONFIG_SECRET_MIN_LENGTH))) ==
+	    NULL) {
+		diag_error("cannot set up secret masking");
+		goto out;
+	}
+	if (secrets_collect(mask, job, &config, &job_env, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		goto out;
+	}
+	/* From here on, jobrun's own messages are masked too. */
+	diag_set_sink(masked_stderr, mask);
+	/* /job/ci, then /job/src, before any step; a failure ends the job
+	 * here with 125 (or 128+N when a signal cancelled it). */
+	if ((status = source_prepare_all(&config, job, &job_env)) != 0)
+		goto out;
+	status = runner_run(&plan, &config, &job_env, mask);
 out:
+	diag_set_sink(NULL, NULL);
 	nvlist_release(&job_env);
+	mask_set_free(mask);
 	plan_release(&plan);
 	config_release(&config);
 	job_free(job);
@@ -318,6 +355,31 @@ out:
 	return status;
 }
 
+/* jansson's strings may hold secrets: every block it frees is wiped. */
+static void *
+json_allocate(size_t size)
+{
+	return xmalloc(size);
+}
+
+static void
+json_release(void *p)
+{
+	if (p == NULL)
+		return;
+	wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+static int
+command_secret(const struct cli *cli)
+{
+	struct secret_add_options options = { cli->raw, cli->from_env,
+		cli->socket };
+
+	return client_secret_add(&options);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,6 +393,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ensure_std_fds();
 	close_stray_fds();
+	json_set_alloc_funcs(json_allocate, json_release);
 	if (cli_parse(&cli, argc, argv) < 0)
 		return EXIT_JOBRUN_ERROR;
 	/* Only run supervises children; the rest keep default signals. */
@@ -345,6 +408,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_CONFIG:
 		status = command_config(&cli);
+		break;
+	case CLI_SECRET:
+		status = command_secret(&cli);
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "diag.h"
+#include "mask.h"
 #include "output.h"
 #include "list.h"
 #include "xalloc.h"
@@ -32,6 +33,8 @@ struct output {
 	bool line_start; /* the console's last byte was a newline */
 	bool shared_terminal; /* stdout and stderr are both a terminal */
 	unsigned streams; /* streams opened, for picking colours */
+	struct mask_set *mask; /* the job's secrets (borrowed); NULL: none */
+	struct output_stream *open_streams; /* for rescans after new secrets */
 };
 
 struct output_stream {
@@ -43,6 +46,8 @@ struct output_stream {
 	char *line; /* a partial line (prefixed and JSON formats) */
 	size_t line_len;
 	size_t line_cap;
+	struct mask_stream *masker; /* NULL without a mask set */
+	struct output_stream *next; /* in output->open_streams */
 };
 
 int
@@ -88,13 +93,15 @@ writev_all(int fd, struct iovec *iov, int count)
 }
 
 struct output *
-output_new(enum output_format format, const char *log_dir)
+output_new(
+    enum output_format format, const char *log_dir, struct mask_set *mask)
 {
 	struct output *output = xcalloc(1, sizeof(*output));
 	const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
 	bool smart = term != NULL && strcmp(term, "dumb") != 0;
 
 	output->format = format;
+	output->mask = mask;
 	output->log_dir = log_dir != NULL ? xstrdup(log_dir) : NULL;
 	output->line_start = true;
 	output->shared_terminal =
@@ -271,6 +278,8 @@ emit_line(struct output_stream *s, const char *text, size_t size)
 	console_write(s->output, STDOUT_FILENO, iov, 3);
 }
 
+static void deliver(void *context, const char *data, size_t size);
+
 struct output_stream *
 output_stream_open(struct output *output, const char *step)
 {
@@ -288,7 +297,31 @@ output_stream_open(struct output *output, const char *step)
 	s->log_fd = -1;
 	if (output->log_dir != NULL)
 		s->log_path = xasprintf("%s/%s.log", output->log_dir, step);
+	if (output->mask != NULL)
+		s->masker = mask_stream_new(output->mask, deliver, s);
+	s->next = output->open_streams;
+	output->open_streams = s;
 	return s;
+}
+
+static void write_log(struct output_stream *s, const char *data, size_t size);
+static void assemble_lines(
+    struct output_stream *s, const char *data, size_t size);
+
+/* Where masked bytes go: the log and the console. */
+static void
+deliver(void *context, const char *data, size_t size)
+{
+	struct output_stream *s = context;
+
+	write_log(s, data, size);
+	if (s->output->format == OUTPUT_PLAIN) {
+		struct iovec iov = { (void *)(uintptr_t)data, size };
+
+		console_write(s->output, STDOUT_FILENO, &iov, 1);
+	} else {
+		assemble_lines(s, data, size);
+	}
 }
 
 /* Appends to the step's log, creating it with the first byte. */
@@ -390,20 +423,47 @@ assemble_lines(struct output_stream *s, const char *data, size_t size)
 void
 output_stream_write(struct output_stream *s, const char *data, size_t size)
 {
-	write_log(s, data, size);
-	if (s->output->format == OUTPUT_PLAIN) {
-		struct iovec iov = { (void *)(uintptr_t)data, size };
+	if (s->masker != NULL)
+		mask_stream_feed(s->masker, data, size);
+	else
+		deliver(s, data, size);
+}
 
-		console_write(s->output, STDOUT_FILENO, &iov, 1);
-	} else
-		assemble_lines(s, data, size);
+void
+output_stream_idle(struct output_stream *s)
+{
+	if (s->masker != NULL)
+		mask_stream_flush_quiet(s->masker);
+}
+
+void
+output_rescan(struct output *output)
+{
+	struct output_stream *s;
+
+	for (s = output->open_streams; s != NULL; s = s->next)
+		if (s->masker != NULL)
+			mask_stream_rescan(s->masker);
 }
 
 void
 output_stream_close(struct output_stream *s)
 {
+	struct output_stream **link;
+
 	if (s == NULL)
 		return;
+	if (s->masker != NULL) {
+		mask_stream_flush(s->masker);
+		mask_stream_free(s->masker);
+	}
+	for (link = &s->output->open_streams; *link != NULL;
+	     link = &(*link)->next) {
+		if (*link == s) {
+			*link = s->next;
+			break;
+		}
+	}
 	if (s->line_len > 0)
 		emit_line(s, s->line, s->line_len);
 	if (s->log_fd >= 0)
@@ -418,13 +478,22 @@ output_stream_close(struct output_stream *s)
 }
 
 void
-output_message(struct output *output, const char *line)
+output_message(struct output *output, const char *text)
 {
 	struct iovec iov[3];
 	static char label[] = "jobrun: ";
+	size_t length = strlen(text);
+	char *masked = NULL;
+	const char *line = text;
+
+	if (output != NULL && output->mask != NULL) {
+		masked = mask_string(output->mask, text, length, &length);
+		line = masked;
+	}
 
 	if (output != NULL && output->format == OUTPUT_JSON) {
-		emit_json(NULL, "jobrun", line, strlen(line));
+		emit_json(NULL, "jobrun", line, length);
+		free(masked);
 		return;
 	}
 	/* On a terminal, never inside a step's unfinished line; elsewhere
@@ -437,11 +506,12 @@ output_message(struct output *output, const char *line)
 	iov[0].iov_base = label;
 	iov[0].iov_len = sizeof(label) - 1;
 	iov[1].iov_base = (void *)(uintptr_t)line;
-	iov[1].iov_len = strlen(line);
+	iov[1].iov_len = length;
 	iov[2].iov_base = newline;
 	iov[2].iov_len = 1;
 	if (output != NULL)
 		console_write(output, STDERR_FILENO, iov, 3);
 	else
 		writev_all(STDERR_FILENO, iov, 3);
+	free(masked);
 }

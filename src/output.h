@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mask.h"
+
 enum output_format {
 	OUTPUT_PLAIN,
 	OUTPUT_PREFIXED,
@@ -37,9 +39,12 @@ struct output_stream;
 /*
  * Returns a new output writing to standard output (and, for jobrun's own
  * messages in plain and prefixed formats, standard error).  log_dir (may be
- * NULL: no logs) must exist.
+ * NULL: no logs) must exist.  mask (borrowed, may be NULL: nothing to mask)
+ * is the job's set of secrets: every stream gets a masker over it, and
+ * jobrun's own messages are masked too.
  */
-struct output *output_new(enum output_format format, const char *log_dir);
+struct output *output_new(
+    enum output_format format, const char *log_dir, struct mask_set *mask);
 
 /*
  * Opens the output stream of step.  Its log, log_dir/step.log, is created
@@ -52,6 +57,18 @@ struct output_stream *output_stream_open(
 /* Passes size bytes written by the step on. */
 void output_stream_write(
     struct output_stream *stream, const char *data, size_t size);
+
+/*
+ * Called when the stream has been silent for a while: lets the masker emit
+ * what it held back, as far as that cannot reveal part of a secret.
+ */
+void output_stream_idle(struct output_stream *stream);
+
+/*
+ * After secrets were added to the mask set: every open stream rescans what
+ * it holds back, so nothing held escapes the new secrets.
+ */
+void output_rescan(struct output *output);
 
 /* Flushes a partial last line, closes the log and frees the stream. */
 void output_stream_close(struct output_stream *stream);

@@ -10,21 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "envfile.h"
 #include "outputs.h"
 #include "xalloc.h"
-
-static bool
-key_valid(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || isdigit((unsigned char)s[0]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	return true;
-}
 
 /* Returns the end of the line at p (its '\n' or text's end). */
 static const char *
@@ -52,7 +40,7 @@ outputs_parse(struct nvlist *out, const char *text, size_t size, char **error)
 		eq = memchr(p, '=', (size_t)(eol - p));
 		mark = memmem(p, (size_t)(eol - p), "<<", 2);
 		if (mark != NULL && (eq == NULL || mark < eq)) {
-			if (!key_valid(p, (size_t)(mark - p)) ||
+			if (!envfile_name_valid(p, (size_t)(mark - p)) ||
 			    mark + 2 == eol) {
 				*error = xasprintf("line %u: expected "
 						   "KEY<<DELIMITER",
@@ -92,7 +80,7 @@ outputs_parse(struct nvlist *out, const char *text, size_t size, char **error)
 				break;
 			continue;
 		}
-		if (eq == NULL || !key_valid(p, (size_t)(eq - p))) {
+		if (eq == NULL || !envfile_name_valid(p, (size_t)(eq - p))) {
 			*error = xasprintf("line %u: expected KEY=VALUE or "
 					   "KEY<<DELIMITER",
 			    pos.line);

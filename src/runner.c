@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctlsock.h"
 #include "diag.h"
 #include "heap.h"
 #include "loop.h"
@@ -45,6 +46,8 @@
 /* After the main process exited, a pipe silent this long is closed: what
  * holds it open is then a daemon, not output still on its way. */
 #define LEFTOVER_QUIET_MS 100
+/* A stream silent this long lets its masker emit what it held back. */
+#define MASK_QUIET_MS 200
 
 /* Bytes read from a pipe per callback, so one chatty step cannot starve
  * the others. */
@@ -78,6 +81,7 @@ struct step_run {
 	uint64_t kill_at; /* SIGKILL time after SIGTERM; 0: none */
 	uint64_t drain_until; /* after the exit: close the pipe at this time */
 	uint64_t drain_cap; /* drain_until never goes past this */
+	uint64_t idle_at; /* when the masker may flush what it holds */
 	uint64_t start_ms;
 	struct timespec started;
 	struct timespec finished;
@@ -115,6 +119,8 @@ struct runner {
 	uint64_t grace_ms;
 	struct oom_watch oom;
 	char *outputs_dir;
+	struct mask_set *mask;
+	struct ctlsock *control;
 	char *shell_name; /* the last shell looked up, */
 	char *shell_search; /* along this PATH, */
 	char *shell_path; /* found here (NULL: not found) */
@@ -431,6 +437,12 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	dependency_outputs(r, index, &extra);
 	nvlist_set(&extra, "JOBRUN_OUTPUT", run->outputs_file,
 	    (struct srcpos){ 0, 0 });
+	if (r->control != NULL) {
+		nvlist_set(&extra, "JOBRUN_SOCKET", ctlsock_path(r->control),
+		    (struct srcpos){ 0, 0 });
+		nvlist_set(&extra, "REACTORCIDE_SECRETS_SOCKET",
+		    ctlsock_path(r->control), (struct srcpos){ 0, 0 });
+	}
 	argv = stepenv_argv(shell, step->run);
 	envp =
 	    stepenv_build(r->config, step, run->attempts, r->job_env, &extra);
@@ -562,6 +574,7 @@ drain(struct runner *r, struct step_run *run)
 		if (n > 0) {
 			output_stream_write(run->stream, buf, (size_t)n);
 			wipe(buf, (size_t)n);
+			run->idle_at = now_ms() + MASK_QUIET_MS;
 			if (run->pid == 0)
 				run->drain_until = min_time(run->drain_cap,
 				    now_ms() + LEFTOVER_QUIET_MS);
@@ -808,6 +821,7 @@ check_deadlines(struct runner *r)
 {
 	uint64_t now = now_ms(), next = UINT64_MAX;
 	struct step_run *run;
+	int socket_wait;
 	size_t i;
 
 #define CONSIDER(t)                                                            \
@@ -829,7 +843,15 @@ check_deadlines(struct runner *r)
 		CONSIDER(run->kill_at);
 		if (run->pid == 0)
 			CONSIDER(run->drain_until);
+		if (run->idle_at != 0 && now >= run->idle_at) {
+			output_stream_idle(run->stream);
+			run->idle_at = 0;
+		}
+		CONSIDER(run->idle_at);
 	}
+	if (r->control != NULL &&
+	    (socket_wait = ctlsock_expire(r->control, now)) >= 0)
+		CONSIDER(now + (uint64_t)socket_wait + (socket_wait == 0));
 	for (i = 0; i < r->n_leftovers; i++) {
 		if (now >= r->leftovers[i].kill_at) {
 			kill(-r->leftovers[i].group, SIGKILL);
@@ -996,21 +1018,33 @@ end_all_children(struct runner *r)
  * at the start, so a reader finds the file from the first moment).
  * Returns 0, or -1 after a message.
  */
+/* A copy of text with every secret masked, for the files we leave. */
+static char *
+masked(const struct runner *r, const char *text)
+{
+	size_t length;
+
+	if (r->mask == NULL)
+		return xstrdup(text);
+	return mask_string(r->mask, text, strlen(text), &length);
+}
+
 static int
 write_result(const struct runner *r, int status, const char *outcome,
     const struct timespec *started, uint64_t start_ms)
 {
 	struct result_step *steps;
 	struct result result = { 0 };
-	char *path, *error;
+	char *path, *error, **names;
 	size_t i;
 	int rc;
 
 	steps = xcalloc(r->plan->n_steps, sizeof(*steps));
+	names = xcalloc(r->plan->n_steps + 1, sizeof(*names));
 	for (i = 0; i < r->plan->n_steps; i++) {
 		const struct step_run *run = &r->runs[i];
 
-		steps[i].name = step_name(r, i);
+		steps[i].name = names[i] = masked(r, step_name(r, i));
 		steps[i].outcome = outcome_name(run->outcome);
 		steps[i].exit_code = run->attempts > 0 ? run->exit_code : -1;
 		steps[i].signal = run->signal;
@@ -1020,7 +1054,8 @@ write_result(const struct runner *r, int status, const char *outcome,
 		steps[i].finished = run->finished;
 		steps[i].duration_ms = run->duration_ms;
 	}
-	result.job = config_get(r->config, CONFIG_NAME);
+	result.job = names[r->plan->n_steps] =
+	    masked(r, config_get(r->config, CONFIG_NAME));
 	result.outcome = outcome != NULL ? outcome : "running";
 	result.exit_status = outcome != NULL ? status : -1;
 	result.started = *started;
@@ -1042,6 +1077,9 @@ write_result(const struct runner *r, int status, const char *outcome,
 	}
 	free(path);
 	free(steps);
+	for (i = 0; i <= r->plan->n_steps; i++)
+		free(names[i]);
+	free(names);
 	return rc;
 }
 
@@ -1128,10 +1166,43 @@ choose_format(const struct runner *r)
 						    : OUTPUT_PLAIN;
 }
 
+/*
+ * A register request from the control socket: each secret joins the mask
+ * set, then every stream rescans what it holds back; only then does the
+ * client get its reply.
+ */
+static long
+on_register(void *context, char *const *values, const size_t *lengths, size_t n,
+    char **error)
+{
+	struct runner *r = context;
+	long accepted = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = mask_set_add(r->mask, values[i], lengths[i], error);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			diag_warn("a secret registered over the control socket "
+				  "is too short to mask safely and is not "
+				  "masked");
+			free(*error);
+			*error = NULL;
+			continue;
+		}
+		accepted++;
+	}
+	output_rescan(r->output);
+	return accepted;
+}
+
 static int
 start_loop(struct runner *r)
 {
 	sigset_t signals;
+	char *error;
 
 	runner_signals(&signals);
 	if ((r->loop = loop_new()) == NULL ||
@@ -1139,6 +1210,12 @@ start_loop(struct runner *r)
 		    signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    loop_add(r->loop, r->signal_fd, EPOLLIN, on_signal, r) < 0) {
 		diag_error("cannot start the event loop: %s", strerror(errno));
+		return -1;
+	}
+	r->control = ctlsock_open(r->loop, on_register, r, &error);
+	if (r->control == NULL) {
+		diag_error("%s", error);
+		free(error);
 		return -1;
 	}
 	return 0;
@@ -1154,6 +1231,7 @@ runner_release(struct runner *r)
 		free(r->runs[i].outputs_file);
 		nvlist_release(&r->runs[i].outputs);
 	}
+	ctlsock_close(r->control);
 	if (r->signal_fd > 0)
 		close(r->signal_fd);
 	loop_free(r->loop);
@@ -1170,25 +1248,30 @@ runner_release(struct runner *r)
 	free(r->shell_path);
 }
 
-/* Runs steps until every one has an outcome; false if the loop failed. */
+/*
+ * Runs steps until every one has an outcome; false if the loop failed.
+ * The wait is computed after the last step was started, so a step started
+ * in this round has its deadline counted.
+ */
 static bool
 run_steps(struct runner *r)
 {
 	int timeout;
 
-	schedule(r);
-	while (r->n_done < r->plan->n_steps) {
-		timeout = check_deadlines(r);
+	for (;;) {
 		schedule(r);
+		timeout = check_deadlines(r);
 		if (r->n_done == r->plan->n_steps)
-			break;
+			return true;
+		/* Deadlines may have ended steps and freed slots. */
+		if (r->ready.len > 0 && (long)r->n_running < r->slots)
+			continue;
 		if (loop_once(r->loop, timeout) < 0) {
 			diag_error(
 			    "the event loop failed: %s", strerror(errno));
 			return false;
 		}
 	}
-	return true;
 }
 
 /* After a failure of jobrun itself: what has no outcome is cancelled. */
@@ -1205,7 +1288,7 @@ abandon_steps(struct runner *r)
 
 int
 runner_run(const struct plan *plan, const struct config *config,
-    const struct nvlist *job_env)
+    const struct nvlist *job_env, struct mask_set *mask)
 {
 	struct runner r = { 0 };
 	struct timespec started;
@@ -1218,6 +1301,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.plan = plan;
 	r.config = config;
 	r.job_env = job_env;
+	r.mask = mask;
 	r.runs = xcalloc(n, sizeof(*r.runs));
 	r.running = xcalloc(n, sizeof(*r.running));
 	r.slots = (long)config_number(config, CONFIG_JOBS);
@@ -1230,7 +1314,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
 	    start_loop(&r) < 0)
 		goto out;
-	r.output = output_new(choose_format(&r), log_dir);
+	r.output = output_new(choose_format(&r), log_dir, mask);
 	diag_set_sink(message_sink, r.output);
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
 		r.job_deadline = start_ms + config_ms(config, CONFIG_TIMEOUT);

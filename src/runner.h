@@ -14,6 +14,7 @@
 
 #include "configuration.h"
 #include "list.h"
+#include "mask.h"
 #include "plan.h"
 
 enum step_outcome {
@@ -39,13 +40,15 @@ void runner_signals(sigset_t *out);
 /*
  * Runs the plan with config; job_env holds the variables every step gets on
  * top of jobrun's own environment (the job file's env:, then the job
- * environment of --job-env).  Creates the workspace and its logs/ and
- * outputs/ directories, and writes result.json there at the end, also when
- * the job fails or is cancelled.  Returns the job's exit status: 0 success,
- * 1 a step failed, 124 timed out, 128+N cancelled by signal N, 125 when
- * jobrun itself failed before any step ran.
+ * environment of --job-env).  mask (borrowed) holds the job's secrets;
+ * everything the job emits passes it, and the control socket (its path in
+ * the steps' $JOBRUN_SOCKET) adds to it while the job runs.  Creates the
+ * workspace and its logs/ and outputs/ directories, and writes result.json
+ * there at the end, also when the job fails or is cancelled.  Returns the job's
+ * exit status: 0 success, 1 a step failed, 124 timed out, 128+N cancelled by
+ * signal N, 125 when jobrun itself failed before any step ran.
  */
 int runner_run(const struct plan *plan, const struct config *config,
-    const struct nvlist *job_env);
+    const struct nvlist *job_env, struct mask_set *mask);
 
 #endif

@@ -23,6 +23,23 @@ TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/jobrun-test.XXXXXX")
 trap 'rm -rf "$TEST_DIR"' EXIT
 cd "$TEST_DIR" || exit 1
 
+# TAG is unique to this test run; detag FILE replaces @TAG@ in FILE with
+# it, so a test looking for its own processes (pgrep -f) never finds those
+# of a test running beside it.
+TAG=$$
+detag() { sed -i "s/@TAG@/$TAG/g" "$1"; }
+
+# wait_for FILE TEXT: waits up to 4 s for FILE to hold TEXT (a background
+# job saying it is ready); sets n to the number of 20 ms polls it took.
+wait_for()
+{
+	n=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null && [ $n -lt 200 ]; do
+		sleep 0.02
+		n=$((n + 1))
+	done
+}
+
 _tap_count=0
 _tap_failed=0
 

@@ -70,8 +70,9 @@ cat >timeout.yaml <<'YAML'
 steps:
   - name: slow
     timeout: 1s
-    run: sh -c 'sleep 30; echo grandchild survived >> marker' & sleep 30
+    run: sh -c 'sleep 30.@TAG@; echo grandchild survived >> marker' & sleep 30
 YAML
+detag timeout.yaml
 start=$(date +%s)
 run "$JOBRUN" run timeout.yaml
 elapsed=$(( $(date +%s) - start ))
@@ -79,7 +80,7 @@ is "$status" 124 "a timed-out step makes the job exit 124"
 is "$(outcome slow)" "timed_out" "and is reported timed_out"
 ok "[ $elapsed -lt 10 ]" "the timeout ends the step promptly (${elapsed}s)"
 sleep 1
-ok "[ ! -e marker ] && ! pgrep -f 'sleep 30; echo grandchild' >/dev/null" \
+ok "[ ! -e marker ] && ! pgrep -f 'sleep 30.$TAG; echo grandchild' >/dev/null" \
 	"the step's grandchildren are gone"
 
 run "$JOBRUN" run --timeout 1s --job-command 'sleep 30'
@@ -88,14 +89,15 @@ is "$status" 124 "the job timeout ends the job with 124"
 cat >leftover.yaml <<'YAML'
 steps:
   - name: daemon
-    run: (sleep 300; touch daemon-survived) & echo started
+    run: (sleep 300.@TAG@; touch daemon-survived) & echo started
   - name: next
     run: echo next
 YAML
+detag leftover.yaml
 run "$JOBRUN" run leftover.yaml
 is "$status" 0 "a step that leaves a background process still ends"
 sleep 1
-ok "! pgrep -f 'sleep 300' >/dev/null" "what it left in its group is killed"
+ok "! pgrep -f 'sleep 300.$TAG' >/dev/null" "what it left in its group is killed"
 
 # SIGTERM to jobrun: the step's group gets it, the job is cancelled, 143.
 cat >term.yaml <<'YAML'
@@ -113,8 +115,7 @@ YAML
 rm -f out
 "$JOBRUN" run term.yaml >out 2>err &
 pid=$!
-i=0
-while ! grep -q ready out && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for out ready
 kill -TERM $pid
 wait $pid
 status=$?
@@ -133,8 +134,7 @@ YAML
 rm -f out
 "$JOBRUN" run stubborn.yaml >out 2>err &
 pid=$!
-i=0
-while ! grep -q ready out && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for out ready
 kill -INT $pid
 sleep 0.3
 kill -INT $pid

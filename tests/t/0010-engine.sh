@@ -101,26 +101,28 @@ is "$(wc -c <.jobrun/logs/cc.log)" "810" "the log keeps the exact bytes"
 cat >daemon.yaml <<'YAML'
 steps:
   - name: daemon
-    run: sleep 600 & echo started
+    run: sleep 600.@TAG@ & echo started
   - name: after
     depends_on: [daemon]
     run: echo after
 YAML
+detag daemon.yaml
 run timeout 20 "$JOBRUN" run -j1 daemon.yaml
 is "$status" 0 "a daemon holding stdout does not hang the job"
 is "$(cat out)" "started
 after" "its output and the next step's arrive"
-ok "! pgrep -f 'sleep 600' >/dev/null" "the daemon is gone"
+ok "! pgrep -f 'sleep 600.$TAG' >/dev/null" "the daemon is gone"
 
 # An escaped daemon (its own session) is killed when the job ends.
 cat >escape.yaml <<'YAML'
 steps:
   - name: escape
-    run: setsid sh -c 'sleep 601' </dev/null >/dev/null 2>&1 & echo ok
+    run: setsid sh -c 'sleep 601.@TAG@' </dev/null >/dev/null 2>&1 & echo ok
 YAML
+detag escape.yaml
 run timeout 20 "$JOBRUN" run escape.yaml
 is "$status" 0 "a step whose child escapes its group succeeds"
-ok "! pgrep -f 'sleep 601' >/dev/null" "the escaped orphan is ended with the job"
+ok "! pgrep -f 'sleep 601.$TAG' >/dev/null" "the escaped orphan is ended with the job"
 
 # JSON log lines.
 run "$JOBRUN" run -j1 --log-format json outputs.yaml

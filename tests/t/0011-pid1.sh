@@ -51,20 +51,17 @@ contains out "others=0" "no process remains"
 cat >long.yaml <<'YAML'
 steps:
   - name: long
-    run: sh -c 'sleep 302 & wait' & echo ready; wait
+    run: sh -c 'sleep 302.@TAG@ & wait' & echo ready; wait
   - {name: after, run: "true", depends_on: [long]}
 YAML
+detag long.yaml
 good_status=0 good_result=0 good_tree=0
 i=0
 while [ $i -lt 100 ]; do
 	rm -rf .jobrun out
 	"$JOBRUN" run --grace-period 5s long.yaml >out 2>err &
 	pid=$!
-	n=0
-	while ! grep -q ready out 2>/dev/null && [ $n -lt 200 ]; do
-		sleep 0.01
-		n=$((n + 1))
-	done
+	wait_for out ready
 	kill -TERM $pid
 	wait $pid
 	[ $? -eq 143 ] && good_status=$((good_status + 1))
@@ -73,7 +70,13 @@ while [ $i -lt 100 ]; do
 	else
 		sed 's/^/# /' result.err err | tail -5
 	fi
-	pgrep -f 'sleep 302' >/dev/null || good_tree=$((good_tree + 1))
+	if pgrep -f "sleep 302.$TAG" >/dev/null; then
+		ps -o pid=,ppid=,pgid=,stat=,args= \
+			-p "$(pgrep -d, -f "sleep 302.$TAG")" | sed 's/^/# left: /'
+		pkill -KILL -f "sleep 302.$TAG"
+	else
+		good_tree=$((good_tree + 1))
+	fi
 	i=$((i + 1))
 done
 is "$good_status" 100 "SIGTERM: exit status 143 in 100 of 100 runs"

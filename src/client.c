@@ -1,0 +1,288 @@
+/*
+ * "jobrun secret add" and the framing it shares with runnerlib's client: a
+ * 4-byte big-endian length, the JSON request, then one JSON line back.
+ * Values read from standard input are wiped once sent.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "diag.h"
+#include "list.h"
+#include "xalloc.h"
+
+#define CLIENT_TIMEOUT_MS 30000
+#define CLIENT_INPUT_MAX (1024 * 1024)
+
+static int
+connect_to(const char *path, char **error)
+{
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(address.sun_path)) {
+		*error = xasprintf("the socket path '%s' is too long", path);
+		return -1;
+	}
+	memcpy(address.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
+		*error = xasprintf("cannot connect to the control socket "
+				   "'%s': %s",
+		    path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+send_all(int fd, const char *data, size_t size)
+{
+	ssize_t n;
+
+	while (size > 0) {
+		n = send(fd, data, size, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads one line (the reply) within timeout_ms. */
+static char *
+read_reply(int fd, int timeout_ms, char **error)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t used = 0, cap = 4096;
+	char *line = xmalloc(cap);
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			*error = xstrdup("no reply from jobrun in time");
+			break;
+		}
+		if (used + 1 >= cap)
+			line = xreallocarray(line, cap *= 2, 1);
+		n = recv(fd, line + used, cap - used - 1, 0);
+		if (n <= 0) {
+			*error = xstrdup("jobrun closed the connection without "
+					 "a reply");
+			break;
+		}
+		used += (size_t)n;
+		if (memchr(line, '\n', used) != NULL) {
+			line[used] = '\0';
+			return line;
+		}
+	}
+	free(line);
+	return NULL;
+}
+
+int
+client_request(const char *path, json_t *request, int timeout_ms,
+    json_t **reply, char **error)
+{
+	json_error_t parse_error;
+	unsigned char header[4];
+	char *body, *line;
+	size_t length;
+	int fd, rc = -1;
+
+	*reply = NULL;
+	*error = NULL;
+	if ((fd = connect_to(path, error)) < 0)
+		return -1;
+	body = json_dumps(request, JSON_COMPACT);
+	length = body != NULL ? strlen(body) : 0;
+	header[0] = (unsigned char)(length >> 24);
+	header[1] = (unsigned char)(length >> 16);
+	header[2] = (unsigned char)(length >> 8);
+	header[3] = (unsigned char)length;
+	if (body == NULL ||
+	    send_all(fd, (const char *)header, sizeof(header)) < 0 ||
+	    send_all(fd, body, length) < 0) {
+		*error = xasprintf(
+		    "cannot send to the control socket: %s", strerror(errno));
+	} else if ((line = read_reply(fd, timeout_ms, error)) != NULL) {
+		*reply = json_loads(line, 0, &parse_error);
+		if (*reply == NULL || !json_is_object(*reply))
+			*error = xstrdup("jobrun's reply is not a JSON object");
+		else
+			rc = 0;
+		free(line);
+	}
+	if (body != NULL) {
+		wipe(body, length);
+		free(body);
+	}
+	close(fd);
+	return rc;
+}
+
+/* Reads all of standard input (at most CLIENT_INPUT_MAX bytes). */
+static char *
+read_input(size_t *size)
+{
+	size_t cap = 4096, used = 0;
+	char *data = xmalloc(cap);
+	ssize_t n;
+
+	for (;;) {
+		if (used == cap) {
+			if (cap > CLIENT_INPUT_MAX) {
+				wipe(data, used);
+				free(data);
+				return NULL;
+			}
+			{
+				char *bigger = xmalloc(cap * 2);
+
+				memcpy(bigger, data, used);
+				wipe(data, used);
+				free(data);
+				data = bigger;
+				cap *= 2;
+			}
+		}
+		n = read(STDIN_FILENO, data + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	*size = used;
+	return data;
+}
+
+/* One secret per line (a trailing "\r" is dropped; empty lines skipped),
+ * or the whole input with raw. */
+static void
+add_values(json_t *list, const char *data, size_t size, bool raw)
+{
+	const char *line = data, *end = data + size, *eol;
+	size_t length;
+
+	if (raw) {
+		if (size > 0)
+			json_array_append_new(list, json_stringn(data, size));
+		return;
+	}
+	for (; line < end; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		length = (size_t)(eol - line);
+		if (length > 0 && line[length - 1] == '\r')
+			length--;
+		if (length > 0)
+			json_array_append_new(list, json_stringn(line, length));
+		if (eol == end)
+			break;
+	}
+}
+
+static const char *
+text_of(json_t *object, const char *key)
+{
+	const char *text = json_string_value(json_object_get(object, key));
+
+	return text != NULL ? text : "";
+}
+
+static const char *
+socket_path(const struct secret_add_options *options)
+{
+	const char *path = options->socket;
+
+	if (path == NULL || path[0] == '\0')
+		path = getenv("JOBRUN_SOCKET");
+	if (path == NULL || path[0] == '\0')
+		path = getenv("REACTORCIDE_SECRETS_SOCKET");
+	return path != NULL && path[0] != '\0' ? path : NULL;
+}
+
+int
+client_secret_add(const struct secret_add_options *options)
+{
+	const char *path = socket_path(options), *value;
+	json_t *request, *list, *reply;
+	char *data = NULL, *error;
+	size_t size = 0;
+	json_int_t refused;
+	int rc;
+
+	if (path == NULL) {
+		diag_error("secret add: no control socket: run it from a "
+			   "jobrun step, or give --socket");
+		return 125;
+	}
+	list = json_array();
+	if (options->from_env != NULL) {
+		if ((value = getenv(options->from_env)) == NULL) {
+			diag_error("secret add: variable '%s' is not set",
+			    options->from_env);
+			json_decref(list);
+			return 125;
+		}
+		add_values(list, value, strlen(value), true);
+	} else {
+		if ((data = read_input(&size)) == NULL) {
+			diag_error("secret add: standard input is larger than "
+				   "%d bytes",
+			    CLIENT_INPUT_MAX);
+			json_decref(list);
+			return 125;
+		}
+		add_values(list, data, size, options->raw);
+		wipe(data, size);
+		free(data);
+	}
+	if (json_array_size(list) == 0) {
+		diag_error("secret add: no value given on standard input");
+		json_decref(list);
+		return 125;
+	}
+	request =
+	    json_pack("{s:s, s:o}", "action", "register", "secrets", list);
+	rc = client_request(path, request, CLIENT_TIMEOUT_MS, &reply, &error);
+	json_decref(request);
+	if (rc < 0) {
+		diag_error("secret add: %s", error);
+		free(error);
+		return 125;
+	}
+	if (strcmp(text_of(reply, "status"), "ok") != 0) {
+		diag_error("secret add: refused: %s", text_of(reply, "error"));
+		json_decref(reply);
+		return 1;
+	}
+	refused = json_integer_value(json_object_get(reply, "refused"));
+	json_decref(reply);
+	if (refused > 0) {
+		diag_error("secret add: %lld value(s) refused as too short to "
+			   "mask safely",
+		    (long long)refused);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * The control socket: one Unix stream socket per job, in a private 0700
+ * directory outside the workspace, through which steps and plugins register
+ * secrets (and, later, add triggers and outputs) while the job runs.
+ *
+ * Protocol (runnerlib's, unchanged): a request is a 4-byte big-endian
+ * length followed by that many bytes of a JSON object with an "action";
+ * the reply is one JSON object and a newline, with "status" "ok" or
+ * "error".  Actions:
+ *
+ *   {"action":"register","secrets":["v1","v2"]}  (or one string)
+ *       -> {"status":"ok","registered":N,"refused":M}
+ *          sent only once every stream's masker has the secrets and has
+ *          rescanned what it holds back (the handler's job)
+ *   {"action":"ping"} -> {"status":"ok","version":"..."}
+ *
+ * Anything else gets {"status":"error","error":"..."}.  A connection may
+ * send several requests.  Limits: frames of at most CTLSOCK_FRAME_MAX
+ * bytes, CTLSOCK_CLIENTS_MAX connections at once, CTLSOCK_IDLE_MS without
+ * progress per connection; past them a client gets an error reply (when a
+ * reply can still be framed) and is disconnected, and the runner goes on.
+ * Peers are checked with SO_PEERCRED: only jobrun's own uid and root.
+ */
+#ifndef JOBRUN_CTLSOCK_H
+#define JOBRUN_CTLSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+
+#define CTLSOCK_FRAME_MAX (1024 * 1024)
+#define CTLSOCK_CLIENTS_MAX 64
+#define CTLSOCK_IDLE_MS 10000
+
+struct ctlsock;
+
+/*
+ * Registers n secrets (values[i] of lengths[i] bytes, borrowed for the
+ * call).  Returns how many were accepted (the rest were refused, for
+ * example as too short), or -1 with a message in *error (caller frees).
+ */
+typedef long (*ctlsock_register_fn)(void *context, char *const *values,
+    const size_t *lengths, size_t n, char **error);
+
+/*
+ * Creates the private directory and the socket, and watches it with loop.
+ * Returns the socket, or NULL with a message in *error (caller frees).
+ */
+struct ctlsock *ctlsock_open(struct loop *loop, ctlsock_register_fn on_register,
+    void *context, char **error);
+
+/* Returns the socket's path (borrowed). */
+const char *ctlsock_path(const struct ctlsock *sock);
+
+/*
+ * Disconnects clients idle past CTLSOCK_IDLE_MS; returns the milliseconds
+ * until the next such deadline, or -1 when there is none.
+ */
+int ctlsock_expire(struct ctlsock *sock, uint64_t now_ms);
+
+/*
+ * Answers one request body as the socket would (without the framing):
+ * returns the reply as a new string, for the fuzz target and tests.
+ */
+char *ctlsock_answer(ctlsock_register_fn on_register, void *context,
+    const char *body, size_t length);
+
+/* Closes every connection, removes the socket and its directory, frees. */
+void ctlsock_close(struct ctlsock *sock);
+
+#endif

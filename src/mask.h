@@ -1,0 +1,189 @@
+/*
+ * The secret masker (DESIGN.md, "Secret masking — the contract").
+ *
+ * A mask_set holds what must never be shown: secrets (each with its
+ * whitespace variants and encodings, maskenc.h) and PCRE2 patterns.  One
+ * set serves every output of a job.  A mask_stream masks one output
+ * stream with it: bytes go in as they come, in pieces of any size, and
+ * masked bytes come out through an emit callback.
+ *
+ * What a stream emits is what masking the concatenation of everything fed
+ * to it at once would give: every occurrence of every needle (a secret or
+ * one of its forms) is found on the original bytes, overlapping and
+ * adjacent occurrences are merged, and each merged range is replaced by
+ * the token once.  Pattern matches are ranges like any other.  A stream
+ * emits each byte as soon as it can no longer be part of a match and holds
+ * back only the bytes that could still begin one: the longest suffix that
+ * is a proper prefix of some needle, or, for patterns, the bytes from the
+ * start of a partial match (PCRE2_PARTIAL_HARD) on.  Memory does not grow
+ * with the input: a stream holds at most the longest needle, plus the
+ * current pattern window when there are patterns.
+ *
+ * Patterns see one line at a time (without its "\n"; ^ and $ match at
+ * its ends).  A line longer than MASK_PATTERN_WINDOW bytes is cut into
+ * windows of that size overlapping by MASK_PATTERN_OVERLAP bytes: matches
+ * up to the overlap's length are found anywhere; a longer one is masked
+ * window by window.  Patterns match bytes, not characters ((*UTF) is
+ * refused).  A pattern that fails while matching (match or JIT stack
+ * limit) masks the rest of its window: the masker errs on hiding.
+ *
+ * Adding a secret is cheap however many there are: needles added since the
+ * last scan are built into a new automaton level when a stream next runs
+ * (lazily, so secrets added in a batch cost one build), and levels are
+ * merged as they grow (like a log-structured merge: each needle byte is
+ * rebuilt O(log n) times); every level is searched at once behind one
+ * q-gram filter, so more levels cost little.  mask_set_compact() merges
+ * them all.
+ *
+ * Not thread-safe: one thread (the event loop) makes every call on a set
+ * and its streams.  The emit callback must not call back into the masker.
+ *
+ * Nothing in here prints: refusals and errors come back as messages for
+ * the caller to report, and no message ever contains a secret byte.  Every
+ * buffer that held a secret, a needle or unmasked output is wiped before it
+ * is freed.
+ */
+#ifndef JOBRUN_MASK_H
+#define JOBRUN_MASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MASK_TOKEN_DEFAULT "***"
+#define MASK_MIN_LENGTH_DEFAULT 4
+
+/* The longest secret mask_set_add() accepts. */
+#define MASK_SECRET_MAX (64 * 1024)
+
+/* Patterns see lines up to this long whole, longer ones in windows. */
+#define MASK_PATTERN_WINDOW (64 * 1024)
+#define MASK_PATTERN_OVERLAP (4 * 1024)
+
+/* The most bytes of a possible match that a quiet flush may emit. */
+#define MASK_QUIET_REVEAL 3
+
+struct mask_set;
+struct mask_stream;
+
+/* Receives masked output; data is valid only during the call. */
+typedef void (*mask_emit_fn)(void *context, const char *data, size_t size);
+
+/*
+ * Returns an empty set.  token replaces every masked range (NULL:
+ * MASK_TOKEN_DEFAULT; copied).  A secret shorter than min_length bytes
+ * (once leading and trailing whitespace is removed) is refused, and so is
+ * any form of a secret shorter than that (0: MASK_MIN_LENGTH_DEFAULT).
+ */
+struct mask_set *mask_set_new(const char *token, size_t min_length);
+
+/*
+ * Adds a secret of size bytes (copied) and its forms (maskenc.h).  The
+ * streams see it on their next call (feed, flush, rescan): call
+ * mask_stream_rescan() on each before acknowledging a registration, so
+ * the bytes they still hold are examined for it too.  Returns 0 when it
+ * is added or was already there; 1 when it is refused for being too short
+ * (*error, for a warning); -1 when it is longer than MASK_SECRET_MAX or the
+ * set is full (*error).  *error is allocated, for the caller to free, and
+ * never contains the secret; error may be NULL.
+ */
+int mask_set_add(
+    struct mask_set *set, const void *secret, size_t size, char **error);
+
+/*
+ * Adds exactly these size bytes as one needle, without any other form, for
+ * values that are already in the form they will be printed in (and for
+ * tests); whitespace counts towards the minimum length.  Returns like
+ * mask_set_add().
+ */
+int mask_set_add_exact(
+    struct mask_set *set, const void *needle, size_t size, char **error);
+
+/*
+ * Compiles a PCRE2 pattern (JIT when available) and adds it; streams
+ * search with it from their next call on.  Empty matches are ignored.
+ * Returns 0, or -1 with *error ("cannot compile pattern 'P' at offset N:
+ * why"; allocated, may be NULL) when it does not compile.
+ */
+int mask_set_add_pattern(
+    struct mask_set *set, const char *pattern, char **error);
+
+/* Merges the automaton levels into one; streams rescan on their next call. */
+void mask_set_compact(struct mask_set *set);
+
+/* The number of needles (secrets and their distinct forms) in the set. */
+size_t mask_set_needles(const struct mask_set *set);
+
+/* Bytes of memory the set's needles, automata and filter use. */
+size_t mask_set_memory(struct mask_set *set);
+
+/* Wipes and frees the set; every stream on it must be freed first. */
+void mask_set_free(struct mask_set *set);
+
+/*
+ * Returns a stream masking with set (borrowed: it must outlive the
+ * stream) and passing masked output to emit(context, ...).
+ */
+struct mask_stream *mask_stream_new(
+    struct mask_set *set, mask_emit_fn emit, void *context);
+
+/*
+ * Masks size bytes of the stream: emits, in order, every byte that can no
+ * longer be part of a match (a merged match as one token) and holds the
+ * rest back.
+ */
+void mask_stream_feed(
+    struct mask_stream *stream, const void *data, size_t size);
+
+/*
+ * Ends the stream: emits everything held, complete matches masked.  Bytes
+ * held as a possible beginning of a secret are emitted as they are: at the
+ * end of the stream they are not a secret (a secret's first half, printed
+ * as the very last output, is not masked).  The stream starts afresh
+ * afterwards: a secret split across a flush is not recognised.
+ */
+void mask_stream_flush(struct mask_stream *stream);
+
+/*
+ * Brings the stream up to date with its set: secrets and patterns added
+ * since its last call are searched for in the bytes it still holds, and
+ * whatever they no longer keep back is emitted.  Bytes already emitted
+ * cannot be taken back: a secret registered after part of it was
+ * printed is masked only from the held bytes on.
+ */
+void mask_stream_rescan(struct mask_stream *stream);
+
+/* The number of bytes fed but not yet emitted nor replaced by a token. */
+size_t mask_stream_held(const struct mask_stream *stream);
+
+/*
+ * For the event loop, when the stream has been silent for a while (a
+ * prompt, a progress line): emits the held bytes if that reveals at most
+ * MASK_QUIET_REVEAL bytes (and fewer than the set's minimum length) of
+ * any possible match, and returns whether it did.
+ *
+ * The rule: the held bytes are the longest suffix of the output that could
+ * begin a match, and everything a later match would have to cover before
+ * them has been emitted already.  So the held bytes may go out only when
+ * every possible match in progress -- the automaton's longest
+ * suffix-that-is-a-prefix of a needle, counting bytes already emitted
+ * by an earlier quiet flush, and each pattern's partial match -- is at most
+ * MASK_QUIET_REVEAL bytes long.  If the match then completes, the rest
+ * from the emitted bytes on is still masked, so at most that many bytes
+ * of one occurrence of a needle (often a fixed part of an encoding such as
+ * '%') are ever shown, however many quiet flushes there are.  Anything
+ * longer stays held until more output decides it or the stream ends.
+ */
+bool mask_stream_flush_quiet(struct mask_stream *stream);
+
+/* Wipes and frees the stream; held bytes are dropped (flush first). */
+void mask_stream_free(struct mask_stream *stream);
+
+/*
+ * Masks size bytes at once (jobrun's own messages, result files) and
+ * returns them NUL-terminated, allocated for the caller; *out_size (may
+ * be NULL) gets their length.
+ */
+char *mask_string(
+    struct mask_set *set, const void *data, size_t size, size_t *out_size);
+
+#endif

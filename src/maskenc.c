@@ -1,0 +1,436 @@
+/*
+ * The secret's forms (maskenc.h).  Every form is written into one scratch
+ * buffer that is wiped after each use and before it is freed, since it
+ * holds what the masker must hide.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "list.h"
+#include "maskenc.h"
+#include "xalloc.h"
+
+struct scratch {
+	unsigned char *bytes;
+	size_t used;
+	size_t size;
+};
+
+static void
+scratch_put(struct scratch *s, const void *bytes, size_t size)
+{
+	unsigned char *grown;
+	size_t want = s->size ? s->size : 256;
+
+	if (size == 0)
+		return;
+	if (s->used + size > s->size) {
+		while (want < s->used + size)
+			want *= 2;
+		/* Not realloc: the old block would be freed unwiped. */
+		grown = xmalloc(want);
+		if (s->used > 0)
+			memcpy(grown, s->bytes, s->used);
+		if (s->bytes != NULL)
+			wipe(s->bytes, s->size);
+		free(s->bytes);
+		s->bytes = grown;
+		s->size = want;
+	}
+	memcpy(s->bytes + s->used, bytes, size);
+	s->used += size;
+}
+
+static void
+scratch_byte(struct scratch *s, unsigned char c)
+{
+	scratch_put(s, &c, 1);
+}
+
+/* Hands the scratch contents to add(), then wipes them. */
+static void
+scratch_give(struct scratch *s, maskenc_fn add, void *context)
+{
+	add(context, s->bytes, s->used);
+	if (s->bytes != NULL)
+		wipe(s->bytes, s->used);
+	s->used = 0;
+}
+
+static void
+scratch_release(struct scratch *s)
+{
+	if (s->bytes != NULL)
+		wipe(s->bytes, s->size);
+	free(s->bytes);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* ---- whitespace variants ---- */
+
+static void
+form_crlf(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+			scratch_byte(s, '\r');
+		scratch_byte(s, in[i]);
+	}
+}
+
+static void
+form_breaks_as_spaces(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] == '\r' && i + 1 < size && in[i + 1] == '\n')
+			continue;
+		scratch_byte(s, in[i] == '\n' ? ' ' : in[i]);
+	}
+}
+
+/* What `echo $X` prints: IFS (space, tab, newline) fields joined by ' '. */
+static void
+form_words(struct scratch *s, const unsigned char *in, size_t size)
+{
+	bool gap = false;
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] == ' ' || in[i] == '\t' || in[i] == '\n') {
+			gap = s->used > 0;
+			continue;
+		}
+		if (gap)
+			scratch_byte(s, ' ');
+		gap = false;
+		scratch_byte(s, in[i]);
+	}
+}
+
+static void
+trimmed(const unsigned char *in, size_t size, size_t *start, size_t *length)
+{
+	size_t a = 0, b = size;
+
+	while (a < b && is_space(in[a]))
+		a++;
+	while (b > a && is_space(in[b - 1]))
+		b--;
+	*start = a;
+	*length = b - a;
+}
+
+/* ---- base64 ---- */
+
+static const char base64_standard[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base64_url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* The 6-bit value of character j of the aligned secret (zero filled). */
+static unsigned
+base64_sextet(
+    const unsigned char *secret, size_t size, unsigned alignment, size_t j)
+{
+	size_t bit = 6 * j, byte = bit / 8, shift = bit % 8;
+	unsigned hi = 0, lo = 0;
+
+	if (byte >= alignment && byte - alignment < size)
+		hi = secret[byte - alignment];
+	if (byte + 1 >= alignment && byte + 1 - alignment < size)
+		lo = secret[byte + 1 - alignment];
+	return (((hi << 8) | lo) >> (10 - shift)) & 63;
+}
+
+size_t
+maskenc_base64_run(unsigned char *out, const unsigned char *secret, size_t size,
+    unsigned alignment, int url_safe, int at_end)
+{
+	const char *alphabet = url_safe ? base64_url : base64_standard;
+	size_t bits = 8 * (alignment + size), first, last, j, n = 0;
+
+	if (size == 0)
+		return 0;
+	/* Character j covers bits [6j, 6j + 6): wholly secret from the first
+	 * j with 6j >= 8 * alignment to the last with 6j + 6 <= bits. */
+	first = (8 * alignment + 5) / 6;
+	if (bits < 6 || (bits - 6) / 6 < first)
+		return 0;
+	last = (bits - 6) / 6;
+	if (at_end)
+		last = (bits + 5) / 6 - 1;
+	for (j = first; j <= last; j++)
+		out[n++] = (unsigned char)
+		    alphabet[base64_sextet(secret, size, alignment, j)];
+	return n;
+}
+
+static void
+forms_base64(struct scratch *s, const unsigned char *in, size_t size,
+    maskenc_fn add, void *context)
+{
+	unsigned char *run = xmalloc(maskenc_base64_max(size));
+	size_t max = maskenc_base64_max(size), n;
+	unsigned alignment;
+	int url, end;
+
+	for (url = 0; url <= 1; url++)
+		for (alignment = 0; alignment < 3; alignment++)
+			for (end = 0; end <= 1; end++) {
+				n = maskenc_base64_run(
+				    run, in, size, alignment, url, end);
+				scratch_put(s, run, n);
+				scratch_give(s, add, context);
+			}
+	wipe(run, max);
+	free(run);
+}
+
+/* ---- hex and percent-encoding ---- */
+
+static void
+put_hex(struct scratch *s, unsigned char c, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+
+	scratch_byte(s, (unsigned char)digits[c >> 4]);
+	scratch_byte(s, (unsigned char)digits[c & 15]);
+}
+
+static void
+form_hex(struct scratch *s, const unsigned char *in, size_t size, bool upper)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		put_hex(s, in[i], upper);
+}
+
+/* Which bytes a percent-encoder leaves alone, besides letters and digits. */
+enum percent_style {
+	PERCENT_ALL_UPPER,
+	PERCENT_ALL_LOWER,
+	PERCENT_UNRESERVED, /* -._~ */
+	PERCENT_KEEP_SLASH, /* -._~/ */
+	PERCENT_PLUS_SPACE, /* -._~, space as '+' */
+	PERCENT_JAVASCRIPT, /* -._~!'()* */
+};
+
+static bool
+percent_keeps(unsigned char c, enum percent_style style)
+{
+	bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+
+	switch (style) {
+	case PERCENT_ALL_UPPER:
+	case PERCENT_ALL_LOWER:
+		return false;
+	case PERCENT_UNRESERVED:
+	case PERCENT_PLUS_SPACE:
+		return alnum || strchr("-._~", c) != NULL;
+	case PERCENT_KEEP_SLASH:
+		return alnum || strchr("-._~/", c) != NULL;
+	case PERCENT_JAVASCRIPT:
+		return alnum || strchr("-._~!'()*", c) != NULL;
+	}
+	return false;
+}
+
+static void
+form_percent(struct scratch *s, const unsigned char *in, size_t size,
+    enum percent_style style)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] != '\0' && percent_keeps(in[i], style)) {
+			scratch_byte(s, in[i]);
+		} else if (in[i] == ' ' && style == PERCENT_PLUS_SPACE) {
+			scratch_byte(s, '+');
+		} else {
+			scratch_byte(s, '%');
+			put_hex(s, in[i], style != PERCENT_ALL_LOWER);
+		}
+	}
+}
+
+/* ---- JSON string escaping ---- */
+
+enum json_style {
+	JSON_PLAIN, /* Python, Go, most encoders */
+	JSON_UPPER_HEX, /* jansson */
+	JSON_SLASH, /* \/ as PHP writes it */
+	JSON_ASCII, /* \uXXXX for non-ASCII, Python's ensure_ascii */
+	JSON_HTML, /* <, >, & escaped, as Go writes them */
+};
+
+static void
+put_unicode(struct scratch *s, unsigned code, bool upper)
+{
+	scratch_put(s, "\\u", 2);
+	put_hex(s, (unsigned char)(code >> 8), upper);
+	put_hex(s, (unsigned char)(code & 0xff), upper);
+}
+
+/* Decodes one UTF-8 character at in[*i]; returns -1 when it is invalid. */
+static long
+utf8_next(const unsigned char *in, size_t size, size_t *i)
+{
+	unsigned char c = in[*i];
+	unsigned long code, min;
+	size_t n, k;
+
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 1, code = c & 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 2, code = c & 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 3, code = c & 0x07, min = 0x10000;
+	else
+		return -1;
+	if (*i + n >= size)
+		return -1;
+	for (k = 1; k <= n; k++) {
+		if ((in[*i + k] & 0xc0) != 0x80)
+			return -1;
+		code = (code << 6) | (in[*i + k] & 0x3f);
+	}
+	if (code < min || code > 0x10ffff || (code >= 0xd800 && code < 0xe000))
+		return -1;
+	*i += n + 1;
+	return (long)code;
+}
+
+static bool
+valid_utf8(const unsigned char *in, size_t size)
+{
+	size_t i = 0;
+
+	while (i < size)
+		if (utf8_next(in, size, &i) < 0)
+			return false;
+	return true;
+}
+
+static void
+json_char(struct scratch *s, unsigned code, enum json_style style)
+{
+	static const char shorts[] = "\"\"\\\\\bb\ff\nn\rr\tt";
+	const char *p;
+
+	for (p = shorts; *p != '\0'; p += 2)
+		if ((unsigned char)*p == code) {
+			scratch_byte(s, '\\');
+			scratch_byte(s, (unsigned char)p[1]);
+			return;
+		}
+	if (code < 0x20 || (style == JSON_ASCII && code >= 0x80) ||
+	    (style == JSON_HTML &&
+		(code == '<' || code == '>' || code == '&'))) {
+		if (code >= 0x10000) {
+			code -= 0x10000;
+			put_unicode(s, 0xd800 + (code >> 10), false);
+			put_unicode(s, 0xdc00 + (code & 0x3ff), false);
+			return;
+		}
+		put_unicode(s, code, style == JSON_UPPER_HEX);
+		return;
+	}
+	if (code == '/' && style == JSON_SLASH) {
+		scratch_put(s, "\\/", 2);
+		return;
+	}
+	scratch_byte(s, (unsigned char)code);
+}
+
+static void
+form_json(struct scratch *s, const unsigned char *in, size_t size,
+    enum json_style style)
+{
+	size_t i = 0;
+	long code;
+
+	while (i < size) {
+		if (style == JSON_ASCII && in[i] >= 0x80) {
+			code = utf8_next(in, size, &i);
+			json_char(s, (unsigned)code, style);
+			continue;
+		}
+		json_char(s, in[i++], style);
+	}
+}
+
+/* ---- all forms ---- */
+
+static void
+encodings(struct scratch *s, const unsigned char *in, size_t size,
+    maskenc_fn add, void *context)
+{
+	enum percent_style percent;
+	enum json_style json;
+
+	forms_base64(s, in, size, add, context);
+	form_hex(s, in, size, false);
+	scratch_give(s, add, context);
+	form_hex(s, in, size, true);
+	scratch_give(s, add, context);
+	for (percent = PERCENT_ALL_UPPER; percent <= PERCENT_JAVASCRIPT;
+	     percent++) {
+		form_percent(s, in, size, percent);
+		scratch_give(s, add, context);
+	}
+	for (json = JSON_PLAIN; json <= JSON_HTML; json++) {
+		if (json == JSON_ASCII && !valid_utf8(in, size))
+			continue;
+		form_json(s, in, size, json);
+		scratch_give(s, add, context);
+	}
+}
+
+void
+maskenc_forms(
+    const unsigned char *secret, size_t size, maskenc_fn add, void *context)
+{
+	struct scratch s = { 0 };
+	size_t i, start, length;
+	bool space = false;
+
+	add(context, secret, size);
+	for (i = 0; i < size; i++)
+		space = space || is_space(secret[i]);
+	if (space) {
+		form_crlf(&s, secret, size);
+		scratch_give(&s, add, context);
+		form_breaks_as_spaces(&s, secret, size);
+		scratch_give(&s, add, context);
+		form_words(&s, secret, size);
+		scratch_give(&s, add, context);
+	}
+	encodings(&s, secret, size, add, context);
+	trimmed(secret, size, &start, &length);
+	if (length < size && length > 0) {
+		scratch_put(&s, secret + start, length);
+		scratch_give(&s, add, context);
+		encodings(&s, secret + start, length, add, context);
+	}
+	scratch_release(&s);
+}

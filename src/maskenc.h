@@ -1,0 +1,69 @@
+/*
+ * The forms in which a secret shows up in output, for the secret masker
+ * (mask.h): the secret itself, its whitespace variants and its encodings.
+ * Each form becomes a needle of the masker's automaton.
+ *
+ * Whitespace variants (only for a secret holding whitespace; needle
+ * variants rather than a whitespace-normalising matcher, so matching stays
+ * exact and streaming):
+ *   - every "\n" as "\r\n" (a terminal, a Windows tool);
+ *   - every line break ("\n" or "\r\n") as one space;
+ *   - the words joined by single spaces, what `echo $X` prints (IFS
+ *     splitting drops leading, trailing and repeated spaces, tabs and
+ *     newlines);
+ *   - without leading and trailing whitespace (`$(cat file)`, `read`).
+ * A secret whose line breaks arrive in more than one of these forms at
+ * once is not matched.  `set -x` keeps newlines inside quotes, so it needs
+ * no variant.
+ *
+ * Encodings, of the secret and of its trimmed form:
+ *   - base64, standard and URL-safe alphabets, in each of the three byte
+ *     alignments: the characters that come wholly from secret bytes (a
+ *     secret inside a longer encoded blob), and the same run with the final
+ *     character the encoder writes when the data ends with the secret;
+ *   - hex, lower and upper case;
+ *   - percent-encoding: every byte (upper and lower case hex), and only the
+ *     bytes that are not unreserved (RFC 3986; curl's --data-urlencode,
+ *     Python's quote(safe='')), also keeping '/' (Python's quote()), with
+ *     '+' for space (quote_plus(), Go's QueryEscape) and keeping !'()*
+ *     (JavaScript's encodeURIComponent);
+ *   - JSON string escaping: \" \\ \b \f \n \r \t and \u00xx for other
+ *     control characters, also with upper-case hex (jansson), with \/
+ *     (PHP), with \uXXXX for every non-ASCII character (Python's
+ *     ensure_ascii; only when the secret is valid UTF-8) and with < > &
+ *     escaped (Go).
+ */
+#ifndef JOBRUN_MASKENC_H
+#define JOBRUN_MASKENC_H
+
+#include <stddef.h>
+
+/* Receives one form; bytes are wiped after the call returns. */
+typedef void (*maskenc_fn)(
+    void *context, const unsigned char *bytes, size_t size);
+
+/*
+ * Calls add() with the secret and then with each variant and encoding
+ * listed above.  A form may come more than once and may be shorter than
+ * the secret (a base64 run, a trimmed form); the caller filters.
+ */
+void maskenc_forms(
+    const unsigned char *secret, size_t size, maskenc_fn add, void *context);
+
+/*
+ * The base64 characters that come wholly from the size bytes of secret
+ * when alignment (0, 1 or 2) unknown bytes precede it in its group of
+ * three, with the final partial character when at_end (the data ends with
+ * the secret).  Writes at most maskenc_base64_max(size) bytes to out and
+ * returns how many.
+ */
+size_t maskenc_base64_run(unsigned char *out, const unsigned char *secret,
+    size_t size, unsigned alignment, int url_safe, int at_end);
+
+static inline size_t
+maskenc_base64_max(size_t size)
+{
+	return (size + 4) / 3 * 4 + 4;
+}
+
+#endif

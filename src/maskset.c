@@ -1,0 +1,497 @@
+/*
+ * The mask set (mask.h, maskset.h): needles and patterns, the automaton
+ * levels built from the needles, and the q-gram filter in front of them.
+ * Streams (maskstream.c) read all of it; only this file changes it.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "list.h"
+#include "maskenc.h"
+#include "maskset.h"
+#include "xalloc.h"
+
+/* Needle bytes a set may hold: far more than any job's secrets. */
+#define MASK_ARENA_MAX ((size_t)256 * 1024 * 1024)
+
+/* Filter bitmap: 128 bits per needle, 4 KiB to 512 KiB (stays in cache). */
+#define FILTER_BITS_MIN 15
+#define FILTER_BITS_MAX 22
+#define FILTER_BITS_PER_NEEDLE 128
+
+static void
+wipe_free(void *p, size_t size)
+{
+	if (p != NULL)
+		wipe(p, size);
+	free(p);
+}
+
+/* Grows a buffer holding secrets: realloc would free the old block unwiped. */
+static void *
+grow_wiped(void *old, size_t old_size, size_t new_size)
+{
+	void *p = xmalloc(new_size);
+
+	if (old_size > 0)
+		memcpy(p, old, old_size);
+	wipe_free(old, old_size);
+	return p;
+}
+
+static void set_error(char **error, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_error(char **error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(error, fmt, ap) < 0)
+		*error = NULL;
+	va_end(ap);
+}
+
+static uint64_t
+hash_bytes(const unsigned char *p, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (size-- > 0)
+		h = (h ^ *p++) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+struct mask_set *
+mask_set_new(const char *token, size_t min_length)
+{
+	struct mask_set *set = xcalloc(1, sizeof(*set));
+
+	set->token = xstrdup(token != NULL ? token : MASK_TOKEN_DEFAULT);
+	set->token_size = strlen(set->token);
+	set->min_length = min_length ? min_length : MASK_MIN_LENGTH_DEFAULT;
+	set->slots_size = 64;
+	set->slots = xcalloc(set->slots_size, sizeof(*set->slots));
+	set->shortest = SIZE_MAX;
+	return set;
+}
+
+/* ---- needles ---- */
+
+static const unsigned char *
+needle_bytes(const struct mask_set *set, size_t i)
+{
+	return set->arena + set->needles[i].offset;
+}
+
+static void
+slots_insert(
+    uint32_t *slots, size_t size, const struct mask_set *set, size_t index)
+{
+	const struct mask_needle *n = &set->needles[index];
+	size_t i = hash_bytes(set->arena + n->offset, n->length) & (size - 1);
+
+	while (slots[i] != 0)
+		i = (i + 1) & (size - 1);
+	slots[i] = (uint32_t)index + 1;
+}
+
+static bool
+needle_present(
+    const struct mask_set *set, const unsigned char *bytes, size_t size)
+{
+	size_t i = hash_bytes(bytes, size) & (set->slots_size - 1);
+	const struct mask_needle *n;
+
+	for (; set->slots[i] != 0; i = (i + 1) & (set->slots_size - 1)) {
+		n = &set->needles[set->slots[i] - 1];
+		if (n->length == size &&
+		    memcmp(set->arena + n->offset, bytes, size) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+needle_append(struct mask_set *set, const unsigned char *bytes, size_t size)
+{
+	size_t want, i;
+
+	if (set->arena_used + size > set->arena_size) {
+		want = set->arena_size ? set->arena_size * 2 : 4096;
+		while (want < set->arena_used + size)
+			want *= 2;
+		set->arena = grow_wiped(set->arena, set->arena_used, want);
+		set->arena_size = want;
+	}
+	memcpy(set->arena + set->arena_used, bytes, size);
+	xgrow(&set->needles, &set->needles_cap, set->count + 1,
+	    sizeof(*set->needles));
+	set->needles[set->count].offset = set->arena_used;
+	set->needles[set->count].length = size;
+	set->arena_used += size;
+	set->count++;
+	if (set->count * 2 > set->slots_size) {
+		free(set->slots);
+		set->slots_size *= 2;
+		set->slots = xcalloc(set->slots_size, sizeof(*set->slots));
+		for (i = 0; i < set->count; i++)
+			slots_insert(set->slots, set->slots_size, set, i);
+	} else {
+		slots_insert(set->slots, set->slots_size, set, set->count - 1);
+	}
+}
+
+struct adding {
+	struct mask_set *set;
+	bool full;
+};
+
+/* Takes one form of a secret: too short, known or too many are dropped. */
+static void
+add_form(void *context, const unsigned char *bytes, size_t size)
+{
+	struct adding *a = context;
+	struct mask_set *set = a->set;
+
+	if (size < set->min_length || needle_present(set, bytes, size))
+		return;
+	if (set->arena_used + size > MASK_ARENA_MAX) {
+		a->full = true;
+		return;
+	}
+	needle_append(set, bytes, size);
+}
+
+static size_t
+trimmed_length(const unsigned char *p, size_t size)
+{
+	size_t a = 0, b = size;
+
+	while (a < b &&
+	    (p[a] == ' ' || p[a] == '\t' || p[a] == '\n' || p[a] == '\r'))
+		a++;
+	while (b > a &&
+	    (p[b - 1] == ' ' || p[b - 1] == '\t' || p[b - 1] == '\n' ||
+		p[b - 1] == '\r'))
+		b--;
+	return b - a;
+}
+
+static int
+add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
+    char **error)
+{
+	struct adding a = { set, false };
+
+	if (size > MASK_SECRET_MAX) {
+		set_error(error,
+		    "cannot mask a secret longer than %d bytes: refused",
+		    MASK_SECRET_MAX);
+		return -1;
+	}
+	if ((forms ? trimmed_length(secret, size) : size) < set->min_length) {
+		set_error(error,
+		    "not masking a secret shorter than the minimum length "
+		    "(%zu bytes): it would hide ordinary output",
+		    set->min_length);
+		return 1;
+	}
+	if (forms)
+		maskenc_forms(secret, size, add_form, &a);
+	else
+		add_form(&a, secret, size);
+	if (a.full) {
+		set_error(error,
+		    "cannot mask more secrets: %zu MiB of them "
+		    "already",
+		    MASK_ARENA_MAX / 1024 / 1024);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mask_set_add(
+    struct mask_set *set, const void *secret, size_t size, char **error)
+{
+	return add_checked(set, secret, size, true, error);
+}
+
+int
+mask_set_add_exact(
+    struct mask_set *set, const void *needle, size_t size, char **error)
+{
+	return add_checked(set, needle, size, false, error);
+}
+
+size_t
+mask_set_needles(const struct mask_set *set)
+{
+	return set->count;
+}
+
+/* ---- the q-gram filter ---- */
+
+static uint64_t
+needle_gram(const struct mask_set *set, size_t i)
+{
+	unsigned char bytes[MASK_GRAM_MAX] = { 0 };
+
+	memcpy(bytes, needle_bytes(set, i), set->gram);
+	return mask_load64(bytes) & set->gram_mask;
+}
+
+bool
+mask_set_gram_present(const struct mask_set *set, uint64_t x)
+{
+	size_t i;
+
+	if (x == MASK_GRAM_EMPTY)
+		return set->gram_empty_present;
+	i = (size_t)((x * MASK_HASH_MULTIPLIER) >> 20) & (set->grams_size - 1);
+	for (; set->grams[i] != MASK_GRAM_EMPTY;
+	     i = (i + 1) & (set->grams_size - 1))
+		if (set->grams[i] == x)
+			return true;
+	return false;
+}
+
+static void
+filter_insert(struct mask_set *set, size_t needle)
+{
+	uint64_t x = needle_gram(set, needle), h;
+	size_t i;
+
+	h = (x * MASK_HASH_MULTIPLIER) >> set->filter_shift;
+	set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+	if (x == MASK_GRAM_EMPTY) {
+		set->gram_empty_present = true;
+		return;
+	}
+	if (mask_set_gram_present(set, x))
+		return;
+	i = (size_t)((x * MASK_HASH_MULTIPLIER) >> 20) & (set->grams_size - 1);
+	while (set->grams[i] != MASK_GRAM_EMPTY)
+		i = (i + 1) & (set->grams_size - 1);
+	set->grams[i] = x;
+	set->grams_used++;
+}
+
+/* Sizes the filter for the built needles and fills it again. */
+static void
+filter_rebuild(struct mask_set *set)
+{
+	unsigned char mask[MASK_GRAM_MAX] = { 0 };
+	unsigned bits = FILTER_BITS_MIN;
+	size_t i;
+
+	wipe_free(set->filter, set->filter_words * sizeof(*set->filter));
+	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
+	set->filter = NULL;
+	set->grams = NULL;
+	set->filter_words = set->grams_size = set->grams_used = 0;
+	set->gram_empty_present = false;
+	set->gram = set->shortest < MASK_GRAM_MAX ? (unsigned)set->shortest
+						  : MASK_GRAM_MAX;
+	if (set->gram < MASK_GRAM_MIN) {
+		set->gram = 0;
+		return;
+	}
+	memset(mask, 0xff, set->gram);
+	set->gram_mask = mask_load64(mask);
+	while (bits < FILTER_BITS_MAX &&
+	    ((size_t)1 << bits) < set->built * FILTER_BITS_PER_NEEDLE)
+		bits++;
+	set->filter_shift = 64 - bits;
+	set->filter_words = ((size_t)1 << bits) / 64;
+	set->filter = xcalloc(set->filter_words, sizeof(*set->filter));
+	set->grams_size = 64;
+	while (set->grams_size < set->built * 2)
+		set->grams_size *= 2;
+	set->grams = xmalloc(set->grams_size * sizeof(*set->grams));
+	memset(set->grams, 0xff, set->grams_size * sizeof(*set->grams));
+	for (i = 0; i < set->built; i++)
+		filter_insert(set, i);
+}
+
+/* Adds needles [first, built) to the filter, resizing it when due. */
+static void
+filter_add(struct mask_set *set, size_t first)
+{
+	size_t i, shortest = set->shortest;
+	bool rebuild;
+
+	for (i = first; i < set->built; i++)
+		if (set->needles[i].length < set->shortest)
+			set->shortest = set->needles[i].length;
+	rebuild = first == 0 || set->shortest != shortest ||
+	    set->grams_size < set->built * 2 ||
+	    (set->filter_shift > 64 - FILTER_BITS_MAX &&
+		set->filter_words * 64 < set->built * FILTER_BITS_PER_NEEDLE);
+	if (rebuild) {
+		filter_rebuild(set);
+		return;
+	}
+	if (set->gram == 0)
+		return;
+	for (i = first; i < set->built; i++)
+		filter_insert(set, i);
+}
+
+/* ---- automaton levels ---- */
+
+static struct acauto *
+build_range(const struct mask_set *set, size_t first, size_t count)
+{
+	struct acauto_needle *needles = xcalloc(count, sizeof(*needles));
+	struct acauto *ac;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		needles[i].bytes = needle_bytes(set, first + i);
+		needles[i].length = set->needles[first + i].length;
+	}
+	ac = acauto_build(needles, count);
+	free(needles);
+	if (ac == NULL)
+		BUG("the set's needles need more than 2^30 states");
+	return ac;
+}
+
+/*
+ * Builds needles [built, count) into a level, first absorbing the newest
+ * levels while they hold no more than twice its bytes, so level sizes
+ * fall geometrically: O(log n) levels, each needle rebuilt O(log n) times.
+ */
+void
+mask_set_sync(struct mask_set *set)
+{
+	struct mask_level level = { NULL, set->built, set->count - set->built,
+		0 };
+	size_t i;
+
+	if (set->built == set->count)
+		return;
+	for (i = level.first; i < set->count; i++) {
+		level.bytes += set->needles[i].length;
+		if (set->needles[i].length > set->longest)
+			set->longest = set->needles[i].length;
+	}
+	while (set->nlevels > 0 &&
+	    set->levels[set->nlevels - 1].bytes <= 2 * level.bytes) {
+		struct mask_level *last = &set->levels[--set->nlevels];
+
+		acauto_free(last->ac);
+		level.first = last->first;
+		level.count += last->count;
+		level.bytes += last->bytes;
+	}
+	level.ac = build_range(set, level.first, level.count);
+	xgrow(&set->levels, &set->levels_cap, set->nlevels + 1,
+	    sizeof(*set->levels));
+	set->levels[set->nlevels++] = level;
+	i = set->built;
+	set->built = set->count;
+	filter_add(set, i);
+	set->generation++;
+}
+
+void
+mask_set_compact(struct mask_set *set)
+{
+	struct mask_level all = { NULL, 0, 0, 0 };
+	size_t i;
+
+	mask_set_sync(set);
+	if (set->nlevels <= 1)
+		return;
+	for (i = 0; i < set->nlevels; i++) {
+		all.count += set->levels[i].count;
+		all.bytes += set->levels[i].bytes;
+		acauto_free(set->levels[i].ac);
+	}
+	all.ac = build_range(set, 0, all.count);
+	set->levels[0] = all;
+	set->nlevels = 1;
+	set->generation++;
+}
+
+/* ---- patterns ---- */
+
+int
+mask_set_add_pattern(struct mask_set *set, const char *pattern, char **error)
+{
+	PCRE2_UCHAR message[256];
+	PCRE2_SIZE offset;
+	pcre2_code *code;
+	int status;
+
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    PCRE2_NEVER_UTF | PCRE2_NEVER_UCP, &status, &offset, NULL);
+	if (code == NULL) {
+		pcre2_get_error_message(status, message, sizeof(message));
+		set_error(error,
+		    "cannot compile pattern '%s' at offset %zu: %s", pattern,
+		    (size_t)offset, (const char *)message);
+		return -1;
+	}
+	/* Without JIT the interpreter runs the pattern: slower, same result. */
+	(void)pcre2_jit_compile(
+	    code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+	set->patterns = xreallocarray(
+	    set->patterns, set->npatterns + 1, sizeof(*set->patterns));
+	set->patterns[set->npatterns++] = code;
+	set->generation++;
+	return 0;
+}
+
+/* ---- the rest ---- */
+
+size_t
+mask_set_memory(struct mask_set *set)
+{
+	size_t bytes = sizeof(*set) + set->arena_size +
+	    set->needles_cap * sizeof(*set->needles) +
+	    set->slots_size * sizeof(*set->slots) +
+	    set->filter_words * sizeof(*set->filter) +
+	    set->grams_size * sizeof(*set->grams),
+	       i;
+
+	mask_set_sync(set);
+	for (i = 0; i < set->nlevels; i++)
+		bytes += acauto_memory(set->levels[i].ac);
+	return bytes;
+}
+
+void
+mask_set_free(struct mask_set *set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	if (set->streams > 0)
+		BUG("mask set freed with %zu streams still open", set->streams);
+	for (i = 0; i < set->nlevels; i++)
+		acauto_free(set->levels[i].ac);
+	free(set->levels);
+	for (i = 0; i < set->npatterns; i++)
+		pcre2_code_free(set->patterns[i]);
+	free(set->patterns);
+	wipe_free(set->arena, set->arena_size);
+	wipe_free(set->needles, set->needles_cap * sizeof(*set->needles));
+	wipe_free(set->slots, set->slots_size * sizeof(*set->slots));
+	wipe_free(set->filter, set->filter_words * sizeof(*set->filter));
+	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
+	free(set->token);
+	free(set);
+}

@@ -1,0 +1,108 @@
+/*
+ * The inside of a mask_set, shared by maskset.c (which owns it) and
+ * maskstream.c (which reads it while scanning).  Nothing else includes
+ * this header: the rest of jobrun uses mask.h.
+ *
+ * Needles live in one arena, deduplicated through a hash table.  Needles
+ * [0, built) are searched by the automaton levels, each covering a run of
+ * consecutive needles; needles added later wait for mask_set_sync().  The
+ * q-gram filter holds the first q bytes (q = min(8, shortest needle)) of
+ * every built needle twice: hashed into a bitmap small enough to stay in
+ * cache, and exactly in a hash set, to confirm a bitmap hit.
+ */
+#ifndef JOBRUN_MASKSET_H
+#define JOBRUN_MASKSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "acauto.h"
+#include "mask.h"
+
+/* The filter needs needles at least this long; below, plain automata. */
+#define MASK_GRAM_MIN 4
+#define MASK_GRAM_MAX 8
+
+struct mask_needle {
+	size_t offset; /* in the arena */
+	size_t length;
+};
+
+struct mask_level {
+	struct acauto *ac;
+	size_t first; /* its needles: [first, first + count) */
+	size_t count;
+	size_t bytes;
+};
+
+struct mask_set {
+	char *token;
+	size_t token_size;
+	size_t min_length;
+
+	unsigned char *arena;
+	size_t arena_used;
+	size_t arena_size;
+	struct mask_needle *needles;
+	size_t count;
+	size_t needles_cap;
+	uint32_t *slots; /* needle index + 1, 0 when empty */
+	size_t slots_size; /* a power of 2 */
+
+	size_t built;
+	struct mask_level *levels;
+	size_t nlevels;
+	size_t levels_cap;
+	size_t longest; /* the longest built needle */
+	size_t shortest; /* the shortest built needle (SIZE_MAX: none) */
+
+	unsigned gram; /* q, or 0: no filter */
+	uint64_t gram_mask;
+	unsigned filter_shift; /* 64 - log2(bits in the bitmap) */
+	uint64_t *filter;
+	size_t filter_words;
+	uint64_t *grams; /* exact q-grams; GRAM_EMPTY marks a free slot */
+	size_t grams_size; /* a power of 2 */
+	size_t grams_used;
+	bool gram_empty_present; /* GRAM_EMPTY itself is a q-gram */
+
+	pcre2_code **patterns;
+	size_t npatterns;
+
+	uint64_t generation; /* changes whenever streams must rescan */
+	size_t streams;
+};
+
+#define MASK_GRAM_EMPTY UINT64_MAX
+#define MASK_HASH_MULTIPLIER 0x9e3779b97f4a7c15ull
+
+/* Builds the needles added since the last call into a level. */
+void mask_set_sync(struct mask_set *set);
+
+static inline uint64_t
+mask_load64(const unsigned char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
+/* Whether the q-gram x (little-endian, masked) may begin a needle. */
+static inline bool
+mask_set_filter_maybe(const struct mask_set *set, uint64_t x)
+{
+	uint64_t h = (x * MASK_HASH_MULTIPLIER) >> set->filter_shift;
+
+	return (set->filter[h >> 6] >> (h & 63)) & 1;
+}
+
+/* Whether the q-gram x begins a needle, exactly. */
+bool mask_set_gram_present(const struct mask_set *set, uint64_t x);
+
+#endif

@@ -1,0 +1,756 @@
+/*
+ * Streams of the secret masker (mask.h).  A stream copies its input, a
+ * piece at a time, after the bytes it still holds; searches the piece for
+ * needles (maskset.h: the q-gram filter skips ahead while no needle can
+ * begin, the automaton levels run exactly around every hit) and, a line
+ * window at a time, for patterns; collects the matches as ranges of
+ * stream offsets; then emits everything before the earliest byte that
+ * could still begin a match, each merged range as one token.
+ *
+ * Offsets are counted from the start of the stream (uint64_t): the buffer
+ * holds bytes [base, base + used); everything before `emitted` has gone
+ * out (or was masked).  The buffer keeps the bytes of the longest possible
+ * match in progress even after a quiet flush emitted them, and the current
+ * pattern window, so that a rescan can rebuild every state from them.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "list.h"
+#include "maskset.h"
+#include "xalloc.h"
+
+/* Input is taken in pieces of at most this many bytes. */
+#define PIECE (64 * 1024)
+/* Zeroed slack after the bytes: the filter loads 8 bytes at a time. */
+#define SLACK 8
+
+struct range {
+	uint64_t start;
+	uint64_t end;
+	bool announced; /* its token has been emitted */
+};
+
+enum window_end {
+	WINDOW_OPEN, /* more of the line may come: partial matching */
+	WINDOW_LINE_END, /* the line ended (or the stream did) */
+	WINDOW_FULL, /* the window is full; the line goes on */
+};
+
+struct mask_stream {
+	struct mask_set *set;
+	mask_emit_fn emit;
+	void *context;
+	uint64_t generation;
+
+	unsigned char *buf;
+	size_t used;
+	size_t size; /* allocated, SLACK included */
+	uint64_t base; /* stream offset of buf[0] */
+	uint64_t emitted;
+
+	uint32_t *states; /* per automaton level, exact at the buffer's end */
+	uint32_t *sync_states; /* the same at the start of a filtered run */
+	size_t states_cap;
+
+	struct range *ranges; /* sorted, disjoint, not adjacent */
+	size_t nranges;
+	size_t ranges_cap;
+	struct range *found; /* matches of the last scan, in any order */
+	size_t nfound;
+	size_t found_cap;
+
+	uint64_t line_start; /* the pattern window */
+	bool continued; /* the window does not begin a line */
+	uint64_t *resume; /* per pattern: where its search goes on */
+	size_t resume_cap;
+	uint64_t pattern_hold; /* the earliest partial match, or the end */
+	pcre2_match_data *match_data;
+};
+
+static void
+wipe_free(void *p, size_t size)
+{
+	if (p != NULL)
+		wipe(p, size);
+	free(p);
+}
+
+static uint64_t
+stream_end(const struct mask_stream *s)
+{
+	return s->base + s->used;
+}
+
+static void
+add_found(struct mask_stream *s, uint64_t start, uint64_t end)
+{
+	xgrow(&s->found, &s->found_cap, s->nfound + 1, sizeof(*s->found));
+	s->found[s->nfound].start = start;
+	s->found[s->nfound].end = end;
+	s->found[s->nfound].announced = false;
+	s->nfound++;
+}
+
+static void
+append(struct mask_stream *s, const unsigned char *data, size_t size)
+{
+	size_t want = s->size ? s->size : 4096;
+	unsigned char *grown;
+
+	if (s->used + size + SLACK > s->size) {
+		while (want < s->used + size + SLACK)
+			want *= 2;
+		/* Not realloc: the old block would be freed unwiped. */
+		grown = xcalloc(want, 1);
+		if (s->used > 0)
+			memcpy(grown, s->buf, s->used);
+		wipe_free(s->buf, s->size);
+		s->buf = grown;
+		s->size = want;
+	}
+	memcpy(s->buf + s->used, data, size);
+	s->used += size;
+	memset(s->buf + s->used, 0, SLACK);
+}
+
+/* ---- needles ---- */
+
+/* Steps every level over buf[i]; returns whether all are shallower than q. */
+static bool
+step_levels(struct mask_stream *s, size_t i)
+{
+	const struct mask_set *set = s->set;
+	unsigned char c = s->buf[i];
+	bool shallow = true;
+	size_t l;
+
+	for (l = 0; l < set->nlevels; l++) {
+		const struct acauto *ac = set->levels[l].ac;
+		uint32_t v = acauto_next(ac, s->states[l], c);
+
+		if (v & ACAUTO_MATCH)
+			add_found(s,
+			    s->base + i + 1 - acauto_match_length(ac, v),
+			    s->base + i + 1);
+		s->states[l] = v;
+		shallow = shallow && acauto_shallower(ac, v, set->gram);
+	}
+	return shallow;
+}
+
+static void
+reset_states(struct mask_stream *s)
+{
+	size_t l;
+
+	for (l = 0; l < s->set->nlevels; l++)
+		s->states[l] = ACAUTO_ROOT;
+}
+
+/*
+ * Makes the states exact at index x, given that they were exact at sync
+ * and shallower than q all the way: from the root over the last q - 1
+ * bytes, or from sync when that is closer.
+ */
+static void
+replay(struct mask_stream *s, size_t sync, size_t x)
+{
+	size_t q = s->set->gram, i = sync;
+
+	if (x >= sync + q - 1) {
+		i = x - (q - 1);
+		reset_states(s);
+	} else {
+		memcpy(s->states, s->sync_states,
+		    s->set->nlevels * sizeof(*s->states));
+	}
+	for (; i < x; i++)
+		step_levels(s, i);
+}
+
+static uint64_t
+filter_bit(const struct mask_set *set, const unsigned char *p)
+{
+	uint64_t h =
+	    ((mask_load64(p) & set->gram_mask) * MASK_HASH_MULTIPLIER) >>
+	    set->filter_shift;
+
+	return set->filter[h >> 6] >> (h & 63);
+}
+
+static bool
+gram_begins_needle(const struct mask_set *set, const unsigned char *p)
+{
+	return (filter_bit(set, p) & 1) &&
+	    mask_set_gram_present(set, mask_load64(p) & set->gram_mask);
+}
+
+/*
+ * The first index in [first, last] where a q-gram that begins a needle
+ * starts, or SIZE_MAX.  Eight independent bitmap tests per round: the
+ * loads do not wait for each other, unlike an automaton's steps.
+ */
+static size_t
+filter_find(const struct mask_set *set, const unsigned char *buf, size_t first,
+    size_t last)
+{
+	const unsigned char *p;
+	size_t i = first, k;
+	uint64_t t;
+
+	for (; i + 8 <= last + 1; i += 8) {
+		p = buf + i;
+		t = filter_bit(set, p) | filter_bit(set, p + 1) |
+		    filter_bit(set, p + 2) | filter_bit(set, p + 3) |
+		    filter_bit(set, p + 4) | filter_bit(set, p + 5) |
+		    filter_bit(set, p + 6) | filter_bit(set, p + 7);
+		if (__builtin_expect(t & 1, 0))
+			for (k = 0; k < 8; k++)
+				if (gram_begins_needle(set, p + k))
+					return i + k;
+	}
+	for (; i <= last; i++)
+		if (gram_begins_needle(set, buf + i))
+			return i;
+	return SIZE_MAX;
+}
+
+struct plain_scan {
+	struct mask_stream *stream;
+	uint64_t origin;
+};
+
+static void
+plain_found(void *context, size_t end, size_t length)
+{
+	struct plain_scan *scan = context;
+
+	add_found(
+	    scan->stream, scan->origin + end - length, scan->origin + end);
+}
+
+/*
+ * Searches buf[i, to) for needles, the states being exact at i; leaves
+ * them exact at to.  With the filter: exact steps until every level is
+ * shallower than q (so no match is in progress that began more than q - 1
+ * bytes back), then the filter up to the next q-gram that begins a needle,
+ * then exact steps again from there.
+ */
+static void
+scan_needles(struct mask_stream *s, size_t i, size_t to)
+{
+	const struct mask_set *set = s->set;
+	size_t q = set->gram, must = i, sync, hit, l;
+	struct plain_scan plain = { s, s->base + i };
+
+	if (q == 0) {
+		for (l = 0; l < set->nlevels; l++)
+			acauto_scan(set->levels[l].ac, &s->states[l],
+			    s->buf + i, to - i, plain_found, &plain);
+		return;
+	}
+	while (i < to) {
+		while (i < to)
+			if (step_levels(s, i++) && i >= must && i >= q - 1)
+				break;
+		if (i >= to)
+			return;
+		memcpy(s->sync_states, s->states,
+		    set->nlevels * sizeof(*s->states));
+		sync = i;
+		hit = filter_find(set, s->buf, i + 1 - q, to - q);
+		if (hit == SIZE_MAX) {
+			replay(s, sync, to);
+			return;
+		}
+		if (hit < sync) {
+			memcpy(s->states, s->sync_states,
+			    set->nlevels * sizeof(*s->states));
+			i = sync;
+		} else {
+			replay(s, sync, hit);
+			i = hit;
+		}
+		must = hit + q;
+	}
+}
+
+/*
+ * The offset where the longest match still in progress would begin: no
+ * match can begin before it any more.
+ */
+static uint64_t
+needle_candidate(const struct mask_stream *s)
+{
+	const struct mask_set *set = s->set;
+	uint32_t depth = 0, d;
+	size_t l;
+
+	for (l = 0; l < set->nlevels; l++) {
+		d = acauto_open_depth(set->levels[l].ac, s->states[l]);
+		if (d > depth)
+			depth = d;
+	}
+	return stream_end(s) - depth;
+}
+
+/* ---- patterns ---- */
+
+static void
+new_window(struct mask_stream *s, uint64_t start, bool continued)
+{
+	size_t i;
+
+	s->line_start = start;
+	s->continued = continued;
+	for (i = 0; i < s->set->npatterns; i++)
+		s->resume[i] = start;
+}
+
+/*
+ * Runs every pattern over the window [line_start, end) from where it left
+ * off, recording complete matches; returns where the earliest partial
+ * match begins (end: none).
+ */
+static uint64_t
+patterns_run(struct mask_stream *s, uint64_t end, enum window_end how)
+{
+	const struct mask_set *set = s->set;
+	const unsigned char *subject = s->buf + (s->line_start - s->base);
+	size_t length = end - s->line_start, offset, i;
+	uint32_t options = 0;
+	uint64_t hold = end;
+	PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(s->match_data);
+	int rc;
+
+	if (s->continued)
+		options |= PCRE2_NOTBOL;
+	if (how == WINDOW_FULL)
+		options |= PCRE2_NOTEOL;
+	if (how == WINDOW_OPEN)
+		options |= PCRE2_PARTIAL_HARD;
+	for (i = 0; i < set->npatterns; i++) {
+		offset = s->resume[i] - s->line_start;
+		while (offset <= length) {
+			rc = pcre2_match(set->patterns[i], subject, length,
+			    offset, options, s->match_data, NULL);
+			if (rc == PCRE2_ERROR_PARTIAL) {
+				offset = ovector[0];
+				if (s->line_start + offset < hold)
+					hold = s->line_start + offset;
+				break;
+			}
+			if (rc == PCRE2_ERROR_NOMATCH) {
+				offset = length;
+				break;
+			}
+			if (rc < 0) {
+				/* Cannot tell: hide the rest of the window. */
+				add_found(s, s->line_start + offset, end);
+				offset = length;
+				break;
+			}
+			if (ovector[1] > ovector[0])
+				add_found(s, s->line_start + ovector[0],
+				    s->line_start + ovector[1]);
+			offset = ovector[1] > ovector[0] ? ovector[1]
+							 : ovector[1] + 1;
+		}
+		s->resume[i] =
+		    s->line_start + (offset < length ? offset : length);
+	}
+	return hold;
+}
+
+/* Runs the patterns over the bytes [from, to) just added. */
+static void
+scan_patterns(struct mask_stream *s, uint64_t from, uint64_t to)
+{
+	const unsigned char *newline;
+	uint64_t end;
+
+	while ((newline = memchr(s->buf + (from - s->base), '\n', to - from)) !=
+	    NULL) {
+		end = s->base + (uint64_t)(newline - s->buf);
+		patterns_run(s, end, WINDOW_LINE_END);
+		new_window(s, end + 1, false);
+		from = end + 1;
+	}
+	if (to - s->line_start >= MASK_PATTERN_WINDOW) {
+		patterns_run(s, to, WINDOW_FULL);
+		new_window(s, to - MASK_PATTERN_OVERLAP, true);
+	}
+	s->pattern_hold = patterns_run(s, to, WINDOW_OPEN);
+}
+
+/* ---- ranges and output ---- */
+
+static int
+compare_ranges(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Adds a range to the end of a sorted list, merging it with the last one
+ * when they overlap or touch. */
+static void
+push_range(struct range *list, size_t *count, const struct range *r)
+{
+	struct range *last = *count > 0 ? &list[*count - 1] : NULL;
+
+	if (last != NULL && r->start <= last->end) {
+		if (r->end > last->end)
+			last->end = r->end;
+		last->announced = last->announced || r->announced;
+		return;
+	}
+	list[(*count)++] = *r;
+}
+
+/*
+ * Moves the ranges found by the last scans into the list.  What begins
+ * before `emitted` has partly gone out already (a secret added late): only
+ * the rest is masked.
+ */
+static void
+merge_found(struct mask_stream *s)
+{
+	struct range *merged, *f;
+	size_t i = 0, j = 0, kept = 0, count = 0;
+
+	for (i = 0; i < s->nfound; i++) {
+		f = &s->found[i];
+		if (f->end <= s->emitted)
+			continue;
+		if (f->start < s->emitted)
+			f->start = s->emitted;
+		s->found[kept++] = *f;
+	}
+	s->nfound = 0;
+	if (kept == 0)
+		return;
+	qsort(s->found, kept, sizeof(*s->found), compare_ranges);
+	merged = xcalloc(s->nranges + kept, sizeof(*merged));
+	i = 0;
+	while (i < s->nranges || j < kept) {
+		if (j >= kept ||
+		    (i < s->nranges && s->ranges[i].start <= s->found[j].start))
+			push_range(merged, &count, &s->ranges[i++]);
+		else
+			push_range(merged, &count, &s->found[j++]);
+	}
+	free(s->ranges);
+	s->ranges = merged;
+	s->nranges = count;
+	s->ranges_cap = s->nranges + kept;
+}
+
+static void
+emit_bytes(struct mask_stream *s, uint64_t from, uint64_t to)
+{
+	if (to > from)
+		s->emit(s->context, (const char *)s->buf + (from - s->base),
+		    (size_t)(to - from));
+}
+
+/*
+ * Emits everything before hold: bytes as they are, each range once as the
+ * token.  A range reaching hold stays (announced): a later match that
+ * overlaps or touches it extends it without a second token.
+ */
+static void
+emit_until(struct mask_stream *s, uint64_t hold)
+{
+	struct range *r;
+
+	while (s->nranges > 0 && s->ranges[0].start < hold) {
+		r = &s->ranges[0];
+		if (r->start > s->emitted) {
+			emit_bytes(s, s->emitted, r->start);
+			s->emitted = r->start;
+		}
+		if (!r->announced && s->set->token_size > 0)
+			s->emit(s->context, s->set->token, s->set->token_size);
+		r->announced = true;
+		if (r->end >= hold) {
+			if (hold > s->emitted)
+				s->emitted = hold;
+			return;
+		}
+		if (r->end > s->emitted)
+			s->emitted = r->end;
+		memmove(s->ranges, s->ranges + 1,
+		    (s->nranges - 1) * sizeof(*s->ranges));
+		s->nranges--;
+	}
+	if (hold > s->emitted) {
+		emit_bytes(s, s->emitted, hold);
+		s->emitted = hold;
+	}
+}
+
+/* Drops the bytes nothing needs any more. */
+static void
+compact(struct mask_stream *s)
+{
+	uint64_t keep = s->emitted, candidate = needle_candidate(s);
+	size_t drop;
+
+	if (candidate < keep)
+		keep = candidate;
+	if (s->set->npatterns > 0 && s->line_start < keep)
+		keep = s->line_start;
+	drop = (size_t)(keep - s->base);
+	if (drop == 0)
+		return;
+	memmove(s->buf, s->buf + drop, s->used - drop);
+	s->used -= drop;
+	memset(s->buf + s->used, 0, SLACK);
+	s->base = keep;
+}
+
+/* Emits what no match can still claim, then compacts. */
+static void
+settle(struct mask_stream *s)
+{
+	uint64_t hold = needle_candidate(s);
+
+	if (s->set->npatterns > 0 && s->pattern_hold < hold)
+		hold = s->pattern_hold;
+	merge_found(s);
+	emit_until(s, hold);
+	compact(s);
+}
+
+/*
+ * Opens the first pattern window.  Lines are followed without patterns
+ * too, but their bytes are not kept: a line that began before the bytes
+ * held is seen from there on, as a continued window.
+ */
+static void
+first_window(struct mask_stream *s)
+{
+	s->continued = s->line_start < s->base;
+	if (s->continued)
+		s->line_start = s->base;
+}
+
+/*
+ * Catches up with the set: builds pending needles, and after any change
+ * starts every state afresh from the bytes held (which reach back to the
+ * start of any match in progress, so nothing is lost).
+ */
+static void
+stream_sync(struct mask_stream *s)
+{
+	struct mask_set *set = s->set;
+	size_t old = s->resume_cap, i;
+
+	mask_set_sync(set);
+	if (s->generation == set->generation)
+		return;
+	s->generation = set->generation;
+	if (set->nlevels > s->states_cap) {
+		s->states_cap = set->nlevels;
+		s->states =
+		    xreallocarray(s->states, s->states_cap, sizeof(*s->states));
+		s->sync_states = xreallocarray(
+		    s->sync_states, s->states_cap, sizeof(*s->sync_states));
+	}
+	reset_states(s);
+	if (set->npatterns > 0 && old == 0)
+		first_window(s);
+	if (set->npatterns > old) {
+		s->resume = xreallocarray(
+		    s->resume, set->npatterns, sizeof(*s->resume));
+		s->resume_cap = set->npatterns;
+		for (i = old; i < set->npatterns; i++)
+			s->resume[i] = s->line_start;
+		if (s->match_data == NULL)
+			s->match_data = pcre2_match_data_create(1, NULL);
+		if (s->match_data == NULL)
+			diag_fatal(EXIT_JOBRUN_ERROR, "out of memory");
+	}
+	scan_needles(s, 0, s->used);
+	if (set->npatterns > 0)
+		s->pattern_hold = patterns_run(s, stream_end(s), WINDOW_OPEN);
+}
+
+/* ---- the API ---- */
+
+struct mask_stream *
+mask_stream_new(struct mask_set *set, mask_emit_fn emit, void *context)
+{
+	struct mask_stream *s = xcalloc(1, sizeof(*s));
+
+	s->set = set;
+	s->emit = emit;
+	s->context = context;
+	s->generation = set->generation - 1;
+	set->streams++;
+	stream_sync(s);
+	return s;
+}
+
+/* Notes where the current line began, for the first pattern to come. */
+static void
+follow_lines(struct mask_stream *s, const unsigned char *data, size_t size)
+{
+	const unsigned char *newline = memrchr(data, '\n', size);
+
+	if (newline != NULL)
+		s->line_start =
+		    stream_end(s) - (size_t)(data + size - newline) + 1;
+}
+
+/* How much of the input the next piece takes: a pattern window may not
+ * grow past MASK_PATTERN_WINDOW within one piece. */
+static size_t
+piece_size(const struct mask_stream *s, const unsigned char *data, size_t size)
+{
+	size_t n = size < PIECE ? size : PIECE, room;
+
+	if (s->set->npatterns == 0)
+		return n;
+	room = (size_t)(s->line_start + MASK_PATTERN_WINDOW - stream_end(s));
+	if (n > room && memchr(data, '\n', room) == NULL)
+		n = room;
+	return n;
+}
+
+void
+mask_stream_feed(struct mask_stream *s, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	size_t n, from;
+
+	stream_sync(s);
+	while (size > 0) {
+		n = piece_size(s, p, size);
+		from = s->used;
+		append(s, p, n);
+		scan_needles(s, from, s->used);
+		if (s->set->npatterns > 0)
+			scan_patterns(s, s->base + from, stream_end(s));
+		else
+			follow_lines(s, p, n);
+		settle(s);
+		p += n;
+		size -= n;
+	}
+	settle(s);
+}
+
+void
+mask_stream_flush(struct mask_stream *s)
+{
+	uint64_t end;
+
+	stream_sync(s);
+	end = stream_end(s);
+	if (s->set->npatterns > 0) {
+		patterns_run(s, end, WINDOW_LINE_END);
+		new_window(s, end, false);
+		s->pattern_hold = end;
+	}
+	merge_found(s);
+	emit_until(s, end);
+	s->nranges = 0;
+	reset_states(s);
+	compact(s);
+}
+
+void
+mask_stream_rescan(struct mask_stream *s)
+{
+	stream_sync(s);
+	settle(s);
+}
+
+size_t
+mask_stream_held(const struct mask_stream *s)
+{
+	uint64_t end = stream_end(s), from = s->emitted;
+	const struct range *open = s->nranges > 0 ? &s->ranges[0] : NULL;
+
+	if (open != NULL && open->announced && open->end > from)
+		from = open->end < end ? open->end : end;
+	return (size_t)(end - from);
+}
+
+bool
+mask_stream_flush_quiet(struct mask_stream *s)
+{
+	const struct mask_set *set;
+	uint64_t end;
+	size_t reveal;
+
+	mask_stream_rescan(s);
+	set = s->set;
+	end = stream_end(s);
+	reveal = set->min_length - 1;
+	if (reveal > MASK_QUIET_REVEAL)
+		reveal = MASK_QUIET_REVEAL;
+	if (end - needle_candidate(s) > reveal)
+		return false;
+	if (set->npatterns > 0 && end - s->pattern_hold > reveal)
+		return false;
+	emit_until(s, end);
+	compact(s);
+	return true;
+}
+
+void
+mask_stream_free(struct mask_stream *s)
+{
+	if (s == NULL)
+		return;
+	s->set->streams--;
+	wipe_free(s->buf, s->size);
+	wipe_free(s->states, s->states_cap * sizeof(*s->states));
+	wipe_free(s->sync_states, s->states_cap * sizeof(*s->sync_states));
+	free(s->ranges);
+	free(s->found);
+	free(s->resume);
+	pcre2_match_data_free(s->match_data);
+	free(s);
+}
+
+struct sink {
+	char *data;
+	size_t used;
+	size_t size;
+};
+
+static void
+sink_emit(void *context, const char *data, size_t size)
+{
+	struct sink *sink = context;
+
+	xgrow(&sink->data, &sink->size, sink->used + size + 1, 1);
+	memcpy(sink->data + sink->used, data, size);
+	sink->used += size;
+}
+
+char *
+mask_string(
+    struct mask_set *set, const void *data, size_t size, size_t *out_size)
+{
+	struct sink sink = { NULL, 0, 0 };
+	struct mask_stream *s = mask_stream_new(set, sink_emit, &sink);
+
+	mask_stream_feed(s, data, size);
+	mask_stream_flush(s);
+	mask_stream_free(s);
+	xgrow(&sink.data, &sink.size, sink.used + 1, 1);
+	sink.data[sink.used] = '\0';
+	if (out_size != NULL)
+		*out_size = sink.used;
+	return sink.data;
+}

@@ -1,0 +1,291 @@
+/*
+ * Gathering the job's secrets into the mask set (secrets.h).  Values are
+ * copied as little as possible and every copy is wiped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diag.h"
+#include "secrets.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+#define SECRETS_FILE_MAX (1024 * 1024)
+
+/* Adds one value; origin says where it came from, for the warning. */
+static int
+add_value(struct mask_set *set, const char *value, size_t length,
+    const char *origin, char **error)
+{
+	int rc;
+
+	if (length == 0)
+		return 0;
+	rc = mask_set_add(set, value, length, error);
+	if (rc == 1) {
+		diag_warn("a secret from %s is too short to mask safely and is "
+			  "not masked",
+		    origin);
+		free(*error);
+		*error = NULL;
+		return 0;
+	}
+	return rc;
+}
+
+static const char *
+variable(const struct nvlist *job_env, const char *name)
+{
+	const struct nvpair *pair = nvlist_get(job_env, name);
+
+	return pair != NULL ? pair->value : getenv(name);
+}
+
+static int
+add_variable(struct mask_set *set, const struct nvlist *job_env,
+    const char *name, const char *origin, char **error)
+{
+	const char *value = variable(job_env, name);
+	char *label;
+	int rc;
+
+	if (value == NULL) {
+		diag_warn("%s names '%s', which is not set: nothing to mask",
+		    origin, name);
+		return 0;
+	}
+	label = xasprintf("variable %s", name);
+	rc = add_value(set, value, strlen(value), label, error);
+	free(label);
+	return rc;
+}
+
+/* Calls add for each comma-separated item of list, trimmed. */
+static int
+each_item(
+    const char *list, int (*add)(void *, const char *, size_t), void *context)
+{
+	const char *start = list, *end;
+	size_t length;
+
+	for (;;) {
+		end = strchr(start, ',');
+		length = end != NULL ? (size_t)(end - start) : strlen(start);
+		while (length > 0 && (*start == ' ' || *start == '\t')) {
+			start++;
+			length--;
+		}
+		while (length > 0 &&
+		    (start[length - 1] == ' ' || start[length - 1] == '\t'))
+			length--;
+		if (length > 0 && add(context, start, length) < 0)
+			return -1;
+		if (end == NULL)
+			return 0;
+		start = end + 1;
+	}
+}
+
+struct item_context {
+	struct mask_set *set;
+	const struct nvlist *job_env;
+	const char *origin;
+	char **error;
+};
+
+static int
+add_named(void *context, const char *name, size_t length)
+{
+	struct item_context *c = context;
+	char *copy = xstrndup(name, length);
+	int rc = add_variable(c->set, c->job_env, copy, c->origin, c->error);
+
+	free(copy);
+	return rc;
+}
+
+static int
+add_listed(void *context, const char *value, size_t length)
+{
+	struct item_context *c = context;
+
+	return add_value(c->set, value, length, c->origin, c->error);
+}
+
+/* Reads a whole secrets file (at most SECRETS_FILE_MAX bytes). */
+static char *
+read_file(const char *path, size_t *size, char **error)
+{
+	char *data = xmalloc(SECRETS_FILE_MAX + 1);
+	FILE *fp = fopen(path, "re");
+
+	if (fp == NULL) {
+		*error = xasprintf(
+		    "cannot read secrets file '%s': %s", path, strerror(errno));
+		free(data);
+		return NULL;
+	}
+	*size = fread(data, 1, SECRETS_FILE_MAX + 1, fp);
+	fclose(fp);
+	if (*size > SECRETS_FILE_MAX) {
+		*error = xasprintf("secrets file '%s' is larger than %d bytes",
+		    path, SECRETS_FILE_MAX);
+		wipe(data, SECRETS_FILE_MAX + 1);
+		free(data);
+		return NULL;
+	}
+	data[*size] = '\0';
+	return data;
+}
+
+/* The whole file, trimmed, and the value of each KEY=VALUE line. */
+static int
+add_file(struct mask_set *set, const char *path, char **error)
+{
+	const char *start, *end, *line, *eol, *eq;
+	char *data, *label;
+	size_t size;
+	int rc = 0;
+
+	if ((data = read_file(path, &size, error)) == NULL)
+		return -1;
+	label = xasprintf("file %s", path);
+	start = data;
+	end = data + size;
+	while (start < end &&
+	    (*start == ' ' || *start == '\n' || *start == '\r' ||
+		*start == '\t'))
+		start++;
+	while (end > start &&
+	    (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r' ||
+		end[-1] == '\t'))
+		end--;
+	rc = add_value(set, start, (size_t)(end - start), label, error);
+	for (line = data; rc == 0 && line < data + size; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(data + size - line));
+		if (eol == NULL)
+			eol = data + size;
+		eq = memchr(line, '=', (size_t)(eol - line));
+		if (eq != NULL && eq > line && line[0] != '#') {
+			size_t length = (size_t)(eol - eq - 1);
+
+			if (length > 0 && eq[length] == '\r')
+				length--;
+			rc = add_value(set, eq + 1, length, label, error);
+		}
+	}
+	free(label);
+	wipe(data, size);
+	free(data);
+	return rc;
+}
+
+/* REACTORCIDE_SECRET_VALUES_LIST: values, or the path of a file of them. */
+static int
+add_values_list(struct mask_set *set, const char *list, char **error)
+{
+	struct item_context c = { set, NULL, "the secret values list", error };
+	struct stat st;
+	char *data;
+	size_t size, i;
+	int rc;
+
+	if (strchr(list, ',') != NULL || stat(list, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return each_item(list, add_listed, &c);
+	if ((data = read_file(list, &size, error)) == NULL)
+		return -1;
+	for (i = 0; i < size; i++)
+		if (data[i] == '\n' || data[i] == '\r')
+			data[i] = ',';
+	rc = each_item(data, add_listed, &c);
+	wipe(data, size);
+	free(data);
+	return rc;
+}
+
+static int
+add_globs(struct mask_set *set, const struct strlist *globs, char **error)
+{
+	char **entry, *name;
+	const char *eq;
+	size_t i;
+	int rc = 0;
+
+	for (entry = environ; rc == 0 && *entry != NULL; entry++) {
+		if ((eq = strchr(*entry, '=')) == NULL)
+			continue;
+		name = xstrndup(*entry, (size_t)(eq - *entry));
+		for (i = 0; i < globs->len; i++) {
+			if (fnmatch(globs->items[i], name, 0) == 0) {
+				rc = add_value(
+				    set, eq + 1, strlen(eq + 1), name, error);
+				break;
+			}
+		}
+		free(name);
+	}
+	return rc;
+}
+
+static int
+add_credentials(struct mask_set *set, const struct source_spec *source,
+    const struct nvlist *job_env, char **error)
+{
+	struct stat st;
+
+	if (source->token_env != NULL &&
+	    variable(job_env, source->token_env) != NULL &&
+	    add_variable(
+		set, job_env, source->token_env, "a source token", error) < 0)
+		return -1;
+	/* A token file that is missing is the source's error to report. */
+	if (source->token_file != NULL && stat(source->token_file, &st) == 0 &&
+	    add_file(set, source->token_file, error) < 0)
+		return -1;
+	return 0;
+}
+
+int
+secrets_collect(struct mask_set *set, const struct job *job,
+    const struct config *config, const struct nvlist *job_env, char **error)
+{
+	const char *names = config_get(config, CONFIG_SECRET_ENV_NAMES);
+	const char *list = config_get(config, CONFIG_SECRET_VALUES_LIST);
+	const char *file = config_get(config, CONFIG_SECRETS_FILE);
+	struct item_context c = { set, job_env, "secret_env_names", error };
+	size_t i;
+
+	*error = NULL;
+	for (i = 0; i < job->secrets.env.len; i++)
+		if (add_variable(set, job_env, job->secrets.env.items[i],
+			"secrets.env", error) < 0)
+			return -1;
+	if (names != NULL && each_item(names, add_named, &c) < 0)
+		return -1;
+	if (add_globs(set, &job->secrets.env_globs, error) < 0)
+		return -1;
+	if (list != NULL && add_values_list(set, list, error) < 0)
+		return -1;
+	for (i = 0; i < job->secrets.files.len; i++)
+		if (add_file(set, job->secrets.files.items[i], error) < 0)
+			return -1;
+	if (file != NULL && add_file(set, file, error) < 0)
+		return -1;
+	/* The sources' credentials are secrets of the job too. */
+	if (add_credentials(set, &job->source, job_env, error) < 0 ||
+	    add_credentials(set, &job->ci_source, job_env, error) < 0)
+		return -1;
+	for (i = 0; i < job->secrets.patterns.len; i++)
+		if (mask_set_add_pattern(
+			set, job->secrets.patterns.items[i], error) < 0)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * The contract between source.c and the backends that fill a directory:
+ * source-git.c, source-copy.c and source-tarball.c.
+ *
+ * source.c checks the target directory (it exists, is empty and lies where
+ * it may), then runs one backend in a child process with a deadline: the
+ * backend may block, crash or be killed without harming the runner, and
+ * what it held in memory (a token) goes with the process.  The backend
+ * tells the parent what happened through a reply: notices to show,
+ * facts to export, and at most one error.  It never prints to standard
+ * error itself, except progress on a terminal when request->progress says
+ * so.
+ */
+#ifndef JOBRUN_SOURCE_BACKEND_H
+#define JOBRUN_SOURCE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "job.h"
+
+/* What to prepare; every pointer is borrowed for the backend's run. */
+struct source_request {
+	const char *label; /* "source" or "ci_source": prefixes messages */
+	const char *type; /* "git", "copy" or "tarball" */
+	const char *url; /* as configured */
+	const char *ref; /* NULL: the default (the remote's HEAD for git) */
+	const char *target; /* absolute; an existing empty directory */
+	const char *workspace; /* absolute */
+	const struct source_spec *spec; /* depth, credentials, ... */
+	bool progress; /* standard error is a terminal */
+};
+
+/* Where a backend's reply goes: the write end of a pipe to the parent. */
+struct source_reply {
+	int fd;
+};
+
+/*
+ * Reply records.  A fact is exported to steps by source.c under the
+ * request's prefix (commit, ref, author, subject for git; summary for
+ * every backend: what the console line says after "->").  Values lose
+ * control characters on the way.  source_reply_error() may be called once,
+ * just before the backend returns -1.
+ */
+void source_reply_fact(
+    struct source_reply *reply, const char *name, const char *value);
+void source_reply_notice(struct source_reply *reply, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void source_reply_error(struct source_reply *reply, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The backends.  Each runs in the child, fills request->target and returns
+ * 0, or returns -1 after source_reply_error().
+ */
+int source_git(
+    const struct source_request *request, struct source_reply *reply);
+int source_copy(
+    const struct source_request *request, struct source_reply *reply);
+int source_tarball(
+    const struct source_request *request, struct source_reply *reply);
+
+/*
+ * Returns a local path for a copy or tarball url: a "file://" prefix is
+ * dropped, a relative path is taken from the current directory.  Returns
+ * NULL for a URL of any other scheme ("https://...").  The caller frees
+ * the result.
+ */
+char *source_local_path(const char *url);
+
+/*
+ * Returns url with any user information ("user:token@") replaced by
+ * "***@", fit for messages.  The caller frees the result.
+ */
+char *source_redact_url(const char *url);
+
+#endif

@@ -1,0 +1,703 @@
+/*
+ * The git source (source-backend.h), through libgit2: no git program is
+ * needed or run.  In the empty target it makes a repository whose remote
+ * "origin" is the source's URL (without any password in it), connects,
+ * resolves the ref against what the remote advertises (source-gitref.h),
+ * fetches just what that needs, checks the commit out and detaches HEAD
+ * at it, so git in later steps sees a normal clone on a detached HEAD.
+ *
+ * Safety for untrusted repositories: libgit2 runs no hooks, and the
+ * checkout applies no filters at all (disable_filters: no smudge or
+ * clean drivers, no ident, no line-ending conversion), so a hostile
+ * .gitattributes or config has nothing to run.  Credentials (a token for
+ * https, an SSH key file) are offered only to the source's own host,
+ * once; the token lives in this child process only and is wiped before
+ * it exits.  Network errors that may pass (refused or reset connections,
+ * timeouts, 5xx answers) are retried three times in all, after 1 s and
+ * 2 s; the parent enforces the source's timeout around everything.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "list.h"
+#include "source-backend.h"
+#include "source-gitref.h"
+#include "xalloc.h"
+
+#define GIT_ATTEMPTS 3
+
+/* Returned once the error has been sent to the parent: not retried. */
+#define REPORTED (-10000)
+
+struct session {
+	const struct source_request *request;
+	struct source_reply *reply;
+	char *url; /* what is fetched: request->url, local paths absolute */
+	char *host; /* of url; credentials go to it only */
+	char *token; /* NULL without one; wiped before it is freed */
+	bool offered; /* a secret credential was offered once already */
+	bool auth_failed; /* retrying cannot help */
+	bool shallow_notice; /* said once that depth is not available */
+	struct timespec last_progress;
+};
+
+/* ---- errors ---- */
+
+/* libgit2's last error, or what failed when it has none. */
+static const char *
+git_message(void)
+{
+	const git_error *e = git_error_last();
+
+	return e != NULL && e->message != NULL ? e->message : "unknown error";
+}
+
+/* Errors that may pass if we wait: the network's, the OS's during a
+ * transfer, and a server's 5xx. */
+static bool
+transient(const struct session *s, int rc)
+{
+	const git_error *e = git_error_last();
+
+	if (s->auth_failed || rc == GIT_EAUTH || rc == GIT_ECERTIFICATE ||
+	    e == NULL)
+		return false;
+	if (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_OS)
+		return true;
+	return e->klass == GIT_ERROR_HTTP && e->message != NULL &&
+	    (strstr(e->message, " 50") != NULL ||
+		strstr(e->message, "timed out") != NULL);
+}
+
+/* ---- credentials ---- */
+
+/* The host (and port) of a URL, or "" for local paths and scp-like
+ * addresses' "user@host:" form. */
+static char *
+url_host(const char *url)
+{
+	const char *start = strstr(url, "://"), *at, *end;
+	size_t len;
+
+	if (start == NULL) {
+		/* user@host:path */
+		end = strchr(url, ':');
+		at = strchr(url, '@');
+		start = at != NULL && end != NULL && at < end ? at + 1 : url;
+		return end != NULL && url[0] != '/'
+		    ? xstrndup(start, (size_t)(end - start))
+		    : xstrdup("");
+	}
+	start += 3;
+	len = strcspn(start, "/");
+	at = memchr(start, '@', len);
+	if (at != NULL) {
+		len -= (size_t)(at + 1 - start);
+		start = at + 1;
+	}
+	return xstrndup(start, len);
+}
+
+/* Reads the token from the variable or file the source names. */
+static int
+load_token(struct session *s)
+{
+	const struct source_spec *spec = s->request->spec;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (spec->token_env != NULL) {
+		const char *value = getenv(spec->token_env);
+
+		if (value == NULL || value[0] == '\0') {
+			source_reply_error(s->reply,
+			    "token_env names '%s', which is not set",
+			    spec->token_env);
+			return -1;
+		}
+		s->token = xstrdup(value);
+		return 0;
+	}
+	if (spec->token_file == NULL)
+		return 0;
+	if ((fd = open(spec->token_file, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
+		source_reply_error(s->reply,
+		    "cannot read the token file '%s': %s", spec->token_file,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	s->token = xstrdup(buf);
+	wipe(buf, sizeof(buf));
+	return 0;
+}
+
+/* True when the URL carries "user:password@". */
+static bool
+has_password(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at;
+
+	if (scheme == NULL)
+		return false;
+	host = scheme + 3;
+	at = strchr(host, '@');
+	return at != NULL && at < host + strcspn(host, "/") &&
+	    memchr(host, ':', (size_t)(at - host)) != NULL;
+}
+
+static int
+credentials(git_credential **out, const char *url, const char *user,
+    unsigned int allowed, void *payload)
+{
+	struct session *s = payload;
+	const char *key = s->request->spec->ssh_key_file;
+	char *host = url_host(url);
+	bool same_host = strcmp(host, s->host) == 0;
+
+	free(host);
+	s->auth_failed = true;
+	if (!same_host) {
+		git_error_set_str(GIT_ERROR_NET,
+		    "a server other than the source's asks for credentials; "
+		    "none are sent to it");
+		return GIT_EAUTH;
+	}
+	if (s->offered) {
+		git_error_set_str(GIT_ERROR_NET,
+		    "authentication failed: the server refused the "
+		    "credentials");
+		return GIT_EAUTH;
+	}
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && s->token) {
+		s->offered = true;
+		return git_credential_userpass_plaintext_new(
+		    out, user ? user : "x-access-token", s->token);
+	}
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && key != NULL) {
+		s->offered = true;
+		return git_credential_ssh_key_new(
+		    out, user ? user : "git", NULL, key, NULL);
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME) {
+		s->auth_failed = false;
+		return git_credential_username_new(out, user ? user : "git");
+	}
+	if (has_password(s->url)) {
+		git_error_set_str(GIT_ERROR_NET,
+		    "authentication failed: the server refused the "
+		    "credentials in the URL");
+		return GIT_EAUTH;
+	}
+	git_error_set_str(GIT_ERROR_NET,
+	    "the server asks for credentials and none were given: set "
+	    "token_env, token_file or ssh_key_file in the job file");
+	return GIT_EAUTH;
+}
+
+/* ---- progress, on a terminal only ---- */
+
+static bool
+progress_due(struct session *s, bool last)
+{
+	struct timespec now;
+	long long elapsed;
+
+	if (!s->request->progress)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (now.tv_sec - s->last_progress.tv_sec) * 1000LL +
+	    (now.tv_nsec - s->last_progress.tv_nsec) / 1000000;
+	if (!last && elapsed < 100)
+		return false;
+	s->last_progress = now;
+	return true;
+}
+
+static int
+transfer_progress(const git_indexer_progress *stats, void *payload)
+{
+	struct session *s = payload;
+	bool last = stats->received_objects == stats->total_objects;
+
+	if (!progress_due(s, last))
+		return 0;
+	fprintf(stderr,
+	    "\r\033[Kjobrun: %s: receiving objects %u%% (%u/%u), %.1f MiB",
+	    s->request->label,
+	    stats->total_objects ? (unsigned)(100ULL * stats->received_objects /
+				       stats->total_objects)
+				 : 0,
+	    stats->received_objects, stats->total_objects,
+	    (double)stats->received_bytes / (1024.0 * 1024.0));
+	return 0;
+}
+
+static void
+checkout_progress(
+    const char *path, size_t completed, size_t total, void *payload)
+{
+	struct session *s = payload;
+
+	if (progress_due(s, completed == total))
+		fprintf(stderr,
+		    "\r\033[Kjobrun: %s: checking out files %zu/%zu",
+		    s->request->label, completed, total);
+}
+
+static void
+progress_done(struct session *s)
+{
+	if (s->request->progress)
+		fprintf(stderr, "\r\033[K");
+}
+
+/* ---- fetching ---- */
+
+static void
+fetch_options(struct session *s, git_fetch_options *opts)
+{
+	git_fetch_options_init(opts, GIT_FETCH_OPTIONS_VERSION);
+	opts->callbacks.credentials = credentials;
+	opts->callbacks.transfer_progress = transfer_progress;
+	opts->callbacks.payload = s;
+	opts->proxy_opts.type = GIT_PROXY_AUTO;
+	/* An off-site redirect would take credentials elsewhere. */
+	opts->follow_redirects = GIT_REMOTE_REDIRECT_INITIAL;
+}
+
+/* Sets the depth for a named ref, or says once why there is none. */
+static void
+set_depth(struct session *s, git_fetch_options *opts, bool by_id)
+{
+	long long depth = s->request->spec->depth;
+
+	if (depth <= 0)
+		return;
+#ifdef HAVE_GIT_FETCH_DEPTH
+	if (!by_id) {
+		opts->depth = (int)depth;
+		return;
+	}
+#endif
+	if (s->shallow_notice)
+		return;
+	s->shallow_notice = true;
+	if (by_id)
+		source_reply_notice(s->reply,
+		    "depth %lld is not used for a commit id: fetching the "
+		    "whole history",
+		    depth);
+	else
+		source_reply_notice(s->reply,
+		    "depth %lld asked, but libgit2 %s cannot fetch shallow "
+		    "(1.7 and later can): fetching the whole history",
+		    depth, LIBGIT2_VERSION);
+}
+
+static int
+fetch_refspecs(struct session *s, git_remote *remote, const char *const *specs,
+    size_t n, bool by_id)
+{
+	git_strarray array = { xcalloc(n, sizeof(char *)), n };
+	git_fetch_options opts;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		array.strings[i] = xstrdup(specs[i]);
+	fetch_options(s, &opts);
+	set_depth(s, &opts, by_id);
+	rc = git_remote_fetch(remote, &array, &opts, "jobrun: fetch");
+	for (i = 0; i < n; i++)
+		free(array.strings[i]);
+	free(array.strings);
+	return rc;
+}
+
+/* Looks the commit id (maybe abbreviated) up among what was fetched. */
+static int
+lookup_id(git_repository *repo, const char *id, git_commit **out)
+{
+	git_object *object = NULL;
+	git_oid oid;
+	size_t len = strlen(id);
+	int rc;
+
+	if (git_oid_fromstrn(&oid, id, len) < 0)
+		return -1;
+	rc = git_object_lookup_prefix(&object, repo, &oid, len, GIT_OBJECT_ANY);
+	if (rc < 0)
+		return rc;
+	rc = git_object_peel((git_object **)out, object, GIT_OBJECT_COMMIT);
+	git_object_free(object);
+	return rc;
+}
+
+/* Fetches the branches and tags, then the pull and merge request refs
+ * if the commit is not among them. */
+static int
+fetch_by_id(struct session *s, git_repository *repo, git_remote *remote,
+    const struct gitref *ref, git_commit **out)
+{
+	static const char *const common[] = {
+		"+refs/heads/*:refs/remotes/origin/*",
+		"+refs/tags/*:refs/tags/*"
+	};
+	static const char *const special[] = { "+refs/pull/*:refs/pull/*",
+		"+refs/merge-requests/*:refs/merge-requests/*" };
+	int rc;
+
+	if ((rc = fetch_refspecs(s, remote, common, 2, true)) < 0)
+		return rc;
+	if (lookup_id(repo, ref->id, out) == 0)
+		return 0;
+	if (ref->has_special) {
+		if ((rc = fetch_refspecs(s, remote, special, 2, true)) < 0)
+			return rc;
+		if (lookup_id(repo, ref->id, out) == 0)
+			return 0;
+	}
+	source_reply_error(s->reply,
+	    "no commit '%s' (unique) among the fetched refs of the remote%s",
+	    ref->id, ref->listing);
+	return REPORTED;
+}
+
+static int
+fetch_named(struct session *s, git_repository *repo, git_remote *remote,
+    const struct gitref *ref, git_commit **out)
+{
+	char *spec = xasprintf("+%s:%s", ref->remote_name, ref->local_name);
+	const char *specs[] = { spec };
+	git_object *object = NULL;
+	int rc;
+
+	rc = fetch_refspecs(s, remote, specs, 1, false);
+	free(spec);
+	if (rc < 0)
+		return rc;
+	/* An annotated tag peels to its commit. */
+	rc = git_object_lookup(&object, repo, &ref->oid, GIT_OBJECT_ANY);
+	if (rc == 0)
+		rc = git_object_peel(
+		    (git_object **)out, object, GIT_OBJECT_COMMIT);
+	git_object_free(object);
+	return rc;
+}
+
+/* One attempt: connect, resolve the ref, fetch.  Returns a libgit2 code,
+ * or REPORTED after a message when the ref does not resolve. */
+static int
+fetch_once(struct session *s, git_repository *repo, git_remote *remote,
+    struct gitref *ref, git_commit **out)
+{
+	const git_remote_head **heads;
+	git_fetch_options opts;
+	char *error;
+	size_t n;
+	int rc;
+
+	fetch_options(s, &opts);
+	rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &opts.callbacks,
+	    &opts.proxy_opts, NULL);
+	if (rc == 0)
+		rc = git_remote_ls(&heads, &n, remote);
+	if (rc < 0)
+		return rc;
+	gitref_release(ref);
+	if (gitref_resolve(ref, s->request->ref, heads, n, &error) < 0) {
+		source_reply_error(s->reply, "%s", error);
+		free(error);
+		return REPORTED;
+	}
+	if (ref->by_id)
+		return fetch_by_id(s, repo, remote, ref, out);
+	return fetch_named(s, repo, remote, ref, out);
+}
+
+static int
+fetch_with_retries(struct session *s, git_repository *repo, git_remote *remote,
+    struct gitref *ref, git_commit **out)
+{
+	unsigned attempt, pause = 1;
+	char after[64] = "";
+	int rc;
+
+	for (attempt = 1;; attempt++, pause *= 2) {
+		s->offered = false;
+		s->auth_failed = false;
+		rc = fetch_once(s, repo, remote, ref, out);
+		git_remote_disconnect(remote);
+		progress_done(s);
+		if (rc == 0 || rc == REPORTED)
+			return rc;
+		if (attempt == GIT_ATTEMPTS || !transient(s, rc))
+			break;
+		source_reply_notice(s->reply,
+		    "attempt %u of %u failed: %s; retrying in %u s", attempt,
+		    GIT_ATTEMPTS, git_message(), pause);
+		sleep(pause);
+	}
+	if (attempt > 1)
+		snprintf(after, sizeof(after), " (after %u attempts)", attempt);
+	source_reply_error(s->reply, "%s%s", git_message(), after);
+	return rc;
+}
+
+/* ---- the repository and the checkout ---- */
+
+/* The URL kept in .git/config: any password removed. */
+static char *
+stored_url(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at, *colon;
+
+	if (scheme == NULL)
+		return xstrdup(url);
+	host = scheme + 3;
+	at = strchr(host, '@');
+	if (at == NULL || at > host + strcspn(host, "/"))
+		return xstrdup(url);
+	colon = memchr(host, ':', (size_t)(at - host));
+	if (colon == NULL)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(colon - url), url, at);
+}
+
+static int
+open_repository(struct session *s, git_repository **repo, git_remote **remote)
+{
+	git_repository_init_options init;
+	char *kept = stored_url(s->url);
+	int rc;
+
+	git_repository_init_options_init(
+	    &init, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	/* libgit2's built-in template: no sample hooks copied in. */
+	init.flags = GIT_REPOSITORY_INIT_NO_REINIT;
+	rc = git_repository_init_ext(repo, s->request->target, &init);
+	if (rc == 0)
+		rc = git_remote_create(remote, *repo, "origin", kept);
+	if (rc == 0 && strcmp(kept, s->url) != 0)
+		rc = git_remote_set_instance_url(*remote, s->url);
+	free(kept);
+	if (rc < 0)
+		source_reply_error(s->reply,
+		    "cannot make a repository in '%s': "
+		    "%s",
+		    s->request->target, git_message());
+	return rc;
+}
+
+static int
+checkout(struct session *s, git_repository *repo, git_commit *commit)
+{
+	git_checkout_options opts;
+	int rc;
+
+	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+	/* No filter of the fetched repository runs: no drivers, no ident, no
+	 * line-ending conversion; files are the blobs' bytes. */
+	opts.disable_filters = 1;
+	opts.progress_cb = checkout_progress;
+	opts.progress_payload = s;
+	rc = git_checkout_tree(repo, (const git_object *)commit, &opts);
+	progress_done(s);
+	if (rc == 0)
+		rc = git_repository_set_head_detached(
+		    repo, git_commit_id(commit));
+	if (rc < 0)
+		source_reply_error(s->reply, "cannot check out %s: %s",
+		    git_oid_tostr_s(git_commit_id(commit)), git_message());
+	return rc;
+}
+
+/* ---- submodules ---- */
+
+static int update_submodules(
+    struct session *s, git_repository *repo, int depth);
+
+/* A submodule of a remote repository must be remote too: a local path
+ * would copy other repositories of this machine into the checkout. */
+static bool
+submodule_url_allowed(const struct session *s, const char *url)
+{
+	bool parent_local = strstr(s->url, "://") == NULL && s->url[0] == '/';
+	bool local = strncmp(url, "file://", 7) == 0 || url[0] == '/' ||
+	    (strstr(url, "://") == NULL && strchr(url, ':') == NULL);
+
+	return parent_local || !local;
+}
+
+struct submodule_walk {
+	struct session *s;
+	git_repository *repo;
+	int depth;
+	int rc;
+};
+
+/* The submodule's URL, relative ones resolved against the superproject's
+ * origin; NULL when it may not be fetched (after a message). */
+static char *
+submodule_url(struct session *s, git_repository *repo, git_submodule *sm,
+    const char *name)
+{
+	const char *raw = git_submodule_url(sm);
+	git_buf resolved = { 0 };
+	char *url = NULL;
+
+	if (raw != NULL && git_submodule_resolve_url(&resolved, repo, raw) == 0)
+		url = xstrdup(resolved.ptr);
+	git_buf_dispose(&resolved);
+	if (url != NULL && submodule_url_allowed(s, url))
+		return url;
+	source_reply_error(s->reply,
+	    "submodule '%s' has the local URL '%s': refused for a remote "
+	    "repository",
+	    name,
+	    url       ? url
+		: raw ? raw
+		      : "");
+	free(url);
+	return NULL;
+}
+
+static int
+update_one(git_submodule *sm, const char *name, void *payload)
+{
+	struct submodule_walk *w = payload;
+	git_submodule_update_options opts;
+	git_repository *sub = NULL;
+	char *url;
+	int rc;
+
+	if ((url = submodule_url(w->s, w->repo, sm, name)) == NULL)
+		return w->rc = -1;
+	free(url);
+	git_submodule_update_options_init(
+	    &opts, GIT_SUBMODULE_UPDATE_OPTIONS_VERSION);
+	fetch_options(w->s, &opts.fetch_opts);
+	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+	opts.checkout_opts.disable_filters = 1;
+	w->s->offered = false;
+	rc = git_submodule_update(sm, 1, &opts);
+	progress_done(w->s);
+	if (rc == 0)
+		rc = git_submodule_open(&sub, sm);
+	if (rc == 0)
+		rc = update_submodules(w->s, sub, w->depth + 1);
+	else
+		source_reply_error(
+		    w->s->reply, "submodule '%s': %s", name, git_message());
+	git_repository_free(sub);
+	return w->rc = rc < 0 ? -1 : 0;
+}
+
+static int
+update_submodules(struct session *s, git_repository *repo, int depth)
+{
+	struct submodule_walk walk = { s, repo, depth, 0 };
+
+	if (depth > 10) {
+		source_reply_error(s->reply, "submodules nest deeper than 10");
+		return -1;
+	}
+	if (git_submodule_foreach(repo, update_one, &walk) < 0 &&
+	    walk.rc == 0) {
+		source_reply_error(
+		    s->reply, "cannot list submodules: %s", git_message());
+		return -1;
+	}
+	return walk.rc;
+}
+
+/* ---- facts and the whole ---- */
+
+static void
+report_facts(struct session *s, const struct gitref *ref, git_commit *commit)
+{
+	const git_signature *author = git_commit_author(commit);
+	const char *id = git_oid_tostr_s(git_commit_id(commit));
+	const char *subject = git_commit_summary(commit);
+	char *text;
+
+	source_reply_fact(s->reply, "commit", id);
+	source_reply_fact(s->reply, "ref", ref->by_id ? id : ref->remote_name);
+	text = xasprintf("%s <%s>", author->name, author->email);
+	source_reply_fact(s->reply, "author", text);
+	free(text);
+	source_reply_fact(s->reply, "subject", subject ? subject : "");
+	text = ref->by_id ? xstrdup(id)
+			  : xasprintf("%s (%s)", id, ref->remote_name);
+	source_reply_fact(s->reply, "summary", text);
+	free(text);
+}
+
+static void
+session_release(struct session *s)
+{
+	if (s->token != NULL) {
+		wipe(s->token, strlen(s->token));
+		free(s->token);
+	}
+	free(s->url);
+	free(s->host);
+}
+
+int
+source_git(const struct source_request *request, struct source_reply *reply)
+{
+	struct session s = { request, reply, NULL, NULL, NULL, false, false,
+		false, { 0, 0 } };
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_commit *commit = NULL;
+	struct gitref ref = GITREF_INIT;
+	int rc = -1;
+
+	git_libgit2_init();
+	/* Every object's id was computed when the fetched pack was indexed;
+	 * hashing each blob again as the checkout reads it only costs time. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	s.url = strncmp(request->url, "file://", 7) == 0 ||
+		strstr(request->url, "://") != NULL ||
+		strchr(request->url, ':') != NULL
+	    ? xstrdup(request->url)
+	    : source_local_path(request->url);
+	s.host = url_host(s.url);
+	if (load_token(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
+		goto out;
+	if (fetch_with_retries(&s, repo, remote, &ref, &commit) < 0 ||
+	    checkout(&s, repo, commit) < 0)
+		goto out;
+	if (request->spec->submodules && update_submodules(&s, repo, 0) < 0)
+		goto out;
+	report_facts(&s, &ref, commit);
+	rc = 0;
+out:
+	gitref_release(&ref);
+	git_commit_free(commit);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	session_release(&s);
+	git_libgit2_shutdown();
+	return rc;
+}

@@ -1,0 +1,682 @@
+/*
+ * Source preparation (source.h): the SOURCE_PREP phase between the
+ * PRE_SOURCE_PREP and POST_SOURCE_PREP hooks.  For each source this file
+ * checks where it goes, makes that an empty directory, runs the backend
+ * (source-git.c, source-copy.c, source-tarball.c) in a child process under
+ * a deadline while watching for SIGINT/SIGTERM, shows the backend's
+ * notices and its error, prints the one-line report, exports the facts to
+ * the steps' environment, and removes the credentials the source named.
+ *
+ * The child talks back through a pipe, one record a line: "N text" is a
+ * notice, "E text" the error, "F name=value" a fact.
+ */
+#include "config.h"
+
+#include "source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "duration.h"
+#include "source-backend.h"
+#include "treepath.h"
+#include "xalloc.h"
+
+static const struct srcpos nowhere = { 0, 0 };
+
+/* ---- the child's side: reply records ---- */
+
+static void
+write_all(int fd, const char *data, size_t size)
+{
+	ssize_t n;
+
+	while (size > 0) {
+		n = write(fd, data, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		data += n;
+		size -= (size_t)n;
+	}
+}
+
+/* Sends one record: kind, a space, text without control characters. */
+static void
+send_record(struct source_reply *reply, char kind, const char *text)
+{
+	size_t i, len = strlen(text);
+	char *line = xmalloc(len + 3);
+
+	line[0] = kind;
+	line[1] = ' ';
+	for (i = 0; i < len; i++)
+		line[i + 2] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f
+		    ? ' '
+		    : text[i];
+	line[len + 2] = '\n';
+	write_all(reply->fd, line, len + 3);
+	free(line);
+}
+
+void
+source_reply_fact(
+    struct source_reply *reply, const char *name, const char *value)
+{
+	char *text = xasprintf("%s=%s", name, value);
+
+	send_record(reply, 'F', text);
+	free(text);
+}
+
+static void
+send_formatted(
+    struct source_reply *reply, char kind, const char *fmt, va_list ap)
+{
+	char *text;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		diag_fatal(EXIT_JOBRUN_ERROR, "out of memory");
+	send_record(reply, kind, text);
+	free(text);
+}
+
+void
+source_reply_notice(struct source_reply *reply, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_formatted(reply, 'N', fmt, ap);
+	va_end(ap);
+}
+
+void
+source_reply_error(struct source_reply *reply, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_formatted(reply, 'E', fmt, ap);
+	va_end(ap);
+}
+
+/* ---- URLs and paths ---- */
+
+char *
+source_local_path(const char *url)
+{
+	char *cwd, *path;
+
+	if (strncmp(url, "file://", 7) == 0)
+		url += 7;
+	else if (strstr(url, "://") != NULL)
+		return NULL;
+	if (url[0] == '/')
+		return treepath_normalize(url);
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		cwd = xstrdup(".");
+	path = xasprintf("%s/%s", cwd, url);
+	free(cwd);
+	cwd = treepath_normalize(path);
+	free(path);
+	return cwd;
+}
+
+char *
+source_redact_url(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at;
+
+	if (scheme == NULL)
+		return xstrdup(url);
+	host = scheme + 3;
+	at = strchr(host, '@');
+	/* Only an '@' before the path is user information. */
+	if (at == NULL || at > host + strcspn(host, "/"))
+		return xstrdup(url);
+	return xasprintf("%.*s***%s", (int)(host - url), url, at);
+}
+
+/* ---- where sources go ---- */
+
+struct target {
+	const char *label; /* "source", "ci_source" */
+	enum config_key type_key, dir_key;
+	const char *type; /* borrowed from the config */
+	const char *dir; /* borrowed from the config */
+	char *path; /* dir, normalized */
+};
+
+/* Refuses a directory written below the workspace that ".." takes out. */
+static int
+check_inside_workspace(const struct config *config, const struct target *t)
+{
+	const char *workspace = config_get(config, CONFIG_WORKSPACE);
+	const char *raw = t->dir, *dotdot = strstr(raw, "/..");
+	char *before;
+	bool written_under;
+
+	if (!treepath_has_dotdot(raw) || dotdot == NULL)
+		return 0;
+	before = xstrndup(raw, (size_t)(dotdot - raw));
+	written_under = treepath_is_under(before, workspace);
+	free(before);
+	if (!written_under || treepath_is_under(t->path, workspace))
+		return 0;
+	diag_error("%s '%s' (%s) climbs out of the workspace '%s' with '..'",
+	    config_key_name(t->dir_key), raw,
+	    config->values[t->dir_key].origin
+		? config->values[t->dir_key].origin
+		: "default",
+	    workspace);
+	return -1;
+}
+
+/* A prepared source must not fill "/", the workspace or what holds it. */
+static int
+check_target(const struct config *config, const struct target *t)
+{
+	const char *workspace = config_get(config, CONFIG_WORKSPACE);
+
+	if (check_inside_workspace(config, t) < 0)
+		return -1;
+	if (strcmp(t->type, "none") == 0)
+		return 0;
+	if (treepath_is_under(workspace, t->path)) {
+		diag_error("%s: cannot prepare a %s source into '%s': the "
+			   "workspace '%s' is there; choose another %s",
+		    t->label, t->type, t->path, workspace,
+		    config_key_name(t->dir_key));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+target_init(struct target *t, const struct config *config, bool ci)
+{
+	t->label = ci ? "ci_source" : "source";
+	t->type_key = ci ? CONFIG_CI_SOURCE_TYPE : CONFIG_SOURCE_TYPE;
+	t->dir_key = ci ? CONFIG_CI_SOURCE_DIR : CONFIG_CODE_DIR;
+	t->type = config_get(config, t->type_key);
+	t->dir = config_get(config, t->dir_key);
+	t->path = treepath_normalize(t->dir);
+}
+
+int
+source_check_dirs(const struct config *config)
+{
+	struct target ci, src;
+	int rc = -1;
+
+	target_init(&ci, config, true);
+	target_init(&src, config, false);
+	if (check_target(config, &ci) < 0 || check_target(config, &src) < 0)
+		goto out;
+	rc = 0;
+	if (strcmp(ci.type, "none") == 0 || strcmp(src.type, "none") == 0)
+		goto out;
+	if (treepath_is_under(ci.path, src.path) ||
+	    treepath_is_under(src.path, ci.path)) {
+		diag_error("the CI directory '%s' and the code directory '%s' "
+			   "overlap: each prepared source needs its own",
+		    ci.path, src.path);
+		rc = -1;
+	}
+out:
+	free(ci.path);
+	free(src.path);
+	return rc;
+}
+
+/* mkdir -p with mode 0755 for what it creates. */
+static int
+make_dirs(const char *path)
+{
+	char *copy = xstrdup(path), *slash;
+	int rc = 0;
+
+	for (slash = copy + 1; rc == 0 && (slash = strchr(slash, '/')) != NULL;
+	     slash++) {
+		*slash = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*slash = '/';
+	}
+	if (rc == 0 && mkdir(copy, 0755) < 0 && errno != EEXIST)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+static bool
+dir_is_empty(const char *path)
+{
+	struct dirent *entry;
+	bool empty = true;
+	DIR *dir;
+
+	if ((dir = opendir(path)) == NULL)
+		return false;
+	while (empty && (entry = readdir(dir)) != NULL)
+		empty = strcmp(entry->d_name, ".") == 0 ||
+		    strcmp(entry->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
+/* Makes path an empty directory (not a link to one); -1 after a message. */
+static int
+make_empty_target(const char *label, const char *path)
+{
+	struct stat st;
+
+	if (make_dirs(path) < 0) {
+		diag_error("%s: cannot create the directory '%s': %s", label,
+		    path, strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		diag_error("%s: '%s' is not a directory (a symbolic link is "
+			   "not followed)",
+		    label, path);
+		return -1;
+	}
+	if (!dir_is_empty(path)) {
+		diag_error("%s: the directory '%s' is not empty: a source is "
+			   "prepared only into an empty or missing directory",
+		    label, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the parent's side: running a backend ---- */
+
+/* What came back from the child. */
+struct outcome {
+	struct nvlist facts;
+	char *error;
+	int status; /* 0, EXIT_JOBRUN_ERROR or 128+N */
+	char pending[4096]; /* a record not yet complete */
+	size_t pending_len;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+take_record(struct outcome *o, const char *label, char *line)
+{
+	char *eq;
+
+	if (line[0] == 'N' && line[1] == ' ')
+		diag_error("%s: %s", label, line + 2);
+	else if (line[0] == 'E' && line[1] == ' ' && o->error == NULL)
+		o->error = xstrdup(line + 2);
+	else if (line[0] == 'F' && line[1] == ' ' &&
+	    (eq = strchr(line + 2, '=')) != NULL) {
+		*eq = '\0';
+		nvlist_set(&o->facts, line + 2, eq + 1, nowhere);
+	}
+}
+
+/* Adds bytes from the child; complete lines become records.  A record
+ * longer than the buffer is cut. */
+static void
+take_bytes(struct outcome *o, const char *label, const char *data, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (data[i] != '\n' &&
+		    o->pending_len < sizeof(o->pending) - 1) {
+			o->pending[o->pending_len++] = data[i];
+			continue;
+		}
+		if (data[i] != '\n')
+			continue;
+		o->pending[o->pending_len] = '\0';
+		take_record(o, label, o->pending);
+		o->pending_len = 0;
+	}
+}
+
+/* A signalfd for the signals that cancel a job; -1 if none can be made. */
+static int
+cancel_signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/*
+ * Reads the child's records until it closes the pipe, the deadline passes
+ * or a cancelling signal comes.  Returns 0 at the end of the records, -1
+ * at the deadline, or the signal's number.
+ */
+static int
+read_replies(
+    int fd, int sigfd, uint64_t deadline, const char *label, struct outcome *o)
+{
+	struct pollfd fds[2] = { { fd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+	struct signalfd_siginfo info;
+	char buf[4096];
+	uint64_t now;
+	ssize_t n;
+
+	for (;;) {
+		if ((now = now_ms()) >= deadline)
+			return -1;
+		if (poll(fds, sigfd >= 0 ? 2 : 1, (int)(deadline - now)) < 0 &&
+		    errno != EINTR)
+			return -1;
+		if (sigfd >= 0 && (fds[1].revents & POLLIN) &&
+		    read(sigfd, &info, sizeof(info)) == sizeof(info))
+			return (int)info.ssi_signo;
+		if (fds[0].revents == 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		take_bytes(o, label, buf, (size_t)n);
+	}
+}
+
+typedef int (*backend_fn)(const struct source_request *, struct source_reply *);
+
+static backend_fn
+backend_for(const char *type)
+{
+	if (strcmp(type, "git") == 0)
+		return source_git;
+	if (strcmp(type, "copy") == 0)
+		return source_copy;
+	if (strcmp(type, "tarball") == 0)
+		return source_tarball;
+	BUG("no backend for source type '%s'", type);
+}
+
+/* The child: runs the backend and exits; never returns. */
+static void
+child_main(const struct source_request *request, int fd)
+{
+	struct source_reply reply = { fd };
+	int rc;
+
+	rc = backend_for(request->type)(request, &reply);
+	close(fd);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+/* Why the child ended, when it did not say. */
+static void
+explain_wait_status(struct outcome *o, int wstatus)
+{
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		return;
+	if (o->error != NULL)
+		return;
+	if (WIFSIGNALED(wstatus))
+		o->error = xasprintf(
+		    "preparation was killed by signal %d", WTERMSIG(wstatus));
+	else
+		o->error = xasprintf("preparation failed (exit status %d)",
+		    WEXITSTATUS(wstatus));
+}
+
+/* Runs the request's backend in a child within timeout_ms; fills *o. */
+static void
+run_backend(const struct source_request *request, uint64_t timeout_ms,
+    struct outcome *o)
+{
+	char duration[32];
+	int fds[2], sigfd, wstatus = 0, verdict;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		o->error =
+		    xasprintf("cannot start preparing: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_main(request, fds[1]);
+	}
+	close(fds[1]);
+	sigfd = cancel_signals_fd();
+	verdict = read_replies(
+	    fds[0], sigfd, now_ms() + timeout_ms, request->label, o);
+	if (verdict != 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		continue;
+	close(fds[0]);
+	if (sigfd >= 0)
+		close(sigfd);
+	if (verdict < 0) {
+		free(o->error);
+		o->error = xasprintf("timed out after %s",
+		    duration_format(duration, sizeof(duration), timeout_ms));
+	} else if (verdict > 0) {
+		free(o->error);
+		o->error = xasprintf("cancelled by signal %d", verdict);
+		o->status = EXIT_SIGNAL_BASE + verdict;
+		return;
+	} else {
+		explain_wait_status(o, wstatus);
+	}
+	o->status = o->error != NULL ? EXIT_JOBRUN_ERROR : 0;
+}
+
+/* ---- credentials ---- */
+
+/* The token's variable leaves jobrun's environment, wiped in place, so no
+ * step inherits it. */
+static void
+remove_token_env(const char *name)
+{
+	char *value;
+
+	if (name == NULL || (value = getenv(name)) == NULL)
+		return;
+	wipe(value, strlen(value));
+	unsetenv(name);
+}
+
+/* A token file in the workspace was put there for us: delete it. */
+static void
+remove_token_file(const char *path, const char *workspace, const char *label)
+{
+	char *absolute;
+
+	if (path == NULL || (absolute = source_local_path(path)) == NULL)
+		return;
+	if (treepath_is_under(absolute, workspace) && unlink(absolute) < 0 &&
+	    errno != ENOENT)
+		diag_warn("%s: cannot remove the token file '%s': %s", label,
+		    absolute, strerror(errno));
+	free(absolute);
+}
+
+/* Whatever happened, the credentials a source named are gone after it. */
+static void
+forget_credentials(
+    const struct source_spec *spec, const char *workspace, const char *label)
+{
+	remove_token_env(spec->token_env);
+	remove_token_file(spec->token_file, workspace, label);
+}
+
+/* ---- one source ---- */
+
+/* Adds the git facts to the environment as JOBRUN_GIT_* (or _CI_GIT_). */
+static void
+export_facts(const struct outcome *o, bool ci, struct nvlist *job_env)
+{
+	static const char *const names[] = { "commit", "ref", "author",
+		"subject" };
+	const struct nvpair *fact;
+	char *variable, *upper;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((fact = nvlist_get(&o->facts, names[i])) == NULL)
+			continue;
+		upper = xstrdup(names[i]);
+		for (k = 0; upper[k] != '\0'; k++)
+			upper[k] = (char)(upper[k] - 'a' + 'A');
+		variable = xasprintf("JOBRUN_%sGIT_%s", ci ? "CI_" : "", upper);
+		nvlist_set(job_env, variable, fact->value, nowhere);
+		free(variable);
+		free(upper);
+	}
+}
+
+/* The one line that says what was prepared; diag_error() is jobrun's one
+ * channel for messages about itself. */
+static void
+report(const struct source_request *request, const struct outcome *o,
+    uint64_t elapsed_ms)
+{
+	const struct nvpair *summary = nvlist_get(&o->facts, "summary");
+	char *shown = source_redact_url(request->url);
+
+	diag_error("%s: %s %s%s%s -> %s (%.1f s)", request->label,
+	    request->type, shown, request->ref ? " ref " : "",
+	    request->ref ? request->ref : "",
+	    summary ? summary->value : request->target,
+	    (double)elapsed_ms / 1000.0);
+	free(shown);
+}
+
+static int
+prepare_one(const struct config *config, const struct source_spec *spec,
+    bool ci, struct nvlist *job_env)
+{
+	struct outcome o = { NVLIST_INIT, NULL, 0, { 0 }, 0 };
+	struct source_request request = { 0 };
+	struct target t;
+	uint64_t started = now_ms();
+	char *shown;
+
+	target_init(&t, config, ci);
+	request.label = t.label;
+	request.type = t.type;
+	request.url =
+	    config_get(config, ci ? CONFIG_CI_SOURCE_URL : CONFIG_SOURCE_URL);
+	request.ref =
+	    config_get(config, ci ? CONFIG_CI_SOURCE_REF : CONFIG_SOURCE_REF);
+	/* As written: the job dir derives from it, and ".." is fine as long
+	 * as it stays in the workspace (checked above). */
+	request.target = t.dir;
+	request.workspace = config_get(config, CONFIG_WORKSPACE);
+	request.spec = spec;
+	request.progress = isatty(STDERR_FILENO) == 1;
+	if (request.url == NULL) {
+		diag_error("%s: a %s source needs a URL: set %s.url, %s or "
+			   "--%ssource-url",
+		    t.label, t.type, t.label,
+		    config_key_env(
+			ci ? CONFIG_CI_SOURCE_URL : CONFIG_SOURCE_URL),
+		    ci ? "ci-" : "");
+		o.status = EXIT_JOBRUN_ERROR;
+	} else if (make_empty_target(t.label, t.dir) < 0) {
+		o.status = EXIT_JOBRUN_ERROR;
+	} else {
+		run_backend(&request,
+		    spec->timeout_ms ? spec->timeout_ms
+				     : SOURCE_DEFAULT_TIMEOUT_MS,
+		    &o);
+	}
+	forget_credentials(spec, request.workspace, t.label);
+	if (o.error != NULL) {
+		shown = source_redact_url(request.url);
+		diag_error("%s: cannot prepare %s %s into '%s': %s", t.label,
+		    t.type, shown, t.dir, o.error);
+		free(shown);
+	} else if (o.status == 0) {
+		report(&request, &o, now_ms() - started);
+		export_facts(&o, ci, job_env);
+	}
+	free(o.error);
+	nvlist_release(&o.facts);
+	free(t.path);
+	return o.status;
+}
+
+/*
+ * The seam for the lifecycle hooks: the plugins issue runs the
+ * PRE_SOURCE_PREP hooks in pre_source_prep() and the POST_SOURCE_PREP hooks
+ * in post_source_prep(); a failing hook fails the job like a failing
+ * source (status 125), before any step runs.
+ */
+static int
+pre_source_prep(const struct config *config)
+{
+	return 0;
+}
+
+static int
+post_source_prep(const struct config *config, const struct nvlist *job_env)
+{
+	return 0;
+}
+
+int
+source_prepare_all(
+    const struct config *config, const struct job *job, struct nvlist *job_env)
+{
+	static const struct source_spec no_spec = { 0 };
+	const struct source_spec *ci_spec = job ? &job->ci_source : &no_spec;
+	const struct source_spec *spec = job ? &job->source : &no_spec;
+	const char *workspace = config_get(config, CONFIG_WORKSPACE);
+	int status;
+
+	if (source_check_dirs(config) < 0 ||
+	    (status = pre_source_prep(config)) != 0) {
+		status = EXIT_JOBRUN_ERROR;
+		goto fail;
+	}
+	/* The trusted CI code first: it may hold what judges the rest. */
+	if (strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0 &&
+	    (status = prepare_one(config, ci_spec, true, job_env)) != 0)
+		goto fail;
+	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 &&
+	    (status = prepare_one(config, spec, false, job_env)) != 0)
+		return status;
+	return post_source_prep(config, job_env);
+fail:
+	forget_credentials(ci_spec, workspace, "ci_source");
+	forget_credentials(spec, workspace, "source");
+	return status;
+}

@@ -1,0 +1,50 @@
+/*
+ * Source preparation: fills the CI directory (trusted, first) and then the
+ * code directory (possibly untrusted) from their configured sources, before
+ * any step runs.  This is the lifecycle's SOURCE_PREP phase; the plugin
+ * hooks PRE_SOURCE_PREP and POST_SOURCE_PREP sit around it (see
+ * source_prepare_all() in source.c).
+ *
+ * Types: git (libgit2), copy (a local directory), tarball (a local archive)
+ * and none (nothing to do: the directory is used as it is).  Each source is
+ * reported on standard error as one line:
+ *
+ *   jobrun: ci_source: git https://example.org/ci.git ref v3 -> 1f2e... (0.8 s)
+ */
+#ifndef JOBRUN_SOURCE_H
+#define JOBRUN_SOURCE_H
+
+#include "configuration.h"
+#include "job.h"
+#include "list.h"
+
+/* How long preparing one source may take when its timeout: is not set. */
+#define SOURCE_DEFAULT_TIMEOUT_MS (10ULL * 60 * 1000)
+
+/*
+ * Prepares ci_source into the CI directory, then source into the code
+ * directory, as config and job (the job file's source: and ci_source:
+ * details; may be NULL) say.  Facts about what was prepared are added to
+ * job_env for the steps: JOBRUN_GIT_COMMIT, JOBRUN_GIT_REF,
+ * JOBRUN_GIT_AUTHOR, JOBRUN_GIT_SUBJECT for a git source and the same with
+ * JOBRUN_CI_GIT_ for a git CI source.  A token named by token_env is
+ * removed from jobrun's environment afterwards, and a token_file inside
+ * the workspace is deleted, whether preparation worked or not.
+ *
+ * Returns 0, or the job's exit status after a message: 125 when a source
+ * could not be prepared (nothing has run), 128+N when signal N cancelled
+ * the preparation.
+ */
+int source_prepare_all(
+    const struct config *config, const struct job *job, struct nvlist *job_env);
+
+/*
+ * Checks the directories a job's sources go to without touching them:
+ * each must stay inside the workspace when written below it (no ".."
+ * climbing out), a prepared one must not hold the workspace (nor be "/"),
+ * and when both are prepared neither may lie inside the other.  Returns 0,
+ * or -1 after a message.
+ */
+int source_check_dirs(const struct config *config);
+
+#endif

@@ -1,0 +1,140 @@
+# tests/git-lib.sh: sourced after tests/lib.sh by the git source's tests.
+# Makes repositories with the git program (the tests may use it; jobrun
+# may not) and serves them on 127.0.0.1: git daemon (git://) and
+# git http-backend behind tests/git-server.py (smart HTTP).  Every server
+# is stopped when the test exits.
+
+GIT_SERVER=$JOBRUN_SRCDIR/tests/git-server.py
+_servers=""
+trap 'for _p in $_servers; do kill "$_p" 2>/dev/null; done; rm -rf "$TEST_DIR"' EXIT
+
+# No configuration of the machine or the user leaks into git or jobrun.
+HOME=$TEST_DIR/home
+mkdir -p "$HOME"
+GIT_CONFIG_NOSYSTEM=1
+GIT_AUTHOR_NAME="Ada Tester"
+GIT_AUTHOR_EMAIL=ada@example.org
+GIT_COMMITTER_NAME="Ada Tester"
+GIT_COMMITTER_EMAIL=ada@example.org
+export HOME GIT_CONFIG_NOSYSTEM GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
+	GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+
+# skip_all REASON: the whole test is skipped.
+skip_all()
+{
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# need_git: skips the test when git is not installed.
+need_git()
+{
+	command -v git >/dev/null 2>&1 || skip_all "git is not installed"
+}
+
+# git_quiet ARGS...: git without its chatter.
+git_quiet() { git "$@" >/dev/null 2>&1; }
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port()
+{
+	"$PYTHON3" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT: waits up to 5 s until something listens on PORT.
+wait_port()
+{
+	"$PYTHON3" - "$1" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# start_daemon DIR: serves the repositories under DIR over git://; sets
+# DAEMON_PORT.
+start_daemon()
+{
+	DAEMON_PORT=$(free_port)
+	git daemon --reuseaddr --export-all --base-path="$1" \
+		--listen=127.0.0.1 --port="$DAEMON_PORT" "$1" \
+		>/dev/null 2>&1 &
+	_servers="$_servers $!"
+	wait_port "$DAEMON_PORT"
+}
+
+# start_http DIR [OPTIONS]: serves DIR over smart HTTP; sets HTTP_PORT.
+start_http()
+{
+	_root=$1
+	shift
+	rm -f "$TEST_DIR/http.port"
+	"$PYTHON3" "$GIT_SERVER" http "$_root" "$TEST_DIR/http.port" "$@" &
+	_servers="$_servers $!"
+	_i=0
+	while [ ! -s "$TEST_DIR/http.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	HTTP_PORT=$(cat "$TEST_DIR/http.port")
+}
+
+# start_blackhole: a server that accepts and never answers; sets
+# BLACKHOLE_PORT.
+start_blackhole()
+{
+	rm -f "$TEST_DIR/hole.port"
+	"$PYTHON3" "$GIT_SERVER" blackhole "$TEST_DIR/hole.port" &
+	_servers="$_servers $!"
+	_i=0
+	while [ ! -s "$TEST_DIR/hole.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	BLACKHOLE_PORT=$(cat "$TEST_DIR/hole.port")
+}
+
+# make_repo DIR: a repository with history and every kind of ref:
+#   main (default, 3 commits), dev, a lightweight tag v1, an annotated tag
+#   v2, refs/pull/7/head and refs/merge-requests/9/head (each on a commit
+#   of its own).
+make_repo()
+{
+	git_quiet init -b main "$1"
+	(
+		cd "$1" || exit 1
+		echo one >README
+		mkdir -p src && printf 'int main(void) { return 0; }\n' >src/main.c
+		git_quiet add . && git_quiet commit -m "First commit"
+		git_quiet tag v1
+		echo two >>README && git_quiet commit -am "Second commit"
+		git_quiet tag -a v2 -m "Release 2"
+		git_quiet checkout -b dev
+		echo dev >dev.txt && git_quiet add dev.txt &&
+			git_quiet commit -m "Work on dev"
+		git_quiet checkout -b pr main
+		echo pr >pr.txt && git_quiet add pr.txt &&
+			git_quiet commit -m "Pull request seven"
+		git update-ref refs/pull/7/head HEAD
+		git_quiet checkout -b mr main
+		echo mr >mr.txt && git_quiet add mr.txt &&
+			git_quiet commit -m "Merge request nine"
+		git update-ref refs/merge-requests/9/head HEAD
+		git_quiet checkout main
+		git_quiet branch -D pr mr
+		echo three >>README && git_quiet commit -am "Third commit on main"
+	)
+}
+
+# bare_copy SRC DEST: a bare repository with all of SRC's refs, to serve.
+bare_copy()
+{
+	git_quiet clone --mirror "$1" "$2"
+	touch "$2/git-daemon-export-ok"
+}

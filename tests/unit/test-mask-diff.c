@@ -1,0 +1,300 @@
+/*
+ * Differential test of the streaming masker (mask.h) against the one-shot
+ * reference of maskref.h: random needles over small alphabets (so prefixes
+ * repeat and occurrences overlap), random input built from needles, their
+ * pieces and noise, random chunking with rescans and compactions in
+ * between; the stream's output must equal the reference's, and a stream
+ * must never hold more than the longest suffix that is a proper prefix of
+ * a needle.  Prints the number of trials; the seed comes from
+ * MASK_DIFF_SEED or the clock and is printed, so a failure can be
+ * replayed.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mask.h"
+#include "maskenc.h"
+#include "maskref.h"
+#include "tap.h"
+
+#define SETS 20000
+#define INPUTS_PER_SET 50
+#define INPUT_MAX 96
+
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static size_t
+below(size_t n)
+{
+	return (size_t)(rng() % n);
+}
+
+struct output {
+	unsigned char *data;
+	size_t used;
+	size_t size;
+};
+
+static void
+collect(void *context, const char *data, size_t size)
+{
+	struct output *out = context;
+
+	if (out->used + size > out->size) {
+		out->size = (out->used + size) * 2;
+		out->data = realloc(out->data, out->size);
+	}
+	memcpy(out->data + out->used, data, size);
+	out->used += size;
+}
+
+/* One random case: the set's needles (and patterns), then its inputs. */
+struct trial {
+	struct maskref ref;
+	struct mask_set *set;
+	const char *alphabet;
+	const char *token;
+	size_t longest;
+	unsigned long long trials;
+	unsigned long long masked; /* trials where something was masked */
+	unsigned long long failures;
+};
+
+static const char *const alphabets[] = { "ab", "abc", "ab\n", "a b\n",
+	"ab%\"\\", "a\tb\n\r" };
+
+static const char *const patterns[] = { "ab+a", "b{2,}", "a.b", "^ab", "ba$",
+	"(?<=a)bb", "\\bab", "a(?=b)", "[ab]{3}c?", "b\\s+a", "x*" };
+
+static void
+random_bytes(unsigned char *out, size_t size, const char *alphabet)
+{
+	size_t i, n = strlen(alphabet);
+
+	for (i = 0; i < size; i++)
+		out[i] = (unsigned char)alphabet[below(n)];
+}
+
+static void
+ref_add_form(void *context, const unsigned char *bytes, size_t size)
+{
+	struct trial *t = context;
+
+	if (size >= 4)
+		maskref_add(&t->ref, bytes, size);
+}
+
+/* Adds needles one way or another; sometimes a level per needle. */
+static void
+make_set(struct trial *t)
+{
+	unsigned char bytes[16];
+	struct mask_stream *levels = NULL;
+	size_t count = 1 + below(6), i, length, mode = below(3), min, max;
+
+	t->alphabet = alphabets[below(sizeof(alphabets) / sizeof(*alphabets))];
+	t->token = below(2) ? "*" : "<>";
+	t->set = mask_set_new(t->token, mode == 2 ? 4 : 1);
+	if (below(2))
+		levels = mask_stream_new(t->set, collect, NULL);
+	min = mode == 0 ? 1 : 4;
+	max = mode == 0 ? 6 : mode == 1 ? 12 : 9;
+	for (i = 0; i < count; i++) {
+		length = min + below(max - min + 1);
+		random_bytes(bytes, length, t->alphabet);
+		if (mode == 2) {
+			if (mask_set_add(t->set, bytes, length, NULL) == 0)
+				maskenc_forms(bytes, length, ref_add_form, t);
+		} else {
+			mask_set_add_exact(t->set, bytes, length, NULL);
+			maskref_add(&t->ref, bytes, length);
+		}
+		if (levels != NULL)
+			mask_stream_rescan(levels);
+	}
+	mask_stream_free(levels);
+	if (below(4) == 0)
+		for (i = 1 + below(2); i > 0; i--) {
+			const char *p = patterns[below(
+			    sizeof(patterns) / sizeof(*patterns))];
+
+			mask_set_add_pattern(t->set, p, NULL);
+			maskref_add_pattern(&t->ref, p);
+		}
+	t->longest = 0;
+	for (i = 0; i < t->ref.count; i++)
+		if (t->ref.lengths[i] > t->longest)
+			t->longest = t->ref.lengths[i];
+}
+
+/* Input: noise, needles whole and in part, glued at random. */
+static size_t
+make_input(const struct trial *t, unsigned char *in)
+{
+	size_t size = 0, want = below(INPUT_MAX), n, k, from;
+
+	while (size < want) {
+		n = below(4);
+		if (n == 0 || t->ref.count == 0) {
+			k = 1 + below(6);
+			if (size + k > INPUT_MAX)
+				break;
+			random_bytes(in + size, k, t->alphabet);
+		} else {
+			n = below(t->ref.count);
+			from = below(3) == 0 ? below(t->ref.lengths[n]) : 0;
+			k = t->ref.lengths[n] - from;
+			if (below(3) == 0)
+				k = 1 + below(k);
+			if (size + k > INPUT_MAX)
+				break;
+			memcpy(in + size, t->ref.needles[n] + from, k);
+		}
+		size += k;
+	}
+	return size;
+}
+
+/* The most a stream may hold after in[0, size): the longest suffix that
+ * is a proper prefix of a needle. */
+static size_t
+reference_hold(const struct trial *t, const unsigned char *in, size_t size)
+{
+	size_t best = 0, i, k;
+
+	for (i = 0; i < t->ref.count; i++)
+		for (k = best + 1; k < t->ref.lengths[i] && k <= size; k++)
+			if (in[size - k] == t->ref.needles[i][0] &&
+			    memcmp(in + size - k, t->ref.needles[i], k) == 0)
+				best = k;
+	return best;
+}
+
+static void
+show(const char *what, const unsigned char *bytes, size_t size)
+{
+	size_t i;
+
+	printf("# %s (%zu): \"", what, size);
+	for (i = 0; i < size; i++)
+		if (bytes[i] >= 0x20 && bytes[i] < 0x7f && bytes[i] != '\\')
+			putchar(bytes[i]);
+		else
+			printf("\\x%02x", bytes[i]);
+	printf("\"\n");
+}
+
+static void
+report(const struct trial *t, const unsigned char *in, size_t size,
+    const size_t *chunks, size_t nchunks, const unsigned char *want,
+    size_t want_size, const struct output *got, const char *why)
+{
+	size_t i;
+
+	printf("# difference (%s), trial %llu\n", why, t->trials);
+	for (i = 0; i < t->ref.count; i++)
+		show("needle", t->ref.needles[i], t->ref.lengths[i]);
+	printf("# patterns: %zu\n", t->ref.npatterns);
+	show("input", in, size);
+	printf("# chunks:");
+	for (i = 0; i < nchunks; i++)
+		printf(" %zu", chunks[i]);
+	printf("\n");
+	show("expected", want, want_size);
+	show("got", got->data, got->used);
+}
+
+static void
+run_input(struct trial *t, const unsigned char *in, size_t size)
+{
+	struct output got = { NULL, 0, 0 };
+	struct mask_stream *s = mask_stream_new(t->set, collect, &got);
+	size_t chunks[INPUT_MAX + 1], nchunks = 0, pos = 0, n, want_size;
+	size_t style = below(4);
+	bool check_hold =
+	    t->ref.npatterns == 0 && (t->ref.count < 16 || below(4) == 0);
+	unsigned char *want;
+	const char *why = NULL;
+
+	while (pos < size) {
+		n = style == 0 ? 1 : style == 1 ? size : 1 + below(8);
+		if (n > size - pos)
+			n = size - pos;
+		chunks[nchunks++] = n;
+		mask_stream_feed(s, in + pos, n);
+		pos += n;
+		if (check_hold &&
+		    mask_stream_held(s) > reference_hold(t, in, pos))
+			why = "held too much";
+		if (below(8) == 0)
+			mask_stream_rescan(s);
+		if (below(32) == 0)
+			mask_set_compact(t->set);
+	}
+	mask_stream_flush(s);
+	mask_stream_free(s);
+	want = maskref_mask(&t->ref, in, size, t->token, &want_size);
+	if (why == NULL &&
+	    (want_size != got.used ||
+		(got.used > 0 && memcmp(want, got.data, got.used) != 0)))
+		why = "output";
+	t->trials++;
+	if (want_size != size || memcmp(want, in, size) != 0)
+		t->masked++;
+	if (why != NULL && ++t->failures <= 5)
+		report(
+		    t, in, size, chunks, nchunks, want, want_size, &got, why);
+	free(want);
+	free(got.data);
+}
+
+int
+main(void)
+{
+	struct trial t = { 0 };
+	unsigned char in[INPUT_MAX + 16];
+	const char *seed = getenv("MASK_DIFF_SEED");
+	uint64_t first;
+	size_t sets, i, j, size;
+	double elapsed;
+	clock_t start = clock();
+
+	first = seed != NULL ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL);
+	rng_state = first ? first : 1;
+	printf("# seed %" PRIu64 "\n", first);
+	for (sets = 0; sets < SETS && t.failures == 0; sets++) {
+		make_set(&t);
+		for (i = 0; i < INPUTS_PER_SET; i++) {
+			size = make_input(&t, in);
+			run_input(&t, in, size);
+		}
+		for (j = 0; j < 4 && t.ref.npatterns == 0; j++) {
+			size = make_input(&t, in);
+			run_input(&t, in, size);
+		}
+		mask_set_free(t.set);
+		maskref_release(&t.ref);
+	}
+	elapsed = (double)(clock() - start) / CLOCKS_PER_SEC;
+	printf("# %llu trials (%llu with something masked) over %zu sets "
+	       "in %.1f s, %llu differences\n",
+	    t.trials, t.masked, sets, elapsed, t.failures);
+	ok(t.failures == 0, "the stream masks like the one-shot reference");
+	ok(t.trials >= 1000000 || t.failures > 0, "at least 10^6 trials");
+	return done_testing();
+}

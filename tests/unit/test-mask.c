@@ -1,0 +1,421 @@
+/*
+ * Unit tests for the secret masker (mask.h): the leaks other executors
+ * have had, each encoding and variant, chunking, registration while a
+ * stream holds bytes, patterns, quiet flushes and the one-shot form.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mask.h"
+#include "tap.h"
+
+struct output {
+	char *data;
+	size_t used;
+	size_t size;
+};
+
+static void
+collect(void *context, const char *data, size_t size)
+{
+	struct output *out = context;
+
+	if (out->used + size + 1 > out->size) {
+		out->size = (out->used + size + 1) * 2;
+		out->data = realloc(out->data, out->size);
+	}
+	memcpy(out->data + out->used, data, size);
+	out->used += size;
+	out->data[out->used] = '\0';
+}
+
+/* Feeds the pieces (NULL-terminated) in order; returns the output. */
+static char *
+feed_pieces(struct mask_set *set, const char *const *pieces)
+{
+	struct output out = { NULL, 0, 0 };
+	struct mask_stream *s = mask_stream_new(set, collect, &out);
+
+	collect(&out, "", 0);
+	for (; *pieces != NULL; pieces++)
+		mask_stream_feed(s, *pieces, strlen(*pieces));
+	mask_stream_flush(s);
+	mask_stream_free(s);
+	return out.data;
+}
+
+static void
+masks(struct mask_set *set, const char *in, const char *expected,
+    const char *what)
+{
+	const char *pieces[] = { in, NULL };
+	char *got = feed_pieces(set, pieces);
+
+	is_str(got, expected, what);
+	free(got);
+}
+
+static struct mask_set *
+set_of(const char *secret, size_t min_length)
+{
+	struct mask_set *set = mask_set_new(NULL, min_length);
+
+	if (mask_set_add(set, secret, strlen(secret), NULL) != 0)
+		printf("# cannot add the secret\n");
+	return set;
+}
+
+static void
+test_split_writes(void)
+{
+	struct mask_set *set = set_of("aab", 3);
+	const char *pieces[] = { "aa", "ab", NULL };
+	struct output out = { NULL, 0, 0 };
+	struct mask_stream *s;
+	char *got;
+
+	got = feed_pieces(set, pieces);
+	is_str(got, "a***", "'aab' written as 'aa' + 'ab' is masked");
+	free(got);
+
+	s = mask_stream_new(set, collect, &out);
+	mask_stream_feed(s, "xaa", 3);
+	is_int(
+	    (long long)out.used, 1, "a possible start of the secret is held");
+	is_int((long long)mask_stream_held(s), 2, "held: the two bytes");
+	mask_stream_feed(s, "ab", 2);
+	mask_stream_flush(s);
+	is_str(out.data, "xa***", "and masked when the secret completes");
+	mask_stream_free(s);
+	free(out.data);
+	mask_set_free(set);
+}
+
+static void
+test_base64(void)
+{
+	struct mask_set *set = set_of("password", 4);
+
+	/*
+	 * echo password | base64: 'Q' holds the last 4 bits of 'd' and the
+	 * top 2 of '\n' (zero), so it equals the final character of the
+	 * secret's own encoding and goes too; 'K' is the newline's.
+	 */
+	masks(set, "token: cGFzc3dvcmQK\n", "token: ***K\n",
+	    "base64 of 'password\\n' (alignment 0)");
+	masks(set, "Authorization: Basic dTpwYXNzd29yZAo=\n",
+	    "Authorization: Basic dTp***o=\n",
+	    "base64 of 'u:password\\n' (alignment 2)");
+	masks(set, "x cGFzc3dvcmQ= y\n", "x ***= y\n",
+	    "base64 of the secret alone, final character included");
+	masks(set, "eHBhc3N3b3Jk\n", "eH***\n", "base64 of 'xpassword'");
+	masks(set, "[cGFzc3dvcmQ]\n", "[***]\n", "unpadded base64 (JWT style)");
+	mask_set_free(set);
+
+	set = set_of("\xfb\xff\xfe\xfd\xfc\xfb", 4);
+	masks(set, "+//+/fz7\n", "***\n", "standard base64 alphabet");
+	masks(set, "-__-_fz7\n", "***\n", "URL-safe base64 alphabet");
+	mask_set_free(set);
+}
+
+static void
+test_overlaps(void)
+{
+	struct mask_set *set = mask_set_new(NULL, 4);
+
+	mask_set_add(set, "abcdef", 6, NULL);
+	mask_set_add(set, "defghi", 6, NULL);
+	masks(
+	    set, "x abcdefghi y", "x *** y", "overlapping secrets: one token");
+	masks(set, "abcdefdefghi", "***", "adjacent secrets: one token");
+	masks(set, "abcdef defghi", "*** ***", "apart: two tokens");
+	masks(set, "abcdefabcdef", "***", "a secret twice in a row: one token");
+	mask_set_free(set);
+}
+
+static void
+test_whitespace(void)
+{
+	struct mask_set *set = set_of("first-line\nsecond-line", 4);
+
+	masks(set, "first-line second-line\n", "***\n",
+	    "echo $X: the newline as a space");
+	masks(set, "first-line\r\nsecond-line\n", "***\n", "\\r\\n line ends");
+	masks(set, "+ echo 'first-line\nsecond-line'\n", "+ echo '***'\n",
+	    "set -x keeps the newline");
+	masks(set, "{\"v\":\"first-line\\nsecond-line\"}", "{\"v\":\"***\"}",
+	    "JSON-escaped newline");
+	mask_set_free(set);
+
+	set = set_of("  two\twords \n", 4);
+	masks(set, "[two words]", "[***]", "echo $X joins the words");
+	masks(set, "[two\twords]", "[***]", "trimmed");
+	mask_set_free(set);
+
+	set = set_of("hunter22\n", 4);
+	masks(set, "pw=hunter22;", "pw=***;",
+	    "a secret read from a file, without its newline");
+	masks(set, "aHVudGVyMjI=", "***=", "and its base64");
+	mask_set_free(set);
+}
+
+static void
+test_hex_percent_json(void)
+{
+	struct mask_set *set = set_of("p@ss w/rd!", 4);
+
+	masks(set, "7040737320772f726421\n", "***\n", "hex, lower case");
+	masks(set, "7040737320772F726421\n", "***\n", "hex, upper case");
+	masks(set, "q=%70%40%73%73%20%77%2F%72%64%21&", "q=***&",
+	    "percent-encoding of every byte");
+	masks(set, "q=%70%40%73%73%20%77%2f%72%64%21&", "q=***&",
+	    "every byte, lower-case hex");
+	masks(set, "q=p%40ss%20w%2Frd%21&", "q=***&",
+	    "percent-encoding of the reserved bytes (quote(safe=''))");
+	masks(set, "q=p%40ss%20w/rd%21&", "q=***&", "quote() keeps '/'");
+	masks(set, "q=p%40ss+w%2Frd%21&", "q=***&", "quote_plus()");
+	masks(set, "q=p%40ss%20w%2Frd!&", "q=***&", "encodeURIComponent()");
+	masks(set, "\"p@ss w\\/rd!\"", "\"***\"", "JSON with \\/");
+	mask_set_free(set);
+
+	set = set_of("a\"b\\c\nd\x01"
+		     "e/\xc3\xa9",
+	    4);
+	masks(set, "{\"k\":\"a\\\"b\\\\c\\nd\\u0001e/\xc3\xa9\"}",
+	    "{\"k\":\"***\"}", "JSON escaping");
+	masks(set, "{\"k\":\"a\\\"b\\\\c\\nd\\u0001e/\\u00e9\"}",
+	    "{\"k\":\"***\"}", "JSON with ensure_ascii");
+	masks(set, "{\"k\":\"a\\\"b\\\\c\\nd\\u0001e\\/\xc3\xa9\"}",
+	    "{\"k\":\"***\"}", "JSON with \\/");
+	mask_set_free(set);
+}
+
+/* Every way of cutting the text in two, then in three, masks the same. */
+static void
+test_every_split(void)
+{
+	static const char text[] = "key=s3cr3t-T0ken! 'czNjcjN0LVQwa2VuIQ=='"
+				   " 73336372337"
+				   "42d54306b656e21 s3cr3t";
+	static const char expected[] = "key=*** '***==' *** s3cr3t";
+	struct mask_set *set = set_of("s3cr3t-T0ken!", 4);
+	size_t n = strlen(text), i, j, bad = 0;
+	char first[128], second[128], third[128];
+	const char *pieces[4];
+	char *got;
+
+	masks(set, text, expected, "the whole text");
+	for (i = 0; i <= n; i++)
+		for (j = i; j <= n; j++) {
+			memcpy(first, text, i);
+			first[i] = '\0';
+			memcpy(second, text + i, j - i);
+			second[j - i] = '\0';
+			strcpy(third, text + j);
+			pieces[0] = first;
+			pieces[1] = second;
+			pieces[2] = third;
+			pieces[3] = NULL;
+			got = feed_pieces(set, pieces);
+			bad += strcmp(got, expected) != 0;
+			free(got);
+		}
+	is_int((long long)bad, 0, "cut in every pair of places: same output");
+	mask_set_free(set);
+}
+
+static void
+test_registration(void)
+{
+	struct mask_set *set = mask_set_new(NULL, 4);
+	struct output out = { NULL, 0, 0 };
+	struct mask_stream *s, *other;
+
+	mask_set_add(set, "abcdefgh1", 9, NULL);
+	s = mask_stream_new(set, collect, &out);
+	other = mask_stream_new(set, collect, &out);
+	mask_stream_feed(s, "log: abcdefgh", 13);
+	is_str(out.data, "log: ", "a possible start of a secret is held");
+	is_int((long long)mask_stream_held(s), 8, "eight bytes held");
+	mask_set_add(set, "cdefgh", 6, NULL);
+	mask_stream_rescan(s);
+	mask_stream_rescan(other);
+	is_int((long long)mask_stream_held(s), 8, "still held after rescan");
+	mask_stream_flush(s);
+	is_str(out.data, "log: ab***",
+	    "a secret registered later is masked in the held bytes");
+	mask_stream_free(s);
+	mask_stream_free(other);
+	free(out.data);
+	mask_set_free(set);
+}
+
+static void
+test_many_levels(void)
+{
+	struct mask_set *set = mask_set_new(NULL, 4);
+	struct output out = { NULL, 0, 0 };
+	struct mask_stream *s = mask_stream_new(set, collect, &out);
+	char secret[32], line[64];
+	size_t i, bad = 0;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(secret, sizeof(secret), "tok%03zu-%zx", i, i * 7919);
+		mask_set_add(set, secret, strlen(secret), NULL);
+		mask_stream_rescan(s);
+		snprintf(line, sizeof(line), "<%s>", secret);
+		out.used = 0;
+		mask_stream_feed(s, line, strlen(line));
+		bad += out.data == NULL || strcmp(out.data, "<***>") != 0;
+	}
+	is_int((long long)bad, 0, "each of 300 secrets added one by one");
+	mask_set_compact(set);
+	out.used = 0;
+	snprintf(line, sizeof(line), "<tok000-0><%s>", secret);
+	mask_stream_feed(s, line, strlen(line));
+	is_str(out.data, "<***><***>", "after compacting the levels");
+	mask_stream_free(s);
+	free(out.data);
+	mask_set_free(set);
+}
+
+static void
+test_refusals(void)
+{
+	struct mask_set *set = mask_set_new(NULL, 4);
+	char *error = NULL, big[MASK_SECRET_MAX + 1];
+	size_t needles;
+
+	is_int(mask_set_add(set, "abc", 3, &error), 1, "a short secret");
+	ok(error != NULL && strstr(error, "abc") == NULL,
+	    "is refused with a message that does not show it");
+	free(error);
+	error = NULL;
+	is_int(mask_set_add(set, " \n ab\n", 6, &error), 1,
+	    "whitespace does not count");
+	free(error);
+	memset(big, 'x', sizeof(big));
+	is_int(mask_set_add(set, big, sizeof(big), &error), -1,
+	    "a secret over MASK_SECRET_MAX is an error");
+	free(error);
+	is_int(mask_set_add(set, "abcd", 4, NULL), 0, "four bytes are enough");
+	needles = mask_set_needles(set);
+	is_int((long long)needles, 8, "abcd, 5 base64 runs, hex, percent");
+	is_int(mask_set_add(set, "abcd", 4, NULL), 0, "a duplicate is fine");
+	is_int((long long)mask_set_needles(set), (long long)needles,
+	    "and adds nothing");
+	masks(set, "abc abcd", "abc ***", "only the secret is masked");
+	mask_set_free(set);
+}
+
+static void
+test_patterns(void)
+{
+	static const char token[] = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+	struct mask_set *set = mask_set_new(NULL, 4);
+	const char *pieces[] = { "auth ghp_0123456789", "abcdefghijABCDEFGH",
+		"IJ012345 ok\n", NULL };
+	char *error = NULL, *got, *line;
+	size_t n;
+
+	is_int(mask_set_add_pattern(set, "a(b", &error), -1,
+	    "a bad pattern is refused");
+	ok(error != NULL && strstr(error, "offset 3") != NULL,
+	    "with the offset in the message");
+	free(error);
+	is_int(mask_set_add_pattern(set, "ghp_[A-Za-z0-9]{36}", NULL), 0,
+	    "a token pattern");
+	got = feed_pieces(set, pieces);
+	is_str(got, "auth *** ok\n", "a token split across writes is masked");
+	free(got);
+	masks(set, "ghp_short\n", "ghp_short\n", "a non-match passes");
+
+	/* One line longer than a pattern window, a token across its edge. */
+	n = MASK_PATTERN_WINDOW + 100;
+	line = malloc(n + 2);
+	memset(line, '.', n);
+	memcpy(line + MASK_PATTERN_WINDOW - 20, token, strlen(token));
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	got = mask_string(set, line, n + 1, NULL);
+	ok(strstr(got, "ghp_") == NULL && strstr(got, "***") != NULL &&
+		strlen(got) == n + 1 - strlen(token) + 3,
+	    "a token across the edge of a pattern window");
+	free(got);
+	free(line);
+	mask_set_free(set);
+
+	set = mask_set_new(NULL, 4);
+	mask_set_add_pattern(set, "^secret: \\S+$", NULL);
+	masks(set, "secret: abc\nsecret: a b\n", "***\nsecret: a b\n",
+	    "patterns see lines: ^ and $");
+	mask_set_free(set);
+}
+
+static void
+test_quiet(void)
+{
+	struct mask_set *set = set_of("Zq7-secret", 4);
+	struct output out = { NULL, 0, 0 };
+	struct mask_stream *s = mask_stream_new(set, collect, &out);
+
+	mask_stream_feed(s, "Password: Zq", 12);
+	is_str(out.data, "Password: ", "'Zq' is held");
+	ok(mask_stream_flush_quiet(s), "a quiet flush may show two bytes");
+	is_str(out.data, "Password: Zq", "and does");
+	mask_stream_feed(s, "7", 1);
+	ok(mask_stream_flush_quiet(s), "three");
+	mask_stream_feed(s, "-s", 2);
+	ok(!mask_stream_flush_quiet(s), "but not five");
+	is_str(out.data, "Password: Zq7", "so two more stay held");
+	mask_stream_feed(s, "ecret.", 6);
+	is_str(out.data, "Password: Zq7***.", "the rest is masked");
+	mask_stream_feed(s, "Zq7-secre", 9);
+	mask_stream_flush(s);
+	is_str(out.data, "Password: Zq7***.Zq7-secre",
+	    "at the end of the stream held bytes go out as they are");
+	mask_stream_free(s);
+	free(out.data);
+	mask_set_free(set);
+}
+
+static void
+test_mask_string(void)
+{
+	struct mask_set *set = set_of("s3cr3tval", 4);
+	size_t size = 0;
+	char *got;
+
+	got = mask_string(set, "cannot use 's3cr3tval': denied", 30, &size);
+	is_str(got, "cannot use '***': denied", "mask_string masks");
+	is_int((long long)size, 24, "and gives the length");
+	free(got);
+	got = mask_string(set, "", 0, NULL);
+	is_str(got, "", "the empty string");
+	free(got);
+	got = mask_string(set, "s3cr3", 5, NULL);
+	is_str(got, "s3cr3", "a prefix at the end is not a secret");
+	free(got);
+	mask_set_free(set);
+}
+
+int
+main(void)
+{
+	test_split_writes();
+	test_base64();
+	test_overlaps();
+	test_whitespace();
+	test_hex_percent_json();
+	test_every_split();
+	test_registration();
+	test_many_levels();
+	test_refusals();
+	test_patterns();
+	test_quiet();
+	test_mask_string();
+	return done_testing();
+}
