@@ -45,6 +45,8 @@ step_value(const struct result_step *step)
 	    step->exit_code >= 0 ? json_integer(step->exit_code) : json_null());
 	json_object_set_new(object, "signal",
 	    step->signal > 0 ? json_integer(step->signal) : json_null());
+	json_object_set_new(
+	    object, "oom_killed", json_boolean(step->oom_killed));
 	json_object_set_new(object, "attempts", json_integer(step->attempts));
 	json_object_set_new(object, "started_at", time_value(&step->started));
 	json_object_set_new(object, "finished_at", time_value(&step->finished));

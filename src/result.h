@@ -17,6 +17,7 @@ struct result_step {
 	const char *outcome; /* "success", "failed", ... */
 	int exit_code; /* -1 when killed by a signal or never ran */
 	int signal; /* 0 when none */
+	bool oom_killed; /* failed while the OOM killer struck (oom.h) */
 	unsigned attempts;
 	struct timespec started; /* tv_sec 0: never started */
 	struct timespec finished;

@@ -32,6 +32,7 @@
 #include "diag.h"
 #include "heap.h"
 #include "loop.h"
+#include "oom.h"
 #include "output.h"
 #include "outputs.h"
 #include "proc.h"
@@ -73,6 +74,8 @@ struct step_run {
 	struct output_stream *stream;
 	int exit_code;
 	int signal;
+	uint64_t oom_kills; /* the cgroup's OOM kill count at the start */
+	bool oom_killed; /* the attempt failed while that count rose */
 	enum step_outcome ended_by; /* what jobrun did to the attempt */
 	uint64_t deadline; /* of the attempt; 0: none */
 	uint64_t kill_at; /* SIGKILL time after SIGTERM; 0: none */
@@ -114,6 +117,7 @@ struct runner {
 	bool job_timed_out;
 	uint64_t job_deadline; /* 0: none */
 	uint64_t grace_ms;
+	struct oom_watch oom;
 	char *outputs_dir;
 	struct mask_set *mask;
 	struct ctlsock *control;
@@ -280,9 +284,18 @@ static void
 report_step(struct runner *r, size_t index)
 {
 	const struct step_run *run = &r->runs[index];
-	char how[64] = "", attempts[32] = "";
+	char how[80] = "", attempts[32] = "";
 
-	if (run->outcome == OUTCOME_FAILED && run->signal != 0)
+	if (run->outcome == OUTCOME_FAILED && run->oom_killed &&
+	    run->signal != 0)
+		snprintf(how, sizeof(how),
+		    ", killed by signal %d from the OOM killer", run->signal);
+	else if (run->outcome == OUTCOME_FAILED && run->oom_killed)
+		snprintf(how, sizeof(how),
+		    ", exit status %d: the OOM killer killed one of its "
+		    "processes",
+		    run->exit_code);
+	else if (run->outcome == OUTCOME_FAILED && run->signal != 0)
 		snprintf(
 		    how, sizeof(how), ", killed by signal %d", run->signal);
 	else if (run->outcome == OUTCOME_FAILED)
@@ -503,6 +516,8 @@ start_attempt(struct runner *r, size_t index)
 	run->ended_by = OUTCOME_PENDING;
 	run->exit_code = -1;
 	run->signal = 0;
+	run->oom_kills = oom_watch_kills(&r->oom);
+	run->oom_killed = false;
 	run->kill_at = 0;
 	run->drain_until = 0;
 	run->drain_cap = 0;
@@ -642,6 +657,10 @@ check_attempt(struct runner *r, size_t index)
 	remember_leftover(r, run->group);
 	read_outputs(r, index);
 	outcome = attempt_outcome(run);
+	/* The kernel does not say whom it killed: a failure while the
+	 * cgroup's count rose is put down to the OOM killer (oom.h). */
+	run->oom_killed = outcome == OUTCOME_FAILED &&
+	    oom_watch_kills(&r->oom) > run->oom_kills;
 	if ((outcome == OUTCOME_FAILED || outcome == OUTCOME_TIMED_OUT) &&
 	    run->attempts <= (unsigned)step->retries && r->cancel_signal == 0 &&
 	    !r->job_timed_out) {
@@ -1029,6 +1048,7 @@ write_result(const struct runner *r, int status, const char *outcome,
 		steps[i].outcome = outcome_name(run->outcome);
 		steps[i].exit_code = run->attempts > 0 ? run->exit_code : -1;
 		steps[i].signal = run->signal;
+		steps[i].oom_killed = run->oom_killed;
 		steps[i].attempts = run->attempts;
 		steps[i].started = run->started;
 		steps[i].finished = run->finished;
@@ -1215,6 +1235,7 @@ runner_release(struct runner *r)
 	if (r->signal_fd > 0)
 		close(r->signal_fd);
 	loop_free(r->loop);
+	oom_watch_close(&r->oom);
 	diag_set_sink(NULL, NULL);
 	output_free(r->output);
 	heap_release(&r->ready);
@@ -1286,6 +1307,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.slots = (long)config_number(config, CONFIG_JOBS);
 	r.grace_ms = config_ms(config, CONFIG_GRACE_PERIOD);
 	r.signal_fd = -1;
+	oom_watch_open(&r.oom, "/sys/fs/cgroup", "/proc/self/cgroup");
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
 	if (prepare_workspace(&r, &log_dir) < 0 ||

@@ -249,7 +249,9 @@ triggers:
     ci_source: {type: git, url: https://git.example.org/ci.git, ref: v3}
 YAML
 
-examples=$(find "$JOBRUN_SRCDIR/examples" -type f -name '*.yaml' | sort)
+# An example's job file is its job.yaml; other YAML there (a Kubernetes
+# manifest) is not a job file and has a test of its own.
+examples=$(find "$JOBRUN_SRCDIR/examples" -type f -name job.yaml | sort)
 n_examples=$(printf '%s\n' $examples | grep -c .)
 n_bad=$(find bad -name '*.yaml' | wc -l)
 n_good=$(find good -name '*.yaml' | wc -l)

@@ -56,8 +56,10 @@ assert s['never']['started_at'] is None and s['never']['exit_code'] is None
 assert s['sig']['outcome'] == 'failed' and s['sig']['signal'] == 9
 assert s['twice']['attempts'] == 2
 for x in r['steps']:
-    assert set(x) == {'name', 'outcome', 'exit_code', 'signal', 'attempts',
-                      'started_at', 'finished_at', 'duration_ms'}, x
+    assert set(x) == {'name', 'outcome', 'exit_code', 'signal', 'oom_killed',
+                      'attempts', 'started_at', 'finished_at',
+                      'duration_ms'}, x
+    assert x['oom_killed'] is False, x
 PY" "result.json has every step's outcome, exit code, signal and attempts"
 
 # Outputs: key=value and heredoc values reach the dependants.
