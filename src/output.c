@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,21 @@ struct output_stream {
 	struct output_stream *next; /* in output->open_streams */
 };
 
+/*
+ * A console inherited in non-blocking mode (some CI agents set it) says
+ * EAGAIN when full: wait until it takes more rather than drop output.
+ * Returns true when the write should be tried again.
+ */
+static bool
+wait_writable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	if (errno != EAGAIN)
+		return false;
+	return poll(&pfd, 1, -1) >= 0 || errno == EINTR;
+}
+
 int
 output_write_all(int fd, const void *data, size_t size)
 {
@@ -58,7 +74,7 @@ output_write_all(int fd, const void *data, size_t size)
 
 	while (size > 0) {
 		n = write(fd, p, size);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || wait_writable(fd)))
 			continue;
 		if (n < 0)
 			return -1;
@@ -75,7 +91,7 @@ writev_all(int fd, struct iovec *iov, int count)
 
 	while (count > 0) {
 		n = writev(fd, iov, count);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || wait_writable(fd)))
 			continue;
 		if (n < 0)
 			return -1;

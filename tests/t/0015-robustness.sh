@@ -4,7 +4,7 @@
 # terminal, signals ignored by jobrun's parent, a workspace where
 # result.json cannot be written.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 12
+plan 13
 
 # A leftover that ignores SIGTERM and writes without pause: the job still
 # ends, on time.
@@ -85,6 +85,26 @@ wait_for out ready
 kill -TERM $pid
 wait $pid
 lacks out "survived" "steps get default signal handling back"
+
+# A console inherited in non-blocking mode loses nothing.
+cat >nonblocking.py <<'PY'
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen([sys.argv[1], "run", "--job-command", "seq 1 200000"],
+                     stdout=w, stderr=subprocess.DEVNULL)
+os.close(w)
+time.sleep(0.3)
+data = b""
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk:
+        break
+    data += chunk
+sys.exit(0 if p.wait() == 0 and len(data) == 1288895 else 1)
+PY
+ok "$PYTHON3 nonblocking.py \"$JOBRUN\"" \
+	"a non-blocking console gets every byte (jobrun waits instead of dropping)"
 
 # result.json that cannot be written is jobrun's error, before any step.
 if unshare --mount true 2>/dev/null; then
