@@ -12,7 +12,7 @@
 #
 # Without podman the suite is skipped, unless JOBRUN_CONTAINER_REQUIRED=1
 # (as .ci/run sets), which makes that a failure.  The podman settings of
-# ../shared/tools/setup-podman.sh are used when they are there.
+# images/setup-podman.sh are used when they are there.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 
 version=$(sed -n 's/^AC_INIT(\[jobrun\], \[\([^]]*\)\].*/\1/p' \
