@@ -7,25 +7,29 @@
 # client, triggers) are detected by asking the image, and their checks
 # are skipped with the reason until it has them.
 #
-#   make check-container                  # builds the image, then this
+#   make check-container                  # builds an image of its own, then this
 #   JOBRUN_IMAGE=localhost/jobrun:0.1.0 sh tests/container/run.sh
 #
 # Without podman the suite is skipped, unless JOBRUN_CONTAINER_REQUIRED=1
 # (as .ci/run sets), which makes that a failure.  The podman settings of
 # images/setup-podman.sh are used when they are there.
+# tests/lib.sh clears every JOBRUN_* variable: keep this suite's own.
+image=${JOBRUN_IMAGE:-}
+podman_env=${JOBRUN_PODMAN_ENV:-/var/tmp/jobrun-podman/env.sh}
+required=${JOBRUN_CONTAINER_REQUIRED:-0}
+: "${JOBRUN_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 
 version=$(sed -n 's/^AC_INIT(\[jobrun\], \[\([^]]*\)\].*/\1/p' \
 	"$JOBRUN_SRCDIR/configure.ac")
-: "${JOBRUN_IMAGE:=localhost/jobrun:$version}"
-: "${JOBRUN_PODMAN_ENV:=/var/tmp/jobrun-podman/env.sh}"
+JOBRUN_IMAGE=${image:-localhost/jobrun:$version}
 # shellcheck disable=SC1090
-[ -f "$JOBRUN_PODMAN_ENV" ] && . "$JOBRUN_PODMAN_ENV"
+[ -f "$podman_env" ] && . "$podman_env"
 
 # unavailable REASON: ends the suite, skipped or failed as asked.
 unavailable()
 {
-	if [ "${JOBRUN_CONTAINER_REQUIRED:-0}" = 1 ]; then
+	if [ "$required" = 1 ]; then
 		echo "Bail out! $1"
 		exit 1
 	fi
