@@ -30,12 +30,14 @@
 
 #include "ctlsock.h"
 #include "diag.h"
+#include "envscrub.h"
 #include "heap.h"
 #include "loop.h"
 #include "output.h"
 #include "outputs.h"
 #include "proc.h"
 #include "result.h"
+#include "sandbox.h"
 #include "runner.h"
 #include "stepenv.h"
 #include "xalloc.h"
@@ -120,6 +122,7 @@ struct runner {
 	char *shell_name; /* the last shell looked up, */
 	char *shell_search; /* along this PATH, */
 	char *shell_path; /* found here (NULL: not found) */
+	struct sandbox_filter filter; /* built when a step is untrusted */
 };
 
 const char *
@@ -418,6 +421,7 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
 	struct nvlist extra = NVLIST_INIT;
 	struct proc_spec spec = { 0 };
+	struct sandbox sandbox = { 0 };
 	char **argv, **envp, *program = NULL, *workdir;
 	pid_t pid = -1;
 
@@ -434,7 +438,16 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	envp =
 	    stepenv_build(r->config, step, run->attempts, r->job_env, &extra);
 	spec.cwd = stepenv_workdir(r->config, step, &workdir);
-	if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
+	if (sandbox_step_untrusted(r->plan->job, step)) {
+		envscrub_apply(envp, r->mask, r->plan->job, r->config);
+		sandbox.filter = &r->filter;
+		spec.sandbox = &sandbox;
+		if (step->run_as != NULL)
+			sandbox_ids(&sandbox, step->run_as, error);
+	}
+	if (*error != NULL) /* from sandbox_ids() */
+		program = NULL;
+	else if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
 		*error = xstrdup("the shell is empty");
 	else if ((program = find_shell(
 		      r, argv[0], stepenv_get(envp, "PATH"))) == NULL)
@@ -1206,6 +1219,8 @@ runner_release(struct runner *r)
 {
 	size_t i;
 
+	sandbox_filter_release(&r->filter);
+
 	for (i = 0; i < r->plan->n_steps; i++) {
 		output_stream_close(r->runs[i].stream);
 		free(r->runs[i].outputs_file);
@@ -1265,6 +1280,36 @@ abandon_steps(struct runner *r)
 			r->runs[i].outcome = OUTCOME_CANCELLED;
 }
 
+/*
+ * With an untrusted step in the plan: builds the seccomp filter once, and
+ * makes jobrun undumpable so that its memory and environment are closed to
+ * the steps (sandbox.h).  Returns 0, or -1 after reporting.
+ */
+static int
+prepare_sandbox(struct runner *r)
+{
+	size_t i;
+	char *error;
+
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (sandbox_step_untrusted(
+			r->plan->job, r->plan->steps[i].step))
+			break;
+	if (i == r->plan->n_steps)
+		return 0;
+	if (sandbox_filter_build(&r->filter, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	if (sandbox_protect_self() < 0) {
+		diag_error(
+		    "cannot make jobrun undumpable: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 runner_run(const struct plan *plan, const struct config *config,
     const struct nvlist *job_env, struct mask_set *mask)
@@ -1288,7 +1333,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.signal_fd = -1;
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
-	if (prepare_workspace(&r, &log_dir) < 0 ||
+	if (prepare_sandbox(&r) < 0 || prepare_workspace(&r, &log_dir) < 0 ||
 	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
 	    start_loop(&r) < 0)
 		goto out;
