@@ -1281,6 +1281,29 @@ abandon_steps(struct runner *r)
 }
 
 /*
+ * The directories as the first run_as step's user needs them (see
+ * sandbox_prepare_dirs()); later steps with another user share what the
+ * first one got.
+ */
+static int
+prepare_run_as_dirs(struct runner *r, char **error)
+{
+	struct sandbox ids = { 0 };
+	size_t i;
+
+	*error = NULL;
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->plan->steps[i].step->run_as != NULL)
+			break;
+	if (i == r->plan->n_steps)
+		return 0;
+	if (sandbox_ids(&ids, r->plan->steps[i].step->run_as, error) < 0)
+		return -1;
+	return sandbox_prepare_dirs(config_get(r->config, CONFIG_CI_SOURCE_DIR),
+	    config_get(r->config, CONFIG_CODE_DIR), ids.uid, ids.gid, error);
+}
+
+/*
  * With an untrusted step in the plan: builds the seccomp filter once, and
  * makes jobrun undumpable so that its memory and environment are closed to
  * the steps (sandbox.h).  Returns 0, or -1 after reporting.
@@ -1297,7 +1320,8 @@ prepare_sandbox(struct runner *r)
 			break;
 	if (i == r->plan->n_steps)
 		return 0;
-	if (sandbox_filter_build(&r->filter, &error) < 0) {
+	if (sandbox_filter_build(&r->filter, &error) < 0 ||
+	    prepare_run_as_dirs(r, &error) < 0) {
 		diag_error("%s", error);
 		free(error);
 		return -1;

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
@@ -26,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "sandbox.h"
 #include "xalloc.h"
 
@@ -312,4 +315,69 @@ int
 sandbox_protect_self(void)
 {
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* The owner nftw() hands the code dir to: nftw takes no context. */
+static uid_t owner_uid;
+static gid_t owner_gid;
+
+static int
+give_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return lchown(path, owner_uid, owner_gid) < 0 ? -1 : 0;
+}
+
+/* True when dir is outer or lies below it. */
+static bool
+is_within(const char *dir, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	if (strcmp(outer, "/") == 0)
+		return true;
+	return strncmp(dir, outer, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+int
+sandbox_prepare_dirs(const char *ci_dir, const char *code_dir, uid_t uid,
+    gid_t gid, char **error)
+{
+	char ci[PATH_MAX], code[PATH_MAX];
+	struct stat st;
+	bool have_ci = realpath(ci_dir, ci) != NULL;
+
+	*error = NULL;
+	if (realpath(code_dir, code) == NULL) {
+		*error = xasprintf("cannot find the code directory '%s': %s",
+		    code_dir, strerror(errno));
+		return -1;
+	}
+	if (have_ci && (is_within(code, ci) || is_within(ci, code))) {
+		diag_warn("the code directory '%s' and the CI directory '%s' "
+			  "overlap: run_as steps find both as they are",
+		    code, ci);
+		return 0;
+	}
+	if (strcmp(code, "/") == 0) {
+		diag_warn("the code directory is '/': it is not handed to the "
+			  "run_as user");
+		return 0;
+	}
+	if (have_ci && stat(ci, &st) == 0 && chmod(ci, st.st_mode & 0700) < 0) {
+		*error = xasprintf("cannot close the CI directory '%s': %s", ci,
+		    strerror(errno));
+		return -1;
+	}
+	owner_uid = uid;
+	owner_gid = gid;
+	if (nftw(code, give_entry, 64, FTW_PHYS | FTW_MOUNT) != 0) {
+		*error = xasprintf("cannot hand the code directory '%s' to the "
+				   "run_as user: %s",
+		    code, strerror(errno));
+		return -1;
+	}
+	return 0;
 }

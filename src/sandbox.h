@@ -62,6 +62,18 @@ int sandbox_ids(struct sandbox *out, const char *run_as, char **error);
 int sandbox_enter(const struct sandbox *sandbox);
 
 /*
+ * Before the first step, for a job with run_as steps running as uid:gid:
+ * closes ci_dir to others (its mode keeps only the owner's bits), and hands
+ * code_dir and everything under it to uid:gid (lchown(2), not following
+ * symbolic links nor crossing into other filesystems).  Neither is done
+ * when one directory holds the other, or for "/": that is warned about and
+ * the step runs with the directories as they are.  Returns 0, or -1 with
+ * a message in *error (caller frees).
+ */
+int sandbox_prepare_dirs(const char *ci_dir, const char *code_dir, uid_t uid,
+    gid_t gid, char **error);
+
+/*
  * Makes jobrun's own process undumpable, so that its /proc/PID/environ,
  * mem and the like are only open to CAP_SYS_PTRACE, which untrusted steps
  * lose.  Returns 0 or -1 with errno set.
