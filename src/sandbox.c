@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,7 +83,6 @@ static const struct {
 	{ "adjtimex", "system-wide state" },
 	{ "syslog", "the kernel log leaks addresses" },
 	{ "quotactl", "system-wide state" },
-	{ "personality", "can turn off address space randomisation" },
 	{ "nfsservctl", "obsolete kernel interface" },
 	{ "uselib", "obsolete kernel interface" },
 	{ "vm86", "obsolete kernel interface" },
@@ -146,6 +146,18 @@ add_rules(scmp_filter_ctx ctx)
 		if (rc < 0)
 			return rc;
 	}
+	/*
+	 * personality may be asked (0xffffffff, as sanitizers do) or set, but
+	 * not turn off address space randomisation for what the step execs:
+	 * refused when ADDR_NO_RANDOMIZE is set and bit 31 is not (no real
+	 * persona has it; the query has every bit set).
+	 */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality),
+	    1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, ADDR_NO_RANDOMIZE | 0x80000000UL,
+		ADDR_NO_RANDOMIZE));
+	if (rc < 0)
+		return rc;
 	/*
 	 * clone3 passes its flags in memory, out of the filter's sight:
 	 * ENOSYS makes the C library fall back to clone, which is checked.

@@ -12,6 +12,7 @@
  *   unshare-user   unshare(CLONE_NEWUSER)
  *   unshare-mount  unshare(CLONE_NEWNS)
  *   clone-user     clone(2) with CLONE_NEWUSER, the other way to unshare
+ *   aslr-off       personality(ADDR_NO_RANDOMIZE)
  *   socket-read    ask $JOBRUN_SOCKET for a secret back (EPERM: refused)
  *   write FILE     create FILE
  */
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -228,6 +230,8 @@ main(int argc, char **argv)
 		return report(unshare(CLONE_NEWNS) < 0 ? errno : 0);
 	if (strcmp(attempt, "clone-user") == 0)
 		return report(try_clone_user());
+	if (strcmp(attempt, "aslr-off") == 0)
+		return report(personality(ADDR_NO_RANDOMIZE) < 0 ? errno : 0);
 	if (strcmp(attempt, "socket-read") == 0)
 		return report(try_socket_read());
 	if (strcmp(attempt, "write") == 0)
