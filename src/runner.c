@@ -442,10 +442,12 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 		envscrub_apply(envp, r->mask, r->plan->job, r->config);
 		sandbox.filter = &r->filter;
 		spec.sandbox = &sandbox;
-		if (step->run_as != NULL)
-			sandbox_ids(&sandbox, step->run_as, error);
+		if (step->run_as != NULL &&
+		    sandbox_ids(&sandbox, step->run_as, error) == 0 &&
+		    r->control != NULL)
+			ctlsock_allow_uid(r->control, sandbox.uid, error);
 	}
-	if (*error != NULL) /* from sandbox_ids() */
+	if (*error != NULL) /* from sandbox_ids() or ctlsock_allow_uid() */
 		program = NULL;
 	else if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
 		*error = xstrdup("the shell is empty");
