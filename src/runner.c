@@ -411,6 +411,28 @@ find_shell(struct runner *r, const char *name, const char *path)
 	return r->shell_path != NULL ? xstrdup(r->shell_path) : NULL;
 }
 
+/*
+ * A run_as step cannot create files in jobrun's outputs directory: its
+ * outputs file is created empty (no outputs) and handed to it instead.
+ */
+static int
+give_outputs_file(const char *path, const struct sandbox *sandbox, char **error)
+{
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 || fchown(fd, sandbox->uid, sandbox->gid) < 0) {
+		*error = xasprintf("cannot hand the outputs file '%s' to the "
+				   "run_as user: %s",
+		    path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Starts the step's program; returns the child's pid, -1 if none. */
 static pid_t
 spawn_step(struct runner *r, size_t index, int output_fd, char **error)
@@ -444,6 +466,8 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 		spec.sandbox = &sandbox;
 		if (step->run_as != NULL &&
 		    sandbox_ids(&sandbox, step->run_as, error) == 0 &&
+		    give_outputs_file(run->outputs_file, &sandbox, error) ==
+			0 &&
 		    r->control != NULL)
 			ctlsock_allow_uid(r->control, sandbox.uid, error);
 	}

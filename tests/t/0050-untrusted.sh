@@ -4,7 +4,7 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 49
+plan 50
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 
@@ -140,7 +140,7 @@ contains err "cannot run as 'no-such-user-jobrun': no such user" \
 
 # run_as: another uid, /job/ci closed to it, /job/src its own.
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "run_as" "needs root and a user nobody"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "run_as" "needs root and a user nobody"; done
 	done_testing
 	exit
 fi
@@ -165,6 +165,10 @@ steps:
         ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 jobrun secret add
       echo "add status \$?"
       echo "said registered-by-nobody-88"
+      echo built=yes >>"\$JOBRUN_OUTPUT"
+  - name: reads-output
+    depends_on: [as-nobody]
+    run: echo "got \$JOBRUN_OUTPUT_AS_NOBODY_BUILT"
   - name: numeric
     run_as: "65534:65534"
     run: echo "ids \$(id -u):\$(id -g) groups \$(id -G)"
@@ -181,6 +185,8 @@ contains "$L" "add status 0" "run_as: registers a secret over the socket"
 contains "$L" "said ***" "which is masked"
 ok "! grep -qa registered-by-nobody-88 out ws/logs/as-nobody.log" \
 	"everywhere"
+contains ws/logs/reads-output.log "got yes" \
+	"run_as: its JOBRUN_OUTPUT reaches its dependants"
 contains ws/logs/numeric.log "ids 65534:65534 groups 65534" \
 	"run_as uid:gid, with no supplementary groups"
 ok "[ \$(stat -c %u ws/src/main.c) = $(id -u nobody) ]" \
