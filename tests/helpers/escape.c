@@ -13,6 +13,8 @@
  *   unshare-mount  unshare(CLONE_NEWNS)
  *   clone-user     clone(2) with CLONE_NEWUSER, the other way to unshare
  *   aslr-off       personality(ADDR_NO_RANDOMIZE)
+ *   x32            getpid through the x32 ABI (x86-64 only; ENOSYS
+ *                  elsewhere): the filter's architecture check kills it
  *   socket-read    ask $JOBRUN_SOCKET for a secret back (EPERM: refused)
  *   write FILE     create FILE
  */
@@ -158,6 +160,16 @@ try_clone_user(void)
 	return 0;
 }
 
+static int
+try_x32(void)
+{
+#ifdef __x86_64__
+	return syscall(0x40000000L | SYS_getpid) < 0 ? errno : 0;
+#else
+	return ENOSYS;
+#endif
+}
+
 /* Sends one framed request; EPERM unless the reply says "ok". */
 static int
 try_socket_read(void)
@@ -232,6 +244,8 @@ main(int argc, char **argv)
 		return report(try_clone_user());
 	if (strcmp(attempt, "aslr-off") == 0)
 		return report(personality(ADDR_NO_RANDOMIZE) < 0 ? errno : 0);
+	if (strcmp(attempt, "x32") == 0)
+		return report(try_x32());
 	if (strcmp(attempt, "socket-read") == 0)
 		return report(try_socket_read());
 	if (strcmp(attempt, "write") == 0)

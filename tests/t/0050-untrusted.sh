@@ -4,7 +4,7 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 50
+plan 52
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 
@@ -37,6 +37,7 @@ try unshare-user unshare-user
 try unshare-mount unshare-mount
 try clone-user clone-user
 try aslr-off aslr-off
+try x32-abi x32
 try socket-read socket-read
 echo "filters: \$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' /proc/self/status)"
 echo "nnp: \$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status)"
@@ -95,6 +96,13 @@ expect unshare-mount "unshare-mount: EPERM (1)"
 expect clone-user "clone-user: EPERM (1)"
 expect aslr-off "aslr-off: EPERM (1)"
 expect socket-read "socket-read: EPERM (1)"
+if [ "$(uname -m)" = x86_64 ]; then
+	contains "$U" "x32-abi:  (159)" "untrusted: the x32 ABI is killed (SIGSYS)"
+	ok "! grep -qF 'x32-abi:  (159)' $T" "trusted: the x32 ABI is not"
+else
+	skip "x32 ABI" "not x86-64"
+	skip "x32 ABI" "not x86-64"
+fi
 
 # allowed LABEL: the trusted step's attempt worked, or this machine refuses
 # it to everyone (then the untrusted result above proves less).
