@@ -4,7 +4,7 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 52
+plan 54
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 
@@ -148,7 +148,7 @@ contains err "cannot run as 'no-such-user-jobrun': no such user" \
 
 # run_as: another uid, /job/ci closed to it, /job/src its own.
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "run_as" "needs root and a user nobody"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "run_as" "needs root and a user nobody"; done
 	done_testing
 	exit
 fi
@@ -168,6 +168,8 @@ steps:
       echo "ci: \$("$ESCAPE" read "$TEST_DIR/ws/ci/deploy.sh")"
       echo "src: \$("$ESCAPE" write "$TEST_DIR/ws/src/built.o")"
       echo "environ: \$("$ESCAPE" read /proc/\$PPID/environ)"
+      echo "plant-dir: \$("$ESCAPE" write "$TEST_DIR/plugins/evil.so")"
+      echo "plant-ci: \$("$ESCAPE" write "$TEST_DIR/ws/ci/evil.so")"
       echo "env: \$("$ESCAPE" env JOB_SECRET)"
       printf 'registered-by-nobody-88\\n' |
         ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 jobrun secret add
@@ -181,13 +183,18 @@ steps:
     run_as: "65534:65534"
     run: echo "ids \$(id -u):\$(id -g) groups \$(id -G)"
 EOF
-run "$JOBRUN" run --workspace "$TEST_DIR/ws" "$TEST_DIR/ws/ci/job.yaml"
+mkdir -m 755 plugins
+run "$JOBRUN" run --workspace "$TEST_DIR/ws" --plugin-dir "$TEST_DIR/plugins" \
+	"$TEST_DIR/ws/ci/job.yaml"
 is "$status" 0 "run_as steps run"
 L=ws/logs/as-nobody.log
 contains "$L" "uid $(id -u nobody)" "run_as: nobody runs as nobody"
 contains "$L" "ci: read: EACCES" "run_as: /job/ci is closed to it"
 contains "$L" "src: write: ok" "run_as: /job/src is writable"
 contains "$L" "environ: read: EACCES" "run_as: jobrun's environ is closed"
+# jobrun loads plugins from the plugin directory and the CI code only.
+contains "$L" "plant-dir: write: EACCES" "run_as: cannot plant a plugin"
+contains "$L" "plant-ci: write: EACCES" "run_as: nor in the CI code"
 contains "$L" "env: env: ENOENT" "run_as: no secret in the env"
 contains "$L" "add status 0" "run_as: registers a secret over the socket"
 contains "$L" "said ***" "which is masked"
