@@ -4,7 +4,7 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 54
+plan 56
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 
@@ -133,6 +133,23 @@ lacks "$T" "nnp: 1" "trusted: privileges as they were"
 contains out "add status 0" "an untrusted step can still register a secret"
 contains out "said ***" "which is masked from then on"
 lacks out "registered-by-untrusted-77" "and it is masked"
+
+# trusted: false on the job is every step's default; a step may opt back in.
+cat >default.yaml <<'EOF'
+trusted: false
+steps:
+  - name: by-default
+    run: grep Seccomp_filters /proc/self/status
+  - name: opted-in
+    trusted: true
+    run: grep Seccomp_filters /proc/self/status
+EOF
+run "$JOBRUN" run default.yaml
+tab=$(printf '\t')
+contains .jobrun/logs/by-default.log "Seccomp_filters:$tab$((own + 1))" \
+	"job trusted: false: a step is untrusted by default"
+contains .jobrun/logs/opted-in.log "Seccomp_filters:$tab$own" \
+	"and trusted: true opts back in"
 
 # A bad run_as is refused before any step runs.
 cat >bad-user.yaml <<'EOF'
