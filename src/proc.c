@@ -121,11 +121,16 @@ child_files(const struct proc_spec *spec)
 			return -1;
 		close(null_fd);
 	}
-	if (spec->output_fd >= 0 &&
-	    (dup2(spec->output_fd, STDOUT_FILENO) < 0 ||
-		dup2(spec->output_fd, STDERR_FILENO) < 0))
+	if (spec->output_fd < 0)
+		return 0;
+	/* dup2 onto itself would keep close-on-exec: clear it by hand. */
+	if (spec->output_fd == STDOUT_FILENO) {
+		if (fcntl(STDOUT_FILENO, F_SETFD, 0) < 0)
+			return -1;
+	} else if (dup2(spec->output_fd, STDOUT_FILENO) < 0) {
 		return -1;
-	return 0;
+	}
+	return dup2(STDOUT_FILENO, STDERR_FILENO) < 0 ? -1 : 0;
 }
 
 /*

@@ -47,9 +47,10 @@ int sandbox_filter_build(struct sandbox_filter *out, char **error);
 void sandbox_filter_release(struct sandbox_filter *filter);
 
 /*
- * Resolves run_as ("name", "name:group", "uid" or "uid:gid"; a name takes
- * its primary group unless one is given) into out->uid and out->gid and sets
- * out->change_ids.  Returns 0, or -1 with a message in *error.
+ * Resolves run_as ("name", "name:group", "uid" or "uid:gid") into out->uid
+ * and out->gid and sets out->change_ids.  Without a group, a known user's
+ * primary group is taken, and for an unknown uid the gid of that number.
+ * Returns 0, or -1 with a message in *error.
  */
 int sandbox_ids(struct sandbox *out, const char *run_as, char **error);
 
