@@ -66,7 +66,8 @@ int sandbox_enter(const struct sandbox *sandbox);
  * Before the first step, for a job with run_as steps running as uid:gid:
  * closes ci_dir to others (its mode keeps only the owner's bits), and hands
  * code_dir and everything under it to uid:gid (lchown(2), not following
- * symbolic links nor crossing into other filesystems).  Neither is done
+ * symbolic links nor crossing into other filesystems; files with more than
+ * one hard link keep their owner).  Neither is done
  * when one directory holds the other, or for "/": that is warned about and
  * the step runs with the directories as they are.  Returns 0, or -1 with
  * a message in *error (caller frees).

@@ -4,7 +4,7 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 56
+plan 57
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 
@@ -165,7 +165,7 @@ contains err "cannot run as 'no-such-user-jobrun': no such user" \
 
 # run_as: another uid, /job/ci closed to it, /job/src its own.
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "run_as" "needs root and a user nobody"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do skip "run_as" "needs root and a user nobody"; done
 	done_testing
 	exit
 fi
@@ -173,6 +173,8 @@ chmod 755 "$TEST_DIR"
 mkdir -p ws/ci ws/src
 echo ci-private >ws/ci/deploy.sh
 echo code >ws/src/main.c
+echo outside >outside.txt
+ln outside.txt ws/src/hardlink.txt
 cat >ws/ci/job.yaml <<EOF
 env: {JOB_SECRET: from-job-env-456}
 secrets:
@@ -223,4 +225,6 @@ contains ws/logs/numeric.log "ids 65534:65534 groups 65534" \
 	"run_as uid:gid, with no supplementary groups"
 ok "[ \$(stat -c %u ws/src/main.c) = $(id -u nobody) ]" \
 	"the code dir is handed over, files included"
+ok "[ \$(stat -c %u outside.txt) = 0 ]" \
+	"but not a file linked from outside it"
 done_testing
