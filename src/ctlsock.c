@@ -43,6 +43,8 @@ struct ctlsock {
 	ctlsock_register_fn on_register;
 	void *context;
 	struct client clients[CTLSOCK_CLIENTS_MAX];
+	uid_t allowed[CTLSOCK_USERS_MAX]; /* run_as users besides ours */
+	size_t n_allowed;
 };
 
 static uint64_t
@@ -280,16 +282,23 @@ on_client(struct loop *loop, int fd, uint32_t events, void *data)
 		c->deadline = clock_ms() + CTLSOCK_IDLE_MS;
 }
 
-/* Only jobrun's own user and root may talk to the socket. */
+/* Only jobrun's own user, root and the allowed run_as users may talk to
+ * the socket. */
 static bool
-peer_allowed(int fd)
+peer_allowed(const struct ctlsock *sock, int fd)
 {
 	struct ucred cred;
 	socklen_t size = sizeof(cred);
+	size_t i;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) < 0)
 		return false;
-	return cred.uid == getuid() || cred.uid == 0;
+	if (cred.uid == getuid() || cred.uid == 0)
+		return true;
+	for (i = 0; i < sock->n_allowed; i++)
+		if (cred.uid == sock->allowed[i])
+			return true;
+	return false;
 }
 
 /* True when the peer has hung up and nothing is left to read. */
@@ -332,10 +341,10 @@ on_listen(struct loop *loop, int fd, uint32_t events, void *data)
 
 	while ((client_fd = accept4(
 		    fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (!peer_allowed(client_fd)) {
+		if (!peer_allowed(sock, client_fd)) {
 			send_error(client_fd,
-			    "permission denied: only jobrun's user and root "
-			    "may use this socket");
+			    "permission denied: only jobrun's user, root and "
+			    "run_as users may use this socket");
 			hang_up(client_fd);
 			continue;
 		}
@@ -427,6 +436,34 @@ system_error:
 fail:
 	ctlsock_close(sock);
 	return NULL;
+}
+
+int
+ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error)
+{
+	size_t i;
+
+	*error = NULL;
+	if (uid == getuid() || uid == 0)
+		return 0;
+	for (i = 0; i < sock->n_allowed; i++)
+		if (sock->allowed[i] == uid)
+			return 0;
+	if (sock->n_allowed == CTLSOCK_USERS_MAX) {
+		*error = xasprintf("the control socket admits at most %d "
+				   "run_as users",
+		    CTLSOCK_USERS_MAX);
+		return -1;
+	}
+	/* The directory's name stays secret (mode 0711): peers are checked. */
+	if (chmod(sock->dir, 0711) < 0 || chmod(sock->path, 0666) < 0) {
+		*error = xasprintf("cannot open the control socket '%s' to "
+				   "run_as users: %s",
+		    sock->path, strerror(errno));
+		return -1;
+	}
+	sock->allowed[sock->n_allowed++] = uid;
+	return 0;
 }
 
 const char *

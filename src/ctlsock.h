@@ -19,19 +19,23 @@
  * bytes, CTLSOCK_CLIENTS_MAX connections at once, CTLSOCK_IDLE_MS without
  * progress per connection; past them a client gets an error reply (when a
  * reply can still be framed) and is disconnected, and the runner goes on.
- * Peers are checked with SO_PEERCRED: only jobrun's own uid and root.
+ * Peers are checked with SO_PEERCRED: only jobrun's own uid, root and the
+ * uids of run_as steps (ctlsock_allow_uid()).  No action gives a secret
+ * back, so an untrusted step may use the socket.
  */
 #ifndef JOBRUN_CTLSOCK_H
 #define JOBRUN_CTLSOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "loop.h"
 
 #define CTLSOCK_FRAME_MAX (1024 * 1024)
 #define CTLSOCK_CLIENTS_MAX 64
 #define CTLSOCK_IDLE_MS 10000
+#define CTLSOCK_USERS_MAX 16
 
 struct ctlsock;
 
@@ -49,6 +53,14 @@ typedef long (*ctlsock_register_fn)(void *context, char *const *values,
  */
 struct ctlsock *ctlsock_open(struct loop *loop, ctlsock_register_fn on_register,
     void *context, char **error);
+
+/*
+ * Lets uid (a run_as step's user) use the socket: opens its directory to
+ * others for search only (0711, the name stays unguessable) and the socket
+ * to connect (0666); SO_PEERCRED still decides.  Idempotent.  Returns 0,
+ * or -1 with a message in *error (caller frees).
+ */
+int ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error);
 
 /* Returns the socket's path (borrowed). */
 const char *ctlsock_path(const struct ctlsock *sock);

@@ -148,25 +148,10 @@ complete_job(struct job **job, const struct config *config)
 	return 0;
 }
 
-static bool
-has_untrusted_steps(const struct job *job)
-{
-	size_t i;
-
-	if (job->trusted == TRISTATE_FALSE)
-		return true;
-	for (i = 0; i < job->n_steps; i++)
-		if (job->steps[i].trusted == TRISTATE_FALSE ||
-		    job->steps[i].run_as != NULL)
-			return true;
-	return false;
-}
-
 /*
  * Refuses what this build cannot do yet rather than ignoring it: running a
- * job whose secrets would go unmasked, whose untrusted steps would run
- * trusted, or whose plugins or triggers would silently be skipped, would
- * break a promise.
+ * job whose secrets would go unmasked, or whose plugins or triggers would
+ * silently be skipped, would break a promise.
  */
 static int
 check_supported(const struct job *job, const struct config *config)
@@ -177,9 +162,6 @@ check_supported(const struct job *job, const struct config *config)
 		what = "plugins";
 	else if (job->n_triggers > 0)
 		what = "triggers";
-	else if (has_untrusted_steps(job))
-		what = "untrusted steps (trusted: false, run_as)";
-
 	else
 		return 0;
 	diag_error("this build of jobrun cannot run jobs that use %s yet; "

@@ -30,6 +30,7 @@
 
 #include "ctlsock.h"
 #include "diag.h"
+#include "envscrub.h"
 #include "heap.h"
 #include "loop.h"
 #include "oom.h"
@@ -37,6 +38,7 @@
 #include "outputs.h"
 #include "proc.h"
 #include "result.h"
+#include "sandbox.h"
 #include "runner.h"
 #include "stepenv.h"
 #include "xalloc.h"
@@ -124,6 +126,7 @@ struct runner {
 	char *shell_name; /* the last shell looked up, */
 	char *shell_search; /* along this PATH, */
 	char *shell_path; /* found here (NULL: not found) */
+	struct sandbox_filter filter; /* built when a step is untrusted */
 };
 
 const char *
@@ -421,6 +424,28 @@ find_shell(struct runner *r, const char *name, const char *path)
 	return r->shell_path != NULL ? xstrdup(r->shell_path) : NULL;
 }
 
+/*
+ * A run_as step cannot create files in jobrun's outputs directory: its
+ * outputs file is created empty (no outputs) and handed to it instead.
+ */
+static int
+give_outputs_file(const char *path, const struct sandbox *sandbox, char **error)
+{
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 || fchown(fd, sandbox->uid, sandbox->gid) < 0) {
+		*error = xasprintf("cannot hand the outputs file '%s' to the "
+				   "run_as user: %s",
+		    path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Starts the step's program; returns the child's pid, -1 if none. */
 static pid_t
 spawn_step(struct runner *r, size_t index, int output_fd, char **error)
@@ -431,6 +456,7 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
 	struct nvlist extra = NVLIST_INIT;
 	struct proc_spec spec = { 0 };
+	struct sandbox sandbox = { 0 };
 	char **argv, **envp, *program = NULL, *workdir;
 	pid_t pid = -1;
 
@@ -447,7 +473,20 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	envp =
 	    stepenv_build(r->config, step, run->attempts, r->job_env, &extra);
 	spec.cwd = stepenv_workdir(r->config, step, &workdir);
-	if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
+	if (sandbox_step_untrusted(r->plan->job, step)) {
+		envscrub_apply(envp, r->mask, r->plan->job, r->config);
+		sandbox.filter = &r->filter;
+		spec.sandbox = &sandbox;
+		if (step->run_as != NULL &&
+		    sandbox_ids(&sandbox, step->run_as, error) == 0 &&
+		    give_outputs_file(run->outputs_file, &sandbox, error) ==
+			0 &&
+		    r->control != NULL)
+			ctlsock_allow_uid(r->control, sandbox.uid, error);
+	}
+	if (*error != NULL) /* from sandbox_ids() or ctlsock_allow_uid() */
+		program = NULL;
+	else if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
 		*error = xstrdup("the shell is empty");
 	else if ((program = find_shell(
 		      r, argv[0], stepenv_get(envp, "PATH"))) == NULL)
@@ -1226,6 +1265,8 @@ runner_release(struct runner *r)
 {
 	size_t i;
 
+	sandbox_filter_release(&r->filter);
+
 	for (i = 0; i < r->plan->n_steps; i++) {
 		output_stream_close(r->runs[i].stream);
 		free(r->runs[i].outputs_file);
@@ -1286,6 +1327,60 @@ abandon_steps(struct runner *r)
 			r->runs[i].outcome = OUTCOME_CANCELLED;
 }
 
+/*
+ * The directories as the first run_as step's user needs them (see
+ * sandbox_prepare_dirs()); later steps with another user share what the
+ * first one got.
+ */
+static int
+prepare_run_as_dirs(struct runner *r, char **error)
+{
+	struct sandbox ids = { 0 };
+	size_t i;
+
+	*error = NULL;
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->plan->steps[i].step->run_as != NULL)
+			break;
+	if (i == r->plan->n_steps)
+		return 0;
+	if (sandbox_ids(&ids, r->plan->steps[i].step->run_as, error) < 0)
+		return -1;
+	return sandbox_prepare_dirs(config_get(r->config, CONFIG_CI_SOURCE_DIR),
+	    config_get(r->config, CONFIG_CODE_DIR), ids.uid, ids.gid, error);
+}
+
+/*
+ * With an untrusted step in the plan: builds the seccomp filter once, and
+ * makes jobrun undumpable so that its memory and environment are closed to
+ * the steps (sandbox.h).  Returns 0, or -1 after reporting.
+ */
+static int
+prepare_sandbox(struct runner *r)
+{
+	size_t i;
+	char *error;
+
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (sandbox_step_untrusted(
+			r->plan->job, r->plan->steps[i].step))
+			break;
+	if (i == r->plan->n_steps)
+		return 0;
+	if (sandbox_filter_build(&r->filter, &error) < 0 ||
+	    prepare_run_as_dirs(r, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	if (sandbox_protect_self() < 0) {
+		diag_error(
+		    "cannot make jobrun undumpable: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 runner_run(const struct plan *plan, const struct config *config,
     const struct nvlist *job_env, struct mask_set *mask)
@@ -1310,7 +1405,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	oom_watch_open(&r.oom, "/sys/fs/cgroup", "/proc/self/cgroup");
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
-	if (prepare_workspace(&r, &log_dir) < 0 ||
+	if (prepare_sandbox(&r) < 0 || prepare_workspace(&r, &log_dir) < 0 ||
 	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
 	    start_loop(&r) < 0)
 		goto out;
