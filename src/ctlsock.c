@@ -35,6 +35,12 @@ struct client {
 	uint64_t deadline;
 };
 
+struct ctlsock_action {
+	const char *name; /* borrowed */
+	ctlsock_action_fn fn;
+	void *context;
+};
+
 struct ctlsock {
 	struct loop *loop;
 	int listen_fd;
@@ -42,6 +48,8 @@ struct ctlsock {
 	char *path;
 	ctlsock_register_fn on_register;
 	void *context;
+	struct ctlsock_action actions[CTLSOCK_ACTIONS_MAX];
+	size_t n_actions;
 	struct client clients[CTLSOCK_CLIENTS_MAX];
 };
 
@@ -166,6 +174,28 @@ register_request(struct ctlsock *sock, json_t *request)
 	    (json_int_t)(n - (size_t)accepted));
 }
 
+/* An action added with ctlsock_on(); NULL when there is none. */
+static json_t *
+added_action(struct ctlsock *sock, const char *action, json_t *request)
+{
+	char *error = NULL;
+	json_t *reply;
+	size_t i;
+
+	for (i = 0; i < sock->n_actions; i++) {
+		if (strcmp(sock->actions[i].name, action) != 0)
+			continue;
+		if (sock->actions[i].fn(
+			sock->actions[i].context, request, &error) == 0)
+			return json_pack("{s:s}", "status", "ok");
+		reply = json_pack("{s:s, s:s}", "status", "error", "error",
+		    error != NULL ? error : "the request failed");
+		free(error);
+		return reply;
+	}
+	return NULL;
+}
+
 static json_t *
 handle_request(struct ctlsock *sock, const char *body, size_t length)
 {
@@ -194,10 +224,10 @@ handle_request(struct ctlsock *sock, const char *body, size_t length)
 	} else if (strcmp(action, "ping") == 0) {
 		reply = json_pack(
 		    "{s:s, s:s}", "status", "ok", "version", PACKAGE_VERSION);
-	} else {
+	} else if ((reply = added_action(sock, action, request)) == NULL) {
 		snprintf(message, sizeof(message),
-		    "unknown action '%.40s': expected register or ping",
-		    action);
+		    "unknown action '%.40s': expected register, ping%s", action,
+		    sock->n_actions > 0 ? " or another known one" : "");
 		reply = json_pack(
 		    "{s:s, s:s}", "status", "error", "error", message);
 	}
@@ -478,4 +508,17 @@ ctlsock_close(struct ctlsock *sock)
 	free(sock->path);
 	free(sock->dir);
 	free(sock);
+}
+
+int
+ctlsock_on(struct ctlsock *sock, const char *action, ctlsock_action_fn fn,
+    void *context)
+{
+	if (sock->n_actions == CTLSOCK_ACTIONS_MAX)
+		return -1;
+	sock->actions[sock->n_actions].name = action;
+	sock->actions[sock->n_actions].fn = fn;
+	sock->actions[sock->n_actions].context = context;
+	sock->n_actions++;
+	return 0;
 }

@@ -13,6 +13,8 @@
  *          sent only once every stream's masker has the secrets and has
  *          rescanned what it holds back (the handler's job)
  *   {"action":"ping"} -> {"status":"ok","version":"..."}
+ *   actions added with ctlsock_on(), such as
+ *   {"action":"trigger","job":"deploy",...} -> {"status":"ok"}
  *
  * Anything else gets {"status":"error","error":"..."}.  A connection may
  * send several requests.  Limits: frames of at most CTLSOCK_FRAME_MAX
@@ -27,11 +29,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "loop.h"
 
 #define CTLSOCK_FRAME_MAX (1024 * 1024)
 #define CTLSOCK_CLIENTS_MAX 64
 #define CTLSOCK_IDLE_MS 10000
+#define CTLSOCK_ACTIONS_MAX 8
 
 struct ctlsock;
 
@@ -44,11 +49,26 @@ typedef long (*ctlsock_register_fn)(void *context, char *const *values,
     const size_t *lengths, size_t n, char **error);
 
 /*
+ * Handles one request of an action added with ctlsock_on(); request is
+ * borrowed for the call.  Returns 0 (the reply is {"status":"ok"}), or -1
+ * with a message in *error (allocated; the socket frees it) for the reply.
+ */
+typedef int (*ctlsock_action_fn)(void *context, json_t *request, char **error);
+
+/*
  * Creates the private directory and the socket, and watches it with loop.
  * Returns the socket, or NULL with a message in *error (caller frees).
  */
 struct ctlsock *ctlsock_open(struct loop *loop, ctlsock_register_fn on_register,
     void *context, char **error);
+
+/*
+ * Answers requests {"action":action,...} with fn(context, ...); action is
+ * borrowed for the socket's life.  Returns 0, or -1 when
+ * CTLSOCK_ACTIONS_MAX actions are added already.
+ */
+int ctlsock_on(struct ctlsock *sock, const char *action, ctlsock_action_fn fn,
+    void *context);
 
 /* Returns the socket's path (borrowed). */
 const char *ctlsock_path(const struct ctlsock *sock);

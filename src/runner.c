@@ -38,6 +38,7 @@
 #include "result.h"
 #include "runner.h"
 #include "stepenv.h"
+#include "triggers.h"
 #include "xalloc.h"
 
 /* How long what a step left behind may take to go after SIGTERM. */
@@ -117,6 +118,7 @@ struct runner {
 	char *outputs_dir;
 	struct mask_set *mask;
 	struct ctlsock *control;
+	struct triggers *triggers;
 	char *shell_name; /* the last shell looked up, */
 	char *shell_search; /* along this PATH, */
 	char *shell_path; /* found here (NULL: not found) */
@@ -1178,6 +1180,24 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 	return accepted;
 }
 
+/* A trigger request from the control socket (triggers.h). */
+static int
+on_trigger(void *context, json_t *request, char **error)
+{
+	struct runner *r = context;
+
+	return triggers_add_request(r->triggers, request, error);
+}
+
+/* An output request from the control socket ("jobrun output set"). */
+static int
+on_output_set(void *context, json_t *request, char **error)
+{
+	struct runner *r = context;
+
+	return triggers_set_output(r->triggers, request, error);
+}
+
 static int
 start_loop(struct runner *r)
 {
@@ -1198,7 +1218,57 @@ start_loop(struct runner *r)
 		free(error);
 		return -1;
 	}
+	ctlsock_on(r->control, "trigger", on_trigger, r);
+	ctlsock_on(r->control, "output", on_output_set, r);
 	return 0;
+}
+
+/* The job's facts for a trigger's if: (names only; see triggers.h). */
+static const char *
+trigger_lookup(void *context, const char *name)
+{
+	struct condition_context c = { context, 0 };
+
+	return fact_lookup(&c, name);
+}
+
+/*
+ * Decides the triggers and writes triggers.json, once, at the end of the
+ * job.  A limit exceeded is reported and leaves the status alone; only a
+ * file that cannot be written is jobrun's failure (-1).
+ */
+static int
+write_triggers(struct runner *r, int status)
+{
+	struct expr_facts facts = { trigger_lookup, NULL, r };
+	struct triggers_outcome outcome = { status_name(status),
+		status == EXIT_JOB_SUCCESS,
+		r->cancel_signal != 0 || status >= EXIT_SIGNAL_BASE, &facts };
+	char *error = NULL, *path;
+	int rc;
+
+	if (triggers_decide(r->triggers, &outcome, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	rc = triggers_write(r->triggers,
+	    config_get(r->config, CONFIG_TRIGGERS_FILE),
+	    config_get(r->config, CONFIG_NAME), r->mask, &error);
+	if (rc != 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	if (rc < 0)
+		return -1;
+	path = xasprintf(
+	    "%s/outputs.json", config_get(r->config, CONFIG_WORKSPACE));
+	rc = triggers_write_outputs(r->triggers, path, r->mask, &error);
+	free(path);
+	if (rc < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	return rc;
 }
 
 static void
@@ -1212,6 +1282,7 @@ runner_release(struct runner *r)
 		nvlist_release(&r->runs[i].outputs);
 	}
 	ctlsock_close(r->control);
+	triggers_free(r->triggers);
 	if (r->signal_fd > 0)
 		close(r->signal_fd);
 	loop_free(r->loop);
@@ -1265,6 +1336,16 @@ abandon_steps(struct runner *r)
 			r->runs[i].outcome = OUTCOME_CANCELLED;
 }
 
+static void
+unlink_outputs(const struct config *config)
+{
+	char *path =
+	    xasprintf("%s/outputs.json", config_get(config, CONFIG_WORKSPACE));
+
+	unlink(path);
+	free(path);
+}
+
 int
 runner_run(const struct plan *plan, const struct config *config,
     const struct nvlist *job_env, struct mask_set *mask)
@@ -1286,8 +1367,12 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.slots = (long)config_number(config, CONFIG_JOBS);
 	r.grace_ms = config_ms(config, CONFIG_GRACE_PERIOD);
 	r.signal_fd = -1;
+	r.triggers = triggers_new(plan->job);
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
+	/* An earlier job's files must not pass for ours. */
+	unlink(config_get(config, CONFIG_TRIGGERS_FILE));
+	unlink_outputs(config);
 	if (prepare_workspace(&r, &log_dir) < 0 ||
 	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
 	    start_loop(&r) < 0)
@@ -1311,6 +1396,8 @@ runner_run(const struct plan *plan, const struct config *config,
 	}
 	diag_error("job '%s': %s", config_get(config, CONFIG_NAME),
 	    status_name(status));
+	if (write_triggers(&r, status) < 0)
+		status = EXIT_JOBRUN_ERROR;
 	if (write_result(&r, status, status_name(status), &started, start_ms) <
 	    0)
 		status = EXIT_JOBRUN_ERROR;
