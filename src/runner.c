@@ -1232,6 +1232,16 @@ trigger_lookup(void *context, const char *name)
 	return fact_lookup(&c, name);
 }
 
+/* In local mode, what would run next, one line each. */
+static void
+print_next(void *context, const char *line)
+{
+	if (strncmp(line, "next: ", 6) == 0)
+		diag_error("%s", line);
+	else
+		diag_error("next: %s", line);
+}
+
 /*
  * Decides the triggers and writes triggers.json, once, at the end of the
  * job.  A limit exceeded is reported and leaves the status alone; only a
@@ -1260,6 +1270,8 @@ write_triggers(struct runner *r, int status)
 	}
 	if (rc < 0)
 		return -1;
+	if (config_number(r->config, CONFIG_LOCAL) != 0)
+		triggers_describe(r->triggers, r->mask, print_next, NULL);
 	path = xasprintf(
 	    "%s/outputs.json", config_get(r->config, CONFIG_WORKSPACE));
 	rc = triggers_write_outputs(r->triggers, path, r->mask, &error);

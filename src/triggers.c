@@ -564,3 +564,118 @@ triggers_outputs(const struct triggers *t)
 {
 	return t->outputs;
 }
+
+/* ---- local mode ---- */
+
+/* Appends text to *buffer (of *length bytes) single-quoted for sh. */
+static void
+append_quoted(char **buffer, const char *text)
+{
+	char *quoted = xmalloc(strlen(text) * 4 + 3), *q = quoted, *joined;
+	const char *p;
+
+	*q++ = '\'';
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '\'') {
+			memcpy(q, "'\\''", 4);
+			q += 4;
+		} else {
+			*q++ = *p;
+		}
+	}
+	*q++ = '\'';
+	*q = '\0';
+	joined = xasprintf("%s%s", *buffer, quoted);
+	free(*buffer);
+	free(quoted);
+	*buffer = joined;
+}
+
+static void
+append(char **buffer, const char *text)
+{
+	char *joined = xasprintf("%s%s", *buffer, text);
+
+	free(*buffer);
+	*buffer = joined;
+}
+
+/* A flag and its value, when job has member. */
+static void
+append_flag(char **line, json_t *job, const char *member, const char *flag)
+{
+	const char *value = json_string_value(json_object_get(job, member));
+
+	if (value == NULL)
+		return;
+	append(line, " ");
+	append(line, flag);
+	append(line, " ");
+	append_quoted(line, value);
+}
+
+/* "NAME (after A, B; C): K='V' jobrun run --name 'NAME' ..." */
+static char *
+describe_job(json_t *job)
+{
+	json_t *depends_on = json_object_get(job, "depends_on"), *value;
+	const char *condition, *key, *sep = " (after ";
+	char *line =
+	    xstrdup(json_string_value(json_object_get(job, "job_name")));
+	char number[32];
+	size_t i;
+
+	json_array_foreach(depends_on, i, value)
+	{
+		append(&line, sep);
+		append(&line, json_string_value(value));
+		sep = ", ";
+	}
+	condition = json_string_value(json_object_get(job, "condition"));
+	if (condition != NULL) {
+		append(&line, depends_on != NULL ? "; " : " (");
+		append(&line, condition);
+	}
+	append(&line, depends_on != NULL || condition != NULL ? "):" : ":");
+	json_object_foreach(json_object_get(job, "env"), key, value)
+	{
+		append(&line, " ");
+		append(&line, key);
+		append(&line, "=");
+		append_quoted(&line, json_string_value(value));
+	}
+	append(&line, " jobrun run");
+	append_flag(&line, job, "job_name", "--name");
+	append_flag(&line, job, "job_command", "--job-command");
+	if ((value = json_object_get(job, "timeout")) != NULL) {
+		snprintf(number, sizeof(number), " --timeout %llds",
+		    (long long)json_integer_value(value));
+		append(&line, number);
+	}
+	append_flag(&line, job, "source_type", "--source-type");
+	append_flag(&line, job, "source_url", "--source-url");
+	append_flag(&line, job, "source_ref", "--source-ref");
+	append_flag(&line, job, "ci_source_type", "--ci-source-type");
+	append_flag(&line, job, "ci_source_url", "--ci-source-url");
+	append_flag(&line, job, "ci_source_ref", "--ci-source-ref");
+	return line;
+}
+
+void
+triggers_describe(struct triggers *t, struct mask_set *mask,
+    void (*emit)(void *context, const char *line), void *context)
+{
+	json_t *jobs = masked_copy(t->jobs, mask), *job;
+	char *line;
+	size_t i;
+
+	if (json_array_size(jobs) == 0)
+		emit(context, "next: no job is triggered");
+	json_array_foreach(jobs, i, job)
+	{
+		line = describe_job(job);
+		emit(context, line);
+		free(line);
+	}
+	json_decref(jobs);
+}

@@ -87,6 +87,15 @@ const json_t *triggers_jobs(const struct triggers *t);
 int triggers_uuid(char out[37]);
 
 /*
+ * For local mode: passes emit one line per decided job, masked, naming it,
+ * what the worker waits for, and a jobrun command that runs it here:
+ *   deploy (after build; all_success): REGION='eu' jobrun run --name 'deploy'
+ * or "next: no job is triggered".  The line is valid during the call.
+ */
+void triggers_describe(struct triggers *t, struct mask_set *mask,
+    void (*emit)(void *context, const char *line), void *context);
+
+/*
  * Workflow outputs: values this job hands to the jobs it triggers, set
  * with "jobrun output set KEY" and written to outputs.json as
  * {"outputs":{KEY:VALUE}}, masked, at the end of the job.  At most

@@ -9,7 +9,7 @@ if ! "$PYTHON3" -c 'import jsonschema' 2>/dev/null; then
 	echo "1..0 # SKIP python3-jsonschema not installed"
 	exit 0
 fi
-plan 42
+plan 45
 
 CHECK="$PYTHON3 $JOBRUN_SRCDIR/tests/json-check.py"
 TSCHEMA=$JOBRUN_SRCDIR/src/triggers.schema.json
@@ -116,6 +116,12 @@ is "$(field '(j[0]["job_command"], j[0]["container_image"], sorted(j[1]))')" \
 	"('make deploy', 'alpine:3', ['env', 'job_name'])" \
 	"job_command and container_image; a bare trigger has only name and env"
 ok "valid $T" "and the file is valid"
+contains err "jobrun: next: deploy (after build, test; any_failed): TOKEN='***' REGION='eu' jobrun run --name 'deploy' --job-command 'make deploy' --timeout 90s --source-type 'git'" \
+	"locally, each next job and the command to run it, masked"
+is "$(grep -c '^jobrun: next: ' err)" 5 "one line per job"
+run env DEPLOY_TOKEN=tok-9f8e7d6c5b "$JOBRUN" run --no-local --workspace ws \
+	--code-dir ws/src full.yaml
+lacks err "next:" "not outside local mode"
 
 # ---- the worker's side: runnerlib reads the file like this ----
 cat >worker.py <<'PY'
