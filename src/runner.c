@@ -1243,6 +1243,50 @@ print_next(void *context, const char *line)
 }
 
 /*
+ * On Kubernetes, /dev/termination-log (JOBRUN_TERMINATION_LOG for tests)
+ * says how the container ended: a compact summary, when the file is there
+ * and writable.  Failing to write it changes nothing.
+ */
+static void
+write_termination_log(struct runner *r, int status)
+{
+	const char *path = getenv("JOBRUN_TERMINATION_LOG");
+	json_t *facts, *counts;
+	const char *name;
+	char *text;
+	size_t i;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		path = "/dev/termination-log";
+	if (access(path, W_OK) < 0)
+		return;
+	counts = json_object();
+	for (i = 0; i < r->plan->n_steps; i++) {
+		name = outcome_name(r->runs[i].outcome);
+		json_object_set_new(counts, name,
+		    json_integer(
+			json_integer_value(json_object_get(counts, name)) + 1));
+	}
+	facts = json_pack("{s:s, s:s, s:i, s:I, s:o}", "job",
+	    config_get(r->config, CONFIG_NAME), "outcome", status_name(status),
+	    "exit_status", status, "steps", (json_int_t)r->plan->n_steps,
+	    "step_outcomes", counts);
+	if (facts == NULL)
+		return;
+	text = triggers_summary(r->triggers, facts, r->mask);
+	json_decref(facts);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		if (output_write_all(fd, text, strlen(text)) < 0)
+			diag_warn(
+			    "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+	}
+	free(text);
+}
+
+/*
  * Decides the triggers and writes triggers.json, once, at the end of the
  * job.  A limit exceeded is reported and leaves the status alone; only a
  * file that cannot be written is jobrun's failure (-1).
@@ -1272,6 +1316,7 @@ write_triggers(struct runner *r, int status)
 		return -1;
 	if (config_number(r->config, CONFIG_LOCAL) != 0)
 		triggers_describe(r->triggers, r->mask, print_next, NULL);
+	write_termination_log(r, status);
 	path = xasprintf(
 	    "%s/outputs.json", config_get(r->config, CONFIG_WORKSPACE));
 	rc = triggers_write_outputs(r->triggers, path, r->mask, &error);

@@ -679,3 +679,54 @@ triggers_describe(struct triggers *t, struct mask_set *mask,
 	}
 	json_decref(jobs);
 }
+
+/* ---- the termination log ---- */
+
+/* The encoded length of string value in compact JSON. */
+static size_t
+encoded_length(json_t *value)
+{
+	char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t length;
+
+	if (text == NULL)
+		out_of_memory();
+	length = strlen(text);
+	free(text);
+	return length;
+}
+
+char *
+triggers_summary(struct triggers *t, json_t *facts, struct mask_set *mask)
+{
+	json_t *summary = masked_copy(facts, mask), *jobs, *names, *name;
+	size_t i, used, more = 0;
+	char *text;
+
+	jobs = masked_copy(t->jobs, mask);
+	names = json_array();
+	/* The summary without names, plus room for "triggers":[] and
+	 * "more_triggers":N. */
+	used = encoded_length(summary) + 40;
+	json_array_foreach(jobs, i, name)
+	{
+		name = json_object_get(name, "job_name");
+		if (more == 0 &&
+		    used + encoded_length(name) + 1 <= TRIGGERS_SUMMARY_MAX) {
+			used += encoded_length(name) + 1;
+			json_array_append(names, name);
+		} else {
+			more++;
+		}
+	}
+	json_object_set_new(summary, "triggers", names);
+	if (more > 0)
+		json_object_set_new(
+		    summary, "more_triggers", json_integer((json_int_t)more));
+	text = json_dumps(summary, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(summary);
+	json_decref(jobs);
+	if (text == NULL)
+		out_of_memory();
+	return text;
+}

@@ -96,6 +96,22 @@ void triggers_describe(struct triggers *t, struct mask_set *mask,
     void (*emit)(void *context, const char *line), void *context);
 
 /*
+ * Kubernetes shows the first 4 KiB of /dev/termination-log as why a
+ * container ended; the full files stay on the volume.
+ */
+#define TRIGGERS_SUMMARY_MAX 4000
+
+/*
+ * Returns a compact summary for the termination log, allocated: the object
+ * facts (borrowed; the job's outcome and step counts) with, added,
+ * "triggers" (the decided jobs' names, in order, as many as fit) and
+ * "more_triggers" (how many did not), every string masked, at most
+ * TRIGGERS_SUMMARY_MAX bytes when facts itself is small.
+ */
+char *triggers_summary(
+    struct triggers *t, json_t *facts, struct mask_set *mask);
+
+/*
  * Workflow outputs: values this job hands to the jobs it triggers, set
  * with "jobrun output set KEY" and written to outputs.json as
  * {"outputs":{KEY:VALUE}}, masked, at the end of the job.  At most

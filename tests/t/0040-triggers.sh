@@ -9,7 +9,7 @@ if ! "$PYTHON3" -c 'import jsonschema' 2>/dev/null; then
 	echo "1..0 # SKIP python3-jsonschema not installed"
 	exit 0
 fi
-plan 45
+plan 51
 
 CHECK="$PYTHON3 $JOBRUN_SRCDIR/tests/json-check.py"
 TSCHEMA=$JOBRUN_SRCDIR/src/triggers.schema.json
@@ -208,6 +208,26 @@ is "$status" 0 "too many triggers leave the job's status alone"
 contains err "too many triggers: at most 1000 jobs" "with a clear error"
 is "$(field '(j, d["error"])')" "([], 'too many triggers: at most 1000 jobs')" \
 	"and a file with no jobs that says why"
+
+# ---- the termination log (Kubernetes) ----
+: >termination-log
+run env DEPLOY_TOKEN=tok-9f8e7d6c5b JOBRUN_TERMINATION_LOG="$TEST_DIR/termination-log" \
+	"$JOBRUN" run full.yaml
+is "$(cat termination-log)" \
+	'{"job":"full","outcome":"success","exit_status":0,"steps":1,"step_outcomes":{"success":1},"triggers":["deploy","matrix","matrix","matrix","plain"]}' \
+	"a writable termination log gets a compact summary"
+"$PYTHON3" -c 'print("steps: [{name: a, run: \"true\"}, {name: b, run: \"false\"}]\ntriggers:\n  - job: " + "n" * 99 + "\n    when: always\n    for_each: [" + ", ".join(str(i) for i in range(1000)) + "]")' >long.yaml
+run env JOBRUN_TERMINATION_LOG="$TEST_DIR/termination-log" "$JOBRUN" run long.yaml
+is "$status" 1 "a job with 1000 long trigger names fails as its step did"
+ok "[ \$(wc -c <termination-log) -le 4096 ]" "its summary fits in 4 KiB"
+is "$("$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["outcome"], d["step_outcomes"], len(d["triggers"]) + d["more_triggers"])' termination-log)" \
+	"failed {'success': 1, 'failed': 1} 1000" \
+	"and is JSON that counts what it leaves out"
+ok "[ \$(wc -c <.jobrun/triggers.json) -gt 100000 ]" \
+	"while triggers.json has them all"
+run env JOBRUN_TERMINATION_LOG="$TEST_DIR/absent/log" "$JOBRUN" run full.yaml
+ok "[ $status -eq 0 ] && [ ! -e absent ]" \
+	"without the file, nothing is written and nothing fails"
 
 # ---- SIGTERM mid-job ----
 cat >term.yaml <<'YAML'
