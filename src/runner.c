@@ -1393,14 +1393,25 @@ abandon_steps(struct runner *r)
 			r->runs[i].outcome = OUTCOME_CANCELLED;
 }
 
+/*
+ * Removes what an earlier job left of the files it hands on, so none is
+ * taken for ours: the files and the temporary files of writers killed
+ * before their rename.
+ */
 static void
-unlink_outputs(const struct config *config)
+remove_earlier_files(const struct config *config)
 {
-	char *path =
-	    xasprintf("%s/outputs.json", config_get(config, CONFIG_WORKSPACE));
+	const char *workspace = config_get(config, CONFIG_WORKSPACE);
+	char *outputs = xasprintf("%s/outputs.json", workspace);
+	char *result = xasprintf("%s/result.json", workspace);
 
-	unlink(path);
-	free(path);
+	unlink(config_get(config, CONFIG_TRIGGERS_FILE));
+	unlink(outputs);
+	result_remove_stale(config_get(config, CONFIG_TRIGGERS_FILE));
+	result_remove_stale(outputs);
+	result_remove_stale(result);
+	free(outputs);
+	free(result);
 }
 
 int
@@ -1425,15 +1436,20 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.grace_ms = config_ms(config, CONFIG_GRACE_PERIOD);
 	r.signal_fd = -1;
 	r.triggers = triggers_new(plan->job);
+	remove_earlier_files(config);
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
-	/* An earlier job's files must not pass for ours. */
-	unlink(config_get(config, CONFIG_TRIGGERS_FILE));
-	unlink_outputs(config);
 	if (prepare_workspace(&r, &log_dir) < 0 ||
-	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
-	    start_loop(&r) < 0)
+	    write_result(&r, 0, NULL, &started, start_ms) < 0)
 		goto out;
+	if (start_loop(&r) < 0) {
+		/* The workspace is there: say what happened in it. */
+		abandon_steps(&r);
+		write_triggers(&r, status);
+		write_result(
+		    &r, status, status_name(status), &started, start_ms);
+		goto out;
+	}
 	r.output = output_new(choose_format(&r), log_dir, mask);
 	diag_set_sink(message_sink, r.output);
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)

@@ -9,7 +9,7 @@ if ! "$PYTHON3" -c 'import jsonschema' 2>/dev/null; then
 	echo "1..0 # SKIP python3-jsonschema not installed"
 	exit 0
 fi
-plan 51
+plan 53
 
 CHECK="$PYTHON3 $JOBRUN_SRCDIR/tests/json-check.py"
 TSCHEMA=$JOBRUN_SRCDIR/src/triggers.schema.json
@@ -303,4 +303,13 @@ echo "# kill -9 loop: $(cat out)"
 ok "grep -q 'bad=0$' out" "200 runs killed at random: never a partial file"
 ok "! grep -q 'complete=0 ' out && ! grep -q 'none=0 ' out" \
 	"and the kills landed both before and after the write"
+echo "# temporary files left by killed writers: $(ls .jobrun | grep -c '\.tmp\.')"
+dead=$(sh -c 'echo $$')
+echo partial >.jobrun/triggers.json.tmp.$dead
+echo partial >.jobrun/result.json.tmp.$dead
+echo partial >.jobrun/triggers.json.tmp.$$
+run "$JOBRUN" run crash.yaml
+is "$status" 0 "the next run succeeds"
+is "$(ls .jobrun | grep '\.tmp\.')" "triggers.json.tmp.$$" \
+	"and removes the temporary files of dead writers, not of live ones"
 done_testing
