@@ -1,7 +1,7 @@
 /*
  * The control socket: one Unix stream socket per job, in a private 0700
  * directory outside the workspace, through which steps and plugins register
- * secrets (and, later, add triggers and outputs) while the job runs.
+ * secrets, add triggers and set workflow outputs while the job runs.
  *
  * Protocol (runnerlib's, unchanged): a request is a 4-byte big-endian
  * length followed by that many bytes of a JSON object with an "action";
@@ -13,8 +13,10 @@
  *          sent only once every stream's masker has the secrets and has
  *          rescanned what it holds back (the handler's job)
  *   {"action":"ping"} -> {"status":"ok","version":"..."}
- *   actions added with ctlsock_on(), such as
- *   {"action":"trigger","job":"deploy",...} -> {"status":"ok"}
+ *   actions added with ctlsock_on(); the runner adds
+ *   {"action":"trigger","job":NAME,"env":{K:V},"depends_on":[J],
+ *    "condition":C} and {"action":"output","key":K,"value":V}
+ *       -> {"status":"ok"} (triggers.h says what they do)
  *
  * Anything else gets {"status":"error","error":"..."}.  A connection may
  * send several requests.  Limits: frames of at most CTLSOCK_FRAME_MAX
