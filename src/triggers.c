@@ -311,11 +311,12 @@ trigger_fires(
 	return fires;
 }
 
+/* Past TRIGGERS_MAX_JOBS: the file lists no job and says why. */
 static int
-limit_error(struct triggers *t, char **error)
+limit_error(struct triggers *t, char *message, char **error)
 {
-	t->error = xstrdup("too many triggers: at most 1000 jobs");
-	*error = xstrdup(t->error);
+	t->error = message;
+	*error = xstrdup(message);
 	json_array_clear(t->jobs);
 	return -1;
 }
@@ -329,6 +330,8 @@ triggers_decide(
 	*error = NULL;
 	t->outcome = outcome->name;
 	json_array_clear(t->jobs);
+	free(t->error);
+	t->error = NULL;
 	for (i = 0; i < n; i++) {
 		const struct trigger_spec *spec = &t->job->triggers[i];
 
@@ -336,7 +339,11 @@ triggers_decide(
 			continue;
 		if (json_array_size(t->jobs) + spec->for_each.len >
 		    TRIGGERS_MAX_JOBS)
-			return limit_error(t, error);
+			return limit_error(t,
+			    xasprintf("too many triggered jobs: trigger '%s' "
+				      "brings them past %d; none is listed",
+				spec->job, TRIGGERS_MAX_JOBS),
+			    error);
 		if (spec->for_each.len == 0)
 			json_array_append_new(t->jobs, static_job(spec, NULL));
 		for (k = 0; k < spec->for_each.len; k++)
@@ -345,7 +352,13 @@ triggers_decide(
 	}
 	if (json_array_size(t->jobs) + json_array_size(t->dynamic) >
 	    TRIGGERS_MAX_JOBS)
-		return limit_error(t, error);
+		return limit_error(t,
+		    xasprintf(
+			"too many triggered jobs: %zu from the job file "
+			"and %zu from steps, more than %d; none is listed",
+			json_array_size(t->jobs), json_array_size(t->dynamic),
+			TRIGGERS_MAX_JOBS),
+		    error);
 	json_array_extend(t->jobs, t->dynamic);
 	return (long)json_array_size(t->jobs);
 }
@@ -457,7 +470,9 @@ render(struct triggers *t, const char *job_name, struct mask_set *mask,
 	free(text);
 	/* Too big: say so in a file with no jobs. */
 	free(t->error);
-	t->error = xstrdup("too many triggers: more than 1 MiB of JSON");
+	t->error = xasprintf("too many triggered jobs: more than %d bytes of "
+			     "JSON; none is listed",
+	    TRIGGERS_MAX_BYTES);
 	*error = xstrdup(t->error);
 	masked = json_array();
 	file = file_object(t, job_name, uuid, masked);

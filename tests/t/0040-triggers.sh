@@ -205,8 +205,9 @@ contains err "no control socket" "and says why"
 "$PYTHON3" -c 'print("steps: [{name: a, run: \"true\"}]\ntriggers:\n  - job: many\n    for_each: [" + ", ".join(str(i) for i in range(1001)) + "]")' >many.yaml
 run "$JOBRUN" run many.yaml
 is "$status" 0 "too many triggers leave the job's status alone"
-contains err "too many triggers: at most 1000 jobs" "with a clear error"
-is "$(field '(j, d["error"])')" "([], 'too many triggers: at most 1000 jobs')" \
+contains err "jobrun: too many triggered jobs: trigger 'many' brings them past 1000; none is listed" \
+	"with a clear error"
+is "$(field '(j, d["error"])')" "([], \"too many triggered jobs: trigger 'many' brings them past 1000; none is listed\")" \
 	"and a file with no jobs that says why"
 
 # ---- the termination log (Kubernetes) ----

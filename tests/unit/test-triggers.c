@@ -198,9 +198,63 @@ test_write_and_summary(void)
 	mask_set_free(mask);
 }
 
+/* Past 1000 jobs in all, and past 1 MiB: a file with no jobs and why. */
+static void
+test_limits(void)
+{
+	struct job *job = job_new(NULL);
+	struct trigger_spec *spec = job_add_trigger(job);
+	struct expr_facts facts = { no_facts, NULL, NULL };
+	struct triggers_outcome outcome = { "success", true, false, &facts };
+	struct srcpos nowhere = { 0, 0 };
+	char path[] = "/tmp/test-triggers.XXXXXX", *error, *request;
+	struct triggers *t;
+	json_t *file;
+	int i, fd = mkstemp(path);
+
+	close(fd);
+	spec->job = strdup("s");
+	for (i = 0; i < 600; i++)
+		strlist_push(&spec->for_each, "x", nowhere);
+	t = triggers_new(job);
+	for (i = 0; i < 401; i++)
+		add(t, "{\"job\":\"d\"}");
+	is_int(triggers_decide(t, &outcome, &error), -1,
+	    "600 static and 401 dynamic jobs are too many");
+	is_str(error,
+	    "too many triggered jobs: 600 from the job file and 401 from "
+	    "steps, more than 1000; none is listed",
+	    "saying how many came from where");
+	free(error);
+	triggers_free(t);
+
+	t = triggers_new(NULL);
+	request = malloc(2000);
+	snprintf(
+	    request, 2000, "{\"job\":\"big\",\"env\":{\"V\":\"%01500d\"}}", 0);
+	for (i = 0; i < 1000; i++)
+		add(t, request);
+	free(request);
+	is_int(triggers_decide(t, &outcome, &error), 1000, "1000 big jobs");
+	is_int(triggers_write(t, path, "job", NULL, &error), 1,
+	    "are written as a file past 1 MiB");
+	free(error);
+	file = json_load_file(path, 0, NULL);
+	is_int(
+	    json_array_size(json_object_get(file, "jobs")), 0, "with no jobs");
+	ok(strstr(json_string_value(json_object_get(file, "error")),
+	       "more than 1048576 bytes") != NULL,
+	    "and the reason");
+	json_decref(file);
+	unlink(path);
+	triggers_free(t);
+	job_free(job);
+}
+
 int
 main(void)
 {
+	test_limits();
 	test_requests();
 	test_static();
 	test_uuid();
