@@ -24,6 +24,7 @@ struct triggers {
 	const struct job *job;
 	json_t *dynamic; /* job objects, in arrival order */
 	json_t *jobs; /* decided: static, then dynamic */
+	size_t dynamic_bytes; /* their JSON, compact */
 	json_t *outputs; /* workflow outputs: KEY -> VALUE */
 	size_t outputs_bytes;
 	char *error; /* why jobs is empty, when a limit was exceeded */
@@ -215,6 +216,7 @@ triggers_add_request(struct triggers *t, json_t *request, char **error)
 {
 	const char *name = json_string_value(json_object_get(request, "job"));
 	json_t *condition = json_object_get(request, "condition"), *job;
+	size_t size;
 
 	*error = NULL;
 	if (name == NULL || !job_name_valid(name))
@@ -239,6 +241,14 @@ triggers_add_request(struct triggers *t, json_t *request, char **error)
 	}
 	if (condition != NULL)
 		json_object_set(job, "condition", condition);
+	/* Memory stays bounded: past the file's limit nothing is written. */
+	size = json_dumpb(job, NULL, 0, JSON_COMPACT);
+	if (t->dynamic_bytes + size > TRIGGERS_MAX_BYTES) {
+		json_decref(job);
+		return request_error(error,
+		    "too many triggers (more than 1 MiB of JSON in all)");
+	}
+	t->dynamic_bytes += size;
 	json_array_append_new(t->dynamic, job);
 	return 0;
 }
@@ -405,7 +415,8 @@ masked_copy(json_t *value, struct mask_set *mask)
 		copy = json_stringn(text, size);
 		wipe(text, size);
 		free(text);
-		return copy;
+		/* A mask that cut a character in two: hide the whole value. */
+		return copy != NULL ? copy : json_string(MASK_TOKEN_DEFAULT);
 	}
 	if (json_is_array(value)) {
 		copy = json_array();
@@ -420,8 +431,10 @@ masked_copy(json_t *value, struct mask_set *mask)
 			text = mask != NULL
 			    ? mask_string(mask, key, strlen(key), &size)
 			    : xstrdup(key);
-			json_object_set_new(
-			    copy, text, masked_copy(item, mask));
+			if (json_object_set_new(
+				copy, text, masked_copy(item, mask)) < 0)
+				json_object_set_new(copy, MASK_TOKEN_DEFAULT,
+				    masked_copy(item, mask));
 			free(text);
 		}
 		return copy;

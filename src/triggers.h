@@ -49,7 +49,8 @@ struct triggers *triggers_new(const struct job *job);
  * Adds a dynamic trigger from a control-socket request (borrowed):
  * {"job":NAME, "env":{K:V...}, "depends_on":[J...], "condition":C}, only
  * "job" required.  Returns 0, or -1 with a message in *error (caller
- * frees) when the request is malformed or the limit is reached.
+ * frees) when the request is malformed or a limit is reached (1000
+ * jobs, 1 MiB of JSON in all).
  */
 int triggers_add_request(struct triggers *t, json_t *request, char **error);
 

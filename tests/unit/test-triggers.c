@@ -232,9 +232,21 @@ test_limits(void)
 	request = malloc(2000);
 	snprintf(
 	    request, 2000, "{\"job\":\"big\",\"env\":{\"V\":\"%01500d\"}}", 0);
+	for (i = 0; i < 1000 && add(t, request) == 0; i++)
+		continue;
+	ok(i > 600 && i < 1000,
+	    "dynamic triggers past 1 MiB of JSON are refused");
+	triggers_free(t);
+
+	/* The same from the job file: the file is past its limit. */
+	strlist_release(&spec->for_each);
 	for (i = 0; i < 1000; i++)
-		add(t, request);
+		strlist_push(&spec->for_each, "x", nowhere);
+	request[1500] = '\0';
+	memset(request, 'v', 1500);
+	nvlist_set(&spec->env, "V", request, nowhere);
 	free(request);
+	t = triggers_new(job);
 	is_int(triggers_decide(t, &outcome, &error), 1000, "1000 big jobs");
 	is_int(triggers_write(t, path, "job", NULL, &error), 1,
 	    "are written as a file past 1 MiB");
