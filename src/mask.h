@@ -27,13 +27,20 @@
  * refused).  A pattern that fails while matching (match or JIT stack
  * limit) masks the rest of its window: the masker errs on hiding.
  *
+ * Needles are searched by Aho-Corasick automata (acauto.h) behind a
+ * sampled q-gram filter (maskset.h): a stream looks up one 8-byte window
+ * every s bytes (s up to 8, when the shortest needle is 15 bytes or more;
+ * 1 when it is 4 to 8 bytes) and runs the automata exactly only around a
+ * hit, so its speed hardly depends on the number of needles.  With a
+ * needle shorter than 4 bytes (a min_length below 4) there is no filter
+ * and the automata walk every byte, several times slower.
+ *
  * Adding a secret is cheap however many there are: needles added since the
  * last scan are built into a new automaton level when a stream next runs
  * (lazily, so secrets added in a batch cost one build), and levels are
  * merged as they grow (like a log-structured merge: each needle byte is
- * rebuilt O(log n) times); every level is searched at once behind one
- * q-gram filter, so more levels cost little.  mask_set_compact() merges
- * them all.
+ * rebuilt O(log n) times); every level is searched at once behind the one
+ * filter, so more levels cost little.  mask_set_compact() merges them all.
  *
  * Not thread-safe: one thread (the event loop) makes every call on a set
  * and its streams.  The emit callback must not call back into the masker.

@@ -19,10 +19,10 @@
 /* Needle bytes a set may hold: far more than any job's secrets. */
 #define MASK_ARENA_MAX ((size_t)256 * 1024 * 1024)
 
-/* Filter bitmap: 128 bits per needle, 4 KiB to 512 KiB (stays in cache). */
+/* Filter bitmap: 512 bits per q-gram, 4 KiB to 512 KiB (stays in cache). */
 #define FILTER_BITS_MIN 15
 #define FILTER_BITS_MAX 22
-#define FILTER_BITS_PER_NEEDLE 128
+#define FILTER_BITS_PER_GRAM 512
 
 static void
 wipe_free(void *p, size_t size)
@@ -242,48 +242,84 @@ mask_set_needles(const struct mask_set *set)
 /* ---- the q-gram filter ---- */
 
 static uint64_t
-needle_gram(const struct mask_set *set, size_t i)
+needle_gram(const struct mask_set *set, size_t i, size_t offset)
 {
 	unsigned char bytes[MASK_GRAM_MAX] = { 0 };
 
-	memcpy(bytes, needle_bytes(set, i), set->gram);
+	memcpy(bytes, needle_bytes(set, i) + offset, set->gram);
 	return mask_load64(bytes) & set->gram_mask;
+}
+
+/*
+ * The q-gram set keeps 32-bit fingerprints, not the q-grams: a false
+ * "present" only sends a stream to check with its automata, which decide.
+ * A fingerprint is never 0 (a free slot) and gives its own slot.
+ */
+static uint32_t
+gram_fingerprint(uint64_t x)
+{
+	return (uint32_t)((x * 0xc2b2ae3d27d4eb4full) >> 32) | 1;
 }
 
 bool
 mask_set_gram_present(const struct mask_set *set, uint64_t x)
 {
-	size_t i;
+	uint32_t fingerprint = gram_fingerprint(x);
+	size_t mask = set->grams_size - 1, i = (fingerprint >> 1) & mask;
 
-	if (x == MASK_GRAM_EMPTY)
-		return set->gram_empty_present;
-	i = (size_t)((x * MASK_HASH_MULTIPLIER) >> 20) & (set->grams_size - 1);
-	for (; set->grams[i] != MASK_GRAM_EMPTY;
-	     i = (i + 1) & (set->grams_size - 1))
-		if (set->grams[i] == x)
+	for (; set->grams[i] != 0; i = (i + 1) & mask)
+		if (set->grams[i] == fingerprint)
 			return true;
 	return false;
 }
 
 static void
-filter_insert(struct mask_set *set, size_t needle)
+grams_put(uint32_t *grams, size_t size, uint32_t fingerprint)
 {
-	uint64_t x = needle_gram(set, needle), h;
-	size_t i;
+	size_t i = (fingerprint >> 1) & (size - 1);
 
-	h = (x * MASK_HASH_MULTIPLIER) >> set->filter_shift;
+	while (grams[i] != 0)
+		i = (i + 1) & (size - 1);
+	grams[i] = fingerprint;
+}
+
+/* Doubles the fingerprint table, which stays at most half full. */
+static void
+grams_grow(struct mask_set *set)
+{
+	size_t size = set->grams_size * 2, i;
+	uint32_t *grams = xcalloc(size, sizeof(*grams));
+
+	for (i = 0; i < set->grams_size; i++)
+		if (set->grams[i] != 0)
+			grams_put(grams, size, set->grams[i]);
+	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
+	set->grams = grams;
+	set->grams_size = size;
+}
+
+static void
+gram_insert(struct mask_set *set, uint64_t x)
+{
+	uint64_t h = (x * MASK_HASH_MULTIPLIER) >> set->filter_shift;
+
 	set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
-	if (x == MASK_GRAM_EMPTY) {
-		set->gram_empty_present = true;
-		return;
-	}
 	if (mask_set_gram_present(set, x))
 		return;
-	i = (size_t)((x * MASK_HASH_MULTIPLIER) >> 20) & (set->grams_size - 1);
-	while (set->grams[i] != MASK_GRAM_EMPTY)
-		i = (i + 1) & (set->grams_size - 1);
-	set->grams[i] = x;
+	if ((set->grams_used + 1) * 2 > set->grams_size)
+		grams_grow(set);
+	grams_put(set->grams, set->grams_size, gram_fingerprint(x));
 	set->grams_used++;
+}
+
+/* Adds the needle's q-grams at offsets 0 to s - 1. */
+static void
+filter_insert(struct mask_set *set, size_t needle)
+{
+	size_t offset;
+
+	for (offset = 0; offset < set->stride; offset++)
+		gram_insert(set, needle_gram(set, needle, offset));
 }
 
 /* Sizes the filter for the built needles and fills it again. */
@@ -299,26 +335,27 @@ filter_rebuild(struct mask_set *set)
 	set->filter = NULL;
 	set->grams = NULL;
 	set->filter_words = set->grams_size = set->grams_used = 0;
-	set->gram_empty_present = false;
 	set->gram = set->shortest < MASK_GRAM_MAX ? (unsigned)set->shortest
 						  : MASK_GRAM_MAX;
 	if (set->gram < MASK_GRAM_MIN) {
 		set->gram = 0;
 		return;
 	}
+	set->stride = set->shortest - set->gram + 1;
+	if (set->stride > MASK_STRIDE_MAX)
+		set->stride = MASK_STRIDE_MAX;
+	set->reach = set->stride + set->gram - 1;
 	memset(mask, 0xff, set->gram);
 	set->gram_mask = mask_load64(mask);
 	while (bits < FILTER_BITS_MAX &&
-	    ((size_t)1 << bits) < set->built * FILTER_BITS_PER_NEEDLE)
+	    ((size_t)1 << bits) <
+		set->built * set->stride * FILTER_BITS_PER_GRAM)
 		bits++;
 	set->filter_shift = 64 - bits;
 	set->filter_words = ((size_t)1 << bits) / 64;
 	set->filter = xcalloc(set->filter_words, sizeof(*set->filter));
 	set->grams_size = 64;
-	while (set->grams_size < set->built * 2)
-		set->grams_size *= 2;
-	set->grams = xmalloc(set->grams_size * sizeof(*set->grams));
-	memset(set->grams, 0xff, set->grams_size * sizeof(*set->grams));
+	set->grams = xcalloc(set->grams_size, sizeof(*set->grams));
 	for (i = 0; i < set->built; i++)
 		filter_insert(set, i);
 }
@@ -334,9 +371,9 @@ filter_add(struct mask_set *set, size_t first)
 		if (set->needles[i].length < set->shortest)
 			set->shortest = set->needles[i].length;
 	rebuild = first == 0 || set->shortest != shortest ||
-	    set->grams_size < set->built * 2 ||
 	    (set->filter_shift > 64 - FILTER_BITS_MAX &&
-		set->filter_words * 64 < set->built * FILTER_BITS_PER_NEEDLE);
+		set->filter_words * 64 <
+		    set->built * set->stride * FILTER_BITS_PER_GRAM);
 	if (rebuild) {
 		filter_rebuild(set);
 		return;

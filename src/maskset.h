@@ -5,10 +5,16 @@
  *
  * Needles live in one arena, deduplicated through a hash table.  Needles
  * [0, built) are searched by the automaton levels, each covering a run of
- * consecutive needles; needles added later wait for mask_set_sync().  The
- * q-gram filter holds the first q bytes (q = min(8, shortest needle)) of
- * every built needle twice: hashed into a bitmap small enough to stay in
- * cache, and exactly in a hash set, to confirm a bitmap hit.
+ * consecutive needles; needles added later wait for mask_set_sync().
+ *
+ * The q-gram filter samples: with q = min(8, shortest needle) and a stride
+ * s = min(8, shortest - q + 1), every needle's q-grams at offsets 0 to
+ * s - 1 go into it, so an occurrence of any needle puts one of them at
+ * every s-th text offset, and a stream looks up only those.  The q-grams
+ * are held twice: hashed into a bitmap small enough to stay in cache, and
+ * as 32-bit fingerprints in a hash set, to confirm a bitmap hit.  A stream
+ * between hits knows every automaton is shallower than s + q - 1 (the "reach"),
+ * so it can rebuild their states from the last reach - 1 bytes.
  */
 #ifndef JOBRUN_MASKSET_H
 #define JOBRUN_MASKSET_H
@@ -27,6 +33,7 @@
 /* The filter needs needles at least this long; below, plain automata. */
 #define MASK_GRAM_MIN 4
 #define MASK_GRAM_MAX 8
+#define MASK_STRIDE_MAX 8
 
 struct mask_needle {
 	size_t offset; /* in the arena */
@@ -62,14 +69,15 @@ struct mask_set {
 	size_t shortest; /* the shortest built needle (SIZE_MAX: none) */
 
 	unsigned gram; /* q, or 0: no filter */
+	unsigned stride; /* s */
+	unsigned reach; /* s + q - 1: no match in progress is this long */
 	uint64_t gram_mask;
 	unsigned filter_shift; /* 64 - log2(bits in the bitmap) */
 	uint64_t *filter;
 	size_t filter_words;
-	uint64_t *grams; /* exact q-grams; GRAM_EMPTY marks a free slot */
+	uint32_t *grams; /* fingerprints of the q-grams; 0: a free slot */
 	size_t grams_size; /* a power of 2 */
 	size_t grams_used;
-	bool gram_empty_present; /* GRAM_EMPTY itself is a q-gram */
 
 	pcre2_code **patterns;
 	size_t npatterns;
@@ -78,7 +86,6 @@ struct mask_set {
 	size_t streams;
 };
 
-#define MASK_GRAM_EMPTY UINT64_MAX
 #define MASK_HASH_MULTIPLIER 0x9e3779b97f4a7c15ull
 
 /* Builds the needles added since the last call into a level. */
@@ -93,7 +100,7 @@ mask_load64(const unsigned char *p)
 	return x;
 }
 
-/* Whether the q-gram x (little-endian, masked) may begin a needle. */
+/* Whether the q-gram x (little-endian, masked) may be in a needle. */
 static inline bool
 mask_set_filter_maybe(const struct mask_set *set, uint64_t x)
 {
@@ -102,7 +109,7 @@ mask_set_filter_maybe(const struct mask_set *set, uint64_t x)
 	return (set->filter[h >> 6] >> (h & 63)) & 1;
 }
 
-/* Whether the q-gram x begins a needle, exactly. */
+/* Whether the q-gram x is (all but surely) one of the sampled ones. */
 bool mask_set_gram_present(const struct mask_set *set, uint64_t x);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * Streams of the secret masker (mask.h).  A stream copies its input, a
  * piece at a time, after the bytes it still holds; searches the piece for
- * needles (maskset.h: the q-gram filter skips ahead while no needle can
- * begin, the automaton levels run exactly around every hit) and, a line
+ * needles (maskset.h: the sampled q-gram filter skips ahead, the automaton
+ * levels run exactly around each of its hits) and, a line
  * window at a time, for patterns; collects the matches as ranges of
  * stream offsets; then emits everything before the earliest byte that
  * could still begin a match, each merged range as one token.
@@ -119,7 +119,10 @@ append(struct mask_stream *s, const unsigned char *data, size_t size)
 
 /* ---- needles ---- */
 
-/* Steps every level over buf[i]; returns whether all are shallower than q. */
+/*
+ * Steps every level over buf[i]; returns whether every level is shallower
+ * than the filter's reach (no match in progress began reach bytes back).
+ */
 static bool
 step_levels(struct mask_stream *s, size_t i)
 {
@@ -137,7 +140,7 @@ step_levels(struct mask_stream *s, size_t i)
 			    s->base + i + 1 - acauto_match_length(ac, v),
 			    s->base + i + 1);
 		s->states[l] = v;
-		shallow = shallow && acauto_shallower(ac, v, set->gram);
+		shallow = shallow && acauto_shallower(ac, v, set->reach);
 	}
 	return shallow;
 }
@@ -153,16 +156,16 @@ reset_states(struct mask_stream *s)
 
 /*
  * Makes the states exact at index x, given that they were exact at sync
- * and shallower than q all the way: from the root over the last q - 1
- * bytes, or from sync when that is closer.
+ * and shallower than the reach all the way: from the root over the last
+ * reach - 1 bytes, or from sync when that is closer.
  */
 static void
 replay(struct mask_stream *s, size_t sync, size_t x)
 {
-	size_t q = s->set->gram, i = sync;
+	size_t back = s->set->reach - 1, i = sync;
 
-	if (x >= sync + q - 1) {
-		i = x - (q - 1);
+	if (x >= sync + back) {
+		i = x - back;
 		reset_states(s);
 	} else {
 		memcpy(s->states, s->sync_states,
@@ -183,38 +186,38 @@ filter_bit(const struct mask_set *set, const unsigned char *p)
 }
 
 static bool
-gram_begins_needle(const struct mask_set *set, const unsigned char *p)
+gram_sampled(const struct mask_set *set, const unsigned char *p)
 {
 	return (filter_bit(set, p) & 1) &&
 	    mask_set_gram_present(set, mask_load64(p) & set->gram_mask);
 }
 
 /*
- * The first index in [first, last] where a q-gram that begins a needle
- * starts, or SIZE_MAX.  Eight independent bitmap tests per round: the
- * loads do not wait for each other, unlike an automaton's steps.
+ * The first of the offsets first, first + s, ... up to last where a
+ * sampled q-gram starts, or SIZE_MAX.  Eight independent bitmap tests per
+ * round: the loads do not wait for each other, unlike an automaton's.
  */
 static size_t
 filter_find(const struct mask_set *set, const unsigned char *buf, size_t first,
     size_t last)
 {
+	size_t s = set->stride, i = first, k;
 	const unsigned char *p;
-	size_t i = first, k;
 	uint64_t t;
 
-	for (; i + 8 <= last + 1; i += 8) {
+	for (; i + 7 * s <= last; i += 8 * s) {
 		p = buf + i;
-		t = filter_bit(set, p) | filter_bit(set, p + 1) |
-		    filter_bit(set, p + 2) | filter_bit(set, p + 3) |
-		    filter_bit(set, p + 4) | filter_bit(set, p + 5) |
-		    filter_bit(set, p + 6) | filter_bit(set, p + 7);
+		t = filter_bit(set, p) | filter_bit(set, p + s) |
+		    filter_bit(set, p + 2 * s) | filter_bit(set, p + 3 * s) |
+		    filter_bit(set, p + 4 * s) | filter_bit(set, p + 5 * s) |
+		    filter_bit(set, p + 6 * s) | filter_bit(set, p + 7 * s);
 		if (__builtin_expect(t & 1, 0))
 			for (k = 0; k < 8; k++)
-				if (gram_begins_needle(set, p + k))
-					return i + k;
+				if (gram_sampled(set, p + k * s))
+					return i + k * s;
 	}
-	for (; i <= last; i++)
-		if (gram_begins_needle(set, buf + i))
+	for (; i <= last; i += s)
+		if (gram_sampled(set, buf + i))
 			return i;
 	return SIZE_MAX;
 }
@@ -236,15 +239,16 @@ plain_found(void *context, size_t end, size_t length)
 /*
  * Searches buf[i, to) for needles, the states being exact at i; leaves
  * them exact at to.  With the filter: exact steps until every level is
- * shallower than q (so no match is in progress that began more than q - 1
- * bytes back), then the filter up to the next q-gram that begins a needle,
- * then exact steps again from there.
+ * shallower than the reach; then only the sampled offsets are looked up,
+ * from reach - 1 bytes back (where a match still unseen could have begun)
+ * to the next hit; then exact steps again from where the needle it
+ * belongs to could begin (s - 1 bytes before it).
  */
 static void
 scan_needles(struct mask_stream *s, size_t i, size_t to)
 {
 	const struct mask_set *set = s->set;
-	size_t q = set->gram, must = i, sync, hit, l;
+	size_t q = set->gram, back = set->reach - 1, must = i, sync, hit, l;
 	struct plain_scan plain = { s, s->base + i };
 
 	if (q == 0) {
@@ -255,28 +259,25 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 	}
 	while (i < to) {
 		while (i < to)
-			if (step_levels(s, i++) && i >= must && i >= q - 1)
+			if (step_levels(s, i++) && i >= must && i >= back)
 				break;
-		if (i >= to)
-			return;
+		if (i >= to || to - (i - back) < q)
+			break;
 		memcpy(s->sync_states, s->states,
 		    set->nlevels * sizeof(*s->states));
 		sync = i;
-		hit = filter_find(set, s->buf, i + 1 - q, to - q);
+		hit = filter_find(set, s->buf, i - back, to - q);
 		if (hit == SIZE_MAX) {
 			replay(s, sync, to);
 			return;
 		}
-		if (hit < sync) {
-			memcpy(s->states, s->sync_states,
-			    set->nlevels * sizeof(*s->states));
-			i = sync;
-		} else {
-			replay(s, sync, hit);
-			i = hit;
-		}
+		i = hit >= sync + set->stride - 1 ? hit - (set->stride - 1)
+						  : sync;
+		replay(s, sync, i);
 		must = hit + q;
 	}
+	while (i < to)
+		step_levels(s, i++);
 }
 
 /*

@@ -103,17 +103,19 @@ ref_add_form(void *context, const unsigned char *bytes, size_t size)
 static void
 make_set(struct trial *t)
 {
-	unsigned char bytes[16];
+	unsigned char bytes[32];
 	struct mask_stream *levels = NULL;
-	size_t count = 1 + below(6), i, length, mode = below(3), min, max;
+	size_t count = 1 + below(6), i, length, mode = below(4), min, max;
 
 	t->alphabet = alphabets[below(sizeof(alphabets) / sizeof(*alphabets))];
 	t->token = below(2) ? "*" : "<>";
 	t->set = mask_set_new(t->token, mode == 2 ? 4 : 1);
 	if (below(2))
 		levels = mask_stream_new(t->set, collect, NULL);
-	min = mode == 0 ? 1 : 4;
-	max = mode == 0 ? 6 : mode == 1 ? 12 : 9;
+	/* 0: short needles, no filter; 1: the filter, stride 1 mostly;
+	 * 2: secrets and their forms; 3: long needles, strides 2 to 8. */
+	min = mode == 0 ? 1 : mode == 3 ? 9 : 4;
+	max = mode == 0 ? 6 : mode == 1 ? 12 : mode == 2 ? 9 : 16;
 	for (i = 0; i < count; i++) {
 		length = min + below(max - min + 1);
 		random_bytes(bytes, length, t->alphabet);
