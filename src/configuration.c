@@ -566,17 +566,38 @@ source_name(enum config_source source)
 	return "default";
 }
 
+/*
+ * What --explain shows of a value: secret settings are hidden, and so is
+ * the password of a URL ("https://user:PASSWORD@host/..."), which a source
+ * URL may carry.  buf (size bytes) holds a rewritten value.
+ */
 static const char *
-shown_value(const struct config_value *value, const struct config_spec *spec)
+shown_value(const struct config_value *value, const struct config_spec *spec,
+    char *buf, size_t size)
 {
+	const char *scheme, *at, *colon;
+
 	if (value->text == NULL)
 		return NULL;
-	return spec->secret ? "(hidden)" : value->text;
+	if (spec->secret)
+		return "(hidden)";
+	scheme = strstr(value->text, "://");
+	if (scheme == NULL)
+		return value->text;
+	at = strchr(scheme + 3, '@');
+	colon = strchr(scheme + 3, ':');
+	if (at == NULL || colon == NULL || colon > at ||
+	    memchr(scheme + 3, '/', (size_t)(at - scheme - 3)) != NULL)
+		return value->text;
+	snprintf(buf, size, "%.*s:***%s", (int)(colon - value->text),
+	    value->text, at);
+	return buf;
 }
 
 static void
 explain_json(const struct config *config)
 {
+	char shown_buf[4096];
 	json_t *root = json_object(), *entry;
 	const struct config_value *value;
 	const char *shown;
@@ -585,7 +606,8 @@ explain_json(const struct config *config)
 
 	for (key = 0; key < CONFIG_KEY_COUNT; key++) {
 		value = &config->values[key];
-		shown = shown_value(value, &specs[key]);
+		shown = shown_value(
+		    value, &specs[key], shown_buf, sizeof(shown_buf));
 		entry = json_pack("{s:o, s:s, s:o}", "value",
 		    shown ? json_string(shown) : json_null(), "source",
 		    source_name(value->source), "origin",
@@ -602,6 +624,7 @@ explain_json(const struct config *config)
 void
 config_explain(const struct config *config, bool json)
 {
+	char shown_buf[4096];
 	const struct config_value *value;
 	const char *shown;
 	size_t key;
@@ -612,7 +635,8 @@ config_explain(const struct config *config, bool json)
 	}
 	for (key = 0; key < CONFIG_KEY_COUNT; key++) {
 		value = &config->values[key];
-		shown = shown_value(value, &specs[key]);
+		shown = shown_value(
+		    value, &specs[key], shown_buf, sizeof(shown_buf));
 		printf("%-19s %-30s %s", specs[key].name,
 		    shown ? shown : "(unset)", source_name(value->source));
 		if (value->origin != NULL)

@@ -2,7 +2,7 @@
 # Configuration layers: defaults < job file < environment < flags, each
 # value explained with where it came from.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 22
+plan 24
 
 cat >job.yaml <<'YAML'
 name: layered
@@ -62,6 +62,11 @@ is "$(cat err)" "jobrun: --timeout: expected a duration such as 90s, 10m, 1h30m 
 run "$JOBRUN" config --explain --json --workspace /w job.yaml
 ok "$PYTHON3 -c 'import json,sys; d=json.load(open(\"out\")); assert d[\"code_dir\"][\"value\"] == \"/w/src\", d; assert d[\"name\"][\"origin\"] == \"job.yaml:1:7\"'" \
 	"--json is JSON with values and origins"
+
+run "$JOBRUN" config --explain --source-url 'https://bot:pw-in-url-77@example.org/app.git'
+is "$(value_of source_url)" "https://bot:***@example.org/app.git" \
+	"a URL's password is hidden"
+lacks out "pw-in-url-77" "and never printed"
 
 JOBRUN_SECRET_MIN_LENGTH=0 run "$JOBRUN" config --explain
 is "$status" 125 "an out-of-range number is refused"
