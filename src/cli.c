@@ -26,6 +26,9 @@ enum {
 	OPT_RAW,
 	OPT_FROM_ENV,
 	OPT_SOCKET,
+	OPT_ENV,
+	OPT_DEPENDS_ON,
+	OPT_CONDITION,
 	OPT_CONFIG = 1024, /* + enum config_key */
 };
 
@@ -49,6 +52,9 @@ static const struct option options[] = {
 	{ "raw", no_argument, NULL, OPT_RAW },
 	{ "from-env", required_argument, NULL, OPT_FROM_ENV },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "depends-on", required_argument, NULL, OPT_DEPENDS_ON },
+	{ "condition", required_argument, NULL, OPT_CONDITION },
 	CONFIG_OPTION("name", CONFIG_NAME),
 	CONFIG_OPTION("workspace", CONFIG_WORKSPACE),
 	CONFIG_OPTION("code-dir", CONFIG_CODE_DIR),
@@ -88,11 +94,10 @@ static const char help_overview[] =
     "one-step job\n"
     "  validate JOBFILE            check a job file; exit 0 if valid, 125 if "
     "not\n"
-    "  config --explain [JOBFILE]  print every setting, its value and where\n"
-    "                              it came from (--json for JSON)\n"
-    "  secret add                  register secrets (read from standard "
-    "input)\n"
-    "                              with the jobrun running this step\n"
+    "  config --explain [JOBFILE]  print every setting and where it came from\n"
+    "  secret add                  register secrets (from standard input)\n"
+    "  trigger NAME [OPTIONS]      have job NAME run after this one\n"
+    "  output set KEY              set a workflow output from standard input\n"
     "  help [COMMAND]              show the options of a command\n"
     "  version                     print the version\n"
     "\n"
@@ -186,6 +191,33 @@ static const char help_secret[] =
     "Exit status: 0 registered, 1 refused (too short to mask safely),\n"
     "125 jobrun could not be reached or the input was unusable.\n";
 
+static const char help_trigger[] =
+    "Usage: jobrun trigger NAME [--env K=V]... [--depends-on JOB]...\n"
+    "                           [--condition C] [--socket PATH]\n"
+    "\n"
+    "Asks the jobrun running this step to have job NAME run after this job:\n"
+    "it is added to triggers.json after the job file's triggers, in the\n"
+    "order the requests arrive.  Values pass the secret masker.\n"
+    "\n"
+    "      --env K=V         a variable of the triggered job (repeatable)\n"
+    "      --depends-on JOB  the worker starts it after JOB (repeatable)\n"
+    "      --condition C     all_success, any_failed or always\n"
+    "      --socket PATH     the control socket (default: $JOBRUN_SOCKET)\n"
+    "\n"
+    "Exit status: 0 added, 1 refused, 125 jobrun could not be reached.\n";
+
+static const char help_output[] =
+    "Usage: jobrun output set KEY [--socket PATH]\n"
+    "\n"
+    "Sets workflow output KEY to standard input (a trailing newline is\n"
+    "dropped).  At the end of the job every output is written to\n"
+    "WORKSPACE/outputs.json as {\"outputs\":{KEY:VALUE}}, masked, for the\n"
+    "jobs this one triggers.  KEY is [A-Za-z_][A-Za-z0-9_]*.\n"
+    "\n"
+    "      --socket PATH     the control socket (default: $JOBRUN_SOCKET)\n"
+    "\n"
+    "Exit status: 0 set, 1 refused, 125 jobrun could not be reached.\n";
+
 static const char help_config[] =
     "Usage: jobrun config --explain [--json] [OPTIONS] [JOBFILE]\n"
     "\n"
@@ -207,6 +239,10 @@ cli_help(const char *topic)
 		fputs(help_config, stdout);
 	else if (strcmp(topic, "secret") == 0)
 		fputs(help_secret, stdout);
+	else if (strcmp(topic, "trigger") == 0)
+		fputs(help_trigger, stdout);
+	else if (strcmp(topic, "output") == 0)
+		fputs(help_output, stdout);
 	else if (strcmp(topic, "help") == 0)
 		fputs(help_overview, stdout);
 	else
@@ -240,6 +276,8 @@ find_command(const char *word, enum cli_command *out)
 		{ "help", CLI_HELP },
 		{ "version", CLI_VERSION },
 		{ "secret", CLI_SECRET },
+		{ "trigger", CLI_TRIGGER },
+		{ "output", CLI_OUTPUT },
 		{ "--help", CLI_HELP },
 		{ "-h", CLI_HELP },
 		{ "--version", CLI_VERSION },
@@ -269,6 +307,21 @@ add_flag(
 	return 0;
 }
 
+/* An option of "jobrun trigger"; returns 0, or -1 after a message. */
+static int
+take_trigger_option(struct cli *out, int c, const char *typed)
+{
+	if (out->command != CLI_TRIGGER)
+		return usage_error("option %s is for 'trigger'", typed);
+	if (c == OPT_CONDITION)
+		out->condition = optarg;
+	else if (c == OPT_ENV)
+		out->trigger_env[out->n_trigger_env++] = optarg;
+	else
+		out->depends_on[out->n_depends_on++] = optarg;
+	return 0;
+}
+
 /* Handles one option; returns 0, or -1 after a message. */
 static int
 take_option(struct cli *out, int c, int index, const char *typed)
@@ -285,6 +338,8 @@ take_option(struct cli *out, int c, int index, const char *typed)
 	switch (c) {
 	case OPT_HELP:
 		out->help_topic = out->command == CLI_SECRET ? "secret"
+		    : out->command == CLI_TRIGGER            ? "trigger"
+		    : out->command == CLI_OUTPUT             ? "output"
 		    : out->command == CLI_RUN                ? "run"
 		    : out->command == CLI_VALIDATE           ? "validate"
 		    : out->command == CLI_CONFIG             ? "config"
@@ -324,9 +379,18 @@ take_option(struct cli *out, int c, int index, const char *typed)
 		else
 			out->work_dir = optarg;
 		return 0;
+	case OPT_ENV:
+	case OPT_DEPENDS_ON:
+	case OPT_CONDITION:
+		return take_trigger_option(out, c, typed);
+	case OPT_SOCKET:
+		if (out->command == CLI_TRIGGER || out->command == CLI_OUTPUT) {
+			out->socket = optarg;
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case OPT_RAW:
 	case OPT_FROM_ENV:
-	case OPT_SOCKET:
 		if (out->command != CLI_SECRET)
 			return usage_error(
 			    "option %s is for 'secret add'", typed);
@@ -384,6 +448,19 @@ cli_operands(struct cli *out, int n, char **operands)
 			return usage_error(
 			    "%s", "expected 'jobrun secret add'");
 		out->subcommand = operands[0];
+		return 0;
+	case CLI_TRIGGER:
+		if (n != 1)
+			return usage_error(
+			    "%s", "expected 'jobrun trigger NAME'");
+		out->operand = operands[0];
+		return 0;
+	case CLI_OUTPUT:
+		if (n != 2 || strcmp(operands[0], "set") != 0)
+			return usage_error(
+			    "%s", "expected 'jobrun output set KEY'");
+		out->subcommand = operands[0];
+		out->operand = operands[1];
 		return 0;
 	case CLI_RUN:
 	case CLI_VERSION:

@@ -17,6 +17,8 @@ enum cli_command {
 	CLI_HELP,
 	CLI_VERSION,
 	CLI_SECRET,
+	CLI_TRIGGER,
+	CLI_OUTPUT,
 };
 
 /* Most flags one command line may give; more is an error. */
@@ -33,7 +35,13 @@ struct cli {
 	const char *subcommand; /* "jobrun secret add": "add" */
 	bool raw; /* secret add --raw */
 	const char *from_env; /* secret add --from-env NAME */
-	const char *socket; /* secret add --socket PATH */
+	const char *socket; /* --socket PATH (secret, trigger, output) */
+	const char *operand; /* trigger NAME, output set KEY */
+	const char *condition; /* trigger --condition C */
+	const char *trigger_env[CLI_MAX_FLAGS]; /* trigger --env K=V */
+	size_t n_trigger_env;
+	const char *depends_on[CLI_MAX_FLAGS]; /* trigger --depends-on J */
+	size_t n_depends_on;
 	struct config_flag flags[CLI_MAX_FLAGS];
 	size_t n_flags;
 };

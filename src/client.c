@@ -210,10 +210,8 @@ text_of(json_t *object, const char *key)
 }
 
 static const char *
-socket_path(const struct secret_add_options *options)
+socket_path(const char *path)
 {
-	const char *path = options->socket;
-
 	if (path == NULL || path[0] == '\0')
 		path = getenv("JOBRUN_SOCKET");
 	if (path == NULL || path[0] == '\0')
@@ -224,7 +222,7 @@ socket_path(const struct secret_add_options *options)
 int
 client_secret_add(const struct secret_add_options *options)
 {
-	const char *path = socket_path(options), *value;
+	const char *path = socket_path(options->socket), *value;
 	json_t *request, *list, *reply;
 	char *data = NULL, *error;
 	size_t size = 0;
@@ -285,4 +283,102 @@ client_secret_add(const struct secret_add_options *options)
 		return 1;
 	}
 	return 0;
+}
+
+/* Sends request (consumed) for command; returns the exit status. */
+static int
+send_simple(const char *command, const char *socket, json_t *request)
+{
+	const char *path = socket_path(socket);
+	json_t *reply;
+	char *error;
+	int rc;
+
+	if (path == NULL) {
+		diag_error("%s: no control socket: run it from a jobrun step, "
+			   "or give --socket",
+		    command);
+		json_decref(request);
+		return 125;
+	}
+	rc = client_request(path, request, CLIENT_TIMEOUT_MS, &reply, &error);
+	json_decref(request);
+	if (rc < 0) {
+		diag_error("%s: %s", command, error);
+		free(error);
+		return 125;
+	}
+	rc = strcmp(text_of(reply, "status"), "ok") == 0 ? 0 : 1;
+	if (rc != 0)
+		diag_error("%s: refused: %s", command, text_of(reply, "error"));
+	json_decref(reply);
+	return rc;
+}
+
+int
+client_trigger(const struct trigger_options *options)
+{
+	json_t *env = json_object(), *depends_on = json_array(), *request;
+	const char *equals;
+	size_t i;
+
+	for (i = 0; i < options->n_env; i++) {
+		equals = strchr(options->env[i], '=');
+		if (equals == NULL || equals == options->env[i]) {
+			diag_error("trigger: expected --env NAME=VALUE, got "
+				   "'%.40s'",
+			    options->env[i]);
+			json_decref(env);
+			json_decref(depends_on);
+			return 125;
+		}
+		char *name = xstrndup(
+		    options->env[i], (size_t)(equals - options->env[i]));
+		json_object_set_new(env, name, json_string(equals + 1));
+		free(name);
+	}
+	for (i = 0; i < options->n_depends_on; i++)
+		json_array_append_new(
+		    depends_on, json_string(options->depends_on[i]));
+	request = json_pack("{s:s, s:s, s:o, s:o}", "action", "trigger", "job",
+	    options->job, "env", env, "depends_on", depends_on);
+	if (request == NULL) {
+		diag_error("trigger: the values must be UTF-8 text");
+		return 125;
+	}
+	if (options->condition != NULL)
+		json_object_set_new(
+		    request, "condition", json_string(options->condition));
+	return send_simple("trigger", options->socket, request);
+}
+
+int
+client_output_set(const char *key, const char *socket)
+{
+	json_t *request, *value;
+	char *data;
+	size_t size = 0;
+
+	if ((data = read_input(&size)) == NULL) {
+		diag_error("output set: standard input is larger than %d bytes",
+		    CLIENT_INPUT_MAX);
+		return 125;
+	}
+	/* Like $(...), one trailing newline is not part of the value. */
+	if (size > 0 && data[size - 1] == '\n')
+		size--;
+	value = json_stringn(data, size);
+	wipe(data, size);
+	free(data);
+	if (value == NULL) {
+		diag_error("output set: the value must be UTF-8 text");
+		return 125;
+	}
+	request = json_pack(
+	    "{s:s, s:s, s:o}", "action", "output", "key", key, "value", value);
+	if (request == NULL) {
+		diag_error("output set: the key must be UTF-8 text");
+		return 125;
+	}
+	return send_simple("output set", socket, request);
 }

@@ -1,6 +1,7 @@
 /*
  * The client side of the control socket: the commands a step runs to talk
- * to the jobrun that runs it ("jobrun secret add").
+ * to the jobrun that runs it ("jobrun secret add",
+ * "jobrun trigger", "jobrun output set").
  */
 #ifndef JOBRUN_CLIENT_H
 #define JOBRUN_CLIENT_H
@@ -31,5 +32,28 @@ struct secret_add_options {
  * its own failure.  Values never appear in messages.
  */
 int client_secret_add(const struct secret_add_options *options);
+
+/* Options of "jobrun trigger NAME"; every pointer is borrowed. */
+struct trigger_options {
+	const char *job;
+	const char *const *env; /* "NAME=VALUE" */
+	size_t n_env;
+	const char *const *depends_on;
+	size_t n_depends_on;
+	const char *condition; /* NULL: the worker's default */
+	const char *socket; /* NULL: $JOBRUN_SOCKET, then runnerlib's */
+};
+
+/*
+ * Runs "jobrun trigger": asks the running jobrun to add a trigger.
+ * Returns the exit status: 0 added, 1 refused, 125 on its own failure.
+ */
+int client_trigger(const struct trigger_options *options);
+
+/*
+ * Runs "jobrun output set KEY": the value is standard input, without one
+ * trailing newline.  Returns 0 set, 1 refused, 125 on its own failure.
+ */
+int client_output_set(const char *key, const char *socket);
 
 #endif

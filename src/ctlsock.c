@@ -35,6 +35,12 @@ struct client {
 	uint64_t deadline;
 };
 
+struct ctlsock_action {
+	const char *name; /* borrowed */
+	ctlsock_action_fn fn;
+	void *context;
+};
+
 struct ctlsock {
 	struct loop *loop;
 	int listen_fd;
@@ -42,7 +48,11 @@ struct ctlsock {
 	char *path;
 	ctlsock_register_fn on_register;
 	void *context;
+	struct ctlsock_action actions[CTLSOCK_ACTIONS_MAX];
+	size_t n_actions;
 	struct client clients[CTLSOCK_CLIENTS_MAX];
+	uid_t allowed[CTLSOCK_USERS_MAX]; /* run_as users besides ours */
+	size_t n_allowed;
 };
 
 static uint64_t
@@ -167,9 +177,33 @@ register_request(
 	    (json_int_t)(n - (size_t)accepted));
 }
 
+/* An action added with ctlsock_on(); NULL when there is none. */
 static json_t *
-handle_request(ctlsock_register_fn on_register, void *context, const char *body,
-    size_t length)
+added_action(struct ctlsock *sock, const char *action, json_t *request)
+{
+	char *error = NULL;
+	json_t *reply;
+	size_t i;
+
+	for (i = 0; i < sock->n_actions; i++) {
+		if (strcmp(sock->actions[i].name, action) != 0)
+			continue;
+		if (sock->actions[i].fn(
+			sock->actions[i].context, request, &error) == 0)
+			return json_pack("{s:s}", "status", "ok");
+		reply = json_pack("{s:s, s:s}", "status", "error", "error",
+		    error != NULL ? error : "the request failed");
+		free(error);
+		return reply;
+	}
+	return NULL;
+}
+
+/* Answers one request; sock (NULL for ctlsock_answer()) has the added
+ * actions. */
+static json_t *
+handle_request(struct ctlsock *sock, ctlsock_register_fn on_register,
+    void *context, const char *body, size_t length)
 {
 	json_error_t parse_error;
 	json_t *request, *reply;
@@ -196,10 +230,13 @@ handle_request(ctlsock_register_fn on_register, void *context, const char *body,
 	} else if (strcmp(action, "ping") == 0) {
 		reply = json_pack(
 		    "{s:s, s:s}", "status", "ok", "version", PACKAGE_VERSION);
-	} else {
+	} else if (sock == NULL ||
+	    (reply = added_action(sock, action, request)) == NULL) {
 		snprintf(message, sizeof(message),
-		    "unknown action '%.40s': expected register or ping",
-		    action);
+		    "unknown action '%.40s': expected register, ping%s", action,
+		    sock != NULL && sock->n_actions > 0
+			? " or another known one"
+			: "");
 		reply = json_pack(
 		    "{s:s, s:s}", "status", "error", "error", message);
 	}
@@ -211,8 +248,8 @@ handle_request(ctlsock_register_fn on_register, void *context, const char *body,
 static void
 finish_frame(struct client *c)
 {
-	json_t *reply = handle_request(
-	    c->sock->on_register, c->sock->context, c->body, c->body_need);
+	json_t *reply = handle_request(c->sock, c->sock->on_register,
+	    c->sock->context, c->body, c->body_need);
 
 	wipe(c->body, c->body_need);
 	free(c->body);
@@ -280,16 +317,23 @@ on_client(struct loop *loop, int fd, uint32_t events, void *data)
 		c->deadline = clock_ms() + CTLSOCK_IDLE_MS;
 }
 
-/* Only jobrun's own user and root may talk to the socket. */
+/* Only jobrun's own user, root and the allowed run_as users may talk to
+ * the socket. */
 static bool
-peer_allowed(int fd)
+peer_allowed(const struct ctlsock *sock, int fd)
 {
 	struct ucred cred;
 	socklen_t size = sizeof(cred);
+	size_t i;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) < 0)
 		return false;
-	return cred.uid == getuid() || cred.uid == 0;
+	if (cred.uid == getuid() || cred.uid == 0)
+		return true;
+	for (i = 0; i < sock->n_allowed; i++)
+		if (cred.uid == sock->allowed[i])
+			return true;
+	return false;
 }
 
 /* True when the peer has hung up and nothing is left to read. */
@@ -332,10 +376,10 @@ on_listen(struct loop *loop, int fd, uint32_t events, void *data)
 
 	while ((client_fd = accept4(
 		    fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (!peer_allowed(client_fd)) {
+		if (!peer_allowed(sock, client_fd)) {
 			send_error(client_fd,
-			    "permission denied: only jobrun's user and root "
-			    "may use this socket");
+			    "permission denied: only jobrun's user, root and "
+			    "run_as users may use this socket");
 			hang_up(client_fd);
 			continue;
 		}
@@ -429,6 +473,34 @@ fail:
 	return NULL;
 }
 
+int
+ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error)
+{
+	size_t i;
+
+	*error = NULL;
+	if (uid == getuid() || uid == 0)
+		return 0;
+	for (i = 0; i < sock->n_allowed; i++)
+		if (sock->allowed[i] == uid)
+			return 0;
+	if (sock->n_allowed == CTLSOCK_USERS_MAX) {
+		*error = xasprintf("the control socket admits at most %d "
+				   "run_as users",
+		    CTLSOCK_USERS_MAX);
+		return -1;
+	}
+	/* The directory's name stays secret (mode 0711): peers are checked. */
+	if (chmod(sock->dir, 0711) < 0 || chmod(sock->path, 0666) < 0) {
+		*error = xasprintf("cannot open the control socket '%s' to "
+				   "run_as users: %s",
+		    sock->path, strerror(errno));
+		return -1;
+	}
+	sock->allowed[sock->n_allowed++] = uid;
+	return 0;
+}
+
 const char *
 ctlsock_path(const struct ctlsock *sock)
 {
@@ -487,9 +559,23 @@ char *
 ctlsock_answer(ctlsock_register_fn on_register, void *context, const char *body,
     size_t length)
 {
-	json_t *reply = handle_request(on_register, context, body, length);
+	json_t *reply =
+	    handle_request(NULL, on_register, context, body, length);
 	char *text = json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	json_decref(reply);
 	return text;
+}
+
+int
+ctlsock_on(struct ctlsock *sock, const char *action, ctlsock_action_fn fn,
+    void *context)
+{
+	if (sock->n_actions == CTLSOCK_ACTIONS_MAX)
+		return -1;
+	sock->actions[sock->n_actions].name = action;
+	sock->actions[sock->n_actions].fn = fn;
+	sock->actions[sock->n_actions].context = context;
+	sock->n_actions++;
+	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * The control socket: one Unix stream socket per job, in a private 0700
  * directory outside the workspace, through which steps and plugins register
- * secrets (and, later, add triggers and outputs) while the job runs.
+ * secrets, add triggers and set workflow outputs while the job runs.
  *
  * Protocol (runnerlib's, unchanged): a request is a 4-byte big-endian
  * length followed by that many bytes of a JSON object with an "action";
@@ -13,25 +13,36 @@
  *          sent only once every stream's masker has the secrets and has
  *          rescanned what it holds back (the handler's job)
  *   {"action":"ping"} -> {"status":"ok","version":"..."}
+ *   actions added with ctlsock_on(); the runner adds
+ *   {"action":"trigger","job":NAME,"env":{K:V},"depends_on":[J],
+ *    "condition":C} and {"action":"output","key":K,"value":V}
+ *       -> {"status":"ok"} (triggers.h says what they do)
  *
  * Anything else gets {"status":"error","error":"..."}.  A connection may
  * send several requests.  Limits: frames of at most CTLSOCK_FRAME_MAX
  * bytes, CTLSOCK_CLIENTS_MAX connections at once, CTLSOCK_IDLE_MS without
  * progress per connection; past them a client gets an error reply (when a
  * reply can still be framed) and is disconnected, and the runner goes on.
- * Peers are checked with SO_PEERCRED: only jobrun's own uid and root.
+ * Peers are checked with SO_PEERCRED: only jobrun's own uid, root and the
+ * uids of run_as steps (ctlsock_allow_uid()).  No action gives a secret
+ * back, so an untrusted step may use the socket.
  */
 #ifndef JOBRUN_CTLSOCK_H
 #define JOBRUN_CTLSOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
 
 #include "loop.h"
 
 #define CTLSOCK_FRAME_MAX (1024 * 1024)
 #define CTLSOCK_CLIENTS_MAX 64
 #define CTLSOCK_IDLE_MS 10000
+#define CTLSOCK_USERS_MAX 16
+#define CTLSOCK_ACTIONS_MAX 8
 
 struct ctlsock;
 
@@ -44,11 +55,34 @@ typedef long (*ctlsock_register_fn)(void *context, char *const *values,
     const size_t *lengths, size_t n, char **error);
 
 /*
+ * Handles one request of an action added with ctlsock_on(); request is
+ * borrowed for the call.  Returns 0 (the reply is {"status":"ok"}), or -1
+ * with a message in *error (allocated; the socket frees it) for the reply.
+ */
+typedef int (*ctlsock_action_fn)(void *context, json_t *request, char **error);
+
+/*
  * Creates the private directory and the socket, and watches it with loop.
  * Returns the socket, or NULL with a message in *error (caller frees).
  */
 struct ctlsock *ctlsock_open(struct loop *loop, ctlsock_register_fn on_register,
     void *context, char **error);
+
+/*
+ * Lets uid (a run_as step's user) use the socket: opens its directory to
+ * others for search only (0711, the name stays unguessable) and the socket
+ * to connect (0666); SO_PEERCRED still decides.  Idempotent.  Returns 0,
+ * or -1 with a message in *error (caller frees).
+ */
+int ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error);
+
+/*
+ * Answers requests {"action":action,...} with fn(context, ...); action is
+ * borrowed for the socket's life.  Returns 0, or -1 when
+ * CTLSOCK_ACTIONS_MAX actions are added already.
+ */
+int ctlsock_on(struct ctlsock *sock, const char *action, ctlsock_action_fn fn,
+    void *context);
 
 /* Returns the socket's path (borrowed). */
 const char *ctlsock_path(const struct ctlsock *sock);

@@ -148,25 +148,10 @@ complete_job(struct job **job, const struct config *config)
 	return 0;
 }
 
-static bool
-has_untrusted_steps(const struct job *job)
-{
-	size_t i;
-
-	if (job->trusted == TRISTATE_FALSE)
-		return true;
-	for (i = 0; i < job->n_steps; i++)
-		if (job->steps[i].trusted == TRISTATE_FALSE ||
-		    job->steps[i].run_as != NULL)
-			return true;
-	return false;
-}
-
 /*
  * Refuses what this build cannot do yet rather than ignoring it: running a
- * job whose secrets would go unmasked, whose untrusted steps would run
- * trusted, or whose plugins or triggers would silently be skipped, would
- * break a promise.
+ * job whose secrets would go unmasked, or whose plugins would silently be
+ * skipped, would break a promise.
  */
 static int
 check_supported(const struct job *job, const struct config *config)
@@ -175,11 +160,6 @@ check_supported(const struct job *job, const struct config *config)
 
 	if (job->n_plugins > 0)
 		what = "plugins";
-	else if (job->n_triggers > 0)
-		what = "triggers";
-	else if (has_untrusted_steps(job))
-		what = "untrusted steps (trusted: false, run_as)";
-
 	else
 		return 0;
 	diag_error("this build of jobrun cannot run jobs that use %s yet; "
@@ -380,6 +360,16 @@ command_secret(const struct cli *cli)
 	return client_secret_add(&options);
 }
 
+static int
+command_trigger(const struct cli *cli)
+{
+	struct trigger_options options = { cli->operand, cli->trigger_env,
+		cli->n_trigger_env, cli->depends_on, cli->n_depends_on,
+		cli->condition, cli->socket };
+
+	return client_trigger(&options);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -411,6 +401,12 @@ main(int argc, char **argv)
 		break;
 	case CLI_SECRET:
 		status = command_secret(&cli);
+		break;
+	case CLI_TRIGGER:
+		status = command_trigger(&cli);
+		break;
+	case CLI_OUTPUT:
+		status = client_output_set(cli.operand, cli.socket);
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);

@@ -592,6 +592,8 @@ mask_stream_new(struct mask_set *set, mask_emit_fn emit, void *context)
 	s->set = set;
 	s->emit = emit;
 	s->context = context;
+	s->size = 4096;
+	s->buf = xcalloc(s->size, 1);
 	s->generation = set->generation - 1;
 	set->streams++;
 	stream_sync(s);

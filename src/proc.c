@@ -3,7 +3,10 @@
  * clone(CLONE_VFORK), which costs a fraction of fork(2) in a process with
  * many mappings, and reports a failed exec as an error code.  The working
  * directory is checked before the spawn, so a missing one gets its own
- * message instead of an ambiguous ENOENT.
+ * message instead of an ambiguous ENOENT.  An untrusted step must change
+ * itself before exec (ids, no_new_privs, seccomp), which posix_spawn
+ * cannot do: it takes the fork path, which runs only async-signal-safe
+ * calls in the child and reports a failure through a close-on-exec pipe.
  */
 #include "config.h"
 
@@ -14,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc.h"
+#include "sandbox.h"
 #include "xalloc.h"
 
 /*
@@ -62,22 +67,147 @@ set_file_actions(
 	return 0;
 }
 
-int
-proc_spawn(pid_t *out_pid, const struct proc_spec *spec, char **error)
+/* What the child reports through the pipe when it cannot exec. */
+struct child_failure {
+	int stage; /* enum child_stage */
+	int error; /* errno */
+};
+
+enum child_stage {
+	STAGE_SIGNALS,
+	STAGE_SESSION,
+	STAGE_FILES,
+	STAGE_SANDBOX,
+	STAGE_DIRECTORY,
+	STAGE_EXEC,
+};
+
+static const char *const stage_names[] = {
+	[STAGE_SIGNALS] = "cannot reset signals",
+	[STAGE_SESSION] = "cannot start a session",
+	[STAGE_FILES] = "cannot set up standard files",
+	[STAGE_SANDBOX] = "cannot enter the sandbox",
+	[STAGE_DIRECTORY] = "cannot change directory",
+	[STAGE_EXEC] = "cannot run",
+};
+
+/* Async-signal-safe: every signal back to its default, none blocked. */
+static int
+child_signals(void)
+{
+	struct sigaction action;
+	sigset_t empty;
+	int sig;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &action, NULL); /* EINVAL: reserved */
+	sigemptyset(&empty);
+	return sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+/* Async-signal-safe: /dev/null in, output_fd out and err. */
+static int
+child_files(const struct proc_spec *spec)
+{
+	int null_fd = open("/dev/null", O_RDONLY);
+
+	if (null_fd < 0)
+		return -1;
+	if (null_fd != STDIN_FILENO) {
+		if (dup2(null_fd, STDIN_FILENO) < 0)
+			return -1;
+		close(null_fd);
+	}
+	if (spec->output_fd < 0)
+		return 0;
+	/* dup2 onto itself would keep close-on-exec: clear it by hand. */
+	if (spec->output_fd == STDOUT_FILENO) {
+		if (fcntl(STDOUT_FILENO, F_SETFD, 0) < 0)
+			return -1;
+	} else if (dup2(spec->output_fd, STDOUT_FILENO) < 0) {
+		return -1;
+	}
+	return dup2(STDOUT_FILENO, STDERR_FILENO) < 0 ? -1 : 0;
+}
+
+/*
+ * The child, as a flat list of steps; each failure goes to report_fd as a
+ * struct child_failure.  The directory is entered after the ids change,
+ * so run_as cannot be placed where its user could not go.
+ */
+static _Noreturn void
+child_run(const struct proc_spec *spec, int report_fd)
+{
+	struct child_failure failure = { STAGE_SIGNALS, 0 };
+
+	if (child_signals() < 0)
+		goto fail;
+	failure.stage = STAGE_SESSION;
+	if (spec->process_group && setsid() < 0)
+		goto fail;
+	failure.stage = STAGE_FILES;
+	if (child_files(spec) < 0)
+		goto fail;
+	failure.stage = STAGE_SANDBOX;
+	if (sandbox_enter(spec->sandbox) < 0)
+		goto fail;
+	failure.stage = STAGE_DIRECTORY;
+	if (spec->cwd != NULL && chdir(spec->cwd) < 0)
+		goto fail;
+	failure.stage = STAGE_EXEC;
+	execve(spec->path, spec->argv, spec->envp);
+fail:
+	failure.error = errno;
+	(void)!write(report_fd, &failure, sizeof(failure));
+	_exit(127);
+}
+
+/* Forks a sandboxed child; returns 0 or an errno with *detail's stage. */
+static int
+fork_sandboxed(pid_t *out_pid, const struct proc_spec *spec, int *stage)
+{
+	struct child_failure failure;
+	int report[2], status;
+	ssize_t n;
+
+	*stage = STAGE_EXEC;
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return errno;
+	if ((*out_pid = fork()) < 0) {
+		close(report[0]);
+		close(report[1]);
+		return errno;
+	}
+	if (*out_pid == 0)
+		child_run(spec, report[1]);
+	close(report[1]);
+	do
+		n = read(report[0], &failure, sizeof(failure));
+	while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n != (ssize_t)sizeof(failure))
+		return 0; /* exec succeeded: the pipe closed */
+	/*
+	 * The child never ran the step: reap it here, before the caller's
+	 * reaper knows its pid, so nothing else sees this exit.
+	 */
+	while (waitpid(*out_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	*out_pid = -1;
+	*stage = failure.stage;
+	return failure.error;
+}
+
+static int
+spawn_plain(pid_t *out_pid, const struct proc_spec *spec)
 {
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
-	struct stat st;
 	int rc;
 
-	*out_pid = -1;
-	*error = NULL;
-	if (spec->cwd != NULL &&
-	    (stat(spec->cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
-		*error = xasprintf("cannot change to directory '%s': %s",
-		    spec->cwd, strerror(errno ? errno : ENOTDIR));
-		return -1;
-	}
 	posix_spawnattr_init(&attr);
 	posix_spawn_file_actions_init(&actions);
 	if (set_attributes(&attr, spec) != 0 ||
@@ -89,17 +219,40 @@ proc_spawn(pid_t *out_pid, const struct proc_spec *spec, char **error)
 	}
 	posix_spawn_file_actions_destroy(&actions);
 	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		*out_pid = -1;
-		if (spec->cwd != NULL)
-			*error = xasprintf("cannot run '%s' in '%s': %s",
-			    spec->path, spec->cwd, strerror(rc));
-		else
-			*error = xasprintf(
-			    "cannot run '%s': %s", spec->path, strerror(rc));
+	return rc;
+}
+
+int
+proc_spawn(pid_t *out_pid, const struct proc_spec *spec, char **error)
+{
+	struct stat st;
+	int rc, stage = STAGE_EXEC;
+
+	*out_pid = -1;
+	*error = NULL;
+	if (spec->cwd != NULL &&
+	    (stat(spec->cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		*error = xasprintf("cannot change to directory '%s': %s",
+		    spec->cwd, strerror(errno ? errno : ENOTDIR));
 		return -1;
 	}
-	return 0;
+	if (spec->sandbox != NULL)
+		rc = fork_sandboxed(out_pid, spec, &stage);
+	else
+		rc = spawn_plain(out_pid, spec);
+	if (rc == 0)
+		return 0;
+	*out_pid = -1;
+	if (stage != STAGE_EXEC)
+		*error = xasprintf("cannot run '%s': %s: %s", spec->path,
+		    stage_names[stage], strerror(rc));
+	else if (spec->cwd != NULL)
+		*error = xasprintf("cannot run '%s' in '%s': %s", spec->path,
+		    spec->cwd, strerror(rc));
+	else
+		*error =
+		    xasprintf("cannot run '%s': %s", spec->path, strerror(rc));
+	return -1;
 }
 
 static bool

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct sandbox;
+
 struct proc_spec {
 	const char *path; /* the program, as found by proc_find_program() */
 	char *const *argv; /* NULL-terminated */
@@ -19,13 +21,17 @@ struct proc_spec {
 	const char *cwd; /* NULL: jobrun's own */
 	int output_fd; /* standard output and error; -1: jobrun's own */
 	bool process_group; /* lead a new session and process group */
+	/* NULL: posix_spawn; else fork, then sandbox_enter() before exec */
+	const struct sandbox *sandbox;
 };
 
 /*
  * Starts spec.  The child has /dev/null as standard input, output_fd (or
  * jobrun's own) as standard output and error, default signal dispositions
- * and an empty signal mask.  Returns 0 with the child's pid in *out_pid,
- * or -1 with *out_pid -1 and a message in *error (the caller frees it).
+ * and an empty signal mask; with spec.sandbox, it enters that sandbox
+ * before exec (a failure there is reported like a failed exec).  Returns 0 with
+ * the child's pid in *out_pid, or -1 with *out_pid -1 and a message in *error
+ * (the caller frees it).
  */
 int proc_spawn(pid_t *out_pid, const struct proc_spec *spec, char **error);
 

@@ -5,7 +5,9 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +140,36 @@ fail:
 	*error = xasprintf("cannot write '%s': %s", path, strerror(errno));
 	free(temp);
 	return -1;
+}
+
+void
+result_remove_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash != NULL ? xstrndup(path, (size_t)(slash - path + 1))
+				  : xstrdup(".");
+	const char *base = slash != NULL ? slash + 1 : path;
+	size_t length = strlen(base);
+	struct dirent *entry;
+	char *end;
+	long pid;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((entry = readdir(d)) != NULL) {
+		if (strncmp(entry->d_name, base, length) != 0 ||
+		    strncmp(entry->d_name + length, ".tmp.", 5) != 0)
+			continue;
+		pid = strtol(entry->d_name + length + 5, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		/* A writer that is still alive keeps its file. */
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			unlinkat(dirfd(d), entry->d_name, 0);
+	}
+	closedir(d);
+	free(dir);
 }

@@ -52,4 +52,10 @@ int result_write(
 int result_write_file(const char *path, const char *data, size_t size,
     bool durable, char **error);
 
+/*
+ * Removes the temporary files that writers of path killed before their
+ * rename left behind (path.tmp.PID, where no process PID exists).
+ */
+void result_remove_stale(const char *path);
+
 #endif

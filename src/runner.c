@@ -30,6 +30,7 @@
 
 #include "ctlsock.h"
 #include "diag.h"
+#include "envscrub.h"
 #include "heap.h"
 #include "loop.h"
 #include "oom.h"
@@ -37,8 +38,10 @@
 #include "outputs.h"
 #include "proc.h"
 #include "result.h"
+#include "sandbox.h"
 #include "runner.h"
 #include "stepenv.h"
+#include "triggers.h"
 #include "xalloc.h"
 
 /* How long what a step left behind may take to go after SIGTERM. */
@@ -121,9 +124,11 @@ struct runner {
 	char *outputs_dir;
 	struct mask_set *mask;
 	struct ctlsock *control;
+	struct triggers *triggers;
 	char *shell_name; /* the last shell looked up, */
 	char *shell_search; /* along this PATH, */
 	char *shell_path; /* found here (NULL: not found) */
+	struct sandbox_filter filter; /* built when a step is untrusted */
 };
 
 const char *
@@ -421,6 +426,28 @@ find_shell(struct runner *r, const char *name, const char *path)
 	return r->shell_path != NULL ? xstrdup(r->shell_path) : NULL;
 }
 
+/*
+ * A run_as step cannot create files in jobrun's outputs directory: its
+ * outputs file is created empty (no outputs) and handed to it instead.
+ */
+static int
+give_outputs_file(const char *path, const struct sandbox *sandbox, char **error)
+{
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 || fchown(fd, sandbox->uid, sandbox->gid) < 0) {
+		*error = xasprintf("cannot hand the outputs file '%s' to the "
+				   "run_as user: %s",
+		    path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Starts the step's program; returns the child's pid, -1 if none. */
 static pid_t
 spawn_step(struct runner *r, size_t index, int output_fd, char **error)
@@ -431,6 +458,7 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
 	struct nvlist extra = NVLIST_INIT;
 	struct proc_spec spec = { 0 };
+	struct sandbox sandbox = { 0 };
 	char **argv, **envp, *program = NULL, *workdir;
 	pid_t pid = -1;
 
@@ -447,7 +475,20 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	envp =
 	    stepenv_build(r->config, step, run->attempts, r->job_env, &extra);
 	spec.cwd = stepenv_workdir(r->config, step, &workdir);
-	if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
+	if (sandbox_step_untrusted(r->plan->job, step)) {
+		envscrub_apply(envp, r->mask, r->plan->job, r->config);
+		sandbox.filter = &r->filter;
+		spec.sandbox = &sandbox;
+		if (step->run_as != NULL &&
+		    sandbox_ids(&sandbox, step->run_as, error) == 0 &&
+		    give_outputs_file(run->outputs_file, &sandbox, error) ==
+			0 &&
+		    r->control != NULL)
+			ctlsock_allow_uid(r->control, sandbox.uid, error);
+	}
+	if (*error != NULL) /* from sandbox_ids() or ctlsock_allow_uid() */
+		program = NULL;
+	else if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
 		*error = xstrdup("the shell is empty");
 	else if ((program = find_shell(
 		      r, argv[0], stepenv_get(envp, "PATH"))) == NULL)
@@ -1198,6 +1239,24 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 	return accepted;
 }
 
+/* A trigger request from the control socket (triggers.h). */
+static int
+on_trigger(void *context, json_t *request, char **error)
+{
+	struct runner *r = context;
+
+	return triggers_add_request(r->triggers, request, error);
+}
+
+/* An output request from the control socket ("jobrun output set"). */
+static int
+on_output_set(void *context, json_t *request, char **error)
+{
+	struct runner *r = context;
+
+	return triggers_set_output(r->triggers, request, error);
+}
+
 static int
 start_loop(struct runner *r)
 {
@@ -1218,7 +1277,114 @@ start_loop(struct runner *r)
 		free(error);
 		return -1;
 	}
+	ctlsock_on(r->control, "trigger", on_trigger, r);
+	ctlsock_on(r->control, "output", on_output_set, r);
 	return 0;
+}
+
+/* The job's facts for a trigger's if: (names only; see triggers.h). */
+static const char *
+trigger_lookup(void *context, const char *name)
+{
+	struct condition_context c = { context, 0 };
+
+	return fact_lookup(&c, name);
+}
+
+/* In local mode, what would run next, one line each. */
+static void
+print_next(void *context, const char *line)
+{
+	if (strncmp(line, "next: ", 6) == 0)
+		diag_error("%s", line);
+	else
+		diag_error("next: %s", line);
+}
+
+/*
+ * On Kubernetes, /dev/termination-log (JOBRUN_TERMINATION_LOG for tests)
+ * says how the container ended: a compact summary, when the file is there
+ * and writable.  Failing to write it changes nothing.
+ */
+static void
+write_termination_log(struct runner *r, int status)
+{
+	const char *path = getenv("JOBRUN_TERMINATION_LOG");
+	json_t *facts, *counts;
+	const char *name;
+	char *text;
+	size_t i;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		path = "/dev/termination-log";
+	if (access(path, W_OK) < 0)
+		return;
+	counts = json_object();
+	for (i = 0; i < r->plan->n_steps; i++) {
+		name = outcome_name(r->runs[i].outcome);
+		json_object_set_new(counts, name,
+		    json_integer(
+			json_integer_value(json_object_get(counts, name)) + 1));
+	}
+	facts = json_pack("{s:s, s:s, s:i, s:I, s:o}", "job",
+	    config_get(r->config, CONFIG_NAME), "outcome", status_name(status),
+	    "exit_status", status, "steps", (json_int_t)r->plan->n_steps,
+	    "step_outcomes", counts);
+	if (facts == NULL)
+		return;
+	text = triggers_summary(r->triggers, facts, r->mask);
+	json_decref(facts);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		if (output_write_all(fd, text, strlen(text)) < 0)
+			diag_warn(
+			    "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+	}
+	free(text);
+}
+
+/*
+ * Decides the triggers and writes triggers.json, once, at the end of the
+ * job.  A limit exceeded is reported and leaves the status alone; only a
+ * file that cannot be written is jobrun's failure (-1).
+ */
+static int
+write_triggers(struct runner *r, int status)
+{
+	struct expr_facts facts = { trigger_lookup, NULL, r };
+	struct triggers_outcome outcome = { status_name(status),
+		status == EXIT_JOB_SUCCESS,
+		r->cancel_signal != 0 || status >= EXIT_SIGNAL_BASE, &facts };
+	char *error = NULL, *path;
+	int rc;
+
+	if (triggers_decide(r->triggers, &outcome, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	rc = triggers_write(r->triggers,
+	    config_get(r->config, CONFIG_TRIGGERS_FILE),
+	    config_get(r->config, CONFIG_NAME), r->mask, &error);
+	if (rc != 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	if (rc < 0)
+		return -1;
+	if (config_number(r->config, CONFIG_LOCAL) != 0)
+		triggers_describe(r->triggers, r->mask, print_next, NULL);
+	write_termination_log(r, status);
+	path = xasprintf(
+	    "%s/outputs.json", config_get(r->config, CONFIG_WORKSPACE));
+	rc = triggers_write_outputs(r->triggers, path, r->mask, &error);
+	free(path);
+	if (rc < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	return rc;
 }
 
 static void
@@ -1226,12 +1392,15 @@ runner_release(struct runner *r)
 {
 	size_t i;
 
+	sandbox_filter_release(&r->filter);
+
 	for (i = 0; i < r->plan->n_steps; i++) {
 		output_stream_close(r->runs[i].stream);
 		free(r->runs[i].outputs_file);
 		nvlist_release(&r->runs[i].outputs);
 	}
 	ctlsock_close(r->control);
+	triggers_free(r->triggers);
 	if (r->signal_fd > 0)
 		close(r->signal_fd);
 	loop_free(r->loop);
@@ -1286,6 +1455,81 @@ abandon_steps(struct runner *r)
 			r->runs[i].outcome = OUTCOME_CANCELLED;
 }
 
+/*
+ * The directories as the first run_as step's user needs them (see
+ * sandbox_prepare_dirs()); later steps with another user share what the
+ * first one got.
+ */
+static int
+prepare_run_as_dirs(struct runner *r, char **error)
+{
+	struct sandbox ids = { 0 };
+	size_t i;
+
+	*error = NULL;
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->plan->steps[i].step->run_as != NULL)
+			break;
+	if (i == r->plan->n_steps)
+		return 0;
+	if (sandbox_ids(&ids, r->plan->steps[i].step->run_as, error) < 0)
+		return -1;
+	return sandbox_prepare_dirs(config_get(r->config, CONFIG_CI_SOURCE_DIR),
+	    config_get(r->config, CONFIG_CODE_DIR), ids.uid, ids.gid, error);
+}
+
+/*
+ * With an untrusted step in the plan: builds the seccomp filter once, and
+ * makes jobrun undumpable so that its memory and environment are closed to
+ * the steps (sandbox.h).  Returns 0, or -1 after reporting.
+ */
+static int
+prepare_sandbox(struct runner *r)
+{
+	size_t i;
+	char *error;
+
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (sandbox_step_untrusted(
+			r->plan->job, r->plan->steps[i].step))
+			break;
+	if (i == r->plan->n_steps)
+		return 0;
+	if (sandbox_filter_build(&r->filter, &error) < 0 ||
+	    prepare_run_as_dirs(r, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	if (sandbox_protect_self() < 0) {
+		diag_error(
+		    "cannot make jobrun undumpable: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Removes what an earlier job left of the files it hands on, so none is
+ * taken for ours: the files and the temporary files of writers killed
+ * before their rename.
+ */
+static void
+remove_earlier_files(const struct config *config)
+{
+	const char *workspace = config_get(config, CONFIG_WORKSPACE);
+	char *outputs = xasprintf("%s/outputs.json", workspace);
+	char *result = xasprintf("%s/result.json", workspace);
+
+	unlink(config_get(config, CONFIG_TRIGGERS_FILE));
+	unlink(outputs);
+	result_remove_stale(config_get(config, CONFIG_TRIGGERS_FILE));
+	result_remove_stale(outputs);
+	result_remove_stale(result);
+	free(outputs);
+	free(result);
+}
+
 int
 runner_run(const struct plan *plan, const struct config *config,
     const struct nvlist *job_env, struct mask_set *mask)
@@ -1308,12 +1552,21 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.grace_ms = config_ms(config, CONFIG_GRACE_PERIOD);
 	r.signal_fd = -1;
 	oom_watch_open(&r.oom, "/sys/fs/cgroup", "/proc/self/cgroup");
+	r.triggers = triggers_new(plan->job);
+	remove_earlier_files(config);
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
-	if (prepare_workspace(&r, &log_dir) < 0 ||
-	    write_result(&r, 0, NULL, &started, start_ms) < 0 ||
-	    start_loop(&r) < 0)
+	if (prepare_sandbox(&r) < 0 || prepare_workspace(&r, &log_dir) < 0 ||
+	    write_result(&r, 0, NULL, &started, start_ms) < 0)
 		goto out;
+	if (start_loop(&r) < 0) {
+		/* The workspace is there: say what happened in it. */
+		abandon_steps(&r);
+		write_triggers(&r, status);
+		write_result(
+		    &r, status, status_name(status), &started, start_ms);
+		goto out;
+	}
 	r.output = output_new(choose_format(&r), log_dir, mask);
 	diag_set_sink(message_sink, r.output);
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
@@ -1333,6 +1586,8 @@ runner_run(const struct plan *plan, const struct config *config,
 	}
 	diag_error("job '%s': %s", config_get(config, CONFIG_NAME),
 	    status_name(status));
+	if (write_triggers(&r, status) < 0)
+		status = EXIT_JOBRUN_ERROR;
 	if (write_result(&r, status, status_name(status), &started, start_ms) <
 	    0)
 		status = EXIT_JOBRUN_ERROR;

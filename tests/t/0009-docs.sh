@@ -108,7 +108,7 @@ ok "[ $n_result -ge 12 ] && [ $n_json -ge 5 ] && [ $n_streams -ge 2 ]" \
 
 {
 	"$JOBRUN" --help
-	for topic in run validate config secret; do
+	for topic in run validate config secret trigger output; do
 		"$JOBRUN" help "$topic"
 	done
 } >help.txt 2>&1

@@ -1,0 +1,760 @@
+/*
+ * triggers.json (triggers.h).  Dynamic triggers are kept as the JSON
+ * objects they will be written as; static ones are turned into such
+ * objects when the job's outcome is known.  Masking happens on the way
+ * out, on a copy, so what is kept in memory is what was asked for and the
+ * secrets registered up to the very end are masked in the file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "result.h"
+#include "triggers.h"
+#include "xalloc.h"
+
+struct triggers {
+	const struct job *job;
+	json_t *dynamic; /* job objects, in arrival order */
+	json_t *jobs; /* decided: static, then dynamic */
+	size_t dynamic_bytes; /* their JSON, compact */
+	json_t *outputs; /* workflow outputs: KEY -> VALUE */
+	size_t outputs_bytes;
+	char *error; /* why jobs is empty, when a limit was exceeded */
+	const char *outcome;
+};
+
+/* jansson's allocations fail only when memory runs out: fatal. */
+static void
+out_of_memory(void)
+{
+	diag_error("out of memory");
+	exit(EXIT_JOBRUN_ERROR);
+}
+
+struct triggers *
+triggers_new(const struct job *job)
+{
+	struct triggers *t = xcalloc(1, sizeof(*t));
+
+	t->job = job;
+	t->dynamic = json_array();
+	t->jobs = json_array();
+	t->outputs = json_object();
+	if (t->dynamic == NULL || t->jobs == NULL || t->outputs == NULL)
+		out_of_memory();
+	return t;
+}
+
+void
+triggers_free(struct triggers *t)
+{
+	if (t == NULL)
+		return;
+	json_decref(t->dynamic);
+	json_decref(t->jobs);
+	json_decref(t->outputs);
+	free(t->error);
+	free(t);
+}
+
+const json_t *
+triggers_jobs(const struct triggers *t)
+{
+	return t->jobs;
+}
+
+/* ---- building job objects ---- */
+
+static void
+set_string(json_t *object, const char *key, const char *value)
+{
+	if (value != NULL &&
+	    json_object_set_new(object, key, json_string(value)) < 0)
+		out_of_memory();
+}
+
+static bool
+worker_condition_valid(const char *value)
+{
+	return strcmp(value, "all_success") == 0 ||
+	    strcmp(value, "any_failed") == 0 || strcmp(value, "always") == 0;
+}
+
+/* The type, url and ref of a trigger's source: as prefix_type, ... */
+static void
+set_source(json_t *object, const char *prefix, const struct nvlist *source)
+{
+	static const char *const keys[] = { "type", "url", "ref" };
+	const struct nvpair *pair;
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if ((pair = nvlist_get(source, keys[i])) == NULL)
+			continue;
+		snprintf(name, sizeof(name), "%s_%s", prefix, keys[i]);
+		set_string(object, name, pair->value);
+	}
+}
+
+static json_t *
+string_array(const struct strlist *list)
+{
+	json_t *array = json_array();
+	size_t i;
+
+	for (i = 0; i < list->len; i++)
+		json_array_append_new(array, json_string(list->items[i]));
+	return array;
+}
+
+/* One job object of a static trigger; item (may be NULL) joins its env. */
+static json_t *
+static_job(const struct trigger_spec *spec, const char *item)
+{
+	json_t *job = json_object(), *env = json_object();
+	size_t i;
+
+	if (job == NULL || env == NULL)
+		out_of_memory();
+	set_string(job, "job_name", spec->job);
+	for (i = 0; i < spec->env.len; i++)
+		set_string(
+		    env, spec->env.items[i].name, spec->env.items[i].value);
+	if (item != NULL)
+		set_string(env,
+		    spec->item_var != NULL ? spec->item_var : "ITEM", item);
+	json_object_set_new(job, "env", env);
+	if (spec->depends_on.len > 0)
+		json_object_set_new(
+		    job, "depends_on", string_array(&spec->depends_on));
+	set_string(job, "condition", spec->worker_condition);
+	set_source(job, "source", &spec->source);
+	set_source(job, "ci_source", &spec->ci_source);
+	set_string(job, "container_image", spec->container_image);
+	set_string(job, "job_command", spec->job_command);
+	if (spec->timeout_ms > 0)
+		json_object_set_new(job, "timeout",
+		    json_integer(
+			(json_int_t)((spec->timeout_ms + 999) / 1000)));
+	if (spec->has_priority)
+		json_object_set_new(
+		    job, "priority", json_integer(spec->priority));
+	return job;
+}
+
+/* ---- dynamic triggers ---- */
+
+static int
+request_error(char **error, const char *message)
+{
+	*error = xstrdup(message);
+	return -1;
+}
+
+/* Copies a request's env: an object of strings. */
+static int
+request_env(json_t *request, json_t *job, char **error)
+{
+	json_t *env = json_object_get(request, "env"), *copy, *value;
+	const char *key;
+
+	copy = json_object();
+	if (env != NULL && !json_is_object(env)) {
+		json_decref(copy);
+		return request_error(
+		    error, "expected \"env\": an object of strings");
+	}
+	json_object_foreach(env, key, value)
+	{
+		if (!json_is_string(value) || key[0] == '\0' ||
+		    strchr(key, '=') != NULL) {
+			json_decref(copy);
+			return request_error(error,
+			    "expected \"env\": an object of strings "
+			    "with names without '='");
+		}
+		set_string(copy, key, json_string_value(value));
+	}
+	json_object_set_new(job, "env", copy);
+	return 0;
+}
+
+static int
+request_depends_on(json_t *request, json_t *job, char **error)
+{
+	json_t *list = json_object_get(request, "depends_on"), *item;
+	size_t i;
+
+	if (list == NULL)
+		return 0;
+	if (!json_is_array(list))
+		return request_error(
+		    error, "expected \"depends_on\": a list of job names");
+	json_array_foreach(list, i, item)
+	{
+		if (!json_is_string(item) ||
+		    !job_name_valid(json_string_value(item)))
+			return request_error(error,
+			    "expected \"depends_on\": a list of job names");
+	}
+	if (json_array_size(list) > 0)
+		json_object_set(job, "depends_on", list);
+	return 0;
+}
+
+int
+triggers_add_request(struct triggers *t, json_t *request, char **error)
+{
+	const char *name = json_string_value(json_object_get(request, "job"));
+	json_t *condition = json_object_get(request, "condition"), *job;
+	size_t size;
+
+	*error = NULL;
+	if (name == NULL || !job_name_valid(name))
+		return request_error(error,
+		    "expected \"job\": a job name "
+		    "([A-Za-z0-9][A-Za-z0-9_.-]*)");
+	if (condition != NULL &&
+	    (!json_is_string(condition) ||
+		!worker_condition_valid(json_string_value(condition))))
+		return request_error(error,
+		    "expected \"condition\": all_success, any_failed or "
+		    "always");
+	if (json_array_size(t->dynamic) >= TRIGGERS_MAX_JOBS)
+		return request_error(
+		    error, "too many triggers (at most 1000 per job)");
+	job = json_object();
+	set_string(job, "job_name", name);
+	if (request_env(request, job, error) < 0 ||
+	    request_depends_on(request, job, error) < 0) {
+		json_decref(job);
+		return -1;
+	}
+	if (condition != NULL)
+		json_object_set(job, "condition", condition);
+	/* Memory stays bounded: past the file's limit nothing is written. */
+	size = json_dumpb(job, NULL, 0, JSON_COMPACT);
+	if (t->dynamic_bytes + size > TRIGGERS_MAX_BYTES) {
+		json_decref(job);
+		return request_error(error,
+		    "too many triggers (more than 1 MiB of JSON in all)");
+	}
+	t->dynamic_bytes += size;
+	json_array_append_new(t->dynamic, job);
+	return 0;
+}
+
+/* ---- deciding ---- */
+
+static bool
+expr_function_of(void *context, enum expr_function function)
+{
+	const struct triggers_outcome *outcome = context;
+
+	switch (function) {
+	case EXPR_ALWAYS:
+		return true;
+	case EXPR_CANCELLED:
+		return outcome->cancelled;
+	case EXPR_SUCCESS:
+		return outcome->success;
+	case EXPR_FAILURE:
+		return !outcome->success && !outcome->cancelled;
+	}
+	return false;
+}
+
+static const char *
+lookup_of(void *context, const char *name)
+{
+	const struct triggers_outcome *outcome = context;
+
+	return outcome->facts->lookup(outcome->facts->context, name);
+}
+
+static bool
+when_holds(enum trigger_when when, const struct triggers_outcome *outcome)
+{
+	switch (when) {
+	case TRIGGER_WHEN_SUCCESS:
+		return outcome->success;
+	case TRIGGER_WHEN_FAILURE:
+		return !outcome->success;
+	case TRIGGER_WHEN_ALWAYS:
+		return true;
+	}
+	return false;
+}
+
+/* when:, then if: (validated by plan_build, so it parses). */
+static bool
+trigger_fires(
+    const struct trigger_spec *spec, const struct triggers_outcome *outcome)
+{
+	struct expr_facts facts = { lookup_of, expr_function_of,
+		(void *)(uintptr_t)outcome };
+	struct expr *expr;
+	char *error = NULL;
+	size_t offset;
+	bool fires;
+
+	if (!when_holds(spec->when, outcome))
+		return false;
+	if (spec->condition == NULL)
+		return true;
+	expr = expr_parse(spec->condition, &error, &offset, NULL, NULL);
+	if (expr == NULL) {
+		free(error);
+		return false;
+	}
+	fires = expr_eval(expr, &facts);
+	expr_free(expr);
+	return fires;
+}
+
+/* Past TRIGGERS_MAX_JOBS: the file lists no job and says why. */
+static int
+limit_error(struct triggers *t, char *message, char **error)
+{
+	t->error = message;
+	*error = xstrdup(message);
+	json_array_clear(t->jobs);
+	return -1;
+}
+
+long
+triggers_decide(
+    struct triggers *t, const struct triggers_outcome *outcome, char **error)
+{
+	size_t i, k, n = t->job != NULL ? t->job->n_triggers : 0;
+
+	*error = NULL;
+	t->outcome = outcome->name;
+	json_array_clear(t->jobs);
+	free(t->error);
+	t->error = NULL;
+	for (i = 0; i < n; i++) {
+		const struct trigger_spec *spec = &t->job->triggers[i];
+
+		if (!trigger_fires(spec, outcome))
+			continue;
+		if (json_array_size(t->jobs) + spec->for_each.len >
+		    TRIGGERS_MAX_JOBS)
+			return limit_error(t,
+			    xasprintf("too many triggered jobs: trigger '%s' "
+				      "brings them past %d; none is listed",
+				spec->job, TRIGGERS_MAX_JOBS),
+			    error);
+		if (spec->for_each.len == 0)
+			json_array_append_new(t->jobs, static_job(spec, NULL));
+		for (k = 0; k < spec->for_each.len; k++)
+			json_array_append_new(
+			    t->jobs, static_job(spec, spec->for_each.items[k]));
+	}
+	if (json_array_size(t->jobs) + json_array_size(t->dynamic) >
+	    TRIGGERS_MAX_JOBS)
+		return limit_error(t,
+		    xasprintf(
+			"too many triggered jobs: %zu from the job file "
+			"and %zu from steps, more than %d; none is listed",
+			json_array_size(t->jobs), json_array_size(t->dynamic),
+			TRIGGERS_MAX_JOBS),
+		    error);
+	json_array_extend(t->jobs, t->dynamic);
+	return (long)json_array_size(t->jobs);
+}
+
+/* ---- writing ---- */
+
+int
+triggers_uuid(char out[37])
+{
+	unsigned char b[16];
+	ssize_t n;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b));
+	close(fd);
+	if (n != (ssize_t)sizeof(b))
+		return -1;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+/* A copy of value with every string (and object key) masked. */
+static json_t *
+masked_copy(json_t *value, struct mask_set *mask)
+{
+	const char *key;
+	json_t *copy, *item;
+	char *text;
+	size_t i, size;
+
+	if (json_is_string(value)) {
+		if (mask == NULL)
+			return json_string(json_string_value(value));
+		text = mask_string(mask, json_string_value(value),
+		    json_string_length(value), &size);
+		copy = json_stringn(text, size);
+		wipe(text, size);
+		free(text);
+		/* A mask that cut a character in two: hide the whole value. */
+		return copy != NULL ? copy : json_string(MASK_TOKEN_DEFAULT);
+	}
+	if (json_is_array(value)) {
+		copy = json_array();
+		json_array_foreach(value, i, item)
+		    json_array_append_new(copy, masked_copy(item, mask));
+		return copy;
+	}
+	if (json_is_object(value)) {
+		copy = json_object();
+		json_object_foreach(value, key, item)
+		{
+			text = mask != NULL
+			    ? mask_string(mask, key, strlen(key), &size)
+			    : xstrdup(key);
+			if (json_object_set_new(
+				copy, text, masked_copy(item, mask)) < 0)
+				json_object_set_new(copy, MASK_TOKEN_DEFAULT,
+				    masked_copy(item, mask));
+			free(text);
+		}
+		return copy;
+	}
+	return json_deep_copy(value);
+}
+
+static json_t *
+file_object(struct triggers *t, const char *job_name, const char *uuid,
+    const json_t *jobs)
+{
+	json_t *file = json_object();
+
+	set_string(file, "type", "trigger_job");
+	set_string(file, "operation_id", uuid);
+	set_string(file, "trigger_type", "jobrun");
+	set_string(file, "job", job_name);
+	set_string(file, "outcome", t->outcome);
+	set_string(file, "error", t->error);
+	json_object_set_new(file, "jobs", json_deep_copy(jobs));
+	return file;
+}
+
+/* The file's text, masked; NULL with *error past TRIGGERS_MAX_BYTES. */
+static char *
+render(struct triggers *t, const char *job_name, struct mask_set *mask,
+    char **error)
+{
+	json_t *file, *masked;
+	char uuid[37], *text;
+
+	if (triggers_uuid(uuid) < 0) {
+		*error = xasprintf("cannot read '/dev/urandom': %s",
+		    strerror(errno != 0 ? errno : EIO));
+		return NULL;
+	}
+	file = file_object(t, job_name, uuid, t->jobs);
+	masked = masked_copy(file, mask);
+	json_decref(file);
+	text = json_dumps(masked, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(masked);
+	if (text == NULL)
+		out_of_memory();
+	if (strlen(text) <= TRIGGERS_MAX_BYTES)
+		return text;
+	free(text);
+	/* Too big: say so in a file with no jobs. */
+	free(t->error);
+	t->error = xasprintf("too many triggered jobs: more than %d bytes of "
+			     "JSON; none is listed",
+	    TRIGGERS_MAX_BYTES);
+	*error = xstrdup(t->error);
+	masked = json_array();
+	file = file_object(t, job_name, uuid, masked);
+	json_decref(masked);
+	text = json_dumps(file, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(file);
+	return text;
+}
+
+int
+triggers_write(struct triggers *t, const char *path, const char *job_name,
+    struct mask_set *mask, char **error)
+{
+	char *text, *limit = NULL;
+	int rc;
+
+	*error = NULL;
+	if ((text = render(t, job_name, mask, &limit)) == NULL) {
+		*error = limit;
+		return -1;
+	}
+	rc = result_write_file(path, text, strlen(text), true, error);
+	free(text);
+	if (rc == 0 && limit != NULL) {
+		*error = limit;
+		return 1;
+	}
+	free(limit);
+	return rc;
+}
+
+/* ---- workflow outputs ---- */
+
+static bool
+output_key_valid(const char *key)
+{
+	size_t i;
+
+	if (key[0] == '\0' || (key[0] >= '0' && key[0] <= '9'))
+		return false;
+	for (i = 0; key[i] != '\0'; i++)
+		if (!(key[i] == '_' || (key[i] >= 'a' && key[i] <= 'z') ||
+			(key[i] >= 'A' && key[i] <= 'Z') ||
+			(key[i] >= '0' && key[i] <= '9')))
+			return false;
+	return i <= 100;
+}
+
+int
+triggers_set_output(struct triggers *t, json_t *request, char **error)
+{
+	const char *key = json_string_value(json_object_get(request, "key"));
+	json_t *value = json_object_get(request, "value"), *old;
+	size_t size;
+
+	*error = NULL;
+	if (key == NULL || !output_key_valid(key))
+		return request_error(error,
+		    "expected \"key\": [A-Za-z_][A-Za-z0-9_]*, at most 100 "
+		    "characters");
+	if (!json_is_string(value))
+		return request_error(error, "expected \"value\": a string");
+	size = strlen(key) + json_string_length(value);
+	old = json_object_get(t->outputs, key);
+	if (old != NULL)
+		t->outputs_bytes -= strlen(key) + json_string_length(old);
+	else if (json_object_size(t->outputs) >= TRIGGERS_MAX_OUTPUTS)
+		return request_error(error, "too many outputs (at most 1000)");
+	if (t->outputs_bytes + size > TRIGGERS_MAX_OUTPUT_BYTES) {
+		if (old != NULL)
+			t->outputs_bytes +=
+			    strlen(key) + json_string_length(old);
+		return request_error(
+		    error, "the outputs would exceed 512 KiB in all");
+	}
+	t->outputs_bytes += size;
+	json_object_set(t->outputs, key, value);
+	return 0;
+}
+
+int
+triggers_write_outputs(
+    struct triggers *t, const char *path, struct mask_set *mask, char **error)
+{
+	json_t *file = json_pack("{s:O}", "outputs", t->outputs), *masked;
+	char *text;
+	int rc;
+
+	if (file == NULL)
+		out_of_memory();
+	masked = masked_copy(file, mask);
+	json_decref(file);
+	text = json_dumps(masked, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(masked);
+	if (text == NULL)
+		out_of_memory();
+	rc = result_write_file(path, text, strlen(text), true, error);
+	free(text);
+	return rc;
+}
+
+const json_t *
+triggers_outputs(const struct triggers *t)
+{
+	return t->outputs;
+}
+
+/* ---- local mode ---- */
+
+/* Appends text to *buffer (of *length bytes) single-quoted for sh. */
+static void
+append_quoted(char **buffer, const char *text)
+{
+	char *quoted = xmalloc(strlen(text) * 4 + 3), *q = quoted, *joined;
+	const char *p;
+
+	*q++ = '\'';
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '\'') {
+			memcpy(q, "'\\''", 4);
+			q += 4;
+		} else {
+			*q++ = *p;
+		}
+	}
+	*q++ = '\'';
+	*q = '\0';
+	joined = xasprintf("%s%s", *buffer, quoted);
+	free(*buffer);
+	free(quoted);
+	*buffer = joined;
+}
+
+static void
+append(char **buffer, const char *text)
+{
+	char *joined = xasprintf("%s%s", *buffer, text);
+
+	free(*buffer);
+	*buffer = joined;
+}
+
+/* A flag and its value, when job has member. */
+static void
+append_flag(char **line, json_t *job, const char *member, const char *flag)
+{
+	const char *value = json_string_value(json_object_get(job, member));
+
+	if (value == NULL)
+		return;
+	append(line, " ");
+	append(line, flag);
+	append(line, " ");
+	append_quoted(line, value);
+}
+
+/* "NAME (after A, B; C): K='V' jobrun run --name 'NAME' ..." */
+static char *
+describe_job(json_t *job)
+{
+	json_t *depends_on = json_object_get(job, "depends_on"), *value;
+	const char *condition, *key, *sep = " (after ";
+	char *line =
+	    xstrdup(json_string_value(json_object_get(job, "job_name")));
+	char number[32];
+	size_t i;
+
+	json_array_foreach(depends_on, i, value)
+	{
+		append(&line, sep);
+		append(&line, json_string_value(value));
+		sep = ", ";
+	}
+	condition = json_string_value(json_object_get(job, "condition"));
+	if (condition != NULL) {
+		append(&line, depends_on != NULL ? "; " : " (");
+		append(&line, condition);
+	}
+	append(&line, depends_on != NULL || condition != NULL ? "):" : ":");
+	json_object_foreach(json_object_get(job, "env"), key, value)
+	{
+		append(&line, " ");
+		append(&line, key);
+		append(&line, "=");
+		append_quoted(&line, json_string_value(value));
+	}
+	append(&line, " jobrun run");
+	append_flag(&line, job, "job_name", "--name");
+	append_flag(&line, job, "job_command", "--job-command");
+	if ((value = json_object_get(job, "timeout")) != NULL) {
+		snprintf(number, sizeof(number), " --timeout %llds",
+		    (long long)json_integer_value(value));
+		append(&line, number);
+	}
+	append_flag(&line, job, "source_type", "--source-type");
+	append_flag(&line, job, "source_url", "--source-url");
+	append_flag(&line, job, "source_ref", "--source-ref");
+	append_flag(&line, job, "ci_source_type", "--ci-source-type");
+	append_flag(&line, job, "ci_source_url", "--ci-source-url");
+	append_flag(&line, job, "ci_source_ref", "--ci-source-ref");
+	return line;
+}
+
+void
+triggers_describe(struct triggers *t, struct mask_set *mask,
+    void (*emit)(void *context, const char *line), void *context)
+{
+	json_t *jobs = masked_copy(t->jobs, mask), *job;
+	char *line;
+	size_t i;
+
+	if (json_array_size(jobs) == 0)
+		emit(context, "next: no job is triggered");
+	json_array_foreach(jobs, i, job)
+	{
+		line = describe_job(job);
+		emit(context, line);
+		free(line);
+	}
+	json_decref(jobs);
+}
+
+/* ---- the termination log ---- */
+
+/* The encoded length of string value in compact JSON. */
+static size_t
+encoded_length(json_t *value)
+{
+	char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t length;
+
+	if (text == NULL)
+		out_of_memory();
+	length = strlen(text);
+	free(text);
+	return length;
+}
+
+char *
+triggers_summary(struct triggers *t, json_t *facts, struct mask_set *mask)
+{
+	json_t *summary = masked_copy(facts, mask), *jobs, *names, *name;
+	size_t i, used, more = 0;
+	char *text;
+
+	jobs = masked_copy(t->jobs, mask);
+	names = json_array();
+	/* The summary without names, plus room for "triggers":[] and
+	 * "more_triggers":N. */
+	used = encoded_length(summary) + 40;
+	json_array_foreach(jobs, i, name)
+	{
+		name = json_object_get(name, "job_name");
+		if (more == 0 &&
+		    used + encoded_length(name) + 1 <= TRIGGERS_SUMMARY_MAX) {
+			used += encoded_length(name) + 1;
+			json_array_append(names, name);
+		} else {
+			more++;
+		}
+	}
+	json_object_set_new(summary, "triggers", names);
+	if (more > 0)
+		json_object_set_new(
+		    summary, "more_triggers", json_integer((json_int_t)more));
+	text = json_dumps(summary, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(summary);
+	json_decref(jobs);
+	if (text == NULL)
+		out_of_memory();
+	return text;
+}
