@@ -10,7 +10,8 @@
 #      1,000 trivial steps, and examples/hello) run by jobrun in the
 #      container and by the same jobrun sources built on the machine, as
 #      timed by jobrun itself (result.json's duration_ms; runs alternate
-#      between the two, so that a busy machine slows both alike).
+#      between the two, so that a busy machine slows both alike);
+#   5. the CPU time (user + system) of the chain, both ways.
 #
 #   tests/bench/container.sh [IMAGE [path/to/jobrun]]
 #
@@ -121,3 +122,29 @@ for job in chain hello; do
 		"$(sort -n "machine-$job.ms" | head -1)" \
 		"$(sort -n "container-$job.ms" | head -1)"
 done
+
+echo "== 5. CPU time of the chain: user + system of jobrun and its steps (median of $runs, interleaved)"
+# A shell runs jobrun and reads its own children's times (fields 16 and
+# 17 of /proc/self/stat, in clock ticks), in the container as on the
+# machine; CPU time is what a busy machine disturbs least.  Here jobrun
+# is not PID 1 but the shell's child, alike in both places.
+ticks=$(getconf CLK_TCK)
+cpu_script='jobrun=$1; shift; "$jobrun" run -j1 "$@" >/dev/null 2>&1; set -- $(cat /proc/$$/stat); echo $((${16} + ${17}))'
+i=0
+: >machine-cpu.ticks
+: >container-cpu.ticks
+while [ $i -lt "$runs" ]; do
+	rm -rf ws && mkdir -p ws/src
+	(cd ws/src && env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root sh -c "$cpu_script" sh "$jobrun" --workspace "$tmp/ws" \
+		"$tmp/ci/chain.yaml") >>machine-cpu.ticks
+	rm -rf ws && mkdir -p ws/src
+	$run -v "$tmp/ws:/job" -v "$tmp/ci:/job/ci:ro" --entrypoint sh "$image" \
+		-c "$cpu_script" sh jobrun /job/ci/chain.yaml >>container-cpu.ticks
+	i=$((i + 1))
+done
+m=$(median <machine-cpu.ticks)
+c=$(median <container-cpu.ticks)
+printf 'chain  CPU: machine %.0f ms, container %.0f ms, ratio %.2f\n' \
+	"$(echo "$m * 1000 / $ticks" | bc -l)" "$(echo "$c * 1000 / $ticks" | bc -l)" \
+	"$(echo "$c / $m" | bc -l)"

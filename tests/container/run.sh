@@ -2,8 +2,9 @@
 # The runner image in real containers (podman): jobrun is PID 1, runs a
 # job from a mounted /job, leaves no zombie, turns `podman stop` into a
 # cancelled job whose clean-up still runs, reports the OOM killer, keeps
-# runnerlib's way of starting an image, and writes its files on the
-# volume.  Features the binary does not have yet (the `jobrun secret`
+# runnerlib's way of starting an image, writes its files on the volume,
+# and runs untrusted steps with no more privilege than the Kubernetes
+# example gives it.  Features the binary does not have yet (the `jobrun secret`
 # client, triggers) are detected by asking the image, and their checks
 # are skipped with the reason until it has them.
 #
@@ -80,7 +81,7 @@ print(" ".join(str(field(f)) for f in sys.argv[1:]))
 PY
 }
 
-plan 41
+plan 46
 
 # ---- the image itself ----
 
@@ -286,6 +287,74 @@ run podman run --rm --network=none -v "$TEST_DIR/ws:/job" "$JOBRUN_IMAGE" \
 	run /job/ci/job.yaml
 is "$(result outcome step:build:outcome)" "success success" \
 	"result.json is on the volume"
+
+# ---- the privileges of examples/kubernetes/manifest.yaml suffice ----
+
+# The container gets what the manifest gives the pod: uid 0, every
+# capability dropped but those it adds back, a read-only root with /tmp
+# writable, no privilege escalation, the job file where the manifest
+# mounts its ConfigMap.  Untrusted steps then run under another uid, hand
+# back an output, and are ended at their timeout (without KILL a step
+# outlives its timeout: 30 s here).
+if "$PYTHON3" - "$JOBRUN_SRCDIR/examples/kubernetes/manifest.yaml" >k8s.flags 2>k8s.err <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+pod = [d for d in docs if d["kind"] == "Job"][0]["spec"]["template"]["spec"]
+c = pod["containers"][0]
+sc = c["securityContext"]
+volumes = {v["name"]: v for v in pod["volumes"]}
+flags = ["--user", str(sc["runAsUser"]), "--cap-drop", "ALL"]
+flags += ["--cap-add", ",".join(sc["capabilities"]["add"])]
+if sc.get("readOnlyRootFilesystem"):
+    flags += ["--read-only", "--tmpfs", "/tmp"]
+if sc.get("allowPrivilegeEscalation") is False:
+    flags += ["--security-opt", "no-new-privileges"]
+for m in c["volumeMounts"]:
+    if "configMap" in volumes[m["name"]]:
+        print("JOBDIR=" + m["mountPath"])
+print("FLAGS='" + " ".join(flags) + "'")
+PY
+then
+	. ./k8s.flags
+	workspace ws
+	mkdir k8s-ci
+	cat >k8s-ci/job.yaml <<'YAML'
+name: k8s-privileges
+steps:
+  - name: untrusted
+    trusted: false
+    run_as: "1000:1000"
+    run: echo "uid=$(id -u)"; echo "k=v" >>"$JOBRUN_OUTPUT"
+  - {name: reader, depends_on: [untrusted], run: 'echo "got=$JOBRUN_OUTPUT_UNTRUSTED_K"'}
+  - name: slow
+    depends_on: [reader]
+    trusted: false
+    run_as: "1000:1000"
+    timeout: 1s
+    continue_on_error: true
+    run: trap '' TERM; sleep 30
+YAML
+	echo "# $FLAGS, job file in $JOBDIR"
+	started=$(now_ms)
+	# shellcheck disable=SC2086
+	run podman run --rm --network=none $FLAGS -v "$TEST_DIR/ws:/job" \
+		-v "$TEST_DIR/k8s-ci:$JOBDIR:ro" "$JOBRUN_IMAGE" \
+		run --grace-period 1s "$JOBDIR/job.yaml"
+	elapsed=$(($(now_ms) - started))
+	is "$status" 0 "with the manifest's privileges, a job with run_as steps succeeds"
+	contains out "uid=1000" "an untrusted step runs as uid 1000"
+	contains out "got=v" "and jobrun reads the output it wrote"
+	is "$(result step:slow:outcome)" "timed_out" "one past its timeout is timed out"
+	ok "[ $elapsed -lt 15000 ]" "and ended: the job took ${elapsed} ms, not 30 s"
+else
+	sed 's/^/# /' k8s.err
+	for what in "with the manifest's privileges, a job with run_as steps succeeds" \
+		"an untrusted step runs as uid 1000" \
+		"and jobrun reads the output it wrote" \
+		"one past its timeout is timed out" "and ended"; do
+		skip "$what" "cannot read examples/kubernetes/manifest.yaml (python3-yaml?)"
+	done
+fi
 
 # ---- a step that goes past --memory ----
 
