@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "envfile.h"
 #include "result.h"
 #include "triggers.h"
 #include "xalloc.h"
@@ -519,19 +520,13 @@ triggers_write(struct triggers *t, const char *path, const char *job_name,
 
 /* ---- workflow outputs ---- */
 
+/* An output key is a variable name of at most 100 characters. */
 static bool
 output_key_valid(const char *key)
 {
-	size_t i;
+	size_t length = strlen(key);
 
-	if (key[0] == '\0' || (key[0] >= '0' && key[0] <= '9'))
-		return false;
-	for (i = 0; key[i] != '\0'; i++)
-		if (!(key[i] == '_' || (key[i] >= 'a' && key[i] <= 'z') ||
-			(key[i] >= 'A' && key[i] <= 'Z') ||
-			(key[i] >= '0' && key[i] <= '9')))
-			return false;
-	return i <= 100;
+	return length <= 100 && envfile_name_valid(key, length);
 }
 
 int
