@@ -11,7 +11,10 @@
 #     result.json and NO_COLOR;
 #   - job file keys (the field tables of src/jobfile.c) in jobrun.yaml(5)
 #     and, table by table, in src/job.schema.json;
-#   - both pages render without warnings, and the job files shown in
+#   - the hooks and host services (every function-pointer member), every
+#     enum value, every fact and every version of the changelog of
+#     include/jobrun/plugin.h in jobrun-plugin(3);
+#   - the pages render without warnings, and the job files shown in
 #     jobrun.yaml(5) pass 'jobrun validate'.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 
@@ -20,12 +23,15 @@ export LC_ALL
 SRC=$JOBRUN_SRCDIR/src
 MAN1=$JOBRUN_SRCDIR/man/jobrun.1
 MAN5=$JOBRUN_SRCDIR/man/jobrun.yaml.5
+MAN3=$JOBRUN_SRCDIR/man/jobrun-plugin.3
+HEADER=$JOBRUN_SRCDIR/include/jobrun/plugin.h
 SCHEMA=$SRC/job.schema.json
 
 # Roff source as plain text: "\-" is "-", font changes and "\&" vanish.
 roff_text() { sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\&//g' "$1"; }
 roff_text "$MAN1" >man1.txt
 roff_text "$MAN5" >man5.txt
+roff_text "$MAN3" >man3.txt
 
 # ---- lists from the sources ----
 
@@ -64,6 +70,18 @@ sed -n '/^emit_json(/,/^}/p' "$SRC/output.c" |
 grep -o 'emit_json([^,]*, "[a-z]*"' "$SRC/output.c" |
 	sed 's/.*"\(.*\)"/\1/' | sort -u >streams.list
 
+# The plugin ABI: function-pointer members (hooks and host services), the
+# values of its enums, the facts named in the comment of host->fact (the
+# quoted names that open its lines) and the versions of its changelog.
+grep -o '(\*[a-z_]*)(' "$HEADER" | tr -d '(*)' >pointers.list
+sed -n '/^enum jobrun_[a-z_]* {$/,/^};/p' "$HEADER" |
+	sed -n 's/^[[:space:]]*\(JOBRUN_[A-Z_]*\) = .*/\1/p' >enums.list
+sed -n '/A fact about the job/,/\*\//p' "$HEADER" |
+	sed -n 's/^[[:space:]]*\*   \(\("[a-z_]*",\{0,1\} *\)*\).*/\1/p' |
+	grep -o '"[a-z_]*"' | tr -d '"' >facts.list
+sed -n '/^ \* Versions (/,/^ \*$/p' "$HEADER" |
+	sed -n 's/^ \*  \([0-9][0-9]*\.[0-9][0-9]*\)  .*/\1/p' >versions.list
+
 # Where each field table of jobfile.c lives in the schema.
 schema_place()
 {
@@ -90,9 +108,14 @@ n_tables=$(echo $tables | wc -w)
 n_result=$(wc -l <result.list)
 n_json=$(wc -l <json.list)
 n_streams=$(wc -l <streams.list)
+n_pointers=$(wc -l <pointers.list)
+n_enums=$(wc -l <enums.list)
+n_facts=$(wc -l <facts.list)
+n_versions=$(wc -l <versions.list)
 plan $((7 + 2 * n_options + 2 * n_short + n_commands + n_variables + \
 	n_settings + 3 + n_result + n_json + n_streams + 2 * n_keys + \
-	n_tables + 1 + 2 + 2))
+	n_tables + 1 + 1 + n_pointers + n_enums + n_facts + n_versions + \
+	3 + 2))
 
 ok "[ $n_options -ge 30 ]" "found the option table in src/cli.c ($n_options)"
 ok "[ $n_variables -ge 30 ]" "found the variables ($n_variables)"
@@ -103,6 +126,8 @@ ok "[ $n_short -ge 3 ] && [ $n_commands -ge 4 ]" \
 	"found the short options and the commands"
 ok "[ $n_result -ge 12 ] && [ $n_json -ge 5 ] && [ $n_streams -ge 2 ]" \
 	"found the members of result.json ($n_result) and of JSON lines ($n_json), and their streams ($n_streams)"
+ok "[ $n_pointers -ge 16 ] && [ $n_enums -ge 19 ] && [ $n_facts -ge 16 ] && [ $n_versions -ge 1 ]" \
+	"found the plugin ABI's hooks and services ($n_pointers), enum values ($n_enums), facts ($n_facts) and versions ($n_versions)"
 
 # ---- options ----
 
@@ -178,6 +203,27 @@ while read -r key; do
 	ok "grep -qx '\\.B $key' '$MAN5'" "jobrun.yaml(5) describes the key $key"
 done <keys.list
 
+# ---- the plugin ABI ----
+
+# A hook or service is shown as in the header, "(*name)(".
+while read -r member; do
+	ok "grep -qF -- '(*$member)(' man3.txt" \
+		"jobrun-plugin(3) shows the member $member of the plugin ABI"
+done <pointers.list
+while read -r value; do
+	ok "grep -qw -- '$value' man3.txt" "jobrun-plugin(3) names $value"
+done <enums.list
+sed -n '/^\.SH FACTS$/,/^\.SH /p' "$MAN3" >facts.section
+while read -r fact; do
+	ok "grep -qE '^\.BR? (.* )?$fact( |\$)' facts.section" \
+		"jobrun-plugin(3) describes the fact $fact"
+done <facts.list
+sed -n '/^\.SH VERSIONS$/,/^\.SH /p' "$MAN3" >versions.section
+while read -r version; do
+	ok "grep -qx '\\.B $version' versions.section" \
+		"jobrun-plugin(3) describes ABI version $version"
+done <versions.list
+
 # skip N REASON: reports the next N tests as skipped.
 skip()
 {
@@ -242,12 +288,12 @@ fi
 # ---- the pages themselves ----
 
 if command -v groff >/dev/null 2>&1; then
-	for page in "$MAN1" "$MAN5"; do
+	for page in "$MAN1" "$MAN5" "$MAN3"; do
 		groff -man -Tutf8 -ww -z "$page" >groff.err 2>&1
 		is "$(cat groff.err)" "" "${page##*/} renders without warnings"
 	done
 else
-	skip 2 "groff not installed"
+	skip 3 "groff not installed"
 fi
 
 # The job files shown in jobrun.yaml(5) are valid.
