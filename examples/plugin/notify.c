@@ -186,8 +186,8 @@ after_steps(struct jobrun_context *context, struct notify *notify)
 		.env = env,
 	};
 
-	host->log(context, JOBRUN_LOG_INFO, "job %s",
-	    outcome != NULL ? outcome : "ended");
+	host->log(context, JOBRUN_LOG_INFO, "job '%s' ended: %s",
+	    host->fact(context, "job"), outcome != NULL ? outcome : "unknown");
 	if (notify->trigger == NULL || outcome == NULL ||
 	    strcmp(outcome, "success") != 0)
 		return 0;

@@ -3,9 +3,10 @@
 # build one: jobrun is installed into a private DESTDIR, examples/plugin is
 # copied out of the tree and built with the installed jobrun-plugin.pc and
 # <jobrun/plugin.h>, and the shared object it gives exports jobrun_plugin
-# with the installed header's ABI version.
+# with the installed header's ABI version.  The installed jobrun then runs
+# the example's job with it, and loads it by name once it is installed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 18
+plan 34
 
 root=$TEST_DIR/root
 
@@ -92,5 +93,69 @@ esac
 is "$(stat -c %a "$plugindir/notify.so" 2>&1)" 644 \
 	"into the plugin directory, mode 644"
 is "$(stat -c %a "$plugindir" 2>&1)" 755 "which has mode 755"
+
+# ---- the example's job, run by the installed jobrun ----
+
+# Away from the plugin: in local mode the current directory is the code
+# under test, from which no plugin is loaded.
+mkdir work
+cd work || exit 1
+# run leaves its output in $TEST_DIR/out and err.
+token=$(sed -n 's/^ *token: //p' ../user/job.yaml)
+ok "[ \${#token} -ge 8 ]" "the example's job has a token ($token)"
+run "$bin" run -j1 ../user/job.yaml
+is "$status" 0 "the example's job succeeds with the plugin"
+contains "$TEST_DIR/err" "jobrun: plugin notify: job 'notify-demo' at commit (none), to ci-builds" \
+	"the plugin logs the job at PRE_EXECUTION"
+contains "$TEST_DIR/out" "channel: ci-builds" "the step sees the variable the plugin set"
+contains "$TEST_DIR/out" "token: ***" "the token the plugin registered is masked"
+ok "cat '$TEST_DIR/out' '$TEST_DIR/err' .jobrun/logs/show.log \
+	.jobrun/result.json .jobrun/triggers.json >all && ! grep -qF '$token' all" \
+	"nowhere in the output, the log, result.json or triggers.json"
+contains .jobrun/logs/show.log "token: ***" "masked in the step's log too"
+triggers()
+{
+	"$PYTHON3" -c 'import json, sys
+for job in json.load(open(sys.argv[1]))["jobs"]:
+    print(job["job_name"], *("%s=%s" % kv for kv in job.get("env", {}).items()))
+' "$1" 2>&1
+}
+is "$(triggers .jobrun/triggers.json)" "deploy-staging NOTIFY_CHANNEL=ci-builds" \
+	"the job succeeded: the plugin added its trigger"
+contains "$TEST_DIR/err" "jobrun: plugin notify: job 'notify-demo' ended: success" \
+	"the plugin sees the outcome at POST_EXECUTION"
+
+# A failed job gets no trigger.
+sed 's/^\(      echo "token: \$NOTIFY_TOKEN"\)$/\1; exit 1/' ../user/job.yaml \
+	>../user/fail.yaml
+run "$bin" run -j1 ../user/fail.yaml
+is "$status" 1 "a failing step fails the job"
+is "$(triggers .jobrun/triggers.json)" "" "and the plugin adds no trigger"
+
+# A setting the plugin does not know refuses the job.
+sed 's/^\(      trigger: .*\)$/\1\n      chanel: typo/' ../user/job.yaml \
+	>../user/typo.yaml
+run "$bin" run -j1 ../user/typo.yaml
+is "$status" 125 "a failing init refuses the job"
+contains "$TEST_DIR/err" "plugin notify: error: unknown setting 'chanel'" \
+	"naming the unknown setting"
+
+# Installed, it is found by name in the plugin directory.
+cat >byname.yaml <<'YAML'
+name: byname
+plugins:
+  - {path: notify, config: {channel: installed}}
+steps:
+  - {name: show, run: 'echo "channel: $NOTIFY_CHANNEL"'}
+YAML
+run "$bin" run -j1 --plugin-dir "$plugindir" byname.yaml
+is "$status $(cat "$TEST_DIR/out")" "0 channel: installed" \
+	"the installed plugin is loaded by name from the plugin directory"
+
+# From its own directory, the code under test in local mode, it is refused.
+cd ../user || exit 1
+run "$bin" run -j1 job.yaml
+is "$status" 125 "a plugin under the code dir is refused"
+contains "$TEST_DIR/err" "is under the code dir" "saying why"
 
 done_testing
