@@ -56,6 +56,7 @@ static size_t watchdog_length;
 static timer_t watchdog_timer;
 static bool watchdog_ready;
 static uint64_t watchdog_ms;
+static void (*watchdog_last_words)(void);
 
 static void
 watchdog_fire(int signo)
@@ -64,7 +65,15 @@ watchdog_fire(int signo)
 	if (write(STDERR_FILENO, watchdog_message, watchdog_length) < 0) {
 		/* nothing else can be done from here */
 	}
+	if (watchdog_last_words != NULL)
+		watchdog_last_words();
 	_exit(EXIT_JOBRUN_ERROR);
+}
+
+void
+plugins_watchdog_on_fire(void (*fn)(void))
+{
+	watchdog_last_words = fn;
 }
 
 static void

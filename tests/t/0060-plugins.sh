@@ -229,6 +229,19 @@ is "$status" 125 "a hook that does not return ends the job with 125"
 contains err "plugin rec-a: the PRE_EXECUTION hook did not return within 1s" "naming the plugin and phase"
 ok "[ $(($(date +%s) - started)) -lt 20 ]" "without waiting for the hook"
 
+cat >hang.yaml <<YAML
+plugins: [{path: $P/rec-a.so}]
+steps:
+  - {name: s1, run: 'sleep 0.5'}
+  - {name: s2, run: 'echo started >$TEST_DIR/s2-started; sleep 300 # plugin-hang-@TAG@'}
+YAML
+detag hang.yaml
+REC_HANG_rec_a=AFTER_STEP:s1 run "$JOBRUN" run -j2 --plugin-timeout 2s hang.yaml
+is "$status" 125 "a step hook that does not return ends the job"
+wait_for "$TEST_DIR/s2-started" started
+sleep 0.2
+ok "! pgrep -f 'plugin-hang-$TAG' >/dev/null" "and the steps still running are killed with it"
+
 # ---- validate and dry runs load nothing ----
 rm -f "$REC_LOG"
 run "$JOBRUN" run --dry-run one.yaml
