@@ -37,6 +37,7 @@ struct plugin {
 	long long priority;
 	size_t position; /* in configuration order */
 	bool initialised;
+	bool refused; /* its init() failed: only fini() is left */
 	void *state;
 	struct jobrun_context context;
 };
@@ -531,6 +532,7 @@ plugins_init(
 		    0) {
 			diag_error("plugin %s (%s): init failed",
 			    plugin->context.name, plugin->path);
+			plugin->refused = true;
 			rc = -1;
 		}
 		watchdog_disarm();
@@ -560,7 +562,7 @@ call_all(struct plugins *set, enum jobrun_phase phase,
 	for (k = 0; set != NULL && k < set->len; k++) {
 		i = reverse ? set->len - 1 - k : k;
 		plugin = set->items[i];
-		if (!plugin->initialised)
+		if (!plugin->initialised || plugin->refused)
 			continue;
 		if (step != NULL && plugin->api->step == NULL)
 			continue;

@@ -95,8 +95,14 @@ for phase in init PRE_VALIDATION POST_VALIDATION PRE_SOURCE_PREP POST_SOURCE_PRE
 	else
 		contains err "plugin rec-a: the $phase hook failed" "the message names the plugin and $phase"
 	fi
-	is "$(order ON_ERROR)" "rec-a rec-c rec-b" "ON_ERROR still runs in every plugin after a failing $phase"
-	is "$(order CLEANUP)" "rec-a rec-c rec-b" "and CLEANUP"
+	if [ $phase = init ]; then
+		is "$(order ON_ERROR)" "rec-c rec-b" "ON_ERROR runs in the other plugins after a failing init"
+		is "$(order CLEANUP)" "rec-c rec-b" "and CLEANUP"
+		ok "grep -q '^rec-a fini$' '$REC_LOG'" "the refused plugin still gets fini"
+	else
+		is "$(order ON_ERROR)" "rec-a rec-c rec-b" "ON_ERROR still runs in every plugin after a failing $phase"
+		is "$(order CLEANUP)" "rec-a rec-c rec-b" "and CLEANUP"
+	fi
 	ok "! grep -q ' POST_EXECUTION' '$REC_LOG'" "POST_EXECUTION does not, as nothing executed"
 done
 # A failing hook stops its phase: the plugins after it are not called.
