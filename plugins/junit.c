@@ -36,7 +36,9 @@
  * Settings:
  *   file   the report's name, relative to the artifacts directory
  *          (default junit.xml); an absolute path or one with a ".."
- *          component is refused.
+ *          component is refused.  Directories in it are made when
+ *          missing; one that is a symbolic link (a step may have made it)
+ *          is not followed: the report then fails.
  * Any other key is refused and fails the job at init (status 125).
  * Failing to write the report is logged as an error and reported to
  * jobrun, which reports it; the job's own status does not change.
@@ -51,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jobrun/plugin.h>
@@ -299,70 +302,122 @@ junit_write_report(
 static int
 junit_mkdirs(char *path)
 {
-	char *slash;
+	struct stat st;
+	char *slash = path;
 
-	for (slash = strchr(path + 1, '/'); slash != NULL;
-	     slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			*slash = '/';
+	do {
+		slash = strchr(slash + 1, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST &&
+		    (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			if (slash != NULL)
+				*slash = '/';
 			return -1;
 		}
-		*slash = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -1;
+		if (slash != NULL)
+			*slash = '/';
+	} while (slash != NULL);
 	return 0;
 }
 
-/* Writes the report to path through a temporary file in its directory. */
+/*
+ * Opens the directory the report goes in: the artifacts dir, made when
+ * missing, then each directory of the file setting, made when missing and
+ * never followed when it is a symbolic link (a step may have put one
+ * there).  *name gets the report's last component, in junit->file.
+ */
 static int
-junit_write_file(
-    struct jobrun_context *context, struct junit *junit, const char *path)
+junit_open_dir(struct jobrun_context *context, struct junit *junit,
+    char *artifacts, const char **name)
 {
-	char *temporary = NULL, *dir = NULL, *slash;
-	FILE *out = NULL;
-	int fd = -1, result = -1;
+	char *component = junit->file, *slash;
+	int dir, next;
 
-	if ((dir = strdup(path)) == NULL ||
-	    asprintf(&temporary, "%s.XXXXXX", path) < 0) {
-		temporary = NULL;
-		errno = ENOMEM;
-		goto out;
-	}
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (junit_mkdirs(dir) < 0)
-			goto out;
-	}
-	if ((fd = mkostemp(temporary, O_CLOEXEC)) < 0)
-		goto out;
-	if (fchmod(fd, 0644) < 0 || (out = fdopen(fd, "w")) == NULL)
-		goto out;
-	fd = -1;
-	junit_write_report(context, junit, out);
-	if (fflush(out) != 0 || ferror(out) || fsync(fileno(out)) < 0)
-		goto out;
-	if (fclose(out) != 0) {
-		out = NULL;
-		goto out;
-	}
-	out = NULL;
-	if (rename(temporary, path) < 0)
-		goto out;
-	result = 0;
-out:
-	if (result < 0)
+	if (junit_mkdirs(artifacts) < 0 ||
+	    (dir = open(artifacts, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		junit->host->log(context, JOBRUN_LOG_ERROR,
-		    "cannot write '%s': %s", path, strerror(errno));
-	if (out != NULL)
-		fclose(out);
-	if (fd >= 0)
+		    "cannot make directory '%s': %s", artifacts,
+		    strerror(errno));
+		return -1;
+	}
+	while ((slash = strchr(component, '/')) != NULL) {
+		*slash = '\0';
+		if ((mkdirat(dir, component, 0755) < 0 && errno != EEXIST) ||
+		    (next = openat(dir, component,
+			 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+			0) {
+			junit->host->log(context, JOBRUN_LOG_ERROR,
+			    "cannot write '%s/%s': directory '%s': %s",
+			    artifacts, junit->file, component, strerror(errno));
+			*slash = '/';
+			close(dir);
+			return -1;
+		}
+		*slash = '/';
+		close(dir);
+		dir = next;
+		component = slash + 1;
+		while (*component == '/')
+			component++;
+	}
+	*name = component;
+	return dir;
+}
+
+/*
+ * Creates a temporary file beside the report, in dir: a name of our own
+ * made unique with O_EXCL, as mkstemp() would, but relative to dir.
+ */
+static FILE *
+junit_create_temporary(int dir, const char *name, char *temporary, size_t size)
+{
+	struct timespec now;
+	FILE *out;
+	int fd = -1;
+
+	for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(temporary, size, ".%s.%ld.%lx", name, (long)getpid(),
+		    (unsigned long)now.tv_nsec ^ (unsigned long)attempt);
+		fd = openat(dir, temporary,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			return NULL;
+	}
+	if (fd < 0)
+		return NULL;
+	if ((out = fdopen(fd, "w")) == NULL) {
 		close(fd);
-	if (result < 0 && temporary != NULL)
-		unlink(temporary);
-	free(temporary);
-	free(dir);
+		unlinkat(dir, temporary, 0);
+	}
+	return out;
+}
+
+/* Writes the report to a temporary file in dir, then renames it name. */
+static int
+junit_write_file(struct jobrun_context *context, struct junit *junit, int dir,
+    const char *name)
+{
+	char temporary[512];
+	FILE *out;
+	int result = -1, saved;
+
+	if ((out = junit_create_temporary(
+		 dir, name, temporary, sizeof(temporary))) == NULL)
+		return -1;
+	junit_write_report(context, junit, out);
+	if (fflush(out) != 0 || ferror(out) || fsync(fileno(out)) < 0) {
+		fclose(out);
+	} else if (fclose(out) == 0 &&
+	    renameat(dir, temporary, dir, name) == 0) {
+		result = 0;
+	}
+	if (result < 0) {
+		saved = errno;
+		unlinkat(dir, temporary, 0);
+		errno = saved;
+	}
 	return result;
 }
 
@@ -370,8 +425,9 @@ static int
 junit_write(struct jobrun_context *context, struct junit *junit)
 {
 	const char *artifacts = junit->host->fact(context, "artifacts_dir");
-	char *path;
-	int result;
+	const char *name;
+	char *copy;
+	int dir, result = -1;
 
 	junit->attempted = true;
 	if (artifacts == NULL) {
@@ -379,12 +435,18 @@ junit_write(struct jobrun_context *context, struct junit *junit)
 		    "cannot write the report: no artifacts directory");
 		return -1;
 	}
-	if (asprintf(&path, "%s/%s", artifacts, junit->file) < 0) {
+	if ((copy = strdup(artifacts)) == NULL) {
 		junit->host->log(context, JOBRUN_LOG_ERROR, "out of memory");
 		return -1;
 	}
-	result = junit_write_file(context, junit, path);
-	free(path);
+	if ((dir = junit_open_dir(context, junit, copy, &name)) >= 0) {
+		if ((result = junit_write_file(context, junit, dir, name)) < 0)
+			junit->host->log(context, JOBRUN_LOG_ERROR,
+			    "cannot write '%s/%s': %s", artifacts, junit->file,
+			    strerror(errno));
+		close(dir);
+	}
+	free(copy);
 	return result;
 }
 

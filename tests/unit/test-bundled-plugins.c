@@ -668,6 +668,24 @@ test_junit(void)
 	ok(system(report) != 0, "junit: no temporary file is left");
 	plugin->fini(&context, state);
 
+	/* A directory of the file setting that is a symbolic link. */
+	snprintf(report, sizeof(report),
+	    "mkdir '%s/elsewhere' && "
+	    "ln -s '%s/elsewhere' '%s/link'",
+	    tmp, tmp, artifacts);
+	ok(system(report) == 0, "junit: a symbolic link in artifacts_dir");
+	fake.config_count = 0;
+	fake_config("file", "link/steps.xml");
+	fake.log[0] = '\0';
+	ok(plugin->init(&context, &host, &state) == 0 &&
+		plugin->phase(&context, state, JOBRUN_PHASE_POST_EXECUTION) ==
+		    -1 &&
+		strstr(fake.log, "E: cannot write") != NULL,
+	    "junit: ... is not followed: the report fails");
+	snprintf(report, sizeof(report), "%s/elsewhere/steps.xml", tmp);
+	ok(access(report, F_OK) < 0, "junit: ... and nothing is written there");
+	plugin->fini(&context, state);
+
 	fake_reset();
 	fake_config("file", "../out.xml");
 	ok(plugin->init(&context, &host, &state) != 0,
