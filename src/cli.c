@@ -79,6 +79,9 @@ static const struct option options[] = {
 	CONFIG_OPTION("secrets-file", CONFIG_SECRETS_FILE),
 	CONFIG_OPTION("secret-min-length", CONFIG_SECRET_MIN_LENGTH),
 	CONFIG_OPTION("plugin-dir", CONFIG_PLUGIN_DIR),
+	CONFIG_OPTION("plugin-path", CONFIG_PLUGIN_PATH),
+	CONFIG_OPTION("plugin", CONFIG_PLUGINS),
+	CONFIG_OPTION("plugin-timeout", CONFIG_PLUGIN_TIMEOUT),
 	CONFIG_OPTION("triggers-file", CONFIG_TRIGGERS_FILE),
 	{ NULL, 0, NULL, 0 },
 };
@@ -159,7 +162,12 @@ static const char help_run[] =
     "      --secret-env-names NAMES    variables whose values are secret\n"
     "      --secrets-file FILE   a file of secret values\n"
     "      --secret-min-length N shortest secret accepted (default: 4)\n"
-    "      --plugin-dir DIR      where installed plugins are\n"
+    "      --plugin PLUGIN[:PRIO]  load a plugin (name or path; "
+    "repeatable)\n"
+    "      --plugin-dir DIR      where plugins named without '/' are\n"
+    "      --plugin-path DIRS    load every *.so in these directories\n"
+    "      --plugin-timeout DURATION  longest a plugin hook may take "
+    "(60s)\n"
     "      --triggers-file FILE  where to write triggers "
     "(default: WORKSPACE/triggers.json)\n"
     "\n"

@@ -181,6 +181,13 @@ default_grace_period(
 }
 
 static char *
+default_plugin_timeout(
+    const struct config *config, const struct job *job, const char **why)
+{
+	return xstrdup("60s");
+}
+
+static char *
 default_log_format(
     const struct config *config, const struct job *job, const char **why)
 {
@@ -289,8 +296,14 @@ static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	[CONFIG_SECRET_MIN_LENGTH] = { "secret_min_length",
 	    "JOBRUN_SECRET_MIN_LENGTH", NULL, "secrets.min_length",
 	    TYPE_INTEGER, 1, 4096, false, default_min_length },
-	[CONFIG_PLUGIN_DIR] = { "plugin_dir", "JOBRUN_PLUGIN_DIR",
-	    R "PLUGIN_DIR", NULL, TYPE_PATH, 0, 0, false, default_plugin_dir },
+	[CONFIG_PLUGIN_DIR] = { "plugin_dir", "JOBRUN_PLUGIN_DIR", NULL, NULL,
+	    TYPE_PATH, 0, 0, false, default_plugin_dir },
+	[CONFIG_PLUGIN_PATH] = { "plugin_path", "JOBRUN_PLUGIN_PATH",
+	    R "PLUGIN_DIR", NULL, TYPE_STRING, 0, 0, false, NULL },
+	[CONFIG_PLUGINS] = { "plugins", "JOBRUN_PLUGINS", NULL, NULL,
+	    TYPE_STRING, 0, 0, false, NULL },
+	[CONFIG_PLUGIN_TIMEOUT] = { "plugin_timeout", "JOBRUN_PLUGIN_TIMEOUT",
+	    NULL, NULL, TYPE_DURATION, 0, 0, false, default_plugin_timeout },
 	[CONFIG_TRIGGERS_FILE] = { "triggers_file", "JOBRUN_TRIGGERS_FILE",
 	    R "TRIGGERS_FILE", NULL, TYPE_PATH, 0, 0, false,
 	    default_triggers_file },
@@ -524,6 +537,26 @@ resolve_job_dir(struct config *config)
 	value->text = joined;
 }
 
+/* A flag's value; repeated --plugin flags add up to one list. */
+static int
+add_flag_value(
+    struct config *config, const struct config_flag *flag, char **error)
+{
+	const struct config_value *now = &config->values[flag->key];
+	char *joined;
+	int rc;
+
+	if (flag->key != CONFIG_PLUGINS || now->source != CONFIG_FROM_FLAG ||
+	    now->text == NULL)
+		return set_value(config, flag->key, flag->value,
+		    CONFIG_FROM_FLAG, flag->flag, error);
+	joined = xasprintf("%s,%s", now->text, flag->value);
+	rc = set_value(
+	    config, flag->key, joined, CONFIG_FROM_FLAG, flag->flag, error);
+	free(joined);
+	return rc;
+}
+
 int
 config_build(struct config *out, const struct job *job,
     const struct config_flag *flags, size_t n_flags, char **error)
@@ -538,8 +571,7 @@ config_build(struct config *out, const struct job *job,
 	if (layer_env(&config, error) < 0)
 		goto fail;
 	for (i = 0; i < n_flags; i++)
-		if (set_value(&config, flags[i].key, flags[i].value,
-			CONFIG_FROM_FLAG, flags[i].flag, error) < 0)
+		if (add_flag_value(&config, &flags[i], error) < 0)
 			goto fail;
 	layer_defaults(&config, job);
 	resolve_job_dir(&config);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <malloc.h>
@@ -26,6 +27,7 @@
 #include "diag.h"
 #include "envfile.h"
 #include "jobfile.h"
+#include "lifecycle.h"
 #include "plan.h"
 #include "runner.h"
 #include "secrets.h"
@@ -148,26 +150,6 @@ complete_job(struct job **job, const struct config *config)
 	return 0;
 }
 
-/*
- * Refuses what this build cannot do yet rather than ignoring it: running a
- * job whose secrets would go unmasked, or whose plugins would silently be
- * skipped, would break a promise.
- */
-static int
-check_supported(const struct job *job, const struct config *config)
-{
-	const char *what = NULL;
-
-	if (job->n_plugins > 0)
-		what = "plugins";
-	else
-		return 0;
-	diag_error("this build of jobrun cannot run jobs that use %s yet; "
-		   "'jobrun validate' accepts them",
-	    what);
-	return -1;
-}
-
 /* The job file's env:, then the job environment (--job-env) on top. */
 static int
 job_environment(
@@ -241,12 +223,68 @@ masked_stderr(const char *message, void *context)
 	free(masked);
 }
 
+/* A signal that cancels the job, taken when pending: 128+N, else 0. */
+static int
+cancelled_status(void)
+{
+	static const int cancelling[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct timespec now = { 0, 0 };
+	sigset_t set;
+	int signo;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(cancelling) / sizeof(cancelling[0]); i++)
+		sigaddset(&set, cancelling[i]);
+	signo = sigtimedwait(&set, NULL, &now);
+	return signo > 0 ? EXIT_SIGNAL_BASE + signo : 0;
+}
+
+/*
+ * The lifecycle from the plugins' PRE_VALIDATION to the runner; the
+ * runner tears the job down itself once it runs.  Returns the job's exit
+ * status; any failure before the runner is 125 (or 128+N when signal N
+ * cancelled the job).
+ */
+static int
+run_lifecycle(struct lifecycle *lc, struct plan *plan)
+{
+	const struct config *config = lc->config;
+	int status;
+
+	if (lifecycle_load(lc) < 0 ||
+	    lifecycle_phase(lc, JOBRUN_PHASE_PRE_VALIDATION) < 0)
+		return EXIT_JOBRUN_ERROR;
+	if (build_plan(lc->job, plan) < 0 || source_check_dirs(config) < 0) {
+		lifecycle_set_fact(lc, "error", "the job is not valid");
+		return EXIT_JOBRUN_ERROR;
+	}
+	if (lifecycle_phase(lc, JOBRUN_PHASE_POST_VALIDATION) < 0 ||
+	    lifecycle_phase(lc, JOBRUN_PHASE_PRE_SOURCE_PREP) < 0)
+		return EXIT_JOBRUN_ERROR;
+	if ((status = cancelled_status()) != 0)
+		return status;
+	/* /job/ci, then /job/src, before any step; a failure ends the job
+	 * here with 125 (or 128+N when a signal cancelled it). */
+	if ((status = source_prepare_all(config, lc->job, lc->job_env)) != 0) {
+		lifecycle_set_fact(lc, "error", "source preparation failed");
+		return status;
+	}
+	if (lifecycle_load_ci(lc) < 0 ||
+	    lifecycle_phase(lc, JOBRUN_PHASE_POST_SOURCE_PREP) < 0)
+		return EXIT_JOBRUN_ERROR;
+	if ((status = cancelled_status()) != 0)
+		return status;
+	return runner_run(plan, config, lc->job_env, lc->mask, lc);
+}
+
 static int
 command_run(const struct cli *cli)
 {
 	struct nvlist job_env = NVLIST_INIT;
 	struct config config = { 0 };
 	struct plan plan = PLAN_INIT;
+	struct lifecycle lc;
 	struct mask_set *mask = NULL;
 	struct job *job = NULL;
 	int status = EXIT_JOBRUN_ERROR;
@@ -258,13 +296,16 @@ command_run(const struct cli *cli)
 		return EXIT_JOBRUN_ERROR;
 	}
 	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0 ||
-	    complete_job(&job, &config) < 0 || build_plan(job, &plan) < 0 ||
-	    job_environment(job, &config, &job_env) < 0 ||
-	    check_supported(job, &config) < 0 || source_check_dirs(&config) < 0)
+	    complete_job(&job, &config) < 0 ||
+	    job_environment(job, &config, &job_env) < 0)
 		goto out;
 	if (cli->dry_run) {
-		print_plan(&plan, &config);
-		status = EXIT_JOB_SUCCESS;
+		/* Nothing runs, plugins included. */
+		if (build_plan(job, &plan) == 0 &&
+		    source_check_dirs(&config) == 0) {
+			print_plan(&plan, &config);
+			status = EXIT_JOB_SUCCESS;
+		}
 		goto out;
 	}
 	/* Orphans of the steps come back to us to be reaped. */
@@ -283,11 +324,11 @@ command_run(const struct cli *cli)
 	}
 	/* From here on, jobrun's own messages are masked too. */
 	diag_set_sink(masked_stderr, mask);
-	/* /job/ci, then /job/src, before any step; a failure ends the job
-	 * here with 125 (or 128+N when a signal cancelled it). */
-	if ((status = source_prepare_all(&config, job, &job_env)) != 0)
-		goto out;
-	status = runner_run(&plan, &config, &job_env, mask);
+	lifecycle_init(&lc, &config, job, &job_env, mask);
+	status = run_lifecycle(&lc, &plan);
+	/* ON_ERROR and CLEANUP, when the runner did not get to them. */
+	lifecycle_teardown(&lc, status);
+	lifecycle_release(&lc);
 out:
 	diag_set_sink(NULL, NULL);
 	nvlist_release(&job_env);

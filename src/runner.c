@@ -32,6 +32,7 @@
 #include "diag.h"
 #include "envscrub.h"
 #include "heap.h"
+#include "lifecycle.h"
 #include "loop.h"
 #include "oom.h"
 #include "output.h"
@@ -124,7 +125,9 @@ struct runner {
 	char *outputs_dir;
 	struct mask_set *mask;
 	struct ctlsock *control;
-	struct triggers *triggers;
+	struct triggers *triggers; /* the lifecycle's */
+	struct lifecycle *lifecycle;
+	const char *log_dir;
 	char *shell_name; /* the last shell looked up, */
 	char *shell_search; /* along this PATH, */
 	char *shell_path; /* found here (NULL: not found) */
@@ -341,6 +344,45 @@ update_status(struct runner *r)
 	    r->output, r->n_done < r->plan->n_steps ? line : NULL);
 }
 
+/* Brings the plugins' view of step index up to date. */
+static void
+publish_step(struct runner *r, size_t index)
+{
+	static const enum jobrun_outcome outcomes[] = {
+		[OUTCOME_PENDING] = JOBRUN_OUTCOME_PENDING,
+		[OUTCOME_SUCCESS] = JOBRUN_OUTCOME_SUCCESS,
+		[OUTCOME_FAILED] = JOBRUN_OUTCOME_FAILED,
+		[OUTCOME_TIMED_OUT] = JOBRUN_OUTCOME_TIMED_OUT,
+		[OUTCOME_CANCELLED] = JOBRUN_OUTCOME_CANCELLED,
+		[OUTCOME_SKIPPED] = JOBRUN_OUTCOME_SKIPPED,
+	};
+	struct lifecycle *lc = r->lifecycle;
+	const struct step_run *run = &r->runs[index];
+	struct jobrun_step *view;
+	struct stat st;
+	char *log;
+
+	if (index >= lc->n_steps)
+		return;
+	view = &lc->steps[index];
+	view->outcome = outcomes[run->outcome];
+	view->attempts = run->attempts;
+	view->exit_code =
+	    run->attempts > 0 && run->signal == 0 ? run->exit_code : -1;
+	view->signal = run->signal;
+	view->duration_ms = run->duration_ms;
+	if (r->log_dir == NULL || run->attempts == 0 ||
+	    lc->step_logs[index] != NULL)
+		return;
+	log = xasprintf("%s/%s.log", r->log_dir, step_name(r, index));
+	if (stat(log, &st) == 0) {
+		lc->step_logs[index] = log;
+		view->log_file = log;
+	} else {
+		free(log);
+	}
+}
+
 /* Records the final outcome of a step and releases its dependants. */
 static void
 finish(struct runner *r, size_t index, enum step_outcome outcome)
@@ -353,6 +395,9 @@ finish(struct runner *r, size_t index, enum step_outcome outcome)
 	run->phase = PHASE_DONE;
 	r->n_done++;
 	report_step(r, index);
+	publish_step(r, index);
+	if (run->attempts > 0)
+		lifecycle_step(r->lifecycle, JOBRUN_PHASE_AFTER_STEP, index);
 	update_status(r);
 	for (k = 0; k < ps->n_dependants; k++) {
 		d = ps->dependants[k];
@@ -942,6 +987,17 @@ runs_when_cancelled(const struct runner *r, size_t index)
 		expr_calls(condition, EXPR_CANCELLED));
 }
 
+/* A plugin's BEFORE_STEP hook failed: the step fails without running. */
+static void
+refuse_step(struct runner *r, size_t index)
+{
+	diag_error("step '%s': not started: a plugin's BEFORE_STEP hook "
+		   "failed",
+	    step_name(r, index));
+	r->runs[index].exit_code = -1;
+	finish(r, index, OUTCOME_FAILED);
+}
+
 /* Decides ready steps while there are free slots. */
 static void
 schedule(struct runner *r)
@@ -955,6 +1011,9 @@ schedule(struct runner *r)
 			finish(r, index, OUTCOME_CANCELLED);
 		else if (!should_run(r, index))
 			finish(r, index, OUTCOME_SKIPPED);
+		else if (lifecycle_step(
+			     r->lifecycle, JOBRUN_PHASE_BEFORE_STEP, index) < 0)
+			refuse_step(r, index);
 		else
 			start_step(r, index);
 	}
@@ -982,23 +1041,6 @@ job_status(const struct runner *r)
 	if (timed_out)
 		return EXIT_JOB_TIMED_OUT;
 	return failed ? EXIT_JOB_FAILED : EXIT_JOB_SUCCESS;
-}
-
-static const char *
-status_name(int status)
-{
-	switch (status) {
-	case EXIT_JOB_SUCCESS:
-		return "success";
-	case EXIT_JOB_FAILED:
-		return "failed";
-	case EXIT_JOB_TIMED_OUT:
-		return "timed_out";
-	case EXIT_JOBRUN_ERROR:
-		return "error";
-	default:
-		return "cancelled";
-	}
 }
 
 /*
@@ -1328,9 +1370,9 @@ write_termination_log(struct runner *r, int status)
 			json_integer_value(json_object_get(counts, name)) + 1));
 	}
 	facts = json_pack("{s:s, s:s, s:i, s:I, s:o}", "job",
-	    config_get(r->config, CONFIG_NAME), "outcome", status_name(status),
-	    "exit_status", status, "steps", (json_int_t)r->plan->n_steps,
-	    "step_outcomes", counts);
+	    config_get(r->config, CONFIG_NAME), "outcome",
+	    lifecycle_status_name(status), "exit_status", status, "steps",
+	    (json_int_t)r->plan->n_steps, "step_outcomes", counts);
 	if (facts == NULL)
 		return;
 	text = triggers_summary(r->triggers, facts, r->mask);
@@ -1354,7 +1396,7 @@ static int
 write_triggers(struct runner *r, int status)
 {
 	struct expr_facts facts = { trigger_lookup, NULL, r };
-	struct triggers_outcome outcome = { status_name(status),
+	struct triggers_outcome outcome = { lifecycle_status_name(status),
 		status == EXIT_JOB_SUCCESS,
 		r->cancel_signal != 0 || status >= EXIT_SIGNAL_BASE, &facts };
 	char *error = NULL, *path;
@@ -1400,7 +1442,6 @@ runner_release(struct runner *r)
 		nvlist_release(&r->runs[i].outputs);
 	}
 	ctlsock_close(r->control);
-	triggers_free(r->triggers);
 	if (r->signal_fd > 0)
 		close(r->signal_fd);
 	loop_free(r->loop);
@@ -1440,6 +1481,19 @@ run_steps(struct runner *r)
 			    "the event loop failed: %s", strerror(errno));
 			return false;
 		}
+	}
+}
+
+/* After a plugin refused the job: no step has run, none will. */
+static void
+skip_all(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->plan->n_steps; i++) {
+		r->runs[i].outcome = OUTCOME_SKIPPED;
+		r->runs[i].phase = PHASE_DONE;
+		publish_step(r, i);
 	}
 }
 
@@ -1532,7 +1586,7 @@ remove_earlier_files(const struct config *config)
 
 int
 runner_run(const struct plan *plan, const struct config *config,
-    const struct nvlist *job_env, struct mask_set *mask)
+    const struct nvlist *job_env, struct mask_set *mask, struct lifecycle *lc)
 {
 	struct runner r = { 0 };
 	struct timespec started;
@@ -1552,23 +1606,28 @@ runner_run(const struct plan *plan, const struct config *config,
 	r.grace_ms = config_ms(config, CONFIG_GRACE_PERIOD);
 	r.signal_fd = -1;
 	oom_watch_open(&r.oom, "/sys/fs/cgroup", "/proc/self/cgroup");
-	r.triggers = triggers_new(plan->job);
+	r.lifecycle = lc;
+	r.triggers = lc->triggers;
 	remove_earlier_files(config);
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
 	if (prepare_sandbox(&r) < 0 || prepare_workspace(&r, &log_dir) < 0 ||
 	    write_result(&r, 0, NULL, &started, start_ms) < 0)
 		goto out;
+	r.log_dir = log_dir;
 	if (start_loop(&r) < 0) {
 		/* The workspace is there: say what happened in it. */
 		abandon_steps(&r);
+		lifecycle_teardown(lc, status);
 		write_triggers(&r, status);
-		write_result(
-		    &r, status, status_name(status), &started, start_ms);
+		write_result(&r, status, lifecycle_status_name(status),
+		    &started, start_ms);
 		goto out;
 	}
 	r.output = output_new(choose_format(&r), log_dir, mask);
 	diag_set_sink(message_sink, r.output);
+	lc->output = r.output;
+	lc->socket_path = r.control ? ctlsock_path(r.control) : NULL;
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
 		r.job_deadline = start_ms + config_ms(config, CONFIG_TIMEOUT);
 	for (i = 0; i < n; i++) {
@@ -1578,23 +1637,30 @@ runner_run(const struct plan *plan, const struct config *config,
 			heap_push(&r.ready, i);
 		}
 	}
-	if (run_steps(&r)) {
+	if (lifecycle_phase(lc, JOBRUN_PHASE_PRE_EXECUTION) < 0) {
+		/* A plugin refused the job: no step runs. */
+		skip_all(&r);
+		status = EXIT_JOBRUN_ERROR;
+	} else if (run_steps(&r)) {
 		status = job_status(&r);
 	} else {
 		abandon_steps(&r);
 		status = EXIT_JOBRUN_ERROR;
 	}
+	lifecycle_teardown(lc, status);
 	diag_error("job '%s': %s", config_get(config, CONFIG_NAME),
-	    status_name(status));
+	    lifecycle_status_name(status));
 	if (write_triggers(&r, status) < 0)
 		status = EXIT_JOBRUN_ERROR;
-	if (write_result(&r, status, status_name(status), &started, start_ms) <
-	    0)
+	if (write_result(&r, status, lifecycle_status_name(status), &started,
+		start_ms) < 0)
 		status = EXIT_JOBRUN_ERROR;
 	end_all_children(&r);
 	/* Outputs were for the dependants, who have run: leave none behind. */
 	clear_dir(r.outputs_dir);
 out:
+	lc->output = NULL;
+	lc->socket_path = NULL;
 	runner_release(&r);
 	free(log_dir);
 	return status;

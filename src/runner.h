@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include "configuration.h"
+#include "lifecycle.h"
 #include "list.h"
 #include "mask.h"
 #include "plan.h"
@@ -44,11 +45,15 @@ void runner_signals(sigset_t *out);
  * everything the job emits passes it, and the control socket (its path in
  * the steps' $JOBRUN_SOCKET) adds to it while the job runs.  Creates the
  * workspace and its logs/ and outputs/ directories, and writes result.json
- * there at the end, also when the job fails or is cancelled.  Returns the job's
+ * there at the end, also when the job fails or is cancelled.  lc (borrowed)
+ * is the job's lifecycle: the runner runs PRE_EXECUTION before the first
+ * step (a failure there skips every step: status 125), the step hooks
+ * around each step, and lifecycle_teardown() before it writes
+ * triggers.json and result.json.  Returns the job's
  * exit status: 0 success, 1 a step failed, 124 timed out, 128+N cancelled by
  * signal N, 125 when jobrun itself failed before any step ran.
  */
 int runner_run(const struct plan *plan, const struct config *config,
-    const struct nvlist *job_env, struct mask_set *mask);
+    const struct nvlist *job_env, struct mask_set *mask, struct lifecycle *lc);
 
 #endif

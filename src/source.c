@@ -634,24 +634,6 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	return o.status;
 }
 
-/*
- * The seam for the lifecycle hooks: the plugins issue runs the
- * PRE_SOURCE_PREP hooks in pre_source_prep() and the POST_SOURCE_PREP hooks
- * in post_source_prep(); a failing hook fails the job like a failing
- * source (status 125), before any step runs.
- */
-static int
-pre_source_prep(const struct config *config)
-{
-	return 0;
-}
-
-static int
-post_source_prep(const struct config *config, const struct nvlist *job_env)
-{
-	return 0;
-}
-
 int
 source_prepare_all(
     const struct config *config, const struct job *job, struct nvlist *job_env)
@@ -662,8 +644,7 @@ source_prepare_all(
 	const char *workspace = config_get(config, CONFIG_WORKSPACE);
 	int status;
 
-	if (source_check_dirs(config) < 0 ||
-	    (status = pre_source_prep(config)) != 0) {
+	if (source_check_dirs(config) < 0) {
 		status = EXIT_JOBRUN_ERROR;
 		goto fail;
 	}
@@ -674,7 +655,7 @@ source_prepare_all(
 	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 &&
 	    (status = prepare_one(config, spec, false, job_env)) != 0)
 		return status;
-	return post_source_prep(config, job_env);
+	return 0;
 fail:
 	forget_credentials(ci_spec, workspace, "ci_source");
 	forget_credentials(spec, workspace, "source");

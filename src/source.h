@@ -2,8 +2,8 @@
  * Source preparation: fills the CI directory (trusted, first) and then the
  * code directory (possibly untrusted) from their configured sources, before
  * any step runs.  This is the lifecycle's SOURCE_PREP phase; the plugin
- * hooks PRE_SOURCE_PREP and POST_SOURCE_PREP sit around it (see
- * source_prepare_all() in source.c).
+ * hooks PRE_SOURCE_PREP and POST_SOURCE_PREP sit around it (lifecycle.h,
+ * run from main.c).
  *
  * Types: git (libgit2), copy (a local directory), tarball (a local archive)
  * and none (nothing to do: the directory is used as it is).  Each source is

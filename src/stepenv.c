@@ -98,12 +98,15 @@ stepenv_build(const struct config *config, const struct step *step,
 	for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
 		nvlist_set(&env, facts[i].name,
 		    config_get(config, facts[i].key), nowhere);
-	nvlist_set(&env, "JOBRUN_STEP_NAME", step->name, nowhere);
-	snprintf(number, sizeof(number), "%u", attempt);
-	nvlist_set(&env, "JOBRUN_STEP_ATTEMPT", number, nowhere);
+	if (step != NULL) {
+		nvlist_set(&env, "JOBRUN_STEP_NAME", step->name, nowhere);
+		snprintf(number, sizeof(number), "%u", attempt);
+		nvlist_set(&env, "JOBRUN_STEP_ATTEMPT", number, nowhere);
+	}
 	env_merge(&env, job_env);
 	env_merge(&env, extra);
-	env_merge(&env, &step->env);
+	if (step != NULL)
+		env_merge(&env, &step->env);
 	add_own_directory(&env);
 
 	envp = xcalloc(env.len + 1, sizeof(*envp));

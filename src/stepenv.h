@@ -14,7 +14,8 @@
  * "NAME=VALUE": jobrun's own environment, then the JOBRUN_* facts about the
  * job and step, then job_env (the job file's env: and --job-env), then
  * extra (may be NULL: outputs of dependencies, ...), then the step's env:;
- * the directory of the running jobrun is appended to PATH.
+ * the directory of the running jobrun is appended to PATH.  step may be
+ * NULL (a command a plugin runs): no step facts, no step env:.
  * Free it with stepenv_free().
  */
 char **stepenv_build(const struct config *config, const struct step *step,

@@ -171,8 +171,9 @@ struct jobrun_host {
 	const char *(*env_get)(
 	    struct jobrun_context *context, const char *name);
 
-	/* Sets name=value for every step that has not started yet (NULL
-	 * value: unsets it).  Names are [A-Za-z_][A-Za-z0-9_]*. */
+	/* Sets name=value for every step and command that has not started
+	 * yet.  Names are [A-Za-z_][A-Za-z0-9_]*; value may be empty, not
+	 * NULL. */
 	int (*env_set)(struct jobrun_context *context, const char *name,
 	    const char *value);
 

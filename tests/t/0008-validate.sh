@@ -20,8 +20,8 @@ YAML
 run "$JOBRUN" validate later.yaml
 is "$status" 0 "fields of later features validate"
 run "$JOBRUN" run later.yaml
-is "$status" 125 "but run refuses what this build cannot do yet"
-contains err "cannot run jobs that use " "and says what"
+is "$status" 125 "a plugin that is not there stops the run"
+contains err "later.yaml:3:11: refusing plugin '/job/ci/plugins/notify.so': cannot resolve" "and says which and why"
 ok "[ ! -e ran ]" "nothing ran"
 
 run "$JOBRUN" run --dry-run "$JOBRUN_SRCDIR/examples/hello/job.yaml"
