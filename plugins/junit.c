@@ -11,9 +11,10 @@
  * artifacts directory, /job/artifacts by default, made with its parents
  * when missing).  A job that never reaches post-execution (it failed or
  * was cancelled before its steps) gets the file at cleanup instead, its
- * steps reported as not run.  The file is written atomically: a temporary
- * file in the same directory, flushed to disk, then renamed, so a reader
- * sees the old file or the whole new one.  Mode 0644.
+ * steps as jobrun then reports them (skipped, or not run).  The file is
+ * written atomically: a temporary file in the same directory, flushed to
+ * disk, then renamed, so a reader sees the old file or the whole new one.
+ * Mode 0644 (less the umask).
  *
  * Contents: one <testsuite name="JOB" tests= failures= errors="0"
  * skipped= time=> holding one <testcase name="STEP" classname="JOB"
