@@ -37,6 +37,7 @@ struct plugin {
 	long long priority;
 	size_t position; /* in configuration order */
 	bool initialised;
+	bool refused; /* its init() failed: only fini() is left */
 	void *state;
 	struct jobrun_context context;
 };
@@ -56,6 +57,7 @@ static size_t watchdog_length;
 static timer_t watchdog_timer;
 static bool watchdog_ready;
 static uint64_t watchdog_ms;
+static void (*watchdog_last_words)(void);
 
 static void
 watchdog_fire(int signo)
@@ -64,7 +66,15 @@ watchdog_fire(int signo)
 	if (write(STDERR_FILENO, watchdog_message, watchdog_length) < 0) {
 		/* nothing else can be done from here */
 	}
+	if (watchdog_last_words != NULL)
+		watchdog_last_words();
 	_exit(EXIT_JOBRUN_ERROR);
+}
+
+void
+plugins_watchdog_on_fire(void (*fn)(void))
+{
+	watchdog_last_words = fn;
 }
 
 static void
@@ -522,6 +532,7 @@ plugins_init(
 		    0) {
 			diag_error("plugin %s (%s): init failed",
 			    plugin->context.name, plugin->path);
+			plugin->refused = true;
 			rc = -1;
 		}
 		watchdog_disarm();
@@ -551,7 +562,7 @@ call_all(struct plugins *set, enum jobrun_phase phase,
 	for (k = 0; set != NULL && k < set->len; k++) {
 		i = reverse ? set->len - 1 - k : k;
 		plugin = set->items[i];
-		if (!plugin->initialised)
+		if (!plugin->initialised || plugin->refused)
 			continue;
 		if (step != NULL && plugin->api->step == NULL)
 			continue;

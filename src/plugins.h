@@ -118,4 +118,12 @@ const char *plugins_phase_name(enum jobrun_phase phase);
 void plugins_watchdog_pause(void);
 void plugins_watchdog_resume(void);
 
+/*
+ * Sets what the watchdog does before jobrun exits (NULL: nothing): the
+ * runner kills the process groups of its steps.  fn runs in a signal
+ * handler, while the main thread is inside a plugin's hook: it may use
+ * only async-signal-safe calls.
+ */
+void plugins_watchdog_on_fire(void (*fn)(void));
+
 #endif

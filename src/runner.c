@@ -1484,6 +1484,25 @@ run_steps(struct runner *r)
 	}
 }
 
+/* The runner whose steps the plugin watchdog kills before jobrun exits. */
+static struct runner *watched;
+
+/* In a signal handler (plugins.h): kills every step's process group. */
+static void
+kill_all_groups(void)
+{
+	size_t i;
+
+	if (watched == NULL)
+		return;
+	for (i = 0; i < watched->n_running; i++)
+		if (watched->runs[watched->running[i]].group > 0)
+			kill(
+			    -watched->runs[watched->running[i]].group, SIGKILL);
+	for (i = 0; i < watched->n_leftovers; i++)
+		kill(-watched->leftovers[i].group, SIGKILL);
+}
+
 /* After a plugin refused the job: no step has run, none will. */
 static void
 skip_all(struct runner *r)
@@ -1626,6 +1645,8 @@ runner_run(const struct plan *plan, const struct config *config,
 	}
 	r.output = output_new(choose_format(&r), log_dir, mask);
 	diag_set_sink(message_sink, r.output);
+	watched = &r;
+	plugins_watchdog_on_fire(kill_all_groups);
 	lc->output = r.output;
 	lc->socket_path = r.control ? ctlsock_path(r.control) : NULL;
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
@@ -1659,6 +1680,8 @@ runner_run(const struct plan *plan, const struct config *config,
 	/* Outputs were for the dependants, who have run: leave none behind. */
 	clear_dir(r.outputs_dir);
 out:
+	plugins_watchdog_on_fire(NULL);
+	watched = NULL;
 	lc->output = NULL;
 	lc->socket_path = NULL;
 	runner_release(&r);

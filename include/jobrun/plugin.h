@@ -253,8 +253,9 @@ struct jobrun_plugin {
 	const char *name; /* short, for messages: [a-z0-9_-]+ */
 	const char *version; /* the plugin's own, for messages */
 
-	/* Once, before any phase.  Non-zero refuses the job (status 125).
-	 * host stays valid until fini() returns. */
+	/* Once, before any phase.  Non-zero refuses the job (status 125):
+	 * the plugin then gets no hook but fini(), while the others run
+	 * ON_ERROR and CLEANUP.  host stays valid until fini() returns. */
 	int (*init)(struct jobrun_context *context,
 	    const struct jobrun_host *host, void **state);
 

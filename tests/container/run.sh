@@ -81,7 +81,7 @@ print(" ".join(str(field(f)) for f in sys.argv[1:]))
 PY
 }
 
-plan 46
+plan 49
 
 # ---- the image itself ----
 
@@ -100,6 +100,13 @@ is "$(cat out)" "0
 /job/src" "no git, no compiler; runs as root; /job/src is there"
 run podman run --rm --network=none "$JOBRUN_IMAGE" --version
 is "$(cat out)" "jobrun $version" "--version"
+run podman run --rm --network=none --entrypoint sh "$JOBRUN_IMAGE" -c \
+	'echo "$JOBRUN_PLUGINS"; cd /usr/lib/jobrun/plugins && ls; cd /usr/share/jobrun/hooks && ls -l */* | cut -c1-10 | sort -u'
+is "$(cat out)" "exec-hooks
+exec-hooks.so
+junit.so
+timing.so
+-rwxr-xr-x" "the bundled plugins and the executable stock hooks are installed; JOBRUN_PLUGINS=exec-hooks"
 run podman run --rm --network=none "$JOBRUN_IMAGE"
 is "$status" 125 "no job file and no job command: exit status 125"
 contains err "no job to run" "and a message that says so"
@@ -110,6 +117,8 @@ run podman run --rm --network=none -e REACTORCIDE_JOB_COMMAND='echo "pid1=$(cat 
 is "$status" 0 "REACTORCIDE_JOB_COMMAND and no arguments: the job runs"
 contains out "pid1=jobrun args=jobrun run " "the entrypoint is PID 1"
 contains out "in /job/src" "the step runs in the code directory"
+contains err "hook 10-show-runner: runner: Linux " "the stock pre-execution hook runs in every job"
+contains err "hook 10-show-commit: source: no git source" "and the post-source-prep one"
 run podman run --rm --network=none -e REACTORCIDE_JOB_COMMAND='echo failing; exit 3' "$JOBRUN_IMAGE"
 is "$status" 1 "a failing job command: exit status 1"
 contains err "step 'main': failed, exit status 3" "and the step's status"

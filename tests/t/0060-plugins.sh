@@ -95,8 +95,14 @@ for phase in init PRE_VALIDATION POST_VALIDATION PRE_SOURCE_PREP POST_SOURCE_PRE
 	else
 		contains err "plugin rec-a: the $phase hook failed" "the message names the plugin and $phase"
 	fi
-	is "$(order ON_ERROR)" "rec-a rec-c rec-b" "ON_ERROR still runs in every plugin after a failing $phase"
-	is "$(order CLEANUP)" "rec-a rec-c rec-b" "and CLEANUP"
+	if [ $phase = init ]; then
+		is "$(order ON_ERROR)" "rec-c rec-b" "ON_ERROR runs in the other plugins after a failing init"
+		is "$(order CLEANUP)" "rec-c rec-b" "and CLEANUP"
+		ok "grep -q '^rec-a fini$' '$REC_LOG'" "the refused plugin still gets fini"
+	else
+		is "$(order ON_ERROR)" "rec-a rec-c rec-b" "ON_ERROR still runs in every plugin after a failing $phase"
+		is "$(order CLEANUP)" "rec-a rec-c rec-b" "and CLEANUP"
+	fi
 	ok "! grep -q ' POST_EXECUTION' '$REC_LOG'" "POST_EXECUTION does not, as nothing executed"
 done
 # A failing hook stops its phase: the plugins after it are not called.
@@ -228,6 +234,19 @@ REC_HANG_rec_a=PRE_EXECUTION run "$JOBRUN" run --plugin-timeout 1s fail.yaml
 is "$status" 125 "a hook that does not return ends the job with 125"
 contains err "plugin rec-a: the PRE_EXECUTION hook did not return within 1s" "naming the plugin and phase"
 ok "[ $(($(date +%s) - started)) -lt 20 ]" "without waiting for the hook"
+
+cat >hang.yaml <<YAML
+plugins: [{path: $P/rec-a.so}]
+steps:
+  - {name: s1, run: 'sleep 0.5'}
+  - {name: s2, run: 'echo started >$TEST_DIR/s2-started; sleep 300 # plugin-hang-@TAG@'}
+YAML
+detag hang.yaml
+REC_HANG_rec_a=AFTER_STEP:s1 run "$JOBRUN" run -j2 --plugin-timeout 2s hang.yaml
+is "$status" 125 "a step hook that does not return ends the job"
+wait_for "$TEST_DIR/s2-started" started
+sleep 0.2
+ok "! pgrep -f 'plugin-hang-$TAG' >/dev/null" "and the steps still running are killed with it"
 
 # ---- validate and dry runs load nothing ----
 rm -f "$REC_LOG"

@@ -1,0 +1,536 @@
+/*
+ * junit: a bundled plugin that reports a job's steps as JUnit XML, the
+ * format CI front ends (GitLab, Jenkins, GitHub actions' reporters) read,
+ * so that each step shows up as a test case with its outcome and output.
+ *
+ * USER DOCUMENTATION (for jobrun-plugin(3) / jobrun(1))
+ *
+ * Loading: plugins: [{path: junit}], --plugin junit or JOBRUN_PLUGINS=junit.
+ *
+ * At post-execution the plugin writes ARTIFACTS_DIR/junit.xml (the job's
+ * artifacts directory, /job/artifacts by default, made with its parents
+ * when missing).  A job that never reaches post-execution (it failed or
+ * was cancelled before its steps) gets the file at cleanup instead, its
+ * steps as jobrun then reports them (skipped, or not run).  The file is
+ * written atomically: a temporary file in the same directory, flushed to
+ * disk, then renamed, so a reader sees the old file or the whole new one.
+ * Mode 0644 (less the umask).
+ *
+ * Contents: one <testsuite name="JOB" tests= failures= errors="0"
+ * skipped= time=> holding one <testcase name="STEP" classname="JOB"
+ * time="S.mmm"> per step of the job file, in its order; time is the
+ * step's duration over all its attempts, in seconds.
+ *   failed      <failure type="failed" message="exit code N"/> or
+ *               message="killed by signal N"
+ *   timed_out   <failure type="timed_out" message="timed out after S.mmm s"/>
+ *   skipped     <skipped message="skipped"/>
+ *   cancelled   <skipped message="cancelled"/>
+ *   not run     <skipped message="not run"/> (the job ended before it)
+ * failures counts failed and timed-out steps; skipped counts the others
+ * that did not succeed.  A step that ran gets a <system-out> with the last
+ * 64 KiB of its log (masked by jobrun), preceded by a line saying how many
+ * bytes were left out when the log was longer.  Names and output are
+ * escaped; bytes that are not valid UTF-8, and characters XML 1.0 does not
+ * allow (control characters but tab, newline and carriage return), are
+ * dropped.  A missing log gives no <system-out>.
+ *
+ * Settings:
+ *   file   the report's name, relative to the artifacts directory
+ *          (default junit.xml); an absolute path or one with a ".."
+ *          component is refused.  Directories in it are made when
+ *          missing; one that is a symbolic link (a step may have made it)
+ *          is not followed: the report then fails.
+ * Any other key is refused and fails the job at init (status 125).
+ * Failing to write the report is logged as an error and reported to
+ * jobrun, which reports it; the job's own status does not change.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jobrun/plugin.h>
+
+/* How much of the end of a step's log goes into <system-out>. */
+#define JUNIT_LOG_TAIL (64 * 1024)
+
+struct junit {
+	const struct jobrun_host *host;
+	char *file;
+	bool attempted;
+};
+
+/* The counts of the <testsuite> element. */
+struct junit_counts {
+	size_t tests, failures, skipped;
+	uint64_t duration_ms;
+};
+
+/*
+ * The length of the valid UTF-8 sequence at s (at most length bytes) that
+ * encodes a character XML 1.0 allows, or 0 when the byte at s must be
+ * dropped.  *code gets the character.
+ */
+static size_t
+junit_xml_char(const unsigned char *s, size_t length, uint32_t *code)
+{
+	size_t need, i;
+	uint32_t c = s[0];
+
+	if (c < 0x80) {
+		*code = c;
+		return c >= 0x20 || c == '\t' || c == '\n' || c == '\r';
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 2;
+		c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		c &= 0x07;
+	} else
+		return 0;
+	if (length < need)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, past U+10FFFF, U+FFFE and U+FFFF. */
+	if ((need == 3 && c < 0x800) || (need == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff || c == 0xfffe ||
+	    c == 0xffff)
+		return 0;
+	*code = c;
+	return need;
+}
+
+/* Writes length bytes of s, escaped for text and attribute values. */
+static void
+junit_escape(FILE *out, const char *s, size_t length)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	uint32_t code;
+
+	while (i < length) {
+		if ((n = junit_xml_char(p + i, length - i, &code)) == 0) {
+			i++;
+			continue;
+		}
+		switch (code) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&apos;", out);
+			break;
+		case '\r':
+			fputs("&#13;", out);
+			break;
+		default:
+			fwrite(p + i, 1, n, out);
+		}
+		i += n;
+	}
+}
+
+static void
+junit_escape_string(FILE *out, const char *s)
+{
+	if (s != NULL)
+		junit_escape(out, s, strlen(s));
+}
+
+/*
+ * Writes the <system-out> of a step: the last JUNIT_LOG_TAIL bytes of its
+ * log.  A log that cannot be opened gives none (a warning unless missing).
+ */
+static void
+junit_write_log(struct jobrun_context *context, struct junit *junit, FILE *out,
+    const char *log_file)
+{
+	struct stat st;
+	char *buffer;
+	ssize_t got;
+	size_t used = 0;
+	off_t skip = 0;
+	int fd;
+
+	if (log_file == NULL)
+		return;
+	if ((buffer = malloc(JUNIT_LOG_TAIL)) == NULL) {
+		junit->host->log(context, JOBRUN_LOG_ERROR, "out of memory");
+		return;
+	}
+	if ((fd = open(log_file, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			junit->host->log(context, JOBRUN_LOG_WARNING,
+			    "cannot open step log '%s': %s", log_file,
+			    strerror(errno));
+		free(buffer);
+		return;
+	}
+	if (fstat(fd, &st) == 0 && st.st_size > JUNIT_LOG_TAIL)
+		skip = st.st_size - JUNIT_LOG_TAIL;
+	if (skip > 0 && lseek(fd, skip, SEEK_SET) < 0)
+		skip = 0;
+	while (used < JUNIT_LOG_TAIL &&
+	    (got = read(fd, buffer + used, JUNIT_LOG_TAIL - used)) > 0)
+		used += (size_t)got;
+	close(fd);
+
+	fputs("      <system-out>", out);
+	if (skip > 0)
+		fprintf(out, "[%lld bytes before this left out]\n",
+		    (long long)skip);
+	junit_escape(out, buffer, used);
+	fputs("</system-out>\n", out);
+	free(buffer);
+}
+
+static void
+junit_write_outcome(FILE *out, const struct jobrun_step *step)
+{
+	switch (step->outcome) {
+	case JOBRUN_OUTCOME_SUCCESS:
+		break;
+	case JOBRUN_OUTCOME_FAILED:
+		if (step->exit_code < 0 && step->signal > 0)
+			fprintf(out,
+			    "      <failure type=\"failed\" "
+			    "message=\"killed by signal %d\"/>\n",
+			    step->signal);
+		else
+			fprintf(out,
+			    "      <failure type=\"failed\" "
+			    "message=\"exit code %d\"/>\n",
+			    step->exit_code);
+		break;
+	case JOBRUN_OUTCOME_TIMED_OUT:
+		fprintf(out,
+		    "      <failure type=\"timed_out\" "
+		    "message=\"timed out after %llu.%03llu s\"/>\n",
+		    (unsigned long long)(step->duration_ms / 1000),
+		    (unsigned long long)(step->duration_ms % 1000));
+		break;
+	case JOBRUN_OUTCOME_SKIPPED:
+		fputs("      <skipped message=\"skipped\"/>\n", out);
+		break;
+	case JOBRUN_OUTCOME_CANCELLED:
+		fputs("      <skipped message=\"cancelled\"/>\n", out);
+		break;
+	default:
+		fputs("      <skipped message=\"not run\"/>\n", out);
+		break;
+	}
+}
+
+static void
+junit_count(struct junit_counts *counts, const struct jobrun_step *step)
+{
+	counts->tests++;
+	counts->duration_ms += step->duration_ms;
+	if (step->outcome == JOBRUN_OUTCOME_FAILED ||
+	    step->outcome == JOBRUN_OUTCOME_TIMED_OUT)
+		counts->failures++;
+	else if (step->outcome != JOBRUN_OUTCOME_SUCCESS)
+		counts->skipped++;
+}
+
+/* Writes the whole report to out. */
+static void
+junit_write_report(
+    struct jobrun_context *context, struct junit *junit, FILE *out)
+{
+	const struct jobrun_host *host = junit->host;
+	const struct jobrun_step *step;
+	struct junit_counts counts = { 0 };
+	const char *job = host->fact(context, "job");
+	size_t count = host->step_count(context), i;
+
+	for (i = 0; i < count; i++)
+		if ((step = host->step_get(context, i)) != NULL)
+			junit_count(&counts, step);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+	      "  <testsuite name=\"",
+	    out);
+	junit_escape_string(out, job);
+	fprintf(out,
+	    "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+	    "skipped=\"%zu\" time=\"%llu.%03llu\">\n",
+	    counts.tests, counts.failures, counts.skipped,
+	    (unsigned long long)(counts.duration_ms / 1000),
+	    (unsigned long long)(counts.duration_ms % 1000));
+	for (i = 0; i < count; i++) {
+		if ((step = host->step_get(context, i)) == NULL)
+			continue;
+		fputs("    <testcase name=\"", out);
+		junit_escape_string(out, step->name);
+		fputs("\" classname=\"", out);
+		junit_escape_string(out, job);
+		fprintf(out, "\" time=\"%llu.%03llu\">\n",
+		    (unsigned long long)(step->duration_ms / 1000),
+		    (unsigned long long)(step->duration_ms % 1000));
+		junit_write_outcome(out, step);
+		junit_write_log(context, junit, out, step->log_file);
+		fputs("    </testcase>\n", out);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", out);
+}
+
+/* mkdir -p: makes path and its missing parents. */
+static int
+junit_mkdirs(char *path)
+{
+	struct stat st;
+	char *slash = path;
+
+	do {
+		slash = strchr(slash + 1, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST &&
+		    (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			if (slash != NULL)
+				*slash = '/';
+			return -1;
+		}
+		if (slash != NULL)
+			*slash = '/';
+	} while (slash != NULL);
+	return 0;
+}
+
+/*
+ * Opens the directory the report goes in: the artifacts dir, made when
+ * missing, then each directory of the file setting, made when missing and
+ * never followed when it is a symbolic link (a step may have put one
+ * there).  *name gets the report's last component, in junit->file.
+ */
+static int
+junit_open_dir(struct jobrun_context *context, struct junit *junit,
+    char *artifacts, const char **name)
+{
+	char *component = junit->file, *slash;
+	int dir, next;
+
+	if (junit_mkdirs(artifacts) < 0 ||
+	    (dir = open(artifacts, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		junit->host->log(context, JOBRUN_LOG_ERROR,
+		    "cannot make directory '%s': %s", artifacts,
+		    strerror(errno));
+		return -1;
+	}
+	while ((slash = strchr(component, '/')) != NULL) {
+		*slash = '\0';
+		if ((mkdirat(dir, component, 0755) < 0 && errno != EEXIST) ||
+		    (next = openat(dir, component,
+			 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+			0) {
+			junit->host->log(context, JOBRUN_LOG_ERROR,
+			    "cannot write '%s/%s': directory '%s': %s",
+			    artifacts, junit->file, component, strerror(errno));
+			*slash = '/';
+			close(dir);
+			return -1;
+		}
+		*slash = '/';
+		close(dir);
+		dir = next;
+		component = slash + 1;
+		while (*component == '/')
+			component++;
+	}
+	*name = component;
+	return dir;
+}
+
+/*
+ * Creates a temporary file beside the report, in dir: a name of our own
+ * made unique with O_EXCL, as mkstemp() would, but relative to dir.
+ */
+static FILE *
+junit_create_temporary(int dir, const char *name, char *temporary, size_t size)
+{
+	struct timespec now;
+	FILE *out;
+	int fd = -1;
+
+	for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(temporary, size, ".%s.%ld.%lx", name, (long)getpid(),
+		    (unsigned long)now.tv_nsec ^ (unsigned long)attempt);
+		fd = openat(dir, temporary,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			return NULL;
+	}
+	if (fd < 0)
+		return NULL;
+	if ((out = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlinkat(dir, temporary, 0);
+	}
+	return out;
+}
+
+/* Writes the report to a temporary file in dir, then renames it name. */
+static int
+junit_write_file(struct jobrun_context *context, struct junit *junit, int dir,
+    const char *name)
+{
+	char temporary[512];
+	FILE *out;
+	int result = -1, saved;
+
+	if ((out = junit_create_temporary(
+		 dir, name, temporary, sizeof(temporary))) == NULL)
+		return -1;
+	junit_write_report(context, junit, out);
+	if (fflush(out) != 0 || ferror(out) || fsync(fileno(out)) < 0) {
+		fclose(out);
+	} else if (fclose(out) == 0 &&
+	    renameat(dir, temporary, dir, name) == 0) {
+		result = 0;
+	}
+	if (result < 0) {
+		saved = errno;
+		unlinkat(dir, temporary, 0);
+		errno = saved;
+	}
+	return result;
+}
+
+static int
+junit_write(struct jobrun_context *context, struct junit *junit)
+{
+	const char *artifacts = junit->host->fact(context, "artifacts_dir");
+	const char *name;
+	char *copy;
+	int dir, result = -1;
+
+	junit->attempted = true;
+	if (artifacts == NULL) {
+		junit->host->log(context, JOBRUN_LOG_ERROR,
+		    "cannot write the report: no artifacts directory");
+		return -1;
+	}
+	if ((copy = strdup(artifacts)) == NULL) {
+		junit->host->log(context, JOBRUN_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	if ((dir = junit_open_dir(context, junit, copy, &name)) >= 0) {
+		if ((result = junit_write_file(context, junit, dir, name)) < 0)
+			junit->host->log(context, JOBRUN_LOG_ERROR,
+			    "cannot write '%s/%s': %s", artifacts, junit->file,
+			    strerror(errno));
+		close(dir);
+	}
+	free(copy);
+	return result;
+}
+
+/* Whether name is relative and has no ".." component. */
+static bool
+junit_file_valid(const char *name)
+{
+	const char *p = name;
+	size_t length;
+
+	if (name[0] == '\0' || name[0] == '/')
+		return false;
+	while (*p != '\0') {
+		length = strcspn(p, "/");
+		if (length == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += length;
+		p += *p == '/';
+	}
+	return name[strlen(name) - 1] != '/';
+}
+
+static int
+junit_init(struct jobrun_context *context, const struct jobrun_host *host,
+    void **state)
+{
+	const char *key, *value, *file = "junit.xml";
+	struct junit *junit;
+
+	for (size_t i = 0; host->config_item(context, i, &key, &value) == 0;
+	     i++) {
+		if (strcmp(key, "file") != 0) {
+			host->log(context, JOBRUN_LOG_ERROR,
+			    "unknown setting '%s' (expected file)", key);
+			return -1;
+		}
+		if (value == NULL || !junit_file_valid(value)) {
+			host->log(context, JOBRUN_LOG_ERROR,
+			    "setting 'file': expected a relative path "
+			    "without '..'");
+			return -1;
+		}
+		file = value;
+	}
+	if ((junit = calloc(1, sizeof(*junit))) == NULL ||
+	    (junit->file = strdup(file)) == NULL) {
+		free(junit);
+		host->log(context, JOBRUN_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	junit->host = host;
+	*state = junit;
+	return 0;
+}
+
+static int
+junit_phase(
+    struct jobrun_context *context, void *state, enum jobrun_phase phase)
+{
+	struct junit *junit = state;
+
+	if (phase == JOBRUN_PHASE_POST_EXECUTION ||
+	    (phase == JOBRUN_PHASE_CLEANUP && !junit->attempted))
+		return junit_write(context, junit);
+	return 0;
+}
+
+static void
+junit_fini(struct jobrun_context *context, void *state)
+{
+	struct junit *junit = state;
+
+	if (junit == NULL)
+		return;
+	free(junit->file);
+	free(junit);
+}
+
+const struct jobrun_plugin jobrun_plugin = {
+	.abi_version = JOBRUN_PLUGIN_ABI_VERSION,
+	.name = "junit",
+	.version = PACKAGE_VERSION,
+	.init = junit_init,
+	.phase = junit_phase,
+	.fini = junit_fini,
+};
