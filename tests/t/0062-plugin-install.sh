@@ -3,10 +3,11 @@
 # build one: jobrun is installed into a private DESTDIR, examples/plugin is
 # copied out of the tree and built with the installed jobrun-plugin.pc and
 # <jobrun/plugin.h>, and the shared object it gives exports jobrun_plugin
-# with the installed header's ABI version.  The installed jobrun then runs
-# the example's job with it, and loads it by name once it is installed.
+# with the installed header's ABI version; so does the plugin shown in
+# jobrun-plugin(3).  The installed jobrun then runs the example's job with
+# it, and loads it by name once it is installed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 34
+plan 36
 
 root=$TEST_DIR/root
 
@@ -54,6 +55,16 @@ is "$?" 0 "the example builds with the installed pkg-config file"
 lacks build.log "warning:" "without warnings"
 contains user/notify.d "$header" "against the installed header"
 lacks user/notify.d "$JOBRUN_SRCDIR/include" "not the source tree's"
+
+# The plugin shown in jobrun-plugin(3) EXAMPLE builds too.
+sed -n '/^\.SH EXAMPLE$/,/^\.SH /p' "$JOBRUN_SRCDIR/man/jobrun-plugin.3" |
+	sed -n '/^\.nf$/,/^\.fi$/p' | sed '/^\.nf$/d; /^\.fi$/d' |
+	sed "s/\\\\-/-/g; s/\\\\e/\\\\/g; s/\\\\(aq/'/g" >hello.c
+ok "grep -q '^const struct jobrun_plugin jobrun_plugin = {' hello.c" \
+	"jobrun-plugin(3) shows a whole plugin"
+cc -std=c11 -Wall -Wextra -Wno-unused-parameter -Werror -fPIC -shared \
+	$(pkg --cflags) -o hello.so hello.c >hello.log 2>&1
+is "$?$(cat hello.log)" 0 "which builds without warnings"
 
 so=user/notify.so
 ok "nm -D --defined-only '$so' | grep -qE ' [DR] jobrun_plugin\$'" \
