@@ -195,9 +195,10 @@ struct jobrun_host {
 	 *   "log_dir"        directories
 	 *   "branch", "event"
 	 *   "commit", "ci_commit"   after source preparation
-	 *   "outcome"        from POST_EXECUTION: "success", "failed",
-	 *                    "timed_out", "cancelled"
-	 *   "status"         from POST_EXECUTION: the exit status, decimal
+	 *   "outcome"        in the teardown phases: "success", "failed",
+	 *                    "timed_out", "cancelled", or "error" (jobrun
+	 *                    or a plugin failed before the steps: 125)
+	 *   "status"         in the teardown phases: the exit status
 	 *   "failed_step"    the first step that failed, if one did
 	 *   "error"          why the job failed before its steps, if it did
 	 */
@@ -223,9 +224,10 @@ struct jobrun_host {
 	 * without a shell, in the job dir, with the environment a step
 	 * would get plus env ("NAME=VALUE", NULL-terminated, may be NULL),
 	 * and JOBRUN_PHASE, JOBRUN_PLUGIN and JOBRUN_ENV set.  Its output
-	 * goes, masked, where step output goes, each line prefixed with
-	 * label (NULL: the program's name).  It runs in its own process
-	 * group, which is killed when it outlives timeout_ms (0: the
+	 * goes, masked, where jobrun's own messages go (standard error, or
+	 * the JSON log), one line at a time as "jobrun: plugin NAME:
+	 * LABEL: line" (label NULL: the program's name).  It runs in its own
+	 * process group, which is killed when it outlives timeout_ms (0: the
 	 * plugin timeout) or when the job is cancelled.  Lines NAME=VALUE
 	 * it writes to the file $JOBRUN_ENV are set for later steps, as
 	 * env_set() would.  Returns 0 with the exit status in
