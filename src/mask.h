@@ -55,6 +55,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MASK_TOKEN_DEFAULT "***"
 #define MASK_MIN_LENGTH_DEFAULT 4
@@ -68,6 +69,10 @@
 
 /* The most bytes of a possible match that a quiet flush may emit. */
 #define MASK_QUIET_REVEAL 3
+
+/* The per-set random salt, and the HMAC-SHA256 naming each secret. */
+#define MASK_SALT_SIZE 16
+#define MASK_HASH_SIZE 32
 
 struct mask_set;
 struct mask_stream;
@@ -122,6 +127,53 @@ size_t mask_set_needles(const struct mask_set *set);
 
 /* Bytes of memory the set's needles, automata and filter use. */
 size_t mask_set_memory(struct mask_set *set);
+
+/*
+ * Redaction counts.  A set counts, for each secret (each value given to
+ * mask_set_add() or mask_set_add_exact(), whatever forms it expands to)
+ * and each pattern, the redactions it caused in every stream and
+ * mask_string() call on the set.  The rule: each merged range a stream
+ * replaced by the token (or by nothing, with an empty token) counts one
+ * for every distinct secret or pattern that had a match in it, however
+ * many matches it had there.  A secret's match is, at each offset where
+ * needles end, the longest needle ending there, and it counts for every
+ * secret that needle is a form of (one needle may be a form of several);
+ * a shorter needle ending at the same offset is inside it and adds
+ * nothing.  So a secret printed three times apart counts 3; printed three
+ * times back to back (one merged range, one token) it counts 1; two
+ * secrets overlapping in one range count 1 each.  A range counts once it
+ * is emitted whole (or at a flush; at mask_stream_free() when its token
+ * went out): bytes still held count later, once, however many rescans
+ * saw them.  A match inside output already emitted (a secret registered
+ * late) counts only if it masks bytes not yet emitted.
+ *
+ * Secrets are named by HMAC-SHA256 of their value (the bytes given, before
+ * any trimming), keyed with the set's salt as its 32 lowercase hex digits
+ * (the ASCII bytes, not the 16 bytes they spell): the same as
+ *   printf %s "$SECRET" | openssl dgst -sha256 -hmac "$SALT"
+ * The salt comes from getrandom() when the set is made.  The same value
+ * given twice is one secret; a refused one (too short, too long) is not
+ * registered.
+ */
+
+/* The salt as 32 lowercase hex digits (borrowed, lives with the set). */
+const char *mask_set_salt(const struct mask_set *set);
+
+/* The number of registered secrets; they are numbered in that order. */
+size_t mask_set_secrets(const struct mask_set *set);
+
+/*
+ * Secret i's hash as 64 lowercase hex digits and a NUL in hash_hex, and
+ * returns its redaction count.
+ */
+uint64_t mask_set_secret_count(const struct mask_set *set, size_t i,
+    char hash_hex[2 * MASK_HASH_SIZE + 1]);
+
+/* The number of patterns, numbered from 0 in the order they were added. */
+size_t mask_set_patterns(const struct mask_set *set);
+
+/* The redaction count of pattern i. */
+uint64_t mask_set_pattern_count(const struct mask_set *set, size_t i);
 
 /* Wipes and frees the set; every stream on it must be freed first. */
 void mask_set_free(struct mask_set *set);

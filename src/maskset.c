@@ -81,6 +81,7 @@ mask_set_new(const char *token, size_t min_length)
 	set->slots_size = 64;
 	set->slots = xcalloc(set->slots_size, sizeof(*set->slots));
 	set->shortest = SIZE_MAX;
+	maskcount_init(set);
 	return set;
 }
 
@@ -104,8 +105,8 @@ slots_insert(
 	slots[i] = (uint32_t)index + 1;
 }
 
-static bool
-needle_present(
+size_t
+mask_set_find_needle(
     const struct mask_set *set, const unsigned char *bytes, size_t size)
 {
 	size_t i = hash_bytes(bytes, size) & (set->slots_size - 1);
@@ -115,13 +116,14 @@ needle_present(
 		n = &set->needles[set->slots[i] - 1];
 		if (n->length == size &&
 		    memcmp(set->arena + n->offset, bytes, size) == 0)
-			return true;
+			return set->slots[i] - 1;
 	}
-	return false;
+	return SIZE_MAX;
 }
 
 static void
-needle_append(struct mask_set *set, const unsigned char *bytes, size_t size)
+needle_append(struct mask_set *set, const unsigned char *bytes, size_t size,
+    uint32_t secret)
 {
 	size_t want, i;
 
@@ -137,6 +139,8 @@ needle_append(struct mask_set *set, const unsigned char *bytes, size_t size)
 	    sizeof(*set->needles));
 	set->needles[set->count].offset = set->arena_used;
 	set->needles[set->count].length = size;
+	set->needles[set->count].secret = secret;
+	set->needles[set->count].shared = false;
 	set->arena_used += size;
 	set->count++;
 	if (set->count * 2 > set->slots_size) {
@@ -152,23 +156,32 @@ needle_append(struct mask_set *set, const unsigned char *bytes, size_t size)
 
 struct adding {
 	struct mask_set *set;
+	uint32_t secret;
 	bool full;
 };
 
-/* Takes one form of a secret: too short, known or too many are dropped. */
+/*
+ * Takes one form of a secret: too short or too many are dropped; a known
+ * one becomes a form of this secret too.
+ */
 static void
 add_form(void *context, const unsigned char *bytes, size_t size)
 {
 	struct adding *a = context;
 	struct mask_set *set = a->set;
+	size_t known;
 
-	if (size < set->min_length || needle_present(set, bytes, size))
+	if (size < set->min_length)
 		return;
+	if ((known = mask_set_find_needle(set, bytes, size)) != SIZE_MAX) {
+		maskcount_share(set, known, a->secret);
+		return;
+	}
 	if (set->arena_used + size > MASK_ARENA_MAX) {
 		a->full = true;
 		return;
 	}
-	needle_append(set, bytes, size);
+	needle_append(set, bytes, size, a->secret);
 }
 
 static size_t
@@ -190,7 +203,7 @@ static int
 add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
     char **error)
 {
-	struct adding a = { set, false };
+	struct adding a = { set, 0, false };
 
 	if (size > MASK_SECRET_MAX) {
 		set_error(error,
@@ -205,6 +218,7 @@ add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
 		    set->min_length);
 		return 1;
 	}
+	a.secret = maskcount_secret(set, secret, size);
 	if (forms)
 		maskenc_forms(secret, size, add_form, &a);
 	else
@@ -486,6 +500,9 @@ mask_set_add_pattern(struct mask_set *set, const char *pattern, char **error)
 	    code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
 	set->patterns = xreallocarray(
 	    set->patterns, set->npatterns + 1, sizeof(*set->patterns));
+	set->pattern_counts = xreallocarray(set->pattern_counts,
+	    set->npatterns + 1, sizeof(*set->pattern_counts));
+	set->pattern_counts[set->npatterns] = 0;
 	set->patterns[set->npatterns++] = code;
 	set->generation++;
 	return 0;
@@ -529,6 +546,7 @@ mask_set_free(struct mask_set *set)
 	wipe_free(set->slots, set->slots_size * sizeof(*set->slots));
 	wipe_free(set->filter, set->filter_words * sizeof(*set->filter));
 	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
+	maskcount_release(set);
 	free(set->token);
 	free(set);
 }

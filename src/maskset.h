@@ -38,6 +38,24 @@
 struct mask_needle {
 	size_t offset; /* in the arena */
 	size_t length;
+	uint32_t secret; /* the first secret it is a form of */
+	bool shared; /* other secrets have it too (mask_set.shares) */
+};
+
+/* Who caused a match: a secret's index, or a pattern's with this bit. */
+#define MASK_OWNER_PATTERN 0x80000000u
+#define MASK_OWNER_NONE UINT32_MAX
+
+/* A registered secret: its HMAC-SHA256 (maskcount.c), never its value. */
+struct mask_secret {
+	unsigned char hash[MASK_HASH_SIZE];
+	uint64_t count;
+};
+
+/* A needle that is a form of more than one secret: one entry per extra. */
+struct mask_share {
+	uint32_t needle;
+	uint32_t secret;
 };
 
 struct mask_level {
@@ -80,7 +98,19 @@ struct mask_set {
 	size_t grams_used;
 
 	pcre2_code **patterns;
+	uint64_t *pattern_counts; /* redactions per pattern */
 	size_t npatterns;
+
+	unsigned char salt[MASK_SALT_SIZE];
+	char salt_hex[2 * MASK_SALT_SIZE + 1];
+	struct mask_secret *secrets; /* in registration order */
+	size_t nsecrets;
+	size_t secrets_cap;
+	uint32_t *secret_slots; /* secret index + 1 by hash, 0 when empty */
+	size_t secret_slots_size; /* a power of 2 */
+	struct mask_share *shares;
+	size_t nshares;
+	size_t shares_cap;
 
 	uint64_t generation; /* changes whenever streams must rescan */
 	size_t streams;
@@ -90,6 +120,25 @@ struct mask_set {
 
 /* Builds the needles added since the last call into a level. */
 void mask_set_sync(struct mask_set *set);
+
+/* The index of the needle with exactly these bytes, or SIZE_MAX. */
+size_t mask_set_find_needle(
+    const struct mask_set *set, const unsigned char *bytes, size_t size);
+
+/*
+ * maskcount.c.  maskcount_init() draws the set's salt (getrandom; fatal
+ * when the kernel cannot give one).  maskcount_secret() returns the index
+ * of the secret with this value, registering it (its hash, count 0) when
+ * new; the value is only read.  maskcount_share() records that a needle
+ * first added for another secret is a form of secret too.
+ * maskcount_credit() counts one redaction for owner.  maskcount_release()
+ * frees what the others allocated.
+ */
+void maskcount_init(struct mask_set *set);
+uint32_t maskcount_secret(struct mask_set *set, const void *value, size_t size);
+void maskcount_share(struct mask_set *set, size_t needle, uint32_t secret);
+void maskcount_credit(struct mask_set *set, uint32_t owner);
+void maskcount_release(struct mask_set *set);
 
 static inline uint64_t
 mask_load64(const unsigned char *p)

@@ -31,7 +31,18 @@
 struct range {
 	uint64_t start;
 	uint64_t end;
+	uint32_t owner; /* found: what matched (maskset.h); ranges: unused */
 	bool announced; /* its token has been emitted */
+};
+
+/*
+ * A match to count (mask.h, "Redaction counts"): it ends at end, inside
+ * one of the ranges; kept sorted by end, one per owner and range, until
+ * its range has gone out.
+ */
+struct hit {
+	uint64_t end;
+	uint32_t owner;
 };
 
 enum window_end {
@@ -62,6 +73,9 @@ struct mask_stream {
 	struct range *found; /* matches of the last scan, in any order */
 	size_t nfound;
 	size_t found_cap;
+	struct hit *hits;
+	size_t nhits;
+	size_t hits_cap;
 
 	uint64_t line_start; /* the pattern window */
 	bool continued; /* the window does not begin a line */
@@ -86,13 +100,40 @@ stream_end(const struct mask_stream *s)
 }
 
 static void
-add_found(struct mask_stream *s, uint64_t start, uint64_t end)
+add_found(struct mask_stream *s, uint64_t start, uint64_t end, uint32_t owner)
 {
 	xgrow(&s->found, &s->found_cap, s->nfound + 1, sizeof(*s->found));
 	s->found[s->nfound].start = start;
 	s->found[s->nfound].end = end;
+	s->found[s->nfound].owner = owner;
 	s->found[s->nfound].announced = false;
 	s->nfound++;
+}
+
+/*
+ * Records a needle's match, for each secret the needle is a form of.
+ * Only on a match: it looks the needle up by its bytes, which the buffer
+ * still holds (it keeps every match in progress from its start).
+ */
+static void
+add_needle_found(struct mask_stream *s, uint64_t start, uint64_t end)
+{
+	const struct mask_set *set = s->set;
+	size_t needle = SIZE_MAX, i;
+
+	if (start >= s->base)
+		needle = mask_set_find_needle(
+		    set, s->buf + (start - s->base), (size_t)(end - start));
+	if (needle == SIZE_MAX) {
+		add_found(s, start, end, MASK_OWNER_NONE);
+		return;
+	}
+	add_found(s, start, end, set->needles[needle].secret);
+	if (!set->needles[needle].shared)
+		return;
+	for (i = 0; i < set->nshares; i++)
+		if (set->shares[i].needle == needle)
+			add_found(s, start, end, set->shares[i].secret);
 }
 
 static void
@@ -136,7 +177,7 @@ step_levels(struct mask_stream *s, size_t i)
 		uint32_t v = acauto_next(ac, s->states[l], c);
 
 		if (v & ACAUTO_MATCH)
-			add_found(s,
+			add_needle_found(s,
 			    s->base + i + 1 - acauto_match_length(ac, v),
 			    s->base + i + 1);
 		s->states[l] = v;
@@ -232,7 +273,7 @@ plain_found(void *context, size_t end, size_t length)
 {
 	struct plain_scan *scan = context;
 
-	add_found(
+	add_needle_found(
 	    scan->stream, scan->origin + end - length, scan->origin + end);
 }
 
@@ -351,13 +392,15 @@ patterns_run(struct mask_stream *s, uint64_t end, enum window_end how)
 			}
 			if (rc < 0) {
 				/* Cannot tell: hide the rest of the window. */
-				add_found(s, s->line_start + offset, end);
+				add_found(s, s->line_start + offset, end,
+				    MASK_OWNER_PATTERN | (uint32_t)i);
 				offset = length;
 				break;
 			}
 			if (ovector[1] > ovector[0])
 				add_found(s, s->line_start + ovector[0],
-				    s->line_start + ovector[1]);
+				    s->line_start + ovector[1],
+				    MASK_OWNER_PATTERN | (uint32_t)i);
 			offset = ovector[1] > ovector[0] ? ovector[1]
 							 : ovector[1] + 1;
 		}
@@ -414,6 +457,66 @@ push_range(struct range *list, size_t *count, const struct range *r)
 	list[(*count)++] = *r;
 }
 
+static void
+add_hit(struct mask_stream *s, uint64_t end, uint32_t owner)
+{
+	if (owner == MASK_OWNER_NONE)
+		return;
+	xgrow(&s->hits, &s->hits_cap, s->nhits + 1, sizeof(*s->hits));
+	s->hits[s->nhits].end = end;
+	s->hits[s->nhits].owner = owner;
+	s->nhits++;
+}
+
+static int
+compare_hits(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+
+	if (x->end != y->end)
+		return (x->end > y->end) - (x->end < y->end);
+	return (x->owner > y->owner) - (x->owner < y->owner);
+}
+
+/*
+ * Sorts the hits and keeps one per owner in each range: a rescan finds
+ * the held matches again, and a merged range counts each owner once.
+ */
+static void
+dedupe_hits(struct mask_stream *s)
+{
+	size_t r = 0, first = 0, kept = 0, i, k;
+	bool seen;
+
+	qsort(s->hits, s->nhits, sizeof(*s->hits), compare_hits);
+	for (i = 0; i < s->nhits; i++) {
+		while (r < s->nranges && s->ranges[r].end < s->hits[i].end) {
+			r++;
+			first = kept;
+		}
+		seen = false;
+		for (k = first; k < kept && !seen; k++)
+			seen = s->hits[k].owner == s->hits[i].owner;
+		if (!seen)
+			s->hits[kept++] = s->hits[i];
+	}
+	s->nhits = kept;
+}
+
+/* Counts the hits of ranges that have gone out, up to end. */
+static void
+count_hits(struct mask_stream *s, uint64_t end)
+{
+	size_t n = 0;
+
+	while (n < s->nhits && s->hits[n].end <= end)
+		maskcount_credit(s->set, s->hits[n++].owner);
+	if (n == 0)
+		return;
+	memmove(s->hits, s->hits + n, (s->nhits - n) * sizeof(*s->hits));
+	s->nhits -= n;
+}
+
 /*
  * Moves the ranges found by the last scans into the list.  What begins
  * before `emitted` has partly gone out already (a secret added late): only
@@ -432,6 +535,7 @@ merge_found(struct mask_stream *s)
 		if (f->start < s->emitted)
 			f->start = s->emitted;
 		s->found[kept++] = *f;
+		add_hit(s, f->end, f->owner);
 	}
 	s->nfound = 0;
 	if (kept == 0)
@@ -450,6 +554,7 @@ merge_found(struct mask_stream *s)
 	s->ranges = merged;
 	s->nranges = count;
 	s->ranges_cap = s->nranges + kept;
+	dedupe_hits(s);
 }
 
 static void
@@ -486,6 +591,7 @@ emit_until(struct mask_stream *s, uint64_t hold)
 		}
 		if (r->end > s->emitted)
 			s->emitted = r->end;
+		count_hits(s, r->end);
 		memmove(s->ranges, s->ranges + 1,
 		    (s->nranges - 1) * sizeof(*s->ranges));
 		s->nranges--;
@@ -664,6 +770,7 @@ mask_stream_flush(struct mask_stream *s)
 	}
 	merge_found(s);
 	emit_until(s, end);
+	count_hits(s, UINT64_MAX);
 	s->nranges = 0;
 	reset_states(s);
 	compact(s);
@@ -714,12 +821,15 @@ mask_stream_free(struct mask_stream *s)
 {
 	if (s == NULL)
 		return;
+	if (s->nranges > 0 && s->ranges[0].announced)
+		count_hits(s, s->ranges[0].end);
 	s->set->streams--;
 	wipe_free(s->buf, s->size);
 	wipe_free(s->states, s->states_cap * sizeof(*s->states));
 	wipe_free(s->sync_states, s->states_cap * sizeof(*s->sync_states));
 	free(s->ranges);
 	free(s->found);
+	free(s->hits);
 	free(s->resume);
 	pcre2_match_data_free(s->match_data);
 	free(s);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "mask.h"
 #include "output.h"
 #include "result.h"
 #include "xalloc.h"
@@ -57,6 +58,36 @@ step_value(const struct result_step *step)
 	return object;
 }
 
+/*
+ * "redactions": the salt, every registered secret's hash and count in
+ * registration order (count 0 included), every pattern's count in the
+ * job file's order (mask.h, "Redaction counts").
+ */
+static json_t *
+redactions_value(const struct mask_set *mask)
+{
+	json_t *object = json_object(), *secrets = json_array(),
+	       *patterns = json_array();
+	char hash[2 * MASK_HASH_SIZE + 1];
+	uint64_t count;
+	size_t i;
+
+	json_object_set_new(object, "salt", json_string(mask_set_salt(mask)));
+	for (i = 0; i < mask_set_secrets(mask); i++) {
+		count = mask_set_secret_count(mask, i, hash);
+		json_array_append_new(secrets,
+		    json_pack("{s:s, s:I}", "hash", hash, "count",
+			(json_int_t)count));
+	}
+	for (i = 0; i < mask_set_patterns(mask); i++)
+		json_array_append_new(patterns,
+		    json_pack("{s:I, s:I}", "pattern", (json_int_t)i, "count",
+			(json_int_t)mask_set_pattern_count(mask, i)));
+	json_object_set_new(object, "secrets", secrets);
+	json_object_set_new(object, "patterns", patterns);
+	return object;
+}
+
 int
 result_write(
     const char *path, const struct result *result, bool durable, char **error)
@@ -78,6 +109,9 @@ result_write(
 	for (i = 0; i < result->n_steps; i++)
 		json_array_append_new(steps, step_value(&result->steps[i]));
 	json_object_set_new(root, "steps", steps);
+	if (result->mask != NULL)
+		json_object_set_new(
+		    root, "redactions", redactions_value(result->mask));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text == NULL) {

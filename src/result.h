@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+struct mask_set;
+
 /* One step's record; times are wall-clock, for people and workers. */
 struct result_step {
 	const char *name;
@@ -33,6 +35,7 @@ struct result {
 	uint64_t duration_ms;
 	const struct result_step *steps;
 	size_t n_steps;
+	const struct mask_set *mask; /* redaction counts; NULL: none */
 };
 
 /*

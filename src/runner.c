@@ -1146,6 +1146,7 @@ write_result(const struct runner *r, int status, const char *outcome,
 	result.duration_ms = now_ms() - start_ms;
 	result.steps = steps;
 	result.n_steps = r->plan->n_steps;
+	result.mask = r->mask;
 	path = xasprintf(
 	    "%s/result.json", config_get(r->config, CONFIG_WORKSPACE));
 	/* The first write is replaced at the end: only the last must last.
