@@ -124,6 +124,22 @@ maskcount_secret(struct mask_set *set, const void *value, size_t size)
 	return index;
 }
 
+size_t
+maskcount_first_share(const struct mask_set *set, size_t needle)
+{
+	size_t low = 0, high = set->nshares, middle;
+
+	while (low < high) {
+		middle = low + (high - low) / 2;
+		if (set->shares[middle].needle < needle)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return low;
+}
+
+/* Shares are kept sorted by needle, then secret, for the search above. */
 void
 maskcount_share(struct mask_set *set, size_t needle, uint32_t secret)
 {
@@ -131,14 +147,19 @@ maskcount_share(struct mask_set *set, size_t needle, uint32_t secret)
 
 	if (set->needles[needle].secret == secret)
 		return;
-	for (i = 0; i < set->nshares; i++)
-		if (set->shares[i].needle == needle &&
-		    set->shares[i].secret == secret)
-			return;
+	i = maskcount_first_share(set, needle);
+	while (i < set->nshares && set->shares[i].needle == needle &&
+	    set->shares[i].secret < secret)
+		i++;
+	if (i < set->nshares && set->shares[i].needle == needle &&
+	    set->shares[i].secret == secret)
+		return;
 	xgrow(&set->shares, &set->shares_cap, set->nshares + 1,
 	    sizeof(*set->shares));
-	set->shares[set->nshares].needle = (uint32_t)needle;
-	set->shares[set->nshares].secret = secret;
+	memmove(set->shares + i + 1, set->shares + i,
+	    (set->nshares - i) * sizeof(*set->shares));
+	set->shares[i].needle = (uint32_t)needle;
+	set->shares[i].secret = secret;
 	set->nshares++;
 	set->needles[needle].shared = true;
 }

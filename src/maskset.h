@@ -52,7 +52,10 @@ struct mask_secret {
 	uint64_t count;
 };
 
-/* A needle that is a form of more than one secret: one entry per extra. */
+/*
+ * A needle that is a form of more than one secret: one entry per extra
+ * secret, sorted by needle, then secret.
+ */
 struct mask_share {
 	uint32_t needle;
 	uint32_t secret;
@@ -130,13 +133,16 @@ size_t mask_set_find_needle(
  * when the kernel cannot give one).  maskcount_secret() returns the index
  * of the secret with this value, registering it (its hash, count 0) when
  * new; the value is only read.  maskcount_share() records that a needle
- * first added for another secret is a form of secret too.
+ * first added for another secret is a form of secret too;
+ * maskcount_first_share() is the index of the needle's first share (its
+ * others follow it), or where it would be.
  * maskcount_credit() counts one redaction for owner.  maskcount_release()
  * frees what the others allocated.
  */
 void maskcount_init(struct mask_set *set);
 uint32_t maskcount_secret(struct mask_set *set, const void *value, size_t size);
 void maskcount_share(struct mask_set *set, size_t needle, uint32_t secret);
+size_t maskcount_first_share(const struct mask_set *set, size_t needle);
 void maskcount_credit(struct mask_set *set, uint32_t owner);
 void maskcount_release(struct mask_set *set);
 

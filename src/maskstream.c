@@ -131,9 +131,9 @@ add_needle_found(struct mask_stream *s, uint64_t start, uint64_t end)
 	add_found(s, start, end, set->needles[needle].secret);
 	if (!set->needles[needle].shared)
 		return;
-	for (i = 0; i < set->nshares; i++)
-		if (set->shares[i].needle == needle)
-			add_found(s, start, end, set->shares[i].secret);
+	for (i = maskcount_first_share(set, needle);
+	     i < set->nshares && set->shares[i].needle == needle; i++)
+		add_found(s, start, end, set->shares[i].secret);
 }
 
 static void

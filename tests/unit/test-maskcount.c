@@ -125,13 +125,18 @@ test_shared_needle(void)
 	const char *pieces[] = { "[abcd efgh]\n", NULL };
 	char *got;
 
-	/* The second's whitespace variant is the first secret itself. */
+	/* The others' whitespace variants are the first secret itself. */
 	mask_set_add(set, "abcd efgh", 9, NULL);
+	mask_set_add(set, "wxyz\t1234", 9, NULL);
 	mask_set_add(set, "abcd\tefgh", 9, NULL);
+	mask_set_add(set, "wxyz 1234", 9, NULL);
+	mask_set_add(set, "abcd\nefgh", 9, NULL);
 	got = feed_pieces(set, pieces);
-	is_str(got, "[***]\n", "a needle of two secrets is masked");
+	is_str(got, "[***]\n", "a needle of three secrets is masked");
 	is_int(count_of(set, 0), 1, "it counts for the first");
-	is_int(count_of(set, 1), 1, "and for the second");
+	is_int(count_of(set, 2), 1, "for the second");
+	is_int(count_of(set, 4), 1, "and for the third");
+	is_int(count_of(set, 1) + count_of(set, 3), 0, "not for the others");
 	free(got);
 	mask_set_free(set);
 }
