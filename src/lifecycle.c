@@ -506,6 +506,24 @@ load_path(
 	return rc;
 }
 
+/* After loading (rc, with *error when -1): reports, or calls the new
+ * plugins' init().  Returns 0 or -1. */
+static int
+init_loaded(struct lifecycle *lc, int rc, char *error)
+{
+	if (rc < 0) {
+		diag_error("%s", error);
+		free(error);
+		lifecycle_set_fact(lc, "error", "a plugin could not be loaded");
+		return -1;
+	}
+	if (plugins_init(lc->plugins, &lc->host, lc) < 0) {
+		lifecycle_set_fact(lc, "error", "a plugin's init failed");
+		return -1;
+	}
+	return 0;
+}
+
 int
 lifecycle_load(struct lifecycle *lc)
 {
@@ -531,17 +549,7 @@ lifecycle_load(struct lifecycle *lc)
 		free(origin);
 	}
 	free(base);
-	if (rc < 0) {
-		diag_error("%s", error);
-		free(error);
-		lifecycle_set_fact(lc, "error", "a plugin could not be loaded");
-		return -1;
-	}
-	if (plugins_init(lc->plugins, &lc->host, lc) < 0) {
-		lifecycle_set_fact(lc, "error", "a plugin's init failed");
-		return -1;
-	}
-	return 0;
+	return init_loaded(lc, rc, error);
 }
 
 int
@@ -557,17 +565,7 @@ lifecycle_load_ci(struct lifecycle *lc)
 	rc = plugins_load_dir(
 	    lc->plugins, dir, PLUGIN_DEFAULT_PRIORITY, "ci_source", &error);
 	free(dir);
-	if (rc < 0) {
-		diag_error("%s", error);
-		free(error);
-		lifecycle_set_fact(lc, "error", "a plugin could not be loaded");
-		return -1;
-	}
-	if (plugins_init(lc->plugins, &lc->host, lc) < 0) {
-		lifecycle_set_fact(lc, "error", "a plugin's init failed");
-		return -1;
-	}
-	return 0;
+	return init_loaded(lc, rc, error);
 }
 
 int
