@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "list.h"
 #include "proc.h"
@@ -32,15 +33,6 @@ struct lines {
 	command_line_fn line;
 	void *context;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Masked bytes arrive here and leave as lines. */
 static void
@@ -98,7 +90,7 @@ struct ending {
 static bool
 enforce(struct ending *e)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_now_ms();
 
 	if (e->kill_at == 0) {
 		if (e->deadline != 0 && now >= e->deadline)
@@ -164,7 +156,7 @@ command_run(const struct command_spec *spec, int *exit_status, char **error)
 	if (spec->mask != NULL)
 		stream = mask_stream_new(spec->mask, take_masked, lines);
 	if (spec->timeout_ms != 0)
-		e.deadline = now_ms() + spec->timeout_ms;
+		e.deadline = clock_now_ms() + spec->timeout_ms;
 	for (;;) {
 		struct pollfd pfd = { fds[0], POLLIN, 0 };
 

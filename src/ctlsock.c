@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "ctlsock.h"
 #include "list.h"
 #include "xalloc.h"
@@ -54,15 +55,6 @@ struct ctlsock {
 	uid_t allowed[CTLSOCK_USERS_MAX]; /* run_as users besides ours */
 	size_t n_allowed;
 };
-
-static uint64_t
-clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Sends a reply and its newline; a client that cannot take it is dropped
  * by the caller. */
@@ -314,7 +306,7 @@ on_client(struct loop *loop, int fd, uint32_t events, void *data)
 	while (c->fd >= 0 && rounds++ < 16 && read_some(c))
 		continue;
 	if (c->fd >= 0)
-		c->deadline = clock_ms() + CTLSOCK_IDLE_MS;
+		c->deadline = clock_now_ms() + CTLSOCK_IDLE_MS;
 }
 
 /* Only jobrun's own user, root and the allowed run_as users may talk to
@@ -391,7 +383,7 @@ on_listen(struct loop *loop, int fd, uint32_t events, void *data)
 			continue;
 		}
 		c->fd = client_fd;
-		c->deadline = clock_ms() + CTLSOCK_IDLE_MS;
+		c->deadline = clock_now_ms() + CTLSOCK_IDLE_MS;
 		if (loop_add(loop, client_fd, EPOLLIN, on_client, c) < 0) {
 			close(client_fd);
 			c->fd = -1;

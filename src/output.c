@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "diag.h"
+#include "file.h"
 #include "mask.h"
 #include "output.h"
 #include "list.h"
@@ -64,24 +65,6 @@ wait_writable(int fd)
 	if (errno != EAGAIN)
 		return false;
 	return poll(&pfd, 1, -1) >= 0 || errno == EINTR;
-}
-
-int
-output_write_all(int fd, const void *data, size_t size)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (size > 0) {
-		n = write(fd, p, size);
-		if (n < 0 && (errno == EINTR || wait_writable(fd)))
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		size -= (size_t)n;
-	}
-	return 0;
 }
 
 static int
@@ -137,7 +120,7 @@ hide_status(struct output *output)
 {
 	if (!output->status_shown)
 		return;
-	output_write_all(STDERR_FILENO, erase_line, sizeof(erase_line) - 1);
+	file_write_all(STDERR_FILENO, erase_line, sizeof(erase_line) - 1);
 	output->status_shown = false;
 }
 
@@ -148,7 +131,7 @@ show_status(struct output *output)
 	if (!output->status_tty || output->status == NULL ||
 	    output->status_shown || !output->line_start)
 		return;
-	output_write_all(STDERR_FILENO, output->status, strlen(output->status));
+	file_write_all(STDERR_FILENO, output->status, strlen(output->status));
 	output->status_shown = true;
 }
 
@@ -352,7 +335,7 @@ write_log(struct output_stream *s, const char *data, size_t size)
 		if (s->log_fd < 0)
 			goto fail;
 	}
-	if (output_write_all(s->log_fd, data, size) == 0)
+	if (file_write_all(s->log_fd, data, size) == 0)
 		return;
 fail:
 	/* A full disk must not stop the job; say so once and go on. */

@@ -87,7 +87,4 @@ void output_message(struct output *output, const char *line);
 /* Frees the output; every stream must be closed first. */
 void output_free(struct output *output);
 
-/* Writes all of data to fd, retrying short writes; -1 on error. */
-int output_write_all(int fd, const void *data, size_t size);
-
 #endif

@@ -1,7 +1,5 @@
 /*
- * result.json with jansson, and the atomic file write every result file of
- * jobrun uses: write a temporary file next to the target, fsync it, rename
- * it over the target, fsync the directory.
+ * result.json with jansson, written with file.h's atomic write.
  */
 #include "config.h"
 
@@ -18,7 +16,7 @@
 #include <jansson.h>
 
 #include "mask.h"
-#include "output.h"
+#include "file.h"
 #include "result.h"
 #include "xalloc.h"
 
@@ -118,92 +116,7 @@ result_write(
 		*error = xasprintf("cannot encode '%s'", path);
 		return -1;
 	}
-	rc = result_write_file(path, text, strlen(text), durable, error);
+	rc = file_write_atomic(path, text, strlen(text), durable, error);
 	free(text);
 	return rc;
-}
-
-static int
-fsync_directory_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? xstrdup(".")
-	    : slash == path       ? xstrdup("/")
-				  : xstrndup(path, (size_t)(slash - path));
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	free(dir);
-	if (fd < 0)
-		return -1;
-	if (fsync(fd) < 0 && errno != EINVAL)
-		rc = -1;
-	close(fd);
-	return rc;
-}
-
-int
-result_write_file(
-    const char *path, const char *data, size_t size, bool durable, char **error)
-{
-	char *temp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd, saved;
-
-	*error = NULL;
-	fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	if (output_write_all(fd, data, size) < 0 ||
-	    output_write_all(fd, "\n", 1) < 0 || (durable && fsync(fd) < 0)) {
-		saved = errno;
-		close(fd);
-		unlink(temp);
-		errno = saved;
-		goto fail;
-	}
-	if (close(fd) < 0 || rename(temp, path) < 0) {
-		saved = errno;
-		unlink(temp);
-		errno = saved;
-		goto fail;
-	}
-	if (durable)
-		fsync_directory_of(path);
-	free(temp);
-	return 0;
-fail:
-	*error = xasprintf("cannot write '%s': %s", path, strerror(errno));
-	free(temp);
-	return -1;
-}
-
-void
-result_remove_stale(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash != NULL ? xstrndup(path, (size_t)(slash - path + 1))
-				  : xstrdup(".");
-	const char *base = slash != NULL ? slash + 1 : path;
-	size_t length = strlen(base);
-	struct dirent *entry;
-	char *end;
-	long pid;
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL) {
-		free(dir);
-		return;
-	}
-	while ((entry = readdir(d)) != NULL) {
-		if (strncmp(entry->d_name, base, length) != 0 ||
-		    strncmp(entry->d_name + length, ".tmp.", 5) != 0)
-			continue;
-		pid = strtol(entry->d_name + length + 5, &end, 10);
-		if (*end != '\0' || pid <= 0)
-			continue;
-		/* A writer that is still alive keeps its file. */
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			unlinkat(dirfd(d), entry->d_name, 0);
-	}
-	closedir(d);
-	free(dir);
 }

@@ -48,17 +48,4 @@ struct result {
 int result_write(
     const char *path, const struct result *result, bool durable, char **error);
 
-/*
- * Writes data (size bytes) to path atomically, as result_write() does; for
- * the other files jobrun leaves behind.  Returns 0, or -1 with *error.
- */
-int result_write_file(const char *path, const char *data, size_t size,
-    bool durable, char **error);
-
-/*
- * Removes the temporary files that writers of path killed before their
- * rename left behind (path.tmp.PID, where no process PID exists).
- */
-void result_remove_stale(const char *path);
-
 #endif

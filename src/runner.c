@@ -29,8 +29,10 @@
 #include <unistd.h>
 
 #include "ctlsock.h"
+#include "clock.h"
 #include "diag.h"
 #include "envscrub.h"
+#include "file.h"
 #include "heap.h"
 #include "lifecycle.h"
 #include "loop.h"
@@ -163,15 +165,6 @@ runner_signals(sigset_t *out)
 	sigaddset(out, SIGTERM);
 	sigaddset(out, SIGHUP);
 	sigaddset(out, SIGQUIT);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static uint64_t
@@ -572,7 +565,7 @@ reset_outputs(struct step_run *run)
 static uint64_t
 attempt_deadline(const struct runner *r, const struct step *step)
 {
-	uint64_t now = now_ms(), deadline = 0;
+	uint64_t now = clock_now_ms(), deadline = 0;
 
 	if (step->timeout_ms != 0)
 		deadline = now + step->timeout_ms;
@@ -629,7 +622,7 @@ start_attempt(struct runner *r, size_t index)
 	run->deadline = attempt_deadline(r, step);
 	if (run->pid == 0) {
 		run->exit_code = -1;
-		run->drain_until = now_ms();
+		run->drain_until = clock_now_ms();
 	}
 }
 
@@ -660,10 +653,10 @@ drain(struct runner *r, struct step_run *run)
 		if (n > 0) {
 			output_stream_write(run->stream, buf, (size_t)n);
 			wipe(buf, (size_t)n);
-			run->idle_at = now_ms() + MASK_QUIET_MS;
+			run->idle_at = clock_now_ms() + MASK_QUIET_MS;
 			if (run->pid == 0)
 				run->drain_until = min_time(run->drain_cap,
-				    now_ms() + LEFTOVER_QUIET_MS);
+				    clock_now_ms() + LEFTOVER_QUIET_MS);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -684,7 +677,8 @@ remember_leftover(struct runner *r, pid_t group)
 	xgrow(&r->leftovers, &r->leftovers_cap, r->n_leftovers + 1,
 	    sizeof(*r->leftovers));
 	r->leftovers[r->n_leftovers].group = group;
-	r->leftovers[r->n_leftovers].kill_at = now_ms() + LEFTOVER_GRACE_MS;
+	r->leftovers[r->n_leftovers].kill_at =
+	    clock_now_ms() + LEFTOVER_GRACE_MS;
 	r->n_leftovers++;
 }
 
@@ -737,7 +731,7 @@ check_attempt(struct runner *r, size_t index)
 
 	if (run->phase != PHASE_RUNNING || run->pid != 0)
 		return;
-	if (run->pipe_fd >= 0 && now_ms() < run->drain_until)
+	if (run->pipe_fd >= 0 && clock_now_ms() < run->drain_until)
 		return;
 	close_pipe(r, run);
 	remember_leftover(r, run->group);
@@ -754,7 +748,7 @@ check_attempt(struct runner *r, size_t index)
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &run->finished);
-	run->duration_ms = now_ms() - run->start_ms;
+	run->duration_ms = clock_now_ms() - run->start_ms;
 	output_stream_close(run->stream);
 	run->stream = NULL;
 	remove_running(r, index);
@@ -805,8 +799,8 @@ reap(struct runner *r)
 		}
 		/* The pipe stays open until end of file, or until it is
 		 * quiet; what is left in the group goes after that. */
-		run->drain_cap = now_ms() + r->grace_ms;
-		run->drain_until = now_ms() + LEFTOVER_QUIET_MS;
+		run->drain_cap = clock_now_ms() + r->grace_ms;
+		run->drain_until = clock_now_ms() + LEFTOVER_QUIET_MS;
 		drain(r, run);
 		check_attempt(r, (size_t)index);
 	}
@@ -829,7 +823,7 @@ static void
 cancel(struct runner *r, int signo)
 {
 	struct step_run *run;
-	uint64_t kill_at = now_ms() + r->grace_ms;
+	uint64_t kill_at = clock_now_ms() + r->grace_ms;
 	size_t i;
 
 	if (r->cancel_signal != 0) {
@@ -905,7 +899,7 @@ close_quiet_pipes(struct runner *r, uint64_t now)
 static int
 check_deadlines(struct runner *r)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = clock_now_ms(), next = UINT64_MAX;
 	struct step_run *run;
 	int socket_wait;
 	size_t i;
@@ -950,7 +944,7 @@ check_deadlines(struct runner *r)
 	close_quiet_pipes(r, now);
 	if (next == UINT64_MAX)
 		return -1;
-	now = now_ms();
+	now = clock_now_ms();
 	/* epoll takes an int: far deadlines are simply woken up for twice. */
 	return next <= now         ? 0
 	    : next - now > INT_MAX ? INT_MAX
@@ -966,7 +960,7 @@ start_step(struct runner *r, size_t index)
 
 	run->stream = output_stream_open(r->output, step_name(r, index));
 	r->running[r->n_running++] = index;
-	run->start_ms = now_ms();
+	run->start_ms = clock_now_ms();
 	clock_gettime(CLOCK_REALTIME, &run->started);
 	start_attempt(r, index);
 	update_status(r);
@@ -1143,7 +1137,7 @@ write_result(const struct runner *r, int status, const char *outcome,
 	result.exit_status = outcome != NULL ? status : -1;
 	result.started = *started;
 	clock_gettime(CLOCK_REALTIME, &result.finished);
-	result.duration_ms = now_ms() - start_ms;
+	result.duration_ms = clock_now_ms() - start_ms;
 	result.steps = steps;
 	result.n_steps = r->plan->n_steps;
 	result.mask = r->mask;
@@ -1380,7 +1374,7 @@ write_termination_log(struct runner *r, int status)
 	json_decref(facts);
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
-		if (output_write_all(fd, text, strlen(text)) < 0)
+		if (file_write_all(fd, text, strlen(text)) < 0)
 			diag_warn(
 			    "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
@@ -1597,9 +1591,9 @@ remove_earlier_files(const struct config *config)
 
 	unlink(config_get(config, CONFIG_TRIGGERS_FILE));
 	unlink(outputs);
-	result_remove_stale(config_get(config, CONFIG_TRIGGERS_FILE));
-	result_remove_stale(outputs);
-	result_remove_stale(result);
+	file_remove_stale_temps(config_get(config, CONFIG_TRIGGERS_FILE));
+	file_remove_stale_temps(outputs);
+	file_remove_stale_temps(result);
 	free(outputs);
 	free(result);
 }
@@ -1610,7 +1604,7 @@ runner_run(const struct plan *plan, const struct config *config,
 {
 	struct runner r = { 0 };
 	struct timespec started;
-	uint64_t start_ms = now_ms();
+	uint64_t start_ms = clock_now_ms();
 	char *log_dir = NULL;
 	int status = EXIT_JOBRUN_ERROR;
 	size_t i, n = plan->n_steps;

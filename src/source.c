@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "duration.h"
 #include "source-backend.h"
@@ -317,15 +318,6 @@ struct outcome {
 	size_t pending_len;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 take_record(struct outcome *o, const char *label, char *line)
 {
@@ -393,7 +385,7 @@ read_replies(
 	ssize_t n;
 
 	for (;;) {
-		if ((now = now_ms()) >= deadline)
+		if ((now = clock_now_ms()) >= deadline)
 			return -1;
 		if (poll(fds, sigfd >= 0 ? 2 : 1, (int)(deadline - now)) < 0 &&
 		    errno != EINTR)
@@ -475,7 +467,7 @@ run_backend(const struct source_request *request, uint64_t timeout_ms,
 	close(fds[1]);
 	sigfd = cancel_signals_fd();
 	verdict = read_replies(
-	    fds[0], sigfd, now_ms() + timeout_ms, request->label, o);
+	    fds[0], sigfd, clock_now_ms() + timeout_ms, request->label, o);
 	if (verdict != 0)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
@@ -586,7 +578,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	struct outcome o = { NVLIST_INIT, NULL, 0, { 0 }, 0 };
 	struct source_request request = { 0 };
 	struct target t;
-	uint64_t started = now_ms();
+	uint64_t started = clock_now_ms();
 	char *shown;
 
 	target_init(&t, config, ci);
@@ -625,7 +617,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 		    t.type, shown, t.dir, o.error);
 		free(shown);
 	} else if (o.status == 0) {
-		report(&request, &o, now_ms() - started);
+		report(&request, &o, clock_now_ms() - started);
 		export_facts(&o, ci, job_env);
 	}
 	free(o.error);

@@ -17,6 +17,7 @@
 
 #include "diag.h"
 #include "envfile.h"
+#include "file.h"
 #include "result.h"
 #include "triggers.h"
 #include "xalloc.h"
@@ -508,7 +509,7 @@ triggers_write(struct triggers *t, const char *path, const char *job_name,
 		*error = limit;
 		return -1;
 	}
-	rc = result_write_file(path, text, strlen(text), true, error);
+	rc = file_write_atomic(path, text, strlen(text), true, error);
 	free(text);
 	if (rc == 0 && limit != NULL) {
 		*error = limit;
@@ -577,7 +578,7 @@ triggers_write_outputs(
 	json_decref(masked);
 	if (text == NULL)
 		out_of_memory();
-	rc = result_write_file(path, text, strlen(text), true, error);
+	rc = file_write_atomic(path, text, strlen(text), true, error);
 	free(text);
 	return rc;
 }
