@@ -114,28 +114,6 @@ struct hooks_run {
 	unsigned int failures;
 };
 
-static const char *const phase_names[] = {
-	[JOBRUN_PHASE_PRE_VALIDATION] = "pre-validation",
-	[JOBRUN_PHASE_POST_VALIDATION] = "post-validation",
-	[JOBRUN_PHASE_PRE_SOURCE_PREP] = "pre-source-prep",
-	[JOBRUN_PHASE_POST_SOURCE_PREP] = "post-source-prep",
-	[JOBRUN_PHASE_PRE_EXECUTION] = "pre-execution",
-	[JOBRUN_PHASE_POST_EXECUTION] = "post-execution",
-	[JOBRUN_PHASE_ON_ERROR] = "on-error",
-	[JOBRUN_PHASE_CLEANUP] = "cleanup",
-	[JOBRUN_PHASE_BEFORE_STEP] = "before-step",
-	[JOBRUN_PHASE_AFTER_STEP] = "after-step",
-};
-
-static const char *const outcome_names[] = {
-	[JOBRUN_OUTCOME_PENDING] = "pending",
-	[JOBRUN_OUTCOME_SUCCESS] = "success",
-	[JOBRUN_OUTCOME_FAILED] = "failed",
-	[JOBRUN_OUTCOME_TIMED_OUT] = "timed_out",
-	[JOBRUN_OUTCOME_CANCELLED] = "cancelled",
-	[JOBRUN_OUTCOME_SKIPPED] = "skipped",
-};
-
 /* Whether run-parts would ignore name: hidden, backup or package files. */
 static bool
 hooks_ignored_name(const char *name)
@@ -217,10 +195,8 @@ hooks_env_build(struct hooks_run *run, const struct jobrun_step *step)
 		return -1;
 	if (run->phase != JOBRUN_PHASE_AFTER_STEP)
 		return 0;
-	if ((unsigned int)step->outcome <
-		sizeof(outcome_names) / sizeof(outcome_names[0]) &&
-	    hooks_env_add(
-		run, "JOBRUN_STEP_OUTCOME", outcome_names[step->outcome]) < 0)
+	if (hooks_env_add(run, "JOBRUN_STEP_OUTCOME",
+		jobrun_outcome_name(step->outcome)) < 0)
 		return -1;
 	if (step->exit_code >= 0)
 		snprintf(code, sizeof(code), "%d", step->exit_code);
@@ -347,10 +323,10 @@ hooks_run_phase(struct jobrun_context *context, struct hooks *hooks,
 	char *ci_hooks;
 	int result = 0;
 
-	if ((unsigned int)phase >= sizeof(phase_names) / sizeof(phase_names[0]))
+	if (jobrun_phase_slug(phase) == NULL)
 		return 0;
 	run.phase = phase;
-	run.phase_name = phase_names[phase];
+	run.phase_name = jobrun_phase_slug(phase);
 	run.stop_at_failure = phase <= JOBRUN_PHASE_PRE_EXECUTION ||
 	    phase == JOBRUN_PHASE_BEFORE_STEP;
 	if (hooks_env_build(&run, step) < 0) {

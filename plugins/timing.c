@@ -76,26 +76,6 @@ struct timing {
 	int name_width;
 };
 
-static const char *const phase_names[] = {
-	[JOBRUN_PHASE_PRE_VALIDATION] = "pre-validation",
-	[JOBRUN_PHASE_POST_VALIDATION] = "post-validation",
-	[JOBRUN_PHASE_PRE_SOURCE_PREP] = "pre-source-prep",
-	[JOBRUN_PHASE_POST_SOURCE_PREP] = "post-source-prep",
-	[JOBRUN_PHASE_PRE_EXECUTION] = "pre-execution",
-	[JOBRUN_PHASE_POST_EXECUTION] = "post-execution",
-	[JOBRUN_PHASE_ON_ERROR] = "on-error",
-	[JOBRUN_PHASE_CLEANUP] = "cleanup",
-};
-
-static const char *const outcome_names[] = {
-	[JOBRUN_OUTCOME_PENDING] = "pending",
-	[JOBRUN_OUTCOME_SUCCESS] = "success",
-	[JOBRUN_OUTCOME_FAILED] = "failed",
-	[JOBRUN_OUTCOME_TIMED_OUT] = "timed_out",
-	[JOBRUN_OUTCOME_CANCELLED] = "cancelled",
-	[JOBRUN_OUTCOME_SKIPPED] = "skipped",
-};
-
 static uint64_t
 timing_now_ns(void)
 {
@@ -184,10 +164,7 @@ timing_report_steps(struct jobrun_context *context, struct timing *timing)
 			hidden++;
 			continue;
 		}
-		outcome = (unsigned int)step->outcome <
-			sizeof(outcome_names) / sizeof(outcome_names[0])
-		    ? outcome_names[step->outcome]
-		    : "?";
+		outcome = jobrun_outcome_name(step->outcome);
 		snprintf(attempts, sizeof(attempts), "%u", step->attempts);
 		timing_row(context, timing, step->name ? step->name : "",
 		    outcome, attempts,
@@ -260,7 +237,8 @@ timing_phase(
 	struct timing *timing = state;
 	uint64_t now = timing_now_ns();
 
-	if ((unsigned int)phase >= sizeof(phase_names) / sizeof(phase_names[0]))
+	/* The step hooks are timed as steps, not as phases. */
+	if (phase > JOBRUN_PHASE_CLEANUP)
 		return 0;
 	/* The steps ran between pre-execution and this phase. */
 	if (timing->step_started && timing->mark_count > 0 &&
@@ -268,7 +246,7 @@ timing_phase(
 		timing->first_step_ns &&
 	    phase >= JOBRUN_PHASE_POST_EXECUTION)
 		timing_mark(timing, "steps", timing->first_step_ns);
-	timing_mark(timing, phase_names[phase], now);
+	timing_mark(timing, jobrun_phase_slug(phase), now);
 	if (phase == JOBRUN_PHASE_CLEANUP)
 		timing_report(context, timing);
 	return 0;

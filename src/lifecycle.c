@@ -20,7 +20,7 @@
 #include "command.h"
 #include "diag.h"
 #include "envfile.h"
-#include "output.h"
+#include "console.h"
 #include "proc.h"
 #include "stepenv.h"
 #include "xalloc.h"
@@ -134,7 +134,7 @@ host_secret_add(
 		return -1;
 	}
 	if (lc->output != NULL)
-		output_rescan(lc->output);
+		console_rescan(lc->output);
 	return 0;
 }
 
@@ -225,7 +225,7 @@ host_fact(struct jobrun_context *context, const char *name)
 		if (strcmp(name, settings[i].fact) == 0)
 			return config_get(lc->config, settings[i].key);
 	if (strcmp(name, "phase") == 0)
-		return plugins_phase_name(lc->phase);
+		return jobrun_phase_name(lc->phase);
 	if (strcmp(name, "commit") == 0)
 		return env_value(lc, "JOBRUN_GIT_COMMIT");
 	if (strcmp(name, "ci_commit") == 0)
@@ -360,7 +360,7 @@ host_run(struct jobrun_context *context, const char *const *argv,
 	}
 	close(fd);
 	nvlist_set(
-	    &extra, "JOBRUN_PHASE", plugins_phase_name(lc->phase), nowhere);
+	    &extra, "JOBRUN_PHASE", jobrun_phase_name(lc->phase), nowhere);
 	nvlist_set(&extra, "JOBRUN_PLUGIN", context->name, nowhere);
 	nvlist_set(&extra, "JOBRUN_ENV", env_path, nowhere);
 	if (lc->socket_path != NULL) {
@@ -582,7 +582,7 @@ lifecycle_phase(struct lifecycle *lc, enum jobrun_phase phase)
 	if (nvlist_get(&lc->facts, "error") == NULL ||
 	    nvlist_get(&lc->facts, "error")->value[0] == '\0') {
 		why = xasprintf(
-		    "a plugin's %s hook failed", plugins_phase_name(phase));
+		    "a plugin's %s hook failed", jobrun_phase_name(phase));
 		lifecycle_set_fact(lc, "error", why);
 		free(why);
 	}

@@ -27,7 +27,7 @@
 #include "plugins.h"
 #include "triggers.h"
 
-struct output;
+struct console;
 
 struct lifecycle {
 	const struct config *config;
@@ -42,7 +42,7 @@ struct lifecycle {
 	bool executing; /* PRE_EXECUTION passed: POST_EXECUTION is due */
 	bool torn_down;
 	/* Set by the runner while it runs, NULL otherwise. */
-	struct output *output;
+	struct console *output;
 	const char *socket_path;
 	/* The steps as plugins see them; the runner keeps them current. */
 	struct jobrun_step *steps;

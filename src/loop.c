@@ -96,6 +96,24 @@ loop_remove(struct loop *loop, int fd)
 }
 
 int
+loop_watch(struct loop *loop, int fd, uint32_t events)
+{
+	struct epoll_event event = { 0 };
+	struct watch *watch;
+
+	for (watch = loop->watches; watch != NULL; watch = watch->next) {
+		if (!watch->dead && watch->fd == fd) {
+			event.events = events;
+			event.data.ptr = watch;
+			return epoll_ctl(
+			    loop->epoll_fd, EPOLL_CTL_MOD, fd, &event);
+		}
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+int
 loop_once(struct loop *loop, int timeout_ms)
 {
 	struct epoll_event events[LOOP_EVENTS];

@@ -1,6 +1,6 @@
 /*
  * The event loop: epoll over file descriptors, each with a callback.  One
- * loop serves the whole job (step output pipes, the signalfd, and later the
+ * loop serves the whole job (step output pipes, the signalfd, and the
  * control socket); deadlines are the caller's, passed as the wait timeout.
  */
 #ifndef JOBRUN_LOOP_H
@@ -28,6 +28,12 @@ int loop_add(
  * events are pending in the same round: its callback will not be called.
  */
 void loop_remove(struct loop *loop, int fd);
+
+/*
+ * Changes the events fd is watched for (0: none for now; it stays
+ * registered).  Returns 0, or -1 with errno (ENOENT: fd is not watched).
+ */
+int loop_watch(struct loop *loop, int fd, uint32_t events);
 
 /*
  * Waits up to timeout_ms (-1: no limit) for events and dispatches them.

@@ -218,19 +218,6 @@ plugins_check_trusted(const char *path, const char *code_dir, char **why)
 
 /* ---- loading ---- */
 
-const char *
-plugins_phase_name(enum jobrun_phase phase)
-{
-	static const char *const names[] = { "PRE_VALIDATION",
-		"POST_VALIDATION", "PRE_SOURCE_PREP", "POST_SOURCE_PREP",
-		"PRE_EXECUTION", "POST_EXECUTION", "ON_ERROR", "CLEANUP",
-		"BEFORE_STEP", "AFTER_STEP" };
-
-	if ((unsigned)phase < sizeof(names) / sizeof(names[0]))
-		return names[phase];
-	return "UNKNOWN";
-}
-
 struct plugins *
 plugins_new(const struct plugin_places *places)
 {
@@ -554,7 +541,7 @@ call_all(struct plugins *set, enum jobrun_phase phase,
     const struct jobrun_step *step)
 {
 	bool reverse = runs_in_reverse(phase);
-	const char *name = plugins_phase_name(phase);
+	const char *name = jobrun_phase_name(phase);
 	struct plugin *plugin;
 	size_t i, k;
 	int rc = 0, failed;

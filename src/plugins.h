@@ -108,9 +108,6 @@ size_t plugins_count(const struct plugins *set);
  */
 int plugins_check_trusted(const char *path, const char *code_dir, char **why);
 
-/* "PRE_VALIDATION", ..., "BEFORE_STEP", "AFTER_STEP". */
-const char *plugins_phase_name(enum jobrun_phase phase);
-
 /*
  * The hook watchdog, paused while a hook waits for a command jobrun
  * supervises itself (host->run()), and resumed with a fresh timeout.

@@ -107,6 +107,11 @@ result_write(
 	for (i = 0; i < result->n_steps; i++)
 		json_array_append_new(steps, step_value(&result->steps[i]));
 	json_object_set_new(root, "steps", steps);
+	if (result->error != NULL)
+		json_object_set_new(root, "error", json_string(result->error));
+	if (result->signal != 0)
+		json_object_set_new(
+		    root, "signal", json_integer(result->signal));
 	if (result->mask != NULL)
 		json_object_set_new(
 		    root, "redactions", redactions_value(result->mask));

@@ -36,6 +36,8 @@ struct result {
 	const struct result_step *steps;
 	size_t n_steps;
 	const struct mask_set *mask; /* redaction counts; NULL: none */
+	const char *error; /* why jobrun failed (masked); NULL: it did not */
+	int signal; /* the signal that ended jobrun's job process; 0: none */
 };
 
 /*

@@ -55,6 +55,8 @@
  *                   env_get, env_set, secret_add, trigger_add, fact,
  *                   config_get, config_item, step_count, step_get, run,
  *                   check_trusted.
+ *       2026-12-03  (header only, no ABI change) jobrun_phase_name(),
+ *                   jobrun_phase_slug() and jobrun_outcome_name().
  *
  * How versions move: members are only ever appended to the structs of this
  * header, and every appended member comes with a minor bump and a line
@@ -112,6 +114,56 @@ enum jobrun_outcome {
 	JOBRUN_OUTCOME_CANCELLED = 4,
 	JOBRUN_OUTCOME_SKIPPED = 5,
 };
+
+/*
+ * The name of a phase as jobrun's messages and $JOBRUN_PHASE spell it
+ * ("PRE_VALIDATION", ... "AFTER_STEP"); "UNKNOWN" for another value.
+ */
+static inline const char *
+jobrun_phase_name(enum jobrun_phase phase)
+{
+	static const char *const names[] = { "PRE_VALIDATION",
+		"POST_VALIDATION", "PRE_SOURCE_PREP", "POST_SOURCE_PREP",
+		"PRE_EXECUTION", "POST_EXECUTION", "ON_ERROR", "CLEANUP",
+		"BEFORE_STEP", "AFTER_STEP" };
+
+	return (unsigned int)phase < sizeof(names) / sizeof(names[0])
+	    ? names[phase]
+	    : "UNKNOWN";
+}
+
+/*
+ * The name of a phase as hook directories spell it ("pre-validation",
+ * ... "after-step"); NULL for another value.
+ */
+static inline const char *
+jobrun_phase_slug(enum jobrun_phase phase)
+{
+	static const char *const slugs[] = { "pre-validation",
+		"post-validation", "pre-source-prep", "post-source-prep",
+		"pre-execution", "post-execution", "on-error", "cleanup",
+		"before-step", "after-step" };
+
+	return (unsigned int)phase < sizeof(slugs) / sizeof(slugs[0])
+	    ? slugs[phase]
+	    : NULL;
+}
+
+/*
+ * The name of an outcome as result.json and $JOBRUN_STEP_OUTCOME spell it
+ * ("pending", "success", "failed", "timed_out", "cancelled", "skipped");
+ * "pending" for another value.
+ */
+static inline const char *
+jobrun_outcome_name(enum jobrun_outcome outcome)
+{
+	static const char *const names[] = { "pending", "success", "failed",
+		"timed_out", "cancelled", "skipped" };
+
+	return (unsigned int)outcome < sizeof(names) / sizeof(names[0])
+	    ? names[outcome]
+	    : "pending";
+}
 
 /* What host->log() is about (1.0). */
 enum jobrun_log_level {

@@ -6,7 +6,7 @@
 #   - commands (src/cli.c) in jobrun(1);
 #   - variables and settings (src/configuration.c, src/runner.c) in jobrun(1);
 #   - the members of result.json (src/result.c) and of the JSON lines of
-#     --log-format json (src/output.c), and the streams those lines name, in
+#     --log-format json (src/console.c), and the streams those lines name, in
 #     their sections of jobrun(1), which also names JOBRUN_OUTPUT,
 #     result.json and NO_COLOR;
 #   - job file keys (the field tables of src/jobfile.c) in jobrun.yaml(5)
@@ -65,9 +65,9 @@ tr '\n\t' '  ' <"$SRC/result.c" |
 	sed 's/.*"\(.*\)"/\1/' | sort -u >result.list
 # The members of a JSON line, from the function that writes one, and the
 # streams its callers name.
-sed -n '/^emit_json(/,/^}/p' "$SRC/output.c" |
+sed -n '/^emit_json(/,/^}/p' "$SRC/console.c" |
 	grep -o '"[a-z_0-9]*"' | tr -d '"' | sort -u >json.list
-grep -o 'emit_json([^,]*, "[a-z]*"' "$SRC/output.c" |
+grep -o 'emit_json([^"]*"[a-z]*"' "$SRC/console.c" |
 	sed 's/.*"\(.*\)"/\1/' | sort -u >streams.list
 
 # The plugin ABI: function-pointer members (hooks and host services), the

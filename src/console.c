@@ -1,7 +1,9 @@
 /*
- * Console, log files and JSON log lines (output.h).  Line assembly happens
- * only in the prefixed and JSON formats; plain output is passed through as
- * it comes, so a step's bytes reach the console unchanged.
+ * Console, log files and JSON log lines (console.h).  Line assembly
+ * happens only in the prefixed and JSON formats; plain output is passed
+ * through as it comes, so a step's bytes reach the console unchanged.
+ * Console writes go through console-queue.c and never wait; log files are
+ * created by jobrun in the logs directory it holds open.
  */
 #include "config.h"
 
@@ -12,22 +14,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "console-queue.h"
 #include "diag.h"
 #include "file.h"
 #include "mask.h"
-#include "output.h"
+#include "console.h"
 #include "list.h"
+#include "loop.h"
 #include "xalloc.h"
 
-struct output {
-	enum output_format format;
-	char *log_dir;
+struct console {
+	enum console_format format;
+	int log_dir; /* descriptor of the logs directory; -1: no logs */
+	struct console_queue out; /* standard output */
+	struct console_queue err; /* standard error (unless shared) */
+	bool shared; /* stdout and stderr are one pipe: one queue */
+	struct loop *loop; /* watches the queues' descriptors; NULL: none */
 	bool status_tty; /* standard error is a terminal: show a status */
 	bool color; /* prefixes in colour (a terminal, no NO_COLOR) */
 	char *status; /* the live status line, or NULL */
@@ -36,78 +46,94 @@ struct output {
 	bool shared_terminal; /* stdout and stderr are both a terminal */
 	unsigned streams; /* streams opened, for picking colours */
 	struct mask_set *mask; /* the job's secrets (borrowed); NULL: none */
-	struct output_stream *open_streams; /* for rescans after new secrets */
+	struct console_stream *open_streams; /* for rescans after new secrets */
 };
 
-struct output_stream {
-	struct output *output;
+struct console_stream {
+	struct console *output;
 	char *step;
 	char *prefix; /* "[step] " */
-	char *log_path; /* NULL: no log */
+	char *log_name; /* in the logs directory; NULL: no log */
 	int log_fd; /* -1 until the first byte (creating files is slow) */
 	char *line; /* a partial line (prefixed and JSON formats) */
 	size_t line_len;
 	size_t line_cap;
 	struct mask_stream *masker; /* NULL without a mask set */
-	struct output_stream *next; /* in output->open_streams */
+	struct console_stream *next; /* in output->open_streams */
 };
 
-/*
- * A console inherited in non-blocking mode (some CI agents set it) says
- * EAGAIN when full: wait until it takes more rather than drop output.
- * Returns true when the write should be tried again.
- */
+/* The queue that writes fd (STDOUT_FILENO or STDERR_FILENO). */
+static struct console_queue *
+queue_of(struct console *output, int fd)
+{
+	return fd == STDOUT_FILENO || output->shared ? &output->out
+						     : &output->err;
+}
+
+static void on_writable(struct loop *loop, int fd, uint32_t events, void *data);
+
+/* Queued bytes wait for the descriptor to become writable. */
+static void
+watch_queue(struct console *output, struct console_queue *q)
+{
+	if (output->loop != NULL && q->watchable)
+		loop_watch(output->loop, q->fd,
+		    console_queue_pending(q) > 0 ? EPOLLOUT : 0);
+}
+
+static void
+writev_all(struct console *output, int fd, struct iovec *iov, int count)
+{
+	struct console_queue *q = queue_of(output, fd);
+
+	console_queue_writev(q, iov, count);
+	watch_queue(output, q);
+}
+
+static void
+on_writable(struct loop *loop, int fd, uint32_t events, void *data)
+{
+	struct console *output = data;
+	struct console_queue *q =
+	    output->out.fd == fd ? &output->out : &output->err;
+
+	(void)loop;
+	(void)events;
+	console_queue_flush(q);
+	watch_queue(output, q);
+}
+
+/* Whether the two descriptors are the same pipe or socket. */
 static bool
-wait_writable(int fd)
+same_file(int a, int b)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	struct stat sa, sb;
 
-	if (errno != EAGAIN)
-		return false;
-	return poll(&pfd, 1, -1) >= 0 || errno == EINTR;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+	    (S_ISFIFO(sa.st_mode) || S_ISSOCK(sa.st_mode));
 }
 
-static int
-writev_all(int fd, struct iovec *iov, int count)
+struct console *
+console_new(enum console_format format, int log_dir, struct mask_set *mask)
 {
-	ssize_t n;
-
-	while (count > 0) {
-		n = writev(fd, iov, count);
-		if (n < 0 && (errno == EINTR || wait_writable(fd)))
-			continue;
-		if (n < 0)
-			return -1;
-		while (count > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			count--;
-		}
-		if (count > 0) {
-			iov->iov_base = (char *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
-}
-
-struct output *
-output_new(
-    enum output_format format, const char *log_dir, struct mask_set *mask)
-{
-	struct output *output = xcalloc(1, sizeof(*output));
+	struct console *output = xcalloc(1, sizeof(*output));
 	const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
 	bool smart = term != NULL && strcmp(term, "dumb") != 0;
 
 	output->format = format;
 	output->mask = mask;
-	output->log_dir = log_dir != NULL ? xstrdup(log_dir) : NULL;
+	output->log_dir = log_dir;
+	output->shared = same_file(STDOUT_FILENO, STDERR_FILENO);
+	console_queue_open(&output->out, STDOUT_FILENO);
+	if (!output->shared)
+		console_queue_open(&output->err, STDERR_FILENO);
 	output->line_start = true;
 	output->shared_terminal =
 	    isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
 	output->status_tty =
-	    format != OUTPUT_JSON && smart && isatty(STDERR_FILENO);
-	output->color = format == OUTPUT_PREFIXED && smart &&
+	    format != CONSOLE_JSON && smart && isatty(STDERR_FILENO);
+	output->color = format == CONSOLE_PREFIXED && smart &&
 	    isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
 	return output;
 }
@@ -116,35 +142,41 @@ static char erase_line[] = "\r\033[K";
 
 /* Takes the status line off the screen before anything else is written. */
 static void
-hide_status(struct output *output)
+hide_status(struct console *output)
 {
+	struct iovec iov = { erase_line, sizeof(erase_line) - 1 };
+
 	if (!output->status_shown)
 		return;
-	file_write_all(STDERR_FILENO, erase_line, sizeof(erase_line) - 1);
+	writev_all(output, STDERR_FILENO, &iov, 1);
 	output->status_shown = false;
 }
 
 /* Puts the status line back, only between whole lines. */
 static void
-show_status(struct output *output)
+show_status(struct console *output)
 {
+	struct iovec iov;
+
 	if (!output->status_tty || output->status == NULL ||
 	    output->status_shown || !output->line_start)
 		return;
-	file_write_all(STDERR_FILENO, output->status, strlen(output->status));
+	iov.iov_base = output->status;
+	iov.iov_len = strlen(output->status);
+	writev_all(output, STDERR_FILENO, &iov, 1);
 	output->status_shown = true;
 }
 
 /* Every console write goes through here, around the status line. */
 static void
-console_write(struct output *output, int fd, struct iovec *iov, int count)
+console_write(struct console *output, int fd, struct iovec *iov, int count)
 {
 	int last = count - 1;
 
 	while (last >= 0 && iov[last].iov_len == 0)
 		last--;
 	hide_status(output);
-	writev_all(fd, iov, count);
+	writev_all(output, fd, iov, count);
 	if (last >= 0)
 		output->line_start =
 		    ((const char *)iov[last].iov_base)[iov[last].iov_len - 1] ==
@@ -153,7 +185,7 @@ console_write(struct output *output, int fd, struct iovec *iov, int count)
 }
 
 void
-output_set_status(struct output *output, const char *status)
+console_set_status(struct console *output, const char *status)
 {
 	if (!output->status_tty)
 		return;
@@ -164,13 +196,26 @@ output_set_status(struct output *output, const char *status)
 }
 
 void
-output_free(struct output *output)
+console_free(struct console *output)
 {
 	if (output == NULL)
 		return;
 	hide_status(output);
+	if (output->loop != NULL) {
+		if (output->out.watchable)
+			loop_remove(output->loop, output->out.fd);
+		if (!output->shared && output->err.watchable)
+			loop_remove(output->loop, output->err.fd);
+	}
+	if (output->out.dropped + output->err.dropped > 0)
+		diag_warn("%llu bytes of output were not shown: the console "
+			  "did not take them (the logs have every byte)",
+		    (unsigned long long)(output->out.dropped +
+			output->err.dropped));
+	console_queue_close(&output->out);
+	if (!output->shared)
+		console_queue_close(&output->err);
 	free(output->status);
-	free(output->log_dir);
 	free(output);
 }
 
@@ -225,7 +270,8 @@ base64(const unsigned char *data, size_t size)
  * so no byte is lost or altered.
  */
 static void
-emit_json(const char *step, const char *stream, const char *text, size_t size)
+emit_json(struct console *output, const char *step, const char *stream,
+    const char *text, size_t size)
 {
 	char when[40], *encoded, *line;
 	json_t *object, *value;
@@ -252,7 +298,7 @@ emit_json(const char *step, const char *stream, const char *text, size_t size)
 		struct iovec iov[2] = { { line, strlen(line) },
 			{ newline, 1 } };
 
-		writev_all(STDOUT_FILENO, iov, 2);
+		writev_all(output, STDOUT_FILENO, iov, 2);
 	}
 	wipe(line, strlen(line));
 	free(line);
@@ -260,12 +306,12 @@ emit_json(const char *step, const char *stream, const char *text, size_t size)
 
 /* Emits one console line of a step (without its newline). */
 static void
-emit_line(struct output_stream *s, const char *text, size_t size)
+emit_line(struct console_stream *s, const char *text, size_t size)
 {
 	struct iovec iov[3];
 
-	if (s->output->format == OUTPUT_JSON) {
-		emit_json(s->step, "output", text, size);
+	if (s->output->format == CONSOLE_JSON) {
+		emit_json(s->output, s->step, "output", text, size);
 		return;
 	}
 	iov[0].iov_base = s->prefix;
@@ -279,10 +325,10 @@ emit_line(struct output_stream *s, const char *text, size_t size)
 
 static void deliver(void *context, const char *data, size_t size);
 
-struct output_stream *
-output_stream_open(struct output *output, const char *step)
+struct console_stream *
+console_stream_open(struct console *output, const char *step)
 {
-	struct output_stream *s;
+	struct console_stream *s;
 
 	s = xcalloc(1, sizeof(*s));
 	s->output = output;
@@ -294,8 +340,8 @@ output_stream_open(struct output *output, const char *step)
 		s->prefix = xasprintf("[%s] ", step);
 	output->streams++;
 	s->log_fd = -1;
-	if (output->log_dir != NULL)
-		s->log_path = xasprintf("%s/%s.log", output->log_dir, step);
+	if (output->log_dir >= 0)
+		s->log_name = xasprintf("%s.log", step);
 	if (output->mask != NULL)
 		s->masker = mask_stream_new(output->mask, deliver, s);
 	s->next = output->open_streams;
@@ -303,18 +349,18 @@ output_stream_open(struct output *output, const char *step)
 	return s;
 }
 
-static void write_log(struct output_stream *s, const char *data, size_t size);
+static void write_log(struct console_stream *s, const char *data, size_t size);
 static void assemble_lines(
-    struct output_stream *s, const char *data, size_t size);
+    struct console_stream *s, const char *data, size_t size);
 
 /* Where masked bytes go: the log and the console. */
 static void
 deliver(void *context, const char *data, size_t size)
 {
-	struct output_stream *s = context;
+	struct console_stream *s = context;
 
 	write_log(s, data, size);
-	if (s->output->format == OUTPUT_PLAIN) {
+	if (s->output->format == CONSOLE_PLAIN) {
 		struct iovec iov = { (void *)(uintptr_t)data, size };
 
 		console_write(s->output, STDOUT_FILENO, &iov, 1);
@@ -325,33 +371,36 @@ deliver(void *context, const char *data, size_t size)
 
 /* Appends to the step's log, creating it with the first byte. */
 static void
-write_log(struct output_stream *s, const char *data, size_t size)
+write_log(struct console_stream *s, const char *data, size_t size)
 {
-	if (s->log_path == NULL)
+	char *error = NULL;
+
+	if (s->log_name == NULL)
 		return;
-	if (s->log_fd < 0) {
-		s->log_fd = open(s->log_path,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (s->log_fd < 0)
-			goto fail;
-	}
+	/* Created afresh: whatever a step put in its place (a FIFO, a
+	 * symlink) is removed, never opened. */
+	if (s->log_fd < 0 &&
+	    (s->log_fd = file_create(
+		 s->output->log_dir, s->log_name, 0644, &error)) < 0)
+		goto fail;
 	if (file_write_all(s->log_fd, data, size) == 0)
 		return;
+	error =
+	    xasprintf("cannot write '%s': %s", s->log_name, strerror(errno));
 fail:
 	/* A full disk must not stop the job; say so once and go on. */
-	diag_warn("step '%s': cannot write its log '%s': %s; the log stops "
-		  "here",
-	    s->step, s->log_path, strerror(errno));
+	diag_warn("step '%s': %s; the log stops here", s->step, error);
+	free(error);
 	if (s->log_fd >= 0)
 		close(s->log_fd);
 	s->log_fd = -1;
-	free(s->log_path);
-	s->log_path = NULL;
+	free(s->log_name);
+	s->log_name = NULL;
 }
 
 /* Grows the line buffer without leaving copies of its bytes behind. */
 static void
-grow_wiped(struct output_stream *s, size_t need)
+grow_wiped(struct console_stream *s, size_t need)
 {
 	size_t cap = s->line_cap ? s->line_cap : 256;
 	char *bigger;
@@ -372,12 +421,12 @@ grow_wiped(struct output_stream *s, size_t need)
 
 /* Adds bytes to the partial line, emitting it when it reaches the limit. */
 static void
-buffer_line(struct output_stream *s, const char *data, size_t size)
+buffer_line(struct console_stream *s, const char *data, size_t size)
 {
 	size_t room;
 
 	while (size > 0) {
-		room = OUTPUT_LINE_MAX - s->line_len;
+		room = CONSOLE_LINE_MAX - s->line_len;
 		if (room > size)
 			room = size;
 		grow_wiped(s, s->line_len + room);
@@ -385,7 +434,7 @@ buffer_line(struct output_stream *s, const char *data, size_t size)
 		s->line_len += room;
 		data += room;
 		size -= room;
-		if (s->line_len == OUTPUT_LINE_MAX) {
+		if (s->line_len == CONSOLE_LINE_MAX) {
 			emit_line(s, s->line, s->line_len);
 			s->line_len = 0;
 		}
@@ -394,7 +443,7 @@ buffer_line(struct output_stream *s, const char *data, size_t size)
 
 /* Cuts data into lines for the prefixed and JSON formats. */
 static void
-assemble_lines(struct output_stream *s, const char *data, size_t size)
+assemble_lines(struct console_stream *s, const char *data, size_t size)
 {
 	const char *newline_at;
 	size_t length;
@@ -406,7 +455,7 @@ assemble_lines(struct output_stream *s, const char *data, size_t size)
 			return;
 		}
 		length = (size_t)(newline_at - data);
-		if (s->line_len == 0 && length <= OUTPUT_LINE_MAX) {
+		if (s->line_len == 0 && length <= CONSOLE_LINE_MAX) {
 			emit_line(s, data, length);
 		} else {
 			buffer_line(s, data, length);
@@ -420,7 +469,7 @@ assemble_lines(struct output_stream *s, const char *data, size_t size)
 }
 
 void
-output_stream_write(struct output_stream *s, const char *data, size_t size)
+console_stream_write(struct console_stream *s, const char *data, size_t size)
 {
 	if (s->masker != NULL)
 		mask_stream_feed(s->masker, data, size);
@@ -429,16 +478,16 @@ output_stream_write(struct output_stream *s, const char *data, size_t size)
 }
 
 void
-output_stream_idle(struct output_stream *s)
+console_stream_idle(struct console_stream *s)
 {
 	if (s->masker != NULL)
 		mask_stream_flush_quiet(s->masker);
 }
 
 void
-output_rescan(struct output *output)
+console_rescan(struct console *output)
 {
-	struct output_stream *s;
+	struct console_stream *s;
 
 	for (s = output->open_streams; s != NULL; s = s->next)
 		if (s->masker != NULL)
@@ -446,9 +495,9 @@ output_rescan(struct output *output)
 }
 
 void
-output_stream_close(struct output_stream *s)
+console_stream_close(struct console_stream *s)
 {
-	struct output_stream **link;
+	struct console_stream **link;
 
 	if (s == NULL)
 		return;
@@ -470,14 +519,14 @@ output_stream_close(struct output_stream *s)
 	if (s->line != NULL)
 		wipe(s->line, s->line_cap);
 	free(s->line);
-	free(s->log_path);
+	free(s->log_name);
 	free(s->prefix);
 	free(s->step);
 	free(s);
 }
 
 void
-output_message(struct output *output, const char *text)
+console_message(struct console *output, const char *text)
 {
 	struct iovec iov[3];
 	static char label[] = "jobrun: ";
@@ -490,8 +539,8 @@ output_message(struct output *output, const char *text)
 		line = masked;
 	}
 
-	if (output != NULL && output->format == OUTPUT_JSON) {
-		emit_json(NULL, "jobrun", line, length);
+	if (output != NULL && output->format == CONSOLE_JSON) {
+		emit_json(output, NULL, "jobrun", line, length);
 		free(masked);
 		return;
 	}
@@ -510,7 +559,35 @@ output_message(struct output *output, const char *text)
 	iov[2].iov_len = 1;
 	if (output != NULL)
 		console_write(output, STDERR_FILENO, iov, 3);
-	else
-		writev_all(STDERR_FILENO, iov, 3);
+	else if (writev(STDERR_FILENO, iov, 3) < 0) {
+		/* standard error is gone: nowhere left to report */
+	}
 	free(masked);
+}
+
+void
+console_attach(struct console *output, struct loop *loop)
+{
+	output->loop = loop;
+	if (output->out.watchable &&
+	    loop_add(loop, output->out.fd, 0, on_writable, output) < 0)
+		output->out.watchable = false;
+	if (!output->shared && output->err.watchable &&
+	    loop_add(loop, output->err.fd, 0, on_writable, output) < 0)
+		output->err.watchable = false;
+}
+
+bool
+console_behind(const struct console *output)
+{
+	return console_queue_behind(&output->out) ||
+	    (!output->shared && console_queue_behind(&output->err));
+}
+
+void
+console_drain(struct console *output, uint64_t deadline)
+{
+	console_queue_drain(&output->out, deadline);
+	if (!output->shared)
+		console_queue_drain(&output->err, deadline);
 }

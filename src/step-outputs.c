@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "envfile.h"
-#include "outputs.h"
+#include "file.h"
+#include "step-outputs.h"
 #include "xalloc.h"
 
 /* Returns the end of the line at p (its '\n' or text's end). */
@@ -24,7 +25,8 @@ line_end(const char *p, const char *end)
 }
 
 int
-outputs_parse(struct nvlist *out, const char *text, size_t size, char **error)
+step_outputs_parse(
+    struct nvlist *out, const char *text, size_t size, char **error)
 {
 	const char *p = text, *end = text + size, *eol, *eq, *mark, *body;
 	struct srcpos pos = { 0, 1 };
@@ -99,40 +101,31 @@ outputs_parse(struct nvlist *out, const char *text, size_t size, char **error)
 }
 
 int
-outputs_load(struct nvlist *out, const char *path, char **error)
+step_outputs_load(struct nvlist *out, int dirfd, const char *name, char **error)
 {
-	char *data = xmalloc(OUTPUTS_MAX_SIZE + 1);
-	size_t used = 0;
-	ssize_t n;
-	int fd, rc;
+	size_t length;
+	char *data;
+	int rc;
 
 	*error = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		free(data);
-		if (errno == ENOENT)
-			return 0;
-		*error =
-		    xasprintf("cannot open '%s': %s", path, strerror(errno));
-		return -1;
+	/* The file is the step's: a FIFO, a device or a symlink it put
+	 * there is refused, never opened in a way that blocks or follows. */
+	if (file_read_all(
+		dirfd, name, OUTPUTS_MAX_SIZE, &data, &length, error) < 0) {
+		if (errno != ENOENT)
+			return -1;
+		free(*error);
+		*error = NULL;
+		return 0;
 	}
-	while (used <= OUTPUTS_MAX_SIZE &&
-	    (n = read(fd, data + used, OUTPUTS_MAX_SIZE + 1 - used)) > 0)
-		used += (size_t)n;
-	close(fd);
-	if (used > OUTPUTS_MAX_SIZE) {
-		*error = xasprintf(
-		    "'%s' is larger than %d bytes", path, OUTPUTS_MAX_SIZE);
-		free(data);
-		return -1;
-	}
-	rc = outputs_parse(out, data, used, error);
-	wipe(data, used);
+	rc = step_outputs_parse(out, data, length, error);
+	wipe(data, length);
 	free(data);
 	return rc;
 }
 
 char *
-outputs_variable(const char *step, const char *key)
+step_outputs_variable(const char *step, const char *key)
 {
 	char *name = xasprintf("JOBRUN_OUTPUT_%s_%s", step, key), *p;
 

@@ -12,8 +12,8 @@
  * of S's outputs as JOBRUN_OUTPUT_<S>_<KEY>, with S and KEY upper-cased and
  * every character other than a letter or digit turned into '_'.
  */
-#ifndef JOBRUN_OUTPUTS_H
-#define JOBRUN_OUTPUTS_H
+#ifndef JOBRUN_STEP_OUTPUTS_H
+#define JOBRUN_STEP_OUTPUTS_H
 
 #include <stddef.h>
 
@@ -26,16 +26,19 @@
  * Parses size bytes of text into out (later keys replace earlier ones).
  * Returns 0, or -1 with a message in *error naming the line (caller frees).
  */
-int outputs_parse(
+int step_outputs_parse(
     struct nvlist *out, const char *text, size_t size, char **error);
 
 /*
- * Reads and parses the file at path; a missing or empty file has no
- * outputs.  Returns 0, or -1 with a message in *error.
+ * Reads and parses the file name under the directory dirfd; a missing or
+ * empty file has no outputs.  Anything but a regular file (a FIFO, a
+ * device, a symlink) is refused without blocking.  Returns 0, or -1 with
+ * a message in *error.
  */
-int outputs_load(struct nvlist *out, const char *path, char **error);
+int step_outputs_load(
+    struct nvlist *out, int dirfd, const char *name, char **error);
 
 /* Returns JOBRUN_OUTPUT_<STEP>_<KEY> as a new string. */
-char *outputs_variable(const char *step, const char *key);
+char *step_outputs_variable(const char *step, const char *key);
 
 #endif

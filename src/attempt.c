@@ -1,0 +1,468 @@
+/*
+ * One attempt of a step (attempt.h): its environment, its sandbox when it
+ * is untrusted, its pipe and its process; then, once the process has
+ * exited and the pipe is at end of file, its outcome.  When something the
+ * step left behind keeps the pipe open, the pipe is closed once it has been
+ * silent for LEFTOVER_QUIET_MS, or at the latest a grace period after the
+ * exit; only then is what is left in the step's process group sent SIGTERM
+ * (and SIGKILL LEFTOVER_GRACE_MS later), so a forwarder such as tee can
+ * still deliver the last lines.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attempt.h"
+#include "clock.h"
+#include "diag.h"
+#include "envscrub.h"
+#include "file.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "step-outputs.h"
+#include "stepenv.h"
+#include "xalloc.h"
+
+/* Bytes read from a pipe per callback, so one chatty step cannot starve
+ * the others. */
+#define READ_CHUNK (64 * 1024)
+#define READS_PER_CALLBACK 4
+/* Enough reads to empty a full pipe (open_pipe() asks for 1 MiB). */
+#define READS_TO_EMPTY ((1024 * 1024) / READ_CHUNK + 1)
+
+static const char *
+step_name(const struct runner *r, size_t index)
+{
+	return r->plan->steps[index].step->name;
+}
+
+static uint64_t
+min_time(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The outputs of the step's direct dependencies, as variables. */
+static void
+dependency_outputs(const struct runner *r, size_t index, struct nvlist *out)
+{
+	const struct plan_step *ps = &r->plan->steps[index];
+	const struct nvlist *outputs;
+	char *name;
+	size_t k, i;
+
+	for (k = 0; k < ps->n_deps; k++) {
+		outputs = &r->runs[ps->deps[k]].outputs;
+		for (i = 0; i < outputs->len; i++) {
+			name = step_outputs_variable(
+			    step_name(r, ps->deps[k]), outputs->items[i].name);
+			nvlist_set(out, name, outputs->items[i].value,
+			    outputs->items[i].pos);
+			free(name);
+		}
+	}
+}
+
+/* The name of step index's outputs file in the outputs directory. */
+static char *
+outputs_name(const struct runner *r, size_t index)
+{
+	return xasprintf("%s.env", step_name(r, index));
+}
+
+/* Creates the attempt's pipe; returns the write end, or -1. */
+static int
+open_pipe(struct step_run *run, char **error)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		*error = xasprintf("cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	/* A larger pipe lets a fast writer run ahead of the console. */
+	fcntl(fds[0], F_SETPIPE_SZ, 1024 * 1024);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK | fcntl(fds[0], F_GETFL));
+	run->pipe_fd = fds[0];
+	return fds[1];
+}
+
+/*
+ * Finds the shell's program along PATH, remembering the last answer:
+ * nearly every step uses the same shell and PATH, and the search costs a
+ * stat(2) per PATH entry.
+ */
+static char *
+find_shell(struct runner *r, const char *name, const char *path)
+{
+	path = path != NULL ? path : "";
+	if (r->shell_name == NULL || strcmp(r->shell_name, name) != 0 ||
+	    strcmp(r->shell_search, path) != 0) {
+		free(r->shell_name);
+		free(r->shell_search);
+		free(r->shell_path);
+		r->shell_name = xstrdup(name);
+		r->shell_search = xstrdup(path);
+		r->shell_path = proc_find_program(name, path);
+	}
+	return r->shell_path != NULL ? xstrdup(r->shell_path) : NULL;
+}
+
+/*
+ * A run_as step cannot create files in jobrun's outputs directory: its
+ * outputs file is created empty (no outputs) and handed to it instead.
+ */
+static int
+give_outputs_file(
+    struct runner *r, size_t index, const struct sandbox *sandbox, char **error)
+{
+	char *name = outputs_name(r, index), *why = NULL;
+	int fd = file_create(r->outputs_dir, name, 0600, &why);
+
+	if (fd < 0 || fchown(fd, sandbox->uid, sandbox->gid) < 0) {
+		*error = xasprintf("cannot hand the outputs file '%s' to the "
+				   "run_as user: %s",
+		    name, why != NULL ? why : strerror(errno));
+		free(why);
+		free(name);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	free(name);
+	close(fd);
+	return 0;
+}
+
+/* The sandbox of an untrusted step: scrubbed env, filter, run_as. */
+static void
+sandbox_step(struct runner *r, size_t index, char **envp,
+    struct sandbox *sandbox, char **error)
+{
+	const struct step *step = r->plan->steps[index].step;
+
+	envscrub_apply(envp, r->mask, r->plan->job, r->config);
+	sandbox->filter = r->filter;
+	if (step->run_as == NULL ||
+	    sandbox_ids(sandbox, step->run_as, error) < 0 ||
+	    give_outputs_file(r, index, sandbox, error) < 0)
+		return;
+	if (r->events->step_user != NULL)
+		r->events->step_user(r->context, index, sandbox->uid, error);
+}
+
+/* Starts the step's program; returns the child's pid, -1 if none. */
+static pid_t
+spawn_step(struct runner *r, size_t index, int output_fd, char **error)
+{
+	const struct step *step = r->plan->steps[index].step;
+	struct step_run *run = &r->runs[index];
+	const char *shell =
+	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
+	struct nvlist extra = NVLIST_INIT;
+	struct proc_spec spec = { 0 };
+	struct sandbox sandbox = { 0 };
+	char **argv, **envp, *program = NULL, *workdir, *name, *path;
+	pid_t pid = -1;
+
+	dependency_outputs(r, index, &extra);
+	name = outputs_name(r, index);
+	path = xasprintf("%s/%s", r->outputs_path, name);
+	nvlist_set(&extra, "JOBRUN_OUTPUT", path, (struct srcpos){ 0, 0 });
+	free(path);
+	free(name);
+	if (r->events->step_environment != NULL)
+		r->events->step_environment(r->context, index, &extra);
+	argv = stepenv_argv(shell, step->run);
+	envp = stepenv_build(
+	    r->config, step, run->record.attempts, r->job_env, &extra);
+	spec.cwd = stepenv_workdir(r->config, step, &workdir);
+	if (sandbox_step_untrusted(r->plan->job, step)) {
+		sandbox_step(r, index, envp, &sandbox, error);
+		spec.sandbox = &sandbox;
+	}
+	if (*error != NULL) /* from the sandbox */
+		program = NULL;
+	else if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
+		*error = xstrdup("the shell is empty");
+	else if ((program = find_shell(
+		      r, argv[0], stepenv_get(envp, "PATH"))) == NULL)
+		*error = xasprintf("cannot run shell '%s': not found", argv[0]);
+	if (*error == NULL) {
+		spec.path = program;
+		spec.argv = argv;
+		spec.envp = envp;
+		spec.output_fd = output_fd;
+		spec.process_group = true;
+		proc_spawn(&pid, &spec, error);
+	}
+	free(program);
+	free(workdir);
+	stepenv_free(argv);
+	stepenv_free(envp);
+	nvlist_release(&extra);
+	return pid;
+}
+
+/* Each attempt starts with no outputs; the step creates the file if it
+ * writes one (creating files costs more than spawning a step). */
+static void
+reset_outputs(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+	char *name;
+
+	if (run->record.attempts > 1) {
+		name = outputs_name(r, index);
+		unlinkat(r->outputs_dir, name, 0);
+		free(name);
+	}
+	nvlist_release(&run->outputs);
+}
+
+/*
+ * The attempt's deadline: its own timeout and the job's.  A step started
+ * after the job was cancelled or timed out (a clean-up step) gets the
+ * grace period at most, so clean-up cannot hang the job either.
+ */
+static uint64_t
+attempt_deadline(const struct runner *r, const struct step *step)
+{
+	uint64_t now = clock_now_ms(), deadline = 0;
+
+	if (step->timeout_ms != 0)
+		deadline = now + step->timeout_ms;
+	if (r->cancel_signal != 0 || r->job_timed_out)
+		return deadline != 0 ? min_time(deadline, now + r->grace_ms)
+				     : now + r->grace_ms;
+	if (r->job_deadline != 0 &&
+	    (deadline == 0 || r->job_deadline < deadline))
+		deadline = r->job_deadline;
+	return deadline;
+}
+
+static void on_output(struct loop *loop, int fd, uint32_t events, void *data);
+
+static void
+reset_attempt(struct runner *r, struct step_run *run)
+{
+	run->phase = RUN_RUNNING;
+	run->pid = 0;
+	run->ended_by = JOBRUN_OUTCOME_PENDING;
+	run->record.exit_code = -1;
+	run->record.signal = 0;
+	run->oom_kills = oom_watch_kills(&r->oom);
+	run->record.oom_killed = false;
+	run->kill_at = 0;
+	run->drain_until = 0;
+	run->drain_cap = 0;
+}
+
+void
+attempt_start(struct runner *r, size_t index)
+{
+	const struct step *step = r->plan->steps[index].step;
+	struct step_run *run = &r->runs[index];
+	uint32_t events = r->pipes_paused ? 0 : EPOLLIN;
+	char *error = NULL;
+	int write_fd;
+
+	run->record.attempts++;
+	if (run->record.attempts > 1)
+		diag_error("step '%s': attempt %u of %lld", step->name,
+		    run->record.attempts, step->retries + 1);
+	reset_attempt(r, run);
+	reset_outputs(r, index);
+	write_fd = open_pipe(run, &error);
+	if (write_fd >= 0) {
+		run->pid = spawn_step(r, index, write_fd, &error);
+		close(write_fd);
+	}
+	if (run->pipe_fd >= 0 &&
+	    loop_add(r->loop, run->pipe_fd, events, on_output, run) < 0 &&
+	    error == NULL)
+		error = xasprintf(
+		    "cannot watch the step's output: %s", strerror(errno));
+	if (error != NULL) {
+		diag_error("step '%s': %s", step->name, error);
+		free(error);
+		/* No child: the attempt is over already. */
+		if (run->pid <= 0)
+			run->pid = 0;
+	}
+	run->group = run->pid;
+	run->deadline = attempt_deadline(r, step);
+	if (run->pid == 0) {
+		run->record.exit_code = -1;
+		run->drain_until = clock_now_ms();
+	}
+}
+
+static void
+close_pipe(struct runner *r, struct step_run *run)
+{
+	if (run->pipe_fd < 0)
+		return;
+	loop_remove(r->loop, run->pipe_fd);
+	close(run->pipe_fd);
+	run->pipe_fd = -1;
+}
+
+/*
+ * Reads what the pipe holds, at most max_reads chunks so that a step (or
+ * what it left behind) writing without pause cannot keep the loop from its
+ * deadlines and signals; closes the pipe at end of file.
+ */
+static void
+drain(struct runner *r, struct step_run *run, int max_reads)
+{
+	char buf[READ_CHUNK];
+	ssize_t n;
+	int reads = 0;
+
+	while (run->pipe_fd >= 0 && reads++ < max_reads) {
+		n = read(run->pipe_fd, buf, sizeof(buf));
+		if (n > 0) {
+			console_stream_write(run->stream, buf, (size_t)n);
+			wipe(buf, (size_t)n);
+			run->idle_at = clock_now_ms() + MASK_QUIET_MS;
+			if (run->pid == 0)
+				run->drain_until = min_time(run->drain_cap,
+				    clock_now_ms() + LEFTOVER_QUIET_MS);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		close_pipe(r, run);
+	}
+}
+
+void
+attempt_watch(struct runner *r, size_t index, bool on)
+{
+	struct step_run *run = &r->runs[index];
+
+	if (run->pipe_fd >= 0)
+		loop_watch(r->loop, run->pipe_fd, on ? EPOLLIN : 0);
+}
+
+static void
+remember_leftover(struct runner *r, pid_t group)
+{
+	if (group <= 0 || kill(-group, 0) < 0)
+		return;
+	kill(-group, SIGTERM);
+	kill(-group, SIGCONT);
+	xgrow(&r->leftovers, &r->leftovers_cap, r->n_leftovers + 1,
+	    sizeof(*r->leftovers));
+	r->leftovers[r->n_leftovers].group = group;
+	r->leftovers[r->n_leftovers].kill_at =
+	    clock_now_ms() + LEFTOVER_GRACE_MS;
+	r->n_leftovers++;
+}
+
+static enum jobrun_outcome
+attempt_outcome(const struct step_run *run)
+{
+	if (run->ended_by != JOBRUN_OUTCOME_PENDING)
+		return run->ended_by;
+	return run->record.exit_code == 0 && run->record.signal == 0
+	    ? JOBRUN_OUTCOME_SUCCESS
+	    : JOBRUN_OUTCOME_FAILED;
+}
+
+static void
+read_outputs(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+	char *name = outputs_name(r, index), *error;
+
+	if (step_outputs_load(&run->outputs, r->outputs_dir, name, &error) <
+	    0) {
+		diag_warn("step '%s': outputs ignored: %s", step_name(r, index),
+		    error);
+		free(error);
+		nvlist_release(&run->outputs);
+	}
+	free(name);
+}
+
+void
+attempt_exited(struct runner *r, size_t index, int status)
+{
+	struct step_run *run = &r->runs[index];
+
+	run->pid = 0;
+	if (WIFEXITED(status)) {
+		run->record.exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		run->record.exit_code = -1;
+		run->record.signal = WTERMSIG(status);
+	}
+	/* The pipe stays open until end of file, or until it is quiet;
+	 * what is left in the group goes after that. */
+	run->drain_cap = clock_now_ms() + r->grace_ms;
+	run->drain_until = clock_now_ms() + LEFTOVER_QUIET_MS;
+	if (!r->pipes_paused)
+		drain(r, run, READS_PER_CALLBACK);
+	attempt_check(r, index);
+}
+
+void
+attempt_check(struct runner *r, size_t index)
+{
+	const struct step *step = r->plan->steps[index].step;
+	struct step_run *run = &r->runs[index];
+	enum jobrun_outcome outcome;
+
+	if (run->phase != RUN_RUNNING || run->pid != 0)
+		return;
+	if (run->pipe_fd >= 0 && clock_now_ms() < run->drain_until)
+		return;
+	/* What is still in the pipe belongs in the log, even while the
+	 * console is behind; a pipe holds at most its size, so this ends even
+	 * when a leftover writes without pause. */
+	drain(r, run, READS_TO_EMPTY);
+	close_pipe(r, run);
+	remember_leftover(r, run->group);
+	read_outputs(r, index);
+	outcome = attempt_outcome(run);
+	/* The kernel does not say whom it killed: a failure while the
+	 * cgroup's count rose is put down to the OOM killer (oom.h). */
+	run->record.oom_killed = outcome == JOBRUN_OUTCOME_FAILED &&
+	    oom_watch_kills(&r->oom) > run->oom_kills;
+	if ((outcome == JOBRUN_OUTCOME_FAILED ||
+		outcome == JOBRUN_OUTCOME_TIMED_OUT) &&
+	    run->record.attempts <= (unsigned)step->retries &&
+	    r->cancel_signal == 0 && !r->job_timed_out) {
+		attempt_start(r, index);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &run->record.finished);
+	run->record.duration_ms = clock_now_ms() - run->start_ms;
+	console_stream_close(run->stream);
+	run->stream = NULL;
+	runner_remove_running(r, index);
+	runner_finish_step(r, index, outcome);
+}
+
+static void
+on_output(struct loop *loop, int fd, uint32_t events, void *data)
+{
+	struct step_run *run = data;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	drain(run->runner, run, READS_PER_CALLBACK);
+	attempt_check(run->runner, run->index);
+}

@@ -1,0 +1,995 @@
+/*
+ * A job's whole life (run.h).  struct run holds what the job has made so
+ * far; each stage adds to it, and finish() writes the truth from whatever
+ * is there, so a failure at any stage still ends with the job's files
+ * written.  The step engine (runner.h) reports step events back here,
+ * where they become plugin step hooks and the plugins' view of the steps.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "console.h"
+#include "ctlsock.h"
+#include "diag.h"
+#include "envfile.h"
+#include "facts.h"
+#include "file.h"
+#include "jobfile.h"
+#include "lifecycle.h"
+#include "loop.h"
+#include "plan.h"
+#include "result.h"
+#include "run.h"
+#include "runner.h"
+#include "sandbox.h"
+#include "secrets.h"
+#include "source.h"
+#include "triggers.h"
+#include "workspace.h"
+#include "xalloc.h"
+
+struct run {
+	const struct cli *cli;
+	struct config config;
+	struct job *job;
+	struct nvlist job_env;
+	struct plan plan;
+	bool planned; /* plan is built */
+	struct mask_set *mask;
+	struct lifecycle lc;
+	bool lifecycle; /* lc is set up */
+	struct workspace workspace;
+	bool workspace_known; /* the job's files may be written */
+	struct loop *loop;
+	struct console *console;
+	struct ctlsock *control;
+	struct runner *runner;
+	struct sandbox_filter filter;
+	struct timespec started;
+	uint64_t start_ms;
+	char *error; /* why the job ended with 125, for result.json */
+};
+
+/* ---- the job and its configuration ---- */
+
+static const char *
+job_file_path(const struct cli *cli)
+{
+	const char *env;
+
+	if (cli->job_file != NULL)
+		return cli->job_file;
+	env = getenv("JOBRUN_JOB_FILE");
+	return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
+int
+run_load_job(const struct cli *cli, struct job **out)
+{
+	const char *path = job_file_path(cli);
+	char *error;
+
+	*out = NULL;
+	if (path == NULL)
+		return 0;
+	if ((*out = jobfile_load(path, &error)) == NULL) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+int
+run_build_config(
+    const struct cli *cli, const struct job *job, struct config *out)
+{
+	struct config_flag flags[CLI_MAX_FLAGS + 1];
+	size_t n = cli->n_flags;
+	char *error;
+
+	memcpy(flags, cli->flags, n * sizeof(flags[0]));
+	if (cli->job_file != NULL) {
+		flags[n].key = CONFIG_JOB_FILE;
+		flags[n].value = cli->job_file;
+		flags[n].flag = "argument";
+		n++;
+	}
+	if (config_build(out, job, flags, n, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+int
+run_build_plan(const struct job *job, struct plan *out)
+{
+	char *error;
+
+	if (plan_build(out, job, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes the job runnable: a job command becomes the one step "main" (of a
+ * job file without steps, or of no job file at all, as runnerlib does).
+ */
+static int
+complete_job(struct job **job, const struct config *config)
+{
+	const char *command = config_get(config, CONFIG_JOB_COMMAND);
+	struct step *step;
+
+	if (command != NULL && *job != NULL && (*job)->n_steps > 0) {
+		diag_error("%s has steps and a job command was given (%s); "
+			   "use one or the other",
+		    (*job)->file, config->values[CONFIG_JOB_COMMAND].origin);
+		return -1;
+	}
+	if (command == NULL) {
+		if (*job == NULL) {
+			diag_error("no job to run: give a job file, or a job "
+				   "command with --job-command or "
+				   "REACTORCIDE_JOB_COMMAND");
+			return -1;
+		}
+		if ((*job)->n_steps == 0) {
+			diag_error("%s: the job has no steps: expected a "
+				   "'steps' list",
+			    (*job)->file);
+			return -1;
+		}
+		return 0;
+	}
+	if (*job == NULL)
+		*job = job_new(NULL);
+	step = job_add_step(*job);
+	step->name = xstrdup("main");
+	step->run = xstrdup(command);
+	return 0;
+}
+
+/* The job file's env:, then the job environment (--job-env) on top. */
+static int
+job_environment(
+    const struct job *job, const struct config *config, struct nvlist *out)
+{
+	const char *spec = config_get(config, CONFIG_JOB_ENV);
+	size_t i;
+	char *error;
+
+	for (i = 0; i < job->env.len; i++)
+		nvlist_set(out, job->env.items[i].name, job->env.items[i].value,
+		    job->env.items[i].pos);
+	if (spec == NULL)
+		return 0;
+	if (envfile_load(
+		out, spec, config->values[CONFIG_JOB_ENV].origin, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_plan(const struct plan *plan, const struct config *config)
+{
+	size_t i, k;
+
+	printf("job %s: %zu step%s, run in this order:\n",
+	    config_get(config, CONFIG_NAME), plan->n_steps,
+	    plan->n_steps == 1 ? "" : "s");
+	for (i = 0; i < plan->n_steps; i++) {
+		const struct plan_step *ps = &plan->steps[plan->order[i]];
+
+		printf("  %s", ps->step->name);
+		for (k = 0; k < ps->n_deps; k++)
+			printf("%s%s", k == 0 ? " (after " : ", ",
+			    plan->steps[ps->deps[k]].step->name);
+		printf("%s%s%s\n", ps->n_deps > 0 ? ")" : "",
+		    ps->step->condition ? " if " : "",
+		    ps->step->condition ? ps->step->condition : "");
+	}
+}
+
+/* ---- messages ---- */
+
+/* A copy of text with every secret masked, for the files we leave. */
+static char *
+masked(const struct run *run, const char *text)
+{
+	size_t length;
+
+	if (run->mask == NULL)
+		return xstrdup(text);
+	return mask_string(run->mask, text, strlen(text), &length);
+}
+
+/* Writes a message of jobrun's own to standard error, secrets masked. */
+static void
+masked_stderr(const char *message, void *context)
+{
+	size_t length;
+	char *text = mask_string(context, message, strlen(message), &length);
+	struct iovec iov[3] = { { (void *)(uintptr_t) "jobrun: ", 8 },
+		{ text, length }, { (void *)(uintptr_t) "\n", 1 } };
+
+	fflush(stdout);
+	if (writev(STDERR_FILENO, iov, 3) < 0) {
+		/* standard error is gone: nowhere left to report */
+	}
+	free(text);
+}
+
+/* jobrun's own messages take the same path as the steps' output. */
+static void
+console_sink(const char *message, void *context)
+{
+	console_message(context, message);
+}
+
+/* Remembers why the job fails with 125 (the first reason counts). */
+static int
+fail(struct run *run, const char *why)
+{
+	if (run->error == NULL)
+		run->error = xstrdup(why);
+	if (run->lifecycle)
+		lifecycle_set_fact(&run->lc, "error", why);
+	return EXIT_JOBRUN_ERROR;
+}
+
+/* A signal that cancels the job, taken when pending: 128+N, else 0. */
+static int
+cancelled_status(void)
+{
+	static const int cancelling[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct timespec now = { 0, 0 };
+	sigset_t set;
+	int signo;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(cancelling) / sizeof(cancelling[0]); i++)
+		sigaddset(&set, cancelling[i]);
+	signo = sigtimedwait(&set, NULL, &now);
+	return signo > 0 ? EXIT_SIGNAL_BASE + signo : 0;
+}
+
+/* ---- the job's files ---- */
+
+static enum jobrun_outcome
+outcome_of(const void *context, size_t index)
+{
+	const struct run *run = context;
+
+	return run->runner != NULL ? runner_step(run->runner, index)->outcome
+				   : JOBRUN_OUTCOME_SKIPPED;
+}
+
+/* A step's record: the engine's, or "skipped" when it never ran. */
+static struct step_record
+record_of(const struct run *run, size_t index)
+{
+	struct step_record skipped = { .outcome = JOBRUN_OUTCOME_SKIPPED,
+		.exit_code = -1 };
+
+	return run->runner != NULL ? *runner_step(run->runner, index) : skipped;
+}
+
+/* The steps as result.json and the plugins know them. */
+static size_t
+step_count(const struct run *run)
+{
+	return run->job != NULL ? run->job->n_steps : 0;
+}
+
+/*
+ * Writes result.json: outcome NULL means the job is still running (written
+ * at the start, so a reader finds the file from the first moment).
+ * Returns 0, or -1 after a message.
+ */
+static int
+write_result(const struct run *run, int status, const char *outcome)
+{
+	size_t i, n = step_count(run);
+	struct result_step *steps = xcalloc(n + 1, sizeof(*steps));
+	char **names = xcalloc(n + 2, sizeof(*names));
+	struct result result = { 0 };
+	struct step_record rec;
+	char *path, *error, *reason = NULL;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rec = record_of(run, i);
+		steps[i].name = names[i] = masked(run, run->job->steps[i].name);
+		steps[i].outcome = jobrun_outcome_name(rec.outcome);
+		steps[i].exit_code = rec.attempts > 0 ? rec.exit_code : -1;
+		steps[i].signal = rec.signal;
+		steps[i].oom_killed = rec.oom_killed;
+		steps[i].attempts = rec.attempts;
+		steps[i].started = rec.started;
+		steps[i].finished = rec.finished;
+		steps[i].duration_ms = rec.duration_ms;
+	}
+	result.job = names[n] =
+	    masked(run, config_get(&run->config, CONFIG_NAME));
+	result.outcome = outcome != NULL ? outcome : "running";
+	result.exit_status = outcome != NULL ? status : -1;
+	result.started = run->started;
+	clock_gettime(CLOCK_REALTIME, &result.finished);
+	result.duration_ms = clock_now_ms() - run->start_ms;
+	result.steps = steps;
+	result.n_steps = n;
+	result.mask = run->mask;
+	if (outcome != NULL && status == EXIT_JOBRUN_ERROR &&
+	    run->error != NULL)
+		result.error = reason = masked(run, run->error);
+	path = workspace_file(&run->config, "result.json");
+	rc = result_write(path, &result, outcome != NULL, &error);
+	if (rc < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	free(path);
+	free(reason);
+	free(steps);
+	for (i = 0; i <= n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* The job's facts for a trigger's if: (names only; see triggers.h). */
+static const char *
+trigger_lookup(void *context, const char *name)
+{
+	const struct run *run = context;
+	struct facts facts = { .config = &run->config,
+		.job_env = &run->job_env,
+		.plan = run->planned ? &run->plan : NULL,
+		.outcome = outcome_of,
+		.context = run };
+
+	return facts_lookup(&facts, name);
+}
+
+/* In local mode, what would run next, one line each. */
+static void
+print_next(void *context, const char *line)
+{
+	(void)context;
+	if (strncmp(line, "next: ", 6) == 0)
+		diag_error("%s", line);
+	else
+		diag_error("next: %s", line);
+}
+
+/*
+ * On Kubernetes, /dev/termination-log (JOBRUN_TERMINATION_LOG for tests)
+ * says how the container ended: a compact summary, when the file is there
+ * and writable.  Failing to write it changes nothing.
+ */
+static void
+write_termination_log(const struct run *run, int status)
+{
+	const char *path = getenv("JOBRUN_TERMINATION_LOG");
+	json_t *facts, *counts;
+	const char *name;
+	char *text;
+	size_t i;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		path = "/dev/termination-log";
+	if (access(path, W_OK) < 0)
+		return;
+	counts = json_object();
+	for (i = 0; i < step_count(run); i++) {
+		name = jobrun_outcome_name(outcome_of(run, i));
+		json_object_set_new(counts, name,
+		    json_integer(
+			json_integer_value(json_object_get(counts, name)) + 1));
+	}
+	facts = json_pack("{s:s, s:s, s:i, s:I, s:o}", "job",
+	    config_get(&run->config, CONFIG_NAME), "outcome",
+	    lifecycle_status_name(status), "exit_status", status, "steps",
+	    (json_int_t)step_count(run), "step_outcomes", counts);
+	if (facts == NULL)
+		return;
+	text = triggers_summary(run->lc.triggers, facts, run->mask);
+	json_decref(facts);
+	/* Not in the workspace, but never a FIFO that blocks us either. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0) {
+		if (file_write_all(fd, text, strlen(text)) < 0)
+			diag_warn(
+			    "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+	}
+	free(text);
+}
+
+/*
+ * Decides the triggers and writes triggers.json and outputs.json, once,
+ * at the end of the job.  A limit exceeded is reported and leaves the
+ * status alone; only a file that cannot be written is jobrun's failure.
+ */
+static int
+write_triggers(struct run *run, int status)
+{
+	struct expr_facts facts = { trigger_lookup, NULL, run };
+	struct triggers_outcome outcome = { lifecycle_status_name(status),
+		status == EXIT_JOB_SUCCESS,
+		(run->runner != NULL && runner_cancel_signal(run->runner)) ||
+		    status >= EXIT_SIGNAL_BASE,
+		&facts };
+	char *error = NULL, *path;
+	int rc;
+
+	if (triggers_decide(run->lc.triggers, &outcome, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	rc = triggers_write(run->lc.triggers,
+	    config_get(&run->config, CONFIG_TRIGGERS_FILE),
+	    config_get(&run->config, CONFIG_NAME), run->mask, &error);
+	if (rc != 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	if (rc < 0)
+		return -1;
+	if (config_number(&run->config, CONFIG_LOCAL) != 0 && run->planned)
+		triggers_describe(
+		    run->lc.triggers, run->mask, print_next, NULL);
+	path = workspace_file(&run->config, "outputs.json");
+	rc = triggers_write_outputs(run->lc.triggers, path, run->mask, &error);
+	free(path);
+	if (rc < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	return rc;
+}
+
+/*
+ * The end of every job that got as far as its workspace: teardown
+ * phases, then the files.  Returns the final status.
+ */
+static int
+finish(struct run *run, int status)
+{
+	const char *name = lifecycle_status_name(status);
+
+	if (run->lifecycle)
+		lifecycle_teardown(&run->lc, status);
+	/* A job that is not valid got its one message already. */
+	if (run->planned)
+		diag_error("job '%s': %s",
+		    config_get(&run->config, CONFIG_NAME), name);
+	if (write_triggers(run, status) < 0)
+		status = EXIT_JOBRUN_ERROR;
+	if (write_result(run, status, lifecycle_status_name(status)) < 0)
+		status = EXIT_JOBRUN_ERROR;
+	write_termination_log(run, status);
+	return status;
+}
+
+/* ---- plugins' view of the steps ---- */
+
+/* Brings the plugins' view of step index up to date. */
+static void
+publish_step(struct run *run, size_t index)
+{
+	struct lifecycle *lc = &run->lc;
+	struct step_record rec = record_of(run, index);
+	struct jobrun_step *view;
+	struct stat st;
+	char *log;
+
+	if (index >= lc->n_steps)
+		return;
+	view = &lc->steps[index];
+	view->outcome = rec.outcome;
+	view->attempts = rec.attempts;
+	view->exit_code =
+	    rec.attempts > 0 && rec.signal == 0 ? rec.exit_code : -1;
+	view->signal = rec.signal;
+	view->duration_ms = rec.duration_ms;
+	if (run->workspace.logs_path == NULL || rec.attempts == 0 ||
+	    lc->step_logs[index] != NULL)
+		return;
+	log = xasprintf(
+	    "%s/%s.log", run->workspace.logs_path, run->job->steps[index].name);
+	if (stat(log, &st) == 0) {
+		lc->step_logs[index] = log;
+		view->log_file = log;
+	} else {
+		free(log);
+	}
+}
+
+static void
+publish_all(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < step_count(run); i++)
+		publish_step(run, i);
+}
+
+/* ---- the engine's events ---- */
+
+static bool
+on_step_starting(void *context, size_t index)
+{
+	struct run *run = context;
+
+	return lifecycle_step(&run->lc, JOBRUN_PHASE_BEFORE_STEP, index) == 0;
+}
+
+static void
+on_step_finished(void *context, size_t index)
+{
+	struct run *run = context;
+
+	publish_step(run, index);
+	if (runner_step(run->runner, index)->attempts > 0)
+		lifecycle_step(&run->lc, JOBRUN_PHASE_AFTER_STEP, index);
+}
+
+static void
+on_step_environment(void *context, size_t index, struct nvlist *extra)
+{
+	struct run *run = context;
+	const char *path;
+
+	(void)index;
+	if (run->control == NULL)
+		return;
+	path = ctlsock_path(run->control);
+	nvlist_set(extra, "JOBRUN_SOCKET", path, (struct srcpos){ 0, 0 });
+	nvlist_set(
+	    extra, "REACTORCIDE_SECRETS_SOCKET", path, (struct srcpos){ 0, 0 });
+}
+
+static int
+on_step_user(void *context, size_t index, uid_t uid, char **error)
+{
+	struct run *run = context;
+
+	(void)index;
+	return run->control != NULL
+	    ? ctlsock_allow_uid(run->control, uid, error)
+	    : 0;
+}
+
+static int
+on_tick(void *context, uint64_t now)
+{
+	struct run *run = context;
+
+	return run->control != NULL ? ctlsock_expire(run->control, now) : -1;
+}
+
+static const struct runner_events engine_events = {
+	.step_starting = on_step_starting,
+	.step_finished = on_step_finished,
+	.step_environment = on_step_environment,
+	.step_user = on_step_user,
+	.tick = on_tick,
+};
+
+/* ---- the control socket ---- */
+
+/*
+ * A register request from the control socket: each secret joins the mask
+ * set, then every stream rescans what it holds back; only then does the
+ * client get its reply.
+ */
+static long
+on_register(void *context, char *const *values, const size_t *lengths, size_t n,
+    char **error)
+{
+	struct run *run = context;
+	long accepted = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = mask_set_add(run->mask, values[i], lengths[i], error);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			diag_warn("a secret registered over the control socket "
+				  "is too short to mask safely and is not "
+				  "masked");
+			free(*error);
+			*error = NULL;
+			continue;
+		}
+		accepted++;
+	}
+	if (run->console != NULL)
+		console_rescan(run->console);
+	return accepted;
+}
+
+static int
+on_trigger(void *context, json_t *request, char **error)
+{
+	struct run *run = context;
+
+	return triggers_add_request(run->lc.triggers, request, error);
+}
+
+static int
+on_output_set(void *context, json_t *request, char **error)
+{
+	struct run *run = context;
+
+	return triggers_set_output(run->lc.triggers, request, error);
+}
+
+/* ---- stages ---- */
+
+static enum console_format
+choose_format(const struct run *run)
+{
+	const char *format = config_get(&run->config, CONFIG_LOG_FORMAT);
+
+	if (strcmp(format, "json") == 0)
+		return CONSOLE_JSON;
+	/* Lines carry their step's name only when steps can overlap. */
+	return config_number(&run->config, CONFIG_JOBS) > 1 &&
+		run->plan.n_steps > 1
+	    ? CONSOLE_PREFIXED
+	    : CONSOLE_PLAIN;
+}
+
+/*
+ * The directories as the first run_as step's user needs them (see
+ * sandbox_prepare_dirs()); later steps with another user share what the
+ * first one got.
+ */
+static int
+prepare_run_as_dirs(const struct run *run, char **error)
+{
+	const struct plan *plan = &run->plan;
+	struct sandbox ids = { 0 };
+	size_t i;
+
+	*error = NULL;
+	for (i = 0; i < plan->n_steps; i++)
+		if (plan->steps[i].step->run_as != NULL)
+			break;
+	if (i == plan->n_steps)
+		return 0;
+	if (sandbox_ids(&ids, plan->steps[i].step->run_as, error) < 0)
+		return -1;
+	return sandbox_prepare_dirs(
+	    config_get(&run->config, CONFIG_CI_SOURCE_DIR),
+	    config_get(&run->config, CONFIG_CODE_DIR), ids.uid, ids.gid, error);
+}
+
+/*
+ * With an untrusted step in the plan: builds the seccomp filter once, and
+ * makes jobrun undumpable so that its memory and environment are closed to
+ * the steps (sandbox.h).  Returns 0, or -1 after reporting.
+ */
+static int
+prepare_sandbox(struct run *run)
+{
+	const struct plan *plan = &run->plan;
+	char *error;
+	size_t i;
+
+	for (i = 0; i < plan->n_steps; i++)
+		if (sandbox_step_untrusted(plan->job, plan->steps[i].step))
+			break;
+	if (i == plan->n_steps)
+		return 0;
+	if (sandbox_filter_build(&run->filter, &error) < 0 ||
+	    prepare_run_as_dirs(run, &error) < 0) {
+		diag_error("%s", error);
+		fail(run, error);
+		free(error);
+		return -1;
+	}
+	if (sandbox_protect_self() < 0) {
+		diag_error(
+		    "cannot make jobrun undumpable: %s", strerror(errno));
+		fail(run, "cannot make jobrun undumpable");
+		return -1;
+	}
+	return 0;
+}
+
+/* The workspace, the loop, the control socket and the console. */
+static int
+open_workspace(struct run *run)
+{
+	char *error;
+
+	if (workspace_open(&run->workspace, &run->config, &error) < 0) {
+		diag_error("%s", error);
+		fail(run, error);
+		free(error);
+		return -1;
+	}
+	if ((run->loop = loop_new()) == NULL) {
+		diag_error("cannot start the event loop: %s", strerror(errno));
+		fail(run, "cannot start the event loop");
+		return -1;
+	}
+	run->control = ctlsock_open(run->loop, on_register, run, &error);
+	if (run->control == NULL) {
+		diag_error("%s", error);
+		fail(run, error);
+		free(error);
+		return -1;
+	}
+	ctlsock_on(run->control, "trigger", on_trigger, run);
+	ctlsock_on(run->control, "output", on_output_set, run);
+	run->console =
+	    console_new(choose_format(run), run->workspace.logs, run->mask);
+	console_attach(run->console, run->loop);
+	diag_set_sink(console_sink, run->console);
+	run->lc.output = run->console;
+	run->lc.socket_path = ctlsock_path(run->control);
+	return 0;
+}
+
+/* The engine whose steps the plugin watchdog kills before jobrun exits. */
+static struct runner *watched;
+
+/* In a signal handler (plugins.h): kills every step's process group. */
+static void
+kill_all_groups(void)
+{
+	runner_kill_all(watched);
+}
+
+/* PRE_EXECUTION, the steps, and the engine's records. */
+static int
+execute(struct run *run)
+{
+	struct runner_options options = {
+		.plan = &run->plan,
+		.config = &run->config,
+		.job_env = &run->job_env,
+		.mask = run->mask,
+		.console = run->console,
+		.loop = run->loop,
+		.outputs_dir = run->workspace.outputs,
+		.outputs_path = run->workspace.outputs_path,
+		.filter = &run->filter,
+		.events = &engine_events,
+		.context = run,
+	};
+	int status;
+
+	if ((run->runner = runner_new(&options)) == NULL)
+		return fail(run, "cannot watch signals");
+	watched = run->runner;
+	plugins_watchdog_on_fire(kill_all_groups);
+	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_EXECUTION) < 0) {
+		/* A plugin refused the job: no step runs. */
+		runner_skip_all(run->runner);
+		publish_all(run);
+		return fail(run, "a plugin's PRE_EXECUTION hook failed");
+	}
+	status = runner_run(run->runner);
+	if (status == EXIT_JOBRUN_ERROR)
+		fail(run, "the event loop failed");
+	return status;
+}
+
+/*
+ * The phases before the steps: validation, sources, plugins.  Returns 0
+ * to go on, else the job's status (125, or 128+N when signal N cancelled
+ * the job meanwhile).
+ */
+static int
+prepare(struct run *run)
+{
+	const struct config *config = &run->config;
+	int status;
+
+	if (lifecycle_load(&run->lc) < 0)
+		return fail(run, "a plugin could not be loaded or initialised");
+	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_VALIDATION) < 0)
+		return fail(run, "a plugin's PRE_VALIDATION hook failed");
+	if (run_build_plan(run->job, &run->plan) < 0 ||
+	    source_check_dirs(config) < 0)
+		return fail(run, "the job is not valid");
+	run->planned = true;
+	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_POST_VALIDATION) < 0)
+		return fail(run, "a plugin's POST_VALIDATION hook failed");
+	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_SOURCE_PREP) < 0)
+		return fail(run, "a plugin's PRE_SOURCE_PREP hook failed");
+	if ((status = cancelled_status()) != 0)
+		return status;
+	/* /job/ci, then /job/src, before any step. */
+	status = source_prepare_all(config, run->job, &run->job_env);
+	if (status == EXIT_JOBRUN_ERROR)
+		return fail(run, "source preparation failed");
+	if (status != 0)
+		return status;
+	if (lifecycle_load_ci(&run->lc) < 0)
+		return fail(run,
+		    "a plugin from the CI source could not be "
+		    "loaded or initialised");
+	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_POST_SOURCE_PREP) < 0)
+		return fail(run, "a plugin's POST_SOURCE_PREP hook failed");
+	if ((status = cancelled_status()) != 0)
+		return status;
+	if (prepare_sandbox(run) < 0 || open_workspace(run) < 0)
+		return EXIT_JOBRUN_ERROR;
+	return 0;
+}
+
+/* Configuration, job, environment, secrets: what all else needs. */
+static int
+configure(struct run *run)
+{
+	const struct cli *cli = run->cli;
+	char *error;
+
+	if (cli->work_dir != NULL && chdir(cli->work_dir) < 0) {
+		diag_error("cannot change to directory '%s': %s", cli->work_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (run_load_job(cli, &run->job) < 0 ||
+	    run_build_config(cli, run->job, &run->config) < 0)
+		return -1;
+	/* From here on the workspace is known: nothing of an earlier run
+	 * may be taken for this one's. */
+	workspace_remove_earlier(&run->config);
+	run->workspace_known = !cli->dry_run;
+	if (complete_job(&run->job, &run->config) < 0 ||
+	    job_environment(run->job, &run->config, &run->job_env) < 0) {
+		fail(run, "the job is not valid");
+		return -1;
+	}
+	run->mask = mask_set_new("***",
+	    (size_t)config_number(&run->config, CONFIG_SECRET_MIN_LENGTH));
+	if (run->mask == NULL) {
+		diag_error("cannot set up secret masking");
+		fail(run, "cannot set up secret masking");
+		return -1;
+	}
+	if (secrets_collect(
+		run->mask, run->job, &run->config, &run->job_env, &error) < 0) {
+		diag_error("%s", error);
+		fail(run, error);
+		free(error);
+		return -1;
+	}
+	/* From here on, jobrun's own messages are masked too. */
+	diag_set_sink(masked_stderr, run->mask);
+	return 0;
+}
+
+static void
+release(struct run *run)
+{
+	if (run->console != NULL)
+		console_drain(run->console,
+		    clock_now_ms() +
+			config_ms(&run->config, CONFIG_GRACE_PERIOD));
+	plugins_watchdog_on_fire(NULL);
+	watched = NULL;
+	diag_set_sink(NULL, NULL);
+	if (run->lifecycle)
+		lifecycle_release(&run->lc);
+	runner_free(run->runner);
+	console_free(run->console);
+	ctlsock_close(run->control);
+	loop_free(run->loop);
+	workspace_close(&run->workspace);
+	sandbox_filter_release(&run->filter);
+	nvlist_release(&run->job_env);
+	mask_set_free(run->mask);
+	plan_release(&run->plan);
+	config_release(&run->config);
+	job_free(run->job);
+	free(run->error);
+}
+
+/* The workspace directory itself, so that the job's files can be
+ * written there; -1 after a message. */
+static int
+make_workspace(const struct run *run)
+{
+	char *error;
+	int fd =
+	    file_make_dirs(config_get(&run->config, CONFIG_WORKSPACE), &error);
+
+	if (fd < 0) {
+		diag_error("%s", error);
+		free(error);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+run_job(const struct cli *cli)
+{
+	struct run run = { .cli = cli,
+		.job_env = NVLIST_INIT,
+		.plan = PLAN_INIT,
+		.workspace = WORKSPACE_INIT };
+	int status;
+
+	clock_gettime(CLOCK_REALTIME, &run.started);
+	run.start_ms = clock_now_ms();
+	if (configure(&run) < 0) {
+		status = EXIT_JOBRUN_ERROR;
+		goto out;
+	}
+	if (cli->dry_run) {
+		/* Nothing runs, plugins included. */
+		status = EXIT_JOBRUN_ERROR;
+		if (run_build_plan(run.job, &run.plan) == 0 &&
+		    source_check_dirs(&run.config) == 0) {
+			print_plan(&run.plan, &run.config);
+			status = EXIT_JOB_SUCCESS;
+		}
+		goto out;
+	}
+	/* Orphans of the steps come back to us to be reaped. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 && getpid() != 1)
+		diag_warn("cannot become a subreaper: %s", strerror(errno));
+	lifecycle_init(&run.lc, &run.config, run.job, &run.job_env, run.mask);
+	run.lifecycle = true;
+	/* A workspace where result.json cannot be written fails now, before
+	 * any step runs, not silently at the end. */
+	if (make_workspace(&run) < 0 || write_result(&run, 0, NULL) < 0) {
+		status = fail(&run, "cannot write result.json");
+		goto out;
+	}
+	if ((status = prepare(&run)) == 0)
+		status = execute(&run);
+	publish_all(&run);
+	status = finish(&run, status);
+	if (run.runner != NULL)
+		runner_end_children(run.runner);
+out:
+	if (run.workspace_known && !run.lifecycle) {
+		/* Failed before the lifecycle: the truth is written anyway. */
+		lifecycle_init(
+		    &run.lc, &run.config, run.job, &run.job_env, run.mask);
+		run.lifecycle = true;
+		if (make_workspace(&run) == 0)
+			status = finish(&run, status);
+	}
+	release(&run);
+	return status;
+}

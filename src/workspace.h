@@ -1,0 +1,54 @@
+/*
+ * The workspace's own files and directories: what jobrun creates and
+ * clears there before the steps run, done without following a symlink a
+ * step (or an earlier job on a shared volume) planted.
+ *
+ *   result.json, triggers.json, outputs.json   removed at the start
+ *   logs/      the steps' logs; cleared at the start
+ *   outputs/   the steps' $JOBRUN_OUTPUT files (0711: run_as steps reach
+ *              their own file but cannot list the others); cleared at the
+ *              start and at the end
+ *
+ * Order of calls: workspace_remove_earlier() first, before anything can
+ * fail; workspace_open() once the job is valid; workspace_close() last.
+ */
+#ifndef JOBRUN_WORKSPACE_H
+#define JOBRUN_WORKSPACE_H
+
+#include "configuration.h"
+
+struct workspace {
+	const char *path; /* borrowed from the configuration */
+	int logs; /* descriptor of logs/; -1 when not open */
+	int outputs; /* descriptor of outputs/; -1 when not open */
+	char *logs_path;
+	char *outputs_path;
+};
+
+#define WORKSPACE_INIT                                                         \
+	{                                                                      \
+		.logs = -1, .outputs = -1                                      \
+	}
+
+/* The path of name in the workspace of config (caller frees). */
+char *workspace_file(const struct config *config, const char *name);
+
+/*
+ * Removes the files an earlier job left for its readers (result.json,
+ * triggers.json, outputs.json, and temporary files of writers that died
+ * before their rename), so none of them is taken for this job's.
+ */
+void workspace_remove_earlier(const struct config *config);
+
+/*
+ * Creates the workspace and opens logs/ and outputs/ in it, cleared.
+ * Returns 0, or -1 with *error set (a symlink or file in place of one of
+ * them is refused).
+ */
+int workspace_open(
+    struct workspace *ws, const struct config *config, char **error);
+
+/* Clears outputs/ (step outputs were for the steps) and closes ws. */
+void workspace_close(struct workspace *ws);
+
+#endif
