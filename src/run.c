@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +41,7 @@
 #include "sandbox.h"
 #include "secrets.h"
 #include "source.h"
+#include "supervisor.h"
 #include "triggers.h"
 #include "workspace.h"
 #include "xalloc.h"
@@ -63,6 +66,11 @@ struct run {
 	struct timespec started;
 	uint64_t start_ms;
 	char *error; /* why the job ended with 125, for result.json */
+	/* The steps' records as the job process last knew them, shared with
+	 * the supervisor (mmap) for the crash record; NULL: none. */
+	struct step_record *shared;
+	size_t n_shared;
+	int crash_signal; /* in the supervisor: what ended the job process */
 };
 
 /* ---- the job and its configuration ---- */
@@ -280,13 +288,12 @@ cancelled_status(void)
 
 /* ---- the job's files ---- */
 
+static struct step_record record_of(const struct run *run, size_t index);
+
 static enum jobrun_outcome
 outcome_of(const void *context, size_t index)
 {
-	const struct run *run = context;
-
-	return run->runner != NULL ? runner_step(run->runner, index)->outcome
-				   : JOBRUN_OUTCOME_SKIPPED;
+	return record_of(context, index).outcome;
 }
 
 /* A step's record: the engine's, or "skipped" when it never ran. */
@@ -347,6 +354,7 @@ write_result(const struct run *run, int status, const char *outcome)
 	if (outcome != NULL && status == EXIT_JOBRUN_ERROR &&
 	    run->error != NULL)
 		result.error = reason = masked(run, run->error);
+	result.signal = run->crash_signal;
 	path = workspace_file(&run->config, "result.json");
 	rc = result_write(path, &result, outcome != NULL, &error);
 	if (rc < 0) {
@@ -543,11 +551,24 @@ publish_all(struct run *run)
 
 /* ---- the engine's events ---- */
 
+/* What the supervisor will know of step index if the job process dies. */
+static void
+share_record(struct run *run, size_t index, enum jobrun_outcome outcome)
+{
+	if (run->shared == NULL || index >= run->n_shared)
+		return;
+	run->shared[index] = *runner_step(run->runner, index);
+	run->shared[index].outcome = outcome;
+	run->shared[index].outputs = NULL;
+}
+
 static bool
 on_step_starting(void *context, size_t index)
 {
 	struct run *run = context;
 
+	/* Should the job process die now, this step was running. */
+	share_record(run, index, JOBRUN_OUTCOME_CANCELLED);
 	return lifecycle_step(&run->lc, JOBRUN_PHASE_BEFORE_STEP, index) == 0;
 }
 
@@ -556,6 +577,7 @@ on_step_finished(void *context, size_t index)
 {
 	struct run *run = context;
 
+	share_record(run, index, runner_step(run->runner, index)->outcome);
 	publish_step(run, index);
 	if (runner_step(run->runner, index)->attempts > 0)
 		lifecycle_step(&run->lc, JOBRUN_PHASE_AFTER_STEP, index);
@@ -902,6 +924,8 @@ release(struct run *run)
 		console_drain(run->console,
 		    clock_now_ms() +
 			config_ms(&run->config, CONFIG_GRACE_PERIOD));
+	if (run->shared != NULL)
+		munmap(run->shared, run->n_shared * sizeof(*run->shared));
 	plugins_watchdog_on_fire(NULL);
 	watched = NULL;
 	diag_set_sink(NULL, NULL);
@@ -919,6 +943,101 @@ release(struct run *run)
 	config_release(&run->config);
 	job_free(run->job);
 	free(run->error);
+}
+
+/* Whether result.json holds an outcome other than running. */
+static bool
+result_is_final(const struct run *run)
+{
+	char *path = workspace_file(&run->config, "result.json"), *text;
+	char *error = NULL;
+	const char *outcome;
+	size_t length;
+	json_t *root;
+	bool final = false;
+
+	if (file_read_all(AT_FDCWD, path, 16 * 1024 * 1024, &text, &length,
+		&error) < 0) {
+		free(error);
+		free(path);
+		return false;
+	}
+	if ((root = json_loadb(text, length, 0, NULL)) != NULL) {
+		outcome = json_string_value(json_object_get(root, "outcome"));
+		final = outcome != NULL && strcmp(outcome, "running") != 0;
+		json_decref(root);
+	}
+	free(text);
+	free(path);
+	return final;
+}
+
+/*
+ * In the supervisor, after the job process crashed: the truth as far as
+ * the supervisor knows it (the steps' records the job process shared,
+ * what had no outcome cancelled).  Returns 125.
+ */
+static int
+record_crash(struct run *run, int signo, int exit_status)
+{
+	char *why = signo != 0
+	    ? xasprintf("jobrun's job process was killed by signal %d (%s)",
+		  signo, strsignal(signo))
+	    : xasprintf("jobrun's job process exited with status %d before "
+			"the job ended",
+		  exit_status);
+	size_t i;
+
+	diag_error("%s", why);
+	run->crash_signal = signo;
+	fail(run, why);
+	free(why);
+	for (i = 0; i < run->n_shared; i++)
+		if (run->shared[i].outcome == JOBRUN_OUTCOME_PENDING)
+			run->shared[i].outcome = JOBRUN_OUTCOME_CANCELLED;
+	lifecycle_init(&run->lc, &run->config, run->job, &run->job_env,
+	    run->mask);
+	run->lifecycle = true;
+	run->planned = run_build_plan(run->job, &run->plan) == 0;
+	/* No plugin is loaded here: the teardown phases do not run. */
+	run->lc.torn_down = true;
+	return finish(run, EXIT_JOBRUN_ERROR);
+}
+
+/*
+ * Starts the job process (supervisor.h).  Returns -1 in the job process,
+ * which goes on with the job; in the supervisor, the job's exit status
+ * once the job process is gone (125 when it crashed or could not start).
+ */
+static int
+supervise(struct run *run)
+{
+	size_t n = step_count(run);
+	int wait_status;
+	void *shared;
+
+	shared = mmap(NULL, (n + 1) * sizeof(*run->shared),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared != MAP_FAILED) {
+		run->shared = shared;
+		run->n_shared = n;
+	}
+	switch (supervisor_fork(&wait_status)) {
+	case 0:
+		return -1;
+	case 1:
+		break;
+	default:
+		return fail(run, "cannot start the job process");
+	}
+	/* The job process wrote its files; ours would be stale copies. */
+	run->workspace_known = false;
+	if (!WIFEXITED(wait_status))
+		return record_crash(run, WTERMSIG(wait_status), 0);
+	/* A plugin that called exit() ended the job process early. */
+	if (!result_is_final(run))
+		return record_crash(run, 0, WEXITSTATUS(wait_status));
+	return WEXITSTATUS(wait_status);
 }
 
 /* The workspace directory itself, so that the job's files can be
@@ -964,8 +1083,10 @@ run_job(const struct cli *cli)
 		}
 		goto out;
 	}
-	/* Orphans of the steps come back to us to be reaped. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 && getpid() != 1)
+	if ((status = supervise(&run)) >= 0)
+		goto out;
+	/* The job process.  Orphans of the steps come back to it. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		diag_warn("cannot become a subreaper: %s", strerror(errno));
 	lifecycle_init(&run.lc, &run.config, run.job, &run.job_env, run.mask);
 	run.lifecycle = true;

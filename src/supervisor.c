@@ -1,0 +1,102 @@
+/*
+ * The supervisor (supervisor.h): after fork(2), a loop over sigwaitinfo(2)
+ * that forwards cancelling signals and reaps, until the job process ends.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "runner.h"
+#include "supervisor.h"
+
+/* Waits for the job process, forwarding signals; returns its status. */
+static int
+supervise(pid_t child)
+{
+	sigset_t signals;
+	siginfo_t info;
+	int status = 0, signo;
+	pid_t pid;
+
+	runner_signals(&signals);
+	for (;;) {
+		signo = sigwaitinfo(&signals, &info);
+		if (signo < 0)
+			continue; /* EINTR */
+		if (signo != SIGCHLD) {
+			kill(child, signo);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == child)
+				return status;
+	}
+}
+
+/* The terminal whose foreground jobrun is, or -1. */
+static int
+foreground_terminal(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (isatty(fd) && tcgetpgrp(fd) == getpgrp())
+			return fd;
+	return -1;
+}
+
+/* Gives the terminal back to the supervisor's group (SIGTTOU would stop a
+ * background group that asks for it). */
+static void
+take_terminal_back(int fd)
+{
+	sigset_t ttou, previous;
+
+	if (fd < 0)
+		return;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &previous);
+	tcsetpgrp(fd, getpgrp());
+	sigprocmask(SIG_SETMASK, &previous, NULL);
+}
+
+int
+supervisor_fork(int *wait_status)
+{
+	pid_t child, parent = getpid();
+	int terminal;
+
+	/* Orphans of a crashed job process come back here. */
+	if (parent != 1)
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	child = fork();
+	if (child < 0) {
+		diag_error("cannot start the job process: %s", strerror(errno));
+		return -1;
+	}
+	if (child == 0) {
+		setpgid(0, 0);
+		/* A supervisor killed outright still cancels the job. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			kill(getpid(), SIGTERM);
+		return 0;
+	}
+	setpgid(child, child);
+	/* On a terminal, the job is what the terminal's keys reach. */
+	if ((terminal = foreground_terminal()) >= 0)
+		tcsetpgrp(terminal, child);
+	*wait_status = supervise(child);
+	take_terminal_back(terminal);
+	/* What the job process left behind is ours now: none of it goes on. */
+	runner_end_children(NULL);
+	return 1;
+}
