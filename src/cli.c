@@ -20,6 +20,7 @@ enum {
 	OPT_EXPLAIN = 256,
 	OPT_JSON,
 	OPT_DRY_RUN,
+	OPT_CLEAN,
 	OPT_WORK_DIR,
 	OPT_NO_LOCAL,
 	OPT_RUNNERLIB_CONTAINER,
@@ -43,6 +44,7 @@ static const struct option options[] = {
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "clean", no_argument, NULL, OPT_CLEAN },
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
 	{ "local", no_argument, NULL, OPT_CONFIG + CONFIG_LOCAL },
 	{ "no-local", no_argument, NULL, OPT_NO_LOCAL },
@@ -140,6 +142,7 @@ static const char help_run[] =
     "      --event NAME          the triggering event, for conditions\n"
     "      --dry-run             check everything and print the plan; run "
     "nothing\n"
+    "      --clean               local mode: empty the workspace first\n"
     "\n"
     "Workspace:\n"
     "      --workspace DIR       workspace root (default: /job)\n"
@@ -379,11 +382,14 @@ take_option(struct cli *out, int c, int index, const char *typed)
 			out->json = true;
 		return 0;
 	case OPT_DRY_RUN:
+	case OPT_CLEAN:
 	case OPT_WORK_DIR:
 		if (out->command != CLI_RUN)
 			return usage_error("option %s is for 'run'", typed);
 		if (c == OPT_DRY_RUN)
 			out->dry_run = true;
+		else if (c == OPT_CLEAN)
+			out->clean = true;
 		else
 			out->work_dir = optarg;
 		return 0;

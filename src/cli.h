@@ -32,6 +32,7 @@ struct cli {
 	bool explain;
 	bool json;
 	bool dry_run;
+	bool clean; /* --clean: empty the local workspace first */
 	const char *subcommand; /* "jobrun secret add": "add" */
 	bool raw; /* secret add --raw */
 	const char *from_env; /* secret add --from-env NAME */

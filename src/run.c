@@ -296,14 +296,21 @@ outcome_of(const void *context, size_t index)
 	return record_of(context, index).outcome;
 }
 
-/* A step's record: the engine's, or "skipped" when it never ran. */
+/*
+ * A step's record: the engine's; in the supervisor after a crash, what
+ * the job process shared; "skipped" when it never ran.
+ */
 static struct step_record
 record_of(const struct run *run, size_t index)
 {
 	struct step_record skipped = { .outcome = JOBRUN_OUTCOME_SKIPPED,
 		.exit_code = -1 };
 
-	return run->runner != NULL ? *runner_step(run->runner, index) : skipped;
+	if (run->runner != NULL)
+		return *runner_step(run->runner, index);
+	if (run->shared != NULL && index < run->n_shared)
+		return run->shared[index];
+	return skipped;
 }
 
 /* The steps as result.json and the plugins know them. */
@@ -874,6 +881,33 @@ prepare(struct run *run)
 	return 0;
 }
 
+/* --clean: in local mode, the workspace is emptied first. */
+static int
+clean_workspace(const struct run *run)
+{
+	const char *path = config_get(&run->config, CONFIG_WORKSPACE);
+	int fd;
+
+	if (config_number(&run->config, CONFIG_LOCAL) == 0) {
+		diag_error("--clean empties the local workspace only: '%s' is "
+			   "not one (local mode is off)",
+		    path);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || file_clear_dir(fd) < 0) {
+		diag_error("cannot empty the workspace '%s': %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Configuration, job, environment, secrets: what all else needs. */
 static int
 configure(struct run *run)
@@ -891,6 +925,8 @@ configure(struct run *run)
 		return -1;
 	/* From here on the workspace is known: nothing of an earlier run
 	 * may be taken for this one's. */
+	if (cli->clean && !cli->dry_run && clean_workspace(run) < 0)
+		return -1;
 	workspace_remove_earlier(&run->config);
 	run->workspace_known = !cli->dry_run;
 	if (complete_job(&run->job, &run->config) < 0 ||
@@ -956,8 +992,8 @@ result_is_final(const struct run *run)
 	json_t *root;
 	bool final = false;
 
-	if (file_read_all(AT_FDCWD, path, 16 * 1024 * 1024, &text, &length,
-		&error) < 0) {
+	if (file_read_all(
+		AT_FDCWD, path, 16 * 1024 * 1024, &text, &length, &error) < 0) {
 		free(error);
 		free(path);
 		return false;
@@ -986,17 +1022,13 @@ record_crash(struct run *run, int signo, int exit_status)
 	    : xasprintf("jobrun's job process exited with status %d before "
 			"the job ended",
 		  exit_status);
-	size_t i;
 
 	diag_error("%s", why);
 	run->crash_signal = signo;
 	fail(run, why);
 	free(why);
-	for (i = 0; i < run->n_shared; i++)
-		if (run->shared[i].outcome == JOBRUN_OUTCOME_PENDING)
-			run->shared[i].outcome = JOBRUN_OUTCOME_CANCELLED;
-	lifecycle_init(&run->lc, &run->config, run->job, &run->job_env,
-	    run->mask);
+	lifecycle_init(
+	    &run->lc, &run->config, run->job, &run->job_env, run->mask);
 	run->lifecycle = true;
 	run->planned = run_build_plan(run->job, &run->plan) == 0;
 	/* No plugin is loaded here: the teardown phases do not run. */
@@ -1012,7 +1044,7 @@ record_crash(struct run *run, int signo, int exit_status)
 static int
 supervise(struct run *run)
 {
-	size_t n = step_count(run);
+	size_t i, n = step_count(run);
 	int wait_status;
 	void *shared;
 
@@ -1021,6 +1053,11 @@ supervise(struct run *run)
 	if (shared != MAP_FAILED) {
 		run->shared = shared;
 		run->n_shared = n;
+		/* A step the job process never started was skipped. */
+		for (i = 0; i < n; i++) {
+			run->shared[i].outcome = JOBRUN_OUTCOME_SKIPPED;
+			run->shared[i].exit_code = -1;
+		}
 	}
 	switch (supervisor_fork(&wait_status)) {
 	case 0:

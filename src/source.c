@@ -31,6 +31,7 @@
 
 #include "clock.h"
 #include "diag.h"
+#include "file.h"
 #include "duration.h"
 #include "source-backend.h"
 #include "treepath.h"
@@ -281,12 +282,73 @@ dir_is_empty(const char *path)
 	return empty;
 }
 
-/* Makes path an empty directory (not a link to one); -1 after a message. */
+/*
+ * The mark jobrun leaves beside a target it prepared in local mode, so
+ * that the next local run may replace it: DIR/.NAME.jobrun-source.
+ */
+static char *
+mark_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xasprintf(".%s.jobrun-source", path);
+	return xasprintf(
+	    "%.*s/.%s.jobrun-source", (int)(slash - path), path, slash + 1);
+}
+
+/* Whether path carries jobrun's mark (a regular file, never followed). */
+static bool
+is_marked(const char *path)
+{
+	char *mark = mark_path(path);
+	struct stat st;
+	bool marked = lstat(mark, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(mark);
+	return marked;
+}
+
+/* In local mode, a target jobrun prepared itself is replaced. */
 static int
-make_empty_target(const char *label, const char *path)
+reclaim_target(const char *label, const char *path)
+{
+	if (!is_marked(path) || file_remove_tree(AT_FDCWD, path) == 0)
+		return 0;
+	diag_error("%s: cannot remove the directory '%s' an earlier run "
+		   "prepared: %s",
+	    label, path, strerror(errno));
+	return -1;
+}
+
+static int
+mark_target(const char *label, const char *path)
+{
+	char *mark = mark_path(path), *error = NULL;
+	int fd = file_create(AT_FDCWD, mark, 0644, &error);
+
+	free(mark);
+	if (fd < 0) {
+		diag_error("%s: %s", label, error);
+		free(error);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Makes path an empty directory (not a link to one); -1 after a message.
+ * In local mode a directory an earlier run prepared (marked) is replaced
+ * and the new one is marked; one it did not prepare is refused.
+ */
+static int
+make_empty_target(const char *label, const char *path, bool local)
 {
 	struct stat st;
 
+	if (local && reclaim_target(label, path) < 0)
+		return -1;
 	if (make_dirs(path) < 0) {
 		diag_error("%s: cannot create the directory '%s': %s", label,
 		    path, strerror(errno));
@@ -300,11 +362,14 @@ make_empty_target(const char *label, const char *path)
 	}
 	if (!dir_is_empty(path)) {
 		diag_error("%s: the directory '%s' is not empty: a source is "
-			   "prepared only into an empty or missing directory",
-		    label, path);
+			   "prepared only into an empty or missing directory%s",
+		    label, path,
+		    local ? " (jobrun did not prepare this one: remove it, "
+			    "or run with --clean)"
+			  : "");
 		return -1;
 	}
-	return 0;
+	return local ? mark_target(label, path) : 0;
 }
 
 /* ---- the parent's side: running a backend ---- */
@@ -602,7 +667,8 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 			ci ? CONFIG_CI_SOURCE_URL : CONFIG_SOURCE_URL),
 		    ci ? "ci-" : "");
 		o.status = EXIT_JOBRUN_ERROR;
-	} else if (make_empty_target(t.label, t.dir) < 0) {
+	} else if (make_empty_target(t.label, t.dir,
+		       config_number(config, CONFIG_LOCAL) != 0) < 0) {
 		o.status = EXIT_JOBRUN_ERROR;
 	} else {
 		run_backend(&request,

@@ -288,7 +288,9 @@ for i in range(200):
     try:
         with open(path) as f:
             data = json.load(f)
-        ok = data["type"] == "trigger_job" and len(data["jobs"]) == 20
+        # A killed supervisor cancels its job process (SIGTERM), which
+        # writes a complete file of its own: no trigger fires then.
+        ok = data["type"] == "trigger_job" and len(data["jobs"]) in (0, 20)
     except ValueError:
         ok = False
     if ok and subprocess.call([sys.executable, schema_check, schema, path],

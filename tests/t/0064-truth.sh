@@ -1,0 +1,271 @@
+#!/bin/sh
+# The truth on every exit path, and nothing that blocks the loop: a source
+# that fails, a plugin that crashes, files a step plants where jobrun
+# writes or reads, a console nobody reads, symlinked workspace directories,
+# and local runs in a row.  The real binary, real processes and signals.
+. "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+
+plan 62
+
+WS=$TEST_DIR/ws
+mkdir -p "$WS/src"
+JOBRUN_WORKSPACE=$WS
+JOBRUN_CODE_DIR=$WS/src
+export JOBRUN_WORKSPACE JOBRUN_CODE_DIR
+
+# field FILE EXPR: a value of a JSON file, or "missing".
+field()
+{
+	"$PYTHON3" -c 'import json,sys
+try:
+    d = json.load(open(sys.argv[1]))
+    print(eval(sys.argv[2], {"d": d}))
+except Exception as e:
+    print("missing")' "$1" "$2"
+}
+
+# stale: what an earlier, successful run left on a reused volume.
+stale()
+{
+	printf '{"outcome": "success", "exit_status": 0}\n' >"$WS/result.json"
+	printf '{"type": "trigger_job", "jobs": [{"job_name": "old"}]}\n' \
+		>"$WS/triggers.json"
+	printf '{"old": "output"}\n' >"$WS/outputs.json"
+}
+
+# ---- a source that fails ----
+cat >src-fails.yaml <<YAML
+name: src-fails
+source: {type: copy, url: $TEST_DIR/no-such-tree}
+steps:
+  - {name: s1, run: 'touch $TEST_DIR/ran'}
+triggers:
+  - {job: on-success, when: success}
+  - {job: on-failure, when: failure}
+  - {job: on-always, when: always}
+YAML
+stale
+run "$JOBRUN" run src-fails.yaml
+is "$status" 125 "a source that fails: exit 125"
+ok '[ ! -e "$TEST_DIR/ran" ]' "no step ran"
+is "$(field "$WS/result.json" 'd["outcome"]')" error \
+	"result.json says error, not the stale success"
+is "$(field "$WS/result.json" 'd["exit_status"]')" 125 \
+	"result.json has exit status 125"
+is "$(field "$WS/result.json" '"source" in d["error"]')" True \
+	"result.json says why: the source"
+is "$(field "$WS/result.json" '[s["outcome"] for s in d["steps"]]')" \
+	"['skipped']" "the step is reported skipped"
+is "$(field "$WS/triggers.json" 'sorted(j["job_name"] for j in d["jobs"])')" \
+	"['on-always', 'on-failure']" \
+	"triggers.json has the always and failure triggers, not the stale one"
+is "$(field "$WS/outputs.json" '"old" in d')" False \
+	"the stale outputs.json is gone"
+
+# ---- a job that is not valid, once the workspace is known ----
+cat >cycle.yaml <<YAML
+name: cycle
+steps:
+  - {name: a, run: 'true', depends_on: [b]}
+  - {name: b, run: 'true', depends_on: [a]}
+triggers:
+  - {job: on-always, when: always}
+YAML
+stale
+run "$JOBRUN" run cycle.yaml
+is "$status" 125 "a cycle: exit 125"
+is "$(field "$WS/result.json" 'd["outcome"]')" error "result.json says error"
+is "$(field "$WS/triggers.json" '[j["job_name"] for j in d["jobs"]]')" \
+	"['on-always']" "the always trigger is written"
+is "$(wc -l <"$TEST_DIR/err")" 1 "and the one message names the problem"
+
+# ---- a plugin that crashes ----
+P=$TEST_DIR/plugins
+mkdir -m 755 "$P"
+cp "$JOBRUN_BUILDDIR/tests/plugins/crash.so" "$P/crash.so"
+chmod 644 "$P/crash.so"
+chmod 755 "$TEST_DIR"
+crash_job()
+{
+	cat >crash.yaml <<YAML
+name: crashing
+plugins:
+  - {path: $P/crash.so, config: {crash_phase: $1, crash_how: $2}}
+steps:
+  - {name: s1, run: 'echo step ran'}
+  - {name: s2, run: 'sleep 0.1', depends_on: [s1]}
+triggers:
+  - {job: on-failure, when: failure}
+  - {job: on-success, when: success}
+YAML
+}
+for how in segv:11 abort:6; do
+	crash_job POST_EXECUTION "${how%:*}"
+	stale
+	run timeout 30 "$JOBRUN" run crash.yaml
+	is "$status" 125 "a plugin's ${how%:*} in POST_EXECUTION: exit 125"
+	is "$(field "$WS/result.json" 'd["outcome"]')" error \
+		"${how%:*}: result.json says error, not running"
+	is "$(field "$WS/result.json" 'd["signal"]')" "${how#*:}" \
+		"${how%:*}: result.json names the signal"
+	is "$(field "$WS/result.json" '[s["outcome"] for s in d["steps"]]')" \
+		"['success', 'success']" \
+		"${how%:*}: the steps that ran keep their outcomes"
+	is "$(field "$WS/triggers.json" '[j["job_name"] for j in d["jobs"]]')" \
+		"['on-failure']" "${how%:*}: triggers.json has the failure trigger"
+	contains err "job process was killed by signal ${how#*:}" \
+		"${how%:*}: the message says what happened"
+done
+crash_job PRE_EXECUTION segv
+run timeout 30 "$JOBRUN" run crash.yaml
+is "$status" 125 "a crash before the steps: exit 125"
+is "$(field "$WS/result.json" '[s["outcome"] for s in d["steps"]]')" \
+	"['skipped', 'skipped']" "no step ran, none is left running"
+crash_job POST_EXECUTION exit
+run timeout 30 "$JOBRUN" run crash.yaml
+is "$status" 125 "a plugin calling exit(0): exit 125, not 0"
+is "$(field "$WS/result.json" 'd["outcome"]')" error \
+	"exit(0): result.json says error"
+contains err "exited with status 0 before the job ended" \
+	"exit(0): the message says so"
+
+# ---- files a step plants ----
+cat >plant.yaml <<'YAML'
+name: plant
+steps:
+  - name: planter
+    run: |
+      rm -f "$JOBRUN_OUTPUT"
+      mkfifo "$JOBRUN_OUTPUT"
+      mkfifo "$JOBRUN_WORKSPACE/logs/later.log"
+      echo outside >"$JOBRUN_WORKSPACE/../outside"
+      ln -s "$JOBRUN_WORKSPACE/../outside" "$JOBRUN_WORKSPACE/logs/third.log"
+      mkfifo "$JOBRUN_WORKSPACE/outputs/later.env"
+  - {name: later, run: 'echo later wrote', depends_on: [planter]}
+  - {name: third, run: 'echo third wrote', depends_on: [later]}
+YAML
+run timeout 30 "$JOBRUN" run plant.yaml
+is "$status" 0 "FIFOs and symlinks planted by a step: the job still ends, 0"
+contains err "not a regular file" "a FIFO as \$JOBRUN_OUTPUT is refused, said"
+is "$(cat "$WS/logs/later.log" 2>&1)" "later wrote" \
+	"a FIFO at a later step's log is replaced by the log"
+ok '[ -f "$WS/logs/later.log" ] && [ ! -p "$WS/logs/later.log" ]' \
+	"the log is a regular file"
+is "$(cat "$TEST_DIR/outside")" "outside" \
+	"a symlinked log is not followed: the file outside is untouched"
+is "$(cat "$WS/logs/third.log")" "third wrote" "the log is written in its place"
+is "$(field "$WS/result.json" 'd["outcome"]')" success "result.json is written"
+
+# A FIFO where result.json and triggers.json go: replaced, never opened.
+cat >plant2.yaml <<'YAML'
+name: plant2
+steps:
+  - name: planter
+    run: |
+      rm -f "$JOBRUN_WORKSPACE/result.json" "$JOBRUN_WORKSPACE/triggers.json"
+      mkfifo "$JOBRUN_WORKSPACE/result.json" "$JOBRUN_WORKSPACE/triggers.json"
+      mkfifo "$JOBRUN_WORKSPACE/outputs.json"
+triggers:
+  - {job: next, when: always}
+YAML
+run timeout 30 "$JOBRUN" run plant2.yaml
+is "$status" 0 "FIFOs at result.json, triggers.json, outputs.json: job ends, 0"
+ok '[ -f "$WS/result.json" ] && [ ! -p "$WS/result.json" ]' \
+	"result.json is a regular file again"
+is "$(field "$WS/triggers.json" '[j["job_name"] for j in d["jobs"]]')" \
+	"['next']" "triggers.json is written"
+
+# ---- symlinked logs/ and outputs/ ----
+mkdir "$TEST_DIR/elsewhere"
+for dir in logs outputs; do
+	rm -rf "$WS/logs" "$WS/outputs"
+	ln -s "$TEST_DIR/elsewhere" "$WS/$dir"
+	echo keep >"$TEST_DIR/elsewhere/keep.log"
+	run timeout 30 "$JOBRUN" run --job-command 'echo hi'
+	is "$status" 125 "a symlinked $dir/ is refused: 125"
+	contains err "'$dir': not a directory (a symbolic link" \
+		"$dir/: the message says why"
+	is "$(ls "$TEST_DIR/elsewhere")" keep.log \
+		"$dir/: nothing outside the workspace is touched"
+	is "$(field "$WS/result.json" 'd["outcome"]')" error \
+		"$dir/: result.json says error"
+	rm -f "$WS/$dir"
+done
+
+# ---- a console nobody reads ----
+# The step floods stdout and outlives its 1 s timeout; jobrun's stdout is a
+# pipe to a reader that never reads.  The timeout still acts, and jobrun
+# ends long before the reader does.
+cat >flood.yaml <<'YAML'
+name: flood
+
+steps:
+  - {name: flood, run: 'yes flooding the console; sleep 100', timeout: 1s}
+YAML
+rm -f rc
+( "$JOBRUN" run --grace-period 1s flood.yaml 2>flood.err; echo $? >rc ) | sleep 30 &
+reader=$!
+n=0
+while [ ! -s rc ] && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
+is "$(cat rc 2>/dev/null)" 124 \
+	"console unread: the 1 s step timeout acts (124) before the reader ends"
+is "$(field "$WS/result.json" '[s["outcome"] for s in d["steps"]]')" \
+	"['timed_out']" "the step is timed out"
+ok '[ "$(stat -c %s "$WS/logs/flood.log")" -gt 1000000 ]' \
+	"the step's log got its output though the console took little"
+kill $reader 2>/dev/null
+wait 2>/dev/null
+
+# SIGTERM while the console is unread.
+cat >flood2.yaml <<'YAML'
+name: flood2
+
+steps:
+  - {name: flood, run: 'yes flooding the console'}
+YAML
+rm -f rc pid
+( "$JOBRUN" run --grace-period 1s flood2.yaml 2>flood.err & echo $! >pid; wait $!; echo $? >rc ) | sleep 30 &
+reader=$!
+n=0
+while [ ! -s pid ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+sleep 1
+kill -TERM "$(cat pid)"
+n=0
+while [ ! -s rc ] && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
+is "$(cat rc 2>/dev/null)" 143 \
+	"console unread: SIGTERM acts (143) before the reader ends"
+is "$(field "$WS/result.json" 'd["outcome"]')" cancelled \
+	"result.json says cancelled"
+kill $reader 2>/dev/null
+wait 2>/dev/null
+
+# ---- local runs in a row ----
+mkdir -p "$TEST_DIR/laptop/tree" && cd "$TEST_DIR/laptop" || exit 1
+echo one >tree/file
+cat >job.yaml <<YAML
+name: local
+source: {type: copy, url: $TEST_DIR/laptop/tree}
+steps:
+  - {name: show, run: 'cat file'}
+YAML
+unset JOBRUN_WORKSPACE JOBRUN_CODE_DIR
+run "$JOBRUN" run --local job.yaml
+is "$status" 0 "local: the first run with a source succeeds"
+echo two >tree/file
+run "$JOBRUN" run --local job.yaml
+is "$status" 0 "local: the second run succeeds too"
+is "$(cat .jobrun/src/file)" two "the source was prepared afresh"
+contains "$TEST_DIR/out" two "and the step saw the new source"
+rm -f .jobrun/.src.jobrun-source
+run "$JOBRUN" run --local job.yaml
+is "$status" 125 "a source directory jobrun did not prepare is refused"
+contains "$TEST_DIR/err" "--clean" "the message says how to go on"
+run "$JOBRUN" run --local --clean job.yaml
+is "$status" 0 "--clean empties the local workspace first"
+is "$(ls -A .jobrun/logs)" show.log "with a fresh workspace"
+cd "$TEST_DIR" || exit 1
+run "$JOBRUN" run --no-local --clean --workspace "$WS" --job-command true
+is "$status" 125 "--clean outside local mode is refused"
+contains err "--clean empties the local workspace only" "saying why"
+
+done_testing
