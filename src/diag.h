@@ -1,14 +1,19 @@
 /*
  * Diagnostics: every message jobrun prints about itself goes through here,
  * as "jobrun: <message>" on standard error.  Keeping one exit keeps one place
- * for the secret masker to sit in front of (see DESIGN.md, "Secret masking").
+ * for the secret masker to sit in front of: no secret byte ever reaches
+ * standard error unmasked.
  */
 #ifndef JOBRUN_DIAG_H
 #define JOBRUN_DIAG_H
 
 #include <stdarg.h>
 
-/* Exit statuses of the job and of jobrun itself (DESIGN.md, "Steps"). */
+/*
+ * Exit statuses of the job and of jobrun itself: 0 success, 1 a step
+ * failed, 124 timed out, 125 jobrun's own or configuration error, 128+N
+ * killed by signal N.
+ */
 enum {
 	EXIT_JOB_SUCCESS = 0,
 	EXIT_JOB_FAILED = 1,

@@ -1,8 +1,11 @@
 /*
- * The secret masker (DESIGN.md, "Secret masking — the contract").
+ * The secret masker.  Its promise: no registered secret, nor any of its
+ * forms, leaves jobrun unmasked -- on the console, in logs, result files,
+ * error messages or plugin log calls -- however the bytes are split across
+ * writes.
  *
  * A mask_set holds what must never be shown: secrets (each with its
- * whitespace variants and encodings, maskenc.h) and PCRE2 patterns.  One
+ * whitespace variants and encodings, mask-forms.h) and PCRE2 patterns.  One
  * set serves every output of a job.  A mask_stream masks one output
  * stream with it: bytes go in as they come, in pieces of any size, and
  * masked bytes come out through an emit callback.
@@ -27,8 +30,8 @@
  * refused).  A pattern that fails while matching (match or JIT stack
  * limit) masks the rest of its window: the masker errs on hiding.
  *
- * Needles are searched by Aho-Corasick automata (acauto.h) behind a
- * sampled q-gram filter (maskset.h): a stream looks up one 8-byte window
+ * Needles are searched by Aho-Corasick automata (mask-automaton.h) behind a
+ * sampled q-gram filter (mask-set.h): a stream looks up one 8-byte window
  * every s bytes (s up to 8, when the shortest needle is 15 bytes or more;
  * 1 when it is 4 to 8 bytes) and runs the automata exactly only around a
  * hit, so its speed hardly depends on the number of needles.  With a
@@ -89,7 +92,7 @@ typedef void (*mask_emit_fn)(void *context, const char *data, size_t size);
 struct mask_set *mask_set_new(const char *token, size_t min_length);
 
 /*
- * Adds a secret of size bytes (copied) and its forms (maskenc.h).  The
+ * Adds a secret of size bytes (copied) and its forms (mask-forms.h).  The
  * streams see it on their next call (feed, flush, rescan): call
  * mask_stream_rescan() on each before acknowledging a registration, so
  * the bytes they still hold are examined for it too.  Returns 0 when it

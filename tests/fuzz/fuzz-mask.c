@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "mask.h"
-#include "maskenc.h"
+#include "mask-forms.h"
 #include "maskref.h"
 
 #define TEXT_MAX 2048
@@ -90,7 +90,7 @@ read_needles(struct mask_set *set, struct maskref *ref, const uint8_t *data,
 			break;
 		if (forms) {
 			if (mask_set_add(set, data + pos, length, NULL) == 0)
-				maskenc_forms(
+				mask_forms_each(
 				    data + pos, length, ref_add_form, ref);
 		} else {
 			mask_set_add_exact(set, data + pos, length, NULL);

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "mask.h"
-#include "maskenc.h"
+#include "mask-forms.h"
 #include "maskref.h"
 #include "tap.h"
 
@@ -121,7 +121,7 @@ make_set(struct trial *t)
 		random_bytes(bytes, length, t->alphabet);
 		if (mode == 2) {
 			if (mask_set_add(t->set, bytes, length, NULL) == 0)
-				maskenc_forms(bytes, length, ref_add_form, t);
+				mask_forms_each(bytes, length, ref_add_form, t);
 		} else {
 			mask_set_add_exact(t->set, bytes, length, NULL);
 			maskref_add(&t->ref, bytes, length);

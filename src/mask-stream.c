@@ -1,7 +1,7 @@
 /*
  * Streams of the secret masker (mask.h).  A stream copies its input, a
  * piece at a time, after the bytes it still holds; searches the piece for
- * needles (maskset.h: the sampled q-gram filter skips ahead, the automaton
+ * needles (mask-set.h: the sampled q-gram filter skips ahead, the automaton
  * levels run exactly around each of its hits) and, a line
  * window at a time, for patterns; collects the matches as ranges of
  * stream offsets; then emits everything before the earliest byte that
@@ -20,7 +20,7 @@
 
 #include "diag.h"
 #include "list.h"
-#include "maskset.h"
+#include "mask-set.h"
 #include "xalloc.h"
 
 /* Input is taken in pieces of at most this many bytes. */
@@ -31,7 +31,7 @@
 struct range {
 	uint64_t start;
 	uint64_t end;
-	uint32_t owner; /* found: what matched (maskset.h); ranges: unused */
+	uint32_t owner; /* found: what matched (mask-set.h); ranges: unused */
 	bool announced; /* its token has been emitted */
 };
 
@@ -131,7 +131,7 @@ add_needle_found(struct mask_stream *s, uint64_t start, uint64_t end)
 	add_found(s, start, end, set->needles[needle].secret);
 	if (!set->needles[needle].shared)
 		return;
-	for (i = maskcount_first_share(set, needle);
+	for (i = mask_count_first_share(set, needle);
 	     i < set->nshares && set->shares[i].needle == needle; i++)
 		add_found(s, start, end, set->shares[i].secret);
 }
@@ -173,15 +173,17 @@ step_levels(struct mask_stream *s, size_t i)
 	size_t l;
 
 	for (l = 0; l < set->nlevels; l++) {
-		const struct acauto *ac = set->levels[l].ac;
-		uint32_t v = acauto_next(ac, s->states[l], c);
+		const struct mask_automaton *ac = set->levels[l].ac;
+		uint32_t v = mask_automaton_next(ac, s->states[l], c);
 
-		if (v & ACAUTO_MATCH)
+		if (v & MASK_AUTOMATON_MATCH)
 			add_needle_found(s,
-			    s->base + i + 1 - acauto_match_length(ac, v),
+			    s->base + i + 1 -
+				mask_automaton_match_length(ac, v),
 			    s->base + i + 1);
 		s->states[l] = v;
-		shallow = shallow && acauto_shallower(ac, v, set->reach);
+		shallow =
+		    shallow && mask_automaton_shallower(ac, v, set->reach);
 	}
 	return shallow;
 }
@@ -192,7 +194,7 @@ reset_states(struct mask_stream *s)
 	size_t l;
 
 	for (l = 0; l < s->set->nlevels; l++)
-		s->states[l] = ACAUTO_ROOT;
+		s->states[l] = MASK_AUTOMATON_ROOT;
 }
 
 /*
@@ -294,7 +296,7 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 
 	if (q == 0) {
 		for (l = 0; l < set->nlevels; l++)
-			acauto_scan(set->levels[l].ac, &s->states[l],
+			mask_automaton_scan(set->levels[l].ac, &s->states[l],
 			    s->buf + i, to - i, plain_found, &plain);
 		return;
 	}
@@ -333,7 +335,7 @@ needle_candidate(const struct mask_stream *s)
 	size_t l;
 
 	for (l = 0; l < set->nlevels; l++) {
-		d = acauto_open_depth(set->levels[l].ac, s->states[l]);
+		d = mask_automaton_open_depth(set->levels[l].ac, s->states[l]);
 		if (d > depth)
 			depth = d;
 	}
@@ -510,7 +512,7 @@ count_hits(struct mask_stream *s, uint64_t end)
 	size_t n = 0;
 
 	while (n < s->nhits && s->hits[n].end <= end)
-		maskcount_credit(s->set, s->hits[n++].owner);
+		mask_count_credit(s->set, s->hits[n++].owner);
 	if (n == 0)
 		return;
 	memmove(s->hits, s->hits + n, (s->nhits - n) * sizeof(*s->hits));

@@ -1,5 +1,5 @@
 /*
- * The secret's forms (maskenc.h).  Every form is written into one scratch
+ * The secret's forms (mask-forms.h).  Every form is written into one scratch
  * buffer that is wiped after each use and before it is freed, since it
  * holds what the masker must hide.
  */
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "list.h"
-#include "maskenc.h"
+#include "mask-forms.h"
 #include "xalloc.h"
 
 struct scratch {
@@ -53,7 +53,7 @@ scratch_byte(struct scratch *s, unsigned char c)
 
 /* Hands the scratch contents to add(), then wipes them. */
 static void
-scratch_give(struct scratch *s, maskenc_fn add, void *context)
+scratch_give(struct scratch *s, mask_forms_fn add, void *context)
 {
 	add(context, s->bytes, s->used);
 	if (s->bytes != NULL)
@@ -157,8 +157,8 @@ base64_sextet(
 }
 
 size_t
-maskenc_base64_run(unsigned char *out, const unsigned char *secret, size_t size,
-    unsigned alignment, int url_safe, int at_end)
+mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
+    size_t size, unsigned alignment, int url_safe, int at_end)
 {
 	const char *alphabet = url_safe ? base64_url : base64_standard;
 	size_t bits = 8 * (alignment + size), first, last, j, n = 0;
@@ -181,17 +181,17 @@ maskenc_base64_run(unsigned char *out, const unsigned char *secret, size_t size,
 
 static void
 forms_base64(struct scratch *s, const unsigned char *in, size_t size,
-    maskenc_fn add, void *context)
+    mask_forms_fn add, void *context)
 {
-	unsigned char *run = xmalloc(maskenc_base64_max(size));
-	size_t max = maskenc_base64_max(size), n;
+	unsigned char *run = xmalloc(mask_forms_base64_max(size));
+	size_t max = mask_forms_base64_max(size), n;
 	unsigned alignment;
 	int url, end;
 
 	for (url = 0; url <= 1; url++)
 		for (alignment = 0; alignment < 3; alignment++)
 			for (end = 0; end <= 1; end++) {
-				n = maskenc_base64_run(
+				n = mask_forms_base64_run(
 				    run, in, size, alignment, url, end);
 				scratch_put(s, run, n);
 				scratch_give(s, add, context);
@@ -383,7 +383,7 @@ form_json(struct scratch *s, const unsigned char *in, size_t size,
 
 static void
 encodings(struct scratch *s, const unsigned char *in, size_t size,
-    maskenc_fn add, void *context)
+    mask_forms_fn add, void *context)
 {
 	enum percent_style percent;
 	enum json_style json;
@@ -407,8 +407,8 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 }
 
 void
-maskenc_forms(
-    const unsigned char *secret, size_t size, maskenc_fn add, void *context)
+mask_forms_each(
+    const unsigned char *secret, size_t size, mask_forms_fn add, void *context)
 {
 	struct scratch s = { 0 };
 	size_t i, start, length;

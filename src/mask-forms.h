@@ -33,13 +33,13 @@
  *     ensure_ascii; only when the secret is valid UTF-8) and with < > &
  *     escaped (Go).
  */
-#ifndef JOBRUN_MASKENC_H
-#define JOBRUN_MASKENC_H
+#ifndef JOBRUN_MASK_FORMS_H
+#define JOBRUN_MASK_FORMS_H
 
 #include <stddef.h>
 
 /* Receives one form; bytes are wiped after the call returns. */
-typedef void (*maskenc_fn)(
+typedef void (*mask_forms_fn)(
     void *context, const unsigned char *bytes, size_t size);
 
 /*
@@ -47,21 +47,21 @@ typedef void (*maskenc_fn)(
  * listed above.  A form may come more than once and may be shorter than
  * the secret (a base64 run, a trimmed form); the caller filters.
  */
-void maskenc_forms(
-    const unsigned char *secret, size_t size, maskenc_fn add, void *context);
+void mask_forms_each(
+    const unsigned char *secret, size_t size, mask_forms_fn add, void *context);
 
 /*
  * The base64 characters that come wholly from the size bytes of secret
  * when alignment (0, 1 or 2) unknown bytes precede it in its group of
  * three, with the final partial character when at_end (the data ends with
- * the secret).  Writes at most maskenc_base64_max(size) bytes to out and
+ * the secret).  Writes at most mask_forms_base64_max(size) bytes to out and
  * returns how many.
  */
-size_t maskenc_base64_run(unsigned char *out, const unsigned char *secret,
+size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
     size_t size, unsigned alignment, int url_safe, int at_end);
 
 static inline size_t
-maskenc_base64_max(size_t size)
+mask_forms_base64_max(size_t size)
 {
 	return (size + 4) / 3 * 4 + 4;
 }
