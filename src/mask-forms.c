@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -379,6 +380,142 @@ form_json(struct scratch *s, const unsigned char *in, size_t size,
 	}
 }
 
+/* ---- shell quoting ---- */
+
+/* POSIX single quotes: ' as '\'' (bash's set -x) or as '"'"' (shlex). */
+static void
+form_single_quoted(
+    struct scratch *s, const unsigned char *in, size_t size, const char *quote)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] == '\'')
+			scratch_put(s, quote, strlen(quote));
+		else
+			scratch_byte(s, in[i]);
+	}
+}
+
+/* Inside double quotes (declare -p): \ before " \ $ and `. */
+static void
+form_double_quoted(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (strchr("\"\\$`", in[i]) != NULL && in[i] != '\0')
+			scratch_byte(s, '\\');
+		scratch_byte(s, in[i]);
+	}
+}
+
+/* printf %q of printable text: \ before the shell's special characters,
+ * and before # and ~ only at the start. */
+static void
+form_backslashed(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if ((in[i] != '\0' &&
+			strchr(" !\"$&'()*,;<>?[\\]^`{|}", in[i])) ||
+		    (i == 0 && (in[i] == '#' || in[i] == '~')))
+			scratch_byte(s, '\\');
+		scratch_byte(s, in[i]);
+	}
+}
+
+/* The body of bash's $'...' (printf %q, declare -p and set -x of a value
+ * holding control characters): C escapes, \ooo for other bytes that are
+ * not printable; high bytes kept (a UTF-8 locale) or as \ooo (C locale). */
+static void
+form_ansi_c(
+    struct scratch *s, const unsigned char *in, size_t size, bool octal_high)
+{
+	static const char escapes[] = "\aa\bb\033E\ff\nn\rr\tt\vv\\\\''";
+	const char *p;
+	char octal[5];
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		for (p = escapes; *p != '\0'; p += 2)
+			if ((unsigned char)*p == in[i])
+				break;
+		if (*p != '\0') {
+			scratch_byte(s, '\\');
+			scratch_byte(s, (unsigned char)p[1]);
+		} else if (in[i] < 0x20 || in[i] == 0x7f ||
+		    (in[i] >= 0x80 && octal_high)) {
+			snprintf(octal, sizeof(octal), "\\%03o", in[i]);
+			scratch_put(s, octal, 4);
+		} else {
+			scratch_byte(s, in[i]);
+		}
+	}
+}
+
+/* Gives the form unless it is the secret itself (a duplicate). */
+static void
+scratch_give_new(struct scratch *s, const unsigned char *in, size_t size,
+    mask_forms_fn add, void *context)
+{
+	if (s->used != size || memcmp(s->bytes, in, size) != 0)
+		add(context, s->bytes, s->used);
+	if (s->bytes != NULL)
+		wipe(s->bytes, s->used);
+	s->used = 0;
+}
+
+static void
+forms_shell(struct scratch *s, const unsigned char *in, size_t size,
+    mask_forms_fn add, void *context)
+{
+	form_single_quoted(s, in, size, "'\\''");
+	scratch_give_new(s, in, size, add, context);
+	form_single_quoted(s, in, size, "'\"'\"'");
+	scratch_give_new(s, in, size, add, context);
+	form_double_quoted(s, in, size);
+	scratch_give_new(s, in, size, add, context);
+	form_backslashed(s, in, size);
+	scratch_give_new(s, in, size, add, context);
+	form_ansi_c(s, in, size, false);
+	scratch_give_new(s, in, size, add, context);
+	form_ansi_c(s, in, size, true);
+	scratch_give_new(s, in, size, add, context);
+}
+
+/* ---- lines of a multi-line secret ---- */
+
+/* PEM armour is no secret: masking it would hide every certificate. */
+static bool
+is_armour(const unsigned char *line, size_t size)
+{
+	return (size >= 11 && memcmp(line, "-----BEGIN ", 11) == 0) ||
+	    (size >= 9 && memcmp(line, "-----END ", 9) == 0);
+}
+
+/* Each line, without its surrounding whitespace, on its own. */
+static void
+forms_lines(
+    const unsigned char *in, size_t size, mask_forms_fn add, void *context)
+{
+	const unsigned char *line = in, *end = in + size, *newline;
+	size_t start, length;
+
+	if (memchr(in, '\n', size) == NULL)
+		return;
+	while (line < end) {
+		newline = memchr(line, '\n', (size_t)(end - line));
+		if (newline == NULL)
+			newline = end;
+		trimmed(line, (size_t)(newline - line), &start, &length);
+		if (length > 0 && !is_armour(line + start, length))
+			add(context, line + start, length);
+		line = newline + 1;
+	}
+}
+
 /* ---- all forms ---- */
 
 static void
@@ -404,6 +541,7 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 		form_json(s, in, size, json);
 		scratch_give(s, add, context);
 	}
+	forms_shell(s, in, size, add, context);
 }
 
 void
@@ -426,6 +564,7 @@ mask_forms_each(
 		scratch_give(&s, add, context);
 	}
 	encodings(&s, secret, size, add, context);
+	forms_lines(secret, size, add, context);
 	trimmed(secret, size, &start, &length);
 	if (length < size && length > 0) {
 		scratch_put(&s, secret + start, length);

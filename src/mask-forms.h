@@ -31,7 +31,20 @@
  *     control characters, also with upper-case hex (jansson), with \/
  *     (PHP), with \uXXXX for every non-ASCII character (Python's
  *     ensure_ascii; only when the secret is valid UTF-8) and with < > &
- *     escaped (Go).
+ *     escaped (Go);
+ *   - shell quoting, the text between the quotes: POSIX single quotes with
+ *     ' as '\'' (bash's set -x) or as '"'"' (Python's shlex.quote); double
+ *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes
+ *     before the shell's special characters; and bash's $'...' (printf %q,
+ *     declare -p and set -x of a value holding control characters), with
+ *     bytes above 0x7f kept (a UTF-8 locale) or as \ooo (the C locale).
+ *
+ * A multi-line secret (one holding "\n") also has each of its lines as a
+ * form, without the line's leading and trailing whitespace, so that a key
+ * printed indented (sed, Helm's indent), numbered (nl), with a prefix on
+ * each line or only in part (head -3) is masked line by line; the caller
+ * drops lines shorter than the minimum length.  PEM armour lines
+ * ("-----BEGIN ...", "-----END ...") are not secret and are left out.
  */
 #ifndef JOBRUN_MASK_FORMS_H
 #define JOBRUN_MASK_FORMS_H

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 24
+plan 32
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -101,4 +101,54 @@ steps:
 YAML
 DIR_SECRET=sekrit-dir-42 run "$JOBRUN" run own.yaml
 ok "! leaks sekrit-dir-42 out err" "jobrun's own error messages are masked"
+
+# Secrets files follow dotenv rules: the value a shell sees is masked,
+# not the quotes.
+cat >dot.env <<'ENV'
+# deploy credentials
+export DQ_SECRET="dq-value \"quoted\" with spaces"
+SQ_SECRET='sq-value-$not-expanded'
+BARE_SECRET=bare-value-77 # a comment
+ENV
+openssl rand -base64 180 | { echo '-----BEGIN TEST KEY-----'; cat; echo '-----END TEST KEY-----'; } >key.pem
+cat >files.yaml <<YAML
+secrets:
+  files: [$TEST_DIR/dot.env, $TEST_DIR/key.pem]
+steps:
+  - name: f
+    run: |
+      . $TEST_DIR/dot.env
+      printf '%s|%s|%s\n' "\$DQ_SECRET" "\$SQ_SECRET" "\$BARE_SECRET"
+      sed 's/^/    /' $TEST_DIR/key.pem
+      nl $TEST_DIR/key.pem
+      head -3 $TEST_DIR/key.pem | sed 's/^/key: /'
+YAML
+run "$JOBRUN" run files.yaml
+is "$status" 0 "a job with a dotenv file and a key file runs"
+contains out "***|***|***" "dotenv values, double- and single-quoted, are masked"
+ok "! leaks 'dq-value' out && ! leaks 'sq-value' out && ! leaks bare-value out" \
+	"no part of them shows"
+n=0
+for line in $(sed -n '2,4p' key.pem); do
+	leaks "$line" out && n=$((n + 1))
+done
+is "$n" 0 "the key's lines, indented (sed), numbered (nl) or in part (head -3), are masked"
+contains out "-----BEGIN TEST KEY-----" "its PEM armour is not a secret"
+
+# Shell-quoted forms of a value holding a quote: bash set -x, printf %q,
+# declare -p.
+cat >quoted.yaml <<'YAML'
+secrets: {env: [Q_SECRET]}
+steps:
+  - name: q
+    run: |
+      bash -xc ': "$Q_SECRET"' 2>&1
+      bash -c 'printf "%q\n" "$Q_SECRET"; declare -p Q_SECRET'
+      bash -c 'printf "%q\n" "$Q_SECRET
+      second line"'
+YAML
+Q_SECRET="Tr0ub'sAdor \$3&x" run "$JOBRUN" run quoted.yaml
+is "$status" 0 "a job printing a quoted secret runs"
+ok "! grep -qa 'Tr0ub\|sAdor' out" "set -x, printf %q and declare -p forms are masked"
+contains out "+ : '***'" "the set -x trace keeps its quotes"
 done_testing

@@ -402,6 +402,49 @@ test_mask_string(void)
 	mask_set_free(set);
 }
 
+static void
+test_shell_quoting(void)
+{
+	struct mask_set *set = set_of("Tr0ub's $x\"y\\z", 4);
+	struct mask_set *control = set_of("pass\001w\tord\n", 4);
+
+	masks(set, "+ echo 'Tr0ub'\\''s $x\"y\\z'\n", "+ echo '***'\n",
+	    "bash set -x of a value holding '");
+	masks(set, "x='Tr0ub'\"'\"'s $x\"y\\z'\n", "x='***'\n",
+	    "the '\"'\"' idiom (shlex.quote)");
+	masks(set, "Tr0ub\\'s\\ \\$x\\\"y\\\\z\n", "***\n", "printf %q");
+	masks(set, "declare -- X=\"Tr0ub's \\$x\\\"y\\\\z\"\n",
+	    "declare -- X=\"***\"\n", "declare -p");
+	masks(control, "+ : $'pass\\001w\\tord\\n'\n", "+ : $'***'\n",
+	    "$'...' of control characters");
+	mask_set_free(set);
+	mask_set_free(control);
+}
+
+static void
+test_lines(void)
+{
+	const char *key = "-----BEGIN KEY-----\n"
+			  "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+			  "  BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+			  "short\n"
+			  "-----END KEY-----\n";
+	struct mask_set *set = set_of(key, 8);
+
+	masks(set,
+	    "    MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+	    "      BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n",
+	    "    ***\n      ***\n", "each line masked when indented");
+	masks(set, "     2\tMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n",
+	    "     2\t***\n", "numbered (nl)");
+	masks(set, "key: BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n", "key: ***\n",
+	    "a line alone, with its surrounding whitespace dropped");
+	masks(set, "-----BEGIN KEY-----\nshort\n",
+	    "-----BEGIN KEY-----\nshort\n",
+	    "PEM armour and lines shorter than the minimum are not masked");
+	mask_set_free(set);
+}
+
 int
 main(void)
 {
@@ -417,5 +460,7 @@ main(void)
 	test_patterns();
 	test_quiet();
 	test_mask_string();
+	test_shell_quoting();
+	test_lines();
 	return done_testing();
 }
