@@ -573,3 +573,30 @@ mask_forms_each(
 	}
 	scratch_release(&s);
 }
+
+size_t
+mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
+{
+	size_t i = 0, n = 0, length;
+	bool before, after;
+
+	while (i < size) {
+		if (in[i] == '\r' && i + 1 < size && in[i + 1] == '\n')
+			length = 2;
+		else if (in[i] == '\n' || (in[i] == '\r' && i + 1 == size))
+			length = 1;
+		else
+			length = 0;
+		if (length == 0) {
+			out[n++] = in[i++];
+			continue;
+		}
+		before = i == 0 || mask_forms_encoded(in[i - 1]);
+		after =
+		    i + length == size || mask_forms_encoded(in[i + length]);
+		if (!(before && after))
+			memmove(out + n, in + i, length), n += length;
+		i += length;
+	}
+	return n;
+}

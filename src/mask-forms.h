@@ -49,6 +49,7 @@
 #ifndef JOBRUN_MASK_FORMS_H
 #define JOBRUN_MASK_FORMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Receives one form; bytes are wiped after the call returns. */
@@ -72,6 +73,30 @@ void mask_forms_each(
  */
 size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
     size_t size, unsigned alignment, int url_safe, int at_end);
+
+/*
+ * The folded view, in which a stream searches for needles: line breaks
+ * ("\n" or "\r\n") between two encoded characters (those of base64 in
+ * both alphabets and of hex: A-Z a-z 0-9 + / - _) are left out, so that
+ * an encoded run matches across the breaks of any wrapping.  A needle is
+ * folded the same way, a break at its start or end counting as between
+ * encoded characters when the needle's side of it is one (the text beyond
+ * may be too), and so is a final "\r" after an encoded character: the
+ * folded needle is then part of the folded text wherever the needle is in
+ * the text.  Writes the folded bytes to out (room for size bytes; may be
+ * in) and returns their number.
+ */
+size_t mask_forms_fold(
+    unsigned char *out, const unsigned char *in, size_t size);
+
+/* Whether c is an encoded character (see mask_forms_fold()). */
+static inline bool
+mask_forms_encoded(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' ||
+	    c == '_';
+}
 
 static inline size_t
 mask_forms_base64_max(size_t size)

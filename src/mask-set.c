@@ -161,13 +161,12 @@ struct adding {
 };
 
 /*
- * Takes one form of a secret: too short or too many are dropped; a known
- * one becomes a form of this secret too.
+ * Takes one folded form of a secret: too short or too many are dropped; a
+ * known one becomes a form of this secret too.
  */
 static void
-add_form(void *context, const unsigned char *bytes, size_t size)
+add_folded(struct adding *a, const unsigned char *bytes, size_t size)
 {
-	struct adding *a = context;
 	struct mask_set *set = a->set;
 	size_t known;
 
@@ -182,6 +181,31 @@ add_form(void *context, const unsigned char *bytes, size_t size)
 		return;
 	}
 	needle_append(set, bytes, size, a->secret);
+}
+
+/*
+ * Takes one form of a secret as the streams search for it: with the line
+ * breaks that their folded view leaves out left out too (mask-forms.h).
+ */
+static void
+add_form(void *context, const unsigned char *form, size_t size)
+{
+	struct adding *a = context;
+	unsigned char stack[256], *bytes = stack;
+
+	if (size < a->set->min_length)
+		return;
+	if (memchr(form, '\n', size) == NULL &&
+	    (size == 0 || form[size - 1] != '\r')) {
+		add_folded(a, form, size);
+		return;
+	}
+	if (size > sizeof(stack))
+		bytes = xmalloc(size);
+	add_folded(a, bytes, mask_forms_fold(bytes, form, size));
+	wipe(bytes, size);
+	if (bytes != stack)
+		free(bytes);
 }
 
 static size_t
@@ -437,6 +461,9 @@ mask_set_sync(struct mask_set *set)
 		level.bytes += set->needles[i].length;
 		if (set->needles[i].length > set->longest)
 			set->longest = set->needles[i].length;
+		if (needle_bytes(set, i)[0] == '\n' ||
+		    needle_bytes(set, i)[0] == '\r')
+			set->break_first = true;
 	}
 	while (set->nlevels > 0 &&
 	    set->levels[set->nlevels - 1].bytes <= 2 * level.bytes) {

@@ -88,6 +88,7 @@ struct mask_set {
 	size_t levels_cap;
 	size_t longest; /* the longest built needle */
 	size_t shortest; /* the shortest built needle (SIZE_MAX: none) */
+	bool break_first; /* a built needle begins with "\r" or "\n" */
 
 	unsigned gram; /* q, or 0: no filter */
 	unsigned stride; /* s */

@@ -17,10 +17,23 @@
  * the token once.  Pattern matches are ranges like any other.  A stream
  * emits each byte as soon as it can no longer be part of a match and holds
  * back only the bytes that could still begin one: the longest suffix that
- * is a proper prefix of some needle, or, for patterns, the bytes from the
+ * is a proper prefix of some needle (in the folded view, below), or, for
+ * patterns, the bytes from the
  * start of a partial match (PCRE2_PARTIAL_HARD) on.  Memory does not grow
  * with the input: a stream holds at most the longest needle, plus the
  * current pattern window when there are patterns.
+ *
+ * Needles are searched for in the stream's folded view (mask-forms.h):
+ * a line break ("\n" or "\r\n") between two characters of base64 or hex
+ * (A-Z a-z 0-9 + / - _) is left out, and needles are folded alike, so
+ * an encoded secret is found however it is wrapped (base64 and MIME at
+ * 76 columns, PEM at 64, xxd -p at 60, any other) and a match masks the
+ * stream's bytes from its first to its last, the breaks inside included.
+ * The price: text that differs from a secret only by such line breaks
+ * ("pass\nword" for "password") is masked too.  A line break at the end
+ * of the bytes fed, after such a character, is held until the next byte
+ * tells whether it folds, unless no needle can begin with a line break
+ * and no match is in progress (then it goes out).
  *
  * Patterns see one line at a time (without its "\n"; ^ and $ match at
  * its ends).  A line longer than MASK_PATTERN_WINDOW bytes is cut into

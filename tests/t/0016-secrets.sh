@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 32
+plan 34
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -151,4 +151,37 @@ Q_SECRET="Tr0ub'sAdor \$3&x" run "$JOBRUN" run quoted.yaml
 is "$status" 0 "a job printing a quoted secret runs"
 ok "! grep -qa 'Tr0ub\|sAdor' out" "set -x, printf %q and declare -p forms are masked"
 contains out "+ : '***'" "the set -x trace keeps its quotes"
+
+# Encoded runs wrapped by real tools: base64 (76 columns), openssl base64
+# (64), xxd -p (60); a secret longer than 57 bytes, and one crossing a
+# line break inside a longer blob.
+LONG_SECRET=$(printf 'long-secret-%s' 0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF)
+cat >wrapped.yaml <<'YAML'
+secrets: {env: [LONG_SECRET, SHORT_SECRET]}
+steps:
+  - name: w
+    run: |
+      printf %s "$LONG_SECRET" | base64
+      printf %s "$LONG_SECRET" | openssl base64
+      printf %s "$LONG_SECRET" | xxd -p
+      { head -c 50 /dev/zero | tr '\0' x; printf %s "$SHORT_SECRET"; head -c 90 /dev/zero | tr '\0' y; } | base64 -w 76
+      { head -c 25 /dev/zero | tr '\0' x; printf %s "$SHORT_SECRET"; head -c 40 /dev/zero | tr '\0' y; } | xxd -p
+      { printf 'x'; printf %s "$SHORT_SECRET"; printf 'tail'; } | base64 -w 7 | tr '\n' '\r' | sed 's/\r/\r\n/g'
+YAML
+LONG_SECRET=$LONG_SECRET SHORT_SECRET=crossing-the-break-42 run "$JOBRUN" run wrapped.yaml
+is "$status" 0 "a job printing wrapped encodings runs"
+# A leak: 8 characters of an encoding of a secret, once breaks are gone.
+tr -d '\r\n' <out >joined
+n=0
+for enc in "$(printf %s "$LONG_SECRET" | base64 -w0)" "$(printf %s "$LONG_SECRET" | xxd -p | tr -d '\n')" \
+	"$(printf 'xxcrossing-the-break-42' | base64 -w0 | cut -c 4-28)" \
+	"$(printf %s crossing-the-break-42 | xxd -p | tr -d '\n')"; do
+	i=1
+	while [ $i -le $((${#enc} - 12)) ]; do
+		part=$(printf %s "$enc" | cut -c "$i-$((i + 7))")
+		grep -qF -- "$part" joined && n=$((n + 1))
+		i=$((i + 4))
+	done
+done
+is "$n" 0 "no 8 characters of a wrapped base64 or hex run of a secret show"
 done_testing
