@@ -1,14 +1,19 @@
 /*
  * Diagnostics: every message jobrun prints about itself goes through here,
  * as "jobrun: <message>" on standard error.  Keeping one exit keeps one place
- * for the secret masker to sit in front of (see DESIGN.md, "Secret masking").
+ * for the secret masker to sit in front of: no secret byte ever reaches
+ * standard error unmasked.
  */
 #ifndef JOBRUN_DIAG_H
 #define JOBRUN_DIAG_H
 
 #include <stdarg.h>
 
-/* Exit statuses of the job and of jobrun itself (DESIGN.md, "Steps"). */
+/*
+ * Exit statuses of the job and of jobrun itself: 0 success, 1 a step
+ * failed, 124 timed out, 125 jobrun's own or configuration error, 128+N
+ * killed by signal N.
+ */
 enum {
 	EXIT_JOB_SUCCESS = 0,
 	EXIT_JOB_FAILED = 1,
@@ -31,10 +36,22 @@ void diag_fatal(int status, const char *fmt, ...)
 void diag_verror(const char *prefix, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-/* Where messages go instead of standard error: the sink gets the message
- * without "jobrun: " and without a newline.  NULL restores the default. */
+/*
+ * Where messages go instead of standard error: the sink gets the whole
+ * message, however long, without "jobrun: " and without a newline; it
+ * masks it (before any cut of its own).  NULL restores the default.
+ */
 typedef void (*diag_sink_fn)(const char *message, void *context);
 void diag_set_sink(diag_sink_fn sink, void *context);
+
+/*
+ * The mask set that messages written to standard error (no sink) pass
+ * through, whole, before they are cut to 4 KiB (borrowed: it must outlive
+ * its use here; NULL: none).  Without one, standard error gets messages
+ * as they are.
+ */
+struct mask_set;
+void diag_set_mask(struct mask_set *set);
 
 /* Reports a broken invariant in jobrun itself and aborts. */
 #define BUG(...) diag_bug(__FILE__, __LINE__, __VA_ARGS__)

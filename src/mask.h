@@ -1,8 +1,11 @@
 /*
- * The secret masker (DESIGN.md, "Secret masking — the contract").
+ * The secret masker.  Its promise: no registered secret, nor any of its
+ * forms, leaves jobrun unmasked -- on the console, in logs, result files,
+ * error messages or plugin log calls -- however the bytes are split across
+ * writes.
  *
  * A mask_set holds what must never be shown: secrets (each with its
- * whitespace variants and encodings, maskenc.h) and PCRE2 patterns.  One
+ * whitespace variants and encodings, mask-forms.h) and PCRE2 patterns.  One
  * set serves every output of a job.  A mask_stream masks one output
  * stream with it: bytes go in as they come, in pieces of any size, and
  * masked bytes come out through an emit callback.
@@ -14,10 +17,23 @@
  * the token once.  Pattern matches are ranges like any other.  A stream
  * emits each byte as soon as it can no longer be part of a match and holds
  * back only the bytes that could still begin one: the longest suffix that
- * is a proper prefix of some needle, or, for patterns, the bytes from the
+ * is a proper prefix of some needle (in the folded view, below), or, for
+ * patterns, the bytes from the
  * start of a partial match (PCRE2_PARTIAL_HARD) on.  Memory does not grow
  * with the input: a stream holds at most the longest needle, plus the
  * current pattern window when there are patterns.
+ *
+ * Needles are searched for in the stream's folded view (mask-forms.h):
+ * a line break ("\n" or "\r\n") between two characters of base64 or hex
+ * (A-Z a-z 0-9 + / - _) is left out, and needles are folded alike, so
+ * an encoded secret is found however it is wrapped (base64 and MIME at
+ * 76 columns, PEM at 64, xxd -p at 60, any other) and a match masks the
+ * stream's bytes from its first to its last, the breaks inside included.
+ * The price: text that differs from a secret only by such line breaks
+ * ("pass\nword" for "password") is masked too.  A line break at the end
+ * of the bytes fed, after such a character, is held until the next byte
+ * tells whether it folds, unless no needle can begin with a line break
+ * and no match is in progress (then it goes out).
  *
  * Patterns see one line at a time (without its "\n"; ^ and $ match at
  * its ends).  A line longer than MASK_PATTERN_WINDOW bytes is cut into
@@ -27,8 +43,8 @@
  * refused).  A pattern that fails while matching (match or JIT stack
  * limit) masks the rest of its window: the masker errs on hiding.
  *
- * Needles are searched by Aho-Corasick automata (acauto.h) behind a
- * sampled q-gram filter (maskset.h): a stream looks up one 8-byte window
+ * Needles are searched by Aho-Corasick automata (mask-automaton.h) behind a
+ * sampled q-gram filter (mask-set.h): a stream looks up one 8-byte window
  * every s bytes (s up to 8, when the shortest needle is 15 bytes or more;
  * 1 when it is 4 to 8 bytes) and runs the automata exactly only around a
  * hit, so its speed hardly depends on the number of needles.  With a
@@ -89,7 +105,7 @@ typedef void (*mask_emit_fn)(void *context, const char *data, size_t size);
 struct mask_set *mask_set_new(const char *token, size_t min_length);
 
 /*
- * Adds a secret of size bytes (copied) and its forms (maskenc.h).  The
+ * Adds a secret of size bytes (copied) and its forms (mask-forms.h).  The
  * streams see it on their next call (feed, flush, rescan): call
  * mask_stream_rescan() on each before acknowledging a registration, so
  * the bytes they still hold are examined for it too.  Returns 0 when it

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,11 +146,213 @@ read_file(const char *path, size_t *size, char **error)
 	return data;
 }
 
-/* The whole file, trimmed, and the value of each KEY=VALUE line. */
+/* ---- dotenv ---- */
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool
+is_name_char(char c, bool first)
+{
+	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (!first && c >= '0' && c <= '9');
+}
+
+/* A growing value, wiped when released. */
+struct value {
+	char *bytes;
+	size_t used;
+	size_t size;
+};
+
+static void
+value_put(struct value *v, char c)
+{
+	char *grown;
+
+	if (v->used + 1 >= v->size) {
+		v->size = v->size ? v->size * 2 : 64;
+		grown = xmalloc(v->size);
+		if (v->used > 0)
+			memcpy(grown, v->bytes, v->used);
+		if (v->bytes != NULL)
+			wipe(v->bytes, v->used);
+		free(v->bytes);
+		v->bytes = grown;
+	}
+	v->bytes[v->used++] = c;
+}
+
+static void
+value_release(struct value *v)
+{
+	if (v->bytes != NULL)
+		wipe(v->bytes, v->size);
+	free(v->bytes);
+	memset(v, 0, sizeof(*v));
+}
+
+/* What a dotenv loader makes of "\c" inside double quotes. */
+static int
+dotenv_escape(char c)
+{
+	switch (c) {
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	case '"':
+	case '\\':
+	case '$':
+	case '`':
+		return c;
+	}
+	return -1;
+}
+
+/*
+ * A double-quoted value from p (after the quote) to its closing quote:
+ * shell holds what sh sees (\ drops only before $ ` " \ and a newline),
+ * loader what dotenv loaders see (\n, \r and \t too).  Returns the
+ * character after the closing quote, or NULL when it is not closed.
+ */
+static const char *
+dotenv_double(
+    const char *p, const char *end, struct value *shell, struct value *loader)
+{
+	int c;
+
+	for (; p < end && *p != '"'; p++) {
+		if (*p != '\\' || p + 1 >= end) {
+			value_put(shell, *p);
+			value_put(loader, *p);
+			continue;
+		}
+		p++;
+		if (*p == '\n')
+			continue;
+		c = dotenv_escape(*p);
+		if (c == '\n' || c == '\r' || c == '\t' || c < 0)
+			value_put(shell, '\\');
+		value_put(shell, *p);
+		if (c < 0)
+			value_put(loader, '\\');
+		value_put(loader, (char)(c < 0 ? *p : c));
+	}
+	return p < end ? p + 1 : NULL;
+}
+
+/* An unquoted value: to the end of the line or a " #" comment, trimmed. */
+static const char *
+dotenv_bare(const char *p, const char *end, struct value *shell)
+{
+	const char *stop = p;
+
+	while (stop < end && *stop != '\n' &&
+	    !(*stop == '#' && stop > p && is_blank(stop[-1])))
+		stop++;
+	while (stop > p && (is_blank(stop[-1]) || stop[-1] == '\r'))
+		stop--;
+	for (; p < stop; p++)
+		value_put(shell, *p);
+	return stop;
+}
+
+/*
+ * Parses one assignment at p: [export ]NAME=VALUE with VALUE bare,
+ * 'single-quoted' (literal, may span lines) or "double-quoted".  Returns
+ * where the parse stopped (the end of its last line), or NULL when the
+ * line is no assignment.
+ */
+static const char *
+dotenv_assignment(
+    const char *p, const char *end, struct value *shell, struct value *loader)
+{
+	const char *name;
+
+	while (p < end && is_blank(*p))
+		p++;
+	if (end - p > 7 && memcmp(p, "export", 6) == 0 && is_blank(p[6]))
+		for (p += 7; p < end && is_blank(*p); p++)
+			;
+	name = p;
+	while (p < end && is_name_char(*p, p == name))
+		p++;
+	if (p == name || p >= end || *p != '=')
+		return NULL;
+	p++;
+	if (p < end && *p == '\'') {
+		const char *close = memchr(p + 1, '\'', (size_t)(end - p - 1));
+
+		if (close == NULL)
+			return NULL;
+		for (p++; p < close; p++)
+			value_put(shell, *p);
+		return close + 1;
+	}
+	if (p < end && *p == '"')
+		return dotenv_double(p + 1, end, shell, loader);
+	return dotenv_bare(p, end, shell);
+}
+
+int
+secrets_parse_dotenv(const char *text, size_t size,
+    int (*add)(void *context, const char *value, size_t length), void *context)
+{
+	const char *p = text, *end = text + size, *next, *eol;
+	struct value shell = { 0 }, loader = { 0 };
+	int rc = 0;
+
+	while (rc == 0 && p < end) {
+		next = dotenv_assignment(p, end, &shell, &loader);
+		if (next != NULL) {
+			rc = shell.used > 0
+			    ? add(context, shell.bytes, shell.used)
+			    : 0;
+			if (rc == 0 && loader.used > 0 &&
+			    (loader.used != shell.used ||
+				memcmp(loader.bytes, shell.bytes, shell.used) !=
+				    0))
+				rc = add(context, loader.bytes, loader.used);
+			p = next;
+		}
+		shell.used = loader.used = 0;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		p = eol != NULL ? eol + 1 : end;
+	}
+	value_release(&shell);
+	value_release(&loader);
+	return rc;
+}
+
+struct file_context {
+	struct mask_set *set;
+	const char *label;
+	char **error;
+};
+
+static int
+add_file_value(void *context, const char *value, size_t length)
+{
+	struct file_context *c = context;
+
+	return add_value(c->set, value, length, c->label, c->error);
+}
+
+/*
+ * The whole file, trimmed (a file that is one secret, such as a token or
+ * a key), and the value of each dotenv assignment in it.
+ */
 static int
 add_file(struct mask_set *set, const char *path, char **error)
 {
-	const char *start, *end, *line, *eol, *eq;
+	struct file_context c = { set, NULL, error };
+	const char *start, *end;
 	char *data, *label;
 	size_t size;
 	int rc = 0;
@@ -157,6 +360,7 @@ add_file(struct mask_set *set, const char *path, char **error)
 	if ((data = read_file(path, &size, error)) == NULL)
 		return -1;
 	label = xasprintf("file %s", path);
+	c.label = label;
 	start = data;
 	end = data + size;
 	while (start < end &&
@@ -168,19 +372,8 @@ add_file(struct mask_set *set, const char *path, char **error)
 		end[-1] == '\t'))
 		end--;
 	rc = add_value(set, start, (size_t)(end - start), label, error);
-	for (line = data; rc == 0 && line < data + size; line = eol + 1) {
-		eol = memchr(line, '\n', (size_t)(data + size - line));
-		if (eol == NULL)
-			eol = data + size;
-		eq = memchr(line, '=', (size_t)(eol - line));
-		if (eq != NULL && eq > line && line[0] != '#') {
-			size_t length = (size_t)(eol - eq - 1);
-
-			if (length > 0 && eq[length] == '\r')
-				length--;
-			rc = add_value(set, eq + 1, length, label, error);
-		}
-	}
+	if (rc == 0)
+		rc = secrets_parse_dotenv(data, size, add_file_value, &c);
 	free(label);
 	wipe(data, size);
 	free(data);
@@ -211,23 +404,43 @@ add_values_list(struct mask_set *set, const char *list, char **error)
 	return rc;
 }
 
-static int
-add_globs(struct mask_set *set, const struct strlist *globs, char **error)
+/* Whether name matches one of the globs. */
+static bool
+glob_matches(const struct strlist *globs, const char *name)
 {
-	char **entry, *name;
-	const char *eq;
 	size_t i;
+
+	for (i = 0; i < globs->len; i++)
+		if (fnmatch(globs->items[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+int
+secrets_add_env_globs(struct mask_set *set, const struct strlist *globs,
+    char *const *envp, bool warn_short, char **error)
+{
+	char *const *entry;
+	const char *eq;
+	char *name;
 	int rc = 0;
 
-	for (entry = environ; rc == 0 && *entry != NULL; entry++) {
-		if ((eq = strchr(*entry, '=')) == NULL)
+	*error = NULL;
+	if (globs == NULL || globs->len == 0 || envp == NULL)
+		return 0;
+	for (entry = envp; rc == 0 && *entry != NULL; entry++) {
+		if ((eq = strchr(*entry, '=')) == NULL || eq[1] == '\0')
 			continue;
 		name = xstrndup(*entry, (size_t)(eq - *entry));
-		for (i = 0; i < globs->len; i++) {
-			if (fnmatch(globs->items[i], name, 0) == 0) {
+		if (glob_matches(globs, name)) {
+			if (warn_short)
 				rc = add_value(
 				    set, eq + 1, strlen(eq + 1), name, error);
-				break;
+			else if ((rc = mask_set_add(set, eq + 1, strlen(eq + 1),
+				      error)) == 1) {
+				free(*error);
+				*error = NULL;
+				rc = 0;
 			}
 		}
 		free(name);
@@ -270,7 +483,8 @@ secrets_collect(struct mask_set *set, const struct job *job,
 			return -1;
 	if (names != NULL && each_item(names, add_named, &c) < 0)
 		return -1;
-	if (add_globs(set, &job->secrets.env_globs, error) < 0)
+	if (secrets_add_env_globs(
+		set, &job->secrets.env_globs, environ, true, error) < 0)
 		return -1;
 	if (list != NULL && add_values_list(set, list, error) < 0)
 		return -1;

@@ -6,14 +6,16 @@
  * REACTORCIDE_SECRET_VALUES_LIST (comma-separated, or the path of a file
  * of one value per line), the contents of secrets.files and
  * REACTORCIDE_SECRETS_FILE (the whole file, trimmed, and the value of every
- * KEY=VALUE line in it), the credentials of source: and ci_source:
- * (token_env's value, token_file's contents), and the PCRE2 patterns of
- * secrets.patterns.
- * Variables are looked up in the job's environment (env:, --job-env) and
- * then in jobrun's own.
+ * dotenv assignment in it: secrets_parse_dotenv()), the credentials of source:
+ * and ci_source: (token_env's value, token_file's contents), and the PCRE2
+ * patterns of secrets.patterns. Variables are looked up in the job's
+ * environment (env:, --job-env) and then in jobrun's own.
  */
 #ifndef JOBRUN_SECRETS_H
 #define JOBRUN_SECRETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "configuration.h"
 #include "job.h"
@@ -30,5 +32,42 @@
  */
 int secrets_collect(struct mask_set *set, const struct job *job,
     const struct config *config, const struct nvlist *job_env, char **error);
+
+/*
+ * At a step's start: adds the value of every variable of envp (a
+ * NULL-terminated array of "NAME=VALUE", the step's final environment,
+ * which holds every layer: the job file's env:, the job env, plugins'
+ * env_set, step outputs) whose name matches one of globs (fnmatch(3)).
+ * Empty values are skipped; a value too short to mask is skipped too,
+ * with a warning naming the variable when warn_short.  The masker's
+ * streams see the new secrets on their next call; a caller that must
+ * know they are masked in bytes already held calls mask_stream_rescan()
+ * on each.  Returns 0, or -1 with a message in *error (caller frees)
+ * when the set is full.
+ */
+int secrets_add_env_globs(struct mask_set *set, const struct strlist *globs,
+    char *const *envp, bool warn_short, char **error);
+
+/*
+ * Parses text as a dotenv file and calls add(context, value, length) with
+ * the value of each assignment, as a shell sourcing the file would see
+ * it; stops at the first add() that returns non-zero and returns that.
+ *
+ * The rules: one assignment per line, [export ]NAME=VALUE, NAME of
+ * letters, digits and '_' (not first a digit); blank lines, comments
+ * ('#' first) and any other line are skipped.  VALUE is
+ *   - 'single-quoted': everything up to the next ', newlines included,
+ *     literally;
+ *   - "double-quoted": up to the next unescaped ", newlines included; \
+ *     before $ ` " \ stands for that character and before a newline for
+ *     nothing; any other \ stays.  Dotenv loaders (python-dotenv, docker
+ *     compose) also read \n, \r and \t as control characters: when that
+ *     reading differs, add() gets it too;
+ *   - bare: up to the end of the line or a '#' after a blank, without
+ *     trailing blanks.
+ * Empty values are not passed.  Nothing is expanded.
+ */
+int secrets_parse_dotenv(const char *text, size_t size,
+    int (*add)(void *context, const char *value, size_t length), void *context);
 
 #endif

@@ -31,7 +31,7 @@
 #include <time.h>
 
 #include "mask.h"
-#include "maskenc.h"
+#include "mask-forms.h"
 
 #define TEXT_SIZE ((size_t)64 * 1024 * 1024)
 #define CHUNK ((size_t)64 * 1024)
@@ -170,7 +170,7 @@ make_text(const struct secrets *secrets)
 		pick = (struct form_pick){ p + 7, 0, rng() % 2 ? 0 : rng() % 12,
 			0 };
 		memcpy(p, "token: ", 7);
-		maskenc_forms((const unsigned char *)secret, strlen(secret),
+		mask_forms_each((const unsigned char *)secret, strlen(secret),
 		    pick_form, &pick);
 		p += 7 + pick.size;
 		*p++ = '\n';
@@ -406,7 +406,7 @@ list_of(struct needle_list *list, const struct secrets *secrets, size_t count,
 	for (i = 0; i < count; i++) {
 		v = secrets->values[i];
 		if (forms)
-			maskenc_forms((const unsigned char *)v, strlen(v),
+			mask_forms_each((const unsigned char *)v, strlen(v),
 			    list_add, list);
 		else
 			list_add(list, (const unsigned char *)v, strlen(v));

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "mask.h"
-#include "maskenc.h"
+#include "mask-forms.h"
 #include "maskref.h"
 
 #define TEXT_MAX 2048
@@ -59,19 +59,7 @@ static void
 ref_add_form(void *context, const unsigned char *bytes, size_t size)
 {
 	if (size >= 4)
-		maskref_add(context, bytes, size);
-}
-
-static size_t
-reference_hold(const struct maskref *ref, const uint8_t *in, size_t size)
-{
-	size_t best = 0, i, k;
-
-	for (i = 0; i < ref->count; i++)
-		for (k = best + 1; k < ref->lengths[i] && k <= size; k++)
-			if (memcmp(in + size - k, ref->needles[i], k) == 0)
-				best = k;
-	return best;
+		maskref_add(context, bytes, size, 4);
 }
 
 /* Reads the needles; returns where the rest of the input begins. */
@@ -90,11 +78,11 @@ read_needles(struct mask_set *set, struct maskref *ref, const uint8_t *data,
 			break;
 		if (forms) {
 			if (mask_set_add(set, data + pos, length, NULL) == 0)
-				maskenc_forms(
+				mask_forms_each(
 				    data + pos, length, ref_add_form, ref);
 		} else {
 			mask_set_add_exact(set, data + pos, length, NULL);
-			maskref_add(ref, data + pos, length);
+			maskref_add(ref, data + pos, length, 1);
 		}
 		if (levels != NULL)
 			mask_stream_rescan(levels);
@@ -140,8 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = text - i;
 		mask_stream_feed(s, data + pos + i, n);
 		if (ref.npatterns == 0 &&
-		    mask_stream_held(s) >
-			reference_hold(&ref, data + pos, i + n))
+		    mask_stream_held(s) > maskref_hold(&ref, data + pos, i + n))
 			abort();
 		if ((cut >> 8) % 16 == 0)
 			mask_stream_rescan(s);

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 24
+plan 34
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -101,4 +101,87 @@ steps:
 YAML
 DIR_SECRET=sekrit-dir-42 run "$JOBRUN" run own.yaml
 ok "! leaks sekrit-dir-42 out err" "jobrun's own error messages are masked"
+
+# Secrets files follow dotenv rules: the value a shell sees is masked,
+# not the quotes.
+cat >dot.env <<'ENV'
+# deploy credentials
+export DQ_SECRET="dq-value \"quoted\" with spaces"
+SQ_SECRET='sq-value-$not-expanded'
+BARE_SECRET=bare-value-77 # a comment
+ENV
+openssl rand -base64 180 | { echo '-----BEGIN TEST KEY-----'; cat; echo '-----END TEST KEY-----'; } >key.pem
+cat >files.yaml <<YAML
+secrets:
+  files: [$TEST_DIR/dot.env, $TEST_DIR/key.pem]
+steps:
+  - name: f
+    run: |
+      . $TEST_DIR/dot.env
+      printf '%s|%s|%s\n' "\$DQ_SECRET" "\$SQ_SECRET" "\$BARE_SECRET"
+      sed 's/^/    /' $TEST_DIR/key.pem
+      nl $TEST_DIR/key.pem
+      head -3 $TEST_DIR/key.pem | sed 's/^/key: /'
+YAML
+run "$JOBRUN" run files.yaml
+is "$status" 0 "a job with a dotenv file and a key file runs"
+contains out "***|***|***" "dotenv values, double- and single-quoted, are masked"
+ok "! leaks 'dq-value' out && ! leaks 'sq-value' out && ! leaks bare-value out" \
+	"no part of them shows"
+n=0
+for line in $(sed -n '2,4p' key.pem); do
+	leaks "$line" out && n=$((n + 1))
+done
+is "$n" 0 "the key's lines, indented (sed), numbered (nl) or in part (head -3), are masked"
+contains out "-----BEGIN TEST KEY-----" "its PEM armour is not a secret"
+
+# Shell-quoted forms of a value holding a quote: bash set -x, printf %q,
+# declare -p.
+cat >quoted.yaml <<'YAML'
+secrets: {env: [Q_SECRET]}
+steps:
+  - name: q
+    run: |
+      bash -xc ': "$Q_SECRET"' 2>&1
+      bash -c 'printf "%q\n" "$Q_SECRET"; declare -p Q_SECRET'
+      bash -c 'printf "%q\n" "$Q_SECRET
+      second line"'
+YAML
+Q_SECRET="Tr0ub'sAdor \$3&x" run "$JOBRUN" run quoted.yaml
+is "$status" 0 "a job printing a quoted secret runs"
+ok "! grep -qa 'Tr0ub\|sAdor' out" "set -x, printf %q and declare -p forms are masked"
+contains out "+ : '***'" "the set -x trace keeps its quotes"
+
+# Encoded runs wrapped by real tools: base64 (76 columns), openssl base64
+# (64), xxd -p (60); a secret longer than 57 bytes, and one crossing a
+# line break inside a longer blob.
+LONG_SECRET=$(printf 'long-secret-%s' 0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF)
+cat >wrapped.yaml <<'YAML'
+secrets: {env: [LONG_SECRET, SHORT_SECRET]}
+steps:
+  - name: w
+    run: |
+      printf %s "$LONG_SECRET" | base64
+      printf %s "$LONG_SECRET" | openssl base64
+      printf %s "$LONG_SECRET" | xxd -p
+      { head -c 50 /dev/zero | tr '\0' x; printf %s "$SHORT_SECRET"; head -c 90 /dev/zero | tr '\0' y; } | base64 -w 76
+      { head -c 25 /dev/zero | tr '\0' x; printf %s "$SHORT_SECRET"; head -c 40 /dev/zero | tr '\0' y; } | xxd -p
+      { printf 'x'; printf %s "$SHORT_SECRET"; printf 'tail'; } | base64 -w 7 | tr '\n' '\r' | sed 's/\r/\r\n/g'
+YAML
+LONG_SECRET=$LONG_SECRET SHORT_SECRET=crossing-the-break-42 run "$JOBRUN" run wrapped.yaml
+is "$status" 0 "a job printing wrapped encodings runs"
+# A leak: 8 characters of an encoding of a secret, once breaks are gone.
+tr -d '\r\n' <out >joined
+n=0
+for enc in "$(printf %s "$LONG_SECRET" | base64 -w0)" "$(printf %s "$LONG_SECRET" | xxd -p | tr -d '\n')" \
+	"$(printf 'xxcrossing-the-break-42' | base64 -w0 | cut -c 4-28)" \
+	"$(printf %s crossing-the-break-42 | xxd -p | tr -d '\n')"; do
+	i=1
+	while [ $i -le $((${#enc} - 12)) ]; do
+		part=$(printf %s "$enc" | cut -c "$i-$((i + 7))")
+		grep -qF -- "$part" joined && n=$((n + 1))
+		i=$((i + 4))
+	done
+done
+is "$n" 0 "no 8 characters of a wrapped base64 or hex run of a secret show"
 done_testing

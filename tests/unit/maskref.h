@@ -1,10 +1,15 @@
 /*
  * A one-shot reference masker for the masker's differential test and fuzz
- * target: as simple as possible, so it is obviously right.  It marks every
- * byte covered by an occurrence of a needle (found with memcmp at every
- * offset) or by a pattern match (each line on its own, whole), then
- * replaces each run of covered bytes by the token: overlapping and
- * adjacent matches become one token.  Quadratic; for small inputs only.
+ * target: as simple as possible, so it is obviously right.  It folds the
+ * text (leaves out each line break, "\n" or "\r\n", that has an encoded
+ * character on both sides: A-Z a-z 0-9 + / - _) and each needle (the same,
+ * a break at either end counting as between encoded characters when the
+ * needle's side is one, and a final "\r" too), marks every text byte from
+ * the first to the last of an occurrence of a folded needle in the folded
+ * text (found with memcmp at every offset) or of a pattern match (each
+ * raw line on its own, whole), then replaces each run of covered bytes by
+ * the token: overlapping and adjacent matches become one token.
+ * Quadratic; for small inputs only.
  */
 #ifndef JOBRUN_MASKREF_H
 #define JOBRUN_MASKREF_H
@@ -24,13 +29,74 @@ struct maskref {
 	size_t npatterns;
 };
 
-static inline void
-maskref_add(struct maskref *ref, const void *bytes, size_t size)
+static inline bool
+maskref_encoded(unsigned char c)
 {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' ||
+	    c == '_';
+}
+
+/*
+ * The length of the line break at in[i] ("\r\n", "\n", or a "\r" at
+ * the very end when final_cr), or 0.
+ */
+static inline size_t
+maskref_break(const unsigned char *in, size_t size, size_t i, bool final_cr)
+{
+	if (in[i] == '\r' && i + 1 < size && in[i + 1] == '\n')
+		return 2;
+	if (in[i] == '\n' || (final_cr && in[i] == '\r' && i + 1 == size))
+		return 1;
+	return 0;
+}
+
+/*
+ * Folds in into out; raw (may be NULL) gets, for each folded byte, its
+ * offset in in.  edges: a needle (the ends count as encoded).
+ */
+static inline size_t
+maskref_fold(unsigned char *out, size_t *raw, const unsigned char *in,
+    size_t size, bool edges)
+{
+	size_t i = 0, n = 0, k, length;
+	bool before, after;
+
+	while (i < size) {
+		length = maskref_break(in, size, i, edges);
+		before = i == 0 ? edges : maskref_encoded(in[i - 1]);
+		after = i + length == size ? edges
+					   : maskref_encoded(in[i + length]);
+		if (length > 0 && before && after) {
+			i += length;
+			continue;
+		}
+		if (length == 0)
+			length = 1;
+		for (k = 0; k < length; k++, i++) {
+			if (raw != NULL)
+				raw[n] = i;
+			out[n++] = in[i];
+		}
+	}
+	return n;
+}
+
+/* Adds a needle, folded; dropped when shorter than min_length then. */
+static inline void
+maskref_add(
+    struct maskref *ref, const void *bytes, size_t size, size_t min_length)
+{
+	unsigned char *folded = malloc(size ? size : 1);
+
+	size = maskref_fold(folded, NULL, bytes, size, true);
+	if (size < min_length || size == 0) {
+		free(folded);
+		return;
+	}
 	ref->needles = realloc(ref->needles, (ref->count + 1) * sizeof(void *));
 	ref->lengths = realloc(ref->lengths, (ref->count + 1) * sizeof(size_t));
-	ref->needles[ref->count] = malloc(size ? size : 1);
-	memcpy(ref->needles[ref->count], bytes, size);
+	ref->needles[ref->count] = folded;
 	ref->lengths[ref->count++] = size;
 }
 
@@ -96,16 +162,22 @@ maskref_mask(const struct maskref *ref, const unsigned char *in, size_t size,
 {
 	bool *covered = calloc(size + 1, sizeof(bool));
 	unsigned char *out = malloc(size * (strlen(token) + 1) + 1);
+	unsigned char *folded = malloc(size + 1);
+	size_t *raw = malloc((size + 1) * sizeof(size_t));
 	pcre2_match_data *data = pcre2_match_data_create(1, NULL);
-	size_t i, j, k, n = 0, line = 0;
+	size_t i, j, k, n = 0, line = 0, fsize;
 
+	fsize = maskref_fold(folded, raw, in, size, false);
 	for (i = 0; i < ref->count; i++)
-		for (j = 0; j + ref->lengths[i] <= size; j++)
-			if (in[j] == ref->needles[i][0] &&
-			    memcmp(in + j, ref->needles[i], ref->lengths[i]) ==
-				0)
-				for (k = 0; k < ref->lengths[i]; k++)
-					covered[j + k] = true;
+		for (j = 0; j + ref->lengths[i] <= fsize; j++)
+			if (folded[j] == ref->needles[i][0] &&
+			    memcmp(folded + j, ref->needles[i],
+				ref->lengths[i]) == 0)
+				for (k = raw[j];
+				     k <= raw[j + ref->lengths[i] - 1]; k++)
+					covered[k] = true;
+	free(folded);
+	free(raw);
 	for (i = 0; i <= size && ref->npatterns > 0; i++)
 		if (i == size || in[i] == '\n') {
 			maskref_line(
@@ -124,6 +196,47 @@ maskref_mask(const struct maskref *ref, const unsigned char *in, size_t size,
 	free(covered);
 	*out_size = n;
 	return out;
+}
+
+/*
+ * The line break (or final "\r") at the end of in[0, size) that a stream
+ * keeps until the next byte tells whether it folds: its length, or 0.
+ */
+static inline size_t
+maskref_pending(const unsigned char *in, size_t size)
+{
+	size_t start;
+
+	if (size >= 2 && in[size - 1] == '\r')
+		return maskref_encoded(in[size - 2]) ? 1 : 0;
+	if (size == 0 || in[size - 1] != '\n')
+		return 0;
+	start = size >= 2 && in[size - 2] == '\r' ? size - 2 : size - 1;
+	return start >= 1 && maskref_encoded(in[start - 1]) ? size - start : 0;
+}
+
+/*
+ * The most a stream without patterns may hold after in[0, size): from the
+ * longest suffix of the folded text that is a proper prefix of a folded
+ * needle, else the pending line break.
+ */
+static inline size_t
+maskref_hold(const struct maskref *ref, const unsigned char *in, size_t size)
+{
+	size_t pending = maskref_pending(in, size), best = 0, i, k, n;
+	unsigned char *folded = malloc(size + 1);
+	size_t *raw = malloc((size + 1) * sizeof(size_t)), hold;
+
+	n = maskref_fold(folded, raw, in, size - pending, false);
+	for (i = 0; i < ref->count; i++)
+		for (k = best + 1; k < ref->lengths[i] && k <= n; k++)
+			if (folded[n - k] == ref->needles[i][0] &&
+			    memcmp(folded + n - k, ref->needles[i], k) == 0)
+				best = k;
+	hold = best > 0 ? size - raw[n - best] : pending;
+	free(folded);
+	free(raw);
+	return hold;
 }
 
 #endif

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "mask.h"
-#include "maskenc.h"
+#include "mask-forms.h"
 #include "maskref.h"
 #include "tap.h"
 
@@ -76,7 +76,7 @@ struct trial {
 };
 
 static const char *const alphabets[] = { "ab", "abc", "ab\n", "a b\n",
-	"ab%\"\\", "a\tb\n\r" };
+	"ab%\"\\", "a\tb\n\r", "a'b $\n", "aB9+\n\r" };
 
 static const char *const patterns[] = { "ab+a", "b{2,}", "a.b", "^ab", "ba$",
 	"(?<=a)bb", "\\bab", "a(?=b)", "[ab]{3}c?", "b\\s+a", "x*" };
@@ -96,7 +96,7 @@ ref_add_form(void *context, const unsigned char *bytes, size_t size)
 	struct trial *t = context;
 
 	if (size >= 4)
-		maskref_add(&t->ref, bytes, size);
+		maskref_add(&t->ref, bytes, size, 4);
 }
 
 /* Adds needles one way or another; sometimes a level per needle. */
@@ -121,10 +121,10 @@ make_set(struct trial *t)
 		random_bytes(bytes, length, t->alphabet);
 		if (mode == 2) {
 			if (mask_set_add(t->set, bytes, length, NULL) == 0)
-				maskenc_forms(bytes, length, ref_add_form, t);
+				mask_forms_each(bytes, length, ref_add_form, t);
 		} else {
 			mask_set_add_exact(t->set, bytes, length, NULL);
-			maskref_add(&t->ref, bytes, length);
+			maskref_add(&t->ref, bytes, length, 1);
 		}
 		if (levels != NULL)
 			mask_stream_rescan(levels);
@@ -144,7 +144,35 @@ make_set(struct trial *t)
 			t->longest = t->ref.lengths[i];
 }
 
-/* Input: noise, needles whole and in part, glued at random. */
+/*
+ * Copies k bytes of a needle wrapped as base64 and xxd -p wrap theirs: a
+ * line break ("\n" or "\r\n") every width bytes from a random column.
+ * Returns how many bytes it wrote, at most room.
+ */
+static size_t
+wrapped(unsigned char *out, size_t room, const unsigned char *needle, size_t k)
+{
+	size_t width = 1 + below(8), column = below(width), n = 0, i;
+	bool crlf = below(3) == 0;
+
+	for (i = 0; i < k; i++) {
+		if (column == width) {
+			if (n + 2 + crlf > room)
+				break;
+			if (crlf)
+				out[n++] = '\r';
+			out[n++] = '\n';
+			column = 0;
+		}
+		if (n + 1 > room)
+			break;
+		out[n++] = needle[i];
+		column++;
+	}
+	return n;
+}
+
+/* Input: noise, needles whole, in part or wrapped, glued at random. */
 static size_t
 make_input(const struct trial *t, unsigned char *in)
 {
@@ -163,28 +191,25 @@ make_input(const struct trial *t, unsigned char *in)
 			k = t->ref.lengths[n] - from;
 			if (below(3) == 0)
 				k = 1 + below(k);
-			if (size + k > INPUT_MAX)
-				break;
-			memcpy(in + size, t->ref.needles[n] + from, k);
+			if (below(3) == 0) {
+				k = wrapped(in + size, INPUT_MAX - size,
+				    t->ref.needles[n] + from, k);
+			} else {
+				if (size + k > INPUT_MAX)
+					break;
+				memcpy(in + size, t->ref.needles[n] + from, k);
+			}
 		}
 		size += k;
 	}
 	return size;
 }
 
-/* The most a stream may hold after in[0, size): the longest suffix that
- * is a proper prefix of a needle. */
+/* The most a stream may hold after in[0, size) (maskref.h). */
 static size_t
 reference_hold(const struct trial *t, const unsigned char *in, size_t size)
 {
-	size_t best = 0, i, k;
-
-	for (i = 0; i < t->ref.count; i++)
-		for (k = best + 1; k < t->ref.lengths[i] && k <= size; k++)
-			if (in[size - k] == t->ref.needles[i][0] &&
-			    memcmp(in + size - k, t->ref.needles[i], k) == 0)
-				best = k;
-	return best;
+	return maskref_hold(&t->ref, in, size);
 }
 
 static void

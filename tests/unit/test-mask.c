@@ -5,10 +5,12 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask-forms.h"
 #include "mask.h"
 #include "tap.h"
 
@@ -402,6 +404,197 @@ test_mask_string(void)
 	mask_set_free(set);
 }
 
+static void
+test_shell_quoting(void)
+{
+	struct mask_set *set = set_of("Tr0ub's $x\"y\\z", 4);
+	struct mask_set *control = set_of("pass\001w\tord\n", 4);
+
+	masks(set, "+ echo 'Tr0ub'\\''s $x\"y\\z'\n", "+ echo '***'\n",
+	    "bash set -x of a value holding '");
+	masks(set, "x='Tr0ub'\"'\"'s $x\"y\\z'\n", "x='***'\n",
+	    "the '\"'\"' idiom (shlex.quote)");
+	masks(set, "Tr0ub\\'s\\ \\$x\\\"y\\\\z\n", "***\n", "printf %q");
+	masks(set, "declare -- X=\"Tr0ub's \\$x\\\"y\\\\z\"\n",
+	    "declare -- X=\"***\"\n", "declare -p");
+	masks(control, "+ : $'pass\\001w\\tord\\n'\n", "+ : $'***'\n",
+	    "$'...' of control characters");
+	mask_set_free(set);
+	mask_set_free(control);
+}
+
+/* Masks in with pieces of chunk bytes. */
+static char *
+masked_in_chunks(struct mask_set *set, const char *in, size_t chunk)
+{
+	struct output out = { NULL, 0, 0 };
+	struct mask_stream *s = mask_stream_new(set, collect, &out);
+	size_t size = strlen(in), i, n;
+
+	collect(&out, "", 0);
+	for (i = 0; i < size; i += n) {
+		n = size - i < chunk ? size - i : chunk;
+		mask_stream_feed(s, in + i, n);
+	}
+	mask_stream_flush(s);
+	mask_stream_free(s);
+	return out.data;
+}
+
+static void
+base64_encode(char *out, const unsigned char *in, size_t size, bool url)
+{
+	const char *a = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+			      "vwxyz0123456789-_"
+			    : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+			      "vwxyz0123456789+/";
+	size_t i, n = 0;
+	unsigned v;
+
+	for (i = 0; i < size; i += 3) {
+		v = (unsigned)in[i] << 16;
+		if (i + 1 < size)
+			v |= (unsigned)in[i + 1] << 8;
+		if (i + 2 < size)
+			v |= in[i + 2];
+		out[n++] = a[v >> 18];
+		out[n++] = a[(v >> 12) & 63];
+		out[n++] = i + 1 < size ? a[(v >> 6) & 63] : '=';
+		out[n++] = i + 2 < size ? a[v & 63] : '=';
+	}
+	out[n] = '\0';
+}
+
+static void
+hex_encode(char *out, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		sprintf(out + 2 * i, "%02x", in[i]);
+}
+
+/* Wraps in at width columns with "\n" or "\r\n". */
+static void
+wrap(char *out, const char *in, size_t width, bool crlf)
+{
+	size_t i, n = 0;
+
+	for (i = 0; in[i] != '\0'; i++) {
+		if (i > 0 && i % width == 0) {
+			if (crlf)
+				out[n++] = '\r';
+			out[n++] = '\n';
+		}
+		out[n++] = in[i];
+	}
+	out[n] = '\0';
+}
+
+/* Whether some 6 characters of run show in text once breaks are gone. */
+static bool
+shows_part(const char *text, const char *run, size_t run_size)
+{
+	char *joined = malloc(strlen(text) + 1), part[7];
+	size_t i, n = 0;
+	bool shows = false;
+
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] != '\n' && text[i] != '\r')
+			joined[n++] = text[i];
+	joined[n] = '\0';
+	for (i = 0; i + 6 <= run_size && !shows; i++) {
+		memcpy(part, run + i, 6);
+		part[6] = '\0';
+		shows = strstr(joined, part) != NULL;
+	}
+	free(joined);
+	return shows;
+}
+
+static void
+test_wrapped(void)
+{
+	static const size_t widths[] = { 76, 64, 60, 13, 4 };
+	unsigned char data[200], secret[100];
+	char encoded[400], text[600], *got, label[96];
+	unsigned char run[200];
+	struct mask_set *set = mask_set_new(NULL, 4);
+	size_t w, alignment, run_size, i;
+	bool url, crlf, leak;
+
+	for (i = 0; i < sizeof(secret); i++)
+		secret[i] = (unsigned char)(i * 37 + 11);
+	mask_set_add(set, secret, sizeof(secret), NULL);
+	for (w = 0; w < sizeof(widths) / sizeof(*widths); w++) {
+		leak = false;
+		for (alignment = 0; alignment < 3; alignment++)
+			for (i = 0; i < 4; i++) {
+				url = i & 1;
+				crlf = i & 2;
+				memcpy(data, "\x01\x02\x03", alignment);
+				memcpy(
+				    data + alignment, secret, sizeof(secret));
+				memcpy(data + alignment + sizeof(secret),
+				    "and then the tail", 17);
+				base64_encode(encoded, data,
+				    alignment + sizeof(secret) + 17, url);
+				wrap(text, encoded, widths[w], crlf);
+				got = masked_in_chunks(set, text, 1 + i * 7);
+				run_size = mask_forms_base64_run(run, secret,
+				    sizeof(secret), (unsigned)alignment, url,
+				    0);
+				leak = leak ||
+				    shows_part(got, (char *)run, run_size);
+				free(got);
+			}
+		snprintf(label, sizeof(label),
+		    "a %zu-byte secret in base64 wrapped at %zu: masked "
+		    "across the breaks",
+		    sizeof(secret), widths[w]);
+		ok(!leak, label);
+		hex_encode(encoded, data, sizeof(secret) + 20);
+		wrap(text, encoded, widths[w], false);
+		got = masked_in_chunks(set, text, 5);
+		hex_encode((char *)run, secret, sizeof(secret));
+		snprintf(label, sizeof(label), "and in hex wrapped at %zu",
+		    widths[w]);
+		ok(!shows_part(got, (char *)run, 2 * sizeof(secret)), label);
+		free(got);
+	}
+	base64_encode(encoded, (const unsigned char *)"nothing secret in here",
+	    22, false);
+	wrap(text, encoded, 7, true);
+	got = masked_in_chunks(set, text, 3);
+	is_str(got, text, "other wrapped base64 is left alone");
+	free(got);
+	mask_set_free(set);
+}
+
+static void
+test_lines(void)
+{
+	const char *key = "-----BEGIN KEY-----\n"
+			  "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+			  "  BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+			  "short\n"
+			  "-----END KEY-----\n";
+	struct mask_set *set = set_of(key, 8);
+
+	masks(set,
+	    "    MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+	    "      BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n",
+	    "    ***\n      ***\n", "each line masked when indented");
+	masks(set, "     2\tMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n",
+	    "     2\t***\n", "numbered (nl)");
+	masks(set, "key: BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n", "key: ***\n",
+	    "a line alone, with its surrounding whitespace dropped");
+	masks(set, "-----BEGIN KEY-----\nshort\n",
+	    "-----BEGIN KEY-----\nshort\n",
+	    "PEM armour and lines shorter than the minimum are not masked");
+	mask_set_free(set);
+}
+
 int
 main(void)
 {
@@ -417,5 +610,8 @@ main(void)
 	test_patterns();
 	test_quiet();
 	test_mask_string();
+	test_shell_quoting();
+	test_lines();
+	test_wrapped();
 	return done_testing();
 }

@@ -1,5 +1,5 @@
 /*
- * The secret's forms (maskenc.h).  Every form is written into one scratch
+ * The secret's forms (mask-forms.h).  Every form is written into one scratch
  * buffer that is wiped after each use and before it is freed, since it
  * holds what the masker must hide.
  */
@@ -7,11 +7,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "list.h"
-#include "maskenc.h"
+#include "mask-forms.h"
 #include "xalloc.h"
 
 struct scratch {
@@ -53,7 +54,7 @@ scratch_byte(struct scratch *s, unsigned char c)
 
 /* Hands the scratch contents to add(), then wipes them. */
 static void
-scratch_give(struct scratch *s, maskenc_fn add, void *context)
+scratch_give(struct scratch *s, mask_forms_fn add, void *context)
 {
 	add(context, s->bytes, s->used);
 	if (s->bytes != NULL)
@@ -157,8 +158,8 @@ base64_sextet(
 }
 
 size_t
-maskenc_base64_run(unsigned char *out, const unsigned char *secret, size_t size,
-    unsigned alignment, int url_safe, int at_end)
+mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
+    size_t size, unsigned alignment, int url_safe, int at_end)
 {
 	const char *alphabet = url_safe ? base64_url : base64_standard;
 	size_t bits = 8 * (alignment + size), first, last, j, n = 0;
@@ -181,17 +182,17 @@ maskenc_base64_run(unsigned char *out, const unsigned char *secret, size_t size,
 
 static void
 forms_base64(struct scratch *s, const unsigned char *in, size_t size,
-    maskenc_fn add, void *context)
+    mask_forms_fn add, void *context)
 {
-	unsigned char *run = xmalloc(maskenc_base64_max(size));
-	size_t max = maskenc_base64_max(size), n;
+	unsigned char *run = xmalloc(mask_forms_base64_max(size));
+	size_t max = mask_forms_base64_max(size), n;
 	unsigned alignment;
 	int url, end;
 
 	for (url = 0; url <= 1; url++)
 		for (alignment = 0; alignment < 3; alignment++)
 			for (end = 0; end <= 1; end++) {
-				n = maskenc_base64_run(
+				n = mask_forms_base64_run(
 				    run, in, size, alignment, url, end);
 				scratch_put(s, run, n);
 				scratch_give(s, add, context);
@@ -379,11 +380,147 @@ form_json(struct scratch *s, const unsigned char *in, size_t size,
 	}
 }
 
+/* ---- shell quoting ---- */
+
+/* POSIX single quotes: ' as '\'' (bash's set -x) or as '"'"' (shlex). */
+static void
+form_single_quoted(
+    struct scratch *s, const unsigned char *in, size_t size, const char *quote)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] == '\'')
+			scratch_put(s, quote, strlen(quote));
+		else
+			scratch_byte(s, in[i]);
+	}
+}
+
+/* Inside double quotes (declare -p): \ before " \ $ and `. */
+static void
+form_double_quoted(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (strchr("\"\\$`", in[i]) != NULL && in[i] != '\0')
+			scratch_byte(s, '\\');
+		scratch_byte(s, in[i]);
+	}
+}
+
+/* printf %q of printable text: \ before the shell's special characters,
+ * and before # and ~ only at the start. */
+static void
+form_backslashed(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if ((in[i] != '\0' &&
+			strchr(" !\"$&'()*,;<>?[\\]^`{|}", in[i])) ||
+		    (i == 0 && (in[i] == '#' || in[i] == '~')))
+			scratch_byte(s, '\\');
+		scratch_byte(s, in[i]);
+	}
+}
+
+/* The body of bash's $'...' (printf %q, declare -p and set -x of a value
+ * holding control characters): C escapes, \ooo for other bytes that are
+ * not printable; high bytes kept (a UTF-8 locale) or as \ooo (C locale). */
+static void
+form_ansi_c(
+    struct scratch *s, const unsigned char *in, size_t size, bool octal_high)
+{
+	static const char escapes[] = "\aa\bb\033E\ff\nn\rr\tt\vv\\\\''";
+	const char *p;
+	char octal[5];
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		for (p = escapes; *p != '\0'; p += 2)
+			if ((unsigned char)*p == in[i])
+				break;
+		if (*p != '\0') {
+			scratch_byte(s, '\\');
+			scratch_byte(s, (unsigned char)p[1]);
+		} else if (in[i] < 0x20 || in[i] == 0x7f ||
+		    (in[i] >= 0x80 && octal_high)) {
+			snprintf(octal, sizeof(octal), "\\%03o", in[i]);
+			scratch_put(s, octal, 4);
+		} else {
+			scratch_byte(s, in[i]);
+		}
+	}
+}
+
+/* Gives the form unless it is the secret itself (a duplicate). */
+static void
+scratch_give_new(struct scratch *s, const unsigned char *in, size_t size,
+    mask_forms_fn add, void *context)
+{
+	if (s->used != size || memcmp(s->bytes, in, size) != 0)
+		add(context, s->bytes, s->used);
+	if (s->bytes != NULL)
+		wipe(s->bytes, s->used);
+	s->used = 0;
+}
+
+static void
+forms_shell(struct scratch *s, const unsigned char *in, size_t size,
+    mask_forms_fn add, void *context)
+{
+	form_single_quoted(s, in, size, "'\\''");
+	scratch_give_new(s, in, size, add, context);
+	form_single_quoted(s, in, size, "'\"'\"'");
+	scratch_give_new(s, in, size, add, context);
+	form_double_quoted(s, in, size);
+	scratch_give_new(s, in, size, add, context);
+	form_backslashed(s, in, size);
+	scratch_give_new(s, in, size, add, context);
+	form_ansi_c(s, in, size, false);
+	scratch_give_new(s, in, size, add, context);
+	form_ansi_c(s, in, size, true);
+	scratch_give_new(s, in, size, add, context);
+}
+
+/* ---- lines of a multi-line secret ---- */
+
+/* PEM armour is no secret: masking it would hide every certificate. */
+static bool
+is_armour(const unsigned char *line, size_t size)
+{
+	return (size >= 11 && memcmp(line, "-----BEGIN ", 11) == 0) ||
+	    (size >= 9 && memcmp(line, "-----END ", 9) == 0);
+}
+
+/* Each line, without its surrounding whitespace, on its own. */
+static void
+forms_lines(
+    const unsigned char *in, size_t size, mask_forms_fn add, void *context)
+{
+	const unsigned char *line = in, *end = in + size, *newline;
+	size_t start, length;
+
+	if (memchr(in, '\n', size) == NULL)
+		return;
+	while (line < end) {
+		newline = memchr(line, '\n', (size_t)(end - line));
+		if (newline == NULL)
+			newline = end;
+		trimmed(line, (size_t)(newline - line), &start, &length);
+		if (length > 0 && !is_armour(line + start, length))
+			add(context, line + start, length);
+		line = newline + 1;
+	}
+}
+
 /* ---- all forms ---- */
 
 static void
 encodings(struct scratch *s, const unsigned char *in, size_t size,
-    maskenc_fn add, void *context)
+    mask_forms_fn add, void *context)
 {
 	enum percent_style percent;
 	enum json_style json;
@@ -404,11 +541,12 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 		form_json(s, in, size, json);
 		scratch_give(s, add, context);
 	}
+	forms_shell(s, in, size, add, context);
 }
 
 void
-maskenc_forms(
-    const unsigned char *secret, size_t size, maskenc_fn add, void *context)
+mask_forms_each(
+    const unsigned char *secret, size_t size, mask_forms_fn add, void *context)
 {
 	struct scratch s = { 0 };
 	size_t i, start, length;
@@ -426,6 +564,7 @@ maskenc_forms(
 		scratch_give(&s, add, context);
 	}
 	encodings(&s, secret, size, add, context);
+	forms_lines(secret, size, add, context);
 	trimmed(secret, size, &start, &length);
 	if (length < size && length > 0) {
 		scratch_put(&s, secret + start, length);
@@ -433,4 +572,31 @@ maskenc_forms(
 		encodings(&s, secret + start, length, add, context);
 	}
 	scratch_release(&s);
+}
+
+size_t
+mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
+{
+	size_t i = 0, n = 0, length;
+	bool before, after;
+
+	while (i < size) {
+		if (in[i] == '\r' && i + 1 < size && in[i + 1] == '\n')
+			length = 2;
+		else if (in[i] == '\n' || (in[i] == '\r' && i + 1 == size))
+			length = 1;
+		else
+			length = 0;
+		if (length == 0) {
+			out[n++] = in[i++];
+			continue;
+		}
+		before = i == 0 || mask_forms_encoded(in[i - 1]);
+		after =
+		    i + length == size || mask_forms_encoded(in[i + length]);
+		if (!(before && after))
+			memmove(out + n, in + i, length), n += length;
+		i += length;
+	}
+	return n;
 }

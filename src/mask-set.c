@@ -1,7 +1,7 @@
 /*
- * The mask set (mask.h, maskset.h): needles and patterns, the automaton
+ * The mask set (mask.h, mask-set.h): needles and patterns, the automaton
  * levels built from the needles, and the q-gram filter in front of them.
- * Streams (maskstream.c) read all of it; only this file changes it.
+ * Streams (mask-stream.c) read all of it; only this file changes it.
  */
 #include "config.h"
 
@@ -12,8 +12,8 @@
 
 #include "diag.h"
 #include "list.h"
-#include "maskenc.h"
-#include "maskset.h"
+#include "mask-forms.h"
+#include "mask-set.h"
 #include "xalloc.h"
 
 /* Needle bytes a set may hold: far more than any job's secrets. */
@@ -81,7 +81,7 @@ mask_set_new(const char *token, size_t min_length)
 	set->slots_size = 64;
 	set->slots = xcalloc(set->slots_size, sizeof(*set->slots));
 	set->shortest = SIZE_MAX;
-	maskcount_init(set);
+	mask_count_init(set);
 	return set;
 }
 
@@ -161,20 +161,19 @@ struct adding {
 };
 
 /*
- * Takes one form of a secret: too short or too many are dropped; a known
- * one becomes a form of this secret too.
+ * Takes one folded form of a secret: too short or too many are dropped; a
+ * known one becomes a form of this secret too.
  */
 static void
-add_form(void *context, const unsigned char *bytes, size_t size)
+add_folded(struct adding *a, const unsigned char *bytes, size_t size)
 {
-	struct adding *a = context;
 	struct mask_set *set = a->set;
 	size_t known;
 
 	if (size < set->min_length)
 		return;
 	if ((known = mask_set_find_needle(set, bytes, size)) != SIZE_MAX) {
-		maskcount_share(set, known, a->secret);
+		mask_count_share(set, known, a->secret);
 		return;
 	}
 	if (set->arena_used + size > MASK_ARENA_MAX) {
@@ -182,6 +181,31 @@ add_form(void *context, const unsigned char *bytes, size_t size)
 		return;
 	}
 	needle_append(set, bytes, size, a->secret);
+}
+
+/*
+ * Takes one form of a secret as the streams search for it: with the line
+ * breaks that their folded view leaves out left out too (mask-forms.h).
+ */
+static void
+add_form(void *context, const unsigned char *form, size_t size)
+{
+	struct adding *a = context;
+	unsigned char stack[256], *bytes = stack;
+
+	if (size < a->set->min_length)
+		return;
+	if (memchr(form, '\n', size) == NULL &&
+	    (size == 0 || form[size - 1] != '\r')) {
+		add_folded(a, form, size);
+		return;
+	}
+	if (size > sizeof(stack))
+		bytes = xmalloc(size);
+	add_folded(a, bytes, mask_forms_fold(bytes, form, size));
+	wipe(bytes, size);
+	if (bytes != stack)
+		free(bytes);
 }
 
 static size_t
@@ -218,9 +242,9 @@ add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
 		    set->min_length);
 		return 1;
 	}
-	a.secret = maskcount_secret(set, secret, size);
+	a.secret = mask_count_secret(set, secret, size);
 	if (forms)
-		maskenc_forms(secret, size, add_form, &a);
+		mask_forms_each(secret, size, add_form, &a);
 	else
 		add_form(&a, secret, size);
 	if (a.full) {
@@ -400,18 +424,19 @@ filter_add(struct mask_set *set, size_t first)
 
 /* ---- automaton levels ---- */
 
-static struct acauto *
+static struct mask_automaton *
 build_range(const struct mask_set *set, size_t first, size_t count)
 {
-	struct acauto_needle *needles = xcalloc(count, sizeof(*needles));
-	struct acauto *ac;
+	struct mask_automaton_needle *needles =
+	    xcalloc(count, sizeof(*needles));
+	struct mask_automaton *ac;
 	size_t i;
 
 	for (i = 0; i < count; i++) {
 		needles[i].bytes = needle_bytes(set, first + i);
 		needles[i].length = set->needles[first + i].length;
 	}
-	ac = acauto_build(needles, count);
+	ac = mask_automaton_build(needles, count);
 	free(needles);
 	if (ac == NULL)
 		BUG("the set's needles need more than 2^30 states");
@@ -436,12 +461,15 @@ mask_set_sync(struct mask_set *set)
 		level.bytes += set->needles[i].length;
 		if (set->needles[i].length > set->longest)
 			set->longest = set->needles[i].length;
+		if (needle_bytes(set, i)[0] == '\n' ||
+		    needle_bytes(set, i)[0] == '\r')
+			set->break_first = true;
 	}
 	while (set->nlevels > 0 &&
 	    set->levels[set->nlevels - 1].bytes <= 2 * level.bytes) {
 		struct mask_level *last = &set->levels[--set->nlevels];
 
-		acauto_free(last->ac);
+		mask_automaton_free(last->ac);
 		level.first = last->first;
 		level.count += last->count;
 		level.bytes += last->bytes;
@@ -468,7 +496,7 @@ mask_set_compact(struct mask_set *set)
 	for (i = 0; i < set->nlevels; i++) {
 		all.count += set->levels[i].count;
 		all.bytes += set->levels[i].bytes;
-		acauto_free(set->levels[i].ac);
+		mask_automaton_free(set->levels[i].ac);
 	}
 	all.ac = build_range(set, 0, all.count);
 	set->levels[0] = all;
@@ -522,7 +550,7 @@ mask_set_memory(struct mask_set *set)
 
 	mask_set_sync(set);
 	for (i = 0; i < set->nlevels; i++)
-		bytes += acauto_memory(set->levels[i].ac);
+		bytes += mask_automaton_memory(set->levels[i].ac);
 	return bytes;
 }
 
@@ -536,7 +564,7 @@ mask_set_free(struct mask_set *set)
 	if (set->streams > 0)
 		BUG("mask set freed with %zu streams still open", set->streams);
 	for (i = 0; i < set->nlevels; i++)
-		acauto_free(set->levels[i].ac);
+		mask_automaton_free(set->levels[i].ac);
 	free(set->levels);
 	for (i = 0; i < set->npatterns; i++)
 		pcre2_code_free(set->patterns[i]);
@@ -546,7 +574,7 @@ mask_set_free(struct mask_set *set)
 	wipe_free(set->slots, set->slots_size * sizeof(*set->slots));
 	wipe_free(set->filter, set->filter_words * sizeof(*set->filter));
 	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
-	maskcount_release(set);
+	mask_count_release(set);
 	free(set->token);
 	free(set);
 }

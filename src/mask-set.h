@@ -1,6 +1,6 @@
 /*
- * The inside of a mask_set, shared by maskset.c (which owns it) and
- * maskstream.c (which reads it while scanning).  Nothing else includes
+ * The inside of a mask_set, shared by mask-set.c (which owns it) and
+ * mask-stream.c (which reads it while scanning).  Nothing else includes
  * this header: the rest of jobrun uses mask.h.
  *
  * Needles live in one arena, deduplicated through a hash table.  Needles
@@ -16,8 +16,8 @@
  * between hits knows every automaton is shallower than s + q - 1 (the "reach"),
  * so it can rebuild their states from the last reach - 1 bytes.
  */
-#ifndef JOBRUN_MASKSET_H
-#define JOBRUN_MASKSET_H
+#ifndef JOBRUN_MASK_SET_H
+#define JOBRUN_MASK_SET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +27,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "acauto.h"
+#include "mask-automaton.h"
 #include "mask.h"
 
 /* The filter needs needles at least this long; below, plain automata. */
@@ -46,7 +46,7 @@ struct mask_needle {
 #define MASK_OWNER_PATTERN 0x80000000u
 #define MASK_OWNER_NONE UINT32_MAX
 
-/* A registered secret: its HMAC-SHA256 (maskcount.c), never its value. */
+/* A registered secret: its HMAC-SHA256 (mask-count.c), never its value. */
 struct mask_secret {
 	unsigned char hash[MASK_HASH_SIZE];
 	uint64_t count;
@@ -62,7 +62,7 @@ struct mask_share {
 };
 
 struct mask_level {
-	struct acauto *ac;
+	struct mask_automaton *ac;
 	size_t first; /* its needles: [first, first + count) */
 	size_t count;
 	size_t bytes;
@@ -88,6 +88,7 @@ struct mask_set {
 	size_t levels_cap;
 	size_t longest; /* the longest built needle */
 	size_t shortest; /* the shortest built needle (SIZE_MAX: none) */
+	bool break_first; /* a built needle begins with "\r" or "\n" */
 
 	unsigned gram; /* q, or 0: no filter */
 	unsigned stride; /* s */
@@ -129,22 +130,23 @@ size_t mask_set_find_needle(
     const struct mask_set *set, const unsigned char *bytes, size_t size);
 
 /*
- * maskcount.c.  maskcount_init() draws the set's salt (getrandom; fatal
- * when the kernel cannot give one).  maskcount_secret() returns the index
+ * mask-count.c.  mask_count_init() draws the set's salt (getrandom; fatal
+ * when the kernel cannot give one).  mask_count_secret() returns the index
  * of the secret with this value, registering it (its hash, count 0) when
- * new; the value is only read.  maskcount_share() records that a needle
+ * new; the value is only read.  mask_count_share() records that a needle
  * first added for another secret is a form of secret too;
- * maskcount_first_share() is the index of the needle's first share (its
+ * mask_count_first_share() is the index of the needle's first share (its
  * others follow it), or where it would be.
- * maskcount_credit() counts one redaction for owner.  maskcount_release()
+ * mask_count_credit() counts one redaction for owner.  mask_count_release()
  * frees what the others allocated.
  */
-void maskcount_init(struct mask_set *set);
-uint32_t maskcount_secret(struct mask_set *set, const void *value, size_t size);
-void maskcount_share(struct mask_set *set, size_t needle, uint32_t secret);
-size_t maskcount_first_share(const struct mask_set *set, size_t needle);
-void maskcount_credit(struct mask_set *set, uint32_t owner);
-void maskcount_release(struct mask_set *set);
+void mask_count_init(struct mask_set *set);
+uint32_t mask_count_secret(
+    struct mask_set *set, const void *value, size_t size);
+void mask_count_share(struct mask_set *set, size_t needle, uint32_t secret);
+size_t mask_count_first_share(const struct mask_set *set, size_t needle);
+void mask_count_credit(struct mask_set *set, uint32_t owner);
+void mask_count_release(struct mask_set *set);
 
 static inline uint64_t
 mask_load64(const unsigned char *p)

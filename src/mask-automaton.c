@@ -1,6 +1,6 @@
 /*
- * The Aho-Corasick automaton of acauto.h.  acauto_build() sorts the
- * needles, lays the trie out in breadth-first order straight from the
+ * The Aho-Corasick automaton of mask-automaton.h.  mask_automaton_build() sorts
+ * the needles, lays the trie out in breadth-first order straight from the
  * sorted list (the children of a state get consecutive ids, so a deep state
  * needs only the index of its first child), computes failure links in id
  * order, then writes the tables: full rows for the first states, compact
@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acauto.h"
+#include "mask-automaton.h"
 #include "list.h"
 #include "xalloc.h"
 
-#define ACAUTO_MAX_STATES (1u << 30)
+#define MASK_AUTOMATON_MAX_STATES (1u << 30)
 
 /* The trie in breadth-first order, before the tables are laid out. */
 struct trie {
@@ -40,7 +40,7 @@ wipe_free(void *p, size_t size)
 static int
 compare_needles(const void *a, const void *b)
 {
-	const struct acauto_needle *x = a, *y = b;
+	const struct mask_automaton_needle *x = a, *y = b;
 	size_t n = x->length < y->length ? x->length : y->length;
 	int c = memcmp(x->bytes, y->bytes, n);
 
@@ -50,7 +50,8 @@ compare_needles(const void *a, const void *b)
 }
 
 static size_t
-common_prefix(const struct acauto_needle *x, const struct acauto_needle *y)
+common_prefix(const struct mask_automaton_needle *x,
+    const struct mask_automaton_needle *y)
 {
 	size_t n = x->length < y->length ? x->length : y->length, i = 0;
 
@@ -65,7 +66,7 @@ common_prefix(const struct acauto_needle *x, const struct acauto_needle *y)
  * bytes with the one before it (lcp).  Needles ending here leave the list.
  */
 static size_t
-trie_level(struct trie *t, const struct acauto_needle *sorted,
+trie_level(struct trie *t, const struct mask_automaton_needle *sorted,
     const uint32_t *lcp, uint32_t *active, size_t count, uint32_t *node_of,
     uint32_t d)
 {
@@ -91,7 +92,8 @@ trie_level(struct trie *t, const struct acauto_needle *sorted,
 }
 
 static int
-trie_build(struct trie *t, const struct acauto_needle *sorted, size_t count)
+trie_build(
+    struct trie *t, const struct mask_automaton_needle *sorted, size_t count)
 {
 	uint32_t *lcp, *active, *node_of, d, u, c;
 	size_t i, total = 1, longest = 0, remaining;
@@ -100,7 +102,7 @@ trie_build(struct trie *t, const struct acauto_needle *sorted, size_t count)
 		total += sorted[i].length;
 		if (sorted[i].length > longest)
 			longest = sorted[i].length;
-		if (total >= ACAUTO_MAX_STATES)
+		if (total >= MASK_AUTOMATON_MAX_STATES)
 			return -1;
 	}
 	t->parent = xcalloc(total, sizeof(*t->parent));
@@ -150,7 +152,7 @@ trie_release(struct trie *t)
 
 /* Builder state: the trie and the failure links, by state id. */
 struct builder {
-	struct acauto *ac;
+	struct mask_automaton *ac;
 	struct trie trie;
 	uint32_t *fail; /* by id */
 	uint32_t *match; /* by id: longest needle ending there */
@@ -179,7 +181,7 @@ static void
 builder_links(struct builder *b)
 {
 	const struct trie *t = &b->trie;
-	struct acauto *ac = b->ac;
+	struct mask_automaton *ac = b->ac;
 	uint32_t v, c, f;
 	uint32_t *row;
 
@@ -206,14 +208,14 @@ builder_links(struct builder *b)
 static uint32_t
 builder_value(const struct builder *b, uint32_t id)
 {
-	const struct acauto *ac = b->ac;
+	const struct mask_automaton *ac = b->ac;
 	uint32_t value;
 
 	if (id < ac->dense_states)
 		value = id * ac->classes;
 	else
 		value = ac->dense_limit + (id - ac->dense_states);
-	return b->match[id] ? value | ACAUTO_MATCH : value;
+	return b->match[id] ? value | MASK_AUTOMATON_MATCH : value;
 }
 
 /* Writes the final tables from the trie and the links. */
@@ -221,7 +223,7 @@ static void
 builder_tables(struct builder *b)
 {
 	const struct trie *t = &b->trie;
-	struct acauto *ac = b->ac;
+	struct mask_automaton *ac = b->ac;
 	uint32_t deep = t->states - ac->dense_states, id, k;
 	size_t i, m = 0, cells = (size_t)ac->dense_states * ac->classes;
 
@@ -235,7 +237,8 @@ builder_tables(struct builder *b)
 	for (k = 0; k < deep; k++) {
 		id = ac->dense_states + k;
 		ac->first_child[k] = t->first_child[id] - ac->dense_states;
-		ac->fail[k] = builder_value(b, b->fail[id]) & ~ACAUTO_MATCH;
+		ac->fail[k] =
+		    builder_value(b, b->fail[id]) & ~MASK_AUTOMATON_MATCH;
 		ac->label[k] = t->label[id];
 		if (b->match[id])
 			ac->match_bits[k / 64] |= (uint64_t)1 << (k % 64);
@@ -263,7 +266,7 @@ builder_tables(struct builder *b)
 
 /* Byte classes: each byte that occurs in a needle gets its own. */
 static void
-layout(struct acauto *ac, const struct trie *t)
+layout(struct mask_automaton *ac, const struct trie *t)
 {
 	bool used[256] = { false };
 	uint32_t id, cells;
@@ -275,7 +278,7 @@ layout(struct acauto *ac, const struct trie *t)
 		ac->class_of[id] = used[id] ? ac->classes++ : 0;
 	ac->states = t->states;
 	ac->dense_states =
-	    ACAUTO_DENSE_BYTES / (ac->classes * sizeof(uint32_t));
+	    MASK_AUTOMATON_DENSE_BYTES / (ac->classes * sizeof(uint32_t));
 	if (ac->dense_states > t->states)
 		ac->dense_states = t->states;
 	if (ac->dense_states == 0)
@@ -290,11 +293,11 @@ layout(struct acauto *ac, const struct trie *t)
 	    (t->max_depth + 2) * sizeof(*ac->depth_start));
 }
 
-struct acauto *
-acauto_build(const struct acauto_needle *needles, size_t count)
+struct mask_automaton *
+mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 {
 	struct builder b = { 0 };
-	struct acauto_needle *sorted;
+	struct mask_automaton_needle *sorted;
 	size_t i;
 
 	sorted = xcalloc(count, sizeof(*sorted));
@@ -326,7 +329,7 @@ acauto_build(const struct acauto_needle *needles, size_t count)
 }
 
 void
-acauto_free(struct acauto *ac)
+mask_automaton_free(struct mask_automaton *ac)
 {
 	uint32_t deep;
 
@@ -350,7 +353,8 @@ acauto_free(struct acauto *ac)
 }
 
 uint32_t
-acauto_next_deep(const struct acauto *ac, uint32_t value, unsigned char byte)
+mask_automaton_next_deep(
+    const struct mask_automaton *ac, uint32_t value, unsigned char byte)
 {
 	const unsigned char *hit;
 	uint32_t k, first, end, c;
@@ -374,7 +378,7 @@ acauto_next_deep(const struct acauto *ac, uint32_t value, unsigned char byte)
 		if (c < end) {
 			value = ac->dense_limit + c;
 			if (ac->match_bits[c / 64] & ((uint64_t)1 << (c % 64)))
-				value |= ACAUTO_MATCH;
+				value |= MASK_AUTOMATON_MATCH;
 			return value;
 		}
 		value = ac->fail[k];
@@ -382,16 +386,16 @@ acauto_next_deep(const struct acauto *ac, uint32_t value, unsigned char byte)
 }
 
 static uint32_t
-state_id(const struct acauto *ac, uint32_t value)
+state_id(const struct mask_automaton *ac, uint32_t value)
 {
-	value &= ~ACAUTO_MATCH;
+	value &= ~MASK_AUTOMATON_MATCH;
 	if (value < ac->dense_limit)
 		return value / ac->classes;
 	return ac->dense_states + (value - ac->dense_limit);
 }
 
 static uint32_t
-id_depth(const struct acauto *ac, uint32_t id)
+id_depth(const struct mask_automaton *ac, uint32_t id)
 {
 	uint32_t low = 0, high = ac->max_depth;
 
@@ -408,13 +412,13 @@ id_depth(const struct acauto *ac, uint32_t id)
 }
 
 uint32_t
-acauto_depth(const struct acauto *ac, uint32_t value)
+mask_automaton_depth(const struct mask_automaton *ac, uint32_t value)
 {
 	return id_depth(ac, state_id(ac, value));
 }
 
 uint32_t
-acauto_open_depth(const struct acauto *ac, uint32_t value)
+mask_automaton_open_depth(const struct mask_automaton *ac, uint32_t value)
 {
 	uint32_t id = state_id(ac, value);
 
@@ -430,7 +434,7 @@ acauto_open_depth(const struct acauto *ac, uint32_t value)
 }
 
 uint32_t
-acauto_match_length(const struct acauto *ac, uint32_t value)
+mask_automaton_match_length(const struct mask_automaton *ac, uint32_t value)
 {
 	uint32_t id = state_id(ac, value);
 	size_t low = 0, high = ac->matches;
@@ -449,28 +453,30 @@ acauto_match_length(const struct acauto *ac, uint32_t value)
 }
 
 void
-acauto_scan(const struct acauto *ac, uint32_t *state,
-    const unsigned char *bytes, size_t size, acauto_found_fn found,
+mask_automaton_scan(const struct mask_automaton *ac, uint32_t *state,
+    const unsigned char *bytes, size_t size, mask_automaton_found_fn found,
     void *context)
 {
 	const uint32_t *dense = ac->dense;
-	uint32_t value = *state & ~ACAUTO_MATCH, limit = ac->dense_limit;
+	uint32_t value = *state & ~MASK_AUTOMATON_MATCH,
+		 limit = ac->dense_limit;
 	size_t i = 0;
 
 	while (i < size) {
 		/* The hot loop: dense states that end no needle. */
 		while (value < limit && i < size)
 			value = dense[value + ac->class_of[bytes[i++]]];
-		if (value >= limit && value & ACAUTO_MATCH) {
-			found(context, i, acauto_match_length(ac, value));
-			value &= ~ACAUTO_MATCH;
+		if (value >= limit && value & MASK_AUTOMATON_MATCH) {
+			found(
+			    context, i, mask_automaton_match_length(ac, value));
+			value &= ~MASK_AUTOMATON_MATCH;
 		}
 		while (value >= limit && i < size) {
-			value = acauto_next_deep(ac, value, bytes[i++]);
-			if (value & ACAUTO_MATCH) {
-				found(
-				    context, i, acauto_match_length(ac, value));
-				value &= ~ACAUTO_MATCH;
+			value = mask_automaton_next_deep(ac, value, bytes[i++]);
+			if (value & MASK_AUTOMATON_MATCH) {
+				found(context, i,
+				    mask_automaton_match_length(ac, value));
+				value &= ~MASK_AUTOMATON_MATCH;
 			}
 		}
 	}
@@ -478,7 +484,7 @@ acauto_scan(const struct acauto *ac, uint32_t *state,
 }
 
 size_t
-acauto_memory(const struct acauto *ac)
+mask_automaton_memory(const struct mask_automaton *ac)
 {
 	size_t deep = ac->states - ac->dense_states;
 

@@ -2,8 +2,8 @@
  * Redaction counts of the secret masker (mask.h): the set's random salt,
  * the registered secrets named by HMAC-SHA256 (OpenSSL's libcrypto) of
  * their values, which needles are forms of which secrets, and how many
- * redactions each secret and pattern caused.  maskset.c registers,
- * maskstream.c credits, the result file reads.  No value is kept here:
+ * redactions each secret and pattern caused.  mask-set.c registers,
+ * mask-stream.c credits, the result file reads.  No value is kept here:
  * only its hash.
  */
 #include "config.h"
@@ -19,7 +19,7 @@
 
 #include "diag.h"
 #include "list.h"
-#include "maskset.h"
+#include "mask-set.h"
 #include "xalloc.h"
 
 static void
@@ -36,7 +36,7 @@ hex(char *out, const unsigned char *bytes, size_t size)
 }
 
 void
-maskcount_init(struct mask_set *set)
+mask_count_init(struct mask_set *set)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -92,7 +92,7 @@ slots_grow(struct mask_set *set)
 }
 
 uint32_t
-maskcount_secret(struct mask_set *set, const void *value, size_t size)
+mask_count_secret(struct mask_set *set, const void *value, size_t size)
 {
 	unsigned char hash[MASK_HASH_SIZE];
 	unsigned int hash_size = sizeof(hash);
@@ -125,7 +125,7 @@ maskcount_secret(struct mask_set *set, const void *value, size_t size)
 }
 
 size_t
-maskcount_first_share(const struct mask_set *set, size_t needle)
+mask_count_first_share(const struct mask_set *set, size_t needle)
 {
 	size_t low = 0, high = set->nshares, middle;
 
@@ -141,13 +141,13 @@ maskcount_first_share(const struct mask_set *set, size_t needle)
 
 /* Shares are kept sorted by needle, then secret, for the search above. */
 void
-maskcount_share(struct mask_set *set, size_t needle, uint32_t secret)
+mask_count_share(struct mask_set *set, size_t needle, uint32_t secret)
 {
 	size_t i;
 
 	if (set->needles[needle].secret == secret)
 		return;
-	i = maskcount_first_share(set, needle);
+	i = mask_count_first_share(set, needle);
 	while (i < set->nshares && set->shares[i].needle == needle &&
 	    set->shares[i].secret < secret)
 		i++;
@@ -165,7 +165,7 @@ maskcount_share(struct mask_set *set, size_t needle, uint32_t secret)
 }
 
 void
-maskcount_credit(struct mask_set *set, uint32_t owner)
+mask_count_credit(struct mask_set *set, uint32_t owner)
 {
 	if (owner == MASK_OWNER_NONE)
 		return;
@@ -179,7 +179,7 @@ maskcount_credit(struct mask_set *set, uint32_t owner)
 }
 
 void
-maskcount_release(struct mask_set *set)
+mask_count_release(struct mask_set *set)
 {
 	free(set->secrets);
 	free(set->secret_slots);

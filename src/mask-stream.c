@@ -1,7 +1,7 @@
 /*
  * Streams of the secret masker (mask.h).  A stream copies its input, a
  * piece at a time, after the bytes it still holds; searches the piece for
- * needles (maskset.h: the sampled q-gram filter skips ahead, the automaton
+ * needles (mask-set.h: the sampled q-gram filter skips ahead, the automaton
  * levels run exactly around each of its hits) and, a line
  * window at a time, for patterns; collects the matches as ranges of
  * stream offsets; then emits everything before the earliest byte that
@@ -20,7 +20,8 @@
 
 #include "diag.h"
 #include "list.h"
-#include "maskset.h"
+#include "mask-forms.h"
+#include "mask-set.h"
 #include "xalloc.h"
 
 /* Input is taken in pieces of at most this many bytes. */
@@ -31,7 +32,7 @@
 struct range {
 	uint64_t start;
 	uint64_t end;
-	uint32_t owner; /* found: what matched (maskset.h); ranges: unused */
+	uint32_t owner; /* found: what matched (mask-set.h); ranges: unused */
 	bool announced; /* its token has been emitted */
 };
 
@@ -51,17 +52,38 @@ enum window_end {
 	WINDOW_FULL, /* the window is full; the line goes on */
 };
 
+/* Bytes [base, base + used) of a stream or of its folded view. */
+struct bytes {
+	unsigned char *data;
+	size_t used;
+	size_t size; /* allocated, SLACK included */
+	uint64_t base;
+};
+
+/*
+ * The folded offset and the stream offset of one byte: after the anchor,
+ * one per removed line break (the byte just after it).  Between two points
+ * the offsets advance together.
+ */
+struct fold_point {
+	uint64_t folded;
+	uint64_t raw;
+};
+
 struct mask_stream {
 	struct mask_set *set;
 	mask_emit_fn emit;
 	void *context;
 	uint64_t generation;
 
-	unsigned char *buf;
-	size_t used;
-	size_t size; /* allocated, SLACK included */
-	uint64_t base; /* stream offset of buf[0] */
-	uint64_t emitted;
+	struct bytes raw; /* the bytes as they came, in stream offsets */
+	struct bytes fold; /* the folded view, in folded offsets */
+	uint64_t emitted; /* a stream offset */
+	uint64_t folded; /* stream bytes before this are in the fold */
+	uint64_t floor; /* no line break before this folds (a flush) */
+	struct fold_point *points; /* points[0]: the anchor; ascending */
+	size_t npoints;
+	size_t points_cap;
 
 	uint32_t *states; /* per automaton level, exact at the buffer's end */
 	uint32_t *sync_states; /* the same at the start of a filtered run */
@@ -96,7 +118,61 @@ wipe_free(void *p, size_t size)
 static uint64_t
 stream_end(const struct mask_stream *s)
 {
-	return s->base + s->used;
+	return s->raw.base + s->raw.used;
+}
+
+static uint64_t
+fold_end(const struct mask_stream *s)
+{
+	return s->fold.base + s->fold.used;
+}
+
+/* The index of the last point at or before folded offset f. */
+static size_t
+point_by_folded(const struct mask_stream *s, uint64_t f)
+{
+	size_t low = 0, high = s->npoints - 1, mid;
+
+	while (low < high) {
+		mid = (low + high + 1) / 2;
+		if (s->points[mid].folded <= f)
+			low = mid;
+		else
+			high = mid - 1;
+	}
+	return low;
+}
+
+/* The stream offset of the byte at folded offset f. */
+static uint64_t
+raw_of(const struct mask_stream *s, uint64_t f)
+{
+	const struct fold_point *p = &s->points[point_by_folded(s, f)];
+
+	return p->raw + (f - p->folded);
+}
+
+/*
+ * The folded offset of the first byte of the fold at or after stream
+ * offset r (r inside a removed line break: the byte after it).
+ */
+static uint64_t
+folded_at(const struct mask_stream *s, uint64_t r)
+{
+	size_t low = 0, high = s->npoints - 1, mid;
+	uint64_t f;
+
+	while (low < high) {
+		mid = (low + high + 1) / 2;
+		if (s->points[mid].raw <= r)
+			low = mid;
+		else
+			high = mid - 1;
+	}
+	f = s->points[low].folded + (r - s->points[low].raw);
+	if (low + 1 < s->npoints && f > s->points[low + 1].folded)
+		f = s->points[low + 1].folded;
+	return f < fold_end(s) ? f : fold_end(s);
 }
 
 static void
@@ -111,19 +187,23 @@ add_found(struct mask_stream *s, uint64_t start, uint64_t end, uint32_t owner)
 }
 
 /*
- * Records a needle's match, for each secret the needle is a form of.
- * Only on a match: it looks the needle up by its bytes, which the buffer
- * still holds (it keeps every match in progress from its start).
+ * Records a needle's match at folded offsets [start, end), as the stream
+ * bytes from its first byte to its last (line breaks folded away inside
+ * it included), for each secret the needle is a form of.  Only on a
+ * match: it looks the needle up by its bytes, which the fold still holds
+ * (it keeps every match in progress from its start).
  */
 static void
-add_needle_found(struct mask_stream *s, uint64_t start, uint64_t end)
+add_needle_found(struct mask_stream *s, uint64_t fstart, uint64_t fend)
 {
 	const struct mask_set *set = s->set;
+	uint64_t start = raw_of(s, fstart), end = raw_of(s, fend - 1) + 1;
 	size_t needle = SIZE_MAX, i;
 
-	if (start >= s->base)
-		needle = mask_set_find_needle(
-		    set, s->buf + (start - s->base), (size_t)(end - start));
+	if (fstart >= s->fold.base)
+		needle = mask_set_find_needle(set,
+		    s->fold.data + (fstart - s->fold.base),
+		    (size_t)(fend - fstart));
 	if (needle == SIZE_MAX) {
 		add_found(s, start, end, MASK_OWNER_NONE);
 		return;
@@ -131,31 +211,112 @@ add_needle_found(struct mask_stream *s, uint64_t start, uint64_t end)
 	add_found(s, start, end, set->needles[needle].secret);
 	if (!set->needles[needle].shared)
 		return;
-	for (i = maskcount_first_share(set, needle);
+	for (i = mask_count_first_share(set, needle);
 	     i < set->nshares && set->shares[i].needle == needle; i++)
 		add_found(s, start, end, set->shares[i].secret);
 }
 
 static void
-append(struct mask_stream *s, const unsigned char *data, size_t size)
+append(struct bytes *b, const unsigned char *data, size_t size)
 {
-	size_t want = s->size ? s->size : 4096;
+	size_t want = b->size ? b->size : 4096;
 	unsigned char *grown;
 
-	if (s->used + size + SLACK > s->size) {
-		while (want < s->used + size + SLACK)
+	if (b->used + size + SLACK > b->size) {
+		while (want < b->used + size + SLACK)
 			want *= 2;
 		/* Not realloc: the old block would be freed unwiped. */
 		grown = xcalloc(want, 1);
-		if (s->used > 0)
-			memcpy(grown, s->buf, s->used);
-		wipe_free(s->buf, s->size);
-		s->buf = grown;
-		s->size = want;
+		if (b->used > 0)
+			memcpy(grown, b->data, b->used);
+		wipe_free(b->data, b->size);
+		b->data = grown;
+		b->size = want;
 	}
-	memcpy(s->buf + s->used, data, size);
-	s->used += size;
-	memset(s->buf + s->used, 0, SLACK);
+	memcpy(b->data + b->used, data, size);
+	b->used += size;
+	memset(b->data + b->used, 0, SLACK);
+}
+
+/* Drops the bytes before keep (at least base). */
+static void
+drop_before(struct bytes *b, uint64_t keep)
+{
+	size_t drop = keep > b->base ? (size_t)(keep - b->base) : 0;
+
+	if (drop == 0)
+		return;
+	memmove(b->data, b->data + drop, b->used - drop);
+	b->used -= drop;
+	memset(b->data + b->used, 0, SLACK);
+	b->base += drop;
+}
+
+/* ---- the folded view ---- */
+
+static unsigned char
+raw_byte(const struct mask_stream *s, uint64_t r)
+{
+	return s->raw.data[r - s->raw.base];
+}
+
+static void
+fold_copy(struct mask_stream *s, uint64_t from, uint64_t to)
+{
+	if (to > from)
+		append(&s->fold, s->raw.data + (from - s->raw.base),
+		    (size_t)(to - from));
+}
+
+static void
+fold_point(struct mask_stream *s, uint64_t raw)
+{
+	xgrow(&s->points, &s->points_cap, s->npoints + 1, sizeof(*s->points));
+	s->points[s->npoints].folded = fold_end(s);
+	s->points[s->npoints].raw = raw;
+	s->npoints++;
+}
+
+/*
+ * Extends the fold over the stream bytes not yet in it.  A line break
+ * ("\n" or "\r\n") with an encoded character on each side is left out;
+ * one at the end, after an encoded character, waits for the next byte
+ * (and so does a final "\r") unless the stream ends.
+ */
+static void
+fold_more(struct mask_stream *s, bool at_end)
+{
+	uint64_t r = s->folded, end = stream_end(s), segment = r, i, start;
+	const unsigned char *newline;
+
+	while (r < end &&
+	    (newline = memchr(s->raw.data + (r - s->raw.base), '\n',
+		 (size_t)(end - r))) != NULL) {
+		i = s->raw.base + (uint64_t)(newline - s->raw.data);
+		r = i + 1;
+		start = i > s->floor && raw_byte(s, i - 1) == '\r' ? i - 1 : i;
+		if (start <= s->floor ||
+		    !mask_forms_encoded(raw_byte(s, start - 1)))
+			continue;
+		if (i + 1 == end) {
+			if (at_end)
+				break;
+			fold_copy(s, segment, start);
+			s->folded = start;
+			return;
+		}
+		if (!mask_forms_encoded(raw_byte(s, i + 1)))
+			continue;
+		fold_copy(s, segment, start);
+		fold_point(s, i + 1);
+		segment = i + 1;
+	}
+	if (!at_end && end >= s->floor + 2 && end - 1 >= segment &&
+	    raw_byte(s, end - 1) == '\r' &&
+	    mask_forms_encoded(raw_byte(s, end - 2)))
+		end--;
+	fold_copy(s, segment, end);
+	s->folded = end;
 }
 
 /* ---- needles ---- */
@@ -168,20 +329,22 @@ static bool
 step_levels(struct mask_stream *s, size_t i)
 {
 	const struct mask_set *set = s->set;
-	unsigned char c = s->buf[i];
+	unsigned char c = s->fold.data[i];
 	bool shallow = true;
 	size_t l;
 
 	for (l = 0; l < set->nlevels; l++) {
-		const struct acauto *ac = set->levels[l].ac;
-		uint32_t v = acauto_next(ac, s->states[l], c);
+		const struct mask_automaton *ac = set->levels[l].ac;
+		uint32_t v = mask_automaton_next(ac, s->states[l], c);
 
-		if (v & ACAUTO_MATCH)
+		if (v & MASK_AUTOMATON_MATCH)
 			add_needle_found(s,
-			    s->base + i + 1 - acauto_match_length(ac, v),
-			    s->base + i + 1);
+			    s->fold.base + i + 1 -
+				mask_automaton_match_length(ac, v),
+			    s->fold.base + i + 1);
 		s->states[l] = v;
-		shallow = shallow && acauto_shallower(ac, v, set->reach);
+		shallow =
+		    shallow && mask_automaton_shallower(ac, v, set->reach);
 	}
 	return shallow;
 }
@@ -192,7 +355,7 @@ reset_states(struct mask_stream *s)
 	size_t l;
 
 	for (l = 0; l < s->set->nlevels; l++)
-		s->states[l] = ACAUTO_ROOT;
+		s->states[l] = MASK_AUTOMATON_ROOT;
 }
 
 /*
@@ -290,12 +453,12 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 {
 	const struct mask_set *set = s->set;
 	size_t q = set->gram, back = set->reach - 1, must = i, sync, hit, l;
-	struct plain_scan plain = { s, s->base + i };
+	struct plain_scan plain = { s, s->fold.base + i };
 
 	if (q == 0) {
 		for (l = 0; l < set->nlevels; l++)
-			acauto_scan(set->levels[l].ac, &s->states[l],
-			    s->buf + i, to - i, plain_found, &plain);
+			mask_automaton_scan(set->levels[l].ac, &s->states[l],
+			    s->fold.data + i, to - i, plain_found, &plain);
 		return;
 	}
 	while (i < to) {
@@ -307,7 +470,7 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 		memcpy(s->sync_states, s->states,
 		    set->nlevels * sizeof(*s->states));
 		sync = i;
-		hit = filter_find(set, s->buf, i - back, to - q);
+		hit = filter_find(set, s->fold.data, i - back, to - q);
 		if (hit == SIZE_MAX) {
 			replay(s, sync, to);
 			return;
@@ -322,8 +485,8 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 }
 
 /*
- * The offset where the longest match still in progress would begin: no
- * match can begin before it any more.
+ * The folded offset where the longest match still in progress would
+ * begin: no match can begin before it any more.
  */
 static uint64_t
 needle_candidate(const struct mask_stream *s)
@@ -333,11 +496,27 @@ needle_candidate(const struct mask_stream *s)
 	size_t l;
 
 	for (l = 0; l < set->nlevels; l++) {
-		d = acauto_open_depth(set->levels[l].ac, s->states[l]);
+		d = mask_automaton_open_depth(set->levels[l].ac, s->states[l]);
 		if (d > depth)
 			depth = d;
 	}
-	return stream_end(s) - depth;
+	return fold_end(s) - depth;
+}
+
+/*
+ * The stream offset before which no needle's match can begin any more:
+ * that of the longest match in progress, else the bytes not yet folded
+ * when a needle can begin with a line break (else they go out: a match
+ * would fold them away, or begin after them).
+ */
+static uint64_t
+needle_hold(const struct mask_stream *s)
+{
+	uint64_t candidate = needle_candidate(s);
+
+	if (candidate < fold_end(s))
+		return raw_of(s, candidate);
+	return s->set->break_first ? s->folded : stream_end(s);
 }
 
 /* ---- patterns ---- */
@@ -362,7 +541,8 @@ static uint64_t
 patterns_run(struct mask_stream *s, uint64_t end, enum window_end how)
 {
 	const struct mask_set *set = s->set;
-	const unsigned char *subject = s->buf + (s->line_start - s->base);
+	const unsigned char *subject =
+	    s->raw.data + (s->line_start - s->raw.base);
 	size_t length = end - s->line_start, offset, i;
 	uint32_t options = 0;
 	uint64_t hold = end;
@@ -417,9 +597,9 @@ scan_patterns(struct mask_stream *s, uint64_t from, uint64_t to)
 	const unsigned char *newline;
 	uint64_t end;
 
-	while ((newline = memchr(s->buf + (from - s->base), '\n', to - from)) !=
-	    NULL) {
-		end = s->base + (uint64_t)(newline - s->buf);
+	while ((newline = memchr(s->raw.data + (from - s->raw.base), '\n',
+		    to - from)) != NULL) {
+		end = s->raw.base + (uint64_t)(newline - s->raw.data);
 		patterns_run(s, end, WINDOW_LINE_END);
 		new_window(s, end + 1, false);
 		from = end + 1;
@@ -510,7 +690,7 @@ count_hits(struct mask_stream *s, uint64_t end)
 	size_t n = 0;
 
 	while (n < s->nhits && s->hits[n].end <= end)
-		maskcount_credit(s->set, s->hits[n++].owner);
+		mask_count_credit(s->set, s->hits[n++].owner);
 	if (n == 0)
 		return;
 	memmove(s->hits, s->hits + n, (s->nhits - n) * sizeof(*s->hits));
@@ -561,7 +741,8 @@ static void
 emit_bytes(struct mask_stream *s, uint64_t from, uint64_t to)
 {
 	if (to > from)
-		s->emit(s->context, (const char *)s->buf + (from - s->base),
+		s->emit(s->context,
+		    (const char *)s->raw.data + (from - s->raw.base),
 		    (size_t)(to - from));
 }
 
@@ -602,31 +783,47 @@ emit_until(struct mask_stream *s, uint64_t hold)
 	}
 }
 
-/* Drops the bytes nothing needs any more. */
+/*
+ * Drops the bytes nothing needs any more.  The stream keeps what it has
+ * not emitted, every match in progress, the pattern window and the two
+ * bytes before the ones not yet folded (a line break looks back at them);
+ * the fold keeps every match in progress and what maps to bytes not yet
+ * emitted, so that a rescan sees them.
+ */
 static void
 compact(struct mask_stream *s)
 {
-	uint64_t keep = s->emitted, candidate = needle_candidate(s);
-	size_t drop;
+	uint64_t candidate = needle_candidate(s), keep = s->emitted, fkeep,
+		 limit;
+	size_t point;
 
-	if (candidate < keep)
-		keep = candidate;
+	if (candidate < fold_end(s) && raw_of(s, candidate) < keep)
+		keep = raw_of(s, candidate);
 	if (s->set->npatterns > 0 && s->line_start < keep)
 		keep = s->line_start;
-	drop = (size_t)(keep - s->base);
-	if (drop == 0)
-		return;
-	memmove(s->buf, s->buf + drop, s->used - drop);
-	s->used -= drop;
-	memset(s->buf + s->used, 0, SLACK);
-	s->base = keep;
+	limit = s->folded >= 2 ? s->folded - 2 : 0;
+	if (limit < s->floor)
+		limit = s->floor;
+	if (limit < keep)
+		keep = limit;
+	drop_before(&s->raw, keep);
+	fkeep = folded_at(s, s->emitted);
+	if (candidate < fkeep)
+		fkeep = candidate;
+	drop_before(&s->fold, fkeep);
+	point = point_by_folded(s, s->fold.base);
+	if (point > 0) {
+		memmove(s->points, s->points + point,
+		    (s->npoints - point) * sizeof(*s->points));
+		s->npoints -= point;
+	}
 }
 
 /* Emits what no match can still claim, then compacts. */
 static void
 settle(struct mask_stream *s)
 {
-	uint64_t hold = needle_candidate(s);
+	uint64_t hold = needle_hold(s);
 
 	if (s->set->npatterns > 0 && s->pattern_hold < hold)
 		hold = s->pattern_hold;
@@ -643,9 +840,9 @@ settle(struct mask_stream *s)
 static void
 first_window(struct mask_stream *s)
 {
-	s->continued = s->line_start < s->base;
+	s->continued = s->line_start < s->raw.base;
 	if (s->continued)
-		s->line_start = s->base;
+		s->line_start = s->raw.base;
 }
 
 /*
@@ -684,7 +881,7 @@ stream_sync(struct mask_stream *s)
 		if (s->match_data == NULL)
 			diag_fatal(EXIT_JOBRUN_ERROR, "out of memory");
 	}
-	scan_needles(s, 0, s->used);
+	scan_needles(s, 0, s->fold.used);
 	if (set->npatterns > 0)
 		s->pattern_hold = patterns_run(s, stream_end(s), WINDOW_OPEN);
 }
@@ -699,8 +896,9 @@ mask_stream_new(struct mask_set *set, mask_emit_fn emit, void *context)
 	s->set = set;
 	s->emit = emit;
 	s->context = context;
-	s->size = 4096;
-	s->buf = xcalloc(s->size, 1);
+	s->npoints = 1; /* the anchor: offset 0 is offset 0 */
+	s->points_cap = 16;
+	s->points = xcalloc(s->points_cap, sizeof(*s->points));
 	s->generation = set->generation - 1;
 	set->streams++;
 	stream_sync(s);
@@ -733,21 +931,32 @@ piece_size(const struct mask_stream *s, const unsigned char *data, size_t size)
 	return n;
 }
 
+/* Folds and searches the bytes added since the last call. */
+static void
+scan_more(struct mask_stream *s, uint64_t from, bool at_end)
+{
+	size_t ffrom = s->fold.used;
+
+	fold_more(s, at_end);
+	scan_needles(s, ffrom, s->fold.used);
+	if (s->set->npatterns > 0 && from < stream_end(s))
+		scan_patterns(s, from, stream_end(s));
+}
+
 void
 mask_stream_feed(struct mask_stream *s, const void *data, size_t size)
 {
 	const unsigned char *p = data;
-	size_t n, from;
+	uint64_t from;
+	size_t n;
 
 	stream_sync(s);
 	while (size > 0) {
 		n = piece_size(s, p, size);
-		from = s->used;
-		append(s, p, n);
-		scan_needles(s, from, s->used);
-		if (s->set->npatterns > 0)
-			scan_patterns(s, s->base + from, stream_end(s));
-		else
+		from = stream_end(s);
+		append(&s->raw, p, n);
+		scan_more(s, from, false);
+		if (s->set->npatterns == 0)
 			follow_lines(s, p, n);
 		settle(s);
 		p += n;
@@ -763,6 +972,8 @@ mask_stream_flush(struct mask_stream *s)
 
 	stream_sync(s);
 	end = stream_end(s);
+	/* The bytes waiting to be folded are folded as they are. */
+	scan_more(s, end, true);
 	if (s->set->npatterns > 0) {
 		patterns_run(s, end, WINDOW_LINE_END);
 		new_window(s, end, false);
@@ -773,6 +984,7 @@ mask_stream_flush(struct mask_stream *s)
 	count_hits(s, UINT64_MAX);
 	s->nranges = 0;
 	reset_states(s);
+	s->floor = end;
 	compact(s);
 }
 
@@ -807,7 +1019,7 @@ mask_stream_flush_quiet(struct mask_stream *s)
 	reveal = set->min_length - 1;
 	if (reveal > MASK_QUIET_REVEAL)
 		reveal = MASK_QUIET_REVEAL;
-	if (end - needle_candidate(s) > reveal)
+	if (fold_end(s) - needle_candidate(s) > reveal)
 		return false;
 	if (set->npatterns > 0 && end - s->pattern_hold > reveal)
 		return false;
@@ -824,7 +1036,9 @@ mask_stream_free(struct mask_stream *s)
 	if (s->nranges > 0 && s->ranges[0].announced)
 		count_hits(s, s->ranges[0].end);
 	s->set->streams--;
-	wipe_free(s->buf, s->size);
+	wipe_free(s->raw.data, s->raw.size);
+	wipe_free(s->fold.data, s->fold.size);
+	free(s->points);
 	wipe_free(s->states, s->states_cap * sizeof(*s->states));
 	wipe_free(s->sync_states, s->states_cap * sizeof(*s->sync_states));
 	free(s->ranges);

@@ -31,15 +31,29 @@
  *     control characters, also with upper-case hex (jansson), with \/
  *     (PHP), with \uXXXX for every non-ASCII character (Python's
  *     ensure_ascii; only when the secret is valid UTF-8) and with < > &
- *     escaped (Go).
+ *     escaped (Go);
+ *   - shell quoting, the text between the quotes: POSIX single quotes with
+ *     ' as '\'' (bash's set -x) or as '"'"' (Python's shlex.quote); double
+ *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes
+ *     before the shell's special characters; and bash's $'...' (printf %q,
+ *     declare -p and set -x of a value holding control characters), with
+ *     bytes above 0x7f kept (a UTF-8 locale) or as \ooo (the C locale).
+ *
+ * A multi-line secret (one holding "\n") also has each of its lines as a
+ * form, without the line's leading and trailing whitespace, so that a key
+ * printed indented (sed, Helm's indent), numbered (nl), with a prefix on
+ * each line or only in part (head -3) is masked line by line; the caller
+ * drops lines shorter than the minimum length.  PEM armour lines
+ * ("-----BEGIN ...", "-----END ...") are not secret and are left out.
  */
-#ifndef JOBRUN_MASKENC_H
-#define JOBRUN_MASKENC_H
+#ifndef JOBRUN_MASK_FORMS_H
+#define JOBRUN_MASK_FORMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Receives one form; bytes are wiped after the call returns. */
-typedef void (*maskenc_fn)(
+typedef void (*mask_forms_fn)(
     void *context, const unsigned char *bytes, size_t size);
 
 /*
@@ -47,21 +61,45 @@ typedef void (*maskenc_fn)(
  * listed above.  A form may come more than once and may be shorter than
  * the secret (a base64 run, a trimmed form); the caller filters.
  */
-void maskenc_forms(
-    const unsigned char *secret, size_t size, maskenc_fn add, void *context);
+void mask_forms_each(
+    const unsigned char *secret, size_t size, mask_forms_fn add, void *context);
 
 /*
  * The base64 characters that come wholly from the size bytes of secret
  * when alignment (0, 1 or 2) unknown bytes precede it in its group of
  * three, with the final partial character when at_end (the data ends with
- * the secret).  Writes at most maskenc_base64_max(size) bytes to out and
+ * the secret).  Writes at most mask_forms_base64_max(size) bytes to out and
  * returns how many.
  */
-size_t maskenc_base64_run(unsigned char *out, const unsigned char *secret,
+size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
     size_t size, unsigned alignment, int url_safe, int at_end);
 
+/*
+ * The folded view, in which a stream searches for needles: line breaks
+ * ("\n" or "\r\n") between two encoded characters (those of base64 in
+ * both alphabets and of hex: A-Z a-z 0-9 + / - _) are left out, so that
+ * an encoded run matches across the breaks of any wrapping.  A needle is
+ * folded the same way, a break at its start or end counting as between
+ * encoded characters when the needle's side of it is one (the text beyond
+ * may be too), and so is a final "\r" after an encoded character: the
+ * folded needle is then part of the folded text wherever the needle is in
+ * the text.  Writes the folded bytes to out (room for size bytes; may be
+ * in) and returns their number.
+ */
+size_t mask_forms_fold(
+    unsigned char *out, const unsigned char *in, size_t size);
+
+/* Whether c is an encoded character (see mask_forms_fold()). */
+static inline bool
+mask_forms_encoded(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' ||
+	    c == '_';
+}
+
 static inline size_t
-maskenc_base64_max(size_t size)
+mask_forms_base64_max(size_t size)
 {
 	return (size + 4) / 3 * 4 + 4;
 }
