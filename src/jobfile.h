@@ -2,7 +2,7 @@
  * The job file reader: YAML text in, a struct job out, or one message
  * "file:line:column: what was expected".  Only the shape and the values of
  * single fields are checked here; checks across steps (names, dependencies,
- * cycles, conditions) are jobcheck.c's.  The schema is documented in
+ * cycles, conditions) are plan.c's.  The schema is documented in
  * jobrun.yaml(5) and src/job.schema.json.
  */
 #ifndef JOBRUN_JOBFILE_H

@@ -100,8 +100,9 @@ charge(struct yamlwalk *walk, size_t units)
 	if (walk->budget < units) {
 		walk->budget = 0;
 		return yamlwalk_error(walk, NULL,
-		    "the job file expands to more than %d values (through "
-		    "YAML aliases or very large maps): expected at most %d",
+		    "%s expands to more than %d values (through YAML aliases "
+		    "or very large maps): expected at most %d",
+		    walk->what != NULL ? walk->what : "the document",
 		    YAMLWALK_BUDGET, YAMLWALK_BUDGET);
 	}
 	walk->budget -= units;

@@ -1,7 +1,8 @@
 /*
- * Typed reading of a libyaml document tree, with one clear error per
- * problem: "file:line:column: what was expected".  jobfile.c describes the
- * job file's schema with these helpers; nothing here knows about jobs.
+ * Typed reading of a libyaml document tree (loaded by yamldoc.h), with one
+ * clear error per problem: "file:line:column: what was expected".  A
+ * schema (jobfile.c) is written as tables of these helpers; nothing here
+ * knows about jobs.
  *
  * Every helper returns 0 on success and -1 after recording the first error
  * in walk->error (later errors are ignored, so the user sees the first).
@@ -26,6 +27,7 @@
 struct yamlwalk {
 	yaml_document_t *document;
 	const char *file;
+	const char *what; /* "the job file": the document, for messages */
 	char *error; /* owned; "file:line:column: message" */
 	size_t budget;
 };
