@@ -17,6 +17,8 @@
 #include "duration.h"
 #include "envfile.h"
 #include "jobfile.h"
+#include "plan.h"
+#include "problems.h"
 #include "xalloc.h"
 #include "yamldoc.h"
 #include "yamlwalk.h"
@@ -83,6 +85,19 @@ put_duration_setting(
 	if (yamlwalk_duration(walk, node, &ms) < 0)
 		return -1;
 	return put_setting(walk, node, job, key, "a duration");
+}
+
+/*
+ * True when the mapping node was read whole, so that a key missing from it
+ * is missing indeed: node is a mapping, the walk goes on, and none of its
+ * keys was unknown or unreadable since key_problems was taken.
+ */
+static bool
+required_keys_known(
+    const struct yamlwalk *walk, const yaml_node_t *node, size_t key_problems)
+{
+	return node->type == YAML_MAPPING_NODE && !walk->stopped &&
+	    walk->key_problems == key_problems;
 }
 
 /* ---- top level ---- */
@@ -160,20 +175,9 @@ static int
 secrets_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct job *job = target;
-	size_t i, first = job->secrets.env.len;
 
-	if (yamlwalk_strings(
-		walk, node, "variable names", false, &job->secrets.env) < 0)
-		return -1;
-	for (i = first; i < job->secrets.env.len; i++)
-		if (!env_name_valid(job->secrets.env.items[i]))
-			/* Point at the bad name, not at the list holding it. */
-			return yamlwalk_error(walk,
-			    yaml_document_get_node(walk->document,
-				node->data.sequence.items.start[i - first]),
-			    "'%.60s' in secrets.env is not %s",
-			    job->secrets.env.items[i], env_name_what);
-	return 0;
+	return yamlwalk_names(walk, node, "variable names", "secrets.env",
+	    env_name_valid, env_name_what, &job->secrets.env);
 }
 
 static int
@@ -204,27 +208,24 @@ secrets_patterns(struct yamlwalk *walk, yaml_node_t *node, void *target)
 	PCRE2_SIZE offset;
 	pcre2_code *code;
 	size_t i, first = patterns->len;
-	int status;
+	int status, rc;
 
-	if (yamlwalk_strings(walk, node, "PCRE2 patterns", false, patterns) < 0)
-		return -1;
+	rc = yamlwalk_strings(walk, node, "PCRE2 patterns", false, patterns);
 	for (i = first; i < patterns->len; i++) {
 		code = pcre2_compile((PCRE2_SPTR)patterns->items[i],
 		    PCRE2_ZERO_TERMINATED, PCRE2_UTF, &status, &offset, NULL);
 		if (code == NULL) {
 			pcre2_get_error_message(
 			    status, message, sizeof(message));
-			walk->error = xasprintf("%s:%u:%u: bad pattern in "
-						"secrets.patterns: %s at "
-						"offset %zu",
-			    walk->file, patterns->pos[i].line,
-			    patterns->pos[i].column, (char *)message,
-			    (size_t)offset);
-			return -1;
+			problems_add(walk->problems, patterns->pos[i],
+			    "bad pattern in secrets.patterns: %s at offset %zu",
+			    (char *)message, (size_t)offset);
+			rc = -1;
+			continue;
 		}
 		pcre2_code_free(code);
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -382,23 +383,29 @@ read_source(struct yamlwalk *walk, yaml_node_t *node, struct job *job,
 {
 	struct source_target target = { job, spec, prefix };
 	yaml_node_t *seen[ARRAY_SIZE(source_fields)];
+	const char *type;
 	char key[32];
+	int rc;
 
-	if (yamlwalk_fields(walk, node, prefix, source_fields,
-		ARRAY_SIZE(source_fields), &target, seen) < 0)
+	size_t key_problems = walk->key_problems;
+
+	rc = yamlwalk_fields(walk, node, prefix, source_fields,
+	    ARRAY_SIZE(source_fields), &target, seen);
+	if (!required_keys_known(walk, node, key_problems))
 		return -1;
+	snprintf(key, sizeof(key), "%s.type", prefix);
+	type = job_setting(job, key);
 	if (seen[0] == NULL)
-		return yamlwalk_error(walk, node,
+		rc = yamlwalk_error(walk, node,
 		    "%s has no 'type': expected git, copy, tarball or none",
 		    prefix);
-	snprintf(key, sizeof(key), "%s.type", prefix);
-	if (strcmp(job_setting(job, key), "none") != 0 && seen[1] == NULL)
-		return yamlwalk_error(walk, node,
+	else if (type != NULL && strcmp(type, "none") != 0 && seen[1] == NULL)
+		rc = yamlwalk_error(walk, node,
 		    "%s of type '%s' has no 'url': expected where to get it",
-		    prefix, job_setting(job, key));
+		    prefix, type);
 	spec->present = true;
 	spec->pos = yamlwalk_pos(node);
-	return 0;
+	return rc;
 }
 
 static int
@@ -454,15 +461,19 @@ static int
 plugin_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct plugin_spec *plugin = job_add_plugin(target);
+	yaml_node_t *seen[ARRAY_SIZE(plugin_fields)];
+	size_t key_problems = walk->key_problems;
+	int rc;
 
 	plugin->pos = yamlwalk_pos(node);
-	if (yamlwalk_fields(walk, node, "a plugin", plugin_fields,
-		ARRAY_SIZE(plugin_fields), plugin, NULL) < 0)
+	rc = yamlwalk_fields(walk, node, "a plugin", plugin_fields,
+	    ARRAY_SIZE(plugin_fields), plugin, seen);
+	if (!required_keys_known(walk, node, key_problems))
 		return -1;
-	if (plugin->path == NULL)
-		return yamlwalk_error(walk, node,
+	if (seen[0] == NULL)
+		rc = yamlwalk_error(walk, node,
 		    "plugin has no 'path': expected the .so file to load");
-	return 0;
+	return rc;
 }
 
 static int
@@ -611,17 +622,23 @@ step_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct job *job = target;
 	struct step *step = job_add_step(job);
+	yaml_node_t *seen[ARRAY_SIZE(step_fields)];
+	size_t key_problems = walk->key_problems;
 	char *label;
 	int rc;
 
 	step->pos = yamlwalk_pos(node);
 	label = step_label(walk, node, job->n_steps);
 	rc = yamlwalk_fields(walk, node, label, step_fields,
-	    ARRAY_SIZE(step_fields), step, NULL);
-	if (rc == 0 && step->name == NULL)
+	    ARRAY_SIZE(step_fields), step, seen);
+	if (!required_keys_known(walk, node, key_problems)) {
+		free(label);
+		return -1;
+	}
+	if (seen[0] == NULL)
 		rc = yamlwalk_error(walk, node,
 		    "%s has no 'name': expected a name for the step", label);
-	if (rc == 0 && step->run == NULL)
+	if (seen[1] == NULL)
 		rc = yamlwalk_error(walk, node,
 		    "%s has no 'run': expected the command to run", label);
 	free(label);
@@ -842,22 +859,26 @@ trigger_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct trigger_spec *trigger = job_add_trigger(target);
 	yaml_node_t *seen[ARRAY_SIZE(trigger_fields)];
+	size_t key_problems = walk->key_problems;
+	int rc;
 
 	trigger->pos = yamlwalk_pos(node);
-	if (yamlwalk_fields(walk, node, "a trigger", trigger_fields,
-		ARRAY_SIZE(trigger_fields), trigger, seen) < 0)
-		return -1;
-	if (trigger->job == NULL)
-		return yamlwalk_error(walk, node,
-		    "trigger has no 'job': expected the name of the job to "
-		    "run");
-	if (seen[7] != NULL && trigger->for_each.len == 0)
-		return yamlwalk_error(walk, seen[7],
-		    "'as' names the variable of 'for_each', which is missing: "
-		    "expected a 'for_each' list of values");
+	rc = yamlwalk_fields(walk, node, "a trigger", trigger_fields,
+	    ARRAY_SIZE(trigger_fields), trigger, seen);
 	if (trigger->item_var == NULL)
 		trigger->item_var = xstrdup("ITEM");
-	return 0;
+	if (!required_keys_known(walk, node, key_problems))
+		return -1;
+	if (seen[0] == NULL)
+		rc = yamlwalk_error(walk, node,
+		    "trigger has no 'job': expected the name of the job to "
+		    "run");
+	/* Unless for_each had a problem of its own, said already. */
+	if (seen[7] != NULL && trigger->for_each.len == 0 && rc == 0)
+		rc = yamlwalk_error(walk, seen[7],
+		    "'as' names the variable of 'for_each', which is missing: "
+		    "expected a 'for_each' list of values");
+	return rc;
 }
 
 static int
@@ -884,37 +905,58 @@ static const struct yamlwalk_field top_fields[] = {
 
 /* ---- documents ---- */
 
+/*
+ * Walks the document's root with the job schema, adding every problem
+ * found to problems; the job holds what could be read.
+ */
+static struct job *
+read_job(const char *name, yaml_document_t *document, struct problems *problems)
+{
+	struct yamlwalk walk = { 0 };
+	struct job *job = job_new(name);
+
+	walk.document = document;
+	walk.file = name;
+	walk.what = "the job file";
+	walk.problems = problems;
+	walk.budget = YAMLWALK_BUDGET;
+	if (yamlwalk_fields(&walk, yaml_document_get_root_node(document),
+		"the job file", top_fields, ARRAY_SIZE(top_fields), job,
+		NULL) < 0 &&
+	    walk.stopped)
+		return job;
+	/* Checks across steps see what could be read, so one run shows the
+	 * problems of both kinds. */
+	plan_check(job, problems);
+	return job;
+}
+
 struct job *
 jobfile_parse(const char *name, const char *data, size_t size, char **error)
 {
-	struct yamlwalk walk = { 0 };
+	struct problems problems = PROBLEMS_INIT(name);
 	yaml_document_t document;
-	yaml_node_t *root;
 	struct job *job;
 
 	*error = NULL;
 	if (yamldoc_load(&document, name, data, size, "job", error) < 0)
 		return NULL;
-	root = yaml_document_get_root_node(&document);
-	if (root == NULL) {
+	if (yaml_document_get_root_node(&document) == NULL) {
 		*error = xasprintf("%s: the job file is empty: expected a "
 				   "mapping with 'steps'",
 		    name);
 		yaml_document_delete(&document);
 		return NULL;
 	}
-	walk.document = &document;
-	walk.file = name;
-	walk.what = "the job file";
-	walk.budget = YAMLWALK_BUDGET;
-	job = job_new(name);
-	if (yamlwalk_fields(&walk, root, "the job file", top_fields,
-		ARRAY_SIZE(top_fields), job, NULL) < 0) {
-		*error = walk.error;
+	job = read_job(name, &document, &problems);
+	yaml_document_delete(&document);
+	if (problems_count(&problems) > 0) {
+		*error = problems_join(
+		    &problems, PROBLEMS_DIAG_SEPARATOR, PROBLEMS_DIAG_MAX);
 		job_free(job);
 		job = NULL;
 	}
-	yaml_document_delete(&document);
+	problems_release(&problems);
 	return job;
 }
 

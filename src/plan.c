@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,34 +16,9 @@
 
 #include "heap.h"
 #include "plan.h"
+#include "problems.h"
 #include "suggest.h"
 #include "xalloc.h"
-
-static char *
-plan_error(const struct plan *plan, struct srcpos pos, const char *fmt, ...)
-{
-	const char *file = plan->job->file ? plan->job->file : "job";
-	char *message, *error, *p;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&message, fmt, ap) < 0)
-		message = NULL;
-	va_end(ap);
-	if (message == NULL)
-		message = xstrdup("out of memory");
-	/* Keep the message on one line whatever a dependency's name holds. */
-	for (p = message; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (pos.line > 0)
-		error = xasprintf(
-		    "%s:%u:%u: %s", file, pos.line, pos.column, message);
-	else
-		error = xasprintf("%s: %s", file, message);
-	free(message);
-	return error;
-}
 
 static const struct job *sort_job; /* qsort has no context argument */
 
@@ -58,36 +33,43 @@ compare_names(const void *a, const void *b)
 	return ia < ib ? -1 : ia > ib;
 }
 
-static int
-index_names(struct plan *plan, char **error)
+/*
+ * Sorts the named steps by name and reports each name used again (a step
+ * without a name, whose problem the job file reader has reported, is left
+ * out and makes the plan partial).
+ */
+static void
+index_names(struct plan *plan, struct problems *problems)
 {
 	const struct job *job = plan->job;
-	size_t i, a, b;
+	size_t i, a, b, first = 0;
 
 	plan->by_name = xcalloc(job->n_steps, sizeof(*plan->by_name));
 	for (i = 0; i < job->n_steps; i++)
-		plan->by_name[i] = i;
+		if (job->steps[i].name != NULL)
+			plan->by_name[plan->n_named++] = i;
+	plan->partial = plan->n_named < job->n_steps;
 	sort_job = job;
-	qsort(
-	    plan->by_name, job->n_steps, sizeof(*plan->by_name), compare_names);
-	for (i = 1; i < job->n_steps; i++) {
-		a = plan->by_name[i - 1];
+	qsort(plan->by_name, plan->n_named, sizeof(*plan->by_name),
+	    compare_names);
+	for (i = 1; i < plan->n_named; i++) {
+		a = plan->by_name[first];
 		b = plan->by_name[i];
-		if (strcmp(job->steps[a].name, job->steps[b].name) == 0) {
-			*error = plan_error(plan, job->steps[b].name_pos,
-			    "duplicate step name '%s' (first at line %u): "
-			    "expected a different name for each step",
-			    job->steps[b].name, job->steps[a].name_pos.line);
-			return -1;
+		if (strcmp(job->steps[a].name, job->steps[b].name) != 0) {
+			first = i;
+			continue;
 		}
+		problems_add(problems, job->steps[b].name_pos,
+		    "duplicate step name '%s' (first at line %u): "
+		    "expected a different name for each step",
+		    job->steps[b].name, job->steps[a].name_pos.line);
 	}
-	return 0;
 }
 
 long
 plan_find(const struct plan *plan, const char *name)
 {
-	size_t low = 0, high = plan->n_steps, mid;
+	size_t low = 0, high = plan->n_named, mid;
 	int c;
 
 	while (low < high) {
@@ -103,38 +85,41 @@ plan_find(const struct plan *plan, const char *name)
 	return -1;
 }
 
-static char *
-unknown_dependency(const struct plan *plan, const struct step *step, size_t k)
+static void
+unknown_dependency(const struct plan *plan, const struct step *step, size_t k,
+    struct problems *problems)
 {
 	const struct job *job = plan->job;
-	const char **names = xcalloc(job->n_steps, sizeof(*names));
+	const char **names = xcalloc(plan->n_named + 1, sizeof(*names));
 	const char *hint;
-	char *error;
 	size_t i;
 
-	for (i = 0; i < job->n_steps; i++)
-		names[i] = job->steps[i].name;
-	hint = suggest_closest(step->depends_on.items[k], names, job->n_steps);
+	for (i = 0; i < plan->n_named; i++)
+		names[i] = job->steps[plan->by_name[i]].name;
+	hint = suggest_closest(step->depends_on.items[k], names, plan->n_named);
 	if (hint != NULL)
-		error = plan_error(plan, step->depends_on.pos[k],
+		problems_add(problems, step->depends_on.pos[k],
 		    "step '%s' depends on unknown step '%s' (did you mean "
 		    "'%s'?)",
 		    step->name, step->depends_on.items[k], hint);
 	else
-		error = plan_error(plan, step->depends_on.pos[k],
+		problems_add(problems, step->depends_on.pos[k],
 		    "step '%s' depends on unknown step '%s': expected the "
 		    "name of another step of this job",
 		    step->name, step->depends_on.items[k]);
 	free(names);
-	return error;
 }
 
 /*
- * Resolves the dependencies of step index.  needed_by[d] is the last step
- * found to need step d, so a name listed twice is caught in linear time.
+ * Resolves the dependencies of step index, reporting and leaving out each
+ * bad one.  needed_by[d] is the last step found to need step d, so a name
+ * listed twice is caught in linear time.  A step without a name has had
+ * its problem reported; its dependencies are left out.  In a partial plan
+ * an unknown name may be the unnamed step's, so it is not reported.
  */
-static int
-resolve_step(struct plan *plan, size_t index, size_t *needed_by, char **error)
+static void
+resolve_step(struct plan *plan, size_t index, size_t *needed_by,
+    struct problems *problems)
 {
 	const struct step *step = &plan->job->steps[index];
 	struct plan_step *ps = &plan->steps[index];
@@ -142,31 +127,28 @@ resolve_step(struct plan *plan, size_t index, size_t *needed_by, char **error)
 	size_t k;
 
 	ps->step = step;
-	ps->deps = xcalloc(step->depends_on.len, sizeof(*ps->deps));
+	ps->deps = xcalloc(step->depends_on.len + 1, sizeof(*ps->deps));
+	if (step->name == NULL)
+		return;
 	for (k = 0; k < step->depends_on.len; k++) {
 		dep = plan_find(plan, step->depends_on.items[k]);
-		if (dep < 0) {
-			*error = unknown_dependency(plan, step, k);
-			return -1;
-		}
-		if ((size_t)dep == index) {
-			*error = plan_error(plan, step->depends_on.pos[k],
+		if (dep < 0 && !plan->partial)
+			unknown_dependency(plan, step, k, problems);
+		else if ((size_t)dep == index)
+			problems_add(problems, step->depends_on.pos[k],
 			    "step '%s' depends on itself: expected the names "
 			    "of other steps",
 			    step->name);
-			return -1;
-		}
-		if (needed_by[dep] == index) {
-			*error = plan_error(plan, step->depends_on.pos[k],
+		else if (dep >= 0 && needed_by[dep] == index)
+			problems_add(problems, step->depends_on.pos[k],
 			    "step '%s' lists '%s' twice in depends_on: "
 			    "expected each step once",
 			    step->name, step->depends_on.items[k]);
-			return -1;
-		}
+		if (dep < 0 || (size_t)dep == index || needed_by[dep] == index)
+			continue;
 		needed_by[dep] = index;
 		ps->deps[ps->n_deps++] = (size_t)dep;
 	}
-	return 0;
 }
 
 static void
@@ -190,67 +172,94 @@ link_dependants(struct plan *plan)
 	free(count);
 }
 
-/*
- * Names the cycle among the steps Kahn's algorithm could not order (those
- * with waiting[i] > 0): from the earliest such step, follow dependencies
- * that are also unordered until one repeats.
- */
+/* Joins the names of path[0..length] with " -> ". */
 static char *
-describe_cycle(const struct plan *plan, const size_t *waiting)
+cycle_text(const struct plan *plan, const size_t *path, size_t length)
 {
-	size_t n = plan->n_steps, start = 0, current, i, k, length, first;
-	size_t *path = xcalloc(n + 1, sizeof(*path));
-	long *seen_at = xcalloc(n, sizeof(*seen_at));
-	const struct step *from;
-	char *text, *error;
-	size_t used, cap;
+	size_t i, used = 0, cap = 64;
+	char *text = xmalloc(cap);
 
-	while (waiting[start] == 0)
-		start++;
-	for (i = 0; i < n; i++)
-		seen_at[i] = -1;
-	current = start;
-	for (length = 0; seen_at[current] < 0; length++) {
-		seen_at[current] = (long)length;
-		path[length] = current;
-		for (k = 0; k < plan->steps[current].n_deps; k++)
-			if (waiting[plan->steps[current].deps[k]] > 0)
-				break;
-		current = plan->steps[current].deps[k];
-	}
-	first = (size_t)seen_at[current];
-	path[length] = current;
-
-	cap = 64;
-	text = xmalloc(cap);
 	text[0] = '\0';
-	used = 0;
-	for (i = first; i <= length; i++) {
+	for (i = 0; i <= length; i++) {
 		const char *name = plan->job->steps[path[i]].name;
-		size_t need = used + strlen(name) + 5;
 
-		xgrow(&text, &cap, need, 1);
-		used += (size_t)snprintf(text + used, cap - used, "%s%s",
-		    i > first ? " -> " : "", name);
+		xgrow(&text, &cap, used + strlen(name) + 5, 1);
+		used += (size_t)snprintf(
+		    text + used, cap - used, "%s%s", i > 0 ? " -> " : "", name);
 	}
+	return text;
+}
+
+/* Reports the cycle path[0..length] (path[length] == path[0]). */
+static void
+report_cycle(const struct plan *plan, const size_t *path, size_t length,
+    struct problems *problems)
+{
+	const struct step *from = &plan->job->steps[path[0]];
+	char *text = cycle_text(plan, path, length);
+	size_t k;
+
 	/* Point at the dependency that makes the cycle's first link. */
-	from = &plan->job->steps[path[first]];
 	for (k = 0; k + 1 < from->depends_on.len; k++)
 		if (strcmp(from->depends_on.items[k],
-			plan->job->steps[path[first + 1]].name) == 0)
+			plan->job->steps[path[1]].name) == 0)
 			break;
-	error = plan_error(plan, from->depends_on.pos[k],
+	problems_add(problems, from->depends_on.pos[k],
 	    "steps depend on each other in a cycle: %s (each needs the "
 	    "next): expected dependencies without a cycle",
 	    text);
 	free(text);
-	free(path);
-	free(seen_at);
-	return error;
 }
 
-static int
-order_steps(struct plan *plan, char **error)
+/*
+ * Names each cycle among the steps Kahn's algorithm could not order (those
+ * with waiting[i] > 0): from the earliest such step not yet looked at,
+ * follow dependencies that are also unordered until a step repeats (a new
+ * cycle) or one already looked at is reached (a step downstream of a cycle
+ * already named).  Each step is walked once: linear in steps and
+ * dependencies.
+ */
+static void
+report_cycles(
+    const struct plan *plan, const size_t *waiting, struct problems *problems)
+{
+	size_t n = plan->n_steps, start, current, i, k, length;
+	size_t *path = xcalloc(n + 1, sizeof(*path));
+	long *seen_at = xcalloc(n, sizeof(*seen_at));
+	bool *done = xcalloc(n, sizeof(*done));
+
+	for (i = 0; i < n; i++)
+		seen_at[i] = -1;
+	for (start = 0; start < n; start++) {
+		if (waiting[start] == 0 || done[start])
+			continue;
+		current = start;
+		for (length = 0; seen_at[current] < 0 && !done[current];
+		     length++) {
+			seen_at[current] = (long)length;
+			path[length] = current;
+			for (k = 0; k < plan->steps[current].n_deps; k++)
+				if (waiting[plan->steps[current].deps[k]] > 0)
+					break;
+			current = plan->steps[current].deps[k];
+		}
+		if (!done[current]) {
+			path[length] = current;
+			i = (size_t)seen_at[current];
+			report_cycle(plan, path + i, length - i, problems);
+		}
+		for (i = 0; i < length; i++) {
+			done[path[i]] = true;
+			seen_at[path[i]] = -1;
+		}
+	}
+	free(path);
+	free(seen_at);
+	free(done);
+}
+
+static void
+order_steps(struct plan *plan, struct problems *problems)
 {
 	size_t n = plan->n_steps, i, k, next, done = 0;
 	size_t *waiting = xcalloc(n, sizeof(*waiting));
@@ -272,22 +281,24 @@ order_steps(struct plan *plan, char **error)
 		}
 	}
 	if (done < n)
-		*error = describe_cycle(plan, waiting);
+		report_cycles(plan, waiting, problems);
 	free(waiting);
 	heap_release(&ready);
-	return done < n ? -1 : 0;
 }
 
+/* In a partial plan, a name may be the unnamed step's: let it pass. */
 static bool
 step_known(const void *context, const char *name)
 {
-	return plan_find(context, name) >= 0;
+	const struct plan *plan = context;
+
+	return plan->partial || plan_find(plan, name) >= 0;
 }
 
 /* Parses a condition; errors point at the "if:" value and the character. */
 static struct expr *
 parse_condition(const struct plan *plan, const char *text, struct srcpos pos,
-    const char *owner, char **error)
+    const char *owner, struct problems *problems)
 {
 	struct expr *expr;
 	size_t offset;
@@ -295,7 +306,7 @@ parse_condition(const struct plan *plan, const char *text, struct srcpos pos,
 
 	expr = expr_parse(text, &message, &offset, step_known, plan);
 	if (expr == NULL) {
-		*error = plan_error(plan, pos,
+		problems_add(problems, pos,
 		    "bad condition in %s (at character %zu): %s", owner,
 		    offset + 1, message);
 		free(message);
@@ -303,8 +314,17 @@ parse_condition(const struct plan *plan, const char *text, struct srcpos pos,
 	return expr;
 }
 
-static int
-parse_conditions(struct plan *plan, char **error)
+/* Names the owner of a condition in messages. */
+static char *
+owner_label(const char *kind, const char *name, size_t index)
+{
+	if (name == NULL)
+		return xasprintf("%s %zu", kind, index + 1);
+	return xasprintf("%s '%s'", kind, name);
+}
+
+static void
+parse_conditions(struct plan *plan, struct problems *problems)
 {
 	const struct job *job = plan->job;
 	struct expr *expr;
@@ -316,61 +336,72 @@ parse_conditions(struct plan *plan, char **error)
 
 		if (step->condition == NULL)
 			continue;
-		owner = xasprintf("step '%s'", step->name);
-		plan->steps[i].condition = parse_condition(
-		    plan, step->condition, step->condition_pos, owner, error);
+		owner = owner_label("step", step->name, i);
+		plan->steps[i].condition = parse_condition(plan,
+		    step->condition, step->condition_pos, owner, problems);
 		free(owner);
-		if (plan->steps[i].condition == NULL)
-			return -1;
 	}
 	for (i = 0; i < job->n_triggers; i++) {
 		const struct trigger_spec *trigger = &job->triggers[i];
 
 		if (trigger->condition == NULL)
 			continue;
-		owner = xasprintf("trigger '%s'", trigger->job);
+		owner = owner_label("trigger", trigger->job, i);
 		expr = parse_condition(plan, trigger->condition,
-		    trigger->condition_pos, owner, error);
+		    trigger->condition_pos, owner, problems);
 		free(owner);
-		if (expr == NULL)
-			return -1;
 		expr_free(expr);
 	}
-	return 0;
+}
+
+/* Builds as much of the plan as job allows, adding every problem found. */
+static void
+build(struct plan *plan, const struct job *job, struct problems *problems)
+{
+	size_t i, *needed_by;
+
+	plan->job = job;
+	plan->n_steps = job->n_steps;
+	plan->steps = xcalloc(job->n_steps + 1, sizeof(*plan->steps));
+	index_names(plan, problems);
+	needed_by = xcalloc(job->n_steps + 1, sizeof(*needed_by));
+	for (i = 0; i < job->n_steps; i++)
+		needed_by[i] = SIZE_MAX;
+	for (i = 0; i < job->n_steps; i++)
+		resolve_step(plan, i, needed_by, problems);
+	free(needed_by);
+	link_dependants(plan);
+	order_steps(plan, problems);
+	parse_conditions(plan, problems);
+}
+
+void
+plan_check(const struct job *job, struct problems *problems)
+{
+	struct plan plan = PLAN_INIT;
+
+	build(&plan, job, problems);
+	plan_release(&plan);
 }
 
 int
 plan_build(struct plan *out, const struct job *job, char **error)
 {
+	struct problems problems =
+	    PROBLEMS_INIT(job->file != NULL ? job->file : "job");
 	struct plan plan = PLAN_INIT;
-	size_t i, *needed_by;
 
 	*error = NULL;
-	plan.job = job;
-	plan.n_steps = job->n_steps;
-	plan.steps = xcalloc(job->n_steps, sizeof(*plan.steps));
-	if (index_names(&plan, error) < 0)
-		goto fail;
-	needed_by = xcalloc(job->n_steps, sizeof(*needed_by));
-	for (i = 0; i < job->n_steps; i++)
-		needed_by[i] = SIZE_MAX;
-	for (i = 0; i < job->n_steps; i++) {
-		if (resolve_step(&plan, i, needed_by, error) < 0) {
-			free(needed_by);
-			goto fail;
-		}
+	build(&plan, job, &problems);
+	if (problems_count(&problems) > 0) {
+		*error = problems_join(
+		    &problems, PROBLEMS_DIAG_SEPARATOR, PROBLEMS_DIAG_MAX);
+		problems_release(&problems);
+		plan_release(&plan);
+		return -1;
 	}
-	free(needed_by);
-	link_dependants(&plan);
-	if (order_steps(&plan, error) < 0)
-		goto fail;
-	if (parse_conditions(&plan, error) < 0)
-		goto fail;
 	*out = plan;
 	return 0;
-fail:
-	plan_release(&plan);
-	return -1;
 }
 
 void

@@ -10,10 +10,12 @@
 #ifndef JOBRUN_PLAN_H
 #define JOBRUN_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "expr.h"
 #include "job.h"
+#include "problems.h"
 
 struct plan_step {
 	const struct step *step; /* borrowed from the job */
@@ -29,7 +31,9 @@ struct plan {
 	struct plan_step *steps; /* job->n_steps entries, in file order */
 	size_t n_steps;
 	size_t *order; /* dependencies first; file order among equals */
-	size_t *by_name; /* step indices sorted by name */
+	size_t *by_name; /* indices of the named steps, sorted by name */
+	size_t n_named; /* entries of by_name */
+	bool partial; /* some step has no name (a problem of the job file) */
 };
 
 #define PLAN_INIT                                                              \
@@ -38,11 +42,19 @@ struct plan {
 	}
 
 /*
- * Checks job and builds its plan into *out.  Returns 0, or -1 with one
- * message "file:line:column: ..." in *error (the caller frees it) and *out
- * left empty.
+ * Checks job and builds its plan into *out.  Returns 0, or -1 with every
+ * problem found, one a line "file:line:column: ..." (see problems.h), in
+ * *error (the caller frees it) and *out left empty.
  */
 int plan_build(struct plan *out, const struct job *job, char **error);
+
+/*
+ * Runs plan_build()'s checks on job and adds every problem found to
+ * problems.  job may be one the job file reader could read only in part: a
+ * step without a name is left out, and names that might be its are not
+ * reported as unknown.
+ */
+void plan_check(const struct job *job, struct problems *problems);
 
 /* Returns the index of the step named name, or -1. */
 long plan_find(const struct plan *plan, const char *name);

@@ -13,43 +13,27 @@
 
 #include "diag.h"
 #include "duration.h"
+#include "problems.h"
 #include "suggest.h"
 #include "xalloc.h"
 #include "yamlwalk.h"
-
-/* Keeps a message on one line whatever bytes the file's text put in it. */
-static void
-flatten(char *message)
-{
-	for (; *message != '\0'; message++)
-		if ((unsigned char)*message < 0x20 || *message == 0x7f)
-			*message = '?';
-}
 
 int
 yamlwalk_error(
     struct yamlwalk *walk, const yaml_node_t *node, const char *fmt, ...)
 {
-	struct srcpos pos;
+	struct srcpos pos = { 0, 0 };
 	va_list ap;
 	char *message;
 
-	if (walk->error != NULL)
-		return -1;
 	va_start(ap, fmt);
 	if (vasprintf(&message, fmt, ap) < 0)
 		message = NULL;
 	va_end(ap);
-	if (message == NULL)
-		message = xstrdup("out of memory");
-	flatten(message);
-	if (node != NULL) {
+	if (node != NULL)
 		pos = yamlwalk_pos(node);
-		walk->error = xasprintf(
-		    "%s:%u:%u: %s", walk->file, pos.line, pos.column, message);
-	} else {
-		walk->error = xasprintf("%s: %s", walk->file, message);
-	}
+	problems_add(walk->problems, pos, "%s",
+	    message != NULL ? message : "out of memory");
 	free(message);
 	return -1;
 }
@@ -99,6 +83,9 @@ charge(struct yamlwalk *walk, size_t units)
 {
 	if (walk->budget < units) {
 		walk->budget = 0;
+		if (walk->stopped)
+			return -1;
+		walk->stopped = true;
 		return yamlwalk_error(walk, NULL,
 		    "%s expands to more than %d values (through YAML aliases "
 		    "or very large maps): expected at most %d",
@@ -209,6 +196,7 @@ yamlwalk_sequence(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 {
 	yaml_node_item_t *item;
 	yaml_node_t *child;
+	int rc = 0;
 
 	if (node->type != YAML_SEQUENCE_NODE)
 		return yamlwalk_error(walk, node,
@@ -222,15 +210,21 @@ yamlwalk_sequence(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 	     item < node->data.sequence.items.top; item++) {
 		if ((child = yamlwalk_node(walk, *item)) == NULL)
 			return -1;
+		/* An item's problems do not hide the next item's. */
 		if (parse(walk, child, target) < 0)
+			rc = -1;
+		if (walk->stopped)
 			return -1;
 	}
-	return 0;
+	return rc;
 }
 
 struct strings_target {
 	const char *what;
 	struct strlist *out;
+	bool (*valid)(const char *);
+	const char *list_name;
+	const char *valid_what;
 };
 
 static int
@@ -238,19 +232,24 @@ strings_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct strings_target *t = target;
 	char *value = NULL;
+	int rc = 0;
 
 	if (yamlwalk_string(walk, node, t->what, &value) < 0)
 		return -1;
-	strlist_push(t->out, value, yamlwalk_pos(node));
+	if (t->valid != NULL && !t->valid(value))
+		rc = yamlwalk_error(walk, node, "'%.60s' in %s is not %s",
+		    value, t->list_name, t->valid_what);
+	else
+		strlist_push(t->out, value, yamlwalk_pos(node));
 	free(value);
-	return 0;
+	return rc;
 }
 
 int
 yamlwalk_strings(struct yamlwalk *walk, yaml_node_t *node, const char *what,
     bool allow_single, struct strlist *out)
 {
-	struct strings_target target = { what, out };
+	struct strings_target target = { what, out, NULL, NULL, NULL };
 
 	if (allow_single && node->type == YAML_SCALAR_NODE)
 		return strings_item(walk, node, &target);
@@ -258,6 +257,17 @@ yamlwalk_strings(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 		return yamlwalk_error(walk, node,
 		    "expected a list of %s, got %s", what, yamlwalk_kind(node));
 	}
+	return yamlwalk_sequence(walk, node, what, strings_item, &target);
+}
+
+int
+yamlwalk_names(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    const char *list_name, bool (*valid)(const char *), const char *valid_what,
+    struct strlist *out)
+{
+	struct strings_target target = { what, out, valid, list_name,
+		valid_what };
+
 	return yamlwalk_sequence(walk, node, what, strings_item, &target);
 }
 
@@ -289,15 +299,46 @@ key_text(const yaml_node_t *key)
 	return (const char *)key->data.scalar.value;
 }
 
+/* Reads one entry of a mapping of names to values into out. */
+static int
+map_entry(struct yamlwalk *walk, yaml_node_pair_t *pair, const char *what,
+    bool (*valid_name)(const char *), const char *name_what, struct nvlist *out)
+{
+	yaml_node_t *key, *value;
+	const struct nvpair *earlier;
+	char *text = NULL;
+
+	if (yamlwalk_key(walk, pair, what, &key, &value) < 0)
+		return -1;
+	if (valid_name != NULL && !valid_name(key_text(key)))
+		return yamlwalk_error(walk, key, "'%.60s' in %s is not %s",
+		    key_text(key), what, name_what);
+	if ((earlier = nvlist_get(out, key_text(key))) != NULL)
+		return yamlwalk_error(walk, key,
+		    "duplicate key '%.60s' in %s (first at line %u): "
+		    "expected each name once",
+		    key_text(key), what, earlier->pos.line);
+	if (value->type != YAML_SCALAR_NODE)
+		return yamlwalk_error(walk, value,
+		    "expected a string value for '%.60s' in %s, got %s",
+		    key_text(key), what, yamlwalk_kind(value));
+	if (yamlwalk_is_null(value))
+		text = xstrdup("");
+	else if (yamlwalk_string(walk, value, "a string", &text) < 0)
+		return -1;
+	nvlist_set(out, key_text(key), text, yamlwalk_pos(key));
+	wipe(text, strlen(text));
+	free(text);
+	return 0;
+}
+
 int
 yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
     bool (*valid_name)(const char *), const char *name_what, struct nvlist *out)
 {
 	yaml_node_pair_t *pair;
-	yaml_node_t *key, *value;
-	const struct nvpair *earlier;
 	size_t entries;
-	char *text;
+	int rc = 0;
 
 	if (node->type != YAML_MAPPING_NODE)
 		return yamlwalk_error(walk, node,
@@ -315,31 +356,12 @@ yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 		return -1;
 	for (pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
-		if (yamlwalk_key(walk, pair, what, &key, &value) < 0)
+		if (map_entry(walk, pair, what, valid_name, name_what, out) < 0)
+			rc = -1;
+		if (walk->stopped)
 			return -1;
-		if (valid_name != NULL && !valid_name(key_text(key)))
-			return yamlwalk_error(walk, key,
-			    "'%.60s' in %s is not %s", key_text(key), what,
-			    name_what);
-		if ((earlier = nvlist_get(out, key_text(key))) != NULL)
-			return yamlwalk_error(walk, key,
-			    "duplicate key '%.60s' in %s (first at line %u): "
-			    "expected each name once",
-			    key_text(key), what, earlier->pos.line);
-		if (value->type != YAML_SCALAR_NODE)
-			return yamlwalk_error(walk, value,
-			    "expected a string value for '%.60s' in %s, got %s",
-			    key_text(key), what, yamlwalk_kind(value));
-		text = NULL;
-		if (yamlwalk_is_null(value))
-			text = xstrdup("");
-		else if (yamlwalk_string(walk, value, "a string", &text) < 0)
-			return -1;
-		nvlist_set(out, key_text(key), text, yamlwalk_pos(key));
-		wipe(text, strlen(text));
-		free(text);
 	}
-	return 0;
+	return rc;
 }
 
 /*
@@ -415,14 +437,48 @@ unknown_key(struct yamlwalk *walk, yaml_node_t *key, const char *what,
 	return -1;
 }
 
+/*
+ * Reads one pair of a mapping of known keys.  A key named twice is reported
+ * and its second value left unread.
+ */
+static int
+fields_pair(struct yamlwalk *walk, yaml_node_pair_t *pair, const char *what,
+    const struct yamlwalk_field *fields, size_t n_fields, void *target,
+    yaml_node_t **seen)
+{
+	yaml_node_t *key, *value;
+	size_t i;
+
+	/* The key may be a required one, misspelt or unreadable. */
+	if (yamlwalk_key(walk, pair, what, &key, &value) < 0) {
+		walk->key_problems++;
+		return -1;
+	}
+	for (i = 0; i < n_fields; i++)
+		if (strcmp(key_text(key), fields[i].name) == 0)
+			break;
+	if (i == n_fields) {
+		walk->key_problems++;
+		return unknown_key(walk, key, what, fields, n_fields);
+	}
+	if (seen[i] != NULL)
+		return yamlwalk_error(walk, key,
+		    "duplicate key '%s' in %s (first at line %u): "
+		    "expected each key once",
+		    fields[i].name, what, yamlwalk_pos(seen[i]).line);
+	seen[i] = key;
+	return fields[i].parse(walk, value, target);
+}
+
 int
 yamlwalk_fields(struct yamlwalk *walk, yaml_node_t *node, const char *what,
     const struct yamlwalk_field *fields, size_t n_fields, void *target,
     yaml_node_t **seen)
 {
-	yaml_node_t *local_seen[64], *key, *value;
+	yaml_node_t *local_seen[64];
 	yaml_node_pair_t *pair;
 	size_t i;
+	int rc = 0;
 
 	if (node->type != YAML_MAPPING_NODE)
 		return yamlwalk_error(walk, node,
@@ -437,21 +493,12 @@ yamlwalk_fields(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 		seen[i] = NULL;
 	for (pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
-		if (yamlwalk_key(walk, pair, what, &key, &value) < 0)
-			return -1;
-		for (i = 0; i < n_fields; i++)
-			if (strcmp(key_text(key), fields[i].name) == 0)
-				break;
-		if (i == n_fields)
-			return unknown_key(walk, key, what, fields, n_fields);
-		if (seen[i] != NULL)
-			return yamlwalk_error(walk, key,
-			    "duplicate key '%s' in %s (first at line %u): "
-			    "expected each key once",
-			    fields[i].name, what, yamlwalk_pos(seen[i]).line);
-		seen[i] = key;
-		if (fields[i].parse(walk, value, target) < 0)
+		/* A key's problems do not hide the next key's. */
+		if (fields_pair(
+			walk, pair, what, fields, n_fields, target, seen) < 0)
+			rc = -1;
+		if (walk->stopped)
 			return -1;
 	}
-	return 0;
+	return rc;
 }

@@ -4,8 +4,11 @@
  * schema (jobfile.c) is written as tables of these helpers; nothing here
  * knows about jobs.
  *
- * Every helper returns 0 on success and -1 after recording the first error
- * in walk->error (later errors are ignored, so the user sees the first).
+ * Every helper returns 0 on success and -1 after adding a problem to
+ * walk->problems.  Helpers that read many things (a mapping's keys, a
+ * list's items) go on after a problem, so that one run shows every
+ * independent problem; they return -1 if any part had one.  Only a spent
+ * budget stops the whole walk (walk->stopped).
  */
 #ifndef JOBRUN_YAMLWALK_H
 #define JOBRUN_YAMLWALK_H
@@ -16,6 +19,7 @@
 #include <yaml.h>
 
 #include "list.h"
+#include "problems.h"
 
 /* Most values a walk may visit; aliases cannot multiply past this. */
 #define YAMLWALK_BUDGET 2000000
@@ -28,8 +32,16 @@ struct yamlwalk {
 	yaml_document_t *document;
 	const char *file;
 	const char *what; /* "the job file": the document, for messages */
-	char *error; /* owned; "file:line:column: message" */
+	struct problems *problems; /* borrowed; where problems go */
 	size_t budget;
+	bool stopped; /* the budget is spent: read nothing more */
+	/*
+	 * Keys yamlwalk_fields() could not match to a field (unknown or
+	 * unreadable).  A caller checking for a required key skips the check
+	 * when this grew while reading the mapping: the missing key may be
+	 * the misspelt one, already reported.
+	 */
+	size_t key_problems;
 };
 
 /* A known key of a mapping and the function that reads its value. */
@@ -38,7 +50,7 @@ struct yamlwalk_field {
 	int (*parse)(struct yamlwalk *walk, yaml_node_t *value, void *target);
 };
 
-/* Records an error at node (NULL: no position) and returns -1. */
+/* Adds a problem at node (NULL: no position) and returns -1. */
 int yamlwalk_error(struct yamlwalk *walk, const yaml_node_t *node,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -77,6 +89,15 @@ int yamlwalk_strings(struct yamlwalk *walk, yaml_node_t *node, const char *what,
     bool allow_single, struct strlist *out);
 
 /*
+ * Reads a list of names (each "what") into out, as yamlwalk_strings()
+ * without allow_single, refusing each name valid() says no to with
+ * "'NAME' in list_name is not valid_what".
+ */
+int yamlwalk_names(struct yamlwalk *walk, yaml_node_t *node, const char *what,
+    const char *list_name, bool (*valid)(const char *), const char *valid_what,
+    struct strlist *out);
+
+/*
  * Reads a mapping of names to scalar values into out.  A null value reads as
  * "".  valid_name (may be NULL) checks each name; name_what describes a
  * valid name in the error.  Duplicate names are an error.
@@ -89,7 +110,9 @@ int yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
  * Reads a mapping whose keys must be among fields[0..n_fields).  Calls each
  * field's parse with its value and target; unknown keys get a "did you mean"
  * hint, duplicate keys an error naming the first.  When seen is not NULL,
- * seen[i] is set to the key node of fields[i], or NULL if absent.
+ * seen[i] is set to the key node of fields[i], or NULL if absent (a key
+ * whose value had a problem counts as present, so that callers checking
+ * for required keys do not report it twice).
  */
 int yamlwalk_fields(struct yamlwalk *walk, yaml_node_t *node, const char *what,
     const struct yamlwalk_field *fields, size_t n_fields, void *target,

@@ -57,6 +57,39 @@ error_is(const char *text, const char *expected, const char *what)
 	job_free(job);
 }
 
+/*
+ * A job read only in part (a step whose name had a problem): the checks
+ * across steps leave that step out and do not call a dependency unknown,
+ * as it may be the missing name; other problems are still found.
+ */
+static void
+partial_plan(void)
+{
+	struct problems problems = PROBLEMS_INIT("p.yaml");
+	struct job *job = job_new("p.yaml");
+	struct step *a = job_add_step(job), *b = job_add_step(job);
+	struct step *c = job_add_step(job);
+	char *text;
+
+	a->name = strdup("a");
+	a->run = strdup("x");
+	strlist_push(&a->depends_on, "maybe-b", a->pos);
+	strlist_push(&a->depends_on, "a", a->pos);
+	b->run = strdup("x");
+	c->name = strdup("c");
+	c->run = strdup("x");
+	c->condition = strdup("steps.unknown.outcome == 'success'");
+	plan_check(job, &problems);
+	text = problems_join(&problems, "\n", 1000);
+	is_str(text,
+	    "p.yaml: step 'a' depends on itself: expected the names of other "
+	    "steps",
+	    "partial: only the problem that does not hang on the lost name");
+	free(text);
+	problems_release(&problems);
+	job_free(job);
+}
+
 int
 main(void)
 {
@@ -105,5 +138,6 @@ main(void)
 	    "step in 'steps.b.outcome': expected steps.STEP or "
 	    "steps.STEP.outcome naming a step of this job",
 	    "a condition naming an unknown step");
+	partial_plan();
 	return done_testing();
 }
