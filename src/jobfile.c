@@ -905,6 +905,40 @@ static const struct yamlwalk_field top_fields[] = {
 
 /* ---- documents ---- */
 
+/* Shows GitHub Actions' timeout-minutes: N as our timeout: Nm. */
+static char *
+minutes_note(const yaml_node_t *value)
+{
+	const char *text = (const char *)value->data.scalar.value;
+	size_t digits = 0;
+
+	if (value->type == YAML_SCALAR_NODE)
+		digits = strspn(text, "0123456789");
+	if (digits == 0 || digits > 9 || text[digits] != '\0')
+		text = "10";
+	return xasprintf("it takes a duration with its unit, as in "
+			 "'timeout: %sm'",
+	    text);
+}
+
+/* Keys of GitHub Actions (and GitLab) that have a name of their own here. */
+static const struct yamlwalk_alias foreign_keys[] = {
+	{ "needs", "depends_on", NULL },
+	{ "timeout-minutes", "timeout", minutes_note },
+	{ "timeout_minutes", "timeout", minutes_note },
+	{ "working-directory", "workdir", NULL },
+	{ "working_directory", "workdir", NULL },
+	{ "environment", "env", NULL },
+	{ "variables", "env", NULL },
+	{ "script", "run", NULL },
+	{ "command", "run", NULL },
+	{ "allow_failure", "continue_on_error", NULL },
+	{ "allow-failure", "continue_on_error", NULL },
+	{ "rules", "if", NULL },
+	{ "when", "if", NULL },
+	{ "id", "name", NULL },
+};
+
 /*
  * Walks the document's root with the job schema, adding every problem
  * found to problems; the job holds what could be read.
@@ -920,6 +954,8 @@ read_job(const char *name, yaml_document_t *document, struct problems *problems)
 	walk.what = "the job file";
 	walk.problems = problems;
 	walk.budget = YAMLWALK_BUDGET;
+	walk.aliases = foreign_keys;
+	walk.n_aliases = ARRAY_SIZE(foreign_keys);
 	if (yamlwalk_fields(&walk, yaml_document_get_root_node(document),
 		"the job file", top_fields, ARRAY_SIZE(top_fields), job,
 		NULL) < 0 &&

@@ -85,18 +85,28 @@ plan_find(const struct plan *plan, const char *name)
 	return -1;
 }
 
-static void
-unknown_dependency(const struct plan *plan, const struct step *step, size_t k,
-    struct problems *problems)
+/* Returns the name of the step closest to name, or NULL. */
+static const char *
+step_closest(const void *context, const char *name)
 {
-	const struct job *job = plan->job;
+	const struct plan *plan = context;
 	const char **names = xcalloc(plan->n_named + 1, sizeof(*names));
 	const char *hint;
 	size_t i;
 
 	for (i = 0; i < plan->n_named; i++)
-		names[i] = job->steps[plan->by_name[i]].name;
-	hint = suggest_closest(step->depends_on.items[k], names, plan->n_named);
+		names[i] = plan->job->steps[plan->by_name[i]].name;
+	hint = suggest_closest(name, names, plan->n_named);
+	free(names);
+	return hint;
+}
+
+static void
+unknown_dependency(const struct plan *plan, const struct step *step, size_t k,
+    struct problems *problems)
+{
+	const char *hint = step_closest(plan, step->depends_on.items[k]);
+
 	if (hint != NULL)
 		problems_add(problems, step->depends_on.pos[k],
 		    "step '%s' depends on unknown step '%s' (did you mean "
@@ -107,7 +117,6 @@ unknown_dependency(const struct plan *plan, const struct step *step, size_t k,
 		    "step '%s' depends on unknown step '%s': expected the "
 		    "name of another step of this job",
 		    step->name, step->depends_on.items[k]);
-	free(names);
 }
 
 /*
@@ -300,11 +309,12 @@ static struct expr *
 parse_condition(const struct plan *plan, const char *text, struct srcpos pos,
     const char *owner, struct problems *problems)
 {
+	struct expr_steps steps = { step_known, step_closest, plan };
 	struct expr *expr;
 	size_t offset;
 	char *message;
 
-	expr = expr_parse(text, &message, &offset, step_known, plan);
+	expr = expr_parse_steps(text, &message, &offset, &steps);
 	if (expr == NULL) {
 		problems_add(problems, pos,
 		    "bad condition in %s (at character %zu): %s", owner,

@@ -408,9 +408,62 @@ field_names(const struct yamlwalk_field *fields, size_t n_fields)
 	return text;
 }
 
+/* Returns the field named name, or NULL. */
+static const char *
+field_named(
+    const char *name, const struct yamlwalk_field *fields, size_t n_fields)
+{
+	size_t i;
+
+	for (i = 0; i < n_fields; i++)
+		if (strcmp(name, fields[i].name) == 0)
+			return fields[i].name;
+	return NULL;
+}
+
+/*
+ * Reports a key another tool uses for one of fields (walk->aliases), or a
+ * field written with '-' for '_'; -1 after reporting, 0 if neither.
+ */
 static int
-unknown_key(struct yamlwalk *walk, yaml_node_t *key, const char *what,
-    const struct yamlwalk_field *fields, size_t n_fields)
+foreign_key(struct yamlwalk *walk, yaml_node_t *key, yaml_node_t *value,
+    const char *what, const struct yamlwalk_field *fields, size_t n_fields)
+{
+	const struct yamlwalk_alias *alias;
+	char *note, *underscored, *p;
+	const char *name;
+	size_t i;
+
+	for (i = 0; i < walk->n_aliases; i++) {
+		alias = &walk->aliases[i];
+		if (strcmp(key_text(key), alias->foreign) != 0 ||
+		    field_named(alias->name, fields, n_fields) == NULL)
+			continue;
+		note = alias->note != NULL ? alias->note(value) : NULL;
+		yamlwalk_error(walk, key,
+		    "unknown key '%s' in %s (did you mean '%s'?%s%s)",
+		    alias->foreign, what, alias->name, note ? " " : "",
+		    note ? note : "");
+		free(note);
+		return -1;
+	}
+	underscored = xstrdup(key_text(key));
+	for (p = underscored; *p != '\0'; p++)
+		if (*p == '-')
+			*p = '_';
+	name = field_named(underscored, fields, n_fields);
+	free(underscored);
+	if (name == NULL || strchr(key_text(key), '-') == NULL)
+		return 0;
+	return yamlwalk_error(walk, key,
+	    "unknown key '%.60s' in %s (did you mean '%s'? keys are written "
+	    "with '_', not '-')",
+	    key_text(key), what, name);
+}
+
+static int
+unknown_key(struct yamlwalk *walk, yaml_node_t *key, yaml_node_t *value,
+    const char *what, const struct yamlwalk_field *fields, size_t n_fields)
 {
 	const char *names[64], *hint;
 	char *known;
@@ -421,6 +474,8 @@ unknown_key(struct yamlwalk *walk, yaml_node_t *key, const char *what,
 		    "YAML merge keys ('<<') are not supported in %s; "
 		    "write the keys out or alias the whole value",
 		    what);
+	if (foreign_key(walk, key, value, what, fields, n_fields) < 0)
+		return -1;
 	for (i = 0; i < n_fields && i < 64; i++)
 		names[i] = fields[i].name;
 	hint = suggest_closest(key_text(key), names, i);
@@ -459,7 +514,7 @@ fields_pair(struct yamlwalk *walk, yaml_node_pair_t *pair, const char *what,
 			break;
 	if (i == n_fields) {
 		walk->key_problems++;
-		return unknown_key(walk, key, what, fields, n_fields);
+		return unknown_key(walk, key, value, what, fields, n_fields);
 	}
 	if (seen[i] != NULL)
 		return yamlwalk_error(walk, key,

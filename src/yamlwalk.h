@@ -28,6 +28,18 @@
 /* Most entries in one sequence. */
 #define YAMLWALK_SEQUENCE_MAX 100000
 
+/*
+ * A key another tool uses (GitHub Actions' "needs") for a field of ours
+ * ("depends_on"): an unknown key named foreign gets "did you mean 'name'?",
+ * and note's words after it when note is not NULL (it returns a new string
+ * or NULL; value is the key's value, to show it in our terms).
+ */
+struct yamlwalk_alias {
+	const char *foreign;
+	const char *name;
+	char *(*note)(const yaml_node_t *value);
+};
+
 struct yamlwalk {
 	yaml_document_t *document;
 	const char *file;
@@ -42,6 +54,8 @@ struct yamlwalk {
 	 * the misspelt one, already reported.
 	 */
 	size_t key_problems;
+	const struct yamlwalk_alias *aliases; /* may be NULL */
+	size_t n_aliases;
 };
 
 /* A known key of a mapping and the function that reads its value. */
@@ -109,10 +123,11 @@ int yamlwalk_map(struct yamlwalk *walk, yaml_node_t *node, const char *what,
 /*
  * Reads a mapping whose keys must be among fields[0..n_fields).  Calls each
  * field's parse with its value and target; unknown keys get a "did you mean"
- * hint, duplicate keys an error naming the first.  When seen is not NULL,
- * seen[i] is set to the key node of fields[i], or NULL if absent (a key
- * whose value had a problem counts as present, so that callers checking
- * for required keys do not report it twice).
+ * hint (from walk->aliases, a '-' written for '_', or a near spelling),
+ * duplicate keys an error naming the first.  When seen is not NULL, seen[i] is
+ * set to the key node of fields[i], or NULL if absent (a key whose value had a
+ * problem counts as present, so that callers checking for required keys do not
+ * report it twice).
  */
 int yamlwalk_fields(struct yamlwalk *walk, yaml_node_t *node, const char *what,
     const struct yamlwalk_field *fields, size_t n_fields, void *target,

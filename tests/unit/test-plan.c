@@ -133,11 +133,28 @@ main(void)
 	    "-> a (each needs the next): expected dependencies without a "
 	    "cycle",
 	    "a cycle is named whole, not the step hanging off it");
-	error_is("steps: [{name: a, run: x, if: \"steps.b.outcome == 'x'\"}]",
+	error_is("steps: [{name: a, run: x, if: \"steps.deploy.outcome == "
+		 "'x'\"}]",
 	    "p.yaml:1:31: bad condition in step 'a' (at character 1): unknown "
-	    "step in 'steps.b.outcome': expected steps.STEP or "
+	    "step in 'steps.deploy.outcome': expected steps.STEP or "
 	    "steps.STEP.outcome naming a step of this job",
 	    "a condition naming an unknown step");
+	error_is("steps: [{name: build, run: x}, {name: t, run: x, if: "
+		 "\"steps.buidl.outcome == 'failure'\"}]",
+	    "p.yaml:1:54: bad condition in step 't' (at character 1): unknown "
+	    "step 'buidl' in 'steps.buidl.outcome' (did you mean "
+	    "'steps.build.outcome'?)",
+	    "a misspelt step in a condition gets a hint");
+	error_is("steps:\n"
+		 "  - {name: build, run: x}\n"
+		 "  - {name: t, run: x, depends_on: [biuld], if: "
+		 "\"steps.buidl == 'x'\"}\n",
+	    "p.yaml:3:36: step 't' depends on unknown step 'biuld' (did you "
+	    "mean 'build'?)\n"
+	    "jobrun: p.yaml:3:48: bad condition in step 't' (at character 1): "
+	    "unknown "
+	    "step 'buidl' in 'steps.buidl' (did you mean 'steps.build'?)",
+	    "both problems of one step, each with its hint");
 	partial_plan();
 	return done_testing();
 }
