@@ -106,18 +106,15 @@ static int
 top_version(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	long long version;
-	const char *why;
-	char *text = NULL;
-	int rc = 0;
 
 	(void)target;
-	if (yamlwalk_string(walk, node, "a version", &text) < 0)
-		return -1;
-	if (number_parse(&version, text, 1, 1, &why) < 0)
-		rc = yamlwalk_error(walk, node,
-		    "unsupported version '%.40s': expected 1", text);
-	free(text);
-	return rc;
+	if (!yamlwalk_plain_integer(node, &version))
+		return yamlwalk_integer(walk, node, 1, 1, &version);
+	if (version != 1)
+		return yamlwalk_error(walk, node,
+		    "unsupported version '%.40s': expected 1",
+		    (const char *)node->data.scalar.value);
+	return 0;
 }
 
 static int

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,35 +159,109 @@ yamlwalk_bool(struct yamlwalk *walk, yaml_node_t *node, bool *out)
 	    walk, node, "expected true or false, got '%.40s'", value);
 }
 
+/*
+ * Reads text as an integer of the YAML 1.2 core schema: [-+]?[0-9]+ in
+ * decimal, 0o[0-7]+ in octal or 0x[0-9a-fA-F]+ in hexadecimal.  A value
+ * past what long long holds reads as LLONG_MIN or LLONG_MAX, outside any
+ * range asked for.  Returns false when text is not such an integer.
+ */
+static bool
+core_integer(const char *text, long long *out)
+{
+	const char *digits = text, *allowed = "0123456789";
+	unsigned long long value = 0, limit;
+	bool negative = false;
+	int base = 10;
+
+	if (strncmp(text, "0o", 2) == 0) {
+		digits += 2, base = 8, allowed = "01234567";
+	} else if (strncmp(text, "0x", 2) == 0) {
+		digits += 2, base = 16, allowed = "0123456789abcdefABCDEF";
+	} else if (text[0] == '-' || text[0] == '+') {
+		negative = text[0] == '-';
+		digits++;
+	}
+	if (digits[0] == '\0' || strspn(digits, allowed) != strlen(digits))
+		return false;
+	limit = negative ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
+	for (; *digits != '\0'; digits++) {
+		int digit = isdigit((unsigned char)*digits)
+		    ? *digits - '0'
+		    : tolower((unsigned char)*digits) - 'a' + 10;
+
+		if (value > (limit - (unsigned)digit) / (unsigned)base) {
+			value = limit;
+			break;
+		}
+		value = value * (unsigned)base + (unsigned)digit;
+	}
+	if (negative)
+		*out = value == limit ? LLONG_MIN : -(long long)value;
+	else
+		*out = (long long)value;
+	return true;
+}
+
+bool
+yamlwalk_plain_integer(const yaml_node_t *node, long long *out)
+{
+	return node->type == YAML_SCALAR_NODE &&
+	    node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    strlen((const char *)node->data.scalar.value) ==
+	    node->data.scalar.length &&
+	    core_integer((const char *)node->data.scalar.value, out);
+}
+
 int
 yamlwalk_integer(struct yamlwalk *walk, yaml_node_t *node, long long min,
     long long max, long long *out)
 {
-	const char *why;
-	char *text = NULL;
-	int rc;
+	const char *text = (const char *)node->data.scalar.value;
+	long long value;
 
-	if (yamlwalk_string(walk, node, "an integer", &text) < 0)
-		return -1;
-	rc = number_parse(out, text, min, max, &why);
-	if (rc < 0)
-		yamlwalk_error(walk, node, "%s, got '%.40s'", why, text);
-	free(text);
-	return rc;
+	if (node->type != YAML_SCALAR_NODE || yamlwalk_is_null(node))
+		return yamlwalk_error(walk, node, "expected an integer, got %s",
+		    yamlwalk_kind(node));
+	/* "3" in quotes is a string, as YAML and a JSON Schema see it. */
+	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return yamlwalk_error(walk, node,
+		    "expected an integer without quotes, got the quoted "
+		    "string '%.40s'",
+		    text);
+	if (!yamlwalk_plain_integer(node, &value) || value < min || value > max)
+		return yamlwalk_error(walk, node,
+		    "expected an integer from %lld to %lld, got '%.40s'", min,
+		    max, text);
+	*out = value;
+	return 0;
 }
 
 int
 yamlwalk_duration(struct yamlwalk *walk, yaml_node_t *node, uint64_t *out_ms)
 {
 	const char *why;
+	long long seconds;
 	char *text = NULL;
-	int rc;
+	int rc = 0;
 
 	if (yamlwalk_string(walk, node, "a duration", &text) < 0)
 		return -1;
-	rc = duration_parse(out_ms, text, &why);
-	if (rc < 0)
-		yamlwalk_error(walk, node, "%s, got '%.40s'", why, text);
+	/* A plain integer (10, 0x10) is one to YAML: a number of seconds. */
+	if (yamlwalk_plain_integer(node, &seconds)) {
+		if (seconds <= 0)
+			rc = yamlwalk_error(walk, node,
+			    "expected a duration longer than zero, got "
+			    "'%.40s'",
+			    text);
+		else if ((unsigned long long)seconds > DURATION_MAX_MS / 1000)
+			rc = yamlwalk_error(walk, node,
+			    "expected a duration of at most 366d, got '%.40s'",
+			    text);
+		else
+			*out_ms = (uint64_t)seconds * 1000;
+	} else if (duration_parse(out_ms, text, &why) < 0) {
+		rc = yamlwalk_error(walk, node, "%s, got '%.40s'", why, text);
+	}
 	free(text);
 	return rc;
 }

@@ -87,11 +87,25 @@ int yamlwalk_string(
 /* Reads true or false. */
 int yamlwalk_bool(struct yamlwalk *walk, yaml_node_t *node, bool *out);
 
-/* Reads an integer in [min, max]. */
+/*
+ * True for a plain scalar that YAML 1.2's core schema reads as an integer
+ * (see yamlwalk_integer()), whose value is then in *out.
+ */
+bool yamlwalk_plain_integer(const yaml_node_t *node, long long *out);
+
+/*
+ * Reads an integer in [min, max]: a plain scalar that YAML 1.2's core
+ * schema reads as an integer (12, -3, +4, 0o17, 0x1f).  A quoted "3" is a
+ * string and refused, as a JSON Schema sees it.
+ */
 int yamlwalk_integer(struct yamlwalk *walk, yaml_node_t *node, long long min,
     long long max, long long *out);
 
-/* Reads a duration (duration.h) in milliseconds. */
+/*
+ * Reads a duration in milliseconds: a plain integer as yamlwalk_integer()
+ * reads it counts seconds; any other scalar, quoted or not, is read by
+ * duration_parse() ("90s", "1h30m", "45").
+ */
 int yamlwalk_duration(
     struct yamlwalk *walk, yaml_node_t *node, uint64_t *out_ms);
 
