@@ -75,18 +75,23 @@ read_name(
 	return 0;
 }
 
-/* Checks a duration's syntax and stores the text as a setting. */
+/*
+ * Reads a duration and stores it as a setting in the form duration_parse()
+ * reads back ("0x10" in the file is stored as "16s").
+ */
 static int
 put_duration_setting(
     struct yamlwalk *walk, yaml_node_t *node, struct job *job, const char *key)
 {
+	char text[64];
 	uint64_t ms;
 
 	if (yamlwalk_duration(walk, node, &ms) < 0)
 		return -1;
-	return put_setting(walk, node, job, key, "a duration");
+	nvlist_set(&job->settings, key, duration_format(text, sizeof(text), ms),
+	    yamlwalk_pos(node));
+	return 0;
 }
-
 /*
  * True when the mapping node was read whole, so that a key missing from it
  * is missing indeed: node is a mapping, the walk goes on, and none of its
@@ -228,14 +233,18 @@ secrets_patterns(struct yamlwalk *walk, yaml_node_t *node, void *target)
 static int
 secrets_min_length(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
+	struct job *job = target;
 	long long value;
+	char text[32];
 
 	if (yamlwalk_integer(walk, node, 1, 4096, &value) < 0)
 		return -1;
-	return put_setting(
-	    walk, node, target, "secrets.min_length", "an integer");
+	/* Stored in decimal, as the other configuration layers write it. */
+	snprintf(text, sizeof(text), "%lld", value);
+	nvlist_set(
+	    &job->settings, "secrets.min_length", text, yamlwalk_pos(node));
+	return 0;
 }
-
 static const struct yamlwalk_field secrets_fields[] = {
 	{ "env", secrets_env },
 	{ "env_globs", secrets_env_globs },

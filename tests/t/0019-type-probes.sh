@@ -17,7 +17,7 @@ fi
 SCHEMA=$JOBRUN_SRCDIR/src/job.schema.json
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/type-probes.py" probes || exit 1
 n=$(wc -l <probes/probes.txt)
-plan $((n + 4))
+plan $((n + 6))
 
 # The schema's verdicts, all in one run: "probes/NNNN.yaml: ok|invalid...".
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/schema-check.py" "$SCHEMA" probes/*.yaml \
@@ -43,4 +43,11 @@ ok "[ $accepted -ge 100 ]" "both accept many probes ($accepted)"
 ok "[ $refused -ge 300 ]" "both refuse many probes ($refused)"
 is "$(grep -c ': ok$' schema.out)" "$accepted" \
 	"the schema accepts exactly the probes jobrun accepts"
+
+# What validate accepts, run reads the same way: the settings the other
+# configuration layers may override are stored in their plain form.
+printf 'timeout: 0x10\nsecrets: {min_length: 0o20}\nsteps: [{name: a, run: x}]\n' >typed.yaml
+run "$JOBRUN" config --explain typed.yaml
+contains out "timeout             16s" "a plain 0x10 timeout is 16 seconds"
+contains out "secret_min_length   16" "and 0o20 is 16"
 done_testing
