@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "heap.h"
 #include "plan.h"
 #include "problems.h"
+#include "sandbox.h"
 #include "suggest.h"
 #include "xalloc.h"
 
@@ -412,6 +414,104 @@ plan_build(struct plan *out, const struct job *job, char **error)
 	}
 	*out = plan;
 	return 0;
+}
+
+void
+plan_waves(struct plan_waves *out, const struct plan *plan)
+{
+	size_t n = plan->n_steps, i, k, step, *fill;
+	struct plan_waves waves = PLAN_WAVES_INIT;
+
+	waves.wave_of = xcalloc(n + 1, sizeof(*waves.wave_of));
+	waves.steps = xcalloc(n + 1, sizeof(*waves.steps));
+	/* Dependencies first: each step's wave is known before it is used. */
+	for (i = 0; i < n; i++) {
+		step = plan->order[i];
+		for (k = 0; k < plan->steps[step].n_deps; k++) {
+			size_t dep = plan->steps[step].deps[k];
+
+			if (waves.wave_of[dep] + 1 > waves.wave_of[step])
+				waves.wave_of[step] = waves.wave_of[dep] + 1;
+		}
+		if (waves.wave_of[step] + 1 > waves.n_waves)
+			waves.n_waves = waves.wave_of[step] + 1;
+	}
+	/* A counting sort by wave keeps file order within each. */
+	waves.first = xcalloc(waves.n_waves + 1, sizeof(*waves.first));
+	for (i = 0; i < n; i++)
+		waves.first[waves.wave_of[i] + 1]++;
+	for (k = 0; k < waves.n_waves; k++)
+		waves.first[k + 1] += waves.first[k];
+	fill = xcalloc(waves.n_waves + 1, sizeof(*fill));
+	memcpy(fill, waves.first, waves.n_waves * sizeof(*fill));
+	for (i = 0; i < n; i++)
+		waves.steps[fill[waves.wave_of[i]]++] = i;
+	free(fill);
+	*out = waves;
+}
+
+void
+plan_waves_release(struct plan_waves *waves)
+{
+	free(waves->wave_of);
+	free(waves->steps);
+	free(waves->first);
+	memset(waves, 0, sizeof(*waves));
+}
+
+/* Prints one step of a dry run's wave. */
+static void
+print_step(
+    FILE *out, const struct plan *plan, size_t index, uint64_t job_timeout_ms)
+{
+	const struct plan_step *ps = &plan->steps[index];
+	const struct step *step = ps->step;
+	char duration[64];
+	size_t k;
+
+	fprintf(out, "  %s:", step->name);
+	for (k = 0; k < ps->n_deps; k++)
+		fprintf(out, "%s%s", k == 0 ? " needs " : ", ",
+		    plan->steps[ps->deps[k]].step->name);
+	fprintf(out, "%s if %s;", ps->n_deps > 0 ? ";" : "",
+	    step->condition != NULL ? step->condition : "success()");
+	if (step->timeout_ms > 0)
+		fprintf(out, " timeout %s;",
+		    duration_format(
+			duration, sizeof(duration), step->timeout_ms));
+	else if (job_timeout_ms > 0)
+		fprintf(out, " timeout %s (the job's);",
+		    duration_format(
+			duration, sizeof(duration), job_timeout_ms));
+	else
+		fprintf(out, " no timeout;");
+	if (step->retries > 0)
+		fprintf(out, " retries %lld;", step->retries);
+	if (step->continue_on_error)
+		fprintf(out, " continue on error;");
+	fprintf(out, " %s\n",
+	    sandbox_step_untrusted(plan->job, step) ? "untrusted" : "trusted");
+}
+
+void
+plan_print_waves(FILE *out, const struct plan *plan, const char *job_name,
+    uint64_t job_timeout_ms)
+{
+	struct plan_waves waves = PLAN_WAVES_INIT;
+	size_t k, i;
+
+	plan_waves(&waves, plan);
+	fprintf(out,
+	    "job %s: %zu step%s in %zu wave%s; the steps of a wave may run "
+	    "at the same time\n",
+	    job_name, plan->n_steps, plan->n_steps == 1 ? "" : "s",
+	    waves.n_waves, waves.n_waves == 1 ? "" : "s");
+	for (k = 0; k < waves.n_waves; k++) {
+		fprintf(out, "wave %zu:\n", k + 1);
+		for (i = waves.first[k]; i < waves.first[k + 1]; i++)
+			print_step(out, plan, waves.steps[i], job_timeout_ms);
+	}
+	plan_waves_release(&waves);
 }
 
 void

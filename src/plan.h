@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "expr.h"
 #include "job.h"
@@ -55,6 +57,40 @@ int plan_build(struct plan *out, const struct job *job, char **error);
  * reported as unknown.
  */
 void plan_check(const struct job *job, struct problems *problems);
+
+/*
+ * The plan as waves of steps that may run together: a step with no
+ * dependencies is in wave 0, and a step is in wave k + 1 when the latest
+ * of its dependencies is in wave k.  (The engine does not wait for a whole
+ * wave: a step starts as soon as its own dependencies are done.)
+ */
+struct plan_waves {
+	size_t n_waves;
+	size_t *wave_of; /* the wave of each step, plan->n_steps entries */
+	size_t *steps; /* step indices wave by wave, file order within one */
+	size_t *first; /* wave k is steps[first[k] .. first[k + 1]) */
+};
+
+#define PLAN_WAVES_INIT                                                        \
+	{                                                                      \
+		0                                                              \
+	}
+
+/* Computes the waves of a built plan into *out (release it after). */
+void plan_waves(struct plan_waves *out, const struct plan *plan);
+
+/* Frees what the waves own. */
+void plan_waves_release(struct plan_waves *waves);
+
+/*
+ * Prints the plan to out as its waves, for a dry run: a heading with the
+ * job's name, then each wave and each of its steps with what it needs, its
+ * condition (success() when it has none), its timeout (its own, else
+ * job_timeout_ms when not 0, else none), its retries and
+ * continue_on_error when set, and whether it runs trusted or untrusted.
+ */
+void plan_print_waves(FILE *out, const struct plan *plan, const char *job_name,
+    uint64_t job_timeout_ms);
 
 /* Returns the index of the step named name, or -1. */
 long plan_find(const struct plan *plan, const char *name);
