@@ -267,6 +267,8 @@ static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	    TYPE_LOG_FORMAT, 0, 0, false, default_log_format },
 	[CONFIG_BRANCH] = { "branch", "JOBRUN_BRANCH", NULL, NULL, TYPE_STRING,
 	    0, 0, false, NULL },
+	[CONFIG_TAG] = { "tag", "JOBRUN_TAG", NULL, NULL, TYPE_STRING, 0, 0,
+	    false, NULL },
 	[CONFIG_EVENT] = { "event", "JOBRUN_EVENT", NULL, NULL, TYPE_STRING, 0,
 	    0, false, NULL },
 	[CONFIG_SOURCE_TYPE] = { "source_type", "JOBRUN_SOURCE_TYPE",
@@ -557,6 +559,73 @@ add_flag_value(
 	return rc;
 }
 
+/* Sets key to text as derived from ref, unless a layer has set it. */
+static void
+set_derived(struct config *config, enum config_key key, const char *text,
+    size_t length, const char *ref)
+{
+	struct config_value *value = &config->values[key];
+
+	if (value->text != NULL)
+		return;
+	value->text = xstrndup(text, length);
+	value->origin = xasprintf("derived from source_ref '%s'", ref);
+	value->source = CONFIG_FROM_DEFAULT;
+}
+
+/* True for a commit id, full or short: 7 to 40 hexadecimal digits. */
+static bool
+is_commit_id(const char *ref)
+{
+	size_t length = strlen(ref);
+
+	return length >= 7 && length <= 40 &&
+	    strspn(ref, "0123456789abcdefABCDEF") == length;
+}
+
+/*
+ * Derives branch, tag and event from the source's ref, for those no layer
+ * set: refs/heads/X is branch X (event push); refs/tags/X is tag X (event
+ * tag); refs/pull/N/head and refs/merge-requests/N/head (or .../merge) are
+ * event pull_request.  "refs/" may be left out of these.  A bare name is a
+ * branch (event push), as a branch is what one names most; a commit id
+ * derives nothing.
+ */
+static void
+derive_ref_facts(struct config *config)
+{
+	static const char *const requests[] = { "pull/", "merge-requests/" };
+	const char *ref = config_get(config, CONFIG_SOURCE_REF), *name;
+	size_t i;
+
+	if (ref == NULL || ref[0] == '\0' || is_commit_id(ref))
+		return;
+	name = strncmp(ref, "refs/", 5) == 0 ? ref + 5 : ref;
+	if (strncmp(name, "heads/", 6) == 0 && name[6] != '\0') {
+		set_derived(
+		    config, CONFIG_BRANCH, name + 6, strlen(name + 6), ref);
+		set_derived(config, CONFIG_EVENT, "push", 4, ref);
+		return;
+	}
+	if (strncmp(name, "tags/", 5) == 0 && name[5] != '\0') {
+		set_derived(
+		    config, CONFIG_TAG, name + 5, strlen(name + 5), ref);
+		set_derived(config, CONFIG_EVENT, "tag", 3, ref);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(requests); i++) {
+		if (strncmp(name, requests[i], strlen(requests[i])) == 0) {
+			set_derived(
+			    config, CONFIG_EVENT, "pull_request", 12, ref);
+			return;
+		}
+	}
+	if (name != ref)
+		return; /* another kind of ref: nothing to say */
+	set_derived(config, CONFIG_BRANCH, ref, strlen(ref), ref);
+	set_derived(config, CONFIG_EVENT, "push", 4, ref);
+}
+
 int
 config_build(struct config *out, const struct job *job,
     const struct config_flag *flags, size_t n_flags, char **error)
@@ -574,6 +643,7 @@ config_build(struct config *out, const struct job *job,
 		if (add_flag_value(&config, &flags[i], error) < 0)
 			goto fail;
 	layer_defaults(&config, job);
+	derive_ref_facts(&config);
 	resolve_job_dir(&config);
 	*out = config;
 	return 0;

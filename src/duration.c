@@ -15,15 +15,16 @@
 struct duration_unit {
 	const char *name;
 	uint64_t ms;
+	uint64_t per_larger; /* how many make the next larger unit */
 };
 
 /* Longest names first, so "ms" is not read as "m" followed by "s". */
 static const struct duration_unit duration_units[] = {
-	{ "ms", 1 },
-	{ "s", 1000 },
-	{ "m", 60 * 1000 },
-	{ "h", 3600 * 1000 },
-	{ "d", 24 * 3600 * 1000 },
+	{ "ms", 1, 1000 },
+	{ "s", 1000, 60 },
+	{ "m", 60 * 1000, 60 },
+	{ "h", 3600 * 1000, 24 },
+	{ "d", 24 * 3600 * 1000, 0 },
 };
 
 static const struct duration_unit *
@@ -59,10 +60,47 @@ duration_digits(const char **p, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Adds the parts of text, which starts with digits, into *total (past
+ * DURATION_MAX_MS it stops counting).  Units go from the largest down,
+ * each once, and a part after the first stays below one of the unit
+ * before it ("1h30m", not "1h90m" or "30m1h"), so that the text reads one
+ * way and a JSON Schema pattern can bound the total.
+ */
+static int
+duration_parts(const char *text, uint64_t *total, const char **why)
+{
+	const struct duration_unit *unit, *previous = NULL;
+	const char *p = text;
+	uint64_t value;
+
+	while (*p != '\0') {
+		if (duration_digits(&p, &value) < 0 ||
+		    (unit = duration_unit_at(p)) == NULL)
+			return -1;
+		p += strlen(unit->name);
+		if (previous != NULL && unit->ms >= previous->ms) {
+			*why = "expected units from the largest down, each "
+			       "once, as in 1h30m";
+			return -1;
+		}
+		if (previous != NULL && value >= unit->per_larger) {
+			*why = "expected each part after the first below one "
+			       "of the unit before it (1h59m, not 1h90m)";
+			return -1;
+		}
+		previous = unit;
+		if (*total <= DURATION_MAX_MS)
+			*total = value > DURATION_MAX_MS / unit->ms
+			    ? DURATION_MAX_MS + 1
+			    : *total + value * unit->ms;
+	}
+	return 0;
+}
+
 int
 duration_parse(uint64_t *out_ms, const char *text, const char **why)
 {
-	const struct duration_unit *unit;
 	const char *p = text;
 	uint64_t total = 0, value;
 
@@ -73,22 +111,8 @@ duration_parse(uint64_t *out_ms, const char *text, const char **why)
 		/* A bare integer counts seconds. */
 		total = value > DURATION_MAX_MS ? DURATION_MAX_MS + 1
 						: value * 1000;
-	} else {
-		p = text;
-		while (*p != '\0') {
-			if (duration_digits(&p, &value) < 0)
-				return -1;
-			if ((unit = duration_unit_at(p)) == NULL)
-				return -1;
-			p += strlen(unit->name);
-			if (value > DURATION_MAX_MS / unit->ms) {
-				total = DURATION_MAX_MS + 1;
-				break;
-			}
-			total += value * unit->ms;
-			if (total > DURATION_MAX_MS)
-				break;
-		}
+	} else if (duration_parts(text, &total, why) < 0) {
+		return -1;
 	}
 	if (total == 0) {
 		*why = "expected a duration longer than zero";

@@ -14,7 +14,10 @@
 
 /*
  * Parses a duration: one or more <integer><unit> parts with units ms, s, m, h
- * and d ("90s", "10m", "1h30m", "500ms"), or a bare integer of seconds.  The
+ * and d ("90s", "10m", "1h30m", "500ms"), or a bare integer of seconds.
+ * Units go from the largest down, each at most once, and every part after
+ * the first is below one of the unit before it (h < 24, m < 60, s < 60,
+ * ms < 1000): "1d12h", "90m" and "1m500ms", not "1h90m" or "30s1m".  The
  * result must be positive and at most DURATION_MAX_MS.  Returns 0 and stores
  * milliseconds in *out_ms; returns -1 and points *why at a static sentence
  * otherwise.

@@ -51,8 +51,7 @@ struct parser {
 	int depth;
 	char *error;
 	size_t error_offset;
-	bool (*step_known)(const void *, const char *);
-	const void *context;
+	const struct expr_steps *steps; /* NULL: any step name passes */
 };
 
 static struct expr *parse_or(struct parser *p);
@@ -179,7 +178,21 @@ parse_string(struct parser *p)
 
 static const char *const function_names[] = { "success", "failure", "always",
 	"cancelled" };
-static const char *const fact_names[] = { "branch", "event", "job" };
+static const char *const fact_names[] = { "branch", "tag", "event", "job" };
+
+#define N_FACTS (sizeof(fact_names) / sizeof(fact_names[0]))
+
+/* GitHub Actions' names for the facts, and jobrun's. */
+static const struct {
+	const char *foreign;
+	const char *name;
+} foreign_facts[] = {
+	{ "github.ref_name", "branch" }, { "github.head_ref", "branch" },
+	{ "github.base_ref", "branch" }, { "github.ref", "branch" },
+	{ "github.event_name", "event" }, { "github.job", "job" },
+	{ "github.workflow", "job" },
+	{ "needs.", "steps" }, /* a prefix: needs.JOB.result */
+};
 
 static struct expr *
 parse_call(struct parser *p, const char *name, size_t start)
@@ -204,6 +217,15 @@ parse_call(struct parser *p, const char *name, size_t start)
 	    name);
 }
 
+/* True when reference ends with ".outcome" after at least one character. */
+static bool
+has_outcome(const char *reference)
+{
+	size_t length = strlen(reference);
+
+	return length > 8 && strcmp(reference + length - 8, ".outcome") == 0;
+}
+
 /*
  * Checks "STEP" or "STEP.outcome" (the part after "steps.").  Step names may
  * hold dots, so both readings are tried.
@@ -211,53 +233,108 @@ parse_call(struct parser *p, const char *name, size_t start)
 static bool
 step_reference_known(struct parser *p, const char *reference)
 {
-	size_t length = strlen(reference);
+	const struct expr_steps *steps = p->steps;
 	char *step;
 	bool known;
 
-	if (p->step_known == NULL || p->step_known(p->context, reference))
+	if (steps == NULL || steps->known(steps->context, reference))
 		return true;
-	if (length <= 8 || strcmp(reference + length - 8, ".outcome") != 0)
+	if (!has_outcome(reference))
 		return false;
-	step = xstrndup(reference, length - 8);
-	known = p->step_known(p->context, step);
+	step = xstrndup(reference, strlen(reference) - 8);
+	known = steps->known(steps->context, step);
 	free(step);
 	return known;
+}
+
+/* Fails on a step reference no step answers, with a hint when one is near. */
+static struct expr *
+unknown_step(struct parser *p, const char *name, size_t start)
+{
+	const char *reference = name + 6, *hint = NULL;
+	char *step;
+
+	step = has_outcome(reference)
+	    ? xstrndup(reference, strlen(reference) - 8)
+	    : xstrdup(reference);
+	if (p->steps->closest != NULL)
+		hint = p->steps->closest(p->steps->context, step);
+	if (hint != NULL)
+		fail(p, start,
+		    "unknown step '%s' in '%s' (did you mean 'steps.%s%s'?)",
+		    step, name, hint, has_outcome(reference) ? ".outcome" : "");
+	else
+		fail(p, start,
+		    "unknown step in '%s': expected steps.STEP or "
+		    "steps.STEP.outcome naming a step of this job",
+		    name);
+	free(step);
+	return NULL;
+}
+
+/*
+ * Fails on a name that is not a fact, saying what was meant when it is a
+ * function without its parentheses, a GitHub Actions name, or a typo.
+ */
+static struct expr *
+unknown_name(struct parser *p, const char *name, size_t start)
+{
+	const char *hint;
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(name, function_names[i]) == 0)
+			return fail(p, start,
+			    "'%s' is a function: expected '%s()'", name, name);
+	for (i = 0; i < sizeof(foreign_facts) / sizeof(foreign_facts[0]); i++) {
+		const char *foreign = foreign_facts[i].foreign;
+		size_t length = strlen(foreign);
+
+		if (foreign[length - 1] == '.'
+			? strncmp(name, foreign, length) != 0
+			: strcmp(name, foreign) != 0)
+			continue;
+		if (strcmp(foreign_facts[i].name, "steps") == 0)
+			return fail(p, start,
+			    "unknown name '%s': GitHub Actions' needs.JOB is "
+			    "steps.STEP here: expected steps.STEP.outcome",
+			    name);
+		return fail(p, start,
+		    "unknown name '%s' (GitHub Actions'; did you mean "
+		    "'%s'?)",
+		    name, foreign_facts[i].name);
+	}
+	hint = suggest_closest(name, fact_names, N_FACTS);
+	if (hint != NULL)
+		return fail(p, start, "unknown name '%s' (did you mean '%s'?)",
+		    name, hint);
+	return fail(p, start,
+	    "unknown name '%s': expected branch, tag, event, job, env.NAME "
+	    "or steps.NAME.outcome",
+	    name);
 }
 
 /* Checks that a dotted name is one the facts know. */
 static struct expr *
 check_name(struct parser *p, char *name, size_t start)
 {
-	const char *hint;
 	struct expr *e;
 	size_t i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < N_FACTS; i++)
 		if (strcmp(name, fact_names[i]) == 0)
 			goto ok;
 	if (strncmp(name, "env.", 4) == 0 && name[4] != '\0')
 		goto ok;
 	if (strncmp(name, "steps.", 6) == 0 && name[6] != '\0') {
 		if (!step_reference_known(p, name + 6)) {
-			fail(p, start,
-			    "unknown step in '%s': expected steps.STEP or "
-			    "steps.STEP.outcome naming a step of this job",
-			    name);
+			unknown_step(p, name, start);
 			free(name);
 			return NULL;
 		}
 		goto ok;
 	}
-	hint = suggest_closest(name, fact_names, 3);
-	if (hint != NULL)
-		fail(p, start, "unknown name '%s' (did you mean '%s'?)", name,
-		    hint);
-	else
-		fail(p, start,
-		    "unknown name '%s': expected branch, event, job, env.NAME "
-		    "or steps.NAME.outcome",
-		    name);
+	unknown_name(p, name, start);
 	free(name);
 	return NULL;
 ok:
@@ -426,11 +503,56 @@ parse_or(struct parser *p)
 	return parse_binary(p, "||", EXPR_OR, parse_and);
 }
 
+/*
+ * Refuses GitHub Actions' "${{ ... }}" around an expression: a condition
+ * here is the expression itself.  The message shows the condition without
+ * it.
+ */
+static bool
+foreign_braces(struct parser *p)
+{
+	const char *open = strstr(p->text, "${{"), *close;
+	size_t length = strlen(p->text), start, end;
+
+	if (open == NULL)
+		return false;
+	close = strstr(open + 3, "}}");
+	start = (size_t)(open - p->text) + 3;
+	end = close != NULL ? (size_t)(close - p->text) : length;
+	while (start < end && isspace((unsigned char)p->text[start]))
+		start++;
+	while (end > start && isspace((unsigned char)p->text[end - 1]))
+		end--;
+	length = end - start;
+	if (length > 200)
+		length = (size_t)prefix_length(p->text + start, 200);
+	if (open == p->text && close != NULL && close[2] == '\0')
+		fail(p, 0,
+		    "'${{ }}' is GitHub Actions' syntax: expected the plain "
+		    "expression: %.*s",
+		    (int)length, p->text + start);
+	else
+		fail(p, (size_t)(open - p->text),
+		    "'${{ }}' is GitHub Actions' syntax: expected the "
+		    "expression without it");
+	return true;
+}
+
 struct expr *
 expr_parse(const char *text, char **error, size_t *error_offset,
     bool (*step_known)(const void *, const char *), const void *context)
 {
-	struct parser p = { text, 0, 0, NULL, 0, step_known, context };
+	struct expr_steps steps = { step_known, NULL, context };
+
+	return expr_parse_steps(
+	    text, error, error_offset, step_known != NULL ? &steps : NULL);
+}
+
+struct expr *
+expr_parse_steps(const char *text, char **error, size_t *error_offset,
+    const struct expr_steps *steps)
+{
+	struct parser p = { text, 0, 0, NULL, 0, steps };
 	struct expr *e;
 
 	*error = NULL;
@@ -438,6 +560,11 @@ expr_parse(const char *text, char **error, size_t *error_offset,
 	if (strlen(text) > EXPR_MAX_LENGTH) {
 		*error = xasprintf("condition too long: at most %d characters",
 		    EXPR_MAX_LENGTH);
+		return NULL;
+	}
+	if (foreign_braces(&p)) {
+		*error = p.error;
+		*error_offset = p.error_offset;
 		return NULL;
 	}
 	e = parse_or(&p);

@@ -8,7 +8,7 @@
  *   compare := primary [ ("==" | "!=" | "=~" | "!~") primary ]
  *   primary := "(" expr ")" | func "()" | string | "true" | "false" | name
  *   func    := success | failure | always | cancelled
- *   name    := branch | event | job | env.NAME | steps.STEP[.outcome]
+ *   name    := branch | tag | event | job | env.NAME | steps.STEP[.outcome]
  *   string  := '...' ('' for a quote) | "..." (\" and \\ escapes)
  *
  * The right side of =~ and !~ is a string literal holding a PCRE2 pattern;
@@ -50,6 +50,25 @@ struct expr;
 struct expr *expr_parse(const char *text, char **error, size_t *error_offset,
     bool (*step_known)(const void *context, const char *name),
     const void *context);
+
+/* The steps a condition may name, for expr_parse_steps(). */
+struct expr_steps {
+	/* True when a step of that name exists. */
+	bool (*known)(const void *context, const char *name);
+	/* Returns the step name closest to name, for a "did you mean"
+	 * (borrowed), or NULL; the member may be NULL. */
+	const char *(*closest)(const void *context, const char *name);
+	const void *context;
+};
+
+/*
+ * As expr_parse(), with steps (may be NULL: any name passes) to check the
+ * step names in steps.NAME and suggest one for a misspelt name.  Words of
+ * GitHub Actions get a hint: "${{ ... }}" around the expression, a function
+ * without its parentheses ("failure"), github.ref_name and the like.
+ */
+struct expr *expr_parse_steps(const char *text, char **error,
+    size_t *error_offset, const struct expr_steps *steps);
 
 /*
  * True when expr calls success(), failure(), always() or cancelled()

@@ -1,6 +1,6 @@
 /*
  * Construction and destruction of the job model (job.h).  Parsing lives in
- * jobfile.c and checks across steps in jobcheck.c.
+ * jobfile.c and checks across steps in plan.c.
  */
 #include "config.h"
 

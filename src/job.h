@@ -3,8 +3,8 @@
  * for, after parsing and before configuration layers are applied.  Values
  * that the configuration layers can override (name, shell, timeout, the
  * sources' type/url/ref, ...) are kept as raw settings in job->settings,
- * keyed by their dotted path ("source.url"), for config.c to layer; the rest
- * lives in the typed fields below.
+ * keyed by their dotted path ("source.url"), for configuration.c to layer; the
+ * rest lives in the typed fields below.
  *
  * A job owns everything it points to; job_free() releases it all.
  */

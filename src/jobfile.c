@@ -1,18 +1,15 @@
 /*
  * The job file's schema, written as tables of known keys and the functions
- * that read their values (see yamlwalk.h).  Values that configuration layers
- * may override are stored as raw settings under their dotted key; the rest
- * go to the typed fields of struct job.
+ * that read their values (see yamlwalk.h); loading the YAML text, its
+ * limits and its syntax errors are yamldoc.c's.  Values that configuration
+ * layers may override are stored as raw settings under their dotted key; the
+ * rest go to the typed fields of struct job.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -20,7 +17,10 @@
 #include "duration.h"
 #include "envfile.h"
 #include "jobfile.h"
+#include "plan.h"
+#include "problems.h"
 #include "xalloc.h"
+#include "yamldoc.h"
 #include "yamlwalk.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -75,16 +75,34 @@ read_name(
 	return 0;
 }
 
-/* Checks a duration's syntax and stores the text as a setting. */
+/*
+ * Reads a duration and stores it as a setting in the form duration_parse()
+ * reads back ("0x10" in the file is stored as "16s").
+ */
 static int
 put_duration_setting(
     struct yamlwalk *walk, yaml_node_t *node, struct job *job, const char *key)
 {
+	char text[64];
 	uint64_t ms;
 
 	if (yamlwalk_duration(walk, node, &ms) < 0)
 		return -1;
-	return put_setting(walk, node, job, key, "a duration");
+	nvlist_set(&job->settings, key, duration_format(text, sizeof(text), ms),
+	    yamlwalk_pos(node));
+	return 0;
+}
+/*
+ * True when the mapping node was read whole, so that a key missing from it
+ * is missing indeed: node is a mapping, the walk goes on, and none of its
+ * keys was unknown or unreadable since key_problems was taken.
+ */
+static bool
+required_keys_known(
+    const struct yamlwalk *walk, const yaml_node_t *node, size_t key_problems)
+{
+	return node->type == YAML_MAPPING_NODE && !walk->stopped &&
+	    walk->key_problems == key_problems;
 }
 
 /* ---- top level ---- */
@@ -93,18 +111,15 @@ static int
 top_version(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	long long version;
-	const char *why;
-	char *text = NULL;
-	int rc = 0;
 
 	(void)target;
-	if (yamlwalk_string(walk, node, "a version", &text) < 0)
-		return -1;
-	if (number_parse(&version, text, 1, 1, &why) < 0)
-		rc = yamlwalk_error(walk, node,
-		    "unsupported version '%.40s': expected 1", text);
-	free(text);
-	return rc;
+	if (!yamlwalk_plain_integer(node, &version))
+		return yamlwalk_integer(walk, node, 1, 1, &version);
+	if (version != 1)
+		return yamlwalk_error(walk, node,
+		    "unsupported version '%.40s': expected 1",
+		    (const char *)node->data.scalar.value);
+	return 0;
 }
 
 static int
@@ -162,20 +177,9 @@ static int
 secrets_env(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct job *job = target;
-	size_t i, first = job->secrets.env.len;
 
-	if (yamlwalk_strings(
-		walk, node, "variable names", false, &job->secrets.env) < 0)
-		return -1;
-	for (i = first; i < job->secrets.env.len; i++)
-		if (!env_name_valid(job->secrets.env.items[i]))
-			/* Point at the bad name, not at the list holding it. */
-			return yamlwalk_error(walk,
-			    yaml_document_get_node(walk->document,
-				node->data.sequence.items.start[i - first]),
-			    "'%.60s' in secrets.env is not %s",
-			    job->secrets.env.items[i], env_name_what);
-	return 0;
+	return yamlwalk_names(walk, node, "variable names", "secrets.env",
+	    env_name_valid, env_name_what, &job->secrets.env);
 }
 
 static int
@@ -206,40 +210,41 @@ secrets_patterns(struct yamlwalk *walk, yaml_node_t *node, void *target)
 	PCRE2_SIZE offset;
 	pcre2_code *code;
 	size_t i, first = patterns->len;
-	int status;
+	int status, rc;
 
-	if (yamlwalk_strings(walk, node, "PCRE2 patterns", false, patterns) < 0)
-		return -1;
+	rc = yamlwalk_strings(walk, node, "PCRE2 patterns", false, patterns);
 	for (i = first; i < patterns->len; i++) {
 		code = pcre2_compile((PCRE2_SPTR)patterns->items[i],
 		    PCRE2_ZERO_TERMINATED, PCRE2_UTF, &status, &offset, NULL);
 		if (code == NULL) {
 			pcre2_get_error_message(
 			    status, message, sizeof(message));
-			walk->error = xasprintf("%s:%u:%u: bad pattern in "
-						"secrets.patterns: %s at "
-						"offset %zu",
-			    walk->file, patterns->pos[i].line,
-			    patterns->pos[i].column, (char *)message,
-			    (size_t)offset);
-			return -1;
+			problems_add(walk->problems, patterns->pos[i],
+			    "bad pattern in secrets.patterns: %s at offset %zu",
+			    (char *)message, (size_t)offset);
+			rc = -1;
+			continue;
 		}
 		pcre2_code_free(code);
 	}
-	return 0;
+	return rc;
 }
 
 static int
 secrets_min_length(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
+	struct job *job = target;
 	long long value;
+	char text[32];
 
 	if (yamlwalk_integer(walk, node, 1, 4096, &value) < 0)
 		return -1;
-	return put_setting(
-	    walk, node, target, "secrets.min_length", "an integer");
+	/* Stored in decimal, as the other configuration layers write it. */
+	snprintf(text, sizeof(text), "%lld", value);
+	nvlist_set(
+	    &job->settings, "secrets.min_length", text, yamlwalk_pos(node));
+	return 0;
 }
-
 static const struct yamlwalk_field secrets_fields[] = {
 	{ "env", secrets_env },
 	{ "env_globs", secrets_env_globs },
@@ -384,23 +389,29 @@ read_source(struct yamlwalk *walk, yaml_node_t *node, struct job *job,
 {
 	struct source_target target = { job, spec, prefix };
 	yaml_node_t *seen[ARRAY_SIZE(source_fields)];
+	const char *type;
 	char key[32];
+	int rc;
 
-	if (yamlwalk_fields(walk, node, prefix, source_fields,
-		ARRAY_SIZE(source_fields), &target, seen) < 0)
+	size_t key_problems = walk->key_problems;
+
+	rc = yamlwalk_fields(walk, node, prefix, source_fields,
+	    ARRAY_SIZE(source_fields), &target, seen);
+	if (!required_keys_known(walk, node, key_problems))
 		return -1;
+	snprintf(key, sizeof(key), "%s.type", prefix);
+	type = job_setting(job, key);
 	if (seen[0] == NULL)
-		return yamlwalk_error(walk, node,
+		rc = yamlwalk_error(walk, node,
 		    "%s has no 'type': expected git, copy, tarball or none",
 		    prefix);
-	snprintf(key, sizeof(key), "%s.type", prefix);
-	if (strcmp(job_setting(job, key), "none") != 0 && seen[1] == NULL)
-		return yamlwalk_error(walk, node,
+	else if (type != NULL && strcmp(type, "none") != 0 && seen[1] == NULL)
+		rc = yamlwalk_error(walk, node,
 		    "%s of type '%s' has no 'url': expected where to get it",
-		    prefix, job_setting(job, key));
+		    prefix, type);
 	spec->present = true;
 	spec->pos = yamlwalk_pos(node);
-	return 0;
+	return rc;
 }
 
 static int
@@ -456,15 +467,19 @@ static int
 plugin_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct plugin_spec *plugin = job_add_plugin(target);
+	yaml_node_t *seen[ARRAY_SIZE(plugin_fields)];
+	size_t key_problems = walk->key_problems;
+	int rc;
 
 	plugin->pos = yamlwalk_pos(node);
-	if (yamlwalk_fields(walk, node, "a plugin", plugin_fields,
-		ARRAY_SIZE(plugin_fields), plugin, NULL) < 0)
+	rc = yamlwalk_fields(walk, node, "a plugin", plugin_fields,
+	    ARRAY_SIZE(plugin_fields), plugin, seen);
+	if (!required_keys_known(walk, node, key_problems))
 		return -1;
-	if (plugin->path == NULL)
-		return yamlwalk_error(walk, node,
+	if (seen[0] == NULL)
+		rc = yamlwalk_error(walk, node,
 		    "plugin has no 'path': expected the .so file to load");
-	return 0;
+	return rc;
 }
 
 static int
@@ -613,17 +628,23 @@ step_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct job *job = target;
 	struct step *step = job_add_step(job);
+	yaml_node_t *seen[ARRAY_SIZE(step_fields)];
+	size_t key_problems = walk->key_problems;
 	char *label;
 	int rc;
 
 	step->pos = yamlwalk_pos(node);
 	label = step_label(walk, node, job->n_steps);
 	rc = yamlwalk_fields(walk, node, label, step_fields,
-	    ARRAY_SIZE(step_fields), step, NULL);
-	if (rc == 0 && step->name == NULL)
+	    ARRAY_SIZE(step_fields), step, seen);
+	if (!required_keys_known(walk, node, key_problems)) {
+		free(label);
+		return -1;
+	}
+	if (seen[0] == NULL)
 		rc = yamlwalk_error(walk, node,
 		    "%s has no 'name': expected a name for the step", label);
-	if (rc == 0 && step->run == NULL)
+	if (seen[1] == NULL)
 		rc = yamlwalk_error(walk, node,
 		    "%s has no 'run': expected the command to run", label);
 	free(label);
@@ -844,22 +865,26 @@ trigger_item(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	struct trigger_spec *trigger = job_add_trigger(target);
 	yaml_node_t *seen[ARRAY_SIZE(trigger_fields)];
+	size_t key_problems = walk->key_problems;
+	int rc;
 
 	trigger->pos = yamlwalk_pos(node);
-	if (yamlwalk_fields(walk, node, "a trigger", trigger_fields,
-		ARRAY_SIZE(trigger_fields), trigger, seen) < 0)
-		return -1;
-	if (trigger->job == NULL)
-		return yamlwalk_error(walk, node,
-		    "trigger has no 'job': expected the name of the job to "
-		    "run");
-	if (seen[7] != NULL && trigger->for_each.len == 0)
-		return yamlwalk_error(walk, seen[7],
-		    "'as' names the variable of 'for_each', which is missing: "
-		    "expected a 'for_each' list of values");
+	rc = yamlwalk_fields(walk, node, "a trigger", trigger_fields,
+	    ARRAY_SIZE(trigger_fields), trigger, seen);
 	if (trigger->item_var == NULL)
 		trigger->item_var = xstrdup("ITEM");
-	return 0;
+	if (!required_keys_known(walk, node, key_problems))
+		return -1;
+	if (seen[0] == NULL)
+		rc = yamlwalk_error(walk, node,
+		    "trigger has no 'job': expected the name of the job to "
+		    "run");
+	/* Unless for_each had a problem of its own, said already. */
+	if (seen[7] != NULL && trigger->for_each.len == 0 && rc == 0)
+		rc = yamlwalk_error(walk, seen[7],
+		    "'as' names the variable of 'for_each', which is missing: "
+		    "expected a 'for_each' list of values");
+	return rc;
 }
 
 static int
@@ -886,345 +911,107 @@ static const struct yamlwalk_field top_fields[] = {
 
 /* ---- documents ---- */
 
-/* How deep YAML may nest; a job file needs about five levels. */
-#define JOBFILE_MAX_DEPTH 64
+/* Shows GitHub Actions' timeout-minutes: N as our timeout: Nm. */
+static char *
+minutes_note(const yaml_node_t *value)
+{
+	const char *text = (const char *)value->data.scalar.value;
+	size_t digits = 0;
+
+	if (value->type == YAML_SCALAR_NODE)
+		digits = strspn(text, "0123456789");
+	if (digits == 0 || digits > 9 || text[digits] != '\0')
+		text = "10";
+	return xasprintf("it takes a duration with its unit, as in "
+			 "'timeout: %sm'",
+	    text);
+}
+
+/* Keys of GitHub Actions (and GitLab) that have a name of their own here. */
+static const struct yamlwalk_alias foreign_keys[] = {
+	{ "needs", "depends_on", NULL },
+	{ "timeout-minutes", "timeout", minutes_note },
+	{ "timeout_minutes", "timeout", minutes_note },
+	{ "working-directory", "workdir", NULL },
+	{ "working_directory", "workdir", NULL },
+	{ "environment", "env", NULL },
+	{ "variables", "env", NULL },
+	{ "script", "run", NULL },
+	{ "command", "run", NULL },
+	{ "allow_failure", "continue_on_error", NULL },
+	{ "allow-failure", "continue_on_error", NULL },
+	{ "rules", "if", NULL },
+	{ "when", "if", NULL },
+	{ "id", "name", NULL },
+};
 
 /*
- * Returns the byte offset in data of mark, which libyaml counts in
- * characters; size when it cannot tell (UTF-16 input).
+ * Walks the document's root with the job schema, adding every problem
+ * found to problems; the job holds what could be read.
  */
-static size_t
-mark_offset(const char *data, size_t size, const yaml_mark_t *mark)
+static struct job *
+read_job(const char *name, yaml_document_t *document, struct problems *problems)
 {
-	size_t offset = 0, characters = 0;
+	struct yamlwalk walk = { 0 };
+	struct job *job = job_new(name);
 
-	if (size >= 2 &&
-	    ((unsigned char)data[0] == 0xfe || (unsigned char)data[0] == 0xff))
-		return size;
-	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		offset = 3;
-	for (; offset < size; offset++) {
-		if (((unsigned char)data[offset] & 0xc0) == 0x80)
-			continue;
-		if (characters++ == mark->index)
-			return offset;
-	}
-	return size;
-}
-
-/* Returns the name after the '*' of an alias at index, for messages. */
-static char *
-alias_name(const char *data, size_t size, size_t index)
-{
-	size_t end = index + 1;
-
-	while (end < size && end - index <= 60 &&
-	    strchr(" \t\r\n,[]{}", data[end]) == NULL)
-		end++;
-	return xstrndup(data + index + 1, end - index - 1);
-}
-
-/*
- * An unclosed quote or bracket is found where the file ends or the next
- * thing fails to fit; point at where it opens instead.  NULL if the problem
- * is something else.
- */
-static char *
-unclosed_problem(const char *name, const yaml_parser_t *parser,
-    const char *data, size_t size)
-{
-	const yaml_mark_t *mark = &parser->problem_mark;
-	const yaml_mark_t *start = &parser->context_mark;
-	const char *context = parser->context ? parser->context : "";
-	size_t at = mark_offset(data, size, start);
-	char opener = at < size ? data[at] : '\0';
-
-	if (start->line == mark->line)
-		return NULL;
-	if (strcmp(context, "while scanning a quoted scalar") == 0 &&
-	    (opener == '"' || opener == '\''))
-		return xasprintf("%s:%zu:%zu: invalid YAML: this quoted string "
-				 "is never closed: expected a closing %s quote",
-		    name, start->line + 1, start->column + 1,
-		    opener == '"' ? "double" : "single");
-	if ((strcmp(context, "while parsing a flow sequence") == 0 ||
-		strcmp(context, "while parsing a flow mapping") == 0) &&
-	    (opener == '[' || opener == '{'))
-		return xasprintf("%s:%zu:%zu: invalid YAML: this '%c' is never "
-				 "closed: expected ',' or '%c' before line "
-				 "%zu, column %zu",
-		    name, start->line + 1, start->column + 1, opener,
-		    opener == '[' ? ']' : '}', mark->line + 1,
-		    mark->column + 1);
-	return NULL;
-}
-
-/*
- * Rewords the libyaml problems people meet most often (tabs, a ': ' in a
- * value, '@' or '`', an unknown alias) to say what was expected.  NULL if
- * the problem is something else.
- */
-static char *
-reworded_problem(const char *name, const yaml_parser_t *parser,
-    const char *data, size_t size)
-{
-	static const char no_token[] =
-	    "found character that cannot start any token";
-	const yaml_mark_t *mark = &parser->problem_mark;
-	const char *problem = parser->problem ? parser->problem : "";
-	size_t at = mark_offset(data, size, mark);
-	char c = at < size ? data[at] : '\0', *alias, *message, *what;
-
-	if (strncmp(problem, "found a tab character", 21) == 0 ||
-	    (strcmp(problem, no_token) == 0 && c == '\t'))
-		what = xstrdup("a tab in the indentation: expected spaces");
-	else if (strcmp(problem, no_token) == 0 && c > ' ' && c < 0x7f)
-		what = xasprintf("a value cannot start with '%c': expected it "
-				 "in quotes",
-		    c);
-	else if (strcmp(problem,
-		     "mapping values are not allowed in this context") == 0)
-		what = xstrdup("unexpected ':': expected a quoted string if "
-			       "the ':' is part of a value, or a key "
-			       "indented like the ones before it");
-	else if (strcmp(problem, "found undefined alias") == 0 && c == '*') {
-		alias = alias_name(data, size, at);
-		what = xasprintf("unknown alias '*%s': expected an anchor "
-				 "'&%s' before it",
-		    alias, alias);
-		free(alias);
-	} else
-		return NULL;
-	message = xasprintf("%s:%zu:%zu: invalid YAML: %s", name,
-	    mark->line + 1, mark->column + 1, what);
-	free(what);
-	return message;
-}
-
-/* Describes the problem that stopped libyaml, in one line. */
-static char *
-yaml_problem(const char *name, const yaml_parser_t *parser, const char *data,
-    size_t size)
-{
-	const yaml_mark_t *mark = &parser->problem_mark;
-	const yaml_mark_t *start = &parser->context_mark;
-	const char *problem = parser->problem ? parser->problem : "bad YAML";
-	char *message;
-
-	if (parser->error == YAML_READER_ERROR)
-		return xasprintf("%s: invalid YAML: %s at byte offset %zu: "
-				 "expected UTF-8 text without control "
-				 "characters",
-		    name, problem, parser->problem_offset);
-	if ((message = unclosed_problem(name, parser, data, size)) != NULL ||
-	    (message = reworded_problem(name, parser, data, size)) != NULL)
-		return message;
-	if (parser->context != NULL && start->line != mark->line)
-		return xasprintf("%s:%zu:%zu: invalid YAML: %s %s that started "
-				 "at line %zu, column %zu",
-		    name, mark->line + 1, mark->column + 1, problem,
-		    parser->context, start->line + 1, start->column + 1);
-	if (parser->context != NULL)
-		return xasprintf("%s:%zu:%zu: invalid YAML: %s %s", name,
-		    mark->line + 1, mark->column + 1, problem, parser->context);
-	return xasprintf("%s:%zu:%zu: invalid YAML: %s", name, mark->line + 1,
-	    mark->column + 1, problem);
-}
-
-/*
- * Refuses YAML nested deeper than JOBFILE_MAX_DEPTH before it is loaded:
- * libyaml's scanner slows down with the square of the flow depth, and no job
- * file needs more than a few levels.  Syntax errors are reported here too.
- */
-static int
-check_depth(const char *name, const char *data, size_t size, char **error)
-{
-	yaml_parser_t parser;
-	yaml_event_t event;
-	int depth = 0, rc = -1;
-	bool done = false;
-
-	if (!yaml_parser_initialize(&parser)) {
-		*error = xasprintf("%s: cannot start the YAML parser", name);
-		return -1;
-	}
-	yaml_parser_set_input_string(
-	    &parser, (const unsigned char *)data, size);
-	while (!done) {
-		if (!yaml_parser_parse(&parser, &event)) {
-			*error = yaml_problem(name, &parser, data, size);
-			goto out;
-		}
-		if (event.type == YAML_SEQUENCE_START_EVENT ||
-		    event.type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (event.type == YAML_SEQUENCE_END_EVENT ||
-		    event.type == YAML_MAPPING_END_EVENT)
-			depth--;
-		done = event.type == YAML_STREAM_END_EVENT;
-		if (depth > JOBFILE_MAX_DEPTH) {
-			*error = xasprintf("%s:%zu:%zu: YAML nested more than "
-					   "%d levels deep: expected at most "
-					   "%d",
-			    name, event.start_mark.line + 1,
-			    event.start_mark.column + 1, JOBFILE_MAX_DEPTH,
-			    JOBFILE_MAX_DEPTH);
-			yaml_event_delete(&event);
-			goto out;
-		}
-		yaml_event_delete(&event);
-	}
-	rc = 0;
-out:
-	yaml_parser_delete(&parser);
-	return rc;
-}
-
-/* Loads the one document of data into *document; -1 with *error otherwise. */
-static int
-load_document(const char *name, const char *data, size_t size,
-    yaml_document_t *document, char **error)
-{
-	yaml_parser_t parser;
-	yaml_document_t extra;
-	yaml_node_t *root;
-	int rc = -1;
-
-	if (check_depth(name, data, size, error) < 0)
-		return -1;
-	if (!yaml_parser_initialize(&parser)) {
-		*error = xasprintf("%s: cannot start the YAML parser", name);
-		return -1;
-	}
-	yaml_parser_set_input_string(
-	    &parser, (const unsigned char *)data, size);
-	if (!yaml_parser_load(&parser, document)) {
-		*error = yaml_problem(name, &parser, data, size);
-		goto out;
-	}
-	if (yaml_document_get_root_node(document) == NULL) {
-		*error = xasprintf("%s: the job file is empty: expected a "
-				   "mapping with 'steps'",
-		    name);
-		yaml_document_delete(document);
-		goto out;
-	}
-	if (!yaml_parser_load(&parser, &extra)) {
-		*error = yaml_problem(name, &parser, data, size);
-		yaml_document_delete(document);
-		goto out;
-	}
-	if ((root = yaml_document_get_root_node(&extra)) != NULL) {
-		*error = xasprintf("%s:%zu:%zu: a second YAML document: "
-				   "expected one job per file",
-		    name, extra.start_mark.line + 1,
-		    extra.start_mark.column + 1);
-		yaml_document_delete(&extra);
-		yaml_document_delete(document);
-		goto out;
-	}
-	yaml_document_delete(&extra);
-	rc = 0;
-out:
-	yaml_parser_delete(&parser);
-	return rc;
+	walk.document = document;
+	walk.file = name;
+	walk.what = "the job file";
+	walk.problems = problems;
+	walk.budget = YAMLWALK_BUDGET;
+	walk.aliases = foreign_keys;
+	walk.n_aliases = ARRAY_SIZE(foreign_keys);
+	if (yamlwalk_fields(&walk, yaml_document_get_root_node(document),
+		"the job file", top_fields, ARRAY_SIZE(top_fields), job,
+		NULL) < 0 &&
+	    walk.stopped)
+		return job;
+	/* Checks across steps see what could be read, so one run shows the
+	 * problems of both kinds. */
+	plan_check(job, problems);
+	return job;
 }
 
 struct job *
 jobfile_parse(const char *name, const char *data, size_t size, char **error)
 {
-	struct yamlwalk walk = { 0 };
+	struct problems problems = PROBLEMS_INIT(name);
 	yaml_document_t document;
-	yaml_node_t *root;
 	struct job *job;
 
 	*error = NULL;
-	if (load_document(name, data, size, &document, error) < 0)
+	if (yamldoc_load(&document, name, data, size, "job", error) < 0)
 		return NULL;
-	walk.document = &document;
-	walk.file = name;
-	walk.budget = YAMLWALK_BUDGET;
-	job = job_new(name);
-	root = yaml_document_get_root_node(&document);
-	if (yamlwalk_fields(&walk, root, "the job file", top_fields,
-		ARRAY_SIZE(top_fields), job, NULL) < 0) {
-		*error = walk.error;
+	if (yaml_document_get_root_node(&document) == NULL) {
+		*error = xasprintf("%s: the job file is empty: expected a "
+				   "mapping with 'steps'",
+		    name);
+		yaml_document_delete(&document);
+		return NULL;
+	}
+	job = read_job(name, &document, &problems);
+	yaml_document_delete(&document);
+	if (problems_count(&problems) > 0) {
+		*error = problems_join(
+		    &problems, PROBLEMS_DIAG_SEPARATOR, PROBLEMS_DIAG_MAX);
 		job_free(job);
 		job = NULL;
 	}
-	yaml_document_delete(&document);
+	problems_release(&problems);
 	return job;
-}
-
-/* Reads at most JOBFILE_MAX_SIZE + 1 bytes of fd into a new buffer. */
-static char *
-read_limited(int fd, size_t *size)
-{
-	size_t cap = 64 * 1024, used = 0;
-	char *data = xmalloc(cap);
-	ssize_t n;
-
-	for (;;) {
-		if (used == cap) {
-			if (cap > JOBFILE_MAX_SIZE)
-				break;
-			cap *= 2;
-			data = xreallocarray(data, cap, 1);
-		}
-		n = read(fd, data + used, cap - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(data);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	*size = used;
-	return data;
 }
 
 struct job *
 jobfile_load(const char *path, char **error)
 {
-	struct stat st;
 	struct job *job;
 	size_t size;
 	char *data;
-	int fd, saved;
 
-	*error = NULL;
-	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		*error = xasprintf(
-		    "cannot open job file '%s': %s", path, strerror(errno));
+	if (yamldoc_read_file(
+		&data, &size, path, "job file", JOBFILE_MAX_SIZE, error) < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		*error = xasprintf(
-		    "cannot open job file '%s': %s", path, strerror(EISDIR));
-		close(fd);
-		return NULL;
-	}
-	data = read_limited(fd, &size);
-	saved = errno;
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (data == NULL) {
-		*error = xasprintf(
-		    "cannot read job file '%s': %s", path, strerror(saved));
-		return NULL;
-	}
-	if (size > JOBFILE_MAX_SIZE) {
-		*error = xasprintf("%s: the job file is too large: expected "
-				   "at most %d bytes",
-		    path, JOBFILE_MAX_SIZE);
-		free(data);
-		return NULL;
-	}
 	job = jobfile_parse(path, data, size, error);
 	free(data);
 	return job;

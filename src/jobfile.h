@@ -1,8 +1,10 @@
 /*
- * The job file reader: YAML text in, a struct job out, or one message
- * "file:line:column: what was expected".  Only the shape and the values of
- * single fields are checked here; checks across steps (names, dependencies,
- * cycles, conditions) are jobcheck.c's.  The schema is documented in
+ * The job file reader: YAML text in, a struct job out, or a message listing
+ * every independent problem of the file, one a line, "file:line:column:
+ * what was expected".  The shape and the values of single fields are
+ * checked here; the checks across steps (names, dependencies, cycles,
+ * conditions) are plan.c's, run here too on what could be read so that one
+ * run reports problems of both kinds.  The schema is documented in
  * jobrun.yaml(5) and src/job.schema.json.
  */
 #ifndef JOBRUN_JOBFILE_H
@@ -16,8 +18,9 @@
 #define JOBFILE_MAX_SIZE (4 * 1024 * 1024)
 
 /*
- * Reads and parses the job file at path ("-" for standard input).  Returns
- * the job, or NULL with a message in *error that the caller frees.
+ * Reads, parses and checks the job file at path ("-" for standard input).
+ * Returns the job, or NULL with a message in *error that the caller frees
+ * (one line per problem, at most PROBLEMS_MAX of them).
  */
 struct job *jobfile_load(const char *path, char **error);
 

@@ -8,42 +8,19 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "heap.h"
 #include "plan.h"
+#include "problems.h"
+#include "sandbox.h"
 #include "suggest.h"
 #include "xalloc.h"
-
-static char *
-plan_error(const struct plan *plan, struct srcpos pos, const char *fmt, ...)
-{
-	const char *file = plan->job->file ? plan->job->file : "job";
-	char *message, *error, *p;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&message, fmt, ap) < 0)
-		message = NULL;
-	va_end(ap);
-	if (message == NULL)
-		message = xstrdup("out of memory");
-	/* Keep the message on one line whatever a dependency's name holds. */
-	for (p = message; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (pos.line > 0)
-		error = xasprintf(
-		    "%s:%u:%u: %s", file, pos.line, pos.column, message);
-	else
-		error = xasprintf("%s: %s", file, message);
-	free(message);
-	return error;
-}
 
 static const struct job *sort_job; /* qsort has no context argument */
 
@@ -58,36 +35,43 @@ compare_names(const void *a, const void *b)
 	return ia < ib ? -1 : ia > ib;
 }
 
-static int
-index_names(struct plan *plan, char **error)
+/*
+ * Sorts the named steps by name and reports each name used again (a step
+ * without a name, whose problem the job file reader has reported, is left
+ * out and makes the plan partial).
+ */
+static void
+index_names(struct plan *plan, struct problems *problems)
 {
 	const struct job *job = plan->job;
-	size_t i, a, b;
+	size_t i, a, b, first = 0;
 
 	plan->by_name = xcalloc(job->n_steps, sizeof(*plan->by_name));
 	for (i = 0; i < job->n_steps; i++)
-		plan->by_name[i] = i;
+		if (job->steps[i].name != NULL)
+			plan->by_name[plan->n_named++] = i;
+	plan->partial = plan->n_named < job->n_steps;
 	sort_job = job;
-	qsort(
-	    plan->by_name, job->n_steps, sizeof(*plan->by_name), compare_names);
-	for (i = 1; i < job->n_steps; i++) {
-		a = plan->by_name[i - 1];
+	qsort(plan->by_name, plan->n_named, sizeof(*plan->by_name),
+	    compare_names);
+	for (i = 1; i < plan->n_named; i++) {
+		a = plan->by_name[first];
 		b = plan->by_name[i];
-		if (strcmp(job->steps[a].name, job->steps[b].name) == 0) {
-			*error = plan_error(plan, job->steps[b].name_pos,
-			    "duplicate step name '%s' (first at line %u): "
-			    "expected a different name for each step",
-			    job->steps[b].name, job->steps[a].name_pos.line);
-			return -1;
+		if (strcmp(job->steps[a].name, job->steps[b].name) != 0) {
+			first = i;
+			continue;
 		}
+		problems_add(problems, job->steps[b].name_pos,
+		    "duplicate step name '%s' (first at line %u): "
+		    "expected a different name for each step",
+		    job->steps[b].name, job->steps[a].name_pos.line);
 	}
-	return 0;
 }
 
 long
 plan_find(const struct plan *plan, const char *name)
 {
-	size_t low = 0, high = plan->n_steps, mid;
+	size_t low = 0, high = plan->n_named, mid;
 	int c;
 
 	while (low < high) {
@@ -103,38 +87,50 @@ plan_find(const struct plan *plan, const char *name)
 	return -1;
 }
 
-static char *
-unknown_dependency(const struct plan *plan, const struct step *step, size_t k)
+/* Returns the name of the step closest to name, or NULL. */
+static const char *
+step_closest(const void *context, const char *name)
 {
-	const struct job *job = plan->job;
-	const char **names = xcalloc(job->n_steps, sizeof(*names));
+	const struct plan *plan = context;
+	const char **names = xcalloc(plan->n_named + 1, sizeof(*names));
 	const char *hint;
-	char *error;
 	size_t i;
 
-	for (i = 0; i < job->n_steps; i++)
-		names[i] = job->steps[i].name;
-	hint = suggest_closest(step->depends_on.items[k], names, job->n_steps);
+	for (i = 0; i < plan->n_named; i++)
+		names[i] = plan->job->steps[plan->by_name[i]].name;
+	hint = suggest_closest(name, names, plan->n_named);
+	free(names);
+	return hint;
+}
+
+static void
+unknown_dependency(const struct plan *plan, const struct step *step, size_t k,
+    struct problems *problems)
+{
+	const char *hint = step_closest(plan, step->depends_on.items[k]);
+
 	if (hint != NULL)
-		error = plan_error(plan, step->depends_on.pos[k],
+		problems_add(problems, step->depends_on.pos[k],
 		    "step '%s' depends on unknown step '%s' (did you mean "
 		    "'%s'?)",
 		    step->name, step->depends_on.items[k], hint);
 	else
-		error = plan_error(plan, step->depends_on.pos[k],
+		problems_add(problems, step->depends_on.pos[k],
 		    "step '%s' depends on unknown step '%s': expected the "
 		    "name of another step of this job",
 		    step->name, step->depends_on.items[k]);
-	free(names);
-	return error;
 }
 
 /*
- * Resolves the dependencies of step index.  needed_by[d] is the last step
- * found to need step d, so a name listed twice is caught in linear time.
+ * Resolves the dependencies of step index, reporting and leaving out each
+ * bad one.  needed_by[d] is the last step found to need step d, so a name
+ * listed twice is caught in linear time.  A step without a name has had
+ * its problem reported; its dependencies are left out.  In a partial plan
+ * an unknown name may be the unnamed step's, so it is not reported.
  */
-static int
-resolve_step(struct plan *plan, size_t index, size_t *needed_by, char **error)
+static void
+resolve_step(struct plan *plan, size_t index, size_t *needed_by,
+    struct problems *problems)
 {
 	const struct step *step = &plan->job->steps[index];
 	struct plan_step *ps = &plan->steps[index];
@@ -142,31 +138,28 @@ resolve_step(struct plan *plan, size_t index, size_t *needed_by, char **error)
 	size_t k;
 
 	ps->step = step;
-	ps->deps = xcalloc(step->depends_on.len, sizeof(*ps->deps));
+	ps->deps = xcalloc(step->depends_on.len + 1, sizeof(*ps->deps));
+	if (step->name == NULL)
+		return;
 	for (k = 0; k < step->depends_on.len; k++) {
 		dep = plan_find(plan, step->depends_on.items[k]);
-		if (dep < 0) {
-			*error = unknown_dependency(plan, step, k);
-			return -1;
-		}
-		if ((size_t)dep == index) {
-			*error = plan_error(plan, step->depends_on.pos[k],
+		if (dep < 0 && !plan->partial)
+			unknown_dependency(plan, step, k, problems);
+		else if ((size_t)dep == index)
+			problems_add(problems, step->depends_on.pos[k],
 			    "step '%s' depends on itself: expected the names "
 			    "of other steps",
 			    step->name);
-			return -1;
-		}
-		if (needed_by[dep] == index) {
-			*error = plan_error(plan, step->depends_on.pos[k],
+		else if (dep >= 0 && needed_by[dep] == index)
+			problems_add(problems, step->depends_on.pos[k],
 			    "step '%s' lists '%s' twice in depends_on: "
 			    "expected each step once",
 			    step->name, step->depends_on.items[k]);
-			return -1;
-		}
+		if (dep < 0 || (size_t)dep == index || needed_by[dep] == index)
+			continue;
 		needed_by[dep] = index;
 		ps->deps[ps->n_deps++] = (size_t)dep;
 	}
-	return 0;
 }
 
 static void
@@ -190,67 +183,94 @@ link_dependants(struct plan *plan)
 	free(count);
 }
 
-/*
- * Names the cycle among the steps Kahn's algorithm could not order (those
- * with waiting[i] > 0): from the earliest such step, follow dependencies
- * that are also unordered until one repeats.
- */
+/* Joins the names of path[0..length] with " -> ". */
 static char *
-describe_cycle(const struct plan *plan, const size_t *waiting)
+cycle_text(const struct plan *plan, const size_t *path, size_t length)
 {
-	size_t n = plan->n_steps, start = 0, current, i, k, length, first;
-	size_t *path = xcalloc(n + 1, sizeof(*path));
-	long *seen_at = xcalloc(n, sizeof(*seen_at));
-	const struct step *from;
-	char *text, *error;
-	size_t used, cap;
+	size_t i, used = 0, cap = 64;
+	char *text = xmalloc(cap);
 
-	while (waiting[start] == 0)
-		start++;
-	for (i = 0; i < n; i++)
-		seen_at[i] = -1;
-	current = start;
-	for (length = 0; seen_at[current] < 0; length++) {
-		seen_at[current] = (long)length;
-		path[length] = current;
-		for (k = 0; k < plan->steps[current].n_deps; k++)
-			if (waiting[plan->steps[current].deps[k]] > 0)
-				break;
-		current = plan->steps[current].deps[k];
-	}
-	first = (size_t)seen_at[current];
-	path[length] = current;
-
-	cap = 64;
-	text = xmalloc(cap);
 	text[0] = '\0';
-	used = 0;
-	for (i = first; i <= length; i++) {
+	for (i = 0; i <= length; i++) {
 		const char *name = plan->job->steps[path[i]].name;
-		size_t need = used + strlen(name) + 5;
 
-		xgrow(&text, &cap, need, 1);
-		used += (size_t)snprintf(text + used, cap - used, "%s%s",
-		    i > first ? " -> " : "", name);
+		xgrow(&text, &cap, used + strlen(name) + 5, 1);
+		used += (size_t)snprintf(
+		    text + used, cap - used, "%s%s", i > 0 ? " -> " : "", name);
 	}
+	return text;
+}
+
+/* Reports the cycle path[0..length] (path[length] == path[0]). */
+static void
+report_cycle(const struct plan *plan, const size_t *path, size_t length,
+    struct problems *problems)
+{
+	const struct step *from = &plan->job->steps[path[0]];
+	char *text = cycle_text(plan, path, length);
+	size_t k;
+
 	/* Point at the dependency that makes the cycle's first link. */
-	from = &plan->job->steps[path[first]];
 	for (k = 0; k + 1 < from->depends_on.len; k++)
 		if (strcmp(from->depends_on.items[k],
-			plan->job->steps[path[first + 1]].name) == 0)
+			plan->job->steps[path[1]].name) == 0)
 			break;
-	error = plan_error(plan, from->depends_on.pos[k],
+	problems_add(problems, from->depends_on.pos[k],
 	    "steps depend on each other in a cycle: %s (each needs the "
 	    "next): expected dependencies without a cycle",
 	    text);
 	free(text);
-	free(path);
-	free(seen_at);
-	return error;
 }
 
-static int
-order_steps(struct plan *plan, char **error)
+/*
+ * Names each cycle among the steps Kahn's algorithm could not order (those
+ * with waiting[i] > 0): from the earliest such step not yet looked at,
+ * follow dependencies that are also unordered until a step repeats (a new
+ * cycle) or one already looked at is reached (a step downstream of a cycle
+ * already named).  Each step is walked once: linear in steps and
+ * dependencies.
+ */
+static void
+report_cycles(
+    const struct plan *plan, const size_t *waiting, struct problems *problems)
+{
+	size_t n = plan->n_steps, start, current, i, k, length;
+	size_t *path = xcalloc(n + 1, sizeof(*path));
+	long *seen_at = xcalloc(n, sizeof(*seen_at));
+	bool *done = xcalloc(n, sizeof(*done));
+
+	for (i = 0; i < n; i++)
+		seen_at[i] = -1;
+	for (start = 0; start < n; start++) {
+		if (waiting[start] == 0 || done[start])
+			continue;
+		current = start;
+		for (length = 0; seen_at[current] < 0 && !done[current];
+		     length++) {
+			seen_at[current] = (long)length;
+			path[length] = current;
+			for (k = 0; k < plan->steps[current].n_deps; k++)
+				if (waiting[plan->steps[current].deps[k]] > 0)
+					break;
+			current = plan->steps[current].deps[k];
+		}
+		if (!done[current]) {
+			path[length] = current;
+			i = (size_t)seen_at[current];
+			report_cycle(plan, path + i, length - i, problems);
+		}
+		for (i = 0; i < length; i++) {
+			done[path[i]] = true;
+			seen_at[path[i]] = -1;
+		}
+	}
+	free(path);
+	free(seen_at);
+	free(done);
+}
+
+static void
+order_steps(struct plan *plan, struct problems *problems)
 {
 	size_t n = plan->n_steps, i, k, next, done = 0;
 	size_t *waiting = xcalloc(n, sizeof(*waiting));
@@ -272,30 +292,33 @@ order_steps(struct plan *plan, char **error)
 		}
 	}
 	if (done < n)
-		*error = describe_cycle(plan, waiting);
+		report_cycles(plan, waiting, problems);
 	free(waiting);
 	heap_release(&ready);
-	return done < n ? -1 : 0;
 }
 
+/* In a partial plan, a name may be the unnamed step's: let it pass. */
 static bool
 step_known(const void *context, const char *name)
 {
-	return plan_find(context, name) >= 0;
+	const struct plan *plan = context;
+
+	return plan->partial || plan_find(plan, name) >= 0;
 }
 
 /* Parses a condition; errors point at the "if:" value and the character. */
 static struct expr *
 parse_condition(const struct plan *plan, const char *text, struct srcpos pos,
-    const char *owner, char **error)
+    const char *owner, struct problems *problems)
 {
+	struct expr_steps steps = { step_known, step_closest, plan };
 	struct expr *expr;
 	size_t offset;
 	char *message;
 
-	expr = expr_parse(text, &message, &offset, step_known, plan);
+	expr = expr_parse_steps(text, &message, &offset, &steps);
 	if (expr == NULL) {
-		*error = plan_error(plan, pos,
+		problems_add(problems, pos,
 		    "bad condition in %s (at character %zu): %s", owner,
 		    offset + 1, message);
 		free(message);
@@ -303,8 +326,17 @@ parse_condition(const struct plan *plan, const char *text, struct srcpos pos,
 	return expr;
 }
 
-static int
-parse_conditions(struct plan *plan, char **error)
+/* Names the owner of a condition in messages. */
+static char *
+owner_label(const char *kind, const char *name, size_t index)
+{
+	if (name == NULL)
+		return xasprintf("%s %zu", kind, index + 1);
+	return xasprintf("%s '%s'", kind, name);
+}
+
+static void
+parse_conditions(struct plan *plan, struct problems *problems)
 {
 	const struct job *job = plan->job;
 	struct expr *expr;
@@ -316,61 +348,170 @@ parse_conditions(struct plan *plan, char **error)
 
 		if (step->condition == NULL)
 			continue;
-		owner = xasprintf("step '%s'", step->name);
-		plan->steps[i].condition = parse_condition(
-		    plan, step->condition, step->condition_pos, owner, error);
+		owner = owner_label("step", step->name, i);
+		plan->steps[i].condition = parse_condition(plan,
+		    step->condition, step->condition_pos, owner, problems);
 		free(owner);
-		if (plan->steps[i].condition == NULL)
-			return -1;
 	}
 	for (i = 0; i < job->n_triggers; i++) {
 		const struct trigger_spec *trigger = &job->triggers[i];
 
 		if (trigger->condition == NULL)
 			continue;
-		owner = xasprintf("trigger '%s'", trigger->job);
+		owner = owner_label("trigger", trigger->job, i);
 		expr = parse_condition(plan, trigger->condition,
-		    trigger->condition_pos, owner, error);
+		    trigger->condition_pos, owner, problems);
 		free(owner);
-		if (expr == NULL)
-			return -1;
 		expr_free(expr);
 	}
-	return 0;
+}
+
+/* Builds as much of the plan as job allows, adding every problem found. */
+static void
+build(struct plan *plan, const struct job *job, struct problems *problems)
+{
+	size_t i, *needed_by;
+
+	plan->job = job;
+	plan->n_steps = job->n_steps;
+	plan->steps = xcalloc(job->n_steps + 1, sizeof(*plan->steps));
+	index_names(plan, problems);
+	needed_by = xcalloc(job->n_steps + 1, sizeof(*needed_by));
+	for (i = 0; i < job->n_steps; i++)
+		needed_by[i] = SIZE_MAX;
+	for (i = 0; i < job->n_steps; i++)
+		resolve_step(plan, i, needed_by, problems);
+	free(needed_by);
+	link_dependants(plan);
+	order_steps(plan, problems);
+	parse_conditions(plan, problems);
+}
+
+void
+plan_check(const struct job *job, struct problems *problems)
+{
+	struct plan plan = PLAN_INIT;
+
+	build(&plan, job, problems);
+	plan_release(&plan);
 }
 
 int
 plan_build(struct plan *out, const struct job *job, char **error)
 {
+	struct problems problems =
+	    PROBLEMS_INIT(job->file != NULL ? job->file : "job");
 	struct plan plan = PLAN_INIT;
-	size_t i, *needed_by;
 
 	*error = NULL;
-	plan.job = job;
-	plan.n_steps = job->n_steps;
-	plan.steps = xcalloc(job->n_steps, sizeof(*plan.steps));
-	if (index_names(&plan, error) < 0)
-		goto fail;
-	needed_by = xcalloc(job->n_steps, sizeof(*needed_by));
-	for (i = 0; i < job->n_steps; i++)
-		needed_by[i] = SIZE_MAX;
-	for (i = 0; i < job->n_steps; i++) {
-		if (resolve_step(&plan, i, needed_by, error) < 0) {
-			free(needed_by);
-			goto fail;
-		}
+	build(&plan, job, &problems);
+	if (problems_count(&problems) > 0) {
+		*error = problems_join(
+		    &problems, PROBLEMS_DIAG_SEPARATOR, PROBLEMS_DIAG_MAX);
+		problems_release(&problems);
+		plan_release(&plan);
+		return -1;
 	}
-	free(needed_by);
-	link_dependants(&plan);
-	if (order_steps(&plan, error) < 0)
-		goto fail;
-	if (parse_conditions(&plan, error) < 0)
-		goto fail;
 	*out = plan;
 	return 0;
-fail:
-	plan_release(&plan);
-	return -1;
+}
+
+void
+plan_waves(struct plan_waves *out, const struct plan *plan)
+{
+	size_t n = plan->n_steps, i, k, step, *fill;
+	struct plan_waves waves = PLAN_WAVES_INIT;
+
+	waves.wave_of = xcalloc(n + 1, sizeof(*waves.wave_of));
+	waves.steps = xcalloc(n + 1, sizeof(*waves.steps));
+	/* Dependencies first: each step's wave is known before it is used. */
+	for (i = 0; i < n; i++) {
+		step = plan->order[i];
+		for (k = 0; k < plan->steps[step].n_deps; k++) {
+			size_t dep = plan->steps[step].deps[k];
+
+			if (waves.wave_of[dep] + 1 > waves.wave_of[step])
+				waves.wave_of[step] = waves.wave_of[dep] + 1;
+		}
+		if (waves.wave_of[step] + 1 > waves.n_waves)
+			waves.n_waves = waves.wave_of[step] + 1;
+	}
+	/* A counting sort by wave keeps file order within each. */
+	waves.first = xcalloc(waves.n_waves + 1, sizeof(*waves.first));
+	for (i = 0; i < n; i++)
+		waves.first[waves.wave_of[i] + 1]++;
+	for (k = 0; k < waves.n_waves; k++)
+		waves.first[k + 1] += waves.first[k];
+	fill = xcalloc(waves.n_waves + 1, sizeof(*fill));
+	memcpy(fill, waves.first, waves.n_waves * sizeof(*fill));
+	for (i = 0; i < n; i++)
+		waves.steps[fill[waves.wave_of[i]]++] = i;
+	free(fill);
+	*out = waves;
+}
+
+void
+plan_waves_release(struct plan_waves *waves)
+{
+	free(waves->wave_of);
+	free(waves->steps);
+	free(waves->first);
+	memset(waves, 0, sizeof(*waves));
+}
+
+/* Prints one step of a dry run's wave. */
+static void
+print_step(
+    FILE *out, const struct plan *plan, size_t index, uint64_t job_timeout_ms)
+{
+	const struct plan_step *ps = &plan->steps[index];
+	const struct step *step = ps->step;
+	char duration[64];
+	size_t k;
+
+	fprintf(out, "  %s:", step->name);
+	for (k = 0; k < ps->n_deps; k++)
+		fprintf(out, "%s%s", k == 0 ? " needs " : ", ",
+		    plan->steps[ps->deps[k]].step->name);
+	fprintf(out, "%s if %s;", ps->n_deps > 0 ? ";" : "",
+	    step->condition != NULL ? step->condition : "success()");
+	if (step->timeout_ms > 0)
+		fprintf(out, " timeout %s;",
+		    duration_format(
+			duration, sizeof(duration), step->timeout_ms));
+	else if (job_timeout_ms > 0)
+		fprintf(out, " timeout %s (the job's);",
+		    duration_format(
+			duration, sizeof(duration), job_timeout_ms));
+	else
+		fprintf(out, " no timeout;");
+	if (step->retries > 0)
+		fprintf(out, " retries %lld;", step->retries);
+	if (step->continue_on_error)
+		fprintf(out, " continue on error;");
+	fprintf(out, " %s\n",
+	    sandbox_step_untrusted(plan->job, step) ? "untrusted" : "trusted");
+}
+
+void
+plan_print_waves(FILE *out, const struct plan *plan, const char *job_name,
+    uint64_t job_timeout_ms)
+{
+	struct plan_waves waves = PLAN_WAVES_INIT;
+	size_t k, i;
+
+	plan_waves(&waves, plan);
+	fprintf(out,
+	    "job %s: %zu step%s in %zu wave%s; the steps of a wave may run "
+	    "at the same time\n",
+	    job_name, plan->n_steps, plan->n_steps == 1 ? "" : "s",
+	    waves.n_waves, waves.n_waves == 1 ? "" : "s");
+	for (k = 0; k < waves.n_waves; k++) {
+		fprintf(out, "wave %zu:\n", k + 1);
+		for (i = waves.first[k]; i < waves.first[k + 1]; i++)
+			print_step(out, plan, waves.steps[i], job_timeout_ms);
+	}
+	plan_waves_release(&waves);
 }
 
 void

@@ -201,27 +201,6 @@ job_environment(
 	return 0;
 }
 
-static void
-print_plan(const struct plan *plan, const struct config *config)
-{
-	size_t i, k;
-
-	printf("job %s: %zu step%s, run in this order:\n",
-	    config_get(config, CONFIG_NAME), plan->n_steps,
-	    plan->n_steps == 1 ? "" : "s");
-	for (i = 0; i < plan->n_steps; i++) {
-		const struct plan_step *ps = &plan->steps[plan->order[i]];
-
-		printf("  %s", ps->step->name);
-		for (k = 0; k < ps->n_deps; k++)
-			printf("%s%s", k == 0 ? " (after " : ", ",
-			    plan->steps[ps->deps[k]].step->name);
-		printf("%s%s%s\n", ps->n_deps > 0 ? ")" : "",
-		    ps->step->condition ? " if " : "",
-		    ps->step->condition ? ps->step->condition : "");
-	}
-}
-
 /* ---- messages ---- */
 
 /* A copy of text with every secret masked, for the files we leave. */
@@ -1115,7 +1094,9 @@ run_job(const struct cli *cli)
 		status = EXIT_JOBRUN_ERROR;
 		if (run_build_plan(run.job, &run.plan) == 0 &&
 		    source_check_dirs(&run.config) == 0) {
-			print_plan(&run.plan, &run.config);
+			plan_print_waves(stdout, &run.plan,
+			    config_get(&run.config, CONFIG_NAME),
+			    config_ms(&run.config, CONFIG_TIMEOUT));
 			status = EXIT_JOB_SUCCESS;
 		}
 		goto out;

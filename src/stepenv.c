@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,10 +118,28 @@ stepenv_build(const struct config *config, const struct step *step,
 	return envp;
 }
 
+/* Shells that stop at the first failing command with -e. */
+static const char *const errexit_shells[] = { "sh", "bash", "dash", "ash",
+	"ksh", "mksh", "zsh" };
+
+/* True when program (a path or a name) is one of errexit_shells. */
+static bool
+is_errexit_shell(const char *program)
+{
+	const char *base = strrchr(program, '/');
+	size_t i;
+
+	base = base != NULL ? base + 1 : program;
+	for (i = 0; i < sizeof(errexit_shells) / sizeof(errexit_shells[0]); i++)
+		if (strcmp(base, errexit_shells[i]) == 0)
+			return true;
+	return false;
+}
+
 char **
 stepenv_argv(const char *shell, const char *command)
 {
-	char **argv = xcalloc(strlen(shell) / 2 + 4, sizeof(*argv));
+	char **argv = xcalloc(strlen(shell) / 2 + 5, sizeof(*argv));
 	const char *p = shell, *start;
 	size_t n = 0;
 
@@ -134,6 +153,10 @@ stepenv_argv(const char *shell, const char *command)
 			p++;
 		argv[n++] = xstrndup(start, (size_t)(p - start));
 	}
+	/* A shell named alone stops at the first failing command; one given
+	 * with options runs exactly as written. */
+	if (n == 1 && is_errexit_shell(argv[0]))
+		argv[n++] = xstrdup("-e");
 	argv[n++] = xstrdup("-c");
 	argv[n++] = xstrdup(command);
 	argv[n] = NULL;

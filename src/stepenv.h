@@ -23,8 +23,13 @@ char **stepenv_build(const struct config *config, const struct step *step,
 
 /*
  * Returns the argument vector for running command with shell, a program
- * name followed by options ("bash -eo pipefail"): {"bash", "-eo",
- * "pipefail", "-c", command, NULL}.  Free it with stepenv_free().
+ * name followed by options, split at spaces and tabs (no quoting): "bash
+ * -eo pipefail" gives {"bash", "-eo", "pipefail", "-c", command, NULL}.
+ * A POSIX shell named alone (sh, bash, dash, ash, ksh, mksh, zsh, by name
+ * or path) gets "-e" before "-c", so that a step stops at its first
+ * failing command: "sh" gives {"sh", "-e", "-c", command, NULL}.  Any
+ * other program, or a shell given with options, runs exactly as written.
+ * Free it with stepenv_free().
  */
 char **stepenv_argv(const char *shell, const char *command);
 

@@ -9,9 +9,10 @@ be used.
 
 The YAML is read the way jobrun reads it, so that the schema sees what
 jobrun sees: at most 4 MiB and one document; only true/false (in their
-three YAML 1.2 spellings) are booleans and only -?[0-9]+ is an integer,
-read in decimal, while yes/no, 1.5, 0x10 or dates stay text; keys are kept
-as written.  A duplicate key, or a key that is a collection or null, is an
+three YAML 1.2 spellings) are booleans and integers are those of YAML
+1.2's core schema ([-+]?[0-9]+ in decimal, 0o[0-7]+ in octal,
+0x[0-9a-fA-F]+ in hexadecimal), while yes/no, 1.5, 1_000 or dates stay
+text, and anything quoted is a string; keys are kept as written.  A duplicate key, or a key that is a collection or null, is an
 error, and '<<' is an ordinary key (which the schema then refuses), never
 a merge.
 """
@@ -44,8 +45,8 @@ JobfileResolver.add_implicit_resolver(
 )
 JobfileResolver.add_implicit_resolver(
     "tag:yaml.org,2002:int",
-    re.compile(r"^-?[0-9]+$"),
-    list("-0123456789"),
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
 )
 
 
@@ -53,7 +54,12 @@ class JobfileConstructor(yaml.constructor.SafeConstructor):
     """Builds plain Python values; mapping keys are the text written."""
 
     def construct_yaml_int(self, node):
-        return int(self.construct_scalar(node), 10)
+        text = self.construct_scalar(node)
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 10)
 
     def construct_yaml_bool(self, node):
         return self.construct_scalar(node) in ("true", "True", "TRUE")

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Bad input: every malformed job file gets exactly one message on standard
-# error, "jobrun: FILE:LINE:COLUMN: what was wrong: what was expected" (or
-# "jobrun: FILE: ..." when there is no position), and exit status 125, from
-# both "validate" and "run", before anything runs.
+# Bad input: every malformed job file gets one message per problem on
+# standard error, "jobrun: FILE:LINE:COLUMN: what was wrong: what was
+# expected" (or "jobrun: FILE: ..." when there is no position), and exit
+# status 125, from both "validate" and "run", before anything runs.  The
+# corpus has one problem per file; many problems are 0008-validate.sh's.
 #
 # Each tests/bad/NNN-topic.yaml comes with NNN-topic.expected, its message
 # with the file written as FILE.  The files' steps run "touch ran", so a
@@ -143,8 +144,10 @@ rm -f deep-block.yaml
 			$i $i $p $p $p $p $p $p $p $p $p $p
 	done
 } >bomb-env.yaml
-expect_bad bomb-env.yaml \
-	"jobrun: bomb-env.yaml:6:11: expected a string value for 'L0' in env, got a list"
+# Each of the ten names holds a list: ten independent problems, one a line.
+expect_bad bomb-env.yaml "$(for i in 0 1 2 3 4 5 6 7 8 9; do
+	echo "jobrun: bomb-env.yaml:$((i + 6)):11: expected a string value for 'L$i' in env, got a list"
+done)"
 rm -f bomb-env.yaml
 {
 	printf 'name: bomb\nsteps:\n  - &step\n    name: a\n    run: touch ran\n'

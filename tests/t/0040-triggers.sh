@@ -169,11 +169,11 @@ steps:
     depends_on: [first]
     run: |
       jobrun trigger d3
-      jobrun trigger 'no good'; echo "bad name: $?"
-      jobrun trigger d4 --condition sometimes; echo "bad condition: $?"
+      jobrun trigger 'no good' || echo "bad name: $?"
+      jobrun trigger d4 --condition sometimes || echo "bad condition: $?"
       printf '1.2.3\n' | jobrun output set version
       printf 'tok-1234abcd' | jobrun output set leaked
-      printf 'x' | jobrun output set 1bad; echo "bad key: $?"
+      printf 'x' | jobrun output set 1bad || echo "bad key: $?"
 triggers:
   - {job: s1}
   - {job: s2, when: always}

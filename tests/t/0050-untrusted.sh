@@ -19,7 +19,7 @@ skip()
 # A trusted step "t" holding the secret stays up (its pid in t.pid) while
 # the others run, as a sibling worth robbing.
 cat >attempts.sh <<EOF
-try() { label=\$1; shift; out=\$("$ESCAPE" "\$@"); echo "\$label: \$out (\$?)"; }
+try() { label=\$1; shift; rc=0; out=\$("$ESCAPE" "\$@") || rc=\$?; echo "\$label: \$out (\$rc)"; }
 sleep 30 & sibling=\$!
 while [ ! -s "$TEST_DIR/t.pid" ]; do sleep 0.05; done
 step=\$(cat "$TEST_DIR/t.pid")
@@ -69,8 +69,8 @@ steps:
       # LeakSanitizer needs ptrace, which the filter refuses: a
       # sanitizer build's jobrun checks for leaks outside the sandbox only.
       printf 'registered-by-untrusted-77\\n' |
-        ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 jobrun secret add
-      echo "add status \$?"
+        ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 jobrun secret add &&
+        echo "add status 0" || echo "add status \$?"
       echo "said registered-by-untrusted-77"
 EOF
 DEPLOY_TOKEN=tok-glob-321 REACTORCIDE_SECRET_VALUES_LIST=from-list-789 \
@@ -197,8 +197,8 @@ steps:
       echo "plant-ci: \$("$ESCAPE" write "$TEST_DIR/ws/ci/evil.so")"
       echo "env: \$("$ESCAPE" env JOB_SECRET)"
       printf 'registered-by-nobody-88\\n' |
-        ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 jobrun secret add
-      echo "add status \$?"
+        ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 jobrun secret add &&
+        echo "add status 0" || echo "add status \$?"
       echo "said registered-by-nobody-88"
       echo built=yes >>"\$JOBRUN_OUTPUT"
   - name: reads-output

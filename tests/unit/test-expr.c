@@ -130,6 +130,28 @@ main(void)
 	fails("steps.nosuch.outcome == 'x'", 0,
 	    "unknown step in 'steps.nosuch.outcome': expected steps.STEP or "
 	    "steps.STEP.outcome naming a step of this job");
+	fails("failure", 0, "'failure' is a function: expected 'failure()'");
+	fails("branch == 'main' && cancelled", 20,
+	    "'cancelled' is a function: expected 'cancelled()'");
+	fails("${{ failure() }}", 0,
+	    "'${{ }}' is GitHub Actions' syntax: expected the plain "
+	    "expression: failure()");
+	fails("success() && ${{ env.CC }}", 13,
+	    "'${{ }}' is GitHub Actions' syntax: expected the expression "
+	    "without it");
+	fails("github.ref_name == 'main'", 0,
+	    "unknown name 'github.ref_name' (GitHub Actions'; did you mean "
+	    "'branch'?)");
+	fails("github.event_name == 'push'", 0,
+	    "unknown name 'github.event_name' (GitHub Actions'; did you mean "
+	    "'event'?)");
+	fails("needs.build.result == 'success'", 0,
+	    "unknown name 'needs.build.result': GitHub Actions' needs.JOB is "
+	    "steps.STEP here: expected steps.STEP.outcome");
+	fails("githubx == 'a'", 0,
+	    "unknown name 'githubx': expected branch, tag, event, job, "
+	    "env.NAME or steps.NAME.outcome");
+	evaluates("tag == ''", true);
 	fails("always() always()", 9,
 	    "unexpected 'always()': expected '&&', '||', a comparison or the "
 	    "end of the condition");
