@@ -23,7 +23,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "client.h"
+#include "ctl-client.h"
 #include "diag.h"
 #include "envfile.h"
 #include "jobfile.h"
@@ -395,20 +395,20 @@ json_release(void *p)
 static int
 command_secret(const struct cli *cli)
 {
-	struct secret_add_options options = { cli->raw, cli->from_env,
+	struct ctl_secret_add_options options = { cli->raw, cli->from_env,
 		cli->socket };
 
-	return client_secret_add(&options);
+	return ctl_client_secret_add(&options);
 }
 
 static int
 command_trigger(const struct cli *cli)
 {
-	struct trigger_options options = { cli->operand, cli->trigger_env,
+	struct ctl_trigger_options options = { cli->operand, cli->trigger_env,
 		cli->n_trigger_env, cli->depends_on, cli->n_depends_on,
 		cli->condition, cli->socket };
 
-	return client_trigger(&options);
+	return ctl_client_trigger(&options);
 }
 
 int
@@ -447,7 +447,7 @@ main(int argc, char **argv)
 		status = command_trigger(&cli);
 		break;
 	case CLI_OUTPUT:
-		status = client_output_set(cli.operand, cli.socket);
+		status = ctl_client_output_set(cli.operand, cli.socket);
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctlsock.h"
+#include "ctl-server.h"
 #include "clock.h"
 #include "diag.h"
 #include "envscrub.h"
@@ -44,6 +44,7 @@
 #include "sandbox.h"
 #include "runner.h"
 #include "stepenv.h"
+#include "trigger-file.h"
 #include "triggers.h"
 #include "xalloc.h"
 
@@ -126,7 +127,7 @@ struct runner {
 	struct oom_watch oom;
 	char *outputs_dir;
 	struct mask_set *mask;
-	struct ctlsock *control;
+	struct ctl_server *control;
 	struct triggers *triggers; /* the lifecycle's */
 	struct lifecycle *lifecycle;
 	const char *log_dir;
@@ -504,10 +505,10 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	nvlist_set(&extra, "JOBRUN_OUTPUT", run->outputs_file,
 	    (struct srcpos){ 0, 0 });
 	if (r->control != NULL) {
-		nvlist_set(&extra, "JOBRUN_SOCKET", ctlsock_path(r->control),
+		nvlist_set(&extra, "JOBRUN_SOCKET", ctl_server_path(r->control),
 		    (struct srcpos){ 0, 0 });
 		nvlist_set(&extra, "REACTORCIDE_SECRETS_SOCKET",
-		    ctlsock_path(r->control), (struct srcpos){ 0, 0 });
+		    ctl_server_path(r->control), (struct srcpos){ 0, 0 });
 	}
 	argv = stepenv_argv(shell, step->run);
 	envp =
@@ -522,9 +523,9 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 		    give_outputs_file(run->outputs_file, &sandbox, error) ==
 			0 &&
 		    r->control != NULL)
-			ctlsock_allow_uid(r->control, sandbox.uid, error);
+			ctl_server_allow_uid(r->control, sandbox.uid, error);
 	}
-	if (*error != NULL) /* from sandbox_ids() or ctlsock_allow_uid() */
+	if (*error != NULL) /* from sandbox_ids() or ctl_server_allow_uid() */
 		program = NULL;
 	else if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
 		*error = xstrdup("the shell is empty");
@@ -930,7 +931,7 @@ check_deadlines(struct runner *r)
 		CONSIDER(run->idle_at);
 	}
 	if (r->control != NULL &&
-	    (socket_wait = ctlsock_expire(r->control, now)) >= 0)
+	    (socket_wait = ctl_server_expire(r->control, now)) >= 0)
 		CONSIDER(now + (uint64_t)socket_wait + (socket_wait == 0));
 	for (i = 0; i < r->n_leftovers; i++) {
 		if (now >= r->leftovers[i].kill_at) {
@@ -1308,14 +1309,14 @@ start_loop(struct runner *r)
 		diag_error("cannot start the event loop: %s", strerror(errno));
 		return -1;
 	}
-	r->control = ctlsock_open(r->loop, on_register, r, &error);
+	r->control = ctl_server_open(r->loop, on_register, r, &error);
 	if (r->control == NULL) {
 		diag_error("%s", error);
 		free(error);
 		return -1;
 	}
-	ctlsock_on(r->control, "trigger", on_trigger, r);
-	ctlsock_on(r->control, "output", on_output_set, r);
+	ctl_server_on(r->control, "trigger", on_trigger, r);
+	ctl_server_on(r->control, "output", on_output_set, r);
 	return 0;
 }
 
@@ -1370,7 +1371,7 @@ write_termination_log(struct runner *r, int status)
 	    (json_int_t)r->plan->n_steps, "step_outcomes", counts);
 	if (facts == NULL)
 		return;
-	text = triggers_summary(r->triggers, facts, r->mask);
+	text = trigger_file_summary(r->triggers, facts, r->mask);
 	json_decref(facts);
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
@@ -1401,7 +1402,7 @@ write_triggers(struct runner *r, int status)
 		diag_error("%s", error);
 		free(error);
 	}
-	rc = triggers_write(r->triggers,
+	rc = trigger_file_write(r->triggers,
 	    config_get(r->config, CONFIG_TRIGGERS_FILE),
 	    config_get(r->config, CONFIG_NAME), r->mask, &error);
 	if (rc != 0) {
@@ -1411,11 +1412,11 @@ write_triggers(struct runner *r, int status)
 	if (rc < 0)
 		return -1;
 	if (config_number(r->config, CONFIG_LOCAL) != 0)
-		triggers_describe(r->triggers, r->mask, print_next, NULL);
+		trigger_file_describe(r->triggers, r->mask, print_next, NULL);
 	write_termination_log(r, status);
 	path = xasprintf(
 	    "%s/outputs.json", config_get(r->config, CONFIG_WORKSPACE));
-	rc = triggers_write_outputs(r->triggers, path, r->mask, &error);
+	rc = trigger_file_write_outputs(r->triggers, path, r->mask, &error);
 	free(path);
 	if (rc < 0) {
 		diag_error("%s", error);
@@ -1436,7 +1437,7 @@ runner_release(struct runner *r)
 		free(r->runs[i].outputs_file);
 		nvlist_release(&r->runs[i].outputs);
 	}
-	ctlsock_close(r->control);
+	ctl_server_close(r->control);
 	if (r->signal_fd > 0)
 		close(r->signal_fd);
 	loop_free(r->loop);
@@ -1643,7 +1644,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	watched = &r;
 	plugins_watchdog_on_fire(kill_all_groups);
 	lc->output = r.output;
-	lc->socket_path = r.control ? ctlsock_path(r.control) : NULL;
+	lc->socket_path = r.control ? ctl_server_path(r.control) : NULL;
 	if (config_ms(config, CONFIG_TIMEOUT) != 0)
 		r.job_deadline = start_ms + config_ms(config, CONFIG_TIMEOUT);
 	for (i = 0; i < n; i++) {

@@ -1,28 +1,13 @@
 /*
- * triggers.json: what runs after this job (DESIGN.md, "triggers.json").
+ * Trigger logic: which jobs run after this one.  trigger-file.h writes
+ * them to triggers.json (and the workflow outputs to outputs.json).
  *
  * A job's triggers come from two places: the job file's static triggers,
  * decided once the job's outcome is known (when:, then if:, then for_each:
  * expanded into one job per item), and dynamic triggers that steps and
  * plugins add over the control socket while the job runs.  Static ones come
- * first, then dynamic ones in the order they arrived.
- *
- * The file is runnerlib's trigger_job format:
- *
- *   {"type":"trigger_job","operation_id":"<uuid v4>","trigger_type":"jobrun",
- *    "job":"<this job>","outcome":"success",
- *    "jobs":[{"job_name":"deploy","env":{"K":"V"},"depends_on":["a"],
- *             "condition":"all_success","source_type":"git",
- *             "source_url":"...","source_ref":"...","ci_source_type":"git",
- *             "ci_source_url":"...","ci_source_ref":"...",
- *             "container_image":"...","job_command":"...",
- *             "timeout":600,"priority":5}]}
- *
- * "job_name" and "env" are always there; every other field of a job only
- * when it was given.  "timeout" is in whole seconds.  jobrun's additions,
- * which runnerlib's worker ignores: "job" and "outcome" (the job that wrote
- * the file and how it ended) and, when a limit was exceeded, "error" (the
- * reason "jobs" is empty).  Every string passes the masker.
+ * first, then dynamic ones in the order they arrived.  Each job is kept as
+ * the JSON object trigger-file.h describes.
  */
 #ifndef JOBRUN_TRIGGERS_H
 #define JOBRUN_TRIGGERS_H
@@ -72,45 +57,17 @@ struct triggers_outcome {
 long triggers_decide(
     struct triggers *t, const struct triggers_outcome *outcome, char **error);
 
-/*
- * Writes the file (after triggers_decide) to path atomically and durably,
- * every string masked with mask (may be NULL).  Returns 0; 1 with
- * *error when the jobs were past TRIGGERS_MAX_BYTES (the file, written,
- * has none and says why); -1 with *error when it could not be written.
- */
-int triggers_write(struct triggers *t, const char *path, const char *job_name,
-    struct mask_set *mask, char **error);
-
 /* The decided jobs, borrowed: a JSON array of the file's job objects. */
 const json_t *triggers_jobs(const struct triggers *t);
 
-/* Writes a random (version 4) UUID into out; -1 when no randomness. */
-int triggers_uuid(char out[37]);
+/* The outcome given to triggers_decide() (borrowed), or NULL before. */
+const char *triggers_outcome_name(const struct triggers *t);
 
 /*
- * For local mode: passes emit one line per decided job, masked, naming it,
- * what the worker waits for, and a jobrun command that runs it here:
- *   deploy (after build; all_success): REGION='eu' jobrun run --name 'deploy'
- * or "next: no job is triggered".  The line is valid during the call.
+ * Why triggers_decide() listed no job (a limit exceeded; borrowed), or
+ * NULL.
  */
-void triggers_describe(struct triggers *t, struct mask_set *mask,
-    void (*emit)(void *context, const char *line), void *context);
-
-/*
- * Kubernetes shows the first 4 KiB of /dev/termination-log as why a
- * container ended; the full files stay on the volume.
- */
-#define TRIGGERS_SUMMARY_MAX 4000
-
-/*
- * Returns a compact summary for the termination log, allocated: the object
- * facts (borrowed; the job's outcome and step counts) with, added,
- * "triggers" (the decided jobs' names, in order, as many as fit) and
- * "more_triggers" (how many did not), every string masked, at most
- * TRIGGERS_SUMMARY_MAX bytes when facts itself is small.
- */
-char *triggers_summary(
-    struct triggers *t, json_t *facts, struct mask_set *mask);
+const char *triggers_limit_error(const struct triggers *t);
 
 /*
  * Workflow outputs: values this job hands to the jobs it triggers, set
@@ -128,10 +85,6 @@ char *triggers_summary(
  * Returns 0, or -1 with *error (caller frees).
  */
 int triggers_set_output(struct triggers *t, json_t *request, char **error);
-
-/* Writes outputs.json to path as triggers_write() does; 0 or -1, *error. */
-int triggers_write_outputs(
-    struct triggers *t, const char *path, struct mask_set *mask, char **error);
 
 /* The outputs, borrowed: a JSON object of strings. */
 const json_t *triggers_outputs(const struct triggers *t);

@@ -13,6 +13,7 @@
 #include "job.h"
 #include "mask.h"
 #include "tap.h"
+#include "trigger-file.h"
 #include "triggers.h"
 
 static const char *
@@ -142,7 +143,7 @@ test_uuid(void)
 	size_t i;
 	bool hex = true;
 
-	is_int(triggers_uuid(uuid), 0, "a UUID is made");
+	is_int(trigger_file_uuid(uuid), 0, "a UUID is made");
 	is_int((long long)strlen(uuid), 36, "36 characters");
 	for (i = 0; i < 36; i++)
 		if (i != 8 && i != 13 && i != 18 && i != 23 &&
@@ -168,7 +169,7 @@ test_write_and_summary(void)
 	mask_set_add(mask, "hunter2-secret", 14, NULL);
 	add(t, "{\"job\":\"a\",\"env\":{\"T\":\"x-hunter2-secret-x\"}}");
 	triggers_decide(t, &outcome, &error);
-	is_int(triggers_write(t, path, "job", mask, &error), 0, "written");
+	is_int(trigger_file_write(t, path, "job", mask, &error), 0, "written");
 	file = json_load_file(path, 0, NULL);
 	is_str(json_string_value(json_object_get(
 		   json_object_get(
@@ -185,7 +186,7 @@ test_write_and_summary(void)
 	}
 	triggers_decide(t, &outcome, &error);
 	summary = json_pack("{s:s}", "outcome", "success");
-	text = triggers_summary(t, summary, mask);
+	text = trigger_file_summary(t, summary, mask);
 	ok(strlen(text) <= 4096, "the summary of 300 long names fits 4 KiB");
 	json_decref(summary);
 	summary = json_loads(text, 0, NULL);
@@ -248,7 +249,7 @@ test_limits(void)
 	free(request);
 	t = triggers_new(job);
 	is_int(triggers_decide(t, &outcome, &error), 1000, "1000 big jobs");
-	is_int(triggers_write(t, path, "job", NULL, &error), 1,
+	is_int(trigger_file_write(t, path, "job", NULL, &error), 1,
 	    "are written as a file past 1 MiB");
 	free(error);
 	file = json_load_file(path, 0, NULL);

@@ -4,7 +4,8 @@
  * "status", never a crash, a leak or a hang.  The register handler here
  * checks that the values it is given are the strings of the request.
  *
- *   make fuzz && ./tests/fuzz/fuzz-ctlsock -max_total_time=60 corpus/
+ *   make fuzz && ./tests/fuzz/fuzz-ctl-server -max_total_time=60
+ * tests/fuzz/corpus-ctl-server/
  */
 #include "config.h"
 
@@ -14,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "ctlsock.h"
+#include "ctl-server.h"
 
 static long
 accept_all(void *context, char *const *values, const size_t *lengths, size_t n,
@@ -34,7 +35,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *reply =
-	    ctlsock_answer(accept_all, NULL, (const char *)data, size);
+	    ctl_server_answer(accept_all, NULL, (const char *)data, size);
 	json_t *parsed;
 	const char *status;
 

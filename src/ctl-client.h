@@ -3,8 +3,8 @@
  * to the jobrun that runs it ("jobrun secret add",
  * "jobrun trigger", "jobrun output set").
  */
-#ifndef JOBRUN_CLIENT_H
-#define JOBRUN_CLIENT_H
+#ifndef JOBRUN_CTL_CLIENT_H
+#define JOBRUN_CTL_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,11 +16,11 @@
  * waits up to timeout_ms for the reply.  Returns 0 with the reply in *reply
  * (caller decrefs), or -1 with a message in *error (caller frees).
  */
-int client_request(const char *path, json_t *request, int timeout_ms,
+int ctl_client_request(const char *path, json_t *request, int timeout_ms,
     json_t **reply, char **error);
 
 /* Options of "jobrun secret add". */
-struct secret_add_options {
+struct ctl_secret_add_options {
 	bool raw; /* all of standard input is one secret */
 	const char *from_env; /* take the value of this variable instead */
 	const char *socket; /* NULL: $JOBRUN_SOCKET, then runnerlib's */
@@ -31,10 +31,10 @@ struct secret_add_options {
  * and returns the exit status: 0 all registered, 1 some refused, 125 on
  * its own failure.  Values never appear in messages.
  */
-int client_secret_add(const struct secret_add_options *options);
+int ctl_client_secret_add(const struct ctl_secret_add_options *options);
 
 /* Options of "jobrun trigger NAME"; every pointer is borrowed. */
-struct trigger_options {
+struct ctl_trigger_options {
 	const char *job;
 	const char *const *env; /* "NAME=VALUE" */
 	size_t n_env;
@@ -48,12 +48,12 @@ struct trigger_options {
  * Runs "jobrun trigger": asks the running jobrun to add a trigger.
  * Returns the exit status: 0 added, 1 refused, 125 on its own failure.
  */
-int client_trigger(const struct trigger_options *options);
+int ctl_client_trigger(const struct ctl_trigger_options *options);
 
 /*
  * Runs "jobrun output set KEY": the value is standard input, without one
  * trailing newline.  Returns 0 set, 1 refused, 125 on its own failure.
  */
-int client_output_set(const char *key, const char *socket);
+int ctl_client_output_set(const char *key, const char *socket);
 
 #endif

@@ -13,22 +13,22 @@
  *          sent only once every stream's masker has the secrets and has
  *          rescanned what it holds back (the handler's job)
  *   {"action":"ping"} -> {"status":"ok","version":"..."}
- *   actions added with ctlsock_on(); the runner adds
+ *   actions added with ctl_server_on(); the runner adds
  *   {"action":"trigger","job":NAME,"env":{K:V},"depends_on":[J],
  *    "condition":C} and {"action":"output","key":K,"value":V}
  *       -> {"status":"ok"} (triggers.h says what they do)
  *
  * Anything else gets {"status":"error","error":"..."}.  A connection may
- * send several requests.  Limits: frames of at most CTLSOCK_FRAME_MAX
- * bytes, CTLSOCK_CLIENTS_MAX connections at once, CTLSOCK_IDLE_MS without
+ * send several requests.  Limits: frames of at most CTL_FRAME_MAX
+ * bytes, CTL_SERVER_CLIENTS_MAX connections at once, CTL_SERVER_IDLE_MS without
  * progress per connection; past them a client gets an error reply (when a
  * reply can still be framed) and is disconnected, and the runner goes on.
  * Peers are checked with SO_PEERCRED: only jobrun's own uid, root and the
- * uids of run_as steps (ctlsock_allow_uid()).  No action gives a secret
+ * uids of run_as steps (ctl_server_allow_uid()).  No action gives a secret
  * back, so an untrusted step may use the socket.
  */
-#ifndef JOBRUN_CTLSOCK_H
-#define JOBRUN_CTLSOCK_H
+#ifndef JOBRUN_CTL_SERVER_H
+#define JOBRUN_CTL_SERVER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,37 +36,38 @@
 
 #include <jansson.h>
 
+#include "ctl-frame.h"
 #include "loop.h"
 
-#define CTLSOCK_FRAME_MAX (1024 * 1024)
-#define CTLSOCK_CLIENTS_MAX 64
-#define CTLSOCK_IDLE_MS 10000
-#define CTLSOCK_USERS_MAX 16
-#define CTLSOCK_ACTIONS_MAX 8
+#define CTL_SERVER_CLIENTS_MAX 64
+#define CTL_SERVER_IDLE_MS 10000
+#define CTL_SERVER_USERS_MAX 16
+#define CTL_SERVER_ACTIONS_MAX 8
 
-struct ctlsock;
+struct ctl_server;
 
 /*
  * Registers n secrets (values[i] of lengths[i] bytes, borrowed for the
  * call).  Returns how many were accepted (the rest were refused, for
  * example as too short), or -1 with a message in *error (caller frees).
  */
-typedef long (*ctlsock_register_fn)(void *context, char *const *values,
+typedef long (*ctl_server_register_fn)(void *context, char *const *values,
     const size_t *lengths, size_t n, char **error);
 
 /*
- * Handles one request of an action added with ctlsock_on(); request is
+ * Handles one request of an action added with ctl_server_on(); request is
  * borrowed for the call.  Returns 0 (the reply is {"status":"ok"}), or -1
  * with a message in *error (allocated; the socket frees it) for the reply.
  */
-typedef int (*ctlsock_action_fn)(void *context, json_t *request, char **error);
+typedef int (*ctl_server_action_fn)(
+    void *context, json_t *request, char **error);
 
 /*
  * Creates the private directory and the socket, and watches it with loop.
  * Returns the socket, or NULL with a message in *error (caller frees).
  */
-struct ctlsock *ctlsock_open(struct loop *loop, ctlsock_register_fn on_register,
-    void *context, char **error);
+struct ctl_server *ctl_server_open(struct loop *loop,
+    ctl_server_register_fn on_register, void *context, char **error);
 
 /*
  * Lets uid (a run_as step's user) use the socket: opens its directory to
@@ -74,33 +75,33 @@ struct ctlsock *ctlsock_open(struct loop *loop, ctlsock_register_fn on_register,
  * to connect (0666); SO_PEERCRED still decides.  Idempotent.  Returns 0,
  * or -1 with a message in *error (caller frees).
  */
-int ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error);
+int ctl_server_allow_uid(struct ctl_server *sock, uid_t uid, char **error);
 
 /*
  * Answers requests {"action":action,...} with fn(context, ...); action is
  * borrowed for the socket's life.  Returns 0, or -1 when
- * CTLSOCK_ACTIONS_MAX actions are added already.
+ * CTL_SERVER_ACTIONS_MAX actions are added already.
  */
-int ctlsock_on(struct ctlsock *sock, const char *action, ctlsock_action_fn fn,
-    void *context);
+int ctl_server_on(struct ctl_server *sock, const char *action,
+    ctl_server_action_fn fn, void *context);
 
 /* Returns the socket's path (borrowed). */
-const char *ctlsock_path(const struct ctlsock *sock);
+const char *ctl_server_path(const struct ctl_server *sock);
 
 /*
- * Disconnects clients idle past CTLSOCK_IDLE_MS; returns the milliseconds
+ * Disconnects clients idle past CTL_SERVER_IDLE_MS; returns the milliseconds
  * until the next such deadline, or -1 when there is none.
  */
-int ctlsock_expire(struct ctlsock *sock, uint64_t now_ms);
+int ctl_server_expire(struct ctl_server *sock, uint64_t now_ms);
 
 /*
  * Answers one request body as the socket would (without the framing):
  * returns the reply as a new string, for the fuzz target and tests.
  */
-char *ctlsock_answer(ctlsock_register_fn on_register, void *context,
+char *ctl_server_answer(ctl_server_register_fn on_register, void *context,
     const char *body, size_t length);
 
 /* Closes every connection, removes the socket and its directory, frees. */
-void ctlsock_close(struct ctlsock *sock);
+void ctl_server_close(struct ctl_server *sock);
 
 #endif

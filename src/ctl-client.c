@@ -1,7 +1,8 @@
 /*
- * "jobrun secret add" and the framing it shares with runnerlib's client: a
- * 4-byte big-endian length, the JSON request, then one JSON line back.
- * Values read from standard input are wiped once sent.
+ * The control socket's client (ctl-client.h): "jobrun secret add",
+ * "jobrun trigger" and "jobrun output set" speak the framing of
+ * ctl-frame.h, as runnerlib's client does.  Values read from standard
+ * input are wiped once sent.
  */
 #include "config.h"
 
@@ -16,7 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "ctl-client.h"
+#include "ctl-frame.h"
 #include "diag.h"
 #include "list.h"
 #include "xalloc.h"
@@ -71,7 +73,7 @@ read_reply(int fd, int timeout_ms, char **error)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	size_t used = 0, cap = 4096;
-	char *line = xmalloc(cap);
+	char *line = xmalloc(cap), *end;
 	ssize_t n;
 
 	for (;;) {
@@ -79,8 +81,15 @@ read_reply(int fd, int timeout_ms, char **error)
 			*error = xstrdup("no reply from jobrun in time");
 			break;
 		}
-		if (used + 1 >= cap)
+		if (used + 1 >= cap) {
+			if (cap >= CTL_REPLY_MAX) {
+				*error = xasprintf("jobrun's reply is longer "
+						   "than %d bytes",
+				    CTL_REPLY_MAX);
+				break;
+			}
 			line = xreallocarray(line, cap *= 2, 1);
+		}
 		n = recv(fd, line + used, cap - used - 1, 0);
 		if (n <= 0) {
 			*error = xstrdup("jobrun closed the connection without "
@@ -88,8 +97,8 @@ read_reply(int fd, int timeout_ms, char **error)
 			break;
 		}
 		used += (size_t)n;
-		if (memchr(line, '\n', used) != NULL) {
-			line[used] = '\0';
+		if ((end = memchr(line, '\n', used)) != NULL) {
+			*end = '\0';
 			return line;
 		}
 	}
@@ -98,42 +107,39 @@ read_reply(int fd, int timeout_ms, char **error)
 }
 
 int
-client_request(const char *path, json_t *request, int timeout_ms,
+ctl_client_request(const char *path, json_t *request, int timeout_ms,
     json_t **reply, char **error)
 {
-	json_error_t parse_error;
-	unsigned char header[4];
-	char *body, *line;
-	size_t length;
+	size_t size;
+	char *frame, *line;
 	int fd, rc = -1;
 
 	*reply = NULL;
 	*error = NULL;
-	if ((fd = connect_to(path, error)) < 0)
+	if ((frame = ctl_frame_encode_request(request, &size)) == NULL) {
+		*error = xasprintf(
+		    "the request is larger than %d bytes", CTL_FRAME_MAX);
 		return -1;
-	body = json_dumps(request, JSON_COMPACT);
-	length = body != NULL ? strlen(body) : 0;
-	header[0] = (unsigned char)(length >> 24);
-	header[1] = (unsigned char)(length >> 16);
-	header[2] = (unsigned char)(length >> 8);
-	header[3] = (unsigned char)length;
-	if (body == NULL ||
-	    send_all(fd, (const char *)header, sizeof(header)) < 0 ||
-	    send_all(fd, body, length) < 0) {
+	}
+	if ((fd = connect_to(path, error)) < 0) {
+		wipe(frame, size);
+		free(frame);
+		return -1;
+	}
+	if (send_all(fd, frame, size) < 0) {
 		*error = xasprintf(
 		    "cannot send to the control socket: %s", strerror(errno));
 	} else if ((line = read_reply(fd, timeout_ms, error)) != NULL) {
-		*reply = json_loads(line, 0, &parse_error);
-		if (*reply == NULL || !json_is_object(*reply))
-			*error = xstrdup("jobrun's reply is not a JSON object");
+		*reply = ctl_frame_decode_reply(line, strlen(line));
+		if (*reply == NULL)
+			*error = xstrdup("jobrun's reply is not a JSON object "
+					 "with a \"status\"");
 		else
 			rc = 0;
 		free(line);
 	}
-	if (body != NULL) {
-		wipe(body, length);
-		free(body);
-	}
+	wipe(frame, size);
+	free(frame);
 	close(fd);
 	return rc;
 }
@@ -220,7 +226,7 @@ socket_path(const char *path)
 }
 
 int
-client_secret_add(const struct secret_add_options *options)
+ctl_client_secret_add(const struct ctl_secret_add_options *options)
 {
 	const char *path = socket_path(options->socket), *value;
 	json_t *request, *list, *reply;
@@ -262,7 +268,8 @@ client_secret_add(const struct secret_add_options *options)
 	}
 	request =
 	    json_pack("{s:s, s:o}", "action", "register", "secrets", list);
-	rc = client_request(path, request, CLIENT_TIMEOUT_MS, &reply, &error);
+	rc = ctl_client_request(
+	    path, request, CLIENT_TIMEOUT_MS, &reply, &error);
 	json_decref(request);
 	if (rc < 0) {
 		diag_error("secret add: %s", error);
@@ -301,7 +308,8 @@ send_simple(const char *command, const char *socket, json_t *request)
 		json_decref(request);
 		return 125;
 	}
-	rc = client_request(path, request, CLIENT_TIMEOUT_MS, &reply, &error);
+	rc = ctl_client_request(
+	    path, request, CLIENT_TIMEOUT_MS, &reply, &error);
 	json_decref(request);
 	if (rc < 0) {
 		diag_error("%s: %s", command, error);
@@ -316,7 +324,7 @@ send_simple(const char *command, const char *socket, json_t *request)
 }
 
 int
-client_trigger(const struct trigger_options *options)
+ctl_client_trigger(const struct ctl_trigger_options *options)
 {
 	json_t *env = json_object(), *depends_on = json_array(), *request;
 	const char *equals;
@@ -353,7 +361,7 @@ client_trigger(const struct trigger_options *options)
 }
 
 int
-client_output_set(const char *key, const char *socket)
+ctl_client_output_set(const char *key, const char *socket)
 {
 	json_t *request, *value;
 	char *data;

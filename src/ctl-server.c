@@ -1,5 +1,5 @@
 /*
- * The control socket server (ctlsock.h).  Everything runs in the job's one
+ * The control socket server (ctl-server.h).  Everything runs in the job's one
  * event loop: the listening socket and each connection are watched for
  * input, frames are assembled in a per-connection buffer, and a request is
  * answered as soon as its frame is complete.  Request bodies may hold
@@ -21,14 +21,15 @@
 #include <jansson.h>
 
 #include "clock.h"
-#include "ctlsock.h"
+#include "ctl-frame.h"
+#include "ctl-server.h"
 #include "list.h"
 #include "xalloc.h"
 
 struct client {
-	struct ctlsock *sock;
+	struct ctl_server *sock;
 	int fd; /* -1: the slot is free */
-	unsigned char header[4];
+	unsigned char header[CTL_FRAME_HEADER];
 	size_t header_len;
 	char *body;
 	size_t body_len;
@@ -36,54 +37,48 @@ struct client {
 	uint64_t deadline;
 };
 
-struct ctlsock_action {
+struct ctl_server_action {
 	const char *name; /* borrowed */
-	ctlsock_action_fn fn;
+	ctl_server_action_fn fn;
 	void *context;
 };
 
-struct ctlsock {
+struct ctl_server {
 	struct loop *loop;
 	int listen_fd;
 	char *dir;
 	char *path;
-	ctlsock_register_fn on_register;
+	ctl_server_register_fn on_register;
 	void *context;
-	struct ctlsock_action actions[CTLSOCK_ACTIONS_MAX];
+	struct ctl_server_action actions[CTL_SERVER_ACTIONS_MAX];
 	size_t n_actions;
-	struct client clients[CTLSOCK_CLIENTS_MAX];
-	uid_t allowed[CTLSOCK_USERS_MAX]; /* run_as users besides ours */
+	struct client clients[CTL_SERVER_CLIENTS_MAX];
+	uid_t allowed[CTL_SERVER_USERS_MAX]; /* run_as users besides ours */
 	size_t n_allowed;
 };
 
-/* Sends a reply and its newline; a client that cannot take it is dropped
- * by the caller. */
+/* Sends a reply (consumed) and its newline; a client that cannot take it
+ * is dropped by the caller. */
 static int
 send_reply(int fd, json_t *reply)
 {
-	char *text = json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	size_t length;
-	ssize_t n;
+	size_t size;
+	char *line = ctl_frame_encode_reply(reply, &size);
 	int rc = -1;
 
 	json_decref(reply);
-	if (text == NULL)
+	if (line == NULL)
 		return -1;
-	length = strlen(text);
-	text[length] = '\n';
-	n = send(fd, text, length + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n == (ssize_t)(length + 1))
+	if (send(fd, line, size, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)size)
 		rc = 0;
-	text[length] = '\0';
-	free(text);
+	free(line);
 	return rc;
 }
 
 static int
 send_error(int fd, const char *message)
 {
-	return send_reply(
-	    fd, json_pack("{s:s, s:s}", "status", "error", "error", message));
+	return send_reply(fd, ctl_frame_error(message));
 }
 
 /*
@@ -123,7 +118,7 @@ client_close(struct client *c)
 /* Collects the secrets of a register request: a string or a list of them. */
 static json_t *
 register_request(
-    ctlsock_register_fn on_register, void *context, json_t *request)
+    ctl_server_register_fn on_register, void *context, json_t *request)
 {
 	json_t *secrets = json_object_get(request, "secrets"), *item;
 	char **values, *error = NULL;
@@ -136,7 +131,7 @@ register_request(
 	} else if (json_is_array(secrets)) {
 		n = json_array_size(secrets);
 	} else {
-		return json_pack("{s:s, s:s}", "status", "error", "error",
+		return ctl_frame_error(
 		    "expected \"secrets\": a string or a list of strings");
 	}
 	values = xcalloc(n, sizeof(*values));
@@ -147,10 +142,8 @@ register_request(
 		if (!json_is_string(item)) {
 			free(values);
 			free(lengths);
-			return json_pack("{s:s, s:s}", "status", "error",
-			    "error",
-			    "expected \"secrets\": a string or a list of "
-			    "strings");
+			return ctl_frame_error("expected \"secrets\": a "
+					       "string or a list of strings");
 		}
 		values[i] = (char *)(uintptr_t)json_string_value(item);
 		lengths[i] = json_string_length(item);
@@ -159,7 +152,7 @@ register_request(
 	free(values);
 	free(lengths);
 	if (accepted < 0) {
-		reply = json_pack("{s:s, s:s}", "status", "error", "error",
+		reply = ctl_frame_error(
 		    error != NULL ? error : "cannot register the secrets");
 		free(error);
 		return reply;
@@ -169,9 +162,9 @@ register_request(
 	    (json_int_t)(n - (size_t)accepted));
 }
 
-/* An action added with ctlsock_on(); NULL when there is none. */
+/* An action added with ctl_server_on(); NULL when there is none. */
 static json_t *
-added_action(struct ctlsock *sock, const char *action, json_t *request)
+added_action(struct ctl_server *sock, const char *action, json_t *request)
 {
 	char *error = NULL;
 	json_t *reply;
@@ -182,8 +175,8 @@ added_action(struct ctlsock *sock, const char *action, json_t *request)
 			continue;
 		if (sock->actions[i].fn(
 			sock->actions[i].context, request, &error) == 0)
-			return json_pack("{s:s}", "status", "ok");
-		reply = json_pack("{s:s, s:s}", "status", "error", "error",
+			return ctl_frame_ok();
+		reply = ctl_frame_error(
 		    error != NULL ? error : "the request failed");
 		free(error);
 		return reply;
@@ -191,10 +184,10 @@ added_action(struct ctlsock *sock, const char *action, json_t *request)
 	return NULL;
 }
 
-/* Answers one request; sock (NULL for ctlsock_answer()) has the added
+/* Answers one request; sock (NULL for ctl_server_answer()) has the added
  * actions. */
 static json_t *
-handle_request(struct ctlsock *sock, ctlsock_register_fn on_register,
+handle_request(struct ctl_server *sock, ctl_server_register_fn on_register,
     void *context, const char *body, size_t length)
 {
 	json_error_t parse_error;
@@ -210,13 +203,11 @@ handle_request(struct ctlsock *sock, ctlsock_register_fn on_register,
 		    request == NULL ? ": " : "",
 		    request == NULL ? parse_error.text : "");
 		json_decref(request);
-		return json_pack(
-		    "{s:s, s:s}", "status", "error", "error", message);
+		return ctl_frame_error(message);
 	}
 	action = json_string_value(json_object_get(request, "action"));
 	if (action == NULL) {
-		reply = json_pack("{s:s, s:s}", "status", "error", "error",
-		    "expected an \"action\" string");
+		reply = ctl_frame_error("expected an \"action\" string");
 	} else if (strcmp(action, "register") == 0) {
 		reply = register_request(on_register, context, request);
 	} else if (strcmp(action, "ping") == 0) {
@@ -229,8 +220,7 @@ handle_request(struct ctlsock *sock, ctlsock_register_fn on_register,
 		    sock != NULL && sock->n_actions > 0
 			? " or another known one"
 			: "");
-		reply = json_pack(
-		    "{s:s, s:s}", "status", "error", "error", message);
+		reply = ctl_frame_error(message);
 	}
 	json_decref(request);
 	return reply;
@@ -266,13 +256,11 @@ read_some(struct client *c)
 		c->header_len += (size_t)n;
 		if (c->header_len < 4)
 			return true;
-		length = (uint32_t)c->header[0] << 24 |
-		    (uint32_t)c->header[1] << 16 | (uint32_t)c->header[2] << 8 |
-		    c->header[3];
-		if (length == 0 || length > CTLSOCK_FRAME_MAX) {
+		length = ctl_frame_get_length(c->header);
+		if (!ctl_frame_length_valid(length)) {
 			snprintf(scratch, sizeof(scratch),
 			    "a frame of %lu bytes: expected 1 to %d",
-			    (unsigned long)length, CTLSOCK_FRAME_MAX);
+			    (unsigned long)length, CTL_FRAME_MAX);
 			send_error(c->fd, scratch);
 			client_close(c);
 			return false;
@@ -306,13 +294,13 @@ on_client(struct loop *loop, int fd, uint32_t events, void *data)
 	while (c->fd >= 0 && rounds++ < 16 && read_some(c))
 		continue;
 	if (c->fd >= 0)
-		c->deadline = clock_now_ms() + CTLSOCK_IDLE_MS;
+		c->deadline = clock_now_ms() + CTL_SERVER_IDLE_MS;
 }
 
 /* Only jobrun's own user, root and the allowed run_as users may talk to
  * the socket. */
 static bool
-peer_allowed(const struct ctlsock *sock, int fd)
+peer_allowed(const struct ctl_server *sock, int fd)
 {
 	struct ucred cred;
 	socklen_t size = sizeof(cred);
@@ -343,17 +331,17 @@ hung_up(const struct client *c)
  * burst of short-lived clients is not refused.
  */
 static struct client *
-free_slot(struct ctlsock *sock)
+free_slot(struct ctl_server *sock)
 {
 	size_t i;
 
-	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++)
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++)
 		if (sock->clients[i].fd < 0)
 			return &sock->clients[i];
-	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++)
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++)
 		if (hung_up(&sock->clients[i]))
 			client_close(&sock->clients[i]);
-	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++)
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++)
 		if (sock->clients[i].fd < 0)
 			return &sock->clients[i];
 	return NULL;
@@ -362,7 +350,7 @@ free_slot(struct ctlsock *sock)
 static void
 on_listen(struct loop *loop, int fd, uint32_t events, void *data)
 {
-	struct ctlsock *sock = data;
+	struct ctl_server *sock = data;
 	struct client *c;
 	int client_fd;
 
@@ -383,7 +371,7 @@ on_listen(struct loop *loop, int fd, uint32_t events, void *data)
 			continue;
 		}
 		c->fd = client_fd;
-		c->deadline = clock_now_ms() + CTLSOCK_IDLE_MS;
+		c->deadline = clock_now_ms() + CTL_SERVER_IDLE_MS;
 		if (loop_add(loop, client_fd, EPOLLIN, on_client, c) < 0) {
 			close(client_fd);
 			c->fd = -1;
@@ -415,12 +403,12 @@ make_private_dir(char **error)
 	return NULL;
 }
 
-struct ctlsock *
-ctlsock_open(struct loop *loop, ctlsock_register_fn on_register, void *context,
-    char **error)
+struct ctl_server *
+ctl_server_open(struct loop *loop, ctl_server_register_fn on_register,
+    void *context, char **error)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	struct ctlsock *sock;
+	struct ctl_server *sock;
 	mode_t old_mask;
 	size_t i;
 	int rc;
@@ -431,7 +419,7 @@ ctlsock_open(struct loop *loop, ctlsock_register_fn on_register, void *context,
 	sock->on_register = on_register;
 	sock->context = context;
 	sock->listen_fd = -1;
-	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++) {
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++) {
 		sock->clients[i].fd = -1;
 		sock->clients[i].sock = sock;
 	}
@@ -453,7 +441,7 @@ ctlsock_open(struct loop *loop, ctlsock_register_fn on_register, void *context,
 	rc =
 	    bind(sock->listen_fd, (struct sockaddr *)&address, sizeof(address));
 	umask(old_mask);
-	if (rc < 0 || listen(sock->listen_fd, CTLSOCK_CLIENTS_MAX) < 0 ||
+	if (rc < 0 || listen(sock->listen_fd, CTL_SERVER_CLIENTS_MAX) < 0 ||
 	    loop_add(loop, sock->listen_fd, EPOLLIN, on_listen, sock) < 0)
 		goto system_error;
 	return sock;
@@ -461,12 +449,12 @@ system_error:
 	*error = xasprintf("cannot open the control socket '%s': %s",
 	    sock->path, strerror(errno));
 fail:
-	ctlsock_close(sock);
+	ctl_server_close(sock);
 	return NULL;
 }
 
 int
-ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error)
+ctl_server_allow_uid(struct ctl_server *sock, uid_t uid, char **error)
 {
 	size_t i;
 
@@ -476,10 +464,10 @@ ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error)
 	for (i = 0; i < sock->n_allowed; i++)
 		if (sock->allowed[i] == uid)
 			return 0;
-	if (sock->n_allowed == CTLSOCK_USERS_MAX) {
+	if (sock->n_allowed == CTL_SERVER_USERS_MAX) {
 		*error = xasprintf("the control socket admits at most %d "
 				   "run_as users",
-		    CTLSOCK_USERS_MAX);
+		    CTL_SERVER_USERS_MAX);
 		return -1;
 	}
 	/* The directory's name stays secret (mode 0711): peers are checked. */
@@ -494,19 +482,19 @@ ctlsock_allow_uid(struct ctlsock *sock, uid_t uid, char **error)
 }
 
 const char *
-ctlsock_path(const struct ctlsock *sock)
+ctl_server_path(const struct ctl_server *sock)
 {
 	return sock->path;
 }
 
 int
-ctlsock_expire(struct ctlsock *sock, uint64_t now)
+ctl_server_expire(struct ctl_server *sock, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 	struct client *c;
 	size_t i;
 
-	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++) {
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++) {
 		c = &sock->clients[i];
 		if (c->fd < 0)
 			continue;
@@ -526,13 +514,13 @@ ctlsock_expire(struct ctlsock *sock, uint64_t now)
 }
 
 void
-ctlsock_close(struct ctlsock *sock)
+ctl_server_close(struct ctl_server *sock)
 {
 	size_t i;
 
 	if (sock == NULL)
 		return;
-	for (i = 0; i < CTLSOCK_CLIENTS_MAX; i++)
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++)
 		client_close(&sock->clients[i]);
 	if (sock->listen_fd >= 0) {
 		loop_remove(sock->loop, sock->listen_fd);
@@ -548,8 +536,8 @@ ctlsock_close(struct ctlsock *sock)
 }
 
 char *
-ctlsock_answer(ctlsock_register_fn on_register, void *context, const char *body,
-    size_t length)
+ctl_server_answer(ctl_server_register_fn on_register, void *context,
+    const char *body, size_t length)
 {
 	json_t *reply =
 	    handle_request(NULL, on_register, context, body, length);
@@ -560,10 +548,10 @@ ctlsock_answer(ctlsock_register_fn on_register, void *context, const char *body,
 }
 
 int
-ctlsock_on(struct ctlsock *sock, const char *action, ctlsock_action_fn fn,
-    void *context)
+ctl_server_on(struct ctl_server *sock, const char *action,
+    ctl_server_action_fn fn, void *context)
 {
-	if (sock->n_actions == CTLSOCK_ACTIONS_MAX)
+	if (sock->n_actions == CTL_SERVER_ACTIONS_MAX)
 		return -1;
 	sock->actions[sock->n_actions].name = action;
 	sock->actions[sock->n_actions].fn = fn;

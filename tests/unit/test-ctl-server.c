@@ -1,6 +1,7 @@
 /*
- * Unit tests for ctlsock.c with real sockets and processes: the parent runs
- * the event loop, forked children are the clients.
+ * Unit tests for ctl-server.c and ctl-client.c with real sockets and
+ * processes: the parent runs the event loop, forked children are the
+ * clients.
  */
 #include "config.h"
 
@@ -17,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "ctlsock.h"
+#include "ctl-client.h"
+#include "ctl-server.h"
 #include "loop.h"
 #include "tap.h"
 
@@ -44,7 +45,7 @@ count_secrets(void *context, char *const *values, const size_t *lengths,
 
 /* Runs the loop until every child has exited; returns how many failed. */
 static int
-serve_until_done(struct loop *loop, struct ctlsock *sock, int children)
+serve_until_done(struct loop *loop, struct ctl_server *sock, int children)
 {
 	int failed = 0, status;
 	time_t give_up = time(NULL) + 60;
@@ -74,7 +75,7 @@ expect_status(const char *path, const char *request_text, const char *expected)
 	char *error;
 	int rc;
 
-	if (client_request(path, request, 5000, &reply, &error) < 0)
+	if (ctl_client_request(path, request, 5000, &reply, &error) < 0)
 		return 1;
 	rc = strcmp(json_string_value(json_object_get(reply, "status")),
 		 expected) != 0;
@@ -231,19 +232,19 @@ int
 main(void)
 {
 	struct loop *loop = loop_new();
-	struct ctlsock *sock;
+	struct ctl_server *sock;
 	struct stat st;
 	char *error, *dir;
 	const char *path;
 	int i, children;
 
 	signal(SIGPIPE, SIG_IGN);
-	sock = ctlsock_open(loop, count_secrets, NULL, &error);
+	sock = ctl_server_open(loop, count_secrets, NULL, &error);
 	if (!ok(sock != NULL, "the control socket opens")) {
 		printf("# %s\n", error);
 		return done_testing();
 	}
-	path = ctlsock_path(sock);
+	path = ctl_server_path(sock);
 	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
 		(st.st_mode & 0777) == 0600,
 	    "the socket is 0600");
@@ -290,7 +291,7 @@ main(void)
 			_exit(child_idle(path));
 		for (rounds = 0; rounds < 50; rounds++)
 			loop_once(loop, 10);
-		ctlsock_expire(sock, (uint64_t)-1 / 2);
+		ctl_server_expire(sock, (uint64_t)-1 / 2);
 		for (rounds = 0;
 		     rounds < 50 && waitpid(pid, &status, WNOHANG) == 0;
 		     rounds++)
@@ -300,7 +301,7 @@ main(void)
 		    "an idle client is timed out with a message");
 	}
 
-	ctlsock_close(sock);
+	ctl_server_close(sock);
 	ok(stat(path, &st) < 0 && stat(dir, &st) < 0,
 	    "closing removes the socket and its directory");
 	free(dir);
