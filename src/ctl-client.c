@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl-client.h"
+#include "clock.h"
 #include "ctl-frame.h"
 #include "diag.h"
 #include "list.h"
@@ -30,24 +31,25 @@ static int
 connect_to(const char *path, char **error)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	int fd;
+	int fd, saved;
 
 	if (strlen(path) >= sizeof(address.sun_path)) {
 		*error = xasprintf("the socket path '%s' is too long", path);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	memcpy(address.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    connect(fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
-		*error = xasprintf("cannot connect to the control socket "
-				   "'%s': %s",
-		    path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	if (fd >= 0 &&
+	    connect(fd, (struct sockaddr *)&address, sizeof(address)) == 0)
+		return fd;
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	*error = xasprintf("cannot connect to the control socket '%s': %s",
+	    path, strerror(saved));
+	errno = saved;
+	return -1;
 }
 
 static int
@@ -106,13 +108,61 @@ read_reply(int fd, int timeout_ms, char **error)
 	return NULL;
 }
 
+static const char *
+text_of(json_t *object, const char *key)
+{
+	const char *text = json_string_value(json_object_get(object, key));
+
+	return text != NULL ? text : "";
+}
+
+/* One exchange; *retry says whether a failure may pass if tried again. */
+static int
+exchange(const char *path, const char *frame, size_t size, int timeout_ms,
+    json_t **reply, char **error, bool *retry)
+{
+	char *line;
+	int fd, sent, saved;
+
+	*retry = false;
+	if ((fd = connect_to(path, error)) < 0) {
+		/* A full backlog: jobrun is there but busy. */
+		*retry = errno == EAGAIN || errno == ECONNREFUSED;
+		return -1;
+	}
+	/* A server that refuses at once may hang up before the frame is all
+	 * sent; its reply says why, so it is read all the same. */
+	sent = send_all(fd, frame, size);
+	saved = errno;
+	line = read_reply(fd, timeout_ms, error);
+	close(fd);
+	if (line == NULL && sent < 0) {
+		free(*error);
+		*error = xasprintf(
+		    "cannot send to the control socket: %s", strerror(saved));
+	}
+	if (line == NULL)
+		return -1;
+	*reply = ctl_frame_decode_reply(line, strlen(line));
+	free(line);
+	if (*reply == NULL) {
+		*error = xstrdup("jobrun's reply is not a JSON object with a "
+				 "\"status\"");
+		return -1;
+	}
+	*retry = json_is_true(json_object_get(*reply, "busy"));
+	return 0;
+}
+
 int
 ctl_client_request(const char *path, json_t *request, int timeout_ms,
     json_t **reply, char **error)
 {
+	uint64_t give_up = clock_now_ms() + CTL_CLIENT_RETRY_MS;
+	int pause_ms = 20, rc;
 	size_t size;
-	char *frame, *line;
-	int fd, rc = -1;
+	char *frame;
+	bool retry;
 
 	*reply = NULL;
 	*error = NULL;
@@ -121,30 +171,49 @@ ctl_client_request(const char *path, json_t *request, int timeout_ms,
 		    "the request is larger than %d bytes", CTL_FRAME_MAX);
 		return -1;
 	}
-	if ((fd = connect_to(path, error)) < 0) {
-		wipe(frame, size);
-		free(frame);
-		return -1;
-	}
-	if (send_all(fd, frame, size) < 0) {
-		*error = xasprintf(
-		    "cannot send to the control socket: %s", strerror(errno));
-	} else if ((line = read_reply(fd, timeout_ms, error)) != NULL) {
-		*reply = ctl_frame_decode_reply(line, strlen(line));
-		if (*reply == NULL)
-			*error = xstrdup("jobrun's reply is not a JSON object "
-					 "with a \"status\"");
-		else
-			rc = 0;
-		free(line);
+	for (;;) {
+		rc = exchange(
+		    path, frame, size, timeout_ms, reply, error, &retry);
+		if (!retry || clock_now_ms() + (uint64_t)pause_ms > give_up)
+			break;
+		json_decref(*reply);
+		*reply = NULL;
+		free(*error);
+		*error = NULL;
+		poll(NULL, 0, pause_ms);
+		pause_ms = pause_ms * 2 > 500 ? 500 : pause_ms * 2;
 	}
 	wipe(frame, size);
 	free(frame);
-	close(fd);
+	if (rc == 0 && retry) {
+		*error =
+		    xasprintf("the control socket stayed busy for %d s: %s",
+			CTL_CLIENT_RETRY_MS / 1000, text_of(*reply, "error"));
+		json_decref(*reply);
+		*reply = NULL;
+		rc = -1;
+	}
 	return rc;
 }
 
-/* Reads all of standard input (at most CLIENT_INPUT_MAX bytes). */
+/* Doubles the buffer *data of *cap bytes, wiping the old one. */
+static void
+grow_input(char **data, size_t *cap, size_t used)
+{
+	char *bigger = xmalloc(*cap * 2);
+
+	memcpy(bigger, *data, used);
+	wipe(*data, used);
+	free(*data);
+	*data = bigger;
+	*cap *= 2;
+}
+
+/*
+ * Reads all of standard input, at most CLIENT_INPUT_MAX bytes.  Returns
+ * it (caller wipes and frees), or NULL with errno set when it cannot be
+ * read, or 0 when it is too large.
+ */
 static char *
 read_input(size_t *size)
 {
@@ -153,44 +222,63 @@ read_input(size_t *size)
 	ssize_t n;
 
 	for (;;) {
-		if (used == cap) {
-			if (cap > CLIENT_INPUT_MAX) {
-				wipe(data, used);
-				free(data);
-				return NULL;
-			}
-			{
-				char *bigger = xmalloc(cap * 2);
-
-				memcpy(bigger, data, used);
-				wipe(data, used);
-				free(data);
-				data = bigger;
-				cap *= 2;
-			}
+		if (used == cap && cap > CLIENT_INPUT_MAX) {
+			errno = 0;
+			break;
 		}
+		if (used == cap)
+			grow_input(&data, &cap, used);
 		n = read(STDIN_FILENO, data + used, cap - used);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n == 0) {
+			*size = used;
+			return data;
+		}
+		if (n < 0)
 			break;
 		used += (size_t)n;
 	}
-	*size = used;
-	return data;
+	wipe(data, used);
+	free(data);
+	return NULL;
+}
+
+/* The request's two lists: text, and bytes that are not UTF-8. */
+struct secret_lists {
+	json_t *text;
+	json_t *base64;
+};
+
+/* Adds one value: as a string when it is UTF-8 (NUL included), else in
+ * base64. */
+static void
+add_value(struct secret_lists *lists, const char *data, size_t size)
+{
+	json_t *text = json_stringn(data, size);
+	char *encoded;
+
+	if (text != NULL) {
+		json_array_append_new(lists->text, text);
+		return;
+	}
+	encoded = ctl_frame_base64_encode(data, size);
+	json_array_append_new(lists->base64, json_string(encoded));
+	wipe(encoded, strlen(encoded));
+	free(encoded);
 }
 
 /* One secret per line (a trailing "\r" is dropped; empty lines skipped),
  * or the whole input with raw. */
 static void
-add_values(json_t *list, const char *data, size_t size, bool raw)
+add_values(struct secret_lists *lists, const char *data, size_t size, bool raw)
 {
 	const char *line = data, *end = data + size, *eol;
 	size_t length;
 
 	if (raw) {
 		if (size > 0)
-			json_array_append_new(list, json_stringn(data, size));
+			add_value(lists, data, size);
 		return;
 	}
 	for (; line < end; line = eol + 1) {
@@ -201,18 +289,10 @@ add_values(json_t *list, const char *data, size_t size, bool raw)
 		if (length > 0 && line[length - 1] == '\r')
 			length--;
 		if (length > 0)
-			json_array_append_new(list, json_stringn(line, length));
+			add_value(lists, line, length);
 		if (eol == end)
 			break;
 	}
-}
-
-static const char *
-text_of(json_t *object, const char *key)
-{
-	const char *text = json_string_value(json_object_get(object, key));
-
-	return text != NULL ? text : "";
 }
 
 static const char *
@@ -225,49 +305,83 @@ socket_path(const char *path)
 	return path != NULL && path[0] != '\0' ? path : NULL;
 }
 
+/* The register request of lists (consumed): only the lists that have
+ * values, so that runnerlib's server reads a request of text alone. */
+static json_t *
+register_request(struct secret_lists *lists)
+{
+	json_t *request = json_pack("{s:s}", "action", "register");
+
+	if (json_array_size(lists->text) > 0)
+		json_object_set(request, "secrets", lists->text);
+	if (json_array_size(lists->base64) > 0)
+		json_object_set(request, "secrets_base64", lists->base64);
+	json_decref(lists->text);
+	json_decref(lists->base64);
+	return request;
+}
+
+/* Reads the values into lists; returns 0, or 125 with a message. */
+static int
+read_values(
+    const struct ctl_secret_add_options *options, struct secret_lists *lists)
+{
+	const char *value;
+	size_t size = 0;
+	char *data;
+
+	if (options->from_env != NULL) {
+		if ((value = getenv(options->from_env)) == NULL) {
+			diag_error("secret add: variable '%s' is not set",
+			    options->from_env);
+			return 125;
+		}
+		add_values(lists, value, strlen(value), true);
+		return 0;
+	}
+	if ((data = read_input(&size)) == NULL) {
+		if (errno != 0)
+			diag_error("secret add: cannot read standard input: %s",
+			    strerror(errno));
+		else
+			diag_error("secret add: standard input is larger "
+				   "than %d bytes",
+			    CLIENT_INPUT_MAX);
+		return 125;
+	}
+	add_values(lists, data, size, options->raw);
+	wipe(data, size);
+	free(data);
+	return 0;
+}
+
 int
 ctl_client_secret_add(const struct ctl_secret_add_options *options)
 {
-	const char *path = socket_path(options->socket), *value;
-	json_t *request, *list, *reply;
-	char *data = NULL, *error;
-	size_t size = 0;
+	const char *path = socket_path(options->socket);
+	struct secret_lists lists = { json_array(), json_array() };
+	json_t *request, *reply;
 	json_int_t refused;
+	char *error;
 	int rc;
 
 	if (path == NULL) {
 		diag_error("secret add: no control socket: run it from a "
 			   "jobrun step, or give --socket");
-		return 125;
+		rc = 125;
+	} else if ((rc = read_values(options, &lists)) == 0 &&
+	    json_array_size(lists.text) + json_array_size(lists.base64) == 0) {
+		diag_error("secret add: no value given%s",
+		    options->from_env != NULL ? ": the variable is empty"
+					      : " on standard input");
+		rc = 125;
 	}
-	list = json_array();
-	if (options->from_env != NULL) {
-		if ((value = getenv(options->from_env)) == NULL) {
-			diag_error("secret add: variable '%s' is not set",
-			    options->from_env);
-			json_decref(list);
-			return 125;
-		}
-		add_values(list, value, strlen(value), true);
-	} else {
-		if ((data = read_input(&size)) == NULL) {
-			diag_error("secret add: standard input is larger than "
-				   "%d bytes",
-			    CLIENT_INPUT_MAX);
-			json_decref(list);
-			return 125;
-		}
-		add_values(list, data, size, options->raw);
-		wipe(data, size);
-		free(data);
+	if (rc != 0) {
+		json_decref(lists.text);
+		json_decref(lists.base64);
+		return rc;
 	}
-	if (json_array_size(list) == 0) {
-		diag_error("secret add: no value given on standard input");
-		json_decref(list);
-		return 125;
-	}
-	request =
-	    json_pack("{s:s, s:o}", "action", "register", "secrets", list);
+	request = register_request(&lists);
 	rc = ctl_client_request(
 	    path, request, CLIENT_TIMEOUT_MS, &reply, &error);
 	json_decref(request);
@@ -368,8 +482,13 @@ ctl_client_output_set(const char *key, const char *socket)
 	size_t size = 0;
 
 	if ((data = read_input(&size)) == NULL) {
-		diag_error("output set: standard input is larger than %d bytes",
-		    CLIENT_INPUT_MAX);
+		if (errno != 0)
+			diag_error("output set: cannot read standard input: %s",
+			    strerror(errno));
+		else
+			diag_error("output set: standard input is larger "
+				   "than %d bytes",
+			    CLIENT_INPUT_MAX);
 		return 125;
 	}
 	/* Like $(...), one trailing newline is not part of the value. */
