@@ -137,15 +137,23 @@ ctl_frame_base64_encode(const void *data, size_t size)
 	return text;
 }
 
-/* The value of a base64 character, or -1. */
+/* The value of a base64 character, or -1: a table, as a 1 MiB request
+ * is decoded while the event loop waits. */
 static int
 base64_value(char c)
 {
-	const char *at;
+	static signed char values[256];
+	static bool ready;
+	size_t i;
 
-	if (c == '\0' || (at = strchr(base64_alphabet, c)) == NULL)
-		return -1;
-	return (int)(at - base64_alphabet);
+	if (!ready) {
+		memset(values, -1, sizeof(values));
+		for (i = 0; i < 64; i++)
+			values[(unsigned char)base64_alphabet[i]] =
+			    (signed char)i;
+		ready = true;
+	}
+	return values[(unsigned char)c];
 }
 
 unsigned char *

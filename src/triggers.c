@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
 #include "envfile.h"
@@ -24,7 +25,9 @@ struct triggers {
 	size_t dynamic_bytes; /* their JSON, compact */
 	json_t *outputs; /* workflow outputs: KEY -> VALUE */
 	size_t outputs_bytes;
-	char *error; /* why jobs is empty, when a limit was exceeded */
+	char *error; /* the errors joined, for the file; NULL: none */
+	json_t *errors; /* each error, in order: strings */
+	size_t refused; /* dynamic triggers refused past a limit */
 	const char *outcome;
 };
 
@@ -45,7 +48,9 @@ triggers_new(const struct job *job)
 	t->dynamic = json_array();
 	t->jobs = json_array();
 	t->outputs = json_object();
-	if (t->dynamic == NULL || t->jobs == NULL || t->outputs == NULL)
+	t->errors = json_array();
+	if (t->dynamic == NULL || t->jobs == NULL || t->outputs == NULL ||
+	    t->errors == NULL)
 		out_of_memory();
 	return t;
 }
@@ -58,6 +63,7 @@ triggers_free(struct triggers *t)
 	json_decref(t->dynamic);
 	json_decref(t->jobs);
 	json_decref(t->outputs);
+	json_decref(t->errors);
 	free(t->error);
 	free(t);
 }
@@ -78,6 +84,26 @@ const char *
 triggers_limit_error(const struct triggers *t)
 {
 	return t->error;
+}
+
+const json_t *
+triggers_errors(const struct triggers *t)
+{
+	return t->errors;
+}
+
+/* Records an error (message is consumed) for result.json and the file. */
+static void
+record_error(struct triggers *t, char *message)
+{
+	char *joined;
+
+	json_array_append_new(t->errors, json_string(message));
+	joined = t->error == NULL ? xstrdup(message)
+				  : xasprintf("%s; %s", t->error, message);
+	free(t->error);
+	t->error = joined;
+	free(message);
 }
 
 /* ---- building job objects ---- */
@@ -169,6 +195,41 @@ request_error(char **error, const char *message)
 	return -1;
 }
 
+/*
+ * Names that steer the next job's runner rather than its steps: jobrun's
+ * and runnerlib's settings, the dynamic linker, the shells' start-up and
+ * parsing, interpreters' injection points, git's configuration and
+ * transports, proxies and certificate stores, glibc's loaders.  Compared
+ * without regard to case.  jobrun(1) lists them (TRIGGERS).
+ */
+static const char *const steering_prefixes[] = { "JOBRUN_", "REACTORCIDE_",
+	"LD_", "DYLD_", "GIT_", "BASH_FUNC_", "PYTHON", "NODE_", "PERL5",
+	"PERLLIB", "RUBY", "LUA_", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
+	"JDK_JAVA_OPTIONS", "GLIBC_TUNABLES", "MALLOC_", "SSL_CERT_",
+	"NPM_CONFIG_", "PIP_", "CARGO_", "GOFLAGS", "GOPROXY", "DOCKER_" };
+static const char *const steering_names[] = { "PATH", "HOME", "SHELL", "ENV",
+	"BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "IFS", "CDPATH",
+	"GLOBIGNORE", "PROMPT_COMMAND", "TMPDIR", "GCONV_PATH", "LOCPATH",
+	"NLSPATH", "HOSTALIASES", "RES_OPTIONS", "LOCALDOMAIN", "HTTP_PROXY",
+	"HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY", "CURL_CA_BUNDLE",
+	"REQUESTS_CA_BUNDLE", "SSH_AUTH_SOCK", "KUBECONFIG" };
+
+bool
+triggers_env_name_steers(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(steering_prefixes) / sizeof(*steering_prefixes);
+	     i++)
+		if (strncasecmp(name, steering_prefixes[i],
+			strlen(steering_prefixes[i])) == 0)
+			return true;
+	for (i = 0; i < sizeof(steering_names) / sizeof(*steering_names); i++)
+		if (strcasecmp(name, steering_names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Copies a request's env: an object of strings. */
 static int
 request_env(json_t *request, json_t *job, char **error)
@@ -190,6 +251,17 @@ request_env(json_t *request, json_t *job, char **error)
 			return request_error(error,
 			    "expected \"env\": an object of strings "
 			    "with names without '='");
+		}
+		if (triggers_env_name_steers(key)) {
+			json_decref(copy);
+			*error =
+			    xasprintf("refused: env '%.64s' would steer the "
+				      "next job's runner (JOBRUN_*, "
+				      "REACTORCIDE_*, LD_*, PATH, ...: "
+				      "see jobrun(1), TRIGGERS); only the "
+				      "job file's triggers may set it",
+				key);
+			return -1;
 		}
 		set_string(copy, key, json_string_value(value));
 	}
@@ -220,6 +292,14 @@ request_depends_on(json_t *request, json_t *job, char **error)
 	return 0;
 }
 
+/* A dynamic trigger past a limit: refused, and counted for the record. */
+static int
+refuse_past_limit(struct triggers *t, char **error, const char *message)
+{
+	t->refused++;
+	return request_error(error, message);
+}
+
 int
 triggers_add_request(struct triggers *t, json_t *request, char **error)
 {
@@ -239,8 +319,8 @@ triggers_add_request(struct triggers *t, json_t *request, char **error)
 		    "expected \"condition\": all_success, any_failed or "
 		    "always");
 	if (json_array_size(t->dynamic) >= TRIGGERS_MAX_JOBS)
-		return request_error(
-		    error, "too many triggers (at most 1000 per job)");
+		return refuse_past_limit(
+		    t, error, "too many triggers (at most 1000 per job)");
 	job = json_object();
 	set_string(job, "job_name", name);
 	if (request_env(request, job, error) < 0 ||
@@ -254,7 +334,7 @@ triggers_add_request(struct triggers *t, json_t *request, char **error)
 	size = json_dumpb(job, NULL, 0, JSON_COMPACT);
 	if (t->dynamic_bytes + size > TRIGGERS_MAX_BYTES) {
 		json_decref(job);
-		return request_error(error,
+		return refuse_past_limit(t, error,
 		    "too many triggers (more than 1 MiB of JSON in all)");
 	}
 	t->dynamic_bytes += size;
@@ -330,56 +410,78 @@ trigger_fires(
 	return fires;
 }
 
-/* Past TRIGGERS_MAX_JOBS: the file lists no job and says why. */
-static int
-limit_error(struct triggers *t, char *message, char **error)
+/* The static triggers that fire, up to TRIGGERS_MAX_JOBS jobs. */
+static void
+decide_static(struct triggers *t, const struct triggers_outcome *outcome)
 {
-	t->error = message;
-	*error = xstrdup(message);
-	json_array_clear(t->jobs);
-	return -1;
-}
+	size_t i, k, n = t->job != NULL ? t->job->n_triggers : 0, left;
 
-long
-triggers_decide(
-    struct triggers *t, const struct triggers_outcome *outcome, char **error)
-{
-	size_t i, k, n = t->job != NULL ? t->job->n_triggers : 0;
-
-	*error = NULL;
-	t->outcome = outcome->name;
-	json_array_clear(t->jobs);
-	free(t->error);
-	t->error = NULL;
 	for (i = 0; i < n; i++) {
 		const struct trigger_spec *spec = &t->job->triggers[i];
 
 		if (!trigger_fires(spec, outcome))
 			continue;
-		if (json_array_size(t->jobs) + spec->for_each.len >
-		    TRIGGERS_MAX_JOBS)
-			return limit_error(t,
+		left = TRIGGERS_MAX_JOBS - json_array_size(t->jobs);
+		if ((spec->for_each.len == 0 ? 1 : spec->for_each.len) > left) {
+			record_error(t,
 			    xasprintf("too many triggered jobs: trigger '%s' "
-				      "brings them past %d; none is listed",
-				spec->job, TRIGGERS_MAX_JOBS),
-			    error);
+				      "brings them past %d; it and the "
+				      "triggers after it are not listed",
+				spec->job, TRIGGERS_MAX_JOBS));
+			return;
+		}
 		if (spec->for_each.len == 0)
 			json_array_append_new(t->jobs, static_job(spec, NULL));
 		for (k = 0; k < spec->for_each.len; k++)
 			json_array_append_new(
 			    t->jobs, static_job(spec, spec->for_each.items[k]));
 	}
-	if (json_array_size(t->jobs) + json_array_size(t->dynamic) >
-	    TRIGGERS_MAX_JOBS)
-		return limit_error(t,
-		    xasprintf(
-			"too many triggered jobs: %zu from the job file "
-			"and %zu from steps, more than %d; none is listed",
-			json_array_size(t->jobs), json_array_size(t->dynamic),
-			TRIGGERS_MAX_JOBS),
-		    error);
-	json_array_extend(t->jobs, t->dynamic);
-	return (long)json_array_size(t->jobs);
+}
+
+/* The dynamic triggers after the static ones, as many as fit the file's
+ * limits; the others are dropped and the drop recorded. */
+static void
+decide_dynamic(struct triggers *t)
+{
+	size_t i, bytes = json_dumpb(t->jobs, NULL, 0, JSON_COMPACT), size;
+	size_t n = json_array_size(t->dynamic), kept = 0;
+	json_t *job;
+
+	for (i = 0; i < n; i++) {
+		job = json_array_get(t->dynamic, i);
+		size = json_dumpb(job, NULL, 0, JSON_COMPACT) + 1;
+		if (json_array_size(t->jobs) >= TRIGGERS_MAX_JOBS ||
+		    bytes + size > TRIGGERS_MAX_BYTES - TRIGGERS_FILE_SLACK)
+			break;
+		json_array_append(t->jobs, job);
+		bytes += size;
+		kept++;
+	}
+	if (kept < n || t->refused > 0)
+		record_error(t,
+		    xasprintf("too many triggered jobs: %zu trigger(s) added "
+			      "by steps or plugins are not listed (the "
+			      "file's limits: %d jobs, %d bytes; the job "
+			      "file's own triggers come first)",
+			n - kept + t->refused, TRIGGERS_MAX_JOBS,
+			TRIGGERS_MAX_BYTES));
+}
+
+long
+triggers_decide(
+    struct triggers *t, const struct triggers_outcome *outcome, char **error)
+{
+	*error = NULL;
+	t->outcome = outcome->name;
+	json_array_clear(t->jobs);
+	json_array_clear(t->errors);
+	free(t->error);
+	t->error = NULL;
+	decide_static(t, outcome);
+	decide_dynamic(t);
+	if (t->error != NULL)
+		*error = xstrdup(t->error);
+	return t->error != NULL ? -1 : (long)json_array_size(t->jobs);
 }
 
 /* ---- workflow outputs ---- */

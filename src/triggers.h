@@ -21,9 +21,11 @@
 #include "job.h"
 #include "mask.h"
 
-/* At most this many jobs in one file, and this many bytes of JSON. */
+/* At most this many jobs in one file, and this many bytes of JSON (of
+ * which the jobs may use all but TRIGGERS_FILE_SLACK). */
 #define TRIGGERS_MAX_JOBS 1000
 #define TRIGGERS_MAX_BYTES (1024 * 1024)
+#define TRIGGERS_FILE_SLACK (16 * 1024)
 
 struct triggers;
 
@@ -31,13 +33,23 @@ struct triggers;
 struct triggers *triggers_new(const struct job *job);
 
 /*
- * Adds a dynamic trigger from a control-socket request (borrowed):
- * {"job":NAME, "env":{K:V...}, "depends_on":[J...], "condition":C}, only
- * "job" required.  Returns 0, or -1 with a message in *error (caller
- * frees) when the request is malformed or a limit is reached (1000
- * jobs, 1 MiB of JSON in all).
+ * Adds a dynamic trigger from a control-socket request or a plugin
+ * (borrowed): {"job":NAME, "env":{K:V...}, "depends_on":[J...],
+ * "condition":C}, only "job" required.  An env name that steers the next
+ * job's runner (triggers_env_name_steers()) is refused: only the job
+ * file's triggers may set one.  Returns 0, or -1 with a message in *error
+ * (caller frees) when the request is malformed, refused, or past a limit
+ * (1000 jobs, 1 MiB of JSON in all; such a refusal is also recorded, see
+ * triggers_errors()).
  */
 int triggers_add_request(struct triggers *t, json_t *request, char **error);
+
+/*
+ * True when an env variable called name would steer the next job's
+ * runner rather than its steps: JOBRUN_*, REACTORCIDE_*, LD_*, PATH and
+ * the others jobrun(1) lists under TRIGGERS (case is ignored).
+ */
+bool triggers_env_name_steers(const char *name);
 
 /* How the job ended, for when: and for the functions in if:. */
 struct triggers_outcome {
@@ -51,8 +63,12 @@ struct triggers_outcome {
 
 /*
  * Decides the static triggers against outcome and appends the dynamic
- * ones.  Returns the number of jobs, or -1 with a message in *error when
- * a limit is exceeded (the file then has no jobs and says why).
+ * ones.  The job file's triggers come first and are never dropped for
+ * dynamic ones: past the file's limits (TRIGGERS_MAX_JOBS jobs,
+ * TRIGGERS_MAX_BYTES of JSON) dynamic triggers are dropped, and static
+ * ones past them only when they alone exceed them.  Returns the number of
+ * jobs, or -1 with the errors joined in *error (caller frees) when any
+ * were dropped (the jobs that fit are still listed; triggers_errors()).
  */
 long triggers_decide(
     struct triggers *t, const struct triggers_outcome *outcome, char **error);
@@ -64,10 +80,16 @@ const json_t *triggers_jobs(const struct triggers *t);
 const char *triggers_outcome_name(const struct triggers *t);
 
 /*
- * Why triggers_decide() listed no job (a limit exceeded; borrowed), or
+ * Why triggers_decide() left jobs out (its errors joined; borrowed), or
  * NULL.
  */
 const char *triggers_limit_error(const struct triggers *t);
+
+/*
+ * The errors of the last triggers_decide() (borrowed): a JSON array of
+ * strings, empty when every trigger is listed.  For result.json.
+ */
+const json_t *triggers_errors(const struct triggers *t);
 
 /*
  * Workflow outputs: values this job hands to the jobs it triggers, set
