@@ -8,10 +8,13 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "diag.h"
+#include "list.h"
+#include "xalloc.h"
 
 enum {
 	OPT_HELP = 'h',
@@ -302,6 +305,35 @@ find_command(const char *word, enum cli_command *out)
 	return -1;
 }
 
+/*
+ * True when a flag's value may hold secrets: the secret values
+ * themselves, and an inline job environment (KEY=VALUE rather than the
+ * name of a file of them).
+ */
+static bool
+value_is_secret(enum config_key key, const char *value)
+{
+	return key == CONFIG_SECRET_VALUES_LIST ||
+	    (key == CONFIG_JOB_ENV && strchr(value, '=') != NULL);
+}
+
+/*
+ * Takes a secret value out of jobrun's own argv, which any process may
+ * read in /proc/PID/cmdline: the value is copied (the copy lives in out
+ * until cli_release()) and its bytes in argv become "***" and NULs.
+ */
+static const char *
+take_secret_value(struct cli *out, char *value)
+{
+	size_t length = strlen(value);
+	char *copy = xstrdup(value);
+
+	memset(value, '\0', length);
+	memcpy(value, "***", length < 3 ? length : 3);
+	out->owned[out->n_owned++] = copy;
+	return copy;
+}
+
 static int
 add_flag(
     struct cli *out, enum config_key key, const char *value, const char *flag)
@@ -313,6 +345,19 @@ add_flag(
 	out->flags[out->n_flags].flag = flag;
 	out->n_flags++;
 	return 0;
+}
+
+/* A setting's option; arg (in argv; NULL: a switch, "true") is taken out
+ * of argv when it may hold secrets. */
+static int
+add_config_option(
+    struct cli *out, enum config_key key, char *arg, const char *flag)
+{
+	if (arg == NULL)
+		return add_flag(out, key, "true", flag);
+	if (value_is_secret(key, arg) && out->n_flags < CLI_MAX_FLAGS)
+		return add_flag(out, key, take_secret_value(out, arg), flag);
+	return add_flag(out, key, arg, flag);
 }
 
 /* An option of "jobrun trigger"; returns 0, or -1 after a message. */
@@ -341,8 +386,8 @@ take_option(struct cli *out, int c, int index, const char *typed)
 		return usage_error(
 		    "option %s is for 'run' and 'config'", typed);
 	if (c >= OPT_CONFIG)
-		return add_flag(out, (enum config_key)(c - OPT_CONFIG),
-		    options[index].has_arg ? optarg : "true", typed);
+		return add_config_option(out, (enum config_key)(c - OPT_CONFIG),
+		    options[index].has_arg ? optarg : NULL, typed);
 	switch (c) {
 	case OPT_HELP:
 		out->help_topic = out->command == CLI_SECRET ? "secret"
@@ -523,4 +568,16 @@ cli_parse(struct cli *out, int argc, char **argv)
 			return 0;
 	}
 	return cli_operands(out, argc - 1 - optind, argv + 1 + optind);
+}
+
+void
+cli_release(struct cli *cli)
+{
+	size_t i;
+
+	for (i = 0; i < cli->n_owned; i++) {
+		wipe(cli->owned[i], strlen(cli->owned[i]));
+		free(cli->owned[i]);
+	}
+	cli->n_owned = 0;
 }
