@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "config-explain.h"
 #include "ctl-client.h"
 #include "diag.h"
 #include "envfile.h"
@@ -368,7 +369,7 @@ command_config(const struct cli *cli)
 
 	if (load_job(cli, &job) < 0 || build_config(cli, job, &config) < 0)
 		goto out;
-	config_explain(&config, cli->json);
+	config_explain(&config, job, cli->json);
 	status = fflush(stdout) == 0 ? 0 : EXIT_JOBRUN_ERROR;
 out:
 	config_release(&config);
