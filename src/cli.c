@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "list.h"
+#include "suggest.h"
 #include "xalloc.h"
 
 enum {
@@ -274,6 +275,58 @@ usage_error(const char *fmt, ...)
 	return -1;
 }
 
+/* The commands, for a "did you mean". */
+static const char *const command_names[] = { "run", "validate", "config",
+	"help", "version", "secret", "trigger", "output" };
+
+/* " (did you mean 'X'?)" when a candidate is close to word, else "". */
+static const char *
+did_you_mean(const char *word, const char *const *candidates, size_t n,
+    char *buf, size_t size)
+{
+	const char *close = suggest_closest(word, candidates, n);
+
+	if (close == NULL)
+		return "";
+	snprintf(buf, size, ": did you mean '%s'?", close);
+	return buf;
+}
+
+static int
+unknown_command(const char *word)
+{
+	char hint[80];
+
+	return usage_error("unknown command '%.80s'%s", word,
+	    did_you_mean(word, command_names,
+		sizeof(command_names) / sizeof(*command_names), hint,
+		sizeof(hint)));
+}
+
+/*
+ * An unknown option, without its value ("--name=VALUE": the value may be
+ * a secret given to a misspelt flag), with the closest known one.
+ */
+static int
+unknown_option(const char *typed)
+{
+	const char *names[sizeof(options) / sizeof(*options)];
+	char name[80], hint[80], *equals;
+	size_t i, n = 0;
+
+	snprintf(name, sizeof(name), "%s", typed);
+	if ((equals = strchr(name, '=')) != NULL)
+		*equals = '\0';
+	for (i = 0; options[i].name != NULL; i++)
+		names[n++] = options[i].name;
+	hint[0] = '\0';
+	if (strncmp(name, "--", 2) == 0 &&
+	    suggest_closest(name + 2, names, n) != NULL)
+		snprintf(hint, sizeof(hint), ": did you mean '--%s'?",
+		    suggest_closest(name + 2, names, n));
+	return usage_error("unknown option '%s'%s", name, hint);
+}
+
 static int
 find_command(const char *word, enum cli_command *out)
 {
@@ -498,8 +551,10 @@ cli_operands(struct cli *out, int n, char **operands)
 		break;
 	case CLI_SECRET:
 		if (n != 1 || strcmp(operands[0], "add") != 0)
-			return usage_error(
-			    "%s", "expected 'jobrun secret add'");
+			return usage_error("expected 'jobrun secret add'%s",
+			    n == 1 && suggest_distance(operands[0], "add") <= 1
+				? ": did you mean 'add'?"
+				: "");
 		out->subcommand = operands[0];
 		return 0;
 	case CLI_TRIGGER:
@@ -510,8 +565,11 @@ cli_operands(struct cli *out, int n, char **operands)
 		return 0;
 	case CLI_OUTPUT:
 		if (n != 2 || strcmp(operands[0], "set") != 0)
-			return usage_error(
-			    "%s", "expected 'jobrun output set KEY'");
+			return usage_error("expected 'jobrun output set KEY'%s",
+			    n >= 1 && strcmp(operands[0], "set") != 0 &&
+				    suggest_distance(operands[0], "set") <= 1
+				? ": did you mean 'set'?"
+				: "");
 		out->subcommand = operands[0];
 		out->operand = operands[1];
 		return 0;
@@ -538,7 +596,7 @@ cli_parse(struct cli *out, int argc, char **argv)
 		return 0;
 	}
 	if (find_command(argv[1], &out->command) < 0)
-		return usage_error("unknown command '%s'", argv[1]);
+		return unknown_command(argv[1]);
 	if (out->command == CLI_VERSION ||
 	    (out->command == CLI_HELP && argv[1][0] == '-')) {
 		if (argc > 2)
@@ -551,8 +609,7 @@ cli_parse(struct cli *out, int argc, char **argv)
 		   c = getopt_long(
 		       argc - 1, argv + 1, ":hVj:", options, &index)) != -1) {
 		if (c == '?')
-			return usage_error("unknown option '%s'",
-			    argv[optind > 1 ? optind : 1]);
+			return unknown_option(argv[optind > 1 ? optind : 1]);
 		if (c == ':')
 			return usage_error("option '%s' needs a value",
 			    argv[optind > 1 ? optind : 1]);
