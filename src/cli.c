@@ -8,10 +8,14 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "diag.h"
+#include "list.h"
+#include "suggest.h"
+#include "xalloc.h"
 
 enum {
 	OPT_HELP = 'h',
@@ -274,6 +278,58 @@ usage_error(const char *fmt, ...)
 	return -1;
 }
 
+/* The commands, for a "did you mean". */
+static const char *const command_names[] = { "run", "validate", "config",
+	"help", "version", "secret", "trigger", "output" };
+
+/* " (did you mean 'X'?)" when a candidate is close to word, else "". */
+static const char *
+did_you_mean(const char *word, const char *const *candidates, size_t n,
+    char *buf, size_t size)
+{
+	const char *close = suggest_closest(word, candidates, n);
+
+	if (close == NULL)
+		return "";
+	snprintf(buf, size, ": did you mean '%s'?", close);
+	return buf;
+}
+
+static int
+unknown_command(const char *word)
+{
+	char hint[80];
+
+	return usage_error("unknown command '%.80s'%s", word,
+	    did_you_mean(word, command_names,
+		sizeof(command_names) / sizeof(*command_names), hint,
+		sizeof(hint)));
+}
+
+/*
+ * An unknown option, without its value ("--name=VALUE": the value may be
+ * a secret given to a misspelt flag), with the closest known one.
+ */
+static int
+unknown_option(const char *typed)
+{
+	const char *names[sizeof(options) / sizeof(*options)];
+	char name[80], hint[80], *equals;
+	size_t i, n = 0;
+
+	snprintf(name, sizeof(name), "%s", typed);
+	if ((equals = strchr(name, '=')) != NULL)
+		*equals = '\0';
+	for (i = 0; options[i].name != NULL; i++)
+		names[n++] = options[i].name;
+	hint[0] = '\0';
+	if (strncmp(name, "--", 2) == 0 &&
+	    suggest_closest(name + 2, names, n) != NULL)
+		snprintf(hint, sizeof(hint), ": did you mean '--%s'?",
+		    suggest_closest(name + 2, names, n));
+	return usage_error("unknown option '%s'%s", name, hint);
+}
+
 static int
 find_command(const char *word, enum cli_command *out)
 {
@@ -305,6 +361,35 @@ find_command(const char *word, enum cli_command *out)
 	return -1;
 }
 
+/*
+ * True when a flag's value may hold secrets: the secret values
+ * themselves, and an inline job environment (KEY=VALUE rather than the
+ * name of a file of them).
+ */
+static bool
+value_is_secret(enum config_key key, const char *value)
+{
+	return key == CONFIG_SECRET_VALUES_LIST ||
+	    (key == CONFIG_JOB_ENV && strchr(value, '=') != NULL);
+}
+
+/*
+ * Takes a secret value out of jobrun's own argv, which any process may
+ * read in /proc/PID/cmdline: the value is copied (the copy lives in out
+ * until cli_release()) and its bytes in argv become "***" and NULs.
+ */
+static const char *
+take_secret_value(struct cli *out, char *value)
+{
+	size_t length = strlen(value);
+	char *copy = xstrdup(value);
+
+	memset(value, '\0', length);
+	memcpy(value, "***", length < 3 ? length : 3);
+	out->owned[out->n_owned++] = copy;
+	return copy;
+}
+
 static int
 add_flag(
     struct cli *out, enum config_key key, const char *value, const char *flag)
@@ -316,6 +401,19 @@ add_flag(
 	out->flags[out->n_flags].flag = flag;
 	out->n_flags++;
 	return 0;
+}
+
+/* A setting's option; arg (in argv; NULL: a switch, "true") is taken out
+ * of argv when it may hold secrets. */
+static int
+add_config_option(
+    struct cli *out, enum config_key key, char *arg, const char *flag)
+{
+	if (arg == NULL)
+		return add_flag(out, key, "true", flag);
+	if (value_is_secret(key, arg) && out->n_flags < CLI_MAX_FLAGS)
+		return add_flag(out, key, take_secret_value(out, arg), flag);
+	return add_flag(out, key, arg, flag);
 }
 
 /* An option of "jobrun trigger"; returns 0, or -1 after a message. */
@@ -344,8 +442,8 @@ take_option(struct cli *out, int c, int index, const char *typed)
 		return usage_error(
 		    "option %s is for 'run' and 'config'", typed);
 	if (c >= OPT_CONFIG)
-		return add_flag(out, (enum config_key)(c - OPT_CONFIG),
-		    options[index].has_arg ? optarg : "true", typed);
+		return add_config_option(out, (enum config_key)(c - OPT_CONFIG),
+		    options[index].has_arg ? optarg : NULL, typed);
 	switch (c) {
 	case OPT_HELP:
 		out->help_topic = out->command == CLI_SECRET ? "secret"
@@ -459,8 +557,10 @@ cli_operands(struct cli *out, int n, char **operands)
 		break;
 	case CLI_SECRET:
 		if (n != 1 || strcmp(operands[0], "add") != 0)
-			return usage_error(
-			    "%s", "expected 'jobrun secret add'");
+			return usage_error("expected 'jobrun secret add'%s",
+			    n == 1 && suggest_distance(operands[0], "add") <= 1
+				? ": did you mean 'add'?"
+				: "");
 		out->subcommand = operands[0];
 		return 0;
 	case CLI_TRIGGER:
@@ -471,8 +571,11 @@ cli_operands(struct cli *out, int n, char **operands)
 		return 0;
 	case CLI_OUTPUT:
 		if (n != 2 || strcmp(operands[0], "set") != 0)
-			return usage_error(
-			    "%s", "expected 'jobrun output set KEY'");
+			return usage_error("expected 'jobrun output set KEY'%s",
+			    n >= 1 && strcmp(operands[0], "set") != 0 &&
+				    suggest_distance(operands[0], "set") <= 1
+				? ": did you mean 'set'?"
+				: "");
 		out->subcommand = operands[0];
 		out->operand = operands[1];
 		return 0;
@@ -499,7 +602,7 @@ cli_parse(struct cli *out, int argc, char **argv)
 		return 0;
 	}
 	if (find_command(argv[1], &out->command) < 0)
-		return usage_error("unknown command '%s'", argv[1]);
+		return unknown_command(argv[1]);
 	if (out->command == CLI_VERSION ||
 	    (out->command == CLI_HELP && argv[1][0] == '-')) {
 		if (argc > 2)
@@ -512,8 +615,7 @@ cli_parse(struct cli *out, int argc, char **argv)
 		   c = getopt_long(
 		       argc - 1, argv + 1, ":hVj:", options, &index)) != -1) {
 		if (c == '?')
-			return usage_error("unknown option '%s'",
-			    argv[optind > 1 ? optind : 1]);
+			return unknown_option(argv[optind > 1 ? optind : 1]);
 		if (c == ':')
 			return usage_error("option '%s' needs a value",
 			    argv[optind > 1 ? optind : 1]);
@@ -529,4 +631,16 @@ cli_parse(struct cli *out, int argc, char **argv)
 			return 0;
 	}
 	return cli_operands(out, argc - 1 - optind, argv + 1 + optind);
+}
+
+void
+cli_release(struct cli *cli)
+{
+	size_t i;
+
+	for (i = 0; i < cli->n_owned; i++) {
+		wipe(cli->owned[i], strlen(cli->owned[i]));
+		free(cli->owned[i]);
+	}
+	cli->n_owned = 0;
 }

@@ -45,14 +45,24 @@ struct cli {
 	size_t n_depends_on;
 	struct config_flag flags[CLI_MAX_FLAGS];
 	size_t n_flags;
+	char *owned[CLI_MAX_FLAGS]; /* copies of secret values (cli_release) */
+	size_t n_owned;
 };
 
 /*
  * Parses argv into *out.  Returns 0, or -1 after printing a message that
  * ends with a pointer to "jobrun --help" (exit status 125 is the caller's).
- * Pointers in *out borrow from argv.
+ * Pointers in *out borrow from argv, except the values of flags that may
+ * hold secrets (--secret-values-list, an inline --job-env KEY=VALUE):
+ * those are copied into *out and overwritten in argv ("***" then NULs)
+ * as soon as they are parsed, so /proc/PID/cmdline no longer shows them.
+ * Such flags stay weaker than files or the environment: the values were
+ * readable until then, and in the parent's memory and shell history.
  */
 int cli_parse(struct cli *out, int argc, char **argv);
+
+/* Wipes and frees the copies cli_parse() made; the flags then dangle. */
+void cli_release(struct cli *cli);
 
 /* Prints the help for topic (NULL: the overview) to standard output.
  * Returns 0, or -1 for an unknown topic. */

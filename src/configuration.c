@@ -652,8 +652,8 @@ fail:
 	return -1;
 }
 
-static const char *
-source_name(enum config_source source)
+const char *
+config_source_name(enum config_source source)
 {
 	switch (source) {
 	case CONFIG_FROM_DEFAULT:
@@ -668,85 +668,10 @@ source_name(enum config_source source)
 	return "default";
 }
 
-/*
- * What --explain shows of a value: secret settings are hidden, and so is
- * the password of a URL ("https://user:PASSWORD@host/..."), which a source
- * URL may carry.  buf (size bytes) holds a rewritten value.
- */
-static const char *
-shown_value(const struct config_value *value, const struct config_spec *spec,
-    char *buf, size_t size)
+bool
+config_key_secret(enum config_key key)
 {
-	const char *scheme, *at, *colon;
-
-	if (value->text == NULL)
-		return NULL;
-	if (spec->secret)
-		return "(hidden)";
-	scheme = strstr(value->text, "://");
-	if (scheme == NULL)
-		return value->text;
-	at = strchr(scheme + 3, '@');
-	colon = strchr(scheme + 3, ':');
-	if (at == NULL || colon == NULL || colon > at ||
-	    memchr(scheme + 3, '/', (size_t)(at - scheme - 3)) != NULL)
-		return value->text;
-	snprintf(buf, size, "%.*s:***%s", (int)(colon - value->text),
-	    value->text, at);
-	return buf;
-}
-
-static void
-explain_json(const struct config *config)
-{
-	char shown_buf[4096];
-	json_t *root = json_object(), *entry;
-	const struct config_value *value;
-	const char *shown;
-	size_t key;
-	char *text;
-
-	for (key = 0; key < CONFIG_KEY_COUNT; key++) {
-		value = &config->values[key];
-		shown = shown_value(
-		    value, &specs[key], shown_buf, sizeof(shown_buf));
-		entry = json_pack("{s:o, s:s, s:o}", "value",
-		    shown ? json_string(shown) : json_null(), "source",
-		    source_name(value->source), "origin",
-		    value->origin ? json_string(value->origin) : json_null());
-		json_object_set_new(root, specs[key].name, entry);
-	}
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
-	json_decref(root);
-}
-
-void
-config_explain(const struct config *config, bool json)
-{
-	char shown_buf[4096];
-	const struct config_value *value;
-	const char *shown;
-	size_t key;
-
-	if (json) {
-		explain_json(config);
-		return;
-	}
-	for (key = 0; key < CONFIG_KEY_COUNT; key++) {
-		value = &config->values[key];
-		shown = shown_value(
-		    value, &specs[key], shown_buf, sizeof(shown_buf));
-		printf("%-19s %-30s %s", specs[key].name,
-		    shown ? shown : "(unset)", source_name(value->source));
-		if (value->origin != NULL)
-			printf(value->source == CONFIG_FROM_DEFAULT ? " (%s)"
-								    : " %s",
-			    value->origin);
-		printf("\n");
-	}
+	return specs[key].secret;
 }
 
 void

@@ -103,9 +103,11 @@ long long config_number(const struct config *config, enum config_key key);
 /* Returns the key's duration in milliseconds, 0 when unset. */
 uint64_t config_ms(const struct config *config, enum config_key key);
 
-/* Prints every key, its value and its origin to standard output; with json,
- * as one JSON object.  Secret values print as "(hidden)". */
-void config_explain(const struct config *config, bool json);
+/* Returns where a value came from as --explain says it ("environment"). */
+const char *config_source_name(enum config_source source);
+
+/* True when the key's whole value is secret (secret_values_list). */
+bool config_key_secret(enum config_key key);
 
 /* Frees what config holds. */
 void config_release(struct config *config);

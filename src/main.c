@@ -22,7 +22,8 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "client.h"
+#include "config-explain.h"
+#include "ctl-client.h"
 #include "diag.h"
 #include "plan.h"
 #include "run.h"
@@ -85,7 +86,7 @@ command_config(const struct cli *cli)
 	if (run_load_job(cli, &job) < 0 ||
 	    run_build_config(cli, job, &config) < 0)
 		goto out;
-	config_explain(&config, cli->json);
+	config_explain(&config, job, cli->json);
 	status = fflush(stdout) == 0 ? 0 : EXIT_JOBRUN_ERROR;
 out:
 	config_release(&config);
@@ -112,20 +113,20 @@ json_release(void *p)
 static int
 command_secret(const struct cli *cli)
 {
-	struct secret_add_options options = { cli->raw, cli->from_env,
+	struct ctl_secret_add_options options = { cli->raw, cli->from_env,
 		cli->socket };
 
-	return client_secret_add(&options);
+	return ctl_client_secret_add(&options);
 }
 
 static int
 command_trigger(const struct cli *cli)
 {
-	struct trigger_options options = { cli->operand, cli->trigger_env,
+	struct ctl_trigger_options options = { cli->operand, cli->trigger_env,
 		cli->n_trigger_env, cli->depends_on, cli->n_depends_on,
 		cli->condition, cli->socket };
 
-	return client_trigger(&options);
+	return ctl_client_trigger(&options);
 }
 
 int
@@ -164,7 +165,7 @@ main(int argc, char **argv)
 		status = command_trigger(&cli);
 		break;
 	case CLI_OUTPUT:
-		status = client_output_set(cli.operand, cli.socket);
+		status = ctl_client_output_set(cli.operand, cli.socket);
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);

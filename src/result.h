@@ -38,6 +38,9 @@ struct result {
 	const struct mask_set *mask; /* redaction counts; NULL: none */
 	const char *error; /* why jobrun failed (masked); NULL: it did not */
 	int signal; /* the signal that ended jobrun's job process; 0: none */
+	/* Why triggers were left out of triggers.json (strings, masked);
+	 * NULL or empty: none were. */
+	const struct json_t *trigger_errors;
 };
 
 /*

@@ -26,7 +26,7 @@
 
 #include "clock.h"
 #include "console.h"
-#include "ctlsock.h"
+#include "ctl-server.h"
 #include "diag.h"
 #include "envfile.h"
 #include "facts.h"
@@ -42,6 +42,7 @@
 #include "secrets.h"
 #include "source.h"
 #include "supervisor.h"
+#include "trigger-file.h"
 #include "triggers.h"
 #include "workspace.h"
 #include "xalloc.h"
@@ -60,7 +61,7 @@ struct run {
 	bool workspace_known; /* the job's files may be written */
 	struct loop *loop;
 	struct console *console;
-	struct ctlsock *control;
+	struct ctl_server *control;
 	struct runner *runner;
 	struct sandbox_filter filter;
 	struct timespec started;
@@ -299,6 +300,25 @@ step_count(const struct run *run)
 	return run->job != NULL ? run->job->n_steps : 0;
 }
 
+/* A copy of a JSON array of strings, each masked. */
+static json_t *
+masked_strings(const struct run *run, const json_t *strings)
+{
+	json_t *out = json_array(), *value;
+	size_t i;
+	char *text;
+
+	json_array_foreach(strings, i, value)
+	{
+		if (!json_is_string(value))
+			continue;
+		text = masked(run, json_string_value(value));
+		json_array_append_new(out, json_string(text));
+		free(text);
+	}
+	return out;
+}
+
 /*
  * Writes result.json: outcome NULL means the job is still running (written
  * at the start, so a reader finds the file from the first moment).
@@ -313,6 +333,7 @@ write_result(const struct run *run, int status, const char *outcome)
 	struct result result = { 0 };
 	struct step_record rec;
 	char *path, *error, *reason = NULL;
+	json_t *errors = NULL;
 	int rc;
 
 	for (i = 0; i < n; i++) {
@@ -341,6 +362,9 @@ write_result(const struct run *run, int status, const char *outcome)
 	    run->error != NULL)
 		result.error = reason = masked(run, run->error);
 	result.signal = run->crash_signal;
+	if (outcome != NULL && run->lifecycle)
+		result.trigger_errors = errors =
+		    masked_strings(run, triggers_errors(run->lc.triggers));
 	path = workspace_file(&run->config, "result.json");
 	rc = result_write(path, &result, outcome != NULL, &error);
 	if (rc < 0) {
@@ -349,6 +373,7 @@ write_result(const struct run *run, int status, const char *outcome)
 	}
 	free(path);
 	free(reason);
+	json_decref(errors);
 	free(steps);
 	for (i = 0; i <= n; i++)
 		free(names[i]);
@@ -413,7 +438,7 @@ write_termination_log(const struct run *run, int status)
 	    (json_int_t)step_count(run), "step_outcomes", counts);
 	if (facts == NULL)
 		return;
-	text = triggers_summary(run->lc.triggers, facts, run->mask);
+	text = trigger_file_summary(run->lc.triggers, facts, run->mask);
 	json_decref(facts);
 	/* Not in the workspace, but never a FIFO that blocks us either. */
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -447,7 +472,7 @@ write_triggers(struct run *run, int status)
 		diag_error("%s", error);
 		free(error);
 	}
-	rc = triggers_write(run->lc.triggers,
+	rc = trigger_file_write(run->lc.triggers,
 	    config_get(&run->config, CONFIG_TRIGGERS_FILE),
 	    config_get(&run->config, CONFIG_NAME), run->mask, &error);
 	if (rc != 0) {
@@ -457,10 +482,11 @@ write_triggers(struct run *run, int status)
 	if (rc < 0)
 		return -1;
 	if (config_number(&run->config, CONFIG_LOCAL) != 0 && run->planned)
-		triggers_describe(
+		trigger_file_describe(
 		    run->lc.triggers, run->mask, print_next, NULL);
 	path = workspace_file(&run->config, "outputs.json");
-	rc = triggers_write_outputs(run->lc.triggers, path, run->mask, &error);
+	rc = trigger_file_write_outputs(
+	    run->lc.triggers, path, run->mask, &error);
 	free(path);
 	if (rc < 0) {
 		diag_error("%s", error);
@@ -578,7 +604,7 @@ on_step_environment(void *context, size_t index, struct nvlist *extra)
 	(void)index;
 	if (run->control == NULL)
 		return;
-	path = ctlsock_path(run->control);
+	path = ctl_server_path(run->control);
 	nvlist_set(extra, "JOBRUN_SOCKET", path, (struct srcpos){ 0, 0 });
 	nvlist_set(
 	    extra, "REACTORCIDE_SECRETS_SOCKET", path, (struct srcpos){ 0, 0 });
@@ -591,7 +617,7 @@ on_step_user(void *context, size_t index, uid_t uid, char **error)
 
 	(void)index;
 	return run->control != NULL
-	    ? ctlsock_allow_uid(run->control, uid, error)
+	    ? ctl_server_allow_uid(run->control, uid, CTL_PEER_UNTRUSTED, error)
 	    : 0;
 }
 
@@ -600,7 +626,7 @@ on_tick(void *context, uint64_t now)
 {
 	struct run *run = context;
 
-	return run->control != NULL ? ctlsock_expire(run->control, now) : -1;
+	return run->control != NULL ? ctl_server_expire(run->control, now) : -1;
 }
 
 static const struct runner_events engine_events = {
@@ -753,21 +779,21 @@ open_workspace(struct run *run)
 		fail(run, "cannot start the event loop");
 		return -1;
 	}
-	run->control = ctlsock_open(run->loop, on_register, run, &error);
+	run->control = ctl_server_open(run->loop, on_register, run, &error);
 	if (run->control == NULL) {
 		diag_error("%s", error);
 		fail(run, error);
 		free(error);
 		return -1;
 	}
-	ctlsock_on(run->control, "trigger", on_trigger, run);
-	ctlsock_on(run->control, "output", on_output_set, run);
+	ctl_server_on(run->control, "trigger", on_trigger, run);
+	ctl_server_on(run->control, "output", on_output_set, run);
 	run->console =
 	    console_new(choose_format(run), run->workspace.logs, run->mask);
 	console_attach(run->console, run->loop);
 	diag_set_sink(console_sink, run->console);
 	run->lc.output = run->console;
-	run->lc.socket_path = ctlsock_path(run->control);
+	run->lc.socket_path = ctl_server_path(run->control);
 	return 0;
 }
 
@@ -948,7 +974,7 @@ release(struct run *run)
 		lifecycle_release(&run->lc);
 	runner_free(run->runner);
 	console_free(run->console);
-	ctlsock_close(run->control);
+	ctl_server_close(run->control);
 	loop_free(run->loop);
 	workspace_close(&run->workspace);
 	sandbox_filter_release(&run->filter);

@@ -1,23 +1,19 @@
 /*
- * triggers.json (triggers.h).  Dynamic triggers are kept as the JSON
+ * Trigger logic (triggers.h).  Dynamic triggers are kept as the JSON
  * objects they will be written as; static ones are turned into such
- * objects when the job's outcome is known.  Masking happens on the way
- * out, on a copy, so what is kept in memory is what was asked for and the
- * secrets registered up to the very end are masked in the file.
+ * objects when the job's outcome is known.  Nothing here masks or writes:
+ * trigger-file.c does, on a copy, at the end of the job.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <strings.h>
 
 #include "diag.h"
 #include "envfile.h"
-#include "file.h"
 #include "result.h"
 #include "triggers.h"
 #include "xalloc.h"
@@ -29,7 +25,9 @@ struct triggers {
 	size_t dynamic_bytes; /* their JSON, compact */
 	json_t *outputs; /* workflow outputs: KEY -> VALUE */
 	size_t outputs_bytes;
-	char *error; /* why jobs is empty, when a limit was exceeded */
+	char *error; /* the errors joined, for the file; NULL: none */
+	json_t *errors; /* each error, in order: strings */
+	size_t refused; /* dynamic triggers refused past a limit */
 	const char *outcome;
 };
 
@@ -50,7 +48,9 @@ triggers_new(const struct job *job)
 	t->dynamic = json_array();
 	t->jobs = json_array();
 	t->outputs = json_object();
-	if (t->dynamic == NULL || t->jobs == NULL || t->outputs == NULL)
+	t->errors = json_array();
+	if (t->dynamic == NULL || t->jobs == NULL || t->outputs == NULL ||
+	    t->errors == NULL)
 		out_of_memory();
 	return t;
 }
@@ -63,6 +63,7 @@ triggers_free(struct triggers *t)
 	json_decref(t->dynamic);
 	json_decref(t->jobs);
 	json_decref(t->outputs);
+	json_decref(t->errors);
 	free(t->error);
 	free(t);
 }
@@ -71,6 +72,38 @@ const json_t *
 triggers_jobs(const struct triggers *t)
 {
 	return t->jobs;
+}
+
+const char *
+triggers_outcome_name(const struct triggers *t)
+{
+	return t->outcome;
+}
+
+const char *
+triggers_limit_error(const struct triggers *t)
+{
+	return t->error;
+}
+
+const json_t *
+triggers_errors(const struct triggers *t)
+{
+	return t->errors;
+}
+
+/* Records an error (message is consumed) for result.json and the file. */
+static void
+record_error(struct triggers *t, char *message)
+{
+	char *joined;
+
+	json_array_append_new(t->errors, json_string(message));
+	joined = t->error == NULL ? xstrdup(message)
+				  : xasprintf("%s; %s", t->error, message);
+	free(t->error);
+	t->error = joined;
+	free(message);
 }
 
 /* ---- building job objects ---- */
@@ -162,6 +195,41 @@ request_error(char **error, const char *message)
 	return -1;
 }
 
+/*
+ * Names that steer the next job's runner rather than its steps: jobrun's
+ * and runnerlib's settings, the dynamic linker, the shells' start-up and
+ * parsing, interpreters' injection points, git's configuration and
+ * transports, proxies and certificate stores, glibc's loaders.  Compared
+ * without regard to case.  jobrun(1) lists them (TRIGGERS).
+ */
+static const char *const steering_prefixes[] = { "JOBRUN_", "REACTORCIDE_",
+	"LD_", "DYLD_", "GIT_", "BASH_FUNC_", "PYTHON", "NODE_", "PERL5",
+	"PERLLIB", "RUBY", "LUA_", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
+	"JDK_JAVA_OPTIONS", "GLIBC_TUNABLES", "MALLOC_", "SSL_CERT_",
+	"NPM_CONFIG_", "PIP_", "CARGO_", "GOFLAGS", "GOPROXY", "DOCKER_" };
+static const char *const steering_names[] = { "PATH", "HOME", "SHELL", "ENV",
+	"BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "IFS", "CDPATH",
+	"GLOBIGNORE", "PROMPT_COMMAND", "TMPDIR", "GCONV_PATH", "LOCPATH",
+	"NLSPATH", "HOSTALIASES", "RES_OPTIONS", "LOCALDOMAIN", "HTTP_PROXY",
+	"HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY", "CURL_CA_BUNDLE",
+	"REQUESTS_CA_BUNDLE", "SSH_AUTH_SOCK", "KUBECONFIG" };
+
+bool
+triggers_env_name_steers(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(steering_prefixes) / sizeof(*steering_prefixes);
+	     i++)
+		if (strncasecmp(name, steering_prefixes[i],
+			strlen(steering_prefixes[i])) == 0)
+			return true;
+	for (i = 0; i < sizeof(steering_names) / sizeof(*steering_names); i++)
+		if (strcasecmp(name, steering_names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Copies a request's env: an object of strings. */
 static int
 request_env(json_t *request, json_t *job, char **error)
@@ -183,6 +251,17 @@ request_env(json_t *request, json_t *job, char **error)
 			return request_error(error,
 			    "expected \"env\": an object of strings "
 			    "with names without '='");
+		}
+		if (triggers_env_name_steers(key)) {
+			json_decref(copy);
+			*error =
+			    xasprintf("refused: env '%.64s' would steer the "
+				      "next job's runner (JOBRUN_*, "
+				      "REACTORCIDE_*, LD_*, PATH, ...: "
+				      "see jobrun(1), TRIGGERS); only the "
+				      "job file's triggers may set it",
+				key);
+			return -1;
 		}
 		set_string(copy, key, json_string_value(value));
 	}
@@ -213,6 +292,14 @@ request_depends_on(json_t *request, json_t *job, char **error)
 	return 0;
 }
 
+/* A dynamic trigger past a limit: refused, and counted for the record. */
+static int
+refuse_past_limit(struct triggers *t, char **error, const char *message)
+{
+	t->refused++;
+	return request_error(error, message);
+}
+
 int
 triggers_add_request(struct triggers *t, json_t *request, char **error)
 {
@@ -232,8 +319,8 @@ triggers_add_request(struct triggers *t, json_t *request, char **error)
 		    "expected \"condition\": all_success, any_failed or "
 		    "always");
 	if (json_array_size(t->dynamic) >= TRIGGERS_MAX_JOBS)
-		return request_error(
-		    error, "too many triggers (at most 1000 per job)");
+		return refuse_past_limit(
+		    t, error, "too many triggers (at most 1000 per job)");
 	job = json_object();
 	set_string(job, "job_name", name);
 	if (request_env(request, job, error) < 0 ||
@@ -247,7 +334,7 @@ triggers_add_request(struct triggers *t, json_t *request, char **error)
 	size = json_dumpb(job, NULL, 0, JSON_COMPACT);
 	if (t->dynamic_bytes + size > TRIGGERS_MAX_BYTES) {
 		json_decref(job);
-		return request_error(error,
+		return refuse_past_limit(t, error,
 		    "too many triggers (more than 1 MiB of JSON in all)");
 	}
 	t->dynamic_bytes += size;
@@ -323,200 +410,78 @@ trigger_fires(
 	return fires;
 }
 
-/* Past TRIGGERS_MAX_JOBS: the file lists no job and says why. */
-static int
-limit_error(struct triggers *t, char *message, char **error)
+/* The static triggers that fire, up to TRIGGERS_MAX_JOBS jobs. */
+static void
+decide_static(struct triggers *t, const struct triggers_outcome *outcome)
 {
-	t->error = message;
-	*error = xstrdup(message);
-	json_array_clear(t->jobs);
-	return -1;
-}
+	size_t i, k, n = t->job != NULL ? t->job->n_triggers : 0, left;
 
-long
-triggers_decide(
-    struct triggers *t, const struct triggers_outcome *outcome, char **error)
-{
-	size_t i, k, n = t->job != NULL ? t->job->n_triggers : 0;
-
-	*error = NULL;
-	t->outcome = outcome->name;
-	json_array_clear(t->jobs);
-	free(t->error);
-	t->error = NULL;
 	for (i = 0; i < n; i++) {
 		const struct trigger_spec *spec = &t->job->triggers[i];
 
 		if (!trigger_fires(spec, outcome))
 			continue;
-		if (json_array_size(t->jobs) + spec->for_each.len >
-		    TRIGGERS_MAX_JOBS)
-			return limit_error(t,
+		left = TRIGGERS_MAX_JOBS - json_array_size(t->jobs);
+		if ((spec->for_each.len == 0 ? 1 : spec->for_each.len) > left) {
+			record_error(t,
 			    xasprintf("too many triggered jobs: trigger '%s' "
-				      "brings them past %d; none is listed",
-				spec->job, TRIGGERS_MAX_JOBS),
-			    error);
+				      "brings them past %d; it and the "
+				      "triggers after it are not listed",
+				spec->job, TRIGGERS_MAX_JOBS));
+			return;
+		}
 		if (spec->for_each.len == 0)
 			json_array_append_new(t->jobs, static_job(spec, NULL));
 		for (k = 0; k < spec->for_each.len; k++)
 			json_array_append_new(
 			    t->jobs, static_job(spec, spec->for_each.items[k]));
 	}
-	if (json_array_size(t->jobs) + json_array_size(t->dynamic) >
-	    TRIGGERS_MAX_JOBS)
-		return limit_error(t,
-		    xasprintf(
-			"too many triggered jobs: %zu from the job file "
-			"and %zu from steps, more than %d; none is listed",
-			json_array_size(t->jobs), json_array_size(t->dynamic),
-			TRIGGERS_MAX_JOBS),
-		    error);
-	json_array_extend(t->jobs, t->dynamic);
-	return (long)json_array_size(t->jobs);
 }
 
-/* ---- writing ---- */
-
-int
-triggers_uuid(char out[37])
+/* The dynamic triggers after the static ones, as many as fit the file's
+ * limits; the others are dropped and the drop recorded. */
+static void
+decide_dynamic(struct triggers *t)
 {
-	unsigned char b[16];
-	ssize_t n;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	size_t i, bytes = json_dumpb(t->jobs, NULL, 0, JSON_COMPACT), size;
+	size_t n = json_array_size(t->dynamic), kept = 0;
+	json_t *job;
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, b, sizeof(b));
-	close(fd);
-	if (n != (ssize_t)sizeof(b))
-		return -1;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
-	return 0;
-}
-
-/* A copy of value with every string (and object key) masked. */
-static json_t *
-masked_copy(json_t *value, struct mask_set *mask)
-{
-	const char *key;
-	json_t *copy, *item;
-	char *text;
-	size_t i, size;
-
-	if (json_is_string(value)) {
-		if (mask == NULL)
-			return json_string(json_string_value(value));
-		text = mask_string(mask, json_string_value(value),
-		    json_string_length(value), &size);
-		copy = json_stringn(text, size);
-		wipe(text, size);
-		free(text);
-		/* A mask that cut a character in two: hide the whole value. */
-		return copy != NULL ? copy : json_string(MASK_TOKEN_DEFAULT);
+	for (i = 0; i < n; i++) {
+		job = json_array_get(t->dynamic, i);
+		size = json_dumpb(job, NULL, 0, JSON_COMPACT) + 1;
+		if (json_array_size(t->jobs) >= TRIGGERS_MAX_JOBS ||
+		    bytes + size > TRIGGERS_MAX_BYTES - TRIGGERS_FILE_SLACK)
+			break;
+		json_array_append(t->jobs, job);
+		bytes += size;
+		kept++;
 	}
-	if (json_is_array(value)) {
-		copy = json_array();
-		json_array_foreach(value, i, item)
-		    json_array_append_new(copy, masked_copy(item, mask));
-		return copy;
-	}
-	if (json_is_object(value)) {
-		copy = json_object();
-		json_object_foreach(value, key, item)
-		{
-			text = mask != NULL
-			    ? mask_string(mask, key, strlen(key), &size)
-			    : xstrdup(key);
-			if (json_object_set_new(
-				copy, text, masked_copy(item, mask)) < 0)
-				json_object_set_new(copy, MASK_TOKEN_DEFAULT,
-				    masked_copy(item, mask));
-			free(text);
-		}
-		return copy;
-	}
-	return json_deep_copy(value);
+	if (kept < n || t->refused > 0)
+		record_error(t,
+		    xasprintf("too many triggered jobs: %zu trigger(s) added "
+			      "by steps or plugins are not listed (the "
+			      "file's limits: %d jobs, %d bytes; the job "
+			      "file's own triggers come first)",
+			n - kept + t->refused, TRIGGERS_MAX_JOBS,
+			TRIGGERS_MAX_BYTES));
 }
 
-static json_t *
-file_object(struct triggers *t, const char *job_name, const char *uuid,
-    const json_t *jobs)
+long
+triggers_decide(
+    struct triggers *t, const struct triggers_outcome *outcome, char **error)
 {
-	json_t *file = json_object();
-
-	set_string(file, "type", "trigger_job");
-	set_string(file, "operation_id", uuid);
-	set_string(file, "trigger_type", "jobrun");
-	set_string(file, "job", job_name);
-	set_string(file, "outcome", t->outcome);
-	set_string(file, "error", t->error);
-	json_object_set_new(file, "jobs", json_deep_copy(jobs));
-	return file;
-}
-
-/* The file's text, masked; NULL with *error past TRIGGERS_MAX_BYTES. */
-static char *
-render(struct triggers *t, const char *job_name, struct mask_set *mask,
-    char **error)
-{
-	json_t *file, *masked;
-	char uuid[37], *text;
-
-	if (triggers_uuid(uuid) < 0) {
-		*error = xasprintf("cannot read '/dev/urandom': %s",
-		    strerror(errno != 0 ? errno : EIO));
-		return NULL;
-	}
-	file = file_object(t, job_name, uuid, t->jobs);
-	masked = masked_copy(file, mask);
-	json_decref(file);
-	text = json_dumps(masked, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(masked);
-	if (text == NULL)
-		out_of_memory();
-	if (strlen(text) <= TRIGGERS_MAX_BYTES)
-		return text;
-	free(text);
-	/* Too big: say so in a file with no jobs. */
-	free(t->error);
-	t->error = xasprintf("too many triggered jobs: more than %d bytes of "
-			     "JSON; none is listed",
-	    TRIGGERS_MAX_BYTES);
-	*error = xstrdup(t->error);
-	masked = json_array();
-	file = file_object(t, job_name, uuid, masked);
-	json_decref(masked);
-	text = json_dumps(file, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(file);
-	return text;
-}
-
-int
-triggers_write(struct triggers *t, const char *path, const char *job_name,
-    struct mask_set *mask, char **error)
-{
-	char *text, *limit = NULL;
-	int rc;
-
 	*error = NULL;
-	if ((text = render(t, job_name, mask, &limit)) == NULL) {
-		*error = limit;
-		return -1;
-	}
-	rc = file_write_atomic(path, text, strlen(text), true, error);
-	free(text);
-	if (rc == 0 && limit != NULL) {
-		*error = limit;
-		return 1;
-	}
-	free(limit);
-	return rc;
+	t->outcome = outcome->name;
+	json_array_clear(t->jobs);
+	json_array_clear(t->errors);
+	free(t->error);
+	t->error = NULL;
+	decide_static(t, outcome);
+	decide_dynamic(t);
+	if (t->error != NULL)
+		*error = xstrdup(t->error);
+	return t->error != NULL ? -1 : (long)json_array_size(t->jobs);
 }
 
 /* ---- workflow outputs ---- */
@@ -562,195 +527,8 @@ triggers_set_output(struct triggers *t, json_t *request, char **error)
 	return 0;
 }
 
-int
-triggers_write_outputs(
-    struct triggers *t, const char *path, struct mask_set *mask, char **error)
-{
-	json_t *file = json_pack("{s:O}", "outputs", t->outputs), *masked;
-	char *text;
-	int rc;
-
-	if (file == NULL)
-		out_of_memory();
-	masked = masked_copy(file, mask);
-	json_decref(file);
-	text = json_dumps(masked, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(masked);
-	if (text == NULL)
-		out_of_memory();
-	rc = file_write_atomic(path, text, strlen(text), true, error);
-	free(text);
-	return rc;
-}
-
 const json_t *
 triggers_outputs(const struct triggers *t)
 {
 	return t->outputs;
-}
-
-/* ---- local mode ---- */
-
-/* Appends text to *buffer (of *length bytes) single-quoted for sh. */
-static void
-append_quoted(char **buffer, const char *text)
-{
-	char *quoted = xmalloc(strlen(text) * 4 + 3), *q = quoted, *joined;
-	const char *p;
-
-	*q++ = '\'';
-	for (p = text; *p != '\0'; p++) {
-		if (*p == '\'') {
-			memcpy(q, "'\\''", 4);
-			q += 4;
-		} else {
-			*q++ = *p;
-		}
-	}
-	*q++ = '\'';
-	*q = '\0';
-	joined = xasprintf("%s%s", *buffer, quoted);
-	free(*buffer);
-	free(quoted);
-	*buffer = joined;
-}
-
-static void
-append(char **buffer, const char *text)
-{
-	char *joined = xasprintf("%s%s", *buffer, text);
-
-	free(*buffer);
-	*buffer = joined;
-}
-
-/* A flag and its value, when job has member. */
-static void
-append_flag(char **line, json_t *job, const char *member, const char *flag)
-{
-	const char *value = json_string_value(json_object_get(job, member));
-
-	if (value == NULL)
-		return;
-	append(line, " ");
-	append(line, flag);
-	append(line, " ");
-	append_quoted(line, value);
-}
-
-/* "NAME (after A, B; C): K='V' jobrun run --name 'NAME' ..." */
-static char *
-describe_job(json_t *job)
-{
-	json_t *depends_on = json_object_get(job, "depends_on"), *value;
-	const char *condition, *key, *sep = " (after ";
-	char *line =
-	    xstrdup(json_string_value(json_object_get(job, "job_name")));
-	char number[32];
-	size_t i;
-
-	json_array_foreach(depends_on, i, value)
-	{
-		append(&line, sep);
-		append(&line, json_string_value(value));
-		sep = ", ";
-	}
-	condition = json_string_value(json_object_get(job, "condition"));
-	if (condition != NULL) {
-		append(&line, depends_on != NULL ? "; " : " (");
-		append(&line, condition);
-	}
-	append(&line, depends_on != NULL || condition != NULL ? "):" : ":");
-	json_object_foreach(json_object_get(job, "env"), key, value)
-	{
-		append(&line, " ");
-		append(&line, key);
-		append(&line, "=");
-		append_quoted(&line, json_string_value(value));
-	}
-	append(&line, " jobrun run");
-	append_flag(&line, job, "job_name", "--name");
-	append_flag(&line, job, "job_command", "--job-command");
-	if ((value = json_object_get(job, "timeout")) != NULL) {
-		snprintf(number, sizeof(number), " --timeout %llds",
-		    (long long)json_integer_value(value));
-		append(&line, number);
-	}
-	append_flag(&line, job, "source_type", "--source-type");
-	append_flag(&line, job, "source_url", "--source-url");
-	append_flag(&line, job, "source_ref", "--source-ref");
-	append_flag(&line, job, "ci_source_type", "--ci-source-type");
-	append_flag(&line, job, "ci_source_url", "--ci-source-url");
-	append_flag(&line, job, "ci_source_ref", "--ci-source-ref");
-	return line;
-}
-
-void
-triggers_describe(struct triggers *t, struct mask_set *mask,
-    void (*emit)(void *context, const char *line), void *context)
-{
-	json_t *jobs = masked_copy(t->jobs, mask), *job;
-	char *line;
-	size_t i;
-
-	if (json_array_size(jobs) == 0)
-		emit(context, "next: no job is triggered");
-	json_array_foreach(jobs, i, job)
-	{
-		line = describe_job(job);
-		emit(context, line);
-		free(line);
-	}
-	json_decref(jobs);
-}
-
-/* ---- the termination log ---- */
-
-/* The encoded length of string value in compact JSON. */
-static size_t
-encoded_length(json_t *value)
-{
-	char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-	size_t length;
-
-	if (text == NULL)
-		out_of_memory();
-	length = strlen(text);
-	free(text);
-	return length;
-}
-
-char *
-triggers_summary(struct triggers *t, json_t *facts, struct mask_set *mask)
-{
-	json_t *summary = masked_copy(facts, mask), *jobs, *names, *name;
-	size_t i, used, more = 0;
-	char *text;
-
-	jobs = masked_copy(t->jobs, mask);
-	names = json_array();
-	/* The summary without names, plus room for "triggers":[] and
-	 * "more_triggers":N. */
-	used = encoded_length(summary) + 40;
-	json_array_foreach(jobs, i, name)
-	{
-		name = json_object_get(name, "job_name");
-		if (more == 0 &&
-		    used + encoded_length(name) + 1 <= TRIGGERS_SUMMARY_MAX) {
-			used += encoded_length(name) + 1;
-			json_array_append(names, name);
-		} else {
-			more++;
-		}
-	}
-	json_object_set_new(summary, "triggers", names);
-	if (more > 0)
-		json_object_set_new(
-		    summary, "more_triggers", json_integer((json_int_t)more));
-	text = json_dumps(summary, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(summary);
-	json_decref(jobs);
-	if (text == NULL)
-		out_of_memory();
-	return text;
 }

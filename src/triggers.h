@@ -1,28 +1,13 @@
 /*
- * triggers.json: what runs after this job (DESIGN.md, "triggers.json").
+ * Trigger logic: which jobs run after this one.  trigger-file.h writes
+ * them to triggers.json (and the workflow outputs to outputs.json).
  *
  * A job's triggers come from two places: the job file's static triggers,
  * decided once the job's outcome is known (when:, then if:, then for_each:
  * expanded into one job per item), and dynamic triggers that steps and
  * plugins add over the control socket while the job runs.  Static ones come
- * first, then dynamic ones in the order they arrived.
- *
- * The file is runnerlib's trigger_job format:
- *
- *   {"type":"trigger_job","operation_id":"<uuid v4>","trigger_type":"jobrun",
- *    "job":"<this job>","outcome":"success",
- *    "jobs":[{"job_name":"deploy","env":{"K":"V"},"depends_on":["a"],
- *             "condition":"all_success","source_type":"git",
- *             "source_url":"...","source_ref":"...","ci_source_type":"git",
- *             "ci_source_url":"...","ci_source_ref":"...",
- *             "container_image":"...","job_command":"...",
- *             "timeout":600,"priority":5}]}
- *
- * "job_name" and "env" are always there; every other field of a job only
- * when it was given.  "timeout" is in whole seconds.  jobrun's additions,
- * which runnerlib's worker ignores: "job" and "outcome" (the job that wrote
- * the file and how it ended) and, when a limit was exceeded, "error" (the
- * reason "jobs" is empty).  Every string passes the masker.
+ * first, then dynamic ones in the order they arrived.  Each job is kept as
+ * the JSON object trigger-file.h describes.
  */
 #ifndef JOBRUN_TRIGGERS_H
 #define JOBRUN_TRIGGERS_H
@@ -36,9 +21,11 @@
 #include "job.h"
 #include "mask.h"
 
-/* At most this many jobs in one file, and this many bytes of JSON. */
+/* At most this many jobs in one file, and this many bytes of JSON (of
+ * which the jobs may use all but TRIGGERS_FILE_SLACK). */
 #define TRIGGERS_MAX_JOBS 1000
 #define TRIGGERS_MAX_BYTES (1024 * 1024)
+#define TRIGGERS_FILE_SLACK (16 * 1024)
 
 struct triggers;
 
@@ -46,13 +33,23 @@ struct triggers;
 struct triggers *triggers_new(const struct job *job);
 
 /*
- * Adds a dynamic trigger from a control-socket request (borrowed):
- * {"job":NAME, "env":{K:V...}, "depends_on":[J...], "condition":C}, only
- * "job" required.  Returns 0, or -1 with a message in *error (caller
- * frees) when the request is malformed or a limit is reached (1000
- * jobs, 1 MiB of JSON in all).
+ * Adds a dynamic trigger from a control-socket request or a plugin
+ * (borrowed): {"job":NAME, "env":{K:V...}, "depends_on":[J...],
+ * "condition":C}, only "job" required.  An env name that steers the next
+ * job's runner (triggers_env_name_steers()) is refused: only the job
+ * file's triggers may set one.  Returns 0, or -1 with a message in *error
+ * (caller frees) when the request is malformed, refused, or past a limit
+ * (1000 jobs, 1 MiB of JSON in all; such a refusal is also recorded, see
+ * triggers_errors()).
  */
 int triggers_add_request(struct triggers *t, json_t *request, char **error);
+
+/*
+ * True when an env variable called name would steer the next job's
+ * runner rather than its steps: JOBRUN_*, REACTORCIDE_*, LD_*, PATH and
+ * the others jobrun(1) lists under TRIGGERS (case is ignored).
+ */
+bool triggers_env_name_steers(const char *name);
 
 /* How the job ended, for when: and for the functions in if:. */
 struct triggers_outcome {
@@ -66,51 +63,33 @@ struct triggers_outcome {
 
 /*
  * Decides the static triggers against outcome and appends the dynamic
- * ones.  Returns the number of jobs, or -1 with a message in *error when
- * a limit is exceeded (the file then has no jobs and says why).
+ * ones.  The job file's triggers come first and are never dropped for
+ * dynamic ones: past the file's limits (TRIGGERS_MAX_JOBS jobs,
+ * TRIGGERS_MAX_BYTES of JSON) dynamic triggers are dropped, and static
+ * ones past them only when they alone exceed them.  Returns the number of
+ * jobs, or -1 with the errors joined in *error (caller frees) when any
+ * were dropped (the jobs that fit are still listed; triggers_errors()).
  */
 long triggers_decide(
     struct triggers *t, const struct triggers_outcome *outcome, char **error);
 
-/*
- * Writes the file (after triggers_decide) to path atomically and durably,
- * every string masked with mask (may be NULL).  Returns 0; 1 with
- * *error when the jobs were past TRIGGERS_MAX_BYTES (the file, written,
- * has none and says why); -1 with *error when it could not be written.
- */
-int triggers_write(struct triggers *t, const char *path, const char *job_name,
-    struct mask_set *mask, char **error);
-
 /* The decided jobs, borrowed: a JSON array of the file's job objects. */
 const json_t *triggers_jobs(const struct triggers *t);
 
-/* Writes a random (version 4) UUID into out; -1 when no randomness. */
-int triggers_uuid(char out[37]);
+/* The outcome given to triggers_decide() (borrowed), or NULL before. */
+const char *triggers_outcome_name(const struct triggers *t);
 
 /*
- * For local mode: passes emit one line per decided job, masked, naming it,
- * what the worker waits for, and a jobrun command that runs it here:
- *   deploy (after build; all_success): REGION='eu' jobrun run --name 'deploy'
- * or "next: no job is triggered".  The line is valid during the call.
+ * Why triggers_decide() left jobs out (its errors joined; borrowed), or
+ * NULL.
  */
-void triggers_describe(struct triggers *t, struct mask_set *mask,
-    void (*emit)(void *context, const char *line), void *context);
+const char *triggers_limit_error(const struct triggers *t);
 
 /*
- * Kubernetes shows the first 4 KiB of /dev/termination-log as why a
- * container ended; the full files stay on the volume.
+ * The errors of the last triggers_decide() (borrowed): a JSON array of
+ * strings, empty when every trigger is listed.  For result.json.
  */
-#define TRIGGERS_SUMMARY_MAX 4000
-
-/*
- * Returns a compact summary for the termination log, allocated: the object
- * facts (borrowed; the job's outcome and step counts) with, added,
- * "triggers" (the decided jobs' names, in order, as many as fit) and
- * "more_triggers" (how many did not), every string masked, at most
- * TRIGGERS_SUMMARY_MAX bytes when facts itself is small.
- */
-char *triggers_summary(
-    struct triggers *t, json_t *facts, struct mask_set *mask);
+const json_t *triggers_errors(const struct triggers *t);
 
 /*
  * Workflow outputs: values this job hands to the jobs it triggers, set
@@ -128,10 +107,6 @@ char *triggers_summary(
  * Returns 0, or -1 with *error (caller frees).
  */
 int triggers_set_output(struct triggers *t, json_t *request, char **error);
-
-/* Writes outputs.json to path as triggers_write() does; 0 or -1, *error. */
-int triggers_write_outputs(
-    struct triggers *t, const char *path, struct mask_set *mask, char **error);
 
 /* The outputs, borrowed: a JSON object of strings. */
 const json_t *triggers_outputs(const struct triggers *t);

@@ -2,7 +2,7 @@
 # Configuration layers: defaults < job file < environment < flags, each
 # value explained with where it came from.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 24
+plan 34
 
 cat >job.yaml <<'YAML'
 name: layered
@@ -47,7 +47,7 @@ is "$(source_of code_dir)" "environment REACTORCIDE_CODE_DIR" \
 is "$(value_of ci_source_dir)" "/job/ci" "outside local mode, CI code is in /job/ci"
 
 REACTORCIDE_SECRET_VALUES_LIST=hunter2,swordfish run "$JOBRUN" config --explain
-is "$(value_of secret_values_list)" "(hidden)" "secret values are hidden"
+is "$(value_of secret_values_list)" "***" "secret values are hidden"
 lacks out "hunter2" "the secret value is never printed"
 
 JOBRUN_JOBS=lots run "$JOBRUN" config --explain
@@ -67,6 +67,34 @@ run "$JOBRUN" config --explain --source-url 'https://bot:pw-in-url-77@example.or
 is "$(value_of source_url)" "https://bot:***@example.org/app.git" \
 	"a URL's password is hidden"
 lacks out "pw-in-url-77" "and never printed"
+
+# Every value that is a secret shows as ***: by name, by glob, by value.
+cat >secret.yaml <<'YAML'
+name: secretive
+env: {API_TOKEN: tok-from-job-file-123, PLAIN: plain-value}
+secrets:
+  env: [API_TOKEN]
+  env_globs: ['*_KEY']
+steps: [{name: a, run: "true"}]
+YAML
+DEPLOY_KEY=glob-secret-999 run "$JOBRUN" config --explain \
+	--job-env "$(printf 'SHORT_KEY=ab\nNAMED=zz\nAPI_TOKEN=tok-job-env-456\nOTHER=x-glob-secret-999-y\nFREE=free-value')" \
+	--secret-env-names NAMED --secret-values-list=listed-secret-7 \
+	--job-command 'deploy --token listed-secret-7' secret.yaml
+is "$status" 0 "config --explain of a job with secrets exits 0"
+is "$(value_of job_env)" "SHORT_KEY=***" \
+	"a job env variable matched by env_globs shows ***, however short"
+contains out "NAMED=*** API_TOKEN=*** OTHER=x-***-y FREE=free-value" \
+	"so do those named in secret_env_names and secrets.env; a glob's value inside another is masked; others are shown"
+is "$(value_of job_command)" "deploy" "a setting that holds a secret value is shown"
+contains out "deploy --token *** " "with the secret masked"
+lacks out "tok-job-env-456" "no job env secret is printed"
+lacks out "glob-secret-999" "no globbed secret is printed"
+lacks out "listed-secret-7" "no listed secret is printed"
+DEPLOY_KEY=glob-secret-999 run "$JOBRUN" config --explain --json \
+	--job-env 'SHORT_KEY=ab' --secret-values-list=listed-secret-7 secret.yaml
+ok "$PYTHON3 -c 'import json,sys; d=json.load(open(\"out\")); assert d[\"job_env\"][\"value\"] == \"SHORT_KEY=***\", d; assert d[\"secret_values_list\"][\"value\"] == \"***\", d'" \
+	"--json shows *** the same way"
 
 JOBRUN_SECRET_MIN_LENGTH=0 run "$JOBRUN" config --explain
 is "$status" 125 "an out-of-range number is refused"

@@ -9,7 +9,7 @@ if ! "$PYTHON3" -c 'import jsonschema' 2>/dev/null; then
 	echo "1..0 # SKIP python3-jsonschema not installed"
 	exit 0
 fi
-plan 53
+plan 65
 
 CHECK="$PYTHON3 $JOBRUN_SRCDIR/tests/json-check.py"
 TSCHEMA=$JOBRUN_SRCDIR/src/triggers.schema.json
@@ -196,6 +196,51 @@ is "$(cat .jobrun/outputs.json)" \
 	"outputs.json holds the outputs, masked"
 contains out "bad key: 1" "a bad output key is refused"
 
+# ---- what a step may not put in a trigger; the job file may ----
+cat >steer.yaml <<'YAML'
+name: steer
+steps:
+  - name: a
+    run: |
+      jobrun trigger evil --env LD_PRELOAD=/tmp/x.so; echo "ld: $?"
+      jobrun trigger evil --env REACTORCIDE_CI_SOURCE_URL=https://evil.example/ci.git; echo "ci: $?"
+      jobrun trigger evil --env JOBRUN_SHELL=/tmp/sh; echo "shell: $?"
+      jobrun trigger fine --env TARGET=staging; echo "fine: $?"
+triggers:
+  - {job: s1, env: {PATH: /opt/bin, JOBRUN_SHELL: bash}}
+YAML
+run "$JOBRUN" run steer.yaml
+is "$status" 0 "a job whose step asks for steering env succeeds"
+contains out "ld: 1" "LD_PRELOAD in a step's trigger is refused with status 1"
+contains out "ci: 1" "so is REACTORCIDE_CI_SOURCE_URL"
+contains out "shell: 1" "and JOBRUN_SHELL"
+contains out "refused: env 'LD_PRELOAD' would steer the next job's runner" \
+	"saying why"
+is "$(names)" "s1 fine" "the job file's trigger and the harmless one are listed"
+is "$(field 'j[0]["env"]')" "{'PATH': '/opt/bin', 'JOBRUN_SHELL': 'bash'}" \
+	"the job file's own triggers may set such names"
+
+# ---- secrets equal to the format's words leave its structure alone ----
+cat >words.yaml <<'YAML'
+name: words
+steps:
+  - name: a
+    run: |
+      printf 'trigger_job\noutputs\njob_name\nsuccess\n' | jobrun secret add
+      jobrun trigger next --env TOKEN=outputs
+      printf 'v1' | jobrun output set version
+triggers:
+  - {job: s1, env: {WHO: trigger_job}}
+YAML
+run "$JOBRUN" run words.yaml
+is "$status" 0 "a job registering the format's words as secrets succeeds"
+is "$(field '(d["type"], d["trigger_type"], d["outcome"], j[0]["env"], j[1]["env"])')" \
+	"('trigger_job', 'jobrun', 'success', {'WHO': '***'}, {'TOKEN': '***'})" \
+	"triggers.json keeps its member names and fixed words; values are masked"
+ok "valid $T" "and stays valid"
+is "$(cat .jobrun/outputs.json)" '{"outputs":{"version":"v1"}}' \
+	"outputs.json keeps its \"outputs\" member"
+
 # ---- jobrun trigger outside a job ----
 run "$JOBRUN" trigger x
 is "$status" 125 "jobrun trigger without a socket exits 125"
@@ -205,10 +250,10 @@ contains err "no control socket" "and says why"
 "$PYTHON3" -c 'print("steps: [{name: a, run: \"true\"}]\ntriggers:\n  - job: many\n    for_each: [" + ", ".join(str(i) for i in range(1001)) + "]")' >many.yaml
 run "$JOBRUN" run many.yaml
 is "$status" 0 "too many triggers leave the job's status alone"
-contains err "jobrun: too many triggered jobs: trigger 'many' brings them past 1000; none is listed" \
+contains err "jobrun: too many triggered jobs: trigger 'many' brings them past 1000; it and the triggers after it are not listed" \
 	"with a clear error"
-is "$(field '(j, d["error"])')" "([], \"too many triggered jobs: trigger 'many' brings them past 1000; none is listed\")" \
-	"and a file with no jobs that says why"
+is "$(field '(j, d["error"])')" "([], \"too many triggered jobs: trigger 'many' brings them past 1000; it and the triggers after it are not listed\")" \
+	"and a file that says why"
 
 # ---- the termination log (Kubernetes) ----
 : >termination-log

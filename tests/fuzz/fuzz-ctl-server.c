@@ -1,0 +1,95 @@
+/*
+ * libFuzzer target for the control socket's request handling: any bytes
+ * as a request body must get a reply that is one JSON object with a
+ * "status", never a crash, a leak or a hang.  The register handler reads
+ * every byte of every value it is given (the sanitizers catch a length
+ * that overruns), checks that none is empty, and checks that a value
+ * from "secrets_base64" encodes back to its request's text.
+ *
+ *   make fuzz && ./tests/fuzz/fuzz-ctl-server -max_total_time=60
+ * tests/fuzz/corpus-ctl-server/
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ctl-server.h"
+
+/* The request's "secrets_base64" texts, for the handler to compare. */
+static json_t *encoded;
+
+static long
+accept_all(void *context, char *const *values, const size_t *lengths, size_t n,
+    char **error)
+{
+	size_t i, k, total = 0, first_encoded;
+	char *text;
+
+	(void)context;
+	(void)error;
+	for (i = 0; i < n; i++) {
+		if (lengths[i] == 0)
+			abort();
+		for (k = 0; k < lengths[i]; k++)
+			total += (unsigned char)values[i][k];
+	}
+	/* The base64 values come last, in order. */
+	first_encoded = n - json_array_size(encoded);
+	for (i = first_encoded; i < n; i++) {
+		text = ctl_frame_base64_encode(values[i], lengths[i]);
+		if (strcmp(text,
+			json_string_value(
+			    json_array_get(encoded, i - first_encoded))) != 0)
+			abort();
+		free(text);
+	}
+	return total == 0 ? 0 : (long)n;
+}
+
+/* The "secrets_base64" of body as a list, when body is such a request. */
+static json_t *
+encoded_of(const uint8_t *data, size_t size)
+{
+	json_t *request = json_loadb((const char *)data, size,
+		   JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL),
+	       *member, *list = json_array();
+
+	member = json_object_get(request, "secrets_base64");
+	if (json_is_string(member))
+		json_array_append(list, member);
+	else if (json_is_array(member))
+		json_array_extend(list, member);
+	json_decref(request);
+	return list;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t *parsed;
+	const char *status;
+	char *reply;
+
+	encoded = encoded_of(data, size);
+	reply = ctl_server_answer(accept_all, NULL, (const char *)data, size);
+	json_decref(encoded);
+
+	if (reply == NULL)
+		abort();
+	parsed = json_loads(reply, 0, NULL);
+	if (parsed == NULL || !json_is_object(parsed))
+		abort();
+	status = json_string_value(json_object_get(parsed, "status"));
+	if (status == NULL ||
+	    (strcmp(status, "ok") != 0 && strcmp(status, "error") != 0))
+		abort();
+	json_decref(parsed);
+	free(reply);
+	return 0;
+}

@@ -1,0 +1,74 @@
+#!/bin/sh
+# The control socket as steps meet it: an untrusted run_as step may
+# register secrets and nothing else; "jobrun secret add" registers any
+# bytes; and secrets given on jobrun's own command line are gone from its
+# /proc/PID/cmdline while the job runs.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+plan 14
+
+# ---- secrets on the command line ----
+cat >argv.yaml <<EOF
+steps:
+  - name: look
+    run: |
+      tr '\0' ' ' </proc/\$PPID/cmdline >"$TEST_DIR/cmdline"
+      echo "token: [\$TOKEN]"
+EOF
+run "$JOBRUN" run --secret-values-list=hunter2-argv-one,hunter2-argv-two \
+	--job-env 'TOKEN=hunter2-argv-env' --secret-env-names TOKEN argv.yaml
+is "$status" 0 "a job given secrets by flags runs"
+lacks cmdline "hunter2-argv" "its /proc/PID/cmdline no longer holds them"
+contains cmdline "--secret-values-list=*** " "where they were, it says ***"
+contains cmdline "argv.yaml" "the other arguments are intact"
+contains out "token: [***]" "the values still reach the job, masked"
+
+# ---- secret add: any bytes ----
+cat >bytes.yaml <<'EOF'
+steps:
+  - name: add
+    run: |
+      printf '\377\376s3cr\000et-bytes' | jobrun secret add --raw; echo "raw: $?"
+      printf 'line-one-secret\nline\000two\377secret\n' | jobrun secret add; echo "lines: $?"
+  - name: show
+    depends_on: [add]
+    run: |
+      printf '[\377\376s3cr\000et-bytes] [line-one-secret] [line\000two\377secret]\n'
+EOF
+run "$JOBRUN" run bytes.yaml
+is "$status" 0 "a job registering secrets with NUL and non-UTF-8 bytes runs"
+contains out "raw: 0" "secret add --raw registers them (status 0)"
+contains out "lines: 0" "and one per line too"
+contains out "[***] [***] [***]" "every such value is masked"
+
+# ---- an untrusted run_as step ----
+if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
+	for i in 1 2 3 4 5; do
+		_tap_count=$((_tap_count + 1))
+		echo "ok $_tap_count # skip needs root and a user nobody"
+	done
+	done_testing
+	exit
+fi
+chmod 755 "$TEST_DIR"
+cat >peer.yaml <<EOF
+steps:
+  - name: untrusted
+    run_as: nobody
+    trusted: false
+    run: |
+      echo 'untrusted-secret-1234' | "$JOBRUN" secret add; echo "secret: \$?"
+      "$JOBRUN" trigger evil; echo "trigger: \$?"
+      echo x | "$JOBRUN" output set STOLEN; echo "output: \$?"
+  - name: trusted
+    depends_on: [untrusted]
+    run: |
+      jobrun trigger fine; echo "trusted trigger: \$?"
+EOF
+run "$JOBRUN" run peer.yaml
+contains out "secret: 0" "an untrusted step registers a secret"
+contains out "trigger: 1" "its trigger is refused"
+contains out "output: 1" "so is its workflow output"
+contains out "may only register secrets" "saying why"
+is "$("$PYTHON3" -c 'import json; print([j["job_name"] for j in json.load(open(".jobrun/triggers.json"))["jobs"]])')" \
+	"['fine']" "a trusted step's trigger is listed, the untrusted one's not"
+done_testing
