@@ -111,8 +111,7 @@ result_write(
 		json_object_set_new(root, "error", json_string(result->error));
 	if (result->trigger_errors != NULL &&
 	    json_array_size(result->trigger_errors) > 0)
-		json_object_set(
-		    root, "trigger_errors", (json_t *)result->trigger_errors);
+		json_object_set(root, "trigger_errors", result->trigger_errors);
 	if (result->signal != 0)
 		json_object_set_new(
 		    root, "signal", json_integer(result->signal));

@@ -40,7 +40,7 @@ struct result {
 	int signal; /* the signal that ended jobrun's job process; 0: none */
 	/* Why triggers were left out of triggers.json (strings, masked);
 	 * NULL or empty: none were. */
-	const struct json_t *trigger_errors;
+	struct json_t *trigger_errors;
 };
 
 /*

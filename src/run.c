@@ -913,6 +913,29 @@ clean_workspace(const struct run *run)
 	return 0;
 }
 
+/*
+ * A job file that is not valid has said why; the workspace is known all
+ * the same (no job file sets it), so the truth is written there too.
+ */
+static void
+job_file_invalid(struct run *run)
+{
+	const struct cli *cli = run->cli;
+	struct config_flag flags[CLI_MAX_FLAGS];
+	char *error = NULL;
+
+	if (cli->dry_run)
+		return;
+	memcpy(flags, cli->flags, cli->n_flags * sizeof(flags[0]));
+	if (config_build(&run->config, NULL, flags, cli->n_flags, &error) < 0) {
+		free(error);
+		return;
+	}
+	workspace_remove_earlier(&run->config);
+	run->workspace_known = true;
+	fail(run, "the job file is not valid");
+}
+
 /* Configuration, job, environment, secrets: what all else needs. */
 static int
 configure(struct run *run)
@@ -925,8 +948,11 @@ configure(struct run *run)
 		    strerror(errno));
 		return -1;
 	}
-	if (run_load_job(cli, &run->job) < 0 ||
-	    run_build_config(cli, run->job, &run->config) < 0)
+	if (run_load_job(cli, &run->job) < 0) {
+		job_file_invalid(run);
+		return -1;
+	}
+	if (run_build_config(cli, run->job, &run->config) < 0)
 		return -1;
 	/* From here on the workspace is known: nothing of an earlier run
 	 * may be taken for this one's. */
@@ -1149,6 +1175,10 @@ run_job(const struct cli *cli)
 out:
 	if (run.workspace_known && !run.lifecycle) {
 		/* Failed before the lifecycle: the truth is written anyway. */
+		if (run.mask == NULL)
+			run.mask = mask_set_new("***",
+			    (size_t)config_number(
+				&run.config, CONFIG_SECRET_MIN_LENGTH));
 		lifecycle_init(
 		    &run.lc, &run.config, run.job, &run.job_env, run.mask);
 		run.lifecycle = true;

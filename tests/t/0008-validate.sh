@@ -26,11 +26,14 @@ ok "[ ! -e ran ]" "nothing ran"
 
 run "$JOBRUN" run --dry-run "$JOBRUN_SRCDIR/examples/hello/job.yaml"
 is "$status" 0 "--dry-run succeeds"
-is "$(cat out)" "job hello: 4 steps, run in this order:
-  greet
-  count (after greet)
-  sum (after greet)
-  report (after count, sum) if always()" "--dry-run prints the plan and runs nothing"
+is "$(cat out)" "job hello: 4 steps in 3 waves; the steps of a wave may run at the same time
+wave 1:
+  greet: if success(); no timeout; trusted
+wave 2:
+  count: needs greet; if success(); no timeout; trusted
+  sum: needs greet; if success(); no timeout; trusted
+wave 3:
+  report: needs count, sum; if always(); no timeout; trusted" "--dry-run prints the plan as waves and runs nothing"
 # Every independent problem of a file in one run, one a line in the order
 # of the file: problems of single fields and problems across steps alike.
 # A problem that only follows from another (the 'run' that 'rn' misspells)

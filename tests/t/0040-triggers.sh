@@ -202,6 +202,7 @@ name: steer
 steps:
   - name: a
     run: |
+      set +e
       jobrun trigger evil --env LD_PRELOAD=/tmp/x.so; echo "ld: $?"
       jobrun trigger evil --env REACTORCIDE_CI_SOURCE_URL=https://evil.example/ci.git; echo "ci: $?"
       jobrun trigger evil --env JOBRUN_SHELL=/tmp/sh; echo "shell: $?"
