@@ -451,6 +451,7 @@ main(int argc, char **argv)
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);
+		source_print_version(stdout);
 		status = 0;
 		break;
 	case CLI_HELP:

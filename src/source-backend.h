@@ -62,6 +62,13 @@ int source_tarball(
     const struct source_request *request, struct source_reply *reply);
 
 /*
+ * One line each ("libgit2 1.8.4 (https, ssh, shallow)\n") for
+ * source_print_version(); the caller frees the result.
+ */
+char *source_git_version_text(void);
+char *source_fetch_version_text(void);
+
+/*
  * Returns a local path for a copy or tarball url: a "file://" prefix is
  * dropped, a relative path is taken from the current directory.  Returns
  * NULL for a URL of any other scheme ("https://...").  The caller frees

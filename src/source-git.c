@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include <git2.h>
+#if LIBGIT2_VER_MAJOR > 1 || LIBGIT2_VER_MINOR >= 8
+#include <git2/sys/errors.h> /* git_error_set_str() moved here in 1.8 */
+#endif
 
 #include "list.h"
 #include "source-backend.h"
@@ -282,38 +285,81 @@ fetch_options(struct session *s, git_fetch_options *opts)
 	opts->follow_redirects = GIT_REMOTE_REDIRECT_INITIAL;
 }
 
-/* Sets the depth for a named ref, or says once why there is none. */
-static void
-set_depth(struct session *s, git_fetch_options *opts, bool by_id)
-{
-	long long depth = s->request->spec->depth;
+/* How much history a fetch asks for. */
+enum history {
+	HISTORY_FULL,
+	HISTORY_SHALLOW, /* the source's depth, when it has one */
+};
 
-	if (depth <= 0)
-		return;
-#ifdef HAVE_GIT_FETCH_DEPTH
-	if (!by_id) {
-		opts->depth = (int)depth;
-		return;
-	}
+static bool
+starts_with(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * Whether libgit2 can fetch this source's URL shallow; NULL when it can,
+ * else why not.  Depth came with 1.7; until 1.9 it breaks the stateful
+ * transports (git:// and ssh: the wants are sent twice and the server
+ * hangs up), and the local transport has none.
+ */
+static const char *
+shallow_unavailable(const struct session *s)
+{
+	int major = 0, minor = 0, revision = 0;
+
+#ifndef HAVE_GIT_FETCH_DEPTH
+	(void)s;
+	return "libgit2 " LIBGIT2_VERSION " cannot fetch shallow (1.7 and "
+	       "later can)";
+#else
+	if (starts_with(s->url, "http://") || starts_with(s->url, "https://"))
+		return NULL;
+	if (strstr(s->url, "://") == NULL && strchr(s->url, ':') == NULL)
+		return "a local repository is not fetched shallow";
+	if (starts_with(s->url, "file://"))
+		return "a local repository is not fetched shallow";
+	git_libgit2_version(&major, &minor, &revision);
+	if (major > 1 || minor >= 9)
+		return NULL;
+	return "libgit2 before 1.9 cannot fetch shallow over git:// or ssh";
 #endif
-	if (s->shallow_notice)
-		return;
+}
+
+/* True when fetches of this source are shallow: it has a depth that can
+ * be used; says once why not otherwise. */
+static bool
+shallow_wanted(struct session *s)
+{
+	const char *why;
+
+	if (s->request->spec->depth <= 0)
+		return false;
+	if ((why = shallow_unavailable(s)) == NULL)
+		return true;
+	if (!s->shallow_notice)
+		source_reply_notice(s->reply,
+		    "depth %lld asked, but %s: fetching the whole history",
+		    s->request->spec->depth, why);
 	s->shallow_notice = true;
-	if (by_id)
-		source_reply_notice(s->reply,
-		    "depth %lld is not used for a commit id: fetching the "
-		    "whole history",
-		    depth);
-	else
-		source_reply_notice(s->reply,
-		    "depth %lld asked, but libgit2 %s cannot fetch shallow "
-		    "(1.7 and later can): fetching the whole history",
-		    depth, LIBGIT2_VERSION);
+	return false;
+}
+
+static void
+set_history(struct session *s, git_fetch_options *opts, enum history history)
+{
+#ifdef HAVE_GIT_FETCH_DEPTH
+	if (history == HISTORY_SHALLOW && shallow_wanted(s))
+		opts->depth = (int)s->request->spec->depth;
+#else
+	if (history == HISTORY_SHALLOW)
+		(void)shallow_wanted(s);
+#endif
 }
 
 static int
 fetch_refspecs(struct session *s, git_remote *remote, const char *const *specs,
-    size_t n, bool by_id)
+    size_t n, enum history history)
 {
 	git_strarray array = { xcalloc(n, sizeof(char *)), n };
 	git_fetch_options opts;
@@ -323,7 +369,7 @@ fetch_refspecs(struct session *s, git_remote *remote, const char *const *specs,
 	for (i = 0; i < n; i++)
 		array.strings[i] = xstrdup(specs[i]);
 	fetch_options(s, &opts);
-	set_depth(s, &opts, by_id);
+	set_history(s, &opts, history);
 	rc = git_remote_fetch(remote, &array, &opts, "jobrun: fetch");
 	for (i = 0; i < n; i++)
 		free(array.strings[i]);
@@ -350,10 +396,24 @@ lookup_id(git_repository *repo, const char *id, git_commit **out)
 	return rc;
 }
 
-/* Fetches the branches and tags, then the pull and merge request refs
- * if the commit is not among them. */
+/* Fetches the one ref ref names into its local name. */
 static int
-fetch_by_id(struct session *s, git_repository *repo, git_remote *remote,
+fetch_ref(struct session *s, git_remote *remote, const struct gitref *ref)
+{
+	char *spec = xasprintf("+%s:%s", ref->remote_name, ref->local_name);
+	const char *specs[] = { spec };
+	int rc;
+
+	rc = fetch_refspecs(s, remote, specs, 1, HISTORY_SHALLOW);
+	free(spec);
+	return rc;
+}
+
+/* The branches and tags, then (when the remote has them) the pull and
+ * merge request refs, until the commit is among what was fetched.
+ * Returns 0 when it is, 1 when it is not, or a libgit2 error. */
+static int
+fetch_all_for_id(struct session *s, git_repository *repo, git_remote *remote,
     const struct gitref *ref, git_commit **out)
 {
 	static const char *const common[] = {
@@ -364,16 +424,55 @@ fetch_by_id(struct session *s, git_repository *repo, git_remote *remote,
 		"+refs/merge-requests/*:refs/merge-requests/*" };
 	int rc;
 
-	if ((rc = fetch_refspecs(s, remote, common, 2, true)) < 0)
+	if ((rc = fetch_refspecs(s, remote, common, 2, HISTORY_FULL)) < 0)
 		return rc;
 	if (lookup_id(repo, ref->id, out) == 0)
 		return 0;
-	if (ref->has_special) {
-		if ((rc = fetch_refspecs(s, remote, special, 2, true)) < 0)
+	if (!ref->has_special)
+		return 1;
+	if ((rc = fetch_refspecs(s, remote, special, 2, HISTORY_FULL)) < 0)
+		return rc;
+	return lookup_id(repo, ref->id, out) == 0 ? 0 : 1;
+}
+
+/*
+ * A commit id, fetched as narrowly as the remote allows: the ref at whose
+ * tip it is (shallow), else the object itself by its full id (shallow,
+ * when the server allows single commits: allow-reachable-sha1-in-want),
+ * else every branch and tag (and pull and merge request refs) whole.
+ * libgit2 1.8 cannot deepen a shallow repository, so that last fetch is
+ * never shallow.
+ */
+static int
+fetch_by_id(struct session *s, git_repository *repo, git_remote *remote,
+    const struct gitref *ref, git_commit **out)
+{
+	const char *specs[] = { ref->id };
+	bool shallow = shallow_wanted(s);
+	int rc;
+
+	if (ref->remote_name != NULL) {
+		if ((rc = fetch_ref(s, remote, ref)) < 0)
 			return rc;
 		if (lookup_id(repo, ref->id, out) == 0)
 			return 0;
 	}
+	if (shallow && strlen(ref->id) == GIT_OID_HEXSZ) {
+		if (fetch_refspecs(s, remote, specs, 1, HISTORY_SHALLOW) == 0 &&
+		    lookup_id(repo, ref->id, out) == 0)
+			return 0;
+		git_error_clear();
+	}
+	if (shallow)
+		source_reply_notice(s->reply,
+		    "depth %lld is not used for '%s': it is no ref's tip, and "
+		    "the server gives out no single commit; fetching the "
+		    "whole history",
+		    s->request->spec->depth, ref->id);
+	rc = fetch_all_for_id(s, repo, remote, ref, out);
+
+	if (rc <= 0)
+		return rc;
 	source_reply_error(s->reply,
 	    "no commit '%s' (unique) among the fetched refs of the remote%s",
 	    ref->id, ref->listing);
@@ -384,14 +483,10 @@ static int
 fetch_named(struct session *s, git_repository *repo, git_remote *remote,
     const struct gitref *ref, git_commit **out)
 {
-	char *spec = xasprintf("+%s:%s", ref->remote_name, ref->local_name);
-	const char *specs[] = { spec };
 	git_object *object = NULL;
 	int rc;
 
-	rc = fetch_refspecs(s, remote, specs, 1, false);
-	free(spec);
-	if (rc < 0)
+	if ((rc = fetch_ref(s, remote, ref)) < 0)
 		return rc;
 	/* An annotated tag peels to its commit. */
 	rc = git_object_lookup(&object, repo, &ref->oid, GIT_OBJECT_ANY);
@@ -427,8 +522,10 @@ fetch_once(struct session *s, git_repository *repo, git_remote *remote,
 		free(error);
 		return REPORTED;
 	}
-	if (ref->by_id)
+	if (ref->by_id) {
+		(void)gitref_find_tip(ref, heads, n);
 		return fetch_by_id(s, repo, remote, ref, out);
+	}
 	return fetch_named(s, repo, remote, ref, out);
 }
 
@@ -700,4 +797,24 @@ out:
 	session_release(&s);
 	git_libgit2_shutdown();
 	return rc;
+}
+
+/* ---- what this build can do ---- */
+
+/* The libgit2 line of source_version_text(); the libcurl line is
+ * source-fetch.c's. */
+char *
+source_git_version_text(void)
+{
+	int major = 0, minor = 0, revision = 0, features;
+	bool shallow = false;
+
+	git_libgit2_version(&major, &minor, &revision);
+	features = git_libgit2_features();
+#ifdef HAVE_GIT_FETCH_DEPTH
+	shallow = true;
+#endif
+	return xasprintf("libgit2 %d.%d.%d (%shttps, %sssh, %sshallow)\n",
+	    major, minor, revision, features & GIT_FEATURE_HTTPS ? "" : "no ",
+	    features & GIT_FEATURE_SSH ? "" : "no ", shallow ? "" : "no ");
 }

@@ -653,3 +653,16 @@ fail:
 	forget_credentials(spec, workspace, "source");
 	return status;
 }
+
+void
+source_print_version(FILE *out)
+{
+	char *text;
+
+	text = source_git_version_text();
+	fputs(text, out);
+	free(text);
+	text = source_fetch_version_text();
+	fputs(text, out);
+	free(text);
+}

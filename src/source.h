@@ -14,6 +14,8 @@
 #ifndef JOBRUN_SOURCE_H
 #define JOBRUN_SOURCE_H
 
+#include <stdio.h>
+
 #include "configuration.h"
 #include "job.h"
 #include "list.h"
@@ -46,5 +48,16 @@ int source_prepare_all(
  * or -1 after a message.
  */
 int source_check_dirs(const struct config *config);
+
+/*
+ * Prints what the source backends are built with, for --version: lines
+ * such as
+ *
+ *   libgit2 1.8.4 (https, ssh, shallow)
+ *   libcurl 7.88.1 (https)
+ *
+ * a missing feature written "no ssh".
+ */
+void source_print_version(FILE *out);
 
 #endif

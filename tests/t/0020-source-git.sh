@@ -152,7 +152,7 @@ contains err "no commit '0123abcd'" "and says so"
 # ---- depth ----
 
 cat >depth.yaml <<YAML
-source: {type: git, url: "git://127.0.0.1:$DAEMON_PORT/app.git", ref: main, depth: 1}
+source: {type: git, url: "http://127.0.0.1:$HTTP_PORT/app.git", ref: main, depth: 1}
 steps:
   - {name: count, run: "git rev-list --count HEAD; git rev-parse --is-shallow-repository"}
 YAML
