@@ -34,6 +34,7 @@
 #include "list.h"
 #include "source-backend.h"
 #include "source-gitref.h"
+#include "source-hostkey.h"
 #include "xalloc.h"
 
 #define GIT_ATTEMPTS 3
@@ -50,6 +51,7 @@ struct session {
 	bool offered; /* a secret credential was offered once already */
 	bool auth_failed; /* retrying cannot help */
 	bool shallow_notice; /* said once that depth is not available */
+	char *refusal; /* why a host key or certificate was refused */
 	struct timespec last_progress;
 };
 
@@ -71,8 +73,8 @@ transient(const struct session *s, int rc)
 {
 	const git_error *e = git_error_last();
 
-	if (s->auth_failed || rc == GIT_EAUTH || rc == GIT_ECERTIFICATE ||
-	    e == NULL)
+	if (s->auth_failed || s->refusal != NULL || rc == GIT_EAUTH ||
+	    rc == GIT_ECERTIFICATE || e == NULL)
 		return false;
 	if (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_OS)
 		return true;
@@ -198,6 +200,11 @@ credentials(git_credential **out, const char *url, const char *user,
 		return git_credential_ssh_key_new(
 		    out, user ? user : "git", NULL, key, NULL);
 	}
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK")) {
+		s->offered = true;
+		return git_credential_ssh_key_from_agent(
+		    out, user ? user : "git");
+	}
 	if (allowed & GIT_CREDENTIAL_USERNAME) {
 		s->auth_failed = false;
 		return git_credential_username_new(out, user ? user : "git");
@@ -212,6 +219,57 @@ credentials(git_credential **out, const char *url, const char *user,
 	    "the server asks for credentials and none were given: set "
 	    "token_env, token_file or ssh_key_file in the job file");
 	return GIT_EAUTH;
+}
+
+/* ---- who the server is ---- */
+
+/* The port of an ssh URL ("ssh://host:2222/..."); 22 when it gives
+ * none (and for the scp-like "host:path"). */
+static int
+url_port(const char *url)
+{
+	char *host = strstr(url, "://") != NULL ? url_host(url) : NULL;
+	const char *colon = NULL;
+	int port = 22;
+
+	if (host != NULL)
+		colon = host[0] == '['
+		    ? (strstr(host, "]:") ? strstr(host, "]:") + 1 : NULL)
+		    : strrchr(host, ':');
+	if (colon != NULL && atoi(colon + 1) > 0)
+		port = atoi(colon + 1);
+	free(host);
+	return port;
+}
+
+/* An ssh host key must be listed in known_hosts; an https certificate
+ * must have passed libgit2's check against the CA file or the system's
+ * store.  Nothing is ever accepted because it was offered. */
+static int
+certificate_check(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct session *s = payload;
+	const char *ca_file = s->request->spec->ca_file;
+	char *error = NULL;
+
+	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+		if (source_hostkey_check(cert, host, url_port(s->url),
+			s->request->spec->known_hosts, &error) == 0)
+			return 0;
+	} else if (valid) {
+		return 0;
+	} else {
+		error = xasprintf("the certificate of '%s' is not trusted: it "
+				  "is signed by no CA in %s%s%s, or is for "
+				  "another name, or has expired; refused",
+		    host, ca_file ? "'" : "the system's certificate store",
+		    ca_file ? ca_file : "", ca_file ? "' (ca_file)" : "");
+	}
+	/* libgit2 puts a message of its own in place of ours. */
+	git_error_set_str(GIT_ERROR_NET, error);
+	free(s->refusal);
+	s->refusal = error;
+	return GIT_ECERTIFICATE;
 }
 
 /* ---- progress, on a terminal only ---- */
@@ -278,6 +336,7 @@ fetch_options(struct session *s, git_fetch_options *opts)
 {
 	git_fetch_options_init(opts, GIT_FETCH_OPTIONS_VERSION);
 	opts->callbacks.credentials = credentials;
+	opts->callbacks.certificate_check = certificate_check;
 	opts->callbacks.transfer_progress = transfer_progress;
 	opts->callbacks.payload = s;
 	opts->proxy_opts.type = GIT_PROXY_AUTO;
@@ -554,7 +613,8 @@ fetch_with_retries(struct session *s, git_repository *repo, git_remote *remote,
 	}
 	if (attempt > 1)
 		snprintf(after, sizeof(after), " (after %u attempts)", attempt);
-	source_reply_error(s->reply, "%s%s", git_message(), after);
+	source_reply_error(s->reply, "%s%s",
+	    s->refusal != NULL ? s->refusal : git_message(), after);
 	return rc;
 }
 
@@ -748,6 +808,24 @@ report_facts(struct session *s, const struct gitref *ref, git_commit *commit)
 	free(text);
 }
 
+/* A ca_file replaces the system's store for https. */
+static int
+use_ca_file(struct session *s)
+{
+	const char *file = s->request->spec->ca_file;
+
+	if (file == NULL)
+		return 0;
+	if (access(file, R_OK) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL) < 0) {
+		source_reply_error(s->reply, "cannot use the ca_file '%s': %s",
+		    file,
+		    access(file, R_OK) < 0 ? strerror(errno) : git_message());
+		return -1;
+	}
+	return 0;
+}
+
 static void
 session_release(struct session *s)
 {
@@ -757,13 +835,13 @@ session_release(struct session *s)
 	}
 	free(s->url);
 	free(s->host);
+	free(s->refusal);
 }
 
 int
 source_git(const struct source_request *request, struct source_reply *reply)
 {
-	struct session s = { request, reply, NULL, NULL, NULL, false, false,
-		false, { 0, 0 } };
+	struct session s = { .request = request, .reply = reply };
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_commit *commit = NULL;
@@ -780,7 +858,8 @@ source_git(const struct source_request *request, struct source_reply *reply)
 	    ? xstrdup(request->url)
 	    : source_local_path(request->url);
 	s.host = url_host(s.url);
-	if (load_token(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
+	if (load_token(&s) < 0 || use_ca_file(&s) < 0 ||
+	    open_repository(&s, &repo, &remote) < 0)
 		goto out;
 	if (fetch_with_retries(&s, repo, remote, &ref, &commit) < 0 ||
 	    checkout(&s, repo, commit) < 0)

@@ -138,3 +138,45 @@ bare_copy()
 	git_quiet clone --mirror "$1" "$2"
 	touch "$2/git-daemon-export-ok"
 }
+
+# start_sshd: an sshd (openssh-server) on 127.0.0.1 with an ed25519 host
+# key, letting this user in with the key $SSH_DIR/id_ed25519 only; sets
+# SSH_PORT, SSH_USER, SSH_DIR and SSH_KNOWN_HOSTS (a known_hosts file
+# listing the host key as "[127.0.0.1]:PORT").  Skips the test when sshd
+# or ssh-keygen is missing or sshd does not come up.
+start_sshd()
+{
+	[ -x /usr/sbin/sshd ] || skip_all "sshd is not installed (openssh-server)"
+	command -v ssh-keygen >/dev/null 2>&1 ||
+		skip_all "ssh-keygen is not installed (openssh-client)"
+	SSH_DIR=$TEST_DIR/sshd
+	SSH_USER=$(id -un)
+	mkdir -p "$SSH_DIR" && chmod 700 "$SSH_DIR"
+	ssh-keygen -q -t ed25519 -N '' -C host -f "$SSH_DIR/host_key"
+	ssh-keygen -q -t ed25519 -N '' -C jobrun-test -f "$SSH_DIR/id_ed25519"
+	cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
+	SSH_PORT=$(free_port)
+	cat >"$SSH_DIR/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+HostKey $SSH_DIR/host_key
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+PidFile none
+CONF
+	[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
+	/usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" 2>"$SSH_DIR/log" &
+	_servers="$_servers $!"
+	wait_port "$SSH_PORT" ||
+		skip_all "sshd did not start: $(head -c 200 "$SSH_DIR/log")"
+	echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_key.pub")" \
+		>"$SSH_DIR/known_hosts"
+}
+
+# host_fingerprint FILE.pub: the key's "SHA256:..." as ssh-keygen prints it.
+host_fingerprint() { ssh-keygen -l -E sha256 -f "$1" | cut -d' ' -f2; }
