@@ -180,3 +180,36 @@ CONF
 
 # host_fingerprint FILE.pub: the key's "SHA256:..." as ssh-keygen prints it.
 host_fingerprint() { ssh-keygen -l -E sha256 -f "$1" | cut -d' ' -f2; }
+
+# make_ca DIR NAME: a CA (DIR/NAME-ca.pem) and a certificate it signs for
+# 127.0.0.1 and localhost (DIR/NAME-cert.pem, DIR/NAME-key.pem), with
+# openssl.  Skips the test without openssl.
+make_ca()
+{
+	command -v openssl >/dev/null 2>&1 || skip_all "openssl is not installed"
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$2 test CA" \
+		-keyout "$1/$2-ca-key.pem" -out "$1/$2-ca.pem" >/dev/null 2>&1
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+		-keyout "$1/$2-key.pem" -out "$1/$2.csr" >/dev/null 2>&1
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$1/$2.ext"
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/$2-ca.pem" \
+		-CAkey "$1/$2-ca-key.pem" -CAcreateserial -days 2 \
+		-extfile "$1/$2.ext" -out "$1/$2-cert.pem" >/dev/null 2>&1
+}
+
+# start_https DIR CERTDIR NAME: serves DIR over smart HTTPS with the
+# certificate make_ca made under NAME; sets HTTPS_PORT.
+start_https()
+{
+	rm -f "$TEST_DIR/https.port"
+	"$PYTHON3" "$GIT_SERVER" http "$1" "$TEST_DIR/https.port" \
+		--cert "$2/$3-cert.pem" --key "$2/$3-key.pem" &
+	_servers="$_servers $!"
+	_i=0
+	while [ ! -s "$TEST_DIR/https.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	HTTPS_PORT=$(cat "$TEST_DIR/https.port")
+}
