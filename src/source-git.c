@@ -35,6 +35,7 @@
 #include "source-backend.h"
 #include "source-gitref.h"
 #include "source-hostkey.h"
+#include "source.h"
 #include "xalloc.h"
 
 #define GIT_ATTEMPTS 3
@@ -620,29 +621,12 @@ fetch_with_retries(struct session *s, git_repository *repo, git_remote *remote,
 
 /* ---- the repository and the checkout ---- */
 
-/* The URL kept in .git/config: any password removed. */
-static char *
-stored_url(const char *url)
-{
-	const char *scheme = strstr(url, "://"), *host, *at, *colon;
-
-	if (scheme == NULL)
-		return xstrdup(url);
-	host = scheme + 3;
-	at = strchr(host, '@');
-	if (at == NULL || at > host + strcspn(host, "/"))
-		return xstrdup(url);
-	colon = memchr(host, ':', (size_t)(at - host));
-	if (colon == NULL)
-		return xstrdup(url);
-	return xasprintf("%.*s%s", (int)(colon - url), url, at);
-}
-
 static int
 open_repository(struct session *s, git_repository **repo, git_remote **remote)
 {
 	git_repository_init_options init;
-	char *kept = stored_url(s->url);
+	/* The URL kept in .git/config: no credential in it. */
+	char *kept = source_url_sanitized(s->url);
 	int rc;
 
 	git_repository_init_options_init(

@@ -153,6 +153,121 @@ source_redact_url(const char *url)
 	return xasprintf("%.*s***%s", (int)(host - url), url, at);
 }
 
+/* ---- credentials in URLs ---- */
+
+/* Where a URL's user information lies: [*user, *at) when it has one. */
+static bool
+url_userinfo(const char *url, const char **user, const char **at)
+{
+	const char *scheme = url ? strstr(url, "://") : NULL;
+
+	if (scheme == NULL)
+		return false;
+	*user = scheme + 3;
+	*at = strchr(*user, '@');
+	/* Only an '@' before the path is user information. */
+	return *at != NULL && *at < *user + strcspn(*user, "/?#");
+}
+
+static bool
+is_http(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0;
+}
+
+/* A user name alone that is long enough to be a token. */
+#define URL_TOKEN_MIN 20
+
+char *
+source_url_sanitized(const char *url)
+{
+	const char *user, *at, *colon;
+
+	if (!url_userinfo(url, &user, &at))
+		return xstrdup(url);
+	colon = memchr(user, ':', (size_t)(at - user));
+	if (colon != NULL)
+		return xasprintf("%.*s%s", (int)(colon - url), url, at);
+	if (is_http(url) && at - user >= URL_TOKEN_MIN)
+		return xasprintf("%.*s%s", (int)(user - url), url, at + 1);
+	return xstrdup(url);
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Appends text (len bytes) and, when it differs, its percent-decoded
+ * form. */
+static void
+push_credential(struct strlist *out, const char *text, size_t len)
+{
+	char *raw = xstrndup(text, len), *decoded = xmalloc(len + 1);
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (text[i] == '%' && i + 2 < len &&
+		    hex_value(text[i + 1]) >= 0 &&
+		    hex_value(text[i + 2]) >= 0) {
+			decoded[n++] = (char)(hex_value(text[i + 1]) * 16 +
+			    hex_value(text[i + 2]));
+			i += 2;
+		} else {
+			decoded[n++] = text[i];
+		}
+	}
+	decoded[n] = '\0';
+	if (len > 0)
+		strlist_push(out, raw, nowhere);
+	if (n > 0 && strcmp(raw, decoded) != 0)
+		strlist_push(out, decoded, nowhere);
+	wipe(raw, len);
+	wipe(decoded, n);
+	free(raw);
+	free(decoded);
+}
+
+void
+source_url_credentials(const char *url, struct strlist *out)
+{
+	const char *user, *at, *colon;
+
+	if (!url_userinfo(url, &user, &at))
+		return;
+	colon = memchr(user, ':', (size_t)(at - user));
+	if (colon != NULL)
+		push_credential(out, colon + 1, (size_t)(at - colon - 1));
+	else if (is_http(url) && at - user >= URL_TOKEN_MIN)
+		push_credential(out, user, (size_t)(at - user));
+}
+
+void
+source_scrub_environment(void)
+{
+	static const char *const names[] = { "JOBRUN_SOURCE_URL",
+		"REACTORCIDE_SOURCE_URL", "JOBRUN_CI_SOURCE_URL",
+		"REACTORCIDE_CI_SOURCE_URL" };
+	char *value, *clean;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((value = getenv(names[i])) == NULL)
+			continue;
+		clean = source_url_sanitized(value);
+		if (strcmp(clean, value) != 0) {
+			wipe(value, strlen(value));
+			setenv(names[i], clean, 1);
+		}
+		free(clean);
+	}
+}
+
 /* ---- where sources go ---- */
 
 struct target {
@@ -646,11 +761,14 @@ source_prepare_all(
 		goto fail;
 	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 &&
 	    (status = prepare_one(config, spec, false, job_env)) != 0)
-		return status;
-	return 0;
+		goto out;
+	status = 0;
+	goto out;
 fail:
 	forget_credentials(ci_spec, workspace, "ci_source");
 	forget_credentials(spec, workspace, "source");
+out:
+	source_scrub_environment();
 	return status;
 }
 

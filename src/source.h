@@ -50,6 +50,30 @@ int source_prepare_all(
 int source_check_dirs(const struct config *config);
 
 /*
+ * Credentials in a source URL ("https://user:token@host/...").  A password
+ * is one; so is a user name alone in an http(s) URL when it is 20
+ * characters or more ("https://ghp_...@github.com/..."), which is how
+ * hosts take tokens.
+ *
+ * source_url_sanitized() returns url without them ("https://user@host/..."
+ * or "https://host/..."), fit to show and to hand to steps; the caller
+ * frees it.  source_url_credentials() appends each credential to out as
+ * written in the URL and, when that differs, percent-decoded: the values
+ * to register as secrets before anything prints the URL (in `jobrun
+ * config`, the triggers' command lines).  url may be NULL (nothing).
+ */
+char *source_url_sanitized(const char *url);
+void source_url_credentials(const char *url, struct strlist *out);
+
+/*
+ * Rewrites the source URL variables of jobrun's own environment
+ * (JOBRUN_SOURCE_URL, JOBRUN_CI_SOURCE_URL and their REACTORCIDE_
+ * aliases) to their sanitized form, so that no step inherits a
+ * credential in them.  source_prepare_all() calls it once it is done.
+ */
+void source_scrub_environment(void);
+
+/*
  * Prints what the source backends are built with, for --version: lines
  * such as
  *
