@@ -786,6 +786,12 @@ report_facts(struct session *s, const struct gitref *ref, git_commit *commit)
 	source_reply_fact(s->reply, "author", text);
 	free(text);
 	source_reply_fact(s->reply, "subject", subject ? subject : "");
+	text = xasprintf("%lld",
+	    git_repository_is_shallow(git_commit_owner(commit)) == 1
+		? s->request->spec->depth
+		: 0LL);
+	source_reply_fact(s->reply, "depth", text);
+	free(text);
 	text = ref->by_id ? xstrdup(id)
 			  : xasprintf("%s (%s)", id, ref->remote_name);
 	source_reply_fact(s->reply, "summary", text);

@@ -15,6 +15,7 @@
 #include "source.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,6 +33,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "duration.h"
+#include "file.h"
 #include "source-backend.h"
 #include "treepath.h"
 #include "xalloc.h"
@@ -651,7 +653,7 @@ static void
 export_facts(const struct outcome *o, bool ci, struct nvlist *job_env)
 {
 	static const char *const names[] = { "commit", "ref", "author",
-		"subject" };
+		"subject", "depth" };
 	const struct nvpair *fact;
 	char *variable, *upper;
 	size_t i, k;
@@ -667,6 +669,59 @@ export_facts(const struct outcome *o, bool ci, struct nvlist *job_env)
 		free(variable);
 		free(upper);
 	}
+}
+
+/* What result.json is to say of a prepared source. */
+static void
+fill_facts(struct source_facts *facts, const struct source_request *request,
+    const struct outcome *o)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "commit", offsetof(struct source_facts, commit) },
+		{ "ref", offsetof(struct source_facts, ref) },
+		{ "author", offsetof(struct source_facts, author) },
+		{ "subject", offsetof(struct source_facts, subject) },
+	};
+	const struct nvpair *fact;
+	size_t i;
+
+	source_facts_release(facts);
+	facts->prepared = true;
+	facts->type = xstrdup(request->type);
+	facts->url = source_url_sanitized(request->url);
+	facts->target = xstrdup(request->target);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if ((fact = nvlist_get(&o->facts, fields[i].name)) != NULL)
+			*(char **)((char *)facts + fields[i].offset) =
+			    xstrdup(fact->value);
+	if ((fact = nvlist_get(&o->facts, "depth")) != NULL)
+		facts->depth = strtoll(fact->value, NULL, 10);
+}
+
+/* A failed preparation leaves nothing behind: the directory it made is
+ * removed, one that was there (empty) is emptied again. */
+static void
+discard_target(const char *label, const char *path, bool existed)
+{
+	char *error = NULL;
+	int fd, rc;
+
+	if (!existed) {
+		rc = file_remove_tree(AT_FDCWD, path);
+	} else if ((fd = file_open_dir(AT_FDCWD, path, 0755, &error)) >= 0) {
+		rc = file_clear_dir(fd);
+		close(fd);
+	} else {
+		rc = -1;
+	}
+	if (rc < 0)
+		diag_warn("%s: cannot remove what a failed preparation left "
+			  "in '%s': %s",
+		    label, path, error ? error : strerror(errno));
+	free(error);
 }
 
 /* The one line that says what was prepared; diag_error() is jobrun's one
@@ -688,12 +743,14 @@ report(const struct source_request *request, const struct outcome *o,
 
 static int
 prepare_one(const struct config *config, const struct source_spec *spec,
-    bool ci, struct nvlist *job_env)
+    bool ci, struct nvlist *job_env, struct source_facts *facts)
 {
 	struct outcome o = { NVLIST_INIT, NULL, 0, { 0 }, 0 };
 	struct source_request request = { 0 };
 	struct target t;
 	uint64_t started = clock_now_ms();
+	struct stat st;
+	bool existed, made = false;
 	char *shown;
 
 	target_init(&t, config, ci);
@@ -709,6 +766,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	request.workspace = config_get(config, CONFIG_WORKSPACE);
 	request.spec = spec;
 	request.progress = isatty(STDERR_FILENO) == 1;
+	existed = lstat(t.dir, &st) == 0;
 	if (request.url == NULL) {
 		diag_error("%s: a %s source needs a URL: set %s.url, %s or "
 			   "--%ssource-url",
@@ -720,11 +778,14 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	} else if (make_empty_target(t.label, t.dir) < 0) {
 		o.status = EXIT_JOBRUN_ERROR;
 	} else {
+		made = true;
 		run_backend(&request,
 		    spec->timeout_ms ? spec->timeout_ms
 				     : SOURCE_DEFAULT_TIMEOUT_MS,
 		    &o);
 	}
+	if (made && o.status != 0)
+		discard_target(t.label, t.dir, existed);
 	forget_credentials(spec, request.workspace, t.label);
 	if (o.error != NULL) {
 		shown = source_redact_url(request.url);
@@ -734,6 +795,8 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	} else if (o.status == 0) {
 		report(&request, &o, clock_now_ms() - started);
 		export_facts(&o, ci, job_env);
+		if (facts != NULL)
+			fill_facts(facts, &request, &o);
 	}
 	free(o.error);
 	nvlist_release(&o.facts);
@@ -741,9 +804,36 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	return o.status;
 }
 
+void
+source_facts_release(struct source_facts *facts)
+{
+	free(facts->type);
+	free(facts->url);
+	free(facts->target);
+	free(facts->commit);
+	free(facts->ref);
+	free(facts->author);
+	free(facts->subject);
+	memset(facts, 0, sizeof(*facts));
+}
+
+void
+source_report_release(struct source_report *report)
+{
+	source_facts_release(&report->ci_source);
+	source_facts_release(&report->source);
+}
+
 int
 source_prepare_all(
     const struct config *config, const struct job *job, struct nvlist *job_env)
+{
+	return source_prepare(config, job, job_env, NULL);
+}
+
+int
+source_prepare(const struct config *config, const struct job *job,
+    struct nvlist *job_env, struct source_report *out)
 {
 	static const struct source_spec no_spec = { 0 };
 	const struct source_spec *ci_spec = job ? &job->ci_source : &no_spec;
@@ -757,10 +847,12 @@ source_prepare_all(
 	}
 	/* The trusted CI code first: it may hold what judges the rest. */
 	if (strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0 &&
-	    (status = prepare_one(config, ci_spec, true, job_env)) != 0)
+	    (status = prepare_one(config, ci_spec, true, job_env,
+		 out ? &out->ci_source : NULL)) != 0)
 		goto fail;
 	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 &&
-	    (status = prepare_one(config, spec, false, job_env)) != 0)
+	    (status = prepare_one(
+		 config, spec, false, job_env, out ? &out->source : NULL)) != 0)
 		goto out;
 	status = 0;
 	goto out;

@@ -14,6 +14,7 @@
 #ifndef JOBRUN_SOURCE_H
 #define JOBRUN_SOURCE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "configuration.h"
@@ -28,7 +29,7 @@
  * directory, as config and job (the job file's source: and ci_source:
  * details; may be NULL) say.  Facts about what was prepared are added to
  * job_env for the steps: JOBRUN_GIT_COMMIT, JOBRUN_GIT_REF,
- * JOBRUN_GIT_AUTHOR, JOBRUN_GIT_SUBJECT for a git source and the same with
+ * JOBRUN_GIT_AUTHOR, JOBRUN_GIT_SUBJECT, JOBRUN_GIT_DEPTH for a git source and the same with
  * JOBRUN_CI_GIT_ for a git CI source.  A token named by token_env is
  * removed from jobrun's environment afterwards, and a token_file inside
  * the workspace is deleted, whether preparation worked or not.
@@ -39,6 +40,53 @@
  */
 int source_prepare_all(
     const struct config *config, const struct job *job, struct nvlist *job_env);
+
+/*
+ * What was prepared, for result.json: one source_facts for each of
+ * ci_source and source.  prepared is false for a source of type none or
+ * one that failed.  commit (40 hex digits), ref (the full ref name
+ * fetched, or the commit id when one was asked), author ("Name <mail>")
+ * and subject are set for git only (NULL otherwise); depth is the depth
+ * the clone has (0: the whole history, also where depth: could not be
+ * used).  url is the source's URL without credentials
+ * (source_url_sanitized()).  Every string is owned by the struct.
+ */
+struct source_facts {
+	bool prepared;
+	char *type; /* "git", "copy", "tarball" */
+	char *url;
+	char *target; /* the directory it went to, as configured */
+	char *commit;
+	char *ref;
+	char *author;
+	char *subject;
+	long long depth;
+};
+
+struct source_report {
+	struct source_facts ci_source;
+	struct source_facts source;
+};
+
+#define SOURCE_REPORT_INIT                                                     \
+	{                                                                      \
+		{ 0 },                                                         \
+		{                                                              \
+			0                                                      \
+		}                                                              \
+	}
+
+/*
+ * source_prepare_all() that also fills out (may be NULL) with what was
+ * prepared, also when it fails (the sources prepared before the failure).
+ * Release out with source_report_release() in any case.
+ */
+int source_prepare(const struct config *config, const struct job *job,
+    struct nvlist *job_env, struct source_report *out);
+
+/* Frees what facts or report hold and zeroes them. */
+void source_facts_release(struct source_facts *facts);
+void source_report_release(struct source_report *report);
 
 /*
  * Checks the directories a job's sources go to without touching them:

@@ -112,7 +112,7 @@ EOF
 
 n_formats=$(echo $formats | wc -w)
 n_hostile=$(wc -l <corpus.txt)
-plan $((n_formats * 3 + 2 + n_hostile * 3 + 3))
+plan $((n_formats * 3 + 2 + n_hostile * 4 + 3))
 
 for archive in $formats; do
 	extract "$TEST_DIR/$archive"
@@ -135,6 +135,8 @@ while IFS='|' read -r name entry why; do
 	contains err "entry '$entry' in '$TEST_DIR/hostile/$name.tar' $why: refused" \
 		"$name: the message names the entry"
 	is "$(written_outside)" "" "$name: nothing written outside the target"
+	is "$(ls -A ws 2>/dev/null | grep -c '^src$')" 0 \
+		"$name: nor left in it (fine.txt came first)"
 done <corpus.txt
 is "$(cat outside/file)" "keep" "the file outside was never touched"
 

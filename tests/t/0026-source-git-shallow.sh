@@ -38,6 +38,7 @@ steps:
       echo "head=\$(git rev-parse HEAD)"
       echo "count=\$(git rev-list --count HEAD)"
       echo "shallow=\$(git rev-parse --is-shallow-repository)"
+      echo "depth=\$JOBRUN_GIT_DEPTH"
       git fsck --connectivity-only >/dev/null 2>&1 && echo fsck=ok
 YAML
 	rm -rf ws
@@ -62,7 +63,7 @@ minor=$("$JOBRUN" --version | sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p')
 git_shallow=false
 [ "${minor:-0}" -ge 9 ] && git_shallow=true
 
-plan $((2 * 9 * 3 + 7 + 5))
+plan $((2 * 9 * 3 + 7 + 7))
 
 for url in "http://127.0.0.1:$HTTP_PORT/app.git" \
 	"git://127.0.0.1:$DAEMON_PORT/app.git"; do
@@ -73,13 +74,13 @@ for url in "http://127.0.0.1:$HTTP_PORT/app.git" \
 		is "$status $(field head)" "0 $(rev "$what")" \
 			"$scheme depth 1: ref '${ref:-(none)}' checks out $what"
 		if [ $scheme = http ] || [ $git_shallow = true ]; then
-			is "$(field count) $(field shallow) $(field fsck)" \
-				"1 true ok" \
+			is "$(field count) $(field shallow) $(field fsck) $(field depth)" \
+				"1 true ok 1" \
 				"$scheme depth 1: ref '${ref:-(none)}' fetched the commit alone"
 			lacks err "whole history" \
 				"$scheme depth 1: ref '${ref:-(none)}' without a notice"
 		else
-			is "$(field shallow) $(field fsck)" "false ok" \
+			is "$(field shallow) $(field fsck) $(field depth)" "false ok 0" \
 				"$scheme depth 1: ref '${ref:-(none)}' fetched the history"
 			contains err "cannot fetch shallow over git:// or ssh" \
 				"$scheme depth 1: ref '${ref:-(none)}' with a notice saying why"
@@ -119,5 +120,15 @@ is "$status $(field count) $(field shallow)" "0 6 false" "depth 0 is the whole h
 depth_job "$TEST_DIR/served/app.git" main 1
 is "$status $(field count)" "0 3" "a path at depth 1 fetches the history"
 contains err "a local repository is not fetched shallow" "and says why"
+
+# A failed preparation leaves no partial target: a directory it made is
+# removed, one that was there is empty again.
+depth_job "$http" no-such-branch 1
+is "$status $(ls -A ws)" "125 " "a failed fetch leaves no target directory"
+mkdir -p ws/src
+echo "steps: [{name: x, run: 'true'}]" >plain.yaml
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run --source-type git \
+	--source-url "$http" --source-ref no-such-branch plain.yaml
+is "$status $(ls -A ws/src)" "125 " "and empties a target that was there"
 
 done_testing
