@@ -29,10 +29,10 @@
  * directory, as config and job (the job file's source: and ci_source:
  * details; may be NULL) say.  Facts about what was prepared are added to
  * job_env for the steps: JOBRUN_GIT_COMMIT, JOBRUN_GIT_REF,
- * JOBRUN_GIT_AUTHOR, JOBRUN_GIT_SUBJECT, JOBRUN_GIT_DEPTH for a git source and the same with
- * JOBRUN_CI_GIT_ for a git CI source.  A token named by token_env is
- * removed from jobrun's environment afterwards, and a token_file inside
- * the workspace is deleted, whether preparation worked or not.
+ * JOBRUN_GIT_AUTHOR, JOBRUN_GIT_SUBJECT, JOBRUN_GIT_DEPTH for a git source and
+ * the same with JOBRUN_CI_GIT_ for a git CI source.  A token named by token_env
+ * is removed from jobrun's environment afterwards, and a token_file inside the
+ * workspace is deleted, whether preparation worked or not.
  *
  * Returns 0, or the job's exit status after a message: 125 when a source
  * could not be prepared (nothing has run), 128+N when signal N cancelled
