@@ -113,47 +113,6 @@ url_host(const char *url)
 	return xstrndup(start, len);
 }
 
-/* Reads the token from the variable or file the source names. */
-static int
-load_token(struct session *s)
-{
-	const struct source_spec *spec = s->request->spec;
-	char buf[4096];
-	ssize_t n;
-	int fd;
-
-	if (spec->token_env != NULL) {
-		const char *value = getenv(spec->token_env);
-
-		if (value == NULL || value[0] == '\0') {
-			source_reply_error(s->reply,
-			    "token_env names '%s', which is not set",
-			    spec->token_env);
-			return -1;
-		}
-		s->token = xstrdup(value);
-		return 0;
-	}
-	if (spec->token_file == NULL)
-		return 0;
-	if ((fd = open(spec->token_file, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
-		source_reply_error(s->reply,
-		    "cannot read the token file '%s': %s", spec->token_file,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	buf[n] = '\0';
-	s->token = xstrdup(buf);
-	wipe(buf, sizeof(buf));
-	return 0;
-}
-
 /* True when the URL carries "user:password@". */
 static bool
 has_password(const char *url)
@@ -848,8 +807,8 @@ source_git(const struct source_request *request, struct source_reply *reply)
 	    ? xstrdup(request->url)
 	    : source_local_path(request->url);
 	s.host = url_host(s.url);
-	if (load_token(&s) < 0 || use_ca_file(&s) < 0 ||
-	    open_repository(&s, &repo, &remote) < 0)
+	if (source_load_token(request, reply, &s.token) < 0 ||
+	    use_ca_file(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
 		goto out;
 	if (fetch_with_retries(&s, repo, remote, &ref, &commit) < 0 ||
 	    checkout(&s, repo, commit) < 0)

@@ -270,6 +270,58 @@ source_scrub_environment(void)
 	}
 }
 
+char *
+source_url_user(const char *url)
+{
+	const char *user, *at, *colon;
+
+	if (!url_userinfo(url, &user, &at))
+		return NULL;
+	colon = memchr(user, ':', (size_t)(at - user));
+	return xstrndup(user, (size_t)((colon ? colon : at) - user));
+}
+
+int
+source_load_token(const struct source_request *request,
+    struct source_reply *reply, char **out)
+{
+	const struct source_spec *spec = request->spec;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	if (spec->token_env != NULL) {
+		const char *value = getenv(spec->token_env);
+
+		if (value == NULL || value[0] == '\0') {
+			source_reply_error(reply,
+			    "token_env names '%s', which is not set",
+			    spec->token_env);
+			return -1;
+		}
+		*out = xstrdup(value);
+		return 0;
+	}
+	if (spec->token_file == NULL)
+		return 0;
+	if ((fd = open(spec->token_file, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
+		source_reply_error(reply, "cannot read the token file '%s': %s",
+		    spec->token_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	*out = xstrdup(buf);
+	wipe(buf, sizeof(buf));
+	return 0;
+}
+
 /* ---- where sources go ---- */
 
 struct target {

@@ -213,3 +213,21 @@ start_https()
 	done
 	HTTPS_PORT=$(cat "$TEST_DIR/https.port")
 }
+
+# start_files DIR NAME [OPTIONS]: serves DIR with tests/git-server.py's
+# files mode; sets NAME_PORT (e.g. FILES_PORT).
+start_files()
+{
+	_root=$1
+	_name=$2
+	shift 2
+	rm -f "$TEST_DIR/$_name.port"
+	"$PYTHON3" "$GIT_SERVER" files "$_root" "$TEST_DIR/$_name.port" "$@" &
+	_servers="$_servers $!"
+	_i=0
+	while [ ! -s "$TEST_DIR/$_name.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	eval "${_name}_PORT=\$(cat \"\$TEST_DIR/\$_name.port\")"
+}

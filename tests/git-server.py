@@ -30,6 +30,7 @@ import base64
 import os
 import socket
 import ssl
+import tarfile
 import subprocess
 import sys
 import threading
@@ -188,6 +189,11 @@ class FilesHandler(BaseHTTPRequestHandler):
                 data = self.read(parts[1])
                 self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
                 return
+            # A tar header for a file of 100 GB, then its data for ever.
+            info = tarfile.TarInfo("huge.bin")
+            info.size = 100 << 30
+            head = info.tobuf(format=tarfile.GNU_FORMAT)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(head), head))
             block = b"\0" * 65536
             while True:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))

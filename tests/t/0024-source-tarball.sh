@@ -140,9 +140,9 @@ while IFS='|' read -r name entry why; do
 done <corpus.txt
 is "$(cat outside/file)" "keep" "the file outside was never touched"
 
-extract "https://127.0.0.1:1/app.tar.gz"
-is "$status" 125 "an https URL is refused"
-contains err "downloading a tarball is not built into this jobrun" \
-	"with a message saying what to do instead"
+extract "ftp://127.0.0.1:1/app.tar.gz"
+is "$status" 125 "an ftp URL is refused"
+contains err "a tarball source is a local path, a file:// URL or an http(s) URL" \
+	"with a message saying what is taken"
 
 done_testing
