@@ -39,6 +39,8 @@ facts_lookup(const struct facts *facts, const char *name)
 		return config_get(facts->config, CONFIG_BRANCH);
 	if (strcmp(name, "event") == 0)
 		return config_get(facts->config, CONFIG_EVENT);
+	if (strcmp(name, "tag") == 0)
+		return config_get(facts->config, CONFIG_TAG);
 	if (strcmp(name, "job") == 0)
 		return config_get(facts->config, CONFIG_NAME);
 	if (strncmp(name, "env.", 4) == 0) {

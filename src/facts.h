@@ -1,5 +1,5 @@
 /*
- * The job's facts as conditions name them (expr.h): branch, event, job,
+ * The job's facts as conditions name them (expr.h): branch, event, tag, job,
  * env.NAME and steps.STEP[.outcome].  Steps' `if:` (the engine) and
  * triggers' `if:` (the run flow) read the same facts through here.
  */

@@ -117,6 +117,8 @@ source_spec_release(struct source_spec *source)
 	free(source->token_env);
 	free(source->token_file);
 	free(source->ssh_key_file);
+	free(source->known_hosts);
+	free(source->ca_file);
 }
 
 static void

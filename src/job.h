@@ -36,6 +36,10 @@ struct source_spec {
 	char *token_file;
 	char *ssh_key_file;
 	uint64_t timeout_ms; /* 0: no limit of its own */
+	/* The git and tarball sources' own (source-backend.h). */
+	char *known_hosts; /* NULL: the user's and the system's */
+	char *ca_file; /* NULL: the system's certificate store */
+	long long max_size; /* bytes a download may have; 0: the default */
 };
 
 struct secrets_spec {

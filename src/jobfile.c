@@ -371,6 +371,32 @@ source_timeout(struct yamlwalk *walk, yaml_node_t *node, void *target)
 	return yamlwalk_duration(walk, node, &t->spec->timeout_ms);
 }
 
+/* known_hosts, ca_file and max_size: the network sources' settings. */
+static int
+source_known_hosts(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_string(
+	    walk, node, "a file path", &t->spec->known_hosts);
+}
+
+static int
+source_ca_file(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_string(walk, node, "a file path", &t->spec->ca_file);
+}
+
+static int
+source_max_size(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	struct source_target *t = target;
+
+	return yamlwalk_integer(walk, node, 1, 1LL << 50, &t->spec->max_size);
+}
+
 static const struct yamlwalk_field source_fields[] = {
 	{ "type", source_type },
 	{ "url", source_url },
@@ -381,6 +407,9 @@ static const struct yamlwalk_field source_fields[] = {
 	{ "token_file", source_token_file },
 	{ "ssh_key_file", source_ssh_key_file },
 	{ "timeout", source_timeout },
+	{ "known_hosts", source_known_hosts },
+	{ "ca_file", source_ca_file },
+	{ "max_size", source_max_size },
 };
 
 static int

@@ -27,6 +27,7 @@
 #include "diag.h"
 #include "plan.h"
 #include "run.h"
+#include "source.h"
 #include "runner.h"
 #include "xalloc.h"
 
@@ -169,6 +170,7 @@ main(int argc, char **argv)
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);
+		source_print_version(stdout);
 		status = 0;
 		break;
 	case CLI_HELP:

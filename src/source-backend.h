@@ -62,6 +62,26 @@ int source_tarball(
     const struct source_request *request, struct source_reply *reply);
 
 /*
+ * One line each ("libgit2 1.8.4 (https, ssh, shallow)\n") for
+ * source_print_version(); the caller frees the result.
+ */
+char *source_git_version_text(void);
+char *source_fetch_version_text(void);
+
+/*
+ * Reads the token request->spec names (token_env's variable, or the
+ * token_file without its final newline) into *out, NULL when it names
+ * none.  Returns 0, or -1 after source_reply_error().  The caller wipes
+ * and frees *out.
+ */
+int source_load_token(const struct source_request *request,
+    struct source_reply *reply, char **out);
+
+/* The user name of a URL ("ada" of "https://ada:pw@host/"), or NULL
+ * without one.  The caller frees it. */
+char *source_url_user(const char *url);
+
+/*
  * Returns a local path for a copy or tarball url: a "file://" prefix is
  * dropped, a relative path is taken from the current directory.  Returns
  * NULL for a URL of any other scheme ("https://...").  The caller frees

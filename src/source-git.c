@@ -27,10 +27,15 @@
 #include <unistd.h>
 
 #include <git2.h>
+#if LIBGIT2_VER_MAJOR > 1 || LIBGIT2_VER_MINOR >= 8
+#include <git2/sys/errors.h> /* git_error_set_str() moved here in 1.8 */
+#endif
 
 #include "list.h"
 #include "source-backend.h"
 #include "source-gitref.h"
+#include "source-hostkey.h"
+#include "source.h"
 #include "xalloc.h"
 
 #define GIT_ATTEMPTS 3
@@ -47,6 +52,7 @@ struct session {
 	bool offered; /* a secret credential was offered once already */
 	bool auth_failed; /* retrying cannot help */
 	bool shallow_notice; /* said once that depth is not available */
+	char *refusal; /* why a host key or certificate was refused */
 	struct timespec last_progress;
 };
 
@@ -68,8 +74,8 @@ transient(const struct session *s, int rc)
 {
 	const git_error *e = git_error_last();
 
-	if (s->auth_failed || rc == GIT_EAUTH || rc == GIT_ECERTIFICATE ||
-	    e == NULL)
+	if (s->auth_failed || s->refusal != NULL || rc == GIT_EAUTH ||
+	    rc == GIT_ECERTIFICATE || e == NULL)
 		return false;
 	if (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_OS)
 		return true;
@@ -105,47 +111,6 @@ url_host(const char *url)
 		start = at + 1;
 	}
 	return xstrndup(start, len);
-}
-
-/* Reads the token from the variable or file the source names. */
-static int
-load_token(struct session *s)
-{
-	const struct source_spec *spec = s->request->spec;
-	char buf[4096];
-	ssize_t n;
-	int fd;
-
-	if (spec->token_env != NULL) {
-		const char *value = getenv(spec->token_env);
-
-		if (value == NULL || value[0] == '\0') {
-			source_reply_error(s->reply,
-			    "token_env names '%s', which is not set",
-			    spec->token_env);
-			return -1;
-		}
-		s->token = xstrdup(value);
-		return 0;
-	}
-	if (spec->token_file == NULL)
-		return 0;
-	if ((fd = open(spec->token_file, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
-		source_reply_error(s->reply,
-		    "cannot read the token file '%s': %s", spec->token_file,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	buf[n] = '\0';
-	s->token = xstrdup(buf);
-	wipe(buf, sizeof(buf));
-	return 0;
 }
 
 /* True when the URL carries "user:password@". */
@@ -195,6 +160,11 @@ credentials(git_credential **out, const char *url, const char *user,
 		return git_credential_ssh_key_new(
 		    out, user ? user : "git", NULL, key, NULL);
 	}
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && getenv("SSH_AUTH_SOCK")) {
+		s->offered = true;
+		return git_credential_ssh_key_from_agent(
+		    out, user ? user : "git");
+	}
 	if (allowed & GIT_CREDENTIAL_USERNAME) {
 		s->auth_failed = false;
 		return git_credential_username_new(out, user ? user : "git");
@@ -209,6 +179,57 @@ credentials(git_credential **out, const char *url, const char *user,
 	    "the server asks for credentials and none were given: set "
 	    "token_env, token_file or ssh_key_file in the job file");
 	return GIT_EAUTH;
+}
+
+/* ---- who the server is ---- */
+
+/* The port of an ssh URL ("ssh://host:2222/..."); 22 when it gives
+ * none (and for the scp-like "host:path"). */
+static int
+url_port(const char *url)
+{
+	char *host = strstr(url, "://") != NULL ? url_host(url) : NULL;
+	const char *colon = NULL;
+	int port = 22;
+
+	if (host != NULL)
+		colon = host[0] == '['
+		    ? (strstr(host, "]:") ? strstr(host, "]:") + 1 : NULL)
+		    : strrchr(host, ':');
+	if (colon != NULL && atoi(colon + 1) > 0)
+		port = atoi(colon + 1);
+	free(host);
+	return port;
+}
+
+/* An ssh host key must be listed in known_hosts; an https certificate
+ * must have passed libgit2's check against the CA file or the system's
+ * store.  Nothing is ever accepted because it was offered. */
+static int
+certificate_check(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct session *s = payload;
+	const char *ca_file = s->request->spec->ca_file;
+	char *error = NULL;
+
+	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+		if (source_hostkey_check(cert, host, url_port(s->url),
+			s->request->spec->known_hosts, &error) == 0)
+			return 0;
+	} else if (valid) {
+		return 0;
+	} else {
+		error = xasprintf("the certificate of '%s' is not trusted: it "
+				  "is signed by no CA in %s%s%s, or is for "
+				  "another name, or has expired; refused",
+		    host, ca_file ? "'" : "the system's certificate store",
+		    ca_file ? ca_file : "", ca_file ? "' (ca_file)" : "");
+	}
+	/* libgit2 puts a message of its own in place of ours. */
+	git_error_set_str(GIT_ERROR_NET, error);
+	free(s->refusal);
+	s->refusal = error;
+	return GIT_ECERTIFICATE;
 }
 
 /* ---- progress, on a terminal only ---- */
@@ -275,6 +296,7 @@ fetch_options(struct session *s, git_fetch_options *opts)
 {
 	git_fetch_options_init(opts, GIT_FETCH_OPTIONS_VERSION);
 	opts->callbacks.credentials = credentials;
+	opts->callbacks.certificate_check = certificate_check;
 	opts->callbacks.transfer_progress = transfer_progress;
 	opts->callbacks.payload = s;
 	opts->proxy_opts.type = GIT_PROXY_AUTO;
@@ -282,38 +304,81 @@ fetch_options(struct session *s, git_fetch_options *opts)
 	opts->follow_redirects = GIT_REMOTE_REDIRECT_INITIAL;
 }
 
-/* Sets the depth for a named ref, or says once why there is none. */
-static void
-set_depth(struct session *s, git_fetch_options *opts, bool by_id)
-{
-	long long depth = s->request->spec->depth;
+/* How much history a fetch asks for. */
+enum history {
+	HISTORY_FULL,
+	HISTORY_SHALLOW, /* the source's depth, when it has one */
+};
 
-	if (depth <= 0)
-		return;
-#ifdef HAVE_GIT_FETCH_DEPTH
-	if (!by_id) {
-		opts->depth = (int)depth;
-		return;
-	}
+static bool
+starts_with(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * Whether libgit2 can fetch this source's URL shallow; NULL when it can,
+ * else why not.  Depth came with 1.7; until 1.9 it breaks the stateful
+ * transports (git:// and ssh: the wants are sent twice and the server
+ * hangs up), and the local transport has none.
+ */
+static const char *
+shallow_unavailable(const struct session *s)
+{
+	int major = 0, minor = 0, revision = 0;
+
+#ifndef HAVE_GIT_FETCH_DEPTH
+	(void)s;
+	return "libgit2 " LIBGIT2_VERSION " cannot fetch shallow (1.7 and "
+	       "later can)";
+#else
+	if (starts_with(s->url, "http://") || starts_with(s->url, "https://"))
+		return NULL;
+	if (strstr(s->url, "://") == NULL && strchr(s->url, ':') == NULL)
+		return "a local repository is not fetched shallow";
+	if (starts_with(s->url, "file://"))
+		return "a local repository is not fetched shallow";
+	git_libgit2_version(&major, &minor, &revision);
+	if (major > 1 || minor >= 9)
+		return NULL;
+	return "libgit2 before 1.9 cannot fetch shallow over git:// or ssh";
 #endif
-	if (s->shallow_notice)
-		return;
+}
+
+/* True when fetches of this source are shallow: it has a depth that can
+ * be used; says once why not otherwise. */
+static bool
+shallow_wanted(struct session *s)
+{
+	const char *why;
+
+	if (s->request->spec->depth <= 0)
+		return false;
+	if ((why = shallow_unavailable(s)) == NULL)
+		return true;
+	if (!s->shallow_notice)
+		source_reply_notice(s->reply,
+		    "depth %lld asked, but %s: fetching the whole history",
+		    s->request->spec->depth, why);
 	s->shallow_notice = true;
-	if (by_id)
-		source_reply_notice(s->reply,
-		    "depth %lld is not used for a commit id: fetching the "
-		    "whole history",
-		    depth);
-	else
-		source_reply_notice(s->reply,
-		    "depth %lld asked, but libgit2 %s cannot fetch shallow "
-		    "(1.7 and later can): fetching the whole history",
-		    depth, LIBGIT2_VERSION);
+	return false;
+}
+
+static void
+set_history(struct session *s, git_fetch_options *opts, enum history history)
+{
+#ifdef HAVE_GIT_FETCH_DEPTH
+	if (history == HISTORY_SHALLOW && shallow_wanted(s))
+		opts->depth = (int)s->request->spec->depth;
+#else
+	if (history == HISTORY_SHALLOW)
+		(void)shallow_wanted(s);
+#endif
 }
 
 static int
 fetch_refspecs(struct session *s, git_remote *remote, const char *const *specs,
-    size_t n, bool by_id)
+    size_t n, enum history history)
 {
 	git_strarray array = { xcalloc(n, sizeof(char *)), n };
 	git_fetch_options opts;
@@ -323,7 +388,7 @@ fetch_refspecs(struct session *s, git_remote *remote, const char *const *specs,
 	for (i = 0; i < n; i++)
 		array.strings[i] = xstrdup(specs[i]);
 	fetch_options(s, &opts);
-	set_depth(s, &opts, by_id);
+	set_history(s, &opts, history);
 	rc = git_remote_fetch(remote, &array, &opts, "jobrun: fetch");
 	for (i = 0; i < n; i++)
 		free(array.strings[i]);
@@ -350,10 +415,24 @@ lookup_id(git_repository *repo, const char *id, git_commit **out)
 	return rc;
 }
 
-/* Fetches the branches and tags, then the pull and merge request refs
- * if the commit is not among them. */
+/* Fetches the one ref ref names into its local name. */
 static int
-fetch_by_id(struct session *s, git_repository *repo, git_remote *remote,
+fetch_ref(struct session *s, git_remote *remote, const struct gitref *ref)
+{
+	char *spec = xasprintf("+%s:%s", ref->remote_name, ref->local_name);
+	const char *specs[] = { spec };
+	int rc;
+
+	rc = fetch_refspecs(s, remote, specs, 1, HISTORY_SHALLOW);
+	free(spec);
+	return rc;
+}
+
+/* The branches and tags, then (when the remote has them) the pull and
+ * merge request refs, until the commit is among what was fetched.
+ * Returns 0 when it is, 1 when it is not, or a libgit2 error. */
+static int
+fetch_all_for_id(struct session *s, git_repository *repo, git_remote *remote,
     const struct gitref *ref, git_commit **out)
 {
 	static const char *const common[] = {
@@ -364,16 +443,55 @@ fetch_by_id(struct session *s, git_repository *repo, git_remote *remote,
 		"+refs/merge-requests/*:refs/merge-requests/*" };
 	int rc;
 
-	if ((rc = fetch_refspecs(s, remote, common, 2, true)) < 0)
+	if ((rc = fetch_refspecs(s, remote, common, 2, HISTORY_FULL)) < 0)
 		return rc;
 	if (lookup_id(repo, ref->id, out) == 0)
 		return 0;
-	if (ref->has_special) {
-		if ((rc = fetch_refspecs(s, remote, special, 2, true)) < 0)
+	if (!ref->has_special)
+		return 1;
+	if ((rc = fetch_refspecs(s, remote, special, 2, HISTORY_FULL)) < 0)
+		return rc;
+	return lookup_id(repo, ref->id, out) == 0 ? 0 : 1;
+}
+
+/*
+ * A commit id, fetched as narrowly as the remote allows: the ref at whose
+ * tip it is (shallow), else the object itself by its full id (shallow,
+ * when the server allows single commits: allow-reachable-sha1-in-want),
+ * else every branch and tag (and pull and merge request refs) whole.
+ * libgit2 1.8 cannot deepen a shallow repository, so that last fetch is
+ * never shallow.
+ */
+static int
+fetch_by_id(struct session *s, git_repository *repo, git_remote *remote,
+    const struct gitref *ref, git_commit **out)
+{
+	const char *specs[] = { ref->id };
+	bool shallow = shallow_wanted(s);
+	int rc;
+
+	if (ref->remote_name != NULL) {
+		if ((rc = fetch_ref(s, remote, ref)) < 0)
 			return rc;
 		if (lookup_id(repo, ref->id, out) == 0)
 			return 0;
 	}
+	if (shallow && strlen(ref->id) == GIT_OID_HEXSZ) {
+		if (fetch_refspecs(s, remote, specs, 1, HISTORY_SHALLOW) == 0 &&
+		    lookup_id(repo, ref->id, out) == 0)
+			return 0;
+		git_error_clear();
+	}
+	if (shallow)
+		source_reply_notice(s->reply,
+		    "depth %lld is not used for '%s': it is no ref's tip, and "
+		    "the server gives out no single commit; fetching the "
+		    "whole history",
+		    s->request->spec->depth, ref->id);
+	rc = fetch_all_for_id(s, repo, remote, ref, out);
+
+	if (rc <= 0)
+		return rc;
 	source_reply_error(s->reply,
 	    "no commit '%s' (unique) among the fetched refs of the remote%s",
 	    ref->id, ref->listing);
@@ -384,14 +502,10 @@ static int
 fetch_named(struct session *s, git_repository *repo, git_remote *remote,
     const struct gitref *ref, git_commit **out)
 {
-	char *spec = xasprintf("+%s:%s", ref->remote_name, ref->local_name);
-	const char *specs[] = { spec };
 	git_object *object = NULL;
 	int rc;
 
-	rc = fetch_refspecs(s, remote, specs, 1, false);
-	free(spec);
-	if (rc < 0)
+	if ((rc = fetch_ref(s, remote, ref)) < 0)
 		return rc;
 	/* An annotated tag peels to its commit. */
 	rc = git_object_lookup(&object, repo, &ref->oid, GIT_OBJECT_ANY);
@@ -427,8 +541,10 @@ fetch_once(struct session *s, git_repository *repo, git_remote *remote,
 		free(error);
 		return REPORTED;
 	}
-	if (ref->by_id)
+	if (ref->by_id) {
+		(void)gitref_find_tip(ref, heads, n);
 		return fetch_by_id(s, repo, remote, ref, out);
+	}
 	return fetch_named(s, repo, remote, ref, out);
 }
 
@@ -457,35 +573,19 @@ fetch_with_retries(struct session *s, git_repository *repo, git_remote *remote,
 	}
 	if (attempt > 1)
 		snprintf(after, sizeof(after), " (after %u attempts)", attempt);
-	source_reply_error(s->reply, "%s%s", git_message(), after);
+	source_reply_error(s->reply, "%s%s",
+	    s->refusal != NULL ? s->refusal : git_message(), after);
 	return rc;
 }
 
 /* ---- the repository and the checkout ---- */
 
-/* The URL kept in .git/config: any password removed. */
-static char *
-stored_url(const char *url)
-{
-	const char *scheme = strstr(url, "://"), *host, *at, *colon;
-
-	if (scheme == NULL)
-		return xstrdup(url);
-	host = scheme + 3;
-	at = strchr(host, '@');
-	if (at == NULL || at > host + strcspn(host, "/"))
-		return xstrdup(url);
-	colon = memchr(host, ':', (size_t)(at - host));
-	if (colon == NULL)
-		return xstrdup(url);
-	return xasprintf("%.*s%s", (int)(colon - url), url, at);
-}
-
 static int
 open_repository(struct session *s, git_repository **repo, git_remote **remote)
 {
 	git_repository_init_options init;
-	char *kept = stored_url(s->url);
+	/* The URL kept in .git/config: no credential in it. */
+	char *kept = source_url_sanitized(s->url);
 	int rc;
 
 	git_repository_init_options_init(
@@ -645,10 +745,34 @@ report_facts(struct session *s, const struct gitref *ref, git_commit *commit)
 	source_reply_fact(s->reply, "author", text);
 	free(text);
 	source_reply_fact(s->reply, "subject", subject ? subject : "");
+	text = xasprintf("%lld",
+	    git_repository_is_shallow(git_commit_owner(commit)) == 1
+		? s->request->spec->depth
+		: 0LL);
+	source_reply_fact(s->reply, "depth", text);
+	free(text);
 	text = ref->by_id ? xstrdup(id)
 			  : xasprintf("%s (%s)", id, ref->remote_name);
 	source_reply_fact(s->reply, "summary", text);
 	free(text);
+}
+
+/* A ca_file replaces the system's store for https. */
+static int
+use_ca_file(struct session *s)
+{
+	const char *file = s->request->spec->ca_file;
+
+	if (file == NULL)
+		return 0;
+	if (access(file, R_OK) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL) < 0) {
+		source_reply_error(s->reply, "cannot use the ca_file '%s': %s",
+		    file,
+		    access(file, R_OK) < 0 ? strerror(errno) : git_message());
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -660,13 +784,13 @@ session_release(struct session *s)
 	}
 	free(s->url);
 	free(s->host);
+	free(s->refusal);
 }
 
 int
 source_git(const struct source_request *request, struct source_reply *reply)
 {
-	struct session s = { request, reply, NULL, NULL, NULL, false, false,
-		false, { 0, 0 } };
+	struct session s = { .request = request, .reply = reply };
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_commit *commit = NULL;
@@ -683,7 +807,8 @@ source_git(const struct source_request *request, struct source_reply *reply)
 	    ? xstrdup(request->url)
 	    : source_local_path(request->url);
 	s.host = url_host(s.url);
-	if (load_token(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
+	if (source_load_token(request, reply, &s.token) < 0 ||
+	    use_ca_file(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
 		goto out;
 	if (fetch_with_retries(&s, repo, remote, &ref, &commit) < 0 ||
 	    checkout(&s, repo, commit) < 0)
@@ -700,4 +825,24 @@ out:
 	session_release(&s);
 	git_libgit2_shutdown();
 	return rc;
+}
+
+/* ---- what this build can do ---- */
+
+/* The libgit2 line of source_version_text(); the libcurl line is
+ * source-fetch.c's. */
+char *
+source_git_version_text(void)
+{
+	int major = 0, minor = 0, revision = 0, features;
+	bool shallow = false;
+
+	git_libgit2_version(&major, &minor, &revision);
+	features = git_libgit2_features();
+#ifdef HAVE_GIT_FETCH_DEPTH
+	shallow = true;
+#endif
+	return xasprintf("libgit2 %d.%d.%d (%shttps, %sssh, %sshallow)\n",
+	    major, minor, revision, features & GIT_FEATURE_HTTPS ? "" : "no ",
+	    features & GIT_FEATURE_SSH ? "" : "no ", shallow ? "" : "no ");
 }

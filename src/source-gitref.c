@@ -340,6 +340,47 @@ gitref_resolve(struct gitref *out, const char *ref,
 	return -1;
 }
 
+/* Ranks the refs that may stand for a commit: branches first, then
+ * tags, then anything else; HEAD never (it is a symbolic name). */
+static int
+tip_rank(const char *name)
+{
+	if (starts_with(name, "refs/heads/"))
+		return 3;
+	if (starts_with(name, "refs/tags/"))
+		return 2;
+	return starts_with(name, "refs/") ? 1 : 0;
+}
+
+bool
+gitref_find_tip(struct gitref *ref, const git_remote_head **heads, size_t n)
+{
+	const git_remote_head *best = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i, len = strlen(ref->id), cut;
+
+	for (i = 0; i < n; i++) {
+		git_oid_tostr(hex, sizeof(hex), &heads[i]->oid);
+		if (strncmp(hex, ref->id, len) != 0 ||
+		    tip_rank(heads[i]->name) == 0)
+			continue;
+		/* Two commits match an abbreviated id: ambiguous here. */
+		if (best != NULL && !git_oid_equal(&best->oid, &heads[i]->oid))
+			return false;
+		if (best == NULL ||
+		    tip_rank(heads[i]->name) > tip_rank(best->name))
+			best = heads[i];
+	}
+	if (best == NULL)
+		return false;
+	/* A peeled tag ("refs/tags/v2^{}") is fetched as the tag. */
+	cut = strcspn(best->name, "^");
+	ref->remote_name = xstrndup(best->name, cut);
+	ref->local_name = local_name_for(ref->remote_name);
+	git_oid_cpy(&ref->oid, &best->oid);
+	return true;
+}
+
 void
 gitref_release(struct gitref *ref)
 {

@@ -50,6 +50,17 @@ struct gitref {
 int gitref_resolve(struct gitref *out, const char *ref,
     const git_remote_head **heads, size_t n, char **error);
 
+/*
+ * For a ref resolved to a commit id: when the remote advertises a ref whose
+ * commit the id names (a branch first, then a tag, then any other ref;
+ * an annotated tag by its peeled commit), sets ref's remote_name,
+ * local_name and oid to it, so the commit can be fetched as that ref
+ * alone and shallow, and returns true.  Returns false, changing nothing,
+ * when no advertised ref's commit matches or two different ones do.
+ */
+bool gitref_find_tip(
+    struct gitref *ref, const git_remote_head **heads, size_t n);
+
 /* Frees what ref holds. */
 void gitref_release(struct gitref *ref);
 

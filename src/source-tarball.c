@@ -11,7 +11,10 @@
  * tree as the kernel resolves it (treepath.h), which catches links that
  * only escape with the help of links extracted after them.
  *
- * An http(s) URL is refused: downloading is not built in (no libcurl).
+ * An http(s) URL is downloaded (source-fetch.h) and its body fed to
+ * libarchive as it arrives: no temporary file.  A download that fails in
+ * a way that may pass (no connection, a stall, a 5xx answer) is tried
+ * again, three times in all, after 1 s and 2 s, from an emptied target.
  * The backend runs in a child process (source.c), so it may chdir() into
  * the target, which libarchive's relative paths need.
  */
@@ -28,9 +31,16 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "file.h"
 #include "source-backend.h"
+#include "source-fetch.h"
+#include "source.h"
 #include "treepath.h"
 #include "xalloc.h"
+
+#define DOWNLOAD_ATTEMPTS 3
+#define DEFAULT_MAX_SIZE (2ULL << 30)
+#define DEFAULT_STALL_MS (30ULL * 1000)
 
 #define EXTRACT_FLAGS                                                          \
 	(ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |                         \
@@ -42,8 +52,26 @@ struct extract {
 	struct source_reply *reply;
 	const char *file; /* the archive, for messages */
 	struct archive *in, *out;
+	struct source_fetch *fetch; /* NULL for a local archive */
 	unsigned long long entries, bytes;
 };
+
+/* A read failed: a download's failure is its caller's to report (it may
+ * retry); any other is reported here. */
+static void
+read_failed(struct extract *x, const char *name)
+{
+	bool transient;
+
+	if (x->fetch != NULL && source_fetch_error(x->fetch, &transient))
+		return;
+	if (name != NULL)
+		source_reply_error(x->reply, "cannot read '%s' from '%s': %s",
+		    name, x->file, archive_error_string(x->in));
+	else
+		source_reply_error(x->reply, "cannot read '%s': %s", x->file,
+		    archive_error_string(x->in));
+}
 
 static int
 refuse(struct extract *x, const char *name, const char *why)
@@ -178,8 +206,7 @@ copy_data(struct extract *x, const char *name)
 		x->bytes += size;
 	}
 	if (rc != ARCHIVE_EOF) {
-		source_reply_error(x->reply, "cannot read '%s' from '%s': %s",
-		    name, x->file, archive_error_string(x->in));
+		read_failed(x, name);
 		return -1;
 	}
 	return 0;
@@ -222,8 +249,7 @@ extract_all(struct extract *x)
 		if (rc == ARCHIVE_EOF)
 			break;
 		if (rc < ARCHIVE_WARN) {
-			source_reply_error(x->reply, "cannot read '%s': %s",
-			    x->file, archive_error_string(x->in));
+			read_failed(x, NULL);
 			return -1;
 		}
 		if (extract_entry(x, entry) < 0)
@@ -263,24 +289,6 @@ check_links(struct extract *x)
 	return rc;
 }
 
-static char *
-archive_path(const struct source_request *request, struct source_reply *reply)
-{
-	char *path = source_local_path(request->url);
-
-	if (path != NULL)
-		return path;
-	if (strncmp(request->url, "http://", 7) == 0 ||
-	    strncmp(request->url, "https://", 8) == 0)
-		source_reply_error(reply,
-		    "downloading a tarball is not built into this jobrun: "
-		    "give a local path, or download it in a CI step");
-	else
-		source_reply_error(
-		    reply, "a tarball source is a local path (or file:// URL)");
-	return NULL;
-}
-
 /*
  * What archive_read_support_format_all() enables, but xar: its reader is
  * the only part of libarchive that needs libxml2, which needs ICU (36 MB
@@ -309,46 +317,177 @@ support_formats(struct archive *in)
 	archive_clear_error(in);
 }
 
+/* libarchive's read callback over a download. */
+static la_ssize_t
+read_download(struct archive *in, void *payload, const void **buffer)
+{
+	struct extract *x = payload;
+	long n = source_fetch_read(x->fetch, buffer);
+	bool transient;
+
+	if (n < 0)
+		archive_set_error(
+		    in, EIO, "%s", source_fetch_error(x->fetch, &transient));
+	return n;
+}
+
+/* Opens the archive: the file, or the download's stream. */
+static int
+open_input(struct extract *x, const char *path)
+{
+	archive_read_support_filter_all(x->in);
+	support_formats(x->in);
+	if (x->fetch != NULL) {
+		if (archive_read_open(x->in, x, NULL, read_download, NULL) >=
+		    ARCHIVE_OK)
+			return 0;
+		read_failed(x, NULL);
+		return -1;
+	}
+	if (archive_read_open_filename(x->in, path, 65536) < ARCHIVE_OK) {
+		source_reply_error(x->reply, "cannot open '%s': %s", path,
+		    archive_error_string(x->in));
+		return -1;
+	}
+	return 0;
+}
+
+/* One extraction into the current directory (the target). */
+static int
+extract_once(struct extract *x, const char *path)
+{
+	int rc = -1;
+
+	x->entries = x->bytes = 0;
+	x->in = archive_read_new();
+	x->out = archive_write_disk_new();
+	if (x->in == NULL || x->out == NULL) {
+		source_reply_error(x->reply, "out of memory");
+		goto out;
+	}
+	archive_write_disk_set_options(x->out, EXTRACT_FLAGS);
+	if (open_input(x, path) < 0 || extract_all(x) < 0 || check_links(x) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (x->in != NULL)
+		archive_read_free(x->in);
+	if (x->out != NULL)
+		archive_write_free(x->out);
+	x->in = x->out = NULL;
+	return rc;
+}
+
+/* Empties the target (the current directory) for another attempt. */
+static int
+clear_target(struct extract *x)
+{
+	int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	rc = fd >= 0 ? file_clear_dir(fd) : -1;
+	if (rc < 0)
+		source_reply_error(x->reply,
+		    "cannot empty '.' to try again: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Downloads and extracts, retrying what may pass. */
+static int
+extract_download(struct extract *x, const struct source_request *request)
+{
+	const struct source_spec *spec = request->spec;
+	unsigned long long max = spec->max_size > 0
+	    ? (unsigned long long)spec->max_size
+	    : DEFAULT_MAX_SIZE;
+	uint64_t stall = DEFAULT_STALL_MS;
+	char *token = NULL, *error = NULL;
+	const char *why;
+	unsigned attempt, pause = 1;
+	bool transient = false;
+	int rc = -1;
+
+	/* A stall is at most a quarter of the source's own time, so that
+	 * a retry fits in it. */
+	if (spec->timeout_ms > 0 && spec->timeout_ms / 4 < stall)
+		stall = spec->timeout_ms / 4;
+	if (source_load_token(request, x->reply, &token) < 0)
+		return -1;
+	for (attempt = 1;; attempt++, pause *= 2) {
+		x->fetch =
+		    source_fetch_open(request, token, max, stall, &error);
+		if (x->fetch == NULL) {
+			source_reply_error(x->reply, "%s", error);
+			break;
+		}
+		rc = extract_once(x, NULL);
+		why = source_fetch_error(x->fetch, &transient);
+		if (rc == 0 || why == NULL)
+			break;
+		if (attempt == DOWNLOAD_ATTEMPTS || !transient) {
+			source_reply_error(x->reply, "%s%s", why,
+			    attempt > 1 ? " (after retries)" : "");
+			break;
+		}
+		source_reply_notice(x->reply,
+		    "attempt %u of %u failed: %s; retrying in %u s", attempt,
+		    DOWNLOAD_ATTEMPTS, why, pause);
+		source_fetch_close(x->fetch);
+		x->fetch = NULL;
+		if (clear_target(x) < 0)
+			break;
+		sleep(pause);
+	}
+	source_fetch_close(x->fetch);
+	x->fetch = NULL;
+	free(error);
+	if (token != NULL) {
+		wipe(token, strlen(token));
+		free(token);
+	}
+	return rc;
+}
+
+static bool
+is_download(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0;
+}
+
 int
 source_tarball(const struct source_request *request, struct source_reply *reply)
 {
-	struct extract x = { reply, NULL, NULL, NULL, 0, 0 };
-	char *path = archive_path(request, reply), summary[256];
+	struct extract x = { .reply = reply };
+	char *path = NULL, *shown = NULL, summary[256];
 	int rc = -1;
 
-	if (path == NULL)
+	if (is_download(request->url)) {
+		shown = source_url_sanitized(request->url);
+		x.file = shown;
+	} else if ((path = source_local_path(request->url)) != NULL) {
+		x.file = path;
+	} else {
+		source_reply_error(reply,
+		    "a tarball source is a local path, a file:// URL or an "
+		    "http(s) URL");
 		return -1;
-	x.file = path;
-	x.in = archive_read_new();
-	x.out = archive_write_disk_new();
-	if (x.in == NULL || x.out == NULL) {
-		source_reply_error(reply, "out of memory");
-		goto out;
-	}
-	archive_read_support_filter_all(x.in);
-	support_formats(x.in);
-	archive_write_disk_set_options(x.out, EXTRACT_FLAGS);
-	if (archive_read_open_filename(x.in, path, 65536) < ARCHIVE_OK) {
-		source_reply_error(reply, "cannot open '%s': %s", path,
-		    archive_error_string(x.in));
-		goto out;
 	}
 	if (chdir(request->target) < 0) {
 		source_reply_error(reply, "cannot enter '%s': %s",
 		    request->target, strerror(errno));
 		goto out;
 	}
-	if (extract_all(&x) < 0 || check_links(&x) < 0)
+	if ((path != NULL ? extract_once(&x, path)
+			  : extract_download(&x, request)) < 0)
 		goto out;
 	snprintf(summary, sizeof(summary), "%s (%llu entries, %llu bytes)",
 	    request->target, x.entries, x.bytes);
 	source_reply_fact(reply, "summary", summary);
 	rc = 0;
 out:
-	if (x.in != NULL)
-		archive_read_free(x.in);
-	if (x.out != NULL)
-		archive_write_free(x.out);
 	free(path);
+	free(shown);
 	return rc;
 }

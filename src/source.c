@@ -15,6 +15,7 @@
 #include "source.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -33,6 +34,7 @@
 #include "diag.h"
 #include "file.h"
 #include "duration.h"
+#include "file.h"
 #include "source-backend.h"
 #include "treepath.h"
 #include "xalloc.h"
@@ -152,6 +154,173 @@ source_redact_url(const char *url)
 	if (at == NULL || at > host + strcspn(host, "/"))
 		return xstrdup(url);
 	return xasprintf("%.*s***%s", (int)(host - url), url, at);
+}
+
+/* ---- credentials in URLs ---- */
+
+/* Where a URL's user information lies: [*user, *at) when it has one. */
+static bool
+url_userinfo(const char *url, const char **user, const char **at)
+{
+	const char *scheme = url ? strstr(url, "://") : NULL;
+
+	if (scheme == NULL)
+		return false;
+	*user = scheme + 3;
+	*at = strchr(*user, '@');
+	/* Only an '@' before the path is user information. */
+	return *at != NULL && *at < *user + strcspn(*user, "/?#");
+}
+
+static bool
+is_http(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0;
+}
+
+/* A user name alone that is long enough to be a token. */
+#define URL_TOKEN_MIN 20
+
+char *
+source_url_sanitized(const char *url)
+{
+	const char *user, *at, *colon;
+
+	if (!url_userinfo(url, &user, &at))
+		return xstrdup(url);
+	colon = memchr(user, ':', (size_t)(at - user));
+	if (colon != NULL)
+		return xasprintf("%.*s%s", (int)(colon - url), url, at);
+	if (is_http(url) && at - user >= URL_TOKEN_MIN)
+		return xasprintf("%.*s%s", (int)(user - url), url, at + 1);
+	return xstrdup(url);
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Appends text (len bytes) and, when it differs, its percent-decoded
+ * form. */
+static void
+push_credential(struct strlist *out, const char *text, size_t len)
+{
+	char *raw = xstrndup(text, len), *decoded = xmalloc(len + 1);
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (text[i] == '%' && i + 2 < len &&
+		    hex_value(text[i + 1]) >= 0 &&
+		    hex_value(text[i + 2]) >= 0) {
+			decoded[n++] = (char)(hex_value(text[i + 1]) * 16 +
+			    hex_value(text[i + 2]));
+			i += 2;
+		} else {
+			decoded[n++] = text[i];
+		}
+	}
+	decoded[n] = '\0';
+	if (len > 0)
+		strlist_push(out, raw, nowhere);
+	if (n > 0 && strcmp(raw, decoded) != 0)
+		strlist_push(out, decoded, nowhere);
+	wipe(raw, len);
+	wipe(decoded, n);
+	free(raw);
+	free(decoded);
+}
+
+void
+source_url_credentials(const char *url, struct strlist *out)
+{
+	const char *user, *at, *colon;
+
+	if (!url_userinfo(url, &user, &at))
+		return;
+	colon = memchr(user, ':', (size_t)(at - user));
+	if (colon != NULL)
+		push_credential(out, colon + 1, (size_t)(at - colon - 1));
+	else if (is_http(url) && at - user >= URL_TOKEN_MIN)
+		push_credential(out, user, (size_t)(at - user));
+}
+
+void
+source_scrub_environment(void)
+{
+	static const char *const names[] = { "JOBRUN_SOURCE_URL",
+		"REACTORCIDE_SOURCE_URL", "JOBRUN_CI_SOURCE_URL",
+		"REACTORCIDE_CI_SOURCE_URL" };
+	char *value, *clean;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((value = getenv(names[i])) == NULL)
+			continue;
+		clean = source_url_sanitized(value);
+		if (strcmp(clean, value) != 0) {
+			wipe(value, strlen(value));
+			setenv(names[i], clean, 1);
+		}
+		free(clean);
+	}
+}
+
+char *
+source_url_user(const char *url)
+{
+	const char *user, *at, *colon;
+
+	if (!url_userinfo(url, &user, &at))
+		return NULL;
+	colon = memchr(user, ':', (size_t)(at - user));
+	return xstrndup(user, (size_t)((colon ? colon : at) - user));
+}
+
+int
+source_load_token(const struct source_request *request,
+    struct source_reply *reply, char **out)
+{
+	const struct source_spec *spec = request->spec;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	if (spec->token_env != NULL) {
+		const char *value = getenv(spec->token_env);
+
+		if (value == NULL || value[0] == '\0') {
+			source_reply_error(reply,
+			    "token_env names '%s', which is not set",
+			    spec->token_env);
+			return -1;
+		}
+		*out = xstrdup(value);
+		return 0;
+	}
+	if (spec->token_file == NULL)
+		return 0;
+	if ((fd = open(spec->token_file, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) < 0) {
+		source_reply_error(reply, "cannot read the token file '%s': %s",
+		    spec->token_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	*out = xstrdup(buf);
+	wipe(buf, sizeof(buf));
+	return 0;
 }
 
 /* ---- where sources go ---- */
@@ -601,7 +770,7 @@ static void
 export_facts(const struct outcome *o, bool ci, struct nvlist *job_env)
 {
 	static const char *const names[] = { "commit", "ref", "author",
-		"subject" };
+		"subject", "depth" };
 	const struct nvpair *fact;
 	char *variable, *upper;
 	size_t i, k;
@@ -617,6 +786,59 @@ export_facts(const struct outcome *o, bool ci, struct nvlist *job_env)
 		free(variable);
 		free(upper);
 	}
+}
+
+/* What result.json is to say of a prepared source. */
+static void
+fill_facts(struct source_facts *facts, const struct source_request *request,
+    const struct outcome *o)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "commit", offsetof(struct source_facts, commit) },
+		{ "ref", offsetof(struct source_facts, ref) },
+		{ "author", offsetof(struct source_facts, author) },
+		{ "subject", offsetof(struct source_facts, subject) },
+	};
+	const struct nvpair *fact;
+	size_t i;
+
+	source_facts_release(facts);
+	facts->prepared = true;
+	facts->type = xstrdup(request->type);
+	facts->url = source_url_sanitized(request->url);
+	facts->target = xstrdup(request->target);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if ((fact = nvlist_get(&o->facts, fields[i].name)) != NULL)
+			*(char **)((char *)facts + fields[i].offset) =
+			    xstrdup(fact->value);
+	if ((fact = nvlist_get(&o->facts, "depth")) != NULL)
+		facts->depth = strtoll(fact->value, NULL, 10);
+}
+
+/* A failed preparation leaves nothing behind: the directory it made is
+ * removed, one that was there (empty) is emptied again. */
+static void
+discard_target(const char *label, const char *path, bool existed)
+{
+	char *error = NULL;
+	int fd, rc;
+
+	if (!existed) {
+		rc = file_remove_tree(AT_FDCWD, path);
+	} else if ((fd = file_open_dir(AT_FDCWD, path, 0755, &error)) >= 0) {
+		rc = file_clear_dir(fd);
+		close(fd);
+	} else {
+		rc = -1;
+	}
+	if (rc < 0)
+		diag_warn("%s: cannot remove what a failed preparation left "
+			  "in '%s': %s",
+		    label, path, error ? error : strerror(errno));
+	free(error);
 }
 
 /* The one line that says what was prepared; diag_error() is jobrun's one
@@ -638,12 +860,14 @@ report(const struct source_request *request, const struct outcome *o,
 
 static int
 prepare_one(const struct config *config, const struct source_spec *spec,
-    bool ci, struct nvlist *job_env)
+    bool ci, struct nvlist *job_env, struct source_facts *facts)
 {
 	struct outcome o = { NVLIST_INIT, NULL, 0, { 0 }, 0 };
 	struct source_request request = { 0 };
 	struct target t;
 	uint64_t started = clock_now_ms();
+	struct stat st;
+	bool existed, made = false;
 	char *shown;
 
 	target_init(&t, config, ci);
@@ -659,6 +883,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	request.workspace = config_get(config, CONFIG_WORKSPACE);
 	request.spec = spec;
 	request.progress = isatty(STDERR_FILENO) == 1;
+	existed = lstat(t.dir, &st) == 0;
 	if (request.url == NULL) {
 		diag_error("%s: a %s source needs a URL: set %s.url, %s or "
 			   "--%ssource-url",
@@ -671,11 +896,14 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 		       config_number(config, CONFIG_LOCAL) != 0) < 0) {
 		o.status = EXIT_JOBRUN_ERROR;
 	} else {
+		made = true;
 		run_backend(&request,
 		    spec->timeout_ms ? spec->timeout_ms
 				     : SOURCE_DEFAULT_TIMEOUT_MS,
 		    &o);
 	}
+	if (made && o.status != 0)
+		discard_target(t.label, t.dir, existed);
 	forget_credentials(spec, request.workspace, t.label);
 	if (o.error != NULL) {
 		shown = source_redact_url(request.url);
@@ -685,6 +913,8 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	} else if (o.status == 0) {
 		report(&request, &o, clock_now_ms() - started);
 		export_facts(&o, ci, job_env);
+		if (facts != NULL)
+			fill_facts(facts, &request, &o);
 	}
 	free(o.error);
 	nvlist_release(&o.facts);
@@ -692,9 +922,36 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	return o.status;
 }
 
+void
+source_facts_release(struct source_facts *facts)
+{
+	free(facts->type);
+	free(facts->url);
+	free(facts->target);
+	free(facts->commit);
+	free(facts->ref);
+	free(facts->author);
+	free(facts->subject);
+	memset(facts, 0, sizeof(*facts));
+}
+
+void
+source_report_release(struct source_report *report)
+{
+	source_facts_release(&report->ci_source);
+	source_facts_release(&report->source);
+}
+
 int
 source_prepare_all(
     const struct config *config, const struct job *job, struct nvlist *job_env)
+{
+	return source_prepare(config, job, job_env, NULL);
+}
+
+int
+source_prepare(const struct config *config, const struct job *job,
+    struct nvlist *job_env, struct source_report *out)
 {
 	static const struct source_spec no_spec = { 0 };
 	const struct source_spec *ci_spec = job ? &job->ci_source : &no_spec;
@@ -708,14 +965,32 @@ source_prepare_all(
 	}
 	/* The trusted CI code first: it may hold what judges the rest. */
 	if (strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0 &&
-	    (status = prepare_one(config, ci_spec, true, job_env)) != 0)
+	    (status = prepare_one(config, ci_spec, true, job_env,
+		 out ? &out->ci_source : NULL)) != 0)
 		goto fail;
 	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") != 0 &&
-	    (status = prepare_one(config, spec, false, job_env)) != 0)
-		return status;
-	return 0;
+	    (status = prepare_one(
+		 config, spec, false, job_env, out ? &out->source : NULL)) != 0)
+		goto out;
+	status = 0;
+	goto out;
 fail:
 	forget_credentials(ci_spec, workspace, "ci_source");
 	forget_credentials(spec, workspace, "source");
+out:
+	source_scrub_environment();
 	return status;
+}
+
+void
+source_print_version(FILE *out)
+{
+	char *text;
+
+	text = source_git_version_text();
+	fputs(text, out);
+	free(text);
+	text = source_fetch_version_text();
+	fputs(text, out);
+	free(text);
 }

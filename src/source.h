@@ -14,6 +14,9 @@
 #ifndef JOBRUN_SOURCE_H
 #define JOBRUN_SOURCE_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "configuration.h"
 #include "job.h"
 #include "list.h"
@@ -26,10 +29,10 @@
  * directory, as config and job (the job file's source: and ci_source:
  * details; may be NULL) say.  Facts about what was prepared are added to
  * job_env for the steps: JOBRUN_GIT_COMMIT, JOBRUN_GIT_REF,
- * JOBRUN_GIT_AUTHOR, JOBRUN_GIT_SUBJECT for a git source and the same with
- * JOBRUN_CI_GIT_ for a git CI source.  A token named by token_env is
- * removed from jobrun's environment afterwards, and a token_file inside
- * the workspace is deleted, whether preparation worked or not.
+ * JOBRUN_GIT_AUTHOR, JOBRUN_GIT_SUBJECT, JOBRUN_GIT_DEPTH for a git source and
+ * the same with JOBRUN_CI_GIT_ for a git CI source.  A token named by token_env
+ * is removed from jobrun's environment afterwards, and a token_file inside the
+ * workspace is deleted, whether preparation worked or not.
  *
  * Returns 0, or the job's exit status after a message: 125 when a source
  * could not be prepared (nothing has run), 128+N when signal N cancelled
@@ -39,6 +42,53 @@ int source_prepare_all(
     const struct config *config, const struct job *job, struct nvlist *job_env);
 
 /*
+ * What was prepared, for result.json: one source_facts for each of
+ * ci_source and source.  prepared is false for a source of type none or
+ * one that failed.  commit (40 hex digits), ref (the full ref name
+ * fetched, or the commit id when one was asked), author ("Name <mail>")
+ * and subject are set for git only (NULL otherwise); depth is the depth
+ * the clone has (0: the whole history, also where depth: could not be
+ * used).  url is the source's URL without credentials
+ * (source_url_sanitized()).  Every string is owned by the struct.
+ */
+struct source_facts {
+	bool prepared;
+	char *type; /* "git", "copy", "tarball" */
+	char *url;
+	char *target; /* the directory it went to, as configured */
+	char *commit;
+	char *ref;
+	char *author;
+	char *subject;
+	long long depth;
+};
+
+struct source_report {
+	struct source_facts ci_source;
+	struct source_facts source;
+};
+
+#define SOURCE_REPORT_INIT                                                     \
+	{                                                                      \
+		{ 0 },                                                         \
+		{                                                              \
+			0                                                      \
+		}                                                              \
+	}
+
+/*
+ * source_prepare_all() that also fills out (may be NULL) with what was
+ * prepared, also when it fails (the sources prepared before the failure).
+ * Release out with source_report_release() in any case.
+ */
+int source_prepare(const struct config *config, const struct job *job,
+    struct nvlist *job_env, struct source_report *out);
+
+/* Frees what facts or report hold and zeroes them. */
+void source_facts_release(struct source_facts *facts);
+void source_report_release(struct source_report *report);
+
+/*
  * Checks the directories a job's sources go to without touching them:
  * each must stay inside the workspace when written below it (no ".."
  * climbing out), a prepared one must not hold the workspace (nor be "/"),
@@ -46,5 +96,40 @@ int source_prepare_all(
  * or -1 after a message.
  */
 int source_check_dirs(const struct config *config);
+
+/*
+ * Credentials in a source URL ("https://user:token@host/...").  A password
+ * is one; so is a user name alone in an http(s) URL when it is 20
+ * characters or more ("https://ghp_...@github.com/..."), which is how
+ * hosts take tokens.
+ *
+ * source_url_sanitized() returns url without them ("https://user@host/..."
+ * or "https://host/..."), fit to show and to hand to steps; the caller
+ * frees it.  source_url_credentials() appends each credential to out as
+ * written in the URL and, when that differs, percent-decoded: the values
+ * to register as secrets before anything prints the URL (in `jobrun
+ * config`, the triggers' command lines).  url may be NULL (nothing).
+ */
+char *source_url_sanitized(const char *url);
+void source_url_credentials(const char *url, struct strlist *out);
+
+/*
+ * Rewrites the source URL variables of jobrun's own environment
+ * (JOBRUN_SOURCE_URL, JOBRUN_CI_SOURCE_URL and their REACTORCIDE_
+ * aliases) to their sanitized form, so that no step inherits a
+ * credential in them.  source_prepare_all() calls it once it is done.
+ */
+void source_scrub_environment(void);
+
+/*
+ * Prints what the source backends are built with, for --version: lines
+ * such as
+ *
+ *   libgit2 1.8.4 (https, ssh, shallow)
+ *   libcurl 7.88.1 (https)
+ *
+ * a missing feature written "no ssh".
+ */
+void source_print_version(FILE *out);
 
 #endif

@@ -138,3 +138,96 @@ bare_copy()
 	git_quiet clone --mirror "$1" "$2"
 	touch "$2/git-daemon-export-ok"
 }
+
+# start_sshd: an sshd (openssh-server) on 127.0.0.1 with an ed25519 host
+# key, letting this user in with the key $SSH_DIR/id_ed25519 only; sets
+# SSH_PORT, SSH_USER, SSH_DIR and SSH_KNOWN_HOSTS (a known_hosts file
+# listing the host key as "[127.0.0.1]:PORT").  Skips the test when sshd
+# or ssh-keygen is missing or sshd does not come up.
+start_sshd()
+{
+	[ -x /usr/sbin/sshd ] || skip_all "sshd is not installed (openssh-server)"
+	command -v ssh-keygen >/dev/null 2>&1 ||
+		skip_all "ssh-keygen is not installed (openssh-client)"
+	SSH_DIR=$TEST_DIR/sshd
+	SSH_USER=$(id -un)
+	mkdir -p "$SSH_DIR" && chmod 700 "$SSH_DIR"
+	ssh-keygen -q -t ed25519 -N '' -C host -f "$SSH_DIR/host_key"
+	ssh-keygen -q -t ed25519 -N '' -C jobrun-test -f "$SSH_DIR/id_ed25519"
+	cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
+	SSH_PORT=$(free_port)
+	cat >"$SSH_DIR/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+HostKey $SSH_DIR/host_key
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+PidFile none
+CONF
+	[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
+	/usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" 2>"$SSH_DIR/log" &
+	_servers="$_servers $!"
+	wait_port "$SSH_PORT" ||
+		skip_all "sshd did not start: $(head -c 200 "$SSH_DIR/log")"
+	echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_key.pub")" \
+		>"$SSH_DIR/known_hosts"
+}
+
+# host_fingerprint FILE.pub: the key's "SHA256:..." as ssh-keygen prints it.
+host_fingerprint() { ssh-keygen -l -E sha256 -f "$1" | cut -d' ' -f2; }
+
+# make_ca DIR NAME: a CA (DIR/NAME-ca.pem) and a certificate it signs for
+# 127.0.0.1 and localhost (DIR/NAME-cert.pem, DIR/NAME-key.pem), with
+# openssl.  Skips the test without openssl.
+make_ca()
+{
+	command -v openssl >/dev/null 2>&1 || skip_all "openssl is not installed"
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$2 test CA" \
+		-keyout "$1/$2-ca-key.pem" -out "$1/$2-ca.pem" >/dev/null 2>&1
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+		-keyout "$1/$2-key.pem" -out "$1/$2.csr" >/dev/null 2>&1
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$1/$2.ext"
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/$2-ca.pem" \
+		-CAkey "$1/$2-ca-key.pem" -CAcreateserial -days 2 \
+		-extfile "$1/$2.ext" -out "$1/$2-cert.pem" >/dev/null 2>&1
+}
+
+# start_https DIR CERTDIR NAME: serves DIR over smart HTTPS with the
+# certificate make_ca made under NAME; sets HTTPS_PORT.
+start_https()
+{
+	rm -f "$TEST_DIR/https.port"
+	"$PYTHON3" "$GIT_SERVER" http "$1" "$TEST_DIR/https.port" \
+		--cert "$2/$3-cert.pem" --key "$2/$3-key.pem" &
+	_servers="$_servers $!"
+	_i=0
+	while [ ! -s "$TEST_DIR/https.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	HTTPS_PORT=$(cat "$TEST_DIR/https.port")
+}
+
+# start_files DIR NAME [OPTIONS]: serves DIR with tests/git-server.py's
+# files mode; sets NAME_PORT (e.g. FILES_PORT).
+start_files()
+{
+	_root=$1
+	_name=$2
+	shift 2
+	rm -f "$TEST_DIR/$_name.port"
+	"$PYTHON3" "$GIT_SERVER" files "$_root" "$TEST_DIR/$_name.port" "$@" &
+	_servers="$_servers $!"
+	_i=0
+	while [ ! -s "$TEST_DIR/$_name.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	eval "${_name}_PORT=\$(cat \"\$TEST_DIR/\$_name.port\")"
+}

@@ -206,6 +206,9 @@ source:
   token_file: /run/secrets/git-token
   ssh_key_file: /run/secrets/git-key
   timeout: 5m
+  known_hosts: /etc/jobrun/known_hosts
+  ca_file: /etc/jobrun/ca.pem
+  max_size: 1073741824
 ci_source:
   type: tarball
   url: https://example.org/ci.tar.gz

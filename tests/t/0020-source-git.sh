@@ -92,6 +92,7 @@ is "$(diff -r -x .git -x '*.txt' expected ws/src && echo same)" "same" \
 	"the files are the commit's, byte for byte"
 is "$(cat ws/src/facts.txt)" "JOBRUN_GIT_AUTHOR=Ada Tester <ada@example.org>
 JOBRUN_GIT_COMMIT=$(rev dev)
+JOBRUN_GIT_DEPTH=0
 JOBRUN_GIT_REF=refs/heads/dev
 JOBRUN_GIT_SUBJECT=Work on dev" "steps get the commit, ref, author and subject"
 undocumented=$(for v in $(cut -d= -f1 ws/src/facts.txt | sed 's/^JOBRUN_/JOBRUN_CI_/; p; s/^JOBRUN_CI_/JOBRUN_/'); do
@@ -152,7 +153,7 @@ contains err "no commit '0123abcd'" "and says so"
 # ---- depth ----
 
 cat >depth.yaml <<YAML
-source: {type: git, url: "git://127.0.0.1:$DAEMON_PORT/app.git", ref: main, depth: 1}
+source: {type: git, url: "http://127.0.0.1:$HTTP_PORT/app.git", ref: main, depth: 1}
 steps:
   - {name: count, run: "git rev-list --count HEAD; git rev-parse --is-shallow-repository"}
 YAML

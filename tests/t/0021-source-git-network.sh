@@ -7,7 +7,7 @@
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
 
-plan 28
+plan 32
 
 make_repo origin
 mkdir served
@@ -89,6 +89,37 @@ lacks err "$TOKEN" "and is not printed"
 contains err "http://***@127.0.0.1:$HTTP_PORT/app.git" "the URL is shown without it"
 is "$(git -C ws/src config remote.origin.url)" \
 	"http://bob@127.0.0.1:$HTTP_PORT/app.git" "nor kept in .git/config"
+
+# Given in the environment, the URL reaches steps without the password,
+# under each name it may come by.
+cat >env.yaml <<'YAML'
+steps:
+  - name: show
+    run: 'echo "[$JOBRUN_SOURCE_URL][$REACTORCIDE_CI_SOURCE_URL]"'
+YAML
+mkdir -p ci
+rm -rf ws
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" \
+	JOBRUN_SOURCE_URL="http://bob:$TOKEN@127.0.0.1:$HTTP_PORT/app.git" \
+	JOBRUN_SOURCE_TYPE=git REACTORCIDE_CI_SOURCE_TYPE=copy \
+	REACTORCIDE_CI_SOURCE_URL="http://ci:$TOKEN@127.0.0.1:1/nothing" \
+	JOBRUN_CI_SOURCE_TYPE=none "$JOBRUN" run env.yaml
+is "$status $(cat out)" \
+	"0 [http://bob@127.0.0.1:$HTTP_PORT/app.git][http://ci@127.0.0.1:1/nothing]" \
+	"steps get the source URLs from the environment without the password"
+lacks err "$TOKEN" "which is printed nowhere"
+
+# A token as the URL's user name alone ("https://TOKEN@host") is removed
+# too, even from a source that is not prepared.
+long=ghp_$(printf '%s' "$TOKEN" | od -An -tx1 | tr -d ' \n' | head -c 36)
+rm -rf ws
+mkdir -p ws/src
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" \
+	JOBRUN_SOURCE_URL="https://$long@git.example.org/app.git" \
+	"$JOBRUN" run env.yaml
+is "$status $(cat out)" "0 [https://git.example.org/app.git][]" \
+	"a token as the user name is removed from what steps get"
+lacks err "$long" "and printed nowhere"
 
 # ---- nobody there ----
 

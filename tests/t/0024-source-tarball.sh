@@ -112,7 +112,7 @@ EOF
 
 n_formats=$(echo $formats | wc -w)
 n_hostile=$(wc -l <corpus.txt)
-plan $((n_formats * 3 + 2 + n_hostile * 3 + 3))
+plan $((n_formats * 3 + 2 + n_hostile * 4 + 3))
 
 for archive in $formats; do
 	extract "$TEST_DIR/$archive"
@@ -135,12 +135,14 @@ while IFS='|' read -r name entry why; do
 	contains err "entry '$entry' in '$TEST_DIR/hostile/$name.tar' $why: refused" \
 		"$name: the message names the entry"
 	is "$(written_outside)" "" "$name: nothing written outside the target"
+	is "$(ls -A ws 2>/dev/null | grep -c '^src$')" 0 \
+		"$name: nor left in it (fine.txt came first)"
 done <corpus.txt
 is "$(cat outside/file)" "keep" "the file outside was never touched"
 
-extract "https://127.0.0.1:1/app.tar.gz"
-is "$status" 125 "an https URL is refused"
-contains err "downloading a tarball is not built into this jobrun" \
-	"with a message saying what to do instead"
+extract "ftp://127.0.0.1:1/app.tar.gz"
+is "$status" 125 "an ftp URL is refused"
+contains err "a tarball source is a local path, a file:// URL or an http(s) URL" \
+	"with a message saying what is taken"
 
 done_testing

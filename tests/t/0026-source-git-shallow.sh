@@ -1,0 +1,134 @@
+#!/bin/sh
+# depth: every kind of ref fetched shallow over smart HTTP (and over
+# git:// where libgit2 can: 1.9 and later), a commit that is no ref's tip
+# by its full and by an abbreviated id, and the notice where the whole
+# history is fetched instead.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+. "$JOBRUN_SRCDIR/tests/git-lib.sh"
+need_git
+
+make_repo origin
+(
+	cd origin || exit 1
+	git_quiet checkout -b long main
+	for i in 1 2 3; do
+		echo "$i" >long.txt && git_quiet add long.txt &&
+			git_quiet commit -m "Long $i"
+	done
+	git_quiet checkout main
+)
+mkdir served
+bare_copy origin served/app.git
+start_daemon "$TEST_DIR/served"
+start_http "$TEST_DIR/served"
+
+rev() { git -C origin rev-parse "$1^{commit}"; }
+short_dev=$(git -C origin rev-parse --short=8 dev)
+inner=$(rev long~1)
+short_inner=$(git -C origin rev-parse --short=9 long~1)
+
+# The job file carries the depth (there is no flag for it).
+depth_job()
+{
+	cat >show.yaml <<YAML
+source: {type: git, url: "$1", ${2:+ref: "$2",} depth: $3}
+steps:
+  - name: show
+    run: |
+      echo "head=\$(git rev-parse HEAD)"
+      echo "count=\$(git rev-list --count HEAD)"
+      echo "shallow=\$(git rev-parse --is-shallow-repository)"
+      echo "depth=\$JOBRUN_GIT_DEPTH"
+      git fsck --connectivity-only >/dev/null 2>&1 && echo fsck=ok
+YAML
+	rm -rf ws
+	run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run show.yaml
+}
+
+field() { sed -n "s/^$1=//p" out; }
+
+# Each ref kind at depth 1: the commit alone.
+refs="main|main
+dev|dev
+v1|v1
+v2|v2
+$(rev v1)|v1
+$short_dev|dev
+pull/7|refs/pull/7/head
+refs/merge-requests/9/head|refs/merge-requests/9/head
+|main"
+
+# libgit2 1.9 fetches shallow over git:// too; 1.8 only over HTTP.
+minor=$("$JOBRUN" --version | sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p')
+git_shallow=false
+[ "${minor:-0}" -ge 9 ] && git_shallow=true
+
+plan $((2 * 9 * 3 + 7 + 7))
+
+for url in "http://127.0.0.1:$HTTP_PORT/app.git" \
+	"git://127.0.0.1:$DAEMON_PORT/app.git"; do
+	case $url in git://*) scheme=git ;; *) scheme=http ;; esac
+	echo "$refs" >refs.txt
+	while IFS='|' read -r ref what; do
+		depth_job "$url" "$ref" 1
+		is "$status $(field head)" "0 $(rev "$what")" \
+			"$scheme depth 1: ref '${ref:-(none)}' checks out $what"
+		if [ $scheme = http ] || [ $git_shallow = true ]; then
+			is "$(field count) $(field shallow) $(field fsck) $(field depth)" \
+				"1 true ok 1" \
+				"$scheme depth 1: ref '${ref:-(none)}' fetched the commit alone"
+			lacks err "whole history" \
+				"$scheme depth 1: ref '${ref:-(none)}' without a notice"
+		else
+			is "$(field shallow) $(field fsck) $(field depth)" "false ok 0" \
+				"$scheme depth 1: ref '${ref:-(none)}' fetched the history"
+			contains err "cannot fetch shallow over git:// or ssh" \
+				"$scheme depth 1: ref '${ref:-(none)}' with a notice saying why"
+		fi
+	done <refs.txt
+done
+
+# A commit at no ref's tip, over HTTP: by its full id the object alone
+# when the server gives out single commits (allowReachableSHA1InWant);
+# otherwise, and by an abbreviated id, the whole history with a notice.
+bare_copy origin served/wants.git
+git -C served/wants.git config uploadpack.allowReachableSHA1InWant true
+http="http://127.0.0.1:$HTTP_PORT/app.git"
+depth_job "http://127.0.0.1:$HTTP_PORT/wants.git" "$inner" 1
+is "$status $(field head)" "0 $inner" "a full id at no tip checks out"
+is "$(field count) $(field shallow) $(field fsck)" "1 true ok" \
+	"alone when the server gives out single commits"
+lacks err "whole history" "without a notice"
+depth_job "$http" "$inner" 1
+is "$status $(field head) $(field count)" "0 $inner 5" \
+	"otherwise with the history it needs"
+contains err "depth 1 is not used for '$inner'" "and a notice saying why"
+depth_job "$http" "$short_inner" 1
+is "$status $(field head) $(field count)" "0 $inner 5" \
+	"an abbreviated id at no tip checks out with its history"
+contains err "depth 1 is not used for '$short_inner'" "with a notice too"
+
+# Depth 2 is two commits; a depth beyond the history is all of it.
+depth_job "$http" main 2
+is "$status $(field count) $(field shallow)" "0 2 true" "depth 2 fetches two commits"
+depth_job "$http" main 50
+is "$status $(field count) $(field fsck)" "0 3 ok" "depth 50 fetches all three"
+depth_job "$http" long 0
+is "$status $(field count) $(field shallow)" "0 6 false" "depth 0 is the whole history"
+
+# A local repository is fetched whole, with a notice.
+depth_job "$TEST_DIR/served/app.git" main 1
+is "$status $(field count)" "0 3" "a path at depth 1 fetches the history"
+contains err "a local repository is not fetched shallow" "and says why"
+
+# A failed preparation leaves no partial target: a directory it made is
+# removed, one that was there is empty again.
+depth_job "$http" no-such-branch 1
+is "$status $(ls -A ws)" "125 " "a failed fetch leaves no target directory"
+mkdir -p ws/src
+echo "steps: [{name: x, run: 'true'}]" >plain.yaml
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run --source-type git \
+	--source-url "$http" --source-ref no-such-branch plain.yaml
+is "$status $(ls -A ws/src)" "125 " "and empties a target that was there"
+
+done_testing

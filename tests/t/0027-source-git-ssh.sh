@@ -1,0 +1,123 @@
+#!/bin/sh
+# The git source over ssh, against a real sshd on 127.0.0.1: every kind of
+# ref with an ed25519 key file, full and at depth 1; an ssh agent; host
+# keys checked against the known_hosts setting and by default the user's
+# known_hosts (hashed names too); an unknown and a changed host key
+# refused with the key's type and fingerprint; a key the server refuses.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+. "$JOBRUN_SRCDIR/tests/git-lib.sh"
+need_git
+start_sshd
+
+make_repo origin
+mkdir served
+bare_copy origin served/app.git
+url="ssh://$SSH_USER@127.0.0.1:$SSH_PORT$TEST_DIR/served/app.git"
+key=$SSH_DIR/id_ed25519
+print=$(host_fingerprint "$SSH_DIR/host_key.pub")
+
+rev() { git -C origin rev-parse "$1^{commit}"; }
+field() { sed -n "s/^$1=//p" out; }
+
+# job REF DEPTH [SETTINGS]: runs a job over ssh on a fresh workspace.
+job()
+{
+	cat >job.yaml <<YAML
+source:
+  type: git
+  url: "$url"
+  ${1:+ref: "$1"}
+  depth: $2
+  ${3:-ssh_key_file: $key
+  known_hosts: $SSH_DIR/known_hosts}
+steps:
+  - name: show
+    run: |
+      echo "head=\$(git rev-parse HEAD)"
+      echo "count=\$(git rev-list --count HEAD)"
+YAML
+	rm -rf ws
+	run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run job.yaml
+}
+
+refs="main|main
+v2|v2
+$(rev v1)|v1
+$(git -C origin rev-parse --short=8 dev)|dev
+pull/7|refs/pull/7/head
+merge-requests/9|refs/merge-requests/9/head"
+
+minor=$("$JOBRUN" --version | sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p')
+
+plan $((6 * 2 * 2 + 13))
+
+echo "$refs" >refs.txt
+while IFS='|' read -r ref what; do
+	for depth in 0 1; do
+		job "$ref" $depth
+		is "$status $(field head)" "0 $(rev "$what")" \
+			"ssh depth $depth: ref '$ref' checks out $what"
+		if [ $depth = 0 ]; then
+			is "$(grep -c 'whole history' err)" 0 \
+				"ssh depth 0: ref '$ref' without a notice"
+		elif [ "${minor:-0}" -ge 9 ]; then
+			is "$(field count)" 1 "ssh depth 1: ref '$ref' fetched alone"
+		else
+			contains err "cannot fetch shallow over git:// or ssh" \
+				"ssh depth 1: ref '$ref' fetched whole, with a notice (libgit2 1.$minor)"
+		fi
+	done
+done <refs.txt
+
+# An agent instead of a key file.
+if command -v ssh-agent >/dev/null 2>&1; then
+	eval "$(ssh-agent -s -a "$TEST_DIR/agent.sock")" >/dev/null
+	_servers="$_servers $SSH_AGENT_PID"
+	ssh-add -q "$key" 2>/dev/null
+	job main 0 "known_hosts: $SSH_DIR/known_hosts"
+	is "$status $(field head)" "0 $(rev main)" "a key from SSH_AUTH_SOCK's agent works"
+	kill "$SSH_AGENT_PID"
+	unset SSH_AUTH_SOCK SSH_AGENT_PID
+else
+	echo "ok $((_tap_count += 1)) # SKIP ssh-agent is not installed"
+fi
+
+# An unknown host: refused, with the key's type and fingerprint, at once.
+: >"$TEST_DIR/empty_known_hosts"
+job main 0 "ssh_key_file: $key
+  known_hosts: $TEST_DIR/empty_known_hosts"
+is "$status" 125 "an unknown host key is refused"
+contains err "host key of '127.0.0.1' is unknown" "and says the host is unknown"
+contains err "ssh-ed25519 $print" "with the key's type and SHA256 fingerprint"
+lacks err "attempt" "and does not retry"
+
+# A changed one: the host is listed with another ed25519 key.
+ssh-keygen -q -t ed25519 -N '' -f "$TEST_DIR/other"
+echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$TEST_DIR/other.pub")" \
+	>"$TEST_DIR/changed_known_hosts"
+job main 0 "ssh_key_file: $key
+  known_hosts: $TEST_DIR/changed_known_hosts"
+is "$status" 125 "a changed host key is refused"
+contains err "has CHANGED" "and says it changed"
+contains err "ssh-ed25519 $print" "with the offered key's fingerprint"
+
+# By default, the user's known_hosts: refused without it, accepted with
+# it, hashed host names included.
+job main 0 "ssh_key_file: $key"
+is "$status" 125 "without known_hosts, nothing the user knows accepts the host"
+contains err ".ssh/known_hosts or /etc/ssh/ssh_known_hosts" "and says where it looked"
+mkdir -p "$HOME/.ssh"
+cp "$SSH_DIR/known_hosts" "$HOME/.ssh/known_hosts"
+ssh-keygen -q -H -f "$HOME/.ssh/known_hosts" >/dev/null 2>&1
+job main 0 "ssh_key_file: $key"
+is "$status $(grep -c '^|1|' "$HOME/.ssh/known_hosts")" "0 1" \
+	"~/.ssh/known_hosts with a hashed name accepts the host"
+
+# A key the server does not take.
+ssh-keygen -q -t ed25519 -N '' -f "$TEST_DIR/stranger"
+job main 0 "ssh_key_file: $TEST_DIR/stranger
+  known_hosts: $SSH_DIR/known_hosts"
+is "$status" 125 "a key the server refuses fails with 125"
+contains err "authentication failed" "and says authentication failed"
+
+done_testing

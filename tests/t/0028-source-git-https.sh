@@ -1,0 +1,85 @@
+#!/bin/sh
+# The git source over HTTPS (git http-backend behind a TLS server with a
+# certificate from a CA this test makes): every kind of ref, full and at
+# depth 1, with ca_file naming that CA; a wrong CA and the system's store
+# (which does not have it) refused at once with a clear message; a token
+# over HTTPS.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+. "$JOBRUN_SRCDIR/tests/git-lib.sh"
+need_git
+
+make_ca "$TEST_DIR/pki" right
+make_ca "$TEST_DIR/pki" wrong
+make_repo origin
+mkdir served
+bare_copy origin served/app.git
+start_https "$TEST_DIR/served" "$TEST_DIR/pki" right
+# By name: Debian's libgit2 verifies with mbedTLS 2.28, which matches no
+# IP address in a certificate.
+url="https://localhost:$HTTPS_PORT/app.git"
+
+rev() { git -C origin rev-parse "$1^{commit}"; }
+field() { sed -n "s/^$1=//p" out; }
+
+# job REF DEPTH SETTINGS: runs a job over HTTPS on a fresh workspace.
+job()
+{
+	cat >job.yaml <<YAML
+source:
+  type: git
+  url: "$url"
+  ${1:+ref: "$1"}
+  depth: $2
+  $3
+steps:
+  - name: show
+    run: |
+      echo "head=\$(git rev-parse HEAD)"
+      echo "count=\$(git rev-list --count HEAD)"
+      echo "shallow=\$(git rev-parse --is-shallow-repository)"
+YAML
+	rm -rf ws
+	run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run job.yaml
+}
+
+refs="main|main
+v2|v2
+$(rev v1)|v1
+$(git -C origin rev-parse --short=8 dev)|dev
+pull/7|refs/pull/7/head
+merge-requests/9|refs/merge-requests/9/head
+|main"
+
+plan $((7 * 2 * 2 + 8))
+
+echo "$refs" >refs.txt
+while IFS='|' read -r ref what; do
+	for depth in 0 1; do
+		job "$ref" $depth "ca_file: $TEST_DIR/pki/right-ca.pem"
+		is "$status $(field head)" "0 $(rev "$what")" \
+			"https depth $depth: ref '${ref:-(none)}' checks out $what"
+		if [ $depth = 0 ]; then
+			is "$(field shallow)" false \
+				"https depth 0: ref '${ref:-(none)}' has the history"
+		else
+			is "$(field count) $(field shallow)" "1 true" \
+				"https depth 1: ref '${ref:-(none)}' fetched alone"
+		fi
+	done
+done <refs.txt
+
+job main 0 "ca_file: $TEST_DIR/pki/wrong-ca.pem"
+is "$status" 125 "a certificate from another CA is refused"
+contains err "the certificate of 'localhost' is not trusted" "and says so"
+contains err "wrong-ca.pem' (ca_file)" "naming the CA file"
+lacks err "attempt" "at once, with no retry"
+
+job main 0 ""
+is "$status" 125 "the system's store does not have the test's CA"
+contains err "the system's certificate store" "and says where it looked"
+
+job main 0 "ca_file: $TEST_DIR/pki/missing.pem"
+is "$status" 125 "a ca_file that cannot be read fails"
+contains err "cannot use the ca_file" "and says so"
+
+done_testing
