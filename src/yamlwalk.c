@@ -216,12 +216,13 @@ int
 yamlwalk_integer(struct yamlwalk *walk, yaml_node_t *node, long long min,
     long long max, long long *out)
 {
-	const char *text = (const char *)node->data.scalar.value;
+	const char *text;
 	long long value;
 
 	if (node->type != YAML_SCALAR_NODE || yamlwalk_is_null(node))
 		return yamlwalk_error(walk, node, "expected an integer, got %s",
 		    yamlwalk_kind(node));
+	text = (const char *)node->data.scalar.value;
 	/* "3" in quotes is a string, as YAML and a JSON Schema see it. */
 	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return yamlwalk_error(walk, node,
