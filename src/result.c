@@ -109,6 +109,8 @@ result_write(
 	json_object_set_new(root, "steps", steps);
 	if (result->error != NULL)
 		json_object_set_new(root, "error", json_string(result->error));
+	if (result->sources != NULL)
+		json_object_set(root, "sources", result->sources);
 	if (result->trigger_errors != NULL &&
 	    json_array_size(result->trigger_errors) > 0)
 		json_object_set(root, "trigger_errors", result->trigger_errors);

@@ -41,6 +41,9 @@ struct result {
 	/* Why triggers were left out of triggers.json (strings, masked);
 	 * NULL or empty: none were. */
 	struct json_t *trigger_errors;
+	/* What the sources were ({"ci_source", "source"}, masked); NULL:
+	 * not known yet. */
+	struct json_t *sources;
 };
 
 /*

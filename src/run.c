@@ -67,6 +67,7 @@ struct run {
 	struct timespec started;
 	uint64_t start_ms;
 	char *error; /* why the job ended with 125, for result.json */
+	struct source_report sources; /* what was prepared, for result.json */
 	/* The steps' records as the job process last knew them, shared with
 	 * the supervisor (mmap) for the crash record; NULL: none. */
 	struct step_record *shared;
@@ -300,6 +301,54 @@ step_count(const struct run *run)
 	return run->job != NULL ? run->job->n_steps : 0;
 }
 
+/* A masked JSON string, or null for NULL. */
+static json_t *
+masked_value(const struct run *run, const char *text)
+{
+	json_t *value;
+	char *copy;
+
+	if (text == NULL)
+		return json_null();
+	copy = masked(run, text);
+	value = json_string(copy);
+	free(copy);
+	return value != NULL ? value : json_null();
+}
+
+/* One prepared source for result.json, or null when none was. */
+static json_t *
+source_value(const struct run *run, const struct source_facts *facts)
+{
+	json_t *value;
+
+	if (!facts->prepared)
+		return json_null();
+	value = json_object();
+	json_object_set_new(value, "type", masked_value(run, facts->type));
+	json_object_set_new(value, "url", masked_value(run, facts->url));
+	json_object_set_new(value, "commit", masked_value(run, facts->commit));
+	json_object_set_new(value, "ref", masked_value(run, facts->ref));
+	json_object_set_new(value, "author", masked_value(run, facts->author));
+	json_object_set_new(
+	    value, "subject", masked_value(run, facts->subject));
+	json_object_set_new(value, "depth", json_integer(facts->depth));
+	return value;
+}
+
+/* {"ci_source": ..., "source": ...}: what the job's sources were. */
+static json_t *
+sources_value(const struct run *run)
+{
+	json_t *value = json_object();
+
+	json_object_set_new(
+	    value, "ci_source", source_value(run, &run->sources.ci_source));
+	json_object_set_new(
+	    value, "source", source_value(run, &run->sources.source));
+	return value;
+}
+
 /* A copy of a JSON array of strings, each masked. */
 static json_t *
 masked_strings(const struct run *run, const json_t *strings)
@@ -333,7 +382,7 @@ write_result(const struct run *run, int status, const char *outcome)
 	struct result result = { 0 };
 	struct step_record rec;
 	char *path, *error, *reason = NULL;
-	json_t *errors = NULL;
+	json_t *errors = NULL, *sources = NULL;
 	int rc;
 
 	for (i = 0; i < n; i++) {
@@ -362,6 +411,8 @@ write_result(const struct run *run, int status, const char *outcome)
 	    run->error != NULL)
 		result.error = reason = masked(run, run->error);
 	result.signal = run->crash_signal;
+	if (outcome != NULL)
+		result.sources = sources = sources_value(run);
 	if (outcome != NULL && run->lifecycle)
 		result.trigger_errors = errors =
 		    masked_strings(run, triggers_errors(run->lc.triggers));
@@ -374,6 +425,7 @@ write_result(const struct run *run, int status, const char *outcome)
 	free(path);
 	free(reason);
 	json_decref(errors);
+	json_decref(sources);
 	free(steps);
 	for (i = 0; i <= n; i++)
 		free(names[i]);
@@ -868,7 +920,7 @@ prepare(struct run *run)
 	if ((status = cancelled_status()) != 0)
 		return status;
 	/* /job/ci, then /job/src, before any step. */
-	status = source_prepare_all(config, run->job, &run->job_env);
+	status = source_prepare(config, run->job, &run->job_env, &run->sources);
 	if (status == EXIT_JOBRUN_ERROR)
 		return fail(run, "source preparation failed");
 	if (status != 0)
@@ -936,6 +988,28 @@ job_file_invalid(struct run *run)
 	fail(run, "the job file is not valid");
 }
 
+/* A password or token in a source URL is a secret like any other. */
+static void
+register_url_credentials(struct run *run, enum config_key key)
+{
+	struct strlist credentials = STRLIST_INIT;
+	char *error = NULL;
+	size_t i;
+
+	source_url_credentials(config_get(&run->config, key), &credentials);
+	for (i = 0; i < credentials.len; i++) {
+		if (mask_set_add(run->mask, credentials.items[i],
+			strlen(credentials.items[i]), &error) != 0) {
+			diag_warn("a credential in %s is not masked: %s",
+			    config_key_env(key), error);
+			free(error);
+			error = NULL;
+		}
+		wipe(credentials.items[i], strlen(credentials.items[i]));
+	}
+	strlist_release(&credentials);
+}
+
 /* Configuration, job, environment, secrets: what all else needs. */
 static int
 configure(struct run *run)
@@ -979,6 +1053,8 @@ configure(struct run *run)
 		free(error);
 		return -1;
 	}
+	register_url_credentials(run, CONFIG_CI_SOURCE_URL);
+	register_url_credentials(run, CONFIG_SOURCE_URL);
 	/* From here on, jobrun's own messages are masked too. */
 	diag_set_sink(masked_stderr, run->mask);
 	return 0;
@@ -1004,6 +1080,7 @@ release(struct run *run)
 	loop_free(run->loop);
 	workspace_close(&run->workspace);
 	sandbox_filter_release(&run->filter);
+	source_report_release(&run->sources);
 	nvlist_release(&run->job_env);
 	mask_set_free(run->mask);
 	plan_release(&run->plan);
