@@ -1,14 +1,14 @@
 /*
- * The lifecycle of a job and the host side of the plugin ABI: the state
- * plugins see and change (the job's facts, the environment of later
- * steps, the secrets, the triggers, the steps' outcomes), the host
- * services of include/jobrun/plugin.h, and the phases in order.
+ * The lifecycle of a job: the plugins, their phases in order and their
+ * step hooks, and the state plugins see and change (the job's facts, the
+ * environment of later steps, the secrets, the triggers, the steps'
+ * outcomes), which the host services (plugin-host.h) work on.  The run
+ * flow (run.c) drives it:
  *
  *	load plugins, init            lifecycle_load()
- *	PRE_VALIDATION .. POST_SOURCE_PREP   lifecycle_phase(), from main.c
+ *	PRE_VALIDATION .. POST_SOURCE_PREP   lifecycle_phase()
  *	/job/ci's plugins, init       lifecycle_load_ci()
- *	PRE_EXECUTION, step hooks     lifecycle_phase()/lifecycle_step(),
- *	                              from the runner
+ *	PRE_EXECUTION, step hooks     lifecycle_phase()/lifecycle_step()
  *	POST_EXECUTION, ON_ERROR, CLEANUP   lifecycle_teardown()
  *	fini, unload                  lifecycle_release()
  */
@@ -41,10 +41,10 @@ struct lifecycle {
 	enum jobrun_phase phase;
 	bool executing; /* PRE_EXECUTION passed: POST_EXECUTION is due */
 	bool torn_down;
-	/* Set by the runner while it runs, NULL otherwise. */
+	/* Set by the run flow once the workspace is open, else NULL. */
 	struct console *output;
 	const char *socket_path;
-	/* The steps as plugins see them; the runner keeps them current. */
+	/* The steps as plugins see them; the run flow keeps them current. */
 	struct jobrun_step *steps;
 	char **step_logs;
 	size_t n_steps;
@@ -77,7 +77,7 @@ int lifecycle_load_ci(struct lifecycle *lc);
 int lifecycle_phase(struct lifecycle *lc, enum jobrun_phase phase);
 
 /* Runs the step hook when (BEFORE_STEP or AFTER_STEP) for step index,
- * whose lc->steps entry the runner brought up to date.  Returns 0 or
+ * whose lc->steps entry the run flow brought up to date.  Returns 0 or
  * -1. */
 int lifecycle_step(struct lifecycle *lc, enum jobrun_phase when, size_t index);
 
