@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "command.h"
+#include "reap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,8 +116,8 @@ reap(struct ending *e, int *wstatus)
 	pid_t got;
 
 	for (;;) {
-		got = waitpid(e->pid, wstatus, killed ? 0 : WNOHANG);
-		if (got == e->pid || (got < 0 && errno != EINTR))
+		got = reap_child(e->pid, wstatus, killed);
+		if (got == e->pid || got < 0)
 			return;
 		if (got == 0 && !killed) {
 			killed = enforce(e);

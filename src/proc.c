@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "reap.h"
 #include "sandbox.h"
 #include "xalloc.h"
 
@@ -194,8 +195,7 @@ fork_sandboxed(pid_t *out_pid, const struct proc_spec *spec, int *stage)
 	 * The child never ran the step: reap it here, before the caller's
 	 * reaper knows its pid, so nothing else sees this exit.
 	 */
-	while (waitpid(*out_pid, &status, 0) < 0 && errno == EINTR)
-		;
+	reap_child(*out_pid, &status, true);
 	*out_pid = -1;
 	*stage = failure.stage;
 	return failure.error;

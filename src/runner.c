@@ -13,7 +13,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "attempt.h"
@@ -30,6 +28,7 @@
 #include "diag.h"
 #include "facts.h"
 #include "heap.h"
+#include "reap.h"
 #include "runner.h"
 #include "xalloc.h"
 
@@ -253,7 +252,7 @@ reap(struct runner *r)
 	long index;
 	int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = reap_next(&status)) > 0) {
 		if ((index = find_running(r, pid)) < 0)
 			continue; /* an orphan, now gone */
 		attempt_exited(r, (size_t)index, status);
@@ -518,68 +517,16 @@ job_status(const struct runner *r)
 	return failed ? EXIT_JOB_FAILED : EXIT_JOB_SUCCESS;
 }
 
-/* Whether pid's parent is us, from /proc/PID/stat. */
-static bool
-is_our_child(long pid)
-{
-	char path[64], line[512];
-	const char *fields;
-	long ppid;
-	FILE *fp;
-	bool ours = false;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fp = fopen(path, "re")) == NULL)
-		return false;
-	/* The command may hold spaces and parentheses: the fields start
-	 * after the last ')'. */
-	if (fgets(line, sizeof(line), fp) != NULL &&
-	    (fields = strrchr(line, ')')) != NULL &&
-	    sscanf(fields + 2, "%*c %ld", &ppid) == 1)
-		ours = ppid == (long)getpid();
-	fclose(fp);
-	return ours;
-}
-
-static void
-kill_our_children(void)
-{
-	struct dirent *entry;
-	DIR *dir;
-	long pid;
-
-	if ((dir = opendir("/proc")) == NULL)
-		return;
-	while ((entry = readdir(dir)) != NULL) {
-		pid = strtol(entry->d_name, NULL, 10);
-		if (pid > 0 && is_our_child(pid))
-			kill((pid_t)pid, SIGKILL);
-	}
-	closedir(dir);
-}
-
 void
 runner_end_children(struct runner *r)
 {
-	pid_t reaped;
 	size_t i;
 
 	for (i = 0; r != NULL && i < r->n_leftovers; i++)
 		kill(-r->leftovers[i].group, SIGKILL);
 	if (r != NULL)
 		r->n_leftovers = 0;
-	/* No child at all (the usual case): nothing to look for. */
-	while ((reaped = waitpid(-1, NULL, WNOHANG)) > 0)
-		continue;
-	if (reaped < 0 && errno == ECHILD)
-		return;
-	for (;;) {
-		kill_our_children();
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			break;
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			continue;
-	}
+	reap_all();
 }
 
 /*

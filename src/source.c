@@ -33,8 +33,10 @@
 #include "clock.h"
 #include "diag.h"
 #include "file.h"
+#include "reap.h"
 #include "duration.h"
 #include "file.h"
+#include "reap.h"
 #include "source-backend.h"
 #include "treepath.h"
 #include "xalloc.h"
@@ -704,8 +706,7 @@ run_backend(const struct source_request *request, uint64_t timeout_ms,
 	    fds[0], sigfd, clock_now_ms() + timeout_ms, request->label, o);
 	if (verdict != 0)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		continue;
+	reap_child(pid, &wstatus, true);
 	close(fds[0]);
 	if (sigfd >= 0)
 		close(sigfd);

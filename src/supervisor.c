@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "reap.h"
 #include "runner.h"
 #include "supervisor.h"
 
@@ -34,7 +35,7 @@ supervise(pid_t child)
 			kill(child, signo);
 			continue;
 		}
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		while ((pid = reap_next(&status)) > 0)
 			if (pid == child)
 				return status;
 	}
@@ -97,6 +98,6 @@ supervisor_fork(int *wait_status)
 	*wait_status = supervise(child);
 	take_terminal_back(terminal);
 	/* What the job process left behind is ours now: none of it goes on. */
-	runner_end_children(NULL);
+	reap_all();
 	return 1;
 }
