@@ -94,6 +94,8 @@ struct step_run {
 	uint64_t duration_ms;
 	char *outputs_file;
 	struct nvlist outputs;
+	bool own_uid; /* untrusted, running as uid: sandbox_end_uid() */
+	uid_t uid;
 };
 
 /* A process group a finished step left behind, to be killed. */
@@ -134,6 +136,8 @@ struct runner {
 	char *shell_search; /* along this PATH, */
 	char *shell_path; /* found here (NULL: not found) */
 	struct sandbox_filter filter; /* built when a step is untrusted */
+	struct sandbox_policy policy; /* how untrusted steps run */
+	bool has_untrusted;
 };
 
 const char *
@@ -469,12 +473,12 @@ find_shell(struct runner *r, const char *name, const char *path)
  * outputs file is created empty (no outputs) and handed to it instead.
  */
 static int
-give_outputs_file(const char *path, const struct sandbox *sandbox, char **error)
+give_outputs_file(const char *path, uid_t uid, gid_t gid, char **error)
 {
 	int fd = open(
 	    path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	if (fd < 0 || fchown(fd, sandbox->uid, sandbox->gid) < 0) {
+	if (fd < 0 || fchown(fd, uid, gid) < 0) {
 		*error = xasprintf("cannot hand the outputs file '%s' to the "
 				   "run_as user: %s",
 		    path, strerror(errno));
@@ -513,18 +517,26 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	envp =
 	    stepenv_build(r->config, step, run->attempts, r->job_env, &extra);
 	spec.cwd = stepenv_workdir(r->config, step, &workdir);
+	run->own_uid = false;
 	if (sandbox_step_untrusted(r->plan->job, step)) {
 		envscrub_apply(envp, r->mask, r->plan->job, r->config);
 		sandbox.filter = &r->filter;
 		spec.sandbox = &sandbox;
-		if (step->run_as != NULL &&
-		    sandbox_ids(&sandbox, step->run_as, error) == 0 &&
-		    give_outputs_file(run->outputs_file, &sandbox, error) ==
-			0 &&
+		if (sandbox_step_ids(
+			&sandbox, &r->policy, step->run_as, error) == 0 &&
+		    sandbox.change_ids &&
+		    give_outputs_file(run->outputs_file, sandbox.uid,
+			sandbox.gid, error) == 0 &&
 		    r->control != NULL)
 			ctlsock_allow_uid(r->control, sandbox.uid, error);
+		run->own_uid = sandbox.change_ids;
+		run->uid = sandbox.uid;
+	} else if (r->has_untrusted) {
+		/* Not readable by untrusted steps: 0600 from the start. */
+		give_outputs_file(
+		    run->outputs_file, geteuid(), getegid(), error);
 	}
-	if (*error != NULL) /* from sandbox_ids() or ctlsock_allow_uid() */
+	if (*error != NULL) /* sandbox_step_ids(), ctlsock_allow_uid() ... */
 		program = NULL;
 	else if (argv[0] == NULL || strcmp(argv[0], "-c") == 0)
 		*error = xstrdup("the shell is empty");
@@ -682,6 +694,29 @@ remember_leftover(struct runner *r, pid_t group)
 	r->n_leftovers++;
 }
 
+/*
+ * Kills what an untrusted attempt left running under its uid, unless
+ * another running step has that uid (sandbox_end_uid()).
+ */
+static void
+end_untrusted(struct runner *r, size_t index)
+{
+	const struct step_run *run = &r->runs[index];
+	size_t i;
+
+	if (!run->own_uid)
+		return;
+	for (i = 0; i < r->n_running; i++)
+		if (r->running[i] != index && r->runs[r->running[i]].own_uid &&
+		    r->runs[r->running[i]].phase == PHASE_RUNNING &&
+		    r->runs[r->running[i]].uid == run->uid)
+			return;
+	if (sandbox_end_uid(run->uid) < 0)
+		diag_warn("step '%s': cannot end what it left running as uid "
+			  "%ld: %s",
+		    step_name(r, index), (long)run->uid, strerror(errno));
+}
+
 static enum step_outcome
 attempt_outcome(const struct step_run *run)
 {
@@ -735,6 +770,7 @@ check_attempt(struct runner *r, size_t index)
 		return;
 	close_pipe(r, run);
 	remember_leftover(r, run->group);
+	end_untrusted(r, index);
 	read_outputs(r, index);
 	outcome = attempt_outcome(run);
 	/* The kernel does not say whom it killed: a failure while the
@@ -1524,36 +1560,43 @@ abandon_steps(struct runner *r)
 }
 
 /*
- * The directories as the first run_as step's user needs them (see
- * sandbox_prepare_dirs()); later steps with another user share what the
- * first one got.
+ * The users of the plan's untrusted steps, into uids (room for n_steps + 1);
+ * their number, or -1 after a message in *error.
  */
-static int
-prepare_run_as_dirs(struct runner *r, char **error)
+static long
+untrusted_uids(struct runner *r, uid_t *uids, char **error)
 {
 	struct sandbox ids = { 0 };
-	size_t i;
+	const struct step *step;
+	size_t i, n = 0;
 
-	*error = NULL;
-	for (i = 0; i < r->plan->n_steps; i++)
-		if (r->plan->steps[i].step->run_as != NULL)
-			break;
-	if (i == r->plan->n_steps)
-		return 0;
-	if (sandbox_ids(&ids, r->plan->steps[i].step->run_as, error) < 0)
-		return -1;
-	return sandbox_prepare_dirs(config_get(r->config, CONFIG_CI_SOURCE_DIR),
-	    config_get(r->config, CONFIG_CODE_DIR), ids.uid, ids.gid, error);
+	if (r->policy.switch_ids)
+		uids[n++] = r->policy.uid;
+	for (i = 0; i < r->plan->n_steps; i++) {
+		step = r->plan->steps[i].step;
+		if (!sandbox_step_untrusted(r->plan->job, step) ||
+		    step->run_as == NULL)
+			continue;
+		if (sandbox_step_ids(&ids, &r->policy, step->run_as, error) < 0)
+			return -1;
+		uids[n++] = ids.uid;
+	}
+	return (long)n;
 }
 
 /*
- * With an untrusted step in the plan: builds the seccomp filter once, and
+ * With an untrusted step in the plan: checks that the containment model
+ * holds (sandbox_policy_init(): else the job is refused, exit status 125),
+ * builds the seccomp filter once, opens the code directory to the
+ * untrusted users and closes the outputs directory's listing to them, and
  * makes jobrun undumpable so that its memory and environment are closed to
  * the steps (sandbox.h).  Returns 0, or -1 after reporting.
  */
 static int
 prepare_sandbox(struct runner *r)
 {
+	uid_t *uids;
+	long n;
 	size_t i;
 	char *error;
 
@@ -1563,18 +1606,45 @@ prepare_sandbox(struct runner *r)
 			break;
 	if (i == r->plan->n_steps)
 		return 0;
-	if (sandbox_filter_build(&r->filter, &error) < 0 ||
-	    prepare_run_as_dirs(r, &error) < 0) {
+	r->has_untrusted = true;
+	uids = xcalloc(r->plan->n_steps + 1, sizeof(*uids));
+	if (sandbox_policy_init(&r->policy,
+		config_get(r->config, CONFIG_UNTRUSTED_USER),
+		config_get(r->config, CONFIG_ISOLATION), &error) < 0 ||
+	    sandbox_filter_build(&r->filter, &error) < 0 ||
+	    (n = untrusted_uids(r, uids, &error)) < 0 ||
+	    sandbox_prepare_dirs(config_get(r->config, CONFIG_CI_SOURCE_DIR),
+		config_get(r->config, CONFIG_CODE_DIR),
+		config_get(r->config, CONFIG_WORKSPACE), uids, (size_t)n,
+		&error) < 0) {
 		diag_error("%s", error);
 		free(error);
+		free(uids);
 		return -1;
 	}
-	if (sandbox_protect_self() < 0) {
-		diag_error(
-		    "cannot make jobrun undumpable: %s", strerror(errno));
+	free(uids);
+	/* Their outputs files are reachable, the others' names not listed. */
+	if (chmod(r->outputs_dir, 0711) < 0 || sandbox_protect_self() < 0) {
+		diag_error("cannot close jobrun to untrusted steps: %s",
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* At the end of the job: nothing of an untrusted step's runs on. */
+static void
+end_all_untrusted(struct runner *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->plan->n_steps; i++)
+		if (r->runs[i].own_uid) {
+			sandbox_end_uid(r->runs[i].uid);
+			for (j = i; j < r->plan->n_steps; j++)
+				if (r->runs[j].uid == r->runs[i].uid)
+					r->runs[j].own_uid = false;
+		}
 }
 
 /*
@@ -1625,7 +1695,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	remove_earlier_files(config);
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
-	if (prepare_sandbox(&r) < 0 || prepare_workspace(&r, &log_dir) < 0 ||
+	if (prepare_workspace(&r, &log_dir) < 0 || prepare_sandbox(&r) < 0 ||
 	    write_result(&r, 0, NULL, &started, start_ms) < 0)
 		goto out;
 	r.log_dir = log_dir;
@@ -1671,6 +1741,7 @@ runner_run(const struct plan *plan, const struct config *config,
 	if (write_result(&r, status, lifecycle_status_name(status), &started,
 		start_ms) < 0)
 		status = EXIT_JOBRUN_ERROR;
+	end_all_untrusted(&r);
 	end_all_children(&r);
 	/* Outputs were for the dependants, who have run: leave none behind. */
 	clear_dir(r.outputs_dir);
