@@ -32,55 +32,8 @@ KUBERNETES=$(sed -n 's/^ *add: \[\(.*\)\]$/\1/p' \
 	"$JOBRUN_SRCDIR/examples/kubernetes/manifest.yaml" |
 	tr 'A-Z' 'a-z' | tr -d ' ')
 
-# The untrusted step: each attempt prints "NAME: RESULT".  DIR is the
-# code directory, the one place it may write.  Every wait is bounded.
-cat >attack.sh <<'EOF'
-try() { label=$1; shift; out=$("$ESCAPE" "$@"); echo "$label: $out"; }
-# wait_for FILE: up to 10 s.
-wait_for() { i=0; while [ ! -s "$1" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done; }
-wait_for "$DIR/holder.pid"
-holder=$(cat "$DIR/holder.pid")
-# This script's parent is the step's shell; jobrun is the shell's parent.
-jobrun=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$PPID/status)
-n=0
-for f in /proc/[0-9]*/environ; do
-	grep -qa DEPLOY_TOKEN= "$f" 2>/dev/null && n=$((n + 1))
-done
-echo "environ-any: $n readable with the secret's name"
-try environ-holder read /proc/$holder/environ
-try environ-jobrun read /proc/$jobrun/environ
-try mem-jobrun mem $jobrun
-try mem-holder mem $holder
-try ptrace-jobrun ptrace $jobrun
-try ptrace-holder ptrace $holder
-cat /proc/[0-9]*/cmdline >"$DIR/cmdlines" 2>/dev/null
-try outputs-holder read "$(dirname "$JOBRUN_OUTPUT")/holder.env"
-ls "$(dirname "$JOBRUN_OUTPUT")" >/dev/null 2>&1 && echo "outputs-list: ok" || echo "outputs-list: refused"
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-jobrun trigger evil-job --env LD_PRELOAD=/x.so >/dev/null 2>&1 && echo "socket-trigger: ok" || echo "socket-trigger: refused"
-echo x | jobrun output set evil >/dev/null 2>&1 && echo "socket-output: ok" || echo "socket-output: refused"
-echo mine >made-by-untrusted
-echo "caps: $(grep '^Cap' /proc/self/status | tr '\t\n' '  ')"
-grep NoNewPrivs /proc/self/status
-# A daemon of its own session, to rob the next trusted step.
-setsid sh -c 'while :; do
-	for f in /proc/[0-9]*/environ; do
-		grep -qa DEPLOY_TOKEN= "$f" 2>/dev/null && echo "$f" >>"$DIR/daemon-read"
-	done
-	echo alive >"$DIR/daemon-alive"; sleep 0.05
-done' </dev/null >/dev/null 2>&1 &
-wait_for "$DIR/daemon-alive"
-[ -s "$DIR/daemon-alive" ] && echo "daemon: started"
-EOF
-
-# count_uid UID: how many live processes run as UID.
-cat >count.sh <<'EOF'
-n=0
-for s in /proc/[0-9]*/status; do
-	awk -v u="$1" '/^State:.*Z/ { z = 1 } /^Uid:/ && ($2 == u || $4 == u) && !z { found = 1 } END { exit !found }' "$s" 2>/dev/null && n=$((n + 1))
-done
-echo "$n"
-EOF
+ATTACK=$JOBRUN_SRCDIR/tests/helpers/attack.sh
+COUNT=$JOBRUN_SRCDIR/tests/helpers/count-uid.sh
 
 for set in $SETS; do
 	D=$TEST_DIR/$set
@@ -102,12 +55,12 @@ steps:
       i=0; while [ ! -f "$S/attack-done" ] && [ \$i -lt 1000 ]; do sleep 0.02; i=\$((i + 1)); done
   - name: attacker
     trusted: false
-    run: sh "$TEST_DIR/attack.sh"; touch "$S/attack-done"
+    run: sh "$ATTACK"; touch "$S/attack-done"
   - name: later
     trusted: true
     depends_on: [attacker, holder]
     run: |
-      echo "leftovers: \$(sh "$TEST_DIR/count.sh" $UNTRUSTED)"
+      echo "leftovers: \$(sh "$COUNT" $UNTRUSTED)"
       rm -f "$S/daemon-alive"; sleep 0.3
       [ -f "$S/daemon-alive" ] && echo "daemon: still alive" || echo "daemon: gone"
       echo trusted >>made-by-untrusted && echo "later: writes the untrusted step's file"
@@ -166,7 +119,7 @@ EOF
 	lacks "$D/out" "$SECRET" "$set: the secret is masked in the output"
 	contains "$D/out" "holder secret: ***" "$set: (which the holder printed)"
 	ok "! grep -qa -- '$SECRET' $D/ws/logs/*.log" "$set: and in the logs"
-	ok "[ \$(sh $TEST_DIR/count.sh $UNTRUSTED) = 0 ]" "$set: nothing of the untrusted uid runs after the job"
+	ok "[ \$(sh $COUNT $UNTRUSTED) = 0 ]" "$set: nothing of the untrusted uid runs after the job"
 	ok "[ -s $S/made-by-untrusted ]" "$set: the untrusted step wrote in the code dir"
 	# The control socket's other actions belong to another change:
 	# refused to untrusted peers once peers are classified by uid.
