@@ -243,6 +243,9 @@ sandbox_prepare_dirs(const char *ci_dir, const char *code_dir,
 
 	*error = NULL;
 	if (realpath(code_dir, code) == NULL) {
+		/* Not there (yet): steps that need it fail on their own. */
+		if (errno == ENOENT)
+			return 0;
 		*error = xasprintf("cannot find the code directory '%s': %s",
 		    code_dir, strerror(errno));
 		return -1;

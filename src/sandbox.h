@@ -128,8 +128,9 @@ int sandbox_enter(const struct sandbox *sandbox);
  * (lchown: CAP_CHOWN).  On a filesystem without ACLs, the tree is handed
  * to uids[0] (and the group of the same number) instead, with a warning that
  * trusted steps then need DAC_OVERRIDE to write there.  When one directory
- * holds the other, the CI directory is left as it is, with a warning.  Returns
- * 0, or -1 with a message in *error (caller frees).
+ * holds the other, the CI directory is left as it is, with a warning.  A
+ * code_dir that does not exist is left to the steps.  Returns 0, or -1
+ * with a message in *error (caller frees).
  */
 int sandbox_prepare_dirs(const char *ci_dir, const char *code_dir,
     const char *workspace, const uid_t *uids, size_t n_uids, char **error);
