@@ -469,8 +469,10 @@ find_shell(struct runner *r, const char *name, const char *path)
 }
 
 /*
- * A run_as step cannot create files in jobrun's outputs directory: its
- * outputs file is created empty (no outputs) and handed to it instead.
+ * An untrusted step cannot create files in jobrun's outputs directory:
+ * its outputs file is created empty (no outputs) and handed to its user
+ * instead.  In a job with untrusted steps, trusted steps' files are
+ * created the same way, 0600, so that no untrusted step can read them.
  */
 static int
 give_outputs_file(const char *path, uid_t uid, gid_t gid, char **error)
@@ -479,9 +481,9 @@ give_outputs_file(const char *path, uid_t uid, gid_t gid, char **error)
 	    path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0 || fchown(fd, uid, gid) < 0) {
-		*error = xasprintf("cannot hand the outputs file '%s' to the "
-				   "run_as user: %s",
-		    path, strerror(errno));
+		*error = xasprintf("cannot create the outputs file '%s' for "
+				   "uid %ld: %s",
+		    path, (long)uid, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
