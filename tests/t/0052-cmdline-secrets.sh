@@ -37,7 +37,7 @@ while not os.path.exists("scanner.stop"):
             continue
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
-                line = f.read()
+                line = f.read().replace(b"\0", b" ")
         except OSError:
             continue
         for s in secrets:
@@ -54,6 +54,10 @@ with open("scan.out", "w") as out:
         out.write("FOUND %s\n" % f)
 PY
 
+# The exec-hooks plugin, copied where only we can write (jobrun refuses
+# a plugin from a directory others may write to).
+mkdir -m 755 plugins
+cp "$JOBRUN_BUILDDIR/plugins/exec-hooks.so" plugins/
 mkdir -p hooks/pre-execution.d hooks/post-execution.d
 printf '#!/bin/sh\nsleep 0.5\necho "hook saw ${#HOOK_TOKEN} bytes"\n' \
 	>hooks/pre-execution.d/10-marker-hook-$$
@@ -89,7 +93,7 @@ chmod 755 "$TEST_DIR"
 mkdir -p ws/src ws/ci
 JOBRUN_UNTRUSTED_USER=$((1900000002 + $$ % 10000000 * 4)) \
 	JOBRUN_SECRET_VALUES_LIST=$LIST_SECRET ADDED=$ADDED_SECRET \
-	JOBRUN_PLUGIN_DIR=$JOBRUN_BUILDDIR/plugins \
+	JOBRUN_PLUGIN_DIR=$TEST_DIR/plugins \
 	run "$JOBRUN" run --workspace "$TEST_DIR/ws" job.yaml
 touch scanner.stop
 wait $scanner
