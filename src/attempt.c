@@ -116,20 +116,29 @@ find_shell(struct runner *r, const char *name, const char *path)
 }
 
 /*
- * A run_as step cannot create files in jobrun's outputs directory: its
- * outputs file is created empty (no outputs) and handed to it instead.
+ * An untrusted step cannot create files in jobrun's outputs directory
+ * (0711): its outputs file is created empty, 0600, and handed to its user;
+ * jobrun keeps it open, so it reads it back without any capability.  In
+ * a job with untrusted steps, trusted steps' files are made the same way
+ * (0600, jobrun's), so no untrusted step can read them.
  */
 static int
 give_outputs_file(
-    struct runner *r, size_t index, const struct sandbox *sandbox, char **error)
+    struct runner *r, size_t index, uid_t uid, gid_t gid, char **error)
 {
+	struct step_run *run = &r->runs[index];
 	char *name = outputs_name(r, index), *why = NULL;
-	int fd = file_create(r->outputs_dir, name, 0600, &why);
+	int fd;
 
-	if (fd < 0 || fchown(fd, sandbox->uid, sandbox->gid) < 0) {
-		*error = xasprintf("cannot hand the outputs file '%s' to the "
-				   "run_as user: %s",
-		    name, why != NULL ? why : strerror(errno));
+	if (run->outputs_fd >= 0) {
+		close(run->outputs_fd);
+		run->outputs_fd = -1;
+	}
+	fd = file_create(r->outputs_dir, name, 0600, &why);
+	if (fd < 0 || fchown(fd, uid, gid) < 0) {
+		*error = xasprintf("cannot create the outputs file '%s' for "
+				   "uid %ld: %s",
+		    name, (long)uid, why != NULL ? why : strerror(errno));
 		free(why);
 		free(name);
 		if (fd >= 0)
@@ -137,22 +146,26 @@ give_outputs_file(
 		return -1;
 	}
 	free(name);
-	close(fd);
+	run->outputs_fd = fd;
 	return 0;
 }
 
-/* The sandbox of an untrusted step: scrubbed env, filter, run_as. */
+/* The sandbox of an untrusted step: scrubbed env, filter, its uid. */
 static void
 sandbox_step(struct runner *r, size_t index, char **envp,
     struct sandbox *sandbox, char **error)
 {
 	const struct step *step = r->plan->steps[index].step;
+	struct step_run *run = &r->runs[index];
 
 	envscrub_apply(envp, r->mask, r->plan->job, r->config);
 	sandbox->filter = r->filter;
-	if (step->run_as == NULL ||
-	    sandbox_ids(sandbox, step->run_as, error) < 0 ||
-	    give_outputs_file(r, index, sandbox, error) < 0)
+	if (sandbox_step_ids(sandbox, r->policy, step->run_as, error) < 0)
+		return;
+	run->own_uid = sandbox->change_ids;
+	run->uid = sandbox->uid;
+	if (!sandbox->change_ids ||
+	    give_outputs_file(r, index, sandbox->uid, sandbox->gid, error) < 0)
 		return;
 	if (r->events->step_user != NULL)
 		r->events->step_user(r->context, index, sandbox->uid, error);
@@ -187,6 +200,9 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	if (sandbox_step_untrusted(r->plan->job, step)) {
 		sandbox_step(r, index, envp, &sandbox, error);
 		spec.sandbox = &sandbox;
+	} else if (r->has_untrusted) {
+		/* Not readable by untrusted steps: 0600 from the start. */
+		give_outputs_file(r, index, geteuid(), getegid(), error);
 	}
 	if (*error != NULL) /* from the sandbox */
 		program = NULL;
@@ -219,7 +235,7 @@ reset_outputs(struct runner *r, size_t index)
 	struct step_run *run = &r->runs[index];
 	char *name;
 
-	if (run->record.attempts > 1) {
+	if (run->record.attempts > 1 && run->outputs_fd < 0) {
 		name = outputs_name(r, index);
 		unlinkat(r->outputs_dir, name, 0);
 		free(name);
@@ -370,6 +386,44 @@ remember_leftover(struct runner *r, pid_t group)
 	r->n_leftovers++;
 }
 
+/*
+ * Kills what an untrusted attempt left running under its uid, unless
+ * another running step has that uid (sandbox_end_uid()).
+ */
+static void
+end_untrusted(struct runner *r, size_t index)
+{
+	const struct step_run *run = &r->runs[index];
+	const struct step_run *other;
+	size_t i;
+
+	if (!run->own_uid)
+		return;
+	for (i = 0; i < r->n_running; i++) {
+		other = &r->runs[r->running[i]];
+		if (r->running[i] != index && other->own_uid &&
+		    other->phase == RUN_RUNNING && other->uid == run->uid)
+			return;
+	}
+	if (sandbox_end_uid(run->uid) < 0)
+		diag_warn("step '%s': cannot end what it left running as uid "
+			  "%ld: %s",
+		    step_name(r, index), (long)run->uid, strerror(errno));
+}
+
+void
+attempt_end_untrusted(struct runner *r, size_t index)
+{
+	size_t j;
+
+	if (!r->runs[index].own_uid)
+		return;
+	sandbox_end_uid(r->runs[index].uid);
+	for (j = index; j < r->plan->n_steps; j++)
+		if (r->runs[j].uid == r->runs[index].uid)
+			r->runs[j].own_uid = false;
+}
+
 static enum jobrun_outcome
 attempt_outcome(const struct step_run *run)
 {
@@ -386,8 +440,10 @@ read_outputs(struct runner *r, size_t index)
 	struct step_run *run = &r->runs[index];
 	char *name = outputs_name(r, index), *error;
 
-	if (step_outputs_load(&run->outputs, r->outputs_dir, name, &error) <
-	    0) {
+	if ((run->outputs_fd >= 0 ? step_outputs_load_fd(
+					&run->outputs, run->outputs_fd, &error)
+				  : step_outputs_load(&run->outputs,
+					r->outputs_dir, name, &error)) < 0) {
 		diag_warn("step '%s': outputs ignored: %s", step_name(r, index),
 		    error);
 		free(error);
@@ -434,6 +490,7 @@ attempt_check(struct runner *r, size_t index)
 	drain(r, run, READS_TO_EMPTY);
 	close_pipe(r, run);
 	remember_leftover(r, run->group);
+	end_untrusted(r, index);
 	read_outputs(r, index);
 	outcome = attempt_outcome(run);
 	/* The kernel does not say whom it killed: a failure while the

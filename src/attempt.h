@@ -49,6 +49,9 @@ struct step_run {
 	uint64_t idle_at; /* when the masker may flush what it holds */
 	uint64_t start_ms;
 	struct nvlist outputs;
+	int outputs_fd; /* the outputs file jobrun made for it; -1: none */
+	bool own_uid; /* untrusted, ran as uid: end what it left */
+	uid_t uid;
 };
 
 /* A process group a finished step left behind, to be killed. */
@@ -67,6 +70,8 @@ struct runner {
 	int outputs_dir;
 	const char *outputs_path;
 	const struct sandbox_filter *filter;
+	const struct sandbox_policy *policy;
+	bool has_untrusted;
 	const struct runner_events *events;
 	void *context;
 	struct step_run *runs;
@@ -109,6 +114,9 @@ void attempt_watch(struct runner *r, size_t index, bool on);
 /* Records step index's final outcome and releases its dependants. */
 void runner_finish_step(
     struct runner *r, size_t index, enum jobrun_outcome outcome);
+
+/* Kills what untrusted attempts left under their uids (sandbox.h). */
+void attempt_end_untrusted(struct runner *r, size_t index);
 
 /* Takes step index off the running list. */
 void runner_remove_running(struct runner *r, size_t index);

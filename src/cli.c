@@ -89,6 +89,8 @@ static const struct option options[] = {
 	CONFIG_OPTION("plugin", CONFIG_PLUGINS),
 	CONFIG_OPTION("plugin-timeout", CONFIG_PLUGIN_TIMEOUT),
 	CONFIG_OPTION("triggers-file", CONFIG_TRIGGERS_FILE),
+	CONFIG_OPTION("untrusted-user", CONFIG_UNTRUSTED_USER),
+	CONFIG_OPTION("isolation", CONFIG_ISOLATION),
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -177,6 +179,10 @@ static const char help_run[] =
     "(60s)\n"
     "      --triggers-file FILE  where to write triggers "
     "(default: WORKSPACE/triggers.json)\n"
+    "      --untrusted-user UID:GID  who untrusted steps run as "
+    "(65532:65532)\n"
+    "      --isolation strict|weak  weak: run untrusted steps as jobrun's\n"
+    "                            own user when no other can be used\n"
     "\n"
     "runnerlib's --container and --runner-image are refused: jobrun runs\n"
     "inside the job's container.\n";

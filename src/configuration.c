@@ -36,6 +36,7 @@ enum config_type {
 	TYPE_DURATION,
 	TYPE_SOURCE_TYPE,
 	TYPE_LOG_FORMAT,
+	TYPE_ISOLATION,
 };
 
 struct config_spec {
@@ -234,6 +235,20 @@ default_triggers_file(
 	    "%s/triggers.json", config_get(config, CONFIG_WORKSPACE));
 }
 
+static char *
+default_untrusted_user(
+    const struct config *config, const struct job *job, const char **why)
+{
+	return xstrdup("65532:65532");
+}
+
+static char *
+default_isolation(
+    const struct config *config, const struct job *job, const char **why)
+{
+	return xstrdup("strict");
+}
+
 #define R "REACTORCIDE_"
 static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	[CONFIG_JOB_FILE] = { "job_file", "JOBRUN_JOB_FILE", NULL, NULL,
@@ -309,6 +324,11 @@ static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	[CONFIG_TRIGGERS_FILE] = { "triggers_file", "JOBRUN_TRIGGERS_FILE",
 	    R "TRIGGERS_FILE", NULL, TYPE_PATH, 0, 0, false,
 	    default_triggers_file },
+	[CONFIG_UNTRUSTED_USER] = { "untrusted_user", "JOBRUN_UNTRUSTED_USER",
+	    NULL, "untrusted_user", TYPE_STRING, 0, 0, false,
+	    default_untrusted_user },
+	[CONFIG_ISOLATION] = { "isolation", "JOBRUN_ISOLATION", NULL,
+	    "isolation", TYPE_ISOLATION, 0, 0, false, default_isolation },
 };
 #undef R
 
@@ -398,6 +418,10 @@ check_value(enum config_key key, const char *text, struct config_value *value)
 		if (strcmp(text, "text") == 0 || strcmp(text, "json") == 0)
 			return NULL;
 		return "expected text or json";
+	case TYPE_ISOLATION:
+		if (strcmp(text, "strict") == 0 || strcmp(text, "weak") == 0)
+			return NULL;
+		return "expected strict or weak";
 	case TYPE_SOURCE_TYPE:
 		if (strcmp(text, "git") == 0 || strcmp(text, "copy") == 0 ||
 		    strcmp(text, "tarball") == 0 || strcmp(text, "none") == 0)

@@ -247,7 +247,7 @@ file_create(int dirfd, const char *name, mode_t mode, char **error)
 		return -1;
 	}
 	fd = openat(dirfd, name,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
 	    mode);
 	if (fd < 0)
 		*error =

@@ -61,7 +61,7 @@ int file_read_all(int dirfd, const char *name, size_t limit, char **out,
     size_t *length, char **error);
 
 /*
- * Creates name under dirfd as a new empty regular file for writing with
+ * Creates name under dirfd as a new empty regular file (read and write) with
  * mode, after removing whatever had that name (a file, a symlink, a FIFO:
  * never followed or opened).  Returns the descriptor (close-on-exec), or
  * -1 with *error set.

@@ -148,6 +148,18 @@ top_workdir(struct yamlwalk *walk, yaml_node_t *node, void *target)
 }
 
 static int
+top_untrusted_user(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_setting(walk, node, target, "untrusted_user", "a user");
+}
+
+static int
+top_isolation(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_setting(walk, node, target, "isolation", "strict or weak");
+}
+
+static int
 top_timeout(struct yamlwalk *walk, yaml_node_t *node, void *target)
 {
 	return put_duration_setting(walk, node, target, "timeout");
@@ -929,6 +941,8 @@ static const struct yamlwalk_field top_fields[] = {
 	{ "workdir", top_workdir },
 	{ "timeout", top_timeout },
 	{ "trusted", top_trusted },
+	{ "untrusted_user", top_untrusted_user },
+	{ "isolation", top_isolation },
 	{ "env", top_env },
 	{ "secrets", top_secrets },
 	{ "source", top_source },

@@ -64,6 +64,8 @@ struct run {
 	struct ctl_server *control;
 	struct runner *runner;
 	struct sandbox_filter filter;
+	struct sandbox_policy policy; /* who untrusted steps run as */
+	bool untrusted; /* the plan has an untrusted step */
 	struct timespec started;
 	uint64_t start_ms;
 	char *error; /* why the job ended with 125, for result.json */
@@ -756,59 +758,102 @@ choose_format(const struct run *run)
 	    : CONSOLE_PLAIN;
 }
 
-/*
- * The directories as the first run_as step's user needs them (see
- * sandbox_prepare_dirs()); later steps with another user share what the
- * first one got.
- */
-static int
-prepare_run_as_dirs(const struct run *run, char **error)
+/* Whether the plan has an untrusted step. */
+static bool
+has_untrusted(const struct run *run)
 {
-	const struct plan *plan = &run->plan;
-	struct sandbox ids = { 0 };
 	size_t i;
 
-	*error = NULL;
-	for (i = 0; i < plan->n_steps; i++)
-		if (plan->steps[i].step->run_as != NULL)
-			break;
-	if (i == plan->n_steps)
-		return 0;
-	if (sandbox_ids(&ids, plan->steps[i].step->run_as, error) < 0)
-		return -1;
-	return sandbox_prepare_dirs(
-	    config_get(&run->config, CONFIG_CI_SOURCE_DIR),
-	    config_get(&run->config, CONFIG_CODE_DIR), ids.uid, ids.gid, error);
+	for (i = 0; i < run->plan.n_steps; i++)
+		if (sandbox_step_untrusted(
+			run->plan.job, run->plan.steps[i].step))
+			return true;
+	return false;
 }
 
 /*
- * With an untrusted step in the plan: builds the seccomp filter once, and
- * makes jobrun undumpable so that its memory and environment are closed to
- * the steps (sandbox.h).  Returns 0, or -1 after reporting.
+ * Before anything is prepared: with an untrusted step in the plan, the
+ * containment model must hold (sandbox_policy_init()), else the job is
+ * refused here.  Returns 0, or -1 after reporting.
  */
 static int
-prepare_sandbox(struct run *run)
+check_containment(struct run *run)
 {
-	const struct plan *plan = &run->plan;
 	char *error;
-	size_t i;
 
-	for (i = 0; i < plan->n_steps; i++)
-		if (sandbox_step_untrusted(plan->job, plan->steps[i].step))
-			break;
-	if (i == plan->n_steps)
+	if (!(run->untrusted = has_untrusted(run)))
 		return 0;
-	if (sandbox_filter_build(&run->filter, &error) < 0 ||
-	    prepare_run_as_dirs(run, &error) < 0) {
+	if (sandbox_policy_init(&run->policy,
+		config_get(&run->config, CONFIG_UNTRUSTED_USER),
+		config_get(&run->config, CONFIG_ISOLATION), &error) < 0) {
 		diag_error("%s", error);
 		fail(run, error);
 		free(error);
 		return -1;
 	}
+	return 0;
+}
+
+/* The users untrusted steps run as, into uids (room for n_steps + 1);
+ * their number, or -1 with *error. */
+static long
+untrusted_uids(const struct run *run, uid_t *uids, char **error)
+{
+	const struct plan *plan = &run->plan;
+	struct sandbox ids = { 0 };
+	const struct step *step;
+	size_t i, n = 0;
+
+	if (run->policy.switch_ids)
+		uids[n++] = run->policy.uid;
+	for (i = 0; i < plan->n_steps; i++) {
+		step = plan->steps[i].step;
+		if (!sandbox_step_untrusted(plan->job, step) ||
+		    step->run_as == NULL)
+			continue;
+		if (sandbox_step_ids(&ids, &run->policy, step->run_as, error) <
+		    0)
+			return -1;
+		uids[n++] = ids.uid;
+	}
+	return (long)n;
+}
+
+/*
+ * With an untrusted step in the plan, once the workspace is open: builds
+ * the seccomp filter, opens the code directory to the untrusted users
+ * (sandbox_prepare_dirs()), and makes jobrun undumpable so that its memory
+ * and environment are closed to the steps.  Returns 0, or -1 after
+ * reporting.
+ */
+static int
+prepare_sandbox(struct run *run)
+{
+	const struct config *config = &run->config;
+	uid_t *uids;
+	char *error = NULL;
+	long n = -1;
+
+	if (!run->untrusted)
+		return 0;
+	uids = xcalloc(run->plan.n_steps + 1, sizeof(*uids));
+	if (sandbox_filter_build(&run->filter, &error) < 0 ||
+	    (n = untrusted_uids(run, uids, &error)) < 0 ||
+	    sandbox_prepare_dirs(config_get(config, CONFIG_CI_SOURCE_DIR),
+		config_get(config, CONFIG_CODE_DIR),
+		config_get(config, CONFIG_WORKSPACE), uids, (size_t)n,
+		&error) < 0) {
+		diag_error("%s", error);
+		fail(run, error);
+		free(error);
+		free(uids);
+		return -1;
+	}
+	free(uids);
 	if (sandbox_protect_self() < 0) {
-		diag_error(
-		    "cannot make jobrun undumpable: %s", strerror(errno));
-		fail(run, "cannot make jobrun undumpable");
+		diag_error("cannot close jobrun to untrusted steps: %s",
+		    strerror(errno));
+		fail(run, "cannot close jobrun to untrusted steps");
 		return -1;
 	}
 	return 0;
@@ -873,6 +918,8 @@ execute(struct run *run)
 		.outputs_dir = run->workspace.outputs,
 		.outputs_path = run->workspace.outputs_path,
 		.filter = &run->filter,
+		.policy = &run->policy,
+		.has_untrusted = run->untrusted,
 		.events = &engine_events,
 		.context = run,
 	};
@@ -913,6 +960,8 @@ prepare(struct run *run)
 	    source_check_dirs(config) < 0)
 		return fail(run, "the job is not valid");
 	run->planned = true;
+	if (check_containment(run) < 0)
+		return EXIT_JOBRUN_ERROR;
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_POST_VALIDATION) < 0)
 		return fail(run, "a plugin's POST_VALIDATION hook failed");
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_SOURCE_PREP) < 0)
@@ -933,7 +982,7 @@ prepare(struct run *run)
 		return fail(run, "a plugin's POST_SOURCE_PREP hook failed");
 	if ((status = cancelled_status()) != 0)
 		return status;
-	if (prepare_sandbox(run) < 0 || open_workspace(run) < 0)
+	if (open_workspace(run) < 0 || prepare_sandbox(run) < 0)
 		return EXIT_JOBRUN_ERROR;
 	return 0;
 }

@@ -522,6 +522,8 @@ runner_end_children(struct runner *r)
 {
 	size_t i;
 
+	for (i = 0; r != NULL && i < r->plan->n_steps; i++)
+		attempt_end_untrusted(r, i);
 	for (i = 0; r != NULL && i < r->n_leftovers; i++)
 		kill(-r->leftovers[i].group, SIGKILL);
 	if (r != NULL)
@@ -585,6 +587,8 @@ runner_new(const struct runner_options *options)
 	r->outputs_dir = options->outputs_dir;
 	r->outputs_path = options->outputs_path;
 	r->filter = options->filter;
+	r->policy = options->policy;
+	r->has_untrusted = options->has_untrusted;
 	r->events = options->events != NULL ? options->events : &no_events;
 	r->context = options->context;
 	r->runs = xcalloc(n + 1, sizeof(*r->runs));
@@ -596,6 +600,7 @@ runner_new(const struct runner_options *options)
 		r->runs[i].runner = r;
 		r->runs[i].index = i;
 		r->runs[i].pipe_fd = -1;
+		r->runs[i].outputs_fd = -1;
 		r->runs[i].record.exit_code = -1;
 		r->runs[i].record.outputs = &r->runs[i].outputs;
 		r->runs[i].waiting = r->plan->steps[i].n_deps;
@@ -683,6 +688,8 @@ runner_free(struct runner *r)
 		}
 		console_stream_close(r->runs[i].stream);
 		nvlist_release(&r->runs[i].outputs);
+		if (r->runs[i].outputs_fd >= 0)
+			close(r->runs[i].outputs_fd);
 	}
 	if (r->signal_fd >= 0) {
 		loop_remove(r->loop, r->signal_fd);

@@ -70,6 +70,7 @@ struct runner_events {
 };
 
 struct sandbox_filter;
+struct sandbox_policy;
 
 struct runner_options {
 	const struct plan *plan;
@@ -81,6 +82,8 @@ struct runner_options {
 	int outputs_dir; /* directory descriptor for $JOBRUN_OUTPUT files */
 	const char *outputs_path; /* the same directory, as a path */
 	const struct sandbox_filter *filter; /* for untrusted steps */
+	const struct sandbox_policy *policy; /* who untrusted steps run as */
+	bool has_untrusted; /* outputs files are made 0600 for every step */
 	const struct runner_events *events;
 	void *context; /* passed to every event */
 };
@@ -123,8 +126,9 @@ int runner_cancel_signal(const struct runner *r);
 void runner_kill_all(const struct runner *r);
 
 /*
- * Kills and reaps every child still around (escaped orphans included), so
- * the job leaves no process and no zombie behind.
+ * Kills what untrusted steps left running under their uids, then kills
+ * and reaps every child still around (escaped orphans included), so the
+ * job leaves no process and no zombie behind.
  */
 void runner_end_children(struct runner *r);
 

@@ -13,12 +13,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
-#include <limits.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
-#include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -26,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,17 +98,8 @@ static const unsigned long namespace_flags[] = {
 	CLONE_NEWCGROUP,
 };
 
-/*
- * The capabilities an untrusted step running as root loses from its
- * bounding set, so that it holds none of them after exec: CAP_SYS_PTRACE
- * above all (with it, /proc/PID/mem of the undumpable jobrun opens).
- */
-static const int dropped_capabilities[] = {
-	CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_RAWIO,
-	CAP_SYS_BOOT, CAP_DAC_READ_SEARCH, CAP_SYSLOG, CAP_MAC_ADMIN,
-	CAP_MAC_OVERRIDE, 38, /* CAP_PERFMON, newer than some headers */
-	39, /* CAP_BPF */
-};
+/* Past the highest capability any kernel has: PR_CAPBSET_DROP says EINVAL. */
+#define CAPABILITY_LIMIT 64
 
 bool
 sandbox_step_untrusted(const struct job *job, const struct step *step)
@@ -234,88 +223,84 @@ sandbox_filter_release(struct sandbox_filter *filter)
 	filter->program.len = 0;
 }
 
-/* Parses a whole decimal id; returns 0 or -1. */
+/*
+ * Async-signal-safe: every bounding capability dropped.  Without
+ * CAP_SETPCAP none can be (EPERM): the step then holds none anyway once
+ * its uid is not root, as no_new_privs keeps exec from granting any.
+ */
 static int
-parse_id(const char *text, unsigned long *out)
+drop_bounding_set(void)
 {
-	char *end;
+	int capability;
 
-	if (text[0] < '0' || text[0] > '9')
-		return -1;
-	errno = 0;
-	*out = strtoul(text, &end, 10);
-	return errno == 0 && *end == '\0' && *out < (unsigned long)-1 / 2 ? 0
-									  : -1;
-}
-
-/* Resolves a group name or number. */
-static int
-resolve_group(gid_t *out, const char *text)
-{
-	struct group *gr;
-	unsigned long id;
-
-	if (parse_id(text, &id) == 0) {
-		*out = (gid_t)id;
-		return 0;
-	}
-	if ((gr = getgrnam(text)) == NULL)
-		return -1;
-	*out = gr->gr_gid;
+	for (capability = 0; capability < CAPABILITY_LIMIT; capability++)
+		if (prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				return 0; /* past the kernel's last */
+			if (errno != EPERM)
+				return -1;
+		}
 	return 0;
 }
 
-int
-sandbox_ids(struct sandbox *out, const char *run_as, char **error)
+/*
+ * Async-signal-safe: the inheritable set emptied (lowering it needs no
+ * capability), and with everything_gone, the permitted and effective sets
+ * too, checked read back: a capability left there (SECBIT_KEEP_CAPS, say)
+ * fails with EPERM.
+ */
+static int
+clear_capabilities(bool everything_gone)
 {
-	char *user = xstrdup(run_as), *group = strchr(user, ':');
-	struct passwd *pw = NULL;
-	unsigned long id;
-	int rc = 0;
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	int i;
 
-	*error = NULL;
-	if (group != NULL)
-		*group++ = '\0';
-	if (parse_id(user, &id) == 0) {
-		out->uid = (uid_t)id;
-		out->gid = (gid_t)id;
-		if ((pw = getpwuid(out->uid)) != NULL)
-			out->gid = pw->pw_gid;
-	} else if ((pw = getpwnam(user)) != NULL) {
-		out->uid = pw->pw_uid;
-		out->gid = pw->pw_gid;
-	} else {
-		*error = xasprintf("cannot run as '%s': no such user", run_as);
-		rc = -1;
+	if (syscall(SYS_capget, &header, data) < 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		data[i].inheritable = 0;
+		if (everything_gone)
+			data[i].permitted = data[i].effective = 0;
 	}
-	if (rc == 0 && group != NULL && resolve_group(&out->gid, group) < 0) {
-		*error = xasprintf("cannot run as '%s': no such group", run_as);
-		rc = -1;
-	}
-	out->change_ids = rc == 0;
-	free(user);
-	return rc;
+	if (syscall(SYS_capset, &header, data) < 0 ||
+	    syscall(SYS_capget, &header, data) < 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (data[i].inheritable != 0 ||
+		    (everything_gone &&
+			(data[i].permitted != 0 || data[i].effective != 0))) {
+			errno = EPERM;
+			return -1;
+		}
+	return 0;
+}
+
+/* Async-signal-safe: no supplementary group; gid and uid, all three each. */
+static int
+switch_ids(const struct sandbox *sandbox)
+{
+	if (setgroups(0, NULL) < 0 ||
+	    setresgid(sandbox->gid, sandbox->gid, sandbox->gid) < 0 ||
+	    setresuid(sandbox->uid, sandbox->uid, sandbox->uid) < 0)
+		return -1;
+	return 0;
 }
 
 int
 sandbox_enter(const struct sandbox *sandbox)
 {
-	size_t i;
-
-	/* Without CAP_SETPCAP jobrun holds none of these to hand down. */
-	for (i = 0;
-	     i < sizeof(dropped_capabilities) / sizeof(dropped_capabilities[0]);
-	     i++)
-		if (prctl(PR_CAPBSET_DROP, dropped_capabilities[i], 0, 0, 0) <
-			0 &&
-		    errno != EINVAL && errno != EPERM)
-			return -1;
+	/* While jobrun's CAP_SETPCAP is still there, before the uid goes. */
+	if (drop_bounding_set() < 0)
+		return -1;
+	if (sandbox->change_ids && switch_ids(sandbox) < 0)
+		return -1;
+	if (clear_capabilities(sandbox->change_ids) < 0)
+		return -1;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
-		return -1;
-	if (sandbox->change_ids &&
-	    (setgroups(0, NULL) < 0 || setgid(sandbox->gid) < 0 ||
-		setuid(sandbox->uid) < 0))
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
@@ -327,74 +312,4 @@ int
 sandbox_protect_self(void)
 {
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
-/* The owner nftw() hands the code dir to: nftw takes no context. */
-static uid_t owner_uid;
-static gid_t owner_gid;
-
-/*
- * A file with other hard links may be one of them elsewhere (a tarball
- * can carry a link to /etc/shadow): it keeps its owner.
- */
-static int
-give_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)type;
-	(void)ftw;
-	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1)
-		return 0;
-	return lchown(path, owner_uid, owner_gid) < 0 ? -1 : 0;
-}
-
-/* True when dir is outer or lies below it. */
-static bool
-is_within(const char *dir, const char *outer)
-{
-	size_t n = strlen(outer);
-
-	if (strcmp(outer, "/") == 0)
-		return true;
-	return strncmp(dir, outer, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
-}
-
-int
-sandbox_prepare_dirs(const char *ci_dir, const char *code_dir, uid_t uid,
-    gid_t gid, char **error)
-{
-	char ci[PATH_MAX], code[PATH_MAX];
-	struct stat st;
-	bool have_ci = realpath(ci_dir, ci) != NULL;
-
-	*error = NULL;
-	if (realpath(code_dir, code) == NULL) {
-		*error = xasprintf("cannot find the code directory '%s': %s",
-		    code_dir, strerror(errno));
-		return -1;
-	}
-	if (have_ci && (is_within(code, ci) || is_within(ci, code))) {
-		diag_warn("the code directory '%s' and the CI directory '%s' "
-			  "overlap: run_as steps find both as they are",
-		    code, ci);
-		return 0;
-	}
-	if (strcmp(code, "/") == 0) {
-		diag_warn("the code directory is '/': it is not handed to the "
-			  "run_as user");
-		return 0;
-	}
-	if (have_ci && stat(ci, &st) == 0 && chmod(ci, st.st_mode & 0700) < 0) {
-		*error = xasprintf("cannot close the CI directory '%s': %s", ci,
-		    strerror(errno));
-		return -1;
-	}
-	owner_uid = uid;
-	owner_gid = gid;
-	if (nftw(code, give_entry, 64, FTW_PHYS | FTW_MOUNT) != 0) {
-		*error = xasprintf("cannot hand the code directory '%s' to the "
-				   "run_as user: %s",
-		    code, strerror(errno));
-		return -1;
-	}
-	return 0;
 }

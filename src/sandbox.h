@@ -1,30 +1,53 @@
 /*
- * The sandbox of an untrusted step: what the parent prepares (a seccomp
- * BPF program, the ids of run_as) and what the child does with it between
- * fork and exec, using only async-signal-safe system calls.
+ * The containment of untrusted steps (trusted: false, or run_as).
  *
- * Order of calls: sandbox_filter_build() once in the parent, then per step
- * sandbox_ids() when it has run_as; the child calls sandbox_enter() last
- * before execve(2).
+ * The model: an untrusted step never runs as a uid any trusted process
+ * has, nor as root.  The kernel's same-uid rule then closes trusted
+ * processes (their /proc/PID/environ, mem, ptrace) to it without any
+ * capability; the step also gets no capability at all (inheritable,
+ * ambient, permitted and effective sets empty, every bounding capability
+ * jobrun can drop dropped), no_new_privs and a seccomp filter.  What it
+ * leaves behind is found by its uid and killed when it ends.
+ *
+ * Order of calls, for a job with an untrusted step:
+ *   1. sandbox_policy_init() before the first step: refuses the job when
+ *      the model cannot hold (exit 125), unless isolation is weak;
+ *   2. sandbox_filter_build() once, sandbox_prepare_dirs() once;
+ *   3. per untrusted step: sandbox_step_ids(), then the child calls
+ *      sandbox_enter() last before execve(2);
+ *   4. when an untrusted step ends and no other running step has its uid,
+ *      and at the job's end for every uid used: sandbox_end_uid().
  */
 #ifndef JOBRUN_SANDBOX_H
 #define JOBRUN_SANDBOX_H
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "job.h"
+
+/* The default untrusted user (untrusted_user), distroless's "nonroot". */
+#define SANDBOX_DEFAULT_USER "65532:65532"
 
 /* A ready seccomp program: sandbox_filter_build() fills it. */
 struct sandbox_filter {
 	struct sock_fprog program;
 };
 
+/* How the job's untrusted steps are contained: sandbox_policy_init(). */
+struct sandbox_policy {
+	bool switch_ids; /* untrusted steps get a uid of their own */
+	uid_t uid; /* the default untrusted uid and gid (untrusted_user) */
+	gid_t gid;
+};
+
 /* What the child of one untrusted step applies to itself. */
 struct sandbox {
 	const struct sandbox_filter *filter; /* borrowed; never NULL */
-	bool change_ids; /* run_as was given */
+	bool
+	    change_ids; /* switch to uid:gid (false only with weak isolation) */
 	uid_t uid;
 	gid_t gid;
 };
@@ -35,6 +58,32 @@ struct sandbox {
  * untrusted too: another uid is only worth having with the rest.
  */
 bool sandbox_step_untrusted(const struct job *job, const struct step *step);
+
+/*
+ * Decides how untrusted steps run, before the first step of a job that has
+ * one.  untrusted_user is the untrusted_user setting ("uid:gid" or a user
+ * name), isolation the isolation setting ("strict" or "weak"; NULL means
+ * strict).  Checks, by switching a throw-away child to it, that jobrun can
+ * run a process as that user, and that the user is neither root nor
+ * jobrun's own.  When it cannot, with strict isolation: returns -1 with a
+ * message in *error (caller frees) that says why and what to change: the
+ * caller refuses the job (exit status 125).  With weak isolation: warns
+ * (diag_warn) that untrusted steps run as jobrun's own uid, and returns 0
+ * with out->switch_ids false.  Otherwise returns 0 with out->switch_ids.
+ * Waits for its child itself (before the caller's reaper knows its pid).
+ */
+int sandbox_policy_init(struct sandbox_policy *out, const char *untrusted_user,
+    const char *isolation, char **error);
+
+/*
+ * Fills out->change_ids, uid and gid for an untrusted step: run_as (may be
+ * NULL) when given, else the policy's untrusted user; nothing to change
+ * when policy->switch_ids is false.  Refuses (-1 with a message in *error)
+ * a run_as of uid 0 or gid 0, or of jobrun's own uid, and a run_as when
+ * ids cannot be switched.  Does not touch out->filter.
+ */
+int sandbox_step_ids(struct sandbox *out, const struct sandbox_policy *policy,
+    const char *run_as, char **error);
 
 /*
  * Builds the seccomp filter (the denylist in sandbox.c) as a BPF program
@@ -55,25 +104,48 @@ void sandbox_filter_release(struct sandbox_filter *filter);
 int sandbox_ids(struct sandbox *out, const char *run_as, char **error);
 
 /*
- * In the child, after fork and before execve: drops supplementary groups,
- * the gid and the uid (with change_ids), drops the capabilities of the
- * table in sandbox.c from the bounding set, sets no_new_privs and installs
- * the filter.  Async-signal-safe.  Returns 0, or -1 with errno set.
+ * In the child, after fork and before execve; async-signal-safe.  Drops
+ * every capability it can from the bounding set; with change_ids, drops
+ * supplementary groups and switches real, effective and saved gid and
+ * uid; empties the inheritable set (a capability there would come back at
+ * exec) and the ambient set; with change_ids, checks that no capability is
+ * left (SECBIT_KEEP_CAPS and the like), failing with EPERM otherwise; sets
+ * no_new_privs and installs the filter.  Returns 0, or -1 with errno set.
  */
 int sandbox_enter(const struct sandbox *sandbox);
 
 /*
- * Before the first step, for a job with run_as steps running as uid:gid:
- * closes ci_dir to others (its mode keeps only the owner's bits), and hands
- * code_dir and everything under it to uid:gid (lchown(2), not following
- * symbolic links nor crossing into other filesystems; files with more than
- * one hard link keep their owner).  Neither is done
- * when one directory holds the other, or for "/": that is warned about and
- * the step runs with the directories as they are.  Returns 0, or -1 with
- * a message in *error (caller frees).
+ * Before the first step, for a job with untrusted steps running as the
+ * n_uids users of uids (jobrun's own uid needs none): closes ci_dir to
+ * others (its mode keeps only the owner's bits), and opens code_dir and
+ * everything under it (but workspace, when inside it) to those users and
+ * to jobrun's own uid with POSIX ACLs: each gets read and write (and
+ * search on directories) and directories pass the same on to what is
+ * created in them, so trusted steps and untrusted ones can both write
+ * there without DAC_OVERRIDE.  Symbolic links are not followed, other
+ * filesystems not entered; files with more than one hard link are left
+ * as they are.  An entry jobrun does not own is first given to it
+ * (lchown: CAP_CHOWN).  On a filesystem without ACLs, the tree is handed
+ * to uids[0] (and the group of the same number) instead, with a warning that
+ * trusted steps then need DAC_OVERRIDE to write there.  When one directory
+ * holds the other, the CI directory is left as it is, with a warning.  A
+ * code_dir that does not exist is left to the steps.  Returns 0, or -1
+ * with a message in *error (caller frees).
  */
-int sandbox_prepare_dirs(const char *ci_dir, const char *code_dir, uid_t uid,
-    gid_t gid, char **error);
+int sandbox_prepare_dirs(const char *ci_dir, const char *code_dir,
+    const char *workspace, const uid_t *uids, size_t n_uids, char **error);
+
+/*
+ * Kills every process running as uid (what an untrusted step left behind:
+ * setsid daemons included), by a child that switches to uid and sends
+ * SIGKILL to every process it may signal (kill(-1, SIGKILL)) until none
+ * is left.  Needs CAP_SETUID only.  Call it when an untrusted step ends
+ * and no other running step has the same uid, and at the end of the job
+ * for every untrusted uid used; never for uid 0 or jobrun's own uid (it
+ * then does nothing and returns -1 with EINVAL).  Waits for its child
+ * itself.  Returns 0, or -1 with errno set.
+ */
+int sandbox_end_uid(uid_t uid);
 
 /*
  * Makes jobrun's own process undumpable, so that its /proc/PID/environ,

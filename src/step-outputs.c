@@ -124,6 +124,41 @@ step_outputs_load(struct nvlist *out, int dirfd, const char *name, char **error)
 	return rc;
 }
 
+int
+step_outputs_load_fd(struct nvlist *out, int fd, char **error)
+{
+	char *data = xmalloc(OUTPUTS_MAX_SIZE + 1);
+	size_t used = 0;
+	ssize_t n;
+	int rc;
+
+	*error = NULL;
+	while (used <= OUTPUTS_MAX_SIZE &&
+	    (n = pread(fd, data + used, OUTPUTS_MAX_SIZE + 1 - used,
+		 (off_t)used)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*error = xasprintf("cannot read the outputs file: %s",
+			    strerror(errno));
+			free(data);
+			return -1;
+		}
+		used += (size_t)n;
+	}
+	if (used > OUTPUTS_MAX_SIZE) {
+		*error = xasprintf("the outputs file is larger than %d bytes",
+		    OUTPUTS_MAX_SIZE);
+		wipe(data, OUTPUTS_MAX_SIZE + 1);
+		free(data);
+		return -1;
+	}
+	rc = step_outputs_parse(out, data, used, error);
+	wipe(data, used);
+	free(data);
+	return rc;
+}
+
 char *
 step_outputs_variable(const char *step, const char *key)
 {

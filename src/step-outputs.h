@@ -38,6 +38,12 @@ int step_outputs_parse(
 int step_outputs_load(
     struct nvlist *out, int dirfd, const char *name, char **error);
 
+/*
+ * Reads and parses the outputs file open as fd (jobrun made it and kept it
+ * open), from its start.  Returns 0, or -1 with a message in *error.
+ */
+int step_outputs_load_fd(struct nvlist *out, int fd, char **error);
+
 /* Returns JOBRUN_OUTPUT_<STEP>_<KEY> as a new string. */
 char *step_outputs_variable(const char *step, const char *key);
 

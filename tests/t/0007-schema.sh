@@ -187,6 +187,8 @@ shell: bash -eo pipefail
 workdir: .
 timeout: 1h
 trusted: false
+untrusted_user: "65532:65532"
+isolation: strict
 env:
   CC: gcc
   EMPTY:

@@ -4,9 +4,15 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 57
+plan 80
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
+# Untrusted steps run as a uid of this test run's own, so that killing
+# what they leave behind (every process of that uid) touches nothing of
+# another test's; run_as steps take the next ones.
+UNTRUSTED=$((1900000000 + $$ % 10000000 * 4))
+JOBRUN_UNTRUSTED_USER=$UNTRUSTED:$UNTRUSTED
+export JOBRUN_UNTRUSTED_USER
 
 # skip DESCRIPTION REASON: a passing TAP line that says why nothing ran.
 skip()
@@ -40,6 +46,8 @@ try aslr-off aslr-off
 try x32-abi x32
 try socket-read socket-read
 echo "filters: \$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' /proc/self/status)"
+echo "ids: \$(id -u):\$(id -g):\$(id -G)"
+grep '^Cap' /proc/self/status
 echo "nnp: \$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status)"
 kill \$sibling
 EOF
@@ -135,6 +143,13 @@ own=$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' /proc/self/status)
 contains "$U" "filters: $((own + 1))" "untrusted: one seccomp filter more"
 contains "$T" "filters: $own" "trusted: no filter of jobrun's"
 contains "$U" "nnp: 1" "untrusted: no_new_privs"
+contains "$U" "ids: $UNTRUSTED:$UNTRUSTED:$UNTRUSTED" \
+	"untrusted: runs as untrusted_user, with no other group"
+lacks "$T" "ids: $UNTRUSTED" "trusted: as jobrun's own user"
+for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+	ok "grep -q '^$set:[[:space:]]*0000000000000000\$' $U" \
+		"untrusted: $set is empty"
+done
 lacks "$T" "nnp: 1" "trusted: privileges as they were"
 contains out "add status 0" "an untrusted step can still register a secret"
 contains out "said ***" "which is masked from then on"
@@ -169,53 +184,69 @@ is "$status" 125 "an unknown run_as user fails the job"
 contains err "cannot run as 'no-such-user-jobrun': no such user" \
 	"and says so"
 
-# run_as: another uid, /job/ci closed to it, /job/src its own.
-if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do skip "run_as" "needs root and a user nobody"; done
+# run_as: another uid, /job/ci closed to it, /job/src open to it and to
+# trusted steps alike (ACLs), outside files left alone.
+if [ "$(id -u)" != 0 ]; then
+	for i in $(seq 33); do skip "run_as" "needs root"; done
 	done_testing
 	exit
 fi
-chmod 755 "$TEST_DIR"
-mkdir -p ws/ci ws/src
-echo ci-private >ws/ci/deploy.sh
-echo code >ws/src/main.c
-echo outside >outside.txt
-ln outside.txt ws/src/hardlink.txt
-cat >ws/ci/job.yaml <<EOF
+AS=$((UNTRUSTED + 1))
+BASE=$(mktemp -d "${TMPDIR:-/tmp}/jobrun-runas.XXXXXX")
+trap 'rm -rf "$TEST_DIR" "$BASE"' EXIT
+chmod 755 "$BASE"
+mkdir -p "$BASE/ws/ci" "$BASE/ws/src"
+echo ci-private >"$BASE/ws/ci/deploy.sh"
+echo code >"$BASE/ws/src/main.c"
+echo outside >"$BASE/outside.txt"
+ln "$BASE/outside.txt" "$BASE/ws/src/hardlink.txt"
+cat >"$BASE/ws/ci/job.yaml" <<EOF
 env: {JOB_SECRET: from-job-env-456}
 secrets:
   env: [JOB_SECRET]
 steps:
-  - name: as-nobody
-    run_as: nobody
+  - name: build
+    run: |
+      mkdir obj && echo by-trusted >obj/trusted.o && echo root-made >made-by-root
+  - name: as-user
+    run_as: "$AS"
+    depends_on: [build]
     run: |
       echo "uid \$(id -u)"
-      echo "ci: \$("$ESCAPE" read "$TEST_DIR/ws/ci/deploy.sh")"
-      echo "src: \$("$ESCAPE" write "$TEST_DIR/ws/src/built.o")"
+      echo "ci: \$("$ESCAPE" read "$BASE/ws/ci/deploy.sh")"
+      echo "src: \$("$ESCAPE" write "$BASE/ws/src/built.o")"
+      echo "obj: \$("$ESCAPE" write "$BASE/ws/src/obj/untrusted.o")"
+      echo overwritten >>made-by-root && echo "rewrite: ok"
       echo "environ: \$("$ESCAPE" read /proc/\$PPID/environ)"
-      echo "plant-dir: \$("$ESCAPE" write "$TEST_DIR/plugins/evil.so")"
-      echo "plant-ci: \$("$ESCAPE" write "$TEST_DIR/ws/ci/evil.so")"
+      echo "plant-dir: \$("$ESCAPE" write "$BASE/plugins/evil.so")"
+      echo "plant-ci: \$("$ESCAPE" write "$BASE/ws/ci/evil.so")"
       echo "env: \$("$ESCAPE" env JOB_SECRET)"
-      printf 'registered-by-nobody-88\\n' |
+      printf 'registered-by-runas-88\\n' |
         ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 jobrun secret add &&
         echo "add status 0" || echo "add status \$?"
-      echo "said registered-by-nobody-88"
+      echo "said registered-by-runas-88"
+      echo u-made >u-made
       echo built=yes >>"\$JOBRUN_OUTPUT"
   - name: reads-output
-    depends_on: [as-nobody]
-    run: echo "got \$JOBRUN_OUTPUT_AS_NOBODY_BUILT"
+    depends_on: [as-user]
+    run: |
+      echo "got \$JOBRUN_OUTPUT_AS_USER_BUILT"
+      echo trusted-again >>u-made && echo "trusted rewrite: ok"
+      rm built.o && echo "trusted remove: ok"
   - name: numeric
-    run_as: "65534:65534"
+    run_as: "$((AS + 1)):$((AS + 2))"
     run: echo "ids \$(id -u):\$(id -g) groups \$(id -G)"
 EOF
-mkdir -m 755 plugins
-run "$JOBRUN" run --workspace "$TEST_DIR/ws" --plugin-dir "$TEST_DIR/plugins" \
-	"$TEST_DIR/ws/ci/job.yaml"
+mkdir -m 755 "$BASE/plugins"
+run "$JOBRUN" run --workspace "$BASE/ws" --plugin-dir "$BASE/plugins" \
+	"$BASE/ws/ci/job.yaml"
 is "$status" 0 "run_as steps run"
-L=ws/logs/as-nobody.log
-contains "$L" "uid $(id -u nobody)" "run_as: nobody runs as nobody"
+L=$BASE/ws/logs/as-user.log
+contains "$L" "uid $AS" "run_as: runs as its uid"
 contains "$L" "ci: read: EACCES" "run_as: /job/ci is closed to it"
 contains "$L" "src: write: ok" "run_as: /job/src is writable"
+contains "$L" "obj: write: ok" "run_as: so is a directory a trusted step made"
+contains "$L" "rewrite: ok" "run_as: and a file a trusted step made"
 contains "$L" "environ: read: EACCES" "run_as: jobrun's environ is closed"
 # jobrun loads plugins from the plugin directory and the CI code only.
 contains "$L" "plant-dir: write: EACCES" "run_as: cannot plant a plugin"
@@ -223,14 +254,43 @@ contains "$L" "plant-ci: write: EACCES" "run_as: nor in the CI code"
 contains "$L" "env: env: ENOENT" "run_as: no secret in the env"
 contains "$L" "add status 0" "run_as: registers a secret over the socket"
 contains "$L" "said ***" "which is masked"
-ok "! grep -qa registered-by-nobody-88 out ws/logs/as-nobody.log" \
-	"everywhere"
-contains ws/logs/reads-output.log "got yes" \
-	"run_as: its JOBRUN_OUTPUT reaches its dependants"
-contains ws/logs/numeric.log "ids 65534:65534 groups 65534" \
+ok "! grep -qa registered-by-runas-88 out $L" "everywhere"
+R=$BASE/ws/logs/reads-output.log
+contains "$R" "got yes" "run_as: its JOBRUN_OUTPUT reaches its dependants"
+contains "$R" "trusted rewrite: ok" \
+	"a trusted step writes a file the run_as step made"
+contains "$R" "trusted remove: ok" "and removes one"
+contains "$BASE/ws/logs/numeric.log" \
+	"ids $((AS + 1)):$((AS + 2)) groups $((AS + 2))" \
 	"run_as uid:gid, with no supplementary groups"
-ok "[ \$(stat -c %u ws/src/main.c) = $(id -u nobody) ]" \
-	"the code dir is handed over, files included"
-ok "[ \$(stat -c %u outside.txt) = 0 ]" \
-	"but not a file linked from outside it"
+ok "[ \$(stat -c %u $BASE/ws/src/main.c) = 0 ]" \
+	"the code dir's files keep their owner"
+has_acl() { "$PYTHON3" -c 'import os, sys; os.getxattr(sys.argv[1], "system.posix_acl_access")' "$1" 2>/dev/null; }
+ok "has_acl $BASE/ws/src/main.c" "and are opened to the run_as user by an ACL"
+ok "! has_acl $BASE/outside.txt" "but not a file linked from outside it"
+
+# The model cannot hold: refused before any step, unless weak by name.
+cat >norunas.yaml <<'EOF'
+steps:
+  - {name: first, trusted: true, run: echo trusted-ran}
+  - {name: u, trusted: false, depends_on: [first], run: 'echo "u-ran as $(id -u)"'}
+EOF
+run setpriv --bounding-set=-setuid,-setgid --inh-caps=-all -- \
+	"$JOBRUN" run norunas.yaml
+is "$status" 125 "without CAP_SETUID/CAP_SETGID a job with untrusted steps is refused"
+contains err "cannot contain untrusted steps" "saying why"
+contains err "isolation: weak" "and what to change"
+lacks out "trusted-ran" "before any step"
+JOBRUN_ISOLATION=weak run setpriv --bounding-set=-setuid,-setgid \
+	--inh-caps=-all -- "$JOBRUN" run norunas.yaml
+is "$status" 0 "isolation: weak runs it"
+contains err "warning: isolation is weak" "with a warning"
+contains out "u-ran as 0" "as jobrun's own user"
+JOBRUN_UNTRUSTED_USER=0:0 run "$JOBRUN" run norunas.yaml
+is "$status" 125 "untrusted_user root is refused"
+contains err "it is root" "saying why"
+printf 'steps:\n  - {name: r, run_as: "root", run: echo ran}\n' >root.yaml
+run "$JOBRUN" run root.yaml
+is "$status" 125 "run_as root is refused"
+contains err "never runs as root" "saying why"
 done_testing
