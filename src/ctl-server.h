@@ -43,10 +43,13 @@
  *     first byte (one byte every few seconds does not keep a slot), and a
  *     connection may wait CTL_SERVER_IDLE_MS between requests;
  *   - secrets: at most CTL_SERVER_SECRET_BYTES_JOB bytes per job,
- *     CTL_SERVER_SECRET_BYTES_PEER per peer (uid and class), and
+ *     CTL_SERVER_SECRET_BYTES_PEER per untrusted peer (uid), and
  *     CTL_SERVER_SECRET_BYTES_UNTRUSTED for all untrusted peers together
  *     (so they cannot use up what trusted steps need); a request over a
- *     cap registers nothing.
+ *     cap registers nothing.  The caps are low because the masker's cost
+ *     grows with the bytes of secrets it holds (about a second per
+ *     hundred KiB here, tests/bench/ctlbench.c), and that time is the
+ *     loop's.
  */
 #ifndef JOBRUN_CTL_SERVER_H
 #define JOBRUN_CTL_SERVER_H
@@ -68,9 +71,9 @@
 #define CTL_SERVER_IDLE_MS 10000
 #define CTL_SERVER_USERS_MAX 16
 #define CTL_SERVER_ACTIONS_MAX 8
-#define CTL_SERVER_SECRET_BYTES_JOB (4 * 1024 * 1024)
-#define CTL_SERVER_SECRET_BYTES_PEER (1024 * 1024)
-#define CTL_SERVER_SECRET_BYTES_UNTRUSTED (1024 * 1024)
+#define CTL_SERVER_SECRET_BYTES_JOB (1024 * 1024)
+#define CTL_SERVER_SECRET_BYTES_PEER (256 * 1024)
+#define CTL_SERVER_SECRET_BYTES_UNTRUSTED (384 * 1024)
 
 /* What a peer may do (ctl-server.h's head comment). */
 enum ctl_peer_class {
@@ -84,7 +87,8 @@ struct ctl_server;
 
 /*
  * Registers n secrets (values[i] of lengths[i] bytes, any bytes, borrowed
- * for the call).  Returns how many were accepted (the rest were refused,
+ * for the call; the server passes one at a time, see
+ * ctl_server_expire()).  Returns how many were accepted (the rest were refused,
  * for example as too short), or -1 with a message in *error (caller
  * frees).
  */
@@ -142,10 +146,15 @@ int ctl_server_on(struct ctl_server *server, const char *action,
 const char *ctl_server_path(const struct ctl_server *server);
 
 /*
- * Disconnects clients past their deadline (CTL_SERVER_REQUEST_MS from a
- * request's first byte, CTL_SERVER_IDLE_MS idle) with a message; returns
- * the milliseconds until the next deadline, or -1 when there is none.
- * Call it whenever the loop wakes.
+ * The server's timed work; call it on every wake-up of the loop.  It
+ * hands one secret of a registration in progress to the register handler
+ * (registrations are done one secret per call, round robin between
+ * clients, so that a large request never holds the loop for all its
+ * secrets; the client is answered after its last one), and disconnects
+ * clients past their deadline (CTL_SERVER_REQUEST_MS from a request's
+ * first byte, CTL_SERVER_IDLE_MS idle) with a message.  Returns the
+ * milliseconds until it must be called again: 0 while a registration is
+ * in progress, -1 when nothing is due.
  */
 int ctl_server_expire(struct ctl_server *server, uint64_t now_ms);
 
