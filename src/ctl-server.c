@@ -329,9 +329,10 @@ count_bytes(struct ctl_server *server, struct peer *peer, size_t bytes)
 }
 
 /*
- * A register request in progress.  Its secrets go to the handler one at a
- * time, one per turn of the loop (ctl_server_expire()), so that a large
- * request does not hold the loop while every secret's forms are built.
+ * A register request in progress.  Its secrets go to the handler a few at
+ * a time (CTL_SERVER_STEP_BYTES), one batch per turn of the loop
+ * (ctl_server_expire()), so that a large request does not hold the loop
+ * while every secret's forms are built.
  */
 struct registration {
 	json_t *request; /* holds the strings that values borrow */
@@ -391,21 +392,29 @@ registration_start(struct ctl_server *server, struct peer *peer,
 	return NULL;
 }
 
-/* Hands the next secret to the handler; returns true when all are done. */
+/*
+ * Hands the next secrets to the handler, CTL_SERVER_STEP_BYTES of them
+ * (at least one secret); returns true when all are done.
+ */
 static bool
 registration_step(
     struct registration *r, ctl_server_register_fn on_register, void *context)
 {
+	size_t k = 0, bytes = 0;
 	long accepted;
 
-	if (r->error == NULL && r->next < r->list.n) {
+	while (r->next + k < r->list.n &&
+	    (k == 0 ||
+		bytes + r->list.lengths[r->next + k] <= CTL_SERVER_STEP_BYTES))
+		bytes += r->list.lengths[r->next + k++];
+	if (r->error == NULL && k > 0) {
 		accepted = on_register(context, &r->list.values[r->next],
-		    &r->list.lengths[r->next], 1, &r->error);
+		    &r->list.lengths[r->next], k, &r->error);
 		if (accepted < 0 && r->error == NULL)
 			r->error = xstrdup("cannot register the secrets");
 		if (accepted > 0)
 			r->accepted += accepted;
-		r->next++;
+		r->next += k;
 	}
 	return r->error != NULL || r->next == r->list.n;
 }

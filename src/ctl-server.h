@@ -74,6 +74,9 @@
 #define CTL_SERVER_SECRET_BYTES_JOB (1024 * 1024)
 #define CTL_SERVER_SECRET_BYTES_PEER (256 * 1024)
 #define CTL_SERVER_SECRET_BYTES_UNTRUSTED (384 * 1024)
+/* The bytes of secrets handed to the register handler per turn of the
+ * loop (at least one secret, however long). */
+#define CTL_SERVER_STEP_BYTES 4096
 
 /* What a peer may do (ctl-server.h's head comment). */
 enum ctl_peer_class {
@@ -87,7 +90,7 @@ struct ctl_server;
 
 /*
  * Registers n secrets (values[i] of lengths[i] bytes, any bytes, borrowed
- * for the call; the server passes one at a time, see
+ * for the call; the server passes a few at a time, see
  * ctl_server_expire()).  Returns how many were accepted (the rest were refused,
  * for example as too short), or -1 with a message in *error (caller
  * frees).
@@ -147,8 +150,8 @@ const char *ctl_server_path(const struct ctl_server *server);
 
 /*
  * The server's timed work; call it on every wake-up of the loop.  It
- * hands one secret of a registration in progress to the register handler
- * (registrations are done one secret per call, round robin between
+ * hands the next secrets of a registration in progress to the register
+ * handler (CTL_SERVER_STEP_BYTES of them per call, round robin between
  * clients, so that a large request never holds the loop for all its
  * secrets; the client is answered after its last one), and disconnects
  * clients past their deadline (CTL_SERVER_REQUEST_MS from a request's

@@ -21,7 +21,7 @@
 static struct mask_set *set;
 static struct mask_stream *stream;
 /* The longest and the total time of one call of the handler: the server
- * hands it one secret per turn of the loop. */
+ * hands it at most 4 KiB of secrets (or one secret) per turn of the loop. */
 static uint64_t longest_call, handler_total;
 
 static void
