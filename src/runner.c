@@ -523,8 +523,8 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 		    give_outputs_file(run->outputs_file, &sandbox, error) ==
 			0 &&
 		    r->control != NULL)
-			ctl_server_allow_uid(r->control, sandbox.uid,
-			    CTL_PEER_UNTRUSTED, error);
+			ctl_server_allow_uid(
+			    r->control, sandbox.uid, CTL_PEER_UNTRUSTED, error);
 	}
 	if (*error != NULL) /* from sandbox_ids() or ctl_server_allow_uid() */
 		program = NULL;
