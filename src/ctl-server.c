@@ -630,12 +630,18 @@ static bool
 start_body(struct client *c)
 {
 	uint32_t length = ctl_frame_get_length(c->header);
-	char message[100];
+	bool untrusted = c->peer->class == CTL_PEER_UNTRUSTED;
+	char message[120];
 
-	if (!ctl_frame_length_valid(length)) {
+	/* Parsing a frame holds the loop (about 13 ms per MiB): untrusted
+	 * peers get small ones. */
+	if (!ctl_frame_length_valid(length) ||
+	    (untrusted && length > CTL_SERVER_UNTRUSTED_FRAME_MAX)) {
 		snprintf(message, sizeof(message),
-		    "a frame of %lu bytes: expected 1 to %d",
-		    (unsigned long)length, CTL_FRAME_MAX);
+		    "a frame of %lu bytes: expected 1 to %d%s",
+		    (unsigned long)length,
+		    untrusted ? CTL_SERVER_UNTRUSTED_FRAME_MAX : CTL_FRAME_MAX,
+		    untrusted ? " from an untrusted step" : "");
 		send_error(c->fd, message);
 		client_close(c);
 		return false;

@@ -39,6 +39,8 @@
  *     CTL_SERVER_SLOTS_PER_PEER per uid, so trusted peers always find
  *     room.  A refusal for want of room carries "busy":true: the client
  *     may try again;
+ *   - frames of at most CTL_FRAME_MAX bytes, CTL_SERVER_UNTRUSTED_FRAME_MAX
+ *     from untrusted peers (parsing one holds the loop);
  *   - a request must arrive whole within CTL_SERVER_REQUEST_MS of its
  *     first byte (one byte every few seconds does not keep a slot), and a
  *     connection may wait CTL_SERVER_IDLE_MS between requests;
@@ -66,6 +68,7 @@
 
 #define CTL_SERVER_CLIENTS_MAX 64
 #define CTL_SERVER_UNTRUSTED_SLOTS 32
+#define CTL_SERVER_UNTRUSTED_FRAME_MAX (128 * 1024)
 #define CTL_SERVER_SLOTS_PER_PEER 8
 #define CTL_SERVER_REQUEST_MS 5000
 #define CTL_SERVER_IDLE_MS 10000

@@ -321,6 +321,11 @@ child_untrusted(const char *path)
 	bad += missing(reply, "may only register secrets");
 	framed_exchange(path, "{\"action\":\"frob\"}", reply, sizeof(reply));
 	bad += missing(reply, "unknown action");
+	/* 200 KiB announced: past an untrusted peer's frames. */
+	raw_exchange(path, "\0\x03\x20\0", 4, reply, sizeof(reply));
+	bad += missing(reply,
+	    "a frame of 204800 bytes: expected 1 to 131072 from an untrusted "
+	    "step");
 	return bad;
 }
 
@@ -405,25 +410,22 @@ big_request(int count, size_t size, char fill)
 	return text;
 }
 
-/* As uid: 200 KiB of secrets, then again when second is not NULL; each
- * reply must hold what is expected. */
+/* As uid (0: as we are), count requests of 100 KiB of secrets each (an
+ * untrusted peer's frames are small); the last reply must hold last, the
+ * others must be ok. */
 static int
-register_200k(
-    const char *path, uid_t uid, const char *first, const char *second)
+register_100k(const char *path, uid_t uid, int count, const char *last)
 {
-	char reply[512], *request = big_request(10, 20 * 1024, 'a');
-	int bad = 0;
+	char reply[512], *request = big_request(5, 20 * 1024, 'a');
+	int i, bad = 0;
 
 	if (uid != 0)
 		become(uid);
-	framed_exchange(path, request, reply, sizeof(reply));
-	bad += missing(reply, first);
-	if (second != NULL) {
+	for (i = 0; i < count; i++) {
 		framed_exchange(path, request, reply, sizeof(reply));
-		bad += missing(reply, second);
+		bad +=
+		    missing(reply, i + 1 < count ? "\"status\":\"ok\"" : last);
 	}
-	if (bad != 0)
-		printf("# got '%s'\n", reply);
 	free(request);
 	return bad;
 }
@@ -431,21 +433,20 @@ register_200k(
 static int
 child_cap_peer(const char *path)
 {
-	return register_200k(
-	    path, UNTRUSTED_UID, "\"status\":\"ok\"", "past its cap of 262144");
+	return register_100k(path, UNTRUSTED_UID, 3, "past its cap of 262144");
 }
 
 static int
 child_cap_untrusted(const char *path)
 {
-	return register_200k(
-	    path, UNTRUSTED_UID_2, "untrusted steps past their cap", NULL);
+	return register_100k(
+	    path, UNTRUSTED_UID_2, 2, "untrusted steps past their cap");
 }
 
 static int
 child_cap_trusted(const char *path)
 {
-	return register_200k(path, 0, "\"status\":\"ok\"", NULL);
+	return register_100k(path, 0, 1, "\"status\":\"ok\"");
 }
 
 /* Bytes that are not text: NUL, 0xff, a lone continuation byte. */
@@ -603,7 +604,9 @@ test_peers(struct loop *loop, struct ctl_server *server, const char *path)
 	    "untrusted uids are allowed");
 	ctl_server_on(server, "trigger", add_trigger, NULL);
 	is_int(serve_until_done(loop, server, run_child(child_untrusted, path)),
-	    0, "an untrusted peer registers and pings, nothing else");
+	    0,
+	    "an untrusted peer registers and pings, nothing else, in small "
+	    "frames");
 	is_int(triggers_added, 0, "its trigger was not added");
 	is_int(serve_until_done(
 		   loop, server, run_child(child_trusted_trigger, path)),
