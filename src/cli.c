@@ -595,8 +595,9 @@ cli_operands(struct cli *out, int n, char **operands)
 	return 0;
 }
 
-int
-cli_parse(struct cli *out, int argc, char **argv)
+/* cli_parse() but for releasing what it took on failure. */
+static int
+parse(struct cli *out, int argc, char **argv)
 {
 	static char typed[CLI_MAX_FLAGS][40];
 	size_t n_typed = 0;
@@ -637,6 +638,16 @@ cli_parse(struct cli *out, int argc, char **argv)
 			return 0;
 	}
 	return cli_operands(out, argc - 1 - optind, argv + 1 + optind);
+}
+
+int
+cli_parse(struct cli *out, int argc, char **argv)
+{
+	int rc = parse(out, argc, argv);
+
+	if (rc < 0)
+		cli_release(out);
+	return rc;
 }
 
 void

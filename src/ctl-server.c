@@ -27,6 +27,9 @@
 #include "list.h"
 #include "xalloc.h"
 
+struct registration;
+static void registration_free(struct registration *r);
+
 /* A uid in one class: what its connections hold together. */
 struct peer {
 	uid_t uid;
@@ -49,6 +52,7 @@ struct client {
 	size_t body_len;
 	size_t body_need;
 	uint64_t deadline;
+	struct registration *pending; /* a register request in progress */
 };
 
 struct ctl_server_action {
@@ -76,6 +80,7 @@ struct ctl_server {
 	size_t n_allowed;
 	struct peer peers[PEERS_MAX];
 	size_t n_peers;
+	size_t turn; /* the client whose registration goes next */
 	size_t secret_bytes; /* registered by everyone */
 	size_t untrusted_secret_bytes;
 	size_t untrusted_slots;
@@ -155,6 +160,8 @@ client_close(struct client *c)
 	hang_up(c->fd);
 	c->fd = -1;
 	client_reset_frame(c);
+	registration_free(c->pending);
+	c->pending = NULL;
 	c->peer->slots--;
 	if (c->peer->class == CTL_PEER_UNTRUSTED)
 		c->server->untrusted_slots--;
@@ -286,7 +293,8 @@ over_cap(const struct ctl_server *server, const struct peer *peer, size_t bytes)
 
 	if (server == NULL || peer == NULL)
 		return NULL;
-	if (peer->secret_bytes + bytes > CTL_SERVER_SECRET_BYTES_PEER)
+	if (peer->class == CTL_PEER_UNTRUSTED &&
+	    peer->secret_bytes + bytes > CTL_SERVER_SECRET_BYTES_PEER)
 		snprintf(message, sizeof(message),
 		    "refused: %zu bytes of secrets would take uid %lu past "
 		    "its cap of %d bytes (%zu registered)",
@@ -320,18 +328,46 @@ count_bytes(struct ctl_server *server, struct peer *peer, size_t bytes)
 		server->untrusted_secret_bytes += bytes;
 }
 
-/* Registers the secrets of a request: all of them, or none. */
+/*
+ * A register request in progress.  Its secrets go to the handler a few at
+ * a time (CTL_SERVER_STEP_BYTES), one batch per turn of the loop
+ * (ctl_server_expire()), so that a large request does not hold the loop
+ * while every secret's forms are built.
+ */
+struct registration {
+	json_t *request; /* holds the strings that values borrow */
+	struct secret_list list;
+	size_t next; /* the next secret to hand over */
+	long accepted;
+	char *error; /* the handler's failure: the rest are not handed */
+};
+
+static void
+registration_free(struct registration *r)
+{
+	if (r == NULL)
+		return;
+	secret_list_release(&r->list);
+	json_decref(r->request);
+	free(r->error);
+	free(r);
+}
+
+/*
+ * Starts registering the secrets of request: returns an error reply (none
+ * is registered), or NULL with the registration in *out.  The bytes count
+ * against the caps from now on.
+ */
 static json_t *
-register_request(struct ctl_server *server, struct peer *peer,
-    ctl_server_register_fn on_register, void *context, json_t *request)
+registration_start(struct ctl_server *server, struct peer *peer,
+    json_t *request, struct registration **out)
 {
 	json_t *plain = json_object_get(request, "secrets");
 	json_t *encoded = json_object_get(request, "secrets_base64"), *reply;
 	size_t n = member_count(plain) + member_count(encoded);
 	struct secret_list list = { 0 };
-	char *error = NULL;
-	long accepted;
 
+	*out = NULL;
 	if (plain == NULL && encoded == NULL)
 		return ctl_frame_error("expected \"secrets\" or "
 				       "\"secrets_base64\": a string or a "
@@ -349,20 +385,54 @@ register_request(struct ctl_server *server, struct peer *peer,
 		secret_list_release(&list);
 		return ctl_frame_error("no secret given: \"secrets\" is empty");
 	}
-	accepted =
-	    on_register(context, list.values, list.lengths, list.n, &error);
-	if (accepted >= 0)
-		count_bytes(server, peer, list.bytes);
-	secret_list_release(&list);
-	if (accepted < 0) {
-		reply = ctl_frame_error(
-		    error != NULL ? error : "cannot register the secrets");
-		free(error);
-		return reply;
+	count_bytes(server, peer, list.bytes);
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->request = json_incref(request);
+	(*out)->list = list;
+	return NULL;
+}
+
+/*
+ * Hands the next secrets to the handler, CTL_SERVER_STEP_BYTES of them
+ * (at least one secret); returns true when all are done.
+ */
+static bool
+registration_step(
+    struct registration *r, ctl_server_register_fn on_register, void *context)
+{
+	size_t k = 0, bytes = 0;
+	long accepted;
+
+	while (r->next + k < r->list.n &&
+	    (k == 0 ||
+		bytes + r->list.lengths[r->next + k] <= CTL_SERVER_STEP_BYTES))
+		bytes += r->list.lengths[r->next + k++];
+	if (r->error == NULL && k > 0) {
+		accepted = on_register(context, &r->list.values[r->next],
+		    &r->list.lengths[r->next], k, &r->error);
+		if (accepted < 0 && r->error == NULL)
+			r->error = xstrdup("cannot register the secrets");
+		if (accepted > 0)
+			r->accepted += accepted;
+		r->next += k;
 	}
-	return json_pack("{s:s, s:I, s:I}", "status", "ok", "registered",
-	    (json_int_t)accepted, "refused",
-	    (json_int_t)(n - (size_t)accepted));
+	return r->error != NULL || r->next == r->list.n;
+}
+
+/* The reply of a finished registration, which it frees. */
+static json_t *
+registration_reply(struct registration *r)
+{
+	json_t *reply;
+
+	if (r->error != NULL)
+		reply = ctl_frame_error(r->error);
+	else
+		reply = json_pack("{s:s, s:I, s:I}", "status", "ok",
+		    "registered", (json_int_t)r->accepted, "refused",
+		    (json_int_t)(r->list.n - (size_t)r->accepted));
+	registration_free(r);
+	return reply;
 }
 
 /* ---- requests ---- */
@@ -443,17 +513,18 @@ unknown_action(const struct ctl_server *server, const char *action)
 
 /*
  * Answers one request; server (NULL for ctl_server_answer()) has the
- * added actions, the caps and peer (NULL: trusted, uncapped).
+ * added actions, the caps and peer (NULL: trusted, uncapped).  Returns
+ * the reply, or NULL with a registration started in *pending.
  */
 static json_t *
-handle_request(struct ctl_server *server, struct peer *peer,
-    ctl_server_register_fn on_register, void *context, const char *body,
-    size_t length)
+handle_request(struct ctl_server *server, struct peer *peer, const char *body,
+    size_t length, struct registration **pending)
 {
 	json_error_t parse_error;
 	json_t *request, *reply = NULL;
 	const char *action;
 
+	*pending = NULL;
 	request = json_loadb(body, length,
 	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &parse_error);
 	if (request == NULL)
@@ -465,14 +536,13 @@ handle_request(struct ctl_server *server, struct peer *peer,
 	else if (action == NULL)
 		reply = ctl_frame_error("expected an \"action\" string");
 	else if (strcmp(action, "register") == 0)
-		reply = register_request(
-		    server, peer, on_register, context, request);
+		reply = registration_start(server, peer, request, pending);
 	else if (strcmp(action, "ping") == 0)
 		reply = json_pack(
 		    "{s:s, s:s}", "status", "ok", "version", PACKAGE_VERSION);
 	else if (server != NULL)
 		reply = added_action(server, peer, action, request);
-	if (reply == NULL)
+	if (reply == NULL && *pending == NULL)
 		reply = unknown_action(server, action);
 	json_decref(request);
 	return reply;
@@ -480,17 +550,79 @@ handle_request(struct ctl_server *server, struct peer *peer,
 
 /* ---- connections ---- */
 
-/* A frame is complete: answer it and get ready for the next one. */
-static void
-finish_frame(struct client *c)
-{
-	json_t *reply = handle_request(c->server, c->peer,
-	    c->server->on_register, c->server->context, c->body, c->body_need);
+static void on_client(struct loop *loop, int fd, uint32_t events, void *data);
 
-	client_reset_frame(c);
+/* Sends a reply and waits for the next request (or hangs up). */
+static void
+answer(struct client *c, json_t *reply)
+{
 	c->deadline = clock_now_ms() + CTL_SERVER_IDLE_MS;
 	if (send_reply(c->fd, reply) < 0)
 		client_close(c);
+}
+
+/*
+ * A frame is complete: answer it and get ready for the next one.  A
+ * registration is answered once it is done; until then the connection is
+ * not read (it is out of the loop), so requests are answered in order.
+ */
+static void
+finish_frame(struct client *c)
+{
+	struct registration *pending;
+	json_t *reply =
+	    handle_request(c->server, c->peer, c->body, c->body_need, &pending);
+
+	client_reset_frame(c);
+	if (pending == NULL) {
+		answer(c, reply);
+		return;
+	}
+	c->pending = pending;
+	loop_remove(c->server->loop, c->fd);
+}
+
+/* The next client, round robin from the last one served, with a
+ * registration in progress; NULL when there is none. */
+static struct client *
+next_pending(struct ctl_server *server)
+{
+	struct client *c;
+	size_t k;
+
+	for (k = 0; k < CTL_SERVER_CLIENTS_MAX; k++) {
+		c = &server
+			 ->clients[(server->turn + k) % CTL_SERVER_CLIENTS_MAX];
+		if (c->fd >= 0 && c->pending != NULL)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * One step of one registration (round robin, so that no client waits
+ * behind a big one); a finished one is answered and its client read
+ * again.  Returns true when a registration is still in progress.
+ */
+static bool
+advance_registrations(struct ctl_server *server)
+{
+	struct client *c = next_pending(server);
+	struct registration *done;
+
+	if (c == NULL)
+		return false;
+	server->turn = (size_t)(c - server->clients) + 1;
+	if (registration_step(
+		c->pending, server->on_register, server->context)) {
+		done = c->pending;
+		c->pending = NULL;
+		answer(c, registration_reply(done));
+		if (c->fd >= 0 &&
+		    loop_add(server->loop, c->fd, EPOLLIN, on_client, c) < 0)
+			client_close(c);
+	}
+	return next_pending(server) != NULL;
 }
 
 /* The header is complete: check the length and make room for the body. */
@@ -498,12 +630,18 @@ static bool
 start_body(struct client *c)
 {
 	uint32_t length = ctl_frame_get_length(c->header);
-	char message[100];
+	bool untrusted = c->peer->class == CTL_PEER_UNTRUSTED;
+	char message[120];
 
-	if (!ctl_frame_length_valid(length)) {
+	/* Parsing a frame holds the loop (about 13 ms per MiB): untrusted
+	 * peers get small ones. */
+	if (!ctl_frame_length_valid(length) ||
+	    (untrusted && length > CTL_SERVER_UNTRUSTED_FRAME_MAX)) {
 		snprintf(message, sizeof(message),
-		    "a frame of %lu bytes: expected 1 to %d",
-		    (unsigned long)length, CTL_FRAME_MAX);
+		    "a frame of %lu bytes: expected 1 to %d%s",
+		    (unsigned long)length,
+		    untrusted ? CTL_SERVER_UNTRUSTED_FRAME_MAX : CTL_FRAME_MAX,
+		    untrusted ? " from an untrusted step" : "");
 		send_error(c->fd, message);
 		client_close(c);
 		return false;
@@ -870,9 +1008,13 @@ ctl_server_expire(struct ctl_server *server, uint64_t now)
 	struct client *c;
 	size_t i;
 
+	if (advance_registrations(server))
+		next = now;
 	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++) {
 		c = &server->clients[i];
-		if (c->fd < 0)
+		/* A registration in progress is the server's work, not the
+		 * client's: it has no deadline. */
+		if (c->fd < 0 || c->pending != NULL)
 			continue;
 		if (now >= c->deadline) {
 			send_error(c->fd,
@@ -917,10 +1059,16 @@ char *
 ctl_server_answer(ctl_server_register_fn on_register, void *context,
     const char *body, size_t length)
 {
-	json_t *reply =
-	    handle_request(NULL, NULL, on_register, context, body, length);
-	char *text = json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	struct registration *pending;
+	json_t *reply = handle_request(NULL, NULL, body, length, &pending);
+	char *text;
 
+	if (pending != NULL) {
+		while (!registration_step(pending, on_register, context))
+			continue;
+		reply = registration_reply(pending);
+	}
+	text = json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(reply);
 	return text;
 }

@@ -39,14 +39,19 @@
  *     CTL_SERVER_SLOTS_PER_PEER per uid, so trusted peers always find
  *     room.  A refusal for want of room carries "busy":true: the client
  *     may try again;
+ *   - frames of at most CTL_FRAME_MAX bytes, CTL_SERVER_UNTRUSTED_FRAME_MAX
+ *     from untrusted peers (parsing one holds the loop);
  *   - a request must arrive whole within CTL_SERVER_REQUEST_MS of its
  *     first byte (one byte every few seconds does not keep a slot), and a
  *     connection may wait CTL_SERVER_IDLE_MS between requests;
  *   - secrets: at most CTL_SERVER_SECRET_BYTES_JOB bytes per job,
- *     CTL_SERVER_SECRET_BYTES_PEER per peer (uid and class), and
+ *     CTL_SERVER_SECRET_BYTES_PEER per untrusted peer (uid), and
  *     CTL_SERVER_SECRET_BYTES_UNTRUSTED for all untrusted peers together
  *     (so they cannot use up what trusted steps need); a request over a
- *     cap registers nothing.
+ *     cap registers nothing.  The caps are low because the masker's cost
+ *     grows with the bytes of secrets it holds (about a second per
+ *     hundred KiB here, tests/bench/ctlbench.c), and that time is the
+ *     loop's.
  */
 #ifndef JOBRUN_CTL_SERVER_H
 #define JOBRUN_CTL_SERVER_H
@@ -63,14 +68,18 @@
 
 #define CTL_SERVER_CLIENTS_MAX 64
 #define CTL_SERVER_UNTRUSTED_SLOTS 32
+#define CTL_SERVER_UNTRUSTED_FRAME_MAX (128 * 1024)
 #define CTL_SERVER_SLOTS_PER_PEER 8
 #define CTL_SERVER_REQUEST_MS 5000
 #define CTL_SERVER_IDLE_MS 10000
 #define CTL_SERVER_USERS_MAX 16
 #define CTL_SERVER_ACTIONS_MAX 8
-#define CTL_SERVER_SECRET_BYTES_JOB (4 * 1024 * 1024)
-#define CTL_SERVER_SECRET_BYTES_PEER (1024 * 1024)
-#define CTL_SERVER_SECRET_BYTES_UNTRUSTED (1024 * 1024)
+#define CTL_SERVER_SECRET_BYTES_JOB (1024 * 1024)
+#define CTL_SERVER_SECRET_BYTES_PEER (256 * 1024)
+#define CTL_SERVER_SECRET_BYTES_UNTRUSTED (384 * 1024)
+/* The bytes of secrets handed to the register handler per turn of the
+ * loop (at least one secret, however long). */
+#define CTL_SERVER_STEP_BYTES 4096
 
 /* What a peer may do (ctl-server.h's head comment). */
 enum ctl_peer_class {
@@ -84,7 +93,8 @@ struct ctl_server;
 
 /*
  * Registers n secrets (values[i] of lengths[i] bytes, any bytes, borrowed
- * for the call).  Returns how many were accepted (the rest were refused,
+ * for the call; the server passes a few at a time, see
+ * ctl_server_expire()).  Returns how many were accepted (the rest were refused,
  * for example as too short), or -1 with a message in *error (caller
  * frees).
  */
@@ -142,10 +152,15 @@ int ctl_server_on(struct ctl_server *server, const char *action,
 const char *ctl_server_path(const struct ctl_server *server);
 
 /*
- * Disconnects clients past their deadline (CTL_SERVER_REQUEST_MS from a
- * request's first byte, CTL_SERVER_IDLE_MS idle) with a message; returns
- * the milliseconds until the next deadline, or -1 when there is none.
- * Call it whenever the loop wakes.
+ * The server's timed work; call it on every wake-up of the loop.  It
+ * hands the next secrets of a registration in progress to the register
+ * handler (CTL_SERVER_STEP_BYTES of them per call, round robin between
+ * clients, so that a large request never holds the loop for all its
+ * secrets; the client is answered after its last one), and disconnects
+ * clients past their deadline (CTL_SERVER_REQUEST_MS from a request's
+ * first byte, CTL_SERVER_IDLE_MS idle) with a message.  Returns the
+ * milliseconds until it must be called again: 0 while a registration is
+ * in progress, -1 when nothing is due.
  */
 int ctl_server_expire(struct ctl_server *server, uint64_t now_ms);
 

@@ -190,5 +190,6 @@ main(int argc, char **argv)
 		    "cannot write to standard output: %s", strerror(errno));
 		status = EXIT_JOBRUN_ERROR;
 	}
+	cli_release(&cli);
 	return status;
 }

@@ -2,7 +2,7 @@
 # Configuration layers: defaults < job file < environment < flags, each
 # value explained with where it came from.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 34
+plan 33
 
 cat >job.yaml <<'YAML'
 name: layered

@@ -55,11 +55,14 @@ count_secrets(void *context, char *const *values, const size_t *lengths,
 static int
 serve_until_done(struct loop *loop, struct ctl_server *sock, int children)
 {
-	int failed = 0, status;
+	int failed = 0, status, wait_ms;
 	time_t give_up = time(NULL) + 60;
 
 	while (children > 0 && time(NULL) < give_up) {
-		loop_once(loop, 20);
+		/* As the runner does: the server's timed work on every
+		 * wake-up (registrations advance there). */
+		wait_ms = ctl_server_expire(sock, clock_now_ms());
+		loop_once(loop, wait_ms >= 0 && wait_ms < 20 ? wait_ms : 20);
 		while (waitpid(-1, &status, WNOHANG) > 0) {
 			children--;
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -318,6 +321,11 @@ child_untrusted(const char *path)
 	bad += missing(reply, "may only register secrets");
 	framed_exchange(path, "{\"action\":\"frob\"}", reply, sizeof(reply));
 	bad += missing(reply, "unknown action");
+	/* 200 KiB announced: past an untrusted peer's frames. */
+	raw_exchange(path, "\0\x03\x20\0", 4, reply, sizeof(reply));
+	bad += missing(reply,
+	    "a frame of 204800 bytes: expected 1 to 131072 from an untrusted "
+	    "step");
 	return bad;
 }
 
@@ -402,25 +410,22 @@ big_request(int count, size_t size, char fill)
 	return text;
 }
 
-/* As uid: 600 KiB of secrets, then again when second is not NULL; each
- * reply must hold what is expected. */
+/* As uid (0: as we are), count requests of 100 KiB of secrets each (an
+ * untrusted peer's frames are small); the last reply must hold last, the
+ * others must be ok. */
 static int
-register_600k(
-    const char *path, uid_t uid, const char *first, const char *second)
+register_100k(const char *path, uid_t uid, int count, const char *last)
 {
-	char reply[512], *request = big_request(10, 60 * 1024, 'a');
-	int bad = 0;
+	char reply[512], *request = big_request(5, 20 * 1024, 'a');
+	int i, bad = 0;
 
 	if (uid != 0)
 		become(uid);
-	framed_exchange(path, request, reply, sizeof(reply));
-	bad += missing(reply, first);
-	if (second != NULL) {
+	for (i = 0; i < count; i++) {
 		framed_exchange(path, request, reply, sizeof(reply));
-		bad += missing(reply, second);
+		bad +=
+		    missing(reply, i + 1 < count ? "\"status\":\"ok\"" : last);
 	}
-	if (bad != 0)
-		printf("# got '%s'\n", reply);
 	free(request);
 	return bad;
 }
@@ -428,21 +433,20 @@ register_600k(
 static int
 child_cap_peer(const char *path)
 {
-	return register_600k(path, UNTRUSTED_UID, "\"status\":\"ok\"",
-	    "past its cap of 1048576");
+	return register_100k(path, UNTRUSTED_UID, 3, "past its cap of 262144");
 }
 
 static int
 child_cap_untrusted(const char *path)
 {
-	return register_600k(
-	    path, UNTRUSTED_UID_2, "untrusted steps past their cap", NULL);
+	return register_100k(
+	    path, UNTRUSTED_UID_2, 2, "untrusted steps past their cap");
 }
 
 static int
 child_cap_trusted(const char *path)
 {
-	return register_600k(path, 0, "\"status\":\"ok\"", NULL);
+	return register_100k(path, 0, 1, "\"status\":\"ok\"");
 }
 
 /* Bytes that are not text: NUL, 0xff, a lone continuation byte. */
@@ -600,7 +604,9 @@ test_peers(struct loop *loop, struct ctl_server *server, const char *path)
 	    "untrusted uids are allowed");
 	ctl_server_on(server, "trigger", add_trigger, NULL);
 	is_int(serve_until_done(loop, server, run_child(child_untrusted, path)),
-	    0, "an untrusted peer registers and pings, nothing else");
+	    0,
+	    "an untrusted peer registers and pings, nothing else, in small "
+	    "frames");
 	is_int(triggers_added, 0, "its trigger was not added");
 	is_int(serve_until_done(
 		   loop, server, run_child(child_trusted_trigger, path)),
@@ -658,17 +664,35 @@ test_peers(struct loop *loop, struct ctl_server *server, const char *path)
 	close(ready[1]);
 }
 
+/* As root: 200 KiB at a time until the job's cap refuses, saying so. */
+static int
+child_cap_job(const char *path)
+{
+	char reply[512], *request = big_request(10, 20 * 1024, 'A');
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		framed_exchange(path, request, reply, sizeof(reply));
+		if (strstr(reply, "\"status\":\"ok\"") == NULL)
+			break;
+	}
+	free(request);
+	return missing(reply, "would take the job past its cap of 1048576");
+}
+
 static void
 test_caps(struct loop *loop, struct ctl_server *server, const char *path)
 {
 	is_int(serve_until_done(loop, server, run_child(child_cap_peer, path)),
-	    0, "past 1 MiB of secrets, one uid is refused, naming the cap");
+	    0, "past 256 KiB of secrets, one uid is refused, naming the cap");
 	is_int(serve_until_done(
 		   loop, server, run_child(child_cap_untrusted, path)),
-	    0, "untrusted uids together are capped at 1 MiB");
+	    0, "untrusted uids together are capped at 384 KiB");
 	is_int(
 	    serve_until_done(loop, server, run_child(child_cap_trusted, path)),
 	    0, "which leaves room for trusted peers");
+	is_int(serve_until_done(loop, server, run_child(child_cap_job, path)),
+	    0, "past 1 MiB of secrets, the job refuses more, naming the cap");
 }
 
 static void
