@@ -333,10 +333,13 @@ static void
 fold_more(struct mask_stream *s, bool at_end)
 {
 	uint64_t r = s->folded, end = stream_end(s), i, start;
-	const unsigned char *in = s->raw.data + (r - s->raw.base);
+	const unsigned char *in;
 	unsigned char *out;
 	size_t n = (size_t)(end - r), k = 0, o = 0, line;
 
+	if (n == 0)
+		return;
+	in = s->raw.data + (r - s->raw.base);
 	reserve(&s->fold, n);
 	out = s->fold.data + s->fold.used;
 	while (k < n) {
@@ -441,11 +444,7 @@ replay(struct mask_stream *s, size_t sync, size_t x)
 static uint64_t
 filter_bit(const struct mask_set *set, const unsigned char *p)
 {
-	uint64_t h =
-	    ((mask_load64(p) & set->gram_mask) * MASK_HASH_MULTIPLIER) >>
-	    set->filter_shift;
-
-	return set->filter[h >> 6] >> (h & 63);
+	return mask_set_filter_bits(set, mask_load64(p) & set->gram_mask);
 }
 
 static bool
@@ -955,6 +954,9 @@ mask_stream_new(struct mask_set *set, mask_emit_fn emit, void *context)
 	s->set = set;
 	s->emit = emit;
 	s->context = context;
+	s->raw.size = s->fold.size = 4096;
+	s->raw.data = xcalloc(s->raw.size, 1);
+	s->fold.data = xcalloc(s->fold.size, 1);
 	s->npoints = 1; /* the anchor: offset 0 is offset 0 */
 	s->points_cap = 16;
 	s->points = xcalloc(s->points_cap, sizeof(*s->points));
