@@ -518,7 +518,7 @@ test_wrapped(void)
 	static const size_t widths[] = { 76, 64, 60, 13, 4 };
 	unsigned char data[200], secret[100];
 	char encoded[400], text[600], *got, label[96];
-	unsigned char run[200];
+	unsigned char run[256];
 	struct mask_set *set = mask_set_new(NULL, 4);
 	size_t w, alignment, run_size, i;
 	bool url, crlf, leak;
