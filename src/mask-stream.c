@@ -84,6 +84,7 @@ struct mask_stream {
 	uint64_t emitted; /* a stream offset */
 	uint64_t folded; /* stream bytes before this are in the fold */
 	uint64_t floor; /* no line break before this folds (a flush) */
+	bool unfolded; /* bytes went by with no needle to fold for */
 	struct fold_point *points; /* points[0]: the anchor; ascending */
 	size_t npoints;
 	size_t points_cap;
@@ -339,6 +340,13 @@ fold_more(struct mask_stream *s, bool at_end)
 
 	if (n == 0)
 		return;
+	if (s->set->built == 0) {
+		/* No needle: nothing to fold for (fold_restart() catches up).
+		 */
+		s->folded = end;
+		s->unfolded = true;
+		return;
+	}
 	in = s->raw.data + (r - s->raw.base);
 	reserve(&s->fold, n);
 	out = s->fold.data + s->fold.used;
@@ -904,6 +912,27 @@ first_window(struct mask_stream *s)
 }
 
 /*
+ * Starts the fold afresh from the bytes not yet emitted, when the first
+ * needles come to a stream that had none to fold for: a line break
+ * before them does not fold (they are gone).
+ */
+static void
+fold_restart(struct mask_stream *s)
+{
+	uint64_t from = s->emitted > s->floor ? s->emitted : s->floor;
+
+	s->fold.base = fold_end(s);
+	s->fold.used = 0;
+	s->npoints = 1;
+	s->points[0].folded = s->fold.base;
+	s->points[0].raw = from;
+	s->floor = from;
+	s->folded = from;
+	s->unfolded = false;
+	fold_more(s, false);
+}
+
+/*
  * Catches up with the set: builds pending needles, and after any change
  * starts every state afresh from the bytes held (which reach back to the
  * start of any match in progress, so nothing is lost).
@@ -926,6 +955,8 @@ stream_sync(struct mask_stream *s)
 		    s->sync_states, s->states_cap, sizeof(*s->sync_states));
 	}
 	reset_states(s);
+	if (s->unfolded && set->built > 0)
+		fold_restart(s);
 	if (set->npatterns > 0 && old == 0)
 		first_window(s);
 	if (set->npatterns > old) {
