@@ -15,7 +15,6 @@
 #include <sys/random.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "diag.h"
 #include "list.h"
@@ -35,6 +34,61 @@ hex(char *out, const unsigned char *bytes, size_t size)
 	out[2 * size] = '\0';
 }
 
+static void
+hash_failed(void)
+{
+	diag_fatal(EXIT_JOBRUN_ERROR,
+	    "cannot hash a secret: SHA-256 failed in libcrypto");
+}
+
+/*
+ * HMAC-SHA256 keyed with the hex salt, its key schedule done once: the
+ * inner and outer SHA-256 states after the padded key, which every hash
+ * then starts from (HMAC() would redo them, and fetch the digest, each
+ * time: most of the cost of registering a secret).
+ */
+static void
+hmac_key(struct mask_set *set)
+{
+	unsigned char pad[64];
+	size_t i, length = strlen(set->salt_hex);
+
+	set->hmac_inner = EVP_MD_CTX_new();
+	set->hmac_outer = EVP_MD_CTX_new();
+	set->hmac_work = EVP_MD_CTX_new();
+	if (set->hmac_inner == NULL || set->hmac_outer == NULL ||
+	    set->hmac_work == NULL)
+		hash_failed();
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] =
+		    (unsigned char)((i < length ? set->salt_hex[i] : 0) ^ 0x36);
+	if (EVP_DigestInit_ex(set->hmac_inner, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(set->hmac_inner, pad, sizeof(pad)) != 1)
+		hash_failed();
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	if (EVP_DigestInit_ex(set->hmac_outer, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(set->hmac_outer, pad, sizeof(pad)) != 1)
+		hash_failed();
+	wipe(pad, sizeof(pad));
+}
+
+static void
+hmac(struct mask_set *set, const void *value, size_t size,
+    unsigned char hash[MASK_HASH_SIZE])
+{
+	unsigned int n = MASK_HASH_SIZE;
+
+	if (EVP_MD_CTX_copy_ex(set->hmac_work, set->hmac_inner) != 1 ||
+	    EVP_DigestUpdate(set->hmac_work, value, size) != 1 ||
+	    EVP_DigestFinal_ex(set->hmac_work, hash, &n) != 1 ||
+	    EVP_MD_CTX_copy_ex(set->hmac_work, set->hmac_outer) != 1 ||
+	    EVP_DigestUpdate(set->hmac_work, hash, MASK_HASH_SIZE) != 1 ||
+	    EVP_DigestFinal_ex(set->hmac_work, hash, &n) != 1 ||
+	    n != MASK_HASH_SIZE)
+		hash_failed();
+}
+
 void
 mask_count_init(struct mask_set *set)
 {
@@ -52,6 +106,7 @@ mask_count_init(struct mask_set *set)
 		got += (size_t)n;
 	}
 	hex(set->salt_hex, set->salt, sizeof(set->salt));
+	hmac_key(set);
 	set->secret_slots_size = 64;
 	set->secret_slots =
 	    xcalloc(set->secret_slots_size, sizeof(*set->secret_slots));
@@ -95,15 +150,10 @@ uint32_t
 mask_count_secret(struct mask_set *set, const void *value, size_t size)
 {
 	unsigned char hash[MASK_HASH_SIZE];
-	unsigned int hash_size = sizeof(hash);
 	size_t mask = set->secret_slots_size - 1, i;
 	uint32_t index;
 
-	if (HMAC(EVP_sha256(), set->salt_hex, (int)strlen(set->salt_hex), value,
-		size, hash, &hash_size) == NULL ||
-	    hash_size != sizeof(hash))
-		diag_fatal(EXIT_JOBRUN_ERROR,
-		    "cannot hash a secret: HMAC failed in libcrypto");
+	hmac(set, value, size, hash);
 	for (i = hash_slot(hash, mask + 1); set->secret_slots[i] != 0;
 	     i = (i + 1) & mask) {
 		index = set->secret_slots[i] - 1;
@@ -187,6 +237,10 @@ mask_count_release(struct mask_set *set)
 	free(set->pattern_counts);
 	wipe(set->salt, sizeof(set->salt));
 	wipe(set->salt_hex, sizeof(set->salt_hex));
+	/* EVP_MD_CTX_free() cleanses the states keyed with the salt. */
+	EVP_MD_CTX_free(set->hmac_inner);
+	EVP_MD_CTX_free(set->hmac_outer);
+	EVP_MD_CTX_free(set->hmac_work);
 }
 
 const char *

@@ -46,10 +46,13 @@ scratch_put(struct scratch *s, const void *bytes, size_t size)
 	s->used += size;
 }
 
-static void
+static inline void
 scratch_byte(struct scratch *s, unsigned char c)
 {
-	scratch_put(s, &c, 1);
+	if (s->used < s->size)
+		s->bytes[s->used++] = c;
+	else
+		scratch_put(s, &c, 1);
 }
 
 /* Hands the scratch contents to add(), then wipes them. */

@@ -339,9 +339,12 @@ grams_grow(struct mask_set *set)
 static void
 gram_insert(struct mask_set *set, uint64_t x)
 {
-	uint64_t h = (x * MASK_HASH_MULTIPLIER) >> set->filter_shift;
+	uint64_t p = x * MASK_HASH_MULTIPLIER, h = p >> set->filter_shift;
 
+	/* The two bits mask_set_filter_bits() tests. */
 	set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+	set->filter[h >> 6] |= (uint64_t)1
+	    << ((p >> (set->filter_shift - 6)) & 63);
 	if (mask_set_gram_present(set, x))
 		return;
 	if ((set->grams_used + 1) * 2 > set->grams_size)

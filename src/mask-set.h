@@ -105,6 +105,9 @@ struct mask_set {
 	uint64_t *pattern_counts; /* redactions per pattern */
 	size_t npatterns;
 
+	struct evp_md_ctx_st *hmac_inner; /* SHA-256 after the keyed pads */
+	struct evp_md_ctx_st *hmac_outer;
+	struct evp_md_ctx_st *hmac_work;
 	unsigned char salt[MASK_SALT_SIZE];
 	char salt_hex[2 * MASK_SALT_SIZE + 1];
 	struct mask_secret *secrets; /* in registration order */
@@ -157,13 +160,27 @@ mask_load64(const unsigned char *p)
 	return x;
 }
 
+/*
+ * The filter is a blocked Bloom filter: a q-gram sets two bits of one
+ * 64-bit word (the word and the first bit from the top bits of one
+ * multiplication, the second bit from the 6 bits below them), so a miss
+ * costs one load and a false hit is about the square of the fill.
+ * Returns the word shifted so that bit 0 is set when both bits are.
+ */
+static inline uint64_t
+mask_set_filter_bits(const struct mask_set *set, uint64_t x)
+{
+	uint64_t p = x * MASK_HASH_MULTIPLIER, h = p >> set->filter_shift;
+	uint64_t w = set->filter[h >> 6];
+
+	return (w >> (h & 63)) & (w >> ((p >> (set->filter_shift - 6)) & 63));
+}
+
 /* Whether the q-gram x (little-endian, masked) may be in a needle. */
 static inline bool
 mask_set_filter_maybe(const struct mask_set *set, uint64_t x)
 {
-	uint64_t h = (x * MASK_HASH_MULTIPLIER) >> set->filter_shift;
-
-	return (set->filter[h >> 6] >> (h & 63)) & 1;
+	return mask_set_filter_bits(set, x) & 1;
 }
 
 /* Whether the q-gram x is (all but surely) one of the sampled ones. */

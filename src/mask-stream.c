@@ -17,6 +17,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "diag.h"
 #include "list.h"
@@ -81,6 +84,7 @@ struct mask_stream {
 	uint64_t emitted; /* a stream offset */
 	uint64_t folded; /* stream bytes before this are in the fold */
 	uint64_t floor; /* no line break before this folds (a flush) */
+	bool unfolded; /* bytes went by with no needle to fold for */
 	struct fold_point *points; /* points[0]: the anchor; ascending */
 	size_t npoints;
 	size_t points_cap;
@@ -260,63 +264,129 @@ raw_byte(const struct mask_stream *s, uint64_t r)
 	return s->raw.data[r - s->raw.base];
 }
 
+/* Room for size more bytes, and SLACK + 16 after them (wiped on growth). */
 static void
-fold_copy(struct mask_stream *s, uint64_t from, uint64_t to)
+reserve(struct bytes *b, size_t size)
 {
-	if (to > from)
-		append(&s->fold, s->raw.data + (from - s->raw.base),
-		    (size_t)(to - from));
+	size_t want = b->size ? b->size : 4096;
+	unsigned char *grown;
+
+	if (b->used + size + SLACK + 16 <= b->size)
+		return;
+	while (want < b->used + size + SLACK + 16)
+		want *= 2;
+	/* Not realloc: the old block would be freed unwiped. */
+	grown = xcalloc(want, 1);
+	if (b->used > 0)
+		memcpy(grown, b->data, b->used);
+	wipe_free(b->data, b->size);
+	b->data = grown;
+	b->size = want;
 }
 
 static void
-fold_point(struct mask_stream *s, uint64_t raw)
+fold_point(struct mask_stream *s, uint64_t folded, uint64_t raw)
 {
-	xgrow(&s->points, &s->points_cap, s->npoints + 1, sizeof(*s->points));
-	s->points[s->npoints].folded = fold_end(s);
+	if (s->npoints == s->points_cap)
+		xgrow(&s->points, &s->points_cap, s->npoints + 1,
+		    sizeof(*s->points));
+	s->points[s->npoints].folded = folded;
 	s->points[s->npoints].raw = raw;
 	s->npoints++;
+}
+
+/*
+ * Copies from in to out up to the first "\n" (not copied) or the end;
+ * returns how many bytes it copied.  It may write up to 15 bytes past
+ * them (the caller has the room).
+ */
+static size_t
+copy_line(unsigned char *out, const unsigned char *in, size_t size)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i newline = _mm_set1_epi8('\n');
+	__m128i x;
+	int hits;
+
+	for (; i + 16 <= size; i += 16) {
+		x = _mm_loadu_si128((const __m128i *)(in + i));
+		_mm_storeu_si128((__m128i *)(out + i), x);
+		hits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, newline));
+		if (hits != 0)
+			return i + (size_t)__builtin_ctz((unsigned)hits);
+	}
+#endif
+	for (; i < size && in[i] != '\n'; i++)
+		out[i] = in[i];
+	return i;
 }
 
 /*
  * Extends the fold over the stream bytes not yet in it.  A line break
  * ("\n" or "\r\n") with an encoded character on each side is left out;
  * one at the end, after an encoded character, waits for the next byte
- * (and so does a final "\r") unless the stream ends.
+ * (and so does a final "\r") unless the stream ends.  One pass that
+ * copies and looks for "\n" at once: most lines of a log end in a break
+ * that folds.
  */
 static void
 fold_more(struct mask_stream *s, bool at_end)
 {
-	uint64_t r = s->folded, end = stream_end(s), segment = r, i, start;
-	const unsigned char *newline;
+	uint64_t r = s->folded, end = stream_end(s), i, start;
+	const unsigned char *in;
+	unsigned char *out;
+	size_t n = (size_t)(end - r), k = 0, o = 0, line;
 
-	while (r < end &&
-	    (newline = memchr(s->raw.data + (r - s->raw.base), '\n',
-		 (size_t)(end - r))) != NULL) {
-		i = s->raw.base + (uint64_t)(newline - s->raw.data);
-		r = i + 1;
-		start = i > s->floor && raw_byte(s, i - 1) == '\r' ? i - 1 : i;
-		if (start <= s->floor ||
-		    !mask_forms_encoded(raw_byte(s, start - 1)))
-			continue;
-		if (i + 1 == end) {
-			if (at_end)
-				break;
-			fold_copy(s, segment, start);
-			s->folded = start;
-			return;
-		}
-		if (!mask_forms_encoded(raw_byte(s, i + 1)))
-			continue;
-		fold_copy(s, segment, start);
-		fold_point(s, i + 1);
-		segment = i + 1;
+	if (n == 0)
+		return;
+	if (s->set->built == 0) {
+		/* No needle: nothing to fold for (fold_restart() catches up).
+		 */
+		s->folded = end;
+		s->unfolded = true;
+		return;
 	}
-	if (!at_end && end >= s->floor + 2 && end - 1 >= segment &&
-	    raw_byte(s, end - 1) == '\r' &&
-	    mask_forms_encoded(raw_byte(s, end - 2)))
-		end--;
-	fold_copy(s, segment, end);
+	in = s->raw.data + (r - s->raw.base);
+	reserve(&s->fold, n);
+	out = s->fold.data + s->fold.used;
+	while (k < n) {
+		line = copy_line(out + o, in + k, n - k);
+		k += line;
+		o += line;
+		if (k == n)
+			break;
+		i = r + k; /* the "\n" */
+		start = i > s->floor && raw_byte(s, i - 1) == '\r' ? i - 1 : i;
+		k++;
+		if (start > s->floor &&
+		    mask_forms_encoded(raw_byte(s, start - 1))) {
+			if (i + 1 == end && !at_end) {
+				o -= (size_t)(i - start);
+				s->fold.used += o;
+				s->folded = start;
+				memset(s->fold.data + s->fold.used, 0, SLACK);
+				return;
+			}
+			if (i + 1 < end &&
+			    mask_forms_encoded(raw_byte(s, i + 1))) {
+				o -= (size_t)(i - start);
+				fold_point(
+				    s, s->fold.base + s->fold.used + o, i + 1);
+				continue;
+			}
+		}
+		out[o++] = '\n';
+	}
 	s->folded = end;
+	if (!at_end && end >= s->floor + 2 && o > 0 &&
+	    raw_byte(s, end - 1) == '\r' &&
+	    mask_forms_encoded(raw_byte(s, end - 2))) {
+		o--;
+		s->folded = end - 1;
+	}
+	s->fold.used += o;
+	memset(s->fold.data + s->fold.used, 0, SLACK);
 }
 
 /* ---- needles ---- */
@@ -382,11 +452,7 @@ replay(struct mask_stream *s, size_t sync, size_t x)
 static uint64_t
 filter_bit(const struct mask_set *set, const unsigned char *p)
 {
-	uint64_t h =
-	    ((mask_load64(p) & set->gram_mask) * MASK_HASH_MULTIPLIER) >>
-	    set->filter_shift;
-
-	return set->filter[h >> 6] >> (h & 63);
+	return mask_set_filter_bits(set, mask_load64(p) & set->gram_mask);
 }
 
 static bool
@@ -846,6 +912,27 @@ first_window(struct mask_stream *s)
 }
 
 /*
+ * Starts the fold afresh from the bytes not yet emitted, when the first
+ * needles come to a stream that had none to fold for: a line break
+ * before them does not fold (they are gone).
+ */
+static void
+fold_restart(struct mask_stream *s)
+{
+	uint64_t from = s->emitted > s->floor ? s->emitted : s->floor;
+
+	s->fold.base = fold_end(s);
+	s->fold.used = 0;
+	s->npoints = 1;
+	s->points[0].folded = s->fold.base;
+	s->points[0].raw = from;
+	s->floor = from;
+	s->folded = from;
+	s->unfolded = false;
+	fold_more(s, false);
+}
+
+/*
  * Catches up with the set: builds pending needles, and after any change
  * starts every state afresh from the bytes held (which reach back to the
  * start of any match in progress, so nothing is lost).
@@ -868,6 +955,8 @@ stream_sync(struct mask_stream *s)
 		    s->sync_states, s->states_cap, sizeof(*s->sync_states));
 	}
 	reset_states(s);
+	if (s->unfolded && set->built > 0)
+		fold_restart(s);
 	if (set->npatterns > 0 && old == 0)
 		first_window(s);
 	if (set->npatterns > old) {
@@ -896,6 +985,9 @@ mask_stream_new(struct mask_set *set, mask_emit_fn emit, void *context)
 	s->set = set;
 	s->emit = emit;
 	s->context = context;
+	s->raw.size = s->fold.size = 4096;
+	s->raw.data = xcalloc(s->raw.size, 1);
+	s->fold.data = xcalloc(s->fold.size, 1);
 	s->npoints = 1; /* the anchor: offset 0 is offset 0 */
 	s->points_cap = 16;
 	s->points = xcalloc(s->points_cap, sizeof(*s->points));

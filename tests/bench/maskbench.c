@@ -12,6 +12,10 @@
  *		adds SECRETS (10000) secrets one at a time while STREAMS (50)
  *		streams run, rescanning every stream after each (what the
  *		control socket does before acknowledging), and prints the cost
+ *	maskbench setup [SECRETS [RUNS]]
+ *		builds a set of SECRETS (1000) secrets with all their forms,
+ *		as a job does before its first step; prints the median CPU
+ *		time of RUNS (9)
  *	maskbench stream SECRETS ENCODINGS GIB
  *		masks GIB GiB once and prints nothing but a check line: for
  *		measuring peak memory from outside (GNU time)
@@ -500,6 +504,41 @@ throughput(double gib, int runs)
 
 /* ---- registrations ---- */
 
+/*
+ * Set-up: a set with count secrets and all their forms, built (what a job
+ * does before its first step): the median of runs, in CPU time.
+ */
+static void
+setup(size_t count, int runs)
+{
+	struct secrets secrets;
+	struct mask_set *set;
+	double times[64], t;
+	size_t needles = 0, i;
+	int r;
+
+	if (runs > 64)
+		runs = 64;
+	make_secrets(&secrets, count);
+	for (r = 0; r < runs; r++) {
+		t = now();
+		set = mask_set_new(NULL, 0);
+		for (i = 0; i < count; i++)
+			mask_set_add(set, secrets.values[i],
+			    strlen(secrets.values[i]), NULL);
+		mask_set_compact(set);
+		times[r] = now() - t;
+		needles = mask_set_needles(set);
+		mask_set_free(set);
+	}
+	printf("set-up of %zu secrets with their forms (%zu needles), built: "
+	       "median %.1f ms of %d runs\n",
+	    count, needles, median(times, (size_t)runs) * 1e3, runs);
+	for (i = 0; i < count; i++)
+		free(secrets.values[i]);
+	free(secrets.values);
+}
+
 static void
 registrations(size_t count, size_t nstreams)
 {
@@ -592,6 +631,11 @@ main(int argc, char **argv)
 		    argc > 3 ? (size_t)atol(argv[3]) : 50);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "setup") == 0) {
+		setup(argc > 2 ? (size_t)atol(argv[2]) : 1000,
+		    argc > 3 ? atoi(argv[3]) : 9);
+		return 0;
+	}
 	if (argc == 5 && strcmp(argv[1], "stream") == 0) {
 		one_stream(
 		    (size_t)atol(argv[2]), atoi(argv[3]) != 0, atof(argv[4]));
@@ -600,6 +644,7 @@ main(int argc, char **argv)
 	fprintf(stderr,
 	    "usage: maskbench throughput [GIB [RUNS]]\n"
 	    "       maskbench registrations [SECRETS [STREAMS]]\n"
+	    "       maskbench setup [SECRETS [RUNS]]\n"
 	    "       maskbench stream SECRETS ENCODINGS GIB\n");
 	return 2;
 }

@@ -518,7 +518,7 @@ test_wrapped(void)
 	static const size_t widths[] = { 76, 64, 60, 13, 4 };
 	unsigned char data[200], secret[100];
 	char encoded[400], text[600], *got, label[96];
-	unsigned char run[200];
+	unsigned char run[256];
 	struct mask_set *set = mask_set_new(NULL, 4);
 	size_t w, alignment, run_size, i;
 	bool url, crlf, leak;
@@ -561,6 +561,43 @@ test_wrapped(void)
 		    widths[w]);
 		ok(!shows_part(got, (char *)run, 2 * sizeof(secret)), label);
 		free(got);
+	}
+	{
+		struct output out = { NULL, 0, 0 };
+		struct mask_set *late = mask_set_new(NULL, 4);
+		struct mask_stream *st = mask_stream_new(late, collect, &out);
+
+		collect(&out, "", 0);
+		mask_stream_feed(st, "no secret yet: abc\n", 19);
+		mask_set_add(late, secret, sizeof(secret), NULL);
+		mask_stream_rescan(st);
+		base64_encode(encoded, secret, sizeof(secret), false);
+		wrap(text, encoded, 9, false);
+		mask_stream_feed(st, text, strlen(text));
+		mask_stream_flush(st);
+		mask_stream_free(st);
+		is_str(out.data, "no secret yet: abc\n***=\n=",
+		    "a stream that had no needle folds once one comes");
+		free(out.data);
+		mask_set_free(late);
+	}
+	{
+		struct output out = { NULL, 0, 0 };
+		struct mask_set *late = mask_set_new(NULL, 4);
+		struct mask_stream *st;
+
+		mask_set_add_pattern(late, "^BEGIN.*END$", NULL);
+		st = mask_stream_new(late, collect, &out);
+		collect(&out, "", 0);
+		mask_stream_feed(st, "BEGIN s3cr3t-value-9 ", 21);
+		mask_set_add(late, "s3cr3t-value-9", 14, NULL);
+		mask_stream_rescan(st);
+		mask_stream_flush(st);
+		mask_stream_free(st);
+		is_str(out.data, "BEGIN *** ",
+		    "and a new secret in the bytes a pattern held");
+		free(out.data);
+		mask_set_free(late);
 	}
 	base64_encode(encoded, (const unsigned char *)"nothing secret in here",
 	    22, false);
