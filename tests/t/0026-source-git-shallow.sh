@@ -63,7 +63,7 @@ minor=$("$JOBRUN" --version | sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p')
 git_shallow=false
 [ "${minor:-0}" -ge 9 ] && git_shallow=true
 
-plan $((2 * 9 * 3 + 7 + 7))
+plan $((2 * 9 * 3 + 7 + 9))
 
 for url in "http://127.0.0.1:$HTTP_PORT/app.git" \
 	"git://127.0.0.1:$DAEMON_PORT/app.git"; do
@@ -120,6 +120,12 @@ is "$status $(field count) $(field shallow)" "0 6 false" "depth 0 is the whole h
 depth_job "$TEST_DIR/served/app.git" main 1
 is "$status $(field count)" "0 3" "a path at depth 1 fetches the history"
 contains err "a local repository is not fetched shallow" "and says why"
+# Its objects are copied in, not hard-linked (a step writing into its
+# .git/objects must not reach the source repository), and complete.
+is "$(find ws/src/.git/objects served/app.git/objects -type f -links +1 | wc -l)" 0 \
+	"a local repository's objects are copied, not linked"
+is "$(git -C ws/src fsck --connectivity-only >/dev/null 2>&1 && echo ok)" ok \
+	"and the clone is whole"
 
 # A failed preparation leaves no partial target: a directory it made is
 # removed, one that was there is empty again.
