@@ -122,7 +122,7 @@ is "$status $(field count)" "0 3" "a path at depth 1 fetches the history"
 contains err "a local repository is not fetched shallow" "and says why"
 # Its objects are copied in, not hard-linked (a step writing into its
 # .git/objects must not reach the source repository), and complete.
-is "$(find ws/src/.git/objects served/app.git/objects -type f -links +1 | wc -l)" 0 \
+is "$(find ws/src/.git/objects -type f -links +1 | wc -l)" 0 \
 	"a local repository's objects are copied, not linked"
 is "$(git -C ws/src fsck --connectivity-only >/dev/null 2>&1 && echo ok)" ok \
 	"and the clone is whole"
