@@ -35,7 +35,7 @@ ok "[ -f '$header' ]" "pkg-config --cflags names where the header was installed"
 ok "find '$root' -name jobrun-plugin.3 -path '*/man3/*' | grep -q ." \
 	"jobrun-plugin(3) is installed"
 is "$(pkg --libs | tr -d ' ')" "" "plugins link nothing of jobrun's"
-is "$(pkg --modversion)" "$("$bin" --version | sed 's/^jobrun //')" \
+is "$(pkg --modversion)" "$("$bin" --version | sed -n 's/^jobrun //p')" \
 	"the .pc has jobrun's version"
 major=$(sed -n 's/^#define JOBRUN_PLUGIN_ABI_MAJOR \([0-9]*\)$/\1/p' "$header")
 minor=$(sed -n 's/^#define JOBRUN_PLUGIN_ABI_MINOR \([0-9]*\)$/\1/p' "$header")
