@@ -33,6 +33,7 @@
 
 #include "list.h"
 #include "source-backend.h"
+#include "source-gitlocal.h"
 #include "source-gitref.h"
 #include "source-hostkey.h"
 #include "source.h"
@@ -316,6 +317,18 @@ starts_with(const char *text, const char *prefix)
 	return strncmp(text, prefix, strlen(prefix)) == 0;
 }
 
+/* The path of a local repository's URL (a path, or file://), else NULL;
+ * borrowed from url. */
+static const char *
+local_path(const char *url)
+{
+	if (starts_with(url, "file://"))
+		return url + strlen("file://");
+	if (strstr(url, "://") == NULL && strchr(url, ':') == NULL)
+		return url;
+	return NULL;
+}
+
 /*
  * Whether libgit2 can fetch this source's URL shallow; NULL when it can,
  * else why not.  Depth came with 1.7; until 1.9 it breaks the stateful
@@ -334,9 +347,7 @@ shallow_unavailable(const struct session *s)
 #else
 	if (starts_with(s->url, "http://") || starts_with(s->url, "https://"))
 		return NULL;
-	if (strstr(s->url, "://") == NULL && strchr(s->url, ':') == NULL)
-		return "a local repository is not fetched shallow";
-	if (starts_with(s->url, "file://"))
+	if (local_path(s->url) != NULL)
 		return "a local repository is not fetched shallow";
 	git_libgit2_version(&major, &minor, &revision);
 	if (major > 1 || minor >= 9)
@@ -757,6 +768,22 @@ report_facts(struct session *s, const struct gitref *ref, git_commit *commit)
 	free(text);
 }
 
+/* A local repository's objects are copied in first: the fetch then finds
+ * them and transfers nothing (source-gitlocal.h). */
+static void
+copy_local_objects(struct session *s, git_repository *repo)
+{
+	const char *path = local_path(s->url);
+	char *error = NULL;
+
+	if (path != NULL &&
+	    source_gitlocal_copy_objects(
+		path, git_repository_path(repo), &error) < 0)
+		source_reply_notice(
+		    s->reply, "%s; fetching them instead", error);
+	free(error);
+}
+
 /* A ca_file replaces the system's store for https. */
 static int
 use_ca_file(struct session *s)
@@ -810,6 +837,7 @@ source_git(const struct source_request *request, struct source_reply *reply)
 	if (source_load_token(request, reply, &s.token) < 0 ||
 	    use_ca_file(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
 		goto out;
+	copy_local_objects(&s, repo);
 	if (fetch_with_retries(&s, repo, remote, &ref, &commit) < 0 ||
 	    checkout(&s, repo, commit) < 0)
 		goto out;

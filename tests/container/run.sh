@@ -99,7 +99,7 @@ run podman run --rm --network=none --entrypoint sh "$JOBRUN_IMAGE" -c \
 is "$(cat out)" "0
 /job/src" "no git, no compiler; runs as root; /job/src is there"
 run podman run --rm --network=none "$JOBRUN_IMAGE" --version
-is "$(cat out)" "jobrun $version" "--version"
+is "$(head -n 1 out)" "jobrun $version" "--version"
 run podman run --rm --network=none --entrypoint sh "$JOBRUN_IMAGE" -c \
 	'echo "$JOBRUN_PLUGINS"; cd /usr/lib/jobrun/plugins && ls; cd /usr/share/jobrun/hooks && ls -l */* | cut -c1-10 | sort -u'
 is "$(cat out)" "exec-hooks

@@ -58,12 +58,22 @@ pull/7|refs/pull/7/head
 refs/merge-requests/9/head|refs/merge-requests/9/head
 |main"
 
+# --version says what the sources can do.
+"$JOBRUN" --version >version.txt
 # libgit2 1.9 fetches shallow over git:// too; 1.8 only over HTTP.
-minor=$("$JOBRUN" --version | sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p')
+minor=$(sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p' version.txt)
 git_shallow=false
 [ "${minor:-0}" -ge 9 ] && git_shallow=true
 
-plan $((2 * 9 * 3 + 7 + 7))
+plan $((2 * 9 * 3 + 7 + 9 + 2))
+
+if grep -q '^#define HAVE_GIT_FETCH_DEPTH 1' "$JOBRUN_BUILDDIR/config.h"; then
+	contains version.txt "$(pkg-config --modversion libgit2 2>/dev/null) (https, ssh, shallow)" \
+		"--version names libgit2 and its features"
+else
+	contains version.txt ", no shallow)" "--version says libgit2 cannot fetch shallow"
+fi
+ok "grep -Eq '^libcurl [0-9.]+ \(https\)$' version.txt" "--version names libcurl"
 
 for url in "http://127.0.0.1:$HTTP_PORT/app.git" \
 	"git://127.0.0.1:$DAEMON_PORT/app.git"; do
@@ -120,6 +130,12 @@ is "$status $(field count) $(field shallow)" "0 6 false" "depth 0 is the whole h
 depth_job "$TEST_DIR/served/app.git" main 1
 is "$status $(field count)" "0 3" "a path at depth 1 fetches the history"
 contains err "a local repository is not fetched shallow" "and says why"
+# Its objects are copied in, not hard-linked (a step writing into its
+# .git/objects must not reach the source repository), and complete.
+is "$(find ws/src/.git/objects -type f -links +1 | wc -l)" 0 \
+	"a local repository's objects are copied, not linked"
+is "$(git -C ws/src fsck --connectivity-only >/dev/null 2>&1 && echo ok)" ok \
+	"and the clone is whole"
 
 # A failed preparation leaves no partial target: a directory it made is
 # removed, one that was there is empty again.

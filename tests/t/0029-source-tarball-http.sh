@@ -53,11 +53,20 @@ YAML
 same() { diff -r tree ws/src >/dev/null 2>&1 && echo same; }
 ran() { test -e ws/ran && echo ran; }
 
-plan 33
+plan 34
 
 fetch "$base/good.tar.gz"
 is "$status $(same) $(ran)" "0 same ran" "an archive over http is extracted"
 contains err "tarball $base/good.tar.gz -> $TEST_DIR/ws/src (" "and reported"
+# On a terminal, the bytes received are shown (and the line cleared).
+if command -v script >/dev/null 2>&1; then
+	rm -rf ws
+	TERM=dumb script -qec "env JOBRUN_WORKSPACE='$TEST_DIR/ws' '$JOBRUN' run job.yaml" \
+		/dev/null >tty.out 2>&1
+	contains tty.out "jobrun: source: downloading" "on a terminal, progress is shown"
+else
+	echo "ok $((_tap_count += 1)) # SKIP script(1) is not installed"
+fi
 fetch "$base/chunked/good.tar.gz"
 is "$status $(same)" "0 same" "also without a Content-Length"
 fetch "$base/redirect/good.tar.gz"
