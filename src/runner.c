@@ -394,8 +394,7 @@ check_deadlines(struct runner *r)
 		    next, step_deadlines(r, &r->runs[r->running[i]], now));
 	if (r->events->tick != NULL &&
 	    (owner_wait = r->events->tick(r->context, now)) >= 0)
-		next = earliest(
-		    next, now + (uint64_t)owner_wait + (owner_wait == 0));
+		next = earliest(next, now + (uint64_t)owner_wait);
 	for (i = 0; i < r->n_leftovers; i++) {
 		if (now >= r->leftovers[i].kill_at) {
 			kill(-r->leftovers[i].group, SIGKILL);
