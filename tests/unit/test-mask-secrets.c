@@ -30,10 +30,13 @@ test_env_globs(void)
 	struct mask_set *set = mask_set_new(NULL, 4);
 	struct strlist globs = { 0 };
 	struct srcpos pos = { 0 };
-	char *env[] = { "PATH=/usr/bin:/bin", "DEPLOY_TOKEN=from-job-env-1234",
-		"API_TOKEN=from-env-set-5678", "SHORT_TOKEN=ab",
-		"EMPTY_TOKEN=", "NOT_A_SECRET=plain-value-9999",
-		"DB_PASSWORD=out put-of-a-step", NULL };
+	/* Writable, as a real environment is. */
+	char e0[] = "PATH=/usr/bin:/bin",
+	     e1[] = "DEPLOY_TOKEN=from-job-env-1234",
+	     e2[] = "API_TOKEN=from-env-set-5678", e3[] = "SHORT_TOKEN=ab",
+	     e4[] = "EMPTY_TOKEN=", e5[] = "NOT_A_SECRET=plain-value-9999",
+	     e6[] = "DB_PASSWORD=out put-of-a-step";
+	char *env[] = { e0, e1, e2, e3, e4, e5, e6, NULL };
 	char *error = NULL;
 
 	strlist_push(&globs, "*_TOKEN", pos);
