@@ -26,6 +26,7 @@
 #include "file.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "secrets.h"
 #include "step-outputs.h"
 #include "stepenv.h"
 #include "xalloc.h"
@@ -171,6 +172,27 @@ sandbox_step(struct runner *r, size_t index, char **envp,
 		r->events->step_user(r->context, index, sandbox->uid, error);
 }
 
+/*
+ * secrets.env_globs match the step's whole environment, whatever layer a
+ * variable came from (the job file, the job env, a plugin, an output):
+ * their values are secrets before the step can print them.
+ */
+static void
+mask_env_globs(struct runner *r, char **envp, char **error)
+{
+	const struct job *job = r->plan->job;
+	size_t before;
+
+	if (job == NULL || job->secrets.env_globs.len == 0)
+		return;
+	before = mask_set_secrets(r->mask);
+	if (secrets_add_env_globs(
+		r->mask, &job->secrets.env_globs, envp, false, error) < 0)
+		return;
+	if (mask_set_secrets(r->mask) != before)
+		console_rescan(r->console);
+}
+
 /* Starts the step's program; returns the child's pid, -1 if none. */
 static pid_t
 spawn_step(struct runner *r, size_t index, int output_fd, char **error)
@@ -197,6 +219,7 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	envp = stepenv_build(
 	    r->config, step, run->record.attempts, r->job_env, &extra);
 	spec.cwd = stepenv_workdir(r->config, step, &workdir);
+	mask_env_globs(r, envp, error);
 	if (sandbox_step_untrusted(r->plan->job, step)) {
 		sandbox_step(r, index, envp, &sandbox, error);
 		spec.sandbox = &sandbox;

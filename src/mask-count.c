@@ -79,6 +79,8 @@ hmac(struct mask_set *set, const void *value, size_t size,
 {
 	unsigned int n = MASK_HASH_SIZE;
 
+	if (set->hmac_inner == NULL)
+		hmac_key(set);
 	if (EVP_MD_CTX_copy_ex(set->hmac_work, set->hmac_inner) != 1 ||
 	    EVP_DigestUpdate(set->hmac_work, value, size) != 1 ||
 	    EVP_DigestFinal_ex(set->hmac_work, hash, &n) != 1 ||
@@ -106,7 +108,8 @@ mask_count_init(struct mask_set *set)
 		got += (size_t)n;
 	}
 	hex(set->salt_hex, set->salt, sizeof(set->salt));
-	hmac_key(set);
+	/* The key schedule waits for the first secret: starting libcrypto's
+	 * digests costs more than the rest of a one-step job. */
 	set->secret_slots_size = 64;
 	set->secret_slots =
 	    xcalloc(set->secret_slots_size, sizeof(*set->secret_slots));

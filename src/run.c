@@ -1104,7 +1104,9 @@ configure(struct run *run)
 	}
 	register_url_credentials(run, CONFIG_CI_SOURCE_URL);
 	register_url_credentials(run, CONFIG_SOURCE_URL);
-	/* From here on, jobrun's own messages are masked too. */
+	/* From here on, jobrun's own messages are masked too, whole, before
+	 * any cut. */
+	diag_set_mask(run->mask);
 	diag_set_sink(masked_stderr, run->mask);
 	return 0;
 }
@@ -1123,6 +1125,7 @@ release(struct run *run)
 	diag_set_sink(NULL, NULL);
 	if (run->lifecycle)
 		lifecycle_release(&run->lc);
+	diag_set_mask(NULL);
 	runner_free(run->runner);
 	console_free(run->console);
 	ctl_server_close(run->control);

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 34
+plan 37
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -184,4 +184,17 @@ for enc in "$(printf %s "$LONG_SECRET" | base64 -w0)" "$(printf %s "$LONG_SECRET
 	done
 done
 is "$n" 0 "no 8 characters of a wrapped base64 or hex run of a secret show"
+# ---- env_globs over every layer a step's environment comes from ----
+cat >globs.yaml <<'YAML'
+name: globs
+env: {DEPLOY_TOKEN: from-the-job-file-4321}
+secrets: {env_globs: ['*_TOKEN']}
+steps:
+  - {name: show, run: 'echo "file=$DEPLOY_TOKEN jobenv=$CLOUD_TOKEN"'}
+YAML
+run "$JOBRUN" run --job-env 'CLOUD_TOKEN=from-the-job-env-8765' globs.yaml
+is "$status" 0 "a job whose env layers hold globbed secrets runs"
+contains out "file=*** jobenv=***" \
+	"env_globs mask values from the job file's env: and from --job-env"
+lacks .jobrun/logs/show.log "from-the-job" "and the log has neither"
 done_testing
