@@ -47,6 +47,19 @@
 #include "workspace.h"
 #include "xalloc.h"
 
+/* Shared by the job process with the supervisor (MAP_SHARED). */
+struct shared_state {
+	bool ended; /* the job process wrote the job's files */
+	struct step_record steps[];
+};
+
+static size_t
+shared_size(size_t n_steps)
+{
+	return sizeof(struct shared_state) +
+	    (n_steps + 1) * sizeof(struct step_record);
+}
+
 struct run {
 	const struct cli *cli;
 	struct config config;
@@ -70,9 +83,10 @@ struct run {
 	uint64_t start_ms;
 	char *error; /* why the job ended with 125, for result.json */
 	struct source_report sources; /* what was prepared, for result.json */
-	/* The steps' records as the job process last knew them, shared with
-	 * the supervisor (mmap) for the crash record; NULL: none. */
-	struct step_record *shared;
+	/* What the job process shares with the supervisor (mmap), for the
+	 * crash record: the steps' records as it last knew them, and whether
+	 * it wrote the job's files; NULL: nothing. */
+	struct shared_state *shared;
 	size_t n_shared;
 	int crash_signal; /* in the supervisor: what ended the job process */
 };
@@ -292,7 +306,7 @@ record_of(const struct run *run, size_t index)
 	if (run->runner != NULL)
 		return *runner_step(run->runner, index);
 	if (run->shared != NULL && index < run->n_shared)
-		return run->shared[index];
+		return run->shared->steps[index];
 	return skipped;
 }
 
@@ -623,9 +637,9 @@ share_record(struct run *run, size_t index, enum jobrun_outcome outcome)
 {
 	if (run->shared == NULL || index >= run->n_shared)
 		return;
-	run->shared[index] = *runner_step(run->runner, index);
-	run->shared[index].outcome = outcome;
-	run->shared[index].outputs = NULL;
+	run->shared->steps[index] = *runner_step(run->runner, index);
+	run->shared->steps[index].outcome = outcome;
+	run->shared->steps[index].outputs = NULL;
 }
 
 static bool
@@ -1119,7 +1133,7 @@ release(struct run *run)
 		    clock_now_ms() +
 			config_ms(&run->config, CONFIG_GRACE_PERIOD));
 	if (run->shared != NULL)
-		munmap(run->shared, run->n_shared * sizeof(*run->shared));
+		munmap(run->shared, shared_size(run->n_shared));
 	plugins_watchdog_on_fire(NULL);
 	watched = NULL;
 	diag_set_sink(NULL, NULL);
@@ -1139,33 +1153,6 @@ release(struct run *run)
 	config_release(&run->config);
 	job_free(run->job);
 	free(run->error);
-}
-
-/* Whether result.json holds an outcome other than running. */
-static bool
-result_is_final(const struct run *run)
-{
-	char *path = workspace_file(&run->config, "result.json"), *text;
-	char *error = NULL;
-	const char *outcome;
-	size_t length;
-	json_t *root;
-	bool final = false;
-
-	if (file_read_all(
-		AT_FDCWD, path, 16 * 1024 * 1024, &text, &length, &error) < 0) {
-		free(error);
-		free(path);
-		return false;
-	}
-	if ((root = json_loadb(text, length, 0, NULL)) != NULL) {
-		outcome = json_string_value(json_object_get(root, "outcome"));
-		final = outcome != NULL && strcmp(outcome, "running") != 0;
-		json_decref(root);
-	}
-	free(text);
-	free(path);
-	return final;
 }
 
 /*
@@ -1208,15 +1195,15 @@ supervise(struct run *run)
 	int wait_status;
 	void *shared;
 
-	shared = mmap(NULL, (n + 1) * sizeof(*run->shared),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	shared = mmap(NULL, shared_size(n), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared != MAP_FAILED) {
 		run->shared = shared;
 		run->n_shared = n;
 		/* A step the job process never started was skipped. */
 		for (i = 0; i < n; i++) {
-			run->shared[i].outcome = JOBRUN_OUTCOME_SKIPPED;
-			run->shared[i].exit_code = -1;
+			run->shared->steps[i].outcome = JOBRUN_OUTCOME_SKIPPED;
+			run->shared->steps[i].exit_code = -1;
 		}
 	}
 	switch (supervisor_fork(&wait_status)) {
@@ -1232,7 +1219,7 @@ supervise(struct run *run)
 	if (!WIFEXITED(wait_status))
 		return record_crash(run, WTERMSIG(wait_status), 0);
 	/* A plugin that called exit() ended the job process early. */
-	if (!result_is_final(run))
+	if (run->shared != NULL && !run->shared->ended)
 		return record_crash(run, 0, WEXITSTATUS(wait_status));
 	return WEXITSTATUS(wait_status);
 }
@@ -1302,6 +1289,10 @@ run_job(const struct cli *cli)
 	if (run.runner != NULL)
 		runner_end_children(run.runner);
 out:
+	/* The job process got to its end (the supervisor checks this only
+	 * before it gets here). */
+	if (run.shared != NULL)
+		run.shared->ended = true;
 	if (run.workspace_known && !run.lifecycle) {
 		/* Failed before the lifecycle: the truth is written anyway. */
 		if (run.mask == NULL)
