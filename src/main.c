@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "bundle.h"
 #include "cli.h"
 #include "client.h"
 #include "diag.h"
@@ -30,6 +31,7 @@
 #include "lifecycle.h"
 #include "plan.h"
 #include "runner.h"
+#include "runtime-job.h"
 #include "secrets.h"
 #include "source.h"
 #include "xalloc.h"
@@ -290,6 +292,12 @@ command_run(const struct cli *cli)
 	int status = EXIT_JOBRUN_ERROR;
 	char *error;
 
+	/* In a container: the bundle, before the configuration sees the
+	 * environment (runtime-job.c).  Elsewhere: the job in a container. */
+	if (bundle_receive() < 0)
+		return EXIT_JOBRUN_ERROR;
+	if (runtime_job_wanted(cli) && !cli->dry_run)
+		return runtime_job_run(cli);
 	if (cli->work_dir != NULL && chdir(cli->work_dir) < 0) {
 		diag_error("cannot change to directory '%s': %s", cli->work_dir,
 		    strerror(errno));
@@ -448,6 +456,12 @@ main(int argc, char **argv)
 		break;
 	case CLI_OUTPUT:
 		status = client_output_set(cli.operand, cli.socket);
+		break;
+	case CLI_PS:
+	case CLI_ATTACH:
+	case CLI_STOP:
+	case CLI_GC:
+		status = runtime_job_command(&cli);
 		break;
 	case CLI_VERSION:
 		printf("jobrun %s\n", PACKAGE_VERSION);

@@ -92,6 +92,14 @@ reconcile(struct run *run, enum runtime_action *out_action)
 		action = runtime_reconcile(found.state);
 		runtime_instance_release(&found);
 		*out_action = action;
+		if (run->o->attach_only && action == RUNTIME_DO_CREATE)
+			return host_failure(
+			    run, xasprintf("no run '%s' here", run->o->run_id));
+		if (run->o->attach_only && action == RUNTIME_DO_START)
+			return host_failure(run,
+			    xasprintf("run '%s' was created but never "
+				      "started: run it again with --run-id %s",
+				run->o->run_id, run->o->run_id));
 		switch (action) {
 		case RUNTIME_DO_CREATE:
 			if (ops->pull(run->rt, run->o->spec.image, run->o->pull,
@@ -316,6 +324,12 @@ finish(struct run *run, int status)
 	if (run->attach.pid >= 0 || run->attach.input >= 0 ||
 	    run->attach.output >= 0)
 		run->rt->ops->detach(run->rt, &run->attach);
+	/* "attach" to a run that is not there leaves everything alone. */
+	if (run->o->attach_only && run->error != NULL) {
+		diag_error("%s", run->error);
+		free(run->error);
+		return EXIT_JOBRUN_ERROR;
+	}
 	if (!run->o->keep && !run->o->detach &&
 	    run->rt->ops->destroy(run->rt, run->name, &error) < 0) {
 		diag_warn("cannot remove '%s': %s", run->name, error);
@@ -358,7 +372,8 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 		host_failure(&run, error);
 		goto out;
 	}
-	clear_stale_results(o->workspace);
+	if (!o->attach_only)
+		clear_stale_results(o->workspace);
 	if (rt->ops->probe(rt, &error) < 0) {
 		host_failure(&run, error);
 		goto out;

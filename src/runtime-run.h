@@ -23,6 +23,7 @@ struct runtime_run_options {
 	enum runtime_pull pull;
 	bool detach; /* start it and return: no lifeline, no streaming */
 	bool keep; /* leave the instance once it is collected */
+	bool attach_only; /* never create nor start ("jobrun attach") */
 	const char *bundle; /* written first on the job's standard input */
 	size_t bundle_length;
 	const char *workspace; /* the host directory results go to */
