@@ -190,10 +190,11 @@ write_file(const char *path, const char *content, char **error)
 
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
-		if (file_make_dirs(dir, error) < 0) {
+		if ((fd = file_make_dirs(dir, error)) < 0) {
 			free(dir);
 			return -1;
 		}
+		close(fd);
 	}
 	free(dir);
 	if ((fd = file_create(AT_FDCWD, path, 0600, error)) < 0)

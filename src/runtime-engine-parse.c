@@ -123,7 +123,9 @@ engine_error_errno(const char *err)
 	if (strcasestr(err, "no such container") != NULL ||
 	    strcasestr(err, "no such object") != NULL ||
 	    strcasestr(err, "no such image") != NULL ||
-	    strcasestr(err, "no container with name") != NULL)
+	    strcasestr(err, "no container with name") != NULL ||
+	    strcasestr(err, "image not known") != NULL ||
+	    strcasestr(err, "unable to find image") != NULL)
 		return ENOENT;
 	if (strcasestr(err, "already in use") != NULL)
 		return EEXIST;

@@ -61,6 +61,17 @@ engine_reap(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+/* Whether pid has ended, without reaping it (waitid with WNOWAIT). */
+static bool
+engine_ended(pid_t pid)
+{
+	siginfo_t info = { 0 };
+
+	if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR;
+	return info.si_pid == pid;
+}
+
 /*
  * Starts the tool with args (after the program name).  Its standard input
  * is in (-1: /dev/null); its standard output out; its standard error err
@@ -495,26 +506,30 @@ engine_list(struct runtime *rt, struct runtime_instance **out,
 	return rc;
 }
 
-static void
+static int
 engine_detach(struct runtime *rt, struct runtime_attach *attach)
 {
 	uint64_t deadline = clock_now_ms() + 2000;
-	int status;
+	int status = -1;
+	pid_t pid = attach->pid;
 
 	(void)rt;
 	runtime_attach_close(attach);
-	if (attach->pid < 0)
-		return;
-	/* The tool ends by itself once the job has; give it a moment. */
-	while (waitpid(attach->pid, &status, WNOHANG) == 0) {
-		if (clock_now_ms() >= deadline) {
-			kill(attach->pid, SIGKILL);
-			engine_reap(attach->pid);
-			break;
-		}
-		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
-	}
 	attach->pid = -1;
+	if (pid < 0)
+		return -1;
+	/* The tool ends by itself once the job has; give it a moment.  The
+	 * one wait stays engine_reap(): this only polls for the end. */
+	while (!engine_ended(pid)) {
+		if (clock_now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			engine_reap(pid);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+	}
+	status = engine_reap(pid);
+	return status;
 }
 
 static void

@@ -115,8 +115,11 @@ fake_create(struct runtime *rt, const struct runtime_spec *spec, char **error)
 	struct fake *fake = fake_of(rt);
 	struct fake_instance *inst;
 
-	if (fake->failure == RUNTIME_FAKE_CREATE_FAILS)
+	if (fake->failure == RUNTIME_FAKE_CREATE_FAILS ||
+	    fake->failure == RUNTIME_FAKE_PROBE_FAILS)
 		return fail(error, EIO, "the fake cannot create");
+	if (fake->failure == RUNTIME_FAKE_IMAGE_MISSING)
+		return fail(error, ENOENT, "image not known");
 	if (fake_find(fake, spec->name) != NULL ||
 	    fake->failure == RUNTIME_FAKE_ALREADY_EXISTS)
 		return fail(error, EEXIST, "the name is already in use");
@@ -142,7 +145,8 @@ fake_find_op(struct runtime *rt, const char *name, struct runtime_instance *out,
 {
 	struct fake_instance *inst = fake_find(fake_of(rt), name);
 
-	(void)error;
+	if (fake_of(rt)->failure == RUNTIME_FAKE_PROBE_FAILS)
+		return fail(error, ECONNREFUSED, "cannot connect");
 	if (inst == NULL)
 		*out = (struct runtime_instance)RUNTIME_INSTANCE_INIT;
 	else
@@ -175,6 +179,8 @@ fake_run_job(struct fake *fake, struct fake_instance *inst, int writer)
 		return;
 	if (fake->failure == RUNTIME_FAKE_OOM)
 		fake_exit(inst, 128 + SIGKILL, true);
+	else if (fake->failure == RUNTIME_FAKE_NO_JOBRUN)
+		fake_exit(inst, 127, false);
 	else
 		fake_exit(inst, fake->exit_code, false);
 }
@@ -292,7 +298,8 @@ fake_collect(struct runtime *rt, const char *name, const char *path, int fd,
 	(void)path;
 	if (inst == NULL)
 		return fail(error, ENOENT, "no such instance");
-	if (fake->failure == RUNTIME_FAKE_COLLECT_FAILS)
+	if (fake->failure == RUNTIME_FAKE_COLLECT_FAILS ||
+	    fake->failure == RUNTIME_FAKE_NO_JOBRUN)
 		return fail(error, EIO, "the fake cannot copy files out");
 	fake->counts.collects++;
 	result = xasprintf("{\"outcome\":\"%s\",\"exit_status\":%d}\n",
@@ -353,11 +360,12 @@ fake_list(struct runtime *rt, struct runtime_instance **out, size_t *out_count,
 	return 0;
 }
 
-static void
+static int
 fake_detach(struct runtime *rt, struct runtime_attach *attach)
 {
 	(void)rt;
 	runtime_attach_close(attach);
+	return -1;
 }
 
 static void

@@ -77,10 +77,26 @@ runtime_job_kind(const struct cli *cli)
 	return env != NULL && env[0] != '\0' ? env : "local";
 }
 
+/* The option of a container run given, if any (for a message). */
+static const char *
+container_option(const struct cli_runtime *rt)
+{
+	return rt->image ? "--image"
+	    : rt->run_id ? "--run-id"
+	    : rt->pull   ? "--pull"
+	    : rt->cpus   ? "--cpus"
+	    : rt->memory ? "--memory"
+	    : rt->pids   ? "--pids"
+	    : rt->detach ? "--detach"
+	    : rt->keep   ? "--keep"
+			 : NULL;
+}
+
 bool
 runtime_job_wanted(const struct cli *cli)
 {
-	return strcmp(runtime_job_kind(cli), "local") != 0;
+	return strcmp(runtime_job_kind(cli), "local") != 0 ||
+	    container_option(&cli->rt) != NULL;
 }
 
 static void
@@ -592,6 +608,12 @@ runtime_job_run(const struct cli *cli)
 	size_t wire_length = 0;
 	int status = EXIT_JOBRUN_ERROR;
 
+	if (strcmp(runtime_job_kind(cli), "local") == 0) {
+		diag_error("%s is for a run in a container: give --runtime "
+			   "podman, docker or auto",
+		    container_option(&cli->rt));
+		goto out;
+	}
 	if (cli->work_dir != NULL && chdir(cli->work_dir) < 0) {
 		diag_error("cannot change to directory '%s': %s", cli->work_dir,
 		    strerror(errno));

@@ -15,7 +15,8 @@
  * "local" (borrowed). */
 const char *runtime_job_kind(const struct cli *cli);
 
-/* Whether "run" goes to a container (the runtime is not "local"). */
+/* Whether "run" is runtime_job_run()'s: the runtime is not "local", or
+ * an option of a container run was given (which it refuses). */
 bool runtime_job_wanted(const struct cli *cli);
 
 /*

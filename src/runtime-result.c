@@ -194,9 +194,10 @@ runtime_write_host_result(const char *dir, const char *job, const char *outcome,
 	    "duration_ms", 0, "steps", "error", masked);
 	text = json_dumps(root, JSON_INDENT(2));
 	path = xasprintf("%s/result.json", dir);
-	rc = file_make_dirs(dir, &error) < 0
-	    ? -1
-	    : file_write_atomic(path, text, strlen(text), true, &error);
+	if ((rc = file_make_dirs(dir, &error)) >= 0) {
+		close(rc);
+		rc = file_write_atomic(path, text, strlen(text), true, &error);
+	}
 	if (rc < 0) {
 		diag_error("%s", error);
 		free(error);

@@ -52,6 +52,7 @@ struct run {
 	bool stopping; /* SIGTERM sent */
 	bool killed; /* SIGKILL sent */
 	bool timed_out;
+	bool others; /* found running under another live owner */
 	char *error; /* the host-side failure, if any */
 };
 
@@ -74,23 +75,85 @@ host_failure(struct run *run, char *why)
 	return -1;
 }
 
-/* Step 2: reconciles until the instance is running here or has ended.
- * Sets *out_action to what was done. */
+/* A backend call failed: if the backend does not answer at all, that is
+ * the message. */
+static int
+backend_failure(struct run *run, char *error)
+{
+	char *why = NULL;
+
+	if (run->rt->ops->probe(run->rt, &why) < 0) {
+		free(error);
+		return host_failure(run, why);
+	}
+	return host_failure(run, error);
+}
+
+/*
+ * Creates the instance; a missing image is made present by the pull policy
+ * first, and "always" pulls before.  Returns 0 created, 1 the name is
+ * taken (an instance of this run exists), or -1.
+ */
+static int
+create(struct run *run)
+{
+	const struct runtime_ops *ops = run->rt->ops;
+	const char *image = run->o->spec.image;
+	char *error = NULL;
+	bool pulled = false;
+
+	if (run->o->pull == RUNTIME_PULL_ALWAYS) {
+		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
+			return host_failure(run, error);
+		pulled = true;
+	}
+	for (;;) {
+		if (ops->create(run->rt, &run->o->spec, &error) == 0)
+			return 0;
+		if (errno == EEXIST) {
+			free(error);
+			return 1;
+		}
+		if (errno != ENOENT || pulled)
+			return backend_failure(run, error);
+		/* The image is not here. */
+		free(error);
+		error = NULL;
+		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
+			return host_failure(run, error);
+		pulled = true;
+	}
+}
+
+/*
+ * Step 2: reconciles until the instance is running here or has ended;
+ * *out_action says what was done.  The first look is a create: names are
+ * unique, so a create is the atomic form of "nothing there? create" and
+ * costs one call; only a name already taken is looked up and acted on by
+ * its state (runtime_reconcile()).
+ */
 static int
 reconcile(struct run *run, enum runtime_action *out_action)
 {
 	struct runtime_instance found = RUNTIME_INSTANCE_INIT;
 	const struct runtime_ops *ops = run->rt->ops;
 	char *error = NULL;
-	int tries;
+	int tries, rc;
 
 	for (tries = 0; tries < 3; tries++) {
-		enum runtime_action action;
+		enum runtime_action action = RUNTIME_DO_CREATE;
 
-		if (ops->find(run->rt, run->name, &found, &error) < 0)
-			return host_failure(run, error);
-		action = runtime_reconcile(found.state);
-		runtime_instance_release(&found);
+		if (tries > 0 || run->o->attach_only) {
+			if (ops->find(run->rt, run->name, &found, &error) < 0)
+				return backend_failure(run, error);
+			action = runtime_reconcile(found.state);
+			/* Its owner, alive, collects and removes it. */
+			run->others = !found.detached &&
+			    runtime_owner_alive(found.owner, NULL) == 1 &&
+			    (run->o->spec.owner == NULL ||
+				strcmp(found.owner, run->o->spec.owner) != 0);
+			runtime_instance_release(&found);
+		}
 		*out_action = action;
 		if (run->o->attach_only && action == RUNTIME_DO_CREATE)
 			return host_failure(
@@ -102,22 +165,12 @@ reconcile(struct run *run, enum runtime_action *out_action)
 				run->o->run_id, run->o->run_id));
 		switch (action) {
 		case RUNTIME_DO_CREATE:
-			if (ops->pull(run->rt, run->o->spec.image, run->o->pull,
-				&error) < 0)
-				return host_failure(run, error);
-			if (ops->create(run->rt, &run->o->spec, &error) == 0) {
-				*out_action = RUNTIME_DO_START;
-				return ops->attach(run->rt, run->name, true,
-					   &run->attach, &error) < 0
-				    ? host_failure(run, error)
-				    : 0;
-			}
-			if (errno != EEXIST)
-				return host_failure(run, error);
-			/* Another run made it first: look again. */
-			free(error);
-			error = NULL;
-			continue;
+			if ((rc = create(run)) < 0)
+				return -1;
+			if (rc > 0)
+				continue;
+			*out_action = RUNTIME_DO_START;
+			/* FALLTHROUGH */
 		case RUNTIME_DO_START:
 			return ops->attach(run->rt, run->name, true,
 				   &run->attach, &error) < 0
@@ -250,17 +303,26 @@ stream_output(struct run *run)
 	mask_stream_flush(run->stream);
 }
 
-/* Step 5: the job's status, as the backend saw it end. */
+/*
+ * Step 5: the job's status.  The process that started and attached to
+ * the job ends with the job's status, which saves asking; statuses that
+ * may be the tool's own (125-127), or none, are asked for.
+ */
 static int
-job_status(struct run *run)
+job_status(struct run *run, enum runtime_action action)
 {
 	struct runtime_instance found = RUNTIME_INSTANCE_INIT;
+	const struct runtime_ops *ops = run->rt->ops;
 	char *error = NULL;
-	int status;
+	int status = ops->detach(run->rt, &run->attach);
 
-	if (run->rt->ops->wait(run->rt, run->name, &status, &error) < 0)
-		return host_failure(run, error);
-	if (run->rt->ops->find(run->rt, run->name, &found, &error) == 0 &&
+	if (action != RUNTIME_DO_START || status < 0 ||
+	    (status >= 125 && status <= 127)) {
+		if (ops->wait(run->rt, run->name, &status, &error) < 0)
+			return host_failure(run, error);
+	}
+	if (status == EXIT_SIGNAL_BASE + SIGKILL &&
+	    ops->find(run->rt, run->name, &found, &error) == 0 &&
 	    found.oom_killed)
 		diag_warn("the job's container ran out of memory and was "
 			  "killed");
@@ -269,9 +331,11 @@ job_status(struct run *run)
 	return status;
 }
 
-/* Copies the result files into the workspace through an unlinked file. */
+/* Copies the result files into the workspace through an unlinked file.
+ * A job that could not start (126, 127) and left nothing may be an image
+ * without jobrun: the image is checked then, to say so. */
 static int
-collect(struct run *run)
+collect(struct run *run, int status)
 {
 	char *error = NULL,
 	     *path = xasprintf("%s/.collect-XXXXXX", run->o->workspace);
@@ -290,10 +354,30 @@ collect(struct run *run)
 	    lseek(fd, 0, SEEK_SET) < 0 ||
 	    (skipped = runtime_extract_results(fd, run->o->workspace, &error)) <
 		0) {
+		char *why = NULL;
+
 		close(fd);
-		return host_failure(run,
-		    xasprintf("cannot collect the results of '%s': %s",
-			run->name, error != NULL ? error : strerror(errno)));
+		if ((status == 126 || status == 127) &&
+		    run->o->spec.image != NULL &&
+		    run->rt->ops->pull(run->rt, run->o->spec.image,
+			RUNTIME_PULL_NEVER, &why) < 0 &&
+		    errno == ENOEXEC) {
+			free(error);
+			return host_failure(run, why);
+		}
+		free(why);
+		if (run->others) {
+			/* Its owner collected and removed it first. */
+			diag_warn("cannot collect the results of '%s' (its "
+				  "owner collects them): %s",
+			    run->name, error != NULL ? error : strerror(errno));
+			free(error);
+			return 0;
+		}
+		why = xasprintf("cannot collect the results of '%s': %s",
+		    run->name, error != NULL ? error : strerror(errno));
+		free(error);
+		return host_failure(run, why);
 	}
 	close(fd);
 	if (skipped > 0)
@@ -323,14 +407,14 @@ finish(struct run *run, int status)
 
 	if (run->attach.pid >= 0 || run->attach.input >= 0 ||
 	    run->attach.output >= 0)
-		run->rt->ops->detach(run->rt, &run->attach);
+		(void)run->rt->ops->detach(run->rt, &run->attach);
 	/* "attach" to a run that is not there leaves everything alone. */
 	if (run->o->attach_only && run->error != NULL) {
 		diag_error("%s", run->error);
 		free(run->error);
 		return EXIT_JOBRUN_ERROR;
 	}
-	if (!run->o->keep && !run->o->detach &&
+	if (!run->o->keep && !run->o->detach && !run->others &&
 	    run->rt->ops->destroy(run->rt, run->name, &error) < 0) {
 		diag_warn("cannot remove '%s': %s", run->name, error);
 		free(error);
@@ -359,7 +443,7 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	enum runtime_action action = RUNTIME_DO_CREATE;
 	char *error = NULL, *name = runtime_instance_name(o->run_id);
 	struct mask_set *own_mask = NULL;
-	int status = EXIT_JOBRUN_ERROR;
+	int status = EXIT_JOBRUN_ERROR, dirfd;
 
 	if (o->mask == NULL)
 		o->mask = own_mask = mask_set_new(NULL, 0);
@@ -368,16 +452,13 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	o->spec.name = name;
 	o->spec.run_id = o->run_id;
 	o->spec.detached = o->detach;
-	if (file_make_dirs(o->workspace, &error) < 0) {
+	if ((dirfd = file_make_dirs(o->workspace, &error)) < 0) {
 		host_failure(&run, error);
 		goto out;
 	}
+	close(dirfd);
 	if (!o->attach_only)
 		clear_stale_results(o->workspace);
-	if (rt->ops->probe(rt, &error) < 0) {
-		host_failure(&run, error);
-		goto out;
-	}
 	if (reconcile(&run, &action) < 0 || hand_over(&run) < 0)
 		goto out;
 	if (o->detach) {
@@ -392,8 +473,8 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	if (action != RUNTIME_DO_COLLECT)
 		stream_output(&run);
 	mask_stream_free(run.stream);
-	rt->ops->detach(rt, &run.attach);
-	if ((status = job_status(&run)) < 0 || collect(&run) < 0)
+	if ((status = job_status(&run, action)) < 0 ||
+	    collect(&run, status) < 0)
 		status = EXIT_JOBRUN_ERROR;
 out:
 	status = finish(&run, status);

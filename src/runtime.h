@@ -152,8 +152,10 @@ struct runtime_ops {
 	/* Every instance jobrun made that this backend can see. */
 	int (*list)(struct runtime *rt, struct runtime_instance **out,
 	    size_t *out_count, char **error);
-	/* Ends the attaching process of *attach and releases it. */
-	void (*detach)(struct runtime *rt, struct runtime_attach *attach);
+	/* Ends the attaching process of *attach and releases it.  Returns
+	 * that process's exit status (for a start, the job's as the tool
+	 * saw it), or -1 when there is none or it had to be killed. */
+	int (*detach)(struct runtime *rt, struct runtime_attach *attach);
 	void (*free)(struct runtime *rt);
 };
 
@@ -246,8 +248,8 @@ void runtime_attach_close(struct runtime_attach *attach);
 enum runtime_fake_failure {
 	RUNTIME_FAKE_OK,
 	RUNTIME_FAKE_PROBE_FAILS, /* the daemon does not answer */
-	RUNTIME_FAKE_IMAGE_MISSING, /* pull: no such image */
-	RUNTIME_FAKE_NO_JOBRUN, /* pull: the image has no jobrun */
+	RUNTIME_FAKE_IMAGE_MISSING, /* create, pull: no such image */
+	RUNTIME_FAKE_NO_JOBRUN, /* the job cannot start (127), pull says */
 	RUNTIME_FAKE_ALREADY_EXISTS, /* create races with another run */
 	RUNTIME_FAKE_CREATE_FAILS,
 	RUNTIME_FAKE_HANG, /* the job never ends until signalled */
