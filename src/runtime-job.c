@@ -554,19 +554,53 @@ open_runtime(const char *kind)
 	return rt;
 }
 
+/* The job file's container: setting key, or NULL. */
+static const char *
+container_setting(const struct job *job, const char *key)
+{
+	const struct nvpair *p =
+	    job != NULL ? nvlist_get(&job->settings, key) : NULL;
+
+	return p != NULL ? p->value : NULL;
+}
+
+/* The runtime options: the job file's container:, then JOBRUN_IMAGE for
+ * the image, then the command line. */
+static struct cli_runtime
+effective_options(const struct cli *cli, const struct job *job)
+{
+	struct cli_runtime rt = cli->rt;
+	const char *env = getenv("JOBRUN_IMAGE");
+
+	if (rt.image == NULL)
+		rt.image = env != NULL && env[0] != '\0'
+		    ? env
+		    : container_setting(job, "container.image");
+	if (rt.pull == NULL)
+		rt.pull = container_setting(job, "container.pull");
+	if (rt.cpus == NULL)
+		rt.cpus = container_setting(job, "container.resources.cpus");
+	if (rt.memory == NULL)
+		rt.memory =
+		    container_setting(job, "container.resources.memory");
+	if (rt.pids == NULL)
+		rt.pids = container_setting(job, "container.resources.pids");
+	return rt;
+}
+
 /* The options of the run, from the command line and the job. */
 static int
 make_options(struct job_run *r, const struct cli *cli,
     struct runtime_run_options *o, char **owned_id)
 {
-	const char *image =
-	    cli->rt.image != NULL ? cli->rt.image : getenv("JOBRUN_IMAGE");
+	struct cli_runtime rt = effective_options(cli, r->job);
+	const char *image = rt.image;
 	uint64_t timeout = config_ms(&r->config, CONFIG_TIMEOUT);
 
 	*owned_id = NULL;
 	if (image == NULL || image[0] == '\0') {
-		diag_error("no runner image: give --image IMAGE or "
-			   "JOBRUN_IMAGE");
+		diag_error("no runner image: give --image IMAGE, "
+			   "JOBRUN_IMAGE or the job file's container.image");
 		return -1;
 	}
 	if (cli->rt.run_id != NULL && !runtime_run_id_valid(cli->rt.run_id)) {
@@ -575,8 +609,8 @@ make_options(struct job_run *r, const struct cli *cli,
 		    RUNTIME_RUN_ID_MAX, cli->rt.run_id);
 		return -1;
 	}
-	if (parse_pull(cli->rt.pull, &o->pull) < 0 ||
-	    parse_limits(&cli->rt, &o->spec) < 0 || make_mounts(r) < 0)
+	if (parse_pull(rt.pull, &o->pull) < 0 ||
+	    parse_limits(&rt, &o->spec) < 0 || make_mounts(r) < 0)
 		return -1;
 	make_argv(r, cli);
 	o->run_id = cli->rt.run_id != NULL ? cli->rt.run_id

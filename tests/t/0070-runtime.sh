@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 44
+plan 46
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -150,5 +150,17 @@ ok "[ ! -e state/state ]" "no jobrun: nothing left"
 rm state/plain-image
 run "$JOBRUN" attach nothere
 contains err "no run 'nothere' here" "attach to nothing"
+
+# The job file's container: key; flags win over it.
+cat >c.yaml <<'YAML'
+container: {image: cimg, pull: never, resources: {cpus: 2, memory: 1g, pids: 7}}
+steps: [{name: s, run: x}]
+YAML
+: >state/calls
+run "$JOBRUN" run --runtime podman --run-id r3 c.yaml
+contains state/calls "--cpus=2 --memory=1073741824b --pids-limit=7 cimg" "container: gives the image and the limits"
+: >state/calls
+run "$JOBRUN" run --runtime podman --run-id r4 --image other --pids 9 c.yaml
+contains state/calls "--pids-limit=9 other" "flags win over container:"
 
 done_testing
