@@ -57,10 +57,11 @@ struct job_run {
 	struct nvlist job_env;
 	struct mask_set *mask;
 	struct bundle bundle;
-	struct runtime_mount mounts[3];
+	struct runtime_mount mounts[4];
 	size_t n_mounts;
 	char *job_dir, *ci_dir, *code_dir; /* real paths bound */
 	char *job_path; /* the job file inside */
+	char *run_dir; /* the workspace bound at /job, or NULL */
 	struct engine_strings {
 		char **v;
 		size_t n, cap;
@@ -517,10 +518,79 @@ job_release(struct job_run *r)
 	for (i = 0; i < r->n_mounts; i++)
 		free((char *)(uintptr_t)r->mounts[i].host);
 	free(r->job_path);
+	free(r->run_dir);
 	nvlist_release(&r->job_env);
 	mask_set_free(r->mask);
 	config_release(&r->config);
 	job_free(r->job);
+}
+
+/*
+ * The fast way to the results: the job's workspace is a fresh directory
+ * of this host ($TMPDIR/jobrun-runs/RUN-ID.PID) bound at /job, so nothing is
+ * copied out of the container at the end.  Only as root with a local
+ * engine: a remote one cannot bind it, and files the container's root
+ * writes there could not be removed by another user.  Otherwise (or when
+ * it cannot be made) the backend copies the results out.
+ */
+static void
+bind_workspace(struct job_run *r, struct runtime_run_options *o)
+{
+	static const char *const remote[] = { "CONTAINER_HOST",
+		"CONTAINER_CONNECTION", "DOCKER_HOST", "DOCKER_CONTEXT" };
+	static const char *const subdirs[] = { "src", "ci", "artifacts" };
+	char *error = NULL, *path;
+	const char *tmp;
+	size_t i;
+	int fd;
+
+	if (geteuid() != 0 || o->detach)
+		return;
+	for (i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
+		if (getenv(remote[i]) != NULL)
+			return;
+	/* Not under the workspace: the code directory, copied into the
+	 * job's /job/src, often holds it. */
+	tmp = getenv("TMPDIR");
+	r->run_dir = xasprintf("%s/jobrun-runs/%s.%d",
+	    tmp != NULL && tmp[0] == '/' ? tmp : "/var/tmp", o->run_id,
+	    (int)getpid());
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		path = xasprintf("%s/%s", r->run_dir, subdirs[i]);
+		fd = file_make_dirs(path, &error);
+		free(path);
+		if (fd < 0) {
+			free(error);
+			free(r->run_dir);
+			r->run_dir = NULL;
+			return;
+		}
+		close(fd);
+	}
+	r->mounts[r->n_mounts++] =
+	    (struct runtime_mount){ xstrdup(r->run_dir), "/job", false };
+	o->spec.n_mounts = r->n_mounts;
+	o->bound_workspace = r->run_dir;
+}
+
+static void
+unbind_workspace(struct job_run *r)
+{
+	char *parent, *slash;
+	int fd;
+
+	if (r->run_dir == NULL)
+		return;
+	parent = xstrdup(r->run_dir);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (file_remove_tree(fd, slash + 1) < 0)
+			diag_warn("cannot remove '%s': %s", r->run_dir,
+			    strerror(errno));
+		close(fd);
+	}
+	free(parent);
 }
 
 static int
@@ -662,7 +732,10 @@ runtime_job_run(const struct cli *cli)
 	o.bundle_length = wire_length;
 	o.spec.owner = owner;
 	o.signals = signal_fd();
+	bind_workspace(&r, &o);
 	status = runtime_run_job(rt, &o);
+	if (!cli->rt.keep)
+		unbind_workspace(&r);
 out:
 	if (o.signals >= 0)
 		close(o.signals);

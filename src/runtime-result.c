@@ -163,6 +163,77 @@ runtime_extract_results(int fd, const char *dir, char **error)
 	return skipped;
 }
 
+/* Reads dir from the disk, links as links, descending only into what
+ * is wanted; extracts as runtime_extract_results() does. */
+static int
+extract_from_disk(const char *dir, char **error)
+{
+	struct archive *in = archive_read_disk_new(),
+		       *out = archive_write_disk_new();
+	struct archive_entry *e = archive_entry_new();
+	size_t prefix = strlen(dir);
+	int r, skipped = 0;
+
+	archive_read_disk_set_symlink_physical(in);
+	archive_write_disk_set_options(out,
+	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_TIME |
+		ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK);
+	if (archive_read_disk_open(in, dir) != ARCHIVE_OK) {
+		*error = xasprintf("%s", archive_error_string(in));
+		skipped = -1;
+	}
+	while (skipped >= 0 &&
+	    (r = archive_read_next_header2(in, e)) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(e);
+		char *rel;
+		int got;
+
+		if (strcmp(path, dir) == 0) {
+			archive_read_disk_descend(in);
+			continue;
+		}
+		if (strncmp(path, dir, prefix) != 0 || path[prefix] != '/')
+			continue;
+		rel = xasprintf(".%s", path + prefix);
+		archive_entry_set_pathname(e, rel);
+		free(rel);
+		got = extract_entry(in, out, e, error);
+		if (got < 0)
+			skipped = -1;
+		else if (got == 0)
+			skipped++;
+		else if (archive_entry_filetype(e) == AE_IFDIR)
+			archive_read_disk_descend(in);
+	}
+	archive_entry_free(e);
+	archive_write_close(out);
+	archive_write_free(out);
+	archive_read_free(in);
+	return skipped;
+}
+
+int
+runtime_extract_results_dir(const char *from, const char *dir, char **error)
+{
+	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), skipped = -1;
+	char *real = realpath(from, NULL);
+
+	if (real == NULL || here < 0 || chdir(dir) < 0)
+		*error = xasprintf("cannot collect from '%s' into '%s': %s",
+		    from, dir, strerror(errno));
+	else
+		skipped = extract_from_disk(real, error);
+	if (here >= 0) {
+		if (fchdir(here) < 0)
+			diag_warn("cannot return to the working directory: %s",
+			    strerror(errno));
+		close(here);
+	}
+	free(real);
+	return skipped;
+}
+
 static char *
 utc_now(char *buf, size_t size)
 {

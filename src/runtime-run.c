@@ -37,6 +37,10 @@
 #include "runtime-run.h"
 #include "xalloc.h"
 
+/* Beyond the grace period, what the job inside gets for its clean-up
+ * before the host kills it. */
+#define RUNTIME_RUN_KILL_MARGIN_MS (30 * 1000)
+
 /* The files and directories a job's workspace gives back. */
 static const char *const collected[] = { "result.json", "triggers.json",
 	"outputs.json", "logs", "artifacts" };
@@ -220,13 +224,15 @@ send_signal(struct run *run, int signo)
 }
 
 /* A host signal: SIGTERM into the job, then SIGKILL after the grace
- * period; a second Ctrl-C kills at once. */
+ * period and a margin (the job inside needs its own grace period, then
+ * time for its clean-up steps); a second Ctrl-C kills at once. */
 static void
 on_host_signal(struct run *run, int signo)
 {
 	if (!run->stopping) {
 		run->stopping = true;
-		run->kill_at = clock_now_ms() + run->o->grace_ms;
+		run->kill_at = clock_now_ms() + run->o->grace_ms +
+		    RUNTIME_RUN_KILL_MARGIN_MS;
 		send_signal(run, SIGTERM);
 	} else if (signo == SIGINT && !run->killed) {
 		run->killed = true;
@@ -331,6 +337,16 @@ job_status(struct run *run, enum runtime_action action)
 	return status;
 }
 
+static bool
+has_result(const char *dir)
+{
+	char *path = xasprintf("%s/result.json", dir);
+	bool yes = access(path, F_OK) == 0;
+
+	free(path);
+	return yes;
+}
+
 /* Copies the result files into the workspace through an unlinked file.
  * A job that could not start (126, 127) and left nothing may be an image
  * without jobrun: the image is checked then, to say so. */
@@ -350,10 +366,23 @@ collect(struct run *run, int status)
 	}
 	unlink(path);
 	free(path);
-	if (run->rt->ops->collect(run->rt, run->name, "/job", fd, &error) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0 ||
-	    (skipped = runtime_extract_results(fd, run->o->workspace, &error)) <
-		0) {
+	if (run->o->bound_workspace != NULL &&
+	    !has_result(run->o->bound_workspace)) {
+		/* Another run's container (same run id): its workspace is
+		 * not the one bound here. */
+		run->o->bound_workspace = NULL;
+	}
+	if (run->o->bound_workspace != NULL)
+		skipped = runtime_extract_results_dir(
+		    run->o->bound_workspace, run->o->workspace, &error);
+	else if (run->rt->ops->collect(run->rt, run->name, "/job", fd, &error) <
+		0 ||
+	    lseek(fd, 0, SEEK_SET) < 0)
+		skipped = -1;
+	else
+		skipped =
+		    runtime_extract_results(fd, run->o->workspace, &error);
+	if (skipped < 0) {
 		char *why = NULL;
 
 		close(fd);
@@ -383,6 +412,12 @@ collect(struct run *run, int status)
 	if (skipped > 0)
 		diag_warn("%d unsafe entr%s in the results of '%s' skipped",
 		    skipped, skipped == 1 ? "y" : "ies", run->name);
+	if (!has_result(run->o->workspace))
+		return host_failure(run,
+		    xasprintf(
+			"the job in '%s' ended with status %d and left no "
+			"result.json",
+			run->name, status));
 	return 0;
 }
 

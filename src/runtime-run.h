@@ -27,6 +27,9 @@ struct runtime_run_options {
 	const char *bundle; /* written first on the job's standard input */
 	size_t bundle_length;
 	const char *workspace; /* the host directory results go to */
+	/* The host directory bound as the job's workspace, or NULL: then
+	 * the results are read there, not copied out by the backend. */
+	const char *bound_workspace;
 	uint64_t grace_ms; /* SIGTERM to SIGKILL */
 	uint64_t hard_stop_ms; /* kill it after this long; 0: never */
 	struct mask_set *mask; /* masks the output again; may be NULL */
@@ -51,6 +54,11 @@ int runtime_run_job(struct runtime *rt, struct runtime_run_options *options);
  * number of entries skipped as unsafe, or -1 with *error.
  */
 int runtime_extract_results(int fd, const char *dir, char **error);
+
+/* The same from the directory from (the job's workspace bound from this
+ * host), read without following links. */
+int runtime_extract_results_dir(
+    const char *from, const char *dir, char **error);
 
 /*
  * Writes DIR/result.json as the host's own record of a run that failed

@@ -512,6 +512,50 @@ test_hostile_tar(void)
 	runtime_free(rt);
 }
 
+/* A bound workspace the job may have planted things in. */
+static void
+test_extract_from_dir(void)
+{
+	char from[] = "/tmp/test-runtime-from.XXXXXX", cmd[1024], *text;
+	struct stat st;
+	int skipped;
+	char *error = NULL;
+
+	reset_files();
+	if (mkdtemp(from) == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd),
+	    "cd %s && mkdir -p logs artifacts/d src && echo '{\"ok\":1}' "
+	    ">result.json && echo log >logs/a.log && echo x >artifacts/d/f "
+	    "&& ln -s /etc artifacts/etc && ln -s /etc/passwd triggers.json "
+	    "&& ln -s d/f artifacts/rel && mkfifo artifacts/fifo && echo s "
+	    ">src/s",
+	    from);
+	ok(system(cmd) == 0, "from a directory: set up");
+	skipped = runtime_extract_results_dir(from, workspace, &error);
+	is_int(skipped, 3, "from a directory: three unsafe entries skipped");
+	text = slurp("result.json");
+	ok(contains(text, "\"ok\":1"), "from a directory: result.json");
+	free(text);
+	text = slurp("artifacts/d/f");
+	ok(text != NULL, "from a directory: artifacts, recursively");
+	free(text);
+	ok(lstat("/dev/null", &st) == 0, "(stat works)");
+	snprintf(cmd, sizeof(cmd), "%s/triggers.json", workspace);
+	ok(lstat(cmd, &st) < 0, "from a directory: a link out is skipped");
+	snprintf(cmd, sizeof(cmd), "%s/artifacts/rel", workspace);
+	ok(lstat(cmd, &st) == 0 && S_ISLNK(st.st_mode),
+	    "from a directory: a link inside is kept");
+	snprintf(cmd, sizeof(cmd), "%s/artifacts/fifo", workspace);
+	ok(lstat(cmd, &st) < 0, "from a directory: a FIFO is skipped");
+	snprintf(cmd, sizeof(cmd), "%s/src", workspace);
+	ok(lstat(cmd, &st) < 0, "from a directory: the source stays");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", from);
+	if (system(cmd) != 0)
+		ok(0, "clean up");
+	free(error);
+}
+
 int
 main(void)
 {
@@ -531,6 +575,7 @@ main(void)
 	test_signals();
 	test_oom_destroy_detach();
 	test_hostile_tar();
+	test_extract_from_dir();
 	reset_files();
 	close(console);
 	unlink(console_path);
