@@ -284,14 +284,25 @@ bundle_receive(void)
 	char *error = NULL;
 	int rc;
 
-	if (how == NULL || strcmp(how, "stdin") != 0)
+	int fd = STDIN_FILENO;
+
+	if (how == NULL || (strcmp(how, "stdin") != 0 && how[0] != '/'))
 		return 0;
+	/* A file (a Kubernetes Secret volume): no lifeline. */
+	if (how[0] == '/' && (fd = file_open_read(AT_FDCWD, how, &error)) < 0) {
+		diag_error("cannot read the bundle: %s", error);
+		free(error);
+		return -1;
+	}
 	/* Steps must not try to read a bundle of their own. */
 	unsetenv("JOBRUN_BUNDLE");
-	rc = bundle_read(STDIN_FILENO, &b, &error) < 0 ||
-		bundle_apply(&b, &error) < 0
+	rc = bundle_read(fd, &b, &error) < 0 || bundle_apply(&b, &error) < 0
 	    ? -1
 	    : 0;
+	if (fd != STDIN_FILENO) {
+		close(fd);
+		b.lifeline = false;
+	}
 	if (rc < 0) {
 		diag_error("%s", error);
 		free(error);

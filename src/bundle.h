@@ -75,7 +75,8 @@ void bundle_release(struct bundle *b);
 
 /*
  * The inside's one call, first thing in "jobrun run": when JOBRUN_BUNDLE
- * is "stdin", reads the bundle from standard input, applies it, and with
+ * is "stdin", reads the bundle from standard input (when it is a path,
+ * from that file: a Kubernetes Secret volume), applies it, and with
  * its lifeline watches standard input: at its end jobrun gets SIGTERM (a
  * thread blocked in read(); the signal goes through the runner's usual
  * handling).  Returns 0 (also when there is no bundle), or -1 after a

@@ -122,8 +122,7 @@ static const char help_overview[] =
     "  secret add                  register secrets (from standard input)\n"
     "  trigger NAME [OPTIONS]      have job NAME run after this one\n"
     "  output set KEY              set a workflow output from standard input\n"
-    "  ps, attach ID, stop ID, gc  runs in containers (see 'jobrun help "
-    "run')\n"
+    "  ps, attach ID, stop ID, gc, manifest JOBFILE   runs in containers\n"
     "  help [COMMAND], version     a command's options; the version\n"
     "\n"
     "Options:\n"
@@ -209,6 +208,8 @@ static const char help_run[] =
     "  jobrun stop RUN_ID        send its job SIGTERM\n"
     "  jobrun gc [--dry-run] [--older-than DURATION]   remove the containers\n"
     "                            of dead owners, and ended ones (24h)\n"
+    "  jobrun manifest [--image IMAGE] JOBFILE   the Kubernetes objects of\n"
+    "                            a run (a List: Job, ConfigMap, Secret)\n"
     "\n"
     "runnerlib's --container is refused: use --runtime.\n";
 
@@ -328,6 +329,7 @@ find_command(const char *word, enum cli_command *out)
 		{ "attach", CLI_ATTACH },
 		{ "stop", CLI_STOP },
 		{ "gc", CLI_GC },
+		{ "manifest", CLI_MANIFEST },
 		{ "--help", CLI_HELP },
 		{ "-h", CLI_HELP },
 		{ "--version", CLI_VERSION },
@@ -385,7 +387,8 @@ take_runtime_option(struct cli *out, int c, const char *typed)
 		rt->older_than = optarg;
 		return 0;
 	}
-	if (out->command != CLI_RUN)
+	if (out->command != CLI_RUN &&
+	    !(out->command == CLI_MANIFEST && c != OPT_DETACH && c != OPT_KEEP))
 		return usage_error("option %s is for 'run'", typed);
 	switch (c) {
 	case OPT_RUNNER_IMAGE:
@@ -426,8 +429,8 @@ take_runtime_option(struct cli *out, int c, const char *typed)
 static int
 take_option(struct cli *out, int c, int index, const char *typed)
 {
-	bool takes_config =
-	    out->command == CLI_RUN || out->command == CLI_CONFIG;
+	bool takes_config = out->command == CLI_RUN ||
+	    out->command == CLI_CONFIG || out->command == CLI_MANIFEST;
 
 	if (c >= OPT_CONFIG && !takes_config)
 		return usage_error(
@@ -584,6 +587,12 @@ cli_operands(struct cli *out, int n, char **operands)
 		if (n > 0)
 			return usage_error(
 			    "unexpected argument '%s'", operands[0]);
+		return 0;
+	case CLI_MANIFEST:
+		if (n != 1)
+			return usage_error(
+			    "%s", "expected 'jobrun manifest JOBFILE'");
+		out->job_file = operands[0];
 		return 0;
 	case CLI_ATTACH:
 	case CLI_STOP:

@@ -23,6 +23,7 @@ enum cli_command {
 	CLI_ATTACH,
 	CLI_STOP,
 	CLI_GC,
+	CLI_MANIFEST,
 };
 
 /* The runtime options of "run" and the runtime commands; NULL (false)

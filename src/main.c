@@ -461,6 +461,7 @@ main(int argc, char **argv)
 	case CLI_ATTACH:
 	case CLI_STOP:
 	case CLI_GC:
+	case CLI_MANIFEST:
 		status = runtime_job_command(&cli);
 		break;
 	case CLI_VERSION:

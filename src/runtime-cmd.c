@@ -124,6 +124,8 @@ command_gc(struct runtime *rt, const struct cli *cli)
 		}
 	}
 	runtime_instances_free(list, n);
+	if (runtime_job_gc_dirs(cli->dry_run) != 0)
+		status = EXIT_JOBRUN_ERROR;
 	return status;
 }
 
@@ -180,6 +182,8 @@ runtime_job_command(const struct cli *cli)
 	struct runtime *rt;
 	int status;
 
+	if (cli->command == CLI_MANIFEST)
+		return runtime_job_manifest(cli);
 	if (cli->rt.run_id != NULL && !runtime_run_id_valid(cli->rt.run_id)) {
 		diag_error("'%s' is not a run id", cli->rt.run_id);
 		return EXIT_JOBRUN_ERROR;

@@ -408,14 +408,56 @@ engine_attach(struct runtime *rt, const char *name, bool start,
 	    engine_of(rt), start ? start_args : attach_args, start, out, error);
 }
 
+/* Following another run's job: "wait" from the start, so that its status
+ * is known even when its owner removes it as soon as it ends. */
 static int
 engine_logs(struct runtime *rt, const char *name, bool follow,
     struct runtime_attach *out, char **error)
 {
 	const char *args[] = { "logs", follow ? "--follow" : name,
 		follow ? name : NULL, NULL };
+	const char *wait_args[] = { "wait", name, NULL };
+	struct runtime_attach waiter = RUNTIME_ATTACH_INIT;
 
-	return engine_stream(engine_of(rt), args, false, out, error);
+	if (engine_stream(engine_of(rt), args, false, out, error) < 0)
+		return -1;
+	if (!follow)
+		return 0;
+	if (engine_stream(engine_of(rt), wait_args, false, &waiter, error) <
+	    0) {
+		/* Then the status is asked for at the end. */
+		free(*error);
+		*error = NULL;
+		return 0;
+	}
+	out->waiter = waiter.pid;
+	out->waiter_output = waiter.output;
+	return 0;
+}
+
+/* Waits (at most 5 s) for the waiter and reads the status it printed. */
+static int
+waiter_status(struct runtime_attach *attach)
+{
+	struct pollfd p = { attach->waiter_output, POLLIN, 0 };
+	char buf[64] = { 0 };
+	size_t n = 0;
+	ssize_t got = -1;
+	int status = -1;
+
+	while (n < sizeof(buf) - 1 && poll(&p, 1, 5000) > 0) {
+		got = read(attach->waiter_output, buf + n, sizeof(buf) - 1 - n);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	/* Its output ended: it is ending.  Else it is stuck: end it. */
+	if (got != 0)
+		kill(attach->waiter, SIGKILL);
+	if (engine_reap(attach->waiter) != 0 || sscanf(buf, "%d", &status) != 1)
+		status = -1;
+	attach->waiter = -1;
+	return status;
 }
 
 static int
@@ -514,10 +556,17 @@ engine_detach(struct runtime *rt, struct runtime_attach *attach)
 	pid_t pid = attach->pid;
 
 	(void)rt;
+	if (attach->waiter >= 0) {
+		/* Following another run's job: the status is the waiter's. */
+		if (attach->output >= 0)
+			close(attach->output);
+		attach->output = -1;
+		status = waiter_status(attach);
+	}
 	runtime_attach_close(attach);
 	attach->pid = -1;
 	if (pid < 0)
-		return -1;
+		return status;
 	/* The tool ends by itself once the job has; give it a moment.  The
 	 * one wait stays engine_reap(): this only polls for the end. */
 	while (!engine_ended(pid)) {
@@ -528,8 +577,7 @@ engine_detach(struct runtime *rt, struct runtime_attach *attach)
 		}
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	}
-	status = engine_reap(pid);
-	return status;
+	return status >= 0 ? (engine_reap(pid), status) : engine_reap(pid);
 }
 
 static void

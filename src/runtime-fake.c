@@ -207,9 +207,9 @@ fake_attach(struct runtime *rt, const char *name, bool start,
 	free(fake->input);
 	fake->input = NULL;
 	fake->input_length = 0;
-	*out = (struct runtime_attach){
-		.pid = -1, .input = in[1], .output = output[0]
-	};
+	*out = (struct runtime_attach)RUNTIME_ATTACH_INIT;
+	out->input = in[1];
+	out->output = output[0];
 	if (start) {
 		fake->counts.starts++;
 		fake_run_job(fake, inst, output[1]);

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -33,6 +34,7 @@
 #include "envfile.h"
 #include "file.h"
 #include "jobfile.h"
+#include "manifest.h"
 #include "mask.h"
 #include "runtime-job.h"
 #include "runtime-run.h"
@@ -49,6 +51,10 @@ extern char **environ;
 /* Beyond the job's timeout and grace period, the host waits this long
  * before it stops the container itself. */
 #define HARD_STOP_MARGIN_MS (60 * 1000)
+
+/* What a pod gets beyond the grace period before the kubelet's SIGKILL:
+ * time for the job's clean-up steps. */
+#define RUNTIME_KUBE_CLEANUP_MS (30 * 1000)
 
 /* Everything one containerised run holds; released by job_release(). */
 struct job_run {
@@ -280,6 +286,21 @@ stays_on_host(const char *name)
 	return false;
 }
 
+/* Whether name is the variable of one of jobrun's settings. */
+static bool
+is_setting(const char *name)
+{
+	int k;
+
+	for (k = 0; k < CONFIG_KEY_COUNT; k++) {
+		const char *env = config_key_env((enum config_key)k);
+
+		if (env != NULL && strcmp(env, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 bundle_host_variable(struct bundle *b, const char *name)
 {
@@ -355,7 +376,7 @@ make_bundle(struct job_run *r, bool lifeline)
 		size_t n = strcspn(*e, "=");
 		char *name = xstrndup(*e, n);
 
-		if ((strncmp(name, "JOBRUN_", 7) == 0 ||
+		if ((is_setting(name) ||
 			strncmp(name, "REACTORCIDE_", 12) == 0) &&
 		    !stays_on_host(name))
 			bundle_host_variable(b, name);
@@ -525,6 +546,49 @@ job_release(struct job_run *r)
 	job_free(r->job);
 }
 
+/* Where bound workspaces are made: not under the workspace, as the code
+ * directory, copied into the job's /job/src, often holds it.  Caller
+ * frees. */
+static char *
+runs_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	return xasprintf(
+	    "%s/jobrun-runs", tmp != NULL && tmp[0] == '/' ? tmp : "/var/tmp");
+}
+
+int
+runtime_job_gc_dirs(bool dry_run)
+{
+	char *base = runs_dir();
+	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), status = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	free(base);
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		const char *dot = strrchr(d->d_name, '.');
+		long pid = dot != NULL ? strtol(dot + 1, NULL, 10) : 0;
+
+		/* RUN-ID.PID, its jobrun gone. */
+		if (pid <= 0 || d->d_name[0] == '.' ||
+		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue;
+		printf("%s workspace %s\n",
+		    dry_run ? "would remove" : "removing", d->d_name);
+		if (!dry_run && file_remove_tree(dirfd(dir), d->d_name) < 0)
+			status = EXIT_JOBRUN_ERROR;
+	}
+	closedir(dir);
+	return status;
+}
+
 /*
  * The fast way to the results: the job's workspace is a fresh directory
  * of this host ($TMPDIR/jobrun-runs/RUN-ID.PID) bound at /job, so nothing is
@@ -539,8 +603,7 @@ bind_workspace(struct job_run *r, struct runtime_run_options *o)
 	static const char *const remote[] = { "CONTAINER_HOST",
 		"CONTAINER_CONNECTION", "DOCKER_HOST", "DOCKER_CONTEXT" };
 	static const char *const subdirs[] = { "src", "ci", "artifacts" };
-	char *error = NULL, *path;
-	const char *tmp;
+	char *error = NULL, *path, *base;
 	size_t i;
 	int fd;
 
@@ -549,12 +612,9 @@ bind_workspace(struct job_run *r, struct runtime_run_options *o)
 	for (i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
 		if (getenv(remote[i]) != NULL)
 			return;
-	/* Not under the workspace: the code directory, copied into the
-	 * job's /job/src, often holds it. */
-	tmp = getenv("TMPDIR");
-	r->run_dir = xasprintf("%s/jobrun-runs/%s.%d",
-	    tmp != NULL && tmp[0] == '/' ? tmp : "/var/tmp", o->run_id,
-	    (int)getpid());
+	base = runs_dir();
+	r->run_dir = xasprintf("%s/%s.%d", base, o->run_id, (int)getpid());
+	free(base);
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		path = xasprintf("%s/%s", r->run_dir, subdirs[i]);
 		fd = file_make_dirs(path, &error);
@@ -743,6 +803,108 @@ out:
 	runtime_free(rt);
 	free(run_id);
 	free(owner);
+	job_release(&r);
+	return status;
+}
+
+/* The job file's text, for the ConfigMap.  Caller frees. */
+static char *
+job_text(const char *path)
+{
+	char *text = NULL, *error = NULL;
+	size_t n;
+
+	if (file_read_all(AT_FDCWD, path, 1 << 20, &text, &n, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+		return NULL;
+	}
+	return text;
+}
+
+static int
+manifest_input(struct job_run *r, const struct cli *cli,
+    struct manifest_input *in, char **owned_id)
+{
+	struct cli_runtime rt = effective_options(cli, r->job);
+	struct runtime_spec limits = { 0 };
+	uint64_t timeout = config_ms(&r->config, CONFIG_TIMEOUT);
+	uint64_t grace = config_ms(&r->config, CONFIG_GRACE_PERIOD);
+	const char *base = strrchr(cli->job_file, '/');
+
+	*owned_id = NULL;
+	if (!prepared_inside(&r->config, CONFIG_SOURCE_TYPE)) {
+		diag_error("%s: the job's source is a directory of this "
+			   "machine, which a Kubernetes pod cannot see: give "
+			   "the job a source: of type git or tarball",
+		    cli->job_file);
+		return -1;
+	}
+	if (rt.image == NULL || rt.image[0] == '\0') {
+		diag_error("no runner image: give --image IMAGE, "
+			   "JOBRUN_IMAGE or the job file's container.image");
+		return -1;
+	}
+	if (rt.run_id != NULL && !runtime_run_id_valid(rt.run_id)) {
+		diag_error("--run-id: expected 1 to %d of a-z, 0-9 and '-', "
+			   "not '%s'",
+		    RUNTIME_RUN_ID_MAX, rt.run_id);
+		return -1;
+	}
+	if (parse_limits(&rt, &limits) < 0)
+		return -1;
+	in->run_id =
+	    rt.run_id != NULL ? rt.run_id : (*owned_id = runtime_run_id_new());
+	in->job = config_get(&r->config, CONFIG_NAME);
+	in->image = rt.image;
+	in->pull = rt.pull;
+	in->job_file_name = base != NULL ? base + 1 : cli->job_file;
+	in->cpus = limits.cpus;
+	in->memory = limits.memory;
+	in->grace_s = (grace + RUNTIME_KUBE_CLEANUP_MS) / 1000;
+	in->deadline_s =
+	    timeout > 0 ? (timeout + grace + HARD_STOP_MARGIN_MS) / 1000 : 0;
+	return 0;
+}
+
+int
+runtime_job_manifest(const struct cli *cli)
+{
+	struct job_run r = { .bundle = BUNDLE_INIT, .job_env = NVLIST_INIT };
+	struct manifest_input in = { 0 };
+	char *run_id = NULL, *wire = NULL, *bundle = NULL, *text = NULL;
+	char *dump = NULL;
+	size_t wire_length = 0;
+	json_t *list = NULL;
+	int status = EXIT_JOBRUN_ERROR;
+
+	if (isatty(STDOUT_FILENO)) {
+		diag_error("the manifest holds the job's secret values: send "
+			   "it to a file or to 'kubectl apply -f -', not to a "
+			   "terminal");
+		return EXIT_JOBRUN_ERROR;
+	}
+	if (load(&r, cli) < 0 || manifest_input(&r, cli, &in, &run_id) < 0 ||
+	    (text = job_text(cli->job_file)) == NULL)
+		goto out;
+	make_bundle(&r, false);
+	bundle_encode(&r.bundle, &wire, &wire_length);
+	bundle = xstrndup(wire, wire_length);
+	in.bundle = bundle;
+	in.job_text = text;
+	list = manifest_build(&in);
+	dump = json_dumps(list, JSON_INDENT(2));
+	if (dump != NULL && puts(dump) >= 0 && fflush(stdout) == 0)
+		status = 0;
+out:
+	if (dump != NULL)
+		bundle_wipe_free(dump, strlen(dump));
+	json_decref(list);
+	if (bundle != NULL)
+		bundle_wipe_free(bundle, strlen(bundle));
+	bundle_wipe_free(wire, wire_length);
+	free(text);
+	free(run_id);
 	job_release(&r);
 	return status;
 }

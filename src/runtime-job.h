@@ -27,6 +27,14 @@ bool runtime_job_wanted(const struct cli *cli);
  */
 int runtime_job_run(const struct cli *cli);
 
+/* Removes the workspaces bound for runs whose jobrun is gone (or says
+ * it would).  Returns 0 or 125. */
+int runtime_job_gc_dirs(bool dry_run);
+
+/* "manifest JOBFILE": the Kubernetes objects on standard output
+ * (manifest.h).  Returns 0 or 125. */
+int runtime_job_manifest(const struct cli *cli);
+
 /* "ps", "attach RUN_ID", "stop RUN_ID", "gc": the exit status. */
 int runtime_job_command(const struct cli *cli);
 

@@ -311,8 +311,9 @@ stream_output(struct run *run)
 
 /*
  * Step 5: the job's status.  The process that started and attached to
- * the job ends with the job's status, which saves asking; statuses that
- * may be the tool's own (125-127), or none, are asked for.
+ * the job ends with the job's status (or, following another run's job,
+ * the backend's waiter gives it), which saves asking; statuses that may
+ * be the tool's own (125-127), or none, are asked for.
  */
 static int
 job_status(struct run *run, enum runtime_action action)
@@ -322,8 +323,8 @@ job_status(struct run *run, enum runtime_action action)
 	char *error = NULL;
 	int status = ops->detach(run->rt, &run->attach);
 
-	if (action != RUNTIME_DO_START || status < 0 ||
-	    (status >= 125 && status <= 127)) {
+	if (status < 0 ||
+	    (action == RUNTIME_DO_START && status >= 125 && status <= 127)) {
 		if (ops->wait(run->rt, run->name, &status, &error) < 0)
 			return host_failure(run, error);
 	}

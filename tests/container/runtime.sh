@@ -42,7 +42,7 @@ podman run --rm --network=none "$IMAGE" help run 2>/dev/null |
 # removed at the end.
 prefix=ct$$
 trap 'podman rm -f $(podman ps -aq --filter "label=org.jobrun.run-id" --filter "name=^jobrun-$prefix") >/dev/null 2>&1; rm -rf "$TEST_DIR"' EXIT
-plan 29
+plan 30
 
 # containers ID: how many containers run ID has.
 containers() { podman ps -aq --filter "name=^jobrun-$1\$" | wc -l; }
@@ -138,6 +138,8 @@ contains gc.out "would remove jobrun-$prefix-l (its owner is gone)" "gc --dry-ru
 is "$(containers "$prefix-l")" 1 "gc --dry-run leaves it"
 JOBRUN_RUNTIME=podman "$JOBRUN" gc >gc.out 2>&1
 is "$(containers "$prefix-l")" 0 "gc removes it"
+is "$(ls "${TMPDIR:-/var/tmp}/jobrun-runs" 2>/dev/null | grep -c "^$prefix-l\.")" 0 \
+	"and the workspace bound for it"
 cd ..
 
 # ---- the same run id twice: the second attaches ----
