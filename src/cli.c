@@ -34,6 +34,17 @@ enum {
 	OPT_ENV,
 	OPT_DEPENDS_ON,
 	OPT_CONDITION,
+	OPT_RUNTIME, /* the runtime options: take_runtime_option() */
+	OPT_IMAGE,
+	OPT_RUN_ID,
+	OPT_PULL,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_PIDS,
+	OPT_DETACH,
+	OPT_KEEP,
+	OPT_OLDER_THAN,
+	OPT_RUNNER_IMAGE,
 	OPT_CONFIG = 1024, /* + enum config_key */
 };
 
@@ -54,7 +65,17 @@ static const struct option options[] = {
 	{ "no-local", no_argument, NULL, OPT_NO_LOCAL },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "container", no_argument, NULL, OPT_RUNNERLIB_CONTAINER },
-	{ "runner-image", required_argument, NULL, OPT_RUNNERLIB_CONTAINER },
+	{ "runner-image", required_argument, NULL, OPT_RUNNER_IMAGE },
+	{ "runtime", required_argument, NULL, OPT_RUNTIME },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "run-id", required_argument, NULL, OPT_RUN_ID },
+	{ "pull", required_argument, NULL, OPT_PULL },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "pids", required_argument, NULL, OPT_PIDS },
+	{ "detach", no_argument, NULL, OPT_DETACH },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "raw", no_argument, NULL, OPT_RAW },
 	{ "from-env", required_argument, NULL, OPT_FROM_ENV },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -109,8 +130,8 @@ static const char help_overview[] =
     "  secret add                  register secrets (from standard input)\n"
     "  trigger NAME [OPTIONS]      have job NAME run after this one\n"
     "  output set KEY              set a workflow output from standard input\n"
-    "  help [COMMAND]              show the options of a command\n"
-    "  version                     print the version\n"
+    "  ps, attach ID, stop ID, gc, manifest JOBFILE   runs in containers\n"
+    "  help [COMMAND], version     a command's options; the version\n"
     "\n"
     "Options:\n"
     "  -h, --help      show this help\n"
@@ -184,8 +205,26 @@ static const char help_run[] =
     "      --isolation strict|weak  weak: run untrusted steps as jobrun's\n"
     "                            own user when no other can be used\n"
     "\n"
-    "runnerlib's --container and --runner-image are refused: jobrun runs\n"
-    "inside the job's container.\n";
+    "Runtime (see RUNTIMES in jobrun(1)):\n"
+    "      --runtime RUNTIME     local (the default), podman, docker or auto\n"
+    "                            (JOBRUN_RUNTIME): run the job in a container\n"
+    "      --image IMAGE         the runner image (JOBRUN_IMAGE)\n"
+    "      --runner-image IMAGE  runnerlib's: --runtime auto --image IMAGE\n"
+    "      --run-id ID           the run's id (default: a new one); a run\n"
+    "                            with the id of a running one attaches to it\n"
+    "      --detach              start it, print the run id, return\n"
+    "      --keep                keep the container once collected\n"
+    "      --pull POLICY         missing (default), always or never\n"
+    "      --cpus N, --memory SIZE, --pids N   the container's limits\n"
+    "  jobrun ps                 the runs in containers this host sees\n"
+    "  jobrun attach RUN_ID      follow one to its end, collect it\n"
+    "  jobrun stop RUN_ID        send its job SIGTERM\n"
+    "  jobrun gc [--dry-run] [--older-than DURATION]   remove the containers\n"
+    "                            of dead owners, and ended ones (24h)\n"
+    "  jobrun manifest [--image IMAGE] JOBFILE   the Kubernetes objects of\n"
+    "                            a run (a List: Job, ConfigMap, Secret)\n"
+    "\n"
+    "runnerlib's --container is refused: use --runtime.\n";
 
 static const char help_validate[] =
     "Usage: jobrun validate JOBFILE\n"
@@ -351,6 +390,11 @@ find_command(const char *word, enum cli_command *out)
 		{ "secret", CLI_SECRET },
 		{ "trigger", CLI_TRIGGER },
 		{ "output", CLI_OUTPUT },
+		{ "ps", CLI_PS },
+		{ "attach", CLI_ATTACH },
+		{ "stop", CLI_STOP },
+		{ "gc", CLI_GC },
+		{ "manifest", CLI_MANIFEST },
 		{ "--help", CLI_HELP },
 		{ "-h", CLI_HELP },
 		{ "--version", CLI_VERSION },
@@ -437,12 +481,63 @@ take_trigger_option(struct cli *out, int c, const char *typed)
 	return 0;
 }
 
+/* A runtime option of "run" (or gc's --older-than); returns 0, or -1
+ * after a message. */
+static int
+take_runtime_option(struct cli *out, int c, const char *typed)
+{
+	struct cli_runtime *rt = &out->rt;
+
+	if (c == OPT_OLDER_THAN) {
+		if (out->command != CLI_GC)
+			return usage_error("option %s is for 'gc'", typed);
+		rt->older_than = optarg;
+		return 0;
+	}
+	if (out->command != CLI_RUN &&
+	    !(out->command == CLI_MANIFEST && c != OPT_DETACH && c != OPT_KEEP))
+		return usage_error("option %s is for 'run'", typed);
+	switch (c) {
+	case OPT_RUNNER_IMAGE:
+		rt->runtime = "auto";
+		/* FALLTHROUGH */
+	case OPT_IMAGE:
+		rt->image = optarg;
+		break;
+	case OPT_RUNTIME:
+		rt->runtime = optarg;
+		break;
+	case OPT_RUN_ID:
+		rt->run_id = optarg;
+		break;
+	case OPT_PULL:
+		rt->pull = optarg;
+		break;
+	case OPT_CPUS:
+		rt->cpus = optarg;
+		break;
+	case OPT_MEMORY:
+		rt->memory = optarg;
+		break;
+	case OPT_PIDS:
+		rt->pids = optarg;
+		break;
+	case OPT_DETACH:
+		rt->detach = true;
+		break;
+	default:
+		rt->keep = true;
+		break;
+	}
+	return 0;
+}
+
 /* Handles one option; returns 0, or -1 after a message. */
 static int
 take_option(struct cli *out, int c, int index, const char *typed)
 {
-	bool takes_config =
-	    out->command == CLI_RUN || out->command == CLI_CONFIG;
+	bool takes_config = out->command == CLI_RUN ||
+	    out->command == CLI_CONFIG || out->command == CLI_MANIFEST;
 
 	if (c >= OPT_CONFIG && !takes_config)
 		return usage_error(
@@ -485,7 +580,24 @@ take_option(struct cli *out, int c, int index, const char *typed)
 		else
 			out->json = true;
 		return 0;
+	case OPT_RUNTIME:
+	case OPT_IMAGE:
+	case OPT_RUN_ID:
+	case OPT_PULL:
+	case OPT_CPUS:
+	case OPT_MEMORY:
+	case OPT_PIDS:
+	case OPT_DETACH:
+	case OPT_KEEP:
+	case OPT_OLDER_THAN:
+	case OPT_RUNNER_IMAGE:
+		return take_runtime_option(out, c, typed);
 	case OPT_DRY_RUN:
+		if (out->command == CLI_GC) {
+			out->dry_run = true;
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case OPT_CLEAN:
 	case OPT_WORK_DIR:
 		if (out->command != CLI_RUN)
@@ -584,6 +696,25 @@ cli_operands(struct cli *out, int n, char **operands)
 				: "");
 		out->subcommand = operands[0];
 		out->operand = operands[1];
+		return 0;
+	case CLI_PS:
+	case CLI_GC:
+		if (n > 0)
+			return usage_error(
+			    "unexpected argument '%s'", operands[0]);
+		return 0;
+	case CLI_MANIFEST:
+		if (n != 1)
+			return usage_error(
+			    "%s", "expected 'jobrun manifest JOBFILE'");
+		out->job_file = operands[0];
+		return 0;
+	case CLI_ATTACH:
+	case CLI_STOP:
+		if (n != 1)
+			return usage_error("expected 'jobrun %s RUN_ID'",
+			    out->command == CLI_ATTACH ? "attach" : "stop");
+		out->rt.run_id = operands[0];
 		return 0;
 	case CLI_RUN:
 	case CLI_VERSION:

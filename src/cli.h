@@ -19,6 +19,23 @@ enum cli_command {
 	CLI_SECRET,
 	CLI_TRIGGER,
 	CLI_OUTPUT,
+	CLI_PS, /* the runtime commands (runtime-job.c) */
+	CLI_ATTACH,
+	CLI_STOP,
+	CLI_GC,
+	CLI_MANIFEST,
+};
+
+/* The runtime options of "run" and the runtime commands; NULL (false)
+ * when not given.  Strings borrow from argv. */
+struct cli_runtime {
+	const char *runtime; /* --runtime; --runner-image sets "auto" */
+	const char *image; /* --image, --runner-image */
+	const char *run_id; /* --run-id; attach and stop: the operand */
+	const char *pull; /* --pull always|missing|never */
+	const char *cpus, *memory, *pids;
+	const char *older_than; /* gc --older-than */
+	bool detach, keep;
 };
 
 /* Most flags one command line may give; more is an error. */
@@ -43,6 +60,7 @@ struct cli {
 	size_t n_trigger_env;
 	const char *depends_on[CLI_MAX_FLAGS]; /* trigger --depends-on J */
 	size_t n_depends_on;
+	struct cli_runtime rt;
 	struct config_flag flags[CLI_MAX_FLAGS];
 	size_t n_flags;
 	char *owned[CLI_MAX_FLAGS]; /* copies of secret values (cli_release) */

@@ -934,6 +934,80 @@ top_triggers(struct yamlwalk *walk, yaml_node_t *node, void *target)
 	return yamlwalk_sequence(walk, node, "triggers", trigger_item, target);
 }
 
+/* ---- container (read by runtime-job.c, as settings) ---- */
+
+static int
+container_image(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_setting(walk, node, target, "container.image", "an image");
+}
+
+static int
+container_pull(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	const char *v = node->type == YAML_SCALAR_NODE
+	    ? (const char *)node->data.scalar.value
+	    : "";
+
+	if (strcmp(v, "always") != 0 && strcmp(v, "missing") != 0 &&
+	    strcmp(v, "never") != 0)
+		return yamlwalk_error(
+		    walk, node, "expected always, missing or never");
+	return put_setting(walk, node, target, "container.pull", "a policy");
+}
+
+static int
+resources_cpus(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_setting(walk, node, target, "container.resources.cpus",
+	    "a number of processors");
+}
+
+static int
+resources_memory(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return put_setting(
+	    walk, node, target, "container.resources.memory", "a size");
+}
+
+static int
+resources_pids(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	long long value;
+
+	if (yamlwalk_integer(walk, node, 1, 1 << 22, &value) < 0)
+		return -1;
+	return put_setting(walk, node, target, "container.resources.pids",
+	    "a number of processes");
+}
+
+static const struct yamlwalk_field container_resources_fields[] = {
+	{ "cpus", resources_cpus },
+	{ "memory", resources_memory },
+	{ "pids", resources_pids },
+};
+
+static int
+container_resources(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_fields(walk, node, "container.resources",
+	    container_resources_fields, ARRAY_SIZE(container_resources_fields),
+	    target, NULL);
+}
+
+static const struct yamlwalk_field container_fields[] = {
+	{ "image", container_image },
+	{ "pull", container_pull },
+	{ "resources", container_resources },
+};
+
+static int
+top_container(struct yamlwalk *walk, yaml_node_t *node, void *target)
+{
+	return yamlwalk_fields(walk, node, "container", container_fields,
+	    ARRAY_SIZE(container_fields), target, NULL);
+}
+
 static const struct yamlwalk_field top_fields[] = {
 	{ "version", top_version },
 	{ "name", top_name },
@@ -950,6 +1024,7 @@ static const struct yamlwalk_field top_fields[] = {
 	{ "plugins", top_plugins },
 	{ "steps", top_steps },
 	{ "triggers", top_triggers },
+	{ "container", top_container },
 };
 
 /* ---- documents ---- */

@@ -27,6 +27,7 @@
 #include "diag.h"
 #include "plan.h"
 #include "run.h"
+#include "runtime-job.h"
 #include "source.h"
 #include "runner.h"
 #include "xalloc.h"
@@ -164,6 +165,13 @@ main(int argc, char **argv)
 		break;
 	case CLI_TRIGGER:
 		status = command_trigger(&cli);
+		break;
+	case CLI_PS:
+	case CLI_ATTACH:
+	case CLI_STOP:
+	case CLI_GC:
+	case CLI_MANIFEST:
+		status = runtime_job_command(&cli);
 		break;
 	case CLI_OUTPUT:
 		status = ctl_client_output_set(cli.operand, cli.socket);

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "bundle.h"
 #include "console.h"
 #include "ctl-server.h"
 #include "diag.h"
@@ -38,6 +39,7 @@
 #include "result.h"
 #include "run.h"
 #include "runner.h"
+#include "runtime-job.h"
 #include "sandbox.h"
 #include "secrets.h"
 #include "source.h"
@@ -1251,6 +1253,13 @@ run_job(const struct cli *cli)
 		.workspace = WORKSPACE_INIT };
 	int status;
 
+	/* In a container started by `--runtime`: the secret bundle, before
+	 * the configuration sees the environment.  Elsewhere, with a runtime:
+	 * the job runs in a container (runtime-job.h). */
+	if (bundle_receive() < 0)
+		return EXIT_JOBRUN_ERROR;
+	if (runtime_job_wanted(cli) && !cli->dry_run)
+		return runtime_job_run(cli);
 	clock_gettime(CLOCK_REALTIME, &run.started);
 	run.start_ms = clock_now_ms();
 	if (configure(&run) < 0) {

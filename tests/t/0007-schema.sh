@@ -214,6 +214,10 @@ source:
 ci_source:
   type: tarball
   url: https://example.org/ci.tar.gz
+container:
+  image: localhost/jobrun:1
+  pull: missing
+  resources: {cpus: 1.5, memory: 512m, pids: 100}
 plugins:
   - path: /job/ci/plugins/notify.so
     priority: 20

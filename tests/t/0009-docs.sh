@@ -93,6 +93,8 @@ schema_place()
 	step_fields) echo step ;;
 	trigger_fields) echo trigger ;;
 	trigger_source_fields) echo triggerSource ;;
+	container_fields) echo container ;;
+	container_resources_fields) echo containerResources ;;
 	*) echo "?" ;;
 	esac
 }

@@ -1,0 +1,633 @@
+/*
+ * The Podman and Docker backend of the runtime seam, driving their
+ * command-line tools with JSON output rather than the Engine API: the CLI
+ * honours the user's contexts, rootless set-ups, remote hosts
+ * (CONTAINER_HOST, DOCKER_HOST, podman --connection) and credentials with
+ * no HTTP client here.  What differs between the two tools (the shape of
+ * "ps" and of states, the wording of errors) is parsed in
+ * runtime-engine-parse.c, tested by a table.
+ *
+ * Every tool run goes through engine_spawn(); the host side of a run has
+ * no step engine, so the one place that waits for these children is
+ * engine_reap().  Children run in their own process group, so that a
+ * Ctrl-C at the terminal reaches jobrun alone: jobrun decides what the
+ * job gets.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "proc.h"
+#include "runtime-engine.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+struct engine {
+	char *program;
+	enum engine_kind kind;
+};
+
+static struct engine *
+engine_of(struct runtime *rt)
+{
+	return rt->backend;
+}
+
+/* The one wait for the tool's children.  Returns the exit status (128+N
+ * when killed by signal N). */
+static int
+engine_reap(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Whether pid has ended, without reaping it (waitid with WNOWAIT). */
+static bool
+engine_ended(pid_t pid)
+{
+	siginfo_t info = { 0 };
+
+	if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR;
+	return info.si_pid == pid;
+}
+
+/*
+ * Starts the tool with args (after the program name).  Its standard input
+ * is in (-1: /dev/null); its standard output out; its standard error err
+ * (-1: same as out).  Returns the pid, or -1 with *error.
+ */
+static pid_t
+engine_spawn(struct engine *e, const char *const *args, int in, int out,
+    int err, char **error)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
+	char *argv[64];
+	size_t n = 0;
+	pid_t pid;
+	int rc;
+
+	/* posix_spawn takes char *const[]; it does not write to them. */
+	argv[n++] = e->program;
+	while (*args != NULL && n < 63)
+		argv[n++] = (char *)(uintptr_t)*args++;
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	if (in >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(
+		    &fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(
+	    &fa, err >= 0 ? err : out, STDERR_FILENO);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&defaults);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr,
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+		POSIX_SPAWN_SETPGROUP);
+	rc = posix_spawn(&pid, e->program, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		*error =
+		    xasprintf("cannot run '%s': %s", e->program, strerror(rc));
+		errno = rc;
+		return -1;
+	}
+	return pid;
+}
+
+/* Appends what fd gives to *buf until EOF. */
+static void
+drain(int fd, char **buf, size_t *len, size_t limit)
+{
+	char chunk[8192];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (*len + (size_t)n > limit)
+			continue;
+		*buf = xreallocarray(*buf, *len + (size_t)n + 1, 1);
+		memcpy(*buf + *len, chunk, (size_t)n);
+		*len += (size_t)n;
+		(*buf)[*len] = '\0';
+	}
+}
+
+/* Reads the child's two pipes to their ends, whichever fills first. */
+static void
+read_both(int out, int err, struct engine_output *o)
+{
+	struct pollfd fds[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+	char chunk[8192];
+
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		size_t i;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < 2; i++) {
+			char **buf = i == 0 ? &o->out : &o->err;
+			size_t *len = i == 0 ? &o->out_length : &o->err_length;
+			ssize_t n;
+
+			if (fds[i].fd < 0 || fds[i].revents == 0)
+				continue;
+			n = read(fds[i].fd, chunk, sizeof(chunk));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				fds[i].fd = -1;
+				continue;
+			}
+			*buf = xreallocarray(*buf, *len + (size_t)n + 1, 1);
+			memcpy(*buf + *len, chunk, (size_t)n);
+			*len += (size_t)n;
+			(*buf)[*len] = '\0';
+		}
+	}
+}
+
+int
+engine_run(struct engine *e, const char *const *args, int out_fd,
+    struct engine_output *o, char **error)
+{
+	int out[2] = { -1, -1 }, err[2];
+	pid_t pid;
+
+	*o = (struct engine_output){ .out = xstrdup(""), .err = xstrdup("") };
+	if (pipe2(err, O_CLOEXEC) < 0 ||
+	    (out_fd < 0 && pipe2(out, O_CLOEXEC) < 0)) {
+		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = engine_spawn(
+	    e, args, -1, out_fd >= 0 ? out_fd : out[1], err[1], error);
+	close(err[1]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (pid < 0) {
+		close(err[0]);
+		if (out[0] >= 0)
+			close(out[0]);
+		return -1;
+	}
+	if (out[0] >= 0) {
+		read_both(out[0], err[0], o);
+		close(out[0]);
+	} else {
+		drain(err[0], &o->err, &o->err_length, 1 << 20);
+	}
+	close(err[0]);
+	o->status = engine_reap(pid);
+	return 0;
+}
+
+void
+engine_output_release(struct engine_output *o)
+{
+	free(o->out);
+	free(o->err);
+	o->out = o->err = NULL;
+}
+
+/* The tool's complaint, trimmed to its first line, for messages. */
+static char *
+complaint(
+    const struct engine *e, const char *verb, const struct engine_output *o)
+{
+	size_t n = strcspn(o->err, "\n");
+
+	if (n == 0)
+		return xasprintf("'%s %s' failed with status %d", e->program,
+		    verb, o->status);
+	return xasprintf(
+	    "'%s %s' failed: %.*s", e->program, verb, (int)n, o->err);
+}
+
+/* Runs a tool command that prints nothing of interest. */
+static int
+engine_simple(
+    struct engine *e, const char *verb, const char *const *args, char **error)
+{
+	struct engine_output o;
+	int rc = 0;
+
+	if (engine_run(e, args, -1, &o, error) < 0)
+		return -1;
+	if (o.status != 0) {
+		*error = complaint(e, verb, &o);
+		errno = engine_error_errno(o.err);
+		rc = -1;
+	}
+	engine_output_release(&o);
+	return rc;
+}
+
+static int
+engine_probe(struct runtime *rt, char **error)
+{
+	struct engine *e = engine_of(rt);
+	const char *args[] = { "version", "--format", "{{.Server.Version}}",
+		NULL };
+	struct engine_output o;
+	int rc = 0;
+
+	if (engine_run(e, args, -1, &o, error) < 0)
+		return -1;
+	if (o.status != 0) {
+		*error = xasprintf("%s does not answer (is its service "
+				   "running?): %.*s",
+		    e->program, (int)strcspn(o.err, "\n"), o.err);
+		errno = ECONNREFUSED;
+		rc = -1;
+	}
+	engine_output_release(&o);
+	return rc;
+}
+
+/* Inspects image: 1 present (its jobrun verdict in *out_jobrun), 0
+ * absent, -1 error. */
+static int
+inspect_image(
+    struct engine *e, const char *image, bool *out_jobrun, char **error)
+{
+	const char *args[] = { "image", "inspect", "--format",
+		"{{json .Config}}", image, NULL };
+	struct engine_output o;
+	int rc;
+
+	if (engine_run(e, args, -1, &o, error) < 0)
+		return -1;
+	rc = o.status == 0;
+	if (rc)
+		*out_jobrun = engine_config_has_jobrun(o.out);
+	engine_output_release(&o);
+	return rc;
+}
+
+static int
+engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
+    char **error)
+{
+	struct engine *e = engine_of(rt);
+	const char *args[] = { "pull", "--quiet", image, NULL };
+	bool jobrun = false;
+	int present = 0;
+
+	if (policy != RUNTIME_PULL_ALWAYS &&
+	    (present = inspect_image(e, image, &jobrun, error)) < 0)
+		return -1;
+	if (!present && policy == RUNTIME_PULL_NEVER) {
+		*error = xasprintf("image '%s' is not here and --pull is "
+				   "never",
+		    image);
+		errno = ENOENT;
+		return -1;
+	}
+	if (!present) {
+		if (engine_simple(e, "pull", args, error) < 0)
+			return -1;
+		if (inspect_image(e, image, &jobrun, error) < 0)
+			return -1;
+	}
+	if (!jobrun) {
+		*error = xasprintf("image '%s' holds no jobrun: expected the "
+				   "label " RUNTIME_IMAGE_LABEL
+				   " or jobrun as its entrypoint",
+		    image);
+		errno = ENOEXEC;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+engine_create(struct runtime *rt, const struct runtime_spec *spec, char **error)
+{
+	struct engine *e = engine_of(rt);
+	struct engine_args args = ENGINE_ARGS_INIT;
+	int rc;
+
+	engine_create_args(&args, e->kind, spec);
+	rc = engine_simple(e, "create", (const char *const *)args.v, error);
+	engine_args_release(&args);
+	return rc;
+}
+
+static int
+engine_find(struct runtime *rt, const char *name, struct runtime_instance *out,
+    char **error)
+{
+	struct engine *e = engine_of(rt);
+	const char *args[] = { "container", "inspect", name, NULL };
+	struct engine_output o;
+	int rc;
+
+	*out = (struct runtime_instance)RUNTIME_INSTANCE_INIT;
+	if (engine_run(e, args, -1, &o, error) < 0)
+		return -1;
+	if (o.status != 0) {
+		rc = engine_error_errno(o.err) == ENOENT ? 0 : -1;
+		if (rc < 0)
+			*error = complaint(e, "container inspect", &o);
+	} else {
+		rc = engine_parse_inspect(out, o.out, error);
+	}
+	engine_output_release(&o);
+	return rc;
+}
+
+/* Starts a long-running tool command whose output is the job's. */
+static int
+engine_stream(struct engine *e, const char *const *args, bool with_input,
+    struct runtime_attach *out, char **error)
+{
+	int in[2] = { -1, -1 }, output[2];
+
+	if ((with_input && pipe2(in, O_CLOEXEC) < 0) ||
+	    pipe2(output, O_CLOEXEC) < 0) {
+		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	out->pid = engine_spawn(e, args, in[0], output[1], -1, error);
+	if (in[0] >= 0)
+		close(in[0]);
+	close(output[1]);
+	if (out->pid < 0) {
+		if (in[1] >= 0)
+			close(in[1]);
+		close(output[0]);
+		return -1;
+	}
+	out->input = in[1];
+	out->output = output[0];
+	return 0;
+}
+
+static int
+engine_attach(struct runtime *rt, const char *name, bool start,
+    struct runtime_attach *out, char **error)
+{
+	const char *start_args[] = { "start", "--attach", "--interactive", name,
+		NULL };
+	const char *attach_args[] = { "attach", "--no-stdin", name, NULL };
+
+	return engine_stream(
+	    engine_of(rt), start ? start_args : attach_args, start, out, error);
+}
+
+/* Following another run's job: "wait" from the start, so that its status
+ * is known even when its owner removes it as soon as it ends. */
+static int
+engine_logs(struct runtime *rt, const char *name, bool follow,
+    struct runtime_attach *out, char **error)
+{
+	const char *args[] = { "logs", follow ? "--follow" : name,
+		follow ? name : NULL, NULL };
+	const char *wait_args[] = { "wait", name, NULL };
+	struct runtime_attach waiter = RUNTIME_ATTACH_INIT;
+
+	if (engine_stream(engine_of(rt), args, false, out, error) < 0)
+		return -1;
+	if (!follow)
+		return 0;
+	if (engine_stream(engine_of(rt), wait_args, false, &waiter, error) <
+	    0) {
+		/* Then the status is asked for at the end. */
+		free(*error);
+		*error = NULL;
+		return 0;
+	}
+	out->waiter = waiter.pid;
+	out->waiter_output = waiter.output;
+	return 0;
+}
+
+/* Waits (at most 5 s) for the waiter and reads the status it printed. */
+static int
+waiter_status(struct runtime_attach *attach)
+{
+	struct pollfd p = { attach->waiter_output, POLLIN, 0 };
+	char buf[64] = { 0 };
+	size_t n = 0;
+	ssize_t got = -1;
+	int status = -1;
+
+	while (n < sizeof(buf) - 1 && poll(&p, 1, 5000) > 0) {
+		got = read(attach->waiter_output, buf + n, sizeof(buf) - 1 - n);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	/* Its output ended: it is ending.  Else it is stuck: end it. */
+	if (got != 0)
+		kill(attach->waiter, SIGKILL);
+	if (engine_reap(attach->waiter) != 0 || sscanf(buf, "%d", &status) != 1)
+		status = -1;
+	attach->waiter = -1;
+	return status;
+}
+
+static int
+engine_signal(struct runtime *rt, const char *name, int signo, char **error)
+{
+	char number[16];
+	const char *args[] = { "kill", "--signal", number, name, NULL };
+
+	snprintf(number, sizeof(number), "%d", signo);
+	return engine_simple(engine_of(rt), "kill", args, error);
+}
+
+static int
+engine_wait(struct runtime *rt, const char *name, int *out_status, char **error)
+{
+	struct engine *e = engine_of(rt);
+	const char *args[] = { "wait", name, NULL };
+	struct engine_output o;
+	int rc = 0;
+
+	if (engine_run(e, args, -1, &o, error) < 0)
+		return -1;
+	if (o.status != 0 || sscanf(o.out, "%d", out_status) != 1) {
+		*error = complaint(e, "wait", &o);
+		rc = -1;
+	}
+	engine_output_release(&o);
+	return rc;
+}
+
+static int
+engine_collect(struct runtime *rt, const char *name, const char *path, int fd,
+    char **error)
+{
+	struct engine *e = engine_of(rt);
+	char *from = xasprintf("%s:%s/.", name, path);
+	const char *args[] = { "cp", from, "-", NULL };
+	struct engine_output o;
+	int rc = 0;
+
+	if (engine_run(e, args, fd, &o, error) < 0) {
+		rc = -1;
+	} else {
+		if (o.status != 0) {
+			*error = complaint(e, "cp", &o);
+			rc = -1;
+		}
+		engine_output_release(&o);
+	}
+	free(from);
+	return rc;
+}
+
+static int
+engine_destroy(struct runtime *rt, const char *name, char **error)
+{
+	const char *args[] = { "rm", "--force", "--volumes", name, NULL };
+
+	if (engine_simple(engine_of(rt), "rm", args, error) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	free(*error);
+	*error = NULL;
+	return 0;
+}
+
+static int
+engine_list(struct runtime *rt, struct runtime_instance **out,
+    size_t *out_count, char **error)
+{
+	struct engine *e = engine_of(rt);
+	const char *args[] = { "ps", "--all", "--no-trunc", "--filter",
+		"label=" RUNTIME_LABEL_RUN_ID, "--format",
+		e->kind == ENGINE_DOCKER ? "{{json .}}" : "json", NULL };
+	struct engine_output o;
+	int rc;
+
+	if (engine_run(e, args, -1, &o, error) < 0)
+		return -1;
+	if (o.status != 0) {
+		*error = complaint(e, "ps", &o);
+		rc = -1;
+	} else {
+		rc = engine_parse_ps(out, out_count, e->kind, o.out, error);
+	}
+	engine_output_release(&o);
+	return rc;
+}
+
+static int
+engine_detach(struct runtime *rt, struct runtime_attach *attach)
+{
+	uint64_t deadline = clock_now_ms() + 2000;
+	int status = -1;
+	pid_t pid = attach->pid;
+
+	(void)rt;
+	if (attach->waiter >= 0) {
+		/* Following another run's job: the status is the waiter's. */
+		if (attach->output >= 0)
+			close(attach->output);
+		attach->output = -1;
+		status = waiter_status(attach);
+	}
+	runtime_attach_close(attach);
+	attach->pid = -1;
+	if (pid < 0)
+		return status;
+	/* The tool ends by itself once the job has; give it a moment.  The
+	 * one wait stays engine_reap(): this only polls for the end. */
+	while (!engine_ended(pid)) {
+		if (clock_now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			engine_reap(pid);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+	}
+	return status >= 0 ? (engine_reap(pid), status) : engine_reap(pid);
+}
+
+static void
+engine_free(struct runtime *rt)
+{
+	struct engine *e = engine_of(rt);
+
+	free(e->program);
+	free(e);
+	free(rt);
+}
+
+static const struct runtime_ops engine_ops = {
+	.name = "engine",
+	.probe = engine_probe,
+	.pull = engine_pull,
+	.create = engine_create,
+	.find = engine_find,
+	.attach = engine_attach,
+	.logs = engine_logs,
+	.signal = engine_signal,
+	.wait = engine_wait,
+	.collect = engine_collect,
+	.destroy = engine_destroy,
+	.list = engine_list,
+	.detach = engine_detach,
+	.free = engine_free,
+};
+
+struct runtime *
+runtime_engine_new(const char *program, char **error)
+{
+	struct runtime *rt;
+	struct engine *e;
+	char *path = proc_find_program(program, getenv("PATH"));
+	const char *base;
+
+	if (path == NULL) {
+		*error = xasprintf("cannot find '%s' in PATH", program);
+		return NULL;
+	}
+	base =
+	    strrchr(program, '/') != NULL ? strrchr(program, '/') + 1 : program;
+	rt = xcalloc(1, sizeof(*rt));
+	e = xcalloc(1, sizeof(*e));
+	e->program = path;
+	e->kind =
+	    strncmp(base, "docker", 6) == 0 ? ENGINE_DOCKER : ENGINE_PODMAN;
+	rt->ops = &engine_ops;
+	rt->kind = e->kind == ENGINE_DOCKER ? "docker" : "podman";
+	rt->backend = e;
+	return rt;
+}

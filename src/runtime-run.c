@@ -1,0 +1,523 @@
+/*
+ * The host side of a containerised job over the runtime seam.  The flow,
+ * for one run id:
+ *   1. clear the workspace's previous result files, so that no stale truth
+ *      survives;
+ *   2. reconcile: find the instance by name and act on its state (create
+ *      then start; start; attach to the logs; collect), a create that
+ *      loses a race to another run reconciling again;
+ *   3. started here: write the bundle on the job's standard input, which
+ *      then stays open as the lifeline (closed at once with --detach);
+ *   4. stream the output to the console through a mask stream, turning the
+ *      host's signals into SIGTERM then SIGKILL, with a hard stop;
+ *   5. wait, collect the result files, remove the instance.
+ * A failure of the host side writes result.json itself (125).
+ */
+#include "config.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "diag.h"
+#include "file.h"
+#include "runtime-run.h"
+#include "xalloc.h"
+
+/* Beyond the grace period, what the job inside gets for its clean-up
+ * before the host kills it. */
+#define RUNTIME_RUN_KILL_MARGIN_MS (30 * 1000)
+
+/* The files and directories a job's workspace gives back. */
+static const char *const collected[] = { "result.json", "triggers.json",
+	"outputs.json", "logs", "artifacts" };
+
+struct run {
+	struct runtime *rt;
+	struct runtime_run_options *o;
+	const char *name;
+	struct runtime_attach attach;
+	struct mask_stream *stream;
+	uint64_t started; /* clock_now_ms() */
+	uint64_t kill_at; /* SIGKILL due; 0: none */
+	bool stopping; /* SIGTERM sent */
+	bool killed; /* SIGKILL sent */
+	bool timed_out;
+	bool others; /* found running under another live owner */
+	char *error; /* the host-side failure, if any */
+};
+
+static void
+console_emit(void *context, const char *data, size_t size)
+{
+	const struct run *run = context;
+
+	/* A console that went away must not end the job: drop output. */
+	(void)file_write_all(run->o->console, data, size);
+}
+
+static int
+host_failure(struct run *run, char *why)
+{
+	if (run->error == NULL)
+		run->error = why;
+	else
+		free(why);
+	return -1;
+}
+
+/* A backend call failed: if the backend does not answer at all, that is
+ * the message. */
+static int
+backend_failure(struct run *run, char *error)
+{
+	char *why = NULL;
+
+	if (run->rt->ops->probe(run->rt, &why) < 0) {
+		free(error);
+		return host_failure(run, why);
+	}
+	return host_failure(run, error);
+}
+
+/*
+ * Creates the instance; a missing image is made present by the pull policy
+ * first, and "always" pulls before.  Returns 0 created, 1 the name is
+ * taken (an instance of this run exists), or -1.
+ */
+static int
+create(struct run *run)
+{
+	const struct runtime_ops *ops = run->rt->ops;
+	const char *image = run->o->spec.image;
+	char *error = NULL;
+	bool pulled = false;
+
+	if (run->o->pull == RUNTIME_PULL_ALWAYS) {
+		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
+			return host_failure(run, error);
+		pulled = true;
+	}
+	for (;;) {
+		if (ops->create(run->rt, &run->o->spec, &error) == 0)
+			return 0;
+		if (errno == EEXIST) {
+			free(error);
+			return 1;
+		}
+		if (errno != ENOENT || pulled)
+			return backend_failure(run, error);
+		/* The image is not here. */
+		free(error);
+		error = NULL;
+		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
+			return host_failure(run, error);
+		pulled = true;
+	}
+}
+
+/*
+ * Step 2: reconciles until the instance is running here or has ended;
+ * *out_action says what was done.  The first look is a create: names are
+ * unique, so a create is the atomic form of "nothing there? create" and
+ * costs one call; only a name already taken is looked up and acted on by
+ * its state (runtime_reconcile()).
+ */
+static int
+reconcile(struct run *run, enum runtime_action *out_action)
+{
+	struct runtime_instance found = RUNTIME_INSTANCE_INIT;
+	const struct runtime_ops *ops = run->rt->ops;
+	char *error = NULL;
+	int tries, rc;
+
+	for (tries = 0; tries < 3; tries++) {
+		enum runtime_action action = RUNTIME_DO_CREATE;
+
+		if (tries > 0 || run->o->attach_only) {
+			if (ops->find(run->rt, run->name, &found, &error) < 0)
+				return backend_failure(run, error);
+			action = runtime_reconcile(found.state);
+			/* Its owner, alive, collects and removes it. */
+			run->others = !found.detached &&
+			    runtime_owner_alive(found.owner, NULL) == 1 &&
+			    (run->o->spec.owner == NULL ||
+				strcmp(found.owner, run->o->spec.owner) != 0);
+			runtime_instance_release(&found);
+		}
+		*out_action = action;
+		if (run->o->attach_only && action == RUNTIME_DO_CREATE)
+			return host_failure(
+			    run, xasprintf("no run '%s' here", run->o->run_id));
+		if (run->o->attach_only && action == RUNTIME_DO_START)
+			return host_failure(run,
+			    xasprintf("run '%s' was created but never "
+				      "started: run it again with --run-id %s",
+				run->o->run_id, run->o->run_id));
+		switch (action) {
+		case RUNTIME_DO_CREATE:
+			if ((rc = create(run)) < 0)
+				return -1;
+			if (rc > 0)
+				continue;
+			*out_action = RUNTIME_DO_START;
+			/* FALLTHROUGH */
+		case RUNTIME_DO_START:
+			return ops->attach(run->rt, run->name, true,
+				   &run->attach, &error) < 0
+			    ? host_failure(run, error)
+			    : 0;
+		case RUNTIME_DO_ATTACH:
+			return ops->logs(run->rt, run->name, true, &run->attach,
+				   &error) < 0
+			    ? host_failure(run, error)
+			    : 0;
+		case RUNTIME_DO_COLLECT:
+			return 0;
+		}
+	}
+	return host_failure(
+	    run, xasprintf("instance '%s' keeps changing under us", run->name));
+}
+
+/* Step 3: the bundle, then the lifeline stays open (or not). */
+static int
+hand_over(struct run *run)
+{
+	if (run->attach.input < 0)
+		return 0;
+	if (run->o->bundle_length > 0 &&
+	    file_write_all(
+		run->attach.input, run->o->bundle, run->o->bundle_length) < 0)
+		return host_failure(run,
+		    xasprintf("cannot hand the job its secrets: %s",
+			strerror(errno)));
+	if (run->o->detach) {
+		close(run->attach.input);
+		run->attach.input = -1;
+	}
+	return 0;
+}
+
+static void
+send_signal(struct run *run, int signo)
+{
+	char *error = NULL;
+
+	if (run->rt->ops->signal(run->rt, run->name, signo, &error) < 0) {
+		diag_warn("cannot signal '%s': %s", run->name, error);
+		free(error);
+	}
+}
+
+/* A host signal: SIGTERM into the job, then SIGKILL after the grace
+ * period and a margin (the job inside needs its own grace period, then
+ * time for its clean-up steps); a second Ctrl-C kills at once. */
+static void
+on_host_signal(struct run *run, int signo)
+{
+	if (!run->stopping) {
+		run->stopping = true;
+		run->kill_at = clock_now_ms() + run->o->grace_ms +
+		    RUNTIME_RUN_KILL_MARGIN_MS;
+		send_signal(run, SIGTERM);
+	} else if (signo == SIGINT && !run->killed) {
+		run->killed = true;
+		send_signal(run, SIGKILL);
+	}
+}
+
+static void
+on_deadlines(struct run *run)
+{
+	uint64_t now = clock_now_ms();
+
+	if (run->o->hard_stop_ms > 0 && !run->killed &&
+	    now >= run->started + run->o->hard_stop_ms) {
+		diag_error(
+		    "the job did not end in time: stopping '%s'", run->name);
+		run->timed_out = true;
+		run->killed = true;
+		send_signal(run, SIGKILL);
+	}
+	if (run->kill_at != 0 && !run->killed && now >= run->kill_at) {
+		run->killed = true;
+		send_signal(run, SIGKILL);
+	}
+}
+
+static int
+poll_timeout(const struct run *run)
+{
+	uint64_t now = clock_now_ms(), next = UINT64_MAX;
+
+	if (run->o->hard_stop_ms > 0 && !run->killed)
+		next = run->started + run->o->hard_stop_ms;
+	if (run->kill_at != 0 && !run->killed && run->kill_at < next)
+		next = run->kill_at;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+}
+
+/* Step 4: until the output ends. */
+static void
+stream_output(struct run *run)
+{
+	struct pollfd fds[2] = { { run->attach.output, POLLIN, 0 },
+		{ run->o->signals, POLLIN, 0 } };
+	char buf[65536];
+
+	while (run->attach.output >= 0) {
+		int n =
+		    poll(fds, run->o->signals >= 0 ? 2 : 1, poll_timeout(run));
+
+		if (n < 0 && errno != EINTR)
+			break;
+		on_deadlines(run);
+		if (n > 0 && fds[1].revents != 0) {
+			struct signalfd_siginfo si;
+
+			if (read(run->o->signals, &si, sizeof(si)) ==
+			    (ssize_t)sizeof(si))
+				on_host_signal(run, (int)si.ssi_signo);
+		}
+		if (n > 0 && fds[0].revents != 0) {
+			ssize_t got =
+			    read(run->attach.output, buf, sizeof(buf));
+
+			if (got < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (got <= 0)
+				break;
+			mask_stream_feed(run->stream, buf, (size_t)got);
+		}
+	}
+	mask_stream_flush(run->stream);
+}
+
+/*
+ * Step 5: the job's status.  The process that started and attached to
+ * the job ends with the job's status (or, following another run's job,
+ * the backend's waiter gives it), which saves asking; statuses that may
+ * be the tool's own (125-127), or none, are asked for.
+ */
+static int
+job_status(struct run *run, enum runtime_action action)
+{
+	struct runtime_instance found = RUNTIME_INSTANCE_INIT;
+	const struct runtime_ops *ops = run->rt->ops;
+	char *error = NULL;
+	int status = ops->detach(run->rt, &run->attach);
+
+	if (status < 0 ||
+	    (action == RUNTIME_DO_START && status >= 125 && status <= 127)) {
+		if (ops->wait(run->rt, run->name, &status, &error) < 0)
+			return host_failure(run, error);
+	}
+	if (status == EXIT_SIGNAL_BASE + SIGKILL &&
+	    ops->find(run->rt, run->name, &found, &error) == 0 &&
+	    found.oom_killed)
+		diag_warn("the job's container ran out of memory and was "
+			  "killed");
+	free(error);
+	runtime_instance_release(&found);
+	return status;
+}
+
+static bool
+has_result(const char *dir)
+{
+	char *path = xasprintf("%s/result.json", dir);
+	bool yes = access(path, F_OK) == 0;
+
+	free(path);
+	return yes;
+}
+
+/* Copies the result files into the workspace through an unlinked file.
+ * A job that could not start (126, 127) and left nothing may be an image
+ * without jobrun: the image is checked then, to say so. */
+static int
+collect(struct run *run, int status)
+{
+	char *error = NULL,
+	     *path = xasprintf("%s/.collect-XXXXXX", run->o->workspace);
+	int fd = mkostemp(path, O_CLOEXEC), skipped;
+
+	if (fd < 0) {
+		host_failure(run,
+		    xasprintf("cannot make a file in '%s': %s",
+			run->o->workspace, strerror(errno)));
+		free(path);
+		return -1;
+	}
+	unlink(path);
+	free(path);
+	if (run->o->bound_workspace != NULL &&
+	    !has_result(run->o->bound_workspace)) {
+		/* Another run's container (same run id): its workspace is
+		 * not the one bound here. */
+		run->o->bound_workspace = NULL;
+	}
+	if (run->o->bound_workspace != NULL)
+		skipped = runtime_extract_results_dir(
+		    run->o->bound_workspace, run->o->workspace, &error);
+	else if (run->rt->ops->collect(run->rt, run->name, "/job", fd, &error) <
+		0 ||
+	    lseek(fd, 0, SEEK_SET) < 0)
+		skipped = -1;
+	else
+		skipped =
+		    runtime_extract_results(fd, run->o->workspace, &error);
+	if (skipped < 0) {
+		char *why = NULL;
+
+		close(fd);
+		if ((status == 126 || status == 127) &&
+		    run->o->spec.image != NULL &&
+		    run->rt->ops->pull(run->rt, run->o->spec.image,
+			RUNTIME_PULL_NEVER, &why) < 0 &&
+		    errno == ENOEXEC) {
+			free(error);
+			return host_failure(run, why);
+		}
+		free(why);
+		if (run->others) {
+			/* Its owner collected and removed it first. */
+			diag_warn("cannot collect the results of '%s' (its "
+				  "owner collects them): %s",
+			    run->name, error != NULL ? error : strerror(errno));
+			free(error);
+			return 0;
+		}
+		why = xasprintf("cannot collect the results of '%s': %s",
+		    run->name, error != NULL ? error : strerror(errno));
+		free(error);
+		return host_failure(run, why);
+	}
+	close(fd);
+	if (skipped > 0)
+		diag_warn("%d unsafe entr%s in the results of '%s' skipped",
+		    skipped, skipped == 1 ? "y" : "ies", run->name);
+	if (!has_result(run->o->workspace))
+		return host_failure(run,
+		    xasprintf(
+			"the job in '%s' ended with status %d and left no "
+			"result.json",
+			run->name, status));
+	return 0;
+}
+
+static void
+clear_stale_results(const char *workspace)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		char *path = xasprintf("%s/%s", workspace, collected[i]);
+
+		(void)unlink(path);
+		free(path);
+	}
+}
+
+/* Ends the run: the instance goes unless kept, a failure is written. */
+static int
+finish(struct run *run, int status)
+{
+	char *error = NULL;
+
+	if (run->attach.pid >= 0 || run->attach.input >= 0 ||
+	    run->attach.output >= 0)
+		(void)run->rt->ops->detach(run->rt, &run->attach);
+	/* "attach" to a run that is not there leaves everything alone. */
+	if (run->o->attach_only && run->error != NULL) {
+		diag_error("%s", run->error);
+		free(run->error);
+		return EXIT_JOBRUN_ERROR;
+	}
+	if (!run->o->keep && !run->o->detach && !run->others &&
+	    run->rt->ops->destroy(run->rt, run->name, &error) < 0) {
+		diag_warn("cannot remove '%s': %s", run->name, error);
+		free(error);
+	}
+	if (run->error != NULL) {
+		diag_error("%s", run->error);
+		status = EXIT_JOBRUN_ERROR;
+		runtime_write_host_result(run->o->workspace, run->o->spec.job,
+		    "error", status, run->error, run->o->mask);
+	} else if (run->timed_out) {
+		status = EXIT_JOB_TIMED_OUT;
+		runtime_write_host_result(run->o->workspace, run->o->spec.job,
+		    "timed_out", status,
+		    "the job did not end within its timeout, its grace "
+		    "period and a margin: the host stopped it",
+		    run->o->mask);
+	}
+	free(run->error);
+	return status;
+}
+
+int
+runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
+{
+	struct run run = { .rt = rt, .o = o, .attach = RUNTIME_ATTACH_INIT };
+	enum runtime_action action = RUNTIME_DO_CREATE;
+	char *error = NULL, *name = runtime_instance_name(o->run_id);
+	struct mask_set *own_mask = NULL;
+	int status = EXIT_JOBRUN_ERROR, dirfd;
+
+	if (o->mask == NULL)
+		o->mask = own_mask = mask_set_new(NULL, 0);
+	run.name = name;
+	run.started = clock_now_ms();
+	o->spec.name = name;
+	o->spec.run_id = o->run_id;
+	o->spec.detached = o->detach;
+	if ((dirfd = file_make_dirs(o->workspace, &error)) < 0) {
+		host_failure(&run, error);
+		goto out;
+	}
+	close(dirfd);
+	if (!o->attach_only)
+		clear_stale_results(o->workspace);
+	if (reconcile(&run, &action) < 0 || hand_over(&run) < 0)
+		goto out;
+	if (o->detach) {
+		dprintf(o->console, "%s\n", o->run_id);
+		status = 0;
+		goto out;
+	}
+	if (action == RUNTIME_DO_COLLECT)
+		diag_warn("run '%s' had ended already: collecting its results",
+		    o->run_id);
+	run.stream = mask_stream_new(o->mask, console_emit, &run);
+	if (action != RUNTIME_DO_COLLECT)
+		stream_output(&run);
+	mask_stream_free(run.stream);
+	if ((status = job_status(&run, action)) < 0 ||
+	    collect(&run, status) < 0)
+		status = EXIT_JOBRUN_ERROR;
+out:
+	status = finish(&run, status);
+	if (own_mask != NULL) {
+		o->mask = NULL;
+		mask_set_free(own_mask);
+	}
+	free(name);
+	return status;
+}

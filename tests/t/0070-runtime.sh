@@ -1,0 +1,166 @@
+#!/bin/sh
+# jobrun run --runtime ... without a real container engine: bad input
+# gets a clear message and exit status 125; and a scripted stand-in for
+# the podman/docker command line (a shell script logging its arguments)
+# shows the whole host side: reconcile by run id, the secrets in the
+# bundle on standard input and nowhere in the arguments, the output
+# masked again, the results collected, the container removed.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+plan 49
+
+cat >job.yaml <<'YAML'
+name: rt
+secrets:
+  env: [RT_TOKEN]
+steps:
+  - {name: main, run: echo hi}
+YAML
+export RT_TOKEN=tok-0070-secret-value
+
+# ---- bad input ----
+run env PATH=/nonexistent "$JOBRUN" run --runtime auto --image img job.yaml
+is "$status" 125 "no runtime found: 125"
+contains err "looked for 'podman' and 'docker'" "no runtime: says what was looked for"
+run env PATH=/nonexistent "$JOBRUN" run --runtime podman --image img job.yaml
+contains err "cannot find 'podman' in PATH" "podman asked for but absent"
+run "$JOBRUN" run --runtime sometimes --image img job.yaml
+is "$status" 125 "an unknown runtime: 125"
+contains err "expected local, podman, docker, kubernetes or auto" "an unknown runtime: the choices"
+run "$JOBRUN" run --runtime podman job.yaml
+contains err "no runner image" "no image given"
+run "$JOBRUN" run --runtime podman --image i --pull often job.yaml
+contains err "expected always, missing or never" "a bad --pull"
+run "$JOBRUN" run --runtime podman --image i --run-id 'Bad/Id' job.yaml
+contains err "--run-id: expected" "a bad --run-id"
+run "$JOBRUN" run --runtime podman --image i --memory lots job.yaml
+contains err "--memory: expected a size" "a bad --memory"
+run "$JOBRUN" run --runtime podman --image i --cpus 0 job.yaml
+contains err "--cpus: expected" "a bad --cpus"
+run "$JOBRUN" run --runtime podman --image i - <job.yaml
+contains err "cannot be read from standard input" "a job from stdin is refused"
+run "$JOBRUN" run --detach job.yaml
+is "$status" 125 "--detach without a runtime"
+contains err "--detach is for a run in a container" "--detach without a runtime: said"
+run "$JOBRUN" gc --keep
+contains err "option --keep is for 'run'" "run's options are run's"
+run "$JOBRUN" attach
+contains err "expected 'jobrun attach RUN_ID'" "attach needs a run id"
+ok "[ ! -e .jobrun/result.json ]" "bad options leave no result.json"
+
+# ---- a scripted podman ----
+mkdir bin state
+cat >bin/podman <<'SH'
+#!/bin/sh
+# Logs each call; keeps the one container's state in state/.
+s=$FAKE_STATE
+echo "$*" >>"$s/calls"
+case $1 in
+version) [ -e "$s/down" ] && { echo "Cannot connect to Podman" >&2; exit 125; }; echo 4.3.1 ;;
+image)
+	[ -e "$s/no-image" ] && { echo "Error: no such image" >&2; exit 125; }
+	if [ -e "$s/plain-image" ]; then echo '{"Cmd":["bash"]}'; else echo '{"Entrypoint":["jobrun"]}'; fi ;;
+container)
+	[ -e "$s/state" ] || { echo "Error: no such container $3" >&2; exit 125; }
+	printf '[{"Name":"%s","State":{"Status":"%s","ExitCode":%s,"OOMKilled":false},"Config":{"Labels":{}}}]\n' \
+		"$3" "$(cat "$s/state")" "$(cat "$s/code" 2>/dev/null || echo 0)" ;;
+create)
+	[ -e "$s/down" ] && { echo "Cannot connect to Podman" >&2; exit 125; }
+	[ -e "$s/no-image" ] && { echo "Error: img: image not known" >&2; exit 125; }
+	[ -e "$s/state" ] && { echo "Error: the container name is already in use" >&2; exit 125; }
+	echo created >"$s/state" ;;
+start)
+	echo running >"$s/state"
+	[ -e "$s/plain-image" ] && { echo 'Error: executable file `run` not found' >&2; echo exited >"$s/state"; echo 127 >"$s/code"; exit 127; }
+	read -r header; head -c "${header##* }" >"$s/bundle-body"
+	echo "step prints $RT_TOKEN_ECHO"
+	echo exited >"$s/state"; echo 3 >"$s/code"
+	exit 3 ;;
+logs) echo "the log of a running job"; echo exited >"$s/state"; echo 4 >"$s/code" ;;
+wait) cat "$s/code" ;;
+cp)
+	[ -e "$s/plain-image" ] && { echo "Error: no /job" >&2; exit 125; }
+	mkdir -p "$s/ws/logs" && echo '{"outcome":"failed","exit_status":3}' >"$s/ws/result.json"
+	echo log >"$s/ws/logs/main.log"; mkdir -p "$s/ws/src"; echo x >"$s/ws/src/f"
+	tar -C "$s/ws" -cf - . ;;
+kill) echo "$3" >"$s/signal" ;;
+rm) rm -f "$s/state" ;;
+ps) echo '[]' ;;
+esac
+SH
+chmod +x bin/podman
+FAKE_STATE=$TEST_DIR/state
+RT_TOKEN_ECHO=$RT_TOKEN
+export FAKE_STATE RT_TOKEN_ECHO
+PATH=$TEST_DIR/bin:$PATH
+export PATH
+
+run "$JOBRUN" run --runtime podman --image img --run-id r1 --memory 64m --pids 50 job.yaml
+is "$status" 3 "the job's exit status"
+contains out "step prints ***" "the output is masked again on the host"
+lacks out "tok-0070" "no secret on the console"
+contains state/calls "create --name jobrun-r1 --interactive" "created by its run id's name"
+contains state/calls "org.jobrun.run-id=r1" "labelled with the run id"
+contains state/calls "org.jobrun.owner=" "labelled with its owner"
+contains state/calls "--memory=67108864b" "the memory limit"
+contains state/calls "--pids-limit=50" "the pids limit"
+contains state/calls "--env JOBRUN_BUNDLE=stdin" "the job reads its bundle"
+lacks state/calls "tok-0070" "no secret in any argument"
+contains state/bundle-body "tok-0070-secret-value" "the secret is in the bundle"
+contains state/bundle-body '"lifeline":true' "with a lifeline"
+contains state/calls "/mnt/jobrun/job/job.yaml" "the job file is bound in"
+contains state/calls "rm --force --volumes jobrun-r1" "removed at the end"
+contains .jobrun/result.json '"exit_status":3' "result.json collected"
+ok "[ -f .jobrun/logs/main.log ] && [ ! -e .jobrun/src ]" "logs collected, the source not"
+
+# The same run id, its container running: the create finds the name
+# taken (the fake refuses it as podman does), so attach to its log.
+: >state/calls
+echo running >state/state
+run "$JOBRUN" run --runtime podman --image img --run-id r1 job.yaml
+is "$status" 4 "running: the running job's status"
+contains out "the log of a running job" "running: its log"
+contains state/calls "logs --follow jobrun-r1" "running: its log followed from the start"
+lacks state/calls "start" "running: not started again"
+
+# The same run id, created but never started: start it.
+: >state/calls
+echo created >state/state
+run "$JOBRUN" run --runtime podman --image img --run-id r1 job.yaml
+contains state/calls "container inspect jobrun-r1" "created: its name taken, it is looked at"
+contains state/calls "start --attach --interactive jobrun-r1" "created: started"
+
+# Failures of the host side: 125 and result.json says why.
+: >state/calls
+touch state/down
+run "$JOBRUN" run --runtime podman --image img job.yaml
+is "$status" 125 "a daemon that does not answer: 125"
+contains err "does not answer" "the daemon: said"
+contains .jobrun/result.json '"outcome": "error"' "the daemon: result.json says error"
+ok "[ ! -e state/state ]" "the daemon: nothing made"
+rm state/down
+touch state/no-image
+run "$JOBRUN" run --runtime podman --image img --pull never job.yaml
+contains err "image 'img' is not here and --pull is never" "--pull never and no image"
+ok "[ ! -e state/state ]" "no image: nothing made"
+rm state/no-image
+touch state/plain-image
+run "$JOBRUN" run --runtime podman --image img job.yaml
+contains err "holds no jobrun" "an image without jobrun"
+ok "[ ! -e state/state ]" "no jobrun: nothing left"
+rm state/plain-image
+run "$JOBRUN" attach nothere
+contains err "no run 'nothere' here" "attach to nothing"
+
+# The job file's container: key; flags win over it.
+cat >c.yaml <<'YAML'
+container: {image: cimg, pull: never, resources: {cpus: 2, memory: 1g, pids: 7}}
+steps: [{name: s, run: x}]
+YAML
+: >state/calls
+run "$JOBRUN" run --runtime podman --run-id r3 c.yaml
+contains state/calls "--cpus=2 --memory=1073741824b --pids-limit=7 cimg" "container: gives the image and the limits"
+: >state/calls
+run "$JOBRUN" run --runtime podman --run-id r4 --image other --pids 9 c.yaml
+contains state/calls "--pids-limit=9 other" "flags win over container:"
+
+done_testing

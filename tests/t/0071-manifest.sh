@@ -1,0 +1,58 @@
+#!/bin/sh
+# jobrun manifest: the Kubernetes objects of a run, against a golden file
+# (tests/golden/manifest.json); the job's secret only in the Secret; the
+# bundle it carries read by a jobrun as a pod would (JOBRUN_BUNDLE=PATH);
+# a local source refused.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+plan 9
+
+cat >job.yaml <<'YAML'
+name: kube
+timeout: 10m
+secrets: {env: [K_TOKEN]}
+source: {type: git, url: https://example.org/app.git, ref: main}
+container: {image: registry.example.org/jobrun:1, pull: always, resources: {cpus: 1.5, memory: 1g}}
+steps: [{name: a, run: make}]
+YAML
+K_TOKEN=ktok-0071-secret
+export K_TOKEN
+version=$("$JOBRUN" --version | sed -n '1s/^jobrun //p')
+
+run "$JOBRUN" manifest --run-id k1 job.yaml
+is "$status" 0 "manifest: exit 0"
+sed "s/\"$version\"/\"@VERSION@\"/" out >got.json
+ok "diff -u '$JOBRUN_SRCDIR/tests/golden/manifest.json' got.json >diff.out" \
+	"the objects are the golden ones"
+[ -s diff.out ] && sed 's/^/# /' diff.out | head -40
+
+"$PYTHON3" - out >split.out <<'PY'
+import json, sys
+items = json.load(open(sys.argv[1]))["items"]
+kinds = {i["kind"]: i for i in items}
+print("kinds", " ".join(sorted(kinds)))
+for k, i in kinds.items():
+    open(k + ".json", "w").write(json.dumps(i))
+open("bundle", "w").write(kinds["Secret"]["stringData"]["bundle"])
+PY
+contains split.out "kinds ConfigMap Job Secret" "a ConfigMap, a Job and a Secret"
+contains Secret.json "ktok-0071-secret" "the Secret holds the secret value"
+ok "! grep -q ktok Job.json ConfigMap.json" "the Job and the ConfigMap do not"
+
+# The pod's jobrun reads the bundle from the Secret's file.
+cat >pod.yaml <<'YAML'
+secrets: {env: [K_TOKEN]}
+steps: [{name: s, run: 'echo "token: $K_TOKEN"'}]
+YAML
+env -u K_TOKEN JOBRUN_BUNDLE="$TEST_DIR/bundle" "$JOBRUN" run --local \
+	pod.yaml >pod.out 2>&1
+is "$?" 0 "a jobrun given the bundle's file runs"
+contains pod.out "token: ***" "its secret is set and masked"
+
+cat >local.yaml <<'YAML'
+steps: [{name: a, run: make}]
+YAML
+run "$JOBRUN" manifest --image img local.yaml
+is "$status" 125 "a local source: 125"
+contains err "a Kubernetes pod cannot see" "a local source: said why"
+
+done_testing
