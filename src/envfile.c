@@ -13,8 +13,6 @@
 #include "envfile.h"
 #include "xalloc.h"
 
-#define ENVFILE_MAX_SIZE (1024 * 1024)
-
 bool
 envfile_name_valid(const char *s, size_t n)
 {

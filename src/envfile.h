@@ -26,6 +26,9 @@ int envfile_load(
  */
 bool envfile_name_valid(const char *name, size_t n);
 
+/* The largest job environment file read, in bytes. */
+#define ENVFILE_MAX_SIZE (1024 * 1024)
+
 /* Parses KEY=VALUE lines of text into out; as envfile_load() otherwise. */
 int envfile_parse(
     struct nvlist *out, const char *text, const char *origin, char **error);

@@ -22,6 +22,7 @@
 #include "console.h"
 #include "diag.h"
 #include "envfile.h"
+#include "file.h"
 #include "lifecycle.h"
 #include "plugin-host.h"
 #include "proc.h"
@@ -296,16 +297,23 @@ static void
 apply_env_file(struct lifecycle *lc, const char *who, const char *path)
 {
 	struct nvlist set = NVLIST_INIT;
-	struct stat st;
-	char *error;
-	size_t i;
+	char *data, *error = NULL;
+	size_t i, length;
 
-	if (stat(path, &st) < 0 || st.st_size == 0)
+	/* The command's file: never followed, never a FIFO that blocks. */
+	if (file_read_all(
+		AT_FDCWD, path, ENVFILE_MAX_SIZE, &data, &length, &error) < 0) {
+		if (errno != ENOENT)
+			diag_error("%s: %s", who, error);
+		free(error);
 		return;
-	if (envfile_load(&set, path, who, &error) < 0) {
+	}
+	if (length > 0 && envfile_parse(&set, data, who, &error) < 0) {
 		diag_error("%s", error);
 		free(error);
 	}
+	wipe(data, length);
+	free(data);
 	for (i = 0; i < set.len; i++)
 		set_env(lc, who, set.items[i].name, set.items[i].value);
 	nvlist_release(&set);
