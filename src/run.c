@@ -1053,6 +1053,48 @@ job_file_invalid(struct run *run)
 	fail(run, "the job file is not valid");
 }
 
+/* Whether text holds one of the job's secrets. */
+static bool
+holds_secret(const struct run *run, const char *text)
+{
+	char *shown = masked(run, text);
+	bool secret = strcmp(shown, text) != 0;
+
+	free(shown);
+	return secret;
+}
+
+/*
+ * A job or step name is shown everywhere (console prefixes, JSON fields,
+ * log file names, junit.xml): one that holds a secret is refused before
+ * anything shows it, without showing it here either.  Returns 0, or -1
+ * after a message.
+ */
+static int
+names_hold_no_secret(struct run *run)
+{
+	size_t i;
+	char *why;
+
+	if (holds_secret(run, config_get(&run->config, CONFIG_NAME))) {
+		diag_error("the job's name holds a secret: rename the job");
+		fail(run, "the job's name holds a secret");
+		return -1;
+	}
+	for (i = 0; i < step_count(run); i++) {
+		if (!holds_secret(run, run->job->steps[i].name))
+			continue;
+		why = xasprintf("the name of step %zu (in the order of the job "
+				"file, from 1) holds a secret: rename the step",
+		    i + 1);
+		diag_error("%s", why);
+		fail(run, why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 /* A password or token in a source URL is a secret like any other. */
 static void
 register_url_credentials(struct run *run, enum config_key key)
@@ -1124,7 +1166,7 @@ configure(struct run *run)
 	 * any cut. */
 	diag_set_mask(run->mask);
 	diag_set_sink(masked_stderr, run->mask);
-	return 0;
+	return names_hold_no_secret(run);
 }
 
 static void

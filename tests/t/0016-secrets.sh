@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 37
+plan 41
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -197,4 +197,19 @@ is "$status" 0 "a job whose env layers hold globbed secrets runs"
 contains out "file=*** jobenv=***" \
 	"env_globs mask values from the job file's env: and from --job-env"
 lacks .jobrun/logs/show.log "from-the-job" "and the log has neither"
+# ---- a name that holds a secret is refused before anything shows it ----
+cat >named.yaml <<'YAML'
+name: named
+secrets: {env: [STEP_SECRET]}
+steps:
+  - {name: fine, run: 'true'}
+  - {name: deploy-hunter22-prod, run: 'true'}
+YAML
+run env STEP_SECRET=hunter22-prod "$JOBRUN" run named.yaml
+is "$status" 125 "a step named after a secret: the job is refused (125)"
+contains err "the name of step 2 (in the order of the job file, from 1) holds a secret" \
+	"the message says which step, by its place"
+lacks err "hunter22" "and never shows the secret"
+ok "! grep -rq hunter22 .jobrun && ! find .jobrun | grep -q hunter22" \
+	"nor does any file or file name in the workspace"
 done_testing
