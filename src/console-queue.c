@@ -32,9 +32,12 @@ console_queue_open(struct console_queue *q, int fd)
 	q->restore_flags = -1;
 	if (fstat(fd, &st) < 0)
 		return;
-	if (S_ISFIFO(st.st_mode)) {
+	/* A pipe or a terminal gets a description of its own, non-blocking:
+	 * a stalled terminal (a frozen ssh session) must not hold the loop
+	 * any more than a pipe nobody reads. */
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (own >= 0) {
 			q->fd = own;
 			q->watchable = true;
@@ -86,6 +89,8 @@ write_now(struct console_queue *q, const struct iovec *iov, int count)
 static void
 enqueue(struct console_queue *q, const char *data, size_t size)
 {
+	if (size == 0)
+		return;
 	if (console_queue_pending(q) + size > CONSOLE_QUEUE_LIMIT) {
 		q->dropped += size;
 		return;

@@ -8,11 +8,11 @@
  * (console_queue_behind()), and past a hard limit bytes are dropped from
  * the console only (never from logs) and counted.
  *
- * A pipe is reopened non-blocking through /proc/self/fd (its own open file
- * description: nothing changes for the processes sharing the pipe); a
- * socket is switched to non-blocking mode and switched back by
- * console_queue_close().  Terminals, files and /dev/null are written as
- * they are.
+ * A pipe or a terminal is reopened non-blocking through /proc/self/fd (its
+ * own open file description: nothing changes for the processes sharing
+ * it); a socket is switched to non-blocking mode and switched back by
+ * console_queue_close() (and by the supervisor, should the job process
+ * die first).  Files and /dev/null are written as they are.
  */
 #ifndef JOBRUN_CONSOLE_QUEUE_H
 #define JOBRUN_CONSOLE_QUEUE_H

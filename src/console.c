@@ -103,7 +103,7 @@ on_writable(struct loop *loop, int fd, uint32_t events, void *data)
 	watch_queue(output, q);
 }
 
-/* Whether the two descriptors are the same pipe or socket. */
+/* Whether the two descriptors are the same pipe, socket or terminal. */
 static bool
 same_file(int a, int b)
 {
@@ -111,7 +111,8 @@ same_file(int a, int b)
 
 	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
-	    (S_ISFIFO(sa.st_mode) || S_ISSOCK(sa.st_mode));
+	    (S_ISFIFO(sa.st_mode) || S_ISSOCK(sa.st_mode) ||
+		S_ISCHR(sa.st_mode));
 }
 
 struct console *
@@ -559,9 +560,8 @@ console_message(struct console *output, const char *text)
 	iov[2].iov_len = 1;
 	if (output != NULL)
 		console_write(output, STDERR_FILENO, iov, 3);
-	else if (writev(STDERR_FILENO, iov, 3) < 0) {
-		/* standard error is gone: nowhere left to report */
-	}
+	else
+		diag_write(iov, 3);
 	free(masked);
 }
 

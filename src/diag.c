@@ -5,17 +5,76 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "list.h"
 #include "mask.h"
+
+/* How long a message waits for a standard error that takes nothing. */
+#define STDERR_WAIT_MS 1000
+
+/*
+ * Standard error as jobrun writes to it: a pipe or a terminal reopened
+ * non-blocking (a description of jobrun's own), so that a stalled reader
+ * delays a message by STDERR_WAIT_MS at most and never holds jobrun.
+ */
+static int
+stderr_fd(void)
+{
+	static int fd = -1;
+	struct stat st;
+
+	if (fd >= 0)
+		return fd;
+	fd = STDERR_FILENO;
+	if (fstat(STDERR_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+		int own = open("/proc/self/fd/2",
+		    O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+		if (own >= 0)
+			fd = own;
+	}
+	return fd;
+}
+
+void
+diag_write(struct iovec *iov, int count)
+{
+	struct pollfd pfd = { .fd = stderr_fd(), .events = POLLOUT };
+	ssize_t n;
+
+	while (count > 0) {
+		n = writev(pfd.fd, iov, count);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN &&
+		    poll(&pfd, 1, STDERR_WAIT_MS) > 0)
+			continue;
+		if (n < 0)
+			return; /* gone, or stalled: nowhere left to report */
+		while (count > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			count--;
+		}
+		if (count > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+}
 
 /* Writes "jobrun: <message>\n" to standard error with one writev(2). */
 static void
@@ -26,9 +85,7 @@ write_line(const char *message, size_t length)
 		{ (void *)(uintptr_t) "\n", 1 } };
 
 	fflush(stdout);
-	if (writev(STDERR_FILENO, iov, 3) < 0) {
-		/* standard error is gone: nowhere left to report */
-	}
+	diag_write(iov, 3);
 }
 
 /* A message written to standard error is cut to this many bytes. */

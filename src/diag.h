@@ -8,6 +8,7 @@
 #define JOBRUN_DIAG_H
 
 #include <stdarg.h>
+#include <sys/uio.h>
 
 /*
  * Exit statuses of the job and of jobrun itself: 0 success, 1 a step
@@ -57,5 +58,12 @@ void diag_set_mask(struct mask_set *set);
 #define BUG(...) diag_bug(__FILE__, __LINE__, __VA_ARGS__)
 void diag_bug(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
+
+/*
+ * Writes count buffers to standard error without ever holding jobrun: a
+ * standard error that takes nothing for a second loses the rest.  iov is
+ * changed.
+ */
+void diag_write(struct iovec *iov, int count);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -52,6 +53,7 @@
 /* Shared by the job process with the supervisor (MAP_SHARED). */
 struct shared_state {
 	bool ended; /* the job process wrote the job's files */
+	int status; /* and ended with this status */
 	struct step_record steps[];
 };
 
@@ -244,9 +246,7 @@ masked_stderr(const char *message, void *context)
 		{ text, length }, { (void *)(uintptr_t) "\n", 1 } };
 
 	fflush(stdout);
-	if (writev(STDERR_FILENO, iov, 3) < 0) {
-		/* standard error is gone: nowhere left to report */
-	}
+	diag_write(iov, 3);
 	free(text);
 }
 
@@ -542,9 +542,10 @@ write_triggers(struct run *run, int status)
 		diag_error("%s", error);
 		free(error);
 	}
-	rc = trigger_file_write(run->lc.triggers,
-	    config_get(&run->config, CONFIG_TRIGGERS_FILE),
+	path = workspace_triggers_file(&run->config);
+	rc = trigger_file_write(run->lc.triggers, path,
 	    config_get(&run->config, CONFIG_NAME), run->mask, &error);
+	free(path);
 	if (rc != 0) {
 		diag_error("%s", error);
 		free(error);
@@ -1003,11 +1004,24 @@ prepare(struct run *run)
 	return 0;
 }
 
-/* --clean: in local mode, the workspace is emptied first. */
+/* What jobrun makes in a workspace, and --clean removes. */
+static const char *const workspace_entries[] = { "logs", "outputs", "artifacts",
+	"result.json", "outputs.json", "triggers.json" };
+
+/*
+ * --clean: in local mode, what earlier runs made in the workspace is
+ * removed first: jobrun's own files and directories, and the source
+ * directories it prepared (marked).  Nothing else, even when the
+ * workspace is a directory of the user's.
+ */
 static int
 clean_workspace(const struct run *run)
 {
 	const char *path = config_get(&run->config, CONFIG_WORKSPACE);
+	struct dirent *entry;
+	size_t i, length;
+	char *target;
+	DIR *dir;
 	int fd;
 
 	if (config_number(&run->config, CONFIG_LOCAL) == 0) {
@@ -1019,15 +1033,43 @@ clean_workspace(const struct run *run)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
-	if (fd < 0 || file_clear_dir(fd) < 0) {
-		diag_error("cannot empty the workspace '%s': %s", path,
+	if (fd < 0 || (dir = fdopendir(dup(fd))) == NULL) {
+		diag_error("cannot clean the workspace '%s': %s", path,
 		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	for (i = 0; i < sizeof(workspace_entries) / sizeof(*workspace_entries);
+	     i++)
+		file_remove_tree(fd, workspace_entries[i]);
+	/* .NAME.jobrun-source marks a source directory NAME jobrun made. */
+	while ((entry = readdir(dir)) != NULL) {
+		length = strlen(entry->d_name);
+		if (entry->d_name[0] != '.' || length <= 15 ||
+		    strcmp(entry->d_name + length - 14, ".jobrun-source") != 0)
+			continue;
+		target = xstrndup(entry->d_name + 1, length - 15);
+		file_remove_tree(fd, target);
+		unlinkat(fd, entry->d_name, 0);
+		free(target);
+	}
+	closedir(dir);
 	close(fd);
 	return 0;
+}
+
+/* workspace_pin(), reporting; -1 after a message. */
+static int
+pin_workspace(struct run *run)
+{
+	char *error = NULL;
+
+	if (workspace_pin(&run->config, &error) == 0)
+		return 0;
+	diag_error("%s", error);
+	free(error);
+	return -1;
 }
 
 /*
@@ -1048,6 +1090,8 @@ job_file_invalid(struct run *run)
 		free(error);
 		return;
 	}
+	if (pin_workspace(run) < 0)
+		return;
 	workspace_remove_earlier(&run->config);
 	run->workspace_known = true;
 	fail(run, "the job file is not valid");
@@ -1138,6 +1182,8 @@ configure(struct run *run)
 	/* From here on the workspace is known: nothing of an earlier run
 	 * may be taken for this one's. */
 	if (cli->clean && !cli->dry_run && clean_workspace(run) < 0)
+		return -1;
+	if (!cli->dry_run && pin_workspace(run) < 0)
 		return -1;
 	workspace_remove_earlier(&run->config);
 	run->workspace_known = !cli->dry_run;
@@ -1260,6 +1306,10 @@ supervise(struct run *run)
 	}
 	/* The job process wrote its files; ours would be stale copies. */
 	run->workspace_known = false;
+	/* Killed after it wrote the truth (in its clean-up): the truth
+	 * stands. */
+	if (run->shared != NULL && run->shared->ended)
+		return run->shared->status;
 	if (!WIFEXITED(wait_status))
 		return record_crash(run, WTERMSIG(wait_status), 0);
 	/* A plugin that called exit() ended the job process early. */
@@ -1271,7 +1321,7 @@ supervise(struct run *run)
 /* The workspace directory itself, so that the job's files can be
  * written there; -1 after a message. */
 static int
-make_workspace(const struct run *run)
+make_workspace(struct run *run)
 {
 	char *error;
 	int fd =
@@ -1283,7 +1333,7 @@ make_workspace(const struct run *run)
 		return -1;
 	}
 	close(fd);
-	return 0;
+	return pin_workspace(run);
 }
 
 int
@@ -1342,8 +1392,10 @@ run_job(const struct cli *cli)
 out:
 	/* The job process got to its end (the supervisor checks this only
 	 * before it gets here). */
-	if (run.shared != NULL)
+	if (run.shared != NULL) {
+		run.shared->status = status;
 		run.shared->ended = true;
+	}
 	if (run.workspace_known && !run.lifecycle) {
 		/* Failed before the lifecycle: the truth is written anyway. */
 		if (run.mask == NULL)

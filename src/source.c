@@ -535,8 +535,7 @@ make_empty_target(const char *label, const char *path, bool local)
 		diag_error("%s: the directory '%s' is not empty: a source is "
 			   "prepared only into an empty or missing directory%s",
 		    label, path,
-		    local ? " (jobrun did not prepare this one: remove it, "
-			    "or run with --clean)"
+		    local ? " (jobrun did not prepare this one: remove it)"
 			  : "");
 		return -1;
 	}

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -73,11 +74,15 @@ int
 supervisor_fork(int *wait_status)
 {
 	pid_t child, parent = getpid();
-	int terminal;
+	int terminal, out_flags, err_flags;
 
 	/* Orphans of a crashed job process come back here. */
 	if (parent != 1)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* The job process may leave shared descriptors non-blocking if it
+	 * dies (console-queue.h): they are put back below. */
+	out_flags = fcntl(STDOUT_FILENO, F_GETFL);
+	err_flags = fcntl(STDERR_FILENO, F_GETFL);
 	child = fork();
 	if (child < 0) {
 		diag_error("cannot start the job process: %s", strerror(errno));
@@ -85,6 +90,12 @@ supervisor_fork(int *wait_status)
 	}
 	if (child == 0) {
 		setpgid(0, 0);
+		/* The job process is the terminal's foreground: a Ctrl-Z must
+		 * not stop it with nobody to continue it (steps get every
+		 * signal back at its default). */
+		signal(SIGTSTP, SIG_IGN);
+		signal(SIGTTIN, SIG_IGN);
+		signal(SIGTTOU, SIG_IGN);
 		/* A supervisor killed outright still cancels the job. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
@@ -97,6 +108,10 @@ supervisor_fork(int *wait_status)
 		tcsetpgrp(terminal, child);
 	*wait_status = supervise(child);
 	take_terminal_back(terminal);
+	if (out_flags >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, out_flags);
+	if (err_flags >= 0)
+		fcntl(STDERR_FILENO, F_SETFL, err_flags);
 	/* What the job process left behind is ours now: none of it goes on. */
 	reap_all();
 	return 1;

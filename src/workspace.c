@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,60 @@
 #include "workspace.h"
 #include "xalloc.h"
 
+/* The pinned workspace (workspace_pin()) and its path through /proc;
+ * one per process, as the workspace is. */
+static int pinned = -1;
+static char pinned_path[64];
+
+int
+workspace_pin(const struct config *config, char **error)
+{
+	const char *path = config_get(config, CONFIG_WORKSPACE);
+	int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, fd;
+
+	if (pinned >= 0)
+		return 0;
+	if (config_number(config, CONFIG_LOCAL) != 0)
+		flags |= O_NOFOLLOW;
+	if ((fd = open(path, flags)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error = errno == ELOOP || errno == ENOTDIR
+		    ? xasprintf("the workspace '%s' is not a directory (a "
+				"symbolic link is not followed in local mode, "
+				"where steps can write there): remove it",
+			  path)
+		    : xasprintf("cannot open the workspace '%s': %s", path,
+			  strerror(errno));
+		return -1;
+	}
+	pinned = fd;
+	snprintf(pinned_path, sizeof(pinned_path), "/proc/self/fd/%d", fd);
+	/* Without /proc, paths are all there is. */
+	if (access(pinned_path, X_OK) < 0)
+		pinned_path[0] = '\0';
+	return 0;
+}
+
 char *
 workspace_file(const struct config *config, const char *name)
 {
+	if (pinned >= 0 && pinned_path[0] != '\0')
+		return xasprintf("%s/%s", pinned_path, name);
 	return xasprintf("%s/%s", config_get(config, CONFIG_WORKSPACE), name);
+}
+
+char *
+workspace_triggers_file(const struct config *config)
+{
+	const char *file = config_get(config, CONFIG_TRIGGERS_FILE);
+	char *standard =
+	    xasprintf("%s/triggers.json", config_get(config, CONFIG_WORKSPACE));
+	bool in_workspace = strcmp(file, standard) == 0;
+
+	free(standard);
+	return in_workspace ? workspace_file(config, "triggers.json")
+			    : xstrdup(file);
 }
 
 static void
@@ -38,7 +90,9 @@ workspace_remove_earlier(const struct config *config)
 	path = workspace_file(config, "outputs.json");
 	remove_with_temps(path);
 	free(path);
-	remove_with_temps(config_get(config, CONFIG_TRIGGERS_FILE));
+	path = workspace_triggers_file(config);
+	remove_with_temps(path);
+	free(path);
 }
 
 /* Opens name under the workspace, made and cleared; -1 with *error. */
@@ -64,8 +118,13 @@ workspace_open(struct workspace *ws, const struct config *config, char **error)
 	int root;
 
 	ws->path = config_get(config, CONFIG_WORKSPACE);
-	if ((root = file_make_dirs(ws->path, error)) < 0)
+	root = pinned >= 0 ? dup(pinned) : file_make_dirs(ws->path, error);
+	if (root < 0) {
+		if (pinned >= 0)
+			*error = xasprintf("cannot open the workspace '%s': %s",
+			    ws->path, strerror(errno));
 		return -1;
+	}
 	ws->logs = open_cleared(root, "logs", 0755, error);
 	if (ws->logs >= 0)
 		ws->outputs = open_cleared(root, "outputs", 0711, error);

@@ -30,8 +30,25 @@ struct workspace {
 		.logs = -1, .outputs = -1                                      \
 	}
 
-/* The path of name in the workspace of config (caller frees). */
+/*
+ * Pins the workspace directory: opens it once (in local mode, where it
+ * lies in the code directory steps write to, never through a symlink),
+ * so that the job's files go to that directory even if a step swaps its
+ * path for a symlink later.  A workspace that does not exist yet is
+ * pinned by a later call, once it is made.  Returns 0, or -1 with *error
+ * set (a symlink in local mode).
+ */
+int workspace_pin(const struct config *config, char **error);
+
+/*
+ * The path of name in the workspace of config (caller frees): through the
+ * pinned directory (/proc/self/fd/N/name) once it is pinned.
+ */
 char *workspace_file(const struct config *config, const char *name);
+
+/* The triggers file's path (caller frees): in the pinned workspace when
+ * it is the default, WORKSPACE/triggers.json. */
+char *workspace_triggers_file(const struct config *config);
 
 /*
  * Removes the files an earlier job left for its readers (result.json,

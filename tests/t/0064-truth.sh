@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 62
+plan 73
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -258,16 +258,96 @@ run "$JOBRUN" run --local job.yaml
 is "$status" 0 "local: the second run succeeds too"
 is "$(cat .jobrun/src/file)" two "the source was prepared afresh"
 contains "$TEST_DIR/out" two "and the step saw the new source"
-rm -f .jobrun/.src.jobrun-source
-run "$JOBRUN" run --local job.yaml
-is "$status" 125 "a source directory jobrun did not prepare is refused"
-contains "$TEST_DIR/err" "--clean" "the message says how to go on"
+echo stale >.jobrun/logs/old.log
 run "$JOBRUN" run --local --clean job.yaml
-is "$status" 0 "--clean empties the local workspace first"
-is "$(ls -A .jobrun/logs)" show.log "with a fresh workspace"
+is "$status" 0 "--clean removes what earlier runs made, its source included"
+is "$(ls -A .jobrun/logs)" show.log "with fresh logs"
+rm -f .jobrun/.src.jobrun-source
+run "$JOBRUN" run --local --clean job.yaml
+is "$status" 125 "a source directory jobrun did not prepare is refused, --clean or not"
+contains "$TEST_DIR/err" "jobrun did not prepare this one: remove it" \
+	"the message says how to go on"
 cd "$TEST_DIR" || exit 1
 run "$JOBRUN" run --no-local --clean --workspace "$WS" --job-command true
 is "$status" 125 "--clean outside local mode is refused"
 contains err "--clean empties the local workspace only" "saying why"
+
+# ---- a step that swaps the workspace for a symlink ----
+mkdir -p "$TEST_DIR/swap/proj" "$TEST_DIR/swap/elsewhere" && cd "$TEST_DIR/swap/proj" || exit 1
+cat >job.yaml <<YAML
+steps:
+  - {name: swap, run: 'mv .jobrun .jobrun.old && ln -s $TEST_DIR/swap/elsewhere .jobrun'}
+YAML
+run "$JOBRUN" run --local job.yaml
+is "$status" 0 "a step that swaps the local workspace for a symlink: the job ends"
+is "$(ls -A "$TEST_DIR/swap/elsewhere")" "" \
+	"nothing is written through the symlink"
+is "$(field .jobrun.old/result.json 'd["outcome"]')" success \
+	"result.json went to the workspace the job started with"
+run "$JOBRUN" run --local job.yaml
+is "$status" 125 "the next run refuses a symlinked local workspace"
+contains "$TEST_DIR/err" "symbolic link is not followed in local mode" "saying why"
+
+# ---- --clean removes what jobrun made, nothing else ----
+mkdir -p "$TEST_DIR/clean/src" && cd "$TEST_DIR/clean" || exit 1
+echo important >src/main.c
+printf 'steps:\n  - {name: a, run: "true"}\n' >job.yaml
+run "$JOBRUN" run --local --workspace . job.yaml
+run "$JOBRUN" run --local --workspace . --clean job.yaml
+is "$status" 0 "--clean in a workspace of the user's runs"
+is "$(cat src/main.c 2>&1)" important "and leaves the user's files alone"
+ok '[ -f job.yaml ] && [ -f result.json ]' "the job file stays; jobrun's files are new"
+cd "$TEST_DIR" || exit 1
+
+# ---- a terminal: one nobody reads, and Ctrl-Z then Ctrl-C ----
+cat >onterm.py <<'PY'
+import os, pty, sys, time, signal
+mode, argv = sys.argv[1], sys.argv[2:]
+pid, master = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+def wait_for(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    return None
+if mode == "stall":
+    # Never read the terminal: its buffer fills, writes would block.
+    rc = wait_for(20)
+else:
+    time.sleep(1.0)
+    os.write(master, b"\x1a")      # Ctrl-Z
+    time.sleep(0.5)
+    os.write(master, b"\x03")      # Ctrl-C
+    end = time.monotonic() + 20
+    rc = None
+    while rc is None and time.monotonic() < end:
+        try:
+            os.read(master, 65536)
+        except OSError:
+            pass
+        rc = wait_for(0.1)
+if rc is None:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+print(rc)
+PY
+cat >stall.yaml <<'YAML'
+timeout: 2s
+steps:
+  - {name: chatty, run: "head -c 20000000 /dev/zero | tr '\\0' x; sleep 30"}
+YAML
+is "$("$PYTHON3" onterm.py stall "$JOBRUN" run --grace-period 1s stall.yaml)" 124 \
+	"a terminal nobody reads: the 2 s job timeout still acts (124)"
+cat >nap.yaml <<'YAML'
+steps:
+  - {name: nap, run: "sleep 30"}
+YAML
+is "$("$PYTHON3" onterm.py tstp "$JOBRUN" run --grace-period 1s nap.yaml)" 130 \
+	"Ctrl-Z on the terminal does not stop the job: the Ctrl-C after it cancels (130)"
+is "$(field .jobrun/result.json 'd["outcome"]')" cancelled "result.json says cancelled"
 
 done_testing
