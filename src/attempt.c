@@ -294,6 +294,8 @@ attempt_start(struct runner *r, size_t index)
 	if (run->record.attempts > 1)
 		diag_error("step '%s': attempt %u of %lld", step->name,
 		    run->record.attempts, step->retries + 1);
+	if (r->events->attempt_started != NULL)
+		r->events->attempt_started(r->context, index);
 	reset_attempt(r, run);
 	reset_outputs(r, index);
 	write_fd = open_pipe(run, &error);

@@ -304,6 +304,72 @@ emit_json(struct console *output, const char *step, const char *stream,
 	free(line);
 }
 
+/* Masks every string inside value, in place. */
+static void
+mask_strings(struct mask_set *mask, json_t *value)
+{
+	const char *key;
+	json_t *member;
+	size_t i, length;
+	char *text;
+
+	if (json_is_object(value)) {
+		json_object_foreach(value, key, member)
+		    mask_strings(mask, member);
+	} else if (json_is_array(value)) {
+		json_array_foreach(value, i, member) mask_strings(mask, member);
+	} else if (json_is_string(value)) {
+		text = mask_string(mask, json_string_value(value),
+		    json_string_length(value), &length);
+		json_string_setn(value, text, length);
+		wipe(text, length);
+		free(text);
+	}
+}
+
+char *
+console_event_line(struct mask_set *mask, const char *name, json_t *fields)
+{
+	char when[40], *line;
+	json_t *object = json_pack("{s:s}", "event", name);
+
+	timestamp(when, sizeof(when));
+	if (object == NULL) {
+		json_decref(fields);
+		return NULL;
+	}
+	if (fields != NULL)
+		json_object_update(object, fields);
+	json_decref(fields);
+	json_object_set_new(object, "time", json_string(when));
+	if (mask != NULL)
+		mask_strings(mask, object);
+	line = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(object);
+	return line;
+}
+
+void
+console_event(struct console *output, const char *name, json_t *fields)
+{
+	char *line;
+
+	if (output->format != CONSOLE_JSON) {
+		json_decref(fields);
+		return;
+	}
+	if ((line = console_event_line(output->mask, name, fields)) == NULL)
+		return;
+	{
+		struct iovec iov[2] = { { line, strlen(line) },
+			{ newline, 1 } };
+
+		writev_all(output, STDOUT_FILENO, iov, 2);
+	}
+	wipe(line, strlen(line));
+	free(line);
+}
+
 /* Emits one console line of a step (without its newline). */
 static void
 emit_line(struct console_stream *s, const char *text, size_t size)
@@ -329,15 +395,19 @@ struct console_stream *
 console_stream_open(struct console *output, const char *step)
 {
 	struct console_stream *s;
+	size_t length;
 
 	s = xcalloc(1, sizeof(*s));
 	s->output = output;
-	s->step = xstrdup(step);
+	/* A step's name is shown masked like everything else. */
+	s->step = output->mask != NULL
+	    ? mask_string(output->mask, step, strlen(step), &length)
+	    : xstrdup(step);
 	if (output->color)
 		s->prefix = xasprintf("\033[%dm[%s]\033[0m ",
-		    31 + (int)(output->streams % 6), step);
+		    31 + (int)(output->streams % 6), s->step);
 	else
-		s->prefix = xasprintf("[%s] ", step);
+		s->prefix = xasprintf("[%s] ", s->step);
 	output->streams++;
 	s->log_fd = -1;
 	if (output->log_dir >= 0)

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "mask.h"
 
 enum console_format {
@@ -107,6 +109,22 @@ void console_set_status(struct console *output, const char *status);
 
 /* Writes one line of jobrun's own (without "jobrun: " and newline). */
 void console_message(struct console *output, const char *line);
+
+/*
+ * The line of event name, without its newline: {"event": name, the
+ * members of fields..., "time": now}, every string in it masked by mask
+ * (may be NULL).  Takes fields' reference (NULL: no members).  Returns a
+ * string to free, or NULL when it cannot be made.
+ */
+char *console_event_line(
+    struct mask_set *mask, const char *name, json_t *fields);
+
+/*
+ * Writes event name (console_event_line()) as a line of the JSON format,
+ * in order with the steps' output; in the other formats it writes
+ * nothing.  Takes fields' reference either way.
+ */
+void console_event(struct console *output, const char *name, json_t *fields);
 
 /* Frees the output; every stream must be closed first. */
 void console_free(struct console *output);

@@ -75,6 +75,7 @@ struct run {
 	struct step_record *shared;
 	size_t n_shared;
 	int crash_signal; /* in the supervisor: what ended the job process */
+	bool events; /* job_started is out: the job's events follow */
 };
 
 /* ---- the job and its configuration ---- */
@@ -267,6 +268,71 @@ cancelled_status(void)
 		sigaddset(&set, cancelling[i]);
 	signo = sigtimedwait(&set, NULL, &now);
 	return signo > 0 ? EXIT_SIGNAL_BASE + signo : 0;
+}
+
+/* ---- the event stream (--log-format json) ---- */
+
+/*
+ * Writes event name with fields (taken) when the job has an event stream:
+ * through the console, in order with the steps' output, or at once before
+ * the console opens (and in the supervisor, after a crash).
+ */
+static void
+emit_event(const struct run *run, const char *name, json_t *fields)
+{
+	char *line, *text;
+
+	if (!run->events) {
+		json_decref(fields);
+		return;
+	}
+	if (run->console != NULL) {
+		console_event(run->console, name, fields);
+		return;
+	}
+	if ((line = console_event_line(run->mask, name, fields)) == NULL)
+		return;
+	text = xasprintf("%s\n", line);
+	if (file_write_all(STDOUT_FILENO, text, strlen(text)) < 0) {
+		/* standard output is gone: nowhere left to report */
+	}
+	free(text);
+	free(line);
+}
+
+/* job_started, once the job's configuration and secrets are known. */
+static void
+start_events(struct run *run)
+{
+	run->events =
+	    strcmp(config_get(&run->config, CONFIG_LOG_FORMAT), "json") == 0;
+	emit_event(run, "job_started",
+	    json_pack("{s:s}", "job", config_get(&run->config, CONFIG_NAME)));
+}
+
+static void
+on_phase(void *context, enum jobrun_phase phase, bool finished, bool failed)
+{
+	const struct run *run = context;
+
+	if (!finished)
+		emit_event(run, "phase_started",
+		    json_pack("{s:s}", "phase", jobrun_phase_name(phase)));
+	else
+		emit_event(run, "phase_finished",
+		    json_pack("{s:s, s:s}", "phase", jobrun_phase_name(phase),
+			"outcome", failed ? "failed" : "success"));
+}
+
+/* Lets the lifecycle report its phases as events. */
+static void
+lifecycle_start(struct run *run)
+{
+	lifecycle_init(
+	    &run->lc, &run->config, run->job, &run->job_env, run->mask);
+	run->lifecycle = true;
+	run->lc.phase_event = on_phase;
+	run->lc.phase_context = run;
 }
 
 /* ---- the job's files ---- */
@@ -569,6 +635,11 @@ finish(struct run *run, int status)
 	if (write_result(run, status, lifecycle_status_name(status)) < 0)
 		status = EXIT_JOBRUN_ERROR;
 	write_termination_log(run, status);
+	emit_event(run, "job_finished",
+	    json_pack("{s:s, s:s, s:i, s:I}", "job",
+		config_get(&run->config, CONFIG_NAME), "outcome",
+		lifecycle_status_name(status), "exit_status", status,
+		"duration_ms", (json_int_t)(clock_now_ms() - run->start_ms)));
 	return status;
 }
 
@@ -639,9 +710,44 @@ on_step_starting(void *context, size_t index)
 }
 
 static void
+on_attempt_started(void *context, size_t index)
+{
+	struct run *run = context;
+
+	emit_event(run, "step_started",
+	    json_pack("{s:s, s:i}", "step", run->job->steps[index].name,
+		"attempt", (int)runner_step(run->runner, index)->attempts));
+}
+
+/* step_finished: how step index ended. */
+static void
+step_finished_event(struct run *run, size_t index)
+{
+	const struct step_record *rec = runner_step(run->runner, index);
+	json_t *fields;
+
+	fields = json_pack("{s:s, s:s}", "step", run->job->steps[index].name,
+	    "outcome", jobrun_outcome_name(rec->outcome));
+	if (fields == NULL)
+		return;
+	json_object_set_new(fields, "exit_status",
+	    rec->attempts > 0 && rec->signal == 0 && rec->exit_code >= 0
+		? json_integer(rec->exit_code)
+		: json_null());
+	json_object_set_new(fields, "signal",
+	    rec->signal != 0 ? json_integer(rec->signal) : json_null());
+	json_object_set_new(fields, "attempt", json_integer(rec->attempts));
+	json_object_set_new(
+	    fields, "duration_ms", json_integer((json_int_t)rec->duration_ms));
+	emit_event(run, "step_finished", fields);
+}
+
+static void
 on_step_finished(void *context, size_t index)
 {
 	struct run *run = context;
+
+	step_finished_event(run, index);
 
 	share_record(run, index, runner_step(run->runner, index)->outcome);
 	publish_step(run, index);
@@ -685,6 +791,7 @@ on_tick(void *context, uint64_t now)
 
 static const struct runner_events engine_events = {
 	.step_starting = on_step_starting,
+	.attempt_started = on_attempt_started,
 	.step_finished = on_step_finished,
 	.step_environment = on_step_environment,
 	.step_user = on_step_user,
@@ -1279,13 +1386,13 @@ run_job(const struct cli *cli)
 		}
 		goto out;
 	}
+	start_events(&run);
 	if ((status = supervise(&run)) >= 0)
 		goto out;
 	/* The job process.  Orphans of the steps come back to it. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		diag_warn("cannot become a subreaper: %s", strerror(errno));
-	lifecycle_init(&run.lc, &run.config, run.job, &run.job_env, run.mask);
-	run.lifecycle = true;
+	lifecycle_start(&run);
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
 	if (make_workspace(&run) < 0 || write_result(&run, 0, NULL) < 0) {
@@ -1305,9 +1412,7 @@ out:
 			run.mask = mask_set_new("***",
 			    (size_t)config_number(
 				&run.config, CONFIG_SECRET_MIN_LENGTH));
-		lifecycle_init(
-		    &run.lc, &run.config, run.job, &run.job_env, run.mask);
-		run.lifecycle = true;
+		lifecycle_start(&run);
 		if (make_workspace(&run) == 0)
 			status = finish(&run, status);
 	}

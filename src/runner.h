@@ -54,6 +54,9 @@ struct runner_events {
 	/* Step index is about to start (its condition holds): false
 	 * refuses it, and it fails without running. */
 	bool (*step_starting)(void *context, size_t index);
+	/* Step index starts an attempt (its first or a retry); the
+	 * record's attempts counts it already. */
+	void (*attempt_started)(void *context, size_t index);
 	/* Step index has its final outcome, in runner_step(). */
 	void (*step_finished)(void *context, size_t index);
 	/* Variables step index gets on top of the job's (the control

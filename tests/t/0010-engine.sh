@@ -129,9 +129,9 @@ run "$JOBRUN" run -j1 --log-format json outputs.yaml
 ok "$PYTHON3 -c '
 import json, sys
 lines = [json.loads(l) for l in open(\"out\")]
-out = [l for l in lines if l[\"stream\"] == \"output\"]
+out = [l for l in lines if l.get(\"stream\") == \"output\"]
 assert out[0][\"step\"] == \"use\" and out[0][\"text\"] == \"v=1.2.3\", out
-assert any(l[\"stream\"] == \"jobrun\" and l[\"step\"] is None for l in lines)
+assert any(l.get(\"stream\") == \"jobrun\" and l[\"step\"] is None for l in lines)
 assert all(\"time\" in l for l in lines)
 '" "--log-format json writes one object per line"
 cat >binary.yaml <<'YAML'
