@@ -339,6 +339,9 @@ lifecycle_start(struct run *run)
 
 static struct step_record record_of(const struct run *run, size_t index);
 
+/* The reason of a step that never ran because the job ended first. */
+#define ENDED_BEFORE "the job ended before it started"
+
 static enum jobrun_outcome
 outcome_of(const void *context, size_t index)
 {
@@ -353,7 +356,8 @@ static struct step_record
 record_of(const struct run *run, size_t index)
 {
 	struct step_record skipped = { .outcome = JOBRUN_OUTCOME_SKIPPED,
-		.exit_code = -1 };
+		.exit_code = -1,
+		.reason = ENDED_BEFORE };
 
 	if (run->runner != NULL)
 		return *runner_step(run->runner, index);
@@ -436,6 +440,74 @@ masked_strings(const struct run *run, const json_t *strings)
 	return out;
 }
 
+/* "logs/NAME.log" (masked) when step index left a log, else NULL. */
+static char *
+log_of(const struct run *run, size_t index, const struct step_record *rec)
+{
+	const char *name = run->job->steps[index].name;
+	char *relative, *path, *shown;
+	struct stat st;
+	bool found;
+
+	if (rec->attempts == 0)
+		return NULL;
+	relative = xasprintf("logs/%s.log", name);
+	path = workspace_file(&run->config, relative);
+	found = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	shown = found ? masked(run, relative) : NULL;
+	free(path);
+	free(relative);
+	return shown;
+}
+
+/* The names of step index's outputs, masked. */
+static json_t *
+output_names(const struct run *run, const struct step_record *rec)
+{
+	json_t *names = json_array();
+	size_t i;
+	char *name;
+
+	for (i = 0; rec->outputs != NULL && i < rec->outputs->len; i++) {
+		name = masked(run, rec->outputs->items[i].name);
+		json_array_append_new(names, json_string(name));
+		free(name);
+	}
+	return names;
+}
+
+/* Fills step, one of write_result()'s, for step index; what it
+ * allocates goes to result_step_release(). */
+static void
+result_step_fill(const struct run *run, size_t index, struct result_step *step)
+{
+	const struct step *job_step = &run->job->steps[index];
+	struct step_record rec = record_of(run, index);
+
+	step->name = masked(run, job_step->name);
+	step->outcome = jobrun_outcome_name(rec.outcome);
+	step->exit_code = rec.attempts > 0 ? rec.exit_code : -1;
+	step->signal = rec.signal;
+	step->oom_killed = rec.oom_killed;
+	step->attempts = rec.attempts;
+	step->started = rec.started;
+	step->finished = rec.finished;
+	step->duration_ms = rec.duration_ms;
+	step->log = log_of(run, index, &rec);
+	step->trusted = !sandbox_step_untrusted(run->job, job_step);
+	step->continue_on_error = job_step->continue_on_error;
+	step->reason = rec.reason;
+	step->outputs = output_names(run, &rec);
+}
+
+static void
+result_step_release(struct result_step *step)
+{
+	free((void *)(uintptr_t)step->name);
+	free((void *)(uintptr_t)step->log);
+	json_decref(step->outputs);
+}
+
 /*
  * Writes result.json: outcome NULL means the job is still running (written
  * at the start, so a reader finds the file from the first moment).
@@ -446,27 +518,14 @@ write_result(const struct run *run, int status, const char *outcome)
 {
 	size_t i, n = step_count(run);
 	struct result_step *steps = xcalloc(n + 1, sizeof(*steps));
-	char **names = xcalloc(n + 2, sizeof(*names));
 	struct result result = { 0 };
-	struct step_record rec;
-	char *path, *error, *reason = NULL;
+	char *path, *error, *reason = NULL, *job;
 	json_t *errors = NULL, *sources = NULL;
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		rec = record_of(run, i);
-		steps[i].name = names[i] = masked(run, run->job->steps[i].name);
-		steps[i].outcome = jobrun_outcome_name(rec.outcome);
-		steps[i].exit_code = rec.attempts > 0 ? rec.exit_code : -1;
-		steps[i].signal = rec.signal;
-		steps[i].oom_killed = rec.oom_killed;
-		steps[i].attempts = rec.attempts;
-		steps[i].started = rec.started;
-		steps[i].finished = rec.finished;
-		steps[i].duration_ms = rec.duration_ms;
-	}
-	result.job = names[n] =
-	    masked(run, config_get(&run->config, CONFIG_NAME));
+	for (i = 0; i < n; i++)
+		result_step_fill(run, i, &steps[i]);
+	result.job = job = masked(run, config_get(&run->config, CONFIG_NAME));
 	result.outcome = outcome != NULL ? outcome : "running";
 	result.exit_status = outcome != NULL ? status : -1;
 	result.started = run->started;
@@ -494,10 +553,10 @@ write_result(const struct run *run, int status, const char *outcome)
 	free(reason);
 	json_decref(errors);
 	json_decref(sources);
+	for (i = 0; i < n; i++)
+		result_step_release(&steps[i]);
 	free(steps);
-	for (i = 0; i <= n; i++)
-		free(names[i]);
-	free(names);
+	free(job);
 	return rc;
 }
 
@@ -1038,7 +1097,7 @@ execute(struct run *run)
 	plugins_watchdog_on_fire(kill_all_groups);
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_EXECUTION) < 0) {
 		/* A plugin refused the job: no step runs. */
-		runner_skip_all(run->runner);
+		runner_skip_all(run->runner, "refused by a plugin");
 		publish_all(run);
 		return fail(run, "a plugin's PRE_EXECUTION hook failed");
 	}
@@ -1321,6 +1380,7 @@ supervise(struct run *run)
 		for (i = 0; i < n; i++) {
 			run->shared[i].outcome = JOBRUN_OUTCOME_SKIPPED;
 			run->shared[i].exit_code = -1;
+			run->shared[i].reason = ENDED_BEFORE;
 		}
 	}
 	switch (supervisor_fork(&wait_status)) {

@@ -123,9 +123,12 @@ fact_function(void *context, enum expr_function function)
 	return false;
 }
 
-/* A condition without success(), failure(), ... also needs success(). */
-static bool
-should_run(struct runner *r, size_t index)
+/*
+ * Why step index is skipped, or NULL when it runs.  A condition without
+ * success(), failure(), ... also needs success().
+ */
+static const char *
+skip_reason(struct runner *r, size_t index)
 {
 	const struct expr *condition = r->plan->steps[index].condition;
 	struct condition_context context = { r, index };
@@ -133,8 +136,10 @@ should_run(struct runner *r, size_t index)
 
 	if (!expr_uses_status(condition) &&
 	    !fact_function(&context, EXPR_SUCCESS))
-		return false;
-	return condition == NULL || expr_eval(condition, &facts);
+		return "a dependency failed";
+	if (condition != NULL && !expr_eval(condition, &facts))
+		return "condition false";
+	return NULL;
 }
 
 /* ---- finishing ---- */
@@ -472,21 +477,34 @@ owner_allows(struct runner *r, size_t index)
 	return false;
 }
 
+/* Ends step index without running it, for reason. */
+static void
+never_runs(struct runner *r, size_t index, enum jobrun_outcome outcome,
+    const char *reason)
+{
+	r->runs[index].record.reason = reason;
+	runner_finish_step(r, index, outcome);
+}
+
 /* Decides ready steps while there are free slots. */
 static void
 schedule(struct runner *r)
 {
+	const char *reason;
 	size_t index;
 
 	while (r->ready.len > 0 && (long)r->n_running < r->slots) {
 		index = heap_pop(&r->ready);
 		if ((r->cancel_signal != 0 || r->job_timed_out) &&
 		    !runs_when_cancelled(r, index))
-			runner_finish_step(r, index, JOBRUN_OUTCOME_CANCELLED);
-		else if (!should_run(r, index))
-			runner_finish_step(r, index, JOBRUN_OUTCOME_SKIPPED);
+			never_runs(r, index, JOBRUN_OUTCOME_CANCELLED,
+			    r->cancel_signal != 0 ? "cancelled"
+						  : "the job timed out");
+		else if ((reason = skip_reason(r, index)) != NULL)
+			never_runs(r, index, JOBRUN_OUTCOME_SKIPPED, reason);
 		else if (!owner_allows(r, index))
-			runner_finish_step(r, index, JOBRUN_OUTCOME_FAILED);
+			never_runs(r, index, JOBRUN_OUTCOME_FAILED,
+			    "refused by a plugin");
 		else
 			start_step(r, index);
 	}
@@ -564,9 +582,13 @@ abandon_steps(struct runner *r)
 	size_t i;
 
 	signal_running(r, SIGKILL);
-	for (i = 0; i < r->plan->n_steps; i++)
-		if (r->runs[i].phase != RUN_DONE)
-			r->runs[i].record.outcome = JOBRUN_OUTCOME_CANCELLED;
+	for (i = 0; i < r->plan->n_steps; i++) {
+		if (r->runs[i].phase == RUN_DONE)
+			continue;
+		r->runs[i].record.outcome = JOBRUN_OUTCOME_CANCELLED;
+		if (r->runs[i].record.attempts == 0)
+			r->runs[i].record.reason = "cancelled";
+	}
 }
 
 struct runner *
@@ -637,12 +659,13 @@ runner_run(struct runner *r)
 }
 
 void
-runner_skip_all(struct runner *r)
+runner_skip_all(struct runner *r, const char *reason)
 {
 	size_t i;
 
 	for (i = 0; i < r->plan->n_steps; i++) {
 		r->runs[i].record.outcome = JOBRUN_OUTCOME_SKIPPED;
+		r->runs[i].record.reason = reason;
 		r->runs[i].phase = RUN_DONE;
 	}
 }

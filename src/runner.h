@@ -44,6 +44,10 @@ struct step_record {
 	struct timespec finished;
 	uint64_t duration_ms;
 	const struct nvlist *outputs; /* what it wrote to $JOBRUN_OUTPUT */
+	/* Why it never ran (a static string: "condition false", "a
+	 * dependency failed", "cancelled", "refused by a plugin", ...);
+	 * NULL when it ran or has no outcome yet. */
+	const char *reason;
 };
 
 /*
@@ -113,8 +117,9 @@ struct runner *runner_new(const struct runner_options *options);
  */
 int runner_run(struct runner *r);
 
-/* Gives every step the outcome skipped without running any. */
-void runner_skip_all(struct runner *r);
+/* Gives every step the outcome skipped without running any, with
+ * reason (a static string) as the why. */
+void runner_skip_all(struct runner *r, const char *reason);
 
 /* The record of step index (borrowed, lives as long as r). */
 const struct step_record *runner_step(const struct runner *r, size_t index);

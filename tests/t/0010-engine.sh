@@ -58,7 +58,8 @@ assert s['twice']['attempts'] == 2
 for x in r['steps']:
     assert set(x) == {'name', 'outcome', 'exit_code', 'signal', 'oom_killed',
                       'attempts', 'started_at', 'finished_at',
-                      'duration_ms'}, x
+                      'duration_ms', 'log', 'trusted', 'continue_on_error',
+                      'reason', 'outputs'}, x
     assert x['oom_killed'] is False, x
 PY" "result.json has every step's outcome, exit code, signal and attempts"
 
