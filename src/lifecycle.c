@@ -78,6 +78,8 @@ lifecycle_init(struct lifecycle *lc, const struct config *config,
 		lc->steps[i].name = job->steps[i].name;
 		lc->steps[i].index = i;
 		lc->steps[i].exit_code = -1;
+		lc->steps[i].continue_on_error =
+		    job->steps[i].continue_on_error;
 	}
 	dir = xasprintf("%s/artifacts", workspace);
 	lifecycle_set_fact(lc, "artifacts_dir", dir);
