@@ -51,6 +51,7 @@ static const struct option options[] = {
 	{ "clean", no_argument, NULL, OPT_CLEAN },
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
 	{ "local", no_argument, NULL, OPT_CONFIG + CONFIG_LOCAL },
+	{ "timestamps", no_argument, NULL, OPT_CONFIG + CONFIG_TIMESTAMPS },
 	{ "no-local", no_argument, NULL, OPT_NO_LOCAL },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "container", no_argument, NULL, OPT_RUNNERLIB_CONTAINER },
@@ -144,6 +145,8 @@ static const char help_run[] =
     "                            step is cancelled or times out (default: "
     "10s)\n"
     "      --log-format FORMAT   text, or json: one object per line\n"
+    "      --timestamps          text: each line of a step after its UTC "
+    "time\n"
     "      --branch NAME         the branch, for conditions\n"
     "      --event NAME          the triggering event, for conditions\n"
     "      --dry-run             check everything and print the plan; run "

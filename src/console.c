@@ -47,6 +47,7 @@ struct console {
 	unsigned streams; /* streams opened, for picking colours */
 	struct mask_set *mask; /* the job's secrets (borrowed); NULL: none */
 	struct console_stream *open_streams; /* for rescans after new secrets */
+	bool timestamps; /* text formats: each step line after its time */
 };
 
 struct console_stream {
@@ -370,23 +371,38 @@ console_event(struct console *output, const char *name, json_t *fields)
 	free(line);
 }
 
+void
+console_set_timestamps(struct console *output, bool on)
+{
+	output->timestamps = on && output->format != CONSOLE_JSON;
+}
+
 /* Emits one console line of a step (without its newline). */
 static void
 emit_line(struct console_stream *s, const char *text, size_t size)
 {
-	struct iovec iov[3];
+	struct iovec iov[4];
+	char when[48] = "";
 
 	if (s->output->format == CONSOLE_JSON) {
 		emit_json(s->output, s->step, "output", text, size);
 		return;
 	}
-	iov[0].iov_base = s->prefix;
-	iov[0].iov_len = strlen(s->prefix);
-	iov[1].iov_base = (void *)(uintptr_t)text;
-	iov[1].iov_len = size;
-	iov[2].iov_base = newline;
-	iov[2].iov_len = 1;
-	console_write(s->output, STDOUT_FILENO, iov, 3);
+	if (s->output->timestamps) {
+		timestamp(when, sizeof(when) - 1);
+		strcat(when, " ");
+	}
+	iov[0].iov_base = when;
+	iov[0].iov_len = strlen(when);
+	/* Plain output (with timestamps) has no prefix. */
+	iov[1].iov_base = s->prefix;
+	iov[1].iov_len =
+	    s->output->format == CONSOLE_PREFIXED ? strlen(s->prefix) : 0;
+	iov[2].iov_base = (void *)(uintptr_t)text;
+	iov[2].iov_len = size;
+	iov[3].iov_base = newline;
+	iov[3].iov_len = 1;
+	console_write(s->output, STDOUT_FILENO, iov, 4);
 }
 
 static void deliver(void *context, const char *data, size_t size);
@@ -430,7 +446,7 @@ deliver(void *context, const char *data, size_t size)
 	struct console_stream *s = context;
 
 	write_log(s, data, size);
-	if (s->output->format == CONSOLE_PLAIN) {
+	if (s->output->format == CONSOLE_PLAIN && !s->output->timestamps) {
 		struct iovec iov = { (void *)(uintptr_t)data, size };
 
 		console_write(s->output, STDOUT_FILENO, &iov, 1);

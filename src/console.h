@@ -56,6 +56,15 @@ struct loop;
 struct console *console_new(
     enum console_format format, int log_dir, struct mask_set *mask);
 
+/*
+ * In the text formats, starts each console line of a step with its UTC
+ * time, as "2026-11-22T06:10:23.123Z ": plain output is then assembled
+ * into lines like prefixed output (a last line without a newline gets
+ * one).  Logs are unchanged; the JSON format has its own times.  Call it
+ * before the first stream opens.
+ */
+void console_set_timestamps(struct console *output, bool on);
+
 /* Lets loop (borrowed) write queued console bytes out as the console
  * takes them.  Without it, queued bytes wait for console_drain(). */
 void console_attach(struct console *output, struct loop *loop);

@@ -1053,6 +1053,8 @@ open_workspace(struct run *run)
 	ctl_server_on(run->control, "output", on_output_set, run);
 	run->console =
 	    console_new(choose_format(run), run->workspace.logs, run->mask);
+	console_set_timestamps(
+	    run->console, config_number(&run->config, CONFIG_TIMESTAMPS) != 0);
 	console_attach(run->console, run->loop);
 	diag_set_sink(console_sink, run->console);
 	run->lc.output = run->console;
