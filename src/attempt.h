@@ -72,6 +72,7 @@ struct runner {
 	const struct sandbox_filter *filter;
 	const struct sandbox_policy *policy;
 	bool has_untrusted;
+	const bool *selected; /* runner_options' (NULL: every step) */
 	const struct runner_events *events;
 	void *context;
 	struct step_run *runs;

@@ -26,6 +26,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_CLEAN,
 	OPT_WORK_DIR,
+	OPT_UNTIL,
+	OPT_ONLY,
 	OPT_NO_LOCAL,
 	OPT_RUNNERLIB_CONTAINER,
 	OPT_RAW,
@@ -50,6 +52,8 @@ static const struct option options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "clean", no_argument, NULL, OPT_CLEAN },
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "only", required_argument, NULL, OPT_ONLY },
 	{ "local", no_argument, NULL, OPT_CONFIG + CONFIG_LOCAL },
 	{ "timestamps", no_argument, NULL, OPT_CONFIG + CONFIG_TIMESTAMPS },
 	{ "no-local", no_argument, NULL, OPT_NO_LOCAL },
@@ -152,6 +156,9 @@ static const char help_run[] =
     "      --dry-run             check everything and print the plan; run "
     "nothing\n"
     "      --clean               local mode: empty the workspace first\n"
+    "      --until STEP          run STEP and the steps it depends on\n"
+    "      --only STEP[,STEP...] run these steps alone, their dependencies\n"
+    "                            taken as succeeded with no outputs\n"
     "\n"
     "Workspace:\n"
     "      --workspace DIR       workspace root (default: /job)\n"
@@ -491,12 +498,18 @@ take_option(struct cli *out, int c, int index, const char *typed)
 	case OPT_DRY_RUN:
 	case OPT_CLEAN:
 	case OPT_WORK_DIR:
+	case OPT_UNTIL:
+	case OPT_ONLY:
 		if (out->command != CLI_RUN)
 			return usage_error("option %s is for 'run'", typed);
 		if (c == OPT_DRY_RUN)
 			out->dry_run = true;
 		else if (c == OPT_CLEAN)
 			out->clean = true;
+		else if (c == OPT_UNTIL)
+			out->until = optarg;
+		else if (c == OPT_ONLY)
+			out->only = optarg;
 		else
 			out->work_dir = optarg;
 		return 0;

@@ -41,6 +41,7 @@
 #include "sandbox.h"
 #include "secrets.h"
 #include "source.h"
+#include "step-select.h"
 #include "supervisor.h"
 #include "trigger-file.h"
 #include "triggers.h"
@@ -76,6 +77,7 @@ struct run {
 	size_t n_shared;
 	int crash_signal; /* in the supervisor: what ended the job process */
 	bool events; /* job_started is out: the job's events follow */
+	bool *selected; /* --until/--only (step-select.h); NULL: all */
 };
 
 /* ---- the job and its configuration ---- */
@@ -1088,6 +1090,7 @@ execute(struct run *run)
 		.filter = &run->filter,
 		.policy = &run->policy,
 		.has_untrusted = run->untrusted,
+		.selected = run->selected,
 		.events = &engine_events,
 		.context = run,
 	};
@@ -1109,6 +1112,22 @@ execute(struct run *run)
 	return status;
 }
 
+/* --until and --only: which steps run.  Returns 0, or -1 after a
+ * message. */
+static int
+select_steps(struct run *run)
+{
+	char *error;
+
+	if (step_select(&run->plan, run->cli->until, run->cli->only,
+		&run->selected, &error) == 0)
+		return 0;
+	diag_error("%s", error);
+	fail(run, error);
+	free(error);
+	return -1;
+}
+
 /*
  * The phases before the steps: validation, sources, plugins.  Returns 0
  * to go on, else the job's status (125, or 128+N when signal N cancelled
@@ -1128,6 +1147,8 @@ prepare(struct run *run)
 	    source_check_dirs(config) < 0)
 		return fail(run, "the job is not valid");
 	run->planned = true;
+	if (select_steps(run) < 0)
+		return EXIT_JOBRUN_ERROR;
 	if (check_containment(run) < 0)
 		return EXIT_JOBRUN_ERROR;
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_POST_VALIDATION) < 0)
@@ -1303,6 +1324,7 @@ release(struct run *run)
 	plan_release(&run->plan);
 	config_release(&run->config);
 	job_free(run->job);
+	free(run->selected);
 	free(run->error);
 }
 
@@ -1440,7 +1462,8 @@ run_job(const struct cli *cli)
 		/* Nothing runs, plugins included. */
 		status = EXIT_JOBRUN_ERROR;
 		if (run_build_plan(run.job, &run.plan) == 0 &&
-		    source_check_dirs(&run.config) == 0) {
+		    source_check_dirs(&run.config) == 0 &&
+		    select_steps(&run) == 0) {
 			plan_print_waves(stdout, &run.plan,
 			    config_get(&run.config, CONFIG_NAME),
 			    config_ms(&run.config, CONFIG_TIMEOUT));

@@ -62,6 +62,8 @@ counts_as_success(const struct runner *r, size_t index)
 {
 	enum jobrun_outcome outcome = r->runs[index].record.outcome;
 
+	if (r->selected != NULL && !r->selected[index])
+		return true; /* taken as succeeded (--only) */
 	return outcome == JOBRUN_OUTCOME_SUCCESS ||
 	    (r->plan->steps[index].step->continue_on_error &&
 		(outcome == JOBRUN_OUTCOME_FAILED ||
@@ -167,7 +169,12 @@ report_step(struct runner *r, size_t index)
 	if (rec->attempts > 1)
 		snprintf(attempts, sizeof(attempts), " after %u attempts",
 		    rec->attempts);
-	if (rec->outcome == JOBRUN_OUTCOME_SKIPPED ||
+	if ((rec->outcome == JOBRUN_OUTCOME_SKIPPED ||
+		rec->outcome == JOBRUN_OUTCOME_CANCELLED) &&
+	    rec->reason != NULL && strcmp(rec->reason, "cancelled") != 0)
+		diag_error("step '%s': %s (%s)", step_name(r, index),
+		    jobrun_outcome_name(rec->outcome), rec->reason);
+	else if (rec->outcome == JOBRUN_OUTCOME_SKIPPED ||
 	    rec->outcome == JOBRUN_OUTCOME_CANCELLED)
 		diag_error("step '%s': %s", step_name(r, index),
 		    jobrun_outcome_name(rec->outcome));
@@ -495,7 +502,10 @@ schedule(struct runner *r)
 
 	while (r->ready.len > 0 && (long)r->n_running < r->slots) {
 		index = heap_pop(&r->ready);
-		if ((r->cancel_signal != 0 || r->job_timed_out) &&
+		if (r->selected != NULL && !r->selected[index])
+			never_runs(
+			    r, index, JOBRUN_OUTCOME_SKIPPED, "not selected");
+		else if ((r->cancel_signal != 0 || r->job_timed_out) &&
 		    !runs_when_cancelled(r, index))
 			never_runs(r, index, JOBRUN_OUTCOME_CANCELLED,
 			    r->cancel_signal != 0 ? "cancelled"
@@ -610,6 +620,7 @@ runner_new(const struct runner_options *options)
 	r->filter = options->filter;
 	r->policy = options->policy;
 	r->has_untrusted = options->has_untrusted;
+	r->selected = options->selected;
 	r->events = options->events != NULL ? options->events : &no_events;
 	r->context = options->context;
 	r->runs = xcalloc(n + 1, sizeof(*r->runs));

@@ -91,6 +91,10 @@ struct runner_options {
 	const struct sandbox_filter *filter; /* for untrusted steps */
 	const struct sandbox_policy *policy; /* who untrusted steps run as */
 	bool has_untrusted; /* outputs files are made 0600 for every step */
+	/* Steps that run (step-select.h), n_steps flags; NULL: every step.
+	 * A step not selected is skipped ("not selected") and counts as a
+	 * success for the steps that depend on it. */
+	const bool *selected;
 	const struct runner_events *events;
 	void *context; /* passed to every event */
 };
