@@ -77,6 +77,13 @@ outputs_name(const struct runner *r, size_t index)
 	return xasprintf("%s.env", step_name(r, index));
 }
 
+/* The name of step index's summary file in the outputs directory. */
+static char *
+summary_name(const struct runner *r, size_t index)
+{
+	return xasprintf("%s.summary.md", step_name(r, index));
+}
+
 /* Creates the attempt's pipe; returns the write end, or -1. */
 static int
 open_pipe(struct step_run *run, char **error)
@@ -123,21 +130,20 @@ find_shell(struct runner *r, const char *name, const char *path)
  * (0600, jobrun's), so no untrusted step can read them.
  */
 static int
-give_outputs_file(
-    struct runner *r, size_t index, uid_t uid, gid_t gid, char **error)
+give_file(
+    struct runner *r, char *name, uid_t uid, gid_t gid, int *slot, char **error)
 {
-	struct step_run *run = &r->runs[index];
-	char *name = outputs_name(r, index), *why = NULL;
+	char *why = NULL;
 	int fd;
 
-	if (run->outputs_fd >= 0) {
-		close(run->outputs_fd);
-		run->outputs_fd = -1;
+	if (*slot >= 0) {
+		close(*slot);
+		*slot = -1;
 	}
 	fd = file_create(r->outputs_dir, name, 0600, &why);
 	if (fd < 0 || fchown(fd, uid, gid) < 0) {
-		*error = xasprintf("cannot create the outputs file '%s' for "
-				   "uid %ld: %s",
+		*error = xasprintf("cannot create the file '%s' for uid %ld: "
+				   "%s",
 		    name, (long)uid, why != NULL ? why : strerror(errno));
 		free(why);
 		free(name);
@@ -146,8 +152,22 @@ give_outputs_file(
 		return -1;
 	}
 	free(name);
-	run->outputs_fd = fd;
+	*slot = fd;
 	return 0;
+}
+
+/* The outputs file and the summary file (the same way) of step index. */
+static int
+give_outputs_file(
+    struct runner *r, size_t index, uid_t uid, gid_t gid, char **error)
+{
+	struct step_run *run = &r->runs[index];
+
+	if (give_file(r, outputs_name(r, index), uid, gid, &run->outputs_fd,
+		error) < 0)
+		return -1;
+	return give_file(
+	    r, summary_name(r, index), uid, gid, &run->summary_fd, error);
 }
 
 /* The sandbox of an untrusted step: scrubbed env, filter, its uid. */
@@ -189,6 +209,12 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	name = outputs_name(r, index);
 	path = xasprintf("%s/%s", r->outputs_path, name);
 	nvlist_set(&extra, "JOBRUN_OUTPUT", path, (struct srcpos){ 0, 0 });
+	free(path);
+	free(name);
+	name = summary_name(r, index);
+	path = xasprintf("%s/%s", r->outputs_path, name);
+	nvlist_set(
+	    &extra, "JOBRUN_STEP_SUMMARY", path, (struct srcpos){ 0, 0 });
 	free(path);
 	free(name);
 	if (r->events->step_environment != NULL)
@@ -240,7 +266,17 @@ reset_outputs(struct runner *r, size_t index)
 		unlinkat(r->outputs_dir, name, 0);
 		free(name);
 	}
+	if (run->record.attempts > 1 && run->summary_fd < 0) {
+		name = summary_name(r, index);
+		unlinkat(r->outputs_dir, name, 0);
+		free(name);
+	}
 	nvlist_release(&run->outputs);
+	if (run->summary != NULL)
+		wipe(run->summary, strlen(run->summary));
+	free(run->summary);
+	run->summary = NULL;
+	run->record.summary = NULL;
 }
 
 /*
@@ -454,6 +490,54 @@ read_outputs(struct runner *r, size_t index)
 	free(name);
 }
 
+/*
+ * Reads what step index wrote to $JOBRUN_STEP_SUMMARY: from the file
+ * jobrun made for it, else from the one it made (never followed or
+ * blocking).  More than RUNNER_SUMMARY_MAX bytes is cut, with a warning.
+ */
+static void
+read_summary(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+	char *name = summary_name(r, index), *error = NULL, *text, more;
+	ssize_t got;
+	size_t used = 0;
+	int fd = run->summary_fd >= 0
+	    ? run->summary_fd
+	    : file_open_read(r->outputs_dir, name, &error);
+
+	free(name);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			diag_warn("step '%s': summary ignored: %s",
+			    step_name(r, index), error);
+		free(error);
+		return;
+	}
+	text = xmalloc(RUNNER_SUMMARY_MAX + 1);
+	while (used < RUNNER_SUMMARY_MAX &&
+	    (got = pread(fd, text + used, RUNNER_SUMMARY_MAX - used,
+		 (off_t)used)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		used += (size_t)got;
+	}
+	if (used == RUNNER_SUMMARY_MAX && pread(fd, &more, 1, (off_t)used) > 0)
+		diag_warn("step '%s': the summary is cut at %d bytes",
+		    step_name(r, index), RUNNER_SUMMARY_MAX);
+	if (fd != run->summary_fd)
+		close(fd);
+	text[used] = '\0';
+	if (used == 0) {
+		free(text);
+		return;
+	}
+	run->summary = text;
+	run->record.summary = text;
+}
+
 void
 attempt_exited(struct runner *r, size_t index, int status)
 {
@@ -494,6 +578,7 @@ attempt_check(struct runner *r, size_t index)
 	remember_leftover(r, run->group);
 	end_untrusted(r, index);
 	read_outputs(r, index);
+	read_summary(r, index);
 	outcome = attempt_outcome(run);
 	/* The kernel does not say whom it killed: a failure while the
 	 * cgroup's count rose is put down to the OOM killer (oom.h). */

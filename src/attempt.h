@@ -50,6 +50,8 @@ struct step_run {
 	uint64_t start_ms;
 	struct nvlist outputs;
 	int outputs_fd; /* the outputs file jobrun made for it; -1: none */
+	int summary_fd; /* likewise its $JOBRUN_STEP_SUMMARY; -1: none */
+	char *summary; /* what the last attempt wrote there; NULL: nothing */
 	bool own_uid; /* untrusted, ran as uid: end what it left */
 	uid_t uid;
 };

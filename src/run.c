@@ -42,6 +42,7 @@
 #include "secrets.h"
 #include "source.h"
 #include "step-select.h"
+#include "step-summary.h"
 #include "supervisor.h"
 #include "trigger-file.h"
 #include "triggers.h"
@@ -676,6 +677,25 @@ write_triggers(struct run *run, int status)
 	return rc;
 }
 
+/* artifacts/summary.md from the steps' summaries; a failure is only
+ * reported. */
+static void
+write_summaries(const struct run *run)
+{
+	size_t i, n = step_count(run);
+	const char **summaries = xcalloc(n + 1, sizeof(*summaries));
+	char *error = NULL;
+
+	for (i = 0; run->runner != NULL && i < n; i++)
+		summaries[i] = runner_step(run->runner, i)->summary;
+	if (step_summary_write(config_get(&run->config, CONFIG_WORKSPACE),
+		summaries, n, run->mask, &error) < 0) {
+		diag_warn("the step summaries are lost: %s", error);
+		free(error);
+	}
+	free(summaries);
+}
+
 /*
  * The end of every job that got as far as its workspace: teardown
  * phases, then the files.  Returns the final status.
@@ -691,6 +711,7 @@ finish(struct run *run, int status)
 	if (run->planned)
 		diag_error("job '%s': %s",
 		    config_get(&run->config, CONFIG_NAME), name);
+	write_summaries(run);
 	if (write_triggers(run, status) < 0)
 		status = EXIT_JOBRUN_ERROR;
 	if (write_result(run, status, lifecycle_status_name(status)) < 0)
@@ -758,6 +779,7 @@ share_record(struct run *run, size_t index, enum jobrun_outcome outcome)
 	run->shared[index] = *runner_step(run->runner, index);
 	run->shared[index].outcome = outcome;
 	run->shared[index].outputs = NULL;
+	run->shared[index].summary = NULL;
 }
 
 static bool

@@ -633,6 +633,7 @@ runner_new(const struct runner_options *options)
 		r->runs[i].index = i;
 		r->runs[i].pipe_fd = -1;
 		r->runs[i].outputs_fd = -1;
+		r->runs[i].summary_fd = -1;
 		r->runs[i].record.exit_code = -1;
 		r->runs[i].record.outputs = &r->runs[i].outputs;
 		r->runs[i].waiting = r->plan->steps[i].n_deps;
@@ -723,6 +724,11 @@ runner_free(struct runner *r)
 		nvlist_release(&r->runs[i].outputs);
 		if (r->runs[i].outputs_fd >= 0)
 			close(r->runs[i].outputs_fd);
+		if (r->runs[i].summary_fd >= 0)
+			close(r->runs[i].summary_fd);
+		if (r->runs[i].summary != NULL)
+			wipe(r->runs[i].summary, strlen(r->runs[i].summary));
+		free(r->runs[i].summary);
 	}
 	if (r->signal_fd >= 0) {
 		loop_remove(r->loop, r->signal_fd);

@@ -44,6 +44,10 @@ struct step_record {
 	struct timespec finished;
 	uint64_t duration_ms;
 	const struct nvlist *outputs; /* what it wrote to $JOBRUN_OUTPUT */
+	/* What its last attempt wrote to $JOBRUN_STEP_SUMMARY (Markdown,
+	 * unmasked, NUL-terminated, at most RUNNER_SUMMARY_MAX bytes);
+	 * NULL: nothing. */
+	const char *summary;
 	/* Why it never ran (a static string: "condition false", "a
 	 * dependency failed", "cancelled", "refused by a plugin", ...);
 	 * NULL when it ran or has no outcome yet. */
@@ -75,6 +79,9 @@ struct runner_events {
 	 * milliseconds until the next one, or -1 for none. */
 	int (*tick)(void *context, uint64_t now_ms);
 };
+
+/* The most of a step summary that is kept; the rest is cut off. */
+#define RUNNER_SUMMARY_MAX (1024 * 1024)
 
 struct sandbox_filter;
 struct sandbox_policy;
