@@ -21,6 +21,7 @@
 
 #include "attempt.h"
 #include "clock.h"
+#include "debug-shell.h"
 #include "diag.h"
 #include "envscrub.h"
 #include "file.h"
@@ -191,19 +192,13 @@ sandbox_step(struct runner *r, size_t index, char **envp,
 		r->events->step_user(r->context, index, sandbox->uid, error);
 }
 
-/* Starts the step's program; returns the child's pid, -1 if none. */
-static pid_t
-spawn_step(struct runner *r, size_t index, int output_fd, char **error)
+/* The environment of step index's attempt (stepenv_free() it). */
+static char **
+step_envp(struct runner *r, size_t index)
 {
 	const struct step *step = r->plan->steps[index].step;
-	struct step_run *run = &r->runs[index];
-	const char *shell =
-	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
 	struct nvlist extra = NVLIST_INIT;
-	struct proc_spec spec = { 0 };
-	struct sandbox sandbox = { 0 };
-	char **argv, **envp, *program = NULL, *workdir, *name, *path;
-	pid_t pid = -1;
+	char **envp, *name, *path;
 
 	dependency_outputs(r, index, &extra);
 	name = outputs_name(r, index);
@@ -219,9 +214,26 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	free(name);
 	if (r->events->step_environment != NULL)
 		r->events->step_environment(r->context, index, &extra);
+	envp = stepenv_build(r->config, step, r->runs[index].record.attempts,
+	    r->job_env, &extra);
+	nvlist_release(&extra);
+	return envp;
+}
+
+/* Starts the step's program; returns the child's pid, -1 if none. */
+static pid_t
+spawn_step(struct runner *r, size_t index, int output_fd, char **error)
+{
+	const struct step *step = r->plan->steps[index].step;
+	const char *shell =
+	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
+	struct proc_spec spec = { 0 };
+	struct sandbox sandbox = { 0 };
+	char **argv, **envp, *program = NULL, *workdir;
+	pid_t pid = -1;
+
 	argv = stepenv_argv(shell, step->run);
-	envp = stepenv_build(
-	    r->config, step, run->record.attempts, r->job_env, &extra);
+	envp = step_envp(r, index);
 	spec.cwd = stepenv_workdir(r->config, step, &workdir);
 	if (sandbox_step_untrusted(r->plan->job, step)) {
 		sandbox_step(r, index, envp, &sandbox, error);
@@ -249,7 +261,6 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	free(workdir);
 	stepenv_free(argv);
 	stepenv_free(envp);
-	nvlist_release(&extra);
 	return pid;
 }
 
@@ -559,6 +570,52 @@ attempt_exited(struct runner *r, size_t index, int status)
 	attempt_check(r, index);
 }
 
+/*
+ * --shell-on-failure: the failed step index's shell, interactive, in its
+ * directory with its environment, until the person at the terminal exits
+ * it.  Never for an untrusted step: the shell would run as jobrun.
+ */
+static void
+open_shell(struct runner *r, size_t index)
+{
+	const struct step *step = r->plan->steps[index].step;
+	const char *shell =
+	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
+	char **argv, **envp, *program = NULL, *workdir, *error = NULL;
+	const char *cwd;
+	int status;
+
+	if (sandbox_step_untrusted(r->plan->job, step)) {
+		diag_error("step '%s': untrusted: --shell-on-failure opens no "
+			   "shell for it",
+		    step->name);
+		return;
+	}
+	argv = stepenv_argv(shell, "");
+	envp = step_envp(r, index);
+	cwd = stepenv_workdir(r->config, step, &workdir);
+	if (argv[0] == NULL || strcmp(argv[0], "-c") == 0 ||
+	    (program = find_shell(r, argv[0], stepenv_get(envp, "PATH"))) ==
+		NULL) {
+		diag_error("step '%s': no shell to open", step->name);
+	} else {
+		diag_error("step '%s' failed: a shell in %s with its "
+			   "environment; exit it to go on",
+		    step->name, cwd != NULL ? cwd : ".");
+		console_set_status(r->console, NULL);
+		console_drain(r->console, clock_now_ms() + 1000);
+		status = debug_shell_run(program, envp, cwd, &error);
+		if (status < 0) {
+			diag_error("step '%s': %s", step->name, error);
+			free(error);
+		}
+	}
+	free(program);
+	free(workdir);
+	stepenv_free(argv);
+	stepenv_free(envp);
+}
+
 void
 attempt_check(struct runner *r, size_t index)
 {
@@ -594,6 +651,10 @@ attempt_check(struct runner *r, size_t index)
 	clock_gettime(CLOCK_REALTIME, &run->record.finished);
 	run->record.duration_ms = clock_now_ms() - run->start_ms;
 	console_stream_close(run->stream);
+	if (r->shell_on_failure &&
+	    (outcome == JOBRUN_OUTCOME_FAILED ||
+		outcome == JOBRUN_OUTCOME_TIMED_OUT))
+		open_shell(r, index);
 	run->stream = NULL;
 	runner_remove_running(r, index);
 	runner_finish_step(r, index, outcome);

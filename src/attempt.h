@@ -75,6 +75,7 @@ struct runner {
 	const struct sandbox_policy *policy;
 	bool has_untrusted;
 	const bool *selected; /* runner_options' (NULL: every step) */
+	bool shell_on_failure; /* runner_options' */
 	const struct runner_events *events;
 	void *context;
 	struct step_run *runs;

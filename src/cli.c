@@ -28,6 +28,7 @@ enum {
 	OPT_WORK_DIR,
 	OPT_UNTIL,
 	OPT_ONLY,
+	OPT_SHELL_ON_FAILURE,
 	OPT_NO_LOCAL,
 	OPT_RUNNERLIB_CONTAINER,
 	OPT_RAW,
@@ -54,6 +55,7 @@ static const struct option options[] = {
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "shell-on-failure", no_argument, NULL, OPT_SHELL_ON_FAILURE },
 	{ "local", no_argument, NULL, OPT_CONFIG + CONFIG_LOCAL },
 	{ "timestamps", no_argument, NULL, OPT_CONFIG + CONFIG_TIMESTAMPS },
 	{ "no-local", no_argument, NULL, OPT_NO_LOCAL },
@@ -159,6 +161,8 @@ static const char help_run[] =
     "      --until STEP          run STEP and the steps it depends on\n"
     "      --only STEP[,STEP...] run these steps alone, their dependencies\n"
     "                            taken as succeeded with no outputs\n"
+    "      --shell-on-failure    on a terminal: a shell in a failed step's\n"
+    "                            directory with its environment\n"
     "\n"
     "Workspace:\n"
     "      --workspace DIR       workspace root (default: /job)\n"
@@ -500,6 +504,7 @@ take_option(struct cli *out, int c, int index, const char *typed)
 	case OPT_WORK_DIR:
 	case OPT_UNTIL:
 	case OPT_ONLY:
+	case OPT_SHELL_ON_FAILURE:
 		if (out->command != CLI_RUN)
 			return usage_error("option %s is for 'run'", typed);
 		if (c == OPT_DRY_RUN)
@@ -510,6 +515,8 @@ take_option(struct cli *out, int c, int index, const char *typed)
 			out->until = optarg;
 		else if (c == OPT_ONLY)
 			out->only = optarg;
+		else if (c == OPT_SHELL_ON_FAILURE)
+			out->shell_on_failure = true;
 		else
 			out->work_dir = optarg;
 		return 0;

@@ -35,6 +35,7 @@ struct cli {
 	bool clean; /* --clean: empty the local workspace first */
 	const char *until; /* --until STEP */
 	const char *only; /* --only STEP[,STEP...] */
+	bool shell_on_failure; /* --shell-on-failure */
 	const char *subcommand; /* "jobrun secret add": "add" */
 	bool raw; /* secret add --raw */
 	const char *from_env; /* secret add --from-env NAME */

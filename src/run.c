@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "console.h"
 #include "ctl-server.h"
+#include "debug-shell.h"
 #include "diag.h"
 #include "envfile.h"
 #include "facts.h"
@@ -1113,6 +1114,7 @@ execute(struct run *run)
 		.policy = &run->policy,
 		.has_untrusted = run->untrusted,
 		.selected = run->selected,
+		.shell_on_failure = run->cli->shell_on_failure,
 		.events = &engine_events,
 		.context = run,
 	};
@@ -1476,6 +1478,11 @@ run_job(const struct cli *cli)
 
 	clock_gettime(CLOCK_REALTIME, &run.started);
 	run.start_ms = clock_now_ms();
+	if (cli->shell_on_failure && !cli->dry_run && !debug_shell_possible()) {
+		diag_error("--shell-on-failure needs a terminal: standard "
+			   "input, output and error must be one");
+		return EXIT_JOBRUN_ERROR;
+	}
 	if (configure(&run) < 0) {
 		status = EXIT_JOBRUN_ERROR;
 		goto out;

@@ -621,6 +621,7 @@ runner_new(const struct runner_options *options)
 	r->policy = options->policy;
 	r->has_untrusted = options->has_untrusted;
 	r->selected = options->selected;
+	r->shell_on_failure = options->shell_on_failure;
 	r->events = options->events != NULL ? options->events : &no_events;
 	r->context = options->context;
 	r->runs = xcalloc(n + 1, sizeof(*r->runs));

@@ -102,6 +102,9 @@ struct runner_options {
 	 * A step not selected is skipped ("not selected") and counts as a
 	 * success for the steps that depend on it. */
 	const bool *selected;
+	/* --shell-on-failure: a failed trusted step opens an interactive
+	 * shell (debug-shell.h) before it finishes. */
+	bool shell_on_failure;
 	const struct runner_events *events;
 	void *context; /* passed to every event */
 };
