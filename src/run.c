@@ -823,6 +823,8 @@ step_finished_event(struct run *run, size_t index)
 	json_object_set_new(fields, "attempt", json_integer(rec->attempts));
 	json_object_set_new(
 	    fields, "duration_ms", json_integer((json_int_t)rec->duration_ms));
+	json_object_set_new(fields, "reason",
+	    rec->reason != NULL ? json_string(rec->reason) : json_null());
 	emit_event(run, "step_finished", fields);
 }
 

@@ -42,8 +42,8 @@ ok "events out '[{k: e[k] for k in (\"outcome\", \"exit_status\", \"signal\", \"
 	"step_finished of a failed step: outcome, exit status, attempts"
 ok "events out 'any(e[\"event\"] == \"step_finished\" and e[\"step\"] == \"k\" and e[\"signal\"] == 15 and e[\"exit_status\"] is None for e in events)'" \
 	"a step killed by a signal: its signal, no exit status"
-ok "events out 'any(e[\"event\"] == \"step_finished\" and e[\"step\"] == \"c\" and e[\"outcome\"] == \"skipped\" and e[\"attempt\"] == 0 for e in events)'" \
-	"a step that never ran is finished too, with attempt 0"
+ok "events out 'any(e[\"event\"] == \"step_finished\" and e[\"step\"] == \"c\" and e[\"outcome\"] == \"skipped\" and e[\"attempt\"] == 0 and e[\"reason\"] == \"a dependency failed\" for e in events)'" \
+	"a step that never ran is finished too, with attempt 0 and the reason"
 ok "events out 'any(l.get(\"stream\") == \"output\" and l[\"step\"] == \"a\" and l[\"text\"] == \"hello\" for l in lines)'" \
 	"output lines stay, with their step"
 ok "events out 'lines.index([l for l in lines if l.get(\"text\") == \"hello\"][0]) < lines.index([e for e in events if e[\"event\"] == \"step_finished\" and e[\"step\"] == \"a\"][0])'" \
