@@ -20,7 +20,7 @@
 #include "debug-shell.h"
 #include "xalloc.h"
 
-int
+bool
 debug_shell_possible(void)
 {
 	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&

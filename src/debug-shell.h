@@ -5,11 +5,13 @@
 #ifndef JOBRUN_DEBUG_SHELL_H
 #define JOBRUN_DEBUG_SHELL_H
 
+#include <stdbool.h>
+
 /*
  * Whether standard input, output and error are a terminal (the shell
  * needs one).
  */
-int debug_shell_possible(void);
+bool debug_shell_possible(void);
 
 /*
  * Runs program -i with envp in cwd, in a process group of its own that
