@@ -1154,6 +1154,24 @@ select_steps(struct run *run)
 	return -1;
 }
 
+/* In a dry run: the steps --until or --only leave out, on one line. */
+static void
+print_unselected(const struct run *run)
+{
+	bool any = false;
+	size_t i;
+
+	for (i = 0; run->selected != NULL && i < run->plan.n_steps; i++) {
+		if (run->selected[i])
+			continue;
+		printf("%s%s", any ? ", " : "not selected (skipped): ",
+		    run->plan.steps[i].step->name);
+		any = true;
+	}
+	if (any)
+		putchar('\n');
+}
+
 /*
  * The phases before the steps: validation, sources, plugins.  Returns 0
  * to go on, else the job's status (125, or 128+N when signal N cancelled
@@ -1498,6 +1516,7 @@ run_job(const struct cli *cli)
 			plan_print_waves(stdout, &run.plan,
 			    config_get(&run.config, CONFIG_NAME),
 			    config_ms(&run.config, CONFIG_TIMEOUT));
+			print_unselected(&run);
 			status = EXIT_JOB_SUCCESS;
 		}
 		goto out;

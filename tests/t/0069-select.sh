@@ -4,7 +4,7 @@
 # succeeded with no outputs; unknown names are refused with a did-you-mean;
 # steps left out are skipped with the reason "not selected".
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 16
+plan 17
 
 # reasons: each step's name, outcome and reason from result.json.
 reasons()
@@ -50,6 +50,9 @@ contains err "--only: no step is called 'biuld' (did you mean 'build'?)" "with a
 ok "[ ! -s out ]" "and nothing runs"
 run "$JOBRUN" run --until tset job.yaml
 contains err "--until: no step is called 'tset' (did you mean 'test'?)" "likewise for --until"
+run "$JOBRUN" run --dry-run --until build job.yaml
+is "$(tail -n1 out)" "not selected (skipped): lint, test, deploy" \
+	"a dry run names the steps left out"
 run "$JOBRUN" run --dry-run --until nothing-like-it job.yaml
 is "$status" 125 "a dry run checks the names too"
 run "$JOBRUN" run --only build, job.yaml
