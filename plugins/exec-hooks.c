@@ -42,7 +42,7 @@
  *                          ("post-source-prep", "after-step", ...)
  *   JOBRUN_JOB_OUTCOME     success|failed|timed_out|cancelled, and
  *   JOBRUN_JOB_STATUS      jobrun's exit status, from post-execution on
- *   JOBRUN_FAILED_STEP     the first step that failed, if one did
+ *   JOBRUN_FAILED_STEP     the first step whose failure failed the job
  * and in before-step.d and after-step.d:
  *   JOBRUN_STEP_NAME       the step's name
  * and in after-step.d only:

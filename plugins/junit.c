@@ -26,6 +26,11 @@
  *   skipped     <skipped message="skipped"/>
  *   cancelled   <skipped message="cancelled"/>
  *   not run     <skipped message="not run"/> (the job ended before it)
+ * A step whose failure continue_on_error forgave (the job did not fail
+ * for it) is a test case that passed: no <failure>, and its <system-out>
+ * starts with a line saying so, as "jobrun: failed, exit code N,
+ * forgiven by continue_on_error" (with a jobrun older than ABI 1.1, which
+ * does not say, it is a failure).
  * failures counts failed and timed-out steps; skipped counts the others
  * that did not succeed.  A step that ran gets a <system-out> with the last
  * 64 KiB of its log (masked by jobrun), preceded by a line saying how many
@@ -166,41 +171,59 @@ junit_escape_string(FILE *out, const char *s)
  * Writes the <system-out> of a step: the last JUNIT_LOG_TAIL bytes of its
  * log.  A log that cannot be opened gives none (a warning unless missing).
  */
+static int
+junit_open_log(
+    struct jobrun_context *context, struct junit *junit, const char *log_file)
+{
+	int fd;
+
+	if (log_file == NULL)
+		return -1;
+	if ((fd = open(log_file, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT)
+		junit->host->log(context, JOBRUN_LOG_WARNING,
+		    "cannot open step log '%s': %s", log_file, strerror(errno));
+	return fd;
+}
+
+/*
+ * Writes the <system-out> of a step: note (NULL: none) on a line of its
+ * own, then the last JUNIT_LOG_TAIL bytes of its log.  Without a note, a
+ * log that cannot be opened gives none (a warning unless missing).
+ */
 static void
 junit_write_log(struct jobrun_context *context, struct junit *junit, FILE *out,
-    const char *log_file)
+    const char *log_file, const char *note)
 {
 	struct stat st;
 	char *buffer;
 	ssize_t got;
 	size_t used = 0;
 	off_t skip = 0;
-	int fd;
+	int fd = junit_open_log(context, junit, log_file);
 
-	if (log_file == NULL)
+	if (fd < 0 && note == NULL)
 		return;
 	if ((buffer = malloc(JUNIT_LOG_TAIL)) == NULL) {
 		junit->host->log(context, JOBRUN_LOG_ERROR, "out of memory");
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
-	if ((fd = open(log_file, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno != ENOENT)
-			junit->host->log(context, JOBRUN_LOG_WARNING,
-			    "cannot open step log '%s': %s", log_file,
-			    strerror(errno));
-		free(buffer);
-		return;
-	}
-	if (fstat(fd, &st) == 0 && st.st_size > JUNIT_LOG_TAIL)
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > JUNIT_LOG_TAIL)
 		skip = st.st_size - JUNIT_LOG_TAIL;
 	if (skip > 0 && lseek(fd, skip, SEEK_SET) < 0)
 		skip = 0;
-	while (used < JUNIT_LOG_TAIL &&
+	while (fd >= 0 && used < JUNIT_LOG_TAIL &&
 	    (got = read(fd, buffer + used, JUNIT_LOG_TAIL - used)) > 0)
 		used += (size_t)got;
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 
 	fputs("      <system-out>", out);
+	if (note != NULL) {
+		junit_escape_string(out, note);
+		fputc('\n', out);
+	}
 	if (skip > 0)
 		fprintf(out, "[%lld bytes before this left out]\n",
 		    (long long)skip);
@@ -209,30 +232,50 @@ junit_write_log(struct jobrun_context *context, struct junit *junit, FILE *out,
 	free(buffer);
 }
 
-static void
-junit_write_outcome(FILE *out, const struct jobrun_step *step)
+/* Whether step failed and continue_on_error forgave it (ABI 1.1). */
+static bool
+junit_forgiven(const struct junit *junit, const struct jobrun_step *step)
 {
+	return junit->host->abi_version >= JOBRUN_PLUGIN_ABI(1, 1) &&
+	    step->continue_on_error &&
+	    (step->outcome == JOBRUN_OUTCOME_FAILED ||
+		step->outcome == JOBRUN_OUTCOME_TIMED_OUT);
+}
+
+/* How step failed, as a <failure>'s message says it, into buffer. */
+static void
+junit_failure_text(char *buffer, size_t size, const struct jobrun_step *step)
+{
+	if (step->outcome == JOBRUN_OUTCOME_TIMED_OUT)
+		snprintf(buffer, size, "timed out after %llu.%03llu s",
+		    (unsigned long long)(step->duration_ms / 1000),
+		    (unsigned long long)(step->duration_ms % 1000));
+	else if (step->exit_code < 0 && step->signal > 0)
+		snprintf(buffer, size, "killed by signal %d", step->signal);
+	else
+		snprintf(buffer, size, "exit code %d", step->exit_code);
+}
+
+static void
+junit_write_outcome(
+    FILE *out, const struct junit *junit, const struct jobrun_step *step)
+{
+	char how[64];
+
+	if (junit_forgiven(junit, step))
+		return; /* passed: the failure goes to <system-out> */
+	junit_failure_text(how, sizeof(how), step);
 	switch (step->outcome) {
 	case JOBRUN_OUTCOME_SUCCESS:
 		break;
 	case JOBRUN_OUTCOME_FAILED:
-		if (step->exit_code < 0 && step->signal > 0)
-			fprintf(out,
-			    "      <failure type=\"failed\" "
-			    "message=\"killed by signal %d\"/>\n",
-			    step->signal);
-		else
-			fprintf(out,
-			    "      <failure type=\"failed\" "
-			    "message=\"exit code %d\"/>\n",
-			    step->exit_code);
+		fprintf(out,
+		    "      <failure type=\"failed\" message=\"%s\"/>\n", how);
 		break;
 	case JOBRUN_OUTCOME_TIMED_OUT:
 		fprintf(out,
-		    "      <failure type=\"timed_out\" "
-		    "message=\"timed out after %llu.%03llu s\"/>\n",
-		    (unsigned long long)(step->duration_ms / 1000),
-		    (unsigned long long)(step->duration_ms % 1000));
+		    "      <failure type=\"timed_out\" message=\"%s\"/>\n",
+		    how);
 		break;
 	case JOBRUN_OUTCOME_SKIPPED:
 		fputs("      <skipped message=\"skipped\"/>\n", out);
@@ -247,15 +290,36 @@ junit_write_outcome(FILE *out, const struct jobrun_step *step)
 }
 
 static void
-junit_count(struct junit_counts *counts, const struct jobrun_step *step)
+junit_count(struct junit_counts *counts, const struct junit *junit,
+    const struct jobrun_step *step)
 {
 	counts->tests++;
 	counts->duration_ms += step->duration_ms;
+	if (junit_forgiven(junit, step))
+		return;
 	if (step->outcome == JOBRUN_OUTCOME_FAILED ||
 	    step->outcome == JOBRUN_OUTCOME_TIMED_OUT)
 		counts->failures++;
 	else if (step->outcome != JOBRUN_OUTCOME_SUCCESS)
 		counts->skipped++;
+}
+
+/* The <system-out> of step: a forgiven failure is said first. */
+static void
+junit_write_step_out(struct jobrun_context *context, struct junit *junit,
+    FILE *out, const struct jobrun_step *step)
+{
+	char how[64], note[128];
+
+	if (!junit_forgiven(junit, step)) {
+		junit_write_log(context, junit, out, step->log_file, NULL);
+		return;
+	}
+	junit_failure_text(how, sizeof(how), step);
+	snprintf(note, sizeof(note),
+	    "jobrun: %s%s, forgiven by continue_on_error",
+	    step->outcome == JOBRUN_OUTCOME_TIMED_OUT ? "" : "failed, ", how);
+	junit_write_log(context, junit, out, step->log_file, note);
 }
 
 /* Writes the whole report to out. */
@@ -271,7 +335,7 @@ junit_write_report(
 
 	for (i = 0; i < count; i++)
 		if ((step = host->step_get(context, i)) != NULL)
-			junit_count(&counts, step);
+			junit_count(&counts, junit, step);
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
 	      "  <testsuite name=\"",
 	    out);
@@ -292,8 +356,8 @@ junit_write_report(
 		fprintf(out, "\" time=\"%llu.%03llu\">\n",
 		    (unsigned long long)(step->duration_ms / 1000),
 		    (unsigned long long)(step->duration_ms % 1000));
-		junit_write_outcome(out, step);
-		junit_write_log(context, junit, out, step->log_file);
+		junit_write_outcome(out, junit, step);
+		junit_write_step_out(context, junit, out, step);
 		fputs("    </testcase>\n", out);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", out);

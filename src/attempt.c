@@ -21,6 +21,7 @@
 
 #include "attempt.h"
 #include "clock.h"
+#include "debug-shell.h"
 #include "diag.h"
 #include "envscrub.h"
 #include "file.h"
@@ -78,6 +79,13 @@ outputs_name(const struct runner *r, size_t index)
 	return xasprintf("%s.env", step_name(r, index));
 }
 
+/* The name of step index's summary file in the outputs directory. */
+static char *
+summary_name(const struct runner *r, size_t index)
+{
+	return xasprintf("%s.summary.md", step_name(r, index));
+}
+
 /* Creates the attempt's pipe; returns the write end, or -1. */
 static int
 open_pipe(struct step_run *run, char **error)
@@ -124,21 +132,20 @@ find_shell(struct runner *r, const char *name, const char *path)
  * (0600, jobrun's), so no untrusted step can read them.
  */
 static int
-give_outputs_file(
-    struct runner *r, size_t index, uid_t uid, gid_t gid, char **error)
+give_file(
+    struct runner *r, char *name, uid_t uid, gid_t gid, int *slot, char **error)
 {
-	struct step_run *run = &r->runs[index];
-	char *name = outputs_name(r, index), *why = NULL;
+	char *why = NULL;
 	int fd;
 
-	if (run->outputs_fd >= 0) {
-		close(run->outputs_fd);
-		run->outputs_fd = -1;
+	if (*slot >= 0) {
+		close(*slot);
+		*slot = -1;
 	}
 	fd = file_create(r->outputs_dir, name, 0600, &why);
 	if (fd < 0 || fchown(fd, uid, gid) < 0) {
-		*error = xasprintf("cannot create the outputs file '%s' for "
-				   "uid %ld: %s",
+		*error = xasprintf("cannot create the file '%s' for uid %ld: "
+				   "%s",
 		    name, (long)uid, why != NULL ? why : strerror(errno));
 		free(why);
 		free(name);
@@ -147,8 +154,22 @@ give_outputs_file(
 		return -1;
 	}
 	free(name);
-	run->outputs_fd = fd;
+	*slot = fd;
 	return 0;
+}
+
+/* The outputs file and the summary file (the same way) of step index. */
+static int
+give_outputs_file(
+    struct runner *r, size_t index, uid_t uid, gid_t gid, char **error)
+{
+	struct step_run *run = &r->runs[index];
+
+	if (give_file(r, outputs_name(r, index), uid, gid, &run->outputs_fd,
+		error) < 0)
+		return -1;
+	return give_file(
+	    r, summary_name(r, index), uid, gid, &run->summary_fd, error);
 }
 
 /* The sandbox of an untrusted step: scrubbed env, filter, its uid. */
@@ -193,19 +214,13 @@ mask_env_globs(struct runner *r, char **envp, char **error)
 		console_rescan(r->console);
 }
 
-/* Starts the step's program; returns the child's pid, -1 if none. */
-static pid_t
-spawn_step(struct runner *r, size_t index, int output_fd, char **error)
+/* The environment of step index's attempt (stepenv_free() it). */
+static char **
+step_envp(struct runner *r, size_t index)
 {
 	const struct step *step = r->plan->steps[index].step;
-	struct step_run *run = &r->runs[index];
-	const char *shell =
-	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
 	struct nvlist extra = NVLIST_INIT;
-	struct proc_spec spec = { 0 };
-	struct sandbox sandbox = { 0 };
-	char **argv, **envp, *program = NULL, *workdir, *name, *path;
-	pid_t pid = -1;
+	char **envp, *name, *path;
 
 	dependency_outputs(r, index, &extra);
 	name = outputs_name(r, index);
@@ -213,11 +228,34 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	nvlist_set(&extra, "JOBRUN_OUTPUT", path, (struct srcpos){ 0, 0 });
 	free(path);
 	free(name);
+	name = summary_name(r, index);
+	path = xasprintf("%s/%s", r->outputs_path, name);
+	nvlist_set(
+	    &extra, "JOBRUN_STEP_SUMMARY", path, (struct srcpos){ 0, 0 });
+	free(path);
+	free(name);
 	if (r->events->step_environment != NULL)
 		r->events->step_environment(r->context, index, &extra);
+	envp = stepenv_build(r->config, step, r->runs[index].record.attempts,
+	    r->job_env, &extra);
+	nvlist_release(&extra);
+	return envp;
+}
+
+/* Starts the step's program; returns the child's pid, -1 if none. */
+static pid_t
+spawn_step(struct runner *r, size_t index, int output_fd, char **error)
+{
+	const struct step *step = r->plan->steps[index].step;
+	const char *shell =
+	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
+	struct proc_spec spec = { 0 };
+	struct sandbox sandbox = { 0 };
+	char **argv, **envp, *program = NULL, *workdir;
+	pid_t pid = -1;
+
 	argv = stepenv_argv(shell, step->run);
-	envp = stepenv_build(
-	    r->config, step, run->record.attempts, r->job_env, &extra);
+	envp = step_envp(r, index);
 	spec.cwd = stepenv_workdir(r->config, step, &workdir);
 	mask_env_globs(r, envp, error);
 	if (sandbox_step_untrusted(r->plan->job, step)) {
@@ -246,7 +284,6 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	free(workdir);
 	stepenv_free(argv);
 	stepenv_free(envp);
-	nvlist_release(&extra);
 	return pid;
 }
 
@@ -263,7 +300,17 @@ reset_outputs(struct runner *r, size_t index)
 		unlinkat(r->outputs_dir, name, 0);
 		free(name);
 	}
+	if (run->record.attempts > 1 && run->summary_fd < 0) {
+		name = summary_name(r, index);
+		unlinkat(r->outputs_dir, name, 0);
+		free(name);
+	}
 	nvlist_release(&run->outputs);
+	if (run->summary != NULL)
+		wipe(run->summary, strlen(run->summary));
+	free(run->summary);
+	run->summary = NULL;
+	run->record.summary = NULL;
 }
 
 /*
@@ -317,6 +364,8 @@ attempt_start(struct runner *r, size_t index)
 	if (run->record.attempts > 1)
 		diag_error("step '%s': attempt %u of %lld", step->name,
 		    run->record.attempts, step->retries + 1);
+	if (r->events->attempt_started != NULL)
+		r->events->attempt_started(r->context, index);
 	reset_attempt(r, run);
 	reset_outputs(r, index);
 	write_fd = open_pipe(run, &error);
@@ -475,6 +524,54 @@ read_outputs(struct runner *r, size_t index)
 	free(name);
 }
 
+/*
+ * Reads what step index wrote to $JOBRUN_STEP_SUMMARY: from the file
+ * jobrun made for it, else from the one it made (never followed or
+ * blocking).  More than RUNNER_SUMMARY_MAX bytes is cut, with a warning.
+ */
+static void
+read_summary(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+	char *name = summary_name(r, index), *error = NULL, *text, more;
+	ssize_t got;
+	size_t used = 0;
+	int fd = run->summary_fd >= 0
+	    ? run->summary_fd
+	    : file_open_read(r->outputs_dir, name, &error);
+
+	free(name);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			diag_warn("step '%s': summary ignored: %s",
+			    step_name(r, index), error);
+		free(error);
+		return;
+	}
+	text = xmalloc(RUNNER_SUMMARY_MAX + 1);
+	while (used < RUNNER_SUMMARY_MAX &&
+	    (got = pread(fd, text + used, RUNNER_SUMMARY_MAX - used,
+		 (off_t)used)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		used += (size_t)got;
+	}
+	if (used == RUNNER_SUMMARY_MAX && pread(fd, &more, 1, (off_t)used) > 0)
+		diag_warn("step '%s': the summary is cut at %d bytes",
+		    step_name(r, index), RUNNER_SUMMARY_MAX);
+	if (fd != run->summary_fd)
+		close(fd);
+	text[used] = '\0';
+	if (used == 0) {
+		free(text);
+		return;
+	}
+	run->summary = text;
+	run->record.summary = text;
+}
+
 void
 attempt_exited(struct runner *r, size_t index, int status)
 {
@@ -496,6 +593,52 @@ attempt_exited(struct runner *r, size_t index, int status)
 	attempt_check(r, index);
 }
 
+/*
+ * --shell-on-failure: the failed step index's shell, interactive, in its
+ * directory with its environment, until the person at the terminal exits
+ * it.  Never for an untrusted step: the shell would run as jobrun.
+ */
+static void
+open_shell(struct runner *r, size_t index)
+{
+	const struct step *step = r->plan->steps[index].step;
+	const char *shell =
+	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
+	char **argv, **envp, *program = NULL, *workdir, *error = NULL;
+	const char *cwd;
+	int status;
+
+	if (sandbox_step_untrusted(r->plan->job, step)) {
+		diag_error("step '%s': untrusted: --shell-on-failure opens no "
+			   "shell for it",
+		    step->name);
+		return;
+	}
+	argv = stepenv_argv(shell, "");
+	envp = step_envp(r, index);
+	cwd = stepenv_workdir(r->config, step, &workdir);
+	if (argv[0] == NULL || strcmp(argv[0], "-c") == 0 ||
+	    (program = find_shell(r, argv[0], stepenv_get(envp, "PATH"))) ==
+		NULL) {
+		diag_error("step '%s': no shell to open", step->name);
+	} else {
+		diag_error("step '%s' failed: a shell in %s with its "
+			   "environment; exit it to go on",
+		    step->name, cwd != NULL ? cwd : ".");
+		console_set_status(r->console, NULL);
+		console_drain(r->console, clock_now_ms() + 1000);
+		status = debug_shell_run(program, envp, cwd, &error);
+		if (status < 0) {
+			diag_error("step '%s': %s", step->name, error);
+			free(error);
+		}
+	}
+	free(program);
+	free(workdir);
+	stepenv_free(argv);
+	stepenv_free(envp);
+}
+
 void
 attempt_check(struct runner *r, size_t index)
 {
@@ -515,6 +658,7 @@ attempt_check(struct runner *r, size_t index)
 	remember_leftover(r, run->group);
 	end_untrusted(r, index);
 	read_outputs(r, index);
+	read_summary(r, index);
 	outcome = attempt_outcome(run);
 	/* The kernel does not say whom it killed: a failure while the
 	 * cgroup's count rose is put down to the OOM killer (oom.h). */
@@ -530,6 +674,10 @@ attempt_check(struct runner *r, size_t index)
 	clock_gettime(CLOCK_REALTIME, &run->record.finished);
 	run->record.duration_ms = clock_now_ms() - run->start_ms;
 	console_stream_close(run->stream);
+	if (r->shell_on_failure &&
+	    (outcome == JOBRUN_OUTCOME_FAILED ||
+		outcome == JOBRUN_OUTCOME_TIMED_OUT))
+		open_shell(r, index);
 	run->stream = NULL;
 	runner_remove_running(r, index);
 	runner_finish_step(r, index, outcome);

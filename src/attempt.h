@@ -50,6 +50,8 @@ struct step_run {
 	uint64_t start_ms;
 	struct nvlist outputs;
 	int outputs_fd; /* the outputs file jobrun made for it; -1: none */
+	int summary_fd; /* likewise its $JOBRUN_STEP_SUMMARY; -1: none */
+	char *summary; /* what the last attempt wrote there; NULL: nothing */
 	bool own_uid; /* untrusted, ran as uid: end what it left */
 	uid_t uid;
 };
@@ -72,6 +74,8 @@ struct runner {
 	const struct sandbox_filter *filter;
 	const struct sandbox_policy *policy;
 	bool has_untrusted;
+	const bool *selected; /* runner_options' (NULL: every step) */
+	bool shell_on_failure; /* runner_options' */
 	const struct runner_events *events;
 	void *context;
 	struct step_run *runs;

@@ -26,6 +26,9 @@ enum {
 	OPT_DRY_RUN,
 	OPT_CLEAN,
 	OPT_WORK_DIR,
+	OPT_UNTIL,
+	OPT_ONLY,
+	OPT_SHELL_ON_FAILURE,
 	OPT_NO_LOCAL,
 	OPT_RUNNERLIB_CONTAINER,
 	OPT_RAW,
@@ -61,7 +64,11 @@ static const struct option options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "clean", no_argument, NULL, OPT_CLEAN },
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "shell-on-failure", no_argument, NULL, OPT_SHELL_ON_FAILURE },
 	{ "local", no_argument, NULL, OPT_CONFIG + CONFIG_LOCAL },
+	{ "timestamps", no_argument, NULL, OPT_CONFIG + CONFIG_TIMESTAMPS },
 	{ "no-local", no_argument, NULL, OPT_NO_LOCAL },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "container", no_argument, NULL, OPT_RUNNERLIB_CONTAINER },
@@ -165,11 +172,18 @@ static const char help_run[] =
     "                            step is cancelled or times out (default: "
     "10s)\n"
     "      --log-format FORMAT   text, or json: one object per line\n"
+    "      --timestamps          text: each line of a step after its UTC "
+    "time\n"
     "      --branch NAME         the branch, for conditions\n"
     "      --event NAME          the triggering event, for conditions\n"
     "      --dry-run             check everything and print the plan; run "
     "nothing\n"
     "      --clean               local mode: empty the workspace first\n"
+    "      --until STEP          run STEP and the steps it depends on\n"
+    "      --only STEP[,STEP...] run these steps alone, their dependencies\n"
+    "                            taken as succeeded with no outputs\n"
+    "      --shell-on-failure    on a terminal: a shell in a failed step's\n"
+    "                            directory with its environment\n"
     "\n"
     "Workspace:\n"
     "      --workspace DIR       workspace root (default: /job)\n"
@@ -600,12 +614,21 @@ take_option(struct cli *out, int c, int index, const char *typed)
 		/* FALLTHROUGH */
 	case OPT_CLEAN:
 	case OPT_WORK_DIR:
+	case OPT_UNTIL:
+	case OPT_ONLY:
+	case OPT_SHELL_ON_FAILURE:
 		if (out->command != CLI_RUN)
 			return usage_error("option %s is for 'run'", typed);
 		if (c == OPT_DRY_RUN)
 			out->dry_run = true;
 		else if (c == OPT_CLEAN)
 			out->clean = true;
+		else if (c == OPT_UNTIL)
+			out->until = optarg;
+		else if (c == OPT_ONLY)
+			out->only = optarg;
+		else if (c == OPT_SHELL_ON_FAILURE)
+			out->shell_on_failure = true;
 		else
 			out->work_dir = optarg;
 		return 0;

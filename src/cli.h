@@ -50,6 +50,9 @@ struct cli {
 	bool json;
 	bool dry_run;
 	bool clean; /* --clean: empty the local workspace first */
+	const char *until; /* --until STEP */
+	const char *only; /* --only STEP[,STEP...] */
+	bool shell_on_failure; /* --shell-on-failure */
 	const char *subcommand; /* "jobrun secret add": "add" */
 	bool raw; /* secret add --raw */
 	const char *from_env; /* secret add --from-env NAME */

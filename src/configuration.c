@@ -249,6 +249,13 @@ default_isolation(
 	return xstrdup("strict");
 }
 
+static char *
+default_off(
+    const struct config *config, const struct job *job, const char **why)
+{
+	return xstrdup("false");
+}
+
 #define R "REACTORCIDE_"
 static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	[CONFIG_JOB_FILE] = { "job_file", "JOBRUN_JOB_FILE", NULL, NULL,
@@ -329,6 +336,8 @@ static const struct config_spec specs[CONFIG_KEY_COUNT] = {
 	    default_untrusted_user },
 	[CONFIG_ISOLATION] = { "isolation", "JOBRUN_ISOLATION", NULL,
 	    "isolation", TYPE_ISOLATION, 0, 0, false, default_isolation },
+	[CONFIG_TIMESTAMPS] = { "timestamps", "JOBRUN_TIMESTAMPS", NULL, NULL,
+	    TYPE_BOOL, 0, 1, false, default_off },
 };
 #undef R
 

@@ -47,6 +47,7 @@ struct console {
 	unsigned streams; /* streams opened, for picking colours */
 	struct mask_set *mask; /* the job's secrets (borrowed); NULL: none */
 	struct console_stream *open_streams; /* for rescans after new secrets */
+	bool timestamps; /* text formats: each step line after its time */
 };
 
 struct console_stream {
@@ -305,23 +306,104 @@ emit_json(struct console *output, const char *step, const char *stream,
 	free(line);
 }
 
+/* Masks every string inside value, in place. */
+static void
+mask_strings(struct mask_set *mask, json_t *value)
+{
+	const char *key;
+	json_t *member;
+	size_t i, length;
+	char *text;
+
+	if (json_is_object(value)) {
+		json_object_foreach(value, key, member)
+		    mask_strings(mask, member);
+	} else if (json_is_array(value)) {
+		json_array_foreach(value, i, member) mask_strings(mask, member);
+	} else if (json_is_string(value)) {
+		text = mask_string(mask, json_string_value(value),
+		    json_string_length(value), &length);
+		json_string_setn(value, text, length);
+		wipe(text, length);
+		free(text);
+	}
+}
+
+char *
+console_event_line(struct mask_set *mask, const char *name, json_t *fields)
+{
+	char when[40], *line;
+	json_t *object = json_pack("{s:s}", "event", name);
+
+	timestamp(when, sizeof(when));
+	if (object == NULL) {
+		json_decref(fields);
+		return NULL;
+	}
+	if (fields != NULL)
+		json_object_update(object, fields);
+	json_decref(fields);
+	json_object_set_new(object, "time", json_string(when));
+	if (mask != NULL)
+		mask_strings(mask, object);
+	line = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(object);
+	return line;
+}
+
+void
+console_event(struct console *output, const char *name, json_t *fields)
+{
+	char *line;
+
+	if (output->format != CONSOLE_JSON) {
+		json_decref(fields);
+		return;
+	}
+	if ((line = console_event_line(output->mask, name, fields)) == NULL)
+		return;
+	{
+		struct iovec iov[2] = { { line, strlen(line) },
+			{ newline, 1 } };
+
+		writev_all(output, STDOUT_FILENO, iov, 2);
+	}
+	wipe(line, strlen(line));
+	free(line);
+}
+
+void
+console_set_timestamps(struct console *output, bool on)
+{
+	output->timestamps = on && output->format != CONSOLE_JSON;
+}
+
 /* Emits one console line of a step (without its newline). */
 static void
 emit_line(struct console_stream *s, const char *text, size_t size)
 {
-	struct iovec iov[3];
+	struct iovec iov[4];
+	char when[48] = "";
 
 	if (s->output->format == CONSOLE_JSON) {
 		emit_json(s->output, s->step, "output", text, size);
 		return;
 	}
-	iov[0].iov_base = s->prefix;
-	iov[0].iov_len = strlen(s->prefix);
-	iov[1].iov_base = (void *)(uintptr_t)text;
-	iov[1].iov_len = size;
-	iov[2].iov_base = newline;
-	iov[2].iov_len = 1;
-	console_write(s->output, STDOUT_FILENO, iov, 3);
+	if (s->output->timestamps) {
+		timestamp(when, sizeof(when) - 1);
+		strcat(when, " ");
+	}
+	iov[0].iov_base = when;
+	iov[0].iov_len = strlen(when);
+	/* Plain output (with timestamps) has no prefix. */
+	iov[1].iov_base = s->prefix;
+	iov[1].iov_len =
+	    s->output->format == CONSOLE_PREFIXED ? strlen(s->prefix) : 0;
+	iov[2].iov_base = (void *)(uintptr_t)text;
+	iov[2].iov_len = size;
+	iov[3].iov_base = newline;
+	iov[3].iov_len = 1;
+	console_write(s->output, STDOUT_FILENO, iov, 4);
 }
 
 static void deliver(void *context, const char *data, size_t size);
@@ -330,15 +412,19 @@ struct console_stream *
 console_stream_open(struct console *output, const char *step)
 {
 	struct console_stream *s;
+	size_t length;
 
 	s = xcalloc(1, sizeof(*s));
 	s->output = output;
-	s->step = xstrdup(step);
+	/* A step's name is shown masked like everything else. */
+	s->step = output->mask != NULL
+	    ? mask_string(output->mask, step, strlen(step), &length)
+	    : xstrdup(step);
 	if (output->color)
 		s->prefix = xasprintf("\033[%dm[%s]\033[0m ",
-		    31 + (int)(output->streams % 6), step);
+		    31 + (int)(output->streams % 6), s->step);
 	else
-		s->prefix = xasprintf("[%s] ", step);
+		s->prefix = xasprintf("[%s] ", s->step);
 	output->streams++;
 	s->log_fd = -1;
 	if (output->log_dir >= 0)
@@ -361,7 +447,7 @@ deliver(void *context, const char *data, size_t size)
 	struct console_stream *s = context;
 
 	write_log(s, data, size);
-	if (s->output->format == CONSOLE_PLAIN) {
+	if (s->output->format == CONSOLE_PLAIN && !s->output->timestamps) {
 		struct iovec iov = { (void *)(uintptr_t)data, size };
 
 		console_write(s->output, STDOUT_FILENO, &iov, 1);

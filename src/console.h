@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "mask.h"
 
 enum console_format {
@@ -53,6 +55,15 @@ struct loop;
  */
 struct console *console_new(
     enum console_format format, int log_dir, struct mask_set *mask);
+
+/*
+ * In the text formats, starts each console line of a step with its UTC
+ * time, as "2026-11-22T06:10:23.123Z ": plain output is then assembled
+ * into lines like prefixed output (a last line without a newline gets
+ * one).  Logs are unchanged; the JSON format has its own times.  Call it
+ * before the first stream opens.
+ */
+void console_set_timestamps(struct console *output, bool on);
 
 /* Lets loop (borrowed) write queued console bytes out as the console
  * takes them.  Without it, queued bytes wait for console_drain(). */
@@ -107,6 +118,22 @@ void console_set_status(struct console *output, const char *status);
 
 /* Writes one line of jobrun's own (without "jobrun: " and newline). */
 void console_message(struct console *output, const char *line);
+
+/*
+ * The line of event name, without its newline: {"event": name, the
+ * members of fields..., "time": now}, every string in it masked by mask
+ * (may be NULL).  Takes fields' reference (NULL: no members).  Returns a
+ * string to free, or NULL when it cannot be made.
+ */
+char *console_event_line(
+    struct mask_set *mask, const char *name, json_t *fields);
+
+/*
+ * Writes event name (console_event_line()) as a line of the JSON format,
+ * in order with the steps' output; in the other formats it writes
+ * nothing.  Takes fields' reference either way.
+ */
+void console_event(struct console *output, const char *name, json_t *fields);
 
 /* Frees the output; every stream must be closed first. */
 void console_free(struct console *output);

@@ -78,6 +78,8 @@ lifecycle_init(struct lifecycle *lc, const struct config *config,
 		lc->steps[i].name = job->steps[i].name;
 		lc->steps[i].index = i;
 		lc->steps[i].exit_code = -1;
+		lc->steps[i].continue_on_error =
+		    job->steps[i].continue_on_error;
 	}
 	dir = xasprintf("%s/artifacts", workspace);
 	lifecycle_set_fact(lc, "artifacts_dir", dir);
@@ -186,9 +188,15 @@ int
 lifecycle_phase(struct lifecycle *lc, enum jobrun_phase phase)
 {
 	char *why;
+	int rc;
 
 	lc->phase = phase;
-	if (plugins_phase(lc->plugins, phase) == 0) {
+	if (lc->phase_event != NULL)
+		lc->phase_event(lc->phase_context, phase, false, false);
+	rc = plugins_phase(lc->plugins, phase);
+	if (lc->phase_event != NULL)
+		lc->phase_event(lc->phase_context, phase, true, rc != 0);
+	if (rc == 0) {
 		if (phase == JOBRUN_PHASE_PRE_EXECUTION)
 			lc->executing = true;
 		return 0;
@@ -223,15 +231,18 @@ lifecycle_teardown(struct lifecycle *lc, int status)
 	snprintf(number, sizeof(number), "%d", status);
 	lifecycle_set_fact(lc, "status", number);
 	lifecycle_set_fact(lc, "outcome", lifecycle_status_name(status));
+	/* The first step whose failure failed the job: a failure forgiven
+	 * by continue_on_error did not. */
 	for (i = 0; i < lc->n_steps; i++)
-		if (lc->steps[i].outcome == JOBRUN_OUTCOME_FAILED ||
-		    lc->steps[i].outcome == JOBRUN_OUTCOME_TIMED_OUT) {
+		if ((lc->steps[i].outcome == JOBRUN_OUTCOME_FAILED ||
+			lc->steps[i].outcome == JOBRUN_OUTCOME_TIMED_OUT) &&
+		    !lc->job->steps[i].continue_on_error) {
 			lifecycle_set_fact(
 			    lc, "failed_step", lc->steps[i].name);
 			break;
 		}
-	if (plugins_count(lc->plugins) == 0)
-		return;
+	/* Without plugins the phases still run (and are reported as
+	 * events); no hook is called. */
 	if (lc->executing)
 		lifecycle_phase(lc, JOBRUN_PHASE_POST_EXECUTION);
 	if (status != EXIT_JOB_SUCCESS)

@@ -50,6 +50,11 @@ struct lifecycle {
 	size_t n_steps;
 	/* outcome, status, failed_step, error, artifacts_dir, log_dir */
 	struct nvlist facts;
+	/* Told as each phase of lifecycle_phase() starts and ends (failed:
+	 * a hook failed), for the event stream; NULL: nobody listens. */
+	void (*phase_event)(
+	    void *context, enum jobrun_phase phase, bool finished, bool failed);
+	void *phase_context;
 };
 
 /*

@@ -53,6 +53,15 @@ step_value(const struct result_step *step)
 	json_object_set_new(object, "finished_at", time_value(&step->finished));
 	json_object_set_new(
 	    object, "duration_ms", json_integer((json_int_t)step->duration_ms));
+	json_object_set_new(object, "log",
+	    step->log != NULL ? json_string(step->log) : json_null());
+	json_object_set_new(object, "trusted", json_boolean(step->trusted));
+	json_object_set_new(
+	    object, "continue_on_error", json_boolean(step->continue_on_error));
+	json_object_set_new(object, "reason",
+	    step->reason != NULL ? json_string(step->reason) : json_null());
+	json_object_set_new(object, "outputs",
+	    step->outputs != NULL ? json_incref(step->outputs) : json_array());
 	return object;
 }
 

@@ -24,6 +24,12 @@ struct result_step {
 	struct timespec started; /* tv_sec 0: never started */
 	struct timespec finished;
 	uint64_t duration_ms;
+	const char
+	    *log; /* "logs/NAME.log" (masked); NULL: it printed nothing */
+	bool trusted;
+	bool continue_on_error;
+	const char *reason; /* why it never ran; NULL: it ran, or no outcome */
+	struct json_t *outputs; /* its outputs' names (masked); NULL: none */
 };
 
 struct result {

@@ -29,6 +29,7 @@
 #include "bundle.h"
 #include "console.h"
 #include "ctl-server.h"
+#include "debug-shell.h"
 #include "diag.h"
 #include "envfile.h"
 #include "facts.h"
@@ -44,6 +45,8 @@
 #include "sandbox.h"
 #include "secrets.h"
 #include "source.h"
+#include "step-select.h"
+#include "step-summary.h"
 #include "supervisor.h"
 #include "trigger-file.h"
 #include "triggers.h"
@@ -93,6 +96,8 @@ struct run {
 	struct shared_state *shared;
 	size_t n_shared;
 	int crash_signal; /* in the supervisor: what ended the job process */
+	bool events; /* job_started is out: the job's events follow */
+	bool *selected; /* --until/--only (step-select.h); NULL: all */
 };
 
 /* ---- the job and its configuration ---- */
@@ -285,9 +290,77 @@ cancelled_status(void)
 	return signo > 0 ? EXIT_SIGNAL_BASE + signo : 0;
 }
 
+/* ---- the event stream (--log-format json) ---- */
+
+/*
+ * Writes event name with fields (taken) when the job has an event stream:
+ * through the console, in order with the steps' output, or at once before
+ * the console opens (and in the supervisor, after a crash).
+ */
+static void
+emit_event(const struct run *run, const char *name, json_t *fields)
+{
+	char *line, *text;
+
+	if (!run->events) {
+		json_decref(fields);
+		return;
+	}
+	if (run->console != NULL) {
+		console_event(run->console, name, fields);
+		return;
+	}
+	if ((line = console_event_line(run->mask, name, fields)) == NULL)
+		return;
+	text = xasprintf("%s\n", line);
+	if (file_write_all(STDOUT_FILENO, text, strlen(text)) < 0) {
+		/* standard output is gone: nowhere left to report */
+	}
+	free(text);
+	free(line);
+}
+
+/* job_started, once the job's configuration and secrets are known. */
+static void
+start_events(struct run *run)
+{
+	run->events =
+	    strcmp(config_get(&run->config, CONFIG_LOG_FORMAT), "json") == 0;
+	emit_event(run, "job_started",
+	    json_pack("{s:s}", "job", config_get(&run->config, CONFIG_NAME)));
+}
+
+static void
+on_phase(void *context, enum jobrun_phase phase, bool finished, bool failed)
+{
+	const struct run *run = context;
+
+	if (!finished)
+		emit_event(run, "phase_started",
+		    json_pack("{s:s}", "phase", jobrun_phase_name(phase)));
+	else
+		emit_event(run, "phase_finished",
+		    json_pack("{s:s, s:s}", "phase", jobrun_phase_name(phase),
+			"outcome", failed ? "failed" : "success"));
+}
+
+/* Lets the lifecycle report its phases as events. */
+static void
+lifecycle_start(struct run *run)
+{
+	lifecycle_init(
+	    &run->lc, &run->config, run->job, &run->job_env, run->mask);
+	run->lifecycle = true;
+	run->lc.phase_event = on_phase;
+	run->lc.phase_context = run;
+}
+
 /* ---- the job's files ---- */
 
 static struct step_record record_of(const struct run *run, size_t index);
+
+/* The reason of a step that never ran because the job ended first. */
+#define ENDED_BEFORE "the job ended before it started"
 
 static enum jobrun_outcome
 outcome_of(const void *context, size_t index)
@@ -303,7 +376,8 @@ static struct step_record
 record_of(const struct run *run, size_t index)
 {
 	struct step_record skipped = { .outcome = JOBRUN_OUTCOME_SKIPPED,
-		.exit_code = -1 };
+		.exit_code = -1,
+		.reason = ENDED_BEFORE };
 
 	if (run->runner != NULL)
 		return *runner_step(run->runner, index);
@@ -386,6 +460,74 @@ masked_strings(const struct run *run, const json_t *strings)
 	return out;
 }
 
+/* "logs/NAME.log" (masked) when step index left a log, else NULL. */
+static char *
+log_of(const struct run *run, size_t index, const struct step_record *rec)
+{
+	const char *name = run->job->steps[index].name;
+	char *relative, *path, *shown;
+	struct stat st;
+	bool found;
+
+	if (rec->attempts == 0)
+		return NULL;
+	relative = xasprintf("logs/%s.log", name);
+	path = workspace_file(&run->config, relative);
+	found = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	shown = found ? masked(run, relative) : NULL;
+	free(path);
+	free(relative);
+	return shown;
+}
+
+/* The names of step index's outputs, masked. */
+static json_t *
+output_names(const struct run *run, const struct step_record *rec)
+{
+	json_t *names = json_array();
+	size_t i;
+	char *name;
+
+	for (i = 0; rec->outputs != NULL && i < rec->outputs->len; i++) {
+		name = masked(run, rec->outputs->items[i].name);
+		json_array_append_new(names, json_string(name));
+		free(name);
+	}
+	return names;
+}
+
+/* Fills step, one of write_result()'s, for step index; what it
+ * allocates goes to result_step_release(). */
+static void
+result_step_fill(const struct run *run, size_t index, struct result_step *step)
+{
+	const struct step *job_step = &run->job->steps[index];
+	struct step_record rec = record_of(run, index);
+
+	step->name = masked(run, job_step->name);
+	step->outcome = jobrun_outcome_name(rec.outcome);
+	step->exit_code = rec.attempts > 0 ? rec.exit_code : -1;
+	step->signal = rec.signal;
+	step->oom_killed = rec.oom_killed;
+	step->attempts = rec.attempts;
+	step->started = rec.started;
+	step->finished = rec.finished;
+	step->duration_ms = rec.duration_ms;
+	step->log = log_of(run, index, &rec);
+	step->trusted = !sandbox_step_untrusted(run->job, job_step);
+	step->continue_on_error = job_step->continue_on_error;
+	step->reason = rec.reason;
+	step->outputs = output_names(run, &rec);
+}
+
+static void
+result_step_release(struct result_step *step)
+{
+	free((void *)(uintptr_t)step->name);
+	free((void *)(uintptr_t)step->log);
+	json_decref(step->outputs);
+}
+
 /*
  * Writes result.json: outcome NULL means the job is still running (written
  * at the start, so a reader finds the file from the first moment).
@@ -396,27 +538,14 @@ write_result(const struct run *run, int status, const char *outcome)
 {
 	size_t i, n = step_count(run);
 	struct result_step *steps = xcalloc(n + 1, sizeof(*steps));
-	char **names = xcalloc(n + 2, sizeof(*names));
 	struct result result = { 0 };
-	struct step_record rec;
-	char *path, *error, *reason = NULL;
+	char *path, *error, *reason = NULL, *job;
 	json_t *errors = NULL, *sources = NULL;
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		rec = record_of(run, i);
-		steps[i].name = names[i] = masked(run, run->job->steps[i].name);
-		steps[i].outcome = jobrun_outcome_name(rec.outcome);
-		steps[i].exit_code = rec.attempts > 0 ? rec.exit_code : -1;
-		steps[i].signal = rec.signal;
-		steps[i].oom_killed = rec.oom_killed;
-		steps[i].attempts = rec.attempts;
-		steps[i].started = rec.started;
-		steps[i].finished = rec.finished;
-		steps[i].duration_ms = rec.duration_ms;
-	}
-	result.job = names[n] =
-	    masked(run, config_get(&run->config, CONFIG_NAME));
+	for (i = 0; i < n; i++)
+		result_step_fill(run, i, &steps[i]);
+	result.job = job = masked(run, config_get(&run->config, CONFIG_NAME));
 	result.outcome = outcome != NULL ? outcome : "running";
 	result.exit_status = outcome != NULL ? status : -1;
 	result.started = run->started;
@@ -444,10 +573,10 @@ write_result(const struct run *run, int status, const char *outcome)
 	free(reason);
 	json_decref(errors);
 	json_decref(sources);
+	for (i = 0; i < n; i++)
+		result_step_release(&steps[i]);
 	free(steps);
-	for (i = 0; i <= n; i++)
-		free(names[i]);
-	free(names);
+	free(job);
 	return rc;
 }
 
@@ -566,6 +695,25 @@ write_triggers(struct run *run, int status)
 	return rc;
 }
 
+/* artifacts/summary.md from the steps' summaries; a failure is only
+ * reported. */
+static void
+write_summaries(const struct run *run)
+{
+	size_t i, n = step_count(run);
+	const char **summaries = xcalloc(n + 1, sizeof(*summaries));
+	char *error = NULL;
+
+	for (i = 0; run->runner != NULL && i < n; i++)
+		summaries[i] = runner_step(run->runner, i)->summary;
+	if (step_summary_write(config_get(&run->config, CONFIG_WORKSPACE),
+		summaries, n, run->mask, &error) < 0) {
+		diag_warn("the step summaries are lost: %s", error);
+		free(error);
+	}
+	free(summaries);
+}
+
 /*
  * The end of every job that got as far as its workspace: teardown
  * phases, then the files.  Returns the final status.
@@ -581,11 +729,17 @@ finish(struct run *run, int status)
 	if (run->planned)
 		diag_error("job '%s': %s",
 		    config_get(&run->config, CONFIG_NAME), name);
+	write_summaries(run);
 	if (write_triggers(run, status) < 0)
 		status = EXIT_JOBRUN_ERROR;
 	if (write_result(run, status, lifecycle_status_name(status)) < 0)
 		status = EXIT_JOBRUN_ERROR;
 	write_termination_log(run, status);
+	emit_event(run, "job_finished",
+	    json_pack("{s:s, s:s, s:i, s:I}", "job",
+		config_get(&run->config, CONFIG_NAME), "outcome",
+		lifecycle_status_name(status), "exit_status", status,
+		"duration_ms", (json_int_t)(clock_now_ms() - run->start_ms)));
 	return status;
 }
 
@@ -643,6 +797,7 @@ share_record(struct run *run, size_t index, enum jobrun_outcome outcome)
 	run->shared->steps[index] = *runner_step(run->runner, index);
 	run->shared->steps[index].outcome = outcome;
 	run->shared->steps[index].outputs = NULL;
+	run->shared->steps[index].summary = NULL;
 }
 
 static bool
@@ -656,9 +811,46 @@ on_step_starting(void *context, size_t index)
 }
 
 static void
+on_attempt_started(void *context, size_t index)
+{
+	struct run *run = context;
+
+	emit_event(run, "step_started",
+	    json_pack("{s:s, s:i}", "step", run->job->steps[index].name,
+		"attempt", (int)runner_step(run->runner, index)->attempts));
+}
+
+/* step_finished: how step index ended. */
+static void
+step_finished_event(struct run *run, size_t index)
+{
+	const struct step_record *rec = runner_step(run->runner, index);
+	json_t *fields;
+
+	fields = json_pack("{s:s, s:s}", "step", run->job->steps[index].name,
+	    "outcome", jobrun_outcome_name(rec->outcome));
+	if (fields == NULL)
+		return;
+	json_object_set_new(fields, "exit_status",
+	    rec->attempts > 0 && rec->signal == 0 && rec->exit_code >= 0
+		? json_integer(rec->exit_code)
+		: json_null());
+	json_object_set_new(fields, "signal",
+	    rec->signal != 0 ? json_integer(rec->signal) : json_null());
+	json_object_set_new(fields, "attempt", json_integer(rec->attempts));
+	json_object_set_new(
+	    fields, "duration_ms", json_integer((json_int_t)rec->duration_ms));
+	json_object_set_new(fields, "reason",
+	    rec->reason != NULL ? json_string(rec->reason) : json_null());
+	emit_event(run, "step_finished", fields);
+}
+
+static void
 on_step_finished(void *context, size_t index)
 {
 	struct run *run = context;
+
+	step_finished_event(run, index);
 
 	share_record(run, index, runner_step(run->runner, index)->outcome);
 	publish_step(run, index);
@@ -702,6 +894,7 @@ on_tick(void *context, uint64_t now)
 
 static const struct runner_events engine_events = {
 	.step_starting = on_step_starting,
+	.attempt_started = on_attempt_started,
 	.step_finished = on_step_finished,
 	.step_environment = on_step_environment,
 	.step_user = on_step_user,
@@ -904,6 +1097,8 @@ open_workspace(struct run *run)
 	ctl_server_on(run->control, "output", on_output_set, run);
 	run->console =
 	    console_new(choose_format(run), run->workspace.logs, run->mask);
+	console_set_timestamps(
+	    run->console, config_number(&run->config, CONFIG_TIMESTAMPS) != 0);
 	console_attach(run->console, run->loop);
 	diag_set_sink(console_sink, run->console);
 	run->lc.output = run->console;
@@ -937,6 +1132,8 @@ execute(struct run *run)
 		.filter = &run->filter,
 		.policy = &run->policy,
 		.has_untrusted = run->untrusted,
+		.selected = run->selected,
+		.shell_on_failure = run->cli->shell_on_failure,
 		.events = &engine_events,
 		.context = run,
 	};
@@ -948,7 +1145,7 @@ execute(struct run *run)
 	plugins_watchdog_on_fire(kill_all_groups);
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_EXECUTION) < 0) {
 		/* A plugin refused the job: no step runs. */
-		runner_skip_all(run->runner);
+		runner_skip_all(run->runner, "refused by a plugin");
 		publish_all(run);
 		return fail(run, "a plugin's PRE_EXECUTION hook failed");
 	}
@@ -956,6 +1153,40 @@ execute(struct run *run)
 	if (status == EXIT_JOBRUN_ERROR)
 		fail(run, "the event loop failed");
 	return status;
+}
+
+/* --until and --only: which steps run.  Returns 0, or -1 after a
+ * message. */
+static int
+select_steps(struct run *run)
+{
+	char *error;
+
+	if (step_select(&run->plan, run->cli->until, run->cli->only,
+		&run->selected, &error) == 0)
+		return 0;
+	diag_error("%s", error);
+	fail(run, error);
+	free(error);
+	return -1;
+}
+
+/* In a dry run: the steps --until or --only leave out, on one line. */
+static void
+print_unselected(const struct run *run)
+{
+	bool any = false;
+	size_t i;
+
+	for (i = 0; run->selected != NULL && i < run->plan.n_steps; i++) {
+		if (run->selected[i])
+			continue;
+		printf("%s%s", any ? ", " : "not selected (skipped): ",
+		    run->plan.steps[i].step->name);
+		any = true;
+	}
+	if (any)
+		putchar('\n');
 }
 
 /*
@@ -977,6 +1208,8 @@ prepare(struct run *run)
 	    source_check_dirs(config) < 0)
 		return fail(run, "the job is not valid");
 	run->planned = true;
+	if (select_steps(run) < 0)
+		return EXIT_JOBRUN_ERROR;
 	if (check_containment(run) < 0)
 		return EXIT_JOBRUN_ERROR;
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_POST_VALIDATION) < 0)
@@ -1242,6 +1475,7 @@ release(struct run *run)
 	plan_release(&run->plan);
 	config_release(&run->config);
 	job_free(run->job);
+	free(run->selected);
 	free(run->error);
 }
 
@@ -1294,6 +1528,7 @@ supervise(struct run *run)
 		for (i = 0; i < n; i++) {
 			run->shared->steps[i].outcome = JOBRUN_OUTCOME_SKIPPED;
 			run->shared->steps[i].exit_code = -1;
+			run->shared->steps[i].reason = ENDED_BEFORE;
 		}
 	}
 	switch (supervisor_fork(&wait_status)) {
@@ -1354,6 +1589,11 @@ run_job(const struct cli *cli)
 		return runtime_job_run(cli);
 	clock_gettime(CLOCK_REALTIME, &run.started);
 	run.start_ms = clock_now_ms();
+	if (cli->shell_on_failure && !cli->dry_run && !debug_shell_possible()) {
+		diag_error("--shell-on-failure needs a terminal: standard "
+			   "input, output and error must be one");
+		return EXIT_JOBRUN_ERROR;
+	}
 	if (configure(&run) < 0) {
 		status = EXIT_JOBRUN_ERROR;
 		goto out;
@@ -1362,21 +1602,23 @@ run_job(const struct cli *cli)
 		/* Nothing runs, plugins included. */
 		status = EXIT_JOBRUN_ERROR;
 		if (run_build_plan(run.job, &run.plan) == 0 &&
-		    source_check_dirs(&run.config) == 0) {
+		    source_check_dirs(&run.config) == 0 &&
+		    select_steps(&run) == 0) {
 			plan_print_waves(stdout, &run.plan,
 			    config_get(&run.config, CONFIG_NAME),
 			    config_ms(&run.config, CONFIG_TIMEOUT));
+			print_unselected(&run);
 			status = EXIT_JOB_SUCCESS;
 		}
 		goto out;
 	}
+	start_events(&run);
 	if ((status = supervise(&run)) >= 0)
 		goto out;
 	/* The job process.  Orphans of the steps come back to it. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		diag_warn("cannot become a subreaper: %s", strerror(errno));
-	lifecycle_init(&run.lc, &run.config, run.job, &run.job_env, run.mask);
-	run.lifecycle = true;
+	lifecycle_start(&run);
 	/* A workspace where result.json cannot be written fails now, before
 	 * any step runs, not silently at the end. */
 	if (make_workspace(&run) < 0 || write_result(&run, 0, NULL) < 0) {
@@ -1402,9 +1644,7 @@ out:
 			run.mask = mask_set_new("***",
 			    (size_t)config_number(
 				&run.config, CONFIG_SECRET_MIN_LENGTH));
-		lifecycle_init(
-		    &run.lc, &run.config, run.job, &run.job_env, run.mask);
-		run.lifecycle = true;
+		lifecycle_start(&run);
 		if (make_workspace(&run) == 0)
 			status = finish(&run, status);
 	}

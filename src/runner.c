@@ -62,6 +62,8 @@ counts_as_success(const struct runner *r, size_t index)
 {
 	enum jobrun_outcome outcome = r->runs[index].record.outcome;
 
+	if (r->selected != NULL && !r->selected[index])
+		return true; /* taken as succeeded (--only) */
 	return outcome == JOBRUN_OUTCOME_SUCCESS ||
 	    (r->plan->steps[index].step->continue_on_error &&
 		(outcome == JOBRUN_OUTCOME_FAILED ||
@@ -123,9 +125,12 @@ fact_function(void *context, enum expr_function function)
 	return false;
 }
 
-/* A condition without success(), failure(), ... also needs success(). */
-static bool
-should_run(struct runner *r, size_t index)
+/*
+ * Why step index is skipped, or NULL when it runs.  A condition without
+ * success(), failure(), ... also needs success().
+ */
+static const char *
+skip_reason(struct runner *r, size_t index)
 {
 	const struct expr *condition = r->plan->steps[index].condition;
 	struct condition_context context = { r, index };
@@ -133,8 +138,10 @@ should_run(struct runner *r, size_t index)
 
 	if (!expr_uses_status(condition) &&
 	    !fact_function(&context, EXPR_SUCCESS))
-		return false;
-	return condition == NULL || expr_eval(condition, &facts);
+		return "a dependency failed";
+	if (condition != NULL && !expr_eval(condition, &facts))
+		return "condition false";
+	return NULL;
 }
 
 /* ---- finishing ---- */
@@ -162,7 +169,12 @@ report_step(struct runner *r, size_t index)
 	if (rec->attempts > 1)
 		snprintf(attempts, sizeof(attempts), " after %u attempts",
 		    rec->attempts);
-	if (rec->outcome == JOBRUN_OUTCOME_SKIPPED ||
+	if ((rec->outcome == JOBRUN_OUTCOME_SKIPPED ||
+		rec->outcome == JOBRUN_OUTCOME_CANCELLED) &&
+	    rec->reason != NULL && strcmp(rec->reason, "cancelled") != 0)
+		diag_error("step '%s': %s (%s)", step_name(r, index),
+		    jobrun_outcome_name(rec->outcome), rec->reason);
+	else if (rec->outcome == JOBRUN_OUTCOME_SKIPPED ||
 	    rec->outcome == JOBRUN_OUTCOME_CANCELLED)
 		diag_error("step '%s': %s", step_name(r, index),
 		    jobrun_outcome_name(rec->outcome));
@@ -472,21 +484,37 @@ owner_allows(struct runner *r, size_t index)
 	return false;
 }
 
+/* Ends step index without running it, for reason. */
+static void
+never_runs(struct runner *r, size_t index, enum jobrun_outcome outcome,
+    const char *reason)
+{
+	r->runs[index].record.reason = reason;
+	runner_finish_step(r, index, outcome);
+}
+
 /* Decides ready steps while there are free slots. */
 static void
 schedule(struct runner *r)
 {
+	const char *reason;
 	size_t index;
 
 	while (r->ready.len > 0 && (long)r->n_running < r->slots) {
 		index = heap_pop(&r->ready);
-		if ((r->cancel_signal != 0 || r->job_timed_out) &&
+		if (r->selected != NULL && !r->selected[index])
+			never_runs(
+			    r, index, JOBRUN_OUTCOME_SKIPPED, "not selected");
+		else if ((r->cancel_signal != 0 || r->job_timed_out) &&
 		    !runs_when_cancelled(r, index))
-			runner_finish_step(r, index, JOBRUN_OUTCOME_CANCELLED);
-		else if (!should_run(r, index))
-			runner_finish_step(r, index, JOBRUN_OUTCOME_SKIPPED);
+			never_runs(r, index, JOBRUN_OUTCOME_CANCELLED,
+			    r->cancel_signal != 0 ? "cancelled"
+						  : "the job timed out");
+		else if ((reason = skip_reason(r, index)) != NULL)
+			never_runs(r, index, JOBRUN_OUTCOME_SKIPPED, reason);
 		else if (!owner_allows(r, index))
-			runner_finish_step(r, index, JOBRUN_OUTCOME_FAILED);
+			never_runs(r, index, JOBRUN_OUTCOME_FAILED,
+			    "refused by a plugin");
 		else
 			start_step(r, index);
 	}
@@ -564,9 +592,13 @@ abandon_steps(struct runner *r)
 	size_t i;
 
 	signal_running(r, SIGKILL);
-	for (i = 0; i < r->plan->n_steps; i++)
-		if (r->runs[i].phase != RUN_DONE)
-			r->runs[i].record.outcome = JOBRUN_OUTCOME_CANCELLED;
+	for (i = 0; i < r->plan->n_steps; i++) {
+		if (r->runs[i].phase == RUN_DONE)
+			continue;
+		r->runs[i].record.outcome = JOBRUN_OUTCOME_CANCELLED;
+		if (r->runs[i].record.attempts == 0)
+			r->runs[i].record.reason = "cancelled";
+	}
 }
 
 struct runner *
@@ -588,6 +620,8 @@ runner_new(const struct runner_options *options)
 	r->filter = options->filter;
 	r->policy = options->policy;
 	r->has_untrusted = options->has_untrusted;
+	r->selected = options->selected;
+	r->shell_on_failure = options->shell_on_failure;
 	r->events = options->events != NULL ? options->events : &no_events;
 	r->context = options->context;
 	r->runs = xcalloc(n + 1, sizeof(*r->runs));
@@ -600,6 +634,7 @@ runner_new(const struct runner_options *options)
 		r->runs[i].index = i;
 		r->runs[i].pipe_fd = -1;
 		r->runs[i].outputs_fd = -1;
+		r->runs[i].summary_fd = -1;
 		r->runs[i].record.exit_code = -1;
 		r->runs[i].record.outputs = &r->runs[i].outputs;
 		r->runs[i].waiting = r->plan->steps[i].n_deps;
@@ -637,12 +672,13 @@ runner_run(struct runner *r)
 }
 
 void
-runner_skip_all(struct runner *r)
+runner_skip_all(struct runner *r, const char *reason)
 {
 	size_t i;
 
 	for (i = 0; i < r->plan->n_steps; i++) {
 		r->runs[i].record.outcome = JOBRUN_OUTCOME_SKIPPED;
+		r->runs[i].record.reason = reason;
 		r->runs[i].phase = RUN_DONE;
 	}
 }
@@ -689,6 +725,11 @@ runner_free(struct runner *r)
 		nvlist_release(&r->runs[i].outputs);
 		if (r->runs[i].outputs_fd >= 0)
 			close(r->runs[i].outputs_fd);
+		if (r->runs[i].summary_fd >= 0)
+			close(r->runs[i].summary_fd);
+		if (r->runs[i].summary != NULL)
+			wipe(r->runs[i].summary, strlen(r->runs[i].summary));
+		free(r->runs[i].summary);
 	}
 	if (r->signal_fd >= 0) {
 		loop_remove(r->loop, r->signal_fd);

@@ -44,6 +44,14 @@ struct step_record {
 	struct timespec finished;
 	uint64_t duration_ms;
 	const struct nvlist *outputs; /* what it wrote to $JOBRUN_OUTPUT */
+	/* What its last attempt wrote to $JOBRUN_STEP_SUMMARY (Markdown,
+	 * unmasked, NUL-terminated, at most RUNNER_SUMMARY_MAX bytes);
+	 * NULL: nothing. */
+	const char *summary;
+	/* Why it never ran (a static string: "condition false", "a
+	 * dependency failed", "cancelled", "refused by a plugin", ...);
+	 * NULL when it ran or has no outcome yet. */
+	const char *reason;
 };
 
 /*
@@ -54,6 +62,9 @@ struct runner_events {
 	/* Step index is about to start (its condition holds): false
 	 * refuses it, and it fails without running. */
 	bool (*step_starting)(void *context, size_t index);
+	/* Step index starts an attempt (its first or a retry); the
+	 * record's attempts counts it already. */
+	void (*attempt_started)(void *context, size_t index);
 	/* Step index has its final outcome, in runner_step(). */
 	void (*step_finished)(void *context, size_t index);
 	/* Variables step index gets on top of the job's (the control
@@ -68,6 +79,9 @@ struct runner_events {
 	 * milliseconds until the next one, or -1 for none. */
 	int (*tick)(void *context, uint64_t now_ms);
 };
+
+/* The most of a step summary that is kept; the rest is cut off. */
+#define RUNNER_SUMMARY_MAX (1024 * 1024)
 
 struct sandbox_filter;
 struct sandbox_policy;
@@ -84,6 +98,13 @@ struct runner_options {
 	const struct sandbox_filter *filter; /* for untrusted steps */
 	const struct sandbox_policy *policy; /* who untrusted steps run as */
 	bool has_untrusted; /* outputs files are made 0600 for every step */
+	/* Steps that run (step-select.h), n_steps flags; NULL: every step.
+	 * A step not selected is skipped ("not selected") and counts as a
+	 * success for the steps that depend on it. */
+	const bool *selected;
+	/* --shell-on-failure: a failed trusted step opens an interactive
+	 * shell (debug-shell.h) before it finishes. */
+	bool shell_on_failure;
 	const struct runner_events *events;
 	void *context; /* passed to every event */
 };
@@ -110,8 +131,9 @@ struct runner *runner_new(const struct runner_options *options);
  */
 int runner_run(struct runner *r);
 
-/* Gives every step the outcome skipped without running any. */
-void runner_skip_all(struct runner *r);
+/* Gives every step the outcome skipped without running any, with
+ * reason (a static string) as the why. */
+void runner_skip_all(struct runner *r, const char *reason);
 
 /* The record of step index (borrowed, lives as long as r). */
 const struct step_record *runner_step(const struct runner *r, size_t index);

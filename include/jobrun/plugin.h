@@ -57,6 +57,7 @@
  *                   check_trusted.
  *       2026-12-03  (header only, no ABI change) jobrun_phase_name(),
  *                   jobrun_phase_slug() and jobrun_outcome_name().
+ *  1.1  2026-12-03  struct jobrun_step: continue_on_error.
  *
  * How versions move: members are only ever appended to the structs of this
  * header, and every appended member comes with a minor bump and a line
@@ -78,7 +79,7 @@ extern "C" {
 #endif
 
 #define JOBRUN_PLUGIN_ABI_MAJOR 1
-#define JOBRUN_PLUGIN_ABI_MINOR 0
+#define JOBRUN_PLUGIN_ABI_MINOR 1
 /* A version as stored in abi_version: major in the high 16 bits. */
 #define JOBRUN_PLUGIN_ABI(major, minor)                                        \
 	((unsigned int)(((major) << 16) | (minor)))
@@ -185,6 +186,9 @@ struct jobrun_step {
 	unsigned int attempts; /* attempts made */
 	uint64_t duration_ms; /* of all its attempts; 0 before it ran */
 	const char *log_file; /* its log, masked; NULL before it ran */
+	/* 1.1: non-zero when its failure does not fail the job (read it
+	 * only when host->abi_version is at least 1.1). */
+	int continue_on_error;
 };
 
 /* A job to run after this one, for host->trigger_add() (1.0). */
@@ -251,7 +255,8 @@ struct jobrun_host {
 	 *                    "timed_out", "cancelled", or "error" (jobrun
 	 *                    or a plugin failed before the steps: 125)
 	 *   "status"         in the teardown phases: the exit status
-	 *   "failed_step"    the first step that failed, if one did
+	 *   "failed_step"    the first step whose failure failed the job
+	 *                    (not one continue_on_error forgave), if one did
 	 *   "error"          why the job failed before its steps, if it did
 	 */
 	const char *(*fact)(struct jobrun_context *context, const char *name);

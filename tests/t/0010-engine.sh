@@ -58,7 +58,8 @@ assert s['twice']['attempts'] == 2
 for x in r['steps']:
     assert set(x) == {'name', 'outcome', 'exit_code', 'signal', 'oom_killed',
                       'attempts', 'started_at', 'finished_at',
-                      'duration_ms'}, x
+                      'duration_ms', 'log', 'trusted', 'continue_on_error',
+                      'reason', 'outputs'}, x
     assert x['oom_killed'] is False, x
 PY" "result.json has every step's outcome, exit code, signal and attempts"
 
@@ -129,9 +130,9 @@ run "$JOBRUN" run -j1 --log-format json outputs.yaml
 ok "$PYTHON3 -c '
 import json, sys
 lines = [json.loads(l) for l in open(\"out\")]
-out = [l for l in lines if l[\"stream\"] == \"output\"]
+out = [l for l in lines if l.get(\"stream\") == \"output\"]
 assert out[0][\"step\"] == \"use\" and out[0][\"text\"] == \"v=1.2.3\", out
-assert any(l[\"stream\"] == \"jobrun\" and l[\"step\"] is None for l in lines)
+assert any(l.get(\"stream\") == \"jobrun\" and l[\"step\"] is None for l in lines)
 assert all(\"time\" in l for l in lines)
 '" "--log-format json writes one object per line"
 cat >binary.yaml <<'YAML'

@@ -137,7 +137,7 @@ contains err "plugin rec-b: the AFTER_STEP hook failed for step 's1'" "naming th
 # ---- refusals ----
 run "$JOBRUN" run --plugin "$P/bad-major.so" one.yaml
 is "$status" 125 "a plugin built for another major version is refused"
-contains err "bad-major.so' was built for plugin ABI 2.0, but this jobrun has ABI 1.0" "naming both versions"
+contains err "bad-major.so' was built for plugin ABI 2.0, but this jobrun has ABI 1.1" "naming both versions"
 run "$JOBRUN" run --plugin "$P/no-symbol.so" one.yaml
 is "$status" 125 "an object without the symbol is refused"
 contains err "is not a jobrun plugin: it does not export the symbol 'jobrun_plugin'" "and says so"
