@@ -167,6 +167,27 @@ distrust(const char *path, const struct stat *st, bool directory)
 	return NULL;
 }
 
+static char *beside_program(const char *file);
+
+/*
+ * Whether resolved is a plugin in plugins/ beside jobrun's own program: a
+ * build tree's bundled plugins, as trusted as the program (which, run from
+ * a checkout, is under the code dir too).  The other checks still apply.
+ */
+static bool
+bundled_beside(const char *resolved)
+{
+	char *mine = beside_program(""), dir[PATH_MAX];
+	bool beside;
+
+	if (mine == NULL)
+		return false;
+	beside =
+	    realpath(mine, dir) != NULL && treepath_is_under(resolved, dir);
+	free(mine);
+	return beside;
+}
+
 int
 plugins_check_trusted(const char *path, const char *code_dir, char **why)
 {
@@ -180,7 +201,7 @@ plugins_check_trusted(const char *path, const char *code_dir, char **why)
 		return -1;
 	}
 	if (code_dir != NULL && realpath(code_dir, code) != NULL &&
-	    treepath_is_under(resolved, code)) {
+	    treepath_is_under(resolved, code) && !bundled_beside(resolved)) {
 		*why = xasprintf("'%s' is under the code dir '%s': code under "
 				 "test is never loaded",
 		    resolved, code);
@@ -233,15 +254,50 @@ plugins_count(const struct plugins *set)
 	return set == NULL ? 0 : set->len;
 }
 
+/*
+ * Where a bare name is looked for after the plugin directory: plugins/
+ * beside jobrun's own program, which is where a build tree has its bundled
+ * plugins (jobrun run --plugin junit from a checkout).  They are as
+ * trusted as the program beside them, and pass the same checks.
+ */
+static char *
+beside_program(const char *file)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	return xasprintf("%s/plugins/%s", self, file);
+}
+
 /* The file spec names (a new string). */
 static char *
 locate(const struct plugins *set, const char *spec, const char *base_dir)
 {
 	size_t len = strlen(spec);
+	char *file, *path, *built;
 
-	if (strchr(spec, '/') == NULL)
-		return xasprintf("%s/%s%s", set->places->plugin_dir, spec,
+	if (strchr(spec, '/') == NULL) {
+		file = xasprintf("%s%s", spec,
 		    len > 3 && strcmp(spec + len - 3, ".so") == 0 ? "" : ".so");
+		path = xasprintf("%s/%s", set->places->plugin_dir, file);
+		if (access(path, F_OK) < 0 &&
+		    (built = beside_program(file)) != NULL) {
+			if (access(built, F_OK) == 0) {
+				free(path);
+				path = built;
+			} else {
+				free(built);
+			}
+		}
+		free(file);
+		return path;
+	}
 	if (spec[0] == '/' || base_dir == NULL)
 		return xstrdup(spec);
 	return xasprintf("%s/%s", base_dir, spec);

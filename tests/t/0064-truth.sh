@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 73
+plan 75
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -349,5 +349,13 @@ YAML
 is "$("$PYTHON3" onterm.py tstp "$JOBRUN" run --grace-period 1s nap.yaml)" 130 \
 	"Ctrl-Z on the terminal does not stop the job: the Ctrl-C after it cancels (130)"
 is "$(field .jobrun/result.json 'd["outcome"]')" cancelled "result.json says cancelled"
+
+# ---- from the build tree, --plugin NAME finds the bundled plugins ----
+mkdir -p "$TEST_DIR/tree" && cd "$TEST_DIR/tree" || exit 1
+printf 'steps:\n  - {name: a, run: "true"}\n' >job.yaml
+run env JOBRUN_PLUGIN_DIR="$TEST_DIR/no-such-dir" "$JOBRUN" run --local --plugin junit job.yaml
+is "$status" 0 "--plugin junit: the build tree's plugins/ beside the program is looked in"
+ok '[ -s .jobrun/artifacts/junit.xml ]' "and the bundled junit plugin ran"
+cd "$TEST_DIR" || exit 1
 
 done_testing
