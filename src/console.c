@@ -22,6 +22,8 @@
 
 #include <jansson.h>
 
+#include "base64.h"
+#include "clock.h"
 #include "console-queue.h"
 #include "diag.h"
 #include "file.h"
@@ -221,51 +223,7 @@ console_free(struct console *output)
 	free(output);
 }
 
-/* The current time as 2026-11-22T06:10:23.123Z. */
-static void
-timestamp(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
 static char newline[] = "\n";
-
-static const char base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *
-base64(const unsigned char *data, size_t size)
-{
-	char *out = xmalloc((size + 2) / 3 * 4 + 1), *p = out;
-	size_t i;
-	uint32_t v;
-
-	for (i = 0; i + 2 < size; i += 3) {
-		v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 |
-		    data[i + 2];
-		*p++ = base64_alphabet[v >> 18 & 63];
-		*p++ = base64_alphabet[v >> 12 & 63];
-		*p++ = base64_alphabet[v >> 6 & 63];
-		*p++ = base64_alphabet[v & 63];
-	}
-	if (i < size) {
-		v = (uint32_t)data[i] << 16 |
-		    (i + 1 < size ? (uint32_t)data[i + 1] << 8 : 0);
-		*p++ = base64_alphabet[v >> 18 & 63];
-		*p++ = base64_alphabet[v >> 12 & 63];
-		*p++ = i + 1 < size ? base64_alphabet[v >> 6 & 63] : '=';
-		*p++ = '=';
-	}
-	*p = '\0';
-	return out;
-}
 
 /*
  * Writes one JSON log line.  Text that is not UTF-8 goes as "data_base64"
@@ -275,10 +233,10 @@ static void
 emit_json(struct console *output, const char *step, const char *stream,
     const char *text, size_t size)
 {
-	char when[40], *encoded, *line;
+	char when[CLOCK_UTC_TEXT_SIZE], *encoded, *line;
 	json_t *object, *value;
 
-	timestamp(when, sizeof(when));
+	clock_utc_text(when, NULL);
 	object = json_pack("{s:s, s:s}", "time", when, "stream", stream);
 	if (object == NULL)
 		return;
@@ -287,7 +245,7 @@ emit_json(struct console *output, const char *step, const char *stream,
 	if ((value = json_stringn(text, size)) != NULL) {
 		json_object_set_new(object, "text", value);
 	} else {
-		encoded = base64((const unsigned char *)text, size);
+		encoded = base64_encode(text, size);
 		json_object_set_new(
 		    object, "data_base64", json_string(encoded));
 		free(encoded);
@@ -332,10 +290,10 @@ mask_strings(struct mask_set *mask, json_t *value)
 char *
 console_event_line(struct mask_set *mask, const char *name, json_t *fields)
 {
-	char when[40], *line;
+	char when[CLOCK_UTC_TEXT_SIZE], *line;
 	json_t *object = json_pack("{s:s}", "event", name);
 
-	timestamp(when, sizeof(when));
+	clock_utc_text(when, NULL);
 	if (object == NULL) {
 		json_decref(fields);
 		return NULL;
@@ -383,14 +341,14 @@ static void
 emit_line(struct console_stream *s, const char *text, size_t size)
 {
 	struct iovec iov[4];
-	char when[48] = "";
+	char when[CLOCK_UTC_TEXT_SIZE + 1] = "";
 
 	if (s->output->format == CONSOLE_JSON) {
 		emit_json(s->output, s->step, "output", text, size);
 		return;
 	}
 	if (s->output->timestamps) {
-		timestamp(when, sizeof(when) - 1);
+		clock_utc_text(when, NULL);
 		strcat(when, " ");
 	}
 	iov[0].iov_base = when;

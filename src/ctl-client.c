@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "ctl-client.h"
 #include "clock.h"
 #include "ctl-frame.h"
@@ -262,7 +263,7 @@ add_value(struct secret_lists *lists, const char *data, size_t size)
 		json_array_append_new(lists->text, text);
 		return;
 	}
-	encoded = ctl_frame_base64_encode(data, size);
+	encoded = base64_encode(data, size);
 	json_array_append_new(lists->base64, json_string(encoded));
 	wipe(encoded, strlen(encoded));
 	free(encoded);

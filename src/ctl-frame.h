@@ -60,16 +60,4 @@ json_t *ctl_frame_ok(void);
  */
 json_t *ctl_frame_decode_reply(const char *line, size_t length);
 
-/*
- * Base64 (standard alphabet, padded, no line breaks), the byte-safe form
- * of a secret ("secrets_base64").  ctl_frame_base64_encode() returns the
- * text (caller wipes and frees).  ctl_frame_base64_decode() returns the
- * bytes (caller wipes and frees; NUL-terminated past *size), or NULL when
- * text is not such base64, with *bad the offset of the first character
- * at fault (length itself when the length is not a multiple of 4).
- */
-char *ctl_frame_base64_encode(const void *data, size_t size);
-unsigned char *ctl_frame_base64_decode(
-    const char *text, size_t length, size_t *size, size_t *bad);
-
 #endif

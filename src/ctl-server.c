@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "base64.h"
 #include "clock.h"
 #include "ctl-server.h"
 #include "list.h"
@@ -256,7 +257,7 @@ collect(struct secret_list *list, json_t *member, const char *name, bool base64)
 			    (char *)(uintptr_t)json_string_value(item);
 			list->lengths[list->n] = json_string_length(item);
 		} else {
-			bytes = ctl_frame_base64_decode(json_string_value(item),
+			bytes = base64_decode(json_string_value(item),
 			    json_string_length(item), &size, &bad);
 			if (bytes == NULL) {
 				base64_error(message, sizeof(message), name, i,

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "mask.h"
+#include "clock.h"
 #include "file.h"
 #include "result.h"
 #include "xalloc.h"
@@ -23,16 +24,11 @@
 static json_t *
 time_value(const struct timespec *ts)
 {
-	char buf[40];
-	struct tm tm;
-	size_t n;
+	char buf[CLOCK_UTC_TEXT_SIZE];
 
 	if (ts->tv_sec == 0)
 		return json_null();
-	gmtime_r(&ts->tv_sec, &tm);
-	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", ts->tv_nsec / 1000000);
-	return json_string(buf);
+	return json_string(clock_utc_text(buf, ts));
 }
 
 static json_t *

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "file.h"
 #include "runtime-run.h"
@@ -234,31 +235,17 @@ runtime_extract_results_dir(const char *from, const char *dir, char **error)
 	return skipped;
 }
 
-static char *
-utc_now(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
-	return buf;
-}
-
 int
 runtime_write_host_result(const char *dir, const char *job, const char *outcome,
     int exit_status, const char *reason, struct mask_set *mask)
 {
-	char now[40], *masked, *text, *path, *error = NULL;
+	char now[CLOCK_UTC_TEXT_SIZE], *masked, *text, *path, *error = NULL;
 	json_t *root;
 	int rc;
 
 	masked = mask != NULL ? mask_string(mask, reason, strlen(reason), NULL)
 			      : xstrdup(reason);
-	utc_now(now, sizeof(now));
+	clock_utc_text(now, NULL);
 	root = json_pack("{s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:[], s:s}",
 	    "version", 1, "job", job != NULL ? job : "job", "outcome", outcome,
 	    "exit_status", exit_status, "started_at", now, "finished_at", now,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "clock.h"
 #include "ctl-frame.h"
 #include "ctl-server.h"
@@ -78,8 +79,7 @@ body_of(bool base64, size_t *length)
 			value[i] =
 			    base64 ? (char)rand() : (char)('a' + rand() % 26);
 		value[raw] = '\0';
-		encoded = base64 ? ctl_frame_base64_encode(value, raw)
-				 : strdup(value);
+		encoded = base64 ? base64_encode(value, raw) : strdup(value);
 		if (used + strlen(encoded) + 8 > cap) {
 			free(encoded);
 			break;

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "base64.h"
 #include "ctl-server.h"
 
 /* The request's "secrets_base64" texts, for the handler to compare. */
@@ -40,7 +41,7 @@ accept_all(void *context, char *const *values, const size_t *lengths, size_t n,
 	/* The base64 values come last, in order. */
 	first_encoded = n - json_array_size(encoded);
 	for (i = first_encoded; i < n; i++) {
-		text = ctl_frame_base64_encode(values[i], lengths[i]);
+		text = base64_encode(values[i], lengths[i]);
 		if (strcmp(text,
 			json_string_value(
 			    json_array_get(encoded, i - first_encoded))) != 0)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "clock.h"
 #include "ctl-client.h"
 #include "ctl-server.h"
@@ -456,7 +457,7 @@ static const char odd_bytes[] = "\x00\xff\x80odd\x00secret";
 static int
 child_base64(const char *path)
 {
-	char *encoded = ctl_frame_base64_encode(odd_bytes, ODD_SIZE);
+	char *encoded = base64_encode(odd_bytes, ODD_SIZE);
 	char request[256];
 
 	snprintf(request, sizeof(request),
