@@ -14,32 +14,7 @@
 # Without podman the suite is skipped, unless JOBRUN_CONTAINER_REQUIRED=1
 # (as .ci/run sets), which makes that a failure.  The podman settings of
 # images/setup-podman.sh are used when they are there.
-# tests/lib.sh clears every JOBRUN_* variable: keep this suite's own.
-image=${JOBRUN_IMAGE:-}
-podman_env=${JOBRUN_PODMAN_ENV:-/var/tmp/jobrun-podman/env.sh}
-required=${JOBRUN_CONTAINER_REQUIRED:-0}
-: "${JOBRUN_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$JOBRUN_SRCDIR/tests/lib.sh"
-
-version=$(sed -n 's/^AC_INIT(\[jobrun\], \[\([^]]*\)\].*/\1/p' \
-	"$JOBRUN_SRCDIR/configure.ac")
-JOBRUN_IMAGE=${image:-localhost/jobrun:$version}
-# shellcheck disable=SC1090
-[ -f "$podman_env" ] && . "$podman_env"
-
-# unavailable REASON: ends the suite, skipped or failed as asked.
-unavailable()
-{
-	if [ "$required" = 1 ]; then
-		echo "Bail out! $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-command -v podman >/dev/null 2>&1 || unavailable "podman is not installed"
-podman image exists "$JOBRUN_IMAGE" ||
-	unavailable "no image $JOBRUN_IMAGE: run 'make image' first"
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 # Containers are named after this run and removed at the end, whatever
 # happens; nothing else on the machine is touched.

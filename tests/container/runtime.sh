@@ -12,29 +12,8 @@
 #
 # Called by tests/container/run.sh's suite (make check-container); skipped
 # without podman or with an image whose jobrun predates the runtimes.
-image=${JOBRUN_IMAGE:-}
-podman_env=${JOBRUN_PODMAN_ENV:-/var/tmp/jobrun-podman/env.sh}
-required=${JOBRUN_CONTAINER_REQUIRED:-0}
-: "${JOBRUN_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$JOBRUN_SRCDIR/tests/lib.sh"
-
-version=$(sed -n 's/^AC_INIT(\[jobrun\], \[\([^]]*\)\].*/\1/p' \
-	"$JOBRUN_SRCDIR/configure.ac")
-IMAGE=${image:-localhost/jobrun:$version}
-# shellcheck disable=SC1090
-[ -f "$podman_env" ] && . "$podman_env"
-
-unavailable()
-{
-	if [ "$required" = 1 ]; then
-		echo "Bail out! $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-command -v podman >/dev/null 2>&1 || unavailable "podman is not installed"
-podman image exists "$IMAGE" || unavailable "no image $IMAGE"
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+IMAGE=$JOBRUN_IMAGE
 podman run --rm --network=none "$IMAGE" help run 2>/dev/null |
 	grep -q -- '--runtime' || unavailable "the image's jobrun has no runtimes"
 

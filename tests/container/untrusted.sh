@@ -8,30 +8,7 @@
 #   JOBRUN_IMAGE=localhost/jobrun:0.1.0 sh tests/container/untrusted.sh
 #
 # Skipped without podman or the image, unless JOBRUN_CONTAINER_REQUIRED=1.
-image=${JOBRUN_IMAGE:-}
-podman_env=${JOBRUN_PODMAN_ENV:-/var/tmp/jobrun-podman/env.sh}
-required=${JOBRUN_CONTAINER_REQUIRED:-0}
-: "${JOBRUN_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$JOBRUN_SRCDIR/tests/lib.sh"
-
-version=$(sed -n 's/^AC_INIT(\[jobrun\], \[\([^]]*\)\].*/\1/p' \
-	"$JOBRUN_SRCDIR/configure.ac")
-JOBRUN_IMAGE=${image:-localhost/jobrun:$version}
-# shellcheck disable=SC1090
-[ -f "$podman_env" ] && . "$podman_env"
-
-unavailable()
-{
-	if [ "$required" = 1 ]; then
-		echo "Bail out! $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-command -v podman >/dev/null 2>&1 || unavailable "podman is not installed"
-podman image exists "$JOBRUN_IMAGE" ||
-	unavailable "no image $JOBRUN_IMAGE: run 'make image' first"
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 [ -x "$ESCAPE" ] || unavailable "no $ESCAPE: run 'make check' first"
 "$PYTHON3" -c 'import yaml' 2>/dev/null ||
