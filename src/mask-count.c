@@ -1,6 +1,6 @@
 /*
  * Redaction counts of the secret masker (mask.h): the set's random salt,
- * the registered secrets named by HMAC-SHA256 (OpenSSL's libcrypto) of
+ * the registered secrets named by HMAC-SHA256 (Nettle's) of
  * their values, which needles are forms of which secrets, and how many
  * redactions each secret and pattern caused.  mask-set.c registers,
  * mask-stream.c credits, the result file reads.  No value is kept here:
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <openssl/evp.h>
+#include <nettle/hmac.h>
 
 #include "diag.h"
 #include "list.h"
@@ -34,61 +34,27 @@ hex(char *out, const unsigned char *bytes, size_t size)
 	out[2 * size] = '\0';
 }
 
-static void
-hash_failed(void)
-{
-	diag_fatal(EXIT_JOBRUN_ERROR,
-	    "cannot hash a secret: SHA-256 failed in libcrypto");
-}
-
 /*
- * HMAC-SHA256 keyed with the hex salt, its key schedule done once: the
- * inner and outer SHA-256 states after the padded key, which every hash
- * then starts from (HMAC() would redo them, and fetch the digest, each
- * time: most of the cost of registering a secret).
+ * HMAC-SHA256 keyed with the hex salt.  The keyed context (the inner and
+ * outer SHA-256 states after the padded key) is made once, at the first
+ * secret; each hash starts from a copy of it, so the key schedule is not
+ * redone per secret.
  */
-static void
-hmac_key(struct mask_set *set)
-{
-	unsigned char pad[64];
-	size_t i, length = strlen(set->salt_hex);
-
-	set->hmac_inner = EVP_MD_CTX_new();
-	set->hmac_outer = EVP_MD_CTX_new();
-	set->hmac_work = EVP_MD_CTX_new();
-	if (set->hmac_inner == NULL || set->hmac_outer == NULL ||
-	    set->hmac_work == NULL)
-		hash_failed();
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] =
-		    (unsigned char)((i < length ? set->salt_hex[i] : 0) ^ 0x36);
-	if (EVP_DigestInit_ex(set->hmac_inner, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(set->hmac_inner, pad, sizeof(pad)) != 1)
-		hash_failed();
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] ^= 0x36 ^ 0x5c;
-	if (EVP_DigestInit_ex(set->hmac_outer, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(set->hmac_outer, pad, sizeof(pad)) != 1)
-		hash_failed();
-	wipe(pad, sizeof(pad));
-}
-
 static void
 hmac(struct mask_set *set, const void *value, size_t size,
     unsigned char hash[MASK_HASH_SIZE])
 {
-	unsigned int n = MASK_HASH_SIZE;
+	struct hmac_sha256_ctx work;
 
-	if (set->hmac_inner == NULL)
-		hmac_key(set);
-	if (EVP_MD_CTX_copy_ex(set->hmac_work, set->hmac_inner) != 1 ||
-	    EVP_DigestUpdate(set->hmac_work, value, size) != 1 ||
-	    EVP_DigestFinal_ex(set->hmac_work, hash, &n) != 1 ||
-	    EVP_MD_CTX_copy_ex(set->hmac_work, set->hmac_outer) != 1 ||
-	    EVP_DigestUpdate(set->hmac_work, hash, MASK_HASH_SIZE) != 1 ||
-	    EVP_DigestFinal_ex(set->hmac_work, hash, &n) != 1 ||
-	    n != MASK_HASH_SIZE)
-		hash_failed();
+	if (set->hmac == NULL) {
+		set->hmac = xmalloc(sizeof(*set->hmac));
+		hmac_sha256_set_key(set->hmac, strlen(set->salt_hex),
+		    (const uint8_t *)set->salt_hex);
+	}
+	work = *set->hmac;
+	hmac_sha256_update(&work, size, value);
+	hmac_sha256_digest(&work, MASK_HASH_SIZE, hash);
+	wipe(&work, sizeof(work));
 }
 
 void
@@ -108,8 +74,7 @@ mask_count_init(struct mask_set *set)
 		got += (size_t)n;
 	}
 	hex(set->salt_hex, set->salt, sizeof(set->salt));
-	/* The key schedule waits for the first secret: starting libcrypto's
-	 * digests costs more than the rest of a one-step job. */
+	/* The key schedule waits for the first secret. */
 	set->secret_slots_size = 64;
 	set->secret_slots =
 	    xcalloc(set->secret_slots_size, sizeof(*set->secret_slots));
@@ -240,10 +205,10 @@ mask_count_release(struct mask_set *set)
 	free(set->pattern_counts);
 	wipe(set->salt, sizeof(set->salt));
 	wipe(set->salt_hex, sizeof(set->salt_hex));
-	/* EVP_MD_CTX_free() cleanses the states keyed with the salt. */
-	EVP_MD_CTX_free(set->hmac_inner);
-	EVP_MD_CTX_free(set->hmac_outer);
-	EVP_MD_CTX_free(set->hmac_work);
+	if (set->hmac != NULL) {
+		wipe(set->hmac, sizeof(*set->hmac));
+		free(set->hmac);
+	}
 }
 
 const char *

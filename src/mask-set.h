@@ -105,9 +105,7 @@ struct mask_set {
 	uint64_t *pattern_counts; /* redactions per pattern */
 	size_t npatterns;
 
-	struct evp_md_ctx_st *hmac_inner; /* SHA-256 after the keyed pads */
-	struct evp_md_ctx_st *hmac_outer;
-	struct evp_md_ctx_st *hmac_work;
+	struct hmac_sha256_ctx *hmac; /* keyed with salt_hex; NULL until used */
 	unsigned char salt[MASK_SALT_SIZE];
 	char salt_hex[2 * MASK_SALT_SIZE + 1];
 	struct mask_secret *secrets; /* in registration order */

@@ -1,13 +1,12 @@
 /*
  * The results of a containerised job on the host: the safe extraction of
- * what the container's workspace gives back, and the result.json the host
- * writes itself when the run failed on its side (the job never told its
- * own truth).
+ * what the container's workspace gives back (done by jobrun-source, with
+ * libarchive: results-unpack.c), and the result.json the host writes
+ * itself when the run failed on its side (the job never told its own
+ * truth).
  */
 #include "config.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,216 +22,44 @@
 #include "diag.h"
 #include "file.h"
 #include "runtime-run.h"
+#include "source-exec.h"
 #include "xalloc.h"
 
-static const char *const wanted[] = { "result.json", "triggers.json",
-	"outputs.json", "logs", "artifacts" };
-
-/* The entry's name without "./" prefixes, or NULL when it is unsafe. */
-static const char *
-relative_name(const char *path)
-{
-	while (strncmp(path, "./", 2) == 0)
-		path += 2;
-	if (path[0] == '/' || strcmp(path, "..") == 0 ||
-	    strncmp(path, "../", 3) == 0 || strstr(path, "/../") != NULL ||
-	    (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
-		return NULL;
-	return path;
-}
-
-/* Whether rel lies under one of the wanted names. */
-static bool
-is_wanted(const char *rel)
-{
-	size_t i, n;
-
-	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-		n = strlen(wanted[i]);
-		if (strncmp(rel, wanted[i], n) == 0 &&
-		    (rel[n] == '\0' || rel[n] == '/'))
-			return true;
-	}
-	return false;
-}
-
-/* A link must stay inside: relative, and no "..". */
-static bool
-link_is_safe(const char *target)
-{
-	return target != NULL && target[0] != '/' &&
-	    relative_name(target) != NULL && strstr(target, "..") == NULL;
-}
-
-/* Returns 1 when the entry is extracted, 0 when skipped as unsafe, 2
- * when it is not wanted, -1 on an error (*error). */
+/* Runs jobrun-source VERB ARG... ; returns its "skipped" fact, or -1
+ * with *error. */
 static int
-extract_entry(struct archive *in, struct archive *out, struct archive_entry *e,
-    char **error)
+unpack(const char *const *args, int stdin_fd, char **error)
 {
-	const char *rel = relative_name(archive_entry_pathname(e));
-	mode_t type = archive_entry_filetype(e);
+	struct source_outcome o = SOURCE_OUTCOME_INIT;
+	const struct nvpair *skipped;
+	int n = -1;
 
-	if (rel == NULL)
-		return 0;
-	if (!is_wanted(rel))
-		return 2;
-	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
-		return 0;
-	if (type == AE_IFLNK && !link_is_safe(archive_entry_symlink(e)))
-		return 0;
-	if (archive_entry_hardlink(e) != NULL)
-		return 0;
-	archive_entry_set_pathname(e, rel);
-	archive_entry_set_perm(e, archive_entry_perm(e) & 0755);
-	if (archive_write_header(out, e) != ARCHIVE_OK) {
-		/* A path through a link, say: skipped, never followed. */
-		return 0;
-	}
-	if (type == AE_IFREG) {
-		const void *block;
-		size_t size;
-		la_int64_t offset;
-		int r;
-
-		while ((r = archive_read_data_block(
-			    in, &block, &size, &offset)) == ARCHIVE_OK)
-			if (archive_write_data_block(out, block, size, offset) <
-			    0)
-				break;
-		if (r != ARCHIVE_EOF) {
-			*error = xasprintf("%s", archive_error_string(in));
-			return -1;
-		}
-	}
-	archive_write_finish_entry(out);
-	return 1;
-}
-
-static int
-extract_all(struct archive *in, struct archive *out, char **error)
-{
-	struct archive_entry *e;
-	int r, skipped = 0;
-
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-		int got = extract_entry(in, out, e, error);
-
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			skipped++;
-	}
-	if (r != ARCHIVE_EOF) {
-		*error = xasprintf("%s", archive_error_string(in));
-		return -1;
-	}
-	return skipped;
+	source_exec_run("results", args, stdin_fd, 0, false, &o);
+	if (o.status != 0)
+		*error = o.error != NULL ? xstrdup(o.error)
+					 : xstrdup("unpacking failed");
+	else if ((skipped = nvlist_get(&o.facts, "skipped")) == NULL)
+		*error = xstrdup("unpacking gave no count");
+	else
+		n = atoi(skipped->value);
+	source_outcome_release(&o);
+	return n;
 }
 
 int
 runtime_extract_results(int fd, const char *dir, char **error)
 {
-	struct archive *in = archive_read_new(),
-		       *out = archive_write_disk_new();
-	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), skipped = -1;
+	const char *const args[] = { "unpack-results", dir, NULL };
 
-	archive_read_support_format_tar(in);
-	/* libarchive's checks want relative names: extract from inside dir.
-	 * The host side has no threads, so the working directory is ours. */
-	archive_write_disk_set_options(out,
-	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_TIME |
-		ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK);
-	if (here < 0 || chdir(dir) < 0) {
-		*error =
-		    xasprintf("cannot enter '%s': %s", dir, strerror(errno));
-	} else if (archive_read_open_fd(in, fd, 65536) != ARCHIVE_OK) {
-		*error = xasprintf("%s", archive_error_string(in));
-	} else {
-		skipped = extract_all(in, out, error);
-	}
-	if (here >= 0) {
-		if (fchdir(here) < 0)
-			diag_warn("cannot return to the working directory: %s",
-			    strerror(errno));
-		close(here);
-	}
-	archive_write_close(out);
-	archive_write_free(out);
-	archive_read_free(in);
-	return skipped;
-}
-
-/* Reads dir from the disk, links as links, descending only into what
- * is wanted; extracts as runtime_extract_results() does. */
-static int
-extract_from_disk(const char *dir, char **error)
-{
-	struct archive *in = archive_read_disk_new(),
-		       *out = archive_write_disk_new();
-	struct archive_entry *e = archive_entry_new();
-	size_t prefix = strlen(dir);
-	int r, skipped = 0;
-
-	archive_read_disk_set_symlink_physical(in);
-	archive_write_disk_set_options(out,
-	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_TIME |
-		ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK);
-	if (archive_read_disk_open(in, dir) != ARCHIVE_OK) {
-		*error = xasprintf("%s", archive_error_string(in));
-		skipped = -1;
-	}
-	while (skipped >= 0 &&
-	    (r = archive_read_next_header2(in, e)) == ARCHIVE_OK) {
-		const char *path = archive_entry_pathname(e);
-		char *rel;
-		int got;
-
-		if (strcmp(path, dir) == 0) {
-			archive_read_disk_descend(in);
-			continue;
-		}
-		if (strncmp(path, dir, prefix) != 0 || path[prefix] != '/')
-			continue;
-		rel = xasprintf(".%s", path + prefix);
-		archive_entry_set_pathname(e, rel);
-		free(rel);
-		got = extract_entry(in, out, e, error);
-		if (got < 0)
-			skipped = -1;
-		else if (got == 0)
-			skipped++;
-		else if (archive_entry_filetype(e) == AE_IFDIR)
-			archive_read_disk_descend(in);
-	}
-	archive_entry_free(e);
-	archive_write_close(out);
-	archive_write_free(out);
-	archive_read_free(in);
-	return skipped;
+	return unpack(args, fd, error);
 }
 
 int
 runtime_extract_results_dir(const char *from, const char *dir, char **error)
 {
-	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), skipped = -1;
-	char *real = realpath(from, NULL);
+	const char *const args[] = { "copy-results", from, dir, NULL };
 
-	if (real == NULL || here < 0 || chdir(dir) < 0)
-		*error = xasprintf("cannot collect from '%s' into '%s': %s",
-		    from, dir, strerror(errno));
-	else
-		skipped = extract_from_disk(real, error);
-	if (here >= 0) {
-		if (fchdir(here) < 0)
-			diag_warn("cannot return to the working directory: %s",
-			    strerror(errno));
-		close(here);
-	}
-	free(real);
-	return skipped;
+	return unpack(args, -1, error);
 }
 
 int

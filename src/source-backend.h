@@ -3,9 +3,11 @@
  * source-git.c, source-copy.c and source-tarball.c.
  *
  * source.c checks the target directory (it exists, is empty and lies where
- * it may), then runs one backend in a child process with a deadline: the
- * backend may block, crash or be killed without harming the runner, and
- * what it held in memory (a token) goes with the process.  The backend
+ * it may), then runs one backend in jobrun-source (source-main.c, a
+ * program of its own, so that jobrun links none of the backends'
+ * libraries) with a deadline: the backend may block, crash or be killed
+ * without harming the runner, and what it held in memory (a token) goes
+ * with the process.  The backend
  * tells the parent what happened through a reply: notices to show,
  * facts to export, and at most one error.  It never prints to standard
  * error itself, except progress on a terminal when request->progress says
@@ -30,6 +32,25 @@ struct source_request {
 	const struct source_spec *spec; /* depth, credentials, ... */
 	bool progress; /* standard error is a terminal */
 };
+
+/*
+ * The request as JSON (source-request.c), the form jobrun-source reads
+ * on its standard input; the caller frees the text.  A token is never in
+ * it: the backend reads token_env's variable or token_file itself.
+ */
+char *source_request_to_json(const struct source_request *request);
+
+/* A request read back, owning its strings and its spec. */
+struct source_request_owned {
+	struct source_request request; /* points into the members below */
+	struct source_spec spec;
+	char *label, *type, *url, *ref, *target, *workspace;
+};
+
+/* Returns 0, or -1 with *error (the caller frees it). */
+int source_request_from_json(const char *text, size_t size,
+    struct source_request_owned *out, char **error);
+void source_request_owned_release(struct source_request_owned *r);
 
 /* Where a backend's reply goes: the write end of a pipe to the parent. */
 struct source_reply {

@@ -2,13 +2,15 @@
  * Source preparation (source.h): the SOURCE_PREP phase between the
  * PRE_SOURCE_PREP and POST_SOURCE_PREP hooks.  For each source this file
  * checks where it goes, makes that an empty directory, runs the backend
- * (source-git.c, source-copy.c, source-tarball.c) in a child process under
- * a deadline while watching for SIGINT/SIGTERM, shows the backend's
- * notices and its error, prints the one-line report, exports the facts to
- * the steps' environment, and removes the credentials the source named.
+ * (source-git.c, source-copy.c, source-tarball.c) in jobrun-source
+ * (source-exec.h, source-main.c) under a deadline while watching for
+ * SIGINT/SIGTERM, shows the backend's notices and its error, prints the
+ * one-line report, exports the facts to the steps' environment, and
+ * removes the credentials the source named.
  *
- * The child talks back through a pipe, one record a line: "N text" is a
- * notice, "E text" the error, "F name=value" a fact.
+ * The backend's side of the reply (source-backend.h) is here too: one
+ * record a line, "N text" a notice, "E text" the error, "F name=value" a
+ * fact.
  */
 #include "config.h"
 
@@ -18,48 +20,26 @@
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "diag.h"
 #include "file.h"
-#include "reap.h"
-#include "duration.h"
-#include "file.h"
-#include "reap.h"
 #include "source-backend.h"
+#include "source-exec.h"
 #include "treepath.h"
 #include "xalloc.h"
 
 static const struct srcpos nowhere = { 0, 0 };
 
 /* ---- the child's side: reply records ---- */
-
-static void
-write_all(int fd, const char *data, size_t size)
-{
-	ssize_t n;
-
-	while (size > 0) {
-		n = write(fd, data, size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		data += n;
-		size -= (size_t)n;
-	}
-}
 
 /* Sends one record: kind, a space, text without control characters. */
 static void
@@ -75,7 +55,7 @@ send_record(struct source_reply *reply, char kind, const char *text)
 		    ? ' '
 		    : text[i];
 	line[len + 2] = '\n';
-	write_all(reply->fd, line, len + 3);
+	(void)file_write_all(reply->fd, line, len + 3);
 	free(line);
 }
 
@@ -544,184 +524,48 @@ make_empty_target(const char *label, const char *path, bool local)
 
 /* ---- the parent's side: running a backend ---- */
 
-/* What came back from the child. */
-struct outcome {
-	struct nvlist facts;
-	char *error;
-	int status; /* 0, EXIT_JOBRUN_ERROR or 128+N */
-	char pending[4096]; /* a record not yet complete */
-	size_t pending_len;
-};
-
-static void
-take_record(struct outcome *o, const char *label, char *line)
-{
-	char *eq;
-
-	if (line[0] == 'N' && line[1] == ' ')
-		diag_error("%s: %s", label, line + 2);
-	else if (line[0] == 'E' && line[1] == ' ' && o->error == NULL)
-		o->error = xstrdup(line + 2);
-	else if (line[0] == 'F' && line[1] == ' ' &&
-	    (eq = strchr(line + 2, '=')) != NULL) {
-		*eq = '\0';
-		nvlist_set(&o->facts, line + 2, eq + 1, nowhere);
-	}
-}
-
-/* Adds bytes from the child; complete lines become records.  A record
- * longer than the buffer is cut. */
-static void
-take_bytes(struct outcome *o, const char *label, const char *data, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (data[i] != '\n' &&
-		    o->pending_len < sizeof(o->pending) - 1) {
-			o->pending[o->pending_len++] = data[i];
-			continue;
-		}
-		if (data[i] != '\n')
-			continue;
-		o->pending[o->pending_len] = '\0';
-		take_record(o, label, o->pending);
-		o->pending_len = 0;
-	}
-}
-
-/* A signalfd for the signals that cancel a job; -1 if none can be made. */
-static int
-cancel_signals_fd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
 /*
- * Reads the child's records until it closes the pipe, the deadline passes
- * or a cancelling signal comes.  Returns 0 at the end of the records, -1
- * at the deadline, or the signal's number.
+ * The request as jobrun-source reads it on its standard input: a JSON
+ * object in a sealed memory file (never on a command line, where any
+ * process could read the URL).  Returns the descriptor, or -1 with
+ * errno.
  */
 static int
-read_replies(
-    int fd, int sigfd, uint64_t deadline, const char *label, struct outcome *o)
+request_file(const struct source_request *request)
 {
-	struct pollfd fds[2] = { { fd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-	struct signalfd_siginfo info;
-	char buf[4096];
-	uint64_t now;
-	ssize_t n;
+	char *text = source_request_to_json(request);
+	int fd = memfd_create("jobrun-source-request", MFD_CLOEXEC);
 
-	for (;;) {
-		if ((now = clock_now_ms()) >= deadline)
-			return -1;
-		if (poll(fds, sigfd >= 0 ? 2 : 1, (int)(deadline - now)) < 0 &&
-		    errno != EINTR)
-			return -1;
-		if (sigfd >= 0 && (fds[1].revents & POLLIN) &&
-		    read(sigfd, &info, sizeof(info)) == sizeof(info))
-			return (int)info.ssi_signo;
-		if (fds[0].revents == 0)
-			continue;
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		take_bytes(o, label, buf, (size_t)n);
+	if (fd < 0 || file_write_all(fd, text, strlen(text)) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		free(text);
+		errno = saved;
+		return -1;
 	}
+	free(text);
+	return fd;
 }
 
-typedef int (*backend_fn)(const struct source_request *, struct source_reply *);
-
-static backend_fn
-backend_for(const char *type)
-{
-	if (strcmp(type, "git") == 0)
-		return source_git;
-	if (strcmp(type, "copy") == 0)
-		return source_copy;
-	if (strcmp(type, "tarball") == 0)
-		return source_tarball;
-	BUG("no backend for source type '%s'", type);
-}
-
-/* The child: runs the backend and exits; never returns. */
-static void
-child_main(const struct source_request *request, int fd)
-{
-	struct source_reply reply = { fd };
-	int rc;
-
-	rc = backend_for(request->type)(request, &reply);
-	close(fd);
-	_exit(rc == 0 ? 0 : 1);
-}
-
-/* Why the child ended, when it did not say. */
-static void
-explain_wait_status(struct outcome *o, int wstatus)
-{
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
-		return;
-	if (o->error != NULL)
-		return;
-	if (WIFSIGNALED(wstatus))
-		o->error = xasprintf(
-		    "preparation was killed by signal %d", WTERMSIG(wstatus));
-	else
-		o->error = xasprintf("preparation failed (exit status %d)",
-		    WEXITSTATUS(wstatus));
-}
-
-/* Runs the request's backend in a child within timeout_ms; fills *o. */
+/* Runs the request's backend in jobrun-source within timeout_ms. */
 static void
 run_backend(const struct source_request *request, uint64_t timeout_ms,
-    struct outcome *o)
+    struct source_outcome *o)
 {
-	char duration[32];
-	int fds[2], sigfd, wstatus = 0, verdict;
-	pid_t pid;
+	static const char *const args[] = { "prepare", NULL };
+	int fd = request_file(request);
 
-	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		o->error =
-		    xasprintf("cannot start preparing: %s", strerror(errno));
+	if (fd < 0) {
+		o->error = xasprintf("cannot pass the request to %s: %s",
+		    SOURCE_EXEC_PROGRAM, strerror(errno));
+		o->status = EXIT_JOBRUN_ERROR;
 		return;
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		child_main(request, fds[1]);
-	}
-	close(fds[1]);
-	sigfd = cancel_signals_fd();
-	verdict = read_replies(
-	    fds[0], sigfd, clock_now_ms() + timeout_ms, request->label, o);
-	if (verdict != 0)
-		kill(pid, SIGKILL);
-	reap_child(pid, &wstatus, true);
-	close(fds[0]);
-	if (sigfd >= 0)
-		close(sigfd);
-	if (verdict < 0) {
-		free(o->error);
-		o->error = xasprintf("timed out after %s",
-		    duration_format(duration, sizeof(duration), timeout_ms));
-	} else if (verdict > 0) {
-		free(o->error);
-		o->error = xasprintf("cancelled by signal %d", verdict);
-		o->status = EXIT_SIGNAL_BASE + verdict;
-		return;
-	} else {
-		explain_wait_status(o, wstatus);
-	}
-	o->status = o->error != NULL ? EXIT_JOBRUN_ERROR : 0;
+	source_exec_run(request->label, args, fd, timeout_ms, true, o);
+	close(fd);
 }
 
 /* ---- credentials ---- */
@@ -767,7 +611,7 @@ forget_credentials(
 
 /* Adds the git facts to the environment as JOBRUN_GIT_* (or _CI_GIT_). */
 static void
-export_facts(const struct outcome *o, bool ci, struct nvlist *job_env)
+export_facts(const struct source_outcome *o, bool ci, struct nvlist *job_env)
 {
 	static const char *const names[] = { "commit", "ref", "author",
 		"subject", "depth" };
@@ -791,7 +635,7 @@ export_facts(const struct outcome *o, bool ci, struct nvlist *job_env)
 /* What result.json is to say of a prepared source. */
 static void
 fill_facts(struct source_facts *facts, const struct source_request *request,
-    const struct outcome *o)
+    const struct source_outcome *o)
 {
 	static const struct {
 		const char *name;
@@ -844,7 +688,7 @@ discard_target(const char *label, const char *path, bool existed)
 /* The one line that says what was prepared; diag_error() is jobrun's one
  * channel for messages about itself. */
 static void
-report(const struct source_request *request, const struct outcome *o,
+report(const struct source_request *request, const struct source_outcome *o,
     uint64_t elapsed_ms)
 {
 	const struct nvpair *summary = nvlist_get(&o->facts, "summary");
@@ -862,7 +706,7 @@ static int
 prepare_one(const struct config *config, const struct source_spec *spec,
     bool ci, struct nvlist *job_env, struct source_facts *facts)
 {
-	struct outcome o = { NVLIST_INIT, NULL, 0, { 0 }, 0 };
+	struct source_outcome o = SOURCE_OUTCOME_INIT;
 	struct source_request request = { 0 };
 	struct target t;
 	uint64_t started = clock_now_ms();
@@ -916,8 +760,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 		if (facts != NULL)
 			fill_facts(facts, &request, &o);
 	}
-	free(o.error);
-	nvlist_release(&o.facts);
+	source_outcome_release(&o);
 	free(t.path);
 	return o.status;
 }
@@ -985,12 +828,18 @@ out:
 void
 source_print_version(FILE *out)
 {
-	char *text;
+	static const char *const args[] = { "version", NULL };
+	struct source_outcome o = SOURCE_OUTCOME_INIT;
+	const struct nvpair *line;
 
-	text = source_git_version_text();
-	fputs(text, out);
-	free(text);
-	text = source_fetch_version_text();
-	fputs(text, out);
-	free(text);
+	source_exec_run(SOURCE_EXEC_PROGRAM, args, -1, 0, false, &o);
+	if (o.status != 0) {
+		fprintf(out, "sources: cannot be prepared: %s\n", o.error);
+	} else {
+		if ((line = nvlist_get(&o.facts, "git")) != NULL)
+			fprintf(out, "%s\n", line->value);
+		if ((line = nvlist_get(&o.facts, "fetch")) != NULL)
+			fprintf(out, "%s\n", line->value);
+	}
+	source_outcome_release(&o);
 }

@@ -21,6 +21,7 @@
 #include "mask.h"
 #include "runtime-run.h"
 #include "runtime.h"
+#include "source-exec.h"
 #include "tap.h"
 #include "xalloc.h"
 
@@ -559,6 +560,11 @@ test_extract_from_dir(void)
 int
 main(void)
 {
+	const char *build = getenv("JOBRUN_BUILDDIR");
+	char *helper = xasprintf("%s/jobrun-source", build ? build : ".");
+
+	/* Results are unpacked by jobrun-source, from the build tree. */
+	source_exec_use(helper);
 	if (mkdtemp(workspace) == NULL)
 		return 1;
 	snprintf(console_path, sizeof(console_path), "%s.console", workspace);
@@ -581,5 +587,6 @@ main(void)
 	unlink(console_path);
 	rmdir(workspace);
 	mask_set_free(mask);
+	free(helper);
 	return done_testing();
 }

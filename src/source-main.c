@@ -1,0 +1,167 @@
+/*
+ * jobrun-source: the program that handles foreign bytes for jobrun
+ * (source-exec.h).  jobrun starts it; it is not meant to be run by hand.
+ *
+ *   jobrun-source prepare                 the request as JSON on stdin
+ *   jobrun-source unpack-results DIR      a tar stream on stdin
+ *   jobrun-source copy-results FROM DIR
+ *   jobrun-source version
+ *
+ * It answers on descriptor 3 in source-backend.h's records and exits 0,
+ * or 1 after an "E" record.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "results-unpack.h"
+#include "source-backend.h"
+#include "xalloc.h"
+
+#define REPLY_FD 3
+
+/* The largest request read: a URL and a few paths. */
+#define REQUEST_MAX (1024 * 1024)
+
+/* Reads all of standard input, at most REQUEST_MAX bytes; NULL with
+ * errno on failure. */
+static char *
+read_request(size_t *size)
+{
+	size_t used = 0, cap = 4096;
+	char *buf = xmalloc(cap);
+	ssize_t n;
+
+	for (;;) {
+		if (used == cap) {
+			if (cap >= REQUEST_MAX) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = read(STDIN_FILENO, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	*size = used;
+	return buf;
+}
+
+typedef int (*backend_fn)(const struct source_request *, struct source_reply *);
+
+static backend_fn
+backend_for(const char *type)
+{
+	if (strcmp(type, "git") == 0)
+		return source_git;
+	if (strcmp(type, "copy") == 0)
+		return source_copy;
+	if (strcmp(type, "tarball") == 0)
+		return source_tarball;
+	return NULL;
+}
+
+static int
+prepare(struct source_reply *reply)
+{
+	struct source_request_owned r;
+	char *text = NULL, *error = NULL;
+	size_t size = 0;
+	backend_fn backend;
+	int rc;
+
+	if ((text = read_request(&size)) == NULL) {
+		source_reply_error(
+		    reply, "cannot read the request: %s", strerror(errno));
+		return 1;
+	}
+	rc = source_request_from_json(text, size, &r, &error);
+	free(text);
+	if (rc < 0) {
+		source_reply_error(reply, "%s", error);
+		free(error);
+		return 1;
+	}
+	if ((backend = backend_for(r.request.type)) == NULL) {
+		source_reply_error(
+		    reply, "no backend for source type '%s'", r.request.type);
+		rc = -1;
+	} else {
+		rc = backend(&r.request, reply);
+	}
+	source_request_owned_release(&r);
+	return rc == 0 ? 0 : 1;
+}
+
+/* A version line without its newline, as a fact. */
+static void
+version_fact(struct source_reply *reply, const char *name, char *text)
+{
+	size_t n = strlen(text);
+
+	while (n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	source_reply_fact(reply, name, text);
+	free(text);
+}
+
+static int
+unpacked(struct source_reply *reply, int skipped, char *error)
+{
+	char count[32];
+
+	if (skipped < 0) {
+		source_reply_error(reply, "%s", error);
+		free(error);
+		return 1;
+	}
+	snprintf(count, sizeof(count), "%d", skipped);
+	source_reply_fact(reply, "skipped", count);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct source_reply reply = { REPLY_FD };
+	char *error = NULL;
+
+	if (fcntl(REPLY_FD, F_GETFD) < 0) {
+		fprintf(stderr,
+		    "jobrun-source: jobrun runs this program (descriptor 3 "
+		    "is not open)\n");
+		return 2;
+	}
+	if (argc == 2 && strcmp(argv[1], "prepare") == 0)
+		return prepare(&reply);
+	if (argc == 2 && strcmp(argv[1], "version") == 0) {
+		version_fact(&reply, "git", source_git_version_text());
+		version_fact(&reply, "fetch", source_fetch_version_text());
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "unpack-results") == 0)
+		return unpacked(&reply,
+		    results_unpack_stream(STDIN_FILENO, argv[2], &error),
+		    error);
+	if (argc == 4 && strcmp(argv[1], "copy-results") == 0)
+		return unpacked(&reply,
+		    results_unpack_dir(argv[2], argv[3], &error), error);
+	source_reply_error(
+	    &reply, "unknown request '%s'", argc > 1 ? argv[1] : "(none)");
+	return 2;
+}
