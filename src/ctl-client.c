@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "ctl-frame.h"
 #include "diag.h"
+#include "file.h"
 #include "list.h"
 #include "xalloc.h"
 
@@ -197,54 +198,6 @@ ctl_client_request(const char *path, json_t *request, int timeout_ms,
 	return rc;
 }
 
-/* Doubles the buffer *data of *cap bytes, wiping the old one. */
-static void
-grow_input(char **data, size_t *cap, size_t used)
-{
-	char *bigger = xmalloc(*cap * 2);
-
-	memcpy(bigger, *data, used);
-	wipe(*data, used);
-	free(*data);
-	*data = bigger;
-	*cap *= 2;
-}
-
-/*
- * Reads all of standard input, at most CLIENT_INPUT_MAX bytes.  Returns
- * it (caller wipes and frees), or NULL with errno set when it cannot be
- * read, or 0 when it is too large.
- */
-static char *
-read_input(size_t *size)
-{
-	size_t cap = 4096, used = 0;
-	char *data = xmalloc(cap);
-	ssize_t n;
-
-	for (;;) {
-		if (used == cap && cap > CLIENT_INPUT_MAX) {
-			errno = 0;
-			break;
-		}
-		if (used == cap)
-			grow_input(&data, &cap, used);
-		n = read(STDIN_FILENO, data + used, cap - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0) {
-			*size = used;
-			return data;
-		}
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-	wipe(data, used);
-	free(data);
-	return NULL;
-}
-
 /* The request's two lists: text, and bytes that are not UTF-8. */
 struct secret_lists {
 	json_t *text;
@@ -340,8 +293,9 @@ read_values(
 		add_values(lists, value, strlen(value), true);
 		return 0;
 	}
-	if ((data = read_input(&size)) == NULL) {
-		if (errno != 0)
+	if ((data = file_read_fd(STDIN_FILENO, CLIENT_INPUT_MAX, &size)) ==
+	    NULL) {
+		if (errno != EFBIG)
 			diag_error("secret add: cannot read standard input: %s",
 			    strerror(errno));
 		else
@@ -482,8 +436,9 @@ ctl_client_output_set(const char *key, const char *socket)
 	char *data;
 	size_t size = 0;
 
-	if ((data = read_input(&size)) == NULL) {
-		if (errno != 0)
+	if ((data = file_read_fd(STDIN_FILENO, CLIENT_INPUT_MAX, &size)) ==
+	    NULL) {
+		if (errno != EFBIG)
 			diag_error("output set: cannot read standard input: %s",
 			    strerror(errno));
 		else

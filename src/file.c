@@ -177,6 +177,47 @@ file_open_read(int dirfd, const char *name, char **error)
 	return fd;
 }
 
+char *
+file_read_fd(int fd, size_t limit, size_t *size)
+{
+	size_t cap = 4096, used = 0;
+	char *data = xmalloc(cap), *bigger;
+	ssize_t n;
+
+	for (;;) {
+		if (used + 1 == cap) {
+			if (used > limit) {
+				errno = EFBIG;
+				break;
+			}
+			bigger = xmalloc(cap * 2);
+			memcpy(bigger, data, used);
+			wipe(data, used);
+			free(data);
+			data = bigger;
+			cap *= 2;
+		}
+		n = read(fd, data + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (n == 0) {
+			if (used > limit) {
+				errno = EFBIG;
+				break;
+			}
+			data[used] = '\0';
+			*size = used;
+			return data;
+		}
+		used += (size_t)n;
+	}
+	wipe(data, used);
+	free(data);
+	return NULL;
+}
+
 int
 file_read_all(int dirfd, const char *name, size_t limit, char **out,
     size_t *length, char **error)

@@ -61,6 +61,15 @@ int file_read_all(int dirfd, const char *name, size_t limit, char **out,
     size_t *length, char **error);
 
 /*
+ * Reads fd to its end (a pipe, standard input) into a NUL-terminated
+ * buffer: at most limit bytes.  Every buffer it outgrows is wiped first,
+ * since the bytes may be secret.  Returns the buffer (the caller wipes and
+ * frees it) with its length in *size, or NULL with errno set (EFBIG when
+ * there is more than limit).
+ */
+char *file_read_fd(int fd, size_t limit, size_t *size);
+
+/*
  * Creates name under dirfd as a new empty regular file (read and write) with
  * mode, after removing whatever had that name (a file, a symlink, a FIFO:
  * never followed or opened).  Returns the descriptor (close-on-exec), or

@@ -255,8 +255,8 @@ proc_spawn(pid_t *out_pid, const struct proc_spec *spec, char **error)
 	return -1;
 }
 
-static bool
-is_executable_file(const char *path)
+bool
+proc_is_program(const char *path)
 {
 	struct stat st;
 
@@ -274,7 +274,7 @@ proc_find_program(const char *name, const char *path_env)
 	if (name[0] == '\0')
 		return NULL;
 	if (strchr(name, '/') != NULL)
-		return is_executable_file(name) ? xstrdup(name) : NULL;
+		return proc_is_program(name) ? xstrdup(name) : NULL;
 	if (path_env == NULL || path_env[0] == '\0')
 		path_env = "/usr/local/bin:/usr/bin:/bin";
 	for (dir = path_env;; dir = end + 1) {
@@ -284,7 +284,7 @@ proc_find_program(const char *name, const char *path_env)
 		candidate = length == 0
 		    ? xasprintf("./%s", name)
 		    : xasprintf("%.*s/%s", (int)length, dir, name);
-		if (is_executable_file(candidate))
+		if (proc_is_program(candidate))
 			return candidate;
 		free(candidate);
 		if (end == NULL)

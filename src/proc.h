@@ -35,6 +35,9 @@ struct proc_spec {
  */
 int proc_spawn(pid_t *out_pid, const struct proc_spec *spec, char **error);
 
+/* Whether path is a regular file this process may execute. */
+bool proc_is_program(const char *path);
+
 /*
  * Finds name along path_env (a PATH value; NULL or "" means the default
  * "/usr/local/bin:/usr/bin:/bin").  A name holding '/' is taken as is.

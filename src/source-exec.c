@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "duration.h"
+#include "proc.h"
 #include "reap.h"
 #include "xalloc.h"
 
@@ -45,15 +46,6 @@ source_exec_use(const char *path)
 	chosen_path = path;
 }
 
-static bool
-is_program(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    access(path, X_OK) == 0;
-}
-
 char *
 source_exec_path(char **why)
 {
@@ -68,13 +60,13 @@ source_exec_path(char **why)
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
 			path = xasprintf("%s/%s", self, SOURCE_EXEC_PROGRAM);
-			if (is_program(path))
+			if (proc_is_program(path))
 				return path;
 			free(path);
 		}
 	}
 	path = xstrdup(JOBRUN_HELPER_DIR "/" SOURCE_EXEC_PROGRAM);
-	if (is_program(path))
+	if (proc_is_program(path))
 		return path;
 	free(path);
 	*why = xasprintf("%s was found neither beside jobrun (%s) nor in %s: "

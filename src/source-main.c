@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "results-unpack.h"
 #include "source-backend.h"
 #include "xalloc.h"
@@ -27,40 +28,6 @@
 
 /* The largest request read: a URL and a few paths. */
 #define REQUEST_MAX (1024 * 1024)
-
-/* Reads all of standard input, at most REQUEST_MAX bytes; NULL with
- * errno on failure. */
-static char *
-read_request(size_t *size)
-{
-	size_t used = 0, cap = 4096;
-	char *buf = xmalloc(cap);
-	ssize_t n;
-
-	for (;;) {
-		if (used == cap) {
-			if (cap >= REQUEST_MAX) {
-				free(buf);
-				errno = EFBIG;
-				return NULL;
-			}
-			cap *= 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = read(STDIN_FILENO, buf + used, cap - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	*size = used;
-	return buf;
-}
 
 typedef int (*backend_fn)(const struct source_request *, struct source_reply *);
 
@@ -85,7 +52,7 @@ prepare(struct source_reply *reply)
 	backend_fn backend;
 	int rc;
 
-	if ((text = read_request(&size)) == NULL) {
+	if ((text = file_read_fd(STDIN_FILENO, REQUEST_MAX, &size)) == NULL) {
 		source_reply_error(
 		    reply, "cannot read the request: %s", strerror(errno));
 		return 1;

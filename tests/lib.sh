@@ -107,5 +107,17 @@ lacks()
 	fi
 }
 
+# field FILE EXPR: the Python expression EXPR over the JSON document of
+# FILE (as d), or "missing" when the file or the value is not there.
+field()
+{
+	"$PYTHON3" -c 'import json,sys
+try:
+    d = json.load(open(sys.argv[1]))
+    print(eval(sys.argv[2], {"d": d}))
+except Exception as e:
+    print("missing")' "$1" "$2"
+}
+
 # done_testing: exits 1 when any test failed.
 done_testing() { [ "$_tap_failed" -eq 0 ]; }

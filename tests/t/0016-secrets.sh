@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 41
+plan 43
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -92,6 +92,17 @@ contains out "status=1" "a secret too short to mask is refused with 1"
 run sh -c 'echo value-1234 | "$JOBRUN" secret add'
 is "$status" 125 "secret add outside a job exits 125"
 lacks err "value-1234" "and never echoes the value"
+cat >huge.yaml <<'YAML'
+steps:
+  - name: s
+    run: |
+      head -c 1048577 /dev/zero | tr '\0' x | jobrun secret add ||
+      echo status=$?
+YAML
+run "$JOBRUN" run huge.yaml
+contains out "status=125" "secret add of more than 1 MiB on standard input: 125"
+contains out "standard input is larger than 1048576 bytes" \
+	"and it says the limit"
 
 # jobrun's own messages pass the masker too.
 cat >own.yaml <<'YAML'

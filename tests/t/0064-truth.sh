@@ -13,17 +13,6 @@ JOBRUN_WORKSPACE=$WS
 JOBRUN_CODE_DIR=$WS/src
 export JOBRUN_WORKSPACE JOBRUN_CODE_DIR
 
-# field FILE EXPR: a value of a JSON file, or "missing".
-field()
-{
-	"$PYTHON3" -c 'import json,sys
-try:
-    d = json.load(open(sys.argv[1]))
-    print(eval(sys.argv[2], {"d": d}))
-except Exception as e:
-    print("missing")' "$1" "$2"
-}
-
 # stale: what an earlier, successful run left on a reused volume.
 stale()
 {

@@ -20,16 +20,6 @@ export JOBRUN_WORKSPACE
 # fresh: an empty workspace for the next run.
 fresh() { rm -rf "$WS" && mkdir -p "$WS/src"; }
 
-field()
-{
-	"$PYTHON3" -c 'import json,sys
-try:
-    d = json.load(open(sys.argv[1]))
-    print(eval(sys.argv[2], {"d": d}))
-except Exception as e:
-    print("missing")' "$1" "$2"
-}
-
 # ---- jobrun links none of the backends' libraries ----
 ldd "$JOBRUN" >libs 2>&1
 for lib in libgit2 libarchive libssh2 libcrypto; do
