@@ -35,6 +35,7 @@
 #include "source-backend.h"
 #include "source-gitlocal.h"
 #include "source-gitref.h"
+#include "source-gitstateful.h"
 #include "source-hostkey.h"
 #include "source.h"
 #include "xalloc.h"
@@ -303,6 +304,10 @@ fetch_options(struct session *s, git_fetch_options *opts)
 	opts->proxy_opts.type = GIT_PROXY_AUTO;
 	/* An off-site redirect would take credentials elsewhere. */
 	opts->follow_redirects = GIT_REMOTE_REDIRECT_INITIAL;
+	/* The connection is made before a fetch says its depth: a shallow
+	 * source's connections are all made this way. */
+	if (s->request->spec->depth > 0 && gitstateful_needed(s->url))
+		opts->callbacks.transport = gitstateful_transport;
 }
 
 /* How much history a fetch asks for. */
@@ -331,28 +336,20 @@ local_path(const char *url)
 
 /*
  * Whether libgit2 can fetch this source's URL shallow; NULL when it can,
- * else why not.  Depth came with 1.7; until 1.9 it breaks the stateful
- * transports (git:// and ssh: the wants are sent twice and the server
- * hangs up), and the local transport has none.
+ * else why not.  Depth came with 1.7 (over git:// and ssh only through
+ * source-gitstateful.h before 1.9); the local transport has none.
  */
 static const char *
 shallow_unavailable(const struct session *s)
 {
-	int major = 0, minor = 0, revision = 0;
-
 #ifndef HAVE_GIT_FETCH_DEPTH
 	(void)s;
 	return "libgit2 " LIBGIT2_VERSION " cannot fetch shallow (1.7 and "
 	       "later can)";
 #else
-	if (starts_with(s->url, "http://") || starts_with(s->url, "https://"))
-		return NULL;
 	if (local_path(s->url) != NULL)
 		return "a local repository is not fetched shallow";
-	git_libgit2_version(&major, &minor, &revision);
-	if (major > 1 || minor >= 9)
-		return NULL;
-	return "libgit2 before 1.9 cannot fetch shallow over git:// or ssh";
+	return NULL;
 #endif
 }
 

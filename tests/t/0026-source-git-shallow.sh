@@ -1,8 +1,8 @@
 #!/bin/sh
-# depth: every kind of ref fetched shallow over smart HTTP (and over
-# git:// where libgit2 can: 1.9 and later), a commit that is no ref's tip
-# by its full and by an abbreviated id, and the notice where the whole
-# history is fetched instead.
+# depth: every kind of ref fetched shallow over smart HTTP and over git://
+# (libgit2 1.7 and 1.8 through src/source-gitstateful.c), a commit that is
+# no ref's tip by its full and by an abbreviated id, and the notice where
+# the whole history is fetched instead.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
@@ -38,6 +38,7 @@ steps:
       echo "head=\$(git rev-parse HEAD)"
       echo "count=\$(git rev-list --count HEAD)"
       echo "shallow=\$(git rev-parse --is-shallow-repository)"
+      echo "boundary=\$(cat .git/shallow 2>/dev/null)"
       echo "depth=\$JOBRUN_GIT_DEPTH"
       git fsck --connectivity-only >/dev/null 2>&1 && echo fsck=ok
 YAML
@@ -60,12 +61,7 @@ refs/merge-requests/9/head|refs/merge-requests/9/head
 
 # --version says what the sources can do.
 "$JOBRUN" --version >version.txt
-# libgit2 1.9 fetches shallow over git:// too; 1.8 only over HTTP.
-minor=$(sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p' version.txt)
-git_shallow=false
-[ "${minor:-0}" -ge 9 ] && git_shallow=true
-
-plan $((2 * 9 * 3 + 7 + 9 + 2))
+plan $((2 * 9 * 3 + 2 + 2 * (7 + 3) + 4 + 2))
 
 if grep -q '^#define HAVE_GIT_FETCH_DEPTH 1' "$JOBRUN_BUILDDIR/config.h"; then
 	contains version.txt "$(pkg-config --modversion libgit2 2>/dev/null) (https, ssh, shallow)" \
@@ -83,48 +79,53 @@ for url in "http://127.0.0.1:$HTTP_PORT/app.git" \
 		depth_job "$url" "$ref" 1
 		is "$status $(field head)" "0 $(rev "$what")" \
 			"$scheme depth 1: ref '${ref:-(none)}' checks out $what"
-		if [ $scheme = http ] || [ $git_shallow = true ]; then
-			is "$(field count) $(field shallow) $(field fsck) $(field depth)" \
-				"1 true ok 1" \
-				"$scheme depth 1: ref '${ref:-(none)}' fetched the commit alone"
-			lacks err "whole history" \
-				"$scheme depth 1: ref '${ref:-(none)}' without a notice"
-		else
-			is "$(field shallow) $(field fsck) $(field depth)" "false ok 0" \
-				"$scheme depth 1: ref '${ref:-(none)}' fetched the history"
-			contains err "cannot fetch shallow over git:// or ssh" \
-				"$scheme depth 1: ref '${ref:-(none)}' with a notice saying why"
-		fi
+		# .git/shallow holds the commit itself: nothing below it.
+		is "$(field count) $(field boundary) $(field fsck) $(field depth)" \
+			"1 $(rev "$what") ok 1" \
+			"$scheme depth 1: ref '${ref:-(none)}' fetched the commit alone"
+		lacks err "whole history" \
+			"$scheme depth 1: ref '${ref:-(none)}' without a notice"
 	done <refs.txt
 done
 
-# A commit at no ref's tip, over HTTP: by its full id the object alone
-# when the server gives out single commits (allowReachableSHA1InWant);
-# otherwise, and by an abbreviated id, the whole history with a notice.
+# A commit at no ref's tip, over HTTP and git://: by its full id the object
+# alone when the server gives out single commits
+# (allowReachableSHA1InWant); otherwise, and by an abbreviated id, the
+# whole history with a notice.  Then depth 2 is two commits, and a depth
+# beyond the history is all of it.
 bare_copy origin served/wants.git
 git -C served/wants.git config uploadpack.allowReachableSHA1InWant true
-http="http://127.0.0.1:$HTTP_PORT/app.git"
-depth_job "http://127.0.0.1:$HTTP_PORT/wants.git" "$inner" 1
-is "$status $(field head)" "0 $inner" "a full id at no tip checks out"
-is "$(field count) $(field shallow) $(field fsck)" "1 true ok" \
-	"alone when the server gives out single commits"
-lacks err "whole history" "without a notice"
-depth_job "$http" "$inner" 1
-is "$status $(field head) $(field count)" "0 $inner 5" \
-	"otherwise with the history it needs"
-contains err "depth 1 is not used for '$inner'" "and a notice saying why"
-depth_job "$http" "$short_inner" 1
-is "$status $(field head) $(field count)" "0 $inner 5" \
-	"an abbreviated id at no tip checks out with its history"
-contains err "depth 1 is not used for '$short_inner'" "with a notice too"
+for base in "http://127.0.0.1:$HTTP_PORT" "git://127.0.0.1:$DAEMON_PORT"; do
+	scheme=${base%%:*}
+	url=$base/app.git
+	depth_job "$base/wants.git" "$inner" 1
+	is "$status $(field head)" "0 $inner" \
+		"$scheme: a full id at no tip checks out"
+	is "$(field count) $(field boundary) $(field fsck)" "1 $inner ok" \
+		"$scheme: alone when the server gives out single commits"
+	lacks err "whole history" "$scheme: without a notice"
+	depth_job "$url" "$inner" 1
+	is "$status $(field head) $(field count)" "0 $inner 5" \
+		"$scheme: otherwise with the history it needs"
+	contains err "depth 1 is not used for '$inner'" \
+		"$scheme: and a notice saying why"
+	depth_job "$url" "$short_inner" 1
+	is "$status $(field head) $(field count)" "0 $inner 5" \
+		"$scheme: an abbreviated id at no tip checks out with its history"
+	contains err "depth 1 is not used for '$short_inner'" \
+		"$scheme: with a notice too"
 
-# Depth 2 is two commits; a depth beyond the history is all of it.
-depth_job "$http" main 2
-is "$status $(field count) $(field shallow)" "0 2 true" "depth 2 fetches two commits"
-depth_job "$http" main 50
-is "$status $(field count) $(field fsck)" "0 3 ok" "depth 50 fetches all three"
-depth_job "$http" long 0
-is "$status $(field count) $(field shallow)" "0 6 false" "depth 0 is the whole history"
+	depth_job "$url" main 2
+	is "$status $(field count) $(field boundary)" "0 2 $(rev main~1)" \
+		"$scheme: depth 2 fetches two commits"
+	depth_job "$url" main 50
+	is "$status $(field count) $(field fsck)" "0 3 ok" \
+		"$scheme: depth 50 fetches all three"
+	depth_job "$url" long 0
+	is "$status $(field count) $(field shallow)" "0 6 false" \
+		"$scheme: depth 0 is the whole history"
+done
+http="http://127.0.0.1:$HTTP_PORT/app.git"
 
 # A local repository is fetched whole, with a notice.
 depth_job "$TEST_DIR/served/app.git" main 1

@@ -35,6 +35,8 @@ steps:
     run: |
       echo "head=\$(git rev-parse HEAD)"
       echo "count=\$(git rev-list --count HEAD)"
+      echo "shallow=\$(cat .git/shallow 2>/dev/null)"
+      git fsck --connectivity-only >/dev/null 2>&1 && echo fsck=ok
 YAML
 	rm -rf ws
 	run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run job.yaml
@@ -47,9 +49,13 @@ $(git -C origin rev-parse --short=8 dev)|dev
 pull/7|refs/pull/7/head
 merge-requests/9|refs/merge-requests/9/head"
 
-minor=$("$JOBRUN" --version | sed -n 's/^libgit2 1\.\([0-9]*\).*/\1/p')
+# libgit2 1.7 and later fetch shallow over ssh (1.7 and 1.8 through
+# src/source-gitstateful.c); 1.5 and 1.6 fetch the whole history.
+shallow=false
+grep -q '^#define HAVE_GIT_FETCH_DEPTH 1' "$JOBRUN_BUILDDIR/config.h" &&
+	shallow=true
 
-plan $((6 * 2 * 2 + 13))
+plan $((6 * 3 * 2 + 2 + 13))
 
 echo "$refs" >refs.txt
 while IFS='|' read -r ref what; do
@@ -57,17 +63,26 @@ while IFS='|' read -r ref what; do
 		job "$ref" $depth
 		is "$status $(field head)" "0 $(rev "$what")" \
 			"ssh depth $depth: ref '$ref' checks out $what"
+		is "$(field fsck)" ok "ssh depth $depth: ref '$ref' is whole"
 		if [ $depth = 0 ]; then
 			is "$(grep -c 'whole history' err)" 0 \
 				"ssh depth 0: ref '$ref' without a notice"
-		elif [ "${minor:-0}" -ge 9 ]; then
-			is "$(field count)" 1 "ssh depth 1: ref '$ref' fetched alone"
+		elif [ $shallow = true ]; then
+			# .git/shallow holds the commit itself: nothing below it.
+			is "$(field count) $(field shallow)" "1 $(rev "$what")" \
+				"ssh depth 1: ref '$ref' fetched the commit alone"
 		else
-			contains err "cannot fetch shallow over git:// or ssh" \
-				"ssh depth 1: ref '$ref' fetched whole, with a notice (libgit2 1.$minor)"
+			contains err "cannot fetch shallow" \
+				"ssh depth 1: ref '$ref' fetched whole, with a notice"
 		fi
 	done
 done <refs.txt
+
+# Depth 2 is two commits, whose parent is the shallow one.
+job dev 2
+is "$status $(field count)" "0 2" "ssh depth 2 fetches two commits"
+[ $shallow = true ] && want_shallow=$(rev dev~1) || want_shallow=
+is "$(field shallow)" "$want_shallow" "the second is the shallow one"
 
 # An agent instead of a key file.
 if command -v ssh-agent >/dev/null 2>&1; then
