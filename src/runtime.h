@@ -101,6 +101,10 @@ struct runtime_spec {
 	double cpus; /* 0: no limit */
 	uint64_t memory; /* bytes; 0: no limit */
 	long pids; /* 0: no limit */
+	/* Kubernetes, which can neither bind host directories nor give the
+	 * job a standard input: the objects' input (the job file, the
+	 * bundle for the Secret, the Job's settings); NULL elsewhere. */
+	const struct manifest_input *kube;
 };
 
 /* The attached job: write its standard input, read its output. */
@@ -122,6 +126,7 @@ struct runtime_attach {
 	}
 
 struct runtime;
+struct manifest_input;
 
 struct runtime_ops {
 	const char *name;
@@ -181,9 +186,9 @@ struct runtime {
 struct runtime *runtime_engine_new(const char *program, char **error);
 
 /*
- * Chooses a backend by name: "podman", "docker", or "auto" (podman, then
- * docker, whichever is found in PATH first).  Returns NULL with a message
- * saying what was looked for.
+ * Chooses a backend by name: "podman", "docker", "kubernetes" (kubectl,
+ * runtime-kube.h), or "auto" (podman, then docker, whichever is found in
+ * PATH first).  Returns NULL with a message saying what was looked for.
  */
 struct runtime *runtime_open(const char *kind, char **error);
 
