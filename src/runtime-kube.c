@@ -707,20 +707,26 @@ kube_follow(struct runtime *rt, const char *name, struct runtime_attach *out,
 	return 0;
 }
 
+/* Resumes the suspended Job: the Job controller makes its pod. */
 static int
-kube_attach(struct runtime *rt, const char *name, bool start,
-    struct runtime_attach *out, char **error)
+kube_start(struct runtime *rt, const char *name, char **error)
 {
 	const char *args[] = { "patch", "job", name, "--type=merge", "-p",
 		"{\"spec\":{\"suspend\":false}}", "-o", "name", NULL };
 	struct kube_output o;
 
-	if (start) {
-		if (kube_call(
-			kube_of(rt), "patch job", args, NULL, 0, &o, error) < 0)
-			return -1;
-		kube_output_release(&o);
-	}
+	if (kube_call(kube_of(rt), "patch job", args, NULL, 0, &o, error) < 0)
+		return -1;
+	kube_output_release(&o);
+	return 0;
+}
+
+static int
+kube_attach(struct runtime *rt, const char *name, bool start,
+    struct runtime_attach *out, char **error)
+{
+	if (start && kube_start(rt, name, error) < 0)
+		return -1;
 	return kube_follow(rt, name, out, error);
 }
 
@@ -953,6 +959,7 @@ static const struct runtime_ops kube_ops = {
 	.create = kube_create,
 	.find = kube_find,
 	.attach = kube_attach,
+	.start = kube_start,
 	.logs = kube_logs,
 	.signal = kube_signal,
 	.wait = kube_wait,

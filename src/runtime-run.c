@@ -176,6 +176,11 @@ reconcile(struct run *run, enum runtime_action *out_action)
 			*out_action = RUNTIME_DO_START;
 			/* FALLTHROUGH */
 		case RUNTIME_DO_START:
+			if (run->o->detach && ops->start != NULL)
+				return ops->start(run->rt, run->name, &error) <
+					0
+				    ? host_failure(run, error)
+				    : 0;
 			return ops->attach(run->rt, run->name, true,
 				   &run->attach, &error) < 0
 			    ? host_failure(run, error)

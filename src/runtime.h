@@ -146,6 +146,10 @@ struct runtime_ops {
 	 * one; from then on *out's output carries the job's output. */
 	int (*attach)(struct runtime *rt, const char *name, bool start,
 	    struct runtime_attach *out, char **error);
+	/* Optional: starts a created instance and leaves it (--detach),
+	 * for a backend whose attach() would read what nobody wants; NULL:
+	 * attach() then detach(). */
+	int (*start)(struct runtime *rt, const char *name, char **error);
 	/* The whole output so far, then what follows, to fd (logs -f). */
 	int (*logs)(struct runtime *rt, const char *name, bool follow,
 	    struct runtime_attach *out, char **error);
