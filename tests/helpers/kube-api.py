@@ -12,7 +12,8 @@ a pod with a grace period ends it as a job ending on SIGTERM would (143).
 
 Usage: kube-api.py DIR.  Writes DIR/port once listening on 127.0.0.1, logs
 every request to DIR/requests (one JSON object a line: method, path, query,
-body), and reads DIR/script.json, if there, at each pod's start:
+body), answers nothing while DIR/stall exists, and reads DIR/script.json,
+if there, at each pod's start:
   exit_code     the job's status (0)
   log           the lines the job prints (["hello"])
   oom           the container is OOM-killed (137, reason OOMKilled)
@@ -229,7 +230,10 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         body = self.body()
         log_request(method, url.path, query, body)
-        if os.path.exists(os.path.join(DIR, "down")):
+        if os.path.exists(os.path.join(DIR, "stall")):
+            # A server that accepts and never answers.
+            while os.path.exists(os.path.join(DIR, "stall")):
+                time.sleep(0.1)
             self.close_connection = True
             return
         parts = [p for p in url.path.split("/") if p]

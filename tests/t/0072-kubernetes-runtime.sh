@@ -14,7 +14,7 @@ if [ -z "$KUBECTL" ] || ! "$PYTHON3" -c 'import http.server' 2>/dev/null; then
 	echo "1..0 # SKIP kubectl or python3 is missing"
 	exit 0
 fi
-plan 46
+plan 51
 
 mkdir api bin
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/helpers/kube-api.py" "$TEST_DIR/api" \
@@ -125,6 +125,24 @@ run env JOBRUN_RUNTIME=kubernetes "$JOBRUN" gc --older-than 1ms
 contains out "removing jobrun-s1" "gc removes it"
 is "$(left s1)" "" "its objects are gone"
 
+# ---- a signal on the host: the pod is deleted, jobrun inside gets SIGTERM ----
+script '{"hang": true, "log": ["started"]}'
+: >argv
+"$JOBRUN" run --runtime kubernetes --image runner:1 --run-id t1 job.yaml \
+	>t1.out 2>t1.err &
+pid=$!
+n=0
+while ! grep -q "logs --follow" argv && [ $n -lt 600 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+kill -TERM $pid
+wait $pid
+is "$?" 143 "SIGTERM on the host: the job's 143 (its clean-up ran inside)"
+contains argv "delete pods -l batch.kubernetes.io/job-name=jobrun-t1 --wait=false" \
+	"the signal became the pod's deletion"
+is "$(left t1)" "" "and the run is removed"
+
 # ---- failures: a clear message and 125 ----
 script '{"oom": true, "log": []}'
 run kube --run-id o1
@@ -142,6 +160,11 @@ run env KUBECONFIG=$TEST_DIR/dead.kubeconfig \
 is "$status" 125 "an API that does not answer: 125"
 contains err "the Kubernetes API does not answer" "unreachable: said"
 contains err "'kubectl version' failed with status 1" "with the command and its status"
+touch api/stall
+run env JOBRUN_RUNTIME=kubernetes JOBRUN_KUBE_TIMEOUT=1 "$JOBRUN" ps
+rm -f api/stall
+is "$status" 125 "an API that accepts and never answers: 125, no hang"
+contains err "the Kubernetes API does not answer: 'kubectl version'" "a stalled API: said"
 cat >local.yaml <<'YAML'
 name: local
 steps: [{name: a, run: make}]
