@@ -817,7 +817,7 @@ runtime_job_run(const struct cli *cli)
 
 	if (strcmp(runtime_job_kind(cli), "local") == 0) {
 		diag_error("%s is for a run in a container: give --runtime "
-			   "podman, docker or auto",
+			   "podman, docker, kubernetes or auto",
 		    container_option(&cli->rt));
 		goto out;
 	}
