@@ -558,7 +558,8 @@ kube_find(struct runtime *rt, const char *name, struct runtime_instance *out,
 /* ---- the follower ---- */
 
 /* Writes every new complete line of buf (kubectl's output so far) to out;
- * keeps the incomplete rest.  final: the rest is a last line. */
+ * keeps the incomplete rest.  final: the rest is a last line.  In the
+ * follower only. */
 static void
 emit_lines(
     struct kube_log_cursor *c, char **buf, size_t *len, int out, bool final)
@@ -573,12 +574,14 @@ emit_lines(
 		if (nl == NULL && !final)
 			break;
 		n = nl != NULL ? (size_t)(nl - (*buf + start)) : *len - start;
-		if (kube_log_accept(c, *buf + start, n, &offset)) {
-			(void)file_write_all(
-			    out, *buf + start + offset, n - offset);
-			if (nl != NULL)
-				(void)file_write_all(out, "\n", 1);
-		}
+		/* Nobody reads any more (SIGPIPE is ignored): the follower's
+		 * work is over. */
+		if (kube_log_accept(c, *buf + start, n, &offset) &&
+		    (file_write_all(out, *buf + start + offset, n - offset) <
+			    0 ||
+			(nl != NULL && file_write_all(out, "\n", 1) < 0)) &&
+		    errno == EPIPE)
+			_exit(1);
 		start += n + (nl != NULL);
 	}
 	memmove(*buf, *buf + start, *len - start);
