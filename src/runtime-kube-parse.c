@@ -88,6 +88,31 @@ label(json_t *obj, const char *key)
 	    json_object_get(json_object_get(obj, "metadata"), "labels"), key));
 }
 
+/*
+ * The exit code in the Job controller's message when its podFailurePolicy
+ * failed the Job ("Container jobrun for pod NS/NAME failed with exit code
+ * 143 matching FailJob rule at index 1"), or -1: the pod itself may be
+ * gone by the time it is asked for.
+ */
+static int
+failure_policy_exit(const char *message)
+{
+	static const char container[] = "Container " KUBE_CONTAINER " for pod ";
+	static const char code[] = " failed with exit code ";
+	const char *p;
+	char *end;
+	long n;
+
+	if (message == NULL ||
+	    strncmp(message, container, sizeof(container) - 1) != 0 ||
+	    (p = strstr(message, code)) == NULL)
+		return -1;
+	n = strtol(p + sizeof(code) - 1, &end, 10);
+	if (end == p + sizeof(code) - 1 || *end != ' ' || n < 0 || n > 255)
+		return -1;
+	return (int)n;
+}
+
 /* The Job's own facts: name, labels, owner, created or finished. */
 static void
 read_job(struct kube_status *s, json_t *job)
@@ -136,6 +161,9 @@ read_job(struct kube_status *s, json_t *job)
 			    strcmp(type, "Complete") == 0 ? 0 : -1;
 			s->inst.finished_at =
 			    parse_time(str_at(cond, "lastTransitionTime"));
+			if (s->inst.exit_code < 0)
+				s->inst.exit_code = failure_policy_exit(
+				    str_at(cond, "message"));
 			if (s->inst.exit_code < 0)
 				s->failed = xasprintf("%s: %s",
 				    str_at(cond, "reason") != NULL
@@ -301,6 +329,34 @@ kube_set_owner(json_t *list, const char *job_name, const char *uid)
 			"batch/v1", "kind", "Job", "name", job_name, "uid", uid,
 			"blockOwnerDeletion", 1));
 	}
+}
+
+/* The outcome jobrun gives an exit status (jobrun(1), EXIT STATUS). */
+static const char *
+outcome_of(int status)
+{
+	if (status == 0)
+		return "success";
+	if (status == 124)
+		return "timed_out";
+	if (status > 128)
+		return "cancelled";
+	return status == 125 ? "error" : "failed";
+}
+
+char *
+kube_result_from_status(const char *job, int exit_status)
+{
+	json_t *result = json_pack("{s:i, s:s?, s:s, s:i, s:[], s:s, s:s}",
+	    "version", 1, "job", job, "outcome", outcome_of(exit_status),
+	    "exit_status", exit_status, "steps", "collected_from",
+	    "kubernetes job status", "error",
+	    "the job's pod was removed before its termination summary was "
+	    "read: only its exit status is known");
+	char *text = json_dumps(result, JSON_INDENT(2));
+
+	json_decref(result);
+	return text;
 }
 
 char *

@@ -15,7 +15,9 @@
  *   wait      the pod's container's exit code, asked every half second
  *   collect   the termination summary Kubernetes keeps in the pod's status
  *             becomes result.json: the pod's files cannot be read once its
- *             container has ended (kubectl cp and exec need it running)
+ *             container has ended (kubectl cp and exec need it running);
+ *             a pod removed first (a deleted one goes once it has ended)
+ *             leaves the exit status the Job's failure message gives
  *   destroy   delete the Job, ConfigMap and Secret by label
  *   list      "get jobs,pods -l RUN-ID-LABEL -o json"
  * There is no standard input to a pod, so no lifeline: a Job lives on when
@@ -853,7 +855,11 @@ kube_collect(struct runtime *rt, const char *name, const char *path, int fd,
 	(void)path;
 	if (kube_status_of(kube_of(rt), name, &s, error) < 0)
 		return -1;
-	result = kube_result_from_summary(s.message, &why);
+	if (s.pod == NULL && s.inst.state == RUNTIME_EXITED &&
+	    s.inst.exit_code >= 0)
+		result = kube_result_from_status(s.inst.job, s.inst.exit_code);
+	else
+		result = kube_result_from_summary(s.message, &why);
 	if (result == NULL) {
 		*error = s.inst.oom_killed
 		    ? xasprintf("its container ran out of memory (OOMKilled) "

@@ -74,6 +74,13 @@ void kube_set_owner(json_t *list, const char *job_name, const char *uid);
 char *kube_result_from_summary(const char *message, char **error);
 
 /*
+ * The result.json of a run whose pod was gone before its summary was
+ * read, when the Job's status still gives the exit status: the outcome
+ * that status means, and why nothing more is known.  Caller frees.
+ */
+char *kube_result_from_status(const char *job, int exit_status);
+
+/*
  * Following a pod's log across breaks: kubectl prints each line after its
  * time (--timestamps); after a break the log is asked for again from the
  * last line's second (--since-time), and the lines seen already are

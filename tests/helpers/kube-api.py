@@ -8,7 +8,8 @@ the kubelet in the simplest way that keeps the tests free of timing: when a
 Job is resumed (spec.suspend false) one pod appears, running; it ends when
 its whole log has been read by a follower (or at once when nothing
 follows), with the scripted exit status and termination message.  Deleting
-a pod with a grace period ends it as a job ending on SIGTERM would (143).
+a pod ends it as a job ending on SIGTERM would (143), then removes it; the
+Job's Failed condition says the exit code as the Job controller does.
 
 Usage: kube-api.py DIR.  Writes DIR/port once listening on 127.0.0.1, logs
 every request to DIR/requests (one JSON object a line: method, path, query,
@@ -180,11 +181,22 @@ def end_pod(pod, signalled):
     job = OBJECTS.get(("jobs",) + info["job"])
     if job is not None:
         ok = term["exitCode"] == 0
-        job["status"] = {"conditions": [{
-            "type": "Complete" if ok else "Failed", "status": "True"}],
-            "succeeded" if ok else "failed": 1,
-            "completionTime" if ok else "startTime": now_text()}
+        cond = {"type": "Complete" if ok else "Failed", "status": "True",
+                "lastTransitionTime": now_text()}
+        if not ok:
+            # The Job controller's words when the podFailurePolicy fails
+            # the Job.
+            cond.update(reason="PodFailurePolicy", message=(
+                "Container %s for pod %s/%s failed with exit code %d "
+                "matching FailJob rule at index 1" % (
+                    KUBE_CONTAINER, pod["metadata"]["namespace"],
+                    pod["metadata"]["name"], term["exitCode"])))
+        job["status"] = {"conditions": [cond],
+                         "succeeded" if ok else "failed": 1}
     LOCK.notify_all()
+
+
+KUBE_CONTAINER = "jobrun"
 
 
 def merge(target, patch):
@@ -323,10 +335,10 @@ class Handler(BaseHTTPRequestHandler):
         if plural == "pods" and name in PODS:
             state = obj["status"]["containerStatuses"][0]["state"]
             if "terminated" not in state:
-                # The kubelet's SIGTERM: jobrun ends 143, the pod stays
-                # (the Job controller's finalizer) until its Job goes.
+                # The kubelet's SIGTERM: jobrun ends 143; then the pod is
+                # removed, as a cluster does once the Job controller has
+                # counted it: its status (and summary) goes with it.
                 end_pod(obj, 143)
-                return 200, obj
         del OBJECTS[key]
         if plural == "jobs":
             for k, o in list(OBJECTS.items()):

@@ -14,7 +14,7 @@ if [ -z "$KUBECTL" ] || ! "$PYTHON3" -c 'import http.server' 2>/dev/null; then
 	echo "1..0 # SKIP kubectl or python3 is missing"
 	exit 0
 fi
-plan 51
+plan 53
 
 mkdir api bin
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/helpers/kube-api.py" "$TEST_DIR/api" \
@@ -141,6 +141,9 @@ wait $pid
 is "$?" 143 "SIGTERM on the host: the job's 143 (its clean-up ran inside)"
 contains argv "delete pods -l batch.kubernetes.io/job-name=jobrun-t1 --wait=false" \
 	"the signal became the pod's deletion"
+contains .jobrun/result.json '"collected_from": "kubernetes job status"' \
+	"the pod gone, result.json from the Job's status"
+contains .jobrun/result.json '"outcome": "cancelled"' "saying cancelled"
 is "$(left t1)" "" "and the run is removed"
 
 # ---- failures: a clear message and 125 ----

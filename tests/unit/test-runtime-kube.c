@@ -15,8 +15,9 @@
 #include "runtime-kube.h"
 #include "tap.h"
 
-/* Four Jobs: suspended; running with a pending pod; exited 3 (its pod
- * OOM-killed, say); failed with no pod left (its deadline).  And a Job
+/* Five Jobs: suspended; running with a pending pod; ended by its OOM-killed
+ * pod (137); failed with no pod left, past its deadline; failed by its
+ * podFailurePolicy, the pod gone (143 in the Job's message).  And a Job
  * jobrun did not make, which is left out. */
 static const char list_json[] =
     "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":["
@@ -38,6 +39,11 @@ static const char list_json[] =
     "\"DeadlineExceeded\",\"message\":\"Job was active longer than "
     "specified deadline\"}]}},"
     "{\"kind\":\"Job\",\"metadata\":{\"name\":\"other\"},\"spec\":{}},"
+    "{\"kind\":\"Job\",\"metadata\":{\"name\":\"jobrun-e\",\"labels\":{"
+    "\"org.jobrun.run-id\":\"e\"}},\"spec\":{},\"status\":{\"conditions\":"
+    "[{\"type\":\"Failed\",\"status\":\"True\",\"reason\":"
+    "\"PodFailurePolicy\",\"message\":\"Container jobrun for pod ci/jobrun-e-"
+    "z3 failed with exit code 143 matching FailJob rule at index 1\"}]}},"
     "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"jobrun-b-x1\",\"labels\":{"
     "\"batch.kubernetes.io/job-name\":\"jobrun-b\"}},\"status\":{"
     "\"containerStatuses\":[{\"name\":\"jobrun\",\"state\":{\"waiting\":{"
@@ -56,7 +62,7 @@ test_list(void)
 	size_t n = 0;
 
 	ok(kube_parse_list(&list, &n, list_json, &error) == 0, "list: parses");
-	if (!is_int((long long)n, 4, "list: the four Jobs of jobrun's"))
+	if (!is_int((long long)n, 5, "list: the five Jobs of jobrun's"))
 		return;
 	is_str(list[0].inst.name, "jobrun-a", "suspended: its name");
 	is_int(list[0].inst.state, RUNTIME_CREATED, "suspended: created");
@@ -80,6 +86,11 @@ test_list(void)
 	ok(list[2].inst.oom_killed, "OOMKilled");
 	is_int(list[2].inst.finished_at, 1796331610, "its end");
 	ok(list[2].failed == NULL, "an exit code: not a failure without one");
+	is_int(list[4].inst.state, RUNTIME_EXITED,
+	    "failed by its podFailurePolicy, no pod: exited");
+	is_int(list[4].inst.exit_code, 143,
+	    "the exit code from the Job controller's message");
+	ok(list[4].failed == NULL, "so not a failure without a status");
 	is_int(list[3].inst.state, RUNTIME_EXITED, "past its deadline: exited");
 	is_int(list[3].inst.exit_code, -1, "with no exit code");
 	ok(list[3].failed != NULL &&
@@ -164,6 +175,16 @@ test_result(void)
 		strstr(error, "not jobrun's summary") != NULL,
 	    "a log's tail (FallbackToLogsOnError) is not a summary");
 	free(error);
+	text = kube_result_from_status("ci", 143);
+	r = json_loads(text, 0, NULL);
+	is_str(json_string_value(json_object_get(r, "outcome")), "cancelled",
+	    "from the Job's status: 143 is cancelled");
+	is_int(json_integer_value(json_object_get(r, "exit_status")), 143,
+	    "with its status");
+	ok(json_is_string(json_object_get(r, "error")),
+	    "and says why nothing more");
+	json_decref(r);
+	free(text);
 	ok(kube_result_from_summary(NULL, &error) == NULL &&
 		strstr(error, "no termination message") != NULL,
 	    "no message: said");
