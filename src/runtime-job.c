@@ -37,6 +37,7 @@
 #include "manifest.h"
 #include "mask.h"
 #include "runtime-job.h"
+#include "runtime-kube.h"
 #include "runtime-run.h"
 #include "secrets.h"
 #include "xalloc.h"
@@ -666,18 +667,17 @@ signal_fd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+/* The backend; kubectl's complaints are masked with the job's secrets. */
 static struct runtime *
-open_runtime(const char *kind)
+open_runtime(const char *kind, struct mask_set *mask)
 {
 	struct runtime *rt;
 	char *error = NULL;
 
-	if (strcmp(kind, "kubernetes") == 0) {
-		diag_error("the kubernetes runtime cannot run a job from here "
-			   "yet: see RUNTIMES in jobrun(1)");
-		return NULL;
-	}
-	if ((rt = runtime_open(kind, &error)) == NULL) {
+	rt = strcmp(kind, "kubernetes") == 0
+	    ? runtime_kube_new("kubectl", mask, &error)
+	    : runtime_open(kind, &error);
+	if (rt == NULL) {
 		diag_error("%s", error);
 		free(error);
 	}
@@ -762,19 +762,62 @@ make_options(struct job_run *r, const struct cli *cli,
 	return 0;
 }
 
+static char *job_text(const char *path);
+static int manifest_input(struct job_run *r, const struct cli *cli,
+    struct manifest_input *in, char **owned_id);
+
+/*
+ * Kubernetes: what a pod cannot be given from this host travels in the
+ * Job's objects (manifest.h): the job file in a ConfigMap, the bundle in
+ * a Secret (no lifeline: nothing reads a pod's standard input), and the
+ * job's source fetched inside.  *out_text and *out_bundle are owned by
+ * the caller (the bundle wiped).
+ */
+static int
+kube_input(struct job_run *r, const struct cli *cli,
+    struct runtime_run_options *o, struct manifest_input *in, char **out_text,
+    char **out_bundle)
+{
+	char *id = NULL, *wire = NULL;
+	size_t wire_length = 0;
+
+	if (cli->job_file == NULL) {
+		diag_error("the kubernetes runtime runs a job file: give one");
+		return -1;
+	}
+	if (manifest_input(r, cli, in, &id) < 0 ||
+	    (*out_text = job_text(cli->job_file)) == NULL) {
+		free(id);
+		return -1;
+	}
+	free(id);
+	in->run_id = o->run_id;
+	make_bundle(r, false);
+	bundle_encode(&r->bundle, &wire, &wire_length);
+	*out_bundle = xstrndup(wire, wire_length);
+	bundle_wipe_free(wire, wire_length);
+	in->bundle = *out_bundle;
+	in->job_text = *out_text;
+	o->spec.kube = in;
+	return 0;
+}
+
 int
 runtime_job_run(const struct cli *cli)
 {
 	struct job_run r = { .bundle = BUNDLE_INIT, .job_env = NVLIST_INIT };
 	struct runtime_run_options o = { .signals = -1 };
+	struct manifest_input in = { 0 };
 	struct runtime *rt = NULL;
 	char *run_id = NULL, *owner = runtime_owner_self(), *wire = NULL;
+	char *text = NULL, *kube_bundle = NULL;
 	size_t wire_length = 0;
 	int status = EXIT_JOBRUN_ERROR;
+	bool kube = strcmp(runtime_job_kind(cli), "kubernetes") == 0;
 
 	if (strcmp(runtime_job_kind(cli), "local") == 0) {
 		diag_error("%s is for a run in a container: give --runtime "
-			   "podman, docker or auto",
+			   "podman, docker, kubernetes or auto",
 		    container_option(&cli->rt));
 		goto out;
 	}
@@ -784,15 +827,19 @@ runtime_job_run(const struct cli *cli)
 		goto out;
 	}
 	if (load(&r, cli) < 0 || make_options(&r, cli, &o, &run_id) < 0 ||
-	    (rt = open_runtime(runtime_job_kind(cli))) == NULL)
+	    (kube && kube_input(&r, cli, &o, &in, &text, &kube_bundle) < 0) ||
+	    (rt = open_runtime(runtime_job_kind(cli), r.mask)) == NULL)
 		goto out;
-	make_bundle(&r, !cli->rt.detach);
-	bundle_encode(&r.bundle, &wire, &wire_length);
-	o.bundle = wire;
-	o.bundle_length = wire_length;
+	if (!kube) {
+		make_bundle(&r, !cli->rt.detach);
+		bundle_encode(&r.bundle, &wire, &wire_length);
+		o.bundle = wire;
+		o.bundle_length = wire_length;
+	}
 	o.spec.owner = owner;
 	o.signals = signal_fd();
-	bind_workspace(&r, &o);
+	if (!kube)
+		bind_workspace(&r, &o);
 	status = runtime_run_job(rt, &o);
 	if (!cli->rt.keep)
 		unbind_workspace(&r);
@@ -800,6 +847,9 @@ out:
 	if (o.signals >= 0)
 		close(o.signals);
 	bundle_wipe_free(wire, wire_length);
+	if (kube_bundle != NULL)
+		bundle_wipe_free(kube_bundle, strlen(kube_bundle));
+	free(text);
 	runtime_free(rt);
 	free(run_id);
 	free(owner);

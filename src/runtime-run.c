@@ -176,6 +176,11 @@ reconcile(struct run *run, enum runtime_action *out_action)
 			*out_action = RUNTIME_DO_START;
 			/* FALLTHROUGH */
 		case RUNTIME_DO_START:
+			if (run->o->detach && ops->start != NULL)
+				return ops->start(run->rt, run->name, &error) <
+					0
+				    ? host_failure(run, error)
+				    : 0;
 			return ops->attach(run->rt, run->name, true,
 				   &run->attach, &error) < 0
 			    ? host_failure(run, error)
@@ -376,6 +381,9 @@ collect(struct run *run, int status)
 	if (run->o->bound_workspace != NULL)
 		skipped = runtime_extract_results_dir(
 		    run->o->bound_workspace, run->o->workspace, &error);
+	else if (run->rt->ops->collect_result != NULL)
+		skipped = run->rt->ops->collect_result(
+		    run->rt, run->name, run->o->workspace, &error);
 	else if (run->rt->ops->collect(run->rt, run->name, "/job", fd, &error) <
 		0 ||
 	    lseek(fd, 0, SEEK_SET) < 0)

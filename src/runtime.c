@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime-kube.h"
 #include "runtime.h"
 #include "xalloc.h"
 
@@ -28,6 +29,8 @@ runtime_open(const char *kind, char **error)
 
 	if (strcmp(kind, "podman") == 0 || strcmp(kind, "docker") == 0)
 		return runtime_engine_new(kind, error);
+	if (strcmp(kind, "kubernetes") == 0)
+		return runtime_kube_new("kubectl", NULL, error);
 	if (strcmp(kind, "auto") != 0) {
 		*error = xasprintf("unknown runtime '%s': expected local, "
 				   "podman, docker, kubernetes or auto",

@@ -101,6 +101,10 @@ struct runtime_spec {
 	double cpus; /* 0: no limit */
 	uint64_t memory; /* bytes; 0: no limit */
 	long pids; /* 0: no limit */
+	/* Kubernetes, which can neither bind host directories nor give the
+	 * job a standard input: the objects' input (the job file, the
+	 * bundle for the Secret, the Job's settings); NULL elsewhere. */
+	const struct manifest_input *kube;
 };
 
 /* The attached job: write its standard input, read its output. */
@@ -122,6 +126,7 @@ struct runtime_attach {
 	}
 
 struct runtime;
+struct manifest_input;
 
 struct runtime_ops {
 	const char *name;
@@ -141,6 +146,10 @@ struct runtime_ops {
 	 * one; from then on *out's output carries the job's output. */
 	int (*attach)(struct runtime *rt, const char *name, bool start,
 	    struct runtime_attach *out, char **error);
+	/* Optional: starts a created instance and leaves it (--detach),
+	 * for a backend whose attach() would read what nobody wants; NULL:
+	 * attach() then detach(). */
+	int (*start)(struct runtime *rt, const char *name, char **error);
 	/* The whole output so far, then what follows, to fd (logs -f). */
 	int (*logs)(struct runtime *rt, const char *name, bool follow,
 	    struct runtime_attach *out, char **error);
@@ -151,6 +160,11 @@ struct runtime_ops {
 	    char **error);
 	/* Copies path (a directory in the instance) out as a tar stream
 	 * into fd. */
+	/* For a backend whose instance keeps no files once it has ended
+	 * (Kubernetes), instead of collect: writes dir/result.json from
+	 * what the runtime kept.  NULL for the others. */
+	int (*collect_result)(struct runtime *rt, const char *name,
+	    const char *dir, char **error);
 	int (*collect)(struct runtime *rt, const char *name, const char *path,
 	    int fd, char **error);
 	/* Removes the instance, stopping it first; absent is success. */
@@ -181,9 +195,9 @@ struct runtime {
 struct runtime *runtime_engine_new(const char *program, char **error);
 
 /*
- * Chooses a backend by name: "podman", "docker", or "auto" (podman, then
- * docker, whichever is found in PATH first).  Returns NULL with a message
- * saying what was looked for.
+ * Chooses a backend by name: "podman", "docker", "kubernetes" (kubectl,
+ * runtime-kube.h), or "auto" (podman, then docker, whichever is found in
+ * PATH first).  Returns NULL with a message saying what was looked for.
  */
 struct runtime *runtime_open(const char *kind, char **error);
 

@@ -76,7 +76,10 @@ start)
 	echo exited >"$s/state"; echo 3 >"$s/code"
 	exit 3 ;;
 logs) echo "the log of a running job"; echo exited >"$s/state"; echo 4 >"$s/code" ;;
-wait) cat "$s/code" ;;
+wait)
+	# As podman's: until the container has exited (logs may end it).
+	while [ -e "$s/state" ] && [ "$(cat "$s/state")" != exited ]; do sleep 0.01; done
+	cat "$s/code" ;;
 cp)
 	[ -e "$s/plain-image" ] && { echo "Error: no /job" >&2; exit 125; }
 	mkdir -p "$s/ws/logs" && echo '{"outcome":"failed","exit_status":3}' >"$s/ws/result.json"
