@@ -242,6 +242,44 @@ step_envp(struct runner *r, size_t index)
 	return envp;
 }
 
+/*
+ * The pipe through which the init of run's PID namespace reports the
+ * step's wait status (proc_init_run()): the read end in run->status_fd,
+ * the write end returned (-1 with *error when there is none).
+ */
+static int
+open_status_pipe(struct step_run *run, char **error)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	run->status_fd = fds[0];
+	return fds[1];
+}
+
+/*
+ * The step's own wait status when its namespace's init reported one, else
+ * status (the init's: it was killed).  Closes run->status_fd.
+ */
+static int
+step_status(struct step_run *run, int status)
+{
+	int reported;
+	ssize_t n;
+
+	if (run->status_fd < 0)
+		return status;
+	do
+		n = read(run->status_fd, &reported, sizeof(reported));
+	while (n < 0 && errno == EINTR);
+	close(run->status_fd);
+	run->status_fd = -1;
+	return n == (ssize_t)sizeof(reported) ? reported : status;
+}
+
 /* Starts the step's program; returns the child's pid, -1 if none. */
 static pid_t
 spawn_step(struct runner *r, size_t index, int output_fd, char **error)
@@ -272,6 +310,9 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	else if ((program = find_shell(
 		      r, argv[0], stepenv_get(envp, "PATH"))) == NULL)
 		*error = xasprintf("cannot run shell '%s': not found", argv[0]);
+	r->runs[index].record.isolation = sandbox_isolation_of(spec.sandbox);
+	if (*error == NULL && sandbox.pid_namespace)
+		spec.status_fd = open_status_pipe(&r->runs[index], error);
 	if (*error == NULL) {
 		spec.path = program;
 		spec.argv = argv;
@@ -279,6 +320,12 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 		spec.output_fd = output_fd;
 		spec.process_group = true;
 		proc_spawn(&pid, &spec, error);
+	}
+	if (sandbox.pid_namespace && spec.status_fd >= 0)
+		close(spec.status_fd);
+	if (pid < 0 && r->runs[index].status_fd >= 0) {
+		close(r->runs[index].status_fd);
+		r->runs[index].status_fd = -1;
 	}
 	free(program);
 	free(workdir);
@@ -578,6 +625,7 @@ attempt_exited(struct runner *r, size_t index, int status)
 	struct step_run *run = &r->runs[index];
 
 	run->pid = 0;
+	status = step_status(run, status);
 	if (WIFEXITED(status)) {
 		run->record.exit_code = WEXITSTATUS(status);
 	} else if (WIFSIGNALED(status)) {

@@ -509,6 +509,8 @@ result_step_fill(const struct run *run, size_t index, struct result_step *step)
 	step->exit_code = rec.attempts > 0 ? rec.exit_code : -1;
 	step->signal = rec.signal;
 	step->oom_killed = rec.oom_killed;
+	step->isolation =
+	    rec.attempts > 0 ? sandbox_isolation_name(rec.isolation) : NULL;
 	step->attempts = rec.attempts;
 	step->started = rec.started;
 	step->finished = rec.finished;
