@@ -172,6 +172,37 @@ give_outputs_file(
 	    r, summary_name(r, index), uid, gid, &run->summary_fd, error);
 }
 
+/*
+ * The cgroup of step index's attempt, where the job has cgroups: its path
+ * in run->cgroup, its cgroup.procs in sandbox->cgroup_fd (the caller
+ * closes it).  Without one the step still runs: the uid and the PID
+ * namespace still end what it leaves.
+ */
+static void
+make_cgroup(struct runner *r, size_t index, struct sandbox *sandbox)
+{
+	struct step_run *run = &r->runs[index];
+	char *name;
+	int saved;
+
+	if (r->policy->cgroups_dir == NULL)
+		return;
+	name = xasprintf("step-%zu", index);
+	run->cgroup = sandbox_cgroup_create(r->policy->cgroups_dir, name);
+	free(name);
+	if (run->cgroup != NULL &&
+	    (sandbox->cgroup_fd = sandbox_cgroup_open_procs(run->cgroup)) < 0) {
+		saved = errno;
+		sandbox_cgroup_end(run->cgroup);
+		free(run->cgroup);
+		run->cgroup = NULL;
+		errno = saved;
+	}
+	if (run->cgroup == NULL)
+		diag_warn("step '%s': no cgroup of its own: %s",
+		    step_name(r, index), strerror(errno));
+}
+
 /* The sandbox of an untrusted step: scrubbed env, filter, its uid. */
 static void
 sandbox_step(struct runner *r, size_t index, char **envp,
@@ -184,6 +215,7 @@ sandbox_step(struct runner *r, size_t index, char **envp,
 	sandbox->filter = r->filter;
 	if (sandbox_step_ids(sandbox, r->policy, step->run_as, error) < 0)
 		return;
+	make_cgroup(r, index, sandbox);
 	run->own_uid = sandbox->change_ids;
 	run->uid = sandbox->uid;
 	if (!sandbox->change_ids ||
@@ -288,7 +320,7 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	const char *shell =
 	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
 	struct proc_spec spec = { 0 };
-	struct sandbox sandbox = { 0 };
+	struct sandbox sandbox = { .cgroup_fd = -1 };
 	char **argv, **envp, *program = NULL, *workdir;
 	pid_t pid = -1;
 
@@ -323,6 +355,8 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	}
 	if (sandbox.pid_namespace && spec.status_fd >= 0)
 		close(spec.status_fd);
+	if (sandbox.cgroup_fd >= 0)
+		close(sandbox.cgroup_fd);
 	if (pid < 0 && r->runs[index].status_fd >= 0) {
 		close(r->runs[index].status_fd);
 		r->runs[index].status_fd = -1;
@@ -505,17 +539,34 @@ remember_leftover(struct runner *r, pid_t group)
 	r->n_leftovers++;
 }
 
+/* Kills what is left in the attempt's cgroup, and removes it. */
+static void
+end_cgroup(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+
+	if (run->cgroup == NULL)
+		return;
+	if (sandbox_cgroup_end(run->cgroup) < 0)
+		diag_warn("step '%s': cannot end its cgroup '%s': %s",
+		    step_name(r, index), run->cgroup, strerror(errno));
+	free(run->cgroup);
+	run->cgroup = NULL;
+}
+
 /*
- * Kills what an untrusted attempt left running under its uid, unless
+ * Kills what an untrusted attempt left running in its cgroup, and under
+ * its uid unless
  * another running step has that uid (sandbox_end_uid()).
  */
 static void
 end_untrusted(struct runner *r, size_t index)
 {
-	const struct step_run *run = &r->runs[index];
+	struct step_run *run = &r->runs[index];
 	const struct step_run *other;
 	size_t i;
 
+	end_cgroup(r, index);
 	if (!run->own_uid)
 		return;
 	for (i = 0; i < r->n_running; i++) {
@@ -535,6 +586,7 @@ attempt_end_untrusted(struct runner *r, size_t index)
 {
 	size_t j;
 
+	end_cgroup(r, index);
 	if (!r->runs[index].own_uid)
 		return;
 	sandbox_end_uid(r->runs[index].uid);

@@ -56,6 +56,7 @@ struct step_run {
 	int summary_fd; /* likewise its $JOBRUN_STEP_SUMMARY; -1: none */
 	char *summary; /* what the last attempt wrote there; NULL: nothing */
 	bool own_uid; /* untrusted, ran as uid: end what it left */
+	char *cgroup; /* its attempt's cgroup; NULL: none */
 	uid_t uid;
 };
 

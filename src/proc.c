@@ -88,6 +88,7 @@ enum child_stage {
 	STAGE_EXEC,
 	STAGE_NAMESPACE,
 	STAGE_INIT,
+	STAGE_CGROUP,
 };
 
 static const char *const stage_names[] = {
@@ -99,6 +100,7 @@ static const char *const stage_names[] = {
 	[STAGE_EXEC] = "cannot run",
 	[STAGE_NAMESPACE] = "cannot set up its PID namespace",
 	[STAGE_INIT] = "cannot start it under its namespace's init",
+	[STAGE_CGROUP] = "cannot join its cgroup",
 };
 
 /* Async-signal-safe: every signal back to its default, none blocked. */
@@ -186,6 +188,9 @@ child_run(const struct proc_spec *spec, int report_fd)
 	failure.stage = STAGE_FILES;
 	if (child_files(spec) < 0)
 		child_fail(failure, report_fd);
+	failure.stage = STAGE_CGROUP;
+	if (sandbox_join_cgroup(spec->sandbox) < 0)
+		child_fail(failure, report_fd);
 	child_exec(spec, report_fd);
 }
 
@@ -220,6 +225,10 @@ init_main(void *data)
 		child_fail(failure, report_fd);
 	failure.stage = STAGE_FILES;
 	if (child_files(spec) < 0)
+		child_fail(failure, report_fd);
+	/* The step, its child, is born in the cgroup. */
+	failure.stage = STAGE_CGROUP;
+	if (sandbox_join_cgroup(spec->sandbox) < 0)
 		child_fail(failure, report_fd);
 	failure.stage = STAGE_NAMESPACE;
 	if (sandbox_pidns_mount_proc() < 0)

@@ -1471,6 +1471,7 @@ release(struct run *run)
 	loop_free(run->loop);
 	workspace_close(&run->workspace);
 	sandbox_filter_release(&run->filter);
+	sandbox_policy_release(&run->policy);
 	source_report_release(&run->sources);
 	nvlist_release(&run->job_env);
 	mask_set_free(run->mask);

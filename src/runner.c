@@ -726,6 +726,7 @@ runner_free(struct runner *r)
 		nvlist_release(&r->runs[i].outputs);
 		if (r->runs[i].status_fd >= 0)
 			close(r->runs[i].status_fd);
+		free(r->runs[i].cgroup);
 		if (r->runs[i].outputs_fd >= 0)
 			close(r->runs[i].outputs_fd);
 		if (r->runs[i].summary_fd >= 0)

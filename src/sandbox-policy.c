@@ -208,6 +208,8 @@ sandbox_policy_init(struct sandbox_policy *out, const char *untrusted_user,
 	out->uid = ids.uid;
 	out->gid = ids.gid;
 	rc = check_user(out, &why);
+	if (rc == 0 || weak)
+		sandbox_cgroups_open(&out->cgroups_dir); /* NULL: none */
 	if (rc == 0) {
 		out->switch_ids = true;
 		check_pid_namespace(out);
@@ -232,6 +234,14 @@ sandbox_policy_init(struct sandbox_policy *out, const char *untrusted_user,
 		  "and of what those leave running",
 	    (long)geteuid(), untrusted_user, why);
 	return 0;
+}
+
+void
+sandbox_policy_release(struct sandbox_policy *policy)
+{
+	sandbox_cgroups_close(policy->cgroups_dir);
+	free(policy->cgroups_dir);
+	policy->cgroups_dir = NULL;
 }
 
 int

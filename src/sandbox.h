@@ -59,6 +59,9 @@ struct sandbox_policy {
 	int pid_namespace_error; /* why not (an errno); 0: it does */
 	uid_t uid; /* the default untrusted uid and gid (untrusted_user) */
 	gid_t gid;
+	/* the job's cgroup v2 directory, each untrusted step's cgroup made
+	 * in it (sandbox_cgroups_open()); NULL: none */
+	char *cgroups_dir;
 };
 
 /* What the child of one untrusted step applies to itself. */
@@ -70,6 +73,8 @@ struct sandbox {
 	gid_t gid;
 	/* with change_ids: in a PID namespace of its own, under an init */
 	bool pid_namespace;
+	/* its cgroup's cgroup.procs, open for writing; -1: no cgroup */
+	int cgroup_fd;
 };
 
 /* "none", "weak", "uid" or "pid-namespace". */
@@ -99,10 +104,18 @@ bool sandbox_step_untrusted(const struct job *job, const struct step *step);
  * and, when a throw-away child could make a PID and mount namespace and
  * mount /proc there (sandbox_pidns_probe()), out->pid_namespace; when it
  * could not, warns (diag_warn) what untrusted steps can then still see.
+ * With switch_ids or weak isolation, also makes the job's cgroup directory
+ * where it can (out->cgroups_dir).  Free with sandbox_policy_release().
  * Waits for its child itself (before the caller's reaper knows its pid).
  */
 int sandbox_policy_init(struct sandbox_policy *out, const char *untrusted_user,
     const char *isolation, char **error);
+
+/*
+ * Ends every cgroup of the policy's (sandbox_cgroup_end()), removes the
+ * job's cgroup directory and frees what policy holds.
+ */
+void sandbox_policy_release(struct sandbox_policy *policy);
 
 /*
  * Fills out->change_ids, uid, gid and pid_namespace for an untrusted step:
@@ -201,6 +214,41 @@ pid_t sandbox_pidns_clone(int (*fn)(void *), void *arg);
  * jobrun lacks CAP_SYS_ADMIN).
  */
 int sandbox_pidns_probe(void);
+
+/*
+ * Makes "jobrun-PID" in jobrun's cgroup v2 directory, for the cgroups of
+ * the job's untrusted steps, where that directory is writable and a
+ * throw-away child can join a cgroup there that has cgroup.kill (Linux
+ * 5.14).  Returns 0 with the directory in *out_dir (caller frees), or -1
+ * with errno (*out_dir NULL): then there are no cgroups.
+ */
+int sandbox_cgroups_open(char **out_dir);
+
+/*
+ * Makes the cgroup name in cgroups_dir (one that is there already is ended
+ * first).  Returns its path (caller frees), or NULL with errno.
+ */
+char *sandbox_cgroup_create(const char *cgroups_dir, const char *name);
+
+/* Opens cgroup's cgroup.procs for writing (O_CLOEXEC); the fd, or -1. */
+int sandbox_cgroup_open_procs(const char *cgroup);
+
+/*
+ * In the child, before it drops its privileges; async-signal-safe.  Moves
+ * the calling process into the sandbox's cgroup (cgroup_fd); nothing to do
+ * without one.  Returns 0, or -1 with errno.
+ */
+int sandbox_join_cgroup(const struct sandbox *sandbox);
+
+/*
+ * Kills every process in cgroup at once (cgroup.kill), waits a bounded
+ * time for it to empty and removes it.  Returns 0 (also when it is gone
+ * already), or -1 with errno.
+ */
+int sandbox_cgroup_end(const char *cgroup);
+
+/* Ends every cgroup in cgroups_dir (NULL: none) and removes it. */
+void sandbox_cgroups_close(const char *cgroups_dir);
 
 /*
  * Makes jobrun's own process undumpable, so that its /proc/PID/environ,

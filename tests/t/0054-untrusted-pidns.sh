@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1 ||
 	echo "1..0 # SKIP needs root, setpriv and PID namespaces"
 	exit 0
 fi
-plan 32
+plan 35
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 UNTRUSTED=$((1900000002 + $$ % 10000000 * 4))
@@ -31,6 +31,18 @@ field()
 	"$PYTHON3" -c 'import json, sys
 for s in json.load(open(".jobrun/result.json"))["steps"]:
     if s["name"] == sys.argv[1]: print(s[sys.argv[2]])' "$1" "$2"
+}
+
+# without_cgroups CMD...: CMD in a mount namespace of its own where the
+# cgroup v2 file system is read-only: jobrun makes no cgroups, and only the
+# PID namespace ends what an untrusted step leaves.
+without_cgroups()
+{
+	unshare --mount --propagation private sh -c '
+	for m in $(awk "\$0 ~ / - cgroup2 / { print \$5 }" /proc/self/mountinfo); do
+		mount -o remount,bind,ro "$m" || exit 125
+	done
+	exec "$@"' sh "$@"
 }
 
 # The looker and the holder run side by side; the daemon the looker leaves
@@ -52,6 +64,7 @@ steps:
       i=0; while [ ! -s "\$DIR/holder.pid" ] && [ \$i -lt 1000 ]; do sleep 0.02; i=\$((i + 1)); done
       holder=\$(cat "\$DIR/holder.pid")
       echo "self: \$\$ parent: \$PPID"
+      echo "cgroup: \$(sed -n 's/^0:://p' /proc/self/cgroup)"
       echo "init: \$(tr '\0' ' ' </proc/1/cmdline)"
       others=0
       for s in /proc/[0-9]*/status; do
@@ -62,7 +75,10 @@ steps:
       echo "others: \$others"
       echo "environ-holder: \$("\$ESCAPE" read /proc/\$holder/environ)"
       grep -lqa HELD= /proc/[0-9]*/environ 2>/dev/null && echo "held: seen" || echo "held: unseen"
-      setsid sh -c 'while :; do sleep 0.05; done' "\$MARK" </dev/null >/dev/null 2>&1 &
+      # Out of its process group once it says it is alive.
+      setsid sh -c 'while :; do echo alive >"\$DIR/alive"; sleep 0.05; done' "\$MARK" </dev/null >/dev/null 2>&1 &
+      i=0; while [ ! -s "\$DIR/alive" ] && [ \$i -lt 1000 ]; do sleep 0.02; i=\$((i + 1)); done
+      [ -s "\$DIR/alive" ] && echo "daemon: started"
       touch "\$DIR/looked"
   - name: sibling
     trusted: false
@@ -99,8 +115,10 @@ steps:
     depends_on: [makes]
     run: echo "got \$JOBRUN_OUTPUT_MAKES_BUILT"
 EOF
-run "$JOBRUN" run -j8 --grace-period 1s job.yaml
+run without_cgroups "$JOBRUN" run -j8 --grace-period 1s job.yaml
 is "$status" 0 "the job runs (the steps that fail may)"
+lacks .jobrun/logs/looker.log "cgroup: /jobrun-" \
+	"(with no cgroup of its own: the namespace alone ends what it leaves)"
 L=.jobrun/logs
 lacks err "no PID namespace" "no warning: a PID namespace could be made"
 is "$(field looker isolation)" pid-namespace "result.json: the untrusted step's isolation"
@@ -111,6 +129,7 @@ contains $L/looker.log "init: $JOBRUN run" "which is jobrun's"
 contains $L/looker.log "others: 0" "/proc shows no process but its own and its init"
 contains $L/looker.log "environ-holder: read: ENOENT" "the trusted step is not there to read"
 contains $L/looker.log "held: unseen" "no environ it sees holds the trusted step's variable"
+contains $L/looker.log "daemon: started" "the untrusted step left a setsid daemon"
 contains $L/after.log "sibling: running" "another untrusted step of the same uid still ran"
 contains $L/after.log "daemons: 0" "yet the daemon the untrusted step left is gone"
 ok "! grep -la '[p]${MARK#p}' /proc/[0-9]*/cmdline 2>/dev/null" "and stays gone"
@@ -146,7 +165,7 @@ is "$(field waits exit_code)" 9 "which exits as it chose"
 is "$(field waits isolation)" pid-namespace "from its PID namespace"
 
 # Docker's capability set has no CAP_SYS_ADMIN: no namespace, and a warning.
-rm -f holder.pid looked checked
+rm -f holder.pid looked checked alive
 DOCKER=chown,dac_override,fowner,fsetid,kill,setgid,setuid,setpcap,net_bind_service,net_raw,sys_chroot,mknod,audit_write,setfcap
 run setpriv --bounding-set=-all,$(echo ",$DOCKER" | sed 's/,/,+/g; s/^,//') \
 	--inh-caps=-all -- "$JOBRUN" run -j8 --grace-period 1s \
@@ -157,5 +176,6 @@ contains err "see every process of the container in /proc" "that says what they 
 is "$(field looker isolation)" uid "result.json: isolation uid"
 contains $L/looker.log "environ-holder: read: EACCES" "the trusted step is seen, but closed"
 ok "! grep -q 'others: 0' $L/looker.log" "other processes are seen"
-contains $L/after.log "daemons: 0" "the daemon is gone (killed by its uid)"
+contains $L/looker.log "daemon: started" "the untrusted step left a setsid daemon"
+contains $L/after.log "daemons: 0" "the daemon is gone (killed by its uid or its cgroup)"
 done_testing
