@@ -201,6 +201,26 @@ struct init_start {
 };
 
 /*
+ * Async-signal-safe: closes every fd of jobrun's the init holds (it never
+ * execs) but the standard ones, report_fd and status_fd, which may move
+ * above report_fd.  Returns status_fd's number, or -1 with errno.
+ */
+static int
+keep_only(int report_fd, int status_fd)
+{
+	if (status_fd < report_fd &&
+	    (status_fd = fcntl(status_fd, F_DUPFD_CLOEXEC, report_fd + 1)) < 0)
+		return -1;
+	if (report_fd > STDERR_FILENO + 1)
+		close_range(STDERR_FILENO + 1, (unsigned)report_fd - 1, 0);
+	if (status_fd > report_fd + 1)
+		close_range(
+		    (unsigned)report_fd + 1, (unsigned)status_fd - 1, 0);
+	close_range((unsigned)status_fd + 1, ~0U, 0);
+	return status_fd;
+}
+
+/*
  * A namespace's init (sandbox_pidns_clone()), as a flat list of steps:
  * every signal blocked, the session jobrun signals, the standard files the
  * step inherits, /proc, no fd of jobrun's but the two pipes; then the
@@ -233,18 +253,9 @@ init_main(void *data)
 	failure.stage = STAGE_NAMESPACE;
 	if (sandbox_pidns_mount_proc() < 0)
 		child_fail(failure, report_fd);
-	/* status_fd above report_fd: both kept, every other one closed. */
 	failure.stage = STAGE_INIT;
-	if (status_fd < report_fd &&
-	    (status_fd = fcntl(status_fd, F_DUPFD_CLOEXEC, report_fd + 1)) < 0)
-		child_fail(failure, report_fd);
-	if (report_fd > STDERR_FILENO + 1)
-		close_range(STDERR_FILENO + 1, (unsigned)report_fd - 1, 0);
-	if (status_fd > report_fd + 1)
-		close_range(
-		    (unsigned)report_fd + 1, (unsigned)status_fd - 1, 0);
-	close_range((unsigned)status_fd + 1, ~0U, 0);
-	if ((step = fork()) < 0)
+	if ((status_fd = keep_only(report_fd, status_fd)) < 0 ||
+	    (step = fork()) < 0)
 		child_fail(failure, report_fd);
 	if (step == 0) {
 		failure.stage = STAGE_SESSION;
