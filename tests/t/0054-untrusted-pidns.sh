@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1 ||
 	echo "1..0 # SKIP needs root, setpriv and PID namespaces"
 	exit 0
 fi
-plan 35
+plan 36
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 UNTRUSTED=$((1900000002 + $$ % 10000000 * 4))
@@ -66,6 +66,7 @@ steps:
       echo "self: \$\$ parent: \$PPID"
       echo "cgroup: \$(sed -n 's/^0:://p' /proc/self/cgroup)"
       echo "init: \$(tr '\0' ' ' </proc/1/cmdline)"
+      awk '\$5 == "/proc/sys" || \$5 == "/proc/sysrq-trigger" { print "mount: " \$5 " " \$6 }' /proc/self/mountinfo
       others=0
       for s in /proc/[0-9]*/status; do
         pid=\${s#/proc/}; pid=\${pid%/status}
@@ -126,6 +127,10 @@ is "$(field holder isolation)" none "result.json: a trusted step's"
 contains $L/looker.log "self: 2 parent: 1" \
 	"the step is not PID 1, but the child of the namespace's init"
 contains $L/looker.log "init: $JOBRUN run" "which is jobrun's"
+# (A kernel without magic SysRq has no /proc/sysrq-trigger.)
+ok "grep -q '^mount: /proc/sys ro,' $L/looker.log &&
+	{ [ ! -e /proc/sysrq-trigger ] || grep -q '^mount: /proc/sysrq-trigger ro,' $L/looker.log; }" \
+	"its /proc/sys (and /proc/sysrq-trigger) are read-only"
 contains $L/looker.log "others: 0" "/proc shows no process but its own and its init"
 contains $L/looker.log "environ-holder: read: ENOENT" "the trusted step is not there to read"
 contains $L/looker.log "held: unseen" "no environ it sees holds the trusted step's variable"
