@@ -174,7 +174,7 @@ give_outputs_file(
 
 /*
  * The cgroup of step index's attempt, where the job has cgroups: its path
- * in run->cgroup, its cgroup.procs in sandbox->cgroup_fd (the caller
+ * in run->cgroup, its directory open in sandbox->cgroup_fd (the caller
  * closes it).  Without one the step still runs: the uid and the PID
  * namespace still end what it leaves.
  */
@@ -191,7 +191,7 @@ make_cgroup(struct runner *r, size_t index, struct sandbox *sandbox)
 	run->cgroup = sandbox_cgroup_create(r->policy->cgroups_dir, name);
 	free(name);
 	if (run->cgroup != NULL &&
-	    (sandbox->cgroup_fd = sandbox_cgroup_open_procs(run->cgroup)) < 0) {
+	    (sandbox->cgroup_fd = sandbox_cgroup_open(run->cgroup)) < 0) {
 		saved = errno;
 		sandbox_cgroup_end(run->cgroup);
 		free(run->cgroup);

@@ -88,7 +88,6 @@ enum child_stage {
 	STAGE_EXEC,
 	STAGE_NAMESPACE,
 	STAGE_INIT,
-	STAGE_CGROUP,
 };
 
 static const char *const stage_names[] = {
@@ -100,7 +99,6 @@ static const char *const stage_names[] = {
 	[STAGE_EXEC] = "cannot run",
 	[STAGE_NAMESPACE] = "cannot set up its PID namespace",
 	[STAGE_INIT] = "cannot start it under its namespace's init",
-	[STAGE_CGROUP] = "cannot join its cgroup",
 };
 
 /* Async-signal-safe: every signal back to its default, none blocked. */
@@ -188,9 +186,6 @@ child_run(const struct proc_spec *spec, int report_fd)
 	failure.stage = STAGE_FILES;
 	if (child_files(spec) < 0)
 		child_fail(failure, report_fd);
-	failure.stage = STAGE_CGROUP;
-	if (sandbox_join_cgroup(spec->sandbox) < 0)
-		child_fail(failure, report_fd);
 	child_exec(spec, report_fd);
 }
 
@@ -246,10 +241,6 @@ init_main(void *data)
 	failure.stage = STAGE_FILES;
 	if (child_files(spec) < 0)
 		child_fail(failure, report_fd);
-	/* The step, its child, is born in the cgroup. */
-	failure.stage = STAGE_CGROUP;
-	if (sandbox_join_cgroup(spec->sandbox) < 0)
-		child_fail(failure, report_fd);
 	failure.stage = STAGE_NAMESPACE;
 	if (sandbox_pidns_mount_proc() < 0)
 		child_fail(failure, report_fd);
@@ -267,6 +258,32 @@ init_main(void *data)
 	proc_init_run(step, status_fd);
 }
 
+/*
+ * Starts the child of a sandboxed spec: the init of its namespace, or the
+ * step itself; in its cgroup from birth when it has one.  Returns its pid,
+ * or -1 with errno.
+ */
+static pid_t
+start_child(const struct proc_spec *spec, int report_fd)
+{
+	const struct sandbox *sandbox = spec->sandbox;
+	struct init_start start = { spec, report_fd };
+	pid_t pid;
+
+	if (sandbox->cgroup_fd >= 0)
+		pid = sandbox_cgroup_fork(
+		    sandbox->cgroup_fd, sandbox->pid_namespace);
+	else if (sandbox->pid_namespace)
+		return sandbox_pidns_clone(init_main, &start);
+	else
+		pid = fork();
+	if (pid == 0 && sandbox->pid_namespace)
+		_exit(init_main(&start)); /* it never returns */
+	if (pid == 0)
+		child_run(spec, report_fd);
+	return pid;
+}
+
 /* Forks a sandboxed child; returns 0 or an errno with *detail's stage. */
 static int
 fork_sandboxed(pid_t *out_pid, const struct proc_spec *spec, int *stage)
@@ -278,13 +295,7 @@ fork_sandboxed(pid_t *out_pid, const struct proc_spec *spec, int *stage)
 	*stage = STAGE_EXEC;
 	if (pipe2(report, O_CLOEXEC) < 0)
 		return errno;
-	if (spec->sandbox->pid_namespace) {
-		struct init_start start = { spec, report[1] };
-
-		*out_pid = sandbox_pidns_clone(init_main, &start);
-	} else if ((*out_pid = fork()) == 0) {
-		child_run(spec, report[1]);
-	}
+	*out_pid = start_child(spec, report[1]);
 	if (*out_pid < 0) {
 		*stage =
 		    spec->sandbox->pid_namespace ? STAGE_NAMESPACE : STAGE_EXEC;

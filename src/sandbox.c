@@ -309,14 +309,6 @@ sandbox_enter(const struct sandbox *sandbox)
 }
 
 int
-sandbox_join_cgroup(const struct sandbox *sandbox)
-{
-	if (sandbox->cgroup_fd < 0)
-		return 0;
-	return write(sandbox->cgroup_fd, "0", 1) == 1 ? 0 : -1;
-}
-
-int
 sandbox_protect_self(void)
 {
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

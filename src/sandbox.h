@@ -73,7 +73,7 @@ struct sandbox {
 	gid_t gid;
 	/* with change_ids: in a PID namespace of its own, under an init */
 	bool pid_namespace;
-	/* its cgroup's cgroup.procs, open for writing; -1: no cgroup */
+	/* its cgroup's directory, open; -1: no cgroup */
 	int cgroup_fd;
 };
 
@@ -218,9 +218,9 @@ int sandbox_pidns_probe(void);
 /*
  * Makes "jobrun-PID" in jobrun's cgroup v2 directory, for the cgroups of
  * the job's untrusted steps, where that directory is writable and a
- * throw-away child can join a cgroup there that has cgroup.kill (Linux
- * 5.14).  Returns 0 with the directory in *out_dir (caller frees), or -1
- * with errno (*out_dir NULL): then there are no cgroups.
+ * throw-away child can be born in a cgroup there (sandbox_cgroup_fork())
+ * that has cgroup.kill (Linux 5.14).  Returns 0 with the directory in *out_dir
+ * (caller frees), or -1 with errno (*out_dir NULL): then there are no cgroups.
  */
 int sandbox_cgroups_open(char **out_dir);
 
@@ -230,15 +230,18 @@ int sandbox_cgroups_open(char **out_dir);
  */
 char *sandbox_cgroup_create(const char *cgroups_dir, const char *name);
 
-/* Opens cgroup's cgroup.procs for writing (O_CLOEXEC); the fd, or -1. */
-int sandbox_cgroup_open_procs(const char *cgroup);
+/* Opens the directory of cgroup (O_CLOEXEC); the fd, or -1 with errno. */
+int sandbox_cgroup_open(const char *cgroup);
 
 /*
- * In the child, before it drops its privileges; async-signal-safe.  Moves
- * the calling process into the sandbox's cgroup (cgroup_fd); nothing to do
- * without one.  Returns 0, or -1 with errno.
+ * Like fork(2), but the child is born in the cgroup whose directory
+ * cgroup_fd is open on (clone3(2) with CLONE_INTO_CGROUP, which spares
+ * the cost of moving a process between cgroups), and with namespaces in
+ * a new PID and mount namespace (as sandbox_pidns_clone()).  The child
+ * must keep to async-signal-safe calls and end with execve(2) or _exit(2).
+ * Returns 0 in the child, the child's pid in the parent, or -1 with errno.
  */
-int sandbox_join_cgroup(const struct sandbox *sandbox);
+pid_t sandbox_cgroup_fork(int cgroup_fd, bool namespaces);
 
 /*
  * Kills every process in cgroup at once (cgroup.kill), waits a bounded
