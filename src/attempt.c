@@ -172,6 +172,37 @@ give_outputs_file(
 	    r, summary_name(r, index), uid, gid, &run->summary_fd, error);
 }
 
+/*
+ * The cgroup of step index's attempt, where the job has cgroups: its path
+ * in run->cgroup, its directory open in sandbox->cgroup_fd (the caller
+ * closes it).  Without one the step still runs: the uid and the PID
+ * namespace still end what it leaves.
+ */
+static void
+make_cgroup(struct runner *r, size_t index, struct sandbox *sandbox)
+{
+	struct step_run *run = &r->runs[index];
+	char *name;
+	int saved;
+
+	if (r->policy->cgroups_dir == NULL)
+		return;
+	name = xasprintf("step-%zu", index);
+	run->cgroup = sandbox_cgroup_create(r->policy->cgroups_dir, name);
+	free(name);
+	if (run->cgroup != NULL &&
+	    (sandbox->cgroup_fd = sandbox_cgroup_open(run->cgroup)) < 0) {
+		saved = errno;
+		sandbox_cgroup_end(run->cgroup);
+		free(run->cgroup);
+		run->cgroup = NULL;
+		errno = saved;
+	}
+	if (run->cgroup == NULL)
+		diag_warn("step '%s': no cgroup of its own: %s",
+		    step_name(r, index), strerror(errno));
+}
+
 /* The sandbox of an untrusted step: scrubbed env, filter, its uid. */
 static void
 sandbox_step(struct runner *r, size_t index, char **envp,
@@ -184,6 +215,7 @@ sandbox_step(struct runner *r, size_t index, char **envp,
 	sandbox->filter = r->filter;
 	if (sandbox_step_ids(sandbox, r->policy, step->run_as, error) < 0)
 		return;
+	make_cgroup(r, index, sandbox);
 	run->own_uid = sandbox->change_ids;
 	run->uid = sandbox->uid;
 	if (!sandbox->change_ids ||
@@ -242,6 +274,44 @@ step_envp(struct runner *r, size_t index)
 	return envp;
 }
 
+/*
+ * The pipe through which the init of run's PID namespace reports the
+ * step's wait status (proc_init_run()): the read end in run->status_fd,
+ * the write end returned (-1 with *error when there is none).
+ */
+static int
+open_status_pipe(struct step_run *run, char **error)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	run->status_fd = fds[0];
+	return fds[1];
+}
+
+/*
+ * The step's own wait status when its namespace's init reported one, else
+ * status (the init's: it was killed).  Closes run->status_fd.
+ */
+static int
+step_status(struct step_run *run, int status)
+{
+	int reported;
+	ssize_t n;
+
+	if (run->status_fd < 0)
+		return status;
+	do
+		n = read(run->status_fd, &reported, sizeof(reported));
+	while (n < 0 && errno == EINTR);
+	close(run->status_fd);
+	run->status_fd = -1;
+	return n == (ssize_t)sizeof(reported) ? reported : status;
+}
+
 /* Starts the step's program; returns the child's pid, -1 if none. */
 static pid_t
 spawn_step(struct runner *r, size_t index, int output_fd, char **error)
@@ -250,7 +320,7 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	const char *shell =
 	    step->shell ? step->shell : config_get(r->config, CONFIG_SHELL);
 	struct proc_spec spec = { 0 };
-	struct sandbox sandbox = { 0 };
+	struct sandbox sandbox = { .cgroup_fd = -1 };
 	char **argv, **envp, *program = NULL, *workdir;
 	pid_t pid = -1;
 
@@ -272,6 +342,9 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 	else if ((program = find_shell(
 		      r, argv[0], stepenv_get(envp, "PATH"))) == NULL)
 		*error = xasprintf("cannot run shell '%s': not found", argv[0]);
+	r->runs[index].record.isolation = sandbox_isolation_of(spec.sandbox);
+	if (*error == NULL && sandbox.pid_namespace)
+		spec.status_fd = open_status_pipe(&r->runs[index], error);
 	if (*error == NULL) {
 		spec.path = program;
 		spec.argv = argv;
@@ -279,6 +352,14 @@ spawn_step(struct runner *r, size_t index, int output_fd, char **error)
 		spec.output_fd = output_fd;
 		spec.process_group = true;
 		proc_spawn(&pid, &spec, error);
+	}
+	if (sandbox.pid_namespace && spec.status_fd >= 0)
+		close(spec.status_fd);
+	if (sandbox.cgroup_fd >= 0)
+		close(sandbox.cgroup_fd);
+	if (pid < 0 && r->runs[index].status_fd >= 0) {
+		close(r->runs[index].status_fd);
+		r->runs[index].status_fd = -1;
 	}
 	free(program);
 	free(workdir);
@@ -458,17 +539,34 @@ remember_leftover(struct runner *r, pid_t group)
 	r->n_leftovers++;
 }
 
+/* Kills what is left in the attempt's cgroup, and removes it. */
+static void
+end_cgroup(struct runner *r, size_t index)
+{
+	struct step_run *run = &r->runs[index];
+
+	if (run->cgroup == NULL)
+		return;
+	if (sandbox_cgroup_end(run->cgroup) < 0)
+		diag_warn("step '%s': cannot end its cgroup '%s': %s",
+		    step_name(r, index), run->cgroup, strerror(errno));
+	free(run->cgroup);
+	run->cgroup = NULL;
+}
+
 /*
- * Kills what an untrusted attempt left running under its uid, unless
+ * Kills what an untrusted attempt left running in its cgroup, and under
+ * its uid unless
  * another running step has that uid (sandbox_end_uid()).
  */
 static void
 end_untrusted(struct runner *r, size_t index)
 {
-	const struct step_run *run = &r->runs[index];
+	struct step_run *run = &r->runs[index];
 	const struct step_run *other;
 	size_t i;
 
+	end_cgroup(r, index);
 	if (!run->own_uid)
 		return;
 	for (i = 0; i < r->n_running; i++) {
@@ -488,6 +586,7 @@ attempt_end_untrusted(struct runner *r, size_t index)
 {
 	size_t j;
 
+	end_cgroup(r, index);
 	if (!r->runs[index].own_uid)
 		return;
 	sandbox_end_uid(r->runs[index].uid);
@@ -578,6 +677,7 @@ attempt_exited(struct runner *r, size_t index, int status)
 	struct step_run *run = &r->runs[index];
 
 	run->pid = 0;
+	status = step_status(run, status);
 	if (WIFEXITED(status)) {
 		run->record.exit_code = WEXITSTATUS(status);
 	} else if (WIFSIGNALED(status)) {

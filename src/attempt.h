@@ -39,6 +39,9 @@ struct step_run {
 	pid_t pid; /* the attempt's main process; 0 once it exited */
 	pid_t group; /* its process group */
 	int pipe_fd; /* read end of its output; -1 once closed */
+	/* in a PID namespace: where its init writes its wait status (read
+	 * end); -1: none */
+	int status_fd;
 	struct console_stream *stream;
 	uint64_t oom_kills; /* the cgroup's OOM kill count at the start */
 	enum jobrun_outcome ended_by; /* what jobrun did to the attempt */
@@ -53,6 +56,7 @@ struct step_run {
 	int summary_fd; /* likewise its $JOBRUN_STEP_SUMMARY; -1: none */
 	char *summary; /* what the last attempt wrote there; NULL: nothing */
 	bool own_uid; /* untrusted, ran as uid: end what it left */
+	char *cgroup; /* its attempt's cgroup; NULL: none */
 	uid_t uid;
 };
 

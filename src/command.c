@@ -131,7 +131,7 @@ int
 command_run(const struct command_spec *spec, int *exit_status, char **error)
 {
 	struct proc_spec proc = { spec->path, spec->argv, spec->envp, spec->cwd,
-		-1, true, NULL };
+		-1, true, NULL, -1 };
 	struct lines *lines;
 	struct mask_stream *stream = NULL;
 	struct ending e = { 0 };

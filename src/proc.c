@@ -7,6 +7,10 @@
  * itself before exec (ids, no_new_privs, seccomp), which posix_spawn
  * cannot do: it takes the fork path, which runs only async-signal-safe
  * calls in the child and reports a failure through a close-on-exec pipe.
+ * An untrusted step in a PID namespace has one process more: the
+ * namespace's init (proc-init.h), started by clone(2), which sets up what
+ * the step shares with it (session, standard files, /proc), then forks the
+ * step, which does the rest.
  */
 #include "config.h"
 
@@ -20,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proc-init.h"
 #include "proc.h"
 #include "reap.h"
 #include "sandbox.h"
@@ -81,6 +86,8 @@ enum child_stage {
 	STAGE_SANDBOX,
 	STAGE_DIRECTORY,
 	STAGE_EXEC,
+	STAGE_NAMESPACE,
+	STAGE_INIT,
 };
 
 static const char *const stage_names[] = {
@@ -90,6 +97,8 @@ static const char *const stage_names[] = {
 	[STAGE_SANDBOX] = "cannot enter the sandbox",
 	[STAGE_DIRECTORY] = "cannot change directory",
 	[STAGE_EXEC] = "cannot run",
+	[STAGE_NAMESPACE] = "cannot set up its PID namespace",
+	[STAGE_INIT] = "cannot start it under its namespace's init",
 };
 
 /* Async-signal-safe: every signal back to its default, none blocked. */
@@ -134,36 +143,145 @@ child_files(const struct proc_spec *spec)
 	return dup2(STDOUT_FILENO, STDERR_FILENO) < 0 ? -1 : 0;
 }
 
+/* Reports failure to report_fd and exits: the child never ran the step. */
+static _Noreturn void
+child_fail(struct child_failure failure, int report_fd)
+{
+	failure.error = errno;
+	(void)!write(report_fd, &failure, sizeof(failure));
+	_exit(127);
+}
+
 /*
- * The child, as a flat list of steps; each failure goes to report_fd as a
- * struct child_failure.  The directory is entered after the ids change,
+ * The child, from its sandbox to exec; each failure goes to report_fd as
+ * a struct child_failure.  The directory is entered after the ids change,
  * so run_as cannot be placed where its user could not go.
  */
+static _Noreturn void
+child_exec(const struct proc_spec *spec, int report_fd)
+{
+	struct child_failure failure = { STAGE_SANDBOX, 0 };
+
+	if (sandbox_enter(spec->sandbox) < 0)
+		child_fail(failure, report_fd);
+	failure.stage = STAGE_DIRECTORY;
+	if (spec->cwd != NULL && chdir(spec->cwd) < 0)
+		child_fail(failure, report_fd);
+	failure.stage = STAGE_EXEC;
+	execve(spec->path, spec->argv, spec->envp);
+	child_fail(failure, report_fd);
+}
+
+/* The child, as a flat list of steps; then child_exec(). */
 static _Noreturn void
 child_run(const struct proc_spec *spec, int report_fd)
 {
 	struct child_failure failure = { STAGE_SIGNALS, 0 };
 
 	if (child_signals() < 0)
-		goto fail;
+		child_fail(failure, report_fd);
 	failure.stage = STAGE_SESSION;
 	if (spec->process_group && setsid() < 0)
-		goto fail;
+		child_fail(failure, report_fd);
 	failure.stage = STAGE_FILES;
 	if (child_files(spec) < 0)
-		goto fail;
-	failure.stage = STAGE_SANDBOX;
-	if (sandbox_enter(spec->sandbox) < 0)
-		goto fail;
-	failure.stage = STAGE_DIRECTORY;
-	if (spec->cwd != NULL && chdir(spec->cwd) < 0)
-		goto fail;
-	failure.stage = STAGE_EXEC;
-	execve(spec->path, spec->argv, spec->envp);
-fail:
-	failure.error = errno;
-	(void)!write(report_fd, &failure, sizeof(failure));
-	_exit(127);
+		child_fail(failure, report_fd);
+	child_exec(spec, report_fd);
+}
+
+/* What a namespace's init gets from proc_spawn(). */
+struct init_start {
+	const struct proc_spec *spec;
+	int report_fd;
+};
+
+/*
+ * Async-signal-safe: closes every fd of jobrun's the init holds (it never
+ * execs) but the standard ones, report_fd and status_fd, which may move
+ * above report_fd.  Returns status_fd's number, or -1 with errno.
+ */
+static int
+keep_only(int report_fd, int status_fd)
+{
+	if (status_fd < report_fd &&
+	    (status_fd = fcntl(status_fd, F_DUPFD_CLOEXEC, report_fd + 1)) < 0)
+		return -1;
+	if (report_fd > STDERR_FILENO + 1)
+		close_range(STDERR_FILENO + 1, (unsigned)report_fd - 1, 0);
+	if (status_fd > report_fd + 1)
+		close_range(
+		    (unsigned)report_fd + 1, (unsigned)status_fd - 1, 0);
+	close_range((unsigned)status_fd + 1, ~0U, 0);
+	return status_fd;
+}
+
+/*
+ * A namespace's init (sandbox_pidns_clone()), as a flat list of steps:
+ * every signal blocked, the session jobrun signals, the standard files the
+ * step inherits, /proc, no fd of jobrun's but the two pipes; then the
+ * step, as its child, with signals back to their defaults and a session
+ * of its own, and from there on proc_init_run().
+ */
+static int
+init_main(void *data)
+{
+	const struct init_start *start = data;
+	const struct proc_spec *spec = start->spec;
+	struct child_failure failure = { STAGE_SIGNALS, 0 };
+	int report_fd = start->report_fd, status_fd = spec->status_fd;
+	sigset_t all;
+	pid_t step;
+
+	sigfillset(&all);
+	if (child_signals() < 0 || sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		child_fail(failure, report_fd);
+	failure.stage = STAGE_SESSION;
+	if (setsid() < 0)
+		child_fail(failure, report_fd);
+	failure.stage = STAGE_FILES;
+	if (child_files(spec) < 0)
+		child_fail(failure, report_fd);
+	failure.stage = STAGE_NAMESPACE;
+	if (sandbox_pidns_mount_proc() < 0)
+		child_fail(failure, report_fd);
+	failure.stage = STAGE_INIT;
+	if ((status_fd = keep_only(report_fd, status_fd)) < 0 ||
+	    (step = fork()) < 0)
+		child_fail(failure, report_fd);
+	if (step == 0) {
+		failure.stage = STAGE_SESSION;
+		if (child_signals() < 0 || setsid() < 0)
+			child_fail(failure, report_fd);
+		child_exec(spec, report_fd);
+	}
+	close(report_fd);
+	proc_init_run(step, status_fd);
+}
+
+/*
+ * Starts the child of a sandboxed spec: the init of its namespace, or the
+ * step itself; in its cgroup from birth when it has one.  Returns its pid,
+ * or -1 with errno.
+ */
+static pid_t
+start_child(const struct proc_spec *spec, int report_fd)
+{
+	const struct sandbox *sandbox = spec->sandbox;
+	struct init_start start = { spec, report_fd };
+	pid_t pid;
+
+	if (sandbox->cgroup_fd >= 0)
+		pid = sandbox_cgroup_fork(
+		    sandbox->cgroup_fd, sandbox->pid_namespace);
+	else if (sandbox->pid_namespace)
+		return sandbox_pidns_clone(init_main, &start);
+	else
+		pid = fork();
+	if (pid == 0 && sandbox->pid_namespace)
+		_exit(init_main(&start)); /* it never returns */
+	if (pid == 0)
+		child_run(spec, report_fd);
+	return pid;
 }
 
 /* Forks a sandboxed child; returns 0 or an errno with *detail's stage. */
@@ -177,13 +295,15 @@ fork_sandboxed(pid_t *out_pid, const struct proc_spec *spec, int *stage)
 	*stage = STAGE_EXEC;
 	if (pipe2(report, O_CLOEXEC) < 0)
 		return errno;
-	if ((*out_pid = fork()) < 0) {
+	*out_pid = start_child(spec, report[1]);
+	if (*out_pid < 0) {
+		*stage =
+		    spec->sandbox->pid_namespace ? STAGE_NAMESPACE : STAGE_EXEC;
+		status = errno;
 		close(report[0]);
 		close(report[1]);
-		return errno;
+		return status;
 	}
-	if (*out_pid == 0)
-		child_run(spec, report[1]);
 	close(report[1]);
 	do
 		n = read(report[0], &failure, sizeof(failure));

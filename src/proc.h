@@ -23,13 +23,23 @@ struct proc_spec {
 	bool process_group; /* lead a new session and process group */
 	/* NULL: posix_spawn; else fork, then sandbox_enter() before exec */
 	const struct sandbox *sandbox;
+	/*
+	 * With a sandbox that has pid_namespace: the write end of a pipe the
+	 * namespace's init reports the step's wait status to (an int) before
+	 * it exits (proc_init_run()); the caller keeps the read end.
+	 */
+	int status_fd;
 };
 
 /*
  * Starts spec.  The child has /dev/null as standard input, output_fd (or
  * jobrun's own) as standard output and error, default signal dispositions
  * and an empty signal mask; with spec.sandbox, it enters that sandbox
- * before exec (a failure there is reported like a failed exec).  Returns 0 with
+ * before exec (a failure there is reported like a failed exec); with a
+ * sandbox that has pid_namespace, the child is the init of a new PID
+ * namespace (proc-init.h), which starts the step as its own child: the
+ * pid is the init's, and so is the wait status, but for what it wrote to
+ * status_fd.  Returns 0 with
  * the child's pid in *out_pid, or -1 with *out_pid -1 and a message in *error
  * (the caller frees it).
  */

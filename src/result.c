@@ -44,6 +44,9 @@ step_value(const struct result_step *step)
 	    step->signal > 0 ? json_integer(step->signal) : json_null());
 	json_object_set_new(
 	    object, "oom_killed", json_boolean(step->oom_killed));
+	json_object_set_new(object, "isolation",
+	    step->isolation != NULL ? json_string(step->isolation)
+				    : json_null());
 	json_object_set_new(object, "attempts", json_integer(step->attempts));
 	json_object_set_new(object, "started_at", time_value(&step->started));
 	json_object_set_new(object, "finished_at", time_value(&step->finished));

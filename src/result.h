@@ -20,6 +20,9 @@ struct result_step {
 	int exit_code; /* -1 when killed by a signal or never ran */
 	int signal; /* 0 when none */
 	bool oom_killed; /* failed while the OOM killer struck (oom.h) */
+	/* "none", "weak", "uid", "pid-namespace" (sandbox.h); NULL: it
+	 * never ran */
+	const char *isolation;
 	unsigned attempts;
 	struct timespec started; /* tv_sec 0: never started */
 	struct timespec finished;

@@ -509,6 +509,8 @@ result_step_fill(const struct run *run, size_t index, struct result_step *step)
 	step->exit_code = rec.attempts > 0 ? rec.exit_code : -1;
 	step->signal = rec.signal;
 	step->oom_killed = rec.oom_killed;
+	step->isolation =
+	    rec.attempts > 0 ? sandbox_isolation_name(rec.isolation) : NULL;
 	step->attempts = rec.attempts;
 	step->started = rec.started;
 	step->finished = rec.finished;
@@ -1469,6 +1471,7 @@ release(struct run *run)
 	loop_free(run->loop);
 	workspace_close(&run->workspace);
 	sandbox_filter_release(&run->filter);
+	sandbox_policy_release(&run->policy);
 	source_report_release(&run->sources);
 	nvlist_release(&run->job_env);
 	mask_set_free(run->mask);

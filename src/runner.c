@@ -635,6 +635,7 @@ runner_new(const struct runner_options *options)
 		r->runs[i].pipe_fd = -1;
 		r->runs[i].outputs_fd = -1;
 		r->runs[i].summary_fd = -1;
+		r->runs[i].status_fd = -1;
 		r->runs[i].record.exit_code = -1;
 		r->runs[i].record.outputs = &r->runs[i].outputs;
 		r->runs[i].waiting = r->plan->steps[i].n_deps;
@@ -723,6 +724,9 @@ runner_free(struct runner *r)
 		}
 		console_stream_close(r->runs[i].stream);
 		nvlist_release(&r->runs[i].outputs);
+		if (r->runs[i].status_fd >= 0)
+			close(r->runs[i].status_fd);
+		free(r->runs[i].cgroup);
 		if (r->runs[i].outputs_fd >= 0)
 			close(r->runs[i].outputs_fd);
 		if (r->runs[i].summary_fd >= 0)

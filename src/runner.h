@@ -32,6 +32,7 @@
 #include "loop.h"
 #include "mask.h"
 #include "plan.h"
+#include "sandbox.h"
 
 /* What the engine knows of one step. */
 struct step_record {
@@ -40,6 +41,8 @@ struct step_record {
 	int exit_code; /* of the last attempt; -1 when killed or never ran */
 	int signal; /* 0 when none */
 	bool oom_killed; /* failed while the OOM killer struck (oom.h) */
+	/* how its last attempt was kept apart from the rest */
+	enum sandbox_isolation isolation;
 	struct timespec started; /* wall clock; tv_sec 0: never started */
 	struct timespec finished;
 	uint64_t duration_ms;

@@ -163,6 +163,26 @@ check_user(const struct sandbox_policy *policy, const char **why)
 	return rc;
 }
 
+/*
+ * Whether untrusted steps get a PID namespace; when not, the warning says
+ * what they can see instead.
+ */
+static void
+check_pid_namespace(struct sandbox_policy *policy)
+{
+	policy->pid_namespace_error = sandbox_pidns_probe();
+	policy->pid_namespace = policy->pid_namespace_error == 0;
+	if (policy->pid_namespace)
+		return;
+	diag_warn("untrusted steps get no PID namespace of their own (%s%s): "
+		  "they run as a uid of their own, but see every process of "
+		  "the container in /proc, with its command line, and "
+		  "what is left of them is found by that uid",
+	    strerror(policy->pid_namespace_error),
+	    policy->pid_namespace_error == EPERM ? "; it needs CAP_SYS_ADMIN"
+						 : "");
+}
+
 int
 sandbox_policy_init(struct sandbox_policy *out, const char *untrusted_user,
     const char *isolation, char **error)
@@ -188,8 +208,11 @@ sandbox_policy_init(struct sandbox_policy *out, const char *untrusted_user,
 	out->uid = ids.uid;
 	out->gid = ids.gid;
 	rc = check_user(out, &why);
+	if (rc == 0 || weak)
+		sandbox_cgroups_open(&out->cgroups_dir); /* NULL: none */
 	if (rc == 0) {
 		out->switch_ids = true;
+		check_pid_namespace(out);
 		return 0;
 	}
 	if (!weak) {
@@ -213,12 +236,21 @@ sandbox_policy_init(struct sandbox_policy *out, const char *untrusted_user,
 	return 0;
 }
 
+void
+sandbox_policy_release(struct sandbox_policy *policy)
+{
+	sandbox_cgroups_close(policy->cgroups_dir);
+	free(policy->cgroups_dir);
+	policy->cgroups_dir = NULL;
+}
+
 int
 sandbox_step_ids(struct sandbox *out, const struct sandbox_policy *policy,
     const char *run_as, char **error)
 {
 	*error = NULL;
 	out->change_ids = false;
+	out->pid_namespace = policy->switch_ids && policy->pid_namespace;
 	if (run_as == NULL) {
 		out->change_ids = policy->switch_ids;
 		out->uid = policy->uid;
@@ -243,6 +275,33 @@ sandbox_step_ids(struct sandbox *out, const struct sandbox_policy *policy,
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+sandbox_isolation_name(enum sandbox_isolation isolation)
+{
+	switch (isolation) {
+	case SANDBOX_ISOLATION_NONE:
+		return "none";
+	case SANDBOX_ISOLATION_WEAK:
+		return "weak";
+	case SANDBOX_ISOLATION_UID:
+		return "uid";
+	case SANDBOX_ISOLATION_PID_NAMESPACE:
+		return "pid-namespace";
+	}
+	BUG("isolation %d", (int)isolation);
+}
+
+enum sandbox_isolation
+sandbox_isolation_of(const struct sandbox *sandbox)
+{
+	if (sandbox == NULL)
+		return SANDBOX_ISOLATION_NONE;
+	if (!sandbox->change_ids)
+		return SANDBOX_ISOLATION_WEAK;
+	return sandbox->pid_namespace ? SANDBOX_ISOLATION_PID_NAMESPACE
+				      : SANDBOX_ISOLATION_UID;
 }
 
 /* True when pid lives (is no zombie) with uid as a real or saved uid. */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Untrusted steps in real containers (podman), with podman's default
-# capabilities and with exactly what examples/kubernetes/manifest.yaml
-# gives the pod: the attack of tests/t/0051-untrusted-capsets.sh
+# capabilities, with those and CAP_SYS_ADMIN (untrusted steps then get a
+# PID namespace of their own), and with exactly what
+# examples/kubernetes/manifest.yaml gives the pod: the attack of tests/t/0051-untrusted-capsets.sh
 # (tests/helpers/attack.sh) beside a trusted step holding a secret, and
 # the example's own job file run as the manifest runs it.
 #
@@ -13,7 +14,7 @@ ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 [ -x "$ESCAPE" ] || unavailable "no $ESCAPE: run 'make check' first"
 "$PYTHON3" -c 'import yaml' 2>/dev/null ||
 	unavailable "python3-yaml is needed to read the manifest"
-plan 33
+plan 50
 
 prefix=jobrun-ctu-$$
 trap 'podman rm -f $(podman ps -aq --filter "name=^$prefix-") >/dev/null 2>&1; rm -rf "$TEST_DIR"' EXIT
@@ -45,7 +46,7 @@ PY
 
 SECRET=ctr-tok-$$-s3cr3t-value
 # ---- the attack, with each set ----
-for set in podman kubernetes; do
+for set in podman sysadmin kubernetes; do
 	D=$TEST_DIR/$set
 	mkdir -p "$D/ws/src" "$D/ws/ci" "$D/jobdir"
 	chmod 755 "$D/ws"
@@ -72,7 +73,11 @@ steps:
       [ -f daemon-alive ] && echo "daemon: still alive" || echo "daemon: gone"
       echo trusted >>made-by-untrusted && echo "later: writes the untrusted step's file"
 EOF
-	if [ "$set" = podman ]; then flags=; jobdir=/etc/jobrun; else flags=$FLAGS; jobdir=$JOBDIR; fi
+	case $set in
+	podman) flags= jobdir=/etc/jobrun isolation=uid hidden=EACCES ;;
+	sysadmin) flags="--cap-add SYS_ADMIN" jobdir=/etc/jobrun isolation=pid-namespace hidden=ENOENT ;;
+	*) flags=$FLAGS jobdir=$JOBDIR isolation=uid hidden=EACCES ;;
+	esac
 	# shellcheck disable=SC2086
 	podman run --rm --name "$prefix-$set" --network=none $flags $HELPERS \
 		-v "$D/ws:/job" -v "$D/jobdir:$jobdir:ro" "$JOBRUN_IMAGE" \
@@ -81,7 +86,11 @@ EOF
 	is "$status" 0 "$set: the job runs"
 	A=$D/ws/logs/attacker.log
 	contains "$A" "environ-any: 0 readable" "$set: no environ with the secret is readable"
-	contains "$A" "environ-holder: read: EACCES" "$set: not the trusted step's"
+	contains "$A" "environ-holder: read: $hidden" "$set: not the trusted step's"
+	ok "\"$PYTHON3\" -c 'import json, sys
+steps = {s[\"name\"]: s[\"isolation\"] for s in json.load(open(sys.argv[1]))[\"steps\"]}
+sys.exit(steps[\"attacker\"] != \"$isolation\")' $D/ws/result.json" \
+		"$set: the untrusted step's isolation is $isolation"
 	contains "$A" "environ-jobrun: read: EACCES" "$set: not jobrun's"
 	contains "$A" "mem-jobrun: mem: EACCES" "$set: nor jobrun's memory"
 	contains "$A" "ptrace-jobrun: ptrace: EPERM" "$set: ptrace of jobrun fails"

@@ -57,10 +57,11 @@ assert s['sig']['outcome'] == 'failed' and s['sig']['signal'] == 9
 assert s['twice']['attempts'] == 2
 for x in r['steps']:
     assert set(x) == {'name', 'outcome', 'exit_code', 'signal', 'oom_killed',
-                      'attempts', 'started_at', 'finished_at',
+                      'isolation', 'attempts', 'started_at', 'finished_at',
                       'duration_ms', 'log', 'trusted', 'continue_on_error',
                       'reason', 'outputs'}, x
     assert x['oom_killed'] is False, x
+    assert x['isolation'] == (None if x['attempts'] == 0 else 'none'), x
 PY" "result.json has every step's outcome, exit code, signal and attempts"
 
 # Outputs: key=value and heredoc values reach the dependants.

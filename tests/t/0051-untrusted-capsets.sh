@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
 	exit 0
 fi
 SETS="docker kubernetes root"
-plan $((3 * 27))
+plan $((3 * 29))
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 UNTRUSTED=$((1900000001 + $$ % 10000000 * 4))
@@ -85,10 +85,26 @@ EOF
 		"$set: jobrun had inheritable capabilities (the trusted step has them)"
 	A=$D/ws/logs/attacker.log
 	contains "$A" "environ-any: 0 readable" "$set: no environ with the secret is readable"
-	contains "$A" "environ-holder: read: EACCES" "$set: not the trusted step's"
+	# With CAP_SYS_ADMIN (full root) the untrusted step has a PID
+	# namespace of its own: the trusted step is not even there to see.
+	case $set in
+	root) hidden=ENOENT isolation=pid-namespace ;;
+	*) hidden=EACCES isolation=uid ;;
+	esac
+	contains "$A" "environ-holder: read: $hidden" "$set: not the trusted step's"
 	contains "$A" "environ-jobrun: read: EACCES" "$set: not jobrun's"
 	contains "$A" "mem-jobrun: mem: EACCES" "$set: nor jobrun's memory"
-	contains "$A" "mem-holder: mem: EACCES" "$set: nor the trusted step's"
+	contains "$A" "mem-holder: mem: $hidden" "$set: nor the trusted step's"
+	ok "\"$PYTHON3\" -c 'import json, sys
+steps = {s[\"name\"]: s[\"isolation\"] for s in json.load(open(sys.argv[1]))[\"steps\"]}
+sys.exit(steps != {\"holder\": \"none\", \"attacker\": \"$isolation\", \"later\": \"none\"})' $D/ws/result.json" \
+		"$set: result.json says the attacker's isolation is $isolation"
+	if [ "$set" = root ]; then
+		lacks "$D/err" "no PID namespace" "$set: with no warning"
+	else
+		contains "$D/err" "untrusted steps get no PID namespace of their own (Operation not permitted; it needs CAP_SYS_ADMIN)" \
+			"$set: a warning says there is no PID namespace, and why"
+	fi
 	contains "$A" "ptrace-jobrun: ptrace: EPERM" "$set: ptrace of jobrun fails"
 	contains "$A" "ptrace-holder: ptrace: EPERM" "$set: and of the trusted step"
 	ok "[ -s $S/cmdlines ] && ! grep -qaF -- '$SECRET' $S/cmdlines" \
