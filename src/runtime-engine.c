@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +40,10 @@ extern char **environ;
 struct engine {
 	char *program;
 	enum engine_kind kind;
+	/* The instance engine_create started with "run" (its name; NULL when
+	 * none) and its attachment, held for the attach that starts it. */
+	char *started;
+	struct runtime_attach started_attach;
 };
 
 static struct engine *
@@ -333,6 +339,151 @@ engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
 	return 0;
 }
 
+/* Starts a long-running tool command whose output is the job's. */
+static int
+engine_stream(struct engine *e, const char *const *args, bool with_input,
+    struct runtime_attach *out, char **error)
+{
+	int in[2] = { -1, -1 }, output[2];
+
+	if ((with_input && pipe2(in, O_CLOEXEC) < 0) ||
+	    pipe2(output, O_CLOEXEC) < 0) {
+		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	out->pid = engine_spawn(e, args, in[0], output[1], -1, error);
+	if (in[0] >= 0)
+		close(in[0]);
+	close(output[1]);
+	if (out->pid < 0) {
+		if (in[1] >= 0)
+			close(in[1]);
+		close(output[0]);
+		return -1;
+	}
+	out->input = in[1];
+	out->output = output[0];
+	return 0;
+}
+
+/* Whether the tool has written the instance's id into cidfile (docker
+ * makes the file empty first and removes it when the create fails). */
+static bool
+cidfile_written(const char *cidfile)
+{
+	struct stat st;
+
+	return stat(cidfile, &st) == 0 && st.st_size > 0;
+}
+
+/*
+ * Waits until the "run" in *attach has created its instance (the id in
+ * cidfile, which inotify watching its directory announces) or has ended.
+ * Nothing the job prints can come before the id: the instance starts
+ * after it is written, so whatever the tool printed before is its own
+ * complaint, kept in *o.  Returns 1 created, 0 ended (its status in *o).
+ */
+static int
+await_created(struct runtime_attach *attach, int watch, const char *cidfile,
+    struct engine_output *o)
+{
+	struct pollfd fds[2] = { { watch, POLLIN, 0 },
+		{ attach->output, POLLIN, 0 } };
+	char chunk[4096];
+
+	for (;;) {
+		ssize_t n;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		while (read(watch, chunk, sizeof(chunk)) > 0)
+			continue;
+		if (cidfile_written(cidfile))
+			return 1;
+		if (fds[1].revents == 0)
+			continue;
+		n = read(attach->output, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (o->err_length + (size_t)n <= 65536) {
+			o->err = xreallocarray(
+			    o->err, o->err_length + (size_t)n + 1, 1);
+			memcpy(o->err + o->err_length, chunk, (size_t)n);
+			o->err_length += (size_t)n;
+			o->err[o->err_length] = '\0';
+		}
+	}
+	/* Its output ended: the tool is ending, or it closed its output and
+	 * the end of the run tells. */
+	if (cidfile_written(cidfile))
+		return 1;
+	o->status = engine_reap(attach->pid);
+	attach->pid = -1;
+	return 0;
+}
+
+/*
+ * The create as one "run" that also starts the instance and attaches to
+ * it: one call of the tool where create, then "start --attach", took two
+ * (each call costs the tool's start-up, tens of ms).  The attachment is
+ * held for the engine_attach() with start that follows the create.  A
+ * create that fails fails here, as "create" would have, with nothing
+ * started.  Returns 0, -1 with *error, or -2 when this way is not
+ * available here (no inotify, no temporary directory): then "create".
+ */
+static int
+create_started(struct engine *e, const struct runtime_spec *spec, char **error)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct engine_args args = ENGINE_ARGS_INIT;
+	struct runtime_attach attach = RUNTIME_ATTACH_INIT;
+	struct engine_output o = { .status = -1 };
+	char *dir, *cidfile;
+	int watch, rc = -2, saved_errno;
+
+	dir = xasprintf("%s/jobrun-cid-XXXXXX",
+	    tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		free(dir);
+		return -2;
+	}
+	cidfile = xasprintf("%s/cid", dir);
+	watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (watch < 0 || inotify_add_watch(watch, dir, IN_CLOSE_WRITE) < 0)
+		goto out;
+	engine_create_args(&args, e->kind, spec, cidfile);
+	if (engine_stream(
+		e, (const char *const *)args.v, true, &attach, error) < 0) {
+		rc = -1;
+		goto out;
+	}
+	o.err = xstrdup("");
+	if (await_created(&attach, watch, cidfile, &o) == 1) {
+		e->started = xstrdup(spec->name);
+		e->started_attach = attach;
+		rc = 0;
+	} else {
+		runtime_attach_close(&attach);
+		*error = complaint(e, "run", &o);
+		rc = -1;
+	}
+	engine_args_release(&args);
+out:
+	saved_errno = errno;
+	if (watch >= 0)
+		close(watch);
+	unlink(cidfile);
+	rmdir(dir);
+	free(cidfile);
+	free(dir);
+	/* What the complaint means, past the clean-up's own errors. */
+	errno = o.err != NULL ? engine_error_errno(o.err) : saved_errno;
+	free(o.err);
+	return rc;
+}
+
 static int
 engine_create(struct runtime *rt, const struct runtime_spec *spec, char **error)
 {
@@ -340,7 +491,9 @@ engine_create(struct runtime *rt, const struct runtime_spec *spec, char **error)
 	struct engine_args args = ENGINE_ARGS_INIT;
 	int rc;
 
-	engine_create_args(&args, e->kind, spec);
+	if (e->started == NULL && (rc = create_started(e, spec, error)) != -2)
+		return rc;
+	engine_create_args(&args, e->kind, spec, NULL);
 	rc = engine_simple(e, "create", (const char *const *)args.v, error);
 	engine_args_release(&args);
 	return rc;
@@ -369,33 +522,6 @@ engine_find(struct runtime *rt, const char *name, struct runtime_instance *out,
 	return rc;
 }
 
-/* Starts a long-running tool command whose output is the job's. */
-static int
-engine_stream(struct engine *e, const char *const *args, bool with_input,
-    struct runtime_attach *out, char **error)
-{
-	int in[2] = { -1, -1 }, output[2];
-
-	if ((with_input && pipe2(in, O_CLOEXEC) < 0) ||
-	    pipe2(output, O_CLOEXEC) < 0) {
-		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
-		return -1;
-	}
-	out->pid = engine_spawn(e, args, in[0], output[1], -1, error);
-	if (in[0] >= 0)
-		close(in[0]);
-	close(output[1]);
-	if (out->pid < 0) {
-		if (in[1] >= 0)
-			close(in[1]);
-		close(output[0]);
-		return -1;
-	}
-	out->input = in[1];
-	out->output = output[0];
-	return 0;
-}
-
 static int
 engine_attach(struct runtime *rt, const char *name, bool start,
     struct runtime_attach *out, char **error)
@@ -403,9 +529,18 @@ engine_attach(struct runtime *rt, const char *name, bool start,
 	const char *start_args[] = { "start", "--attach", "--interactive", name,
 		NULL };
 	const char *attach_args[] = { "attach", "--no-stdin", name, NULL };
+	struct engine *e = engine_of(rt);
 
+	if (start && e->started != NULL && strcmp(e->started, name) == 0) {
+		/* The create started it already. */
+		*out = e->started_attach;
+		e->started_attach = (struct runtime_attach)RUNTIME_ATTACH_INIT;
+		free(e->started);
+		e->started = NULL;
+		return 0;
+	}
 	return engine_stream(
-	    engine_of(rt), start ? start_args : attach_args, start, out, error);
+	    e, start ? start_args : attach_args, start, out, error);
 }
 
 /* Following another run's job: "wait" from the start, so that its status
@@ -554,9 +689,10 @@ engine_detach(struct runtime *rt, struct runtime_attach *attach)
 	uint64_t deadline = clock_now_ms() + 2000;
 	int status = -1;
 	pid_t pid = attach->pid;
+	bool following = attach->waiter >= 0;
 
 	(void)rt;
-	if (attach->waiter >= 0) {
+	if (following) {
 		/* Following another run's job: the status is the waiter's. */
 		if (attach->output >= 0)
 			close(attach->output);
@@ -577,7 +713,13 @@ engine_detach(struct runtime *rt, struct runtime_attach *attach)
 		}
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	}
-	return status >= 0 ? (engine_reap(pid), status) : engine_reap(pid);
+	/* Following another run's job, the tool's status is the log's,
+	 * never the job's: without the waiter's, none (it is asked). */
+	if (following || status >= 0) {
+		engine_reap(pid);
+		return status;
+	}
+	return engine_reap(pid);
 }
 
 static void
@@ -585,6 +727,12 @@ engine_free(struct runtime *rt)
 {
 	struct engine *e = engine_of(rt);
 
+	if (e->started != NULL) {
+		/* Created and started, never attached: closing its input
+		 * cancels the job, as a lifeline does. */
+		(void)engine_detach(rt, &e->started_attach);
+		free(e->started);
+	}
 	free(e->program);
 	free(e);
 	free(rt);

@@ -193,7 +193,9 @@ reconcile(struct run *run, enum runtime_action *out_action)
 	    run, xasprintf("instance '%s' keeps changing under us", run->name));
 }
 
-/* Step 3: the bundle, then the lifeline stays open (or not). */
+/* Step 3: the bundle, then the lifeline stays open (or not).  A job that
+ * ended before reading it (an image without jobrun, say) closed its end:
+ * its status says why. */
 static int
 hand_over(struct run *run)
 {
@@ -201,7 +203,8 @@ hand_over(struct run *run)
 		return 0;
 	if (run->o->bundle_length > 0 &&
 	    file_write_all(
-		run->attach.input, run->o->bundle, run->o->bundle_length) < 0)
+		run->attach.input, run->o->bundle, run->o->bundle_length) < 0 &&
+	    errno != EPIPE)
 		return host_failure(run,
 		    xasprintf("cannot hand the job its secrets: %s",
 			strerror(errno)));
@@ -348,9 +351,24 @@ has_result(const char *dir)
 	return yes;
 }
 
-/* Copies the result files into the workspace through an unlinked file.
- * A job that could not start (126, 127) and left nothing may be an image
- * without jobrun: the image is checked then, to say so. */
+/* A job that left nothing may never have started: an image without
+ * jobrun is said so (one look at the image, only then).  Returns -1 when
+ * it is that. */
+static int
+image_without_jobrun(struct run *run)
+{
+	char *why = NULL;
+
+	if (run->o->spec.image != NULL &&
+	    run->rt->ops->pull(
+		run->rt, run->o->spec.image, RUNTIME_PULL_NEVER, &why) < 0 &&
+	    errno == ENOEXEC)
+		return host_failure(run, why);
+	free(why);
+	return 0;
+}
+
+/* Copies the result files into the workspace through an unlinked file. */
 static int
 collect(struct run *run, int status)
 {
@@ -385,27 +403,23 @@ collect(struct run *run, int status)
 		    runtime_extract_results(fd, run->o->workspace, &error);
 	if (skipped < 0) {
 		char *why = NULL;
+		int cause = errno;
 
 		close(fd);
-		if ((status == 126 || status == 127) &&
-		    run->o->spec.image != NULL &&
-		    run->rt->ops->pull(run->rt, run->o->spec.image,
-			RUNTIME_PULL_NEVER, &why) < 0 &&
-		    errno == ENOEXEC) {
+		if (image_without_jobrun(run) < 0) {
 			free(error);
-			return host_failure(run, why);
+			return -1;
 		}
-		free(why);
 		if (run->others) {
 			/* Its owner collected and removed it first. */
 			diag_warn("cannot collect the results of '%s' (its "
 				  "owner collects them): %s",
-			    run->name, error != NULL ? error : strerror(errno));
+			    run->name, error != NULL ? error : strerror(cause));
 			free(error);
 			return 0;
 		}
 		why = xasprintf("cannot collect the results of '%s': %s",
-		    run->name, error != NULL ? error : strerror(errno));
+		    run->name, error != NULL ? error : strerror(cause));
 		free(error);
 		return host_failure(run, why);
 	}
@@ -413,12 +427,14 @@ collect(struct run *run, int status)
 	if (skipped > 0)
 		diag_warn("%d unsafe entr%s in the results of '%s' skipped",
 		    skipped, skipped == 1 ? "y" : "ies", run->name);
-	if (!has_result(run->o->workspace))
+	if (!has_result(run->o->workspace)) {
+		if (image_without_jobrun(run) < 0)
+			return -1;
 		return host_failure(run,
-		    xasprintf(
-			"the job in '%s' ended with status %d and left no "
-			"result.json",
+		    xasprintf("the job in '%s' ended with status %d and left "
+			      "no result.json",
 			run->name, status));
+	}
 	return 0;
 }
 
