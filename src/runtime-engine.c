@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "diag.h"
 #include "proc.h"
 #include "runtime-engine.h"
 #include "xalloc.h"
@@ -44,6 +45,11 @@ struct engine {
 	 * none) and its attachment, held for the attach that starts it. */
 	char *started;
 	struct runtime_attach started_attach;
+	/* The instance whose removal engine_destroy_begin() started (NULL
+	 * when none), the "rm" removing it and its complaints' pipe. */
+	char *removing;
+	pid_t removing_pid;
+	int removing_output;
 };
 
 static struct engine *
@@ -660,6 +666,56 @@ engine_destroy(struct runtime *rt, const char *name, char **error)
 	return 0;
 }
 
+/* The "rm" runs on while the flow copies the results and removes the
+ * bound workspace (tens of ms); engine_free() waits for it. */
+static int
+engine_destroy_begin(struct runtime *rt, const char *name)
+{
+	struct engine *e = engine_of(rt);
+	const char *args[] = { "rm", "--force", "--volumes", name, NULL };
+	char *error = NULL;
+	int output[2], null;
+
+	if (e->removing != NULL || pipe2(output, O_CLOEXEC) < 0)
+		return -1;
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 ||
+	    (e->removing_pid =
+		    engine_spawn(e, args, -1, null, output[1], &error)) < 0) {
+		if (null >= 0)
+			close(null);
+		close(output[0]);
+		close(output[1]);
+		free(error);
+		return -1;
+	}
+	close(null);
+	close(output[1]);
+	e->removing = xstrdup(name);
+	e->removing_output = output[0];
+	return 0;
+}
+
+/* Waits for the removal engine_destroy_begin() started; a failure is
+ * said here, the flow having gone on. */
+static void
+removal_end(struct engine *e)
+{
+	struct engine_output o = { .out = NULL, .err = xstrdup("") };
+	char *why;
+
+	drain(e->removing_output, &o.err, &o.err_length, 1 << 16);
+	close(e->removing_output);
+	o.status = engine_reap(e->removing_pid);
+	if (o.status != 0 && engine_error_errno(o.err) != ENOENT) {
+		why = complaint(e, "rm", &o);
+		diag_warn("cannot remove '%s': %s", e->removing, why);
+		free(why);
+	}
+	free(o.err);
+	free(e->removing);
+	e->removing = NULL;
+}
+
 static int
 engine_list(struct runtime *rt, struct runtime_instance **out,
     size_t *out_count, char **error)
@@ -733,6 +789,8 @@ engine_free(struct runtime *rt)
 		(void)engine_detach(rt, &e->started_attach);
 		free(e->started);
 	}
+	if (e->removing != NULL)
+		removal_end(e);
 	free(e->program);
 	free(e);
 	free(rt);
@@ -750,6 +808,7 @@ static const struct runtime_ops engine_ops = {
 	.wait = engine_wait,
 	.collect = engine_collect,
 	.destroy = engine_destroy,
+	.destroy_begin = engine_destroy_begin,
 	.list = engine_list,
 	.detach = engine_detach,
 	.free = engine_free,

@@ -10,7 +10,9 @@
  *      then stays open as the lifeline (closed at once with --detach);
  *   4. stream the output to the console through a mask stream, turning the
  *      host's signals into SIGTERM then SIGKILL, with a hard stop;
- *   5. wait, collect the result files, remove the instance.
+ *   5. wait, collect the result files, remove the instance (from the
+ *      bound workspace, the results need no instance: its removal begins
+ *      first and runs on while they are copied).
  * A failure of the host side writes result.json itself (125).
  */
 #include "config.h"
@@ -57,6 +59,7 @@ struct run {
 	bool killed; /* SIGKILL sent */
 	bool timed_out;
 	bool others; /* found running under another live owner */
+	bool removing; /* the instance's removal has begun */
 	char *error; /* the host-side failure, if any */
 };
 
@@ -451,6 +454,26 @@ clear_stale_results(const char *workspace)
 	}
 }
 
+/* Whether the instance goes at the end: unless kept, detached or
+ * another live owner's. */
+static bool
+removes(const struct run *run)
+{
+	return !run->o->keep && !run->o->detach && !run->others;
+}
+
+/* Results read from the bound workspace need the instance no more: its
+ * removal begins now and overlaps their copy (the backend's free waits). */
+static void
+begin_removal(struct run *run)
+{
+	if (run->rt->ops->destroy_begin != NULL && removes(run) &&
+	    run->o->bound_workspace != NULL &&
+	    has_result(run->o->bound_workspace))
+		run->removing =
+		    run->rt->ops->destroy_begin(run->rt, run->name) == 0;
+}
+
 /* Ends the run: the instance goes unless kept, a failure is written. */
 static int
 finish(struct run *run, int status)
@@ -466,7 +489,7 @@ finish(struct run *run, int status)
 		free(run->error);
 		return EXIT_JOBRUN_ERROR;
 	}
-	if (!run->o->keep && !run->o->detach && !run->others &&
+	if (removes(run) && !run->removing &&
 	    run->rt->ops->destroy(run->rt, run->name, &error) < 0) {
 		diag_warn("cannot remove '%s': %s", run->name, error);
 		free(error);
@@ -525,8 +548,9 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	if (action != RUNTIME_DO_COLLECT)
 		stream_output(&run);
 	mask_stream_free(run.stream);
-	if ((status = job_status(&run, action)) < 0 ||
-	    collect(&run, status) < 0)
+	if ((status = job_status(&run, action)) >= 0)
+		begin_removal(&run);
+	if (status < 0 || collect(&run, status) < 0)
 		status = EXIT_JOBRUN_ERROR;
 out:
 	status = finish(&run, status);

@@ -155,6 +155,10 @@ struct runtime_ops {
 	    int fd, char **error);
 	/* Removes the instance, stopping it first; absent is success. */
 	int (*destroy)(struct runtime *rt, const char *name, char **error);
+	/* Optional: starts destroy and returns at once, so that the caller's
+	 * own work overlaps the removal; free waits for it and warns when it
+	 * failed.  Returns 0, or -1 when it could not start (then destroy). */
+	int (*destroy_begin)(struct runtime *rt, const char *name);
 	/* Every instance jobrun made that this backend can see. */
 	int (*list)(struct runtime *rt, struct runtime_instance **out,
 	    size_t *out_count, char **error);
@@ -278,7 +282,8 @@ void runtime_fake_put(struct runtime *rt, const struct runtime_instance *inst);
 
 /* How many times each operation ran, and the last signal sent. */
 struct runtime_fake_counts {
-	unsigned creates, starts, attaches, signals, destroys, collects;
+	unsigned creates, starts, attaches, signals, destroys, destroy_begins,
+	    collects;
 	int last_signal;
 };
 void runtime_fake_counts(
