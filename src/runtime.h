@@ -130,8 +130,10 @@ struct runtime_ops {
 	/* Makes image present as policy says; checks it holds jobrun. */
 	int (*pull)(struct runtime *rt, const char *image,
 	    enum runtime_pull policy, char **error);
-	/* Creates a stopped instance.  Fails with errno EEXIST when an
-	 * instance of that name exists (another run got there first). */
+	/* Creates an instance for the attach with start that follows (a
+	 * backend may start it at once and hold its attachment for that
+	 * call).  Fails with errno EEXIST when an instance of that name
+	 * exists (another run got there first). */
 	int (*create)(
 	    struct runtime *rt, const struct runtime_spec *spec, char **error);
 	/* Fills *out (state RUNTIME_ABSENT when there is none). */
