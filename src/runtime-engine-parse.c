@@ -72,11 +72,15 @@ add_label(struct engine_args *a, const char *key, const char *value)
 
 void
 engine_create_args(struct engine_args *out, enum engine_kind kind,
-    const struct runtime_spec *spec)
+    const struct runtime_spec *spec, const char *cidfile)
 {
 	size_t i;
 
-	engine_args_add(out, "create");
+	engine_args_add(out, cidfile != NULL ? "run" : "create");
+	if (cidfile != NULL) {
+		engine_args_add(out, "--cidfile");
+		engine_args_add(out, cidfile);
+	}
 	engine_args_add(out, "--name");
 	engine_args_add(out, spec->name);
 	/* Standard input open: the bundle, then the lifeline. */
@@ -87,7 +91,8 @@ engine_create_args(struct engine_args *out, enum engine_kind kind,
 	add_label(out, RUNTIME_LABEL_OWNER, spec->owner);
 	if (spec->detached)
 		add_label(out, RUNTIME_LABEL_DETACHED, "true");
-	/* The image was made present (or refused) by pull already. */
+	/* A missing image is made present (or refused) by pull, which
+	 * checks that it holds jobrun; then the create is tried again. */
 	engine_args_add(out, "--pull");
 	engine_args_add(out, "never");
 	if (kind == ENGINE_PODMAN) {

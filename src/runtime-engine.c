@@ -24,11 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "diag.h"
 #include "proc.h"
 #include "runtime-engine.h"
 #include "xalloc.h"
@@ -38,6 +41,15 @@ extern char **environ;
 struct engine {
 	char *program;
 	enum engine_kind kind;
+	/* The instance engine_create started with "run" (its name; NULL when
+	 * none) and its attachment, held for the attach that starts it. */
+	char *started;
+	struct runtime_attach started_attach;
+	/* The instance whose removal engine_destroy_begin() started (NULL
+	 * when none), the "rm" removing it and its complaints' pipe. */
+	char *removing;
+	pid_t removing_pid;
+	int removing_output;
 };
 
 static struct engine *
@@ -333,6 +345,151 @@ engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
 	return 0;
 }
 
+/* Starts a long-running tool command whose output is the job's. */
+static int
+engine_stream(struct engine *e, const char *const *args, bool with_input,
+    struct runtime_attach *out, char **error)
+{
+	int in[2] = { -1, -1 }, output[2];
+
+	if ((with_input && pipe2(in, O_CLOEXEC) < 0) ||
+	    pipe2(output, O_CLOEXEC) < 0) {
+		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	out->pid = engine_spawn(e, args, in[0], output[1], -1, error);
+	if (in[0] >= 0)
+		close(in[0]);
+	close(output[1]);
+	if (out->pid < 0) {
+		if (in[1] >= 0)
+			close(in[1]);
+		close(output[0]);
+		return -1;
+	}
+	out->input = in[1];
+	out->output = output[0];
+	return 0;
+}
+
+/* Whether the tool has written the instance's id into cidfile (docker
+ * makes the file empty first and removes it when the create fails). */
+static bool
+cidfile_written(const char *cidfile)
+{
+	struct stat st;
+
+	return stat(cidfile, &st) == 0 && st.st_size > 0;
+}
+
+/*
+ * Waits until the "run" in *attach has created its instance (the id in
+ * cidfile, which inotify watching its directory announces) or has ended.
+ * Nothing the job prints can come before the id: the instance starts
+ * after it is written, so whatever the tool printed before is its own
+ * complaint, kept in *o.  Returns 1 created, 0 ended (its status in *o).
+ */
+static int
+await_created(struct runtime_attach *attach, int watch, const char *cidfile,
+    struct engine_output *o)
+{
+	struct pollfd fds[2] = { { watch, POLLIN, 0 },
+		{ attach->output, POLLIN, 0 } };
+	char chunk[4096];
+
+	for (;;) {
+		ssize_t n;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		while (read(watch, chunk, sizeof(chunk)) > 0)
+			continue;
+		if (cidfile_written(cidfile))
+			return 1;
+		if (fds[1].revents == 0)
+			continue;
+		n = read(attach->output, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (o->err_length + (size_t)n <= 65536) {
+			o->err = xreallocarray(
+			    o->err, o->err_length + (size_t)n + 1, 1);
+			memcpy(o->err + o->err_length, chunk, (size_t)n);
+			o->err_length += (size_t)n;
+			o->err[o->err_length] = '\0';
+		}
+	}
+	/* Its output ended: the tool is ending, or it closed its output and
+	 * the end of the run tells. */
+	if (cidfile_written(cidfile))
+		return 1;
+	o->status = engine_reap(attach->pid);
+	attach->pid = -1;
+	return 0;
+}
+
+/*
+ * The create as one "run" that also starts the instance and attaches to
+ * it: one call of the tool where create, then "start --attach", took two
+ * (each call costs the tool's start-up, tens of ms).  The attachment is
+ * held for the engine_attach() with start that follows the create.  A
+ * create that fails fails here, as "create" would have, with nothing
+ * started.  Returns 0, -1 with *error, or -2 when this way is not
+ * available here (no inotify, no temporary directory): then "create".
+ */
+static int
+create_started(struct engine *e, const struct runtime_spec *spec, char **error)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct engine_args args = ENGINE_ARGS_INIT;
+	struct runtime_attach attach = RUNTIME_ATTACH_INIT;
+	struct engine_output o = { .status = -1 };
+	char *dir, *cidfile;
+	int watch, rc = -2, saved_errno;
+
+	dir = xasprintf("%s/jobrun-cid-XXXXXX",
+	    tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		free(dir);
+		return -2;
+	}
+	cidfile = xasprintf("%s/cid", dir);
+	watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (watch < 0 || inotify_add_watch(watch, dir, IN_CLOSE_WRITE) < 0)
+		goto out;
+	engine_create_args(&args, e->kind, spec, cidfile);
+	if (engine_stream(
+		e, (const char *const *)args.v, true, &attach, error) < 0) {
+		rc = -1;
+		goto out;
+	}
+	o.err = xstrdup("");
+	if (await_created(&attach, watch, cidfile, &o) == 1) {
+		e->started = xstrdup(spec->name);
+		e->started_attach = attach;
+		rc = 0;
+	} else {
+		runtime_attach_close(&attach);
+		*error = complaint(e, "run", &o);
+		rc = -1;
+	}
+	engine_args_release(&args);
+out:
+	saved_errno = errno;
+	if (watch >= 0)
+		close(watch);
+	unlink(cidfile);
+	rmdir(dir);
+	free(cidfile);
+	free(dir);
+	/* What the complaint means, past the clean-up's own errors. */
+	errno = o.err != NULL ? engine_error_errno(o.err) : saved_errno;
+	free(o.err);
+	return rc;
+}
+
 static int
 engine_create(struct runtime *rt, const struct runtime_spec *spec, char **error)
 {
@@ -340,7 +497,9 @@ engine_create(struct runtime *rt, const struct runtime_spec *spec, char **error)
 	struct engine_args args = ENGINE_ARGS_INIT;
 	int rc;
 
-	engine_create_args(&args, e->kind, spec);
+	if (e->started == NULL && (rc = create_started(e, spec, error)) != -2)
+		return rc;
+	engine_create_args(&args, e->kind, spec, NULL);
 	rc = engine_simple(e, "create", (const char *const *)args.v, error);
 	engine_args_release(&args);
 	return rc;
@@ -369,33 +528,6 @@ engine_find(struct runtime *rt, const char *name, struct runtime_instance *out,
 	return rc;
 }
 
-/* Starts a long-running tool command whose output is the job's. */
-static int
-engine_stream(struct engine *e, const char *const *args, bool with_input,
-    struct runtime_attach *out, char **error)
-{
-	int in[2] = { -1, -1 }, output[2];
-
-	if ((with_input && pipe2(in, O_CLOEXEC) < 0) ||
-	    pipe2(output, O_CLOEXEC) < 0) {
-		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
-		return -1;
-	}
-	out->pid = engine_spawn(e, args, in[0], output[1], -1, error);
-	if (in[0] >= 0)
-		close(in[0]);
-	close(output[1]);
-	if (out->pid < 0) {
-		if (in[1] >= 0)
-			close(in[1]);
-		close(output[0]);
-		return -1;
-	}
-	out->input = in[1];
-	out->output = output[0];
-	return 0;
-}
-
 static int
 engine_attach(struct runtime *rt, const char *name, bool start,
     struct runtime_attach *out, char **error)
@@ -403,9 +535,18 @@ engine_attach(struct runtime *rt, const char *name, bool start,
 	const char *start_args[] = { "start", "--attach", "--interactive", name,
 		NULL };
 	const char *attach_args[] = { "attach", "--no-stdin", name, NULL };
+	struct engine *e = engine_of(rt);
 
+	if (start && e->started != NULL && strcmp(e->started, name) == 0) {
+		/* The create started it already. */
+		*out = e->started_attach;
+		e->started_attach = (struct runtime_attach)RUNTIME_ATTACH_INIT;
+		free(e->started);
+		e->started = NULL;
+		return 0;
+	}
 	return engine_stream(
-	    engine_of(rt), start ? start_args : attach_args, start, out, error);
+	    e, start ? start_args : attach_args, start, out, error);
 }
 
 /* Following another run's job: "wait" from the start, so that its status
@@ -525,6 +666,56 @@ engine_destroy(struct runtime *rt, const char *name, char **error)
 	return 0;
 }
 
+/* The "rm" runs on while the flow copies the results and removes the
+ * bound workspace (tens of ms); engine_free() waits for it. */
+static int
+engine_destroy_begin(struct runtime *rt, const char *name)
+{
+	struct engine *e = engine_of(rt);
+	const char *args[] = { "rm", "--force", "--volumes", name, NULL };
+	char *error = NULL;
+	int output[2], null;
+
+	if (e->removing != NULL || pipe2(output, O_CLOEXEC) < 0)
+		return -1;
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 ||
+	    (e->removing_pid =
+		    engine_spawn(e, args, -1, null, output[1], &error)) < 0) {
+		if (null >= 0)
+			close(null);
+		close(output[0]);
+		close(output[1]);
+		free(error);
+		return -1;
+	}
+	close(null);
+	close(output[1]);
+	e->removing = xstrdup(name);
+	e->removing_output = output[0];
+	return 0;
+}
+
+/* Waits for the removal engine_destroy_begin() started; a failure is
+ * said here, the flow having gone on. */
+static void
+removal_end(struct engine *e)
+{
+	struct engine_output o = { .out = NULL, .err = xstrdup("") };
+	char *why;
+
+	drain(e->removing_output, &o.err, &o.err_length, 1 << 16);
+	close(e->removing_output);
+	o.status = engine_reap(e->removing_pid);
+	if (o.status != 0 && engine_error_errno(o.err) != ENOENT) {
+		why = complaint(e, "rm", &o);
+		diag_warn("cannot remove '%s': %s", e->removing, why);
+		free(why);
+	}
+	free(o.err);
+	free(e->removing);
+	e->removing = NULL;
+}
+
 static int
 engine_list(struct runtime *rt, struct runtime_instance **out,
     size_t *out_count, char **error)
@@ -554,9 +745,10 @@ engine_detach(struct runtime *rt, struct runtime_attach *attach)
 	uint64_t deadline = clock_now_ms() + 2000;
 	int status = -1;
 	pid_t pid = attach->pid;
+	bool following = attach->waiter >= 0;
 
 	(void)rt;
-	if (attach->waiter >= 0) {
+	if (following) {
 		/* Following another run's job: the status is the waiter's. */
 		if (attach->output >= 0)
 			close(attach->output);
@@ -577,7 +769,13 @@ engine_detach(struct runtime *rt, struct runtime_attach *attach)
 		}
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	}
-	return status >= 0 ? (engine_reap(pid), status) : engine_reap(pid);
+	/* Following another run's job, the tool's status is the log's,
+	 * never the job's: without the waiter's, none (it is asked). */
+	if (following || status >= 0) {
+		engine_reap(pid);
+		return status;
+	}
+	return engine_reap(pid);
 }
 
 static void
@@ -585,6 +783,14 @@ engine_free(struct runtime *rt)
 {
 	struct engine *e = engine_of(rt);
 
+	if (e->started != NULL) {
+		/* Created and started, never attached: closing its input
+		 * cancels the job, as a lifeline does. */
+		(void)engine_detach(rt, &e->started_attach);
+		free(e->started);
+	}
+	if (e->removing != NULL)
+		removal_end(e);
 	free(e->program);
 	free(e);
 	free(rt);
@@ -602,6 +808,7 @@ static const struct runtime_ops engine_ops = {
 	.wait = engine_wait,
 	.collect = engine_collect,
 	.destroy = engine_destroy,
+	.destroy_begin = engine_destroy_begin,
 	.list = engine_list,
 	.detach = engine_detach,
 	.free = engine_free,

@@ -54,9 +54,15 @@ struct engine_args {
 void engine_args_add(struct engine_args *a, const char *s);
 void engine_args_release(struct engine_args *a);
 
-/* The arguments of "create" for spec (after the program name). */
+/*
+ * The arguments that create the instance of spec (after the program
+ * name): "create", or with cidfile "run --cidfile CIDFILE", which creates
+ * the same instance, starts it and attaches to it (standard input
+ * included) in one call of the tool.  The tool writes the instance's id
+ * into cidfile (which must not exist) once it is created, before it starts.
+ */
 void engine_create_args(struct engine_args *out, enum engine_kind kind,
-    const struct runtime_spec *spec);
+    const struct runtime_spec *spec, const char *cidfile);
 
 /* The errno a tool's complaint means: ENOENT (no such container or
  * image), EEXIST (the name is in use), else EIO. */

@@ -345,6 +345,23 @@ fake_destroy(struct runtime *rt, const char *name, char **error)
 	return 0;
 }
 
+/* The fake's removal is instant: begun is done. */
+static int
+fake_destroy_begin(struct runtime *rt, const char *name)
+{
+	struct fake *fake = fake_of(rt);
+	char *error = NULL;
+	unsigned destroys = fake->counts.destroys;
+
+	if (fake_destroy(rt, name, &error) < 0) {
+		free(error);
+		return -1;
+	}
+	fake->counts.destroys = destroys;
+	fake->counts.destroy_begins++;
+	return 0;
+}
+
 static int
 fake_list(struct runtime *rt, struct runtime_instance **out, size_t *out_count,
     char **error)
@@ -401,6 +418,7 @@ static const struct runtime_ops fake_ops = {
 	.wait = fake_wait,
 	.collect = fake_collect,
 	.destroy = fake_destroy,
+	.destroy_begin = fake_destroy_begin,
 	.list = fake_list,
 	.detach = fake_detach,
 	.free = fake_free,

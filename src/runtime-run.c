@@ -10,7 +10,9 @@
  *      then stays open as the lifeline (closed at once with --detach);
  *   4. stream the output to the console through a mask stream, turning the
  *      host's signals into SIGTERM then SIGKILL, with a hard stop;
- *   5. wait, collect the result files, remove the instance.
+ *   5. wait, collect the result files, remove the instance (from the
+ *      bound workspace, the results need no instance: its removal begins
+ *      first and runs on while they are copied).
  * A failure of the host side writes result.json itself (125).
  */
 #include "config.h"
@@ -57,6 +59,7 @@ struct run {
 	bool killed; /* SIGKILL sent */
 	bool timed_out;
 	bool others; /* found running under another live owner */
+	bool removing; /* the instance's removal has begun */
 	char *error; /* the host-side failure, if any */
 };
 
@@ -198,7 +201,9 @@ reconcile(struct run *run, enum runtime_action *out_action)
 	    run, xasprintf("instance '%s' keeps changing under us", run->name));
 }
 
-/* Step 3: the bundle, then the lifeline stays open (or not). */
+/* Step 3: the bundle, then the lifeline stays open (or not).  A job that
+ * ended before reading it (an image without jobrun, say) closed its end:
+ * its status says why. */
 static int
 hand_over(struct run *run)
 {
@@ -206,7 +211,8 @@ hand_over(struct run *run)
 		return 0;
 	if (run->o->bundle_length > 0 &&
 	    file_write_all(
-		run->attach.input, run->o->bundle, run->o->bundle_length) < 0)
+		run->attach.input, run->o->bundle, run->o->bundle_length) < 0 &&
+	    errno != EPIPE)
 		return host_failure(run,
 		    xasprintf("cannot hand the job its secrets: %s",
 			strerror(errno)));
@@ -353,9 +359,24 @@ has_result(const char *dir)
 	return yes;
 }
 
-/* Copies the result files into the workspace through an unlinked file.
- * A job that could not start (126, 127) and left nothing may be an image
- * without jobrun: the image is checked then, to say so. */
+/* A job that left nothing may never have started: an image without
+ * jobrun is said so (one look at the image, only then).  Returns -1 when
+ * it is that. */
+static int
+image_without_jobrun(struct run *run)
+{
+	char *why = NULL;
+
+	if (run->o->spec.image != NULL &&
+	    run->rt->ops->pull(
+		run->rt, run->o->spec.image, RUNTIME_PULL_NEVER, &why) < 0 &&
+	    errno == ENOEXEC)
+		return host_failure(run, why);
+	free(why);
+	return 0;
+}
+
+/* Copies the result files into the workspace through an unlinked file. */
 static int
 collect(struct run *run, int status)
 {
@@ -393,27 +414,23 @@ collect(struct run *run, int status)
 		    runtime_extract_results(fd, run->o->workspace, &error);
 	if (skipped < 0) {
 		char *why = NULL;
+		int cause = errno;
 
 		close(fd);
-		if ((status == 126 || status == 127) &&
-		    run->o->spec.image != NULL &&
-		    run->rt->ops->pull(run->rt, run->o->spec.image,
-			RUNTIME_PULL_NEVER, &why) < 0 &&
-		    errno == ENOEXEC) {
+		if (image_without_jobrun(run) < 0) {
 			free(error);
-			return host_failure(run, why);
+			return -1;
 		}
-		free(why);
 		if (run->others) {
 			/* Its owner collected and removed it first. */
 			diag_warn("cannot collect the results of '%s' (its "
 				  "owner collects them): %s",
-			    run->name, error != NULL ? error : strerror(errno));
+			    run->name, error != NULL ? error : strerror(cause));
 			free(error);
 			return 0;
 		}
 		why = xasprintf("cannot collect the results of '%s': %s",
-		    run->name, error != NULL ? error : strerror(errno));
+		    run->name, error != NULL ? error : strerror(cause));
 		free(error);
 		return host_failure(run, why);
 	}
@@ -421,12 +438,14 @@ collect(struct run *run, int status)
 	if (skipped > 0)
 		diag_warn("%d unsafe entr%s in the results of '%s' skipped",
 		    skipped, skipped == 1 ? "y" : "ies", run->name);
-	if (!has_result(run->o->workspace))
+	if (!has_result(run->o->workspace)) {
+		if (image_without_jobrun(run) < 0)
+			return -1;
 		return host_failure(run,
-		    xasprintf(
-			"the job in '%s' ended with status %d and left no "
-			"result.json",
+		    xasprintf("the job in '%s' ended with status %d and left "
+			      "no result.json",
 			run->name, status));
+	}
 	return 0;
 }
 
@@ -441,6 +460,26 @@ clear_stale_results(const char *workspace)
 		(void)unlink(path);
 		free(path);
 	}
+}
+
+/* Whether the instance goes at the end: unless kept, detached or
+ * another live owner's. */
+static bool
+removes(const struct run *run)
+{
+	return !run->o->keep && !run->o->detach && !run->others;
+}
+
+/* Results read from the bound workspace need the instance no more: its
+ * removal begins now and overlaps their copy (the backend's free waits). */
+static void
+begin_removal(struct run *run)
+{
+	if (run->rt->ops->destroy_begin != NULL && removes(run) &&
+	    run->o->bound_workspace != NULL &&
+	    has_result(run->o->bound_workspace))
+		run->removing =
+		    run->rt->ops->destroy_begin(run->rt, run->name) == 0;
 }
 
 /* Ends the run: the instance goes unless kept, a failure is written. */
@@ -458,7 +497,7 @@ finish(struct run *run, int status)
 		free(run->error);
 		return EXIT_JOBRUN_ERROR;
 	}
-	if (!run->o->keep && !run->o->detach && !run->others &&
+	if (removes(run) && !run->removing &&
 	    run->rt->ops->destroy(run->rt, run->name, &error) < 0) {
 		diag_warn("cannot remove '%s': %s", run->name, error);
 		free(error);
@@ -517,8 +556,9 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	if (action != RUNTIME_DO_COLLECT)
 		stream_output(&run);
 	mask_stream_free(run.stream);
-	if ((status = job_status(&run, action)) < 0 ||
-	    collect(&run, status) < 0)
+	if ((status = job_status(&run, action)) >= 0)
+		begin_removal(&run);
+	if (status < 0 || collect(&run, status) < 0)
 		status = EXIT_JOBRUN_ERROR;
 out:
 	status = finish(&run, status);

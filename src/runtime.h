@@ -135,8 +135,10 @@ struct runtime_ops {
 	/* Makes image present as policy says; checks it holds jobrun. */
 	int (*pull)(struct runtime *rt, const char *image,
 	    enum runtime_pull policy, char **error);
-	/* Creates a stopped instance.  Fails with errno EEXIST when an
-	 * instance of that name exists (another run got there first). */
+	/* Creates an instance for the attach with start that follows (a
+	 * backend may start it at once and hold its attachment for that
+	 * call).  Fails with errno EEXIST when an instance of that name
+	 * exists (another run got there first). */
 	int (*create)(
 	    struct runtime *rt, const struct runtime_spec *spec, char **error);
 	/* Fills *out (state RUNTIME_ABSENT when there is none). */
@@ -169,6 +171,10 @@ struct runtime_ops {
 	    int fd, char **error);
 	/* Removes the instance, stopping it first; absent is success. */
 	int (*destroy)(struct runtime *rt, const char *name, char **error);
+	/* Optional: starts destroy and returns at once, so that the caller's
+	 * own work overlaps the removal; free waits for it and warns when it
+	 * failed.  Returns 0, or -1 when it could not start (then destroy). */
+	int (*destroy_begin)(struct runtime *rt, const char *name);
 	/* Every instance jobrun made that this backend can see. */
 	int (*list)(struct runtime *rt, struct runtime_instance **out,
 	    size_t *out_count, char **error);
@@ -292,7 +298,8 @@ void runtime_fake_put(struct runtime *rt, const struct runtime_instance *inst);
 
 /* How many times each operation ran, and the last signal sent. */
 struct runtime_fake_counts {
-	unsigned creates, starts, attaches, signals, destroys, collects;
+	unsigned creates, starts, attaches, signals, destroys, destroy_begins,
+	    collects;
 	int last_signal;
 };
 void runtime_fake_counts(

@@ -8,8 +8,11 @@
 #   2. from the command to the first line of the first step, cached image;
 #   3. N runs at once (default 50): every result collected, no container
 #      left, and the wall time.
+# Several jobrun binaries (say the last commit's and this tree's) are
+# compared in one run: each round runs podman, then each jobrun in turn;
+# 2 and 3 use the last one.
 #
-#   tests/bench/runtime.sh [IMAGE [path/to/jobrun]]
+#   tests/bench/runtime.sh [IMAGE [path/to/jobrun ...]]
 #
 # Needs podman (images/README.md), python3.  Ratios are more telling than
 # the figures on a shared machine.
@@ -18,7 +21,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 version=$(sed -n 's/^AC_INIT(\[jobrun\], \[\([^]]*\)\].*/\1/p' "$top/configure.ac")
 image=${1:-localhost/jobrun:$version}
-jobrun=$(cd "$(dirname "${2:-./jobrun}")" && pwd)/$(basename "${2:-./jobrun}")
+[ $# -gt 0 ] && shift
+[ $# -gt 0 ] || set -- ./jobrun
+# Absolute paths: the runs happen in a temporary directory.
+jobruns=
+for j in "$@"; do
+	jobruns="$jobruns $(cd "$(dirname "$j")" && pwd)/$(basename "$j")"
+done
+jobrun=${jobruns##* }
 runs=${RUNS:-10}
 many=${MANY:-50}
 # shellcheck disable=SC1091
@@ -38,20 +48,28 @@ elapsed()
 }
 
 echo "== 1. examples/hello, median of $runs"
-: >jobrun.ms
 : >podman.ms
 i=0
 while [ $i -lt "$runs" ]; do
-	elapsed "$jobrun" run --runtime podman --image "$image" --run-id "bench$$-$i" job.yaml >>jobrun.ms
 	elapsed podman run --rm --network=none -v "$tmp:/mnt/jobrun/job:ro" "$image" \
 		run --no-local /mnt/jobrun/job/job.yaml >>podman.ms
+	n=0
+	for j in $jobruns; do
+		elapsed "$j" run --runtime podman --image "$image" \
+			--run-id "bench$$-$n-$i" job.yaml >>"jobrun$n.ms"
+		n=$((n + 1))
+	done
 	i=$((i + 1))
 done
-j=$(median <jobrun.ms)
 p=$(median <podman.ms)
 printf '%-45s %8s ms\n' "podman run --rm IMAGE run job.yaml" "$p"
-printf '%-45s %8s ms  %sx\n' "jobrun run --runtime podman job.yaml" "$j" \
-	"$(echo "scale=2; $j / $p" | bc)"
+n=0
+for j in $jobruns; do
+	m=$(median <"jobrun$n.ms")
+	printf '%-45s %8s ms  %sx\n' "$j run --runtime podman job.yaml" "$m" \
+		"$(echo "scale=2; $m / $p" | bc)"
+	n=$((n + 1))
+done
 
 echo "== 2. command to the first step's first line, median of $runs"
 : >first.ms

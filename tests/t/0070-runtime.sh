@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 49
+plan 57
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -63,25 +63,32 @@ container)
 	[ -e "$s/state" ] || { echo "Error: no such container $3" >&2; exit 125; }
 	printf '[{"Name":"%s","State":{"Status":"%s","ExitCode":%s,"OOMKilled":false},"Config":{"Labels":{}}}]\n' \
 		"$3" "$(cat "$s/state")" "$(cat "$s/code" 2>/dev/null || echo 0)" ;;
-create)
+create|run)
 	[ -e "$s/down" ] && { echo "Cannot connect to Podman" >&2; exit 125; }
 	[ -e "$s/no-image" ] && { echo "Error: img: image not known" >&2; exit 125; }
 	[ -e "$s/state" ] && { echo "Error: the container name is already in use" >&2; exit 125; }
-	echo created >"$s/state" ;;
-start)
+	echo created >"$s/state"
+	[ "$1" = run ] || exit 0
+	# run: created (the id in the cidfile), then as start.
+	[ "$2" = --cidfile ] && [ ! -e "$3" ] || { echo "Error: bad cidfile" >&2; exit 125; }
+	printf 0123abcd >"$3" ;;
+esac
+case $1 in
+run|start)
 	echo running >"$s/state"
-	[ -e "$s/plain-image" ] && { echo 'Error: executable file `run` not found' >&2; echo exited >"$s/state"; echo 127 >"$s/code"; exit 127; }
+	# As podman 4.3: the tool says 127, "wait" 0, and /job is empty.
+	[ -e "$s/plain-image" ] && { echo 'Error: executable file `run` not found' >&2; echo exited >"$s/state"; echo 0 >"$s/code"; exit 127; }
 	read -r header; head -c "${header##* }" >"$s/bundle-body"
 	echo "step prints $RT_TOKEN_ECHO"
 	echo exited >"$s/state"; echo 3 >"$s/code"
 	exit 3 ;;
-logs) echo "the log of a running job"; echo exited >"$s/state"; echo 4 >"$s/code" ;;
+logs) echo "the log of a running job"; echo 4 >"$s/code"; echo exited >"$s/state" ;;
 wait)
-	# As podman's: until the container has exited (logs may end it).
-	while [ -e "$s/state" ] && [ "$(cat "$s/state")" != exited ]; do sleep 0.01; done
+	# As podman's: once the container has exited.
+	while [ "$(cat "$s/state" 2>/dev/null)" = running ]; do sleep 0.01; done
 	cat "$s/code" ;;
 cp)
-	[ -e "$s/plain-image" ] && { echo "Error: no /job" >&2; exit 125; }
+	[ -e "$s/plain-image" ] && { mkdir -p "$s/empty"; tar -C "$s/empty" -cf - .; exit 0; }
 	mkdir -p "$s/ws/logs" && echo '{"outcome":"failed","exit_status":3}' >"$s/ws/result.json"
 	echo log >"$s/ws/logs/main.log"; mkdir -p "$s/ws/src"; echo x >"$s/ws/src/f"
 	tar -C "$s/ws" -cf - . ;;
@@ -101,7 +108,10 @@ run "$JOBRUN" run --runtime podman --image img --run-id r1 --memory 64m --pids 5
 is "$status" 3 "the job's exit status"
 contains out "step prints ***" "the output is masked again on the host"
 lacks out "tok-0070" "no secret on the console"
-contains state/calls "create --name jobrun-r1 --interactive" "created by its run id's name"
+ok "grep -q '^run --cidfile /[^ ]*/cid --name jobrun-r1 --interactive' state/calls" \
+	"created, started and attached by one run, named by its run id"
+ok "! grep -q '^start' state/calls" "no separate start"
+ok "! ls -d \"\${TMPDIR:-/tmp}\"/jobrun-cid-* 2>/dev/null | grep -q ." "the cidfile's directory removed"
 contains state/calls "org.jobrun.run-id=r1" "labelled with the run id"
 contains state/calls "org.jobrun.owner=" "labelled with its owner"
 contains state/calls "--memory=67108864b" "the memory limit"
@@ -114,6 +124,16 @@ contains state/calls "/mnt/jobrun/job/job.yaml" "the job file is bound in"
 contains state/calls "rm --force --volumes jobrun-r1" "removed at the end"
 contains .jobrun/result.json '"exit_status":3' "result.json collected"
 ok "[ -f .jobrun/logs/main.log ] && [ ! -e .jobrun/src ]" "logs collected, the source not"
+
+# No directory for the cidfile: create, then start --attach.
+: >state/calls
+: >not-a-dir
+run env TMPDIR="$TEST_DIR/not-a-dir" "$JOBRUN" run --runtime podman --image img --run-id r0 job.yaml
+is "$status" 3 "create then start: the job's exit status"
+contains state/calls "create --name jobrun-r0 --interactive" "create then start: created"
+contains state/calls "start --attach --interactive jobrun-r0" "create then start: started"
+contains state/bundle-body "tok-0070-secret-value" "create then start: the bundle"
+rm -f state/state
 
 # The same run id, its container running: the create finds the name
 # taken (the fake refuses it as podman does), so attach to its log.
@@ -149,6 +169,8 @@ rm state/no-image
 touch state/plain-image
 run "$JOBRUN" run --runtime podman --image img job.yaml
 contains err "holds no jobrun" "an image without jobrun"
+is "$status" 125 "an image without jobrun: 125"
+contains .jobrun/result.json "holds no jobrun" "an image without jobrun: result.json says why"
 ok "[ ! -e state/state ]" "no jobrun: nothing left"
 rm state/plain-image
 run "$JOBRUN" attach nothere

@@ -185,8 +185,10 @@ test_create_args(void)
 		.pids = 100 };
 	struct engine_args p = ENGINE_ARGS_INIT, d = ENGINE_ARGS_INIT;
 
-	engine_create_args(&p, ENGINE_PODMAN, &spec);
-	engine_create_args(&d, ENGINE_DOCKER, &spec);
+	engine_create_args(&p, ENGINE_PODMAN, &spec, NULL);
+	engine_create_args(&d, ENGINE_DOCKER, &spec, NULL);
+	is_str(p.v[0], "create", "create: the verb");
+	ok(!has(&p, "--cidfile"), "create: no cidfile");
 	ok(has(&p, "--interactive") && has(&d, "--interactive"),
 	    "create: standard input kept open");
 	ok(has(&p, "org.jobrun.owner=m:1:2") && has(&d, "org.jobrun.run-id=x"),
@@ -201,6 +203,26 @@ test_create_args(void)
 	is_str(p.v[p.n - 1], "/job/ci/job.yaml", "create: the command last");
 	ok(!has(&p, "--label") || !has(&p, "org.jobrun.detached=true"),
 	    "create: not detached unless asked");
+	engine_args_release(&p);
+	engine_args_release(&d);
+
+	/* The same instance made by "run", which also starts it. */
+	engine_create_args(&p, ENGINE_PODMAN, &spec, "/tmp/c/cid");
+	engine_create_args(&d, ENGINE_DOCKER, &spec, "/tmp/c/cid");
+	is_str(p.v[0], "run", "run: the verb");
+	ok(strcmp(p.v[1], "--cidfile") == 0 &&
+		strcmp(p.v[2], "/tmp/c/cid") == 0,
+	    "run: the cidfile first");
+	ok(strcmp(d.v[0], "run") == 0 && has(&d, "--cidfile"),
+	    "run: docker's the same");
+	ok(has(&p, "--interactive") && has(&p, "org.jobrun.run-id=x") &&
+		has(&p, "--init=false") && has(&p, "--pids-limit=100") &&
+		has(&p, "never"),
+	    "run: the create's options");
+	ok(!has(&p, "--rm") && !has(&p, "--detach"),
+	    "run: kept once ended, attached");
+	is_str(p.v[p.n - 3], "img", "run: the image before the command");
+	is_str(p.v[p.n - 1], "/job/ci/job.yaml", "run: the command last");
 	engine_args_release(&p);
 	engine_args_release(&d);
 }

@@ -557,6 +557,59 @@ test_extract_from_dir(void)
 	free(error);
 }
 
+/* Results read from a bound workspace: the instance's removal begins
+ * before they are copied, and only then; kept, it stays. */
+static void
+test_bound_workspace(void)
+{
+	char bound[] = "/tmp/test-runtime-bound.XXXXXX", cmd[512], *text;
+	struct runtime *rt;
+	struct runtime_run_options o;
+	struct runtime_fake_counts c;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		bool keep = i == 1;
+
+		reset_files();
+		if (mkdtemp(bound) == NULL)
+			return;
+		snprintf(cmd, sizeof(cmd),
+		    "cd %s && mkdir logs && echo '{\"exit_status\":0,"
+		    "\"bound\":1}' >result.json && echo l >logs/b.log",
+		    bound);
+		ok(system(cmd) == 0, "bound: set up");
+		rt = runtime_fake_new();
+		o = options(keep ? "bound-kept" : "bound");
+		o.bound_workspace = bound;
+		o.keep = keep;
+		runtime_fake_script(rt, RUNTIME_FAKE_OK, 0, "hi\n");
+		is_int(runtime_run_job(rt, &o), 0, "bound: the job's status");
+		runtime_fake_counts(rt, &c);
+		text = slurp("result.json");
+		ok(contains(text, "\"bound\":1"),
+		    "bound: result.json from the bound workspace");
+		free(text);
+		is_int(
+		    c.collects, 0, "bound: nothing copied out of the instance");
+		if (keep) {
+			ok(c.destroy_begins == 0 && c.destroys == 0,
+			    "bound, --keep: no removal");
+			is_int((long long)instances(rt), 1,
+			    "bound, --keep: the instance stays");
+		} else {
+			ok(c.destroy_begins == 1 && c.destroys == 0,
+			    "bound: the removal began before the copy, once");
+			is_int(
+			    (long long)instances(rt), 0, "bound: nothing left");
+		}
+		runtime_free(rt);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", bound);
+		(void)system(cmd);
+		memcpy(bound + strlen(bound) - 6, "XXXXXX", 6);
+	}
+}
+
 int
 main(void)
 {
@@ -582,6 +635,7 @@ main(void)
 	test_oom_destroy_detach();
 	test_hostile_tar();
 	test_extract_from_dir();
+	test_bound_workspace();
 	reset_files();
 	close(console);
 	unlink(console_path);
