@@ -49,6 +49,53 @@ compare_needles(const void *a, const void *b)
 	return (x->length > y->length) - (x->length < y->length);
 }
 
+/* A needle with its first 8 bytes as a number that sorts as they do. */
+struct sort_entry {
+	uint64_t key;
+	const struct mask_automaton_needle *needle;
+};
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	const struct sort_entry *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return compare_needles(x->needle, y->needle);
+}
+
+/*
+ * The needles in byte order.  Most comparisons are settled by the keys,
+ * without a call to memcmp().
+ */
+static struct mask_automaton_needle *
+sort_needles(const struct mask_automaton_needle *needles, size_t count)
+{
+	struct sort_entry *entries = xcalloc(count, sizeof(*entries));
+	struct mask_automaton_needle *sorted = xcalloc(count, sizeof(*sorted));
+	unsigned char first[8];
+	size_t i, n;
+
+	for (i = 0; i < count; i++) {
+		memset(first, 0, sizeof(first));
+		n = needles[i].length < 8 ? needles[i].length : 8;
+		memcpy(first, needles[i].bytes, n);
+		entries[i].key = (uint64_t)first[0] << 56 |
+		    (uint64_t)first[1] << 48 | (uint64_t)first[2] << 40 |
+		    (uint64_t)first[3] << 32 | (uint64_t)first[4] << 24 |
+		    (uint64_t)first[5] << 16 | (uint64_t)first[6] << 8 |
+		    first[7];
+		entries[i].needle = &needles[i];
+	}
+	qsort(entries, count, sizeof(*entries), compare_entries);
+	for (i = 0; i < count; i++)
+		sorted[i] = *entries[i].needle;
+	wipe_free(entries, count * sizeof(*entries));
+	wipe(first, sizeof(first));
+	return sorted;
+}
+
 static size_t
 common_prefix(const struct mask_automaton_needle *x,
     const struct mask_automaton_needle *y)
@@ -278,9 +325,11 @@ builder_tables(struct builder *b)
 	uint32_t dense = ac->dense_states, deep = t->states - dense, id, k;
 	size_t i, cells = (size_t)dense * ac->classes;
 
-	ac->dense = xcalloc(cells, sizeof(*ac->dense));
+	/* The rows of ids become the rows of values, in place. */
 	for (i = 0; i < cells; i++)
-		ac->dense[i] = builder_value(b, b->rows[i]);
+		b->rows[i] = builder_value(b, b->rows[i]);
+	ac->dense =
+	    hand_over((void **)&b->rows, cells, cells, sizeof(*ac->dense));
 	builder_state_tables(b);
 	ac->match_bits = xcalloc(deep / 64 + 1, sizeof(*ac->match_bits));
 	for (k = 0; k < deep; k++) {
@@ -337,9 +386,7 @@ mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 	struct mask_automaton_needle *sorted;
 	size_t i;
 
-	sorted = xcalloc(count, sizeof(*sorted));
-	memcpy(sorted, needles, count * sizeof(*sorted));
-	qsort(sorted, count, sizeof(*sorted), compare_needles);
+	sorted = sort_needles(needles, count);
 	if (trie_build(&b.trie, sorted, count) < 0) {
 		free(sorted);
 		return NULL;
@@ -358,8 +405,6 @@ mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 	    (size_t)b.ac->dense_states * b.ac->classes, sizeof(*b.rows));
 	builder_links(&b);
 	builder_tables(&b);
-	wipe_free(b.rows,
-	    (size_t)b.ac->dense_states * b.ac->classes * sizeof(*b.rows));
 	trie_release(&b.trie);
 	return b.ac;
 }
