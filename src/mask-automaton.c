@@ -49,6 +49,53 @@ compare_needles(const void *a, const void *b)
 	return (x->length > y->length) - (x->length < y->length);
 }
 
+/* A needle with its first 8 bytes as a number that sorts as they do. */
+struct sort_entry {
+	uint64_t key;
+	const struct mask_automaton_needle *needle;
+};
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	const struct sort_entry *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return compare_needles(x->needle, y->needle);
+}
+
+/*
+ * The needles in byte order.  Most comparisons are settled by the keys,
+ * without a call to memcmp().
+ */
+static struct mask_automaton_needle *
+sort_needles(const struct mask_automaton_needle *needles, size_t count)
+{
+	struct sort_entry *entries = xcalloc(count, sizeof(*entries));
+	struct mask_automaton_needle *sorted = xcalloc(count, sizeof(*sorted));
+	unsigned char first[8];
+	size_t i, n;
+
+	for (i = 0; i < count; i++) {
+		memset(first, 0, sizeof(first));
+		n = needles[i].length < 8 ? needles[i].length : 8;
+		memcpy(first, needles[i].bytes, n);
+		entries[i].key = (uint64_t)first[0] << 56 |
+		    (uint64_t)first[1] << 48 | (uint64_t)first[2] << 40 |
+		    (uint64_t)first[3] << 32 | (uint64_t)first[4] << 24 |
+		    (uint64_t)first[5] << 16 | (uint64_t)first[6] << 8 |
+		    first[7];
+		entries[i].needle = &needles[i];
+	}
+	qsort(entries, count, sizeof(*entries), compare_entries);
+	for (i = 0; i < count; i++)
+		sorted[i] = *entries[i].needle;
+	wipe_free(entries, count * sizeof(*entries));
+	wipe(first, sizeof(first));
+	return sorted;
+}
+
 static size_t
 common_prefix(const struct mask_automaton_needle *x,
     const struct mask_automaton_needle *y)
@@ -155,7 +202,8 @@ struct builder {
 	struct mask_automaton *ac;
 	struct trie trie;
 	uint32_t *fail; /* by id */
-	uint32_t *match; /* by id: longest needle ending there */
+	uint32_t *match; /* by id: longest needle ending there (the trie's
+			    terminal array, overwritten) */
 	uint32_t *rows; /* dense rows holding ids, not values */
 };
 
@@ -218,32 +266,31 @@ builder_value(const struct builder *b, uint32_t id)
 	return b->match[id] ? value | MASK_AUTOMATON_MATCH : value;
 }
 
-/* Writes the final tables from the trie and the links. */
+/*
+ * Hands an array of the builder to the automaton: its first keep entries
+ * of size bytes stay, the rest (up to had) is wiped.  Not realloc, which
+ * could leave a copy behind unwiped; the slack is a few dense states.
+ */
+static void *
+hand_over(void **from, size_t keep, size_t had, size_t size)
+{
+	void *p = *from;
+
+	if (had > keep)
+		wipe((unsigned char *)p + keep * size, (had - keep) * size);
+	*from = NULL;
+	return p;
+}
+
+/* Tables per state, from the trie's arrays before they are handed over. */
 static void
-builder_tables(struct builder *b)
+builder_state_tables(struct builder *b)
 {
 	const struct trie *t = &b->trie;
 	struct mask_automaton *ac = b->ac;
-	uint32_t deep = t->states - ac->dense_states, id, k;
-	size_t i, m = 0, cells = (size_t)ac->dense_states * ac->classes;
+	uint32_t id;
+	size_t m = 0;
 
-	ac->dense = xcalloc(cells, sizeof(*ac->dense));
-	for (i = 0; i < cells; i++)
-		ac->dense[i] = builder_value(b, b->rows[i]);
-	ac->first_child = xcalloc(deep + 1, sizeof(*ac->first_child));
-	ac->fail = xcalloc(deep ? deep : 1, sizeof(*ac->fail));
-	ac->label = xcalloc(deep ? deep : 1, 1);
-	ac->match_bits = xcalloc(deep / 64 + 1, sizeof(*ac->match_bits));
-	for (k = 0; k < deep; k++) {
-		id = ac->dense_states + k;
-		ac->first_child[k] = t->first_child[id] - ac->dense_states;
-		ac->fail[k] =
-		    builder_value(b, b->fail[id]) & ~MASK_AUTOMATON_MATCH;
-		ac->label[k] = t->label[id];
-		if (b->match[id])
-			ac->match_bits[k / 64] |= (uint64_t)1 << (k % 64);
-	}
-	ac->first_child[deep] = deep;
 	ac->leaf_bits = xcalloc(t->states / 64 + 1, sizeof(*ac->leaf_bits));
 	ac->dense_fail = xcalloc(ac->dense_states, sizeof(*ac->dense_fail));
 	for (id = 0; id < t->states; id++) {
@@ -262,6 +309,45 @@ builder_tables(struct builder *b)
 		ac->match_ids[m] = id;
 		ac->match_lengths[m++] = b->match[id];
 	}
+}
+
+/*
+ * Writes the final tables from the trie and the links.  The deep states'
+ * tables are the trie's and the builder's arrays moved down in place (an
+ * entry moves to a lower index, after every entry it needs was read), not
+ * copies: fewer fresh pages to fault in.
+ */
+static void
+builder_tables(struct builder *b)
+{
+	struct trie *t = &b->trie;
+	struct mask_automaton *ac = b->ac;
+	uint32_t dense = ac->dense_states, deep = t->states - dense, id, k;
+	size_t i, cells = (size_t)dense * ac->classes;
+
+	/* The rows of ids become the rows of values, in place. */
+	for (i = 0; i < cells; i++)
+		b->rows[i] = builder_value(b, b->rows[i]);
+	ac->dense =
+	    hand_over((void **)&b->rows, cells, cells, sizeof(*ac->dense));
+	builder_state_tables(b);
+	ac->match_bits = xcalloc(deep / 64 + 1, sizeof(*ac->match_bits));
+	for (k = 0; k < deep; k++) {
+		id = dense + k;
+		t->first_child[k] = t->first_child[id] - dense;
+		b->fail[k] =
+		    builder_value(b, b->fail[id]) & ~MASK_AUTOMATON_MATCH;
+		t->label[k] = t->label[id];
+		if (b->match[id])
+			ac->match_bits[k / 64] |= (uint64_t)1 << (k % 64);
+	}
+	t->first_child[deep] = deep;
+	ac->first_child = hand_over((void **)&t->first_child, deep + 1,
+	    t->states + 1, sizeof(*ac->first_child));
+	ac->fail = hand_over(
+	    (void **)&b->fail, deep ? deep : 1, t->states, sizeof(*ac->fail));
+	ac->label =
+	    hand_over((void **)&t->label, deep ? deep : 1, t->states, 1);
 }
 
 /* Byte classes: each byte that occurs in a needle gets its own. */
@@ -300,9 +386,7 @@ mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 	struct mask_automaton_needle *sorted;
 	size_t i;
 
-	sorted = xcalloc(count, sizeof(*sorted));
-	memcpy(sorted, needles, count * sizeof(*sorted));
-	qsort(sorted, count, sizeof(*sorted), compare_needles);
+	sorted = sort_needles(needles, count);
 	if (trie_build(&b.trie, sorted, count) < 0) {
 		free(sorted);
 		return NULL;
@@ -315,15 +399,12 @@ mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 	free(sorted);
 	layout(b.ac, &b.trie);
 	b.fail = xcalloc(b.trie.states, sizeof(*b.fail));
-	b.match = xcalloc(b.trie.states, sizeof(*b.match));
+	/* In place: a state's failure state comes before it. */
+	b.match = b.trie.terminal;
 	b.rows = xcalloc(
 	    (size_t)b.ac->dense_states * b.ac->classes, sizeof(*b.rows));
 	builder_links(&b);
 	builder_tables(&b);
-	wipe_free(b.rows,
-	    (size_t)b.ac->dense_states * b.ac->classes * sizeof(*b.rows));
-	free(b.fail);
-	free(b.match);
 	trie_release(&b.trie);
 	return b.ac;
 }

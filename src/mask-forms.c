@@ -145,19 +145,13 @@ static const char base64_standard[] =
 static const char base64_url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* The 6-bit value of character j of the aligned secret (zero filled). */
-static unsigned
-base64_sextet(
-    const unsigned char *secret, size_t size, unsigned alignment, size_t j)
+/* Byte i of the aligned secret: alignment zeros, the secret, zeros. */
+static inline unsigned
+base64_byte(
+    const unsigned char *secret, size_t size, unsigned alignment, size_t i)
 {
-	size_t bit = 6 * j, byte = bit / 8, shift = bit % 8;
-	unsigned hi = 0, lo = 0;
-
-	if (byte >= alignment && byte - alignment < size)
-		hi = secret[byte - alignment];
-	if (byte + 1 >= alignment && byte + 1 - alignment < size)
-		lo = secret[byte + 1 - alignment];
-	return (((hi << 8) | lo) >> (10 - shift)) & 63;
+	return i >= alignment && i - alignment < size ? secret[i - alignment]
+						      : 0;
 }
 
 size_t
@@ -166,6 +160,8 @@ mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
 {
 	const char *alphabet = url_safe ? base64_url : base64_standard;
 	size_t bits = 8 * (alignment + size), first, last, j, n = 0;
+	unsigned held = 0;
+	size_t have = 0, next;
 
 	if (size == 0)
 		return 0;
@@ -177,9 +173,22 @@ mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
 	last = (bits - 6) / 6;
 	if (at_end)
 		last = (bits + 5) / 6 - 1;
-	for (j = first; j <= last; j++)
-		out[n++] = (unsigned char)
-		    alphabet[base64_sextet(secret, size, alignment, j)];
+	/* The bits of the aligned secret (zero filled) from bit 6 * first,
+	 * taken a byte at a time: `held` keeps the `have` bits not used. */
+	next = 6 * first / 8;
+	have = 8 - 6 * first % 8;
+	held =
+	    base64_byte(secret, size, alignment, next++) & ((1u << have) - 1);
+	for (j = first; j <= last; j++) {
+		if (have < 6) {
+			held = held << 8 |
+			    base64_byte(secret, size, alignment, next++);
+			have += 8;
+		}
+		have -= 6;
+		out[n++] = (unsigned char)alphabet[(held >> have) & 63];
+		held &= (1u << have) - 1;
+	}
 	return n;
 }
 
@@ -341,6 +350,12 @@ json_char(struct scratch *s, unsigned code, enum json_style style)
 	static const char shorts[] = "\"\"\\\\\bb\ff\nn\rr\tt";
 	const char *p;
 
+	/* Most characters of most secrets stand for themselves. */
+	if (code >= 0x20 && code < 0x7f && code != '"' && code != '\\' &&
+	    code != '/' && code != '<' && code != '>' && code != '&') {
+		scratch_byte(s, (unsigned char)code);
+		return;
+	}
 	for (p = shorts; *p != '\0'; p += 2)
 		if ((unsigned char)*p == code) {
 			scratch_byte(s, '\\');

@@ -8,7 +8,7 @@
  * consecutive needles; needles added later wait for mask_set_sync().
  *
  * The q-gram filter samples: with q = min(8, shortest needle) and a stride
- * s = min(8, shortest - q + 1), every needle's q-grams at offsets 0 to
+ * s = min(16, shortest - q + 1), every needle's q-grams at offsets 0 to
  * s - 1 go into it, so an occurrence of any needle puts one of them at
  * every s-th text offset, and a stream looks up only those.  The q-grams
  * are held twice: hashed into a bitmap small enough to stay in cache, and
@@ -33,7 +33,7 @@
 /* The filter needs needles at least this long; below, plain automata. */
 #define MASK_GRAM_MIN 4
 #define MASK_GRAM_MAX 8
-#define MASK_STRIDE_MAX 8
+#define MASK_STRIDE_MAX 16
 
 struct mask_needle {
 	size_t offset; /* in the arena */

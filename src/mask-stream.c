@@ -322,6 +322,85 @@ copy_line(unsigned char *out, const unsigned char *in, size_t size)
 	return i;
 }
 
+#ifdef __SSE2__
+/* Bit t is set when in[t] is "\n", for t in [0, 64). */
+static inline uint64_t
+newline_bits(const unsigned char *in)
+{
+	const __m128i newline = _mm_set1_epi8('\n');
+	const __m128i *p = (const __m128i *)in;
+	uint64_t b0, b1, b2, b3;
+
+	b0 = (unsigned)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128(p), newline));
+	b1 = (unsigned)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128(p + 1), newline));
+	b2 = (unsigned)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128(p + 2), newline));
+	b3 = (unsigned)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128(p + 3), newline));
+	return b0 | b1 << 16 | b2 << 32 | b3 << 48;
+}
+
+static inline void
+copy64(unsigned char *out, const unsigned char *in)
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)in),
+		b = _mm_loadu_si128((const __m128i *)(in + 16)),
+		c = _mm_loadu_si128((const __m128i *)(in + 32)),
+		d = _mm_loadu_si128((const __m128i *)(in + 48));
+
+	_mm_storeu_si128((__m128i *)out, a);
+	_mm_storeu_si128((__m128i *)(out + 16), b);
+	_mm_storeu_si128((__m128i *)(out + 32), c);
+	_mm_storeu_si128((__m128i *)(out + 48), d);
+}
+
+/*
+ * The bulk of fold_more() (same rules), 64 bytes at a time while 128 are
+ * left, so that no line break it meets is the last byte and the copies
+ * may run over: each block is copied whole, then, over each line break
+ * that folds, the 64 bytes after it again, moved back.  Branches per
+ * block and per break, few per line: a log's lines are short and of
+ * random lengths.  Returns how many bytes of in it took; *used: how many
+ * it wrote at out.  in[-2] and in[-1] are the stream's bytes before in
+ * (or before the floor, which they are not read past).
+ */
+static size_t
+fold_blocks(struct mask_stream *s, const unsigned char *in, size_t n,
+    unsigned char *out, size_t *used)
+{
+	const uint64_t r = s->folded, floor = s->floor;
+	const unsigned char *at;
+	uint64_t bits, i, start;
+	size_t k, o = 0, t;
+
+	for (k = 0; k + 128 <= n; k += 64) {
+		copy64(out + o, in + k);
+		bits = newline_bits(in + k);
+		while (bits != 0) {
+			t = (size_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			at = in + k + t;
+			i = r + k + t;
+			start = i > floor && at[-1] == '\r' ? i - 1 : i;
+			if (start <= floor ||
+			    !mask_forms_encoded(at[(int64_t)(start - i) - 1]) ||
+			    !mask_forms_encoded(at[1]))
+				continue;
+			/* out + o + t is where the "\n" went. */
+			o -= (size_t)(i - start) + 1;
+			copy64(out + o + t + 1, at + 1);
+			fold_point(
+			    s, s->fold.base + s->fold.used + o + t + 1, i + 1);
+		}
+		o += 64;
+	}
+	*used = o;
+	return k;
+}
+#endif
+
 /*
  * Extends the fold over the stream bytes not yet in it.  A line break
  * ("\n" or "\r\n") with an encoded character on each side is left out;
@@ -350,6 +429,9 @@ fold_more(struct mask_stream *s, bool at_end)
 	in = s->raw.data + (r - s->raw.base);
 	reserve(&s->fold, n);
 	out = s->fold.data + s->fold.used;
+#ifdef __SSE2__
+	k = fold_blocks(s, in, n, out, &o);
+#endif
 	while (k < n) {
 		line = copy_line(out + o, in + k, n - k);
 		k += line;

@@ -16,6 +16,10 @@
  *		builds a set of SECRETS (1000) secrets with all their forms,
  *		as a job does before its first step; prints the median CPU
  *		time of RUNS (9)
+ *	maskbench masker SECRETS ENCODINGS GIB [RUNS]
+ *		one row of the throughput table: the masker alone with SECRETS
+ *		secrets (with their forms when ENCODINGS is 1), the median CPU
+ *		and wall GB/s of RUNS (default 5)
  *	maskbench stream SECRETS ENCODINGS GIB
  *		masks GIB GiB once and prints nothing but a check line: for
  *		measuring peak memory from outside (GNU time)
@@ -594,6 +598,31 @@ registrations(size_t count, size_t nstreams)
 }
 
 static void
+one_row(size_t count, bool forms, double gib, int runs)
+{
+	struct sink sink = { malloc(SINK_SIZE), 0, 0, 0 };
+	size_t total = (size_t)(gib * (double)GIB) / CHUNK * CHUNK;
+	struct secrets secrets;
+	struct mask_set *set;
+	struct timing t;
+	char *text;
+
+	make_secrets(&secrets, 1000);
+	text = make_text(&secrets);
+	set = make_set(&secrets, count, forms, false);
+	t = timed(ENGINE_MASKER, runs, set, NULL, text, total, &sink);
+	printf("masker, %zu secrets (%zu needles), forms %s: %.3g GB/s (CPU), "
+	       "%.3g GB/s (wall), medians of %d\n",
+	    count, mask_set_needles(set), forms ? "yes" : "no",
+	    (double)total / t.cpu / 1e9, (double)total / t.wall / 1e9, runs);
+	if (sink.tokens == 0)
+		printf("# no token emitted: broken\n");
+	mask_set_free(set);
+	free(text);
+	free(sink.data);
+}
+
+static void
 one_stream(size_t count, bool forms, double gib)
 {
 	struct sink sink = { malloc(SINK_SIZE), 0, 0, 0 };
@@ -636,6 +665,11 @@ main(int argc, char **argv)
 		    argc > 3 ? atoi(argv[3]) : 9);
 		return 0;
 	}
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "masker") == 0) {
+		one_row((size_t)atol(argv[2]), atoi(argv[3]) != 0,
+		    atof(argv[4]), argc > 5 ? atoi(argv[5]) : 5);
+		return 0;
+	}
 	if (argc == 5 && strcmp(argv[1], "stream") == 0) {
 		one_stream(
 		    (size_t)atol(argv[2]), atoi(argv[3]) != 0, atof(argv[4]));
@@ -645,6 +679,7 @@ main(int argc, char **argv)
 	    "usage: maskbench throughput [GIB [RUNS]]\n"
 	    "       maskbench registrations [SECRETS [STREAMS]]\n"
 	    "       maskbench setup [SECRETS [RUNS]]\n"
+	    "       maskbench masker SECRETS ENCODINGS GIB [RUNS]\n"
 	    "       maskbench stream SECRETS ENCODINGS GIB\n");
 	return 2;
 }

@@ -608,6 +608,52 @@ test_wrapped(void)
 	mask_set_free(set);
 }
 
+/*
+ * The fold takes long input 64 bytes at a time (mask-stream.c,
+ * fold_blocks()): a secret wrapped at every width from 1 to 9, with "\n"
+ * or "\r\n", after 0 to 140 bytes of short lines, so that its breaks
+ * fall at every offset of a block, at its edges ("\r" ending one block,
+ * "\n" beginning the next) and in the bytes left to the line by line
+ * path.  Fed whole it must be masked as when fed a byte at a time (which
+ * never takes the block path), and no 6 characters of it may show.
+ */
+static void
+test_fold_blocks(void)
+{
+	static const char secret[] = "Zq7Xw2Lk9Vb4Np6Rt1Hy8Jm3Gc5Fd0SaEuWiOoPq";
+	struct mask_set *set = set_of(secret, 8);
+	char wrapped[200], text[512], *whole, *bytewise;
+	size_t width, lead, n, i, crlf;
+	bool same = true, leak = false;
+
+	for (width = 1; width <= 9; width++)
+		for (crlf = 0; crlf <= 1; crlf++) {
+			wrap(wrapped, secret, width, crlf == 1);
+			for (lead = 0; lead <= 140; lead++) {
+				/* Lines of 1 to 3 encoded characters. */
+				for (n = 0, i = 0; n < lead; n++, i++)
+					text[n] = i % 3 == 2 ? '\n' : 'a';
+				snprintf(text + lead, sizeof(text) - lead,
+				    "%s\nab\ncd\n%s\nline after the "
+				    "secret, long enough for one more block "
+				    "of the fold to follow it\n",
+				    wrapped, wrapped);
+				whole = masked_in_chunks(set, text, 4096);
+				bytewise = masked_in_chunks(set, text, 1);
+				same = same && strcmp(whole, bytewise) == 0;
+				leak = leak ||
+				    shows_part(whole, secret, strlen(secret));
+				free(whole);
+				free(bytewise);
+			}
+		}
+	ok(same,
+	    "wrapped secrets at every offset of a fold block: "
+	    "fed whole as fed a byte at a time");
+	ok(!leak, "and masked, whole");
+	mask_set_free(set);
+}
+
 static void
 test_lines(void)
 {
@@ -650,5 +696,6 @@ main(void)
 	test_shell_quoting();
 	test_lines();
 	test_wrapped();
+	test_fold_blocks();
 	return done_testing();
 }
