@@ -66,16 +66,51 @@ compare_entries(const void *a, const void *b)
 }
 
 /*
- * The needles in byte order.  Most comparisons are settled by the keys,
- * without a call to memcmp().
+ * Sorts entries by key: a least-significant-digit radix sort, a byte per
+ * pass, skipping a pass where every key has the same byte.  tmp has room
+ * for count entries.  Linear where qsort() spent a quarter of a set's
+ * build in its comparison calls.
+ */
+static void
+radix_sort(struct sort_entry *entries, struct sort_entry *tmp, size_t count)
+{
+	struct sort_entry *from = entries, *to = tmp, *swap;
+	size_t counts[256], i, sum, n;
+	unsigned shift;
+
+	for (shift = 0; shift < 64; shift += 8) {
+		memset(counts, 0, sizeof(counts));
+		for (i = 0; i < count; i++)
+			counts[(from[i].key >> shift) & 255]++;
+		if (counts[(from[0].key >> shift) & 255] == count)
+			continue;
+		for (i = 0, sum = 0; i < 256; i++) {
+			n = counts[i];
+			counts[i] = sum;
+			sum += n;
+		}
+		for (i = 0; i < count; i++)
+			to[counts[(from[i].key >> shift) & 255]++] = from[i];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != entries)
+		memcpy(entries, from, count * sizeof(*entries));
+}
+
+/*
+ * The needles in byte order: by their first 8 bytes (radix_sort()),
+ * then by memcmp() within a run of needles that share them.
  */
 static struct mask_automaton_needle *
 sort_needles(const struct mask_automaton_needle *needles, size_t count)
 {
 	struct sort_entry *entries = xcalloc(count, sizeof(*entries));
+	struct sort_entry *tmp = xcalloc(count, sizeof(*tmp));
 	struct mask_automaton_needle *sorted = xcalloc(count, sizeof(*sorted));
 	unsigned char first[8];
-	size_t i, n;
+	size_t i, j, n;
 
 	for (i = 0; i < count; i++) {
 		memset(first, 0, sizeof(first));
@@ -88,10 +123,20 @@ sort_needles(const struct mask_automaton_needle *needles, size_t count)
 		    first[7];
 		entries[i].needle = &needles[i];
 	}
-	qsort(entries, count, sizeof(*entries), compare_entries);
+	if (count > 0)
+		radix_sort(entries, tmp, count);
+	for (i = 0; i < count; i = j) {
+		for (j = i + 1; j < count && entries[j].key == entries[i].key;
+		     j++)
+			;
+		if (j - i > 1)
+			qsort(entries + i, j - i, sizeof(*entries),
+			    compare_entries);
+	}
 	for (i = 0; i < count; i++)
 		sorted[i] = *entries[i].needle;
 	wipe_free(entries, count * sizeof(*entries));
+	wipe_free(tmp, count * sizeof(*tmp));
 	wipe(first, sizeof(first));
 	return sorted;
 }
