@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -190,8 +191,8 @@ explain_wait_status(struct source_outcome *o, int wstatus)
  * the program; never returns.  Only async-signal-safe calls: failed is
  * the record to send when something fails, made before fork(). */
 static void
-child_exec(
-    const char *path, char **argv, int stdin_fd, int reply, const char *failed)
+child_exec(const char *path, char **argv, int stdin_fd, int reply,
+    const char *failed, pid_t parent)
 {
 	sigset_t none;
 	int in;
@@ -204,6 +205,9 @@ child_exec(
 		(void)!write(reply, failed, strlen(failed));
 		_exit(EXIT_JOBRUN_ERROR);
 	}
+	/* If jobrun dies, nothing it started fetches on. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(EXIT_JOBRUN_ERROR);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execv(path, argv);
@@ -218,7 +222,7 @@ source_exec_run(const char *label, const char *const *args, int stdin_fd,
 	char duration[32], *path, *why, **argv, *failed;
 	int fds[2], sigfd = -1, wstatus = 0, verdict;
 	size_t i, n = 0;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	if ((path = source_exec_path(&why)) == NULL) {
 		o->error = why;
@@ -240,7 +244,7 @@ source_exec_run(const char *label, const char *const *args, int stdin_fd,
 		pid = -1;
 	} else if (pid == 0) {
 		close(fds[0]);
-		child_exec(path, argv, stdin_fd, fds[1], failed);
+		child_exec(path, argv, stdin_fd, fds[1], failed, self);
 	}
 	free(path);
 	free(failed);

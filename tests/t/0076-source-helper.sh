@@ -8,7 +8,7 @@
 # beside a copy of jobrun where it looks first.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 29
+plan 30
 
 HELPER=$JOBRUN_BUILDDIR/jobrun-source
 WS=$TEST_DIR/ws
@@ -103,6 +103,32 @@ run bin/jobrun run hang.yaml
 is "$status" 125 "a program that hangs: exit 125 at the source's timeout"
 contains err "timed out after 1s" "the timeout is named"
 ok '! kill -0 "$(cat hang.pid)" 2>/dev/null' "and the program is gone"
+
+# jobrun's two processes (the supervisor and the job process that started
+# the program) are killed outright at once, so neither can clean up: the
+# program goes with them, it does not fetch on as an orphan.
+cat >hang-long.yaml <<YAML
+name: hang-long
+source: {type: copy, url: $TEST_DIR/tree, timeout: 300s}
+steps:
+  - {name: s, run: 'true'}
+YAML
+rm -f hang.pid
+fresh
+bin/jobrun run hang-long.yaml >/dev/null 2>&1 &
+wait_for hang.pid .
+helper=$(cat hang.pid)
+starter=$(awk '{ print $4 }' "/proc/$helper/stat")
+super=$(awk '{ print $4 }' "/proc/$starter/stat")
+kill -KILL "$super" "$starter"
+i=0
+while kill -0 "$helper" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.02
+	i=$((i + 1))
+done
+ok '! kill -0 "$helper" 2>/dev/null' \
+	"jobrun killed by SIGKILL: the program is killed too"
+wait
 
 stand_in 'echo "N a notice from it" >&3; exit 0'
 fresh
