@@ -60,6 +60,7 @@ struct run {
 	bool timed_out;
 	bool others; /* found running under another live owner */
 	bool removing; /* the instance's removal has begun */
+	bool engine_oom; /* the runtime says its OOM killer struck */
 	char *error; /* the host-side failure, if any */
 };
 
@@ -339,11 +340,10 @@ job_status(struct run *run, enum runtime_action action)
 		if (ops->wait(run->rt, run->name, &status, &error) < 0)
 			return host_failure(run, error);
 	}
-	if (status == EXIT_SIGNAL_BASE + SIGKILL &&
-	    ops->find(run->rt, run->name, &found, &error) == 0 &&
-	    found.oom_killed)
-		diag_warn("the job's container ran out of memory and was "
-			  "killed");
+	/* The runtime's OOM verdict, for cross_check_oom(): asked only
+	 * when the job did not succeed, which keeps success at one call. */
+	if (status != 0 && ops->find(run->rt, run->name, &found, &error) == 0)
+		run->engine_oom = found.oom_killed;
 	free(error);
 	runtime_instance_release(&found);
 	return status;
@@ -376,7 +376,9 @@ image_without_jobrun(struct run *run)
 	return 0;
 }
 
-/* Copies the result files into the workspace through an unlinked file. */
+/* Copies the result files into the workspace through an unlinked file.
+ * Returns 0, 1 when there are none and the runtime says the job ran out
+ * of memory (cross_check_oom() says so), or -1. */
 static int
 collect(struct run *run, int status)
 {
@@ -412,6 +414,12 @@ collect(struct run *run, int status)
 	else
 		skipped =
 		    runtime_extract_results(fd, run->o->workspace, &error);
+	if (skipped < 0 && run->engine_oom) {
+		/* Killed before it wrote a result: cross_check_oom(). */
+		close(fd);
+		free(error);
+		return 1;
+	}
 	if (skipped < 0) {
 		char *why = NULL;
 		int cause = errno;
@@ -439,6 +447,8 @@ collect(struct run *run, int status)
 		diag_warn("%d unsafe entr%s in the results of '%s' skipped",
 		    skipped, skipped == 1 ? "y" : "ies", run->name);
 	if (!has_result(run->o->workspace)) {
+		if (run->engine_oom)
+			return 1;
 		if (image_without_jobrun(run) < 0)
 			return -1;
 		return host_failure(run,
@@ -447,6 +457,86 @@ collect(struct run *run, int status)
 			run->name, status));
 	}
 	return 0;
+}
+
+/* The workspace's result.json, or NULL when it cannot be read. */
+static json_t *
+read_result(const char *workspace)
+{
+	char *path = xasprintf("%s/result.json", workspace);
+	json_t *result = json_load_file(path, 0, NULL);
+
+	free(path);
+	return json_is_object(result) ? result : (json_decref(result), NULL);
+}
+
+/* The first step jobrun's record says the OOM killer struck, or NULL. */
+static const char *
+oom_step(json_t *result)
+{
+	json_t *step;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "steps"), i, step) if (
+	    json_is_true(json_object_get(step,
+		"oom_killed"))) return json_string_value(json_object_get(step,
+	    "name"));
+	return NULL;
+}
+
+/*
+ * Cross-checks the runtime's OOM verdict with jobrun's own record (the
+ * steps' oom_killed in result.json), so that the exit status, result.json
+ * and the message agree (jobrun(1) RUNTIMES):
+ *   runtime  record                   status, result.json      message
+ *   OOM      none (PID 1 was killed)  1, written: failed       error
+ *   OOM      a step OOM-killed        the record's             error: both
+ *   OOM      no step OOM-killed       the record's (it stands) warning
+ *   -        a step OOM-killed        the record's             error
+ * recorded is false when there is no record.  Returns the exit status.
+ */
+static int
+cross_check_oom(struct run *run, int status, bool recorded)
+{
+	const char *kind = run->rt->kind, *step, *outcome;
+	json_t *result;
+	char *why;
+
+	if (!recorded) {
+		why = xasprintf("the job's container ran out of memory: %s "
+				"says it was OOM-killed before jobrun inside "
+				"wrote its result",
+		    kind);
+		diag_error("%s", why);
+		runtime_write_host_result(run->o->workspace, run->o->spec.job,
+		    "failed", EXIT_JOB_FAILED, why, run->o->mask);
+		free(why);
+		return EXIT_JOB_FAILED;
+	}
+	if (status == 0 || (result = read_result(run->o->workspace)) == NULL)
+		return status;
+	step = oom_step(result);
+	outcome = json_string_value(json_object_get(result, "outcome"));
+	if (run->engine_oom && step != NULL)
+		diag_error("step '%s' ran out of memory: jobrun's record and "
+			   "%s agree it was OOM-killed",
+		    step, kind);
+	else if (run->engine_oom)
+		diag_warn("the job's container ran out of memory after jobrun "
+			  "inside recorded its result (%s): %s says it was "
+			  "OOM-killed; the record stands",
+		    outcome != NULL ? outcome : "unknown", kind);
+	else if (step != NULL)
+		diag_error("step '%s' was killed by the OOM killer (jobrun's "
+			   "record); the container itself was not",
+		    step);
+	/* Killed after the record was written: the record is the job's. */
+	if (run->engine_oom &&
+	    json_is_integer(json_object_get(result, "exit_status")))
+		status = (int)json_integer_value(
+		    json_object_get(result, "exit_status"));
+	json_decref(result);
+	return status;
 }
 
 static void
@@ -526,7 +616,7 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	enum runtime_action action = RUNTIME_DO_CREATE;
 	char *error = NULL, *name = runtime_instance_name(o->run_id);
 	struct mask_set *own_mask = NULL;
-	int status = EXIT_JOBRUN_ERROR, dirfd;
+	int status = EXIT_JOBRUN_ERROR, dirfd, collected_rc;
 
 	if (o->mask == NULL)
 		o->mask = own_mask = mask_set_new(NULL, 0);
@@ -558,8 +648,10 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	mask_stream_free(run.stream);
 	if ((status = job_status(&run, action)) >= 0)
 		begin_removal(&run);
-	if (status < 0 || collect(&run, status) < 0)
+	if (status < 0 || (collected_rc = collect(&run, status)) < 0)
 		status = EXIT_JOBRUN_ERROR;
+	else
+		status = cross_check_oom(&run, status, collected_rc == 0);
 out:
 	status = finish(&run, status);
 	if (own_mask != NULL) {

@@ -293,6 +293,11 @@ struct runtime *runtime_fake_new(void);
 void runtime_fake_script(struct runtime *rt, enum runtime_fake_failure fail,
     int exit_code, const char *output);
 
+/* Sets the result.json collect hands back from now on: result (copied),
+ * or none when it is "", or one made from the exit status (the default)
+ * when it is NULL. */
+void runtime_fake_record(struct runtime *rt, const char *result);
+
 /* Puts an instance there directly (what another run or a crash left). */
 void runtime_fake_put(struct runtime *rt, const struct runtime_instance *inst);
 
