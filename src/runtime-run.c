@@ -53,6 +53,7 @@ struct run {
 	const char *name;
 	struct runtime_attach attach;
 	struct mask_stream *stream;
+	struct mask_stream *error_stream; /* the job's standard error */
 	uint64_t started; /* clock_now_ms() */
 	uint64_t kill_at; /* SIGKILL due; 0: none */
 	bool stopping; /* SIGTERM sent */
@@ -71,6 +72,16 @@ console_emit(void *context, const char *data, size_t size)
 
 	/* A console that went away must not end the job: drop output. */
 	(void)file_write_all(run->o->console, data, size);
+}
+
+static void
+console_errors_emit(void *context, const char *data, size_t size)
+{
+	const struct run *run = context;
+	int fd = run->o->console_errors >= 0 ? run->o->console_errors
+					     : run->o->console;
+
+	(void)file_write_all(fd, data, size);
 }
 
 static int
@@ -285,40 +296,57 @@ poll_timeout(const struct run *run)
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
 }
 
-/* Step 4: until the output ends. */
+/* What is there on *fd into stream; at its end (or a failure), *fd is
+ * closed and -1. */
+static void
+pass_on(int *fd, struct mask_stream *stream)
+{
+	char buf[65536];
+	ssize_t got = read(*fd, buf, sizeof(buf));
+
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (got <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	mask_stream_feed(stream, buf, (size_t)got);
+}
+
+/* Step 4: until the output ends (the standard output and, when the
+ * backend keeps it apart, the standard error, each to its own console
+ * through its own mask stream). */
 static void
 stream_output(struct run *run)
 {
-	struct pollfd fds[2] = { { run->attach.output, POLLIN, 0 },
+	struct pollfd fds[3] = { { run->attach.output, POLLIN, 0 },
+		{ run->attach.errors, POLLIN, 0 },
 		{ run->o->signals, POLLIN, 0 } };
-	char buf[65536];
 
-	while (run->attach.output >= 0) {
-		int n =
-		    poll(fds, run->o->signals >= 0 ? 2 : 1, poll_timeout(run));
+	while (run->attach.output >= 0 || run->attach.errors >= 0) {
+		/* poll() skips a descriptor of -1. */
+		int n = poll(fds, 3, poll_timeout(run));
 
 		if (n < 0 && errno != EINTR)
 			break;
 		on_deadlines(run);
-		if (n > 0 && fds[1].revents != 0) {
+		if (n > 0 && fds[2].revents != 0) {
 			struct signalfd_siginfo si;
 
 			if (read(run->o->signals, &si, sizeof(si)) ==
 			    (ssize_t)sizeof(si))
 				on_host_signal(run, (int)si.ssi_signo);
 		}
-		if (n > 0 && fds[0].revents != 0) {
-			ssize_t got =
-			    read(run->attach.output, buf, sizeof(buf));
-
-			if (got < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (got <= 0)
-				break;
-			mask_stream_feed(run->stream, buf, (size_t)got);
-		}
+		if (n > 0 && fds[0].revents != 0)
+			pass_on(&run->attach.output, run->stream);
+		if (n > 0 && fds[1].revents != 0)
+			pass_on(&run->attach.errors, run->error_stream);
+		fds[0].fd = run->attach.output;
+		fds[1].fd = run->attach.errors;
 	}
 	mask_stream_flush(run->stream);
+	mask_stream_flush(run->error_stream);
 }
 
 /*
@@ -643,9 +671,11 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 		diag_warn("run '%s' had ended already: collecting its results",
 		    o->run_id);
 	run.stream = mask_stream_new(o->mask, console_emit, &run);
+	run.error_stream = mask_stream_new(o->mask, console_errors_emit, &run);
 	if (action != RUNTIME_DO_COLLECT)
 		stream_output(&run);
 	mask_stream_free(run.stream);
+	mask_stream_free(run.error_stream);
 	if ((status = job_status(&run, action)) >= 0)
 		begin_removal(&run);
 	if (status < 0 || (collected_rc = collect(&run, status)) < 0)

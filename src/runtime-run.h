@@ -33,7 +33,10 @@ struct runtime_run_options {
 	uint64_t grace_ms; /* SIGTERM to SIGKILL */
 	uint64_t hard_stop_ms; /* kill it after this long; 0: never */
 	struct mask_set *mask; /* masks the output again; may be NULL */
-	int console; /* where the job's output goes */
+	int console; /* where the job's standard output goes */
+	/* Where its standard error goes, when the backend keeps it apart;
+	 * -1: to console as well. */
+	int console_errors;
 	int signals; /* a signalfd of SIGINT, SIGTERM, SIGHUP; or -1 */
 };
 

@@ -111,7 +111,11 @@ struct runtime_spec {
 struct runtime_attach {
 	pid_t pid; /* the process doing the attaching, or -1 */
 	int input; /* the job's standard input; -1 when none */
-	int output; /* the job's standard output and error */
+	/* The job's standard output, and its standard error kept apart
+	 * (errors), or both in output when errors is -1 (kubectl logs
+	 * merges them). */
+	int output;
+	int errors;
 	/* A backend's own: a process that prints the job's exit status
 	 * once it ends (it sees the end even when the instance is removed
 	 * right after), and its output; -1 when none. */
@@ -121,8 +125,8 @@ struct runtime_attach {
 
 #define RUNTIME_ATTACH_INIT                                                    \
 	{                                                                      \
-		.pid = -1, .input = -1, .output = -1, .waiter = -1,            \
-		.waiter_output = -1                                            \
+		.pid = -1, .input = -1, .output = -1, .errors = -1,            \
+		.waiter = -1, .waiter_output = -1                              \
 	}
 
 struct runtime;

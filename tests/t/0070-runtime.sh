@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 66
+plan 71
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -81,11 +81,12 @@ run|start)
 	[ -e "$s/plain-image" ] && { echo 'Error: executable file `run` not found' >&2; echo exited >"$s/state"; echo 0 >"$s/code"; exit 127; }
 	read -r header; head -c "${header##* }" >"$s/bundle-body"
 	echo "step prints $RT_TOKEN_ECHO"
+	echo "step complains $RT_TOKEN_ECHO" >&2
 	# OOM-killed: 137, and inspect says so (state/oom).
 	code=3; [ -e "$s/oom" ] && code=137
 	echo exited >"$s/state"; echo $code >"$s/code"
 	exit $code ;;
-logs) echo "the log of a running job"; echo 4 >"$s/code"; echo exited >"$s/state" ;;
+logs) echo "the log of a running job"; echo "its standard error" >&2; echo 4 >"$s/code"; echo exited >"$s/state" ;;
 wait)
 	# As podman's: once the container has exited.
 	while [ "$(cat "$s/state" 2>/dev/null)" = running ]; do sleep 0.01; done
@@ -113,6 +114,10 @@ run "$JOBRUN" run --runtime podman --image img --run-id r1 --memory 64m --pids 5
 is "$status" 3 "the job's exit status"
 contains out "step prints ***" "the output is masked again on the host"
 lacks out "tok-0070" "no secret on the console"
+contains err "step complains ***" "the job's standard error: on the host's, masked"
+lacks out "step complains" "the job's standard error: not on the standard output"
+lacks err "step prints" "the job's standard output: not on the standard error"
+lacks err "tok-0070" "no secret on the standard error"
 ok "grep -q '^run --cidfile /[^ ]*/cid --name jobrun-r1 --interactive' state/calls" \
 	"created, started and attached by one run, named by its run id"
 ok "! grep -q '^start' state/calls" "no separate start"
@@ -147,6 +152,7 @@ echo running >state/state
 run "$JOBRUN" run --runtime podman --image img --run-id r1 job.yaml
 is "$status" 4 "running: the running job's status"
 contains out "the log of a running job" "running: its log"
+contains err "its standard error" "running: its log's standard error kept apart"
 contains state/calls "logs --follow jobrun-r1" "running: its log followed from the start"
 lacks state/calls "start" "running: not started again"
 

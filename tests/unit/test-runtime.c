@@ -199,6 +199,7 @@ options(const char *run_id)
 		.grace_ms = 1000,
 		.mask = mask,
 		.console = console,
+		.console_errors = -1,
 		.signals = -1,
 	};
 	return o;
