@@ -12,7 +12,8 @@
  *      host's signals into SIGTERM then SIGKILL, with a hard stop;
  *   5. wait, collect the result files, remove the instance (from the
  *      bound workspace, the results need no instance: its removal begins
- *      first and runs on while they are copied).
+ *      first and runs on while they are copied);
+ *   6. cross-check the runtime's OOM verdict with the job's own record.
  * A failure of the host side writes result.json itself (125).
  */
 #include "config.h"

@@ -45,7 +45,9 @@ struct runtime_run_options {
  * and returns the job's exit status.  A failure on the host side is
  * reported, written to WORKSPACE/result.json (outcome "error", the
  * reason masked) and returns 125; a hard stop returns 124; SIGKILL of a
- * job that ignored SIGTERM returns 137.
+ * job that ignored SIGTERM returns 137; a job the runtime says was
+ * OOM-killed before it wrote result.json returns 1, with a result.json
+ * written here saying so.
  */
 int runtime_run_job(struct runtime *rt, struct runtime_run_options *options);
 
