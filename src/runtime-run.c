@@ -370,7 +370,7 @@ job_status(struct run *run, enum runtime_action action)
 			return host_failure(run, error);
 	}
 	/* The runtime's OOM verdict, for cross_check_oom(): asked only
-	 * when the job did not succeed, which keeps success at one call. */
+	 * when the job did not succeed, so that a success costs no more. */
 	if (status != 0 && ops->find(run->rt, run->name, &found, &error) == 0)
 		run->engine_oom = found.oom_killed;
 	free(error);
