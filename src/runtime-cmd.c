@@ -160,7 +160,8 @@ command_attach(struct runtime *rt, const char *run_id)
 		.attach_only = true,
 		.workspace = ".jobrun",
 		.grace_ms = 10000,
-		.console = STDOUT_FILENO };
+		.console = STDOUT_FILENO,
+		.console_errors = STDERR_FILENO };
 	sigset_t set;
 	int status;
 

@@ -345,30 +345,50 @@ engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
 	return 0;
 }
 
-/* Starts a long-running tool command whose output is the job's. */
+static void
+close_pipe(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+/*
+ * Starts a long-running tool command whose output is the job's.  With
+ * apart, its standard error has a pipe of its own (out->errors): without
+ * a TTY, the tool keeps the job's standard output and error apart on its
+ * own; else both go to out->output.
+ */
 static int
 engine_stream(struct engine *e, const char *const *args, bool with_input,
-    struct runtime_attach *out, char **error)
+    bool apart, struct runtime_attach *out, char **error)
 {
-	int in[2] = { -1, -1 }, output[2];
+	int in[2] = { -1, -1 }, output[2] = { -1, -1 }, errors[2] = { -1, -1 };
 
 	if ((with_input && pipe2(in, O_CLOEXEC) < 0) ||
-	    pipe2(output, O_CLOEXEC) < 0) {
+	    pipe2(output, O_CLOEXEC) < 0 ||
+	    (apart && pipe2(errors, O_CLOEXEC) < 0)) {
 		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		close_pipe(in);
+		close_pipe(output);
 		return -1;
 	}
-	out->pid = engine_spawn(e, args, in[0], output[1], -1, error);
+	out->pid = engine_spawn(e, args, in[0], output[1], errors[1], error);
+	if (out->pid < 0) {
+		close_pipe(in);
+		close_pipe(output);
+		close_pipe(errors);
+		return -1;
+	}
+	close(output[1]);
 	if (in[0] >= 0)
 		close(in[0]);
-	close(output[1]);
-	if (out->pid < 0) {
-		if (in[1] >= 0)
-			close(in[1]);
-		close(output[0]);
-		return -1;
-	}
+	if (errors[1] >= 0)
+		close(errors[1]);
 	out->input = in[1];
 	out->output = output[0];
+	out->errors = errors[0];
 	return 0;
 }
 
@@ -386,15 +406,16 @@ cidfile_written(const char *cidfile)
  * Waits until the "run" in *attach has created its instance (the id in
  * cidfile, which inotify watching its directory announces) or has ended.
  * Nothing the job prints can come before the id: the instance starts
- * after it is written, so whatever the tool printed before is its own
- * complaint, kept in *o.  Returns 1 created, 0 ended (its status in *o).
+ * after it is written, so whatever the tool printed on its standard error
+ * before is its own complaint, kept in *o.  Returns 1 created, 0 ended
+ * (its status in *o).
  */
 static int
 await_created(struct runtime_attach *attach, int watch, const char *cidfile,
     struct engine_output *o)
 {
 	struct pollfd fds[2] = { { watch, POLLIN, 0 },
-		{ attach->output, POLLIN, 0 } };
+		{ attach->errors, POLLIN, 0 } };
 	char chunk[4096];
 
 	for (;;) {
@@ -408,7 +429,7 @@ await_created(struct runtime_attach *attach, int watch, const char *cidfile,
 			return 1;
 		if (fds[1].revents == 0)
 			continue;
-		n = read(attach->output, chunk, sizeof(chunk));
+		n = read(attach->errors, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -460,8 +481,8 @@ create_started(struct engine *e, const struct runtime_spec *spec, char **error)
 	if (watch < 0 || inotify_add_watch(watch, dir, IN_CLOSE_WRITE) < 0)
 		goto out;
 	engine_create_args(&args, e->kind, spec, cidfile);
-	if (engine_stream(
-		e, (const char *const *)args.v, true, &attach, error) < 0) {
+	if (engine_stream(e, (const char *const *)args.v, true, true, &attach,
+		error) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -546,7 +567,7 @@ engine_attach(struct runtime *rt, const char *name, bool start,
 		return 0;
 	}
 	return engine_stream(
-	    e, start ? start_args : attach_args, start, out, error);
+	    e, start ? start_args : attach_args, start, true, out, error);
 }
 
 /* Following another run's job: "wait" from the start, so that its status
@@ -560,12 +581,12 @@ engine_logs(struct runtime *rt, const char *name, bool follow,
 	const char *wait_args[] = { "wait", name, NULL };
 	struct runtime_attach waiter = RUNTIME_ATTACH_INIT;
 
-	if (engine_stream(engine_of(rt), args, false, out, error) < 0)
+	if (engine_stream(engine_of(rt), args, false, true, out, error) < 0)
 		return -1;
 	if (!follow)
 		return 0;
-	if (engine_stream(engine_of(rt), wait_args, false, &waiter, error) <
-	    0) {
+	if (engine_stream(
+		engine_of(rt), wait_args, false, false, &waiter, error) < 0) {
 		/* Then the status is asked for at the end. */
 		free(*error);
 		*error = NULL;

@@ -5,7 +5,8 @@
  * "collect" hands back a tar stream holding a result.json that says so.
  * Failures are scripted with runtime_fake_script(): a daemon that does not
  * answer, an image that is missing or has no jobrun, a name already taken,
- * a job that hangs or is OOM-killed, a hostile tar stream.
+ * a job that hangs or is OOM-killed, a hostile tar stream; and the
+ * result.json that collect finds (runtime_fake_record()).
  */
 #include "config.h"
 
@@ -34,6 +35,7 @@ struct fake {
 	enum runtime_fake_failure failure;
 	int exit_code;
 	char *output;
+	char *record; /* collect's result.json; NULL: made up; "": none */
 	int input_reader; /* the last attach's standard input */
 	char *input;
 	size_t input_length;
@@ -302,14 +304,17 @@ fake_collect(struct runtime *rt, const char *name, const char *path, int fd,
 	    fake->failure == RUNTIME_FAKE_NO_JOBRUN)
 		return fail(error, EIO, "the fake cannot copy files out");
 	fake->counts.collects++;
-	result = xasprintf("{\"outcome\":\"%s\",\"exit_status\":%d}\n",
-	    inst->info.exit_code == 0 ? "success" : "failed",
-	    inst->info.exit_code);
+	result = fake->record != NULL
+	    ? xstrdup(fake->record)
+	    : xasprintf("{\"outcome\":\"%s\",\"exit_status\":%d}\n",
+		  inst->info.exit_code == 0 ? "success" : "failed",
+		  inst->info.exit_code);
 	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	archive_write_open_fd(a, fd);
 	tar_add(a, "./", NULL, AE_IFDIR);
-	tar_add(a, "./result.json", result, AE_IFREG);
+	if (result[0] != '\0')
+		tar_add(a, "./result.json", result, AE_IFREG);
 	tar_add(a, "./logs/", NULL, AE_IFDIR);
 	tar_add(
 	    a, "./logs/main.log", fake->output ? fake->output : "", AE_IFREG);
@@ -401,6 +406,7 @@ fake_free(struct runtime *rt)
 		close(fake->input_reader);
 	free(fake->items);
 	free(fake->output);
+	free(fake->record);
 	free(fake->input);
 	free(fake);
 	free(rt);
@@ -447,6 +453,15 @@ runtime_fake_script(struct runtime *rt, enum runtime_fake_failure failure,
 	fake->exit_code = exit_code;
 	free(fake->output);
 	fake->output = dup_or_null(output);
+}
+
+void
+runtime_fake_record(struct runtime *rt, const char *result)
+{
+	struct fake *fake = fake_of(rt);
+
+	free(fake->record);
+	fake->record = dup_or_null(result);
 }
 
 void

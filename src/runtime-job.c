@@ -759,6 +759,7 @@ make_options(struct job_run *r, const struct cli *cli,
 	    timeout > 0 ? timeout + o->grace_ms + HARD_STOP_MARGIN_MS : 0;
 	o->mask = r->mask;
 	o->console = STDOUT_FILENO;
+	o->console_errors = STDERR_FILENO;
 	return 0;
 }
 

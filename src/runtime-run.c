@@ -12,7 +12,8 @@
  *      host's signals into SIGTERM then SIGKILL, with a hard stop;
  *   5. wait, collect the result files, remove the instance (from the
  *      bound workspace, the results need no instance: its removal begins
- *      first and runs on while they are copied).
+ *      first and runs on while they are copied);
+ *   6. cross-check the runtime's OOM verdict with the job's own record.
  * A failure of the host side writes result.json itself (125).
  */
 #include "config.h"
@@ -53,6 +54,7 @@ struct run {
 	const char *name;
 	struct runtime_attach attach;
 	struct mask_stream *stream;
+	struct mask_stream *error_stream; /* the job's standard error */
 	uint64_t started; /* clock_now_ms() */
 	uint64_t kill_at; /* SIGKILL due; 0: none */
 	bool stopping; /* SIGTERM sent */
@@ -60,6 +62,7 @@ struct run {
 	bool timed_out;
 	bool others; /* found running under another live owner */
 	bool removing; /* the instance's removal has begun */
+	bool engine_oom; /* the runtime says its OOM killer struck */
 	char *error; /* the host-side failure, if any */
 };
 
@@ -70,6 +73,16 @@ console_emit(void *context, const char *data, size_t size)
 
 	/* A console that went away must not end the job: drop output. */
 	(void)file_write_all(run->o->console, data, size);
+}
+
+static void
+console_errors_emit(void *context, const char *data, size_t size)
+{
+	const struct run *run = context;
+	int fd = run->o->console_errors >= 0 ? run->o->console_errors
+					     : run->o->console;
+
+	(void)file_write_all(fd, data, size);
 }
 
 static int
@@ -284,40 +297,57 @@ poll_timeout(const struct run *run)
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
 }
 
-/* Step 4: until the output ends. */
+/* What is there on *fd into stream; at its end (or a failure), *fd is
+ * closed and -1. */
+static void
+pass_on(int *fd, struct mask_stream *stream)
+{
+	char buf[65536];
+	ssize_t got = read(*fd, buf, sizeof(buf));
+
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (got <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	mask_stream_feed(stream, buf, (size_t)got);
+}
+
+/* Step 4: until the output ends (the standard output and, when the
+ * backend keeps it apart, the standard error, each to its own console
+ * through its own mask stream). */
 static void
 stream_output(struct run *run)
 {
-	struct pollfd fds[2] = { { run->attach.output, POLLIN, 0 },
+	struct pollfd fds[3] = { { run->attach.output, POLLIN, 0 },
+		{ run->attach.errors, POLLIN, 0 },
 		{ run->o->signals, POLLIN, 0 } };
-	char buf[65536];
 
-	while (run->attach.output >= 0) {
-		int n =
-		    poll(fds, run->o->signals >= 0 ? 2 : 1, poll_timeout(run));
+	while (run->attach.output >= 0 || run->attach.errors >= 0) {
+		/* poll() skips a descriptor of -1. */
+		int n = poll(fds, 3, poll_timeout(run));
 
 		if (n < 0 && errno != EINTR)
 			break;
 		on_deadlines(run);
-		if (n > 0 && fds[1].revents != 0) {
+		if (n > 0 && fds[2].revents != 0) {
 			struct signalfd_siginfo si;
 
 			if (read(run->o->signals, &si, sizeof(si)) ==
 			    (ssize_t)sizeof(si))
 				on_host_signal(run, (int)si.ssi_signo);
 		}
-		if (n > 0 && fds[0].revents != 0) {
-			ssize_t got =
-			    read(run->attach.output, buf, sizeof(buf));
-
-			if (got < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (got <= 0)
-				break;
-			mask_stream_feed(run->stream, buf, (size_t)got);
-		}
+		if (n > 0 && fds[0].revents != 0)
+			pass_on(&run->attach.output, run->stream);
+		if (n > 0 && fds[1].revents != 0)
+			pass_on(&run->attach.errors, run->error_stream);
+		fds[0].fd = run->attach.output;
+		fds[1].fd = run->attach.errors;
 	}
 	mask_stream_flush(run->stream);
+	mask_stream_flush(run->error_stream);
 }
 
 /*
@@ -339,11 +369,10 @@ job_status(struct run *run, enum runtime_action action)
 		if (ops->wait(run->rt, run->name, &status, &error) < 0)
 			return host_failure(run, error);
 	}
-	if (status == EXIT_SIGNAL_BASE + SIGKILL &&
-	    ops->find(run->rt, run->name, &found, &error) == 0 &&
-	    found.oom_killed)
-		diag_warn("the job's container ran out of memory and was "
-			  "killed");
+	/* The runtime's OOM verdict, for cross_check_oom(): asked only
+	 * when the job did not succeed, so that a success costs no more. */
+	if (status != 0 && ops->find(run->rt, run->name, &found, &error) == 0)
+		run->engine_oom = found.oom_killed;
 	free(error);
 	runtime_instance_release(&found);
 	return status;
@@ -376,7 +405,9 @@ image_without_jobrun(struct run *run)
 	return 0;
 }
 
-/* Copies the result files into the workspace through an unlinked file. */
+/* Copies the result files into the workspace through an unlinked file.
+ * Returns 0, 1 when there are none and the runtime says the job ran out
+ * of memory (cross_check_oom() says so), or -1. */
 static int
 collect(struct run *run, int status)
 {
@@ -412,6 +443,12 @@ collect(struct run *run, int status)
 	else
 		skipped =
 		    runtime_extract_results(fd, run->o->workspace, &error);
+	if (skipped < 0 && run->engine_oom) {
+		/* Killed before it wrote a result: cross_check_oom(). */
+		close(fd);
+		free(error);
+		return 1;
+	}
 	if (skipped < 0) {
 		char *why = NULL;
 		int cause = errno;
@@ -439,6 +476,8 @@ collect(struct run *run, int status)
 		diag_warn("%d unsafe entr%s in the results of '%s' skipped",
 		    skipped, skipped == 1 ? "y" : "ies", run->name);
 	if (!has_result(run->o->workspace)) {
+		if (run->engine_oom)
+			return 1;
 		if (image_without_jobrun(run) < 0)
 			return -1;
 		return host_failure(run,
@@ -447,6 +486,86 @@ collect(struct run *run, int status)
 			run->name, status));
 	}
 	return 0;
+}
+
+/* The workspace's result.json, or NULL when it cannot be read. */
+static json_t *
+read_result(const char *workspace)
+{
+	char *path = xasprintf("%s/result.json", workspace);
+	json_t *result = json_load_file(path, 0, NULL);
+
+	free(path);
+	return json_is_object(result) ? result : (json_decref(result), NULL);
+}
+
+/* The first step jobrun's record says the OOM killer struck, or NULL. */
+static const char *
+oom_step(json_t *result)
+{
+	json_t *step;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "steps"), i, step) if (
+	    json_is_true(json_object_get(step,
+		"oom_killed"))) return json_string_value(json_object_get(step,
+	    "name"));
+	return NULL;
+}
+
+/*
+ * Cross-checks the runtime's OOM verdict with jobrun's own record (the
+ * steps' oom_killed in result.json), so that the exit status, result.json
+ * and the message agree (jobrun(1) RUNTIMES):
+ *   runtime  record                   status, result.json      message
+ *   OOM      none (PID 1 was killed)  1, written: failed       error
+ *   OOM      a step OOM-killed        the record's             error: both
+ *   OOM      no step OOM-killed       the record's (it stands) warning
+ *   -        a step OOM-killed        the record's             error
+ * recorded is false when there is no record.  Returns the exit status.
+ */
+static int
+cross_check_oom(struct run *run, int status, bool recorded)
+{
+	const char *kind = run->rt->kind, *step, *outcome;
+	json_t *result;
+	char *why;
+
+	if (!recorded) {
+		why = xasprintf("the job's container ran out of memory: %s "
+				"says it was OOM-killed before jobrun inside "
+				"wrote its result",
+		    kind);
+		diag_error("%s", why);
+		runtime_write_host_result(run->o->workspace, run->o->spec.job,
+		    "failed", EXIT_JOB_FAILED, why, run->o->mask);
+		free(why);
+		return EXIT_JOB_FAILED;
+	}
+	if (status == 0 || (result = read_result(run->o->workspace)) == NULL)
+		return status;
+	step = oom_step(result);
+	outcome = json_string_value(json_object_get(result, "outcome"));
+	if (run->engine_oom && step != NULL)
+		diag_error("step '%s' ran out of memory: jobrun's record and "
+			   "%s agree it was OOM-killed",
+		    step, kind);
+	else if (run->engine_oom)
+		diag_warn("the job's container ran out of memory after jobrun "
+			  "inside recorded its result (%s): %s says it was "
+			  "OOM-killed; the record stands",
+		    outcome != NULL ? outcome : "unknown", kind);
+	else if (step != NULL)
+		diag_error("step '%s' was killed by the OOM killer (jobrun's "
+			   "record); the container itself was not",
+		    step);
+	/* Killed after the record was written: the record is the job's. */
+	if (run->engine_oom &&
+	    json_is_integer(json_object_get(result, "exit_status")))
+		status = (int)json_integer_value(
+		    json_object_get(result, "exit_status"));
+	json_decref(result);
+	return status;
 }
 
 static void
@@ -526,7 +645,7 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	enum runtime_action action = RUNTIME_DO_CREATE;
 	char *error = NULL, *name = runtime_instance_name(o->run_id);
 	struct mask_set *own_mask = NULL;
-	int status = EXIT_JOBRUN_ERROR, dirfd;
+	int status = EXIT_JOBRUN_ERROR, dirfd, collected_rc;
 
 	if (o->mask == NULL)
 		o->mask = own_mask = mask_set_new(NULL, 0);
@@ -553,13 +672,17 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 		diag_warn("run '%s' had ended already: collecting its results",
 		    o->run_id);
 	run.stream = mask_stream_new(o->mask, console_emit, &run);
+	run.error_stream = mask_stream_new(o->mask, console_errors_emit, &run);
 	if (action != RUNTIME_DO_COLLECT)
 		stream_output(&run);
 	mask_stream_free(run.stream);
+	mask_stream_free(run.error_stream);
 	if ((status = job_status(&run, action)) >= 0)
 		begin_removal(&run);
-	if (status < 0 || collect(&run, status) < 0)
+	if (status < 0 || (collected_rc = collect(&run, status)) < 0)
 		status = EXIT_JOBRUN_ERROR;
+	else
+		status = cross_check_oom(&run, status, collected_rc == 0);
 out:
 	status = finish(&run, status);
 	if (own_mask != NULL) {

@@ -33,7 +33,10 @@ struct runtime_run_options {
 	uint64_t grace_ms; /* SIGTERM to SIGKILL */
 	uint64_t hard_stop_ms; /* kill it after this long; 0: never */
 	struct mask_set *mask; /* masks the output again; may be NULL */
-	int console; /* where the job's output goes */
+	int console; /* where the job's standard output goes */
+	/* Where its standard error goes, when the backend keeps it apart;
+	 * -1: to console as well. */
+	int console_errors;
 	int signals; /* a signalfd of SIGINT, SIGTERM, SIGHUP; or -1 */
 };
 
@@ -42,7 +45,9 @@ struct runtime_run_options {
  * and returns the job's exit status.  A failure on the host side is
  * reported, written to WORKSPACE/result.json (outcome "error", the
  * reason masked) and returns 125; a hard stop returns 124; SIGKILL of a
- * job that ignored SIGTERM returns 137.
+ * job that ignored SIGTERM returns 137; a job the runtime says was
+ * OOM-killed before it wrote result.json returns 1, with a result.json
+ * written here saying so.
  */
 int runtime_run_job(struct runtime *rt, struct runtime_run_options *options);
 

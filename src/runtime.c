@@ -290,9 +290,12 @@ runtime_attach_close(struct runtime_attach *attach)
 		close(attach->input);
 	if (attach->output >= 0)
 		close(attach->output);
+	if (attach->errors >= 0)
+		close(attach->errors);
 	if (attach->waiter_output >= 0)
 		close(attach->waiter_output);
 	attach->input = -1;
 	attach->output = -1;
+	attach->errors = -1;
 	attach->waiter_output = -1;
 }

@@ -111,7 +111,11 @@ struct runtime_spec {
 struct runtime_attach {
 	pid_t pid; /* the process doing the attaching, or -1 */
 	int input; /* the job's standard input; -1 when none */
-	int output; /* the job's standard output and error */
+	/* The job's standard output, and its standard error kept apart
+	 * (errors), or both in output when errors is -1 (kubectl logs
+	 * merges them). */
+	int output;
+	int errors;
 	/* A backend's own: a process that prints the job's exit status
 	 * once it ends (it sees the end even when the instance is removed
 	 * right after), and its output; -1 when none. */
@@ -121,8 +125,8 @@ struct runtime_attach {
 
 #define RUNTIME_ATTACH_INIT                                                    \
 	{                                                                      \
-		.pid = -1, .input = -1, .output = -1, .waiter = -1,            \
-		.waiter_output = -1                                            \
+		.pid = -1, .input = -1, .output = -1, .errors = -1,            \
+		.waiter = -1, .waiter_output = -1                              \
 	}
 
 struct runtime;
@@ -292,6 +296,11 @@ struct runtime *runtime_fake_new(void);
  * started from now on gives (exit_code 0, no output by default). */
 void runtime_fake_script(struct runtime *rt, enum runtime_fake_failure fail,
     int exit_code, const char *output);
+
+/* Sets the result.json collect hands back from now on: result (copied),
+ * or none when it is "", or one made from the exit status (the default)
+ * when it is NULL. */
+void runtime_fake_record(struct runtime *rt, const char *result);
 
 /* Puts an instance there directly (what another run or a crash left). */
 void runtime_fake_put(struct runtime *rt, const struct runtime_instance *inst);

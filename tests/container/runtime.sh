@@ -21,7 +21,7 @@ podman run --rm --network=none "$IMAGE" help run 2>/dev/null |
 # removed at the end.
 prefix=ct$$
 trap 'podman rm -f $(podman ps -aq --filter "label=org.jobrun.run-id" --filter "name=^jobrun-$prefix") >/dev/null 2>&1; rm -rf "$TEST_DIR"' EXIT
-plan 30
+plan 31
 
 # containers ID: how many containers run ID has.
 containers() { podman ps -aq --filter "name=^jobrun-$1\$" | wc -l; }
@@ -64,6 +64,8 @@ wait $pid
 is "$?" 0 "a job with a secret succeeds"
 contains out "token is ***" "its output is masked"
 lacks out "$CT_TOKEN" "no secret on the console"
+ok "grep -q \"^jobrun: job 'secret': success\" err && ! grep -q '^jobrun: ' out" \
+	"jobrun's own messages on the standard error, apart from the output"
 case $cmdlines in
 *"$CT_TOKEN"*) ok false "no host command line holds the secret" ;;
 *) ok true "no host command line holds the secret" ;;

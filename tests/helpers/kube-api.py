@@ -17,7 +17,8 @@ body), answers nothing while DIR/stall exists, and reads DIR/script.json,
 if there, at each pod's start:
   exit_code     the job's status (0)
   log           the lines the job prints (["hello"])
-  oom           the container is OOM-killed (137, reason OOMKilled)
+  oom           the container is OOM-killed (137, reason OOMKilled); no
+                termination message unless message is given
   image_error   the pod never starts: waiting with this reason
   hang          the pod runs until it is deleted, its log open
   break_after   the first follow of the log breaks after this many lines
@@ -174,7 +175,7 @@ def end_pod(pod, signalled):
         term.update(exitCode=137, reason="OOMKilled")
     elif signalled:
         term.update(exitCode=signalled, reason="Error")
-    if not s.get("oom"):
+    if not s.get("oom") or "message" in s:
         term["message"] = summary(s, term["exitCode"])
     pod["status"]["phase"] = "Succeeded" if term["exitCode"] == 0 else "Failed"
     pod["status"]["containerStatuses"][0]["state"] = {"terminated": term}

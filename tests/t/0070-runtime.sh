@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 57
+plan 71
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -61,8 +61,9 @@ image)
 	if [ -e "$s/plain-image" ]; then echo '{"Cmd":["bash"]}'; else echo '{"Entrypoint":["jobrun"]}'; fi ;;
 container)
 	[ -e "$s/state" ] || { echo "Error: no such container $3" >&2; exit 125; }
-	printf '[{"Name":"%s","State":{"Status":"%s","ExitCode":%s,"OOMKilled":false},"Config":{"Labels":{}}}]\n' \
-		"$3" "$(cat "$s/state")" "$(cat "$s/code" 2>/dev/null || echo 0)" ;;
+	oom=false; [ -e "$s/oom" ] && oom=true
+	printf '[{"Name":"%s","State":{"Status":"%s","ExitCode":%s,"OOMKilled":%s},"Config":{"Labels":{}}}]\n' \
+		"$3" "$(cat "$s/state")" "$(cat "$s/code" 2>/dev/null || echo 0)" $oom ;;
 create|run)
 	[ -e "$s/down" ] && { echo "Cannot connect to Podman" >&2; exit 125; }
 	[ -e "$s/no-image" ] && { echo "Error: img: image not known" >&2; exit 125; }
@@ -80,16 +81,21 @@ run|start)
 	[ -e "$s/plain-image" ] && { echo 'Error: executable file `run` not found' >&2; echo exited >"$s/state"; echo 0 >"$s/code"; exit 127; }
 	read -r header; head -c "${header##* }" >"$s/bundle-body"
 	echo "step prints $RT_TOKEN_ECHO"
-	echo exited >"$s/state"; echo 3 >"$s/code"
-	exit 3 ;;
-logs) echo "the log of a running job"; echo 4 >"$s/code"; echo exited >"$s/state" ;;
+	echo "step complains $RT_TOKEN_ECHO" >&2
+	# OOM-killed: 137, and inspect says so (state/oom).
+	code=3; [ -e "$s/oom" ] && code=137
+	echo exited >"$s/state"; echo $code >"$s/code"
+	exit $code ;;
+logs) echo "the log of a running job"; echo "its standard error" >&2; echo 4 >"$s/code"; echo exited >"$s/state" ;;
 wait)
 	# As podman's: once the container has exited.
 	while [ "$(cat "$s/state" 2>/dev/null)" = running ]; do sleep 0.01; done
 	cat "$s/code" ;;
 cp)
 	[ -e "$s/plain-image" ] && { mkdir -p "$s/empty"; tar -C "$s/empty" -cf - .; exit 0; }
+	# jobrun's own record: state/record, none when it is empty.
 	mkdir -p "$s/ws/logs" && echo '{"outcome":"failed","exit_status":3}' >"$s/ws/result.json"
+	[ -e "$s/record" ] && { cat "$s/record" >"$s/ws/result.json"; [ -s "$s/record" ] || rm "$s/ws/result.json"; }
 	echo log >"$s/ws/logs/main.log"; mkdir -p "$s/ws/src"; echo x >"$s/ws/src/f"
 	tar -C "$s/ws" -cf - . ;;
 kill) echo "$3" >"$s/signal" ;;
@@ -108,6 +114,10 @@ run "$JOBRUN" run --runtime podman --image img --run-id r1 --memory 64m --pids 5
 is "$status" 3 "the job's exit status"
 contains out "step prints ***" "the output is masked again on the host"
 lacks out "tok-0070" "no secret on the console"
+contains err "step complains ***" "the job's standard error: on the host's, masked"
+lacks out "step complains" "the job's standard error: not on the standard output"
+lacks err "step prints" "the job's standard output: not on the standard error"
+lacks err "tok-0070" "no secret on the standard error"
 ok "grep -q '^run --cidfile /[^ ]*/cid --name jobrun-r1 --interactive' state/calls" \
 	"created, started and attached by one run, named by its run id"
 ok "! grep -q '^start' state/calls" "no separate start"
@@ -142,6 +152,7 @@ echo running >state/state
 run "$JOBRUN" run --runtime podman --image img --run-id r1 job.yaml
 is "$status" 4 "running: the running job's status"
 contains out "the log of a running job" "running: its log"
+contains err "its standard error" "running: its log's standard error kept apart"
 contains state/calls "logs --follow jobrun-r1" "running: its log followed from the start"
 lacks state/calls "start" "running: not started again"
 
@@ -175,6 +186,31 @@ ok "[ ! -e state/state ]" "no jobrun: nothing left"
 rm state/plain-image
 run "$JOBRUN" attach nothere
 contains err "no run 'nothere' here" "attach to nothing"
+
+# OOM: podman's OOMKilled cross-checked with jobrun's own record.
+touch state/oom
+: >state/record
+run "$JOBRUN" run --runtime podman --image img --run-id m1 job.yaml
+is "$status" 1 "OOMKilled, no record (PID 1 killed): failed, 1"
+contains err "ran out of memory: podman says it was OOM-killed before jobrun inside wrote its result" \
+	"OOMKilled, no record: said"
+contains .jobrun/result.json '"outcome": "failed"' "OOMKilled, no record: result.json says failed"
+echo '{"outcome":"failed","exit_status":1,"steps":[{"name":"main","oom_killed":true}]}' >state/record
+run "$JOBRUN" run --runtime podman --image img --run-id m2 job.yaml
+is "$status" 1 "OOMKilled, a step OOM-killed in the record: the record's 1"
+contains err "step 'main' ran out of memory: jobrun's record and podman agree" "both agree: said"
+echo '{"outcome":"success","exit_status":0,"steps":[{"name":"main","oom_killed":false}]}' >state/record
+run "$JOBRUN" run --runtime podman --image img --run-id m3 job.yaml
+is "$status" 0 "OOMKilled after a success was recorded: the record stands"
+contains err "warning: the job's container ran out of memory after jobrun inside recorded its result (success)" \
+	"killed after the record: a warning"
+rm state/oom
+echo '{"outcome":"failed","exit_status":3,"steps":[{"name":"main","oom_killed":true}]}' >state/record
+run "$JOBRUN" run --runtime podman --image img --run-id m4 job.yaml
+is "$status" 3 "a step OOM-killed, the container not: the job's status"
+contains err "step 'main' was killed by the OOM killer (jobrun's record); the container itself was not" \
+	"a step OOM-killed inside: said"
+rm state/record
 
 # The job file's container: key; flags win over it.
 cat >c.yaml <<'YAML'

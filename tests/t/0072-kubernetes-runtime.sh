@@ -14,7 +14,7 @@ if [ -z "$KUBECTL" ] || ! "$PYTHON3" -c 'import http.server' 2>/dev/null; then
 	echo "1..0 # SKIP kubectl or python3 is missing"
 	exit 0
 fi
-plan 53
+plan 56
 
 mkdir api bin
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/helpers/kube-api.py" "$TEST_DIR/api" \
@@ -147,10 +147,18 @@ contains .jobrun/result.json '"outcome": "cancelled"' "saying cancelled"
 is "$(left t1)" "" "and the run is removed"
 
 # ---- failures: a clear message and 125 ----
+# ---- OOMKilled cross-checked with jobrun's own record (its summary) ----
 script '{"oom": true, "log": []}'
 run kube --run-id o1
-is "$status" 125 "OOM-killed without a summary: 125"
-contains err "ran out of memory" "OOM: said"
+is "$status" 1 "OOM-killed without a summary (PID 1 killed): failed, 1"
+contains err "ran out of memory: kubernetes says it was OOM-killed before jobrun inside wrote its result" \
+	"OOM without a summary: said"
+contains .jobrun/result.json '"outcome": "failed"' "OOM without a summary: result.json says failed"
+script '{"oom": true, "log": [], "message": "{\"jobrun\": 1, \"job\": \"k8s\", \"outcome\": \"success\", \"exit_status\": 0}"}'
+run kube --run-id o2
+is "$status" 0 "OOM-killed after a success summary: the record stands"
+contains err "ran out of memory after jobrun inside recorded its result (success)" \
+	"OOM after the summary: a warning"
 script '{"image_error": "ErrImagePull"}'
 run kube --run-id i1
 is "$status" 125 "an image that cannot be pulled: 125"

@@ -199,6 +199,7 @@ options(const char *run_id)
 		.grace_ms = 1000,
 		.mask = mask,
 		.console = console,
+		.console_errors = -1,
 		.signals = -1,
 	};
 	return o;
@@ -490,6 +491,68 @@ test_oom_destroy_detach(void)
 	runtime_free(rt);
 }
 
+/* The runtime's OOM verdict against jobrun's own record: every
+ * combination ends in one status, and result.json says the same. */
+static void
+test_oom_cross_check(void)
+{
+	static const char step_oom[] =
+	    "{\"outcome\":\"failed\",\"exit_status\":1,\"steps\":"
+	    "[{\"name\":\"build\",\"outcome\":\"failed\","
+	    "\"oom_killed\":true}]}";
+	static const char success[] =
+	    "{\"outcome\":\"success\",\"exit_status\":0,\"steps\":"
+	    "[{\"name\":\"build\",\"outcome\":\"success\","
+	    "\"oom_killed\":false}]}";
+	struct runtime *rt = runtime_fake_new();
+	struct runtime_run_options o;
+	char *text;
+
+	reset_files();
+	o = options("oom-none");
+	runtime_fake_script(rt, RUNTIME_FAKE_OOM, 0, NULL);
+	runtime_fake_record(rt, "");
+	is_int(runtime_run_job(rt, &o), 1,
+	    "OOM, no record (PID 1 killed): failed, 1");
+	text = slurp("result.json");
+	ok(contains(text, "\"outcome\": \"failed\"") &&
+		contains(text, "\"exit_status\": 1") &&
+		contains(text, "ran out of memory"),
+	    "OOM, no record: result.json written, saying so");
+	free(text);
+
+	reset_files();
+	o = options("oom-step");
+	runtime_fake_record(rt, step_oom);
+	is_int(runtime_run_job(rt, &o), 1,
+	    "OOM, a step OOM-killed in the record: the record's 1, not 137");
+
+	reset_files();
+	o = options("oom-after");
+	runtime_fake_record(rt, success);
+	is_int(runtime_run_job(rt, &o), 0,
+	    "OOM after a success was recorded: the record stands, 0");
+	text = slurp("result.json");
+	ok(contains(text, "\"outcome\":\"success\""),
+	    "OOM after the record: result.json is the job's");
+	free(text);
+
+	reset_files();
+	o = options("step-oom-only");
+	runtime_fake_script(rt, RUNTIME_FAKE_OK, 1, NULL);
+	runtime_fake_record(rt, step_oom);
+	is_int(runtime_run_job(rt, &o), 1,
+	    "a step OOM-killed, the container not: the job's 1");
+
+	reset_files();
+	o = options("no-oom-no-record");
+	runtime_fake_script(rt, RUNTIME_FAKE_OK, 3, NULL);
+	runtime_fake_record(rt, "");
+	is_int(runtime_run_job(rt, &o), 125,
+	    "no OOM and no record: still the host's failure, 125");
+	runtime_free(rt);
+}
+
 static void
 test_hostile_tar(void)
 {
@@ -633,6 +696,7 @@ main(void)
 	test_failures();
 	test_signals();
 	test_oom_destroy_detach();
+	test_oom_cross_check();
 	test_hostile_tar();
 	test_extract_from_dir();
 	test_bound_workspace();
