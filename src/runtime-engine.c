@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +34,6 @@
 #include "proc.h"
 #include "runtime-engine.h"
 #include "xalloc.h"
-
-extern char **environ;
 
 struct engine {
 	char *program;
@@ -93,47 +90,16 @@ static pid_t
 engine_spawn(struct engine *e, const char *const *args, int in, int out,
     int err, char **error)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
 	char *argv[64];
 	size_t n = 0;
-	pid_t pid;
-	int rc;
 
-	/* posix_spawn takes char *const[]; it does not write to them. */
+	/* runtime_tool_spawn() takes char *const[]; nothing writes to them. */
 	argv[n++] = e->program;
 	while (*args != NULL && n < 63)
 		argv[n++] = (char *)(uintptr_t)*args++;
 	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	if (in >= 0)
-		posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
-	else
-		posix_spawn_file_actions_addopen(
-		    &fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(
-	    &fa, err >= 0 ? err : out, STDERR_FILENO);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigfillset(&defaults);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr,
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-		POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawn(&pid, e->program, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		*error =
-		    xasprintf("cannot run '%s': %s", e->program, strerror(rc));
-		errno = rc;
-		return -1;
-	}
-	return pid;
+	return runtime_tool_spawn(
+	    argv, in, out, err >= 0 ? err : out, false, error);
 }
 
 /* Appends what fd gives to *buf until EOF. */

@@ -37,7 +37,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +52,6 @@
 #include "reap.h"
 #include "runtime-kube.h"
 #include "xalloc.h"
-
-extern char **environ;
 
 /* Each kubectl run's bound, unless JOBRUN_KUBE_TIMEOUT says. */
 #define KUBE_TIMEOUT_DEFAULT_MS (30 * 1000)
@@ -120,7 +117,7 @@ kube_argv(const struct kube *k, const char *const *args, bool bounded,
 		    (unsigned long long)(k->timeout_ms + 999) / 1000);
 		argv[n++] = options[2];
 	}
-	/* posix_spawn takes char *const[]; it does not write to them. */
+	/* runtime_tool_spawn() takes char *const[]; nothing writes to them. */
 	while (*args != NULL && n < KUBE_ARGS_MAX - 1)
 		argv[n++] = (char *)(uintptr_t)*args++;
 	argv[n] = NULL;
@@ -135,47 +132,10 @@ static pid_t
 kube_spawn(const struct kube *k, const char *const *args, bool bounded, int in,
     int out, int err, bool same_group, char **error)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
 	char *argv[KUBE_ARGS_MAX], options[3][320];
-	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-	pid_t pid;
-	int rc;
 
 	kube_argv(k, args, bounded, argv, options);
-	posix_spawn_file_actions_init(&fa);
-	if (in >= 0)
-		posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
-	else
-		posix_spawn_file_actions_addopen(
-		    &fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-	if (err >= 0)
-		posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO);
-	else
-		posix_spawn_file_actions_addopen(
-		    &fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigfillset(&defaults);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	if (!same_group) {
-		posix_spawnattr_setpgroup(&attr, 0);
-		flags |= POSIX_SPAWN_SETPGROUP;
-	}
-	posix_spawnattr_setflags(&attr, flags);
-	rc = posix_spawn(&pid, k->program, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		*error =
-		    xasprintf("cannot run '%s': %s", k->program, strerror(rc));
-		errno = rc;
-		return -1;
-	}
-	return pid;
+	return runtime_tool_spawn(argv, in, out, err, same_group, error);
 }
 
 static int

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,4 +300,49 @@ runtime_attach_close(struct runtime_attach *attach)
 	attach->output = -1;
 	attach->errors = -1;
 	attach->waiter_output = -1;
+}
+
+pid_t
+runtime_tool_spawn(
+    char *const argv[], int in, int out, int err, bool same_group, char **error)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+	pid_t pid;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	if (in >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(
+		    &fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	if (err >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO);
+	else
+		posix_spawn_file_actions_addopen(
+		    &fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&defaults);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	if (!same_group) {
+		posix_spawnattr_setpgroup(&attr, 0);
+		flags |= POSIX_SPAWN_SETPGROUP;
+	}
+	posix_spawnattr_setflags(&attr, flags);
+	rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		*error =
+		    xasprintf("cannot run '%s': %s", argv[0], strerror(rc));
+		errno = rc;
+		return -1;
+	}
+	return pid;
 }

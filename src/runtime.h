@@ -273,6 +273,16 @@ void runtime_instances_free(struct runtime_instance *list, size_t count);
 /* Releases *attach's descriptors (not its process). */
 void runtime_attach_close(struct runtime_attach *attach);
 
+/*
+ * Starts a backend's command-line tool (podman, docker, kubectl): argv[0]
+ * is its path.  Standard input in (-1: /dev/null), output out, error err
+ * (-1: /dev/null); every signal unblocked and at its default; in a
+ * process group of its own unless same_group.  Returns the pid, or -1
+ * with *error (errno set).
+ */
+pid_t runtime_tool_spawn(char *const argv[], int in, int out, int err,
+    bool same_group, char **error);
+
 /* ---- the fake backend (tests) ---- */
 
 enum runtime_fake_failure {
