@@ -237,11 +237,19 @@ source_exec_run(const char *label, const char *const *args, int stdin_fd,
 	argv[0] = xstrdup(SOURCE_EXEC_PROGRAM);
 	for (i = 0; i < n; i++)
 		argv[i + 1] = xstrdup(args[i]);
-	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		pid = -1;
+	} else if ((pid = fork()) < 0) {
+		int saved = errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		errno = saved;
+	}
+	if (pid < 0) {
 		o->error = xasprintf("cannot start %s: %s", SOURCE_EXEC_PROGRAM,
 		    strerror(errno));
 		o->status = EXIT_JOBRUN_ERROR;
-		pid = -1;
 	} else if (pid == 0) {
 		close(fds[0]);
 		child_exec(path, argv, stdin_fd, fds[1], failed, self);

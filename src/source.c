@@ -526,7 +526,7 @@ make_empty_target(const char *label, const char *path, bool local)
 
 /*
  * The request as jobrun-source reads it on its standard input: a JSON
- * object in a sealed memory file (never on a command line, where any
+ * object in a memory file (never on a command line, where any
  * process could read the URL).  Returns the descriptor, or -1 with
  * errno.
  */
