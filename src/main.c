@@ -96,22 +96,6 @@ out:
 	return status;
 }
 
-/* jansson's strings may hold secrets: every block it frees is wiped. */
-static void *
-json_allocate(size_t size)
-{
-	return xmalloc(size);
-}
-
-static void
-json_release(void *p)
-{
-	if (p == NULL)
-		return;
-	wipe(p, malloc_usable_size(p));
-	free(p);
-}
-
 static int
 command_secret(const struct cli *cli)
 {
@@ -144,7 +128,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ensure_std_fds();
 	close_stray_fds();
-	json_set_alloc_funcs(json_allocate, json_release);
+	/* jansson's strings may hold secrets: each block is wiped. */
+	json_set_alloc_funcs(xmalloc, xfree_wiped);
 	if (cli_parse(&cli, argc, argv) < 0)
 		return EXIT_JOBRUN_ERROR;
 	/* Only run supervises children; the rest keep default signals. */

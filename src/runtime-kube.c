@@ -794,14 +794,14 @@ kube_collect_result(
 		*error = s.inst.oom_killed
 		    ? xasprintf("its container ran out of memory (OOMKilled) "
 				"and left no summary")
-		    : xasprintf("%s", why);
+		    : xasprintf("%s", why != NULL ? why : "no result");
 		free(why);
 		kube_status_release(&s);
 		errno = ENOENT;
 		return -1;
 	}
-	/* Made here from the summary, not foreign bytes: written, not
-	 * unpacked. */
+	/* The container wrote the summary; it was parsed and re-encoded
+	 * above, so the file is ours: written, not unpacked. */
 	n = strlen(result);
 	while (n > 0 && result[n - 1] == '\n')
 		n--;

@@ -164,13 +164,13 @@ struct runtime_ops {
 	/* Waits for the instance to exit; its status in *out_status. */
 	int (*wait)(struct runtime *rt, const char *name, int *out_status,
 	    char **error);
-	/* Copies path (a directory in the instance) out as a tar stream
-	 * into fd. */
 	/* For a backend whose instance keeps no files once it has ended
 	 * (Kubernetes), instead of collect: writes dir/result.json from
 	 * what the runtime kept.  NULL for the others. */
 	int (*collect_result)(struct runtime *rt, const char *name,
 	    const char *dir, char **error);
+	/* Copies path (a directory in the instance) out as a tar stream
+	 * into fd. */
 	int (*collect)(struct runtime *rt, const char *name, const char *path,
 	    int fd, char **error);
 	/* Removes the instance, stopping it first; absent is success. */

@@ -35,8 +35,9 @@ struct source_request {
 
 /*
  * The request as JSON (source-request.c), the form jobrun-source reads
- * on its standard input; the caller frees the text.  A token is never in
- * it: the backend reads token_env's variable or token_file itself.
+ * on its standard input; the caller wipes and frees the text (a URL may
+ * hold a password).  A token is never in it: the backend reads
+ * token_env's variable or token_file itself.
  */
 char *source_request_to_json(const struct source_request *request);
 

@@ -134,7 +134,8 @@ cancel_signals_fd(void)
 /*
  * Reads the program's records until it closes the pipe, the deadline
  * (0: none) passes or a cancelling signal comes.  Returns 0 at the end of
- * the records, -1 at the deadline, or the signal's number.
+ * the records, -1 at the deadline, -2 when poll() fails (errno), or the
+ * signal's number.
  */
 static int
 read_replies(int fd, int sigfd, uint64_t deadline, const char *label,
@@ -156,7 +157,7 @@ read_replies(int fd, int sigfd, uint64_t deadline, const char *label,
 		}
 		if (poll(fds, sigfd >= 0 ? 2 : 1, wait_ms) < 0 &&
 		    errno != EINTR)
-			return -1;
+			return -2;
 		if (sigfd >= 0 && (fds[1].revents & POLLIN) &&
 		    read(sigfd, &info, sizeof(info)) == sizeof(info))
 			return (int)info.ssi_signo;
@@ -197,7 +198,7 @@ child_exec(const char *path, char **argv, int stdin_fd, int reply,
 	sigset_t none;
 	int in;
 
-	in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+	in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* dup2() onto the same number keeps close-on-exec: clear it. */
 	if (in < 0 || dup2(in, STDIN_FILENO) < 0 ||
 	    fcntl(STDIN_FILENO, F_SETFD, 0) < 0 || dup2(reply, REPLY_FD) < 0 ||
@@ -220,7 +221,7 @@ source_exec_run(const char *label, const char *const *args, int stdin_fd,
     uint64_t timeout_ms, bool cancellable, struct source_outcome *o)
 {
 	char duration[32], *path, *why, **argv, *failed;
-	int fds[2], sigfd = -1, wstatus = 0, verdict;
+	int fds[2], sigfd = -1, wstatus = 0, verdict, poll_errno;
 	size_t i, n = 0;
 	pid_t pid, self = getpid();
 
@@ -266,13 +267,18 @@ source_exec_run(const char *label, const char *const *args, int stdin_fd,
 		sigfd = cancel_signals_fd();
 	verdict = read_replies(fds[0], sigfd,
 	    timeout_ms ? clock_now_ms() + timeout_ms : 0, label, o);
+	poll_errno = errno;
 	if (verdict != 0)
 		kill(pid, SIGKILL);
 	reap_child(pid, &wstatus, true);
 	close(fds[0]);
 	if (sigfd >= 0)
 		close(sigfd);
-	if (verdict < 0) {
+	if (verdict == -2) {
+		free(o->error);
+		o->error = xasprintf("cannot wait for %s: %s",
+		    SOURCE_EXEC_PROGRAM, strerror(poll_errno));
+	} else if (verdict < 0) {
 		free(o->error);
 		o->error = xasprintf("timed out after %s",
 		    duration_format(duration, sizeof(duration), timeout_ms));

@@ -19,7 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "file.h"
+#include "list.h"
 #include "results-unpack.h"
 #include "source-backend.h"
 #include "xalloc.h"
@@ -58,6 +61,7 @@ prepare(struct source_reply *reply)
 		return 1;
 	}
 	rc = source_request_from_json(text, size, &r, &error);
+	wipe(text, size);
 	free(text);
 	if (rc < 0) {
 		source_reply_error(reply, "%s", error);
@@ -108,12 +112,17 @@ main(int argc, char **argv)
 	struct source_reply reply = { REPLY_FD };
 	char *error = NULL;
 
-	if (fcntl(REPLY_FD, F_GETFD) < 0) {
+	/* Descriptor 3 is the reply, for this process alone: nothing it
+	 * starts may hold the pipe open once it has ended. */
+	if (fcntl(REPLY_FD, F_SETFD, FD_CLOEXEC) < 0) {
 		fprintf(stderr,
 		    "jobrun-source: jobrun runs this program (descriptor 3 "
 		    "is not open)\n");
 		return 2;
 	}
+	/* The request's URL may hold a password: jansson's blocks, and
+	 * the request's text, are wiped when freed. */
+	json_set_alloc_funcs(xmalloc, xfree_wiped);
 	if (argc == 2 && strcmp(argv[1], "prepare") == 0)
 		return prepare(&reply);
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {

@@ -1,7 +1,8 @@
 /*
  * A source request (source-backend.h) as JSON, the form jobrun passes it
- * to jobrun-source in: everything a backend reads, and nothing secret (a
- * token stays in its variable or file, which the backend reads itself).
+ * to jobrun-source in: everything a backend reads.  A token stays in its
+ * variable or file, which the backend reads itself; but a URL may hold a
+ * password, so both sides wipe the text when done.
  */
 #include "config.h"
 

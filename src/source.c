@@ -542,10 +542,12 @@ request_file(const struct source_request *request)
 
 		if (fd >= 0)
 			close(fd);
+		wipe(text, strlen(text));
 		free(text);
 		errno = saved;
 		return -1;
 	}
+	wipe(text, strlen(text));
 	free(text);
 	return fd;
 }

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "xalloc.h"
 
 static void __attribute__((noreturn)) xalloc_die(void)
@@ -106,4 +108,13 @@ xgrow(void *items, size_t *cap, size_t need, size_t size)
 	}
 	*p = xreallocarray(*p, new_cap, size);
 	*cap = new_cap;
+}
+
+void
+xfree_wiped(void *p)
+{
+	if (p == NULL)
+		return;
+	wipe(p, malloc_usable_size(p));
+	free(p);
 }

@@ -25,6 +25,13 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Frees p (NULL is fine) after wiping its whole block: for an allocator
+ * whose blocks may hold secrets, such as jansson's
+ * (json_set_alloc_funcs(xmalloc, xfree_wiped)).
+ */
+void xfree_wiped(void *p);
+
+/*
  * Grows *items (of *cap elements of size bytes) so that it holds at least
  * need elements, doubling the capacity.
  */

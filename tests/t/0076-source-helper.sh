@@ -8,7 +8,7 @@
 # beside a copy of jobrun where it looks first.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 30
+plan 31
 
 HELPER=$JOBRUN_BUILDDIR/jobrun-source
 WS=$TEST_DIR/ws
@@ -116,10 +116,13 @@ YAML
 rm -f hang.pid
 fresh
 bin/jobrun run hang-long.yaml >/dev/null 2>&1 &
+super=$!
 wait_for hang.pid .
 helper=$(cat hang.pid)
 starter=$(awk '{ print $4 }' "/proc/$helper/stat")
-super=$(awk '{ print $4 }' "/proc/$starter/stat")
+# The supervisor is the process started here, the job process its child.
+[ "$(awk '{ print $4 }' "/proc/$starter/stat")" = "$super" ] ||
+	echo "# unexpected process tree: $super, $starter, $helper"
 kill -KILL "$super" "$starter"
 i=0
 while kill -0 "$helper" 2>/dev/null && [ $i -lt 200 ]; do
@@ -139,12 +142,12 @@ contains err "a notice from it" "its notice is shown"
 # ---- no program at all ----
 rm bin/jobrun-source
 if [ -x "${PKGLIBEXECDIR:-/nonexistent}/jobrun-source" ]; then
-	for i in 1 2 3 4; do
+	for i in 1 2 3 4 5; do
 		echo "ok $((_tap_count += 1)) # SKIP jobrun-source is installed in ${PKGLIBEXECDIR:-/nonexistent}"
 	done
 else
 	fresh
-run bin/jobrun run copy.yaml
+	run bin/jobrun run copy.yaml
 	is "$status" 125 "no jobrun-source: a job with a source fails, 125"
 	contains err "make install" "and the message says how to get it"
 	cat >plain.yaml <<YAML
@@ -153,9 +156,12 @@ steps:
   - {name: s, run: 'echo plain-ran'}
 YAML
 	fresh
-run bin/jobrun run plain.yaml
+	run bin/jobrun run plain.yaml
 	is "$status" 0 "a job without a source runs without it"
 	contains out plain-ran "and its step ran"
+	run bin/jobrun --version
+	contains out "sources: cannot be prepared: jobrun-source was found neither" \
+		"--version says sources cannot be prepared, and why"
 fi
 
 done_testing
