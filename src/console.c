@@ -225,6 +225,18 @@ console_free(struct console *output)
 
 static char newline[] = "\n";
 
+/* Writes line and a newline to standard output, then wipes and frees it
+ * (it may have held a secret before masking). */
+static void
+put_json_line(struct console *output, char *line)
+{
+	struct iovec iov[2] = { { line, strlen(line) }, { newline, 1 } };
+
+	writev_all(output, STDOUT_FILENO, iov, 2);
+	wipe(line, strlen(line));
+	free(line);
+}
+
 /*
  * Writes one JSON log line.  Text that is not UTF-8 goes as "data_base64"
  * so no byte is lost or altered.
@@ -254,14 +266,7 @@ emit_json(struct console *output, const char *step, const char *stream,
 	json_decref(object);
 	if (line == NULL)
 		return;
-	{
-		struct iovec iov[2] = { { line, strlen(line) },
-			{ newline, 1 } };
-
-		writev_all(output, STDOUT_FILENO, iov, 2);
-	}
-	wipe(line, strlen(line));
-	free(line);
+	put_json_line(output, line);
 }
 
 /* Masks every string inside value, in place. */
@@ -320,14 +325,7 @@ console_event(struct console *output, const char *name, json_t *fields)
 	}
 	if ((line = console_event_line(output->mask, name, fields)) == NULL)
 		return;
-	{
-		struct iovec iov[2] = { { line, strlen(line) },
-			{ newline, 1 } };
-
-		writev_all(output, STDOUT_FILENO, iov, 2);
-	}
-	wipe(line, strlen(line));
-	free(line);
+	put_json_line(output, line);
 }
 
 void
