@@ -56,7 +56,8 @@ int runtime_run_job(struct runtime *rt, struct runtime_run_options *options);
  * workspace gives back (result.json, triggers.json, outputs.json, logs/,
  * artifacts/); refuses absolute names, "..", links that leave dir and
  * anything that is not a file, directory or relative link.  Returns the
- * number of entries skipped as unsafe, or -1 with *error.
+ * number of entries skipped as unsafe, or -1 with *error.  Bounded by
+ * RUNTIME_RESULTS_TIMEOUT_MS and cancelled by a host signal.
  */
 int runtime_extract_results(int fd, const char *dir, char **error);
 
@@ -64,6 +65,21 @@ int runtime_extract_results(int fd, const char *dir, char **error);
  * host), read without following links. */
 int runtime_extract_results_dir(
     const char *from, const char *dir, char **error);
+
+/*
+ * "jobrun pack-results DIR", the command of a Kubernetes collector pod:
+ * jobrun-source writes DIR's results on standard output as text
+ * (results-unpack.h).  Returns 0, or 125 after a message.
+ */
+int runtime_pack_results(const char *dir);
+
+/*
+ * jobrun-source's deadline when it unpacks results (10 minutes, or
+ * JOBRUN_RESULTS_TIMEOUT seconds, 1 to 86400): past it, or on SIGINT,
+ * SIGTERM, SIGHUP or SIGQUIT, it is killed and the extraction fails
+ * ("timed out after ...", "cancelled by signal N").
+ */
+#define RUNTIME_RESULTS_TIMEOUT_MS (10 * 60 * 1000)
 
 /*
  * Writes DIR/result.json as the host's own record of a run that failed
