@@ -305,7 +305,7 @@ contains err "JOBRUN_KUBE_PENDING_TIMEOUT: 'soon'" "said"
 # ---- the unpacking of results: a deadline, and the host's signals ----
 mkdir stand
 cp "$JOBRUN" stand/jobrun
-printf '#!/bin/sh\necho $$ >%s/unpack.pid\nexec sleep 300\n' "$TEST_DIR" >stand/jobrun-source
+printf '#!/bin/sh\necho $$ >%s/unpack.pid\nexec sleep 20\n' "$TEST_DIR" >stand/jobrun-source
 chmod +x stand/jobrun-source
 script "{\"log\": [\"v\"], \"results_dir\": \"$TEST_DIR/vol\"}"
 run volume env JOBRUN_RESULTS_TIMEOUT=1 stand/jobrun run --runtime kubernetes \
