@@ -44,8 +44,9 @@ struct runtime_run_options {
  * Runs (or finds, attaches to, collects) the instance of options->run_id
  * and returns the job's exit status.  A failure on the host side is
  * reported, written to WORKSPACE/result.json (outcome "error", the
- * reason masked) and returns 125; a hard stop returns 124; SIGKILL of a
- * job that ignored SIGTERM returns 137; a job the runtime says was
+ * reason masked) and returns 125 (but a result.json the backend's
+ * collect_result wrote before it failed stands); a hard stop returns 124;
+ * SIGKILL of a job that ignored SIGTERM returns 137; a job the runtime says was
  * OOM-killed before it wrote result.json returns 1, with a result.json
  * written here saying so.
  */

@@ -19,7 +19,7 @@ if [ -z "$KUBECTL" ] || ! "$PYTHON3" -c 'import http.server' 2>/dev/null; then
 	echo "1..0 # SKIP kubectl or python3 is missing"
 	exit 0
 fi
-plan 108
+plan 110
 
 mkdir api bin
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/helpers/kube-api.py" "$TEST_DIR/api" \
@@ -240,10 +240,16 @@ contains collector-post '"drop": ["ALL"]' "with the Job's capability set"
 contains collector-post '"kind": "Job", "name": "jobrun-v1", "uid": ' "owned by the Job"
 contains collector-post '"image": "runner:1"' "in the Job's image"
 contains argv "logs jobrun-v1-results -c collect" "its log is read with kubectl logs"
-contains api/requests '"DELETE", "path": "/api/v1/namespaces/ci/pods/jobrun-v1-results"' "the collector pod is deleted"
+is "$(grep -c '"DELETE", "path": "/api/v1/namespaces/ci/pods/jobrun-v1-results"' api/requests)" 2 \
+	"the collector pod is deleted (once before it is made, once after)"
 is "$(left v1)" "" "nothing is left behind"
 lacks argv "ktok-0072" "no kubectl argument holds the secret"
 lacks collector-post "ktok-0072" "nor the collector pod"
+run volume "$JOBRUN" run --runtime kubernetes --image runner:1 --run-id vk --keep job.yaml
+is "$status" 0 "--keep with the results volume: exit 0"
+is "$(kubectl get pods -l app.kubernetes.io/component=results -o name)" "" \
+	"--keep keeps the Job, not the collector pod"
+kubectl delete jobs -l org.jobrun.run-id=vk >/dev/null
 
 # A log cut short (the kubelet rotated it) or altered: refused, nothing
 # unpacked, the termination summary's result.json stands.
