@@ -410,6 +410,7 @@ find_command(const char *word, enum cli_command *out)
 		{ "stop", CLI_STOP },
 		{ "gc", CLI_GC },
 		{ "manifest", CLI_MANIFEST },
+		{ "pack-results", CLI_PACK_RESULTS },
 		{ "--help", CLI_HELP },
 		{ "-h", CLI_HELP },
 		{ "--version", CLI_VERSION },
@@ -732,6 +733,12 @@ cli_operands(struct cli *out, int n, char **operands)
 			return usage_error(
 			    "%s", "expected 'jobrun manifest JOBFILE'");
 		out->job_file = operands[0];
+		return 0;
+	case CLI_PACK_RESULTS:
+		if (n != 1)
+			return usage_error(
+			    "%s", "expected 'jobrun pack-results DIR'");
+		out->operand = operands[0];
 		return 0;
 	case CLI_ATTACH:
 	case CLI_STOP:

@@ -24,6 +24,7 @@ enum cli_command {
 	CLI_STOP,
 	CLI_GC,
 	CLI_MANIFEST,
+	CLI_PACK_RESULTS, /* inside a Kubernetes collector pod */
 };
 
 /* The runtime options of "run" and the runtime commands; NULL (false)

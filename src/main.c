@@ -156,6 +156,7 @@ main(int argc, char **argv)
 	case CLI_STOP:
 	case CLI_GC:
 	case CLI_MANIFEST:
+	case CLI_PACK_RESULTS:
 		status = runtime_job_command(&cli);
 		break;
 	case CLI_OUTPUT:

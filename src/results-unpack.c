@@ -1,6 +1,8 @@
 /*
  * The safe extraction of what a job's workspace gives back to the host
- * (results-unpack.h), with libarchive; part of jobrun-source.
+ * (results-unpack.h), with libarchive; part of jobrun-source.  Also the
+ * other end on Kubernetes: packing a workspace's results as text for a
+ * collector pod's log.
  */
 #include "config.h"
 
@@ -8,13 +10,17 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <nettle/base64.h>
+#include <nettle/sha2.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "file.h"
 #include "results-unpack.h"
 #include "xalloc.h"
 
@@ -226,4 +232,171 @@ results_unpack_dir(const char *from, const char *dir, char **error)
 	}
 	free(real);
 	return skipped;
+}
+
+/* ---- packing (the collector pod's side) ---- */
+
+/* The text framing of a packed archive (results-unpack.h). */
+struct packer {
+	int fd;
+	struct sha256_ctx sha;
+	uint64_t bytes;
+	uint8_t rest[RESULTS_PACK_GROUP]; /* not yet a whole line's worth */
+	size_t rest_length;
+	bool failed;
+};
+
+static void
+pack_line(struct packer *p, const uint8_t *data, size_t n)
+{
+	char line[BASE64_ENCODE_RAW_LENGTH(RESULTS_PACK_GROUP) + 1];
+	size_t len = BASE64_ENCODE_RAW_LENGTH(n);
+
+	base64_encode_raw(line, n, data);
+	line[len] = '\n';
+	if (file_write_all(p->fd, line, len + 1) < 0)
+		p->failed = true;
+}
+
+static la_ssize_t
+pack_write(struct archive *a, void *context, const void *buf, size_t n)
+{
+	struct packer *p = context;
+	const uint8_t *data = buf;
+	size_t left = n, take;
+
+	(void)a;
+	sha256_update(&p->sha, n, data);
+	p->bytes += n;
+	while (left > 0 && !p->failed) {
+		take = RESULTS_PACK_GROUP - p->rest_length;
+		if (take > left)
+			take = left;
+		memcpy(p->rest + p->rest_length, data, take);
+		p->rest_length += take;
+		data += take;
+		left -= take;
+		if (p->rest_length == RESULTS_PACK_GROUP) {
+			pack_line(p, p->rest, p->rest_length);
+			p->rest_length = 0;
+		}
+	}
+	return p->failed ? -1 : (la_ssize_t)n;
+}
+
+/* Adds the entry e (read by in from the disk) to out. */
+static int
+pack_entry(struct archive *in, struct archive *out, struct archive_entry *e,
+    char **error)
+{
+	mode_t type = archive_entry_filetype(e);
+	char block[65536];
+	la_ssize_t n;
+
+	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+		return 0;
+	if (archive_write_header(out, e) != ARCHIVE_OK) {
+		*error = xasprintf("%s", archive_error_string(out));
+		return -1;
+	}
+	if (type == AE_IFREG)
+		while ((n = archive_read_data(in, block, sizeof(block))) > 0)
+			if (archive_write_data(out, block, (size_t)n) < 0) {
+				*error =
+				    xasprintf("%s", archive_error_string(out));
+				return -1;
+			}
+	return 1;
+}
+
+static int
+pack_tree(struct archive *out, const char *dir, char **error)
+{
+	struct archive *in = archive_read_disk_new();
+	struct archive_entry *e = archive_entry_new();
+	size_t prefix = strlen(dir);
+	int r, rc = 0;
+
+	archive_read_disk_set_symlink_physical(in);
+	if (archive_read_disk_open(in, dir) != ARCHIVE_OK) {
+		*error = xasprintf("%s", archive_error_string(in));
+		rc = -1;
+	}
+	while (
+	    rc == 0 && (r = archive_read_next_header2(in, e)) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(e);
+		const char *rel;
+
+		if (strcmp(path, dir) == 0) {
+			archive_read_disk_descend(in);
+			continue;
+		}
+		if (strncmp(path, dir, prefix) != 0 || path[prefix] != '/')
+			continue;
+		rel = path + prefix + 1;
+		if (!is_wanted(rel))
+			continue;
+		{
+			char *name = xstrdup(rel);
+
+			archive_entry_set_pathname(e, name);
+			free(name);
+		}
+		if (pack_entry(in, out, e, error) < 0)
+			rc = -1;
+		else if (archive_entry_filetype(e) == AE_IFDIR)
+			archive_read_disk_descend(in);
+	}
+	archive_entry_free(e);
+	archive_read_free(in);
+	return rc;
+}
+
+int
+results_pack(const char *dir, int fd, char **error)
+{
+	struct archive *out = archive_write_new();
+	struct packer p = { .fd = fd };
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	char hex[2 * SHA256_DIGEST_SIZE + 1], *trailer;
+	char *real = realpath(dir, NULL);
+	int rc = -1;
+	size_t i;
+
+	sha256_init(&p.sha);
+	archive_write_set_format_pax_restricted(out);
+	archive_write_set_bytes_per_block(out, 512);
+	if (real == NULL) {
+		*error =
+		    xasprintf("cannot pack '%s': %s", dir, strerror(errno));
+	} else if (file_write_all(fd, RESULTS_PACK_BEGIN "\n",
+		       sizeof(RESULTS_PACK_BEGIN)) < 0) {
+		*error = xasprintf("cannot write: %s", strerror(errno));
+	} else if (archive_write_open(out, &p, NULL, pack_write, NULL) !=
+	    ARCHIVE_OK) {
+		*error = xasprintf("%s", archive_error_string(out));
+	} else if (pack_tree(out, real, error) == 0 &&
+	    archive_write_close(out) == ARCHIVE_OK && !p.failed) {
+		rc = 0;
+	} else if (*error == NULL) {
+		*error = xasprintf("cannot write the archive: %s",
+		    p.failed ? strerror(errno) : archive_error_string(out));
+	}
+	archive_write_free(out);
+	free(real);
+	if (rc < 0)
+		return -1;
+	if (p.rest_length > 0)
+		pack_line(&p, p.rest, p.rest_length);
+	sha256_digest(&p.sha, sizeof(digest), digest);
+	for (i = 0; i < sizeof(digest); i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	trailer = xasprintf(
+	    RESULTS_PACK_END " %llu %s\n", (unsigned long long)p.bytes, hex);
+	if (p.failed || file_write_all(fd, trailer, strlen(trailer)) < 0) {
+		*error = xasprintf("cannot write: %s", strerror(errno));
+		rc = -1;
+	}
+	free(trailer);
+	return rc;
 }

@@ -19,4 +19,27 @@ int results_unpack_stream(int fd, const char *dir, char **error);
 /* The same from the directory from, read without following links. */
 int results_unpack_dir(const char *from, const char *dir, char **error);
 
+/*
+ * The results as text, for a Kubernetes collector pod's log (which the
+ * host reads with "kubectl logs": text, in lines, rotated by the kubelet
+ * past its containerLogMaxSize):
+ *   jobrun-results 1
+ *   the tar stream in base64, 76 characters a line
+ *   jobrun-results-end BYTES SHA256-HEX
+ * so that the host refuses an archive cut short or altered
+ * (kube_results_decode() in runtime-kube.h) instead of unpacking part of
+ * it.
+ */
+#define RESULTS_PACK_BEGIN "jobrun-results 1"
+#define RESULTS_PACK_END "jobrun-results-end"
+/* Bytes of the archive a line holds (76 characters of base64). */
+#define RESULTS_PACK_GROUP 57
+
+/*
+ * Writes to fd the framing above around a tar stream of what
+ * results_unpack_stream() would take from dir (links as links, nothing
+ * followed).  Returns 0, or -1 with *error.
+ */
+int results_pack(const char *dir, int fd, char **error);
+
 #endif

@@ -185,6 +185,8 @@ runtime_job_command(const struct cli *cli)
 
 	if (cli->command == CLI_MANIFEST)
 		return runtime_job_manifest(cli);
+	if (cli->command == CLI_PACK_RESULTS)
+		return runtime_pack_results(cli->operand);
 	if (cli->rt.run_id != NULL && !runtime_run_id_valid(cli->rt.run_id)) {
 		diag_error("'%s' is not a run id", cli->rt.run_id);
 		return EXIT_JOBRUN_ERROR;

@@ -14,11 +14,14 @@
  */
 #include "config.h"
 
+#include <nettle/base64.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "results-unpack.h"
 #include "runtime-kube.h"
 #include "xalloc.h"
 
@@ -176,6 +179,35 @@ read_job(struct kube_status *s, json_t *job)
 	}
 }
 
+/* A pod still Pending before its container has a state (unscheduled,
+ * say): the condition that holds it back as the waiting reason, or
+ * "Pending". */
+static void
+read_pending(struct kube_status *s, json_t *pod)
+{
+	const char *phase = str_at(pod, "status/phase");
+	json_t *cond;
+	size_t i;
+
+	if (phase == NULL || strcmp(phase, "Pending") != 0)
+		return;
+	json_array_foreach(
+	    json_object_get(json_object_get(pod, "status"), "conditions"), i,
+	    cond)
+	{
+		const char *status = str_at(cond, "status");
+
+		if (status != NULL && strcmp(status, "False") == 0 &&
+		    str_at(cond, "reason") != NULL) {
+			s->waiting = xstrdup(str_at(cond, "reason"));
+			free(s->message);
+			s->message = dup_or_null(str_at(cond, "message"));
+			return;
+		}
+	}
+	s->waiting = xstrdup("Pending");
+}
+
 /* The pod's container: waiting, or ended with a status. */
 static void
 read_pod(struct kube_status *s, json_t *pod)
@@ -216,6 +248,8 @@ read_pod(struct kube_status *s, json_t *pod)
 			s->failed = NULL;
 		}
 	}
+	if (s->waiting == NULL && s->inst.state != RUNTIME_EXITED)
+		read_pending(s, pod);
 }
 
 int
@@ -459,4 +493,250 @@ kube_log_since(const struct kube_log_cursor *c, char *buf, size_t size)
 		return;
 	}
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- the results volume ---- */
+
+void
+kube_add_results_volume(json_t *list, const char *claim, const char *name)
+{
+	json_t *job = json_array_get(json_object_get(list, "items"), 0);
+	json_t *pod = json_object_get(
+	    json_object_get(json_object_get(job, "spec"), "template"), "spec");
+	json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
+
+	if (pod == NULL || c == NULL)
+		return;
+	if (!json_is_array(json_object_get(pod, "volumes")))
+		json_object_set_new(pod, "volumes", json_array());
+	if (!json_is_array(json_object_get(c, "volumeMounts")))
+		json_object_set_new(c, "volumeMounts", json_array());
+	json_array_append_new(json_object_get(pod, "volumes"),
+	    json_pack("{s:s, s:{s:s}}", "name", KUBE_RESULTS_VOLUME,
+		"persistentVolumeClaim", "claimName", claim));
+	json_array_append_new(json_object_get(c, "volumeMounts"),
+	    json_pack("{s:s, s:s, s:s}", "name", KUBE_RESULTS_VOLUME,
+		"mountPath", KUBE_RESULTS_MOUNT, "subPath", name));
+}
+
+json_t *
+kube_collector_pod(
+    const char *job_json, const char *name, const char *claim, char **error)
+{
+	json_t *job = json_loads(job_json, 0, NULL), *c, *labels, *pod;
+	const char *uid = str_at(job, "metadata/uid");
+	const char *pull;
+	char *pod_name;
+
+	c = json_array_get(
+	    json_object_get(
+		json_object_get(
+		    json_object_get(json_object_get(job, "spec"), "template"),
+		    "spec"),
+		"containers"),
+	    0);
+	if (uid == NULL || str_at(c, "image") == NULL) {
+		*error = xasprintf("Job '%s' as kubectl shows it has no uid "
+				   "or no image",
+		    name);
+		json_decref(job);
+		return NULL;
+	}
+	pull = str_at(c, "imagePullPolicy");
+	labels = json_deep_copy(json_object_get(
+	    json_object_get(
+		json_object_get(json_object_get(job, "spec"), "template"),
+		"metadata"),
+	    "labels"));
+	if (!json_is_object(labels)) {
+		json_decref(labels);
+		labels = json_object();
+	}
+	/* Not the Job's pod: the Job controller's label is not copied, and
+	 * the component says what it is. */
+	json_object_del(labels, KUBE_LABEL_JOB_NAME);
+	json_object_set_new(
+	    labels, "app.kubernetes.io/component", json_string("results"));
+	json_object_set_new(labels, KUBE_LABEL_INSTANCE, json_string(name));
+	pod_name = xasprintf("%s" KUBE_COLLECTOR_SUFFIX, name);
+	pod = json_pack("{s:s, s:s, s:{s:s, s:o, s:[{s:s, s:s, s:s, s:s, "
+			"s:b, s:b}]}, s:{s:s, s:b, s:b, s:i, s:[{s:s, s:s, "
+			"s:s, s:[s, s], s:s, s:{s:b, s:b, s:b, s:{s:[s], "
+			"s:[s, s, s, s, s]}}, s:[{s:s, s:s, s:s, s:b}]}], "
+			"s:[{s:s, s:{s:s, s:b}}]}}",
+	    "apiVersion", "v1", "kind", "Pod", "metadata", "name", pod_name,
+	    "labels", labels, "ownerReferences", "apiVersion", "batch/v1",
+	    "kind", "Job", "name", name, "uid", uid, "controller", 0,
+	    "blockOwnerDeletion", 1, "spec", "restartPolicy", "Never",
+	    "automountServiceAccountToken", 0, "enableServiceLinks", 0,
+	    "terminationGracePeriodSeconds", 5, "containers", "name",
+	    KUBE_COLLECTOR, "image", str_at(c, "image"), "imagePullPolicy",
+	    pull != NULL ? pull : "IfNotPresent", "args", "pack-results",
+	    KUBE_RESULTS_MOUNT, "terminationMessagePolicy", "File",
+	    "securityContext", "privileged", 0, "allowPrivilegeEscalation", 0,
+	    "runAsNonRoot", 0, "capabilities", "drop", "ALL", "add", "SETUID",
+	    "SETGID", "KILL", "CHOWN", "DAC_READ_SEARCH", "volumeMounts",
+	    "name", KUBE_RESULTS_VOLUME, "mountPath", KUBE_RESULTS_MOUNT,
+	    "subPath", name, "readOnly", 1, "volumes", "name",
+	    KUBE_RESULTS_VOLUME, "persistentVolumeClaim", "claimName", claim,
+	    "readOnly", 1);
+	free(pod_name);
+	json_decref(job);
+	if (pod == NULL)
+		*error = xstrdup("cannot make the collector pod");
+	return pod;
+}
+
+int
+kube_pod_ended(const char *pod_json, const char *container, int *out_exit,
+    char **out_waiting)
+{
+	json_t *pod = json_loads(pod_json, 0, NULL), *cs, *state;
+	size_t i;
+	int ended = 0;
+
+	*out_exit = -1;
+	*out_waiting = NULL;
+	json_array_foreach(json_object_get(json_object_get(pod, "status"),
+			       "containerStatuses"),
+	    i, cs)
+	{
+		const char *name = str_at(cs, "name");
+
+		if (name == NULL || strcmp(name, container) != 0)
+			continue;
+		state = json_object_get(cs, "state");
+		if (json_object_get(state, "terminated") != NULL) {
+			*out_exit = (int)json_integer_value(json_object_get(
+			    json_object_get(state, "terminated"), "exitCode"));
+			ended = 1;
+		} else if (str_at(state, "waiting/reason") != NULL) {
+			*out_waiting =
+			    xasprintf("%s%s%s", str_at(state, "waiting/reason"),
+				str_at(state, "waiting/message") != NULL ? ": "
+									 : "",
+				str_at(state, "waiting/message") != NULL
+				    ? str_at(state, "waiting/message")
+				    : "");
+		}
+	}
+	json_decref(pod);
+	return ended;
+}
+
+/* Whether line (n bytes) is text of the base64 alphabet. */
+static bool
+is_base64_line(const char *line, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char ch = line[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			(ch >= '0' && ch <= '9') || ch == '+' || ch == '/' ||
+			ch == '='))
+			return false;
+	}
+	return n > 0;
+}
+
+int
+kube_results_decode(const char *log, size_t length, char **out,
+    size_t *out_length, char **error)
+{
+	struct base64_decode_ctx b64;
+	struct sha256_ctx sha;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	char hex[2 * SHA256_DIGEST_SIZE + 1], *buf = NULL;
+	const char *p = log, *end = log + length;
+	size_t got = 0, lines = 0, i;
+	bool begun = false;
+
+	*out = NULL;
+	*out_length = 0;
+	base64_decode_init(&b64);
+	sha256_init(&sha);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *line = p;
+
+		p += n + (nl != NULL);
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		if (!begun) {
+			begun = n == sizeof(RESULTS_PACK_BEGIN) - 1 &&
+			    memcmp(line, RESULTS_PACK_BEGIN, n) == 0;
+			continue;
+		}
+		if (n > sizeof(RESULTS_PACK_END) &&
+		    memcmp(line, RESULTS_PACK_END " ",
+			sizeof(RESULTS_PACK_END)) == 0) {
+			unsigned long long want;
+			char want_hex[80], *trailer = xstrndup(line, n);
+			int ok = sscanf(trailer + sizeof(RESULTS_PACK_END),
+			    "%llu %64s", &want, want_hex);
+
+			free(trailer);
+			if (ok != 2 || nl == NULL) {
+				*error = xstrdup("the results archive's last "
+						 "line is cut short");
+				goto fail;
+			}
+			if (!base64_decode_final(&b64) || want != got) {
+				*error = xasprintf("the results archive is "
+						   "truncated or altered: %zu "
+						   "bytes where its trailer "
+						   "says %llu",
+				    got, want);
+				goto fail;
+			}
+			sha256_update(&sha, got, (const uint8_t *)buf);
+			sha256_digest(&sha, sizeof(digest), digest);
+			for (i = 0; i < sizeof(digest); i++)
+				snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+			if (strcmp(hex, want_hex) != 0) {
+				*error = xstrdup("the results archive is "
+						 "altered: its SHA-256 is not "
+						 "the one its trailer says");
+				goto fail;
+			}
+			*out = buf != NULL ? buf : xstrdup("");
+			*out_length = got;
+			return 0;
+		}
+		if (!is_base64_line(line, n) || n > 4 * RESULTS_PACK_GROUP) {
+			*error = xasprintf("the results archive is altered: "
+					   "line %zu of it is not base64",
+			    lines + 1);
+			goto fail;
+		}
+		buf = xreallocarray(buf, got + BASE64_DECODE_LENGTH(n) + 1, 1);
+		{
+			size_t room = BASE64_DECODE_LENGTH(n);
+
+			if (!base64_decode_update(
+				&b64, &room, (uint8_t *)buf + got, n, line)) {
+				*error = xasprintf("the results archive is "
+						   "altered: line %zu of it "
+						   "is not base64",
+				    lines + 1);
+				goto fail;
+			}
+			got += room;
+		}
+		lines++;
+	}
+	*error = begun ? xasprintf("the results archive is truncated: it "
+				   "ends after %zu bytes without its trailer "
+				   "(the collector's log is cut short, or was "
+				   "rotated past the kubelet's "
+				   "containerLogMaxSize)",
+			     got)
+		       : xstrdup("the collector's log holds no results "
+				 "archive");
+fail:
+	free(buf);
+	return -1;
 }

@@ -45,12 +45,15 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "diag.h"
+#include "duration.h"
 #include "file.h"
 #include "manifest.h"
 #include "mask.h"
 #include "proc.h"
 #include "reap.h"
 #include "runtime-kube.h"
+#include "runtime-run.h"
 #include "xalloc.h"
 
 /* Each kubectl run's bound, unless JOBRUN_KUBE_TIMEOUT says. */
@@ -60,12 +63,18 @@
 /* Failed looks in a row after which the follower gives up. */
 #define KUBE_FOLLOW_TRIES 3
 #define KUBE_ARGS_MAX 32
+/* How long a pod may stay pending, unless JOBRUN_KUBE_PENDING_TIMEOUT
+ * says. */
+#define KUBE_PENDING_DEFAULT_MS (10 * 60 * 1000)
 
 struct kube {
 	char *program;
 	char *namespace; /* NULL: the context's */
 	char *context; /* NULL: the current one */
+	char *results_claim; /* JOBRUN_KUBE_RESULTS_VOLUME, or NULL */
 	uint64_t timeout_ms;
+	uint64_t pending_ms;
+	uint64_t attached_at; /* clock_now_ms() of the first follow or wait */
 	struct mask_set *mask; /* borrowed; may be NULL */
 };
 
@@ -465,6 +474,8 @@ kube_create(struct runtime *rt, const struct runtime_spec *spec, char **error)
 	}
 	list = manifest_build(spec->kube);
 	kube_decorate(list, spec);
+	if (k->results_claim != NULL)
+		kube_add_results_volume(list, k->results_claim, spec->name);
 	job = json_array_get(json_object_get(list, "items"), 0);
 	if (create_objects(k, job, &json, error) < 0) {
 		json_decref(list);
@@ -607,6 +618,7 @@ static void __attribute__((noreturn))
 follower(const struct kube *k, const char *name, int out)
 {
 	struct kube_log_cursor cursor = { 0 };
+	uint64_t since = clock_now_ms();
 	unsigned failures = 0;
 
 	for (;;) {
@@ -628,6 +640,9 @@ follower(const struct kube *k, const char *name, int out)
 			_exit(1);
 		if (s.pod == NULL || s.waiting != NULL) {
 			kube_status_release(&s);
+			/* Pending too long: kube_wait() says why. */
+			if (clock_now_ms() - since >= k->pending_ms)
+				_exit(1);
 			pause_ms(KUBE_POLL_MS);
 			continue;
 		}
@@ -665,6 +680,8 @@ kube_follow(struct runtime *rt, const char *name, struct runtime_attach *out,
 	}
 	(void)setpgid(pid, pid);
 	close(pipefd[1]);
+	if (kube_of(rt)->attached_at == 0)
+		kube_of(rt)->attached_at = clock_now_ms();
 	out->pid = pid;
 	out->output = pipefd[0];
 	return 0;
@@ -730,8 +747,23 @@ kube_signal(struct runtime *rt, const char *name, int signo, char **error)
 /* Why an instance that will not end by itself cannot give a status, or
  * NULL while it may still. */
 static char *
-no_status(const char *name, const struct kube_status *s)
+no_status(const struct kube *k, const char *name, const struct kube_status *s)
 {
+	char took[32];
+
+	if (s->inst.state == RUNTIME_RUNNING &&
+	    (s->pod == NULL || s->waiting != NULL) &&
+	    clock_now_ms() - k->attached_at >= k->pending_ms) {
+		duration_format(took, sizeof(took), k->pending_ms);
+		if (s->pod == NULL)
+			return xasprintf("Job '%s' made no pod within %s "
+					 "(JOBRUN_KUBE_PENDING_TIMEOUT)",
+			    name, took);
+		return xasprintf("the pod of '%s' was still pending after %s "
+				 "(JOBRUN_KUBE_PENDING_TIMEOUT): %s%s%s",
+		    name, took, s->waiting, s->message != NULL ? ": " : "",
+		    s->message != NULL ? s->message : "");
+	}
 	if (s->inst.state == RUNTIME_ABSENT)
 		return xasprintf("Job '%s' is gone", name);
 	if (s->inst.state == RUNTIME_EXITED && s->inst.exit_code < 0)
@@ -750,13 +782,15 @@ kube_wait(struct runtime *rt, const char *name, int *out_status, char **error)
 {
 	struct kube *k = kube_of(rt);
 
+	if (k->attached_at == 0)
+		k->attached_at = clock_now_ms();
 	for (;;) {
 		struct kube_status s;
 		char *why;
 
 		if (kube_status_of(k, name, &s, error) < 0)
 			return -1;
-		if ((why = no_status(name, &s)) != NULL) {
+		if ((why = no_status(k, name, &s)) != NULL) {
 			*error = why;
 			kube_status_release(&s);
 			errno = ESRCH;
@@ -772,18 +806,193 @@ kube_wait(struct runtime *rt, const char *name, int *out_status, char **error)
 	}
 }
 
+/* ---- the results volume ---- */
+
+/* Deletes pod (absent is fine); a failure is a warning. */
+static void
+collector_delete(const struct kube *k, const char *pod, bool wait)
+{
+	const char *args[] = { "delete", "pod", pod, "--ignore-not-found",
+		wait ? "--wait=true" : "--wait=false", NULL };
+	struct kube_output o;
+	char *error = NULL;
+
+	if (kube_call(k, "delete pod", args, NULL, 0, &o, &error) < 0) {
+		diag_warn(
+		    "cannot remove the collector pod '%s': %s", pod, error);
+		free(error);
+		return;
+	}
+	kube_output_release(&o);
+}
+
+/* Waits for pod's collector to end, within the pending deadline (a pod
+ * that cannot start ends it at once).  Returns its exit code, or -1 with
+ * *error. */
+static int
+collector_wait(const struct kube *k, const char *pod, char **error)
+{
+	const char *args[] = { "get", "pod", pod, "-o", "json", NULL };
+	uint64_t start = clock_now_ms();
+	char took[32];
+
+	for (;;) {
+		struct kube_output o;
+		char *waiting = NULL, reason[128];
+		int code, ended;
+
+		if (kube_call(k, "get pod", args, NULL, 0, &o, error) < 0)
+			return -1;
+		ended = kube_pod_ended(o.out, KUBE_COLLECTOR, &code, &waiting);
+		kube_output_release(&o);
+		if (ended)
+			return code;
+		snprintf(reason, sizeof(reason), "%.*s",
+		    waiting != NULL ? (int)strcspn(waiting, ":") : 0,
+		    waiting != NULL ? waiting : "");
+		if (kube_waiting_is_fatal(reason) ||
+		    clock_now_ms() - start >= k->pending_ms) {
+			duration_format(took, sizeof(took), k->pending_ms);
+			*error = kube_waiting_is_fatal(reason)
+			    ? xasprintf("the collector pod '%s' cannot start: "
+					"%s",
+				  pod, waiting)
+			    : xasprintf("the collector pod '%s' did not end "
+					"within %s: %s",
+				  pod, took,
+				  waiting != NULL ? waiting : "running");
+			free(waiting);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		free(waiting);
+		pause_ms(KUBE_POLL_MS);
+	}
+}
+
+/* "the collector pod failed with status N: LAST LINE" (masked). */
+static char *
+last_line_message(
+    const struct kube *k, const char *pod, int code, const char *log)
+{
+	size_t n = strlen(log), start;
+	char *line, *masked, *msg;
+
+	while (n > 0 && (log[n - 1] == '\n' || log[n - 1] == ' '))
+		n--;
+	for (start = n; start > 0 && log[start - 1] != '\n'; start--)
+		;
+	line = xstrndup(log + start, n - start);
+	masked = k->mask != NULL
+	    ? mask_string(k->mask, line, strlen(line), NULL)
+	    : xstrdup(line);
+	msg = masked[0] != '\0'
+	    ? xasprintf("the collector pod '%s' failed with status %d: %s", pod,
+		  code, masked)
+	    : xasprintf(
+		  "the collector pod '%s' failed with status %d", pod, code);
+	free(masked);
+	free(line);
+	return msg;
+}
+
+/* Writes the archive to an unlinked file of dir and unpacks it there
+ * (the safe extraction, runtime_extract_results()). */
+static int
+unpack_archive(const char *name, const char *tar, size_t length,
+    const char *dir, char **error)
+{
+	char *path = xasprintf("%s/.collect-XXXXXX", dir);
+	int fd = mkostemp(path, O_CLOEXEC), skipped;
+
+	if (fd < 0) {
+		*error = xasprintf(
+		    "cannot make a file in '%s': %s", dir, strerror(errno));
+		free(path);
+		return -1;
+	}
+	unlink(path);
+	free(path);
+	if (file_write_all(fd, tar, length) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		*error = xasprintf("cannot write the results archive in '%s': "
+				   "%s",
+		    dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	skipped = runtime_extract_results(fd, dir, error);
+	close(fd);
+	if (skipped > 0)
+		diag_warn("%d unsafe entr%s in the results of '%s' skipped",
+		    skipped, skipped == 1 ? "y" : "ies", name);
+	return skipped < 0 ? -1 : 0;
+}
+
+/*
+ * The whole result files from the results volume: a collector pod packs
+ * the run's sub-directory of the claim to its log (results-unpack.h), read
+ * here with "kubectl logs", checked (kube_results_decode()) and unpacked
+ * into dir.  The pod is removed whatever happens.
+ */
+static int
+collect_volume(
+    const struct kube *k, const char *name, const char *dir, char **error)
+{
+	const char *job_args[] = { "get", "job", name, "-o", "json", NULL };
+	char *pod_name = xasprintf("%s" KUBE_COLLECTOR_SUFFIX, name);
+	const char *log_args[] = { "logs", pod_name, "-c", KUBE_COLLECTOR,
+		NULL };
+	struct kube_output o = { 0 };
+	char *tar = NULL;
+	size_t tar_length = 0;
+	json_t *pod;
+	int code = -1, rc = -1;
+
+	if (kube_call(k, "get job", job_args, NULL, 0, &o, error) < 0) {
+		free(pod_name);
+		return -1;
+	}
+	pod = kube_collector_pod(o.out, name, k->results_claim, error);
+	kube_output_release(&o);
+	if (pod == NULL) {
+		free(pod_name);
+		return -1;
+	}
+	/* One left by an earlier collect of this run goes first. */
+	collector_delete(k, pod_name, true);
+	if (create_objects(k, pod, NULL, error) == 0 &&
+	    (code = collector_wait(k, pod_name, error)) >= 0 &&
+	    kube_call(k, "logs", log_args, NULL, 0, &o, error) == 0) {
+		if (code != 0) {
+			/* Its log ends with jobrun's message: say it. */
+			*error = last_line_message(k, pod_name, code, o.out);
+		} else if (kube_results_decode(o.out, o.out_length, &tar,
+			       &tar_length, error) == 0) {
+			rc = unpack_archive(name, tar, tar_length, dir, error);
+			free(tar);
+		}
+		kube_output_release(&o);
+	}
+	json_decref(pod);
+	collector_delete(k, pod_name, false);
+	free(pod_name);
+	return rc;
+}
+
 /* Only the termination summary comes back (see the top of the file):
- * dir/result.json is written from it. */
+ * dir/result.json is written from it; with a results volume, the whole
+ * files after it (collect_volume()). */
 static int
 kube_collect_result(
     struct runtime *rt, const char *name, const char *dir, char **error)
 {
 	struct kube_status s;
 	char *result, *why = NULL, *path;
+	const struct kube *k = kube_of(rt);
 	size_t n;
 	int rc;
 
-	if (kube_status_of(kube_of(rt), name, &s, error) < 0)
+	if (kube_status_of(k, name, &s, error) < 0)
 		return -1;
 	if (s.pod == NULL && s.inst.state == RUNTIME_EXITED &&
 	    s.inst.exit_code >= 0)
@@ -810,6 +1019,14 @@ kube_collect_result(
 	free(path);
 	free(result);
 	kube_status_release(&s);
+	if (rc == 0 && k->results_claim != NULL &&
+	    collect_volume(k, name, dir, &why) < 0) {
+		*error = xasprintf(
+		    "the results volume '%s': %s", k->results_claim, why);
+		free(why);
+		errno = EIO;
+		return -1;
+	}
 	return rc;
 }
 
@@ -894,6 +1111,7 @@ kube_free(struct runtime *rt)
 	free(k->program);
 	free(k->namespace);
 	free(k->context);
+	free(k->results_claim);
 	free(k);
 	free(rt);
 }
@@ -916,6 +1134,21 @@ static const struct runtime_ops kube_ops = {
 	.free = kube_free,
 };
 
+/* A claim's name: a DNS subdomain (RFC 1123), at most 253 characters. */
+static bool
+claim_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0)
+		return true; /* unset */
+	if (n > 253 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != n)
+		return false;
+	return name[0] != '-' && name[0] != '.' && name[n - 1] != '-' &&
+	    name[n - 1] != '.';
+}
+
 static char *
 setting(const char *name)
 {
@@ -928,8 +1161,11 @@ struct runtime *
 runtime_kube_new(const char *program, struct mask_set *mask, char **error)
 {
 	const char *timeout = getenv("JOBRUN_KUBE_TIMEOUT");
+	const char *pending = getenv("JOBRUN_KUBE_PENDING_TIMEOUT");
+	const char *claim = getenv("JOBRUN_KUBE_RESULTS_VOLUME"), *why = NULL;
 	char *path = proc_find_program(program, getenv("PATH")), *end = NULL;
 	unsigned long seconds = KUBE_TIMEOUT_DEFAULT_MS / 1000;
+	uint64_t pending_ms = KUBE_PENDING_DEFAULT_MS;
 	struct runtime *rt;
 	struct kube *k;
 
@@ -945,6 +1181,21 @@ runtime_kube_new(const char *program, struct mask_set *mask, char **error)
 			return NULL;
 		}
 	}
+	if (pending != NULL && pending[0] != '\0' &&
+	    duration_parse(&pending_ms, pending, &why) < 0) {
+		*error = xasprintf(
+		    "JOBRUN_KUBE_PENDING_TIMEOUT: '%s': %s", pending, why);
+		free(path);
+		return NULL;
+	}
+	if (claim != NULL && !claim_name_valid(claim)) {
+		*error =
+		    xasprintf("JOBRUN_KUBE_RESULTS_VOLUME: '%s' is not the "
+			      "name of a PersistentVolumeClaim",
+			claim);
+		free(path);
+		return NULL;
+	}
 	if (path == NULL) {
 		*error = xasprintf("cannot find '%s' in PATH", program);
 		return NULL;
@@ -955,6 +1206,9 @@ runtime_kube_new(const char *program, struct mask_set *mask, char **error)
 	k->namespace = setting("JOBRUN_KUBE_NAMESPACE");
 	k->context = setting("JOBRUN_KUBE_CONTEXT");
 	k->timeout_ms = (uint64_t)seconds * 1000;
+	k->pending_ms = pending_ms;
+	k->results_claim =
+	    claim != NULL && claim[0] != '\0' ? xstrdup(claim) : NULL;
 	k->mask = mask;
 	rt->ops = &kube_ops;
 	rt->kind = "kubernetes";

@@ -26,6 +26,14 @@
 /* The container jobrun runs in (manifest.c). */
 #define KUBE_CONTAINER "jobrun"
 
+/* The results volume (JOBRUN_KUBE_RESULTS_VOLUME): the claim is mounted
+ * as the job's workspace, its sub-directory the instance's name; the
+ * collector pod "NAME-results" (container "collect") reads it back. */
+#define KUBE_RESULTS_VOLUME "results"
+#define KUBE_RESULTS_MOUNT "/job"
+#define KUBE_COLLECTOR "collect"
+#define KUBE_COLLECTOR_SUFFIX "-results"
+
 /* One Job and its pod as kubectl shows them.  Strings owned. */
 struct kube_status {
 	struct runtime_instance inst;
@@ -64,6 +72,41 @@ void kube_decorate(json_t *list, const struct runtime_spec *spec);
  * named job_name with uid, so that deleting the Job deletes them.
  */
 void kube_set_owner(json_t *list, const char *job_name, const char *uid);
+
+/*
+ * Mounts the claim on the workspace (/job) of the Job's container in list
+ * (manifest_build()'s), its sub-directory name (subPath).
+ */
+void kube_add_results_volume(json_t *list, const char *claim, const char *name);
+
+/*
+ * The collector pod of the instance name: the Job's image (from job_json,
+ * the Job as "kubectl get -o json" prints it), "jobrun pack-results /job"
+ * over the claim's sub-directory name mounted read-only, no service-account
+ * token, the Job's capability set, owned by the Job (its uid) so that it
+ * goes with it.  Returns a new object, or NULL with *error.
+ */
+json_t *kube_collector_pod(
+    const char *job_json, const char *name, const char *claim, char **error);
+
+/*
+ * A pod as "kubectl get pod -o json" prints it: returns 1 when its
+ * container named container has ended (its exit code in *out_exit), else
+ * 0, with "REASON: MESSAGE" in *out_waiting (caller frees) when it waits.
+ */
+int kube_pod_ended(const char *pod_json, const char *container, int *out_exit,
+    char **out_waiting);
+
+/*
+ * The archive in a collector pod's log (length bytes; results-unpack.h's
+ * framing): lines before the first line are ignored; every line until
+ * the trailer must be base64; the byte count and SHA-256 of what they
+ * decode to must be the trailer's.  Returns 0 with the archive in *out
+ * (caller frees) and its length, or -1 with *error saying what is wrong
+ * (no archive, truncated, altered); nothing is given back then.
+ */
+int kube_results_decode(const char *log, size_t length, char **out,
+    size_t *out_length, char **error);
 
 /*
  * The result.json a run on Kubernetes gives back: made from the

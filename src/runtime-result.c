@@ -20,13 +20,33 @@
 
 #include "clock.h"
 #include "diag.h"
+#include "duration.h"
 #include "file.h"
 #include "runtime-run.h"
 #include "source-exec.h"
 #include "xalloc.h"
 
-/* Runs jobrun-source VERB ARG... ; returns its "skipped" fact, or -1
- * with *error. */
+/* The unpacking's deadline: JOBRUN_RESULTS_TIMEOUT seconds, else the
+ * default.  A wrong value is said and the default stands. */
+static uint64_t
+results_timeout_ms(void)
+{
+	const char *text = getenv("JOBRUN_RESULTS_TIMEOUT");
+	long long seconds;
+	const char *why;
+
+	if (text == NULL || text[0] == '\0')
+		return RUNTIME_RESULTS_TIMEOUT_MS;
+	if (number_parse(&seconds, text, 1, 86400, &why) < 0) {
+		diag_warn("JOBRUN_RESULTS_TIMEOUT: %s: using %d s", why,
+		    RUNTIME_RESULTS_TIMEOUT_MS / 1000);
+		return RUNTIME_RESULTS_TIMEOUT_MS;
+	}
+	return (uint64_t)seconds * 1000;
+}
+
+/* Runs jobrun-source VERB ARG... under the deadline, cancelled by the
+ * host's signals; returns its "skipped" fact, or -1 with *error. */
 static int
 unpack(const char *const *args, int stdin_fd, char **error)
 {
@@ -34,7 +54,8 @@ unpack(const char *const *args, int stdin_fd, char **error)
 	const struct nvpair *skipped;
 	int n = -1;
 
-	source_exec_run("results", args, stdin_fd, 0, false, &o);
+	source_exec_run(
+	    "results", args, stdin_fd, results_timeout_ms(), true, &o);
 	if (o.status != 0)
 		*error = o.error != NULL ? xstrdup(o.error)
 					 : xstrdup("unpacking failed");
@@ -60,6 +81,23 @@ runtime_extract_results_dir(const char *from, const char *dir, char **error)
 	const char *const args[] = { "copy-results", from, dir, NULL };
 
 	return unpack(args, -1, error);
+}
+
+int
+runtime_pack_results(const char *dir)
+{
+	const char *const args[] = { "pack-results", dir, NULL };
+	struct source_outcome o = SOURCE_OUTCOME_INIT;
+	int status = 0;
+
+	source_exec_run("results", args, -1, 0, false, &o);
+	if (o.status != 0) {
+		diag_error("cannot pack the results of '%s': %s", dir,
+		    o.error != NULL ? o.error : "jobrun-source failed");
+		status = EXIT_JOBRUN_ERROR;
+	}
+	source_outcome_release(&o);
+	return status;
 }
 
 int

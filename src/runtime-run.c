@@ -61,6 +61,9 @@ struct run {
 	bool others; /* found running under another live owner */
 	bool removing; /* the instance's removal has begun */
 	bool engine_oom; /* the runtime says its OOM killer struck */
+	/* The backend wrote result.json, then failed to collect the rest
+	 * (Kubernetes' results volume): the record stands, the run is 125. */
+	bool result_stands;
 	char *error; /* the host-side failure, if any */
 };
 
@@ -452,6 +455,9 @@ collect(struct run *run, int status)
 		int cause = errno;
 
 		close(fd);
+		run->result_stands = run->rt->ops->collect_result != NULL &&
+		    run->o->bound_workspace == NULL &&
+		    has_result(run->o->workspace);
 		if (image_without_jobrun(run) < 0) {
 			free(error);
 			return -1;
@@ -619,7 +625,10 @@ finish(struct run *run, int status)
 		diag_warn("cannot remove '%s': %s", run->name, error);
 		free(error);
 	}
-	if (run->error != NULL) {
+	if (run->error != NULL && run->result_stands) {
+		diag_error("%s", run->error);
+		status = EXIT_JOBRUN_ERROR;
+	} else if (run->error != NULL) {
 		diag_error("%s", run->error);
 		status = EXIT_JOBRUN_ERROR;
 		runtime_write_host_result(run->o->workspace, run->o->spec.job,

@@ -44,8 +44,9 @@ struct runtime_run_options {
  * Runs (or finds, attaches to, collects) the instance of options->run_id
  * and returns the job's exit status.  A failure on the host side is
  * reported, written to WORKSPACE/result.json (outcome "error", the
- * reason masked) and returns 125; a hard stop returns 124; SIGKILL of a
- * job that ignored SIGTERM returns 137; a job the runtime says was
+ * reason masked) and returns 125 (but a result.json the backend's
+ * collect_result wrote before it failed stands); a hard stop returns 124;
+ * SIGKILL of a job that ignored SIGTERM returns 137; a job the runtime says was
  * OOM-killed before it wrote result.json returns 1, with a result.json
  * written here saying so.
  */
@@ -56,7 +57,8 @@ int runtime_run_job(struct runtime *rt, struct runtime_run_options *options);
  * workspace gives back (result.json, triggers.json, outputs.json, logs/,
  * artifacts/); refuses absolute names, "..", links that leave dir and
  * anything that is not a file, directory or relative link.  Returns the
- * number of entries skipped as unsafe, or -1 with *error.
+ * number of entries skipped as unsafe, or -1 with *error.  Bounded by
+ * RUNTIME_RESULTS_TIMEOUT_MS and cancelled by a host signal.
  */
 int runtime_extract_results(int fd, const char *dir, char **error);
 
@@ -64,6 +66,21 @@ int runtime_extract_results(int fd, const char *dir, char **error);
  * host), read without following links. */
 int runtime_extract_results_dir(
     const char *from, const char *dir, char **error);
+
+/*
+ * "jobrun pack-results DIR", the command of a Kubernetes collector pod:
+ * jobrun-source writes DIR's results on standard output as text
+ * (results-unpack.h).  Returns 0, or 125 after a message.
+ */
+int runtime_pack_results(const char *dir);
+
+/*
+ * jobrun-source's deadline when it unpacks results (10 minutes, or
+ * JOBRUN_RESULTS_TIMEOUT seconds, 1 to 86400): past it, or on SIGINT,
+ * SIGTERM, SIGHUP or SIGQUIT, it is killed and the extraction fails
+ * ("timed out after ...", "cancelled by signal N").
+ */
+#define RUNTIME_RESULTS_TIMEOUT_MS (10 * 60 * 1000)
 
 /*
  * Writes DIR/result.json as the host's own record of a run that failed

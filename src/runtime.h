@@ -166,7 +166,10 @@ struct runtime_ops {
 	    char **error);
 	/* For a backend whose instance keeps no files once it has ended
 	 * (Kubernetes), instead of collect: writes dir/result.json from
-	 * what the runtime kept.  NULL for the others. */
+	 * what the runtime kept, then any other result files it can reach
+	 * (a results volume).  A failure after dir/result.json was written
+	 * leaves it standing: runtime-run.c reports the failure (125)
+	 * without writing its own.  NULL for the others. */
 	int (*collect_result)(struct runtime *rt, const char *name,
 	    const char *dir, char **error);
 	/* Copies path (a directory in the instance) out as a tar stream

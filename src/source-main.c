@@ -5,6 +5,7 @@
  *   jobrun-source prepare                 the request as JSON on stdin
  *   jobrun-source unpack-results DIR      a tar stream on stdin
  *   jobrun-source copy-results FROM DIR
+ *   jobrun-source pack-results DIR        the results as text on stdout
  *   jobrun-source version
  *
  * It answers on descriptor 3 in source-backend.h's records and exits 0,
@@ -137,6 +138,13 @@ main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "copy-results") == 0)
 		return unpacked(&reply,
 		    results_unpack_dir(argv[2], argv[3], &error), error);
+	if (argc == 3 && strcmp(argv[1], "pack-results") == 0) {
+		if (results_pack(argv[2], STDOUT_FILENO, &error) == 0)
+			return 0;
+		source_reply_error(&reply, "%s", error);
+		free(error);
+		return 1;
+	}
 	source_reply_error(
 	    &reply, "unknown request '%s'", argc > 1 ? argv[1] : "(none)");
 	return 2;

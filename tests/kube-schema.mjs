@@ -7,9 +7,10 @@
 import { readFileSync } from "node:fs";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Pod } from "kubernetes-models/v1/Pod";
 import { Secret } from "kubernetes-models/v1/Secret";
 
-const kinds = { Job, ConfigMap, Secret };
+const kinds = { Job, ConfigMap, Secret, Pod };
 const list = JSON.parse(readFileSync(process.argv[2], "utf8"));
 let bad = 0;
 for (const item of list.items) {

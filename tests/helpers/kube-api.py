@@ -24,7 +24,23 @@ if there, at each pod's start:
   break_after   the first follow of the log breaks after this many lines
   message       the termination message (default: a summary as jobrun
                 writes it, from exit_code)
+  pending       the pod is never scheduled: Pending, its PodScheduled
+                condition False with this reason and message
+                ({"reason": ..., "message": ...})
+and, for a collector pod (one whose container runs "pack-results": the
+results volume), which ends at once with its log as jobrun pack-results
+writes it:
+  results_dir   the directory of this machine it packs (the claim's
+                sub-directory)
+  results_hostile  entries that climb out are added to the archive
+  results_cut   the log loses its trailer and last lines (rotated)
+  results_alter one character of the base64 is changed
+  collector_exit  the collector's exit status (0), with a message
 """
+import base64
+import hashlib
+import io
+import tarfile
 import json
 import os
 import sys
@@ -110,6 +126,62 @@ def matches(obj, selector):
     return True
 
 
+def pack_results(s):
+    """The collector's log: the framing of jobrun pack-results."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        root = s.get("results_dir")
+        if root:
+            for name in sorted(os.listdir(root)):
+                tar.add(os.path.join(root, name), arcname=name)
+        if s.get("results_hostile"):
+            for name in ("artifacts/../../evil-dotdot", "/tmp/evil-absolute"):
+                info = tarfile.TarInfo(name)
+                info.size = 5
+                tar.addfile(info, io.BytesIO(b"evil\n"))
+            link = tarfile.TarInfo("artifacts/evil-link")
+            link.type = tarfile.SYMTYPE
+            link.linkname = "../../.."
+            tar.addfile(link)
+    data = buf.getvalue()
+    text = base64.b64encode(data).decode()
+    lines = ["jobrun-results 1"] + [text[i:i + 76]
+                                    for i in range(0, len(text), 76)]
+    if s.get("results_alter"):
+        line = lines[2]
+        lines[2] = ("B" if line[0] != "B" else "C") + line[1:]
+    lines.append("jobrun-results-end %d %s"
+                 % (len(data), hashlib.sha256(data).hexdigest()))
+    if s.get("results_cut"):
+        lines = lines[:len(lines) // 2]
+    if s.get("collector_exit"):
+        lines = ["jobrun: cannot pack the results of '/job': no such "
+                 "directory"]
+    return lines
+
+
+def start_collector(pod):
+    """A collector pod runs at once and ends."""
+    s = script()
+    meta = pod["metadata"]
+    container = pod["spec"]["containers"][0]
+    code = s.get("collector_exit", 0)
+    pod["status"] = {"phase": "Succeeded" if code == 0 else "Failed",
+                     "containerStatuses": [
+                         {"name": container["name"],
+                          "image": container["image"],
+                          "state": {"terminated": {
+                              "exitCode": code,
+                              "reason": "Completed" if code == 0
+                              else "Error",
+                              "startedAt": now_text(),
+                              "finishedAt": now_text()}}}]}
+    base = time.time()
+    PODS[meta["name"]] = {"script": {}, "job": None, "follows": 0,
+                          "lines": [(base + i * 1e-6, line) for i, line
+                                    in enumerate(pack_results(s))]}
+
+
 def start_pod(job):
     """The Job controller: one pod for a resumed Job."""
     s = script()
@@ -121,7 +193,14 @@ def start_pod(job):
     labels["batch.kubernetes.io/job-name"] = meta["name"]
     labels["controller-uid"] = meta["uid"]
     container = template["spec"]["containers"][0]
-    if s.get("image_error"):
+    conditions = []
+    if s.get("pending"):
+        cstate = None
+        phase = "Pending"
+        conditions = [{"type": "PodScheduled", "status": "False",
+                       "reason": s["pending"]["reason"],
+                       "message": s["pending"]["message"]}]
+    elif s.get("image_error"):
         cstate = {"waiting": {"reason": s["image_error"],
                               "message": "Back-off pulling image \"%s\""
                               % container["image"]}}
@@ -139,9 +218,12 @@ def start_pod(job):
                                              "uid": meta["uid"],
                                              "controller": True}]},
            "spec": template["spec"],
-           "status": {"phase": phase, "containerStatuses": [
-               {"name": container["name"], "image": container["image"],
-                "state": cstate, "ready": phase == "Running"}]}}
+           "status": {"phase": phase, "conditions": conditions,
+                      "containerStatuses": [
+                          {"name": container["name"],
+                           "image": container["image"],
+                           "state": cstate, "ready": phase == "Running"}]
+                      if cstate is not None else []}}
     OBJECTS[("pods", meta["namespace"], name)] = pod
     base = time.time()
     # Lines a microsecond apart: a resume by sinceTime (whole seconds)
@@ -327,14 +409,19 @@ class Handler(BaseHTTPRequestHandler):
         meta.update(namespace=namespace, uid=str(uuid.uuid4()),
                     creationTimestamp=now_text(), resourceVersion="1")
         OBJECTS[key] = body
+        if plural == "pods" and "pack-results" in \
+                (body["spec"]["containers"][0].get("args") or []):
+            start_collector(body)
         if plural == "jobs" and not body["spec"].get("suspend"):
             start_pod(body)
         return 201, body
 
     def delete(self, key, obj, query):
         plural, namespace, name = key
-        if plural == "pods" and name in PODS:
-            state = obj["status"]["containerStatuses"][0]["state"]
+        statuses = obj.get("status", {}).get("containerStatuses")
+        if plural == "pods" and name in PODS and statuses and \
+                PODS[name]["job"] is not None:
+            state = statuses[0]["state"]
             if "terminated" not in state:
                 # The kubelet's SIGTERM: jobrun ends 143; then the pod is
                 # removed, as a cluster does once the Job controller has
@@ -359,7 +446,9 @@ class Handler(BaseHTTPRequestHandler):
                 code, obj = status(404, "NotFound",
                                    'pods "%s" not found' % name)
                 return self.send_json(code, obj)
-            state = pod["status"]["containerStatuses"][0]["state"]
+            statuses = pod["status"].get("containerStatuses") or [{}]
+            state = statuses[0].get("state") or {"waiting": {
+                "reason": "Pending"}}
             if "waiting" in state:
                 code, obj = status(400, "BadRequest", 'container "jobrun" '
                                    'in pod "%s" is waiting to start: %s'

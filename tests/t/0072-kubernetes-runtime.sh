@@ -7,6 +7,11 @@
 # that cannot be pulled, an API that does not answer and a local source each
 # give a clear message and 125; the Secret's value is in the Secret object
 # alone, never in an argument of kubectl, and nothing is left behind.
+# The results volume (JOBRUN_KUBE_RESULTS_VOLUME): the whole files come
+# back through a collector pod's log, a cut or altered log is refused with
+# nothing unpacked, a hostile archive is defused by the safe extraction,
+# the collector is removed; a pod pending too long ends the run (125); the
+# unpacking of results has a deadline and ends on SIGTERM and SIGINT.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 
 KUBECTL=$(command -v kubectl)
@@ -14,7 +19,7 @@ if [ -z "$KUBECTL" ] || ! "$PYTHON3" -c 'import http.server' 2>/dev/null; then
 	echo "1..0 # SKIP kubectl or python3 is missing"
 	exit 0
 fi
-plan 56
+plan 110
 
 mkdir api bin
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/helpers/kube-api.py" "$TEST_DIR/api" \
@@ -191,4 +196,149 @@ run env JOBRUN_KUBE_NAMESPACE=team-a "$JOBRUN" run --runtime kubernetes \
 	--image runner:1 --run-id n1 job.yaml
 is "$status" 0 "JOBRUN_KUBE_NAMESPACE: the run succeeds"
 contains api/requests '"/apis/batch/v1/namespaces/team-a/jobs"' "in that namespace"
+
+# ---- the results volume: the whole files come back ----
+mkdir -p vol/logs vol/artifacts/deep vol/src
+printf '{"version": 1, "job": "kube", "outcome": "success", "exit_status": 0, "steps": [{"name": "a"}]}\n' >vol/result.json
+printf '[{"job": "next"}]\n' >vol/triggers.json
+printf '{"k": "v"}\n' >vol/outputs.json
+printf 'line 1\nline 2\n' >vol/logs/a.log
+"$PYTHON3" -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 40)' >vol/artifacts/deep/blob.bin
+ln -s deep/blob.bin vol/artifacts/inner-link
+echo checkout >vol/src/not-wanted
+volume() { env JOBRUN_KUBE_RESULTS_VOLUME=ci-results "$@"; }
+script "{\"log\": [\"v\"], \"results_dir\": \"$TEST_DIR/vol\"}"
+: >argv
+: >api/requests
+rm -rf .jobrun
+run volume "$JOBRUN" run --runtime kubernetes --image runner:1 --run-id v1 job.yaml
+is "$status" 0 "a run with the results volume: exit 0"
+same=yes
+for f in result.json triggers.json outputs.json logs/a.log artifacts/deep/blob.bin; do
+	cmp -s "vol/$f" ".jobrun/$f" || same="no: $f"
+done
+is "$same" yes "result.json, triggers.json, outputs.json, logs/ and artifacts/ come back byte for byte"
+is "$(readlink .jobrun/artifacts/inner-link)" "deep/blob.bin" "a link inside stays a link"
+ok "[ ! -e .jobrun/src ]" "what is not a result (the checkout) stays on the claim"
+grep '"POST", "path": "/apis/batch/v1/namespaces/ci/jobs"' api/requests >job-post
+contains job-post '"persistentVolumeClaim": {"claimName": "ci-results"}' "the Job mounts the claim"
+"$PYTHON3" -c 'import json, sys
+job = json.loads(open(sys.argv[1]).readline())["body"]
+print(job["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][-1])' job-post >job-mount
+contains job-mount "'mountPath': '/job', 'name': 'results', 'subPath': 'jobrun-v1'" "as the workspace, in the run's sub-directory"
+grep '"POST", "path": "/api/v1/namespaces/ci/pods"' api/requests >collector-post
+contains collector-post '"args": ["pack-results", "/job"]' "a collector pod packs the sub-directory"
+contains collector-post '"automountServiceAccountToken": false' "without a service-account token"
+"$PYTHON3" -c 'import json, sys
+pod = json.loads(open(sys.argv[1]).readline())["body"]["spec"]
+print(pod["containers"][0]["volumeMounts"], pod["volumes"])' collector-post >collector-mount
+contains collector-mount "'mountPath': '/job', 'name': 'results', 'readOnly': True, 'subPath': 'jobrun-v1'" \
+	"reading the run's sub-directory of the claim"
+contains collector-mount "'persistentVolumeClaim': {'claimName': 'ci-results', 'readOnly': True}" \
+	"read-only"
+contains collector-post '"drop": ["ALL"]' "with the Job's capability set"
+contains collector-post '"kind": "Job", "name": "jobrun-v1", "uid": ' "owned by the Job"
+contains collector-post '"image": "runner:1"' "in the Job's image"
+contains argv "logs jobrun-v1-results -c collect" "its log is read with kubectl logs"
+is "$(grep -c '"DELETE", "path": "/api/v1/namespaces/ci/pods/jobrun-v1-results"' api/requests)" 2 \
+	"the collector pod is deleted (once before it is made, once after)"
+is "$(left v1)" "" "nothing is left behind"
+lacks argv "ktok-0072" "no kubectl argument holds the secret"
+lacks collector-post "ktok-0072" "nor the collector pod"
+run volume "$JOBRUN" run --runtime kubernetes --image runner:1 --run-id vk --keep job.yaml
+is "$status" 0 "--keep with the results volume: exit 0"
+is "$(kubectl get pods -l app.kubernetes.io/component=results -o name)" "" \
+	"--keep keeps the Job, not the collector pod"
+kubectl delete jobs -l org.jobrun.run-id=vk >/dev/null
+
+# A log cut short (the kubelet rotated it) or altered: refused, nothing
+# unpacked, the termination summary's result.json stands.
+for case in cut alter; do
+	script "{\"log\": [\"v\"], \"results_dir\": \"$TEST_DIR/vol\", \"results_$case\": true}"
+	rm -rf .jobrun
+	run volume "$JOBRUN" run --runtime kubernetes --image runner:1 --run-id v-$case job.yaml
+	is "$status" 125 "a $case collector log: 125"
+	ok "[ ! -e .jobrun/triggers.json ] && [ ! -e .jobrun/logs/a.log ] && [ ! -e .jobrun/artifacts ]" \
+		"a $case log: nothing of it is unpacked"
+	contains .jobrun/result.json '"collected_from": "kubernetes termination message"' \
+		"a $case log: result.json from the termination message stands"
+	is "$(left v-$case)" "" "a $case log: nothing is left behind"
+	cp err err-$case
+done
+contains err-cut "the results volume 'ci-results': the results archive is truncated" \
+	"a cut log: said, naming the claim"
+contains err-alter "the results archive is altered: its SHA-256 is not the one its trailer says" \
+	"an altered log: said"
+
+# A hostile archive: its climbing entries are not extracted.
+script "{\"log\": [\"v\"], \"results_dir\": \"$TEST_DIR/vol\", \"results_hostile\": true}"
+rm -rf .jobrun
+run volume "$JOBRUN" run --runtime kubernetes --image runner:1 --run-id v-hostile job.yaml
+is "$status" 0 "a hostile archive: the job's status"
+contains err "3 unsafe entries in the results of 'jobrun-v-hostile' skipped" "its unsafe entries are skipped, said"
+ok "[ ! -e evil-dotdot ] && [ ! -e .jobrun/evil-dotdot ] && [ ! -e /tmp/evil-absolute ] && [ ! -L .jobrun/artifacts/evil-link ]" \
+	"no '..' path, absolute path or outward link is extracted"
+ok "cmp -s vol/triggers.json .jobrun/triggers.json" "the safe entries are"
+
+# A collector that fails: its message, 125.
+script "{\"log\": [\"v\"], \"collector_exit\": 1}"
+rm -rf .jobrun
+run volume "$JOBRUN" run --runtime kubernetes --image runner:1 --run-id v-fail job.yaml
+is "$status" 125 "a failed collector: 125"
+contains err "the collector pod 'jobrun-v-fail-results' failed with status 1: jobrun: cannot pack" \
+	"a failed collector: its status and last line"
+run env JOBRUN_KUBE_RESULTS_VOLUME=Bad_Name "$JOBRUN" run --runtime kubernetes \
+	--image runner:1 --run-id v-bad job.yaml
+is "$status" 125 "a claim name that cannot be: 125"
+contains err "JOBRUN_KUBE_RESULTS_VOLUME: 'Bad_Name' is not the name of a PersistentVolumeClaim" \
+	"a bad claim name: said"
+
+# ---- a pod that stays pending ----
+script '{"pending": {"reason": "Unschedulable", "message": "0/1 nodes are available: 1 Insufficient cpu."}}'
+rm -rf .jobrun
+run env JOBRUN_KUBE_PENDING_TIMEOUT=1s "$JOBRUN" run --runtime kubernetes \
+	--image runner:1 --run-id p1 job.yaml
+is "$status" 125 "a pod pending past JOBRUN_KUBE_PENDING_TIMEOUT: 125"
+contains err "the pod of 'jobrun-p1' was still pending after 1s (JOBRUN_KUBE_PENDING_TIMEOUT): Unschedulable: 0/1 nodes are available: 1 Insufficient cpu." \
+	"the last reason and message: said"
+contains .jobrun/result.json "Unschedulable" "the host's result.json names the reason"
+is "$(left p1)" "" "the Job is deleted"
+run env JOBRUN_KUBE_PENDING_TIMEOUT=soon "$JOBRUN" run --runtime kubernetes \
+	--image runner:1 --run-id p2 job.yaml
+is "$status" 125 "a pending timeout that is no duration: 125"
+contains err "JOBRUN_KUBE_PENDING_TIMEOUT: 'soon'" "said"
+
+# ---- the unpacking of results: a deadline, and the host's signals ----
+mkdir stand
+cp "$JOBRUN" stand/jobrun
+printf '#!/bin/sh\necho $$ >%s/unpack.pid\nexec sleep 20\n' "$TEST_DIR" >stand/jobrun-source
+chmod +x stand/jobrun-source
+script "{\"log\": [\"v\"], \"results_dir\": \"$TEST_DIR/vol\"}"
+run volume env JOBRUN_RESULTS_TIMEOUT=1 stand/jobrun run --runtime kubernetes \
+	--image runner:1 --run-id u1 job.yaml
+is "$status" 125 "jobrun-source that hangs while unpacking: 125 at the deadline"
+contains err "timed out after 1s" "the deadline: said"
+ok "! kill -0 \$(cat unpack.pid) 2>/dev/null" "the stand-in is killed"
+is "$(left u1)" "" "and the run is removed"
+round=0
+for sig in TERM INT; do
+	round=$((round + 1))
+	rm -f unpack.pid
+	# A background job ignores SIGINT unless it is given back.
+	env JOBRUN_KUBE_RESULTS_VOLUME=ci-results "$PYTHON3" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' stand/jobrun run --runtime kubernetes \
+		--image runner:1 --run-id us$round job.yaml >u.out 2>u.err &
+	pid=$!
+	n=0
+	while [ ! -s unpack.pid ] && [ $n -lt 1200 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	kill -$sig $pid
+	wait $pid
+	is "$?" 125 "SIG$sig while results are unpacked: 125, at once"
+	contains u.err "cancelled by signal" "SIG$sig: the unpacking was cancelled, said"
+	ok "! kill -0 \$(cat unpack.pid) 2>/dev/null" "SIG$sig: the stand-in is killed"
+done
 done_testing

@@ -3,16 +3,23 @@
  * an instance from its Job and pod as kubectl prints them, the reasons a
  * pod will never start, the owner and labels added to the manifest, the
  * result.json made from a termination summary, and the log cursor that
- * drops the lines a resumed "kubectl logs --since-time" gives again.
+ * drops the lines a resumed "kubectl logs --since-time" gives again; the
+ * results volume's objects, the collector's state, the framing of its log
+ * (a cut, altered or foreign log refused), and a pending pod's reason.
  */
 #include "config.h"
 
+#include <nettle/base64.h>
+#include <nettle/sha2.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manifest.h"
+#include "results-unpack.h"
 #include "runtime-kube.h"
+#include "xalloc.h"
 #include "tap.h"
 
 /* Five Jobs: suspended; running with a pending pod; ended by its OOM-killed
@@ -233,6 +240,238 @@ test_log_cursor(void)
 	is_str(feed(&c, "2026-12-03T21:00:02Z g"), "g", "g shown");
 }
 
+/* The framing of jobrun pack-results around data (n bytes): a new string.
+ * Its trailer's count is want (the real one when (size_t)-1). */
+static char *
+framed(const char *before, const void *data, size_t n, size_t want)
+{
+	char *text, *b64 = xmalloc(BASE64_ENCODE_RAW_LENGTH(n) + 1), *body;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	char hex[2 * SHA256_DIGEST_SIZE + 1];
+	struct sha256_ctx sha;
+	size_t i, len, lines = 0;
+
+	base64_encode_raw(b64, n, data);
+	len = BASE64_ENCODE_RAW_LENGTH(n);
+	b64[len] = '\0';
+	body = xmalloc(len + len / 76 + 2);
+	for (i = 0; i < len; i += 76) {
+		size_t take = len - i < 76 ? len - i : 76;
+
+		memcpy(body + i + lines, b64 + i, take);
+		body[i + lines + take] = '\n';
+		lines++;
+	}
+	body[len + lines] = '\0';
+	sha256_init(&sha);
+	sha256_update(&sha, n, data);
+	sha256_digest(&sha, sizeof(digest), digest);
+	for (i = 0; i < sizeof(digest); i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	text = xasprintf("%s" RESULTS_PACK_BEGIN "\n%s" RESULTS_PACK_END
+			 " %zu %s\n",
+	    before, body, want == (size_t)-1 ? n : want, hex);
+	free(b64);
+	free(body);
+	return text;
+}
+
+/* Decodes text; returns the error (caller frees) or NULL, the archive in
+ * *out. */
+static char *
+decode(const char *text, char **out, size_t *out_length)
+{
+	char *error = NULL;
+
+	if (kube_results_decode(text, strlen(text), out, out_length, &error) <
+	    0)
+		return error;
+	return NULL;
+}
+
+static void
+test_results_decode(void)
+{
+	unsigned char data[1000];
+	char *text, *out = NULL, *error, *cut;
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 7);
+	text = framed("jobrun: a notice first\n", data, sizeof(data), -1);
+	error = decode(text, &out, &n);
+	ok(error == NULL && n == sizeof(data) && memcmp(out, data, n) == 0,
+	    "a framed archive decodes to its bytes (lines before it "
+	    "ignored)");
+	free(error);
+	free(out);
+	/* Cut after its half: no trailer. */
+	cut = xstrndup(text, strlen(text) / 2);
+	cut[strrchr(cut, '\n') - cut + 1] = '\0';
+	error = decode(cut, &out, &n);
+	ok(error != NULL && strstr(error, "truncated") != NULL && out == NULL,
+	    "cut before its trailer: refused as truncated, nothing given");
+	free(error);
+	free(cut);
+	/* Cut within the trailer's line. */
+	cut = xstrndup(text, strlen(text) - 10);
+	error = decode(cut, &out, &n);
+	ok(error != NULL && out == NULL, "cut within the trailer: refused");
+	free(error);
+	free(cut);
+	/* One character changed. */
+	cut = xstrdup(text);
+	{
+		char *line = strchr(strstr(cut, RESULTS_PACK_BEGIN), '\n') + 1;
+
+		line[5] = line[5] == 'A' ? 'B' : 'A';
+	}
+	error = decode(cut, &out, &n);
+	ok(error != NULL && strstr(error, "SHA-256") != NULL && out == NULL,
+	    "one character changed: refused by its SHA-256");
+	free(error);
+	free(cut);
+	/* A line that is not base64 (a message in the middle). */
+	cut = xstrdup(text);
+	{
+		char *line = strchr(strstr(cut, RESULTS_PACK_BEGIN), '\n') + 1;
+
+		line[3] = ' ';
+	}
+	error = decode(cut, &out, &n);
+	ok(error != NULL && strstr(error, "not base64") != NULL,
+	    "a line that is not base64: refused");
+	free(error);
+	free(cut);
+	free(text);
+	text = framed("", data, sizeof(data), sizeof(data) + 57);
+	error = decode(text, &out, &n);
+	ok(error != NULL && strstr(error, "where its trailer says") != NULL,
+	    "a count that is not the trailer's: refused");
+	free(error);
+	free(text);
+	error = decode("hello\nworld\n", &out, &n);
+	is_str(error, "the collector's log holds no results archive",
+	    "a log without an archive: said");
+	free(error);
+	text = framed("", "", 0, -1);
+	error = decode(text, &out, &n);
+	ok(error == NULL && n == 0, "an empty archive decodes");
+	free(error);
+	free(out);
+	free(text);
+}
+
+static const char job_json[] =
+    "{\"kind\":\"Job\",\"metadata\":{\"name\":\"jobrun-v\",\"uid\":\"u-9\"},"
+    "\"spec\":{\"template\":{\"metadata\":{\"labels\":{"
+    "\"app.kubernetes.io/instance\":\"jobrun-v\","
+    "\"batch.kubernetes.io/job-name\":\"jobrun-v\","
+    "\"org.jobrun.run-id\":\"v\"}},\"spec\":{\"containers\":[{\"name\":"
+    "\"jobrun\",\"image\":\"runner:2\",\"imagePullPolicy\":\"Always\"}]}}}}";
+
+static void
+test_results_objects(void)
+{
+	struct manifest_input in = { .run_id = "v",
+		.job = "ci",
+		.image = "runner:2",
+		.job_file_name = "job.yaml",
+		.job_text = "steps: []",
+		.bundle = "b",
+		.grace_s = 40 };
+	json_t *list = manifest_build(&in), *pod, *c, *mount;
+	char *error = NULL, *waiting = NULL;
+	int code;
+
+	kube_add_results_volume(list, "claim-1", "jobrun-v");
+	c = json_array_get(
+	    member(json_array_get(member(list, "items", NULL), 0), "spec",
+		"template", "spec", "containers", NULL),
+	    0);
+	mount = json_array_get(member(c, "volumeMounts", NULL),
+	    json_array_size(member(c, "volumeMounts", NULL)) - 1);
+	is_str(json_string_value(member(mount, "mountPath", NULL)), "/job",
+	    "the claim is the Job's workspace");
+	is_str(json_string_value(member(mount, "subPath", NULL)), "jobrun-v",
+	    "in the run's sub-directory");
+	json_decref(list);
+
+	pod = kube_collector_pod(job_json, "jobrun-v", "claim-1", &error);
+	ok(pod != NULL, "a collector pod from the Job");
+	is_str(json_string_value(member(pod, "metadata", "name", NULL)),
+	    "jobrun-v-results", "named after the instance");
+	ok(member(pod, "metadata", "labels", KUBE_LABEL_JOB_NAME, NULL) == NULL,
+	    "without the Job controller's label (not the Job's pod)");
+	is_str(json_string_value(member(pod, "metadata", "labels",
+		   "app.kubernetes.io/component", NULL)),
+	    "results", "its component: results");
+	is_str(json_string_value(member(
+		   json_array_get(
+		       member(pod, "metadata", "ownerReferences", NULL), 0),
+		   "uid", NULL)),
+	    "u-9", "owned by the Job's uid");
+	c = json_array_get(member(pod, "spec", "containers", NULL), 0);
+	is_str(json_string_value(member(c, "image", NULL)), "runner:2",
+	    "the Job's image");
+	is_str(json_string_value(member(c, "imagePullPolicy", NULL)), "Always",
+	    "and pull policy");
+	is_str(json_string_value(json_array_get(member(c, "args", NULL), 0)),
+	    "pack-results", "it runs jobrun pack-results");
+	ok(json_is_false(
+	       member(pod, "spec", "automountServiceAccountToken", NULL)),
+	    "no service-account token");
+	ok(json_is_true(
+	       member(json_array_get(member(c, "volumeMounts", NULL), 0),
+		   "readOnly", NULL)),
+	    "the claim read-only");
+	json_decref(pod);
+	ok(kube_collector_pod("{}", "jobrun-v", "claim-1", &error) == NULL &&
+		strstr(error, "no uid") != NULL,
+	    "a Job without a uid: said");
+	free(error);
+
+	ok(kube_pod_ended("{\"status\":{\"containerStatuses\":[{\"name\":"
+			  "\"collect\",\"state\":{\"terminated\":{"
+			  "\"exitCode\":2}}}]}}",
+	       "collect", &code, &waiting) == 1 &&
+		code == 2,
+	    "an ended collector: its exit code");
+	ok(kube_pod_ended("{\"status\":{\"containerStatuses\":[{\"name\":"
+			  "\"collect\",\"state\":{\"waiting\":{\"reason\":"
+			  "\"ErrImagePull\",\"message\":\"no\"}}}]}}",
+	       "collect", &code, &waiting) == 0,
+	    "a waiting one has not ended");
+	is_str(waiting, "ErrImagePull: no", "why it waits");
+	free(waiting);
+}
+
+static void
+test_pending(void)
+{
+	static const char pending[] =
+	    "{\"items\":[{\"kind\":\"Job\",\"metadata\":{\"name\":\"jobrun-p\","
+	    "\"labels\":{\"org.jobrun.run-id\":\"p\"}},\"spec\":{}},"
+	    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"jobrun-p-1\","
+	    "\"labels\":{\"batch.kubernetes.io/job-name\":\"jobrun-p\"}},"
+	    "\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":"
+	    "\"PodScheduled\",\"status\":\"False\",\"reason\":"
+	    "\"Unschedulable\",\"message\":\"0/1 nodes\"}]}}]}";
+	struct kube_status *list = NULL;
+	char *error = NULL;
+	size_t n = 0;
+
+	ok(kube_parse_list(&list, &n, pending, &error) == 0 && n == 1,
+	    "a Job with an unscheduled pod");
+	is_str(list[0].waiting, "Unschedulable",
+	    "the condition that holds it is its waiting reason");
+	is_str(list[0].message, "0/1 nodes", "with its message");
+	ok(!kube_waiting_is_fatal(list[0].waiting),
+	    "not fatal: it is waited for, up to the pending deadline");
+	is_int(list[0].inst.state, RUNTIME_RUNNING, "the instance is running");
+	kube_statuses_free(list, n);
+}
+
 int
 main(void)
 {
@@ -240,5 +479,8 @@ main(void)
 	test_objects();
 	test_result();
 	test_log_cursor();
+	test_results_decode();
+	test_results_objects();
+	test_pending();
 	return done_testing();
 }
