@@ -417,6 +417,29 @@ make_dirs(const char *path)
 	return rc;
 }
 
+/*
+ * With no source, steps still start in the code directory.  A fresh
+ * workspace (a new volume mounted at /job, a new --workspace) has none
+ * yet: one inside the workspace is made empty; one elsewhere is the
+ * user's to make.
+ */
+static int
+make_code_dir(const struct config *config)
+{
+	const char *dir = config_get(config, CONFIG_CODE_DIR);
+	char *path = treepath_normalize(dir);
+	int rc = 0;
+
+	if (treepath_is_under(path, config_get(config, CONFIG_WORKSPACE)) &&
+	    access(path, F_OK) < 0 && errno == ENOENT && make_dirs(path) < 0) {
+		diag_error("source: cannot make the code directory '%s': %s",
+		    dir, strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
 static bool
 dir_is_empty(const char *path)
 {
@@ -817,6 +840,11 @@ source_prepare(const struct config *config, const struct job *job,
 	    (status = prepare_one(
 		 config, spec, false, job_env, out ? &out->source : NULL)) != 0)
 		goto out;
+	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") == 0 &&
+	    make_code_dir(config) < 0) {
+		status = EXIT_JOBRUN_ERROR;
+		goto out;
+	}
 	status = 0;
 	goto out;
 fail:

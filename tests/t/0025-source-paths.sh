@@ -5,7 +5,7 @@
 # jobrun was started in; a source without a URL is refused; --dry-run
 # prepares nothing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 20
+plan 23
 
 mkdir -p tree && echo hello >tree/hello.txt
 cat >job.yaml <<'YAML'
@@ -24,6 +24,17 @@ rm -rf ws && mkdir -p ws/src && echo mine >ws/src/mine.txt
 jr --source-type none --source-url "$TEST_DIR/elsewhere"
 is "$status $(cat ws/src/mine.txt)" "0 mine" "type none uses the code directory as it is"
 lacks err "source:" "and says nothing about sources"
+
+# A fresh workspace (a new volume mounted at /job) has no code directory
+# yet: with no source, jobrun makes it, and steps start there.
+rm -rf ws
+jr --source-type none
+is "$status" 0 "type none in a fresh workspace: the job runs"
+is "$(cat out)" "$TEST_DIR/ws/src" "in the code directory, made empty"
+rm -rf ws
+jr --source-type none --code-dir "$TEST_DIR/elsewhere"
+is "$status $(test -e elsewhere && echo made)" "1 " \
+	"a missing code directory outside the workspace is not made"
 
 # ---- '..' out of the workspace ----
 
