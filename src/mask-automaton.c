@@ -189,7 +189,7 @@ trie_level(struct trie *t, const struct mask_automaton_needle *sorted,
 		else if (t->terminals == 0 ||
 		    t->terminal[t->terminals - 1].id != last)
 			t->terminal[t->terminals++] =
-			    (struct terminal) { last, d };
+			    (struct terminal){ last, d };
 	}
 	*filled = f;
 	return kept;
@@ -302,8 +302,8 @@ builder_match(struct builder *b, uint32_t id, uint32_t length)
  * Returns its value.
  */
 static inline uint32_t
-builder_child(struct builder *b, uint32_t c, uint32_t fu, bool parent,
-    unsigned char byte)
+builder_child(
+    struct builder *b, uint32_t c, uint32_t fu, bool parent, unsigned char byte)
 {
 	struct mask_automaton *ac = b->ac;
 	uint32_t dense = ac->dense_states, f = 0, value;

@@ -192,25 +192,52 @@ mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
 	return n;
 }
 
+/*
+ * The twelve base64 forms from three runs: the run without the final
+ * character is a prefix of the one with it, and the URL-safe run is the
+ * standard one with - and _ for + and /.  A form equal to the one given
+ * before it (no final partial character; no + or / in the run) is not
+ * given again.
+ */
 static void
-forms_base64(struct scratch *s, const unsigned char *in, size_t size,
-    mask_forms_fn add, void *context)
+forms_base64(
+    const unsigned char *in, size_t size, mask_forms_fn add, void *context)
 {
-	unsigned char *run = xmalloc(mask_forms_base64_max(size));
-	size_t max = mask_forms_base64_max(size), n;
+	size_t max = mask_forms_base64_max(size), n[3], whole[3], i;
+	unsigned char *runs = xmalloc(3 * max), *run;
 	unsigned alignment;
-	int url, end;
+	bool url_differs = false;
+	int url;
 
-	for (url = 0; url <= 1; url++)
-		for (alignment = 0; alignment < 3; alignment++)
-			for (end = 0; end <= 1; end++) {
-				n = mask_forms_base64_run(
-				    run, in, size, alignment, url, end);
-				scratch_put(s, run, n);
-				scratch_give(s, add, context);
-			}
-	wipe(run, max);
-	free(run);
+	for (alignment = 0; alignment < 3; alignment++) {
+		run = runs + alignment * max;
+		n[alignment] =
+		    mask_forms_base64_run(run, in, size, alignment, 0, 1);
+		/* Without the final character when bits are left over. */
+		whole[alignment] = n[alignment] -
+		    (n[alignment] > 0 && 8 * (alignment + size) % 6 != 0);
+		for (i = 0; i < n[alignment]; i++)
+			url_differs =
+			    url_differs || run[i] == '+' || run[i] == '/';
+	}
+	for (url = 0; url <= 1; url++) {
+		if (url == 1 && !url_differs)
+			break;
+		for (alignment = 0; alignment < 3; alignment++) {
+			run = runs + alignment * max;
+			if (url == 1)
+				for (i = 0; i < n[alignment]; i++)
+					if (run[i] == '+' || run[i] == '/')
+						run[i] =
+						    run[i] == '+' ? '-' : '_';
+			if (whole[alignment] > 0)
+				add(context, run, whole[alignment]);
+			if (n[alignment] > whole[alignment])
+				add(context, run, n[alignment]);
+		}
+	}
+	wipe(runs, 3 * max);
+	free(runs);
 }
 
 /* ---- hex and percent-encoding ---- */
@@ -536,6 +563,26 @@ forms_lines(
 
 /* ---- all forms ---- */
 
+/*
+ * Whether every byte is a letter, a digit, '-', '_' or '.': bytes that
+ * every percent-encoding but the every-byte ones, every JSON escaping and
+ * every shell quoting above write as they are, so those forms are the
+ * secret itself.
+ */
+static bool
+plain_bytes(const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		if (!((in[i] >= 'a' && in[i] <= 'z') ||
+			(in[i] >= 'A' && in[i] <= 'Z') ||
+			(in[i] >= '0' && in[i] <= '9') || in[i] == '-' ||
+			in[i] == '_' || in[i] == '.'))
+			return false;
+	return true;
+}
+
 static void
 encodings(struct scratch *s, const unsigned char *in, size_t size,
     mask_forms_fn add, void *context)
@@ -543,16 +590,24 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 	enum percent_style percent;
 	enum json_style json;
 
-	forms_base64(s, in, size, add, context);
+	bool plain = plain_bytes(in, size);
+
+	forms_base64(in, size, add, context);
 	form_hex(s, in, size, false);
 	scratch_give(s, add, context);
 	form_hex(s, in, size, true);
 	scratch_give(s, add, context);
 	for (percent = PERCENT_ALL_UPPER; percent <= PERCENT_JAVASCRIPT;
 	     percent++) {
+		if (plain && percent != PERCENT_ALL_UPPER &&
+		    percent != PERCENT_ALL_LOWER)
+			break;
 		form_percent(s, in, size, percent);
 		scratch_give(s, add, context);
 	}
+	/* The other forms of plain bytes are the bytes. */
+	if (plain)
+		return;
 	for (json = JSON_PLAIN; json <= JSON_HTML; json++) {
 		if (json == JSON_ASCII && !valid_utf8(in, size))
 			continue;
