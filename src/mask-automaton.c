@@ -345,7 +345,7 @@ builder_links(struct builder *b)
 {
 	struct mask_automaton *ac = b->ac;
 	uint32_t dense = ac->dense_states, deep = ac->states - dense, u, c, k,
-		 first, end, fu, value;
+		 first, end, fu, f, value;
 	uint32_t *row;
 	unsigned char byte;
 
@@ -368,16 +368,36 @@ builder_links(struct builder *b)
 			row[ac->class_of[byte]] = value;
 		}
 	}
-	/* The deep states' children are deep. */
+	/* The deep states' children are deep: the same, specialised. */
 	for (k = 0; k < deep; k++) {
 		first = ac->first_child[k];
 		end = ac->first_child[k + 1];
-		fu = ac->fail[k];
-		if (first == end)
+		if (first == end) {
 			ac->leaf_bits[(dense + k) / 64] |= (uint64_t)1
 			    << ((dense + k) % 64);
-		for (c = first; c < end; c++)
-			builder_child(b, dense + c, fu, true, ac->label[c]);
+			continue;
+		}
+		fu = ac->fail[k];
+		for (c = first; c < end; c++) {
+			byte = ac->label[c];
+			if (fu < ac->dense_limit)
+				f = ac->dense[fu + ac->class_of[byte]];
+			else
+				f = mask_automaton_next_deep(ac, fu, byte);
+			if (dense + c == b->next_terminal->id) {
+				builder_match(
+				    b, dense + c, b->next_terminal->length);
+				b->next_terminal++;
+			} else if (f & MASK_AUTOMATON_MATCH) {
+				builder_match(b, dense + c,
+				    mask_automaton_match_length(ac, f));
+			} else {
+				ac->fail[c] = f;
+				continue;
+			}
+			ac->fail[c] = f & ~MASK_AUTOMATON_MATCH;
+			ac->match_bits[c / 64] |= (uint64_t)1 << (c % 64);
+		}
 	}
 }
 
