@@ -2,9 +2,14 @@
  * The Aho-Corasick automaton of mask-automaton.h.  mask_automaton_build() sorts
  * the needles, lays the trie out in breadth-first order straight from the
  * sorted list (the children of a state get consecutive ids, so a deep state
- * needs only the index of its first child), computes failure links in id
- * order, then writes the tables: full rows for the first states, compact
- * arrays for the rest.
+ * needs only the index of its first child), sizes the dense rows from the
+ * bytes used, moves the deep states' arrays down into their final place,
+ * then in one pass in id order computes failure links, match marks and the
+ * dense rows straight into the final tables, stepping with
+ * mask_automaton_next_deep() over the states already done.  Scratch arrays
+ * that are written whole are not cleared first.  The build has no state
+ * outside its arguments and the automaton it returns, so it may run on any
+ * thread.
  */
 #include "config.h"
 
