@@ -21,14 +21,13 @@ struct scratch {
 	size_t size;
 };
 
+/* Makes room for size more bytes. */
 static void
-scratch_put(struct scratch *s, const void *bytes, size_t size)
+scratch_room(struct scratch *s, size_t size)
 {
 	unsigned char *grown;
 	size_t want = s->size ? s->size : 256;
 
-	if (size == 0)
-		return;
 	if (s->used + size > s->size) {
 		while (want < s->used + size)
 			want *= 2;
@@ -42,6 +41,14 @@ scratch_put(struct scratch *s, const void *bytes, size_t size)
 		s->bytes = grown;
 		s->size = want;
 	}
+}
+
+static void
+scratch_put(struct scratch *s, const void *bytes, size_t size)
+{
+	if (size == 0)
+		return;
+	scratch_room(s, size);
 	memcpy(s->bytes + s->used, bytes, size);
 	s->used += size;
 }
@@ -251,13 +258,24 @@ put_hex(struct scratch *s, unsigned char c, bool upper)
 	scratch_byte(s, (unsigned char)digits[c & 15]);
 }
 
+/* Hex of every byte, each after prefix when it is not 0 ('%'). */
 static void
-form_hex(struct scratch *s, const unsigned char *in, size_t size, bool upper)
+form_hex(struct scratch *s, const unsigned char *in, size_t size, bool upper,
+    unsigned char prefix)
 {
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	unsigned char *out;
 	size_t i;
 
-	for (i = 0; i < size; i++)
-		put_hex(s, in[i], upper);
+	scratch_room(s, 3 * size);
+	out = s->bytes + s->used;
+	for (i = 0; i < size; i++) {
+		if (prefix != 0)
+			*out++ = prefix;
+		*out++ = (unsigned char)digits[in[i] >> 4];
+		*out++ = (unsigned char)digits[in[i] & 15];
+	}
+	s->used = (size_t)(out - s->bytes);
 }
 
 /* Which bytes a percent-encoder leaves alone, besides letters and digits. */
@@ -593,15 +611,17 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 	bool plain = plain_bytes(in, size);
 
 	forms_base64(in, size, add, context);
-	form_hex(s, in, size, false);
+	form_hex(s, in, size, false, 0);
 	scratch_give(s, add, context);
-	form_hex(s, in, size, true);
+	form_hex(s, in, size, true, 0);
 	scratch_give(s, add, context);
-	for (percent = PERCENT_ALL_UPPER; percent <= PERCENT_JAVASCRIPT;
-	     percent++) {
-		if (plain && percent != PERCENT_ALL_UPPER &&
-		    percent != PERCENT_ALL_LOWER)
-			break;
+	/* Percent-encoding of every byte. */
+	form_hex(s, in, size, true, '%');
+	scratch_give(s, add, context);
+	form_hex(s, in, size, false, '%');
+	scratch_give(s, add, context);
+	for (percent = PERCENT_UNRESERVED;
+	     percent <= PERCENT_JAVASCRIPT && !plain; percent++) {
 		form_percent(s, in, size, percent);
 		scratch_give(s, add, context);
 	}
