@@ -2,9 +2,14 @@
  * The Aho-Corasick automaton of mask-automaton.h.  mask_automaton_build() sorts
  * the needles, lays the trie out in breadth-first order straight from the
  * sorted list (the children of a state get consecutive ids, so a deep state
- * needs only the index of its first child), computes failure links in id
- * order, then writes the tables: full rows for the first states, compact
- * arrays for the rest.
+ * needs only the index of its first child), sizes the dense rows from the
+ * bytes used, moves the deep states' arrays down into their final place,
+ * then in one pass in id order computes failure links, match marks and the
+ * dense rows straight into the final tables, stepping with
+ * mask_automaton_next_deep() over the states already done.  Scratch arrays
+ * that are written whole are not cleared first.  The build has no state
+ * outside its arguments and the automaton it returns, so it may run on any
+ * thread.
  */
 #include "config.h"
 
@@ -18,13 +23,19 @@
 
 #define MASK_AUTOMATON_MAX_STATES (1u << 30)
 
+/* A state where a needle ends: its id and depth (the needle's length). */
+struct terminal {
+	uint32_t id;
+	uint32_t length;
+};
+
 /* The trie in breadth-first order, before the tables are laid out. */
 struct trie {
 	uint32_t states;
-	uint32_t *parent;
-	unsigned char *label;
-	uint32_t *terminal; /* length of the needle ending here, or 0 */
-	uint32_t *first_child; /* states + 1 entries */
+	unsigned char *label; /* by id: the byte leading to it */
+	uint32_t *first_child; /* by id, states + 1 entries */
+	struct terminal *terminal; /* ascending, then a sentinel */
+	size_t terminals;
 	uint32_t *depth_start; /* max_depth + 2 entries */
 	uint32_t max_depth;
 };
@@ -156,13 +167,15 @@ common_prefix(const struct mask_automaton_needle *x,
  * Creates the states of depth d.  active holds the needles of length >= d
  * in sorted order; a needle opens a new state unless it shares its first d
  * bytes with the one before it (lcp).  Needles ending here leave the list.
+ * Parents ascend with ids, so the children of a state are consecutive:
+ * *filled is the first state whose first child is not yet known.
  */
 static size_t
 trie_level(struct trie *t, const struct mask_automaton_needle *sorted,
     const uint32_t *lcp, uint32_t *active, size_t count, uint32_t *node_of,
-    uint32_t d)
+    uint32_t d, uint32_t *filled)
 {
-	uint32_t last = 0;
+	uint32_t last = 0, parent, f = *filled;
 	size_t j, kept = 0;
 
 	for (j = 0; j < count; j++) {
@@ -170,24 +183,32 @@ trie_level(struct trie *t, const struct mask_automaton_needle *sorted,
 
 		if (j == 0 || lcp[i] < d) {
 			last = t->states++;
-			t->parent[last] = node_of[i];
+			parent = node_of[i];
+			while (f <= parent)
+				t->first_child[f++] = last;
 			t->label[last] = sorted[i].bytes[d - 1];
-			t->terminal[last] = 0;
 		}
 		node_of[i] = last;
-		if (sorted[i].length == d)
-			t->terminal[last] = d;
-		else
+		if (sorted[i].length != d)
 			active[kept++] = i;
+		else if (t->terminals == 0 ||
+		    t->terminal[t->terminals - 1].id != last)
+			t->terminal[t->terminals++] =
+			    (struct terminal){ last, d };
 	}
+	*filled = f;
 	return kept;
 }
 
+/*
+ * The arrays by id are written once each, so they are not cleared first
+ * (xmalloc): clearing would only fault in pages that are written anyway.
+ */
 static int
 trie_build(
     struct trie *t, const struct mask_automaton_needle *sorted, size_t count)
 {
-	uint32_t *lcp, *active, *node_of, d, u, c;
+	uint32_t *lcp, *active, *node_of, d, filled = 0;
 	size_t i, total = 1, longest = 0, remaining;
 
 	for (i = 0; i < count; i++) {
@@ -197,202 +218,192 @@ trie_build(
 		if (total >= MASK_AUTOMATON_MAX_STATES)
 			return -1;
 	}
-	t->parent = xcalloc(total, sizeof(*t->parent));
-	t->label = xcalloc(total, 1);
-	t->terminal = xcalloc(total, sizeof(*t->terminal));
+	t->label = xmalloc(total);
+	t->first_child = xmalloc((total + 1) * sizeof(*t->first_child));
+	t->terminal = xmalloc((count + 1) * sizeof(*t->terminal));
 	t->depth_start = xcalloc(longest + 2, sizeof(*t->depth_start));
-	lcp = xcalloc(count, sizeof(*lcp));
-	active = xcalloc(count, sizeof(*active));
+	lcp = xmalloc(count * sizeof(*lcp));
+	active = xmalloc(count * sizeof(*active));
 	node_of = xcalloc(count, sizeof(*node_of));
 	for (i = 0; i < count; i++) {
 		lcp[i] = i == 0 ? 0 : common_prefix(&sorted[i - 1], &sorted[i]);
-		active[i] = i;
+		active[i] = (uint32_t)i;
 	}
 	t->states = 1;
+	t->label[0] = 0;
 	remaining = count;
 	for (d = 1; remaining > 0; d++) {
 		t->depth_start[d] = t->states;
-		remaining =
-		    trie_level(t, sorted, lcp, active, remaining, node_of, d);
+		remaining = trie_level(
+		    t, sorted, lcp, active, remaining, node_of, d, &filled);
 	}
 	t->max_depth = d - 1;
 	t->depth_start[d] = t->states;
+	while (filled <= t->states)
+		t->first_child[filled++] = t->states;
+	t->terminal[t->terminals].id = UINT32_MAX;
 	free(lcp);
 	free(active);
 	free(node_of);
-
-	/* Parents ascend with ids, so children are consecutive. */
-	t->first_child = xcalloc(t->states + 1, sizeof(*t->first_child));
-	for (u = 0, c = 1; u < t->states; u++) {
-		while (c < t->states && t->parent[c] < u)
-			c++;
-		t->first_child[u] = c;
-	}
-	t->first_child[t->states] = t->states;
 	return 0;
 }
 
-static void
-trie_release(struct trie *t)
-{
-	free(t->parent);
-	wipe_free(t->label, t->states);
-	free(t->terminal);
-	free(t->first_child);
-	free(t->depth_start);
-}
-
-/* Builder state: the trie and the failure links, by state id. */
+/*
+ * Builder state.  The automaton's tables are filled in their final layout
+ * as the links are computed, so that the builder's step is the reader's
+ * (mask_automaton_next_deep() on the states done so far); the dense
+ * states' children, labels and failure values wait in arrays by id.
+ */
 struct builder {
 	struct mask_automaton *ac;
 	struct trie trie;
-	uint32_t *fail; /* by id */
-	uint32_t *match; /* by id: longest needle ending there (the trie's
-			    terminal array, overwritten) */
-	uint32_t *rows; /* dense rows holding ids, not values */
+	uint32_t *dense_first; /* dense states' first children (ids) */
+	unsigned char *dense_label;
+	uint32_t *dense_fail; /* dense states' failure values */
+	size_t matches_cap;
+	const struct terminal *next_terminal;
 };
 
-/* The next state id while building (failure links of smaller ids known). */
 static uint32_t
-builder_delta(const struct builder *b, uint32_t x, unsigned char byte)
+builder_value(const struct mask_automaton *ac, uint32_t id)
 {
-	const struct trie *t = &b->trie;
-	uint32_t c;
-
-	for (;;) {
-		if (x < b->ac->dense_states)
-			return b->rows[(size_t)x * b->ac->classes +
-			    b->ac->class_of[byte]];
-		for (c = t->first_child[x]; c < t->first_child[x + 1]; c++)
-			if (t->label[c] == byte)
-				return c;
-		x = b->fail[x];
-	}
+	if (id < ac->dense_states)
+		return id * ac->classes;
+	return ac->dense_limit + (id - ac->dense_states);
 }
 
+/* Grows match_ids and match_lengths, wiping the old blocks. */
+static void
+builder_grow_matches(struct builder *b)
+{
+	struct mask_automaton *ac = b->ac;
+	size_t cap = b->matches_cap * 2, size = sizeof(uint32_t);
+	uint32_t *ids = xmalloc(cap * size), *lengths = xmalloc(cap * size);
+
+	memcpy(ids, ac->match_ids, ac->matches * size);
+	memcpy(lengths, ac->match_lengths, ac->matches * size);
+	wipe_free(ac->match_ids, b->matches_cap * size);
+	wipe_free(ac->match_lengths, b->matches_cap * size);
+	ac->match_ids = ids;
+	ac->match_lengths = lengths;
+	b->matches_cap = cap;
+}
+
+/* Records that the needle of this length is the longest ending at id. */
+static void
+builder_match(struct builder *b, uint32_t id, uint32_t length)
+{
+	struct mask_automaton *ac = b->ac;
+
+	if (ac->matches + 1 >= b->matches_cap)
+		builder_grow_matches(b);
+	ac->match_ids[ac->matches] = id;
+	ac->match_lengths[ac->matches++] = length;
+}
+
+/*
+ * Sets up state c, a child of a state whose failure value is fu (parent:
+ * not the root), reached by byte: its failure link and match mark.
+ * Returns its value.
+ */
+static inline uint32_t
+builder_child(
+    struct builder *b, uint32_t c, uint32_t fu, bool parent, unsigned char byte)
+{
+	struct mask_automaton *ac = b->ac;
+	uint32_t dense = ac->dense_states, f = 0, value;
+
+	if (parent && fu < ac->dense_limit)
+		f = ac->dense[fu + ac->class_of[byte]];
+	else if (parent)
+		f = mask_automaton_next_deep(ac, fu, byte);
+	value = builder_value(ac, c);
+	if (c == b->next_terminal->id) {
+		builder_match(b, c, b->next_terminal->length);
+		b->next_terminal++;
+		value |= MASK_AUTOMATON_MATCH;
+	} else if (f & MASK_AUTOMATON_MATCH) {
+		builder_match(b, c, mask_automaton_match_length(ac, f));
+		value |= MASK_AUTOMATON_MATCH;
+	}
+	f &= ~MASK_AUTOMATON_MATCH;
+	if (c < dense) {
+		b->dense_fail[c] = f;
+	} else {
+		ac->fail[c - dense] = f;
+		if (value & MASK_AUTOMATON_MATCH)
+			ac->match_bits[(c - dense) / 64] |= (uint64_t)1
+			    << ((c - dense) % 64);
+	}
+	return value;
+}
+
+/*
+ * Failure links, match marks, leaves and dense rows in one pass over the
+ * states in id order, each state setting up its children: a child's
+ * failure state is the step of its parent's failure state by its label,
+ * shallower, so already done.  A dense row is its failure state's row with
+ * its own children written over it.
+ */
 static void
 builder_links(struct builder *b)
 {
-	const struct trie *t = &b->trie;
 	struct mask_automaton *ac = b->ac;
-	uint32_t v, c, f;
+	uint32_t dense = ac->dense_states, deep = ac->states - dense, u, c, k,
+		 first, end, fu, f, value;
 	uint32_t *row;
+	unsigned char byte;
 
-	for (v = 0; v < t->states; v++) {
-		f = 0;
-		if (v > 0 && t->parent[v] != 0)
-			f = builder_delta(
-			    b, b->fail[t->parent[v]], t->label[v]);
-		b->fail[v] = f;
-		b->match[v] = t->terminal[v] ? t->terminal[v] : b->match[f];
-		if (v >= ac->dense_states)
-			continue;
-		row = b->rows + (size_t)v * ac->classes;
-		if (v == 0)
+	b->next_terminal = b->trie.terminal;
+	for (u = 0; u < dense; u++) {
+		first = b->dense_first[u];
+		end = b->dense_first[u + 1];
+		fu = b->dense_fail[u];
+		row = ac->dense + (size_t)u * ac->classes;
+		if (u == 0)
 			memset(row, 0, ac->classes * sizeof(*row));
 		else
-			memcpy(row, b->rows + (size_t)f * ac->classes,
-			    ac->classes * sizeof(*row));
-		for (c = t->first_child[v]; c < t->first_child[v + 1]; c++)
-			row[ac->class_of[t->label[c]]] = c;
+			memcpy(row, ac->dense + fu, ac->classes * sizeof(*row));
+		if (first == end)
+			ac->leaf_bits[u / 64] |= (uint64_t)1 << (u % 64);
+		for (c = first; c < end; c++) {
+			byte = c < dense ? b->dense_label[c]
+					 : ac->label[c - dense];
+			value = builder_child(b, c, fu, u != 0, byte);
+			row[ac->class_of[byte]] = value;
+		}
 	}
-}
-
-static uint32_t
-builder_value(const struct builder *b, uint32_t id)
-{
-	const struct mask_automaton *ac = b->ac;
-	uint32_t value;
-
-	if (id < ac->dense_states)
-		value = id * ac->classes;
-	else
-		value = ac->dense_limit + (id - ac->dense_states);
-	return b->match[id] ? value | MASK_AUTOMATON_MATCH : value;
-}
-
-/*
- * Hands an array of the builder to the automaton: its first keep entries
- * of size bytes stay, the rest (up to had) is wiped.  Not realloc, which
- * could leave a copy behind unwiped; the slack is a few dense states.
- */
-static void *
-hand_over(void **from, size_t keep, size_t had, size_t size)
-{
-	void *p = *from;
-
-	if (had > keep)
-		wipe((unsigned char *)p + keep * size, (had - keep) * size);
-	*from = NULL;
-	return p;
-}
-
-/* Tables per state, from the trie's arrays before they are handed over. */
-static void
-builder_state_tables(struct builder *b)
-{
-	const struct trie *t = &b->trie;
-	struct mask_automaton *ac = b->ac;
-	uint32_t id;
-	size_t m = 0;
-
-	ac->leaf_bits = xcalloc(t->states / 64 + 1, sizeof(*ac->leaf_bits));
-	ac->dense_fail = xcalloc(ac->dense_states, sizeof(*ac->dense_fail));
-	for (id = 0; id < t->states; id++) {
-		if (t->first_child[id] == t->first_child[id + 1])
-			ac->leaf_bits[id / 64] |= (uint64_t)1 << (id % 64);
-		if (id < ac->dense_states)
-			ac->dense_fail[id] = b->fail[id];
-		if (b->match[id])
-			ac->matches++;
-	}
-	ac->match_ids = xcalloc(ac->matches + 1, sizeof(*ac->match_ids));
-	ac->match_lengths = xcalloc(ac->matches + 1, sizeof(uint32_t));
-	for (id = 0; id < t->states; id++) {
-		if (!b->match[id])
-			continue;
-		ac->match_ids[m] = id;
-		ac->match_lengths[m++] = b->match[id];
-	}
-}
-
-/*
- * Writes the final tables from the trie and the links.  The deep states'
- * tables are the trie's and the builder's arrays moved down in place (an
- * entry moves to a lower index, after every entry it needs was read), not
- * copies: fewer fresh pages to fault in.
- */
-static void
-builder_tables(struct builder *b)
-{
-	struct trie *t = &b->trie;
-	struct mask_automaton *ac = b->ac;
-	uint32_t dense = ac->dense_states, deep = t->states - dense, id, k;
-	size_t i, cells = (size_t)dense * ac->classes;
-
-	/* The rows of ids become the rows of values, in place. */
-	for (i = 0; i < cells; i++)
-		b->rows[i] = builder_value(b, b->rows[i]);
-	ac->dense =
-	    hand_over((void **)&b->rows, cells, cells, sizeof(*ac->dense));
-	builder_state_tables(b);
-	ac->match_bits = xcalloc(deep / 64 + 1, sizeof(*ac->match_bits));
+	/* The deep states' children are deep: the same, specialised. */
 	for (k = 0; k < deep; k++) {
-		id = dense + k;
-		t->first_child[k] = t->first_child[id] - dense;
-		b->fail[k] =
-		    builder_value(b, b->fail[id]) & ~MASK_AUTOMATON_MATCH;
-		t->label[k] = t->label[id];
-		if (b->match[id])
-			ac->match_bits[k / 64] |= (uint64_t)1 << (k % 64);
+		first = ac->first_child[k];
+		end = ac->first_child[k + 1];
+		if (first == end) {
+			ac->leaf_bits[(dense + k) / 64] |= (uint64_t)1
+			    << ((dense + k) % 64);
+			continue;
+		}
+		fu = ac->fail[k];
+		for (c = first; c < end; c++) {
+			byte = ac->label[c];
+			if (fu < ac->dense_limit)
+				f = ac->dense[fu + ac->class_of[byte]];
+			else
+				f = mask_automaton_next_deep(ac, fu, byte);
+			if (dense + c == b->next_terminal->id) {
+				builder_match(
+				    b, dense + c, b->next_terminal->length);
+				b->next_terminal++;
+			} else if (f & MASK_AUTOMATON_MATCH) {
+				builder_match(b, dense + c,
+				    mask_automaton_match_length(ac, f));
+			} else {
+				ac->fail[c] = f;
+				continue;
+			}
+			ac->fail[c] = f & ~MASK_AUTOMATON_MATCH;
+			ac->match_bits[c / 64] |= (uint64_t)1 << (c % 64);
+		}
 	}
-	t->first_child[deep] = deep;
-	ac->first_child = hand_over((void **)&t->first_child, deep + 1,
-	    t->states + 1, sizeof(*ac->first_child));
-	ac->fail = hand_over(
-	    (void **)&b->fail, deep ? deep : 1, t->states, sizeof(*ac->fail));
-	ac->label =
-	    hand_over((void **)&t->label, deep ? deep : 1, t->states, 1);
 }
 
 /* Byte classes: each byte that occurs in a needle gets its own. */
@@ -419,9 +430,45 @@ layout(struct mask_automaton *ac, const struct trie *t)
 	while (ac->dense_limit < cells)
 		ac->dense_limit *= 2;
 	ac->max_depth = t->max_depth;
-	ac->depth_start = xcalloc(t->max_depth + 2, sizeof(*ac->depth_start));
-	memcpy(ac->depth_start, t->depth_start,
-	    (t->max_depth + 2) * sizeof(*ac->depth_start));
+}
+
+/*
+ * Splits the trie's arrays: the dense states' parts are copied out, the
+ * deep states' moved down to index 0 (their first children renumbered)
+ * and handed to the automaton, the vacated tail wiped.
+ */
+static void
+builder_split(struct builder *b)
+{
+	struct trie *t = &b->trie;
+	struct mask_automaton *ac = b->ac;
+	uint32_t dense = ac->dense_states, deep = t->states - dense, k;
+
+	b->dense_first = xmalloc((dense + 1) * sizeof(*b->dense_first));
+	memcpy(b->dense_first, t->first_child,
+	    (dense + 1) * sizeof(*b->dense_first));
+	b->dense_label = xmalloc(dense);
+	memcpy(b->dense_label, t->label, dense);
+	memmove(t->first_child, t->first_child + dense,
+	    (deep + 1) * sizeof(*t->first_child));
+	for (k = 0; k <= deep; k++)
+		t->first_child[k] -= dense;
+	wipe(t->first_child + deep + 1, dense * sizeof(*t->first_child));
+	memmove(t->label, t->label + dense, deep);
+	wipe(t->label + deep, dense);
+	ac->first_child = t->first_child;
+	ac->label = t->label;
+	t->first_child = NULL;
+	t->label = NULL;
+	ac->depth_start = t->depth_start;
+	t->depth_start = NULL;
+	ac->fail = xmalloc((deep ? deep : 1) * sizeof(*ac->fail));
+	ac->fail[0] = 0;
+	ac->match_bits = xcalloc(deep / 64 + 1, sizeof(*ac->match_bits));
+	ac->leaf_bits = xcalloc(t->states / 64 + 1, sizeof(*ac->leaf_bits));
+	ac->dense = xmalloc((size_t)dense * ac->classes * sizeof(*ac->dense));
+	b->dense_fail = xmalloc(dense * sizeof(*b->dense_fail));
+	b->dense_fail[0] = 0;
 }
 
 struct mask_automaton *
@@ -429,6 +476,7 @@ mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 {
 	struct builder b = { 0 };
 	struct mask_automaton_needle *sorted;
+	struct mask_automaton *ac;
 	size_t i;
 
 	sorted = sort_needles(needles, count);
@@ -436,22 +484,26 @@ mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 		free(sorted);
 		return NULL;
 	}
-	b.ac = xcalloc(1, sizeof(*b.ac));
-	b.ac->min_length = UINT32_MAX;
+	ac = b.ac = xcalloc(1, sizeof(*b.ac));
+	ac->min_length = UINT32_MAX;
 	for (i = 0; i < count; i++)
-		if (sorted[i].length < b.ac->min_length)
-			b.ac->min_length = (uint32_t)sorted[i].length;
+		if (sorted[i].length < ac->min_length)
+			ac->min_length = (uint32_t)sorted[i].length;
 	free(sorted);
-	layout(b.ac, &b.trie);
-	b.fail = xcalloc(b.trie.states, sizeof(*b.fail));
-	/* In place: a state's failure state comes before it. */
-	b.match = b.trie.terminal;
-	b.rows = xcalloc(
-	    (size_t)b.ac->dense_states * b.ac->classes, sizeof(*b.rows));
+	layout(ac, &b.trie);
+	builder_split(&b);
+	b.matches_cap = count + 2;
+	ac->match_ids = xmalloc(b.matches_cap * sizeof(*ac->match_ids));
+	ac->match_lengths = xmalloc(b.matches_cap * sizeof(uint32_t));
 	builder_links(&b);
-	builder_tables(&b);
-	trie_release(&b.trie);
-	return b.ac;
+	/* The dense states' failure values become their ids. */
+	for (i = 0; i < ac->dense_states; i++)
+		b.dense_fail[i] /= ac->classes;
+	ac->dense_fail = b.dense_fail;
+	free(b.dense_first);
+	wipe_free(b.dense_label, ac->dense_states);
+	free(b.trie.terminal);
+	return ac;
 }
 
 void

@@ -21,14 +21,13 @@ struct scratch {
 	size_t size;
 };
 
+/* Makes room for size more bytes. */
 static void
-scratch_put(struct scratch *s, const void *bytes, size_t size)
+scratch_room(struct scratch *s, size_t size)
 {
 	unsigned char *grown;
 	size_t want = s->size ? s->size : 256;
 
-	if (size == 0)
-		return;
 	if (s->used + size > s->size) {
 		while (want < s->used + size)
 			want *= 2;
@@ -42,6 +41,14 @@ scratch_put(struct scratch *s, const void *bytes, size_t size)
 		s->bytes = grown;
 		s->size = want;
 	}
+}
+
+static void
+scratch_put(struct scratch *s, const void *bytes, size_t size)
+{
+	if (size == 0)
+		return;
+	scratch_room(s, size);
 	memcpy(s->bytes + s->used, bytes, size);
 	s->used += size;
 }
@@ -192,25 +199,52 @@ mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
 	return n;
 }
 
+/*
+ * The twelve base64 forms from three runs: the run without the final
+ * character is a prefix of the one with it, and the URL-safe run is the
+ * standard one with - and _ for + and /.  A form equal to the one given
+ * before it (no final partial character; no + or / in the run) is not
+ * given again.
+ */
 static void
-forms_base64(struct scratch *s, const unsigned char *in, size_t size,
-    mask_forms_fn add, void *context)
+forms_base64(
+    const unsigned char *in, size_t size, mask_forms_fn add, void *context)
 {
-	unsigned char *run = xmalloc(mask_forms_base64_max(size));
-	size_t max = mask_forms_base64_max(size), n;
+	size_t max = mask_forms_base64_max(size), n[3], whole[3], i;
+	unsigned char *runs = xmalloc(3 * max), *run;
 	unsigned alignment;
-	int url, end;
+	bool url_differs = false;
+	int url;
 
-	for (url = 0; url <= 1; url++)
-		for (alignment = 0; alignment < 3; alignment++)
-			for (end = 0; end <= 1; end++) {
-				n = mask_forms_base64_run(
-				    run, in, size, alignment, url, end);
-				scratch_put(s, run, n);
-				scratch_give(s, add, context);
-			}
-	wipe(run, max);
-	free(run);
+	for (alignment = 0; alignment < 3; alignment++) {
+		run = runs + alignment * max;
+		n[alignment] =
+		    mask_forms_base64_run(run, in, size, alignment, 0, 1);
+		/* Without the final character when bits are left over. */
+		whole[alignment] = n[alignment] -
+		    (n[alignment] > 0 && 8 * (alignment + size) % 6 != 0);
+		for (i = 0; i < n[alignment]; i++)
+			url_differs =
+			    url_differs || run[i] == '+' || run[i] == '/';
+	}
+	for (url = 0; url <= 1; url++) {
+		if (url == 1 && !url_differs)
+			break;
+		for (alignment = 0; alignment < 3; alignment++) {
+			run = runs + alignment * max;
+			if (url == 1)
+				for (i = 0; i < n[alignment]; i++)
+					if (run[i] == '+' || run[i] == '/')
+						run[i] =
+						    run[i] == '+' ? '-' : '_';
+			if (whole[alignment] > 0)
+				add(context, run, whole[alignment]);
+			if (n[alignment] > whole[alignment])
+				add(context, run, n[alignment]);
+		}
+	}
+	wipe(runs, 3 * max);
+	free(runs);
 }
 
 /* ---- hex and percent-encoding ---- */
@@ -224,13 +258,24 @@ put_hex(struct scratch *s, unsigned char c, bool upper)
 	scratch_byte(s, (unsigned char)digits[c & 15]);
 }
 
+/* Hex of every byte, each after prefix when it is not 0 ('%'). */
 static void
-form_hex(struct scratch *s, const unsigned char *in, size_t size, bool upper)
+form_hex(struct scratch *s, const unsigned char *in, size_t size, bool upper,
+    unsigned char prefix)
 {
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	unsigned char *out;
 	size_t i;
 
-	for (i = 0; i < size; i++)
-		put_hex(s, in[i], upper);
+	scratch_room(s, 3 * size);
+	out = s->bytes + s->used;
+	for (i = 0; i < size; i++) {
+		if (prefix != 0)
+			*out++ = prefix;
+		*out++ = (unsigned char)digits[in[i] >> 4];
+		*out++ = (unsigned char)digits[in[i] & 15];
+	}
+	s->used = (size_t)(out - s->bytes);
 }
 
 /* Which bytes a percent-encoder leaves alone, besides letters and digits. */
@@ -536,6 +581,26 @@ forms_lines(
 
 /* ---- all forms ---- */
 
+/*
+ * Whether every byte is a letter, a digit, '-', '_' or '.': bytes that
+ * every percent-encoding but the every-byte ones, every JSON escaping and
+ * every shell quoting above write as they are, so those forms are the
+ * secret itself.
+ */
+static bool
+plain_bytes(const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		if (!((in[i] >= 'a' && in[i] <= 'z') ||
+			(in[i] >= 'A' && in[i] <= 'Z') ||
+			(in[i] >= '0' && in[i] <= '9') || in[i] == '-' ||
+			in[i] == '_' || in[i] == '.'))
+			return false;
+	return true;
+}
+
 static void
 encodings(struct scratch *s, const unsigned char *in, size_t size,
     mask_forms_fn add, void *context)
@@ -543,16 +608,26 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 	enum percent_style percent;
 	enum json_style json;
 
-	forms_base64(s, in, size, add, context);
-	form_hex(s, in, size, false);
+	bool plain = plain_bytes(in, size);
+
+	forms_base64(in, size, add, context);
+	form_hex(s, in, size, false, 0);
 	scratch_give(s, add, context);
-	form_hex(s, in, size, true);
+	form_hex(s, in, size, true, 0);
 	scratch_give(s, add, context);
-	for (percent = PERCENT_ALL_UPPER; percent <= PERCENT_JAVASCRIPT;
-	     percent++) {
+	/* Percent-encoding of every byte. */
+	form_hex(s, in, size, true, '%');
+	scratch_give(s, add, context);
+	form_hex(s, in, size, false, '%');
+	scratch_give(s, add, context);
+	for (percent = PERCENT_UNRESERVED;
+	     percent <= PERCENT_JAVASCRIPT && !plain; percent++) {
 		form_percent(s, in, size, percent);
 		scratch_give(s, add, context);
 	}
+	/* The other forms of plain bytes are the bytes. */
+	if (plain)
+		return;
 	for (json = JSON_PLAIN; json <= JSON_HTML; json++) {
 		if (json == JSON_ASCII && !valid_utf8(in, size))
 			continue;

@@ -59,7 +59,12 @@ typedef void (*mask_forms_fn)(
 /*
  * Calls add() with the secret and then with each variant and encoding
  * listed above.  A form may come more than once and may be shorter than
- * the secret (a base64 run, a trimmed form); the caller filters.
+ * the secret (a base64 run, a trimmed form); the caller filters.  Forms
+ * known to repeat one given before are left out: the JSON, shell and all
+ * but the every-byte percent forms of a secret whose bytes are all letters,
+ * digits, '-', '_' and '.' (they are the secret), a base64 run without a
+ * final partial character (the same with it), and the URL-safe runs when
+ * no standard run holds '+' or '/'.
  */
 void mask_forms_each(
     const unsigned char *secret, size_t size, mask_forms_fn add, void *context);

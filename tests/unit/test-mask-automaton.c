@@ -3,7 +3,11 @@
  * enough that most states are deep ones (past the dense rows' budget),
  * which the masker's other tests, with their few short needles, never
  * build: every offset where a needle ends, and the longest one ending
- * there, must be what a search of each length in a sorted list finds.
+ * there, must be what a search of each length in a sorted list finds, and
+ * the depths the masker asks for (how much of the text could still begin
+ * a match) what the same list says.  One set nests needles inside others,
+ * so that a needle ends at states where no needle does, found only through
+ * failure links.
  */
 #include "config.h"
 
@@ -66,6 +70,44 @@ longest_ending(const struct mask_automaton_needle *sorted,
 	return 0;
 }
 
+/*
+ * The length of the longest suffix of text[0, end) that is a prefix of a
+ * needle (proper: of a longer needle).
+ */
+static size_t
+longest_prefix(const struct mask_automaton_needle *sorted,
+    const unsigned char *text, size_t end, int proper)
+{
+	size_t length, low, high, mid;
+	int c;
+
+	for (length = end < LONGEST ? end : LONGEST; length > 0; length--) {
+		/* The first needle not below the suffix. */
+		low = 0;
+		high = NEEDLES;
+		while (low < high) {
+			mid = (low + high) / 2;
+			c = memcmp(sorted[mid].bytes, text + end - length,
+			    sorted[mid].length < length ? sorted[mid].length
+							: length);
+			if (c < 0 || (c == 0 && sorted[mid].length < length))
+				low = mid + 1;
+			else
+				high = mid;
+		}
+		/* Needles with this prefix follow it, the shortest first. */
+		for (; low < NEEDLES; low++) {
+			if (sorted[low].length < length ||
+			    memcmp(sorted[low].bytes, text + end - length,
+				length) != 0)
+				break;
+			if (!proper || sorted[low].length > length)
+				return length;
+		}
+	}
+	return 0;
+}
+
 struct found {
 	size_t *lengths; /* by end offset */
 	size_t count;
@@ -82,10 +124,11 @@ on_found(void *context, size_t end, size_t length)
 
 /*
  * Random needles over a small alphabet (their prefixes shared, then
- * apart); a text of random letters with needles planted.
+ * apart); nested: every other one is the one before it with random
+ * letters around it.  A text of random letters with needles planted.
  */
 static void
-test_deep(const char *alphabet, size_t letters)
+test_deep(const char *alphabet, size_t letters, int nested)
 {
 	static struct needles n;
 	struct mask_automaton_needle sorted[NEEDLES];
@@ -93,6 +136,7 @@ test_deep(const char *alphabet, size_t letters)
 	unsigned char *text = malloc(TEXT);
 	struct mask_automaton *ac;
 	size_t i, k, length, wrong = 0, expected = 0, steps_wrong = 0;
+	size_t depths_wrong = 0, before, after, inner = 0;
 	uint32_t state = MASK_AUTOMATON_ROOT, stepped = MASK_AUTOMATON_ROOT;
 	char what[128];
 
@@ -103,6 +147,18 @@ test_deep(const char *alphabet, size_t letters)
 			    (unsigned char)alphabet[rng() % letters];
 		n.list[i].bytes = n.bytes[i];
 		n.list[i].length = length;
+		if (!nested || i % 2 == 0 || n.list[i - 1].length > 24)
+			continue;
+		before = 1 + rng() % 8;
+		after = 1 + rng() % 8;
+		memcpy(
+		    n.bytes[i] + before, n.bytes[i - 1], n.list[i - 1].length);
+		n.list[i].length = before + n.list[i - 1].length + after;
+		for (k = before + n.list[i - 1].length; k < n.list[i].length;
+		     k++)
+			n.bytes[i][k] =
+			    (unsigned char)alphabet[rng() % letters];
+		inner++;
 	}
 	ac = mask_automaton_build(n.list, NEEDLES);
 	snprintf(what, sizeof(what),
@@ -140,6 +196,20 @@ test_deep(const char *alphabet, size_t letters)
 	    expected);
 	ok(wrong == 0 && expected > TEXT / 150, what);
 	ok(steps_wrong == 0, "and stepping a byte at a time agrees");
+	if (nested)
+		ok(inner > NEEDLES / 8, "many needles hold another");
+	/* Depths, a step at a time over the start of the text. */
+	stepped = MASK_AUTOMATON_ROOT;
+	for (i = 0; i < TEXT / 10; i++) {
+		stepped = mask_automaton_next(ac, stepped, text[i]);
+		if (mask_automaton_depth(ac, stepped) !=
+			longest_prefix(sorted, text, i + 1, 0) ||
+		    mask_automaton_open_depth(ac, stepped) !=
+			longest_prefix(sorted, text, i + 1, 1))
+			depths_wrong++;
+	}
+	ok(depths_wrong == 0,
+	    "the depth and open depth of every state reached are right");
 	mask_automaton_free(ac);
 	free(text);
 	free(found.lengths);
@@ -148,7 +218,8 @@ test_deep(const char *alphabet, size_t letters)
 int
 main(void)
 {
-	test_deep("abcd", 4);
-	test_deep("abcdefghijklmnopqrstuvwxyz0123456789", 36);
+	test_deep("abcd", 4, 0);
+	test_deep("abcdefghijklmnopqrstuvwxyz0123456789", 36, 0);
+	test_deep("abcd", 4, 1);
 	return done_testing();
 }
