@@ -106,13 +106,6 @@ run_batch_free(void *data)
 	batch_free(data);
 }
 
-/* A free job that the worker did not run: done on the loop instead. */
-static void
-done_batch_free(void *data, bool ran)
-{
-	if (!ran)
-		batch_free(data);
-}
 
 /* The batch is masked (or failed): settle its tickets, go on. */
 static void
@@ -122,7 +115,7 @@ finish_batch(struct mask_async *a)
 
 	a->batch = NULL;
 	a->settled = b->ticket;
-	worker_submit(a->worker, run_batch_free, done_batch_free, b);
+	worker_submit(a->worker, run_batch_free, NULL, b);
 	start_batch(a);
 	if (a->batch == NULL)
 		a->settled = a->ticket;
@@ -153,12 +146,6 @@ run_build_job_free(void *data)
 	free(job);
 }
 
-static void
-done_build_job_free(void *data, bool ran)
-{
-	if (!ran)
-		run_build_job_free(data);
-}
 
 static void start_build(struct mask_async *a);
 
@@ -182,7 +169,7 @@ build_done(void *data, bool ran)
 	/* Installed, or cancelled because everything was built meanwhile;
 	 * either way what it replaced is freed off the loop. */
 	(void)mask_set_build_finish(a->set, job->build);
-	worker_submit(a->worker, run_build_job_free, done_build_job_free, job);
+	worker_submit(a->worker, run_build_job_free, NULL, job);
 	start_build(a);
 }
 

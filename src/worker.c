@@ -114,7 +114,8 @@ on_event(struct loop *loop, int fd, uint32_t events, void *data)
 	w->finished.head = w->finished.tail = NULL;
 	pthread_mutex_unlock(&w->lock);
 	while ((job = list_pop(&finished)) != NULL) {
-		job->done(job->data, true);
+		if (job->done != NULL)
+			job->done(job->data, true);
 		free(job);
 	}
 }
@@ -191,11 +192,16 @@ worker_free(struct worker *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	/* The thread is gone: the lists are the loop's alone now. */
-	for (;;) {
-		if ((job = list_pop(&w->finished)) == NULL &&
-		    (job = list_pop(&w->queue)) == NULL)
-			break;
-		job->done(job->data, false);
+	while ((job = list_pop(&w->finished)) != NULL) {
+		if (job->done != NULL)
+			job->done(job->data, false);
+		free(job);
+	}
+	while ((job = list_pop(&w->queue)) != NULL) {
+		if (job->done != NULL)
+			job->done(job->data, false);
+		else
+			job->run(job->data);
 		free(job);
 	}
 	loop_remove(w->loop, w->event_fd);

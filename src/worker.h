@@ -24,7 +24,9 @@ typedef void (*worker_run_fn)(void *job);
 
 /* On the loop's thread, once run returned (ran); or when the worker is
  * freed first (!ran, whether run ran or not): then only free what the job
- * holds, and submit nothing. */
+ * holds, and submit nothing.  NULL: nothing to do after run (a job that
+ * only frees; one that did not run when the worker is freed is run then,
+ * on the caller's thread). */
 typedef void (*worker_done_fn)(void *job, bool ran);
 
 /* Starts the thread and watches its eventfd with loop; NULL with
@@ -41,7 +43,8 @@ void worker_submit(
 
 /*
  * Stops the thread after the job it runs (waits for it), calls
- * done(job, false) for every job left, in order, and frees the worker.
+ * done(job, false) for every job left, in order (or run, for a job
+ * without done that did not run), and frees the worker.
  * NULL is allowed.
  */
 void worker_free(struct worker *w);
