@@ -18,8 +18,10 @@
 #include "mask-set.h"
 #include "xalloc.h"
 
-/* Forms added to the set per turn of the loop: about a millisecond. */
-#define ADD_BYTES (512 * 1024)
+/* Forms added to the set, and needles copied for a build, per turn of
+ * the loop: about a millisecond each. */
+#define ADD_BYTES (256 * 1024)
+#define COPY_BYTES (2 * 1024 * 1024)
 
 /* Secrets queued and not yet prepared. */
 struct pending {
@@ -173,6 +175,22 @@ build_done(void *data, bool ran)
 	start_build(a);
 }
 
+/* A turn at a time, the build's copy of its needles; then to the worker. */
+static void
+copy_some(void *data, bool ran)
+{
+	struct build_job *job = data;
+
+	if (!ran) {
+		build_done(job, false);
+		return;
+	}
+	if (!mask_set_build_copy(job->a->set, job->build, COPY_BYTES))
+		worker_submit(job->a->worker, NULL, copy_some, job);
+	else
+		worker_submit(job->a->worker, run_build, build_done, job);
+}
+
 /* Builds what is deferred, or finishes the batch when nothing is. */
 static void
 start_build(struct mask_async *a)
@@ -187,7 +205,7 @@ start_build(struct mask_async *a)
 	job = xcalloc(1, sizeof(*job));
 	job->a = a;
 	job->build = build;
-	worker_submit(a->worker, run_build, build_done, job);
+	copy_some(job, true);
 }
 
 /* On the loop, a turn at a time: the batch's forms into the set. */
@@ -196,27 +214,25 @@ add_some(void *data, bool ran)
 {
 	struct mask_async *a = data;
 	struct batch *b = a->batch;
-	size_t bytes = 0;
 	char *error = NULL;
 
 	if (!ran)
 		return;
-	while (a->next < b->n && bytes < ADD_BYTES) {
-		bytes += b->prepared[a->next]->forms_used;
-		if (mask_set_add_prepared(a->set, b->prepared[a->next++],
-			&error) < 0 &&
+	if (a->next < b->n) {
+		if (mask_set_add_prepared(
+			a->set, b->prepared[a->next], ADD_BYTES, &error) < 0 &&
 		    a->failed_from == 0) {
 			a->failed_from = a->settled + 1;
 			a->error = error;
 			error = NULL;
 		}
 		free(error);
-		error = NULL;
-	}
-	if (a->next < b->n)
+		if (mask_prepared_done(b->prepared[a->next]))
+			a->next++;
 		worker_submit(a->worker, NULL, add_some, a);
-	else
-		start_build(a);
+		return;
+	}
+	start_build(a);
 }
 
 static void
@@ -238,12 +254,16 @@ prepare_done(void *data, bool ran)
 {
 	struct batch *b = data;
 	struct mask_async *a = b->a;
+	size_t i, bytes = 0;
 
 	if (!ran) {
 		batch_free(b);
 		a->batch = NULL;
 		return;
 	}
+	for (i = 0; i < b->n; i++)
+		bytes += mask_prepared_bytes(b->prepared[i]);
+	mask_set_reserve(a->set, bytes);
 	a->next = 0;
 	add_some(a, true);
 }

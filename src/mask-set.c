@@ -608,6 +608,34 @@ mask_prepare(const void *secret, size_t size, size_t min_length)
 }
 
 void
+mask_set_reserve(struct mask_set *set, size_t bytes)
+{
+	size_t want;
+
+	if (bytes > MASK_ARENA_MAX - set->arena_used)
+		bytes = MASK_ARENA_MAX - set->arena_used;
+	if (set->arena_used + bytes <= set->arena_size)
+		return;
+	want = set->arena_size ? set->arena_size * 2 : 4096;
+	while (want < set->arena_used + bytes)
+		want *= 2;
+	set->arena = grow_wiped(set->arena, set->arena_used, want);
+	set->arena_size = want;
+}
+
+bool
+mask_prepared_done(const struct mask_prepared *p)
+{
+	return p->next == p->nforms;
+}
+
+size_t
+mask_prepared_bytes(const struct mask_prepared *p)
+{
+	return p->forms_used;
+}
+
+void
 mask_prepared_free(struct mask_prepared *p)
 {
 	if (p == NULL)
@@ -619,26 +647,32 @@ mask_prepared_free(struct mask_prepared *p)
 }
 
 int
-mask_set_add_prepared(
-    struct mask_set *set, const struct mask_prepared *p, char **error)
+mask_set_add_prepared(struct mask_set *set, struct mask_prepared *p,
+    size_t budget, char **error)
 {
 	struct adding a = { set, 0, false };
-	size_t i, offset = 0;
+	size_t bytes = 0;
 
 	/* A refusal says what mask_set_add() would, without the forms. */
-	if (!p->ready || p->min_length != set->min_length)
+	if (!p->ready || p->min_length != set->min_length) {
+		p->next = p->nforms;
 		return add_checked(set, p->value, p->size, true, error);
+	}
 	/* Needles added by others are not held back with these. */
 	if (set->count > set->deferred)
 		mask_set_sync(set);
-	a.secret = mask_count_secret(set, p->value, p->size);
-	for (i = 0; i < p->nforms; i++) {
-		add_folded(&a, p->forms + offset, p->lengths[i]);
-		offset += p->lengths[i];
+	if (p->next == 0)
+		p->secret = mask_count_secret(set, p->value, p->size);
+	a.secret = p->secret;
+	while (p->next < p->nforms && (bytes == 0 || bytes < budget)) {
+		add_folded(&a, p->forms + p->offset, p->lengths[p->next]);
+		bytes += p->lengths[p->next];
+		p->offset += p->lengths[p->next++];
 	}
 	if (set->count > set->built)
 		set->deferred = set->count;
 	if (a.full) {
+		p->next = p->nforms;
 		set_error(error,
 		    "cannot mask more secrets: %zu MiB of them "
 		    "already",
@@ -675,13 +709,29 @@ mask_set_build_start(struct mask_set *set)
 	for (i = 0; i < b->count; i++) {
 		b->needles[i].length = set->needles[b->first + i].length;
 		b->needles[i].bytes = b->copy + at;
-		memcpy(b->copy + at, needle_bytes(set, b->first + i),
-		    b->needles[i].length);
 		at += b->needles[i].length;
 	}
 	set->build = b;
 	set->deferred = b->end;
 	return b;
+}
+
+bool
+mask_set_build_copy(struct mask_set *set, struct mask_build *b, size_t budget)
+{
+	const struct mask_automaton_needle *n;
+	size_t bytes = 0;
+
+	/* Needles are never changed nor removed: the range stays valid
+	 * even if the build was cancelled meanwhile. */
+	while (b->copied < b->count && (bytes == 0 || bytes < budget)) {
+		n = &b->needles[b->copied];
+		memcpy(b->copy + (n->bytes - b->copy),
+		    needle_bytes(set, b->first + b->copied), n->length);
+		bytes += n->length;
+		b->copied++;
+	}
+	return b->copied == b->count;
 }
 
 void

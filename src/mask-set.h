@@ -137,6 +137,9 @@ struct mask_prepared {
 	size_t *lengths;
 	size_t nforms;
 	size_t lengths_cap;
+	size_t next; /* the next form to add, and where it is */
+	size_t offset;
+	uint32_t secret;
 };
 
 /* A level built off the loop (mask_set_build_start()). */
@@ -149,6 +152,7 @@ struct mask_build {
 	unsigned char *copy; /* the needles' bytes, private */
 	size_t copy_size;
 	struct mask_automaton_needle *needles; /* into copy */
+	size_t copied; /* needles copied so far */
 	struct mask_automaton *ac;
 	struct mask_automaton **old; /* the levels it replaced */
 	size_t nold;

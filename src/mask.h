@@ -195,12 +195,15 @@ uint64_t mask_set_pattern_count(const struct mask_set *set, size_t i);
 /*
  * Adding secrets off the event loop.  A secret's forms and the automaton
  * level of new needles are pure work on private copies, which a worker
- * thread may do; the set itself is touched only by the loop's thread:
+ * thread may do; the set itself is touched only by the loop's thread,
+ * and no call there takes more than about budget bytes of work:
  *
  *   p = mask_prepare(secret, size, min_length)      any thread
- *   mask_set_add_prepared(set, p, &error)           loop: as mask_set_add()
+ *   mask_set_add_prepared(set, p, budget, &error)   loop, until
+ *                                                   mask_prepared_done(p)
  *   mask_prepared_free(p)                           any thread
- *   b = mask_set_build_start(set)                   loop: copies the needles
+ *   b = mask_set_build_start(set)                   loop
+ *   mask_set_build_copy(set, b, budget)             loop, until it is true
  *   mask_build_run(b)                               any thread
  *   mask_set_build_finish(set, b)                   loop: installs the level
  *   mask_build_free(b)                              any thread
@@ -216,7 +219,9 @@ uint64_t mask_set_pattern_count(const struct mask_set *set, size_t i);
  * One build is out at a time: mask_set_build_start() returns NULL while
  * one is, or when there is nothing to build.  min_length is the set's
  * (0: the default); a prepared secret of another is added by
- * mask_set_add().  mask_set_add_prepared() returns like mask_set_add().
+ * mask_set_add().  mask_set_add_prepared() adds the next forms of p, at
+ * least one, about budget bytes of them, and returns like mask_set_add()
+ * (a refusal or failure ends p).
  */
 struct mask_prepared;
 struct mask_build;
@@ -228,10 +233,21 @@ int mask_set_check(
 
 struct mask_prepared *mask_prepare(
     const void *secret, size_t size, size_t min_length);
-int mask_set_add_prepared(
-    struct mask_set *set, const struct mask_prepared *p, char **error);
+int mask_set_add_prepared(struct mask_set *set, struct mask_prepared *p,
+    size_t budget, char **error);
+
+/*
+ * Makes room for bytes more of needles at once (the forms of a batch of
+ * prepared secrets, mask_prepared_bytes()), so that adding them does not
+ * move the needles several times, each time copying all of them.
+ */
+void mask_set_reserve(struct mask_set *set, size_t bytes);
+bool mask_prepared_done(const struct mask_prepared *p);
+size_t mask_prepared_bytes(const struct mask_prepared *p);
 void mask_prepared_free(struct mask_prepared *p);
 struct mask_build *mask_set_build_start(struct mask_set *set);
+bool mask_set_build_copy(
+    struct mask_set *set, struct mask_build *b, size_t budget);
 void mask_build_run(struct mask_build *b);
 bool mask_set_build_finish(struct mask_set *set, struct mask_build *b);
 void mask_build_free(struct mask_build *b);
