@@ -5,9 +5,11 @@
 # that prints them after `jobrun secret add` returns leaks nothing; other
 # steps' output keeps being masked and delivered meanwhile; going past
 # the job's cap is refused with a message; a job that ends, or is
-# terminated, while such a registration is in flight ends cleanly.
+# terminated, while such a registration is in flight ends cleanly; and
+# as root, untrusted steps (a raw clone into a PID namespace or cgroup,
+# proc.c) start and run while the worker thread is busy.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 15
+plan 17
 
 # 17 lines of 60,000 base64 characters: one request of about 1,020,000
 # bytes (the frame's limit is 1 MiB).
@@ -90,3 +92,32 @@ is "$status" 143 "with the status of a job cancelled by SIGTERM"
 lacks err "Sanitizer" "with nothing leaked or misused"
 ok "! grep -qaFf heads.txt out err" "and nothing of the secrets shows"
 ok "[ ! -e /proc/$pid ]" "nothing of it is left"
+
+# As root: untrusted steps started by a raw clone while the worker works
+# (glibc's fork and id wrappers there would wait for locks and threads of
+# the parent that the child does not have).
+if [ "$(id -u)" = 0 ] && unshare --pid --fork --mount-proc true 2>/dev/null
+then
+	chmod 755 "$TEST_DIR"
+	chmod 644 big.txt
+	{
+		echo "steps:"
+		echo "  - name: big"
+		echo "    run: jobrun secret add <$TEST_DIR/big.txt"
+		i=0
+		while [ $i -lt 40 ]; do
+			echo "  - name: u$i"
+			echo "    trusted: false"
+			echo "    run: echo untrusted-ran"
+			i=$((i + 1))
+		done
+	} >many.yaml
+	UNTRUSTED=$((1900000001 + $$ % 10000000 * 4))
+	JOBRUN_UNTRUSTED_USER=$UNTRUSTED:$UNTRUSTED \
+		run timeout 120 "$JOBRUN" run -j4 many.yaml
+	is "$status" 0 "40 untrusted steps run beside a large registration"
+	is "$(grep -c 'untrusted-ran$' out)" 40 "each of them to its end"
+else
+	ok true "# SKIP needs root and PID namespaces"
+	ok true "# SKIP needs root and PID namespaces"
+fi
