@@ -40,7 +40,8 @@
  *     room.  A refusal for want of room carries "busy":true: the client
  *     may try again;
  *   - frames of at most CTL_FRAME_MAX bytes, CTL_SERVER_UNTRUSTED_FRAME_MAX
- *     from untrusted peers (parsing one holds the loop);
+ *     from untrusted peers (jansson takes about 13 ms a MiB, on the
+ *     worker for frames over CTL_SERVER_INLINE_BYTES, else on the loop);
  *   - a request must arrive whole within CTL_SERVER_REQUEST_MS of its
  *     first byte (one byte every few seconds does not keep a slot), and a
  *     connection may wait CTL_SERVER_IDLE_MS between requests;

@@ -108,7 +108,6 @@ run_batch_free(void *data)
 	batch_free(data);
 }
 
-
 /* The batch is masked (or failed): settle its tickets, go on. */
 static void
 finish_batch(struct mask_async *a)
@@ -147,7 +146,6 @@ run_build_job_free(void *data)
 	mask_build_free(job->build);
 	free(job);
 }
-
 
 static void start_build(struct mask_async *a);
 
@@ -289,8 +287,8 @@ start_batch(struct mask_async *a)
 /* ---- the interface ---- */
 
 uint64_t
-mask_async_add(struct mask_async *a, char *const *values,
-    const size_t *lengths, size_t n)
+mask_async_add(
+    struct mask_async *a, char *const *values, const size_t *lengths, size_t n)
 {
 	struct pending *q = &a->queued;
 	size_t i;
@@ -298,8 +296,8 @@ mask_async_add(struct mask_async *a, char *const *values,
 	for (i = 0; i < n; i++) {
 		if (q->n == q->cap) {
 			q->cap = q->cap ? 2 * q->cap : 16;
-			q->values =
-			    xreallocarray(q->values, q->cap, sizeof(*q->values));
+			q->values = xreallocarray(
+			    q->values, q->cap, sizeof(*q->values));
 			q->lengths = xreallocarray(
 			    q->lengths, q->cap, sizeof(*q->lengths));
 		}
@@ -327,8 +325,7 @@ mask_async_settled(const struct mask_async *a, uint64_t ticket, char **error)
 		*error = NULL;
 	if (a->settled < ticket)
 		return false;
-	if (a->failed_from != 0 && ticket >= a->failed_from &&
-	    error != NULL)
+	if (a->failed_from != 0 && ticket >= a->failed_from && error != NULL)
 		*error = xstrdup(a->error);
 	return true;
 }

@@ -27,8 +27,8 @@ struct mask_async;
 typedef void (*mask_async_fn)(void *context);
 
 /* Adds to set (borrowed) with worker (borrowed). */
-struct mask_async *mask_async_new(struct mask_set *set,
-    struct worker *worker, mask_async_fn settled, void *context);
+struct mask_async *mask_async_new(struct mask_set *set, struct worker *worker,
+    mask_async_fn settled, void *context);
 
 /*
  * Queues n secrets (copied at once; the caller may wipe its own) and
@@ -36,8 +36,8 @@ struct mask_async *mask_async_new(struct mask_set *set,
  * first (mask_set_check()): a secret that the set refuses when it is
  * added is left out silently, but a full set fails the ticket.
  */
-uint64_t mask_async_add(struct mask_async *a, char *const *values,
-    const size_t *lengths, size_t n);
+uint64_t mask_async_add(
+    struct mask_async *a, char *const *values, const size_t *lengths, size_t n);
 
 /* The last ticket handed out (0: none). */
 uint64_t mask_async_ticket(const struct mask_async *a);

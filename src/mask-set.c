@@ -564,8 +564,7 @@ prepared_form(void *context, const unsigned char *form, size_t size)
 		memcpy(p->forms + p->forms_used, form, size);
 	if (size < p->min_length)
 		return;
-	xgrow(&p->lengths, &p->lengths_cap, p->nforms + 1,
-	    sizeof(*p->lengths));
+	xgrow(&p->lengths, &p->lengths_cap, p->nforms + 1, sizeof(*p->lengths));
 	p->lengths[p->nforms++] = size;
 	p->forms_used += size;
 }
@@ -647,8 +646,8 @@ mask_prepared_free(struct mask_prepared *p)
 }
 
 int
-mask_set_add_prepared(struct mask_set *set, struct mask_prepared *p,
-    size_t budget, char **error)
+mask_set_add_prepared(
+    struct mask_set *set, struct mask_prepared *p, size_t budget, char **error)
 {
 	struct adding a = { set, 0, false };
 	size_t bytes = 0;
@@ -696,8 +695,8 @@ mask_set_build_start(struct mask_set *set)
 	for (i = b->first; i < b->end; i++)
 		b->bytes += set->needles[i].length;
 	/* Absorbs levels as mask_set_sync() does. */
-	for (k = set->nlevels; k > 0 && set->levels[k - 1].bytes <= 2 * b->bytes;
-	     k--) {
+	for (k = set->nlevels;
+	     k > 0 && set->levels[k - 1].bytes <= 2 * b->bytes; k--) {
 		b->first = set->levels[k - 1].first;
 		b->bytes += set->levels[k - 1].bytes;
 	}
@@ -769,8 +768,8 @@ mask_set_build_finish(struct mask_set *set, struct mask_build *b)
 	for (i = 0; i < b->nold; i++)
 		b->old[i] = set->levels[b->keep + i].ac;
 	b->ac = NULL;
-	xgrow(&set->levels, &set->levels_cap, b->keep + 1,
-	    sizeof(*set->levels));
+	xgrow(
+	    &set->levels, &set->levels_cap, b->keep + 1, sizeof(*set->levels));
 	set->levels[b->keep] = level;
 	set->nlevels = b->keep + 1;
 	i = set->built;

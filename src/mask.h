@@ -60,7 +60,8 @@
  *
  * Not thread-safe: one thread (the event loop) makes every call on a set
  * and its streams, but for the pure parts of adding secrets off the loop
- * (below: mask_prepare(), mask_build_run()).  The emit callback must not call back into the masker.
+ * (below: mask_prepare(), mask_build_run()).  The emit callback must not call
+ * back into the masker.
  *
  * Nothing in here prints: refusals and errors come back as messages for
  * the caller to report, and no message ever contains a secret byte.  Every
@@ -233,8 +234,8 @@ int mask_set_check(
 
 struct mask_prepared *mask_prepare(
     const void *secret, size_t size, size_t min_length);
-int mask_set_add_prepared(struct mask_set *set, struct mask_prepared *p,
-    size_t budget, char **error);
+int mask_set_add_prepared(
+    struct mask_set *set, struct mask_prepared *p, size_t budget, char **error);
 
 /*
  * Makes room for bytes more of needles at once (the forms of a batch of

@@ -946,8 +946,8 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 		kept_lengths[accepted++] = lengths[i];
 	}
 	if (run->registering != NULL && accepted > 0)
-		mask_async_add(run->registering, kept, kept_lengths,
-		    (size_t)accepted);
+		mask_async_add(
+		    run->registering, kept, kept_lengths, (size_t)accepted);
 	else if (accepted >= 0 && run->console != NULL)
 		console_rescan(run->console);
 	free(kept);
@@ -1144,8 +1144,8 @@ open_workspace(struct run *run)
 		run->registering =
 		    mask_async_new(run->mask, run->worker, on_settled, run);
 		ctl_server_use_worker(run->control, run->worker);
-		ctl_server_settle(run->control, registration_ticket,
-		    registration_settled);
+		ctl_server_settle(
+		    run->control, registration_ticket, registration_settled);
 	} else {
 		diag_warn("%s: large secrets registered over the control "
 			  "socket hold the event loop",

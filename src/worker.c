@@ -139,8 +139,8 @@ worker_new(struct loop *loop, char **error)
 	w->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->event_fd < 0 ||
 	    loop_add(loop, w->event_fd, EPOLLIN, on_event, w) < 0) {
-		*error = xasprintf("cannot start the worker thread: %s",
-		    strerror(errno));
+		*error = xasprintf(
+		    "cannot start the worker thread: %s", strerror(errno));
 		if (w->event_fd >= 0)
 			close(w->event_fd);
 		free(w);

@@ -345,12 +345,12 @@ bench_loop(int rounds)
 		body = body_of(form == 1, &length);
 		for (r = 0; r < rounds; r++)
 			for (t = 0; t < 2; t++) {
-				serve_once(body, length, t == 1,
-				    &longest[t][r], &median[t][r],
-				    &total[t][r], reply, sizeof(reply));
+				serve_once(body, length, t == 1, &longest[t][r],
+				    &median[t][r], &total[t][r], reply,
+				    sizeof(reply));
 				if (strstr(reply, "\"ok\"") == NULL)
-					fprintf(stderr, "ctlbench: %s\n",
-					    reply);
+					fprintf(
+					    stderr, "ctlbench: %s\n", reply);
 			}
 		for (t = 0; t < 2; t++) {
 			qsort(longest[t], (size_t)rounds, sizeof(double),
