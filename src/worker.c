@@ -13,15 +13,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "worker.h"
 #include "xalloc.h"
-
-/* The worker's niceness: below the loop's thread, which must stay quick. */
-#define WORKER_NICE 10
 
 struct job {
 	worker_run_fn run;
@@ -83,8 +78,6 @@ thread_main(void *data)
 	struct worker *w = data;
 	struct job *job;
 
-	/* On a busy machine the loop goes first (Linux nices threads). */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->stop && w->queue.head == NULL)
