@@ -1,11 +1,12 @@
 /*
  * Registering secrets off the loop (mask-async.h).  One batch at a time
- * goes through four stages: the secrets queued since the last batch are
- * prepared (their forms) on the worker; on the loop they are added to the
- * set a few at a time, a turn each (ADD_BYTES of forms a turn); their
- * needles are copied and built into a level on the worker; the loop
- * installs it, rescans the streams (the settled callback) and settles the
- * batch's tickets.  Buffers that held secrets, and replaced automata, are
+ * goes through five stages: the secrets queued since the last batch are
+ * prepared (their forms) on the worker; on the loop, room is made for
+ * all their forms at once and they are added to the set ADD_BYTES a
+ * turn; the new needles (and those of the levels they absorb) are copied
+ * COPY_BYTES a turn; the worker builds the level; the loop installs it,
+ * rescans the streams (the settled callback) and settles the batch's
+ * tickets.  Buffers that held secrets, and replaced automata, are
  * wiped and freed on the worker too.
  */
 #include "config.h"
