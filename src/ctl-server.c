@@ -6,6 +6,8 @@
  * belongs to a peer (a uid and a class, from SO_PEERCRED when it
  * connects), which holds its slots and its secret bytes.  Request bodies
  * may hold secrets, so they are wiped as soon as they have been handled.
+ * With a worker (worker.h), a large frame is parsed and its secrets
+ * decoded there, the connection out of the loop meanwhile.
  */
 #include "config.h"
 
@@ -26,10 +28,13 @@
 #include "clock.h"
 #include "ctl-server.h"
 #include "list.h"
+#include "worker.h"
 #include "xalloc.h"
 
 struct registration;
+struct parse_job;
 static void registration_free(struct registration *r);
+static void parse_job_orphan(struct parse_job *job);
 
 /* A uid in one class: what its connections hold together. */
 struct peer {
@@ -54,6 +59,7 @@ struct client {
 	size_t body_need;
 	uint64_t deadline;
 	struct registration *pending; /* a register request in progress */
+	struct parse_job *parsing; /* its frame, on the worker */
 };
 
 struct ctl_server_action {
@@ -82,6 +88,9 @@ struct ctl_server {
 	struct peer peers[PEERS_MAX];
 	size_t n_peers;
 	size_t turn; /* the client whose registration goes next */
+	struct worker *worker; /* parses large frames, when set */
+	ctl_server_ticket_fn ticket;
+	ctl_server_settled_fn settled;
 	size_t secret_bytes; /* registered by everyone */
 	size_t untrusted_secret_bytes;
 	size_t untrusted_slots;
@@ -163,6 +172,8 @@ client_close(struct client *c)
 	client_reset_frame(c);
 	registration_free(c->pending);
 	c->pending = NULL;
+	parse_job_orphan(c->parsing);
+	c->parsing = NULL;
 	c->peer->slots--;
 	if (c->peer->class == CTL_PEER_UNTRUSTED)
 		c->server->untrusted_slots--;
@@ -341,6 +352,8 @@ struct registration {
 	size_t next; /* the next secret to hand over */
 	long accepted;
 	char *error; /* the handler's failure: the rest are not handed */
+	bool waiting; /* all handed: waits for the handler's ticket */
+	uint64_t ticket;
 };
 
 static void
@@ -355,41 +368,57 @@ registration_free(struct registration *r)
 }
 
 /*
- * Starts registering the secrets of request: returns an error reply (none
- * is registered), or NULL with the registration in *out.  The bytes count
- * against the caps from now on.
+ * The secrets of a register request, collected (and decoded) into *list:
+ * NULL, or an error reply (then list holds nothing).  Pure: a large
+ * request is collected on the worker.
  */
 static json_t *
-registration_start(struct ctl_server *server, struct peer *peer,
-    json_t *request, struct registration **out)
+collect_secrets(json_t *request, struct secret_list *list)
 {
 	json_t *plain = json_object_get(request, "secrets");
 	json_t *encoded = json_object_get(request, "secrets_base64"), *reply;
 	size_t n = member_count(plain) + member_count(encoded);
-	struct secret_list list = { 0 };
 
-	*out = NULL;
+	memset(list, 0, sizeof(*list));
 	if (plain == NULL && encoded == NULL)
 		return ctl_frame_error("expected \"secrets\" or "
 				       "\"secrets_base64\": a string or a "
 				       "list of strings");
-	list.values = xcalloc(n + 1, sizeof(*list.values));
-	list.lengths = xcalloc(n + 1, sizeof(*list.lengths));
-	list.decoded = xcalloc(n + 1, sizeof(*list.decoded));
-	if ((reply = collect(&list, plain, "secrets", false)) != NULL ||
-	    (reply = collect(&list, encoded, "secrets_base64", true)) != NULL ||
-	    (reply = over_cap(server, peer, list.bytes)) != NULL) {
-		secret_list_release(&list);
+	list->values = xcalloc(n + 1, sizeof(*list->values));
+	list->lengths = xcalloc(n + 1, sizeof(*list->lengths));
+	list->decoded = xcalloc(n + 1, sizeof(*list->decoded));
+	if ((reply = collect(list, plain, "secrets", false)) == NULL &&
+	    (reply = collect(list, encoded, "secrets_base64", true)) == NULL &&
+	    list->n == 0)
+		reply =
+		    ctl_frame_error("no secret given: \"secrets\" is empty");
+	if (reply != NULL) {
+		secret_list_release(list);
+		memset(list, 0, sizeof(*list));
+	}
+	return reply;
+}
+
+/*
+ * Starts registering the secrets of request (collected in *list, which it
+ * takes): returns an error reply (none is registered), or NULL with the
+ * registration in *out.  The bytes count against the caps from now on.
+ */
+static json_t *
+registration_start(struct ctl_server *server, struct peer *peer,
+    json_t *request, struct secret_list *list, struct registration **out)
+{
+	json_t *reply;
+
+	*out = NULL;
+	if ((reply = over_cap(server, peer, list->bytes)) != NULL) {
+		secret_list_release(list);
 		return reply;
 	}
-	if (list.n == 0) {
-		secret_list_release(&list);
-		return ctl_frame_error("no secret given: \"secrets\" is empty");
-	}
-	count_bytes(server, peer, list.bytes);
+	count_bytes(server, peer, list->bytes);
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->request = json_incref(request);
-	(*out)->list = list;
+	(*out)->list = *list;
 	return NULL;
 }
 
@@ -512,40 +541,83 @@ unknown_action(const struct ctl_server *server, const char *action)
 	return ctl_frame_error(message);
 }
 
-/*
- * Answers one request; server (NULL for ctl_server_answer()) has the
- * added actions, the caps and peer (NULL: trusted, uncapped).  Returns
- * the reply, or NULL with a registration started in *pending.
- */
-static json_t *
-handle_request(struct ctl_server *server, struct peer *peer, const char *body,
-    size_t length, struct registration **pending)
+/* A request parsed, and a register request's secrets collected: the
+ * part of answering that needs nothing of the server's. */
+struct parsed {
+	json_t *request; /* NULL: reply says why */
+	json_t *reply; /* an early reply, or NULL */
+	struct secret_list list; /* a register request's, when collected */
+	bool collected;
+};
+
+static void
+parse_request(const char *body, size_t length, struct parsed *p)
 {
 	json_error_t parse_error;
-	json_t *request, *reply = NULL;
+	const char *action;
+
+	memset(p, 0, sizeof(*p));
+	p->request = json_loadb(body, length,
+	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &parse_error);
+	if (p->request == NULL) {
+		p->reply = parse_error_reply(&parse_error);
+		return;
+	}
+	action = json_string_value(json_object_get(p->request, "action"));
+	if (json_is_object(p->request) && action != NULL &&
+	    strcmp(action, "register") == 0) {
+		p->reply = collect_secrets(p->request, &p->list);
+		p->collected = p->reply == NULL;
+	}
+}
+
+static void
+parsed_release(struct parsed *p)
+{
+	if (p->collected)
+		secret_list_release(&p->list);
+	json_decref(p->request);
+	json_decref(p->reply);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Answers one parsed request (which it releases); server (NULL for
+ * ctl_server_answer()) has the added actions, the caps and peer (NULL:
+ * trusted, uncapped).  Returns the reply, or NULL with a registration
+ * started in *pending.
+ */
+static json_t *
+handle_request(struct ctl_server *server, struct peer *peer, struct parsed *p,
+    struct registration **pending)
+{
+	json_t *request = p->request, *reply = p->reply;
 	const char *action;
 
 	*pending = NULL;
-	request = json_loadb(body, length,
-	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &parse_error);
-	if (request == NULL)
-		return parse_error_reply(&parse_error);
+	if (request == NULL || reply != NULL) {
+		p->reply = NULL;
+		parsed_release(p);
+		return reply;
+	}
 	action = json_string_value(json_object_get(request, "action"));
 	if (!json_is_object(request))
 		reply = ctl_frame_error("expected a JSON object with an "
 					"\"action\"");
 	else if (action == NULL)
 		reply = ctl_frame_error("expected an \"action\" string");
-	else if (strcmp(action, "register") == 0)
-		reply = registration_start(server, peer, request, pending);
-	else if (strcmp(action, "ping") == 0)
+	else if (strcmp(action, "register") == 0) {
+		reply = registration_start(
+		    server, peer, request, &p->list, pending);
+		p->collected = false;
+	} else if (strcmp(action, "ping") == 0)
 		reply = json_pack(
 		    "{s:s, s:s}", "status", "ok", "version", PACKAGE_VERSION);
 	else if (server != NULL)
 		reply = added_action(server, peer, action, request);
 	if (reply == NULL && *pending == NULL)
 		reply = unknown_action(server, action);
-	json_decref(request);
+	parsed_release(p);
 	return reply;
 }
 
@@ -563,28 +635,111 @@ answer(struct client *c, json_t *reply)
 }
 
 /*
- * A frame is complete: answer it and get ready for the next one.  A
- * registration is answered once it is done; until then the connection is
- * not read (it is out of the loop), so requests are answered in order.
+ * A request is parsed: answer it.  A registration is answered once it is
+ * done; until then the connection is not read (it is out of the loop),
+ * so requests are answered in order.  watched: the connection is in the
+ * loop now.
+ */
+static void
+finish_parsed(struct client *c, struct parsed *p, bool watched)
+{
+	struct registration *pending;
+	json_t *reply = handle_request(c->server, c->peer, p, &pending);
+
+	if (pending != NULL) {
+		c->pending = pending;
+		if (watched)
+			loop_remove(c->server->loop, c->fd);
+		return;
+	}
+	answer(c, reply);
+	if (!watched && c->fd >= 0 &&
+	    loop_add(c->server->loop, c->fd, EPOLLIN, on_client, c) < 0)
+		client_close(c);
+}
+
+/* A large frame, parsed on the worker; client is NULL once it closed. */
+struct parse_job {
+	struct client *client;
+	char *body;
+	size_t length;
+	struct parsed parsed;
+};
+
+static void
+parse_job_free(struct parse_job *job)
+{
+	if (job->body != NULL) {
+		wipe(job->body, job->length);
+		free(job->body);
+	}
+	parsed_release(&job->parsed);
+	free(job);
+}
+
+static void
+parse_job_orphan(struct parse_job *job)
+{
+	if (job != NULL)
+		job->client = NULL;
+}
+
+/* On the worker: the JSON and the secrets; the body is wiped there. */
+static void
+run_parse(void *data)
+{
+	struct parse_job *job = data;
+
+	parse_request(job->body, job->length, &job->parsed);
+	wipe(job->body, job->length);
+	free(job->body);
+	job->body = NULL;
+}
+
+static void
+parse_done(void *data, bool ran)
+{
+	struct parse_job *job = data;
+	struct client *c = job->client;
+
+	if (ran && c != NULL) {
+		c->parsing = NULL;
+		finish_parsed(c, &job->parsed, false);
+	}
+	parse_job_free(job);
+}
+
+/*
+ * A frame is complete: parse it and answer it.  A large one is parsed on
+ * the worker (jansson takes about 13 ms a MiB), the connection out of the
+ * loop meanwhile.
  */
 static void
 finish_frame(struct client *c)
 {
-	struct registration *pending;
-	json_t *reply =
-	    handle_request(c->server, c->peer, c->body, c->body_need, &pending);
+	struct ctl_server *server = c->server;
+	struct parse_job *job;
+	struct parsed parsed;
 
-	client_reset_frame(c);
-	if (pending == NULL) {
-		answer(c, reply);
+	if (server->worker != NULL && c->body_need > CTL_SERVER_INLINE_BYTES) {
+		job = xcalloc(1, sizeof(*job));
+		job->client = c;
+		job->body = c->body;
+		job->length = c->body_need;
+		c->body = NULL;
+		client_reset_frame(c);
+		c->parsing = job;
+		loop_remove(server->loop, c->fd);
+		worker_submit(server->worker, run_parse, parse_done, job);
 		return;
 	}
-	c->pending = pending;
-	loop_remove(c->server->loop, c->fd);
+	parse_request(c->body, c->body_need, &parsed);
+	client_reset_frame(c);
+	finish_parsed(c, &parsed, true);
 }
 
 /* The next client, round robin from the last one served, with a
- * registration in progress; NULL when there is none. */
+ * registration that has secrets left to hand over; NULL when none has. */
 static struct client *
 next_pending(struct ctl_server *server)
 {
@@ -594,34 +749,74 @@ next_pending(struct ctl_server *server)
 	for (k = 0; k < CTL_SERVER_CLIENTS_MAX; k++) {
 		c = &server
 			 ->clients[(server->turn + k) % CTL_SERVER_CLIENTS_MAX];
-		if (c->fd >= 0 && c->pending != NULL)
+		if (c->fd >= 0 && c->pending != NULL && !c->pending->waiting)
 			return c;
 	}
 	return NULL;
 }
 
+/* Answers c's registration, which is done, and reads c again. */
+static void
+answer_registration(struct client *c)
+{
+	struct registration *done = c->pending;
+
+	c->pending = NULL;
+	answer(c, registration_reply(done));
+	if (c->fd >= 0 &&
+	    loop_add(c->server->loop, c->fd, EPOLLIN, on_client, c) < 0)
+		client_close(c);
+}
+
+/* Whether r's secrets are all masked by now (the handler's work off the
+ * loop settled); its failure becomes r's. */
+static bool
+registration_settled(struct ctl_server *server, struct registration *r)
+{
+	char *error = NULL;
+
+	if (!server->settled(server->context, r->ticket, &error))
+		return false;
+	if (error != NULL && r->error == NULL)
+		r->error = error;
+	else
+		free(error);
+	return true;
+}
+
 /*
- * One step of one registration (round robin, so that no client waits
- * behind a big one); a finished one is answered and its client read
- * again.  Returns true when a registration is still in progress.
+ * Answers the registrations whose handler's work settled, then hands one
+ * step of one registration over (round robin, so that no client waits
+ * behind a big one); one whose secrets are all handed waits for the
+ * handler's ticket to settle (ctl_server_settle()), or is answered at
+ * once.  Returns true when a registration has secrets left to hand.
  */
 static bool
 advance_registrations(struct ctl_server *server)
 {
-	struct client *c = next_pending(server);
-	struct registration *done;
+	struct client *c;
+	struct registration *r;
+	size_t i;
 
-	if (c == NULL)
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++) {
+		c = &server->clients[i];
+		if (c->fd >= 0 && c->pending != NULL && c->pending->waiting &&
+		    registration_settled(server, c->pending))
+			answer_registration(c);
+	}
+	if ((c = next_pending(server)) == NULL)
 		return false;
 	server->turn = (size_t)(c - server->clients) + 1;
-	if (registration_step(
-		c->pending, server->on_register, server->context)) {
-		done = c->pending;
-		c->pending = NULL;
-		answer(c, registration_reply(done));
-		if (c->fd >= 0 &&
-		    loop_add(server->loop, c->fd, EPOLLIN, on_client, c) < 0)
-			client_close(c);
+	r = c->pending;
+	if (registration_step(r, server->on_register, server->context)) {
+		if (server->settled == NULL || r->error != NULL)
+			answer_registration(c);
+		else {
+			r->waiting = true;
+			r->ticket = server->ticket(server->context);
+			if (registration_settled(server, r))
+				answer_registration(c);
+		}
 	}
 	return next_pending(server) != NULL;
 }
@@ -634,8 +829,8 @@ start_body(struct client *c)
 	bool untrusted = c->peer->class == CTL_PEER_UNTRUSTED;
 	char message[120];
 
-	/* Parsing a frame holds the loop (about 13 ms per MiB): untrusted
-	 * peers get small ones. */
+	/* Parsing a frame costs about 13 ms per MiB (on the worker when
+	 * there is one, else on the loop): untrusted peers get small ones. */
 	if (!ctl_frame_length_valid(length) ||
 	    (untrusted && length > CTL_SERVER_UNTRUSTED_FRAME_MAX)) {
 		snprintf(message, sizeof(message),
@@ -1015,7 +1210,7 @@ ctl_server_expire(struct ctl_server *server, uint64_t now)
 		c = &server->clients[i];
 		/* A registration in progress is the server's work, not the
 		 * client's: it has no deadline. */
-		if (c->fd < 0 || c->pending != NULL)
+		if (c->fd < 0 || c->pending != NULL || c->parsing != NULL)
 			continue;
 		if (now >= c->deadline) {
 			send_error(c->fd,
@@ -1061,9 +1256,12 @@ ctl_server_answer(ctl_server_register_fn on_register, void *context,
     const char *body, size_t length)
 {
 	struct registration *pending;
-	json_t *reply = handle_request(NULL, NULL, body, length, &pending);
+	struct parsed parsed;
+	json_t *reply;
 	char *text;
 
+	parse_request(body, length, &parsed);
+	reply = handle_request(NULL, NULL, &parsed, &pending);
 	if (pending != NULL) {
 		while (!registration_step(pending, on_register, context))
 			continue;
@@ -1072,6 +1270,20 @@ ctl_server_answer(ctl_server_register_fn on_register, void *context,
 	text = json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(reply);
 	return text;
+}
+
+void
+ctl_server_use_worker(struct ctl_server *server, struct worker *worker)
+{
+	server->worker = worker;
+}
+
+void
+ctl_server_settle(struct ctl_server *server, ctl_server_ticket_fn ticket,
+    ctl_server_settled_fn settled)
+{
+	server->ticket = ticket;
+	server->settled = settled;
 }
 
 int

@@ -40,7 +40,8 @@
  *     room.  A refusal for want of room carries "busy":true: the client
  *     may try again;
  *   - frames of at most CTL_FRAME_MAX bytes, CTL_SERVER_UNTRUSTED_FRAME_MAX
- *     from untrusted peers (parsing one holds the loop);
+ *     from untrusted peers (jansson takes about 13 ms a MiB, on the
+ *     worker for frames over CTL_SERVER_INLINE_BYTES, else on the loop);
  *   - a request must arrive whole within CTL_SERVER_REQUEST_MS of its
  *     first byte (one byte every few seconds does not keep a slot), and a
  *     connection may wait CTL_SERVER_IDLE_MS between requests;
@@ -65,6 +66,7 @@
 
 #include "ctl-frame.h"
 #include "loop.h"
+#include "worker.h"
 
 #define CTL_SERVER_CLIENTS_MAX 64
 #define CTL_SERVER_UNTRUSTED_SLOTS 32
@@ -80,6 +82,9 @@
 /* The bytes of secrets handed to the register handler per turn of the
  * loop (at least one secret, however long). */
 #define CTL_SERVER_STEP_BYTES 4096
+/* Frames up to this long are parsed on the loop, longer ones on the
+ * worker (ctl_server_use_worker()). */
+#define CTL_SERVER_INLINE_BYTES (64 * 1024)
 
 /* What a peer may do (ctl-server.h's head comment). */
 enum ctl_peer_class {
@@ -100,6 +105,16 @@ struct ctl_server;
  */
 typedef long (*ctl_server_register_fn)(void *context, char *const *values,
     const size_t *lengths, size_t n, char **error);
+
+/*
+ * For a register handler that finishes its work off the loop: the
+ * handler's last ticket, taken once a registration's secrets are all
+ * handed over; and whether all work up to ticket is done (true), with a
+ * failure in *error (allocated, the server frees it) when it failed.
+ */
+typedef uint64_t (*ctl_server_ticket_fn)(void *context);
+typedef bool (*ctl_server_settled_fn)(
+    void *context, uint64_t ticket, char **error);
 
 /*
  * Handles one request of an action added with ctl_server_on(); request is
@@ -148,6 +163,24 @@ void ctl_server_classify(
 int ctl_server_on(struct ctl_server *server, const char *action,
     ctl_server_action_fn fn, void *context);
 
+/*
+ * Parses frames over CTL_SERVER_INLINE_BYTES (and decodes their secrets)
+ * on worker (borrowed; it must outlive the server's connections: close
+ * the server first), so that no frame holds the loop while jansson reads
+ * it.  Without a worker every frame is parsed on the loop.
+ */
+void ctl_server_use_worker(struct ctl_server *server, struct worker *worker);
+
+/*
+ * Makes a registration wait, after its last secret was handed to the
+ * register handler, until settled(context, ticket(context), ...) is true
+ * (checked by ctl_server_expire()); only then is the client answered.
+ * For a handler whose secrets are masked only once work off the loop is
+ * done.  Without it the client is answered after its last handler call.
+ */
+void ctl_server_settle(struct ctl_server *server, ctl_server_ticket_fn ticket,
+    ctl_server_settled_fn settled);
+
 /* Returns the socket's path (borrowed). */
 const char *ctl_server_path(const struct ctl_server *server);
 
@@ -158,9 +191,12 @@ const char *ctl_server_path(const struct ctl_server *server);
  * clients, so that a large request never holds the loop for all its
  * secrets; the client is answered after its last one), and disconnects
  * clients past their deadline (CTL_SERVER_REQUEST_MS from a request's
- * first byte, CTL_SERVER_IDLE_MS idle) with a message.  Returns the
- * milliseconds until it must be called again: 0 while a registration is
- * in progress, -1 when nothing is due.
+ * first byte, CTL_SERVER_IDLE_MS idle) with a message; a registration
+ * whose secrets are all handed is answered once it settled
+ * (ctl_server_settle()).  Returns the milliseconds until it must be
+ * called again: 0 while a registration has secrets left to hand, -1 when
+ * nothing is due (a registration waiting to settle waits for the loop's
+ * next wake-up: the work it waits for wakes the loop when it is done).
  */
 int ctl_server_expire(struct ctl_server *server, uint64_t now_ms);
 

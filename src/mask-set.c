@@ -467,6 +467,16 @@ build_range(const struct mask_set *set, size_t first, size_t count)
 	return ac;
 }
 
+/* The build off the loop is out of date: its finish will drop it. */
+static void
+sync_cancel(struct mask_set *set)
+{
+	if (set->build != NULL)
+		set->build->cancelled = true;
+	set->build = NULL;
+	set->deferred = 0;
+}
+
 /*
  * Builds needles [built, count) into a level, first absorbing the newest
  * levels while they hold no more than twice its bytes, so level sizes
@@ -481,6 +491,11 @@ mask_set_sync(struct mask_set *set)
 
 	if (set->built == set->count)
 		return;
+	/* Reserved for a build off the loop (mask_set_build_start()); a
+	 * needle added here since must be searched now: all are built. */
+	if (set->count <= set->deferred)
+		return;
+	sync_cancel(set);
 	for (i = level.first; i < set->count; i++) {
 		level.bytes += set->needles[i].length;
 		if (set->needles[i].length > set->longest)
@@ -517,6 +532,7 @@ mask_set_compact(struct mask_set *set)
 	mask_set_sync(set);
 	if (set->nlevels <= 1)
 		return;
+	sync_cancel(set);
 	for (i = 0; i < set->nlevels; i++) {
 		all.count += set->levels[i].count;
 		all.bytes += set->levels[i].bytes;
@@ -526,6 +542,270 @@ mask_set_compact(struct mask_set *set)
 	set->levels[0] = all;
 	set->nlevels = 1;
 	set->generation++;
+}
+
+/*
+ * Off the loop (mask.h): a secret's forms are computed by mask_prepare()
+ * and added by mask_set_add_prepared(); a level is built from a private
+ * copy of its needles (mask_set_build_start(), mask_build_run()) and
+ * installed by mask_set_build_finish().  Until then the needles are
+ * "deferred": mask_set_sync() leaves them to the build, and the streams
+ * search with the levels they have.
+ */
+
+/* Takes one form as add_form() would, into p's private list. */
+static void
+prepared_form(void *context, const unsigned char *form, size_t size)
+{
+	struct mask_prepared *p = context;
+	size_t want;
+
+	if (size < p->min_length)
+		return;
+	if (p->forms_used + size > p->forms_size) {
+		want = p->forms_size ? p->forms_size * 2 : 4096;
+		while (want < p->forms_used + size)
+			want *= 2;
+		p->forms = grow_wiped(p->forms, p->forms_used, want);
+		p->forms_size = want;
+	}
+	if (memchr(form, '\n', size) != NULL || form[size - 1] == '\r')
+		size = mask_forms_fold(p->forms + p->forms_used, form, size);
+	else
+		memcpy(p->forms + p->forms_used, form, size);
+	if (size < p->min_length)
+		return;
+	xgrow(&p->lengths, &p->lengths_cap, p->nforms + 1, sizeof(*p->lengths));
+	p->lengths[p->nforms++] = size;
+	p->forms_used += size;
+}
+
+int
+mask_set_check(
+    const struct mask_set *set, const void *secret, size_t size, char **error)
+{
+	if (size > MASK_SECRET_MAX) {
+		set_error(error,
+		    "cannot mask a secret longer than %d bytes: refused",
+		    MASK_SECRET_MAX);
+		return -1;
+	}
+	if (trimmed_length(secret, size) < set->min_length) {
+		set_error(error,
+		    "not masking a secret shorter than the minimum length "
+		    "(%zu bytes): it would hide ordinary output",
+		    set->min_length);
+		return 1;
+	}
+	return 0;
+}
+
+struct mask_prepared *
+mask_prepare(const void *secret, size_t size, size_t min_length)
+{
+	struct mask_prepared *p = xcalloc(1, sizeof(*p));
+
+	p->min_length = min_length ? min_length : MASK_MIN_LENGTH_DEFAULT;
+	p->size = size;
+	p->value = xmalloc(size > 0 ? size : 1);
+	memcpy(p->value, secret, size);
+	if (size <= MASK_SECRET_MAX &&
+	    trimmed_length(p->value, size) >= p->min_length) {
+		p->ready = true;
+		mask_forms_each(p->value, size, prepared_form, p);
+	}
+	return p;
+}
+
+void
+mask_set_reserve(struct mask_set *set, size_t bytes)
+{
+	size_t want;
+
+	if (bytes > MASK_ARENA_MAX - set->arena_used)
+		bytes = MASK_ARENA_MAX - set->arena_used;
+	if (set->arena_used + bytes <= set->arena_size)
+		return;
+	want = set->arena_size ? set->arena_size * 2 : 4096;
+	while (want < set->arena_used + bytes)
+		want *= 2;
+	set->arena = grow_wiped(set->arena, set->arena_used, want);
+	set->arena_size = want;
+}
+
+bool
+mask_prepared_done(const struct mask_prepared *p)
+{
+	return p->next == p->nforms;
+}
+
+size_t
+mask_prepared_bytes(const struct mask_prepared *p)
+{
+	return p->forms_used;
+}
+
+void
+mask_prepared_free(struct mask_prepared *p)
+{
+	if (p == NULL)
+		return;
+	wipe_free(p->value, p->size);
+	wipe_free(p->forms, p->forms_size);
+	free(p->lengths);
+	free(p);
+}
+
+int
+mask_set_add_prepared(
+    struct mask_set *set, struct mask_prepared *p, size_t budget, char **error)
+{
+	struct adding a = { set, 0, false };
+	size_t bytes = 0;
+
+	/* A refusal says what mask_set_add() would, without the forms. */
+	if (!p->ready || p->min_length != set->min_length) {
+		p->next = p->nforms;
+		return add_checked(set, p->value, p->size, true, error);
+	}
+	/* Needles added by others are not held back with these. */
+	if (set->count > set->deferred)
+		mask_set_sync(set);
+	if (p->next == 0)
+		p->secret = mask_count_secret(set, p->value, p->size);
+	a.secret = p->secret;
+	while (p->next < p->nforms && (bytes == 0 || bytes < budget)) {
+		add_folded(&a, p->forms + p->offset, p->lengths[p->next]);
+		bytes += p->lengths[p->next];
+		p->offset += p->lengths[p->next++];
+	}
+	if (set->count > set->built)
+		set->deferred = set->count;
+	if (a.full) {
+		p->next = p->nforms;
+		set_error(error,
+		    "cannot mask more secrets: %zu MiB of them "
+		    "already",
+		    MASK_ARENA_MAX / 1024 / 1024);
+		return -1;
+	}
+	return 0;
+}
+
+struct mask_build *
+mask_set_build_start(struct mask_set *set)
+{
+	struct mask_build *b;
+	size_t k, i, at = 0;
+
+	if (set->build != NULL || set->built == set->count)
+		return NULL;
+	b = xcalloc(1, sizeof(*b));
+	b->first = set->built;
+	b->end = set->count;
+	for (i = b->first; i < b->end; i++)
+		b->bytes += set->needles[i].length;
+	/* Absorbs levels as mask_set_sync() does. */
+	for (k = set->nlevels;
+	     k > 0 && set->levels[k - 1].bytes <= 2 * b->bytes; k--) {
+		b->first = set->levels[k - 1].first;
+		b->bytes += set->levels[k - 1].bytes;
+	}
+	b->keep = k;
+	b->count = b->end - b->first;
+	b->copy_size = b->bytes;
+	b->copy = xmalloc(b->bytes > 0 ? b->bytes : 1);
+	b->needles = xcalloc(b->count, sizeof(*b->needles));
+	for (i = 0; i < b->count; i++) {
+		b->needles[i].length = set->needles[b->first + i].length;
+		b->needles[i].bytes = b->copy + at;
+		at += b->needles[i].length;
+	}
+	set->build = b;
+	set->deferred = b->end;
+	return b;
+}
+
+bool
+mask_set_build_copy(struct mask_set *set, struct mask_build *b, size_t budget)
+{
+	const struct mask_automaton_needle *n;
+	size_t bytes = 0;
+
+	/* Needles are never changed nor removed: the range stays valid
+	 * even if the build was cancelled meanwhile. */
+	while (b->copied < b->count && (bytes == 0 || bytes < budget)) {
+		n = &b->needles[b->copied];
+		memcpy(b->copy + (n->bytes - b->copy),
+		    needle_bytes(set, b->first + b->copied), n->length);
+		bytes += n->length;
+		b->copied++;
+	}
+	return b->copied == b->count;
+}
+
+void
+mask_build_run(struct mask_build *b)
+{
+	if (b->ac == NULL && b->needles != NULL)
+		b->ac = mask_automaton_build(b->needles, b->count);
+	if (b->ac == NULL)
+		BUG("the set's needles need more than 2^30 states");
+	wipe_free(b->copy, b->copy_size);
+	free(b->needles);
+	b->copy = NULL;
+	b->needles = NULL;
+}
+
+bool
+mask_set_build_finish(struct mask_set *set, struct mask_build *b)
+{
+	struct mask_level level = { b->ac, b->first, b->count, b->bytes };
+	size_t i;
+
+	if (b->cancelled || b->ac == NULL)
+		return false;
+	set->build = NULL;
+	for (i = set->built; i < b->end; i++) {
+		if (set->needles[i].length > set->longest)
+			set->longest = set->needles[i].length;
+		if (needle_bytes(set, i)[0] == '\n' ||
+		    needle_bytes(set, i)[0] == '\r')
+			set->break_first = true;
+	}
+	/* The levels it replaces are freed off the loop too. */
+	b->nold = set->nlevels - b->keep;
+	b->old = xcalloc(b->nold + 1, sizeof(*b->old));
+	for (i = 0; i < b->nold; i++)
+		b->old[i] = set->levels[b->keep + i].ac;
+	b->ac = NULL;
+	xgrow(
+	    &set->levels, &set->levels_cap, b->keep + 1, sizeof(*set->levels));
+	set->levels[b->keep] = level;
+	set->nlevels = b->keep + 1;
+	i = set->built;
+	set->built = b->end;
+	if (set->deferred <= set->built)
+		set->deferred = 0;
+	filter_add(set, i);
+	set->generation++;
+	return true;
+}
+
+void
+mask_build_free(struct mask_build *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	mask_automaton_free(b->ac);
+	for (i = 0; i < b->nold; i++)
+		mask_automaton_free(b->old[i]);
+	free(b->old);
+	wipe_free(b->copy, b->copy_size);
+	free(b->needles);
+	free(b);
 }
 
 /* ---- patterns ---- */

@@ -119,6 +119,44 @@ struct mask_set {
 
 	uint64_t generation; /* changes whenever streams must rescan */
 	size_t streams;
+
+	/* Needles [built, deferred) wait for a build off the loop. */
+	size_t deferred;
+	struct mask_build *build; /* the one out, or NULL */
+};
+
+/* A secret's forms, computed off the loop (mask_prepare()). */
+struct mask_prepared {
+	unsigned char *value; /* a copy */
+	size_t size;
+	size_t min_length;
+	bool ready; /* long enough and not too long: the forms are here */
+	unsigned char *forms; /* folded, each at least min_length */
+	size_t forms_used;
+	size_t forms_size;
+	size_t *lengths;
+	size_t nforms;
+	size_t lengths_cap;
+	size_t next; /* the next form to add, and where it is */
+	size_t offset;
+	uint32_t secret;
+};
+
+/* A level built off the loop (mask_set_build_start()). */
+struct mask_build {
+	size_t first; /* the level's needles: [first, end) */
+	size_t end;
+	size_t count;
+	size_t bytes;
+	size_t keep; /* the levels below it, which stay */
+	unsigned char *copy; /* the needles' bytes, private */
+	size_t copy_size;
+	struct mask_automaton_needle *needles; /* into copy */
+	size_t copied; /* needles copied so far */
+	struct mask_automaton *ac;
+	struct mask_automaton **old; /* the levels it replaced */
+	size_t nold;
+	bool cancelled; /* the set changed under it: dropped */
 };
 
 #define MASK_HASH_MULTIPLIER 0x9e3779b97f4a7c15ull

@@ -59,7 +59,9 @@
  * filter, so more levels cost little.  mask_set_compact() merges them all.
  *
  * Not thread-safe: one thread (the event loop) makes every call on a set
- * and its streams.  The emit callback must not call back into the masker.
+ * and its streams, but for the pure parts of adding secrets off the loop
+ * (below: mask_prepare(), mask_build_run()).  The emit callback must not call
+ * back into the masker.
  *
  * Nothing in here prints: refusals and errors come back as messages for
  * the caller to report, and no message ever contains a secret byte.  Every
@@ -190,6 +192,66 @@ size_t mask_set_patterns(const struct mask_set *set);
 
 /* The redaction count of pattern i. */
 uint64_t mask_set_pattern_count(const struct mask_set *set, size_t i);
+
+/*
+ * Adding secrets off the event loop.  A secret's forms and the automaton
+ * level of new needles are pure work on private copies, which a worker
+ * thread may do; the set itself is touched only by the loop's thread,
+ * and no call there takes more than about budget bytes of work:
+ *
+ *   p = mask_prepare(secret, size, min_length)      any thread
+ *   mask_set_add_prepared(set, p, budget, &error)   loop, until
+ *                                                   mask_prepared_done(p)
+ *   mask_prepared_free(p)                           any thread
+ *   b = mask_set_build_start(set)                   loop
+ *   mask_set_build_copy(set, b, budget)             loop, until it is true
+ *   mask_build_run(b)                               any thread
+ *   mask_set_build_finish(set, b)                   loop: installs the level
+ *   mask_build_free(b)                              any thread
+ *
+ * Needles added by mask_set_add_prepared() are deferred: streams search
+ * with the levels they have and do not build them, until
+ * mask_set_build_finish() installs the level that holds them (then they
+ * rescan as after any change).  So a secret added this way is masked only
+ * from the finish on.  When anything else changes the levels first (a
+ * needle added by mask_set_add() while a build is out, which the next
+ * stream call builds at once with the deferred ones; mask_set_compact()),
+ * the build is cancelled: its finish returns false and installs nothing.
+ * One build is out at a time: mask_set_build_start() returns NULL while
+ * one is, or when there is nothing to build.  min_length is the set's
+ * (0: the default); a prepared secret of another is added by
+ * mask_set_add().  mask_set_add_prepared() adds the next forms of p, at
+ * least one, about budget bytes of them, and returns like mask_set_add()
+ * (a refusal or failure ends p).
+ */
+struct mask_prepared;
+struct mask_build;
+
+/* What mask_set_add() would refuse the secret for, adding nothing:
+ * returns 0, or 1 or -1 with *error as mask_set_add() does. */
+int mask_set_check(
+    const struct mask_set *set, const void *secret, size_t size, char **error);
+
+struct mask_prepared *mask_prepare(
+    const void *secret, size_t size, size_t min_length);
+int mask_set_add_prepared(
+    struct mask_set *set, struct mask_prepared *p, size_t budget, char **error);
+
+/*
+ * Makes room for bytes more of needles at once (the forms of a batch of
+ * prepared secrets, mask_prepared_bytes()), so that adding them does not
+ * move the needles several times, each time copying all of them.
+ */
+void mask_set_reserve(struct mask_set *set, size_t bytes);
+bool mask_prepared_done(const struct mask_prepared *p);
+size_t mask_prepared_bytes(const struct mask_prepared *p);
+void mask_prepared_free(struct mask_prepared *p);
+struct mask_build *mask_set_build_start(struct mask_set *set);
+bool mask_set_build_copy(
+    struct mask_set *set, struct mask_build *b, size_t budget);
+void mask_build_run(struct mask_build *b);
+bool mask_set_build_finish(struct mask_set *set, struct mask_build *b);
+void mask_build_free(struct mask_build *b);
 
 /* Wipes and frees the set; every stream on it must be freed first. */
 void mask_set_free(struct mask_set *set);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,6 +190,24 @@ child_run(const struct proc_spec *spec, int report_fd)
 	child_exec(spec, report_fd);
 }
 
+/*
+ * fork(2) by the system call, for the init of a namespace: it is a raw
+ * clone of jobrun, so glibc still believes its other threads (worker.h)
+ * are there, and its fork() would wait for malloc's and stdio's locks,
+ * which one of them may have held at the clone and which nobody in this
+ * process will ever release.  With no stack given, the child runs on a
+ * copy of this one, as after fork().
+ */
+static pid_t
+raw_fork(void)
+{
+#if defined(__s390__) || defined(__CRIS__)
+	return (pid_t)syscall(SYS_clone, 0, SIGCHLD, 0, 0, 0);
+#else
+	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
 /* What a namespace's init gets from proc_spawn(). */
 struct init_start {
 	const struct proc_spec *spec;
@@ -246,7 +265,7 @@ init_main(void *data)
 		child_fail(failure, report_fd);
 	failure.stage = STAGE_INIT;
 	if ((status_fd = keep_only(report_fd, status_fd)) < 0 ||
-	    (step = fork()) < 0)
+	    (step = raw_fork()) < 0)
 		child_fail(failure, report_fd);
 	if (step == 0) {
 		failure.stage = STAGE_SESSION;

@@ -37,6 +37,7 @@
 #include "jobfile.h"
 #include "lifecycle.h"
 #include "loop.h"
+#include "mask-async.h"
 #include "plan.h"
 #include "result.h"
 #include "run.h"
@@ -82,6 +83,8 @@ struct run {
 	struct loop *loop;
 	struct console *console;
 	struct ctl_server *control;
+	struct worker *worker; /* the control socket's work off the loop */
+	struct mask_async *registering; /* its secrets, on the worker */
 	struct runner *runner;
 	struct sandbox_filter filter;
 	struct sandbox_policy policy; /* who untrusted steps run as */
@@ -908,7 +911,9 @@ static const struct runner_events engine_events = {
 /*
  * A register request from the control socket: each secret joins the mask
  * set, then every stream rescans what it holds back; only then does the
- * client get its reply.
+ * client get its reply.  With the worker, the secrets are checked here
+ * and handed to it (mask-async.h), and the reply waits for their level
+ * (on_settled(), registration_settled()).
  */
 static long
 on_register(void *context, char *const *values, const size_t *lengths, size_t n,
@@ -916,13 +921,19 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 {
 	struct run *run = context;
 	long accepted = 0;
+	char **kept = xcalloc(n + 1, sizeof(*kept));
+	size_t *kept_lengths = xcalloc(n + 1, sizeof(*kept_lengths));
 	size_t i;
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		rc = mask_set_add(run->mask, values[i], lengths[i], error);
-		if (rc < 0)
-			return -1;
+		rc = run->registering != NULL
+		    ? mask_set_check(run->mask, values[i], lengths[i], error)
+		    : mask_set_add(run->mask, values[i], lengths[i], error);
+		if (rc < 0) {
+			accepted = -1;
+			break;
+		}
 		if (rc == 1) {
 			diag_warn("a secret registered over the control socket "
 				  "is too short to mask safely and is not "
@@ -931,11 +942,44 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 			*error = NULL;
 			continue;
 		}
-		accepted++;
+		kept[accepted] = values[i];
+		kept_lengths[accepted++] = lengths[i];
 	}
+	if (run->registering != NULL && accepted > 0)
+		mask_async_add(
+		    run->registering, kept, kept_lengths, (size_t)accepted);
+	else if (accepted >= 0 && run->console != NULL)
+		console_rescan(run->console);
+	free(kept);
+	free(kept_lengths);
+	return accepted;
+}
+
+/* Secrets registered off the loop are masked now: the streams look at
+ * what they hold again; the control socket answers on its next tick. */
+static void
+on_settled(void *context)
+{
+	struct run *run = context;
+
 	if (run->console != NULL)
 		console_rescan(run->console);
-	return accepted;
+}
+
+static uint64_t
+registration_ticket(void *context)
+{
+	struct run *run = context;
+
+	return mask_async_ticket(run->registering);
+}
+
+static bool
+registration_settled(void *context, uint64_t ticket, char **error)
+{
+	struct run *run = context;
+
+	return mask_async_settled(run->registering, ticket, error);
 }
 
 static int
@@ -1094,6 +1138,20 @@ open_workspace(struct run *run)
 		fail(run, error);
 		free(error);
 		return -1;
+	}
+	/* Without a thread, secrets are registered on the loop. */
+	if ((run->worker = worker_new(run->loop, &error)) != NULL) {
+		run->registering =
+		    mask_async_new(run->mask, run->worker, on_settled, run);
+		ctl_server_use_worker(run->control, run->worker);
+		ctl_server_settle(
+		    run->control, registration_ticket, registration_settled);
+	} else {
+		diag_warn("%s: large secrets registered over the control "
+			  "socket hold the event loop",
+		    error);
+		free(error);
+		error = NULL;
 	}
 	ctl_server_on(run->control, "trigger", on_trigger, run);
 	ctl_server_on(run->control, "output", on_output_set, run);
@@ -1468,6 +1526,8 @@ release(struct run *run)
 	runner_free(run->runner);
 	console_free(run->console);
 	ctl_server_close(run->control);
+	worker_free(run->worker);
+	mask_async_free(run->registering);
 	loop_free(run->loop);
 	workspace_close(&run->workspace);
 	sandbox_filter_release(&run->filter);

@@ -278,13 +278,32 @@ clear_capabilities(bool everything_gone)
 	return 0;
 }
 
-/* Async-signal-safe: no supplementary group; gid and uid, all three each. */
+/* The id system calls that take 32-bit ids (i386 and ARM have both). */
+#ifdef SYS_setresuid32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETRESGID SYS_setresgid32
+#define SYS_SETRESUID SYS_setresuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETRESGID SYS_setresgid
+#define SYS_SETRESUID SYS_setresuid
+#endif
+
+/*
+ * Async-signal-safe: no supplementary group; gid and uid, all three each.
+ * By the system calls, for this thread: the child is alone in its
+ * process, but after a raw clone (proc.c) glibc still counts jobrun's
+ * other threads (worker.h), and its wrappers would wait forever for them
+ * to change their ids too.
+ */
 static int
 switch_ids(const struct sandbox *sandbox)
 {
-	if (setgroups(0, NULL) < 0 ||
-	    setresgid(sandbox->gid, sandbox->gid, sandbox->gid) < 0 ||
-	    setresuid(sandbox->uid, sandbox->uid, sandbox->uid) < 0)
+	if (syscall(SYS_SETGROUPS, 0, NULL) < 0 ||
+	    syscall(SYS_SETRESGID, sandbox->gid, sandbox->gid, sandbox->gid) <
+		0 ||
+	    syscall(SYS_SETRESUID, sandbox->uid, sandbox->uid, sandbox->uid) <
+		0)
 		return -1;
 	return 0;
 }
