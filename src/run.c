@@ -723,11 +723,42 @@ write_summaries(const struct run *run)
  * The end of every job that got as far as its workspace: teardown
  * phases, then the files.  Returns the final status.
  */
+/*
+ * Secrets still on their way into the mask set when the steps ended (a
+ * registration that was never answered: its step ended, or was killed,
+ * while it waited) are masked before jobrun writes anything more: the
+ * loop turns until they are, for at most the grace period.
+ */
+static void
+settle_registrations(struct run *run)
+{
+	uint64_t ticket, now, deadline;
+
+	if (run->registering == NULL || run->loop == NULL)
+		return;
+	ticket = mask_async_ticket(run->registering);
+	deadline =
+	    clock_now_ms() + config_ms(&run->config, CONFIG_GRACE_PERIOD);
+	while (!mask_async_settled(run->registering, ticket, NULL)) {
+		now = clock_now_ms();
+		if (now >= deadline) {
+			diag_warn("secrets registered as the job ended were "
+				  "not ready to mask within the grace period");
+			return;
+		}
+		if (loop_once(run->loop,
+			(int)(deadline - now < 100 ? deadline - now : 100)) <
+		    0)
+			return;
+	}
+}
+
 static int
 finish(struct run *run, int status)
 {
 	const char *name = lifecycle_status_name(status);
 
+	settle_registrations(run);
 	if (run->lifecycle)
 		lifecycle_teardown(&run->lc, status);
 	/* A job that is not valid got its one message already. */

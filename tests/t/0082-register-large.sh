@@ -9,7 +9,7 @@
 # as root, untrusted steps (a raw clone into a PID namespace or cgroup,
 # proc.c) start and run while the worker thread is busy.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 17
+plan 19
 
 # 17 lines of 60,000 base64 characters: one request of about 1,020,000
 # bytes (the frame's limit is 1 MiB).
@@ -64,6 +64,22 @@ EOF
 run "$JOBRUN" run end.yaml
 is "$status" 0 "a job that ends during a large registration ends cleanly"
 lacks err "Sanitizer" "with nothing leaked or misused"
+
+# What jobrun writes after the steps (outputs.json here) is masked with
+# every secret it was handed, also those still being prepared when the
+# last step ended.
+cat >late.yaml <<EOF
+steps:
+  - name: late
+    run: |
+      head -n 1 $TEST_DIR/big.txt | jobrun output set leaked
+      (jobrun secret add <$TEST_DIR/big.txt >/dev/null 2>&1 &)
+      sleep 0.05
+EOF
+run "$JOBRUN" run late.yaml
+is "$status" 0 "a job whose last step left a large registration behind"
+ok "! grep -qaFf heads.txt .jobrun/outputs.json" \
+	"writes its files with those secrets masked too"
 
 # SIGTERM while a registration is in flight.
 cat >term.yaml <<EOF
