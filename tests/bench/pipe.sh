@@ -7,9 +7,13 @@
 # step's log file; but tee reads and writes 8 KiB at a time) and
 # `cat FILE | dd of=LOG bs=64k` (the log write with jobrun's 64 KiB
 # reads).  Prints means and medians, the ratio of each to the baselines,
-# and the cost of 1,000 secrets against none.
+# and the cost of 1,000 secrets against none.  Given a second jobrun
+# (another build, e.g. the commit before a change), its runs with 0 and
+# 1,000 secrets go in the same hyperfine run, after the first's, and the
+# cost of 1,000 secrets is printed for each.
 #
-#   tests/bench/pipe.sh [JOBRUN [MB]]    (needs hyperfine, python3)
+#   tests/bench/pipe.sh [JOBRUN [MB [OTHER_JOBRUN]]]
+#                                        (needs hyperfine, python3)
 #
 # FILE is MB megabytes (default 200) of generated log-like text: lines of
 # random lower-case words and numbers, made once and kept in
@@ -19,6 +23,10 @@
 set -eu
 jobrun=$(realpath "${1:-./jobrun}")
 mb=${2:-200}
+other=
+if [ -n "${3:-}" ]; then
+	other=$(realpath "$3")
+fi
 runs=${RUNS:-7}
 dir=${TMPDIR:-/tmp}/jobrun-pipe-bench
 mkdir -p "$dir"
@@ -69,16 +77,23 @@ set -- "$@" "$jobrun_cmd"
 for n in 1 10 100 1000; do
 	set -- "$@" "REACTORCIDE_SECRET_VALUES_LIST=$dir/secrets-$n.txt $jobrun_cmd"
 done
+if [ -n "$other" ]; then
+	other_cmd="$other run -j1 --workspace $dir/ws --job-dir $dir --job-command 'cat log.txt' > /dev/null"
+	set -- "$@" "$other_cmd" \
+		"REACTORCIDE_SECRET_VALUES_LIST=$dir/secrets-1000.txt $other_cmd"
+fi
 hyperfine --warmup 1 --runs "$runs" --export-json "$dir/h.json" "$@" \
 	>/dev/null
 
-python3 - "$dir/h.json" "$mb" <<'PY'
+python3 - "$dir/h.json" "$mb" "$other" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 mb = float(sys.argv[2])
 names = ["`cat \\| cat`", "`cat \\| tee LOG`", "`cat \\| dd of=LOG bs=64k`",
     "jobrun, 0 secrets", "jobrun, 1 secret"] + \
     [f"jobrun, {n} secrets" for n in (10, 100, "1,000")]
+if sys.argv[3]:
+    names += ["other jobrun, 0 secrets", "other jobrun, 1,000 secrets"]
 cat, tee, dd = (results[i]["mean"] for i in range(3))
 print("| command | mean | median | MB/s (mean) | vs cat\\|cat | vs cat\\|tee | vs cat\\|dd |")
 print("|---|---|---|---|---|---|---|")
@@ -86,7 +101,16 @@ for name, r in zip(names, results):
     m = r["mean"]
     print(f"| {name} | {m*1000:.0f} ms | {r['median']*1000:.0f} ms | "
           f"{mb/m:.0f} | {m/cat:.2f}x | {m/tee:.2f}x | {m/dd:.2f}x |")
-none, full = results[3], results[-1]
-print(f"\n1,000 secrets with their forms vs none: {full['mean']/none['mean']:.2f}x "
-      f"(means), {full['median']/none['median']:.2f}x (medians), {len(none['times'])} runs each")
+print("\n| command | user | sys |\n|---|---|---|")
+for name, r in zip(names, results):
+    print(f"| {name} | {r['user']*1000:.0f} ms | {r['system']*1000:.0f} ms |")
+pairs = [("jobrun", results[3], results[7])]
+if sys.argv[3]:
+    pairs.append(("other jobrun", results[8], results[9]))
+for name, none, full in pairs:
+    cpu = (full["user"] + full["system"]) / (none["user"] + none["system"])
+    print(f"\n{name}: 1,000 secrets with their forms vs none: "
+          f"{full['mean']/none['mean']:.2f}x (means), "
+          f"{full['median']/none['median']:.2f}x (medians), {cpu:.2f}x (CPU), "
+          f"{len(none['times'])} runs each")
 PY

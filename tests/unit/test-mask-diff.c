@@ -155,13 +155,14 @@ make_set(struct trial *t)
 
 /*
  * Copies k bytes of a needle wrapped as base64 and xxd -p wrap theirs: a
- * line break ("\n" or "\r\n") every width bytes from a random column.
- * Returns how many bytes it wrote, at most room.
+ * line break ("\n" or "\r\n") every width bytes (1 to 9, or 64 or 76)
+ * from a random column.  Returns how many bytes it wrote, at most room.
  */
 static size_t
 wrapped(unsigned char *out, size_t room, const unsigned char *needle, size_t k)
 {
-	size_t width = 1 + below(8), column = below(width), n = 0, i;
+	size_t width = below(8) == 0 ? (below(2) ? 64 : 76) : 1 + below(9),
+	       column = below(width), n = 0, i;
 	bool crlf = below(3) == 0;
 
 	for (i = 0; i < k; i++) {
@@ -255,23 +256,56 @@ report(const struct trial *t, const unsigned char *in, size_t size,
 	show("got", got->data, got->used);
 }
 
+/*
+ * The size of the next piece to feed from in[pos, size).  Styles: a byte at
+ * a time; all at once; long pieces (a long input; the fold takes 64 bytes
+ * at a time when 128 or more come at once); short ones; pieces that end
+ * right before, inside or after a line break (a break at the end of a
+ * piece waits for the next byte), or at a random offset from one.
+ */
+static size_t
+piece(size_t style, const unsigned char *in, size_t pos, size_t size)
+{
+	size_t n, i;
+
+	switch (style) {
+	case 0:
+		return 1;
+	case 1:
+		return size - pos;
+	case 2:
+		if (size > INPUT_MAX)
+			return 1 + below(200);
+		return 1 + below(8);
+	case 4:
+		/* To the next "\r" or "\n" (or just after it), give or take. */
+		for (i = pos; i < size && in[i] != '\r' && in[i] != '\n'; i++)
+			;
+		n = i - pos + below(2);
+		if (below(4) == 0)
+			n += below(3);
+		if (below(4) == 0 && n > 0)
+			n -= below(n + 1);
+		return n > 0 ? n : 1;
+	default:
+		return 1 + below(8);
+	}
+}
+
 static void
 run_input(struct trial *t, const unsigned char *in, size_t size)
 {
 	struct output got = { NULL, 0, 0 };
 	struct mask_stream *s = mask_stream_new(t->set, collect, &got);
 	size_t chunks[INPUT_LONG + 1], nchunks = 0, pos = 0, n, want_size;
-	size_t style = below(4);
+	size_t style = below(5);
 	bool check_hold =
 	    t->ref.npatterns == 0 && (t->ref.count < 16 || below(4) == 0);
 	unsigned char *want;
 	const char *why = NULL;
 
 	while (pos < size) {
-		n = style == 0                       ? 1
-		    : style == 1                     ? size
-		    : size > INPUT_MAX && style == 2 ? 1 + below(200)
-						     : 1 + below(8);
+		n = piece(style, in, pos, size);
 		if (n > size - pos)
 			n = size - pos;
 		chunks[nchunks++] = n;
