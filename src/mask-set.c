@@ -102,8 +102,7 @@ static void
 slots_insert(
     uint32_t *slots, size_t size, const struct mask_set *set, size_t index)
 {
-	const struct mask_needle *n = &set->needles[index];
-	size_t i = hash_bytes(set->arena + n->offset, n->length) & (size - 1);
+	size_t i = set->needles[index].hash & (size - 1);
 
 	while (slots[i] != 0)
 		i = (i + 1) & (size - 1);
@@ -114,12 +113,13 @@ size_t
 mask_set_find_needle(
     const struct mask_set *set, const unsigned char *bytes, size_t size)
 {
-	size_t i = hash_bytes(bytes, size) & (set->slots_size - 1);
+	uint64_t h = hash_bytes(bytes, size);
+	size_t i = h & (set->slots_size - 1);
 	const struct mask_needle *n;
 
 	for (; set->slots[i] != 0; i = (i + 1) & (set->slots_size - 1)) {
 		n = &set->needles[set->slots[i] - 1];
-		if (n->length == size &&
+		if (n->length == size && n->hash == (uint32_t)h &&
 		    memcmp(set->arena + n->offset, bytes, size) == 0)
 			return set->slots[i] - 1;
 	}
@@ -145,6 +145,7 @@ needle_append(struct mask_set *set, const unsigned char *bytes, size_t size,
 	set->needles[set->count].offset = set->arena_used;
 	set->needles[set->count].length = size;
 	set->needles[set->count].secret = secret;
+	set->needles[set->count].hash = (uint32_t)hash_bytes(bytes, size);
 	set->needles[set->count].shared = false;
 	set->arena_used += size;
 	set->count++;

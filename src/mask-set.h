@@ -39,6 +39,7 @@ struct mask_needle {
 	size_t offset; /* in the arena */
 	size_t length;
 	uint32_t secret; /* the first secret it is a form of */
+	uint32_t hash; /* of its bytes: the table grows without reading them */
 	bool shared; /* other secrets have it too (mask_set.shares) */
 };
 
