@@ -733,6 +733,7 @@ static void
 settle_registrations(struct run *run)
 {
 	uint64_t ticket, now, deadline;
+	int wait;
 
 	if (run->registering == NULL || run->loop == NULL)
 		return;
@@ -746,9 +747,8 @@ settle_registrations(struct run *run)
 				  "not ready to mask within the grace period");
 			return;
 		}
-		if (loop_once(run->loop,
-			(int)(deadline - now < 100 ? deadline - now : 100)) <
-		    0)
+		wait = deadline - now < 100 ? (int)(deadline - now) : 100;
+		if (loop_once(run->loop, wait) < 0)
 			return;
 	}
 }
