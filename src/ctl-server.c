@@ -1191,6 +1191,22 @@ ctl_server_classify(
 	server->classify_context = context;
 }
 
+bool
+ctl_server_busy(const struct ctl_server *server)
+{
+	const struct client *c;
+	size_t i;
+
+	for (i = 0; i < CTL_SERVER_CLIENTS_MAX; i++) {
+		c = &server->clients[i];
+		if (c->fd >= 0 &&
+		    (c->header_len > 0 || c->body_len > 0 ||
+			c->pending != NULL || c->parsing != NULL))
+			return true;
+	}
+	return false;
+}
+
 const char *
 ctl_server_path(const struct ctl_server *server)
 {

@@ -57,6 +57,7 @@
 #ifndef JOBRUN_CTL_SERVER_H
 #define JOBRUN_CTL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -180,6 +181,13 @@ void ctl_server_use_worker(struct ctl_server *server, struct worker *worker);
  */
 void ctl_server_settle(struct ctl_server *server, ctl_server_ticket_fn ticket,
     ctl_server_settled_fn settled);
+
+/*
+ * Whether a request is in progress: a frame partly read, parsed on the
+ * worker, or a registration not yet answered.  An open connection that
+ * has sent nothing since its last answer is not.
+ */
+bool ctl_server_busy(const struct ctl_server *server);
 
 /* Returns the socket's path (borrowed). */
 const char *ctl_server_path(const struct ctl_server *server);

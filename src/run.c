@@ -725,29 +725,41 @@ write_summaries(const struct run *run)
  */
 /*
  * Secrets still on their way into the mask set when the steps ended (a
- * registration that was never answered: its step ended, or was killed,
- * while it waited) are masked before jobrun writes anything more: the
- * loop turns until they are, for at most the grace period.
+ * request that was never answered: its step ended, or was killed, while
+ * it waited; a request still being read or parsed) are masked before
+ * jobrun writes anything more: the loop turns until no request is in
+ * progress and every secret handed over is masked, for at most the
+ * grace period.  A connection that has sent nothing is not waited for.
  */
 static void
 settle_registrations(struct run *run)
 {
-	uint64_t ticket, now, deadline;
-	int wait;
+	uint64_t now, deadline;
+	int wait, due;
 
-	if (run->registering == NULL || run->loop == NULL)
+	if (run->control == NULL || run->loop == NULL)
 		return;
-	ticket = mask_async_ticket(run->registering);
 	deadline =
 	    clock_now_ms() + config_ms(&run->config, CONFIG_GRACE_PERIOD);
-	while (!mask_async_settled(run->registering, ticket, NULL)) {
+	/* What the socket holds already is read first. */
+	if (loop_once(run->loop, 0) < 0)
+		return;
+	for (;;) {
 		now = clock_now_ms();
+		due = ctl_server_expire(run->control, now);
+		if (!ctl_server_busy(run->control) &&
+		    (run->registering == NULL ||
+			mask_async_settled(run->registering,
+			    mask_async_ticket(run->registering), NULL)))
+			return;
 		if (now >= deadline) {
 			diag_warn("secrets registered as the job ended were "
 				  "not ready to mask within the grace period");
 			return;
 		}
 		wait = deadline - now < 100 ? (int)(deadline - now) : 100;
+		if (due >= 0 && due < wait)
+			wait = due;
 		if (loop_once(run->loop, wait) < 0)
 			return;
 	}

@@ -66,15 +66,29 @@ is "$status" 0 "a job that ends during a large registration ends cleanly"
 lacks err "Sanitizer" "with nothing leaked or misused"
 
 # What jobrun writes after the steps (outputs.json here) is masked with
-# every secret it was handed, also those still being prepared when the
-# last step ended.
+# every secret it was handed, also those still being read, parsed or
+# prepared when the last step ended: the step ends as soon as its client
+# has sent the whole 1 MiB request (send() returns once jobrun has read
+# all but the socket's buffer of it), without waiting for the answer.
+cat >send.py <<'PY'
+import json, os, socket, struct, sys
+secrets = open(sys.argv[1]).read().split()
+body = json.dumps({"action": "register", "secrets": secrets}).encode()
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ["JOBRUN_SOCKET"])
+s.sendall(struct.pack(">I", len(body)) + body)
+open(sys.argv[2], "w").write("sent\n")
+s.recv(1)
+PY
 cat >late.yaml <<EOF
 steps:
   - name: late
     run: |
       head -n 1 $TEST_DIR/big.txt | jobrun output set leaked
-      (jobrun secret add <$TEST_DIR/big.txt >/dev/null 2>&1 &)
-      sleep 0.05
+      rm -f $TEST_DIR/sent
+      $PYTHON3 $TEST_DIR/send.py $TEST_DIR/big.txt $TEST_DIR/sent \
+        >/dev/null 2>&1 &
+      while [ ! -s $TEST_DIR/sent ]; do sleep 0.01; done
 EOF
 run "$JOBRUN" run late.yaml
 is "$status" 0 "a job whose last step left a large registration behind"
