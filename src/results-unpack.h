@@ -7,7 +7,8 @@
 #define JOBRUN_RESULTS_UNPACK_H
 
 /*
- * Extracts from the tar stream in fd into dir only what a job's
+ * Extracts from the archive in fd (tar, or cpio from results_pack())
+ * into dir only what a job's
  * workspace gives back (result.json, triggers.json, outputs.json, logs/,
  * artifacts/); refuses absolute names, "..", links that leave dir and
  * anything that is not a file, directory or relative link.  Returns the
@@ -24,7 +25,7 @@ int results_unpack_dir(const char *from, const char *dir, char **error);
  * host reads with "kubectl logs": text, in lines, rotated by the kubelet
  * past its containerLogMaxSize):
  *   jobrun-results 1
- *   the tar stream in base64, 76 characters a line
+ *   a cpio (newc) archive in base64, 76 characters a line
  *   jobrun-results-end BYTES SHA256-HEX
  * so that the host refuses an archive cut short or altered
  * (kube_results_decode() in runtime-kube.h) instead of unpacking part of
@@ -36,7 +37,7 @@ int results_unpack_dir(const char *from, const char *dir, char **error);
 #define RESULTS_PACK_GROUP 57
 
 /*
- * Writes to fd the framing above around a tar stream of what
+ * Writes to fd the framing above around a cpio archive of what
  * results_unpack_stream() would take from dir (links as links, nothing
  * followed).  Returns 0, or -1 with *error.
  */

@@ -32,6 +32,8 @@ results volume), which ends at once with its log as jobrun pack-results
 writes it:
   results_dir   the directory of this machine it packs (the claim's
                 sub-directory)
+  results_packer  a jobrun whose "pack-results" makes the log, instead of
+                this script's own tar (the real format, end to end)
   results_hostile  entries that climb out are added to the archive
   results_cut   the log loses its trailer and last lines (rotated)
   results_alter one character of the base64 is changed
@@ -43,6 +45,7 @@ import io
 import tarfile
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -128,6 +131,11 @@ def matches(obj, selector):
 
 def pack_results(s):
     """The collector's log: the framing of jobrun pack-results."""
+    if s.get("results_packer"):
+        out = subprocess.run([s["results_packer"], "pack-results",
+                              s["results_dir"]], stdout=subprocess.PIPE,
+                             check=True).stdout
+        return out.decode().splitlines()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         root = s.get("results_dir")

@@ -19,7 +19,7 @@ if [ -z "$KUBECTL" ] || ! "$PYTHON3" -c 'import http.server' 2>/dev/null; then
 	echo "1..0 # SKIP kubectl or python3 is missing"
 	exit 0
 fi
-plan 110
+plan 114
 
 mkdir api bin
 "$PYTHON3" "$JOBRUN_SRCDIR/tests/helpers/kube-api.py" "$TEST_DIR/api" \
@@ -220,6 +220,19 @@ done
 is "$same" yes "result.json, triggers.json, outputs.json, logs/ and artifacts/ come back byte for byte"
 is "$(readlink .jobrun/artifacts/inner-link)" "deep/blob.bin" "a link inside stays a link"
 ok "[ ! -e .jobrun/src ]" "what is not a result (the checkout) stays on the claim"
+
+# The same through the real packer: jobrun pack-results makes the log.
+script "{\"log\": [\"v\"], \"results_dir\": \"$TEST_DIR/vol\", \"results_packer\": \"$JOBRUN\"}"
+rm -rf .jobrun
+run volume "$JOBRUN" run --runtime kubernetes --image runner:1 --run-id vp job.yaml
+is "$status" 0 "packed by jobrun pack-results: exit 0"
+same=yes
+for f in result.json triggers.json outputs.json logs/a.log artifacts/deep/blob.bin; do
+	cmp -s "vol/$f" ".jobrun/$f" || same="no: $f"
+done
+is "$same" yes "and every file comes back byte for byte"
+is "$(readlink .jobrun/artifacts/inner-link)" "deep/blob.bin" "its link too"
+ok "[ ! -e .jobrun/src ]" "and not the checkout"
 grep '"POST", "path": "/apis/batch/v1/namespaces/ci/jobs"' api/requests >job-post
 contains job-post '"persistentVolumeClaim": {"claimName": "ci-results"}' "the Job mounts the claim"
 "$PYTHON3" -c 'import json, sys
