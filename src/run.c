@@ -967,16 +967,14 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 	char **kept = xcalloc(n + 1, sizeof(*kept));
 	size_t *kept_lengths = xcalloc(n + 1, sizeof(*kept_lengths));
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	for (i = 0; i < n; i++) {
 		rc = run->registering != NULL
 		    ? mask_set_check(run->mask, values[i], lengths[i], error)
 		    : mask_set_add(run->mask, values[i], lengths[i], error);
-		if (rc < 0) {
-			accepted = -1;
+		if (rc < 0)
 			break;
-		}
 		if (rc == 1) {
 			diag_warn("a secret registered over the control socket "
 				  "is too short to mask safely and is not "
@@ -988,14 +986,16 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 		kept[accepted] = values[i];
 		kept_lengths[accepted++] = lengths[i];
 	}
+	/* Those accepted before a refusal are masked all the same, as
+	 * mask_set_add() did for them on the path without the worker. */
 	if (run->registering != NULL && accepted > 0)
 		mask_async_add(
 		    run->registering, kept, kept_lengths, (size_t)accepted);
-	else if (accepted >= 0 && run->console != NULL)
+	else if (run->console != NULL)
 		console_rescan(run->console);
 	free(kept);
 	free(kept_lengths);
-	return accepted;
+	return rc < 0 ? -1 : accepted;
 }
 
 /* Secrets registered off the loop are masked now: the streams look at

@@ -9,7 +9,7 @@
 # as root, untrusted steps (a raw clone into a PID namespace or cgroup,
 # proc.c) start and run while the worker thread is busy.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 19
+plan 21
 
 # 17 lines of 60,000 base64 characters: one request of about 1,020,000
 # bytes (the frame's limit is 1 MiB).
@@ -90,6 +90,30 @@ steps:
         >/dev/null 2>&1 &
       while [ ! -s $TEST_DIR/sent ]; do sleep 0.01; done
 EOF
+# One request with a good secret, then one past MASK_SECRET_MAX (64 KiB):
+# the request is refused, and the good one is masked all the same (as
+# when secrets were added on the loop).
+cat >mixed.py <<'PY'
+import json, os, socket, struct
+body = json.dumps({"action": "register",
+                   "secrets": ["good-secret-7f3a9c2e", "y" * 70000]}).encode()
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ["JOBRUN_SOCKET"])
+s.sendall(struct.pack(">I", len(body)) + body)
+print(s.makefile().readline().strip())
+PY
+cat >mixed.yaml <<EOF
+steps:
+  - name: mixed
+    run: |
+      $PYTHON3 $TEST_DIR/mixed.py
+      sleep 0.5
+      echo "printed: good-secret-7f3a9c2e"
+EOF
+run "$JOBRUN" run mixed.yaml
+contains out "longer than 65536 bytes" "a request with a secret past 64 KiB is refused"
+contains out "printed: ***" "the good secret before it is masked all the same"
+
 run "$JOBRUN" run late.yaml
 is "$status" 0 "a job whose last step left a large registration behind"
 ok "! grep -qaFf heads.txt .jobrun/outputs.json" \
