@@ -49,7 +49,8 @@ uint64_t mask_async_ticket(const struct mask_async *a);
 bool mask_async_settled(
     const struct mask_async *a, uint64_t ticket, char **error);
 
-/* Frees what is queued; call before worker_free() and mask_set_free(). */
+/* Frees what is queued; call after worker_free() (which ends the jobs
+ * still out, and may free their batches) and before mask_set_free(). */
 void mask_async_free(struct mask_async *a);
 
 #endif

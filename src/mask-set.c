@@ -574,8 +574,11 @@ prepared_form(void *context, const unsigned char *form, size_t size)
 		size = mask_forms_fold(p->forms + p->forms_used, form, size);
 	else
 		memcpy(p->forms + p->forms_used, form, size);
-	if (size < p->min_length)
+	if (size < p->min_length) {
+		/* Past forms_used, where grow_wiped() would not wipe it. */
+		wipe(p->forms + p->forms_used, size);
 		return;
+	}
 	xgrow(&p->lengths, &p->lengths_cap, p->nforms + 1, sizeof(*p->lengths));
 	p->lengths[p->nforms++] = size;
 	p->forms_used += size;

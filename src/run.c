@@ -723,41 +723,53 @@ write_summaries(const struct run *run)
  * The end of every job that got as far as its workspace: teardown
  * phases, then the files.  Returns the final status.
  */
+/* After the grace period, how long secrets already handed to the masker
+ * are still waited for: their work is bounded (a job registers at most
+ * CTL_SERVER_SECRET_BYTES_JOB), a few seconds at most. */
+#define SETTLE_HARD_MS 60000
+
 /*
  * Secrets still on their way into the mask set when the steps ended (a
  * request that was never answered: its step ended, or was killed, while
  * it waited; a request still being read or parsed) are masked before
- * jobrun writes anything more: the loop turns until no request is in
- * progress and every secret handed over is masked, for at most the
- * grace period.  A connection that has sent nothing is not waited for.
+ * jobrun writes anything more.  The loop turns until no request is in
+ * progress and every secret handed over is masked, for the grace period;
+ * after it, requests still arriving are given up, but the secrets already
+ * handed over are still waited for (bounded work), so none of them is
+ * left out of the files.  A connection that sent nothing is not waited
+ * for.
  */
 static void
 settle_registrations(struct run *run)
 {
-	uint64_t now, deadline;
+	uint64_t now, deadline, hard;
 	int wait, due;
+	bool settled;
 
 	if (run->control == NULL || run->loop == NULL)
 		return;
 	deadline =
 	    clock_now_ms() + config_ms(&run->config, CONFIG_GRACE_PERIOD);
+	hard = deadline + SETTLE_HARD_MS;
 	/* What the socket holds already is read first. */
 	if (loop_once(run->loop, 0) < 0)
 		return;
 	for (;;) {
 		now = clock_now_ms();
 		due = ctl_server_expire(run->control, now);
-		if (!ctl_server_busy(run->control) &&
-		    (run->registering == NULL ||
-			mask_async_settled(run->registering,
-			    mask_async_ticket(run->registering), NULL)))
+		settled = run->registering == NULL ||
+		    mask_async_settled(run->registering,
+			mask_async_ticket(run->registering), NULL);
+		if (settled &&
+		    (now >= deadline || !ctl_server_busy(run->control)))
 			return;
-		if (now >= deadline) {
+		if (now >= hard) {
 			diag_warn("secrets registered as the job ended were "
-				  "not ready to mask within the grace period");
+				  "not ready to mask within %d s",
+			    SETTLE_HARD_MS / 1000);
 			return;
 		}
-		wait = deadline - now < 100 ? (int)(deadline - now) : 100;
+		wait = hard - now < 100 ? (int)(hard - now) : 100;
 		if (due >= 0 && due < wait)
 			wait = due;
 		if (loop_once(run->loop, wait) < 0)
