@@ -40,6 +40,7 @@ struct batch {
 	size_t n;
 	size_t min_length;
 	uint64_t ticket; /* its last */
+	bool failed; /* some of it did not fit */
 };
 
 struct mask_async {
@@ -50,8 +51,11 @@ struct mask_async {
 	struct pending queued;
 	uint64_t ticket; /* handed out */
 	uint64_t settled; /* masked */
-	uint64_t failed_from; /* tickets from here on failed (0: none) */
-	char *error;
+	/* Tickets [failed_from, failed_to] failed (0: none): from the first
+	 * batch that did not fit to the last; later ones may fit again. */
+	uint64_t failed_from;
+	uint64_t failed_to;
+	char *error; /* the last failure's */
 	struct batch *batch; /* in progress */
 	size_t next; /* its next prepared secret to add */
 };
@@ -117,6 +121,8 @@ finish_batch(struct mask_async *a)
 
 	a->batch = NULL;
 	a->settled = b->ticket;
+	if (b->failed)
+		a->failed_to = b->ticket;
 	worker_submit(a->worker, run_batch_free, NULL, b);
 	start_batch(a);
 	if (a->batch == NULL)
@@ -219,9 +225,11 @@ add_some(void *data, bool ran)
 		return;
 	if (a->next < b->n) {
 		if (mask_set_add_prepared(
-			a->set, b->prepared[a->next], ADD_BYTES, &error) < 0 &&
-		    a->failed_from == 0) {
-			a->failed_from = a->settled + 1;
+			a->set, b->prepared[a->next], ADD_BYTES, &error) < 0) {
+			b->failed = true;
+			if (a->failed_from == 0)
+				a->failed_from = a->settled + 1;
+			free(a->error);
 			a->error = error;
 			error = NULL;
 		}
@@ -326,7 +334,8 @@ mask_async_settled(const struct mask_async *a, uint64_t ticket, char **error)
 		*error = NULL;
 	if (a->settled < ticket)
 		return false;
-	if (a->failed_from != 0 && ticket >= a->failed_from && error != NULL)
+	if (a->failed_from != 0 && ticket >= a->failed_from &&
+	    ticket <= a->failed_to && error != NULL)
 		*error = xstrdup(a->error);
 	return true;
 }

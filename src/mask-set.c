@@ -16,8 +16,11 @@
 #include "mask-set.h"
 #include "xalloc.h"
 
-/* Needle bytes a set may hold: far more than any job's secrets. */
+/* Needle bytes a set may hold: far more than any job's secrets (a test
+ * builds a smaller one). */
+#ifndef MASK_ARENA_MAX
 #define MASK_ARENA_MAX ((size_t)256 * 1024 * 1024)
+#endif
 
 /* Filter bitmap: 512 bits per q-gram, 4 KiB to 512 KiB (stays in cache). */
 #define FILTER_BITS_MIN 15
