@@ -492,15 +492,17 @@ close_pipe(struct runner *r, struct step_run *run)
 static void
 drain(struct runner *r, struct step_run *run, int max_reads)
 {
-	char buf[READ_CHUNK];
+	char *buf;
+	size_t room;
 	ssize_t n;
 	int reads = 0;
 
 	while (run->pipe_fd >= 0 && reads++ < max_reads) {
-		n = read(run->pipe_fd, buf, sizeof(buf));
+		/* Read straight into the console's buffer (no copy). */
+		buf = console_stream_buffer(run->stream, &room);
+		n = read(run->pipe_fd, buf, room);
+		console_stream_commit(run->stream, n > 0 ? (size_t)n : 0);
 		if (n > 0) {
-			console_stream_write(run->stream, buf, (size_t)n);
-			wipe(buf, (size_t)n);
 			run->idle_at = clock_now_ms() + MASK_QUIET_MS;
 			if (run->pid == 0)
 				run->drain_until = min_time(run->drain_cap,

@@ -65,11 +65,22 @@ struct console *console_new(
  */
 void console_set_timestamps(struct console *output, bool on);
 
-/* Lets loop (borrowed) write queued console bytes out as the console
- * takes them.  Without it, queued bytes wait for console_drain(). */
+/*
+ * Lets loop (borrowed) write queued console bytes out as the console
+ * takes them.  Without it, queued bytes wait for console_drain().
+ *
+ * With a mask set, it also starts the console's masking thread
+ * (worker.h): streams hand the steps' bytes to it, so the loop goes on
+ * reading pipes and writing while it masks, and the masked bytes are
+ * written to the logs and the console on the loop, in the order the steps
+ * wrote them; jobrun's own messages and events wait for what the steps
+ * wrote before them.  Where no thread can be started, streams mask on the
+ * loop.  Call it before the first stream opens.
+ */
 void console_attach(struct console *output, struct loop *loop);
 
-/* Whether the console is behind: the caller should stop feeding it. */
+/* Whether the console is behind (the console's queues, or output the
+ * worker has yet to mask): the caller should stop feeding it. */
 bool console_behind(const struct console *output);
 
 /*
@@ -92,6 +103,16 @@ struct console_stream *console_stream_open(
 /* Passes size bytes written by the step on. */
 void console_stream_write(
     struct console_stream *stream, const char *data, size_t size);
+
+/*
+ * Reading a step's output without a copy: a buffer of *size bytes (at
+ * most 64 KiB) to read into, then console_stream_commit() with the number
+ * of bytes read, as console_stream_write() of them; 0 when the read gave
+ * nothing (end of file, or nothing to read now), which lets what was read
+ * before go on.  No other call on the stream in between.
+ */
+char *console_stream_buffer(struct console_stream *stream, size_t *size);
+void console_stream_commit(struct console_stream *stream, size_t size);
 
 /*
  * Called when the stream has been silent for a while: lets the masker emit

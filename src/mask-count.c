@@ -217,28 +217,84 @@ mask_set_salt(const struct mask_set *set)
 	return set->salt_hex;
 }
 
-size_t
-mask_set_secrets(const struct mask_set *set)
+static size_t
+mask_set_secrets_unlocked(const struct mask_set *set)
 {
 	return set->nsecrets;
 }
 
-uint64_t
-mask_set_secret_count(
+static uint64_t
+mask_set_secret_count_unlocked(
     const struct mask_set *set, size_t i, char hash_hex[2 * MASK_HASH_SIZE + 1])
 {
 	hex(hash_hex, set->secrets[i].hash, MASK_HASH_SIZE);
 	return set->secrets[i].count;
 }
 
+static size_t
+mask_set_patterns_unlocked(const struct mask_set *set)
+{
+	return set->npatterns;
+}
+
+static uint64_t
+mask_set_pattern_count_unlocked(const struct mask_set *set, size_t i)
+{
+	return set->pattern_counts[i];
+}
+
+size_t
+mask_set_secrets(const struct mask_set *set)
+{
+	size_t n;
+
+	mask_set_lock(set);
+	n = mask_set_secrets_unlocked(set);
+	mask_set_unlock(set);
+	return n;
+}
+
+uint64_t
+mask_set_secret_count(
+    const struct mask_set *set, size_t i, char hash_hex[2 * MASK_HASH_SIZE + 1])
+{
+	uint64_t count;
+
+	mask_set_lock(set);
+	count = mask_set_secret_count_unlocked(set, i, hash_hex);
+	mask_set_unlock(set);
+	return count;
+}
+
 size_t
 mask_set_patterns(const struct mask_set *set)
 {
-	return set->npatterns;
+	size_t n;
+
+	mask_set_lock(set);
+	n = mask_set_patterns_unlocked(set);
+	mask_set_unlock(set);
+	return n;
 }
 
 uint64_t
 mask_set_pattern_count(const struct mask_set *set, size_t i)
 {
-	return set->pattern_counts[i];
+	uint64_t count;
+
+	mask_set_lock(set);
+	count = mask_set_pattern_count_unlocked(set, i);
+	mask_set_unlock(set);
+	return count;
+}
+
+bool
+mask_set_empty(const struct mask_set *set)
+{
+	bool empty;
+
+	mask_set_lock(set);
+	empty = set->nsecrets == 0 && set->npatterns == 0;
+	mask_set_unlock(set);
+	return empty;
 }

@@ -82,6 +82,7 @@ struct mask_set *
 mask_set_new(const char *token, size_t min_length)
 {
 	struct mask_set *set = xcalloc(1, sizeof(*set));
+	pthread_mutexattr_t attr;
 
 	set->token = xstrdup(token != NULL ? token : MASK_TOKEN_DEFAULT);
 	set->token_size = strlen(set->token);
@@ -90,6 +91,10 @@ mask_set_new(const char *token, size_t min_length)
 	set->slots = xcalloc(set->slots_size, sizeof(*set->slots));
 	set->shortest = SIZE_MAX;
 	mask_count_init(set);
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&set->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	return set;
 }
 
@@ -267,22 +272,22 @@ add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
 	return 0;
 }
 
-int
-mask_set_add(
+static int
+mask_set_add_unlocked(
     struct mask_set *set, const void *secret, size_t size, char **error)
 {
 	return add_checked(set, secret, size, true, error);
 }
 
-int
-mask_set_add_exact(
+static int
+mask_set_add_exact_unlocked(
     struct mask_set *set, const void *needle, size_t size, char **error)
 {
 	return add_checked(set, needle, size, false, error);
 }
 
-size_t
-mask_set_needles(const struct mask_set *set)
+static size_t
+mask_set_needles_unlocked(const struct mask_set *set)
 {
 	return set->count;
 }
@@ -527,8 +532,8 @@ mask_set_sync(struct mask_set *set)
 	set->generation++;
 }
 
-void
-mask_set_compact(struct mask_set *set)
+static void
+mask_set_compact_unlocked(struct mask_set *set)
 {
 	struct mask_level all = { NULL, 0, 0, 0 };
 	size_t i;
@@ -587,8 +592,8 @@ prepared_form(void *context, const unsigned char *form, size_t size)
 	p->forms_used += size;
 }
 
-int
-mask_set_check(
+static int
+mask_set_check_unlocked(
     const struct mask_set *set, const void *secret, size_t size, char **error)
 {
 	if (size > MASK_SECRET_MAX) {
@@ -624,8 +629,8 @@ mask_prepare(const void *secret, size_t size, size_t min_length)
 	return p;
 }
 
-void
-mask_set_reserve(struct mask_set *set, size_t bytes)
+static void
+mask_set_reserve_unlocked(struct mask_set *set, size_t bytes)
 {
 	size_t want;
 
@@ -663,8 +668,8 @@ mask_prepared_free(struct mask_prepared *p)
 	free(p);
 }
 
-int
-mask_set_add_prepared(
+static int
+mask_set_add_prepared_unlocked(
     struct mask_set *set, struct mask_prepared *p, size_t budget, char **error)
 {
 	struct adding a = { set, 0, false };
@@ -699,8 +704,8 @@ mask_set_add_prepared(
 	return 0;
 }
 
-struct mask_build *
-mask_set_build_start(struct mask_set *set)
+static struct mask_build *
+mask_set_build_start_unlocked(struct mask_set *set)
 {
 	struct mask_build *b;
 	size_t k, i, at = 0;
@@ -733,8 +738,9 @@ mask_set_build_start(struct mask_set *set)
 	return b;
 }
 
-bool
-mask_set_build_copy(struct mask_set *set, struct mask_build *b, size_t budget)
+static bool
+mask_set_build_copy_unlocked(
+    struct mask_set *set, struct mask_build *b, size_t budget)
 {
 	const struct mask_automaton_needle *n;
 	size_t bytes = 0;
@@ -764,8 +770,8 @@ mask_build_run(struct mask_build *b)
 	b->needles = NULL;
 }
 
-bool
-mask_set_build_finish(struct mask_set *set, struct mask_build *b)
+static bool
+mask_set_build_finish_unlocked(struct mask_set *set, struct mask_build *b)
 {
 	struct mask_level level = { b->ac, b->first, b->count, b->bytes };
 	size_t i;
@@ -817,8 +823,9 @@ mask_build_free(struct mask_build *b)
 
 /* ---- patterns ---- */
 
-int
-mask_set_add_pattern(struct mask_set *set, const char *pattern, char **error)
+static int
+mask_set_add_pattern_unlocked(
+    struct mask_set *set, const char *pattern, char **error)
 {
 	PCRE2_UCHAR message[256];
 	PCRE2_SIZE offset;
@@ -849,8 +856,8 @@ mask_set_add_pattern(struct mask_set *set, const char *pattern, char **error)
 
 /* ---- the rest ---- */
 
-size_t
-mask_set_memory(struct mask_set *set)
+static size_t
+mask_set_memory_unlocked(struct mask_set *set)
 {
 	size_t bytes = sizeof(*set) + set->arena_size +
 	    set->needles_cap * sizeof(*set->needles) +
@@ -887,5 +894,161 @@ mask_set_free(struct mask_set *set)
 	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
 	mask_count_release(set);
 	free(set->token);
+	pthread_mutex_destroy(&set->lock);
 	free(set);
+}
+
+/* ---- the lock ---- */
+
+/* How deep the calling thread is in calls on mask sets. */
+static _Thread_local unsigned lock_depth;
+
+void
+mask_set_lock(const struct mask_set *set)
+{
+	pthread_mutex_lock((pthread_mutex_t *)(uintptr_t)&set->lock);
+	lock_depth++;
+}
+
+void
+mask_set_unlock(const struct mask_set *set)
+{
+	lock_depth--;
+	pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)&set->lock);
+}
+
+bool
+mask_in_call(void)
+{
+	return lock_depth > 0;
+}
+
+int
+mask_set_add(
+    struct mask_set *set, const void *secret, size_t size, char **error)
+{
+	int rc;
+
+	mask_set_lock(set);
+	rc = mask_set_add_unlocked(set, secret, size, error);
+	mask_set_unlock(set);
+	return rc;
+}
+
+int
+mask_set_add_exact(
+    struct mask_set *set, const void *needle, size_t size, char **error)
+{
+	int rc;
+
+	mask_set_lock(set);
+	rc = mask_set_add_exact_unlocked(set, needle, size, error);
+	mask_set_unlock(set);
+	return rc;
+}
+
+size_t
+mask_set_needles(const struct mask_set *set)
+{
+	size_t n;
+
+	mask_set_lock(set);
+	n = mask_set_needles_unlocked(set);
+	mask_set_unlock(set);
+	return n;
+}
+
+void
+mask_set_compact(struct mask_set *set)
+{
+	mask_set_lock(set);
+	mask_set_compact_unlocked(set);
+	mask_set_unlock(set);
+}
+
+int
+mask_set_check(
+    const struct mask_set *set, const void *secret, size_t size, char **error)
+{
+	int rc;
+
+	mask_set_lock(set);
+	rc = mask_set_check_unlocked(set, secret, size, error);
+	mask_set_unlock(set);
+	return rc;
+}
+
+void
+mask_set_reserve(struct mask_set *set, size_t bytes)
+{
+	mask_set_lock(set);
+	mask_set_reserve_unlocked(set, bytes);
+	mask_set_unlock(set);
+}
+
+int
+mask_set_add_prepared(
+    struct mask_set *set, struct mask_prepared *p, size_t budget, char **error)
+{
+	int rc;
+
+	mask_set_lock(set);
+	rc = mask_set_add_prepared_unlocked(set, p, budget, error);
+	mask_set_unlock(set);
+	return rc;
+}
+
+struct mask_build *
+mask_set_build_start(struct mask_set *set)
+{
+	struct mask_build *b;
+
+	mask_set_lock(set);
+	b = mask_set_build_start_unlocked(set);
+	mask_set_unlock(set);
+	return b;
+}
+
+bool
+mask_set_build_copy(struct mask_set *set, struct mask_build *b, size_t budget)
+{
+	bool done;
+
+	mask_set_lock(set);
+	done = mask_set_build_copy_unlocked(set, b, budget);
+	mask_set_unlock(set);
+	return done;
+}
+
+bool
+mask_set_build_finish(struct mask_set *set, struct mask_build *b)
+{
+	bool installed;
+
+	mask_set_lock(set);
+	installed = mask_set_build_finish_unlocked(set, b);
+	mask_set_unlock(set);
+	return installed;
+}
+
+int
+mask_set_add_pattern(struct mask_set *set, const char *pattern, char **error)
+{
+	int rc;
+
+	mask_set_lock(set);
+	rc = mask_set_add_pattern_unlocked(set, pattern, error);
+	mask_set_unlock(set);
+	return rc;
+}
+
+size_t
+mask_set_memory(struct mask_set *set)
+{
+	size_t bytes;
+
+	mask_set_lock(set);
+	bytes = mask_set_memory_unlocked(set);
+	mask_set_unlock(set);
+	return bytes;
 }

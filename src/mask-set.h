@@ -19,6 +19,7 @@
 #ifndef JOBRUN_MASK_SET_H
 #define JOBRUN_MASK_SET_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,6 +125,11 @@ struct mask_set {
 	/* Needles [built, deferred) wait for a build off the loop. */
 	size_t deferred;
 	struct mask_build *build; /* the one out, or NULL */
+
+	/* Held by every call of mask.h on the set or one of its streams,
+	 * which nest (a recursive mutex): a stream may be fed on another
+	 * thread than the loop that adds secrets (console.c). */
+	pthread_mutex_t lock;
 };
 
 /* A secret's forms, computed off the loop (mask_prepare()). */
@@ -222,5 +228,12 @@ mask_set_filter_maybe(const struct mask_set *set, uint64_t x)
 
 /* Whether the q-gram x is (all but surely) one of the sampled ones. */
 bool mask_set_gram_present(const struct mask_set *set, uint64_t x);
+
+/*
+ * Takes and releases set->lock.  A set given as const is still locked: the
+ * lock is the one member every reader changes.
+ */
+void mask_set_lock(const struct mask_set *set);
+void mask_set_unlock(const struct mask_set *set);
 
 #endif

@@ -1074,8 +1074,8 @@ stream_sync(struct mask_stream *s)
 
 /* ---- the API ---- */
 
-struct mask_stream *
-mask_stream_new(struct mask_set *set, mask_emit_fn emit, void *context)
+static struct mask_stream *
+mask_stream_new_unlocked(struct mask_set *set, mask_emit_fn emit, void *context)
 {
 	struct mask_stream *s = xcalloc(1, sizeof(*s));
 
@@ -1132,8 +1132,8 @@ scan_more(struct mask_stream *s, uint64_t from, bool at_end)
 		scan_patterns(s, from, stream_end(s));
 }
 
-void
-mask_stream_feed(struct mask_stream *s, const void *data, size_t size)
+static void
+mask_stream_feed_unlocked(struct mask_stream *s, const void *data, size_t size)
 {
 	const unsigned char *p = data;
 	uint64_t from;
@@ -1154,8 +1154,8 @@ mask_stream_feed(struct mask_stream *s, const void *data, size_t size)
 	settle(s);
 }
 
-void
-mask_stream_flush(struct mask_stream *s)
+static void
+mask_stream_flush_unlocked(struct mask_stream *s)
 {
 	uint64_t end;
 
@@ -1177,15 +1177,15 @@ mask_stream_flush(struct mask_stream *s)
 	compact(s);
 }
 
-void
-mask_stream_rescan(struct mask_stream *s)
+static void
+mask_stream_rescan_unlocked(struct mask_stream *s)
 {
 	stream_sync(s);
 	settle(s);
 }
 
-size_t
-mask_stream_held(const struct mask_stream *s)
+static size_t
+mask_stream_held_unlocked(const struct mask_stream *s)
 {
 	uint64_t end = stream_end(s), from = s->emitted;
 	const struct range *open = s->nranges > 0 ? &s->ranges[0] : NULL;
@@ -1195,8 +1195,8 @@ mask_stream_held(const struct mask_stream *s)
 	return (size_t)(end - from);
 }
 
-bool
-mask_stream_flush_quiet(struct mask_stream *s)
+static bool
+mask_stream_flush_quiet_unlocked(struct mask_stream *s)
 {
 	const struct mask_set *set;
 	uint64_t end;
@@ -1217,8 +1217,8 @@ mask_stream_flush_quiet(struct mask_stream *s)
 	return true;
 }
 
-void
-mask_stream_free(struct mask_stream *s)
+static void
+mask_stream_free_unlocked(struct mask_stream *s)
 {
 	if (s == NULL)
 		return;
@@ -1254,8 +1254,8 @@ sink_emit(void *context, const char *data, size_t size)
 	sink->used += size;
 }
 
-char *
-mask_string(
+static char *
+mask_string_unlocked(
     struct mask_set *set, const void *data, size_t size, size_t *out_size)
 {
 	struct sink sink = { NULL, 0, 0 };
@@ -1263,7 +1263,7 @@ mask_string(
 
 	/* Nothing to mask (most jobs' messages): a copy, without setting up
 	 * a stream's buffers. */
-	if (mask_set_secrets(set) == 0 && set->npatterns == 0) {
+	if (mask_set_empty(set)) {
 		sink.data = xmalloc(size + 1);
 		memcpy(sink.data, data, size);
 		sink.data[size] = '\0';
@@ -1280,4 +1280,96 @@ mask_string(
 	if (out_size != NULL)
 		*out_size = sink.used;
 	return sink.data;
+}
+
+/* ---- every call under the set's lock ---- */
+
+struct mask_stream *
+mask_stream_new(struct mask_set *set, mask_emit_fn emit, void *context)
+{
+	struct mask_stream *s;
+
+	mask_set_lock(set);
+	s = mask_stream_new_unlocked(set, emit, context);
+	mask_set_unlock(set);
+	return s;
+}
+
+void
+mask_stream_feed(struct mask_stream *s, const void *data, size_t size)
+{
+	const struct mask_set *set = s->set;
+
+	mask_set_lock(set);
+	mask_stream_feed_unlocked(s, data, size);
+	mask_set_unlock(set);
+}
+
+void
+mask_stream_flush(struct mask_stream *s)
+{
+	const struct mask_set *set = s->set;
+
+	mask_set_lock(set);
+	mask_stream_flush_unlocked(s);
+	mask_set_unlock(set);
+}
+
+void
+mask_stream_rescan(struct mask_stream *s)
+{
+	const struct mask_set *set = s->set;
+
+	mask_set_lock(set);
+	mask_stream_rescan_unlocked(s);
+	mask_set_unlock(set);
+}
+
+size_t
+mask_stream_held(const struct mask_stream *s)
+{
+	const struct mask_set *set = s->set;
+	size_t held;
+
+	mask_set_lock(set);
+	held = mask_stream_held_unlocked(s);
+	mask_set_unlock(set);
+	return held;
+}
+
+bool
+mask_stream_flush_quiet(struct mask_stream *s)
+{
+	const struct mask_set *set = s->set;
+	bool emitted;
+
+	mask_set_lock(set);
+	emitted = mask_stream_flush_quiet_unlocked(s);
+	mask_set_unlock(set);
+	return emitted;
+}
+
+void
+mask_stream_free(struct mask_stream *s)
+{
+	const struct mask_set *set;
+
+	if (s == NULL)
+		return;
+	set = s->set;
+	mask_set_lock(set);
+	mask_stream_free_unlocked(s);
+	mask_set_unlock(set);
+}
+
+char *
+mask_string(
+    struct mask_set *set, const void *data, size_t size, size_t *out_size)
+{
+	char *masked;
+
+	mask_set_lock(set);
+	masked = mask_string_unlocked(set, data, size, out_size);
+	mask_set_unlock(set);
+	return masked;
 }

@@ -58,10 +58,13 @@
  * rebuilt O(log n) times); every level is searched at once behind the one
  * filter, so more levels cost little.  mask_set_compact() merges them all.
  *
- * Not thread-safe: one thread (the event loop) makes every call on a set
- * and its streams, but for the pure parts of adding secrets off the loop
- * (below: mask_prepare(), mask_build_run()).  The emit callback must not call
- * back into the masker.
+ * Threads: every call on a set or one of its streams holds the set's lock
+ * (the pure parts of adding secrets off the loop, below, need none), so
+ * the loop may add secrets while another thread feeds a stream (console.c
+ * masks steps' output on the worker thread).  A stream is fed by one
+ * thread at a time.  The emit callback runs under the lock: it must not
+ * call back into the masker, nor wait for another thread that does
+ * (mask_in_call() tells it).
  *
  * Nothing in here prints: refusals and errors come back as messages for
  * the caller to report, and no message ever contains a secret byte.  Every
@@ -177,6 +180,9 @@ size_t mask_set_memory(struct mask_set *set);
 /* The salt as 32 lowercase hex digits (borrowed, lives with the set). */
 const char *mask_set_salt(const struct mask_set *set);
 
+/* Whether the set masks nothing: no secret, no pattern. */
+bool mask_set_empty(const struct mask_set *set);
+
 /* The number of registered secrets; they are numbered in that order. */
 size_t mask_set_secrets(const struct mask_set *set);
 
@@ -252,6 +258,12 @@ bool mask_set_build_copy(
 void mask_build_run(struct mask_build *b);
 bool mask_set_build_finish(struct mask_set *set, struct mask_build *b);
 void mask_build_free(struct mask_build *b);
+
+/*
+ * Whether the calling thread is inside a call on a mask set (in an emit
+ * callback): it must not then wait for another thread's call on one.
+ */
+bool mask_in_call(void);
 
 /* Wipes and frees the set; every stream on it must be freed first. */
 void mask_set_free(struct mask_set *set);

@@ -36,10 +36,12 @@ struct worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_cond_t idle; /* the queue is empty and nothing runs */
 	struct job_list queue; /* to run */
 	struct job_list finished; /* run, for the loop */
 	bool stop;
 	bool running; /* the thread has a job out of the queue */
+	bool delivering; /* the loop is in done callbacks (loop's only) */
 };
 
 static void
@@ -92,6 +94,8 @@ thread_main(void *data)
 		w->running = false;
 		list_push(&w->finished, job);
 		poke(w);
+		if (w->queue.head == NULL)
+			pthread_cond_broadcast(&w->idle);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -99,25 +103,46 @@ thread_main(void *data)
 
 /* The loop's side: every finished job's done, in order. */
 static void
-on_event(struct loop *loop, int fd, uint32_t events, void *data)
+deliver(struct worker *w)
 {
-	struct worker *w = data;
 	struct job_list finished;
 	struct job *job;
-	uint64_t count;
 
-	(void)loop;
-	(void)events;
-	(void)!read(fd, &count, sizeof(count));
 	pthread_mutex_lock(&w->lock);
 	finished = w->finished;
 	w->finished.head = w->finished.tail = NULL;
 	pthread_mutex_unlock(&w->lock);
+	w->delivering = true;
 	while ((job = list_pop(&finished)) != NULL) {
 		if (job->done != NULL)
 			job->done(job->data, true);
 		free(job);
 	}
+	w->delivering = false;
+}
+
+static void
+on_event(struct loop *loop, int fd, uint32_t events, void *data)
+{
+	struct worker *w = data;
+	uint64_t count;
+
+	(void)loop;
+	(void)events;
+	(void)!read(fd, &count, sizeof(count));
+	deliver(w);
+}
+
+void
+worker_sync(struct worker *w)
+{
+	if (w == NULL || w->delivering)
+		return;
+	pthread_mutex_lock(&w->lock);
+	while (w->queue.head != NULL || w->running)
+		pthread_cond_wait(&w->idle, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	deliver(w);
 }
 
 struct worker *
@@ -141,6 +166,7 @@ worker_new(struct loop *loop, char **error)
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->idle, NULL);
 	/* The thread takes no signal: they stay the loop's (signalfd). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -152,6 +178,7 @@ worker_new(struct loop *loop, char **error)
 		loop_remove(loop, w->event_fd);
 		close(w->event_fd);
 		pthread_cond_destroy(&w->wake);
+		pthread_cond_destroy(&w->idle);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
@@ -207,6 +234,7 @@ worker_free(struct worker *w)
 	loop_remove(w->loop, w->event_fd);
 	close(w->event_fd);
 	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->idle);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

@@ -42,6 +42,14 @@ void worker_submit(
     struct worker *w, worker_run_fn run, worker_done_fn done, void *job);
 
 /*
+ * Waits until every job submitted so far has run, then calls the done of
+ * each finished one, in order, as the loop would have.  Called from a done
+ * callback it does nothing: the finished jobs are being delivered already.
+ * The caller must hold nothing a job's run may wait for.  NULL is allowed.
+ */
+void worker_sync(struct worker *w);
+
+/*
  * Stops the thread after the job it runs (waits for it), calls
  * done(job, false) for every job left, in order (or run, for a job
  * without done that did not run), and frees the worker.
