@@ -27,26 +27,12 @@
 #include "console-queue.h"
 #include "diag.h"
 #include "file.h"
+#include "mask-relay.h"
 #include "mask.h"
 #include "console.h"
 #include "list.h"
 #include "loop.h"
-#include "worker.h"
 #include "xalloc.h"
-
-/*
- * Bytes of steps' output handed to the worker thread and not yet back,
- * past which the console is behind: the pipes wait while the thread masks.
- */
-#define MASKING_BEHIND (2 * 1024 * 1024)
-
-/*
- * A step's bytes go to the worker in blocks of up to this many, read
- * straight into them (console_stream_buffer()): fewer hand-overs, fewer
- * wake-ups of either thread, and no copy.
- */
-#define MASKING_BLOCK (256 * 1024)
-#define READ_MAX (64 * 1024)
 
 struct console {
 	enum console_format format;
@@ -63,13 +49,9 @@ struct console {
 	bool shared_terminal; /* stdout and stderr are both a terminal */
 	unsigned streams; /* streams opened, for picking colours */
 	struct mask_set *mask; /* the job's secrets (borrowed); NULL: none */
-	struct console_stream *open_streams; /* for rescans after new secrets */
 	bool timestamps; /* text formats: each step line after its time */
-	struct worker *worker; /* the masking thread; NULL: on the loop */
-	size_t masking; /* bytes handed to the worker, not yet delivered */
-	struct masking *spare; /* delivered, kept for the next hand-over */
-	unsigned nspare;
-	char *scratch; /* READ_MAX bytes: reads masked on the loop */
+	struct mask_relay *relay; /* masks the streams; NULL: no mask set */
+	char *scratch; /* a read's buffer when nothing is masked */
 };
 
 struct console_stream {
@@ -81,40 +63,11 @@ struct console_stream {
 	char *line; /* a partial line (prefixed and JSON formats) */
 	size_t line_len;
 	size_t line_cap;
-	struct mask_stream *masker; /* NULL without a mask set */
-	struct masking *collect; /* on the worker: takes what masker emits */
-	size_t pending; /* work handed to the worker, not yet delivered */
-	struct masking *filling; /* a feed being read into, not handed over */
-	bool direct; /* the last buffer given out was the scratch buffer */
-	bool closing; /* closed: the last delivery ends it */
-	struct console_stream *next; /* in output->open_streams */
+	struct mask_relay_stream *masker; /* NULL without a mask set */
 };
 
-/*
- * One piece of work on a stream's masker, done on the worker thread in the
- * order the loop handed it over: what the masker emits meanwhile is kept
- * and delivered (log, console) on the loop, in the same order.
- */
-enum masking_op {
-	MASKING_FEED,
-	MASKING_IDLE,
-	MASKING_RESCAN,
-};
-
-struct masking {
-	struct console_stream *stream;
-	enum masking_op op;
-	char *in; /* the step's bytes (wiped once masked) */
-	size_t in_size;
-	size_t in_cap;
-	char *out; /* what the masker emitted */
-	size_t out_used;
-	size_t out_cap;
-	struct masking *next; /* in console.spare */
-};
-
-/* Hand-overs kept for reuse: enough for MASKING_BEHIND in blocks. */
-#define MASKING_SPARE (MASKING_BEHIND / MASKING_BLOCK + 2)
+/* The most bytes console_stream_buffer() offers without a mask set. */
+#define READ_MAX (64 * 1024)
 
 /* The queue that writes fd (STDOUT_FILENO or STDERR_FILENO). */
 static struct console_queue *
@@ -126,8 +79,6 @@ queue_of(struct console *output, int fd)
 
 static void on_writable(struct loop *loop, int fd, uint32_t events, void *data);
 static void catch_up(struct console *output);
-static void finish_close(struct console_stream *s);
-static void masked(void *context, const char *data, size_t size);
 
 /* Queued bytes wait for the descriptor to become writable. */
 static void
@@ -181,6 +132,8 @@ console_new(enum console_format format, int log_dir, struct mask_set *mask)
 
 	output->format = format;
 	output->mask = mask;
+	if (mask != NULL)
+		output->relay = mask_relay_new(mask);
 	output->log_dir = log_dir;
 	output->shared = same_file(STDOUT_FILENO, STDERR_FILENO);
 	console_queue_open(&output->out, STDOUT_FILENO);
@@ -258,16 +211,7 @@ console_free(struct console *output)
 {
 	if (output == NULL)
 		return;
-	catch_up(output);
-	worker_free(output->worker);
-	while (output->spare != NULL) {
-		struct masking *m = output->spare;
-
-		output->spare = m->next;
-		free(m->in);
-		free(m->out);
-		free(m);
-	}
+	mask_relay_free(output->relay);
 	free(output->scratch);
 	hide_status(output);
 	if (output->loop != NULL) {
@@ -428,6 +372,9 @@ emit_line(struct console_stream *s, const char *text, size_t size)
 	console_write(s->output, STDOUT_FILENO, iov, 4);
 }
 
+static void deliver(void *context, const char *data, size_t size);
+static void stream_closed(void *context);
+
 struct console_stream *
 console_stream_open(struct console *output, const char *step)
 {
@@ -449,38 +396,21 @@ console_stream_open(struct console *output, const char *step)
 	s->log_fd = -1;
 	if (output->log_dir >= 0)
 		s->log_name = xasprintf("%s.log", step);
-	if (output->mask != NULL)
-		s->masker = mask_stream_new(output->mask, masked, s);
-	s->next = output->open_streams;
-	output->open_streams = s;
+	if (output->relay != NULL)
+		s->masker = mask_relay_open(output->relay, deliver, s);
 	return s;
 }
 
 static void write_log(struct console_stream *s, const char *data, size_t size);
-static void deliver(struct console_stream *s, const char *data, size_t size);
-
-/* The masker's emit: delivers, or on the worker keeps for the loop. */
-static void
-masked(void *context, const char *data, size_t size)
-{
-	struct console_stream *s = context;
-	struct masking *m = s->collect;
-
-	if (m == NULL) {
-		deliver(s, data, size);
-		return;
-	}
-	xgrow(&m->out, &m->out_cap, m->out_used + size, 1);
-	memcpy(m->out + m->out_used, data, size);
-	m->out_used += size;
-}
 static void assemble_lines(
     struct console_stream *s, const char *data, size_t size);
 
-/* Where masked bytes go: the log and the console (on the loop). */
+/* Where masked bytes go: the log and the console. */
 static void
-deliver(struct console_stream *s, const char *data, size_t size)
+deliver(void *context, const char *data, size_t size)
 {
+	struct console_stream *s = context;
+
 	write_log(s, data, size);
 	if (s->output->format == CONSOLE_PLAIN && !s->output->timestamps) {
 		struct iovec iov = { (void *)(uintptr_t)data, size };
@@ -590,269 +520,77 @@ assemble_lines(struct console_stream *s, const char *data, size_t size)
 	}
 }
 
-/* On the worker thread (or on the loop once the thread is gone). */
-static void
-masking_run(void *job)
-{
-	struct masking *m = job;
-	struct console_stream *s = m->stream;
-
-	s->collect = m;
-	switch (m->op) {
-	case MASKING_FEED:
-		mask_stream_feed(s->masker, m->in, m->in_size);
-		break;
-	case MASKING_IDLE:
-		mask_stream_flush_quiet(s->masker);
-		break;
-	case MASKING_RESCAN:
-		mask_stream_rescan(s->masker);
-		break;
-	}
-	s->collect = NULL;
-	if (m->in_size > 0)
-		wipe(m->in, m->in_size);
-}
-
-/* On the loop, in the order of the work. */
-static void
-masking_done(void *job, bool ran)
-{
-	struct masking *m = job;
-	struct console_stream *s = m->stream;
-
-	if (!ran)
-		masking_run(m);
-	s->output->masking -= m->in_size;
-	s->pending--;
-	if (m->out_used > 0)
-		deliver(s, m->out, m->out_used);
-	/* Reused: a fresh 64 KiB block a read would cost page faults. */
-	if (s->output->nspare < MASKING_SPARE) {
-		m->next = s->output->spare;
-		s->output->spare = m;
-		s->output->nspare++;
-	} else {
-		free(m->in);
-		free(m->out);
-		free(m);
-	}
-	if (s->closing && s->pending == 0)
-		finish_close(s);
-}
-
-/* A hand-over of op on s, with room for size bytes of input. */
-static struct masking *
-take(struct console_stream *s, enum masking_op op, size_t size)
-{
-	struct console *output = s->output;
-	struct masking *m = output->spare;
-
-	if (m != NULL) {
-		output->spare = m->next;
-		output->nspare--;
-	} else {
-		m = xcalloc(1, sizeof(*m));
-	}
-	m->stream = s;
-	m->op = op;
-	m->in_size = 0;
-	m->out_used = 0;
-	/* What in held was wiped once masked: growing it copies no secret. */
-	if (size > 0)
-		xgrow(&m->in, &m->in_cap, size, 1);
-	return m;
-}
-
-static void
-submit(struct console_stream *s, struct masking *m)
-{
-	s->output->masking += m->in_size;
-	s->pending++;
-	worker_submit(s->output->worker, masking_run, masking_done, m);
-}
-
-/* Hands the block being read into over, if it holds anything. */
-static void
-push_filling(struct console_stream *s)
-{
-	struct masking *m = s->filling;
-
-	if (m == NULL)
-		return;
-	s->filling = NULL;
-	if (m->in_size > 0) {
-		submit(s, m);
-		return;
-	}
-	m->next = s->output->spare;
-	s->output->spare = m;
-	s->output->nspare++;
-}
-
-/* Hands work on s's masker to the worker; data (copied) for a feed. */
-static void
-hand_over(
-    struct console_stream *s, enum masking_op op, const char *data, size_t size)
-{
-	struct masking *m;
-
-	push_filling(s);
-	m = take(s, op, size);
-	if (size > 0) {
-		memcpy(m->in, data, size);
-		m->in_size = size;
-	}
-	submit(s, m);
-}
-
-/*
- * Delivers everything handed to the worker so far, waiting for it, so
- * that what follows comes after every byte the steps wrote before.  Not
- * from inside the masker (an emit callback holds the set's lock, which
- * the worker may be waiting for).
- */
-static void
-catch_up(struct console *output)
-{
-	struct console_stream *s;
-
-	if (output == NULL || output->worker == NULL || mask_in_call())
-		return;
-	for (s = output->open_streams; s != NULL; s = s->next)
-		push_filling(s);
-	worker_sync(output->worker);
-}
-
 void
 console_stream_write(struct console_stream *s, const char *data, size_t size)
 {
-	/* With nothing to mask yet, the masker passes the bytes on at once:
-	 * on the loop, unless earlier work of the stream is still out. */
-	if (s->masker == NULL)
-		deliver(s, data, size);
-	else if (s->output->worker != NULL &&
-	    (s->pending > 0 || !mask_set_empty(s->output->mask)))
-		hand_over(s, MASKING_FEED, data, size);
+	if (s->masker != NULL)
+		mask_relay_write(s->masker, data, size);
 	else
-		mask_stream_feed(s->masker, data, size);
-}
-
-/* Whether s's bytes are masked on the loop for now: no worker, or
- * nothing to mask yet and none of s's work out. */
-static bool
-on_loop(const struct console_stream *s)
-{
-	return s->output->worker == NULL ||
-	    (s->filling == NULL && s->pending == 0 &&
-		mask_set_empty(s->output->mask));
+		deliver(s, data, size);
 }
 
 char *
 console_stream_buffer(struct console_stream *s, size_t *size)
 {
-	struct console *output = s->output;
-	struct masking *m;
-
-	s->direct = s->masker == NULL || on_loop(s);
-	if (s->direct) {
-		if (output->scratch == NULL)
-			output->scratch = xmalloc(READ_MAX);
-		*size = READ_MAX;
-		return output->scratch;
-	}
-	if ((m = s->filling) == NULL)
-		m = s->filling = take(s, MASKING_FEED, MASKING_BLOCK);
-	*size = m->in_cap - m->in_size;
-	if (*size > READ_MAX)
-		*size = READ_MAX;
-	return m->in + m->in_size;
+	if (s->masker != NULL)
+		return mask_relay_buffer(s->masker, size);
+	if (s->output->scratch == NULL)
+		s->output->scratch = xmalloc(READ_MAX);
+	*size = READ_MAX;
+	return s->output->scratch;
 }
 
 void
 console_stream_commit(struct console_stream *s, size_t size)
 {
-	struct masking *m = s->filling;
-
-	if (s->direct) {
-		if (size > 0) {
-			console_stream_write(s, s->output->scratch, size);
-			wipe(s->output->scratch, size);
-		}
-		return;
+	if (s->masker != NULL) {
+		mask_relay_commit(s->masker, size);
+	} else if (size > 0) {
+		deliver(s, s->output->scratch, size);
+		wipe(s->output->scratch, size);
 	}
-	m->in_size += size;
-	/* A short read (the pipe is empty) or a full block: over it goes. */
-	if (size < READ_MAX || m->in_cap - m->in_size < READ_MAX)
-		push_filling(s);
 }
 
 void
 console_stream_idle(struct console_stream *s)
 {
-	if (s->masker == NULL)
-		return;
-	if (s->output->worker != NULL)
-		hand_over(s, MASKING_IDLE, NULL, 0);
-	else
-		mask_stream_flush_quiet(s->masker);
+	if (s->masker != NULL)
+		mask_relay_idle(s->masker);
 }
 
-/*
- * With the worker, a rescan is queued behind the bytes already handed
- * over: those are masked with the new secrets anyway (a stream takes up
- * its set's changes at every call), and nothing the stream holds leaves
- * it before the rescan or a later call has examined it.
- */
 void
 console_rescan(struct console *output)
 {
-	struct console_stream *s;
+	if (output->relay != NULL)
+		mask_relay_rescan(output->relay);
+}
 
-	for (s = output->open_streams; s != NULL; s = s->next) {
-		if (s->masker == NULL)
-			continue;
-		if (output->worker != NULL)
-			hand_over(s, MASKING_RESCAN, NULL, 0);
-		else
-			mask_stream_rescan(s->masker);
-	}
+/* What the relay delivers before it is done with the stream: messages and
+ * events wait for every byte the steps wrote before them. */
+static void
+catch_up(struct console *output)
+{
+	if (output != NULL)
+		mask_relay_sync(output->relay);
 }
 
 void
 console_stream_close(struct console_stream *s)
 {
-	struct console_stream **link;
-
 	if (s == NULL)
 		return;
-	push_filling(s);
-	/* Unlinked first: no rescan is handed over for it from here on. */
-	for (link = &s->output->open_streams; *link != NULL;
-	     link = &(*link)->next) {
-		if (*link == s) {
-			*link = s->next;
-			break;
-		}
-	}
-	catch_up(s->output);
-	/* Called where jobrun cannot wait for the worker (inside the
-	 * masker): the last delivery of its work ends the stream. */
-	if (s->pending > 0) {
-		s->closing = true;
-		return;
-	}
-	finish_close(s);
+	if (s->masker != NULL)
+		mask_relay_close(s->masker, stream_closed);
+	else
+		stream_closed(s);
 }
 
-/* Flushes the masker and the partial line, closes the log, frees. */
+/* Every byte of the stream delivered: the partial line, the log, free. */
 static void
-finish_close(struct console_stream *s)
+stream_closed(void *context)
 {
-	if (s->masker != NULL) {
-		mask_stream_flush(s->masker);
-		mask_stream_free(s->masker);
-	}
+	struct console_stream *s = context;
+
 	if (s->line_len > 0)
 		emit_line(s, s->line, s->line_len);
 	if (s->log_fd >= 0)
@@ -913,8 +651,8 @@ console_attach(struct console *output, struct loop *loop)
 	char *error = NULL;
 
 	output->loop = loop;
-	if (output->mask != NULL &&
-	    (output->worker = worker_new(loop, &error)) == NULL) {
+	if (output->relay != NULL &&
+	    mask_relay_start(output->relay, loop, &error) < 0) {
 		diag_warn(
 		    "%s: steps' output is masked on the event loop", error);
 		free(error);
@@ -930,7 +668,7 @@ console_attach(struct console *output, struct loop *loop)
 bool
 console_behind(const struct console *output)
 {
-	return output->masking > MASKING_BEHIND ||
+	return (output->relay != NULL && mask_relay_behind(output->relay)) ||
 	    console_queue_behind(&output->out) ||
 	    (!output->shared && console_queue_behind(&output->err));
 }

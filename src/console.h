@@ -69,18 +69,18 @@ void console_set_timestamps(struct console *output, bool on);
  * Lets loop (borrowed) write queued console bytes out as the console
  * takes them.  Without it, queued bytes wait for console_drain().
  *
- * With a mask set, it also starts the console's masking thread
- * (worker.h): streams hand the steps' bytes to it, so the loop goes on
- * reading pipes and writing while it masks, and the masked bytes are
- * written to the logs and the console on the loop, in the order the steps
- * wrote them; jobrun's own messages and events wait for what the steps
- * wrote before them.  Where no thread can be started, streams mask on the
- * loop.  Call it before the first stream opens.
+ * With a mask set, it also starts the streams' masking thread
+ * (mask-relay.h), so the loop goes on reading pipes and writing while it
+ * masks: the masked bytes reach the logs and the console on the loop, in
+ * the order the steps wrote them, and jobrun's own messages and events
+ * wait for what the steps wrote before them.  Where no thread can be
+ * started, streams mask on the loop.  Call it before the first stream
+ * opens.
  */
 void console_attach(struct console *output, struct loop *loop);
 
-/* Whether the console is behind (the console's queues, or output the
- * worker has yet to mask): the caller should stop feeding it. */
+/* Whether the console is behind (its queues, or output the masking
+ * thread has yet to mask): the caller should stop feeding it. */
 bool console_behind(const struct console *output);
 
 /*
