@@ -45,6 +45,7 @@ struct hand_over {
 	char *out; /* what the masker emitted */
 	size_t out_used;
 	size_t out_cap;
+	bool ran; /* run() is done with it */
 	struct hand_over *next; /* in relay.spare */
 };
 
@@ -166,6 +167,7 @@ run(void *job)
 	rs->collect = NULL;
 	if (h->in_size > 0)
 		wipe(h->in, h->in_size);
+	h->ran = true;
 }
 
 static void finish(struct mask_relay_stream *rs);
@@ -178,7 +180,9 @@ done(void *job, bool ran)
 	struct mask_relay_stream *rs = h->stream;
 	struct mask_relay *relay = rs->relay;
 
-	if (!ran)
+	/* Not run when the thread stopped first (a freed worker says !ran
+	 * also of jobs it ran): run here, never twice. */
+	if (!ran && !h->ran)
 		run(h);
 	relay->out_bytes -= h->in_size;
 	rs->pending--;
@@ -214,6 +218,7 @@ take(struct mask_relay_stream *rs, enum relay_op op, size_t size)
 	h->op = op;
 	h->in_size = 0;
 	h->out_used = 0;
+	h->ran = false;
 	/* What in held was wiped once masked: growing it copies no secret. */
 	if (size > 0)
 		xgrow(&h->in, &h->in_cap, size, 1);

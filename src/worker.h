@@ -1,14 +1,18 @@
 /*
- * One thread beside the event loop for pure work that would hold the
- * loop too long (a large frame's JSON, a secret's forms, an automaton):
+ * A thread beside the event loop for work that would hold the loop too
+ * long (a large frame's JSON, a secret's forms, an automaton; a step's
+ * output to mask):
  * jobs run in the order they were submitted, one at a time, and each one's
  * done callback then runs on the loop's thread, woken through an eventfd.
  * A job's run callback must touch only memory the job owns (private
- * copies): the loop goes on meanwhile.  Every other call is the loop's.
+ * copies), or shared state under its own lock (a mask set's, which
+ * mask-relay.c's jobs take): the loop goes on meanwhile.  Every other
+ * call is the loop's.
  *
  * The thread blocks every signal, and takes no lock of the loop's
- * besides malloc's and the queue's; children that jobrun starts with a
- * raw clone (proc.c) call neither (see ARCHITECTURE.md, Processes).
+ * besides malloc's, the queue's and a mask set's; children that jobrun
+ * starts with a raw clone (proc.c) take none of them (see ARCHITECTURE.md,
+ * Threads and raw clones).
  */
 #ifndef JOBRUN_WORKER_H
 #define JOBRUN_WORKER_H
