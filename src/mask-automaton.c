@@ -507,6 +507,24 @@ mask_automaton_build(const struct mask_automaton_needle *needles, size_t count)
 }
 
 void
+mask_automaton_discard(struct mask_automaton *ac)
+{
+	if (ac == NULL)
+		return;
+	free(ac->dense);
+	free(ac->first_child);
+	free(ac->fail);
+	free(ac->label);
+	free(ac->match_bits);
+	free(ac->match_ids);
+	free(ac->match_lengths);
+	free(ac->leaf_bits);
+	free(ac->dense_fail);
+	free(ac->depth_start);
+	free(ac);
+}
+
+void
 mask_automaton_free(struct mask_automaton *ac)
 {
 	uint32_t deep;

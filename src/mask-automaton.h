@@ -67,6 +67,9 @@ struct mask_automaton *mask_automaton_build(
 /* Wipes the tables and frees the automaton; NULL is allowed. */
 void mask_automaton_free(struct mask_automaton *ac);
 
+/* Frees the tables without wiping them (mask_set_discard()). */
+void mask_automaton_discard(struct mask_automaton *ac);
+
 /* The step from a deep state; use mask_automaton_next(). */
 uint32_t mask_automaton_next_deep(
     const struct mask_automaton *ac, uint32_t value, unsigned char byte);

@@ -872,8 +872,9 @@ mask_set_memory_unlocked(struct mask_set *set)
 	return bytes;
 }
 
-void
-mask_set_free(struct mask_set *set)
+/* Frees what the set holds, wiping it first unless discarding. */
+static void
+set_free(struct mask_set *set, bool wiping)
 {
 	size_t i;
 
@@ -882,20 +883,45 @@ mask_set_free(struct mask_set *set)
 	if (set->streams > 0)
 		BUG("mask set freed with %zu streams still open", set->streams);
 	for (i = 0; i < set->nlevels; i++)
-		mask_automaton_free(set->levels[i].ac);
+		if (wiping)
+			mask_automaton_free(set->levels[i].ac);
+		else
+			mask_automaton_discard(set->levels[i].ac);
 	free(set->levels);
 	for (i = 0; i < set->npatterns; i++)
 		pcre2_code_free(set->patterns[i]);
 	free(set->patterns);
-	wipe_free(set->arena, set->arena_size);
-	wipe_free(set->needles, set->needles_cap * sizeof(*set->needles));
-	wipe_free(set->slots, set->slots_size * sizeof(*set->slots));
-	wipe_free(set->filter, set->filter_words * sizeof(*set->filter));
-	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
+	if (wiping) {
+		wipe_free(set->arena, set->arena_size);
+		wipe_free(
+		    set->needles, set->needles_cap * sizeof(*set->needles));
+		wipe_free(set->slots, set->slots_size * sizeof(*set->slots));
+		wipe_free(
+		    set->filter, set->filter_words * sizeof(*set->filter));
+		wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
+	} else {
+		free(set->arena);
+		free(set->needles);
+		free(set->slots);
+		free(set->filter);
+		free(set->grams);
+	}
 	mask_count_release(set);
 	free(set->token);
 	pthread_mutex_destroy(&set->lock);
 	free(set);
+}
+
+void
+mask_set_free(struct mask_set *set)
+{
+	set_free(set, true);
+}
+
+void
+mask_set_discard(struct mask_set *set)
+{
+	set_free(set, false);
 }
 
 /* ---- the lock ---- */

@@ -1589,7 +1589,8 @@ release(struct run *run)
 	sandbox_policy_release(&run->policy);
 	source_report_release(&run->sources);
 	nvlist_release(&run->job_env);
-	mask_set_free(run->mask);
+	/* The process ends next (both the job process and the supervisor). */
+	mask_set_discard(run->mask);
 	plan_release(&run->plan);
 	config_release(&run->config);
 	job_free(run->job);
