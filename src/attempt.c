@@ -515,6 +515,8 @@ drain(struct runner *r, struct step_run *run, int max_reads)
 			return;
 		close_pipe(r, run);
 	}
+	/* Out of reads for this turn: what was read is not kept back. */
+	console_stream_push(run->stream);
 }
 
 void

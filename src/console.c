@@ -552,6 +552,13 @@ console_stream_commit(struct console_stream *s, size_t size)
 }
 
 void
+console_stream_push(struct console_stream *s)
+{
+	if (s->masker != NULL)
+		mask_relay_push(s->masker);
+}
+
+void
 console_stream_idle(struct console_stream *s)
 {
 	if (s->masker != NULL)

@@ -114,6 +114,10 @@ void console_stream_write(
 char *console_stream_buffer(struct console_stream *stream, size_t *size);
 void console_stream_commit(struct console_stream *stream, size_t size);
 
+/* At the end of a batch of reads: what was read goes on now, not only
+ * once more is read. */
+void console_stream_push(struct console_stream *stream);
+
 /*
  * Called when the stream has been silent for a while: lets the masker emit
  * what it held back, as far as that cannot reveal part of a secret.

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -139,7 +140,9 @@ diag_verror(const char *prefix, const char *fmt, va_list ap)
 		return;
 	}
 	free(body);
-	if (diag_sink != NULL) {
+	/* The sink (the console) is the loop's: a thread beside it (a fatal
+	 * error on a worker, before abort()) writes standard error itself. */
+	if (diag_sink != NULL && (pid_t)syscall(SYS_gettid) == getpid()) {
 		diag_sink(message, diag_sink_context);
 		free(message);
 		return;

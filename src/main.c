@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -131,8 +130,6 @@ main(int argc, char **argv)
 	close_stray_fds();
 	/* jansson's strings may hold secrets: each block is wiped. */
 	json_set_alloc_funcs(xmalloc, xfree_wiped);
-	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
 	if (cli_parse(&cli, argc, argv) < 0)
 		return EXIT_JOBRUN_ERROR;
 	/* Only run supervises children; the rest keep default signals. */

@@ -165,10 +165,12 @@ build_done(void *data, bool ran)
 	if (!ran) {
 		/* Shutting down: what is deferred is built by the next
 		 * stream that needs it, on the loop. */
+		mask_set_lock(a->set);
 		if (a->set->build == job->build) {
 			a->set->build = NULL;
 			a->set->deferred = 0;
 		}
+		mask_set_unlock(a->set);
 		mask_build_free(job->build);
 		free(job);
 		return;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "list.h"
 #include "mask-relay.h"
 #include "worker.h"
@@ -57,6 +58,7 @@ struct mask_relay {
 	unsigned nspare;
 	unsigned char *scratch; /* READ_MAX bytes: reads masked on the loop */
 	struct mask_relay_stream *streams; /* the open ones */
+	bool masks; /* the set has had a secret or a pattern (never undone) */
 };
 
 struct mask_relay_stream {
@@ -185,9 +187,10 @@ done(void *job, bool ran)
 	if (!ran && !h->ran)
 		run(h);
 	relay->out_bytes -= h->in_size;
-	rs->pending--;
+	/* Counted out until delivered: a close from deliver waits for this. */
 	if (h->out_used > 0)
 		rs->deliver(rs->context, h->out, h->out_used);
+	rs->pending--;
 	if (relay->nspare < RELAY_SPARE) {
 		h->next = relay->spare;
 		relay->spare = h;
@@ -271,11 +274,19 @@ hand_over(struct mask_relay_stream *rs, enum relay_op op, const void *data,
 /* Whether rs masks on the loop for now: no thread, or nothing to mask
  * yet and none of rs's work out. */
 static bool
-on_loop(const struct mask_relay_stream *rs)
+on_loop(struct mask_relay_stream *rs)
 {
-	return rs->relay->worker == NULL ||
-	    (rs->filling == NULL && rs->pending == 0 &&
-		mask_set_empty(rs->relay->set));
+	struct mask_relay *relay = rs->relay;
+
+	if (relay->worker == NULL)
+		return true;
+	if (rs->filling != NULL || rs->pending > 0)
+		return false;
+	/* A set never empties: once it masks, the lock need not be taken
+	 * (the thread may hold it for a block) to ask again. */
+	if (!relay->masks)
+		relay->masks = !mask_set_empty(relay->set);
+	return !relay->masks;
 }
 
 char *
@@ -314,6 +325,12 @@ mask_relay_commit(struct mask_relay_stream *rs, size_t size)
 	/* A short read (the pipe is empty) or a full block: over it goes. */
 	if (size < READ_MAX || h->in_cap - h->in_size < READ_MAX)
 		push_filling(rs);
+}
+
+void
+mask_relay_push(struct mask_relay_stream *rs)
+{
+	push_filling(rs);
 }
 
 void
@@ -382,8 +399,13 @@ mask_relay_close(struct mask_relay_stream *rs, mask_relay_closed_fn closed)
 			break;
 		}
 	}
+	/* Inside a masker's call, finishing a stream could free the one
+	 * that call is feeding (its emit closing it). */
+	if (mask_in_call())
+		BUG("a relay stream closed inside a call on its mask set");
 	mask_relay_sync(rs->relay);
-	/* Where the relay cannot wait: the last delivery finishes it. */
+	/* Where the relay cannot wait (from another delivery, or this
+	 * stream's own): the last delivery finishes it. */
 	rs->closed = closed;
 	if (rs->pending == 0)
 		finish(rs);

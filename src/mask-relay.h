@@ -16,8 +16,10 @@
  *
  * Every call is the loop's.  deliver is called from mask_relay_commit(),
  * _write(), _idle(), _rescan(), _sync() and _close() as well as from the
- * loop's callbacks; it must not call back into the relay but for
- * mask_relay_sync() (which does nothing there).
+ * loop's callbacks.  It may call mask_relay_sync() (which then only hands
+ * over partly filled blocks: it does not wait inside a delivery) and
+ * mask_relay_close() of a stream (not from inside a masker's call: see
+ * there), nothing else of the relay.
  */
 #ifndef JOBRUN_MASK_RELAY_H
 #define JOBRUN_MASK_RELAY_H
@@ -60,6 +62,10 @@ struct mask_relay_stream *mask_relay_open(
 char *mask_relay_buffer(struct mask_relay_stream *stream, size_t *size);
 void mask_relay_commit(struct mask_relay_stream *stream, size_t size);
 
+/* Hands over the block being read into now, however full (the end of a
+ * batch of reads: its bytes are not kept waiting for more). */
+void mask_relay_push(struct mask_relay_stream *stream);
+
 /* Masks size bytes of data (copied). */
 void mask_relay_write(
     struct mask_relay_stream *stream, const void *data, size_t size);
@@ -85,8 +91,10 @@ void mask_relay_sync(struct mask_relay *relay);
 
 /*
  * Ends the stream: flushes it (mask_stream_flush()), delivers everything,
- * calls closed(context) and frees it -- at once, unless called where
- * mask_relay_sync() cannot wait: then once its last bytes are delivered.
+ * calls closed(context) and frees it -- at once, unless called from a
+ * delivery while the stream still has work out (mask_relay_sync() does
+ * not wait there): then once its last bytes are delivered.  Never from
+ * inside a call on the mask set (an emit): that is a bug (BUG()).
  */
 void mask_relay_close(
     struct mask_relay_stream *stream, mask_relay_closed_fn closed);

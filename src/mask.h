@@ -60,10 +60,10 @@
  *
  * Threads: every call on a set or one of its streams holds the set's lock
  * (the pure parts of adding secrets off the loop, below, need none), so
- * the loop may add secrets while another thread feeds a stream (console.c
- * masks steps' output on the worker thread).  A stream is fed by one
- * thread at a time.  The emit callback runs under the lock: it must not
- * call back into the masker, nor wait for another thread that does
+ * the loop may add secrets while another thread feeds a stream
+ * (mask-relay.h masks steps' output on a thread beside the loop).  A stream is
+ * fed by one thread at a time.  The emit callback runs under the lock: it must
+ * not call back into the masker, nor wait for another thread that does
  * (mask_in_call() tells it).
  *
  * Nothing in here prints: refusals and errors come back as messages for
@@ -269,10 +269,10 @@ bool mask_in_call(void);
 void mask_set_free(struct mask_set *set);
 
 /*
- * Frees the set without wiping it, for a process about to exit: its memory
- * goes back to the kernel whole and no later allocation can see it, while
- * wiping would write every page of the tables -- after a fork, one copy-on-
- * write fault each (9 ms for 1,000 secrets and their forms).
+ * Frees the set without wiping it, for a process about to exit, which
+ * allocates nothing after it: its memory goes back to the kernel whole,
+ * while wiping would write every page of the tables -- after a fork, one
+ * copy-on-write fault each (9 ms for 1,000 secrets and their forms).
  */
 void mask_set_discard(struct mask_set *set);
 

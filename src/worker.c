@@ -136,7 +136,8 @@ on_event(struct loop *loop, int fd, uint32_t events, void *data)
 void
 worker_sync(struct worker *w)
 {
-	if (w == NULL || w->delivering)
+	/* Stopped (worker_free()): the thread is gone, nothing will run. */
+	if (w == NULL || w->delivering || w->stop)
 		return;
 	pthread_mutex_lock(&w->lock);
 	while (w->queue.head != NULL || w->running)
@@ -218,7 +219,9 @@ worker_free(struct worker *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	/* The thread is gone: the lists are the loop's alone now. */
+	/* The thread is gone: the lists are the loop's alone now (w->stop
+	 * keeps worker_sync() from waiting for it). */
+	w->delivering = true;
 	while ((job = list_pop(&w->finished)) != NULL) {
 		if (job->done != NULL)
 			job->done(job->data, false);

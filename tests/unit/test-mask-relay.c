@@ -276,6 +276,59 @@ late_secret(void)
 	mask_set_free(set);
 }
 
+/* A stream closed from its own delivery, in its last one: the close
+ * waits for that delivery to end, which finishes it. */
+struct closer {
+	struct sink sink;
+	struct mask_relay_stream *rs;
+	int close_calls;
+};
+
+static void
+closer_emit(void *context, const char *data, size_t size)
+{
+	struct closer *c = context;
+
+	sink_emit(&c->sink, data, size);
+	/* In the delivery of the last hand-over: the stream's last work. */
+	if (c->close_calls == 0 &&
+	    memmem(c->sink.data, c->sink.used, "line 19999 ", 11) != NULL) {
+		c->close_calls++;
+		mask_relay_close(c->rs, sink_closed);
+	}
+}
+
+static void
+close_from_delivery(void)
+{
+	struct mask_set *set = new_set(1);
+	struct loop *loop = loop_new();
+	struct mask_relay *relay = started(set, loop);
+	struct closer c;
+	char line[64];
+	size_t i, n;
+
+	memset(&c, 0, sizeof(c));
+	c.rs = mask_relay_open(relay, closer_emit, &c);
+	for (i = 0; i < 20000; i++) {
+		n = (size_t)snprintf(
+		    line, sizeof(line), "line %zu %s\n", i, secrets[0]);
+		mask_relay_write(c.rs, line, n);
+	}
+	mask_relay_sync(relay);
+	okf(c.sink.closed == 1 && !c.sink.late,
+	    "a stream closed from its own delivery is finished once, after "
+	    "its last byte (closed %d times)",
+	    c.sink.closed);
+	okf(occurrences(&c.sink, "line ") == 20000,
+	    "every line handed over before the close is delivered (%zu)",
+	    occurrences(&c.sink, "line "));
+	free(c.sink.data);
+	mask_relay_free(relay);
+	loop_free(loop);
+	mask_set_free(set);
+}
+
 /* Without a secret, bytes are masked on the loop at once. */
 static void
 no_secret(void)
@@ -332,6 +385,7 @@ main(void)
 		differential(seed, 1 + seed % 4, SECRETS - 1);
 	differential(9, 2, 0);
 	late_secret();
+	close_from_delivery();
 	no_secret();
 	no_thread();
 	return done_testing();
