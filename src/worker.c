@@ -136,14 +136,18 @@ on_event(struct loop *loop, int fd, uint32_t events, void *data)
 void
 worker_sync(struct worker *w)
 {
-	/* Stopped (worker_free()): the thread is gone, nothing will run. */
-	if (w == NULL || w->delivering || w->stop)
+	bool stopped;
+
+	if (w == NULL || w->delivering)
 		return;
 	pthread_mutex_lock(&w->lock);
-	while (w->queue.head != NULL || w->running)
+	/* Stopped (worker_free()): the thread is gone, nothing will run. */
+	while (!w->stop && (w->queue.head != NULL || w->running))
 		pthread_cond_wait(&w->idle, &w->lock);
+	stopped = w->stop;
 	pthread_mutex_unlock(&w->lock);
-	deliver(w);
+	if (!stopped)
+		deliver(w);
 }
 
 struct worker *
