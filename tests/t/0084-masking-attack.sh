@@ -179,7 +179,10 @@ steps:
 EOF
 run "$JOBRUN" run -j2 flood.yaml
 is "$status" 124 "steps flooding until their timeout time out"
-ok "! grep -qaFf heads.txt out err .jobrun/logs/*.log .jobrun/result.json" \
+# Whole secrets: a kill may cut one, and the first part of a secret as a
+# stream's very last bytes is not masked (mask.h); prefix.py checks that
+# every whole line before it is the masked text.
+ok "! grep -qaFf secrets.txt out err .jobrun/logs/*.log .jobrun/result.json" \
 	"no secret shows"
 ok "\"\$PYTHON3\" prefix.py .jobrun/logs/t1.log && \"\$PYTHON3\" prefix.py .jobrun/logs/t2.log" \
 	"each log is the masked text, whole, up to the kill"
@@ -206,8 +209,8 @@ cat <&3 >out
 exec 3<&-
 wait $pid
 is "$?" 143 "SIGTERM while the console is behind cancels the job"
-ok "! grep -qaFf heads.txt out err .jobrun/logs/*.log .jobrun/result.json" \
-	"no secret shows"
+ok "! grep -qaFf secrets.txt out err .jobrun/logs/*.log .jobrun/result.json" \
+	"no secret shows (whole: the kill may cut one)"
 ok "\"\$PYTHON3\" prefix.py .jobrun/logs/t1.log && \"\$PYTHON3\" prefix.py .jobrun/logs/t2.log" \
 	"each log is the masked text, whole"
 ok "same_as_log out t1 && same_as_log out t2" \
