@@ -48,7 +48,8 @@ void worker_submit(
 /*
  * Waits until every job submitted so far has run, then calls the done of
  * each finished one, in order, as the loop would have.  Called from a done
- * callback it does nothing: the finished jobs are being delivered already.
+ * callback it does nothing: the finished jobs are being delivered already;
+ * nor once worker_free() has stopped the thread.
  * The caller must hold nothing a job's run may wait for.  NULL is allowed.
  */
 void worker_sync(struct worker *w);
