@@ -66,9 +66,6 @@ struct console_stream {
 	struct mask_relay_stream *masker; /* NULL without a mask set */
 };
 
-/* The most bytes console_stream_buffer() offers without a mask set. */
-#define READ_MAX (64 * 1024)
-
 /* The queue that writes fd (STDOUT_FILENO or STDERR_FILENO). */
 static struct console_queue *
 queue_of(struct console *output, int fd)
@@ -520,23 +517,14 @@ assemble_lines(struct console_stream *s, const char *data, size_t size)
 	}
 }
 
-void
-console_stream_write(struct console_stream *s, const char *data, size_t size)
-{
-	if (s->masker != NULL)
-		mask_relay_write(s->masker, data, size);
-	else
-		deliver(s, data, size);
-}
-
 char *
 console_stream_buffer(struct console_stream *s, size_t *size)
 {
 	if (s->masker != NULL)
 		return mask_relay_buffer(s->masker, size);
 	if (s->output->scratch == NULL)
-		s->output->scratch = xmalloc(READ_MAX);
-	*size = READ_MAX;
+		s->output->scratch = xmalloc(MASK_RELAY_READ_MAX);
+	*size = MASK_RELAY_READ_MAX;
 	return s->output->scratch;
 }
 

@@ -1,6 +1,7 @@
 /*
  * The single output path.  Every byte a step writes reaches the console, its
- * log file and the JSON log through console_stream_write(), and every line
+ * log file and the JSON log through console_stream_buffer() and
+ * console_stream_commit(), and every line
  * jobrun says about itself through console_message(): the one place where
  * the secret masker sits, so nothing reaches them unmasked.
  *
@@ -100,14 +101,10 @@ void console_drain(struct console *output, uint64_t deadline);
 struct console_stream *console_stream_open(
     struct console *output, const char *step);
 
-/* Passes size bytes written by the step on. */
-void console_stream_write(
-    struct console_stream *stream, const char *data, size_t size);
-
 /*
  * Reading a step's output without a copy: a buffer of *size bytes (at
  * most 64 KiB) to read into, then console_stream_commit() with the number
- * of bytes read, as console_stream_write() of them; 0 when the read gave
+ * of bytes read, which passes them on; 0 when the read gave
  * nothing (end of file, or nothing to read now), which lets what was read
  * before go on.  No other call on the stream in between.
  */

@@ -24,9 +24,6 @@
  * fewer wake-ups of either thread. */
 #define RELAY_BLOCK (256 * 1024)
 
-/* The most bytes mask_relay_buffer() offers at once. */
-#define READ_MAX (64 * 1024)
-
 /* Hand-overs kept for reuse: enough for RELAY_BEHIND in blocks. */
 #define RELAY_SPARE (RELAY_BEHIND / RELAY_BLOCK + 2)
 
@@ -56,7 +53,7 @@ struct mask_relay {
 	size_t out_bytes; /* handed over, not yet delivered */
 	struct hand_over *spare; /* delivered, kept for reuse */
 	unsigned nspare;
-	unsigned char *scratch; /* READ_MAX bytes: reads masked on the loop */
+	unsigned char *scratch; /* one read's bytes, masked on the loop */
 	struct mask_relay_stream *streams; /* the open ones */
 	bool masks; /* the set has had a secret or a pattern (never undone) */
 };
@@ -256,19 +253,12 @@ push_filling(struct mask_relay_stream *rs)
 	rs->relay->nspare++;
 }
 
+/* Hands an idle flush or a rescan over, behind the stream's bytes. */
 static void
-hand_over(struct mask_relay_stream *rs, enum relay_op op, const void *data,
-    size_t size)
+hand_over(struct mask_relay_stream *rs, enum relay_op op)
 {
-	struct hand_over *h;
-
 	push_filling(rs);
-	h = take(rs, op, size);
-	if (size > 0) {
-		memcpy(h->in, data, size);
-		h->in_size = size;
-	}
-	submit(h);
+	submit(take(rs, op, 0));
 }
 
 /* Whether rs masks on the loop for now: no thread, or nothing to mask
@@ -297,15 +287,15 @@ mask_relay_buffer(struct mask_relay_stream *rs, size_t *size)
 
 	if ((rs->direct = on_loop(rs))) {
 		if (relay->scratch == NULL)
-			relay->scratch = xmalloc(READ_MAX);
-		*size = READ_MAX;
+			relay->scratch = xmalloc(MASK_RELAY_READ_MAX);
+		*size = MASK_RELAY_READ_MAX;
 		return (char *)relay->scratch;
 	}
 	if ((h = rs->filling) == NULL)
 		h = rs->filling = take(rs, RELAY_FEED, RELAY_BLOCK);
 	*size = h->in_cap - h->in_size;
-	if (*size > READ_MAX)
-		*size = READ_MAX;
+	if (*size > MASK_RELAY_READ_MAX)
+		*size = MASK_RELAY_READ_MAX;
 	return (char *)h->in + h->in_size;
 }
 
@@ -323,7 +313,8 @@ mask_relay_commit(struct mask_relay_stream *rs, size_t size)
 	}
 	h->in_size += size;
 	/* A short read (the pipe is empty) or a full block: over it goes. */
-	if (size < READ_MAX || h->in_cap - h->in_size < READ_MAX)
+	if (size < MASK_RELAY_READ_MAX ||
+	    h->in_cap - h->in_size < MASK_RELAY_READ_MAX)
 		push_filling(rs);
 }
 
@@ -334,21 +325,12 @@ mask_relay_push(struct mask_relay_stream *rs)
 }
 
 void
-mask_relay_write(struct mask_relay_stream *rs, const void *data, size_t size)
-{
-	if (on_loop(rs))
-		mask_stream_feed(rs->masker, data, size);
-	else
-		hand_over(rs, RELAY_FEED, data, size);
-}
-
-void
 mask_relay_idle(struct mask_relay_stream *rs)
 {
 	if (on_loop(rs))
 		mask_stream_flush_quiet(rs->masker);
 	else
-		hand_over(rs, RELAY_IDLE, NULL, 0);
+		hand_over(rs, RELAY_IDLE);
 }
 
 void
@@ -360,7 +342,7 @@ mask_relay_rescan(struct mask_relay *relay)
 		if (relay->worker == NULL)
 			mask_stream_rescan(rs->masker);
 		else
-			hand_over(rs, RELAY_RESCAN, NULL, 0);
+			hand_over(rs, RELAY_RESCAN);
 	}
 }
 

@@ -29,6 +29,9 @@
 
 #include "mask.h"
 
+/* The most bytes mask_relay_buffer() offers at once (one pipe read). */
+#define MASK_RELAY_READ_MAX (64 * 1024)
+
 struct loop;
 struct mask_relay;
 struct mask_relay_stream;
@@ -65,10 +68,6 @@ void mask_relay_commit(struct mask_relay_stream *stream, size_t size);
 /* Hands over the block being read into now, however full (the end of a
  * batch of reads: its bytes are not kept waiting for more). */
 void mask_relay_push(struct mask_relay_stream *stream);
-
-/* Masks size bytes of data (copied). */
-void mask_relay_write(
-    struct mask_relay_stream *stream, const void *data, size_t size);
 
 /* The stream has been silent for a while: mask_stream_flush_quiet(),
  * after the bytes handed over before. */
