@@ -354,6 +354,12 @@ config_key_env(enum config_key key)
 }
 
 const char *
+config_key_alias(enum config_key key)
+{
+	return specs[key].alias;
+}
+
+const char *
 config_get(const struct config *config, enum config_key key)
 {
 	return config->values[key].text;

@@ -88,6 +88,9 @@ const char *config_key_name(enum config_key key);
 /* Returns the key's JOBRUN_* variable name. */
 const char *config_key_env(enum config_key key);
 
+/* Returns the key's runnerlib (REACTORCIDE_*) variable name, or NULL. */
+const char *config_key_alias(enum config_key key);
+
 /*
  * Fills *out from the layers: defaults, job (may be NULL), the process
  * environment and flags[0..n_flags).  Each value is checked against its

@@ -298,6 +298,30 @@ mask_strings(struct mask_set *mask, json_t *value)
 	}
 }
 
+/*
+ * Masks an event's fields, but not its fixed words: the members whose
+ * values jobrun chooses from a list (a phase, an outcome), which a
+ * secret equal to one of those words must not turn into "***".
+ */
+static void
+mask_fields(struct mask_set *mask, json_t *fields)
+{
+	static const char *const fixed[] = { "phase", "outcome" };
+	const char *key;
+	json_t *member;
+	size_t i;
+	bool keep;
+
+	json_object_foreach(fields, key, member)
+	{
+		keep = false;
+		for (i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
+			keep = keep || strcmp(key, fixed[i]) == 0;
+		if (!keep)
+			mask_strings(mask, member);
+	}
+}
+
 char *
 console_event_line(struct mask_set *mask, const char *name, json_t *fields)
 {
@@ -309,12 +333,12 @@ console_event_line(struct mask_set *mask, const char *name, json_t *fields)
 		json_decref(fields);
 		return NULL;
 	}
+	if (fields != NULL && mask != NULL)
+		mask_fields(mask, fields);
 	if (fields != NULL)
 		json_object_update(object, fields);
 	json_decref(fields);
 	json_object_set_new(object, "time", json_string(when));
-	if (mask != NULL)
-		mask_strings(mask, object);
 	line = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(object);
 	return line;
@@ -620,6 +644,10 @@ console_message(struct console *output, const char *text)
 		free(masked);
 		return;
 	}
+	/* Standard error's lines are cut at 4 KiB, after masking. */
+	if (masked == NULL)
+		line = masked = xstrdup(text);
+	length = diag_cut(masked, length);
 	/* On a terminal, never inside a step's unfinished line; elsewhere
 	 * the two streams are apart and stdout's bytes stay exact. */
 	if (output != NULL && output->shared_terminal && !output->line_start) {

@@ -308,7 +308,7 @@ over_cap(const struct ctl_server *server, const struct peer *peer, size_t bytes)
 	if (peer->class == CTL_PEER_UNTRUSTED &&
 	    peer->secret_bytes + bytes > CTL_SERVER_SECRET_BYTES_PEER)
 		snprintf(message, sizeof(message),
-		    "refused: %zu bytes of secrets would take uid %lu past "
+		    "%zu bytes of secrets would take uid %lu past "
 		    "its cap of %d bytes (%zu registered)",
 		    bytes, (unsigned long)peer->uid,
 		    CTL_SERVER_SECRET_BYTES_PEER, peer->secret_bytes);
@@ -316,12 +316,12 @@ over_cap(const struct ctl_server *server, const struct peer *peer, size_t bytes)
 	    server->untrusted_secret_bytes + bytes >
 		CTL_SERVER_SECRET_BYTES_UNTRUSTED)
 		snprintf(message, sizeof(message),
-		    "refused: %zu bytes of secrets would take untrusted "
+		    "%zu bytes of secrets would take untrusted "
 		    "steps past their cap of %d bytes in all",
 		    bytes, CTL_SERVER_SECRET_BYTES_UNTRUSTED);
 	else if (server->secret_bytes + bytes > CTL_SERVER_SECRET_BYTES_JOB)
 		snprintf(message, sizeof(message),
-		    "refused: %zu bytes of secrets would take the job past "
+		    "%zu bytes of secrets would take the job past "
 		    "its cap of %d bytes",
 		    bytes, CTL_SERVER_SECRET_BYTES_JOB);
 	else

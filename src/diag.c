@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -96,6 +97,16 @@ static diag_sink_fn diag_sink;
 static void *diag_sink_context;
 static struct mask_set *diag_mask;
 
+/* Messages held until the secrets are known (diag_hold()). */
+static struct {
+	bool on;
+	bool discard; /* while early() runs */
+	diag_early_mask_fn early;
+	char **messages;
+	size_t count;
+	size_t cap;
+} held;
+
 void
 diag_set_sink(diag_sink_fn sink, void *context)
 {
@@ -103,15 +114,8 @@ diag_set_sink(diag_sink_fn sink, void *context)
 	diag_sink_context = context;
 }
 
-void
-diag_set_mask(struct mask_set *set)
-{
-	diag_mask = set;
-}
-
-/* Cuts a message that is too long, with a marker rather than mid-way. */
-static size_t
-cut(char *message, size_t length)
+size_t
+diag_cut(char *message, size_t length)
 {
 	if (length <= DIAG_LINE_MAX - strlen("jobrun: \n"))
 		return length;
@@ -119,6 +123,99 @@ cut(char *message, size_t length)
 	memcpy(message + length, "...", 3);
 	message[length + 3] = '\0';
 	return length + 3;
+}
+
+/* Masks a message (with set, if any), cuts it, writes it, wipes it. */
+static void
+write_masked(char *message, struct mask_set *set)
+{
+	size_t length = strlen(message);
+	char *masked;
+
+	if (set != NULL) {
+		masked = mask_string(set, message, length, &length);
+		wipe(message, strlen(message));
+		free(message);
+		message = masked;
+	}
+	length = diag_cut(message, length);
+	write_line(message, length);
+	wipe(message, length);
+	free(message);
+}
+
+/* Keeps a message; not xgrow(): running out of memory reports here. */
+static int
+hold(char *message)
+{
+	size_t cap = held.cap ? 2 * held.cap : 8;
+	char **grown;
+
+	if (held.count == held.cap) {
+		grown = realloc(held.messages, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		held.messages = grown;
+		held.cap = cap;
+	}
+	held.messages[held.count++] = message;
+	return 0;
+}
+
+void
+diag_release(struct mask_set *set)
+{
+	size_t i;
+
+	held.on = false;
+	for (i = 0; i < held.count; i++)
+		write_masked(held.messages[i], set);
+	free(held.messages);
+	held.messages = NULL;
+	held.count = held.cap = 0;
+}
+
+void
+diag_release_early(void)
+{
+	struct mask_set *set = NULL;
+
+	if (!held.on)
+		return;
+	if (held.count > 0 && held.early != NULL) {
+		/* What reading the settings says is not the point here. */
+		held.discard = true;
+		set = held.early();
+		held.discard = false;
+	}
+	diag_release(set);
+	mask_set_free(set);
+}
+
+/* At exit, messages still held go out masked with what can be known. */
+static void
+release_at_exit(void)
+{
+	diag_release_early();
+}
+
+void
+diag_hold(diag_early_mask_fn early)
+{
+	static bool registered;
+
+	held.on = true;
+	held.early = early;
+	if (!registered && atexit(release_at_exit) == 0)
+		registered = true;
+}
+
+void
+diag_set_mask(struct mask_set *set)
+{
+	diag_mask = set;
+	if (set != NULL && held.on)
+		diag_release(set);
 }
 
 /*
@@ -130,8 +227,7 @@ cut(char *message, size_t length)
 void
 diag_verror(const char *prefix, const char *fmt, va_list ap)
 {
-	char *body = NULL, *message = NULL, *masked;
-	size_t length;
+	char *body = NULL, *message = NULL;
 
 	if (vasprintf(&body, fmt, ap) < 0 ||
 	    asprintf(&message, "%s%s", prefix, body) < 0) {
@@ -139,25 +235,30 @@ diag_verror(const char *prefix, const char *fmt, va_list ap)
 		write_line("cannot format a message: out of memory", 38);
 		return;
 	}
+	wipe(body, strlen(body));
 	free(body);
 	/* The sink (the console) is the loop's: a thread beside it (a fatal
 	 * error on a worker, before abort()) writes standard error itself. */
 	if (diag_sink != NULL && (pid_t)syscall(SYS_gettid) == getpid()) {
 		diag_sink(message, diag_sink_context);
+		wipe(message, strlen(message));
 		free(message);
 		return;
 	}
-	length = strlen(message);
-	if (diag_mask != NULL) {
-		masked = mask_string(diag_mask, message, length, &length);
+	if (held.discard) {
 		wipe(message, strlen(message));
 		free(message);
-		message = masked;
+		return;
 	}
-	length = cut(message, length);
-	write_line(message, length);
-	wipe(message, length);
-	free(message);
+	if (held.on) {
+		if (hold(message) < 0) {
+			wipe(message, strlen(message));
+			free(message);
+			write_line("a message was dropped: out of memory", 36);
+		}
+		return;
+	}
+	write_masked(message, diag_mask);
 }
 
 void

@@ -54,6 +54,27 @@ void diag_set_sink(diag_sink_fn sink, void *context);
 struct mask_set;
 void diag_set_mask(struct mask_set *set);
 
+/*
+ * Holds messages back until the secrets are known: a message written
+ * before them (a bad flag or job file echoing a value) could show one.
+ * From diag_hold() on, messages meant for standard error are kept, whole;
+ * diag_set_mask() with a set, or diag_release(), writes them masked with
+ * it (each cut to 4 KiB after masking) and ends the holding.  Messages
+ * still held at exit() go out masked with the set early() returns (what
+ * can be known without the job: settings from flags and the environment;
+ * NULL: unmasked; freed after).
+ */
+typedef struct mask_set *(*diag_early_mask_fn)(void);
+void diag_hold(diag_early_mask_fn early);
+void diag_release(struct mask_set *set);
+
+/* Ends the holding: what is held goes out masked with early()'s set. */
+void diag_release_early(void);
+
+/* Cuts a message longer than a line of standard error takes (4 KiB with
+ * "jobrun: " and the newline) with a marker; returns its new length. */
+size_t diag_cut(char *message, size_t length);
+
 /* Reports a broken invariant in jobrun itself and aborts. */
 #define BUG(...) diag_bug(__FILE__, __LINE__, __VA_ARGS__)
 void diag_bug(const char *file, int line, const char *fmt, ...)

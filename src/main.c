@@ -16,7 +16,6 @@
 #include <time.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -25,11 +24,13 @@
 #include "config-explain.h"
 #include "ctl-client.h"
 #include "diag.h"
+#include "mask.h"
 #include "plan.h"
 #include "run.h"
 #include "runtime-job.h"
 #include "source.h"
 #include "runner.h"
+#include "secrets.h"
 #include "xalloc.h"
 
 /* Marks every inherited descriptor above stderr close-on-exec. */
@@ -115,6 +116,25 @@ command_trigger(const struct cli *cli)
 	return ctl_client_trigger(&options);
 }
 
+/* The command line, as far as it is parsed, for early_mask(). */
+static const struct cli *parsing;
+
+/*
+ * The secrets that settings give, for messages written before a run knows
+ * its job's (a bad flag echoing its value): run_job() adds the job's.
+ */
+static struct mask_set *
+early_mask(void)
+{
+	struct mask_set *set = mask_set_new(NULL, 0);
+
+	if (set != NULL)
+		secrets_collect_settings(set,
+		    parsing != NULL ? parsing->flags : NULL,
+		    parsing != NULL ? parsing->n_flags : 0);
+	return set;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,11 +150,18 @@ main(int argc, char **argv)
 	close_stray_fds();
 	/* jansson's strings may hold secrets: each block is wiped. */
 	json_set_alloc_funcs(xmalloc, xfree_wiped);
+	/* Until a run knows its secrets, messages wait (diag_hold()). */
+	memset(&cli, 0, sizeof(cli));
+	parsing = &cli;
+	diag_hold(early_mask);
 	if (cli_parse(&cli, argc, argv) < 0)
 		return EXIT_JOBRUN_ERROR;
-	/* Only run supervises children; the rest keep default signals. */
-	if (cli.command != CLI_RUN)
+	/* Only run supervises children; the rest keep default signals.  The
+	 * other commands load no secrets: what they say goes out now. */
+	if (cli.command != CLI_RUN) {
 		sigprocmask(SIG_SETMASK, &previous, NULL);
+		diag_release_early();
+	}
 	switch (cli.command) {
 	case CLI_RUN:
 		status = run_job(&cli);

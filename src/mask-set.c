@@ -246,7 +246,7 @@ add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
 
 	if (size > MASK_SECRET_MAX) {
 		set_error(error,
-		    "cannot mask a secret longer than %d bytes: refused",
+		    "a secret is longer than %d bytes, the most the masker takes",
 		    MASK_SECRET_MAX);
 		return -1;
 	}
@@ -598,7 +598,7 @@ mask_set_check_unlocked(
 {
 	if (size > MASK_SECRET_MAX) {
 		set_error(error,
-		    "cannot mask a secret longer than %d bytes: refused",
+		    "a secret is longer than %d bytes, the most the masker takes",
 		    MASK_SECRET_MAX);
 		return -1;
 	}

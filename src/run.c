@@ -251,7 +251,8 @@ masked_stderr(const char *message, void *context)
 	size_t length;
 	char *text = mask_string(context, message, strlen(message), &length);
 	struct iovec iov[3] = { { (void *)(uintptr_t) "jobrun: ", 8 },
-		{ text, length }, { (void *)(uintptr_t) "\n", 1 } };
+		{ text, diag_cut(text, length) },
+		{ (void *)(uintptr_t) "\n", 1 } };
 
 	fflush(stdout);
 	diag_write(iov, 3);
@@ -1288,7 +1289,7 @@ select_steps(struct run *run)
 
 /* In a dry run: the steps --until or --only leave out, on one line. */
 static void
-print_unselected(const struct run *run)
+print_unselected(FILE *out, const struct run *run)
 {
 	bool any = false;
 	size_t i;
@@ -1296,12 +1297,34 @@ print_unselected(const struct run *run)
 	for (i = 0; run->selected != NULL && i < run->plan.n_steps; i++) {
 		if (run->selected[i])
 			continue;
-		printf("%s%s", any ? ", " : "not selected (skipped): ",
+		fprintf(out, "%s%s", any ? ", " : "not selected (skipped): ",
 		    run->plan.steps[i].step->name);
 		any = true;
 	}
 	if (any)
-		putchar('\n');
+		fputc('\n', out);
+}
+
+/* --dry-run's plan, masked: conditions and names may hold secrets. */
+static void
+print_dry_run(const struct run *run)
+{
+	char *text = NULL, *masked;
+	size_t size = 0, length;
+	FILE *out = open_memstream(&text, &size);
+
+	if (out == NULL)
+		diag_fatal(EXIT_JOBRUN_ERROR, "out of memory");
+	plan_print_waves(out, &run->plan, config_get(&run->config, CONFIG_NAME),
+	    config_ms(&run->config, CONFIG_TIMEOUT));
+	print_unselected(out, run);
+	if (fclose(out) != 0)
+		diag_fatal(EXIT_JOBRUN_ERROR, "out of memory");
+	masked = mask_string(run->mask, text, size, &length);
+	fwrite(masked, 1, length, stdout);
+	wipe(text, size);
+	free(text);
+	free(masked);
 }
 
 /*
@@ -1509,6 +1532,59 @@ register_url_credentials(struct run *run, enum config_key key)
 	strlist_release(&credentials);
 }
 
+/*
+ * secrets.env_globs over the job's environment (the job file's env: and
+ * the job env), from the start: hooks and triggers see it before any step
+ * does.  Steps add plugins' env_set and outputs as each starts (attempt.c).
+ */
+static int
+add_job_env_globs(struct mask_set *set, const struct run *run, char **error)
+{
+	const struct nvlist *env = &run->job_env;
+	char **envp = xcalloc(env->len + 1, sizeof(*envp));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < env->len; i++)
+		envp[i] =
+		    xasprintf("%s=%s", env->items[i].name, env->items[i].value);
+	rc = secrets_add_env_globs(
+	    set, &run->job->secrets.env_globs, envp, true, error);
+	for (i = 0; i < env->len; i++) {
+		wipe(envp[i], strlen(envp[i]));
+		free(envp[i]);
+	}
+	free(envp);
+	return rc;
+}
+
+/* The run whose messages are held until its secrets are known. */
+static struct run *configuring;
+
+/*
+ * The secrets known so far, as far as they can be read (errors ignored):
+ * for messages written before the job's secrets are (diag_hold()), and the
+ * result files of a run that failed before it knew them all.
+ */
+static struct mask_set *
+early_mask(void)
+{
+	struct run *run = configuring;
+	struct mask_set *set = mask_set_new(NULL,
+	    (size_t)config_number(&run->config, CONFIG_SECRET_MIN_LENGTH));
+	char *error = NULL;
+
+	if (set == NULL)
+		return NULL;
+	secrets_collect_settings(set, run->cli->flags, run->cli->n_flags);
+	if (run->job != NULL &&
+	    secrets_collect(
+		set, run->job, &run->config, &run->job_env, &error) == 0)
+		add_job_env_globs(set, run, &error);
+	free(error);
+	return set;
+}
+
 /* Configuration, job, environment, secrets: what all else needs. */
 static int
 configure(struct run *run)
@@ -1548,7 +1624,8 @@ configure(struct run *run)
 		return -1;
 	}
 	if (secrets_collect(
-		run->mask, run->job, &run->config, &run->job_env, &error) < 0) {
+		run->mask, run->job, &run->config, &run->job_env, &error) < 0 ||
+	    add_job_env_globs(run->mask, run, &error) < 0) {
 		diag_error("%s", error);
 		fail(run, error);
 		free(error);
@@ -1702,10 +1779,16 @@ run_job(const struct cli *cli)
 	/* In a container started by `--runtime`: the secret bundle, before
 	 * the configuration sees the environment.  Elsewhere, with a runtime:
 	 * the job runs in a container (runtime-job.h). */
-	if (bundle_receive() < 0)
+	configuring = &run;
+	diag_hold(early_mask);
+	if (bundle_receive() < 0) {
+		diag_release_early();
 		return EXIT_JOBRUN_ERROR;
-	if (runtime_job_wanted(cli) && !cli->dry_run)
+	}
+	if (runtime_job_wanted(cli) && !cli->dry_run) {
+		diag_release_early();
 		return runtime_job_run(cli);
+	}
 	clock_gettime(CLOCK_REALTIME, &run.started);
 	run.start_ms = clock_now_ms();
 	if (cli->shell_on_failure && !cli->dry_run && !debug_shell_possible()) {
@@ -1723,10 +1806,7 @@ run_job(const struct cli *cli)
 		if (run_build_plan(run.job, &run.plan) == 0 &&
 		    source_check_dirs(&run.config) == 0 &&
 		    select_steps(&run) == 0) {
-			plan_print_waves(stdout, &run.plan,
-			    config_get(&run.config, CONFIG_NAME),
-			    config_ms(&run.config, CONFIG_TIMEOUT));
-			print_unselected(&run);
+			print_dry_run(&run);
 			status = EXIT_JOB_SUCCESS;
 		}
 		goto out;
@@ -1758,15 +1838,15 @@ out:
 		run.shared->ended = true;
 	}
 	if (run.workspace_known && !run.lifecycle) {
-		/* Failed before the lifecycle: the truth is written anyway. */
-		if (run.mask == NULL)
-			run.mask = mask_set_new("***",
-			    (size_t)config_number(
-				&run.config, CONFIG_SECRET_MIN_LENGTH));
+		/* Failed before the lifecycle: the truth is written anyway,
+		 * masked with what secrets are known. */
+		if (run.mask == NULL && (run.mask = early_mask()) != NULL)
+			diag_set_mask(run.mask);
 		lifecycle_start(&run);
 		if (make_workspace(&run) == 0)
 			status = finish(&run, status);
 	}
+	diag_release_early();
 	release(&run);
 	return status;
 }

@@ -38,6 +38,13 @@ add_value(struct mask_set *set, const char *value, size_t length,
 		*error = NULL;
 		return 0;
 	}
+	if (rc < 0 && *error != NULL) {
+		/* Which source: the message never holds the value. */
+		char *why = *error;
+
+		*error = xasprintf("the secret from %s: %s", origin, why);
+		free(why);
+	}
 	return rc;
 }
 
@@ -502,4 +509,44 @@ secrets_collect(struct mask_set *set, const struct job *job,
 			set, job->secrets.patterns.items[i], error) < 0)
 			return -1;
 	return 0;
+}
+
+/* Adds one setting's value (from a flag or a variable) to the set. */
+static void
+add_setting(struct mask_set *set, enum config_key key, const char *value)
+{
+	struct nvlist none = NVLIST_INIT;
+	struct item_context c = { set, &none, "secret_env_names", NULL };
+	char *error = NULL;
+
+	c.error = &error;
+	if (value == NULL)
+		return;
+	if (key == CONFIG_SECRET_VALUES_LIST)
+		add_values_list(set, value, &error);
+	else if (key == CONFIG_SECRET_ENV_NAMES)
+		each_item(value, add_named, &c);
+	else
+		add_file(set, value, &error);
+	free(error);
+}
+
+void
+secrets_collect_settings(
+    struct mask_set *set, const struct config_flag *flags, size_t n_flags)
+{
+	static const enum config_key keys[] = { CONFIG_SECRET_VALUES_LIST,
+		CONFIG_SECRET_ENV_NAMES, CONFIG_SECRETS_FILE };
+	const char *alias;
+	size_t i, k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
+		add_setting(set, keys[k], getenv(config_key_env(keys[k])));
+		alias = config_key_alias(keys[k]);
+		if (alias != NULL)
+			add_setting(set, keys[k], getenv(alias));
+		for (i = 0; i < n_flags; i++)
+			if (flags[i].key == keys[k])
+				add_setting(set, keys[k], flags[i].value);
+	}
 }

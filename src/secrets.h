@@ -70,4 +70,15 @@ int secrets_add_env_globs(struct mask_set *set, const struct strlist *globs,
 int secrets_parse_dotenv(const char *text, size_t size,
     int (*add)(void *context, const char *value, size_t length), void *context);
 
+/*
+ * Adds the secrets that settings give -- secret_values_list,
+ * secret_env_names and secrets_file, from the environment and from flags
+ * (n_flags of them; may be none) -- as far as they can be read, ignoring
+ * errors: for jobrun's messages written before the job's secrets are known
+ * (diag_hold()).
+ */
+struct config_flag;
+void secrets_collect_settings(
+    struct mask_set *set, const struct config_flag *flags, size_t n_flags);
+
 #endif

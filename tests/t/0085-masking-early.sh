@@ -1,0 +1,108 @@
+#!/bin/sh
+# jobrun's own words before and around the steps never show a secret:
+# messages written before the job's secrets are all known (a bad flag or a
+# bad job file echoing its value) wait for them and go out masked, whole,
+# before any cut; --dry-run's plan is masked; secrets.env_globs cover the
+# job's environment from the start, so hooks and triggers that run before
+# any step see it masked.
+. "$JOBRUN_SRCDIR/tests/lib.sh"
+plan 27
+
+S=Zq7secretNEAR4kMark99
+export REACTORCIDE_SECRET_VALUES_LIST=$S
+# leaks FILE...: true when any FILE holds the secret or its first 8 bytes
+# (a secret cut at 4 KiB shows its start).
+leaks() { grep -qaF -e "$S" -e "Zq7secre" -- "$@"; }
+
+# A message past 4 KiB with the secret at the cut, and one with the
+# secret whole just before it: written before the secrets are loaded.
+pad=$(head -c 4030 /dev/zero | tr '\0' a)
+run "$JOBRUN" run --work-dir "/nonexistent/$pad$S" --job-command true
+is "$status" 125 "a work directory that does not exist: 125"
+ok "! leaks out err" "the secret at the 4 KiB cut shows not even in part"
+contains err "aaa***" "the masked message is cut after the token"
+ok "[ \$(wc -L <err) -le 4096 ]" "and the line is at most 4 KiB"
+pad=$(head -c 4000 /dev/zero | tr '\0' a)
+run "$JOBRUN" run --work-dir "/nonexistent/$pad$S" --job-command true
+ok "! leaks out err" "a whole secret before the cut is masked"
+contains err "***': No such file or directory" "and the message goes on"
+
+# Flags and job files whose values are echoed back.
+run "$JOBRUN" run --timeout "$S" --job-command true
+is "$status" 125 "a bad --timeout: 125"
+contains err "got '***'" "its value is masked"
+run "$JOBRUN" run --log-format "$S" --job-command true
+ok "! leaks out err" "a bad --log-format's value is masked"
+printf 'steps:\n  - {name: a, run: "true", depends_on: [%s]}\n' "$S" >dep.yaml
+run "$JOBRUN" run dep.yaml
+is "$status" 125 "a dependency on an unknown step: 125"
+contains err "unknown step '***'" "the step it names is masked"
+printf 'steps:\n  - {name: a, run: "true", timeout: "%s"}\n' "$S" >to.yaml
+run "$JOBRUN" run to.yaml
+ok "! leaks out err" "a job file's bad duration is masked"
+# A secret from the values file (not only from the variable).
+printf '%s\n' other-secret-from-file-77 >list.txt
+run env REACTORCIDE_SECRET_VALUES_LIST=list.txt "$JOBRUN" run \
+	--timeout other-secret-from-file-77 --job-command true
+ok "! grep -qa other-secret out err" "a secret from a values file too"
+# A bad flag before the job is read at all: the message still comes out.
+run "$JOBRUN" run --no-such-flag
+is "$status" 125 "an unknown flag: 125"
+contains err "unknown option '--no-such-flag'" "its message is written"
+
+# A secret the masker cannot take (over 64 KiB): the run ends with 125,
+# the message says where it came from, and the secrets read before it
+# still mask what is written.
+big=$(head -c 70000 /dev/zero | tr '\0' x)
+run env BIGV="$big" "$JOBRUN" run --secret-env-names BIGV --job-command true
+is "$status" 125 "a secret over 64 KiB ends the run with 125"
+contains err "the secret from variable BIGV: a secret is longer than 65536" \
+	"naming the variable"
+
+# Once the secrets are known, a long message is masked, then cut.
+run "$JOBRUN" run --until "$(head -c 5000 /dev/zero | tr '\0' a)$S" \
+	--job-command true
+is "$status" 125 "--until an unknown step: 125"
+ok "[ \$(wc -L <err) -le 4096 ]" "a message over 4 KiB is cut"
+contains err "..." "with a marker"
+
+# --dry-run prints the plan, conditions included, masked.
+printf 'name: ci\nsteps:\n  - {name: a, run: "true", if: "branch == %s"}\n' \
+	"'$S'" >cond.yaml
+run "$JOBRUN" run --dry-run cond.yaml
+is "$status" 0 "--dry-run of a job with a secret in a condition"
+contains out "if branch == '***'" "the condition is masked"
+ok "! leaks out err" "the secret shows nowhere"
+unset REACTORCIDE_SECRET_VALUES_LIST
+
+# secrets.env_globs over the job file's env: and the job env: masked in a
+# hook before the first step, and in triggers when no step runs.
+mkdir -p ci/.jobrun/hooks/pre-execution.d src
+cat >ci/job.yaml <<'YAML'
+env: {FILE_TOKEN: jobfile-env-val-2222}
+secrets: {env_globs: ['*_TOKEN']}
+plugins: [{path: exec-hooks}]
+steps:
+  - {name: a, run: 'echo "step: $FILE_TOKEN $JE_TOKEN"'}
+YAML
+printf '#!/bin/sh\necho "hook: $FILE_TOKEN $JE_TOKEN"\n' \
+	>ci/.jobrun/hooks/pre-execution.d/10-show
+chmod 755 ci/.jobrun/hooks/pre-execution.d/10-show
+run env JOBRUN_JOB_ENV='JE_TOKEN=jobenv-val-4545' "$JOBRUN" run \
+	--workspace ws --code-dir src --ci-source-dir ci ci/job.yaml
+is "$status" 0 "a job with a hook before its steps runs"
+contains err "hook: *** ***" "the hook's output masks both globbed values"
+ok "! grep -qa 'val-2222\|val-4545' out err ws/logs/*" \
+	"neither shows anywhere"
+cat >skip.yaml <<'YAML'
+env: {FILE_TOKEN: jobfile-env-val-2222}
+secrets: {env_globs: ['*_TOKEN']}
+steps:
+  - {name: a, if: failure(), run: 'true'}
+triggers:
+  - {job: deploy, env: {T: jobfile-env-val-2222, U: jobenv-val-4545}}
+YAML
+run env JOBRUN_JOB_ENV='JE_TOKEN=jobenv-val-4545' "$JOBRUN" run skip.yaml
+ok "! grep -qa 'val-2222\|val-4545' out err .jobrun/triggers.json" \
+	"with no step run, triggers mask the globbed values"
+done_testing
