@@ -6,7 +6,7 @@
 # job's environment from the start, so hooks and triggers that run before
 # any step see it masked.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 27
+plan 30
 
 S=Zq7secretNEAR4kMark99
 export REACTORCIDE_SECRET_VALUES_LIST=$S
@@ -65,6 +65,14 @@ run "$JOBRUN" run --until "$(head -c 5000 /dev/zero | tr '\0' a)$S" \
 is "$status" 125 "--until an unknown step: 125"
 ok "[ \$(wc -L <err) -le 4096 ]" "a message over 4 KiB is cut"
 contains err "..." "with a marker"
+
+# JSON events keep their fixed words when a secret equals one of them.
+run env REACTORCIDE_SECRET_VALUES_LIST=success,step_started,PRE_EXECUTION \
+	"$JOBRUN" run --log-format json --job-command true
+is "$status" 0 "a job whose secrets are fixed words of the events runs"
+contains out '"event":"step_started"' "event names are not masked"
+contains out '"phase":"PRE_EXECUTION","outcome":"success"' \
+	"nor phases and outcomes"
 
 # --dry-run prints the plan, conditions included, masked.
 printf 'name: ci\nsteps:\n  - {name: a, run: "true", if: "branch == %s"}\n' \
