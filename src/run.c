@@ -92,6 +92,7 @@ struct run {
 	struct timespec started;
 	uint64_t start_ms;
 	char *error; /* why the job ended with 125, for result.json */
+	char **shown_names; /* per step: its name masked, when that differs */
 	struct source_report sources; /* what was prepared, for result.json */
 	/* What the job process shares with the supervisor (mmap), for the
 	 * crash record: the steps' records as it last knew them, and whether
@@ -479,6 +480,12 @@ log_of(const struct run *run, size_t index, const struct step_record *rec)
 	path = workspace_file(&run->config, relative);
 	found = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 	shown = found ? masked(run, relative) : NULL;
+	/* A name that became a secret during the run (registered by an
+	 * earlier step): its log keeps the name, which is not shown. */
+	if (shown != NULL && strcmp(shown, relative) != 0) {
+		free(shown);
+		shown = NULL;
+	}
 	free(path);
 	free(relative);
 	return shown;
@@ -806,6 +813,31 @@ finish(struct run *run, int status)
 
 /* ---- plugins' view of the steps ---- */
 
+/*
+ * Plugins see a step's name masked (junit.xml, notifications): it may have
+ * become a secret during the run, registered by an earlier step.
+ */
+static void
+show_name(struct run *run, size_t index, struct jobrun_step *view)
+{
+	const char *name = run->job->steps[index].name;
+	char *shown;
+
+	if (run->mask == NULL)
+		return;
+	shown = masked(run, name);
+	if (strcmp(shown, name) == 0) {
+		free(shown);
+		return;
+	}
+	if (run->shown_names == NULL)
+		run->shown_names =
+		    xcalloc(step_count(run), sizeof(*run->shown_names));
+	free(run->shown_names[index]);
+	run->shown_names[index] = shown;
+	view->name = shown;
+}
+
 /* Brings the plugins' view of step index up to date. */
 static void
 publish_step(struct run *run, size_t index)
@@ -819,6 +851,7 @@ publish_step(struct run *run, size_t index)
 	if (index >= lc->n_steps)
 		return;
 	view = &lc->steps[index];
+	show_name(run, index, view);
 	view->outcome = rec.outcome;
 	view->attempts = rec.attempts;
 	view->exit_code =
@@ -1643,6 +1676,8 @@ configure(struct run *run)
 static void
 release(struct run *run)
 {
+	size_t i;
+
 	if (run->console != NULL)
 		console_drain(run->console,
 		    clock_now_ms() +
@@ -1670,6 +1705,9 @@ release(struct run *run)
 	mask_set_discard(run->mask);
 	plan_release(&run->plan);
 	config_release(&run->config);
+	for (i = 0; run->shown_names != NULL && i < step_count(run); i++)
+		free(run->shown_names[i]);
+	free(run->shown_names);
 	job_free(run->job);
 	free(run->selected);
 	free(run->error);

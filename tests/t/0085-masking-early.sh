@@ -6,7 +6,7 @@
 # job's environment from the start, so hooks and triggers that run before
 # any step see it masked.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 30
+plan 33
 
 S=Zq7secretNEAR4kMark99
 export REACTORCIDE_SECRET_VALUES_LIST=$S
@@ -113,4 +113,20 @@ YAML
 run env JOBRUN_JOB_ENV='JE_TOKEN=jobenv-val-4545' "$JOBRUN" run skip.yaml
 ok "! grep -qa 'val-2222\|val-4545' out err .jobrun/triggers.json" \
 	"with no step run, triggers mask the globbed values"
+# A step named after a secret that an earlier step registers: masked in
+# junit.xml and result.json, whose log member is null rather than a path
+# that names no file.
+cat >late-name.yaml <<'YAML'
+name: ci
+steps:
+  - {name: reg, run: "printf 'deploy-prod-eu1\\n' | jobrun secret add"}
+  - {name: deploy-prod-eu1, depends_on: [reg], run: 'echo deploying; exit 1'}
+YAML
+rm -rf .jobrun
+run "$JOBRUN" run --plugin junit late-name.yaml
+is "$status" 1 "a job whose failing step's name became a secret: 1"
+ok "! grep -q deploy-prod .jobrun/artifacts/junit.xml .jobrun/result.json" \
+	"junit.xml and result.json never show the name"
+is "$(field .jobrun/result.json "d['steps'][1]['log']")" None \
+	"its log member is null"
 done_testing
