@@ -246,7 +246,8 @@ add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
 
 	if (size > MASK_SECRET_MAX) {
 		set_error(error,
-		    "a secret is longer than %d bytes, the most the masker takes",
+		    "a secret is longer than %d bytes, the most the masker "
+		    "takes",
 		    MASK_SECRET_MAX);
 		return -1;
 	}
@@ -598,7 +599,8 @@ mask_set_check_unlocked(
 {
 	if (size > MASK_SECRET_MAX) {
 		set_error(error,
-		    "a secret is longer than %d bytes, the most the masker takes",
+		    "a secret is longer than %d bytes, the most the masker "
+		    "takes",
 		    MASK_SECRET_MAX);
 		return -1;
 	}
