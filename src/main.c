@@ -139,7 +139,8 @@ int
 main(int argc, char **argv)
 {
 	sigset_t handled, previous;
-	struct cli cli;
+	/* Static: early_mask() may read it from an atexit() handler. */
+	static struct cli cli;
 	int status;
 
 	runner_signals(&handled);

@@ -1832,6 +1832,7 @@ run_job(const struct cli *cli)
 	if (cli->shell_on_failure && !cli->dry_run && !debug_shell_possible()) {
 		diag_error("--shell-on-failure needs a terminal: standard "
 			   "input, output and error must be one");
+		diag_release_early();
 		return EXIT_JOBRUN_ERROR;
 	}
 	if (configure(&run) < 0) {
