@@ -1603,10 +1603,13 @@ static struct mask_set *
 early_mask(void)
 {
 	struct run *run = configuring;
-	struct mask_set *set = mask_set_new(NULL,
-	    (size_t)config_number(&run->config, CONFIG_SECRET_MIN_LENGTH));
+	struct mask_set *set;
 	char *error = NULL;
 
+	if (run == NULL)
+		return NULL;
+	set = mask_set_new(NULL,
+	    (size_t)config_number(&run->config, CONFIG_SECRET_MIN_LENGTH));
 	if (set == NULL)
 		return NULL;
 	secrets_collect_settings(set, run->cli->flags, run->cli->n_flags);
@@ -1886,6 +1889,7 @@ out:
 			status = finish(&run, status);
 	}
 	diag_release_early();
+	configuring = NULL;
 	release(&run);
 	return status;
 }
