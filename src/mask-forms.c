@@ -62,16 +62,6 @@ scratch_byte(struct scratch *s, unsigned char c)
 		scratch_put(s, &c, 1);
 }
 
-/* Hands the scratch contents to add(), then wipes them. */
-static void
-scratch_give(struct scratch *s, mask_forms_fn add, void *context)
-{
-	add(context, s->bytes, s->used);
-	if (s->bytes != NULL)
-		wipe(s->bytes, s->used);
-	s->used = 0;
-}
-
 static void
 scratch_release(struct scratch *s)
 {
@@ -79,6 +69,66 @@ scratch_release(struct scratch *s)
 		wipe(s->bytes, s->size);
 	free(s->bytes);
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Forms built one after another in a scratch and kept there until the
+ * batch ends, so that a form equal to the secret or to one given before
+ * in the batch is not given again: form i is bytes [bounds[i],
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 23 forms in
+ * one batch.
+ */
+#define BATCH_MAX 24
+
+struct batch {
+	struct scratch *s; /* empty when the batch begins */
+	const unsigned char *secret;
+	size_t size;
+	size_t count;
+	size_t bounds[BATCH_MAX + 1];
+};
+
+static bool
+batch_seen(const struct batch *b, const unsigned char *form, size_t size)
+{
+	size_t i;
+
+	if (size == b->size && memcmp(form, b->secret, size) == 0)
+		return true;
+	for (i = 0; i < b->count; i++)
+		if (b->bounds[i + 1] - b->bounds[i] == size &&
+		    memcmp(b->s->bytes + b->bounds[i], form, size) == 0)
+			return true;
+	return false;
+}
+
+/* Gives the form built since the last one unless the batch has it. */
+static void
+batch_give(struct batch *b, mask_forms_fn add, void *context)
+{
+	struct scratch *s = b->s;
+	size_t start = b->bounds[b->count], size = s->used - start;
+	bool seen = batch_seen(b, s->bytes + start, size);
+
+	if (!seen)
+		add(context, s->bytes + start, size);
+	/* A form past BATCH_MAX is given but not kept for comparison. */
+	if (!seen && b->count < BATCH_MAX) {
+		b->bounds[++b->count] = s->used;
+		return;
+	}
+	if (size > 0)
+		wipe(s->bytes + start, size);
+	s->used = start;
+}
+
+static void
+batch_end(struct batch *b)
+{
+	if (b->s->bytes != NULL)
+		wipe(b->s->bytes, b->s->used);
+	b->s->used = 0;
+	b->count = 0;
 }
 
 static bool
@@ -117,12 +167,12 @@ form_breaks_as_spaces(struct scratch *s, const unsigned char *in, size_t size)
 static void
 form_words(struct scratch *s, const unsigned char *in, size_t size)
 {
+	size_t start = s->used, i;
 	bool gap = false;
-	size_t i;
 
 	for (i = 0; i < size; i++) {
 		if (in[i] == ' ' || in[i] == '\t' || in[i] == '\n') {
-			gap = s->used > 0;
+			gap = s->used > start;
 			continue;
 		}
 		if (gap)
@@ -202,7 +252,7 @@ mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
 /*
  * The twelve base64 forms from three runs: the run without the final
  * character is a prefix of the one with it, and the URL-safe run is the
- * standard one with - and _ for + and /.  A form equal to the one given
+ * standard one with - and _ for + and /.  A form equal to one given
  * before it (no final partial character; no + or / in the run) is not
  * given again.
  */
@@ -213,7 +263,7 @@ forms_base64(
 	size_t max = mask_forms_base64_max(size), n[3], whole[3], i;
 	unsigned char *runs = xmalloc(3 * max), *run;
 	unsigned alignment;
-	bool url_differs = false;
+	bool url_differs = false, changed;
 	int url;
 
 	for (alignment = 0; alignment < 3; alignment++) {
@@ -232,11 +282,14 @@ forms_base64(
 			break;
 		for (alignment = 0; alignment < 3; alignment++) {
 			run = runs + alignment * max;
-			if (url == 1)
-				for (i = 0; i < n[alignment]; i++)
-					if (run[i] == '+' || run[i] == '/')
-						run[i] =
-						    run[i] == '+' ? '-' : '_';
+			changed = false;
+			for (i = 0; i < n[alignment] && url == 1; i++)
+				if (run[i] == '+' || run[i] == '/') {
+					run[i] = run[i] == '+' ? '-' : '_';
+					changed = true;
+				}
+			if (url == 1 && !changed)
+				continue;
 			if (whole[alignment] > 0)
 				add(context, run, whole[alignment]);
 			if (n[alignment] > whole[alignment])
@@ -278,63 +331,81 @@ form_hex(struct scratch *s, const unsigned char *in, size_t size, bool upper,
 	s->used = (size_t)(out - s->bytes);
 }
 
-/* Which bytes a percent-encoder leaves alone, besides letters and digits. */
-enum percent_style {
-	PERCENT_ALL_UPPER,
-	PERCENT_ALL_LOWER,
-	PERCENT_UNRESERVED, /* -._~ */
-	PERCENT_KEEP_SLASH, /* -._~/ */
-	PERCENT_PLUS_SPACE, /* -._~, space as '+' */
-	PERCENT_JAVASCRIPT, /* -._~!'()* */
+/*
+ * How percent-encoders write a byte they escape and which ones they keep:
+ * letters, digits and those of keeps, space as '+' when plus.
+ */
+struct percent_style {
+	const char *keeps;
+	bool plus;
+	bool lower;
+};
+
+static const struct percent_style percent_styles[] = {
+	/* RFC 3986: curl_easy_escape(), Python's quote(safe=''), jq's @uri */
+	{ .keeps = "-._~" },
+	/* the same with printf '%%%02x', as shell scripts write it */
+	{ .keeps = "-._~", .lower = true },
+	/* Python's quote() */
+	{ .keeps = "-._~/" },
+	/* curl's --data-urlencode, Python's quote_plus(), Go's QueryEscape */
+	{ .keeps = "-._~", .plus = true },
+	/* curl's --get --data-urlencode (its URL has lower case hex) */
+	{ .keeps = "-._~", .plus = true, .lower = true },
+	/* JavaScript's encodeURIComponent() */
+	{ .keeps = "-._~!'()*" },
 };
 
 static bool
-percent_keeps(unsigned char c, enum percent_style style)
+percent_keeps(unsigned char c, const struct percent_style *style)
 {
-	bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-
-	switch (style) {
-	case PERCENT_ALL_UPPER:
-	case PERCENT_ALL_LOWER:
-		return false;
-	case PERCENT_UNRESERVED:
-	case PERCENT_PLUS_SPACE:
-		return alnum || strchr("-._~", c) != NULL;
-	case PERCENT_KEEP_SLASH:
-		return alnum || strchr("-._~/", c) != NULL;
-	case PERCENT_JAVASCRIPT:
-		return alnum || strchr("-._~!'()*", c) != NULL;
-	}
-	return false;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr(style->keeps, c) != NULL);
 }
 
 static void
 form_percent(struct scratch *s, const unsigned char *in, size_t size,
-    enum percent_style style)
+    const struct percent_style *style)
 {
 	size_t i;
 
 	for (i = 0; i < size; i++) {
-		if (in[i] != '\0' && percent_keeps(in[i], style)) {
+		if (percent_keeps(in[i], style)) {
 			scratch_byte(s, in[i]);
-		} else if (in[i] == ' ' && style == PERCENT_PLUS_SPACE) {
+		} else if (in[i] == ' ' && style->plus) {
 			scratch_byte(s, '+');
 		} else {
 			scratch_byte(s, '%');
-			put_hex(s, in[i], style != PERCENT_ALL_LOWER);
+			put_hex(s, in[i], !style->lower);
 		}
 	}
 }
 
 /* ---- JSON string escaping ---- */
 
-enum json_style {
-	JSON_PLAIN, /* Python, Go, most encoders */
-	JSON_UPPER_HEX, /* jansson */
-	JSON_SLASH, /* \/ as PHP writes it */
-	JSON_ASCII, /* \uXXXX for non-ASCII, Python's ensure_ascii */
-	JSON_HTML, /* <, >, & escaped, as Go writes them */
+/* What a JSON encoder escapes besides " \ and the control characters,
+ * which every encoder escapes. */
+struct json_style {
+	bool upper; /* \u00XX in upper case */
+	bool slash; /* / as \/ */
+	bool del; /* DEL as \u007f */
+	/* DEL and every non-ASCII character as \uXXXX (a surrogate pair
+	 * above U+FFFF), and a byte that is no UTF-8 as \udcXX: Python's
+	 * ensure_ascii, with os.environ's surrogateescape decoding */
+	bool ascii;
+	bool html; /* < > & as \u003c \u003e \u0026 */
+	bool separators; /* U+2028 and U+2029 as \u2028 and \u2029 */
+};
+
+static const struct json_style json_styles[] = {
+	{ 0 }, /* Python without ensure_ascii, JavaScript, most encoders */
+	{ .upper = true }, /* jansson */
+	{ .slash = true }, /* PHP */
+	{ .del = true }, /* jq */
+	{ .ascii = true }, /* Python, jq -a */
+	{ .html = true, .separators = true }, /* Go */
+	{ .separators = true }, /* Go without HTML escaping */
 };
 
 static void
@@ -378,68 +449,63 @@ utf8_next(const unsigned char *in, size_t size, size_t *i)
 	return (long)code;
 }
 
+/* Writes the escape for code when the style escapes it; returns false
+ * when the character stands for itself. */
 static bool
-valid_utf8(const unsigned char *in, size_t size)
-{
-	size_t i = 0;
-
-	while (i < size)
-		if (utf8_next(in, size, &i) < 0)
-			return false;
-	return true;
-}
-
-static void
-json_char(struct scratch *s, unsigned code, enum json_style style)
+json_escape(struct scratch *s, unsigned code, const struct json_style *style)
 {
 	static const char shorts[] = "\"\"\\\\\bb\ff\nn\rr\tt";
 	const char *p;
 
 	/* Most characters of most secrets stand for themselves. */
 	if (code >= 0x20 && code < 0x7f && code != '"' && code != '\\' &&
-	    code != '/' && code != '<' && code != '>' && code != '&') {
-		scratch_byte(s, (unsigned char)code);
-		return;
-	}
+	    code != '/' && code != '<' && code != '>' && code != '&')
+		return false;
 	for (p = shorts; *p != '\0'; p += 2)
 		if ((unsigned char)*p == code) {
 			scratch_byte(s, '\\');
 			scratch_byte(s, (unsigned char)p[1]);
-			return;
+			return true;
 		}
-	if (code < 0x20 || (style == JSON_ASCII && code >= 0x80) ||
-	    (style == JSON_HTML &&
-		(code == '<' || code == '>' || code == '&'))) {
-		if (code >= 0x10000) {
-			code -= 0x10000;
-			put_unicode(s, 0xd800 + (code >> 10), false);
-			put_unicode(s, 0xdc00 + (code & 0x3ff), false);
-			return;
-		}
-		put_unicode(s, code, style == JSON_UPPER_HEX);
-		return;
+	if (code >= 0x10000 && style->ascii) {
+		code -= 0x10000;
+		put_unicode(s, 0xd800 + (code >> 10), false);
+		put_unicode(s, 0xdc00 + (code & 0x3ff), false);
+		return true;
 	}
-	if (code == '/' && style == JSON_SLASH) {
+	if (code < 0x20 || (code == 0x7f && (style->del || style->ascii)) ||
+	    (code >= 0x80 && style->ascii) ||
+	    ((code == 0x2028 || code == 0x2029) && style->separators) ||
+	    ((code == '<' || code == '>' || code == '&') && style->html)) {
+		put_unicode(s, code, style->upper);
+		return true;
+	}
+	if (code == '/' && style->slash) {
 		scratch_put(s, "\\/", 2);
-		return;
+		return true;
 	}
-	scratch_byte(s, (unsigned char)code);
+	return false;
 }
 
 static void
 form_json(struct scratch *s, const unsigned char *in, size_t size,
-    enum json_style style)
+    const struct json_style *style)
 {
-	size_t i = 0;
+	bool decode = style->ascii || style->separators;
+	size_t i = 0, start;
 	long code;
 
 	while (i < size) {
-		if (style == JSON_ASCII && in[i] >= 0x80) {
-			code = utf8_next(in, size, &i);
-			json_char(s, (unsigned)code, style);
-			continue;
+		start = i;
+		if (in[i] < 0x80 || !decode) {
+			code = in[i++];
+		} else if ((code = utf8_next(in, size, &i)) < 0) {
+			/* Not UTF-8: Python's surrogateescape, or as it is. */
+			code = style->ascii ? 0xdc00 + in[i] : in[i];
+			i++;
 		}
-		json_char(s, in[i++], style);
+		if (!json_escape(s, (unsigned)code, style))
+			scratch_put(s, in + start, i - start);
 	}
 }
 
@@ -518,34 +584,23 @@ form_ansi_c(
 	}
 }
 
-/* Gives the form unless it is the secret itself (a duplicate). */
 static void
-scratch_give_new(struct scratch *s, const unsigned char *in, size_t size,
-    mask_forms_fn add, void *context)
+forms_shell(struct batch *b, mask_forms_fn add, void *context)
 {
-	if (s->used != size || memcmp(s->bytes, in, size) != 0)
-		add(context, s->bytes, s->used);
-	if (s->bytes != NULL)
-		wipe(s->bytes, s->used);
-	s->used = 0;
-}
+	struct scratch *s = b->s;
 
-static void
-forms_shell(struct scratch *s, const unsigned char *in, size_t size,
-    mask_forms_fn add, void *context)
-{
-	form_single_quoted(s, in, size, "'\\''");
-	scratch_give_new(s, in, size, add, context);
-	form_single_quoted(s, in, size, "'\"'\"'");
-	scratch_give_new(s, in, size, add, context);
-	form_double_quoted(s, in, size);
-	scratch_give_new(s, in, size, add, context);
-	form_backslashed(s, in, size);
-	scratch_give_new(s, in, size, add, context);
-	form_ansi_c(s, in, size, false);
-	scratch_give_new(s, in, size, add, context);
-	form_ansi_c(s, in, size, true);
-	scratch_give_new(s, in, size, add, context);
+	form_single_quoted(s, b->secret, b->size, "'\\''");
+	batch_give(b, add, context);
+	form_single_quoted(s, b->secret, b->size, "'\"'\"'");
+	batch_give(b, add, context);
+	form_double_quoted(s, b->secret, b->size);
+	batch_give(b, add, context);
+	form_backslashed(s, b->secret, b->size);
+	batch_give(b, add, context);
+	form_ansi_c(s, b->secret, b->size, false);
+	batch_give(b, add, context);
+	form_ansi_c(s, b->secret, b->size, true);
+	batch_give(b, add, context);
 }
 
 /* ---- lines of a multi-line secret ---- */
@@ -601,40 +656,65 @@ plain_bytes(const unsigned char *in, size_t size)
 	return true;
 }
 
+/* The percent, JSON and shell forms that escape some bytes, not all. */
+static void
+forms_escaped(struct batch *b, mask_forms_fn add, void *context)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(percent_styles) / sizeof(*percent_styles); i++) {
+		form_percent(b->s, b->secret, b->size, &percent_styles[i]);
+		batch_give(b, add, context);
+	}
+	for (i = 0; i < sizeof(json_styles) / sizeof(*json_styles); i++) {
+		form_json(b->s, b->secret, b->size, &json_styles[i]);
+		batch_give(b, add, context);
+	}
+	forms_shell(b, add, context);
+}
+
 static void
 encodings(struct scratch *s, const unsigned char *in, size_t size,
     mask_forms_fn add, void *context)
 {
-	enum percent_style percent;
-	enum json_style json;
-
-	bool plain = plain_bytes(in, size);
+	struct batch b = { .s = s, .secret = in, .size = size };
 
 	forms_base64(in, size, add, context);
 	form_hex(s, in, size, false, 0);
-	scratch_give(s, add, context);
+	batch_give(&b, add, context);
 	form_hex(s, in, size, true, 0);
-	scratch_give(s, add, context);
+	batch_give(&b, add, context);
 	/* Percent-encoding of every byte. */
 	form_hex(s, in, size, true, '%');
-	scratch_give(s, add, context);
+	batch_give(&b, add, context);
 	form_hex(s, in, size, false, '%');
-	scratch_give(s, add, context);
-	for (percent = PERCENT_UNRESERVED;
-	     percent <= PERCENT_JAVASCRIPT && !plain; percent++) {
-		form_percent(s, in, size, percent);
-		scratch_give(s, add, context);
-	}
+	batch_give(&b, add, context);
 	/* The other forms of plain bytes are the bytes. */
-	if (plain)
-		return;
-	for (json = JSON_PLAIN; json <= JSON_HTML; json++) {
-		if (json == JSON_ASCII && !valid_utf8(in, size))
-			continue;
-		form_json(s, in, size, json);
-		scratch_give(s, add, context);
+	if (!plain_bytes(in, size))
+		forms_escaped(&b, add, context);
+	batch_end(&b);
+}
+
+/* The whitespace variants and the trimmed secret (mask-forms.h). */
+static void
+forms_whitespace(struct scratch *s, const unsigned char *in, size_t size,
+    mask_forms_fn add, void *context)
+{
+	struct batch b = { .s = s, .secret = in, .size = size };
+	size_t start, length;
+
+	form_crlf(s, in, size);
+	batch_give(&b, add, context);
+	form_breaks_as_spaces(s, in, size);
+	batch_give(&b, add, context);
+	form_words(s, in, size);
+	batch_give(&b, add, context);
+	trimmed(in, size, &start, &length);
+	if (length > 0) {
+		scratch_put(s, in + start, length);
+		batch_give(&b, add, context);
 	}
-	forms_shell(s, in, size, add, context);
+	batch_end(&b);
 }
 
 void
@@ -648,22 +728,13 @@ mask_forms_each(
 	add(context, secret, size);
 	for (i = 0; i < size; i++)
 		space = space || is_space(secret[i]);
-	if (space) {
-		form_crlf(&s, secret, size);
-		scratch_give(&s, add, context);
-		form_breaks_as_spaces(&s, secret, size);
-		scratch_give(&s, add, context);
-		form_words(&s, secret, size);
-		scratch_give(&s, add, context);
-	}
+	if (space)
+		forms_whitespace(&s, secret, size, add, context);
 	encodings(&s, secret, size, add, context);
 	forms_lines(secret, size, add, context);
 	trimmed(secret, size, &start, &length);
-	if (length < size && length > 0) {
-		scratch_put(&s, secret + start, length);
-		scratch_give(&s, add, context);
+	if (length < size && length > 0)
 		encodings(&s, secret + start, length, add, context);
-	}
 	scratch_release(&s);
 }
 

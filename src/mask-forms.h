@@ -23,15 +23,20 @@
  *     character the encoder writes when the data ends with the secret;
  *   - hex, lower and upper case;
  *   - percent-encoding: every byte (upper and lower case hex), and only the
- *     bytes that are not unreserved (RFC 3986; curl's --data-urlencode,
- *     Python's quote(safe='')), also keeping '/' (Python's quote()), with
- *     '+' for space (quote_plus(), Go's QueryEscape) and keeping !'()*
- *     (JavaScript's encodeURIComponent);
+ *     bytes that are not unreserved (RFC 3986: all but A-Z a-z 0-9 - . _ ~;
+ *     Python's quote(safe=''), jq's @uri), in upper and in lower case hex
+ *     (shell printf '%%%02x'), also keeping '/' (Python's quote()), with '+'
+ *     for space in upper and in lower case hex (curl's --data-urlencode in
+ *     a body and in a --get query, Python's quote_plus(), Go's
+ *     QueryEscape) and keeping !'()* (JavaScript's encodeURIComponent);
  *   - JSON string escaping: \" \\ \b \f \n \r \t and \u00xx for other
- *     control characters, also with upper-case hex (jansson), with \/
- *     (PHP), with \uXXXX for every non-ASCII character (Python's
- *     ensure_ascii; only when the secret is valid UTF-8) and with < > &
- *     escaped (Go);
+ *     control characters (Python without ensure_ascii, JavaScript), also
+ *     with upper-case hex (jansson), with \/ (PHP), with DEL as \u007f
+ *     (jq), with DEL and every non-ASCII character as \uXXXX, a surrogate
+ *     pair above U+FFFF, and each byte that is no UTF-8 as \udcXX
+ *     (Python's ensure_ascii, with the surrogateescape decoding of
+ *     os.environ; jq -a), with < > & and U+2028 U+2029 escaped (Go) and
+ *     with only U+2028 U+2029 escaped (Go without HTML escaping);
  *   - shell quoting, the text between the quotes: POSIX single quotes with
  *     ' as '\'' (bash's set -x) or as '"'"' (Python's shlex.quote); double
  *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes
@@ -63,8 +68,11 @@ typedef void (*mask_forms_fn)(
  * known to repeat one given before are left out: the JSON, shell and all
  * but the every-byte percent forms of a secret whose bytes are all letters,
  * digits, '-', '_' and '.' (they are the secret), a base64 run without a
- * final partial character (the same with it), and the URL-safe runs when
- * no standard run holds '+' or '/'.
+ * final partial character (the same with it), a URL-safe run without '-'
+ * or '_', a whitespace variant or the trimmed secret equal to the secret or
+ * to another of them, and a hex, percent, JSON or shell form equal to the
+ * secret or to another of those (most variants differ only for a secret
+ * holding a byte they write differently).
  */
 void mask_forms_each(
     const unsigned char *secret, size_t size, mask_forms_fn add, void *context);

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 43
+plan 47
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -162,6 +162,33 @@ Q_SECRET="Tr0ub'sAdor \$3&x" run "$JOBRUN" run quoted.yaml
 is "$status" 0 "a job printing a quoted secret runs"
 ok "! grep -qa 'Tr0ub\|sAdor' out" "set -x, printf %q and declare -p forms are masked"
 contains out "+ : '***'" "the set -x trace keeps its quotes"
+
+# Percent-encoding in lower case hex with '+' for space, as curl --get
+# --data-urlencode and shell printf '%%%02x' loops write it, and JSON with
+# DEL as \u007f, as Python's json.dumps() and jq write it.
+cat >escaped.yaml <<YAML
+secrets: {env: [URL_SECRET, DEL_SECRET]}
+steps:
+  - name: e
+    run: |
+      s=\$URL_SECRET; q=
+      while [ -n "\$s" ]; do
+        c=\${s%"\${s#?}"}; s=\${s#?}
+        case \$c in
+        [a-zA-Z0-9.~_-]) q=\$q\$c ;;
+        ' ') q=\$q+ ;;
+        *) q=\$q\$(printf '%%%02x' "'\$c") ;;
+        esac
+      done
+      echo "query: \$q"
+      $PYTHON3 -c 'import json, os; print("json:", json.dumps(os.environ["DEL_SECRET"]))'
+YAML
+URL_SECRET='p@ss:w0rd/With&Reserved#Chars x' DEL_SECRET=$(printf 'del\177-secret-bbb') \
+	run "$JOBRUN" run escaped.yaml
+is "$status" 0 "a job printing percent- and JSON-escaped secrets runs"
+contains out "query: ***" "lower case percent-encoding with '+' is masked"
+contains out 'json: "***"' "JSON's \\u007f for DEL is masked"
+ok "! grep -qa 'w0rd\|secret-bbb' out" "no part of either shows"
 
 # Encoded runs wrapped by real tools: base64 (76 columns), openssl base64
 # (64), xxd -p (60); a secret longer than 57 bytes, and one crossing a

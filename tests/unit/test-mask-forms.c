@@ -3,8 +3,10 @@
  * them: every base64 run mask_forms_base64_run() makes (both alphabets,
  * three alignments, with and without the final character) for secrets of
  * every length and kind of byte; exactly the expected forms of a secret of
- * plain bytes, whose quoted and escaped forms are itself; and the quoted
- * and escaped forms of a secret that needs them.
+ * plain bytes, whose quoted and escaped forms are itself; the quoted
+ * and escaped forms of a secret that needs them, among them what curl,
+ * Python, jq, JavaScript and Go write; that no hex, percent, JSON or shell
+ * form is given twice; and that mask_string() masks those tools' output.
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "mask-forms.h"
+#include "mask.h"
 #include "tap.h"
 
 #define FORMS_MAX 256
@@ -220,6 +223,144 @@ static const char *tilde[] = {
 	"\\~abcdef", /* printf %q */
 };
 
+/*
+ * What the tools write, taken from running them once (curl 7.88.1,
+ * Python 3.11, jq 1.6, node 20; Go's from encoding/json's rules, as no Go
+ * toolchain was at hand).  Percent-encoding with
+ *   curl -s --get --data-urlencode "token=$S" URL   (the request line)
+ *   curl -s --data-urlencode "token=$S" URL         (the body)
+ *   python3 -c 'print(urllib.parse.urlencode({"token": S}))'
+ *   jq -rn --arg s "$S" '$s|@uri'; node: encodeURIComponent(S)
+ *   case $c in [a-zA-Z0-9.~_-]) ... *) printf '%%%02x' "'$c"
+ * curl keeps A-Z a-z 0-9 - . _ ~ and writes space as '+', in upper case hex
+ * in a body and in lower case in a --get query.
+ */
+static const char *curl_reserved[] = {
+	"p%40ss%3aw0rd%2fWith%26Reserved%23Chars", /* curl --get, printf */
+	"p%40ss%3Aw0rd%2FWith%26Reserved%23Chars", /* curl, Python, jq, JS */
+};
+static const char *curl_space[] = {
+	"open+sesame%3a42%2fx~y", /* curl --get */
+	"open+sesame%3A42%2Fx~y", /* curl, Python's urlencode() */
+	"open%20sesame%3A42%2Fx~y", /* jq's @uri, encodeURIComponent() */
+	"open%20sesame%3a42%2fx~y", /* printf '%%%02x' */
+};
+
+/*
+ * JSON, from
+ *   python3 -c 'print(json.dumps(os.environ["S"]))'   (ensure_ascii)
+ *   jq -n --arg s "$S" '$s'; jq -an (ASCII output)
+ *   node -e 'console.log(JSON.stringify(process.env.S))'
+ * Python and jq -a write DEL as \u007f and every non-ASCII character as
+ * \uXXXX, Python a byte that is not UTF-8 as \udcXX (os.environ decodes
+ * with surrogateescape); jq writes DEL as \u007f, other characters as they
+ * are; JavaScript (and Python without ensure_ascii) writes DEL as it is.
+ */
+static const char *json_del[] = {
+	"del\\u007f-secret-bbb", /* Python, jq, jq -a */
+	"del\177-secret-bbb", /* JSON.stringify() */
+};
+static const char *json_del_utf8[] = {
+	"d\303\251l\\u007f-secret", /* jq */
+	"d\\u00e9l\\u007f-secret", /* Python, jq -a */
+	"d\303\251l\177-secret", /* JSON.stringify() */
+};
+static const char *json_not_utf8[] = {
+	"ab\\udcffcd\\u007f-secret", /* Python */
+};
+
+/*
+ * Go's encoding/json escapes < > & as \u003c \u003e \u0026 (unless
+ * SetEscapeHTML(false)) and U+2028 and U+2029 always, in lower case hex;
+ * it writes DEL as it is.  Python and jq -a write U+2028 as \u2028 too.
+ */
+static const char *json_go[] = {
+	"a\\u003cb\\u2028c\\u0026d-secret", /* Go */
+	"a<b\\u2028c&d-secret", /* Go without HTML escaping, Python */
+};
+static const char *json_go_utf8[] = {
+	"\303\251a\\u003cb\\u2029c-secret", /* Go */
+	"\303\251a<b\\u2029c-secret", /* Go without HTML escaping */
+	"\\u00e9a<b\\u2029c-secret", /* Python */
+};
+
+/* The whitespace variants, built in a scratch that holds other forms. */
+static const char *words[] = {
+	"many words", /* echo $X */
+	"many  words", /* $(cat file) */
+};
+
+/* Counts each form given, and each distinct one. */
+struct counted {
+	struct forms distinct;
+	size_t given;
+};
+
+static void
+count_form(void *context, const unsigned char *bytes, size_t size)
+{
+	struct counted *c = context;
+
+	c->given++;
+	collect(&c->distinct, bytes, size);
+}
+
+/*
+ * No form is given twice: the lower case percent forms only when an
+ * escaped byte has a hex letter, the JSON variants only when they differ.
+ */
+static void
+test_once(const char *secret)
+{
+	struct counted c = { { 0 }, 0 };
+	char what[128];
+
+	mask_forms_each(
+	    (const unsigned char *)secret, strlen(secret), count_form, &c);
+	snprintf(what, sizeof(what), "%zu forms of '%s', each given once",
+	    c.distinct.count, secret);
+	ok(c.given == c.distinct.count, what);
+	forms_free(&c.distinct);
+}
+
+/* mask_string() of a line a tool printed: the secret's form is "***". */
+static void
+test_masked(
+    const char *secret, const char *printed, const char *want, const char *what)
+{
+	struct mask_set *set = mask_set_new(NULL, 0);
+	char *masked;
+
+	mask_set_add(set, secret, strlen(secret), NULL);
+	masked = mask_string(set, printed, strlen(printed), NULL);
+	if (strcmp(masked, want) != 0)
+		printf("# got: %s\n", masked);
+	ok(strcmp(masked, want) == 0, what);
+	free(masked);
+	mask_set_free(set);
+}
+
+static void
+test_tools_masked(void)
+{
+	test_masked("p@ss:w0rd/With&Reserved#Chars",
+	    "> GET /?token=p%40ss%3aw0rd%2fWith%26Reserved%23Chars HTTP/1.1",
+	    "> GET /?token=*** HTTP/1.1",
+	    "curl --get --data-urlencode's request line is masked");
+	test_masked("open sesame:42/x~y", "token=open+sesame%3a42%2fx~y",
+	    "token=***", "curl --get's '+' for space, lower case hex");
+	test_masked("del\177-secret-bbb",
+	    "{\"token\":\"del\\u007f-secret-bbb\"}", "{\"token\":\"***\"}",
+	    "jq -c's \\u007f is masked");
+	test_masked("d\303\251l\177-secret", "\"d\303\251l\\u007f-secret\"",
+	    "\"***\"", "jq's \\u007f beside UTF-8 is masked");
+	test_masked("ab\377cd\177-secret", "\"ab\\udcffcd\\u007f-secret\"",
+	    "\"***\"", "Python's \\udcXX for a byte that is no UTF-8");
+	test_masked("a<b\342\200\250c&d-secret",
+	    "{\"t\":\"a\\u003cb\\u2028c\\u0026d-secret\"}", "{\"t\":\"***\"}",
+	    "Go's \\u2028 beside \\u003c is masked");
+}
+
 int
 main(void)
 {
@@ -230,5 +371,21 @@ main(void)
 	test_escaped("a/b'c d<", quoted, sizeof(quoted) / sizeof(*quoted));
 	test_escaped("ab/cd/ef", slashed, 2);
 	test_escaped("~abcdef", tilde, 1);
+	test_escaped("p@ss:w0rd/With&Reserved#Chars", curl_reserved, 2);
+	test_escaped("open sesame:42/x~y", curl_space, 4);
+	test_escaped("del\177-secret-bbb", json_del, 2);
+	test_escaped("d\303\251l\177-secret", json_del_utf8, 3);
+	test_escaped("ab\377cd\177-secret", json_not_utf8, 1);
+	test_escaped("a<b\342\200\250c&d-secret", json_go, 2);
+	test_escaped("\303\251a<b\342\200\251c-secret", json_go_utf8, 3);
+	test_once("p@ss:w0rd/With&Reserved#Chars");
+	test_once("open sesame:42/x~y");
+	test_once("a/b'c d<");
+	test_once("d\303\251l\177-secret");
+	test_once("a<b\342\200\250c&d-secret");
+	test_once("pass word 1234!"); /* %20 %21: no hex letter to lower */
+	test_once("first-line\nsecond line");
+	test_escaped(" \tmany  words\n", words, 2);
+	test_tools_masked();
 	return done_testing();
 }
