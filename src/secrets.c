@@ -141,6 +141,15 @@ read_file(const char *path, size_t *size, char **error)
 		return NULL;
 	}
 	*size = fread(data, 1, SECRETS_FILE_MAX + 1, fp);
+	/* fopen() opens a directory; reading it is what fails (EISDIR). */
+	if (ferror(fp)) {
+		*error = xasprintf(
+		    "cannot read secrets file '%s': %s", path, strerror(errno));
+		fclose(fp);
+		wipe(data, *size);
+		free(data);
+		return NULL;
+	}
 	fclose(fp);
 	if (*size > SECRETS_FILE_MAX) {
 		*error = xasprintf("secrets file '%s' is larger than %d bytes",

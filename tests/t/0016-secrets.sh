@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 47
+plan 54
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -145,6 +145,29 @@ for line in $(sed -n '2,4p' key.pem); do
 done
 is "$n" 0 "the key's lines, indented (sed), numbered (nl) or in part (head -3), are masked"
 contains out "-----BEGIN TEST KEY-----" "its PEM armour is not a secret"
+
+# A secrets file that cannot be read fails the job (125), whatever the
+# reason: missing, or a directory.
+mkdir secrets.d && printf 'dir-held-secret-4242' >secrets.d/token
+cat >dir.yaml <<'YAML'
+steps:
+  - {name: a, run: "cat secrets.d/token; echo"}
+YAML
+run "$JOBRUN" run --secrets-file "$TEST_DIR/secrets.d" dir.yaml
+is "$status" 125 "--secrets-file DIR: the job fails (125)"
+contains err "cannot read secrets file '$TEST_DIR/secrets.d': Is a directory" \
+	"the message names the path and the cause"
+lacks out "dir-held-secret-4242" "no step ran to print it"
+printf 'secrets: {files: [%s]}\nsteps:\n  - {name: a, run: "true"}\n' \
+	"$TEST_DIR/secrets.d" >dirfile.yaml
+run "$JOBRUN" run dirfile.yaml
+is "$status" 125 "secrets.files: [DIR]: the job fails (125) too"
+contains err "cannot read secrets file '$TEST_DIR/secrets.d': Is a directory" \
+	"with the same message"
+run "$JOBRUN" run --secrets-file "$TEST_DIR/missing.env" dir.yaml
+is "$status" 125 "a missing secrets file fails the job (125)"
+contains err "cannot read secrets file '$TEST_DIR/missing.env': No such file or directory" \
+	"saying so"
 
 # Shell-quoted forms of a value holding a quote: bash set -x, printf %q,
 # declare -p.
