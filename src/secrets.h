@@ -49,26 +49,46 @@ int secrets_add_env_globs(struct mask_set *set, const struct strlist *globs,
     char *const *envp, bool warn_short, char **error);
 
 /*
- * Parses text as a dotenv file and calls add(context, value, length) with
- * the value of each assignment, as a shell sourcing the file would see
- * it; stops at the first add() that returns non-zero and returns that.
+ * Parses text as a dotenv file, as sh sourcing it (". file") reads it,
+ * and calls add(context, value, length) with the value of each
+ * assignment; stops at the first add() that returns non-zero and returns
+ * that, else 0.
  *
- * The rules: one assignment per line, [export ]NAME=VALUE, NAME of
- * letters, digits and '_' (not first a digit); blank lines, comments
- * ('#' first) and any other line are skipped.  VALUE is
- *   - 'single-quoted': everything up to the next ', newlines included,
+ * The rules: the text is read command by command (a command ends at a
+ * line break, ';', '&' or '|').  A command of assignments, NAME=VALUE or
+ * NAME+=VALUE (NAME of letters, digits and '_', not first a digit),
+ * optionally after "export", "readonly", "declare" or "typeset" (whose
+ * other words, such as -x, are passed over), adds each value; so does
+ * "A=1 B=2 make" for A and B.  Blank lines, comments ('#' at the start of
+ * a word) and any other command are skipped to the end of their line.
+ * VALUE is one shell word: concatenated parts, each
+ *   - unquoted: up to a blank, ; & | < > or a line end; a backslash
+ *     stands for the next byte, before a line break for nothing;
+ *   - 'single-quoted': everything up to the next ', line breaks included,
  *     literally;
- *   - "double-quoted": up to the next unescaped ", newlines included; \
- *     before $ ` " \ stands for that character and before a newline for
- *     nothing; any other \ stays.  Dotenv loaders (python-dotenv, docker
- *     compose) also read \n, \r and \t as control characters: when that
- *     reading differs, add() gets it too;
- *   - bare: up to the end of the line or a '#' after a blank, without
- *     trailing blanks.
- * Empty values are not passed.  Nothing is expanded.
+ *   - "double-quoted" (or $"..."): up to the next unescaped ", line
+ *     breaks included; \ before $ ` " \ stands for that character and
+ *     before a line break for nothing; any other \ stays.  Dotenv loaders
+ *     (python-dotenv, docker compose) also read \n, \r and \t as control
+ *     characters: when that reading differs, add() gets it too;
+ *   - $'ANSI-C': bash's escapes (\n, \t, \E, \ooo, \xHH, \uHHHH,
+ *     \UHHHHHHHH as UTF-8, \cX, ...) decoded; a NUL ends it, as in bash.
+ * Nothing is expanded: $NAME, ${...}, $(...) and `...` are kept as
+ * written, the text and not what a shell would substitute.  The first
+ * assignment of a line, when its value starts unquoted, is also read as
+ * dotenv loaders read it, the rest of the line up to a " #" without blanks
+ * around; when that differs, add() gets it too.  A "\r\n" outside quotes is a
+ * line break.  Empty values are not passed.
+ *
+ * A command whose assignment cannot be read (a quote, $' or $( that is
+ * not closed, an unquoted ( or ) in a value) is skipped from that word to
+ * the end of the word's line, and skip(context, line, why) is called
+ * when skip is not NULL: line from 1, why a constant string saying what
+ * is wrong, never holding the text.  The parse goes on at the next line.
  */
 int secrets_parse_dotenv(const char *text, size_t size,
-    int (*add)(void *context, const char *value, size_t length), void *context);
+    int (*add)(void *context, const char *value, size_t length),
+    void (*skip)(void *context, size_t line, const char *why), void *context);
 
 /*
  * Adds the secrets that settings give -- secret_values_list,

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 54
+plan 61
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -145,6 +145,50 @@ for line in $(sed -n '2,4p' key.pem); do
 done
 is "$n" 0 "the key's lines, indented (sed), numbered (nl) or in part (head -3), are masked"
 contains out "-----BEGIN TEST KEY-----" "its PEM armour is not a secret"
+
+# The value a shell sees, however the file was written: printf %q,
+# ${v@Q}, python's shlex.quote, escapes, ; and several assignments a line.
+bash >shell.env <<'BASH'
+v1='unq escaped space-1111' v4="it's-quoted-4444"
+printf 'U1=%q\n' "$v1"
+printf 'U4=%s\n' "${v4@Q}"
+BASH
+{
+	"$PYTHON3" -c 'import shlex; print("U10=" + shlex.quote("it'"'"'s-shlex-1010"))'
+	printf '%s\n' 'U3=abc\#not-comment-3333' 'U5=semi-val-5555;' \
+		'export U7=first-7777 U8=second-8888' \
+		"U2=\"dq-part-\"'sq-part-2222'" "U6=\$'tab\\there-6666'"
+} >>shell.env
+cat >shell.yaml <<YAML
+secrets: {files: [$TEST_DIR/shell.env]}
+steps:
+  - name: s
+    shell: bash
+    run: |
+      . $TEST_DIR/shell.env
+      for v in U1 U4 U10 U3 U5 U7 U8 U2 U6; do printf '%s=[%s]\\n' \$v "\${!v}"; done
+YAML
+run "$JOBRUN" run shell.yaml
+is "$status" 0 "a job sourcing a shell-quoted secrets file runs"
+is "$(grep -c '^U[0-9]*=\[\*\*\*\]$' out)" 9 \
+	"every value, as the shell sees it, is masked whole"
+ok "! grep -qaE '1111|4444|1010|3333|5555|7777|8888|2222|6666' out" \
+	"no part of any shows"
+
+# A line whose value cannot be read is said, by file and line, never shown;
+# the job still runs and the lines after it still count.
+printf 'GOOD=good-value-1234\nBAD="unterminated-sekrit-5678\nLATER=later-value-9012\n' >bad.env
+cat >bad.yaml <<YAML
+secrets: {files: [$TEST_DIR/bad.env]}
+steps:
+  - {name: s, run: "echo good-value-1234 later-value-9012"}
+YAML
+run "$JOBRUN" run bad.yaml
+is "$status" 0 "a secrets file with a line that cannot be read: the job runs"
+contains err "secrets file '$TEST_DIR/bad.env', line 2: a \" is not closed" \
+	"a warning names the file and the line"
+lacks err "sekrit" "and never shows the value"
+contains out "*** ***" "the other lines' values are masked"
 
 # A secrets file that cannot be read fails the job (125), whatever the
 # reason: missing, or a directory.
