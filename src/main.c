@@ -118,6 +118,49 @@ command_trigger(const struct cli *cli)
 
 /* The command line, as far as it is parsed, for early_mask(). */
 static const struct cli *parsing;
+static int early_argc;
+static char **early_argv;
+
+/*
+ * The secret settings' flags of argv that parsing did not reach (it
+ * stops at the first bad flag), into flags (room for argc): up to n.
+ */
+static size_t
+unparsed_secret_flags(struct config_flag *flags)
+{
+	static const struct {
+		const char *name;
+		enum config_key key;
+	} known[] = { { "--secret-values-list", CONFIG_SECRET_VALUES_LIST },
+		{ "--secret-env-names", CONFIG_SECRET_ENV_NAMES },
+		{ "--secrets-file", CONFIG_SECRETS_FILE } };
+	const char *arg, *value;
+	size_t n = 0, k, length;
+	int i;
+
+	for (i = 1; i < early_argc; i++) {
+		arg = early_argv[i];
+		for (k = 0; k < sizeof(known) / sizeof(*known); k++) {
+			length = strlen(known[k].name);
+			if (strncmp(arg, known[k].name, length) != 0)
+				continue;
+			if (arg[length] == '=')
+				value = arg + length + 1;
+			else if (arg[length] == '\0' && i + 1 < early_argc)
+				value = early_argv[i + 1];
+			else
+				continue;
+			/* A value parsing took is "***" in argv now. */
+			if (strncmp(value, "***", 3) == 0)
+				continue;
+			flags[n].key = known[k].key;
+			flags[n].value = value;
+			flags[n].flag = known[k].name;
+			n++;
+		}
+	}
+	return n;
+}
 
 /*
  * The secrets that settings give, for messages written before a run knows
@@ -127,11 +170,15 @@ static struct mask_set *
 early_mask(void)
 {
 	struct mask_set *set = mask_set_new(NULL, 0);
+	struct config_flag *flags;
 
-	if (set != NULL)
-		secrets_collect_settings(set,
-		    parsing != NULL ? parsing->flags : NULL,
-		    parsing != NULL ? parsing->n_flags : 0);
+	if (set == NULL)
+		return NULL;
+	secrets_collect_settings(set, parsing != NULL ? parsing->flags : NULL,
+	    parsing != NULL ? parsing->n_flags : 0);
+	flags = xcalloc((size_t)early_argc + 1, sizeof(*flags));
+	secrets_collect_settings(set, flags, unparsed_secret_flags(flags));
+	free(flags);
 	return set;
 }
 
@@ -154,6 +201,8 @@ main(int argc, char **argv)
 	/* Until a run knows its secrets, messages wait (diag_hold()). */
 	memset(&cli, 0, sizeof(cli));
 	parsing = &cli;
+	early_argc = argc;
+	early_argv = argv;
 	diag_hold(early_mask);
 	if (cli_parse(&cli, argc, argv) < 0)
 		return EXIT_JOBRUN_ERROR;

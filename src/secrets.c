@@ -319,9 +319,12 @@ secrets_collect(struct mask_set *set, const struct job *job,
 	const char *list = config_get(config, CONFIG_SECRET_VALUES_LIST);
 	const char *file = config_get(config, CONFIG_SECRETS_FILE);
 	struct item_context c = { set, job_env, "secret_env_names", error };
+	static const struct job none; /* a job command, without a job file */
 	size_t i;
 
 	*error = NULL;
+	if (job == NULL)
+		job = &none;
 	for (i = 0; i < job->secrets.env.len; i++)
 		if (add_variable(set, job_env, job->secrets.env.items[i],
 			"secrets.env", error) < 0)

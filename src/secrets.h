@@ -23,7 +23,8 @@
 #include "mask.h"
 
 /*
- * Adds every secret of the job to set.  A value too short to mask safely is
+ * Adds every secret of the job (NULL: a job command, without a job file)
+ * to set.  A value too short to mask safely is
  * refused with a warning that names where it came from, never the value;
  * so is a named variable that is not set (a job without its secrets, such
  * as a pull request from a fork, still runs).  Returns 0, or -1 with a

@@ -6,7 +6,7 @@
 # job's environment from the start, so hooks and triggers that run before
 # any step see it masked.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 33
+plan 35
 
 S=Zq7secretNEAR4kMark99
 export REACTORCIDE_SECRET_VALUES_LIST=$S
@@ -58,6 +58,12 @@ run env BIGV="$big" "$JOBRUN" run --secret-env-names BIGV --job-command true
 is "$status" 125 "a secret over 64 KiB ends the run with 125"
 contains err "the secret from variable BIGV: a secret is longer than 65536" \
 	"naming the variable"
+
+# A job command to run in a container gathers its secrets without a job
+# file (it crashed here with SIGSEGV): no image, so 125 and why.
+run "$JOBRUN" run --runtime podman --job-command true
+is "$status" 125 "a job command for a container, without an image: 125"
+contains err "no runner image" "saying what is missing"
 
 # Once the secrets are known, a long message is masked, then cut.
 run "$JOBRUN" run --until "$(head -c 5000 /dev/zero | tr '\0' a)$S" \
