@@ -1091,14 +1091,18 @@ read_job(const char *name, yaml_document_t *document, struct problems *problems)
 	return job;
 }
 
-struct job *
-jobfile_parse(const char *name, const char *data, size_t size, char **error)
+/* jobfile_parse(); *partial (may be NULL) gets a refused job's part. */
+static struct job *
+parse(const char *name, const char *data, size_t size, char **error,
+    struct job **partial)
 {
 	struct problems problems = PROBLEMS_INIT(name);
 	yaml_document_t document;
 	struct job *job;
 
 	*error = NULL;
+	if (partial != NULL)
+		*partial = NULL;
 	if (yamldoc_load(&document, name, data, size, "job", error) < 0)
 		return NULL;
 	if (yaml_document_get_root_node(&document) == NULL) {
@@ -1113,7 +1117,10 @@ jobfile_parse(const char *name, const char *data, size_t size, char **error)
 	if (problems_count(&problems) > 0) {
 		*error = problems_join(
 		    &problems, PROBLEMS_DIAG_SEPARATOR, PROBLEMS_DIAG_MAX);
-		job_free(job);
+		if (partial != NULL)
+			*partial = job;
+		else
+			job_free(job);
 		job = NULL;
 	}
 	problems_release(&problems);
@@ -1121,16 +1128,30 @@ jobfile_parse(const char *name, const char *data, size_t size, char **error)
 }
 
 struct job *
-jobfile_load(const char *path, char **error)
+jobfile_parse(const char *name, const char *data, size_t size, char **error)
+{
+	return parse(name, data, size, error, NULL);
+}
+
+struct job *
+jobfile_load_partial(const char *path, char **error, struct job **partial)
 {
 	struct job *job;
 	size_t size;
 	char *data;
 
+	if (partial != NULL)
+		*partial = NULL;
 	if (yamldoc_read_file(
 		&data, &size, path, "job file", JOBFILE_MAX_SIZE, error) < 0)
 		return NULL;
-	job = jobfile_parse(path, data, size, error);
+	job = parse(path, data, size, error, partial);
 	free(data);
 	return job;
+}
+
+struct job *
+jobfile_load(const char *path, char **error)
+{
+	return jobfile_load_partial(path, error, NULL);
 }

@@ -25,6 +25,14 @@
 struct job *jobfile_load(const char *path, char **error);
 
 /*
+ * jobfile_load(), and when the file is refused for its problems, what
+ * could be read of it in *partial (may be NULL; caller frees): the secrets
+ * its refusal's messages must be masked with.  Never run it.
+ */
+struct job *jobfile_load_partial(
+    const char *path, char **error, struct job **partial);
+
+/*
  * Parses size bytes of YAML; name stands for the file in messages.  Returns
  * the job, or NULL with a message in *error that the caller frees.
  */

@@ -93,6 +93,7 @@ struct run {
 	uint64_t start_ms;
 	char *error; /* why the job ended with 125, for result.json */
 	char **shown_names; /* per step: its name masked, when that differs */
+	struct job *partial; /* what a refused job file held, for its secrets */
 	struct source_report sources; /* what was prepared, for result.json */
 	/* What the job process shares with the supervisor (mmap), for the
 	 * crash record: the steps' records as it last knew them, and whether
@@ -117,8 +118,9 @@ job_file_path(const struct cli *cli)
 	return env != NULL && env[0] != '\0' ? env : NULL;
 }
 
-int
-run_load_job(const struct cli *cli, struct job **out)
+/* run_load_job(); *partial (may be NULL) gets a refused file's part. */
+static int
+load_job(const struct cli *cli, struct job **out, struct job **partial)
 {
 	const char *path = job_file_path(cli);
 	char *error;
@@ -126,12 +128,18 @@ run_load_job(const struct cli *cli, struct job **out)
 	*out = NULL;
 	if (path == NULL)
 		return 0;
-	if ((*out = jobfile_load(path, &error)) == NULL) {
+	if ((*out = jobfile_load_partial(path, &error, partial)) == NULL) {
 		diag_error("%s", error);
 		free(error);
 		return -1;
 	}
 	return 0;
+}
+
+int
+run_load_job(const struct cli *cli, struct job **out)
+{
+	return load_job(cli, out, NULL);
 }
 
 int
@@ -1612,11 +1620,19 @@ early_mask(void)
 	    (size_t)config_number(&run->config, CONFIG_SECRET_MIN_LENGTH));
 	if (set == NULL)
 		return NULL;
+	secrets_regular_only(true);
 	secrets_collect_settings(set, run->cli->flags, run->cli->n_flags);
 	if (run->job != NULL &&
 	    secrets_collect(
 		set, run->job, &run->config, &run->job_env, &error) == 0)
 		add_job_env_globs(set, run, &error);
+	free(error);
+	error = NULL;
+	/* A refused job file: the secrets of what could be read of it. */
+	if (run->job == NULL && run->partial != NULL)
+		secrets_collect(
+		    set, run->partial, &run->config, &run->job_env, &error);
+	secrets_regular_only(false);
 	free(error);
 	return set;
 }
@@ -1633,7 +1649,7 @@ configure(struct run *run)
 		    strerror(errno));
 		return -1;
 	}
-	if (run_load_job(cli, &run->job) < 0) {
+	if (load_job(cli, &run->job, &run->partial) < 0) {
 		job_file_invalid(run);
 		return -1;
 	}
@@ -1712,6 +1728,7 @@ release(struct run *run)
 		free(run->shown_names[i]);
 	free(run->shown_names);
 	job_free(run->job);
+	job_free(run->partial);
 	free(run->selected);
 	free(run->error);
 }

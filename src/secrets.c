@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "secrets.h"
@@ -19,6 +21,15 @@
 extern char **environ;
 
 #define SECRETS_FILE_MAX (1024 * 1024)
+
+/* Only regular files are read (secrets_regular_only()). */
+static bool regular_only;
+
+void
+secrets_regular_only(bool on)
+{
+	regular_only = on;
+}
 
 /* Adds one value; origin says where it came from, for the warning. */
 static int
@@ -131,9 +142,29 @@ add_listed(void *context, const char *value, size_t length)
 static char *
 read_file(const char *path, size_t *size, char **error)
 {
-	char *data = xmalloc(SECRETS_FILE_MAX + 1);
-	FILE *fp = fopen(path, "re");
+	char *data;
+	FILE *fp = NULL;
+	struct stat st;
+	int fd;
 
+	/* Early, at exit with signals blocked: never wait for a FIFO's
+	 * writer (secrets_regular_only()); opening one without O_NONBLOCK
+	 * would. */
+	if (regular_only) {
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			*error = xasprintf("secrets file '%s' is not read "
+					   "now: not a regular file",
+			    path);
+			return NULL;
+		}
+		if (fd >= 0 && (fp = fdopen(fd, "r")) == NULL)
+			close(fd);
+	} else {
+		fp = fopen(path, "re");
+	}
+	data = xmalloc(SECRETS_FILE_MAX + 1);
 	if (fp == NULL) {
 		*error = xasprintf(
 		    "cannot read secrets file '%s': %s", path, strerror(errno));

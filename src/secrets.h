@@ -102,4 +102,11 @@ struct config_flag;
 void secrets_collect_settings(
     struct mask_set *set, const struct config_flag *flags, size_t n_flags);
 
+/*
+ * While on, secrets files that are not regular files (a FIFO that a helper
+ * writes) are not read but refused: the secrets gathered for messages held
+ * at exit must not wait for a writer that may never come.
+ */
+void secrets_regular_only(bool on);
+
 #endif

@@ -6,7 +6,7 @@
 # job's environment from the start, so hooks and triggers that run before
 # any step see it masked.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 35
+plan 40
 
 S=Zq7secretNEAR4kMark99
 export REACTORCIDE_SECRET_VALUES_LIST=$S
@@ -45,6 +45,28 @@ printf '%s\n' other-secret-from-file-77 >list.txt
 run env REACTORCIDE_SECRET_VALUES_LIST=list.txt "$JOBRUN" run \
 	--timeout other-secret-from-file-77 --job-command true
 ok "! grep -qa other-secret out err" "a secret from a values file too"
+# A refused job file: its messages are masked with the secrets of what
+# could be read of it (its secrets.files, its secrets.env).
+printf 'TOK=%s\n' file-held-secret-31 >sf.env
+chmod 600 sf.env
+printf 'secrets: {files: [%s/sf.env]}\nsteps:\n  - {name: a, run: "true", timeout: "%s"}\n' \
+	"$PWD" file-held-secret-31 >j1.yaml
+run "$JOBRUN" run j1.yaml
+is "$status" 125 "a job file refused for a bad duration: 125"
+ok "! grep -qa file-held-secret out err" \
+	"the value from its own secrets file is masked"
+printf 'secrets: {env: [TOK2]}\nsteps:\n  - {name: a, run: "true", depends_on: [%s]}\n' \
+	env-held-secret-32 >j2.yaml
+run env TOK2=env-held-secret-32 "$JOBRUN" run j2.yaml
+ok "! grep -qa env-held-secret out err" "and the value of its secrets.env"
+# Messages held at exit are masked without waiting on a secrets file that
+# is a FIFO nobody writes (signals are blocked then: it would hang).
+mkfifo fifo
+run timeout -k 5 10 "$JOBRUN" run --timeout bad --secrets-file "$PWD/fifo" \
+	--job-command true
+is "$status" 125 "a bad flag with a FIFO for secrets file: 125, at once"
+contains err "got 'bad'" "and the message comes out"
+
 # A bad flag before the job is read at all: the message still comes out.
 run "$JOBRUN" run --no-such-flag
 is "$status" 125 "an unknown flag: 125"
