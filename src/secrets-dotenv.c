@@ -613,20 +613,71 @@ dotenv_declaration(const struct dotenv *d)
 	return 0;
 }
 
+/* The length of a reserved word that may begin a command at p, or 0. */
+static size_t
+dotenv_reserved(const struct dotenv *d)
+{
+	static const char *const words[] = { "if", "then", "else", "elif", "do",
+		"while", "until", "{", "!" };
+	size_t i, length;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		length = strlen(words[i]);
+		if ((size_t)(d->end - d->p) >= length &&
+		    memcmp(d->p, words[i], length) == 0 &&
+		    dotenv_word_ends_at(d, length))
+			return length;
+	}
+	return 0;
+}
+
+/*
+ * Skips a command that is not an assignment (true in "true && A=1", the
+ * "for x in y" of a loop) up to the ; & | that ends it, outside quotes,
+ * on its line; a quote not closed on the line skips the line.
+ */
+static void
+dotenv_skip_command(struct dotenv *d)
+{
+	const char *p = d->p;
+	char quote = 0;
+
+	for (; p < d->end && *p != '\n'; p++) {
+		if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+			else if (*p == '\\' && quote == '"' && p + 1 < d->end &&
+			    p[1] != '\n')
+				p++;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '\\' && p + 1 < d->end && p[1] != '\n') {
+			p++;
+		} else if (is_one_of(*p, ";&|")) {
+			d->p = p;
+			return;
+		}
+	}
+	dotenv_skip_line(d);
+}
+
 /*
  * One command at p, through its end (a line break, or ; & |): the values
- * of its assignments go to add.  A command that is not assignments, or
- * what follows them (A=1 make), is skipped to the end of its line.
- * Returns -1, with the word that failed in d->word, when a word cannot be
- * read.
+ * of its assignments go to add, alone or after a declaration word or a
+ * reserved word that may begin a command (if, then, do, {, ...).  A
+ * command that is not assignments, or what follows them (A=1 make), is
+ * skipped to its end on the line (dotenv_skip_command()).  Returns -1,
+ * with the word that failed in d->word, when a word cannot be read.
  */
 static int
 dotenv_command(struct dotenv *d)
 {
 	bool first = true, declaring = false, first_on_line = d->line_start;
+	bool next_first;
 	size_t length;
 
-	for (; d->rc == 0; first = false) {
+	for (; d->rc == 0; first = next_first) {
+		next_first = false;
 		dotenv_skip_blanks(d);
 		d->word = d->p;
 		d->word_line = d->line;
@@ -655,13 +706,16 @@ dotenv_command(struct dotenv *d)
 		} else if (first && (length = dotenv_declaration(d)) > 0) {
 			d->p += length;
 			declaring = true;
+		} else if (first && (length = dotenv_reserved(d)) > 0) {
+			d->p += length;
+			next_first = true;
 		} else if (declaring && !dotenv_word_ends(d)) {
 			/* An option (declare -x) or a name alone. */
 			if (dotenv_word(d) < 0)
 				return -1;
 			d->shell.used = d->loader.used = 0;
 		} else {
-			dotenv_skip_line(d);
+			dotenv_skip_command(d);
 			return 0;
 		}
 	}

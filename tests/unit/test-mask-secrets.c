@@ -211,6 +211,20 @@ test_dotenv_shell_words(void)
 	READS("KEY=val#ue\n", "[val#ue]", "", "a # inside a word is not");
 	READS("KEY=value\t# tab then comment\n", "[value]", "",
 	    "nor after a tab");
+	READS("if true; then T_I=in-if-III; fi\n", "[in-if-III]", "",
+	    "an assignment after if ...; then");
+	READS("{ T_J=brace-JJJ; }\n", "[brace-JJJ][brace-JJJ; }]", "",
+	    "inside { ...; } (and the rest of the line, as loaders read it)");
+	READS("true && T_M=after-and-MMM\n", "[after-and-MMM]", "",
+	    "after another command and &&");
+	READS("for x in 1; do T_R=in-for-RRR; done\n", "[in-for-RRR]", "",
+	    "inside a for loop's do");
+	READS("echo \"a;b\" 'c|d' >/dev/null; T_Q=after-quoted-QQQ\n",
+	    "[after-quoted-QQQ]", "",
+	    "a command is skipped to its end, not to a ; in quotes");
+	READS("echo 'unclosed ; T_U=not-this\nT_N=next-line-NNN\n",
+	    "[next-line-NNN]", "",
+	    "a quote not closed on its line skips the line");
 }
 
 static void
