@@ -198,6 +198,7 @@ struct file_context {
 	const char *path;
 	const char *label;
 	char **error;
+	size_t values; /* dotenv values passed on */
 };
 
 static int
@@ -205,6 +206,7 @@ add_file_value(void *context, const char *value, size_t length)
 {
 	struct file_context *c = context;
 
+	c->values++;
 	return add_value(c->set, value, length, c->label, c->error);
 }
 
@@ -226,7 +228,8 @@ skip_file_line(void *context, size_t line, const char *why)
 static int
 add_file(struct mask_set *set, const char *path, char **error)
 {
-	struct file_context c = { set, path, NULL, error };
+	struct file_context c = { set, path, NULL, error, 0 };
+	bool whole;
 	const char *start, *end;
 	char *data, *label;
 	size_t size;
@@ -246,10 +249,21 @@ add_file(struct mask_set *set, const char *path, char **error)
 	    (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r' ||
 		end[-1] == '\t'))
 		end--;
-	rc = add_value(set, start, (size_t)(end - start), label, error);
+	/* A file too long to be one secret may still be a dotenv file of
+	 * short values: then only those are masked. */
+	whole = (size_t)(end - start) <= MASK_SECRET_MAX;
+	if (whole)
+		rc = add_value(set, start, (size_t)(end - start), label, error);
 	if (rc == 0)
 		rc = secrets_parse_dotenv(
 		    data, size, add_file_value, skip_file_line, &c);
+	if (rc == 0 && !whole && c.values == 0) {
+		*error = xasprintf("secrets file '%s' holds no assignment and "
+				   "is longer than %d bytes, the most one "
+				   "secret may be",
+		    path, MASK_SECRET_MAX);
+		rc = -1;
+	}
 	free(label);
 	wipe(data, size);
 	free(data);

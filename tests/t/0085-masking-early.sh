@@ -6,7 +6,7 @@
 # job's environment from the start, so hooks and triggers that run before
 # any step see it masked.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 40
+plan 43
 
 S=Zq7secretNEAR4kMark99
 export REACTORCIDE_SECRET_VALUES_LIST=$S
@@ -86,6 +86,20 @@ contains err "the secret from variable BIGV: a secret is longer than 65536" \
 run "$JOBRUN" run --runtime podman --job-command true
 is "$status" 125 "a job command for a container, without an image: 125"
 contains err "no runner image" "saying what is missing"
+
+# A dotenv file over 64 KiB of short values: too long to be one secret,
+# its values are masked all the same; one value that long is refused.
+"$PYTHON3" -c "print('\n'.join('L%d=value-%06d' % (i, i) for i in range(5000)))" \
+	>big.env
+chmod 600 big.env
+run "$JOBRUN" run --secrets-file "$PWD/big.env" \
+	--job-command 'echo value-004321 value-000007'
+is "$status" 0 "a 100 KB dotenv file of short values runs"
+contains out "*** ***" "and its values are masked"
+head -c 70000 /dev/zero | tr '\0' k >huge.txt
+run "$JOBRUN" run --secrets-file "$PWD/huge.txt" --job-command true
+contains err "holds no assignment and is longer than 65536 bytes" \
+	"one secret over 64 KiB in a file is refused, saying why"
 
 # Once the secrets are known, a long message is masked, then cut.
 run "$JOBRUN" run --until "$(head -c 5000 /dev/zero | tr '\0' a)$S" \
