@@ -595,15 +595,14 @@ dotenv_name(const struct dotenv *d)
 	return dotenv_at(d, n, '=') ? n + 1 : 0;
 }
 
-/* The length of a declaration word at p (export NAME=VALUE ...), or 0. */
+/* The length of the one of words (count of them) that is the word at p,
+ * or 0. */
 static size_t
-dotenv_declaration(const struct dotenv *d)
+dotenv_one_of(const struct dotenv *d, const char *const *words, size_t count)
 {
-	static const char *const words[] = { "export", "readonly", "declare",
-		"typeset" };
 	size_t i, length;
 
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+	for (i = 0; i < count; i++) {
 		length = strlen(words[i]);
 		if ((size_t)(d->end - d->p) >= length &&
 		    memcmp(d->p, words[i], length) == 0 &&
@@ -613,22 +612,24 @@ dotenv_declaration(const struct dotenv *d)
 	return 0;
 }
 
+/* The length of a declaration word at p (export NAME=VALUE ...), or 0. */
+static size_t
+dotenv_declaration(const struct dotenv *d)
+{
+	static const char *const words[] = { "export", "readonly", "declare",
+		"typeset" };
+
+	return dotenv_one_of(d, words, sizeof(words) / sizeof(words[0]));
+}
+
 /* The length of a reserved word that may begin a command at p, or 0. */
 static size_t
 dotenv_reserved(const struct dotenv *d)
 {
 	static const char *const words[] = { "if", "then", "else", "elif", "do",
 		"while", "until", "{", "!" };
-	size_t i, length;
 
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		length = strlen(words[i]);
-		if ((size_t)(d->end - d->p) >= length &&
-		    memcmp(d->p, words[i], length) == 0 &&
-		    dotenv_word_ends_at(d, length))
-			return length;
-	}
-	return 0;
+	return dotenv_one_of(d, words, sizeof(words) / sizeof(words[0]));
 }
 
 /*
