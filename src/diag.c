@@ -176,6 +176,12 @@ diag_release(struct mask_set *set)
 }
 
 void
+diag_discard(bool on)
+{
+	held.discard = on;
+}
+
+void
 diag_release_early(void)
 {
 	struct mask_set *set = NULL;

@@ -8,6 +8,7 @@
 #define JOBRUN_DIAG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <sys/uio.h>
 
 /*
@@ -70,6 +71,12 @@ void diag_release(struct mask_set *set);
 
 /* Ends the holding: what is held goes out masked with early()'s set. */
 void diag_release_early(void);
+
+/*
+ * While on, messages are dropped: gathering the secrets for held messages
+ * (an early() function) has nothing to say that the run did not.
+ */
+void diag_discard(bool on);
 
 /* Cuts a message longer than a line of standard error takes (4 KiB with
  * "jobrun: " and the newline) with a marker; returns its new length. */

@@ -174,12 +174,14 @@ early_mask(void)
 
 	if (set == NULL)
 		return NULL;
+	diag_discard(true);
 	secrets_regular_only(true);
 	secrets_collect_settings(set, parsing != NULL ? parsing->flags : NULL,
 	    parsing != NULL ? parsing->n_flags : 0);
 	flags = xcalloc((size_t)early_argc + 1, sizeof(*flags));
 	secrets_collect_settings(set, flags, unparsed_secret_flags(flags));
 	secrets_regular_only(false);
+	diag_discard(false);
 	free(flags);
 	return set;
 }

@@ -1620,6 +1620,7 @@ early_mask(void)
 	    (size_t)config_number(&run->config, CONFIG_SECRET_MIN_LENGTH));
 	if (set == NULL)
 		return NULL;
+	diag_discard(true);
 	secrets_regular_only(true);
 	secrets_collect_settings(set, run->cli->flags, run->cli->n_flags);
 	if (run->job != NULL &&
@@ -1633,6 +1634,7 @@ early_mask(void)
 		secrets_collect(
 		    set, run->partial, &run->config, &run->job_env, &error);
 	secrets_regular_only(false);
+	diag_discard(false);
 	free(error);
 	return set;
 }
