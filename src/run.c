@@ -1639,6 +1639,18 @@ early_mask(void)
 	return set;
 }
 
+/*
+ * Writes the messages still held (masked with early_mask()) while the run
+ * is there to build it from, and forgets the run; returns status.
+ */
+static int
+end_holding(int status)
+{
+	diag_release_early();
+	configuring = NULL;
+	return status;
+}
+
 /* Configuration, job, environment, secrets: what all else needs. */
 static int
 configure(struct run *run)
@@ -1841,12 +1853,10 @@ run_job(const struct cli *cli)
 	 * the job runs in a container (runtime-job.h). */
 	configuring = &run;
 	diag_hold(early_mask);
-	if (bundle_receive() < 0) {
-		diag_release_early();
-		return EXIT_JOBRUN_ERROR;
-	}
+	if (bundle_receive() < 0)
+		return end_holding(EXIT_JOBRUN_ERROR);
 	if (runtime_job_wanted(cli) && !cli->dry_run) {
-		diag_release_early();
+		end_holding(0);
 		return runtime_job_run(cli);
 	}
 	clock_gettime(CLOCK_REALTIME, &run.started);
@@ -1854,8 +1864,7 @@ run_job(const struct cli *cli)
 	if (cli->shell_on_failure && !cli->dry_run && !debug_shell_possible()) {
 		diag_error("--shell-on-failure needs a terminal: standard "
 			   "input, output and error must be one");
-		diag_release_early();
-		return EXIT_JOBRUN_ERROR;
+		return end_holding(EXIT_JOBRUN_ERROR);
 	}
 	if (configure(&run) < 0) {
 		status = EXIT_JOBRUN_ERROR;
@@ -1907,8 +1916,7 @@ out:
 		if (make_workspace(&run) == 0)
 			status = finish(&run, status);
 	}
-	diag_release_early();
-	configuring = NULL;
+	end_holding(0);
 	release(&run);
 	return status;
 }
