@@ -427,6 +427,45 @@ find_command(const char *word, enum cli_command *out)
 	return -1;
 }
 
+size_t
+cli_secret_flags(int argc, char **argv, struct config_flag *flags)
+{
+	const struct option *o;
+	const char *arg, *value;
+	size_t n = 0, length;
+	int i, key;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strncmp(arg, "--", 2) != 0)
+			continue;
+		for (o = options; o->name != NULL; o++) {
+			key = o->val - OPT_CONFIG;
+			if (key != CONFIG_SECRET_VALUES_LIST &&
+			    key != CONFIG_SECRET_ENV_NAMES &&
+			    key != CONFIG_SECRETS_FILE)
+				continue;
+			length = strlen(o->name);
+			if (strncmp(arg + 2, o->name, length) != 0)
+				continue;
+			if (arg[2 + length] == '=')
+				value = arg + 2 + length + 1;
+			else if (arg[2 + length] == '\0' && i + 1 < argc)
+				value = argv[i + 1];
+			else
+				continue;
+			/* A value cli_parse() took is "***" in argv now. */
+			if (strncmp(value, "***", 3) == 0)
+				continue;
+			flags[n].key = (enum config_key)key;
+			flags[n].value = value;
+			flags[n].flag = o->name;
+			n++;
+		}
+	}
+	return n;
+}
+
 /*
  * True when a flag's value may hold secrets: the secret values
  * themselves, and an inline job environment (KEY=VALUE rather than the

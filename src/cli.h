@@ -83,6 +83,15 @@ struct cli {
  */
 int cli_parse(struct cli *out, int argc, char **argv);
 
+/*
+ * The flags of argv that give secrets (--secret-values-list,
+ * --secret-env-names, --secrets-file), whether or not cli_parse() got to
+ * them (it stops at the first bad flag), into flags (room for argc): for
+ * masking what is said before the job's secrets are known.  Values that
+ * cli_parse() took out of argv are left out.  Returns how many.
+ */
+size_t cli_secret_flags(int argc, char **argv, struct config_flag *flags);
+
 /* Wipes and frees the copies cli_parse() made; the flags then dangle. */
 void cli_release(struct cli *cli);
 

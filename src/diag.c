@@ -100,7 +100,7 @@ static struct mask_set *diag_mask;
 /* Messages held until the secrets are known (diag_hold()). */
 static struct {
 	bool on;
-	bool discard; /* while early() runs */
+	bool discard; /* diag_discard(): while an early() runs */
 	diag_early_mask_fn early;
 	char **messages;
 	size_t count;
@@ -188,12 +188,8 @@ diag_release_early(void)
 
 	if (!held.on)
 		return;
-	if (held.count > 0 && held.early != NULL) {
-		/* What reading the settings says is not the point here. */
-		held.discard = true;
+	if (held.count > 0 && held.early != NULL)
 		set = held.early();
-		held.discard = false;
-	}
 	diag_release(set);
 	mask_set_free(set);
 }

@@ -122,47 +122,6 @@ static int early_argc;
 static char **early_argv;
 
 /*
- * The secret settings' flags of argv that parsing did not reach (it
- * stops at the first bad flag), into flags (room for argc): up to n.
- */
-static size_t
-unparsed_secret_flags(struct config_flag *flags)
-{
-	static const struct {
-		const char *name;
-		enum config_key key;
-	} known[] = { { "--secret-values-list", CONFIG_SECRET_VALUES_LIST },
-		{ "--secret-env-names", CONFIG_SECRET_ENV_NAMES },
-		{ "--secrets-file", CONFIG_SECRETS_FILE } };
-	const char *arg, *value;
-	size_t n = 0, k, length;
-	int i;
-
-	for (i = 1; i < early_argc; i++) {
-		arg = early_argv[i];
-		for (k = 0; k < sizeof(known) / sizeof(*known); k++) {
-			length = strlen(known[k].name);
-			if (strncmp(arg, known[k].name, length) != 0)
-				continue;
-			if (arg[length] == '=')
-				value = arg + length + 1;
-			else if (arg[length] == '\0' && i + 1 < early_argc)
-				value = early_argv[i + 1];
-			else
-				continue;
-			/* A value parsing took is "***" in argv now. */
-			if (strncmp(value, "***", 3) == 0)
-				continue;
-			flags[n].key = known[k].key;
-			flags[n].value = value;
-			flags[n].flag = known[k].name;
-			n++;
-		}
-	}
-	return n;
-}
-
-/*
  * The secrets that settings give, for messages written before a run knows
  * its job's (a bad flag echoing its value): run_job() adds the job's.
  */
@@ -179,7 +138,8 @@ early_mask(void)
 	secrets_collect_settings(set, parsing != NULL ? parsing->flags : NULL,
 	    parsing != NULL ? parsing->n_flags : 0);
 	flags = xcalloc((size_t)early_argc + 1, sizeof(*flags));
-	secrets_collect_settings(set, flags, unparsed_secret_flags(flags));
+	secrets_collect_settings(
+	    set, flags, cli_secret_flags(early_argc, early_argv, flags));
 	secrets_regular_only(false);
 	diag_discard(false);
 	free(flags);

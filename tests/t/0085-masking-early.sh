@@ -6,7 +6,7 @@
 # job's environment from the start, so hooks and triggers that run before
 # any step see it masked.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 43
+plan 45
 
 S=Zq7secretNEAR4kMark99
 export REACTORCIDE_SECRET_VALUES_LIST=$S
@@ -66,6 +66,13 @@ run timeout -k 5 10 "$JOBRUN" run --timeout bad --secrets-file "$PWD/fifo" \
 	--job-command true
 is "$status" 125 "a bad flag with a FIFO for secrets file: 125, at once"
 contains err "got 'bad'" "and the message comes out"
+
+# A command line refused before parsing reaches its secrets file: the
+# file's secret still masks the message (it echoes the command).
+printf '%s\n' argv-held-secret-55 >argv.txt
+run "$JOBRUN" argv-held-secret-55 --secrets-file "$PWD/argv.txt"
+is "$status" 125 "an unknown command: 125"
+contains err "unknown command '***'" "masked with a secrets file parsing never reached"
 
 # A bad flag before the job is read at all: the message still comes out.
 run "$JOBRUN" run --no-such-flag
