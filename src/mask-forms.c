@@ -75,10 +75,10 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 23 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 32 forms in
  * one batch.
  */
-#define BATCH_MAX 24
+#define BATCH_MAX 32
 
 struct batch {
 	struct scratch *s; /* empty when the batch begins */
@@ -354,6 +354,8 @@ static const struct percent_style percent_styles[] = {
 	{ .keeps = "-._~", .plus = true, .lower = true },
 	/* JavaScript's encodeURIComponent() */
 	{ .keeps = "-._~!'()*" },
+	/* PHP's urlencode() */
+	{ .keeps = "-._", .plus = true },
 };
 
 static bool
@@ -401,7 +403,8 @@ struct json_style {
 static const struct json_style json_styles[] = {
 	{ 0 }, /* Python without ensure_ascii, JavaScript, most encoders */
 	{ .upper = true }, /* jansson */
-	{ .slash = true }, /* PHP */
+	{ .slash = true }, /* PHP with JSON_UNESCAPED_UNICODE */
+	{ .slash = true, .ascii = true }, /* PHP's json_encode() */
 	{ .del = true }, /* jq */
 	{ .ascii = true }, /* Python, jq -a */
 	{ .html = true, .separators = true }, /* Go */
@@ -506,6 +509,59 @@ form_json(struct scratch *s, const unsigned char *in, size_t size,
 		}
 		if (!json_escape(s, (unsigned)code, style))
 			scratch_put(s, in + start, i - start);
+	}
+}
+
+/* ---- HTML and XML escaping ---- */
+
+/* How an escaper writes " and ' (NULL: as they are); & < > are always
+ * &amp; &lt; &gt;. */
+struct html_style {
+	const char *quot;
+	const char *apos;
+};
+
+static const struct html_style html_styles[] = {
+	{ "&quot;", "&#x27;" }, /* Python's html.escape() */
+	{ "&#34;", "&#39;" }, /* Go's html.EscapeString(), Jinja2 */
+	{ "&quot;", "&#39;" }, /* Ruby's ERB::Util.html_escape, Rails */
+	{ "&quot;", "&#039;" }, /* PHP's htmlspecialchars() */
+	{ "&quot;", "&apos;" }, /* XML attributes */
+	{ "&quot;", NULL }, /* PHP before 8.1, Apache Commons' escapeHtml4 */
+	{ NULL, NULL }, /* XML text, html.escape(quote=False) */
+};
+
+static void
+form_html(struct scratch *s, const unsigned char *in, size_t size,
+    const struct html_style *style)
+{
+	const char *escape;
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		switch (in[i]) {
+		case '&':
+			escape = "&amp;";
+			break;
+		case '<':
+			escape = "&lt;";
+			break;
+		case '>':
+			escape = "&gt;";
+			break;
+		case '"':
+			escape = style->quot;
+			break;
+		case '\'':
+			escape = style->apos;
+			break;
+		default:
+			escape = NULL;
+		}
+		if (escape != NULL)
+			scratch_put(s, escape, strlen(escape));
+		else
+			scratch_byte(s, in[i]);
 	}
 }
 
@@ -656,7 +712,8 @@ plain_bytes(const unsigned char *in, size_t size)
 	return true;
 }
 
-/* The percent, JSON and shell forms that escape some bytes, not all. */
+/* The percent, JSON, HTML and shell forms that escape some bytes, not
+ * all. */
 static void
 forms_escaped(struct batch *b, mask_forms_fn add, void *context)
 {
@@ -668,6 +725,10 @@ forms_escaped(struct batch *b, mask_forms_fn add, void *context)
 	}
 	for (i = 0; i < sizeof(json_styles) / sizeof(*json_styles); i++) {
 		form_json(b->s, b->secret, b->size, &json_styles[i]);
+		batch_give(b, add, context);
+	}
+	for (i = 0; i < sizeof(html_styles) / sizeof(*html_styles); i++) {
+		form_html(b->s, b->secret, b->size, &html_styles[i]);
 		batch_give(b, add, context);
 	}
 	forms_shell(b, add, context);

@@ -28,15 +28,20 @@
  *     (shell printf '%%%02x'), also keeping '/' (Python's quote()), with '+'
  *     for space in upper and in lower case hex (curl's --data-urlencode in
  *     a body and in a --get query, Python's quote_plus(), Go's
- *     QueryEscape) and keeping !'()* (JavaScript's encodeURIComponent);
+ *     QueryEscape) and keeping !'()* (JavaScript's encodeURIComponent),
+ *     and with '+' for space and '~' escaped (PHP's urlencode);
  *   - JSON string escaping: \" \\ \b \f \n \r \t and \u00xx for other
  *     control characters (Python without ensure_ascii, JavaScript), also
- *     with upper-case hex (jansson), with \/ (PHP), with DEL as \u007f
+ *     with upper-case hex (jansson), with \/ (PHP; also with every
+ *     non-ASCII character as \uXXXX, its json_encode()), with DEL as \u007f
  *     (jq), with DEL and every non-ASCII character as \uXXXX, a surrogate
  *     pair above U+FFFF, and each byte that is no UTF-8 as \udcXX
  *     (Python's ensure_ascii, with the surrogateescape decoding of
  *     os.environ; jq -a), with < > & and U+2028 U+2029 escaped (Go) and
  *     with only U+2028 U+2029 escaped (Go without HTML escaping);
+ *   - HTML and XML escaping: & < > as &amp; &lt; &gt;, with " as &quot;
+ *     or &#34; or kept, and ' as &#x27;, &#39;, &#039; or &apos; or kept
+ *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML);
  *   - shell quoting, the text between the quotes: POSIX single quotes with
  *     ' as '\'' (bash's set -x) or as '"'"' (Python's shlex.quote); double
  *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes

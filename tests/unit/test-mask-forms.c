@@ -284,6 +284,28 @@ static const char *json_go_utf8[] = {
 	"\\u00e9a<b\\u2029c-secret", /* Python */
 };
 
+/*
+ * HTML and XML escaping, from Python 3.11's html.escape() (with and
+ * without quote) and the rules of Go's html.EscapeString(), Ruby's
+ * ERB::Util.html_escape, PHP's htmlspecialchars() (ENT_QUOTES, the
+ * default since 8.1, and ENT_COMPAT before it) and XML's &apos;.
+ */
+static const char *html[] = {
+	"p&amp;ss&lt;w&gt;&quot;q&#x27;d", /* html.escape() */
+	"p&amp;ss&lt;w&gt;\"q'd", /* html.escape(quote=False), XML text */
+	"p&amp;ss&lt;w&gt;&#34;q&#39;d", /* Go, Jinja2 */
+	"p&amp;ss&lt;w&gt;&quot;q&#39;d", /* Ruby */
+	"p&amp;ss&lt;w&gt;&quot;q&#039;d", /* PHP */
+	"p&amp;ss&lt;w&gt;&quot;q&apos;d", /* XML attributes */
+	"p&amp;ss&lt;w&gt;&quot;q'd", /* PHP before 8.1 */
+};
+
+/* PHP's json_encode() (\/ and \uXXXX) and urlencode() ('~' as %7E). */
+static const char *php[] = {
+	"a\\/b\\u00e9c~d e", /* json_encode() */
+	"a%2Fb%C3%A9c%7Ed+e", /* urlencode() */
+};
+
 /* The whitespace variants, built in a scratch that holds other forms. */
 static const char *words[] = {
 	"many words", /* echo $X */
@@ -359,6 +381,9 @@ test_tools_masked(void)
 	test_masked("a<b\342\200\250c&d-secret",
 	    "{\"t\":\"a\\u003cb\\u2028c\\u0026d-secret\"}", "{\"t\":\"***\"}",
 	    "Go's \\u2028 beside \\u003c is masked");
+	test_masked("p&ss<w>\"q'd",
+	    "<input value=\"p&amp;ss&lt;w&gt;&quot;q&#x27;d\">",
+	    "<input value=\"***\">", "html.escape() in an attribute is masked");
 }
 
 int
@@ -386,6 +411,10 @@ main(void)
 	test_once("pass word 1234!"); /* %20 %21: no hex letter to lower */
 	test_once("first-line\nsecond line");
 	test_escaped(" \tmany  words\n", words, 2);
+	test_escaped("p&ss<w>\"q'd", html, sizeof(html) / sizeof(*html));
+	test_once("p&ss<w>\"q'd");
+	test_escaped("a/b\303\251c~d e", php, 2);
+	test_once("a/b\303\251c~d e");
 	test_tools_masked();
 	return done_testing();
 }
