@@ -802,7 +802,7 @@ mask_forms_each(
 size_t
 mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
 {
-	size_t i = 0, n = 0, length;
+	size_t i = 0, n = 0, length, indent;
 	bool before, after;
 
 	while (i < size) {
@@ -817,10 +817,23 @@ mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
 			continue;
 		}
 		before = i == 0 || mask_forms_encoded(in[i - 1]);
-		after =
-		    i + length == size || mask_forms_encoded(in[i + length]);
-		if (!(before && after))
-			memmove(out + n, in + i, length), n += length;
+		indent = 0;
+		if (in[i + length - 1] == '\n')
+			while (indent <= MASK_FOLD_INDENT_MAX &&
+			    i + length + indent < size &&
+			    (in[i + length + indent] == ' ' ||
+				in[i + length + indent] == '\t'))
+				indent++;
+		if (indent > MASK_FOLD_INDENT_MAX)
+			indent = 0;
+		after = i + length + indent == size ||
+		    mask_forms_encoded(in[i + length + indent]);
+		if (before && after) {
+			i += length + indent;
+			continue;
+		}
+		memmove(out + n, in + i, length);
+		n += length;
 		i += length;
 	}
 	return n;

@@ -96,7 +96,10 @@ size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
  * The folded view, in which a stream searches for needles: line breaks
  * ("\n" or "\r\n") between two encoded characters (those of base64 in
  * both alphabets and of hex: A-Z a-z 0-9 + / - _) are left out, so that
- * an encoded run matches across the breaks of any wrapping.  A needle is
+ * an encoded run matches across the breaks of any wrapping; so are the
+ * spaces and tabs that indent the line after such a break, at most
+ * MASK_FOLD_INDENT_MAX of them (a wrapped run indented by sed, YAML or
+ * Helm's indent).  A needle is
  * folded the same way, a break at its start or end counting as between
  * encoded characters when the needle's side of it is one (the text beyond
  * may be too), and so is a final "\r" after an encoded character: the
@@ -104,6 +107,8 @@ size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
  * the text.  Writes the folded bytes to out (room for size bytes; may be
  * in) and returns their number.
  */
+#define MASK_FOLD_INDENT_MAX 64
+
 size_t mask_forms_fold(
     unsigned char *out, const unsigned char *in, size_t size);
 

@@ -85,6 +85,7 @@ struct mask_stream {
 	uint64_t folded; /* stream bytes before this are in the fold */
 	uint64_t floor; /* no line break before this folds (a flush) */
 	bool unfolded; /* bytes went by with no needle to fold for */
+	bool indent_waits; /* an indent waits after the break at folded */
 	struct fold_point *points; /* points[0]: the anchor; ascending */
 	size_t npoints;
 	size_t points_cap;
@@ -377,15 +378,18 @@ copy64(unsigned char *out, const unsigned char *in)
  * may run over: each block is copied whole, then, over each line break
  * that folds, the 64 bytes after it again, moved back.  Branches per
  * block and per break, few per line: a log's lines are short and of
- * random lengths.  Returns how many bytes of in it took; *used: how many
- * it wrote at out.  in[-2] and in[-1] are the stream's bytes before in
- * (or before the floor, which they are not read past).
+ * random lengths.  A line break before an indent stops it there, for
+ * fold_more() to take.  Returns how many bytes of in (stream offset r) it
+ * took; *used: how many it wrote at out (folded offset f).  in[-2] and
+ * in[-1] are the stream's bytes before in (or before the floor, which
+ * they are not read past).  Not inlined: inside fold_more()'s loop its
+ * variables would not all stay in registers.
  */
-static size_t
-fold_blocks(struct mask_stream *s, const unsigned char *in, size_t n,
-    unsigned char *out, size_t *used)
+static __attribute__((noinline)) size_t
+fold_blocks(struct mask_stream *s, const unsigned char *in, uint64_t r,
+    size_t n, unsigned char *out, uint64_t f, size_t *used)
 {
-	const uint64_t r = s->folded, floor = s->floor;
+	const uint64_t floor = s->floor;
 	const unsigned char *at;
 	uint64_t bits, i, start;
 	size_t k, o = 0, t;
@@ -401,13 +405,18 @@ fold_blocks(struct mask_stream *s, const unsigned char *in, size_t n,
 			start = i > floor && at[-1] == '\r' ? i - 1 : i;
 			if (start <= floor ||
 			    !(encoded_bit(at[(int64_t)(start - i) - 1]) &
-				encoded_bit(at[1])))
-				continue;
+				encoded_bit(at[1]))) {
+				if (__builtin_expect(at[1] != ' ', 1) &&
+				    at[1] != '\t')
+					continue;
+				/* An indent: fold_more() takes the "\n". */
+				*used = o + t;
+				return k + t;
+			}
 			/* out + o + t is where the "\n" went. */
 			o -= (size_t)(i - start) + 1;
 			copy64(out + o + t + 1, at + 1);
-			fold_point(
-			    s, s->fold.base + s->fold.used + o + t + 1, i + 1);
+			fold_point(s, f + o + t + 1, i + 1);
 		}
 		o += 64;
 	}
@@ -430,10 +439,11 @@ fold_more(struct mask_stream *s, bool at_end)
 	uint64_t r = s->folded, end = stream_end(s), i, start;
 	const unsigned char *in;
 	unsigned char *out;
-	size_t n = (size_t)(end - r), k = 0, o = 0, line;
+	size_t n = (size_t)(end - r), k = 0, o = 0, line, indent;
 
 	if (n == 0)
 		return;
+	s->indent_waits = false;
 	if (s->set->built == 0) {
 		/* No needle: nothing to fold for (fold_restart() catches up).
 		 */
@@ -444,10 +454,14 @@ fold_more(struct mask_stream *s, bool at_end)
 	in = s->raw.data + (r - s->raw.base);
 	reserve(&s->fold, n);
 	out = s->fold.data + s->fold.used;
-#ifdef __SSE2__
-	k = fold_blocks(s, in, n, out, &o);
-#endif
 	while (k < n) {
+#ifdef __SSE2__
+		if (n - k >= 128) {
+			k += fold_blocks(s, in + k, r + k, n - k, out + o,
+			    s->fold.base + s->fold.used + o, &line);
+			o += line;
+		}
+#endif
 		line = copy_line(out + o, in + k, n - k);
 		k += line;
 		o += line;
@@ -458,18 +472,29 @@ fold_more(struct mask_stream *s, bool at_end)
 		k++;
 		if (start > s->floor &&
 		    mask_forms_encoded(raw_byte(s, start - 1))) {
-			if (i + 1 == end && !at_end) {
+			for (indent = 0; indent <= MASK_FOLD_INDENT_MAX &&
+			     i + 1 + indent < end &&
+			     (raw_byte(s, i + 1 + indent) == ' ' ||
+				 raw_byte(s, i + 1 + indent) == '\t');
+			     indent++)
+				;
+			if (i + 1 + indent == end &&
+			    indent <= MASK_FOLD_INDENT_MAX && !at_end) {
+				/* The break and its indent wait. */
+				s->indent_waits = indent > 0;
 				o -= (size_t)(i - start);
 				s->fold.used += o;
 				s->folded = start;
 				memset(s->fold.data + s->fold.used, 0, SLACK);
 				return;
 			}
-			if (i + 1 < end &&
-			    mask_forms_encoded(raw_byte(s, i + 1))) {
+			if (i + 1 + indent < end &&
+			    indent <= MASK_FOLD_INDENT_MAX &&
+			    mask_forms_encoded(raw_byte(s, i + 1 + indent))) {
 				o -= (size_t)(i - start);
-				fold_point(
-				    s, s->fold.base + s->fold.used + o, i + 1);
+				k += indent;
+				fold_point(s, s->fold.base + s->fold.used + o,
+				    i + 1 + indent);
 				continue;
 			}
 		}
@@ -669,8 +694,9 @@ needle_candidate(const struct mask_stream *s)
 /*
  * The stream offset before which no needle's match can begin any more:
  * that of the longest match in progress, else the bytes not yet folded
- * when a needle can begin with a line break (else they go out: a match
- * would fold them away, or begin after them).
+ * when a needle can begin with a line break or they hold an indent (a
+ * needle may begin with a space; else they go out: a match would fold
+ * them away, or begin after them).
  */
 static uint64_t
 needle_hold(const struct mask_stream *s)
@@ -679,7 +705,8 @@ needle_hold(const struct mask_stream *s)
 
 	if (candidate < fold_end(s))
 		return raw_of(s, candidate);
-	return s->set->break_first ? s->folded : stream_end(s);
+	return s->set->break_first || s->indent_waits ? s->folded
+						      : stream_end(s);
 }
 
 /* ---- patterns ---- */

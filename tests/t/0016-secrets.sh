@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 61
+plan 64
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -289,6 +289,32 @@ for enc in "$(printf %s "$LONG_SECRET" | base64 -w0)" "$(printf %s "$LONG_SECRET
 	done
 done
 is "$n" 0 "no 8 characters of a wrapped base64 or hex run of a secret show"
+# The same runs indented, as sed, a YAML block scalar or Helm's indent
+# write them, with spaces or a tab.
+cat >indented.yaml <<'YAML'
+secrets: {env: [LONG_SECRET]}
+steps:
+  - name: w
+    run: |
+      printf %s "$LONG_SECRET" | base64 | sed 's/^/    /'
+      printf 'data:\n  tls.key: |\n'; printf %s "$LONG_SECRET" | openssl base64 | sed 's/^/    /'
+      printf %s "$LONG_SECRET" | xxd -p | sed 's/^/\t/'
+      printf %s "$LONG_SECRET" | base64 -w 20 | sed 's/^/  /' | sed 's/$/\r/'
+YAML
+LONG_SECRET=$LONG_SECRET run "$JOBRUN" run indented.yaml
+is "$status" 0 "a job printing indented wrapped encodings runs"
+tr -d '\r\n \t' <out >joined
+n=0
+for enc in "$(printf %s "$LONG_SECRET" | base64 -w0)" "$(printf %s "$LONG_SECRET" | xxd -p | tr -d '\n')"; do
+	i=1
+	while [ $i -le $((${#enc} - 12)) ]; do
+		part=$(printf %s "$enc" | cut -c "$i-$((i + 7))")
+		grep -qF -- "$part" joined && n=$((n + 1))
+		i=$((i + 4))
+	done
+done
+is "$n" 0 "no 8 characters of an indented wrapped run of a secret show"
+contains out "  tls.key: |" "the YAML around it stays"
 # ---- env_globs over every layer a step's environment comes from ----
 cat >globs.yaml <<'YAML'
 name: globs

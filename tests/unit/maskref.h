@@ -2,7 +2,9 @@
  * A one-shot reference masker for the masker's differential test and fuzz
  * target: as simple as possible, so it is obviously right.  It folds the
  * text (leaves out each line break, "\n" or "\r\n", that has an encoded
- * character on both sides: A-Z a-z 0-9 + / - _) and each needle (the same,
+ * character on both sides: A-Z a-z 0-9 + / - _, with the spaces and tabs,
+ * at most MASK_FOLD_INDENT_MAX, between it and the one after) and each
+ * needle (the same,
  * a break at either end counting as between encoded characters when the
  * needle's side is one, and a final "\r" too), marks every text byte from
  * the first to the last of an occurrence of a folded needle in the folded
@@ -20,6 +22,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+
+#include "mask-forms.h" /* MASK_FOLD_INDENT_MAX */
 
 struct maskref {
 	unsigned char **needles;
@@ -59,16 +63,25 @@ static inline size_t
 maskref_fold(unsigned char *out, size_t *raw, const unsigned char *in,
     size_t size, bool edges)
 {
-	size_t i = 0, n = 0, k, length;
+	size_t i = 0, n = 0, k, length, indent;
 	bool before, after;
 
 	while (i < size) {
 		length = maskref_break(in, size, i, edges);
+		indent = 0;
+		if (length > 0 && in[i + length - 1] == '\n')
+			while (i + length + indent < size &&
+			    (in[i + length + indent] == ' ' ||
+				in[i + length + indent] == '\t'))
+				indent++;
+		if (indent > MASK_FOLD_INDENT_MAX)
+			indent = 0;
 		before = i == 0 ? edges : maskref_encoded(in[i - 1]);
-		after = i + length == size ? edges
-					   : maskref_encoded(in[i + length]);
+		after = i + length + indent == size
+		    ? edges
+		    : maskref_encoded(in[i + length + indent]);
 		if (length > 0 && before && after) {
-			i += length;
+			i += length + indent;
 			continue;
 		}
 		if (length == 0)
@@ -199,19 +212,24 @@ maskref_mask(const struct maskref *ref, const unsigned char *in, size_t size,
 }
 
 /*
- * The line break (or final "\r") at the end of in[0, size) that a stream
- * keeps until the next byte tells whether it folds: its length, or 0.
+ * The line break (or final "\r") at the end of in[0, size), with the
+ * spaces and tabs after it, that a stream keeps until the next byte
+ * tells whether it folds: its length, or 0.
  */
 static inline size_t
 maskref_pending(const unsigned char *in, size_t size)
 {
-	size_t start;
+	size_t start, end = size;
 
 	if (size >= 2 && in[size - 1] == '\r')
 		return maskref_encoded(in[size - 2]) ? 1 : 0;
-	if (size == 0 || in[size - 1] != '\n')
+	while (end > 0 && size - end <= MASK_FOLD_INDENT_MAX &&
+	    (in[end - 1] == ' ' || in[end - 1] == '\t'))
+		end--;
+	if (end == 0 || in[end - 1] != '\n' ||
+	    size - end > MASK_FOLD_INDENT_MAX)
 		return 0;
-	start = size >= 2 && in[size - 2] == '\r' ? size - 2 : size - 1;
+	start = end >= 2 && in[end - 2] == '\r' ? end - 2 : end - 1;
 	return start >= 1 && maskref_encoded(in[start - 1]) ? size - start : 0;
 }
 

@@ -33,8 +33,8 @@
 #define INPUTS_PER_SET 50
 #define INPUT_MAX 96
 /* One input in 10 is long, fed in long chunks too: the fold takes 64
- * bytes at a time when 128 or more come at once. */
-#define INPUT_LONG 400
+ * bytes at a time when 192 or more come at once. */
+#define INPUT_LONG 600
 
 static uint64_t rng_state;
 
@@ -156,22 +156,31 @@ make_set(struct trial *t)
 /*
  * Copies k bytes of a needle wrapped as base64 and xxd -p wrap theirs: a
  * line break ("\n" or "\r\n") every width bytes (1 to 9, or 64 or 76)
- * from a random column.  Returns how many bytes it wrote, at most room.
+ * from a random column; one time in three each line indented as sed or
+ * YAML would (spaces or tabs, now and then about MASK_FOLD_INDENT_MAX of
+ * them, one side of the limit or the other).  Returns how many bytes it
+ * wrote, at most room.
  */
 static size_t
 wrapped(unsigned char *out, size_t room, const unsigned char *needle, size_t k)
 {
 	size_t width = below(8) == 0 ? (below(2) ? 64 : 76) : 1 + below(9),
-	       column = below(width), n = 0, i;
+	       column = below(width), n = 0, i, j, indent = 0;
 	bool crlf = below(3) == 0;
+	unsigned char blank = below(4) == 0 ? '\t' : ' ';
 
+	if (below(3) == 0)
+		indent = below(8) == 0 ? MASK_FOLD_INDENT_MAX - 1 + below(3)
+				       : 1 + below(4);
 	for (i = 0; i < k; i++) {
 		if (column == width) {
-			if (n + 2 + crlf > room)
+			if (n + 2 + crlf + indent > room)
 				break;
 			if (crlf)
 				out[n++] = '\r';
 			out[n++] = '\n';
+			for (j = 0; j < indent; j++)
+				out[n++] = blank;
 			column = 0;
 		}
 		if (n + 1 > room)
@@ -275,7 +284,7 @@ piece(size_t style, const unsigned char *in, size_t pos, size_t size)
 		return size - pos;
 	case 2:
 		if (size > INPUT_MAX)
-			return 1 + below(200);
+			return 1 + below(400);
 		return 1 + below(8);
 	case 4:
 		/* To the next "\r" or "\n" (or just after it), give or take. */
