@@ -275,19 +275,29 @@ steps:
 YAML
 LONG_SECRET=$LONG_SECRET SHORT_SECRET=crossing-the-break-42 run "$JOBRUN" run wrapped.yaml
 is "$status" 0 "a job printing wrapped encodings runs"
-# A leak: 8 characters of an encoding of a secret, once breaks are gone.
-tr -d '\r\n' <out >joined
-n=0
-for enc in "$(printf %s "$LONG_SECRET" | base64 -w0)" "$(printf %s "$LONG_SECRET" | xxd -p | tr -d '\n')" \
-	"$(printf 'xxcrossing-the-break-42' | base64 -w0 | cut -c 4-28)" \
-	"$(printf %s crossing-the-break-42 | xxd -p | tr -d '\n')"; do
-	i=1
-	while [ $i -le $((${#enc} - 12)) ]; do
-		part=$(printf %s "$enc" | cut -c "$i-$((i + 7))")
-		grep -qF -- "$part" joined && n=$((n + 1))
-		i=$((i + 4))
+# A leak: 8 characters of an encoding of a secret, once the bytes DROP
+# (tr's set) are gone from out.  Prints how many such pieces show.
+leaks()
+{
+	_drop=$1
+	shift
+	tr -d "$_drop" <out >joined
+	_n=0
+	for _enc in "$@"; do
+		_i=1
+		while [ $_i -le $((${#_enc} - 12)) ]; do
+			_part=$(printf %s "$_enc" | cut -c "$_i-$((_i + 7))")
+			grep -qF -- "$_part" joined && _n=$((_n + 1))
+			_i=$((_i + 4))
+		done
 	done
-done
+	echo "$_n"
+}
+LONG_BASE64=$(printf %s "$LONG_SECRET" | base64 -w0)
+LONG_HEX=$(printf %s "$LONG_SECRET" | xxd -p | tr -d '\n')
+n=$(leaks '\r\n' "$LONG_BASE64" "$LONG_HEX" \
+	"$(printf 'xxcrossing-the-break-42' | base64 -w0 | cut -c 4-28)" \
+	"$(printf %s crossing-the-break-42 | xxd -p | tr -d '\n')")
 is "$n" 0 "no 8 characters of a wrapped base64 or hex run of a secret show"
 # The same runs indented, as sed, a YAML block scalar or Helm's indent
 # write them, with spaces or a tab.
@@ -303,17 +313,8 @@ steps:
 YAML
 LONG_SECRET=$LONG_SECRET run "$JOBRUN" run indented.yaml
 is "$status" 0 "a job printing indented wrapped encodings runs"
-tr -d '\r\n \t' <out >joined
-n=0
-for enc in "$(printf %s "$LONG_SECRET" | base64 -w0)" "$(printf %s "$LONG_SECRET" | xxd -p | tr -d '\n')"; do
-	i=1
-	while [ $i -le $((${#enc} - 12)) ]; do
-		part=$(printf %s "$enc" | cut -c "$i-$((i + 7))")
-		grep -qF -- "$part" joined && n=$((n + 1))
-		i=$((i + 4))
-	done
-done
-is "$n" 0 "no 8 characters of an indented wrapped run of a secret show"
+is "$(leaks '\r\n \t' "$LONG_BASE64" "$LONG_HEX")" 0 \
+	"no 8 characters of an indented wrapped run of a secret show"
 contains out "  tls.key: |" "the YAML around it stays"
 # ---- env_globs over every layer a step's environment comes from ----
 cat >globs.yaml <<'YAML'
