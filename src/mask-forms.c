@@ -75,10 +75,10 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 32 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 33 forms in
  * one batch.
  */
-#define BATCH_MAX 32
+#define BATCH_MAX 40
 
 struct batch {
 	struct scratch *s; /* empty when the batch begins */
@@ -396,6 +396,7 @@ struct json_style {
 	 * above U+FFFF), and a byte that is no UTF-8 as \udcXX: Python's
 	 * ensure_ascii, with os.environ's surrogateescape decoding */
 	bool ascii;
+	bool keep_del; /* DEL as it is, with ascii (PHP) */
 	bool html; /* < > & as \u003c \u003e \u0026 */
 	bool separators; /* U+2028 and U+2029 as \u2028 and \u2029 */
 };
@@ -403,8 +404,11 @@ struct json_style {
 static const struct json_style json_styles[] = {
 	{ 0 }, /* Python without ensure_ascii, JavaScript, most encoders */
 	{ .upper = true }, /* jansson */
-	{ .slash = true }, /* PHP with JSON_UNESCAPED_UNICODE */
-	{ .slash = true, .ascii = true }, /* PHP's json_encode() */
+	/* PHP's json_encode() */
+	{ .slash = true, .ascii = true, .keep_del = true },
+	/* with JSON_UNESCAPED_UNICODE (U+2028 U+2029 escaped since 7.1) */
+	{ .slash = true, .separators = true },
+	{ .slash = true }, /* and JSON_UNESCAPED_LINE_TERMINATORS too */
 	{ .del = true }, /* jq */
 	{ .ascii = true }, /* Python, jq -a */
 	{ .html = true, .separators = true }, /* Go */
@@ -476,7 +480,9 @@ json_escape(struct scratch *s, unsigned code, const struct json_style *style)
 		put_unicode(s, 0xdc00 + (code & 0x3ff), false);
 		return true;
 	}
-	if (code < 0x20 || (code == 0x7f && (style->del || style->ascii)) ||
+	if (code < 0x20 ||
+	    (code == 0x7f &&
+		(style->del || (style->ascii && !style->keep_del))) ||
 	    (code >= 0x80 && style->ascii) ||
 	    ((code == 0x2028 || code == 0x2029) && style->separators) ||
 	    ((code == '<' || code == '>' || code == '&') && style->html)) {
@@ -813,7 +819,10 @@ mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
 		else
 			length = 0;
 		if (length == 0) {
-			out[n++] = in[i++];
+			if (out != NULL)
+				out[n] = in[i];
+			n++;
+			i++;
 			continue;
 		}
 		before = i == 0 || mask_forms_encoded(in[i - 1]);
@@ -832,7 +841,8 @@ mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
 			i += length + indent;
 			continue;
 		}
-		memmove(out + n, in + i, length);
+		if (out != NULL)
+			memmove(out + n, in + i, length);
 		n += length;
 		i += length;
 	}

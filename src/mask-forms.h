@@ -105,7 +105,7 @@ size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
  * may be too), and so is a final "\r" after an encoded character: the
  * folded needle is then part of the folded text wherever the needle is in
  * the text.  Writes the folded bytes to out (room for size bytes; may be
- * in) and returns their number.
+ * in; NULL: only counts them) and returns their number.
  */
 #define MASK_FOLD_INDENT_MAX 64
 

@@ -223,19 +223,27 @@ add_form(void *context, const unsigned char *form, size_t size)
 		free(bytes);
 }
 
+static bool
+is_blank_or_break(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The length the minimum applies to: without leading and trailing
+ * whitespace, and without the line breaks (and indents) that the folded
+ * view leaves out, as the secret is matched when printed as it is.
+ */
 static size_t
-trimmed_length(const unsigned char *p, size_t size)
+matched_length(const unsigned char *p, size_t size)
 {
 	size_t a = 0, b = size;
 
-	while (a < b &&
-	    (p[a] == ' ' || p[a] == '\t' || p[a] == '\n' || p[a] == '\r'))
+	while (a < b && is_blank_or_break(p[a]))
 		a++;
-	while (b > a &&
-	    (p[b - 1] == ' ' || p[b - 1] == '\t' || p[b - 1] == '\n' ||
-		p[b - 1] == '\r'))
+	while (b > a && is_blank_or_break(p[b - 1]))
 		b--;
-	return b - a;
+	return mask_forms_fold(NULL, p + a, b - a);
 }
 
 static int
@@ -251,7 +259,7 @@ add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
 		    MASK_SECRET_MAX);
 		return -1;
 	}
-	if ((forms ? trimmed_length(secret, size) : size) < set->min_length) {
+	if ((forms ? matched_length(secret, size) : size) < set->min_length) {
 		set_error(error,
 		    "not masking a secret shorter than the minimum length "
 		    "(%zu bytes): it would hide ordinary output",
@@ -604,7 +612,7 @@ mask_set_check_unlocked(
 		    MASK_SECRET_MAX);
 		return -1;
 	}
-	if (trimmed_length(secret, size) < set->min_length) {
+	if (matched_length(secret, size) < set->min_length) {
 		set_error(error,
 		    "not masking a secret shorter than the minimum length "
 		    "(%zu bytes): it would hide ordinary output",
@@ -624,7 +632,7 @@ mask_prepare(const void *secret, size_t size, size_t min_length)
 	p->value = xmalloc(size > 0 ? size : 1);
 	memcpy(p->value, secret, size);
 	if (size <= MASK_SECRET_MAX &&
-	    trimmed_length(p->value, size) >= p->min_length) {
+	    matched_length(p->value, size) >= p->min_length) {
 		p->ready = true;
 		mask_forms_each(p->value, size, prepared_form, p);
 	}

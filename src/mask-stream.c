@@ -1237,6 +1237,10 @@ mask_stream_flush_quiet_unlocked(struct mask_stream *s)
 		reveal = MASK_QUIET_REVEAL;
 	if (fold_end(s) - needle_candidate(s) > reveal)
 		return false;
+	/* A break and the indent after it: a match may go on through them. */
+	if (s->indent_waits &&
+	    fold_end(s) - needle_candidate(s) + (end - s->folded) > reveal)
+		return false;
 	if (set->npatterns > 0 && end - s->pattern_hold > reveal)
 		return false;
 	emit_until(s, end);

@@ -21,7 +21,8 @@
  * patterns, the bytes from the
  * start of a partial match (PCRE2_PARTIAL_HARD) on.  Memory does not grow
  * with the input: a stream holds at most the longest needle, plus the
- * current pattern window when there are patterns.
+ * current pattern window when there are patterns, plus a line break and
+ * the indent after it (below).
  *
  * Needles are searched for in the stream's folded view (mask-forms.h):
  * a line break ("\n" or "\r\n") between two characters of base64 or hex
@@ -29,11 +30,16 @@
  * an encoded secret is found however it is wrapped (base64 and MIME at
  * 76 columns, PEM at 64, xxd -p at 60, any other) and a match masks the
  * stream's bytes from its first to its last, the breaks inside included.
+ * So are the spaces and tabs, at most 64, that indent the line after
+ * such a break (a wrapped run indented by sed, YAML or Helm's indent).
  * The price: text that differs from a secret only by such line breaks
- * ("pass\nword" for "password") is masked too.  A line break at the end
- * of the bytes fed, after such a character, is held until the next byte
- * tells whether it folds, unless no needle can begin with a line break
- * and no match is in progress (then it goes out).
+ * and indents ("pass\nword" for "password") is masked too, and a secret
+ * is as long as its folded form for the minimum length.  A line break at
+ * the end of the bytes fed, after such a character, is held until the
+ * next byte tells whether it folds, unless no needle can begin with a
+ * line break and no match is in progress (then it goes out); with spaces
+ * or tabs after it, it is held with them until a byte that is neither
+ * comes.
  *
  * Patterns see one line at a time (without its "\n"; ^ and $ match at
  * its ends).  A line longer than MASK_PATTERN_WINDOW bytes is cut into

@@ -33,7 +33,7 @@
 #define INPUTS_PER_SET 50
 #define INPUT_MAX 96
 /* One input in 10 is long, fed in long chunks too: the fold takes 64
- * bytes at a time when 192 or more come at once. */
+ * bytes at a time when 128 or more come at once. */
 #define INPUT_LONG 600
 
 static uint64_t rng_state;

@@ -305,6 +305,14 @@ static const char *php[] = {
 	"a\\/b\\u00e9c~d e", /* json_encode() */
 	"a%2Fb%C3%A9c%7Ed+e", /* urlencode() */
 };
+/* PHP writes DEL as it is, and U+2028 escaped even with
+ * JSON_UNESCAPED_UNICODE (since 7.1). */
+static const char *php_del[] = {
+	"pa\177ss\\u00e9\\/word", /* json_encode() */
+};
+static const char *php_separators[] = {
+	"ab\\/c\\u2028d\303\251fg", /* JSON_UNESCAPED_UNICODE */
+};
 
 /* The whitespace variants, built in a scratch that holds other forms. */
 static const char *words[] = {
@@ -384,6 +392,9 @@ test_tools_masked(void)
 	test_masked("p&ss<w>\"q'd",
 	    "<input value=\"p&amp;ss&lt;w&gt;&quot;q&#x27;d\">",
 	    "<input value=\"***\">", "html.escape() in an attribute is masked");
+	test_masked("abcd\n  efgh", "key: |\n    abcd\n        efgh\n",
+	    "key: |\n    ***\n",
+	    "a multi-line secret printed indented again is masked whole");
 }
 
 int
@@ -414,6 +425,8 @@ main(void)
 	test_escaped("p&ss<w>\"q'd", html, sizeof(html) / sizeof(*html));
 	test_once("p&ss<w>\"q'd");
 	test_escaped("a/b\303\251c~d e", php, 2);
+	test_escaped("pa\177ss\303\251/word", php_del, 1);
+	test_escaped("ab/c\342\200\250d\303\251fg", php_separators, 1);
 	test_once("a/b\303\251c~d e");
 	test_tools_masked();
 	return done_testing();

@@ -299,6 +299,12 @@ test_refusals(void)
 	is_int(mask_set_add(set, " \n ab\n", 6, &error), 1,
 	    "whitespace does not count");
 	free(error);
+	error = NULL;
+	is_int(mask_set_add(set, "ab\n   c", 7, &error), 1,
+	    "nor do a line break and indent the secret is matched across");
+	ok(error != NULL && strstr(error, "minimum length") != NULL,
+	    "it is refused as too short, not taken and never matched");
+	free(error);
 	memset(big, 'x', sizeof(big));
 	is_int(mask_set_add(set, big, sizeof(big), &error), -1,
 	    "a secret over MASK_SECRET_MAX is an error");
@@ -379,6 +385,23 @@ test_quiet(void)
 	mask_stream_flush(s);
 	is_str(out.data, "Password: Zq7***.Zq7-secre",
 	    "at the end of the stream held bytes go out as they are");
+	mask_stream_free(s);
+	free(out.data);
+	mask_set_free(set);
+
+	/* A needle that begins with an indent: the line break and the indent
+	 * before a match count as revealed bytes too. */
+	set = mask_set_new(NULL, 4);
+	mask_set_add_exact(set, "     .abcdefgh", 14, NULL);
+	memset(&out, 0, sizeof(out));
+	s = mask_stream_new(set, collect, &out);
+	mask_stream_feed(s, "x\n     ", 7);
+	ok(!mask_stream_flush_quiet(s),
+	    "a quiet flush does not show a break and its indent of five");
+	is_str(out.data, "x", "they stay held");
+	mask_stream_feed(s, ".abcdefgh\n", 10);
+	mask_stream_flush(s);
+	is_str(out.data, "x\n***\n", "and the needle is masked whole");
 	mask_stream_free(s);
 	free(out.data);
 	mask_set_free(set);
