@@ -75,7 +75,7 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 33 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 34 forms in
  * one batch.
  */
 #define BATCH_MAX 40
@@ -520,21 +520,31 @@ form_json(struct scratch *s, const unsigned char *in, size_t size,
 
 /* ---- HTML and XML escaping ---- */
 
-/* How an escaper writes " and ' (NULL: as they are); & < > are always
+/* How an escaper writes " ' and + (NULL: as they are); & < > are always
  * &amp; &lt; &gt;. */
 struct html_style {
 	const char *quot;
 	const char *apos;
+	const char *plus;
 };
 
 static const struct html_style html_styles[] = {
-	{ "&quot;", "&#x27;" }, /* Python's html.escape() */
-	{ "&#34;", "&#39;" }, /* Go's html.EscapeString(), Jinja2 */
-	{ "&quot;", "&#39;" }, /* Ruby's ERB::Util.html_escape, Rails */
-	{ "&quot;", "&#039;" }, /* PHP's htmlspecialchars() */
-	{ "&quot;", "&apos;" }, /* XML attributes */
-	{ "&quot;", NULL }, /* PHP before 8.1, Apache Commons' escapeHtml4 */
-	{ NULL, NULL }, /* XML text, html.escape(quote=False) */
+	/* Python's html.escape() */
+	{ .quot = "&quot;", .apos = "&#x27;" },
+	/* Go's html.EscapeString(), Jinja2 */
+	{ .quot = "&#34;", .apos = "&#39;" },
+	/* Go's html/template */
+	{ .quot = "&#34;", .apos = "&#39;", .plus = "&#43;" },
+	/* Ruby's ERB::Util.html_escape, Rails */
+	{ .quot = "&quot;", .apos = "&#39;" },
+	/* PHP's htmlspecialchars() */
+	{ .quot = "&quot;", .apos = "&#039;" },
+	/* XML attributes */
+	{ .quot = "&quot;", .apos = "&apos;" },
+	/* PHP before 8.1, Apache Commons' escapeHtml4 */
+	{ .quot = "&quot;" },
+	/* XML text, html.escape(quote=False) */
+	{ .quot = NULL },
 };
 
 static void
@@ -560,6 +570,9 @@ form_html(struct scratch *s, const unsigned char *in, size_t size,
 			break;
 		case '\'':
 			escape = style->apos;
+			break;
+		case '+':
+			escape = style->plus;
 			break;
 		default:
 			escape = NULL;

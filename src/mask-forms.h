@@ -41,7 +41,8 @@
  *     with only U+2028 U+2029 escaped (Go without HTML escaping);
  *   - HTML and XML escaping: & < > as &amp; &lt; &gt;, with " as &quot;
  *     or &#34; or kept, and ' as &#x27;, &#39;, &#039; or &apos; or kept
- *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML);
+ *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML), and with
+ *     + as &#43; too (Go's html/template);
  *   - shell quoting, the text between the quotes: POSIX single quotes with
  *     ' as '\'' (bash's set -x) or as '"'"' (Python's shlex.quote); double
  *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes

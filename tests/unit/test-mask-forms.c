@@ -299,6 +299,11 @@ static const char *html[] = {
 	"p&amp;ss&lt;w&gt;&quot;q&apos;d", /* XML attributes */
 	"p&amp;ss&lt;w&gt;&quot;q'd", /* PHP before 8.1 */
 };
+/* Go's html/template also writes + as &#43; (a base64 token's). */
+static const char *html_plus[] = {
+	"ab&#43;cd/ef&#43;&amp;gh", /* html/template */
+	"ab+cd/ef+&amp;gh", /* html.escape() */
+};
 
 /* PHP's json_encode() (\/ and \uXXXX) and urlencode() ('~' as %7E). */
 static const char *php[] = {
@@ -424,6 +429,7 @@ main(void)
 	test_escaped(" \tmany  words\n", words, 2);
 	test_escaped("p&ss<w>\"q'd", html, sizeof(html) / sizeof(*html));
 	test_once("p&ss<w>\"q'd");
+	test_escaped("ab+cd/ef+&gh", html_plus, 2);
 	test_escaped("a/b\303\251c~d e", php, 2);
 	test_escaped("pa\177ss\303\251/word", php_del, 1);
 	test_escaped("ab/c\342\200\250d\303\251fg", php_separators, 1);
