@@ -75,7 +75,7 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 34 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 35 forms in
  * one batch.
  */
 #define BATCH_MAX 40
@@ -667,6 +667,9 @@ forms_shell(struct batch *b, mask_forms_fn add, void *context)
 	form_single_quoted(s, b->secret, b->size, "'\\''");
 	batch_give(b, add, context);
 	form_single_quoted(s, b->secret, b->size, "'\"'\"'");
+	batch_give(b, add, context);
+	/* ' doubled: SQL string literals, YAML's single quotes */
+	form_single_quoted(s, b->secret, b->size, "''");
 	batch_give(b, add, context);
 	form_double_quoted(s, b->secret, b->size);
 	batch_give(b, add, context);

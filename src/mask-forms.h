@@ -48,7 +48,9 @@
  *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes
  *     before the shell's special characters; and bash's $'...' (printf %q,
  *     declare -p and set -x of a value holding control characters), with
- *     bytes above 0x7f kept (a UTF-8 locale) or as \ooo (the C locale).
+ *     bytes above 0x7f kept (a UTF-8 locale) or as \ooo (the C locale);
+ *   - ' doubled, the text between the quotes of an SQL string literal or a
+ *     YAML single-quoted scalar.
  *
  * A multi-line secret (one holding "\n") also has each of its lines as a
  * form, without the line's leading and trailing whitespace, so that a key

@@ -430,6 +430,11 @@ main(void)
 	test_escaped("p&ss<w>\"q'd", html, sizeof(html) / sizeof(*html));
 	test_once("p&ss<w>\"q'd");
 	test_escaped("ab+cd/ef+&gh", html_plus, 2);
+	test_masked("p@ss'w:rd#1", "ALTER USER ci PASSWORD 'p@ss''w:rd#1';",
+	    "ALTER USER ci PASSWORD '***';",
+	    "an SQL literal's doubled quote is masked");
+	test_masked("p@ss'w:rd#1", "password: 'p@ss''w:rd#1'",
+	    "password: '***'", "and a YAML single-quoted scalar's");
 	test_escaped("a/b\303\251c~d e", php, 2);
 	test_escaped("pa\177ss\303\251/word", php_del, 1);
 	test_escaped("ab/c\342\200\250d\303\251fg", php_separators, 1);
