@@ -75,10 +75,10 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 35 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 41 forms in
  * one batch.
  */
-#define BATCH_MAX 40
+#define BATCH_MAX 48
 
 struct batch {
 	struct scratch *s; /* empty when the batch begins */
@@ -398,6 +398,10 @@ struct json_style {
 	bool ascii;
 	bool keep_del; /* DEL as it is, with ascii (PHP) */
 	bool html; /* < > & as \u003c \u003e \u0026 */
+	bool apos; /* ' as \u0027 */
+	bool quot_hex; /* " as \u0022, not \" */
+	bool plus; /* + as \u002b */
+	bool html_upper; /* those four in upper case hex */
 	bool separators; /* U+2028 and U+2029 as \u2028 and \u2029 */
 };
 
@@ -413,6 +417,24 @@ static const struct json_style json_styles[] = {
 	{ .ascii = true }, /* Python, jq -a */
 	{ .html = true, .separators = true }, /* Go */
 	{ .separators = true }, /* Go without HTML escaping */
+	/* Jinja2's and Flask's tojson */
+	{ .ascii = true, .html = true, .apos = true },
+	/* Django's json_script */
+	{ .ascii = true, .html = true, .html_upper = true },
+	/* PHP with JSON_HEX_TAG, _AMP, _APOS and _QUOT (Laravel's @json) */
+	{ .slash = true,
+	    .ascii = true,
+	    .keep_del = true,
+	    .html = true,
+	    .apos = true,
+	    .quot_hex = true,
+	    .html_upper = true },
+	/* Go's html/template in a JavaScript string */
+	{ .slash = true,
+	    .html = true,
+	    .apos = true,
+	    .quot_hex = true,
+	    .plus = true },
 };
 
 static void
@@ -466,8 +488,15 @@ json_escape(struct scratch *s, unsigned code, const struct json_style *style)
 
 	/* Most characters of most secrets stand for themselves. */
 	if (code >= 0x20 && code < 0x7f && code != '"' && code != '\\' &&
-	    code != '/' && code != '<' && code != '>' && code != '&')
+	    code != '/' && code != '<' && code != '>' && code != '&' &&
+	    code != '\'' && code != '+')
 		return false;
+	if (((code == '<' || code == '>' || code == '&') && style->html) ||
+	    (code == '\'' && style->apos) || (code == '"' && style->quot_hex) ||
+	    (code == '+' && style->plus)) {
+		put_unicode(s, code, style->upper || style->html_upper);
+		return true;
+	}
 	for (p = shorts; *p != '\0'; p += 2)
 		if ((unsigned char)*p == code) {
 			scratch_byte(s, '\\');
@@ -484,8 +513,7 @@ json_escape(struct scratch *s, unsigned code, const struct json_style *style)
 	    (code == 0x7f &&
 		(style->del || (style->ascii && !style->keep_del))) ||
 	    (code >= 0x80 && style->ascii) ||
-	    ((code == 0x2028 || code == 0x2029) && style->separators) ||
-	    ((code == '<' || code == '>' || code == '&') && style->html)) {
+	    ((code == 0x2028 || code == 0x2029) && style->separators)) {
 		put_unicode(s, code, style->upper);
 		return true;
 	}
@@ -520,63 +548,57 @@ form_json(struct scratch *s, const unsigned char *in, size_t size,
 
 /* ---- HTML and XML escaping ---- */
 
-/* How an escaper writes " ' and + (NULL: as they are); & < > are always
- * &amp; &lt; &gt;. */
+/* The characters an HTML escaper may write as references besides & < >,
+ * which every one writes as &amp; &lt; &gt;. */
+static const char html_optional[] = "\"'+=/`";
+
+/* How an escaper writes each of html_optional (NULL: as it is). */
 struct html_style {
-	const char *quot;
-	const char *apos;
-	const char *plus;
+	const char *as[sizeof(html_optional) - 1];
 };
 
 static const struct html_style html_styles[] = {
 	/* Python's html.escape() */
-	{ .quot = "&quot;", .apos = "&#x27;" },
+	{ { "&quot;", "&#x27;" } },
 	/* Go's html.EscapeString(), Jinja2 */
-	{ .quot = "&#34;", .apos = "&#39;" },
+	{ { "&#34;", "&#39;" } },
 	/* Go's html/template */
-	{ .quot = "&#34;", .apos = "&#39;", .plus = "&#43;" },
+	{ { "&#34;", "&#39;", "&#43;" } },
+	/* Handlebars */
+	{ { "&quot;", "&#x27;", NULL, "&#x3D;", NULL, "&#x60;" } },
+	/* mustache.js */
+	{ { "&quot;", "&#39;", NULL, "&#x3D;", "&#x2F;", "&#x60;" } },
 	/* Ruby's ERB::Util.html_escape, Rails */
-	{ .quot = "&quot;", .apos = "&#39;" },
+	{ { "&quot;", "&#39;" } },
 	/* PHP's htmlspecialchars() */
-	{ .quot = "&quot;", .apos = "&#039;" },
+	{ { "&quot;", "&#039;" } },
 	/* XML attributes */
-	{ .quot = "&quot;", .apos = "&apos;" },
+	{ { "&quot;", "&apos;" } },
 	/* PHP before 8.1, Apache Commons' escapeHtml4 */
-	{ .quot = "&quot;" },
+	{ { "&quot;" } },
 	/* XML text, html.escape(quote=False) */
-	{ .quot = NULL },
+	{ { NULL } },
 };
 
 static void
 form_html(struct scratch *s, const unsigned char *in, size_t size,
     const struct html_style *style)
 {
-	const char *escape;
+	const char *escape, *optional;
 	size_t i;
 
 	for (i = 0; i < size; i++) {
-		switch (in[i]) {
-		case '&':
+		optional = in[i] != '\0' ? strchr(html_optional, in[i]) : NULL;
+		if (in[i] == '&')
 			escape = "&amp;";
-			break;
-		case '<':
+		else if (in[i] == '<')
 			escape = "&lt;";
-			break;
-		case '>':
+		else if (in[i] == '>')
 			escape = "&gt;";
-			break;
-		case '"':
-			escape = style->quot;
-			break;
-		case '\'':
-			escape = style->apos;
-			break;
-		case '+':
-			escape = style->plus;
-			break;
-		default:
+		else if (optional != NULL)
+			escape = style->as[optional - html_optional];
+		else
 			escape = NULL;
-		}
 		if (escape != NULL)
 			scratch_put(s, escape, strlen(escape));
 		else

@@ -33,16 +33,22 @@
  *   - JSON string escaping: \" \\ \b \f \n \r \t and \u00xx for other
  *     control characters (Python without ensure_ascii, JavaScript), also
  *     with upper-case hex (jansson), with \/ (PHP; also with every
- *     non-ASCII character as \uXXXX, its json_encode()), with DEL as \u007f
+ *     non-ASCII character as \uXXXX, its json_encode(), and with U+2028
+ *     U+2029 escaped), with DEL as \u007f
  *     (jq), with DEL and every non-ASCII character as \uXXXX, a surrogate
  *     pair above U+FFFF, and each byte that is no UTF-8 as \udcXX
  *     (Python's ensure_ascii, with the surrogateescape decoding of
  *     os.environ; jq -a), with < > & and U+2028 U+2029 escaped (Go) and
- *     with only U+2028 U+2029 escaped (Go without HTML escaping);
+ *     with only U+2028 U+2029 escaped (Go without HTML escaping), and
+ *     HTML-safe: < > & ' as \u escapes with every non-ASCII character
+ *     (Jinja2's tojson), < > & in upper case (Django's json_script), also
+ *     " with \/ (PHP's JSON_HEX_* flags, Laravel's @json), and < > & ' "
+ *     + with \/ (Go's html/template in a JavaScript string);
  *   - HTML and XML escaping: & < > as &amp; &lt; &gt;, with " as &quot;
  *     or &#34; or kept, and ' as &#x27;, &#39;, &#039; or &apos; or kept
- *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML), and with
- *     + as &#43; too (Go's html/template);
+ *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML), with + as
+ *     &#43; too (Go's html/template), = as &#x3D; and ` as &#x60;
+ *     (Handlebars), and / as &#x2F; too (mustache.js);
  *   - shell quoting, the text between the quotes: POSIX single quotes with
  *     ' as '\'' (bash's set -x) or as '"'"' (Python's shlex.quote); double
  *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes

@@ -1237,12 +1237,19 @@ mask_stream_flush_quiet_unlocked(struct mask_stream *s)
 		reveal = MASK_QUIET_REVEAL;
 	if (fold_end(s) - needle_candidate(s) > reveal)
 		return false;
-	/* A break and the indent after it: a match may go on through them. */
-	if (s->indent_waits &&
-	    fold_end(s) - needle_candidate(s) + (end - s->folded) > reveal)
-		return false;
 	if (set->npatterns > 0 && end - s->pattern_hold > reveal)
 		return false;
+	/*
+	 * A line break and the indent after it, which a match may go on
+	 * through: the line goes out with its break (no more than whitespace
+	 * is shown), a longer indent stays held.
+	 */
+	if (s->indent_waits &&
+	    fold_end(s) - needle_candidate(s) + (end - s->folded) > reveal) {
+		emit_until(s, s->folded + (raw_byte(s, s->folded) == '\r') + 1);
+		compact(s);
+		return false;
+	}
 	emit_until(s, end);
 	compact(s);
 	return true;

@@ -305,6 +305,42 @@ static const char *html_plus[] = {
 	"ab+cd/ef+&amp;gh", /* html.escape() */
 };
 
+/*
+ * HTML-safe JSON and template escapers, by their rules: Jinja2's tojson
+ * (< > & ' as lower-case \u escapes), Django's json_script (< > & in
+ * upper case), PHP with JSON_HEX_* (Laravel's @json: also " and ', upper
+ * case, \/), Go's html/template in a JavaScript string (+ as \u002b, \/),
+ * Handlebars (= as &#x3D;, ` as &#x60;) and mustache.js (/ as &#x2F; too).
+ */
+static const char *jinja2[] = { "it\\u0027s-a-pass\\u003cx\\u003e" };
+static const char *django[] = { "p\\u003Ca\\u003Ess\\u0026word" };
+static const char *laravel[] = {
+	"p\\u0026ss\\u003Cw\\u003Erd\\u0022it\\u0027s\\/x",
+};
+static const char *go_js[] = { "tok\\u002ben\\/abcd\\u002befgh" };
+static const char *handlebars[] = {
+	"dG9rZW4tdmFsdWU&#x3D;", /* Handlebars, mustache.js */
+};
+static const char *mustache[] = {
+	"ab&#x2F;cd+ef&#x2F;gh&#x3D;&#x60;", /* mustache.js */
+	"ab/cd+ef/gh&#x3D;&#x60;", /* Handlebars */
+};
+
+/* Each secret of the web escapers above, with its forms. */
+static const struct {
+	const char *secret;
+	const char **want;
+	size_t count;
+} web[] = {
+	{ "ab+cd/ef+&gh", html_plus, 2 },
+	{ "it's-a-pass<x>", jinja2, 1 },
+	{ "p<a>ss&word", django, 1 },
+	{ "p&ss<w>rd\"it's/x", laravel, 1 },
+	{ "tok+en/abcd+efgh", go_js, 1 },
+	{ "dG9rZW4tdmFsdWU=", handlebars, 1 },
+	{ "ab/cd+ef/gh=`", mustache, 2 },
+};
+
 /* PHP's json_encode() (\/ and \uXXXX) and urlencode() ('~' as %7E). */
 static const char *php[] = {
 	"a\\/b\\u00e9c~d e", /* json_encode() */
@@ -405,6 +441,8 @@ test_tools_masked(void)
 int
 main(void)
 {
+	size_t i;
+
 	test_base64_runs();
 	test_plain("Tr0ub4dor-and_3.more");
 	test_plain("abcd");
@@ -429,7 +467,10 @@ main(void)
 	test_escaped(" \tmany  words\n", words, 2);
 	test_escaped("p&ss<w>\"q'd", html, sizeof(html) / sizeof(*html));
 	test_once("p&ss<w>\"q'd");
-	test_escaped("ab+cd/ef+&gh", html_plus, 2);
+	for (i = 0; i < sizeof(web) / sizeof(*web); i++) {
+		test_escaped(web[i].secret, web[i].want, web[i].count);
+		test_once(web[i].secret);
+	}
 	test_masked("p@ss'w:rd#1", "ALTER USER ci PASSWORD 'p@ss''w:rd#1';",
 	    "ALTER USER ci PASSWORD '***';",
 	    "an SQL literal's doubled quote is masked");
