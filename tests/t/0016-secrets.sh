@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 64
+plan 67
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -316,6 +316,28 @@ is "$status" 0 "a job printing indented wrapped encodings runs"
 is "$(leaks '\r\n \t' "$LONG_BASE64" "$LONG_HEX")" 0 \
 	"no 8 characters of an indented wrapped run of a secret show"
 contains out "  tls.key: |" "the YAML around it stays"
+# A step that pauses after a line and an indent: the line shows while it
+# waits (the indent waits for what follows it, which may fold with it).
+cat >pause.yaml <<YAML
+secrets: {env: [LONG_SECRET]}
+steps:
+  - name: p
+    run: |
+      printf 'progress abc\\n    '
+      while [ ! -e '$PWD/go' ]; do sleep 0.05; done
+      printf 'done\\n'
+YAML
+rm -f go
+LONG_SECRET=$LONG_SECRET "$JOBRUN" run --log-format json pause.yaml \
+	>pause.out 2>&1 &
+pid=$!
+wait_for pause.out '"text":"progress abc"'
+ok "grep -q '\"text\":\"progress abc\"' pause.out" \
+	"a line before a paused indent shows, whole, while the step waits"
+touch go
+wait $pid
+is "$?" 0 "the step then ends"
+contains pause.out '"text":"    done"' "with the indent before what followed it"
 # ---- env_globs over every layer a step's environment comes from ----
 cat >globs.yaml <<'YAML'
 name: globs
