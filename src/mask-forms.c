@@ -75,7 +75,7 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 41 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 45 forms in
  * one batch.
  */
 #define BATCH_MAX 48
@@ -546,6 +546,73 @@ form_json(struct scratch *s, const unsigned char *in, size_t size,
 	}
 }
 
+/* ---- \x escapes: Python's repr() and ascii(), PyYAML ---- */
+
+/*
+ * How a writer escapes a string with \x: \ \t \n \r, other control
+ * characters and DEL as \xNN; a character above ASCII kept, or as \xNN,
+ * \uNNNN or \UNNNNNNNN (ascii), or each of its bytes as \xNN (bytes).
+ */
+struct x_style {
+	bool ascii;
+	bool bytes;
+	bool upper; /* upper case hex */
+	bool quot; /* " as \" */
+};
+
+static const struct x_style x_styles[] = {
+	{ 0 }, /* Python's repr() */
+	{ .ascii = true }, /* Python's ascii() */
+	{ .bytes = true }, /* Python's repr() of bytes */
+	{ .ascii = true, .upper = true, .quot = true }, /* PyYAML, "..." */
+};
+
+static void
+put_x(struct scratch *s, const char *prefix, unsigned long code, int digits,
+    bool upper)
+{
+	char out[16];
+
+	snprintf(out, sizeof(out), upper ? "%s%0*lX" : "%s%0*lx", prefix,
+	    digits, code);
+	scratch_put(s, out, strlen(out));
+}
+
+static void
+form_x(struct scratch *s, const unsigned char *in, size_t size,
+    const struct x_style *style)
+{
+	size_t i = 0;
+	long code;
+
+	while (i < size) {
+		if (in[i] == '\\' || (in[i] == '"' && style->quot)) {
+			scratch_byte(s, '\\');
+			scratch_byte(s, in[i++]);
+		} else if (in[i] == '\t' || in[i] == '\n' || in[i] == '\r') {
+			scratch_byte(s, '\\');
+			scratch_byte(s,
+			    in[i] == '\t'       ? 't'
+				: in[i] == '\n' ? 'n'
+						: 'r');
+			i++;
+		} else if (in[i] < 0x20 || in[i] == 0x7f ||
+		    (in[i] >= 0x80 && style->bytes)) {
+			put_x(s, "\\x", in[i++], 2, style->upper);
+		} else if (in[i] < 0x80 || !style->ascii) {
+			scratch_byte(s, in[i++]);
+		} else if ((code = utf8_next(in, size, &i)) < 0) {
+			put_x(s, "\\x", in[i++], 2, style->upper);
+		} else if (code <= 0xff) {
+			put_x(s, "\\x", (unsigned long)code, 2, style->upper);
+		} else if (code <= 0xffff) {
+			put_x(s, "\\u", (unsigned long)code, 4, style->upper);
+		} else {
+			put_x(s, "\\U", (unsigned long)code, 8, style->upper);
+		}
+	}
+}
+
 /* ---- HTML and XML escaping ---- */
 
 /* The characters an HTML escaper may write as references besides & < >,
@@ -773,6 +840,10 @@ forms_escaped(struct batch *b, mask_forms_fn add, void *context)
 	}
 	for (i = 0; i < sizeof(html_styles) / sizeof(*html_styles); i++) {
 		form_html(b->s, b->secret, b->size, &html_styles[i]);
+		batch_give(b, add, context);
+	}
+	for (i = 0; i < sizeof(x_styles) / sizeof(*x_styles); i++) {
+		form_x(b->s, b->secret, b->size, &x_styles[i]);
 		batch_give(b, add, context);
 	}
 	forms_shell(b, add, context);

@@ -44,6 +44,11 @@
  *     (Jinja2's tojson), < > & in upper case (Django's json_script), also
  *     " with \/ (PHP's JSON_HEX_* flags, Laravel's @json), and < > & ' "
  *     + with \/ (Go's html/template in a JavaScript string);
+ *   - \x escapes: \\ \t \n \r and other control characters and DEL as
+ *     \xNN, with the characters above ASCII kept (Python's repr()), as
+ *     \xNN \uNNNN \UNNNNNNNN (Python's ascii(); in upper case with \",
+ *     PyYAML's double quotes) or each of their bytes as \xNN (Python's
+ *     repr() of bytes);
  *   - HTML and XML escaping: & < > as &amp; &lt; &gt;, with " as &quot;
  *     or &#34; or kept, and ' as &#x27;, &#39;, &#039; or &apos; or kept
  *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML), with + as

@@ -326,6 +326,21 @@ static const char *mustache[] = {
 	"ab/cd+ef/gh&#x3D;&#x60;", /* Handlebars */
 };
 
+/*
+ * \x escapes, from Python 3.11 and PyYAML 6: repr() and ascii() of a str,
+ * repr() of its UTF-8 bytes, and yaml.dump() (double-quoted, upper case).
+ */
+static const char *python_repr[] = {
+	"P\303\244ss\\x01\\x7f\\\\x\"y", /* repr() */
+};
+static const char *python_ascii[] = {
+	"P\\xe4ss\\u20ac\\U0001f600\\x01\\x7f", /* ascii() */
+	"P\\xE4ss\\u20AC\\U0001F600\\x01\\x7F", /* yaml.dump() */
+};
+static const char *python_bytes[] = {
+	"P\\xc3\\xa4ss\\x01-b", /* repr() of bytes */
+};
+
 /* Each secret of the web escapers above, with its forms. */
 static const struct {
 	const char *secret;
@@ -339,6 +354,9 @@ static const struct {
 	{ "tok+en/abcd+efgh", go_js, 1 },
 	{ "dG9rZW4tdmFsdWU=", handlebars, 1 },
 	{ "ab/cd+ef/gh=`", mustache, 2 },
+	{ "P\303\244ss\001\177\\x\"y", python_repr, 1 },
+	{ "P\303\244ss\342\202\254\360\237\230\200\001\177", python_ascii, 2 },
+	{ "P\303\244ss\001-b", python_bytes, 1 },
 };
 
 /* PHP's json_encode() (\/ and \uXXXX) and urlencode() ('~' as %7E). */
