@@ -946,7 +946,19 @@ mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
 			indent = 0;
 		after = i + length + indent == size ||
 		    mask_forms_encoded(in[i + length + indent]);
-		if (before && after) {
+		/* Left out between encoded characters, and with an indent
+		 * at either end (the text's break may be one space there). */
+		if ((before && after) ||
+		    (indent > 0 && (i == 0 || i + length + indent == size))) {
+			i += length + indent;
+			continue;
+		}
+		/* One space: a line wrapped at a space, and indented. */
+		if (indent > 0 && in[i + length + indent] != '\n' &&
+		    in[i + length + indent] != '\r') {
+			if (out != NULL)
+				out[n] = ' ';
+			n++;
 			i += length + indent;
 			continue;
 		}

@@ -113,7 +113,10 @@ size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
  * an encoded run matches across the breaks of any wrapping; so are the
  * spaces and tabs that indent the line after such a break, at most
  * MASK_FOLD_INDENT_MAX of them (a wrapped run indented by sed, YAML or
- * Helm's indent).  A needle is
+ * Helm's indent).  Any other line break with such an indent after it,
+ * before a character that is no line break, is one space (a long value
+ * that a YAML emitter wrapped at a space); at a needle's start or end it
+ * is left out.  A needle is
  * folded the same way, a break at its start or end counting as between
  * encoded characters when the needle's side of it is one (the text beyond
  * may be too), and so is a final "\r" after an encoded character: the

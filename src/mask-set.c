@@ -519,7 +519,8 @@ mask_set_sync(struct mask_set *set)
 		if (set->needles[i].length > set->longest)
 			set->longest = set->needles[i].length;
 		if (needle_bytes(set, i)[0] == '\n' ||
-		    needle_bytes(set, i)[0] == '\r')
+		    needle_bytes(set, i)[0] == '\r' ||
+		    needle_bytes(set, i)[0] == ' ')
 			set->break_first = true;
 	}
 	while (set->nlevels > 0 &&
@@ -793,7 +794,8 @@ mask_set_build_finish_unlocked(struct mask_set *set, struct mask_build *b)
 		if (set->needles[i].length > set->longest)
 			set->longest = set->needles[i].length;
 		if (needle_bytes(set, i)[0] == '\n' ||
-		    needle_bytes(set, i)[0] == '\r')
+		    needle_bytes(set, i)[0] == '\r' ||
+		    needle_bytes(set, i)[0] == ' ')
 			set->break_first = true;
 	}
 	/* The levels it replaces are freed off the loop too. */

@@ -90,7 +90,9 @@ struct mask_set {
 	size_t levels_cap;
 	size_t longest; /* the longest built needle */
 	size_t shortest; /* the shortest built needle (SIZE_MAX: none) */
-	bool break_first; /* a built needle begins with "\r" or "\n" */
+	/* A built needle begins with "\r", "\n" or a space (which a line
+	 * break and an indent can be in the folded view). */
+	bool break_first;
 
 	unsigned gram; /* q, or 0: no filter */
 	unsigned stride; /* s */

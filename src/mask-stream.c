@@ -440,6 +440,8 @@ fold_more(struct mask_stream *s, bool at_end)
 	const unsigned char *in;
 	unsigned char *out;
 	size_t n = (size_t)(end - r), k = 0, o = 0, line, indent;
+	unsigned char after;
+	bool before;
 
 	if (n == 0)
 		return;
@@ -470,17 +472,21 @@ fold_more(struct mask_stream *s, bool at_end)
 		i = r + k; /* the "\n" */
 		start = i > s->floor && raw_byte(s, i - 1) == '\r' ? i - 1 : i;
 		k++;
-		if (start > s->floor &&
-		    mask_forms_encoded(raw_byte(s, start - 1))) {
+		if (start > s->floor) {
+			before = mask_forms_encoded(raw_byte(s, start - 1));
 			for (indent = 0; indent <= MASK_FOLD_INDENT_MAX &&
 			     i + 1 + indent < end &&
 			     (raw_byte(s, i + 1 + indent) == ' ' ||
 				 raw_byte(s, i + 1 + indent) == '\t');
 			     indent++)
 				;
-			if (i + 1 + indent == end &&
-			    indent <= MASK_FOLD_INDENT_MAX && !at_end) {
-				/* The break and its indent wait. */
+			if (indent > MASK_FOLD_INDENT_MAX) {
+				out[o++] = '\n';
+				continue;
+			}
+			if (i + 1 + indent == end && !at_end) {
+				/* The break and its indent wait for the byte
+				 * after them. */
 				s->indent_waits = indent > 0;
 				o -= (size_t)(i - start);
 				s->fold.used += o;
@@ -488,10 +494,15 @@ fold_more(struct mask_stream *s, bool at_end)
 				memset(s->fold.data + s->fold.used, 0, SLACK);
 				return;
 			}
-			if (i + 1 + indent < end &&
-			    indent <= MASK_FOLD_INDENT_MAX &&
-			    mask_forms_encoded(raw_byte(s, i + 1 + indent))) {
+			after = i + 1 + indent < end
+			    ? raw_byte(s, i + 1 + indent)
+			    : '\n';
+			if ((before && mask_forms_encoded(after)) ||
+			    (indent > 0 && after != '\n' && after != '\r')) {
+				/* Left out, or one space for a wrapped line. */
 				o -= (size_t)(i - start);
+				if (!(before && mask_forms_encoded(after)))
+					out[o++] = ' ';
 				k += indent;
 				fold_point(s, s->fold.base + s->fold.used + o,
 				    i + 1 + indent);
@@ -501,9 +512,9 @@ fold_more(struct mask_stream *s, bool at_end)
 		out[o++] = '\n';
 	}
 	s->folded = end;
+	/* A "\r" at the end may begin a break that folds. */
 	if (!at_end && end >= s->floor + 2 && o > 0 &&
-	    raw_byte(s, end - 1) == '\r' &&
-	    mask_forms_encoded(raw_byte(s, end - 2))) {
+	    raw_byte(s, end - 1) == '\r') {
 		o--;
 		s->folded = end - 1;
 	}

@@ -32,14 +32,17 @@
  * stream's bytes from its first to its last, the breaks inside included.
  * So are the spaces and tabs, at most 64, that indent the line after
  * such a break (a wrapped run indented by sed, YAML or Helm's indent).
+ * Any other line break followed by such an indent (and then by something
+ * else than a line break) is one space in the folded view: a long value
+ * that a YAML emitter wrapped at a space matches as it was.
  * The price: text that differs from a secret only by such line breaks
  * and indents ("pass\nword" for "password") is masked too, and a secret
  * is as long as its folded form for the minimum length.  A line break at
  * the end of the bytes fed, after such a character, is held until the
  * next byte tells whether it folds, unless no needle can begin with a
- * line break and no match is in progress (then it goes out); with spaces
- * or tabs after it, it is held with them until a byte that is neither
- * comes.
+ * line break or a space and no match is in progress (then it goes out);
+ * with spaces or tabs after it, it is held with them until a byte that is
+ * neither comes.
  *
  * Patterns see one line at a time (without its "\n"; ^ and $ match at
  * its ends).  A line longer than MASK_PATTERN_WINDOW bytes is cut into

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 67
+plan 71
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -316,6 +316,22 @@ is "$status" 0 "a job printing indented wrapped encodings runs"
 is "$(leaks '\r\n \t' "$LONG_BASE64" "$LONG_HEX")" 0 \
 	"no 8 characters of an indented wrapped run of a secret show"
 contains out "  tls.key: |" "the YAML around it stays"
+# A long value that PyYAML wraps at a space, plain and single-quoted (a
+# break and an indent count as the space they replace).
+cat >yamlwrap.yaml <<'YAML'
+secrets: {env: [CONN]}
+steps:
+  - name: y
+    run: |
+      $PYTHON3 -c 'import os, yaml; print(yaml.safe_dump({"connectionString": os.environ["CONN"]}), end="")'
+      $PYTHON3 -c 'import os, yaml; print(yaml.safe_dump({"c": "it'"'"'s: " + os.environ["CONN"]}), end="")'
+YAML
+CONN='Server=tcp:db.example.com,1433; Database=prod; User ID=admin; Password=Sup3r$ecret!x; Encrypt=true; Connection Timeout=30' \
+	PYTHON3=$PYTHON3 run "$JOBRUN" run yamlwrap.yaml
+is "$status" 0 "a job dumping a long secret with PyYAML runs"
+contains out "connectionString: ***" "its wrapped plain scalar is masked"
+contains out "c: 'it''s: ***'" "and its wrapped single-quoted scalar"
+lacks out "Sup3r" "no part of it shows"
 # A step that pauses after a line and an indent: the line shows while it
 # waits (the indent waits for what follows it, which may fold with it).
 cat >pause.yaml <<YAML

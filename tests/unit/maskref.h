@@ -3,8 +3,10 @@
  * target: as simple as possible, so it is obviously right.  It folds the
  * text (leaves out each line break, "\n" or "\r\n", that has an encoded
  * character on both sides: A-Z a-z 0-9 + / - _, with the spaces and tabs,
- * at most MASK_FOLD_INDENT_MAX, between it and the one after) and each
- * needle (the same,
+ * at most MASK_FOLD_INDENT_MAX, between it and the one after; any other
+ * break followed by such an indent and then by something else than a
+ * break, not at the text's start, becomes one space) and each needle (the
+ * same, an indented break at either end left out,
  * a break at either end counting as between encoded characters when the
  * needle's side is one, and a final "\r" too), marks every text byte from
  * the first to the last of an occurrence of a folded needle in the folded
@@ -81,6 +83,24 @@ maskref_fold(unsigned char *out, size_t *raw, const unsigned char *in,
 		    ? edges
 		    : maskref_encoded(in[i + length + indent]);
 		if (length > 0 && before && after) {
+			i += length + indent;
+			continue;
+		}
+		/* A needle: an indented break at either end is left out. */
+		if (length > 0 && indent > 0 && edges &&
+		    (i == 0 || i + length + indent == size)) {
+			i += length + indent;
+			continue;
+		}
+		/* An indented line after a break (not the first byte of the
+		 * text): the break and the indent are one space. */
+		if (length > 0 && indent > 0 && i > 0 &&
+		    i + length + indent < size &&
+		    in[i + length + indent] != '\n' &&
+		    in[i + length + indent] != '\r') {
+			if (raw != NULL)
+				raw[n] = i;
+			out[n++] = ' ';
 			i += length + indent;
 			continue;
 		}
@@ -222,7 +242,7 @@ maskref_pending(const unsigned char *in, size_t size)
 	size_t start, end = size;
 
 	if (size >= 2 && in[size - 1] == '\r')
-		return maskref_encoded(in[size - 2]) ? 1 : 0;
+		return 1;
 	while (end > 0 && size - end <= MASK_FOLD_INDENT_MAX &&
 	    (in[end - 1] == ' ' || in[end - 1] == '\t'))
 		end--;
@@ -230,7 +250,8 @@ maskref_pending(const unsigned char *in, size_t size)
 	    size - end > MASK_FOLD_INDENT_MAX)
 		return 0;
 	start = end >= 2 && in[end - 2] == '\r' ? end - 2 : end - 1;
-	return start >= 1 && maskref_encoded(in[start - 1]) ? size - start : 0;
+	/* What follows may fold it, or make it one space with an indent. */
+	return start >= 1 ? size - start : 0;
 }
 
 /*

@@ -158,8 +158,9 @@ make_set(struct trial *t)
  * line break ("\n" or "\r\n") every width bytes (1 to 9, or 64 or 76)
  * from a random column; one time in three each line indented as sed or
  * YAML would (spaces or tabs, now and then about MASK_FOLD_INDENT_MAX of
- * them, one side of the limit or the other).  Returns how many bytes it
- * wrote, at most room.
+ * them, one side of the limit or the other), and then some of its spaces
+ * written as a line break and the indent, as a YAML emitter wraps a long
+ * value.  Returns how many bytes it wrote, at most room.
  */
 static size_t
 wrapped(unsigned char *out, size_t room, const unsigned char *needle, size_t k)
@@ -185,6 +186,15 @@ wrapped(unsigned char *out, size_t room, const unsigned char *needle, size_t k)
 		}
 		if (n + 1 > room)
 			break;
+		if (needle[i] == ' ' && indent > 0 && below(2) == 0 &&
+		    n + 1 + indent <= room) {
+			/* A YAML emitter's wrap at a space. */
+			out[n++] = '\n';
+			for (j = 0; j < indent; j++)
+				out[n++] = blank;
+			column = 0;
+			continue;
+		}
 		out[n++] = needle[i];
 		column++;
 	}

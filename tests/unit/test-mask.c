@@ -389,10 +389,11 @@ test_quiet(void)
 	free(out.data);
 	mask_set_free(set);
 
-	/* A needle that begins with an indent: the indent after a line
-	 * break counts as revealed bytes; the break goes out with its line. */
+	/* A needle that begins with a space, which a line break and the
+	 * indent after it are in the folded view: the indent counts as
+	 * revealed bytes; the break goes out with its line. */
 	set = mask_set_new(NULL, 4);
-	mask_set_add_exact(set, "     .abcdefgh", 14, NULL);
+	mask_set_add_exact(set, " .abcdefgh", 10, NULL);
 	memset(&out, 0, sizeof(out));
 	s = mask_stream_new(set, collect, &out);
 	mask_stream_feed(s, "x\r\n     ", 8);
