@@ -38,11 +38,10 @@
  * The price: text that differs from a secret only by such line breaks
  * and indents ("pass\nword" for "password") is masked too, and a secret
  * is as long as its folded form for the minimum length.  A line break at
- * the end of the bytes fed, after such a character, is held until the
- * next byte tells whether it folds, unless no needle can begin with a
- * line break or a space and no match is in progress (then it goes out);
- * with spaces or tabs after it, it is held with them until a byte that is
- * neither comes.
+ * the end of the bytes fed waits in the fold for the next byte, which
+ * tells what it is; it goes out meanwhile unless a needle can begin with
+ * a line break or a space or a match is in progress.  With spaces or tabs
+ * after it, it is held with them until a byte that is neither comes.
  *
  * Patterns see one line at a time (without its "\n"; ^ and $ match at
  * its ends).  A line longer than MASK_PATTERN_WINDOW bytes is cut into
