@@ -133,15 +133,13 @@ early_mask(void)
 
 	if (set == NULL)
 		return NULL;
-	diag_discard(true);
-	secrets_regular_only(true);
+	secrets_for_held_messages(true);
 	secrets_collect_settings(set, parsing != NULL ? parsing->flags : NULL,
 	    parsing != NULL ? parsing->n_flags : 0);
 	flags = xcalloc((size_t)early_argc + 1, sizeof(*flags));
 	secrets_collect_settings(
 	    set, flags, cli_secret_flags(early_argc, early_argv, flags));
-	secrets_regular_only(false);
-	diag_discard(false);
+	secrets_for_held_messages(false);
 	free(flags);
 	return set;
 }

@@ -1620,8 +1620,7 @@ early_mask(void)
 	    (size_t)config_number(&run->config, CONFIG_SECRET_MIN_LENGTH));
 	if (set == NULL)
 		return NULL;
-	diag_discard(true);
-	secrets_regular_only(true);
+	secrets_for_held_messages(true);
 	secrets_collect_settings(set, run->cli->flags, run->cli->n_flags);
 	if (run->job != NULL &&
 	    secrets_collect(
@@ -1633,8 +1632,7 @@ early_mask(void)
 	if (run->job == NULL && run->partial != NULL)
 		secrets_collect(
 		    set, run->partial, &run->config, &run->job_env, &error);
-	secrets_regular_only(false);
-	diag_discard(false);
+	secrets_for_held_messages(false);
 	free(error);
 	return set;
 }

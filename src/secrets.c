@@ -22,12 +22,13 @@ extern char **environ;
 
 #define SECRETS_FILE_MAX (1024 * 1024)
 
-/* Only regular files are read (secrets_regular_only()). */
+/* Only regular files are read (secrets_for_held_messages()). */
 static bool regular_only;
 
 void
-secrets_regular_only(bool on)
+secrets_for_held_messages(bool on)
 {
+	diag_discard(on);
 	regular_only = on;
 }
 
@@ -148,7 +149,7 @@ read_file(const char *path, size_t *size, char **error)
 	int fd;
 
 	/* Early, at exit with signals blocked: never wait for a FIFO's
-	 * writer (secrets_regular_only()); opening one without O_NONBLOCK
+	 * writer (secrets_for_held_messages()); opening one without O_NONBLOCK
 	 * would. */
 	if (regular_only) {
 		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

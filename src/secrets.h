@@ -103,10 +103,13 @@ void secrets_collect_settings(
     struct mask_set *set, const struct config_flag *flags, size_t n_flags);
 
 /*
- * While on, secrets files that are not regular files (a FIFO that a helper
- * writes) are not read but refused: the secrets gathered for messages held
- * at exit must not wait for a writer that may never come.
+ * While on, secrets are gathered for the messages held until a run knows
+ * its own (diag_hold()): what gathering them says is dropped
+ * (diag_discard(): the run says it), and secrets files that are not
+ * regular files (a FIFO that a helper writes) are refused, not read: at
+ * exit, with signals blocked, nothing may wait for a writer that may never
+ * come.
  */
-void secrets_regular_only(bool on);
+void secrets_for_held_messages(bool on);
 
 #endif
