@@ -96,6 +96,8 @@ struct dotenv {
 	int rc;
 	int (*add)(void *context, const char *value, size_t length);
 	void *context;
+	size_t assignments; /* NAME=VALUE words read */
+	size_t others; /* commands that are not assignments, or unreadable */
 };
 
 /* Whether the byte ahead bytes past p is c. */
@@ -701,6 +703,11 @@ dotenv_command(struct dotenv *d)
 		}
 		if ((length = dotenv_name(d)) > 0) {
 			d->p += length;
+			/* NAME==...: more likely a padded base64 line. */
+			if (dotenv_at(d, 0, '='))
+				d->others++;
+			else
+				d->assignments++;
 			if (dotenv_value(d, first_on_line) < 0)
 				return -1;
 			first_on_line = false;
@@ -716,6 +723,7 @@ dotenv_command(struct dotenv *d)
 				return -1;
 			d->shell.used = d->loader.used = 0;
 		} else {
+			d->others++;
 			dotenv_skip_command(d);
 			return 0;
 		}
@@ -723,29 +731,55 @@ dotenv_command(struct dotenv *d)
 	return 0;
 }
 
+/* Parses text into d (set up by the caller but for the text). */
+static void
+dotenv_parse(struct dotenv *d, const char *text, size_t size,
+    void (*skip)(void *context, size_t line, const char *why))
+{
+	d->p = text;
+	d->end = text + size;
+	d->line = 1;
+	d->line_start = true;
+	while (d->rc == 0 && d->p < d->end) {
+		if (dotenv_command(d) == 0)
+			continue;
+		d->others++;
+		if (skip != NULL)
+			skip(d->context, d->word_line, d->why);
+		d->p = d->word;
+		d->line = d->word_line;
+		dotenv_skip_line(d);
+		d->shell.used = d->loader.used = 0;
+	}
+	value_release(&d->shell);
+	value_release(&d->loader);
+}
+
 int
 secrets_parse_dotenv(const char *text, size_t size,
     int (*add)(void *context, const char *value, size_t length),
     void (*skip)(void *context, size_t line, const char *why), void *context)
 {
-	struct dotenv d = { .p = text,
-		.end = text + size,
-		.line = 1,
-		.line_start = true,
-		.add = add,
-		.context = context };
+	struct dotenv d = { .add = add, .context = context };
 
-	while (d.rc == 0 && d.p < d.end) {
-		if (dotenv_command(&d) == 0)
-			continue;
-		if (skip != NULL)
-			skip(context, d.word_line, d.why);
-		d.p = d.word;
-		d.line = d.word_line;
-		dotenv_skip_line(&d);
-		d.shell.used = d.loader.used = 0;
-	}
-	value_release(&d.shell);
-	value_release(&d.loader);
+	dotenv_parse(&d, text, size, skip);
 	return d.rc;
+}
+
+static int
+ignore_value(void *context, const char *value, size_t length)
+{
+	(void)context;
+	(void)value;
+	(void)length;
+	return 0;
+}
+
+bool
+secrets_dotenv_only(const char *text, size_t size)
+{
+	struct dotenv d = { .add = ignore_value };
+
+	dotenv_parse(&d, text, size, NULL);
+	return d.assignments > 0 && d.others == 0;
 }

@@ -32,16 +32,20 @@ secrets_for_held_messages(bool on)
 	regular_only = on;
 }
 
-/* Adds one value; origin says where it came from, for the warning. */
+/*
+ * Adds one value, with its forms or (exact) as it is; origin says where
+ * it came from, for the warning.
+ */
 static int
-add_value(struct mask_set *set, const char *value, size_t length,
+add_value_as(struct mask_set *set, const char *value, size_t length, bool exact,
     const char *origin, char **error)
 {
 	int rc;
 
 	if (length == 0)
 		return 0;
-	rc = mask_set_add(set, value, length, error);
+	rc = exact ? mask_set_add_exact(set, value, length, error)
+		   : mask_set_add(set, value, length, error);
 	if (rc == 1) {
 		diag_warn("a secret from %s is too short to mask safely and is "
 			  "not masked",
@@ -58,6 +62,13 @@ add_value(struct mask_set *set, const char *value, size_t length,
 		free(why);
 	}
 	return rc;
+}
+
+static int
+add_value(struct mask_set *set, const char *value, size_t length,
+    const char *origin, char **error)
+{
+	return add_value_as(set, value, length, false, origin, error);
 }
 
 static const char *
@@ -224,7 +235,10 @@ skip_file_line(void *context, size_t line, const char *why)
 
 /*
  * The whole file, trimmed (a file that is one secret, such as a token or
- * a key), and the value of each dotenv assignment in it.
+ * a key), and the value of each dotenv assignment in it.  A file of
+ * several lines of assignments only is taken whole as it is, without
+ * forms: with them each of its lines would be masked on its own, and its
+ * comments, names and empty values with them (K_Y=), wherever they show.
  */
 static int
 add_file(struct mask_set *set, const char *path, char **error)
@@ -254,7 +268,10 @@ add_file(struct mask_set *set, const char *path, char **error)
 	 * short values: then only those are masked. */
 	whole = (size_t)(end - start) <= MASK_SECRET_MAX;
 	if (whole)
-		rc = add_value(set, start, (size_t)(end - start), label, error);
+		rc = add_value_as(set, start, (size_t)(end - start),
+		    memchr(start, '\n', (size_t)(end - start)) != NULL &&
+			secrets_dotenv_only(data, size),
+		    label, error);
 	if (rc == 0)
 		rc = secrets_parse_dotenv(
 		    data, size, add_file_value, skip_file_line, &c);

@@ -92,6 +92,15 @@ int secrets_parse_dotenv(const char *text, size_t size,
     void (*skip)(void *context, size_t line, const char *why), void *context);
 
 /*
+ * Whether text is a file of assignments only: at least one NAME=VALUE
+ * (secrets_parse_dotenv()), and besides them nothing but comments, blank
+ * lines and declaration words; no other command, no line that cannot be
+ * read, no NAME==... (a line of padded base64).  Its lines are names and
+ * values, not parts of one secret.
+ */
+bool secrets_dotenv_only(const char *text, size_t size);
+
+/*
  * Adds the secrets that settings give -- secret_values_list,
  * secret_env_names and secrets_file, from the environment and from flags
  * (n_flags of them; may be none) -- as far as they can be read, ignoring

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 71
+plan 78
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -174,6 +174,38 @@ is "$(grep -c '^U[0-9]*=\[\*\*\*\]$' out)" 9 \
 	"every value, as the shell sees it, is masked whole"
 ok "! grep -qaE '1111|4444|1010|3333|5555|7777|8888|2222|6666' out" \
 	"no part of any shows"
+
+# A file of assignments only: its comments, names and empty values are
+# not secret, so its lines are not masked one by one (each value is); the
+# whole file, printed as it is, still is.  A file with other lines (a key)
+# or of one line keeps them all.
+cat >plain.env <<'ENV'
+# the deploy-only settings
+export DEPLOY_REGION=eu-west-9
+EMPTY_ONE=
+DEPLOY_TOKEN="plain-env-token-4321"
+ENV
+printf 'Pass=word-1a2b3c\n' >oneline.env
+cat >plain.yaml <<YAML
+secrets: {files: [$TEST_DIR/plain.env, $TEST_DIR/oneline.env]}
+steps:
+  - name: p
+    run: |
+      echo "comment: # the deploy-only settings"
+      echo "name: EMPTY_ONE= and export DEPLOY_REGION"
+      echo "token: plain-env-token-4321"
+      echo "region: eu-west-9"
+      cat $TEST_DIR/plain.env
+      cat $TEST_DIR/oneline.env
+YAML
+run "$JOBRUN" run plain.yaml
+is "$status" 0 "a job with a file of assignments runs"
+contains out "comment: # the deploy-only settings" "its comment is not masked"
+contains out "name: EMPTY_ONE= and export DEPLOY_REGION" "nor its names"
+contains out "token: ***" "its values are"
+contains out "region: ***" "every one of them"
+is "$(grep -c '^\*\*\*$' out)" 2 "the whole file and a one-line file, printed, are masked whole"
+ok "! grep -q 'Pass=' out" "a one-line file is one secret: no part of it shows"
 
 # A line whose value cannot be read is said, by file and line, never shown;
 # the job still runs and the lines after it still count.

@@ -657,6 +657,45 @@ test_dotenv_against_bash(void)
 		printf("# cannot remove %s\n", dir);
 }
 
+/* Files of assignments only, and files that are one secret. */
+static void
+test_dotenv_only(void)
+{
+	static const struct {
+		const char *text;
+		bool only;
+		const char *what;
+	} cases[] = {
+		{ "# settings\n\nexport A=1\nB=\"two\"\nC=\n", true,
+		    "comments, blank lines, export and empty values" },
+		{ "A=1; B=2\ndeclare -x C=3\nD='multi\nline'\n", true,
+		    "several a line, declare -x, a quoted line break" },
+		{ "A=1\r\nB=2\r\n", true, "CRLF lines" },
+		{ "-----BEGIN KEY-----\nMIIBCgKCAQEA\nAQAB==\n"
+		  "-----END KEY-----\n",
+		    false, "a PEM key, even with a last line like A==" },
+		{ "YWJjZA==\nZWZnaA==\n", false,
+		    "padded base64 lines (NAME==...)" },
+		{ "ghp_0123456789abcdef", false, "a raw token" },
+		{ "A=1 make\n", false, "an assignment before a command" },
+		{ "if true; then A=1; fi\n", false, "a script" },
+		{ "A=\"not closed\nB=2\n", false,
+		    "a line that cannot be read" },
+		{ "# only a comment\n\n", false, "no assignment at all" },
+		{ "", false, "an empty file" },
+	};
+	char what[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(what, sizeof(what), "assignments only (%s): %s",
+		    cases[i].only ? "yes" : "no", cases[i].what);
+		ok(secrets_dotenv_only(cases[i].text, strlen(cases[i].text)) ==
+			cases[i].only,
+		    what);
+	}
+}
+
 int
 main(void)
 {
@@ -665,6 +704,7 @@ main(void)
 	test_dotenv_shell_words();
 	test_dotenv_ansi_c();
 	test_dotenv_kept();
+	test_dotenv_only();
 	test_dotenv_malformed();
 	test_dotenv_against_bash();
 	return done_testing();
