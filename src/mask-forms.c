@@ -75,7 +75,7 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 45 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 47 forms in
  * one batch.
  */
 #define BATCH_MAX 48
@@ -613,6 +613,39 @@ form_x(struct scratch *s, const unsigned char *in, size_t size,
 	}
 }
 
+/* ---- cat -v ---- */
+
+/*
+ * As cat -v shows bytes: M- before one above 0x7f, then ^ and the letter
+ * for a control character (^@ to ^_, ^? for DEL), line breaks kept, and
+ * tabs kept or (-T, -A) shown as ^I.
+ */
+static void
+form_cat_v(
+    struct scratch *s, const unsigned char *in, size_t size, bool tabs_shown)
+{
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		c = in[i];
+		if (c >= 0x80) {
+			scratch_put(s, "M-", 2);
+			c -= 0x80;
+		} else if (c == '\n' || (c == '\t' && !tabs_shown)) {
+			scratch_byte(s, c);
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			scratch_byte(s, '^');
+			scratch_byte(
+			    s, c == 0x7f ? '?' : (unsigned char)(c + 64));
+		} else {
+			scratch_byte(s, c);
+		}
+	}
+}
+
 /* ---- HTML and XML escaping ---- */
 
 /* The characters an HTML escaper may write as references besides & < >,
@@ -846,6 +879,10 @@ forms_escaped(struct batch *b, mask_forms_fn add, void *context)
 		form_x(b->s, b->secret, b->size, &x_styles[i]);
 		batch_give(b, add, context);
 	}
+	form_cat_v(b->s, b->secret, b->size, false);
+	batch_give(b, add, context);
+	form_cat_v(b->s, b->secret, b->size, true);
+	batch_give(b, add, context);
 	forms_shell(b, add, context);
 }
 

@@ -49,6 +49,8 @@
  *     \xNN \uNNNN \UNNNNNNNN (Python's ascii(); in upper case with \",
  *     PyYAML's double quotes) or each of their bytes as \xNN (Python's
  *     repr() of bytes);
+ *   - as cat -v shows them: M- before a byte above 0x7f, ^X for a control
+ *     character and ^? for DEL, with tabs kept or as ^I (cat -T, cat -A);
  *   - HTML and XML escaping: & < > as &amp; &lt; &gt;, with " as &quot;
  *     or &#34; or kept, and ' as &#x27;, &#39;, &#039; or &apos; or kept
  *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML), with + as

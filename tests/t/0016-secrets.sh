@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 78
+plan 81
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -288,6 +288,21 @@ is "$status" 0 "a job printing percent- and JSON-escaped secrets runs"
 contains out "query: ***" "lower case percent-encoding with '+' is masked"
 contains out 'json: "***"' "JSON's \\u007f for DEL is masked"
 ok "! grep -qa 'w0rd\|secret-bbb' out" "no part of either shows"
+
+# cat -v and cat -A show a UTF-8 secret's bytes as M-X, a control
+# character as ^X and a tab (-A) as ^I.
+cat >catv.yaml <<'YAML'
+secrets: {env: [CAT_SECRET]}
+steps:
+  - name: c
+    run: |
+      printf '%s\n' "$CAT_SECRET" | cat -v
+      printf '%s\n' "$CAT_SECRET" | cat -A
+YAML
+CAT_SECRET=$(printf 'p\303\244ssw\303\266rd-\001cat\t77') run "$JOBRUN" run catv.yaml
+is "$status" 0 "a job printing a secret through cat -v and cat -A runs"
+is "$(grep -c '^\*\*\*\$\?$' out)" 2 "both are masked"
+ok "! grep -qa 'M-\|cat' out" "no part of either shows"
 
 # Encoded runs wrapped by real tools: base64 (76 columns), openssl base64
 # (64), xxd -p (60); a secret longer than 57 bytes, and one crossing a

@@ -451,6 +451,12 @@ test_tools_masked(void)
 	test_masked("p&ss<w>\"q'd",
 	    "<input value=\"p&amp;ss&lt;w&gt;&quot;q&#x27;d\">",
 	    "<input value=\"***\">", "html.escape() in an attribute is masked");
+	test_masked("p\303\244ss-w\001rd\t42\177",
+	    "secret: pM-CM-$ss-w^Ard\t42^?$\n", "secret: ***$\n",
+	    "cat -v's M- and ^ forms are masked");
+	test_masked("p\303\244ss-w\001rd\t42\177",
+	    "secret: pM-CM-$ss-w^Ard^I42^?$\n", "secret: ***$\n",
+	    "and cat -A's, with the tab as ^I");
 	test_masked("abcd\n  efgh", "key: |\n    abcd\n        efgh\n",
 	    "key: |\n    ***\n",
 	    "a multi-line secret printed indented again is masked whole");
