@@ -3,14 +3,17 @@
  * as a request body must get a reply that is one JSON object with a
  * "status", never a crash, a leak or a hang.  The register handler reads
  * every byte of every value it is given (the sanitizers catch a length
- * that overruns), checks that none is empty, and checks that a value
- * from "secrets_base64" encodes back to its request's text.
+ * that overruns) and checks that none is empty; once the request is
+ * answered "ok", the values from "secrets_base64" (the last ones handed
+ * over, in order, over however many calls the handler got) must encode
+ * back to the request's texts.
  *
  *   make fuzz && ./tests/fuzz/fuzz-ctl-server -max_total_time=60
  * tests/fuzz/corpus-ctl-server/
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +23,17 @@
 #include "base64.h"
 #include "ctl-server.h"
 
-/* The request's "secrets_base64" texts, for the handler to compare. */
+/* The request's "secrets_base64" texts, to compare with the values. */
 static json_t *encoded;
+
+/* Every value handed to the handler for one request, encoded in base64. */
+static json_t *handed;
 
 static long
 accept_all(void *context, char *const *values, const size_t *lengths, size_t n,
     char **error)
 {
-	size_t i, k, total = 0, first_encoded;
+	size_t i, k, total = 0;
 	char *text;
 
 	(void)context;
@@ -37,18 +43,26 @@ accept_all(void *context, char *const *values, const size_t *lengths, size_t n,
 			abort();
 		for (k = 0; k < lengths[i]; k++)
 			total += (unsigned char)values[i][k];
-	}
-	/* The base64 values come last, in order. */
-	first_encoded = n - json_array_size(encoded);
-	for (i = first_encoded; i < n; i++) {
 		text = base64_encode(values[i], lengths[i]);
-		if (strcmp(text,
-			json_string_value(
-			    json_array_get(encoded, i - first_encoded))) != 0)
-			abort();
+		json_array_append_new(handed, json_string(text));
 		free(text);
 	}
 	return total == 0 ? 0 : (long)n;
+}
+
+/* Whether the last values handed are the "secrets_base64" ones, in order. */
+static bool
+encoded_last(void)
+{
+	size_t n = json_array_size(encoded), all = json_array_size(handed), i;
+
+	if (all < n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!json_equal(json_array_get(encoded, i),
+			json_array_get(handed, all - n + i)))
+			return false;
+	return true;
 }
 
 /* The "secrets_base64" of body as a list, when body is such a request. */
@@ -78,8 +92,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *reply;
 
 	encoded = encoded_of(data, size);
+	handed = json_array();
 	reply = ctl_server_answer(accept_all, NULL, (const char *)data, size);
-	json_decref(encoded);
 
 	if (reply == NULL)
 		abort();
@@ -90,6 +104,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (status == NULL ||
 	    (strcmp(status, "ok") != 0 && strcmp(status, "error") != 0))
 		abort();
+	/* A registration answered "ok" was handed every value. */
+	if (json_object_get(parsed, "registered") != NULL && !encoded_last())
+		abort();
+	json_decref(encoded);
+	json_decref(handed);
 	json_decref(parsed);
 	free(reply);
 	return 0;
