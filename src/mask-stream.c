@@ -80,6 +80,14 @@ struct mask_stream {
 	uint64_t generation;
 
 	struct bytes raw; /* the bytes as they came, in stream offsets */
+	/*
+	 * The caller's bytes being fed, after raw's (searched where they
+	 * are, not copied first): only what compact() keeps of them is
+	 * copied, into raw, before the call returns.  NULL between calls.
+	 */
+	const unsigned char *piece;
+	uint64_t piece_base;
+	size_t piece_size;
 	struct bytes fold; /* the folded view, in folded offsets */
 	uint64_t emitted; /* a stream offset */
 	uint64_t folded; /* stream bytes before this are in the fold */
@@ -121,9 +129,30 @@ wipe_free(void *p, size_t size)
 }
 
 static uint64_t
-stream_end(const struct mask_stream *s)
+raw_end(const struct mask_stream *s)
 {
 	return s->raw.base + s->raw.used;
+}
+
+static uint64_t
+stream_end(const struct mask_stream *s)
+{
+	return s->piece != NULL ? s->piece_base + s->piece_size : raw_end(s);
+}
+
+/*
+ * The stream's bytes from offset r on, where they are (raw, or the piece
+ * being fed); *size: how many of them follow there.
+ */
+static const unsigned char *
+stream_bytes(const struct mask_stream *s, uint64_t r, size_t *size)
+{
+	if (r < raw_end(s)) {
+		*size = (size_t)(raw_end(s) - r);
+		return s->raw.data + (r - s->raw.base);
+	}
+	*size = (size_t)(stream_end(s) - r);
+	return s->piece + (r - s->piece_base);
 }
 
 static uint64_t
@@ -277,7 +306,8 @@ encoded_bit(unsigned char c)
 static unsigned char
 raw_byte(const struct mask_stream *s, uint64_t r)
 {
-	return s->raw.data[r - s->raw.base];
+	return r < raw_end(s) ? s->raw.data[r - s->raw.base]
+			      : s->piece[r - s->piece_base];
 }
 
 /* Room for size more bytes, and SLACK + 16 after them (wiped on growth). */
@@ -439,7 +469,7 @@ fold_more(struct mask_stream *s, bool at_end)
 	uint64_t r = s->folded, end = stream_end(s), i, start;
 	const unsigned char *in;
 	unsigned char *out;
-	size_t n = (size_t)(end - r), k = 0, o = 0, line, indent;
+	size_t n = (size_t)(end - r), k = 0, o = 0, line, used, left, indent;
 	unsigned char after;
 	bool before;
 
@@ -453,22 +483,29 @@ fold_more(struct mask_stream *s, bool at_end)
 		s->unfolded = true;
 		return;
 	}
-	in = s->raw.data + (r - s->raw.base);
 	reserve(&s->fold, n);
 	out = s->fold.data + s->fold.used;
 	while (k < n) {
+		/* The bytes from r + k on, up to raw's end or the piece's. */
+		in = stream_bytes(s, r + k, &left);
 #ifdef __SSE2__
-		if (n - k >= 128) {
-			k += fold_blocks(s, in + k, r + k, n - k, out + o,
-			    s->fold.base + s->fold.used + o, &line);
-			o += line;
+		/* fold_blocks() reads the two bytes before its own. */
+		if (left >= 128 &&
+		    (s->piece == NULL || r + k < raw_end(s) ||
+			r + k >= s->piece_base + 2)) {
+			line = fold_blocks(s, in, r + k, left, out + o,
+			    s->fold.base + s->fold.used + o, &used);
+			k += line;
+			o += used;
+			in += line;
+			left -= line;
 		}
 #endif
-		line = copy_line(out + o, in + k, n - k);
+		line = copy_line(out + o, in, left);
 		k += line;
 		o += line;
-		if (k == n)
-			break;
+		if (line == left)
+			continue; /* the end, or where the piece begins */
 		i = r + k; /* the "\n" */
 		start = i > s->floor && raw_byte(s, i - 1) == '\r' ? i - 1 : i;
 		k++;
@@ -941,10 +978,16 @@ merge_found(struct mask_stream *s)
 static void
 emit_bytes(struct mask_stream *s, uint64_t from, uint64_t to)
 {
-	if (to > from)
-		s->emit(s->context,
-		    (const char *)s->raw.data + (from - s->raw.base),
-		    (size_t)(to - from));
+	const unsigned char *bytes;
+	size_t size;
+
+	while (to > from) {
+		bytes = stream_bytes(s, from, &size);
+		if (size > to - from)
+			size = (size_t)(to - from);
+		s->emit(s->context, (const char *)bytes, size);
+		from += size;
+	}
 }
 
 /*
@@ -985,6 +1028,26 @@ emit_until(struct mask_stream *s, uint64_t hold)
 }
 
 /*
+ * Drops the bytes before keep, raw's and the piece's, and copies the rest
+ * of the piece into raw: the caller's bytes are gone after the call.
+ */
+static void
+keep_piece(struct mask_stream *s, uint64_t keep)
+{
+	const unsigned char *piece = s->piece;
+	uint64_t base = s->piece_base, from = raw_end(s), end = stream_end(s);
+
+	if (keep >= from) {
+		drop_before(&s->raw, from);
+		s->raw.base = from = keep;
+	} else {
+		drop_before(&s->raw, keep);
+	}
+	s->piece = NULL;
+	append(&s->raw, piece + (from - base), (size_t)(end - from));
+}
+
+/*
  * Drops the bytes nothing needs any more.  The stream keeps what it has
  * not emitted, every match in progress, the pattern window and the two
  * bytes before the ones not yet folded (a line break looks back at them);
@@ -1007,7 +1070,10 @@ compact(struct mask_stream *s)
 		limit = s->floor;
 	if (limit < keep)
 		keep = limit;
-	drop_before(&s->raw, keep);
+	if (s->piece != NULL)
+		keep_piece(s, keep);
+	else
+		drop_before(&s->raw, keep);
 	fkeep = folded_at(s, s->emitted);
 	if (candidate < fkeep)
 		fkeep = candidate;
@@ -1181,7 +1247,14 @@ mask_stream_feed_unlocked(struct mask_stream *s, const void *data, size_t size)
 	while (size > 0) {
 		n = piece_size(s, p, size);
 		from = stream_end(s);
-		append(&s->raw, p, n);
+		if (s->set->npatterns == 0 && s->set->built > 0) {
+			/* Searched where they are; compact() keeps the rest. */
+			s->piece = p;
+			s->piece_base = from;
+			s->piece_size = n;
+		} else {
+			append(&s->raw, p, n);
+		}
 		scan_more(s, from, false);
 		if (s->set->npatterns == 0)
 			follow_lines(s, p, n);

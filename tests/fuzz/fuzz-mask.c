@@ -98,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct output got = { NULL, 0, 0 };
 	struct mask_stream *s;
 	struct mask_set *set;
-	unsigned char *want;
+	unsigned char *want, *piece;
 	size_t pos, text, n, want_size, i;
 	unsigned cut;
 	int forms;
@@ -126,7 +126,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = (cut >> 16) % 9 + 1;
 		if (n > text - i)
 			n = text - i;
-		mask_stream_feed(s, data + pos + i, n);
+		/* A copy of its own, overwritten once fed: the stream may
+		 * neither read outside it nor keep it. */
+		piece = malloc(n);
+		if (piece == NULL)
+			abort();
+		memcpy(piece, data + pos + i, n);
+		mask_stream_feed(s, piece, n);
+		memset(piece, 'Z', n);
+		free(piece);
 		if (ref.npatterns == 0 &&
 		    mask_stream_held(s) > maskref_hold(&ref, data + pos, i + n))
 			abort();

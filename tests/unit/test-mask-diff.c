@@ -311,6 +311,24 @@ piece(size_t style, const unsigned char *in, size_t pos, size_t size)
 	}
 }
 
+/*
+ * Feeds a copy of the piece that is overwritten and freed once fed: the
+ * stream searches the caller's bytes where they are, and must neither
+ * read outside them (AddressSanitizer) nor keep them past the call.
+ */
+static void
+feed_copy(struct mask_stream *s, const unsigned char *piece, size_t size)
+{
+	unsigned char *copy = malloc(size);
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, piece, size);
+	mask_stream_feed(s, copy, size);
+	memset(copy, 'Z', size);
+	free(copy);
+}
+
 static void
 run_input(struct trial *t, const unsigned char *in, size_t size)
 {
@@ -328,7 +346,7 @@ run_input(struct trial *t, const unsigned char *in, size_t size)
 		if (n > size - pos)
 			n = size - pos;
 		chunks[nchunks++] = n;
-		mask_stream_feed(s, in + pos, n);
+		feed_copy(s, in + pos, n);
 		pos += n;
 		if (check_hold &&
 		    mask_stream_held(s) > reference_hold(t, in, pos))
