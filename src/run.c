@@ -1203,6 +1203,12 @@ prepare_sandbox(struct run *run)
 		return -1;
 	}
 	free(uids);
+	if (workspace_logs_private(&run->workspace, true) < 0) {
+		diag_error("cannot close the logs to untrusted steps: %s",
+		    strerror(errno));
+		fail(run, "cannot close the logs to untrusted steps");
+		return -1;
+	}
 	if (sandbox_protect_self() < 0) {
 		diag_error("cannot close jobrun to untrusted steps: %s",
 		    strerror(errno));
@@ -1727,6 +1733,11 @@ release(struct run *run)
 	worker_free(run->worker);
 	mask_async_free(run->registering);
 	loop_free(run->loop);
+	/* Every step is over: the logs are for whoever reads the results. */
+	if (run->untrusted &&
+	    workspace_logs_private(&run->workspace, false) < 0)
+		diag_warn("cannot open the logs again (they stay 0700): %s",
+		    strerror(errno));
 	workspace_close(&run->workspace);
 	sandbox_filter_release(&run->filter);
 	sandbox_policy_release(&run->policy);

@@ -138,6 +138,12 @@ workspace_open(struct workspace *ws, const struct config *config, char **error)
 	return 0;
 }
 
+int
+workspace_logs_private(struct workspace *ws, bool private)
+{
+	return ws->logs >= 0 ? fchmod(ws->logs, private ? 0700 : 0755) : 0;
+}
+
 void
 workspace_close(struct workspace *ws)
 {

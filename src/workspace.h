@@ -15,6 +15,8 @@
 #ifndef JOBRUN_WORKSPACE_H
 #define JOBRUN_WORKSPACE_H
 
+#include <stdbool.h>
+
 #include "configuration.h"
 
 struct workspace {
@@ -64,6 +66,14 @@ void workspace_remove_earlier(const struct config *config);
  */
 int workspace_open(
     struct workspace *ws, const struct config *config, char **error);
+
+/*
+ * Closes logs/ to everyone but jobrun's user (0700) while untrusted steps
+ * may run, or opens it again (0755): a step that could read the logs as
+ * they are written would see what the masker holds back, and learn a
+ * secret a byte at a time.  Returns 0, or -1 with errno.
+ */
+int workspace_logs_private(struct workspace *ws, bool private);
 
 /* Clears outputs/ (step outputs were for the steps) and closes ws. */
 void workspace_close(struct workspace *ws);

@@ -4,7 +4,7 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 80
+plan 85
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 # Untrusted steps run as a uid of this test run's own, so that killing
@@ -274,6 +274,33 @@ ok "[ \$(stat -c %u $BASE/ws/src/main.c) = 0 ]" \
 has_acl() { "$PYTHON3" -c 'import os, sys; os.getxattr(sys.argv[1], "system.posix_acl_access")' "$1" 2>/dev/null; }
 ok "has_acl $BASE/ws/src/main.c" "and are opened to the run_as user by an ACL"
 ok "! has_acl $BASE/outside.txt" "but not a file linked from outside it"
+
+# The logs, as the masker writes them, are closed to untrusted steps while
+# the job runs: a step that could watch its own log grow would see what
+# the masker holds back (a prefix of a secret) and learn the secret a byte
+# at a time.  Once the job is over they are open to read again.
+# (A directory the untrusted user can reach, as a workspace is.)
+LOGJOB=$(mktemp -d "${TMPDIR:-/tmp}/jobrun-logs.XXXXXX")
+chmod 755 "$LOGJOB"
+cat >"$LOGJOB/job.yaml" <<'EOF'
+secrets: {env: [HELD_SECRET]}
+steps:
+  - name: u
+    trusted: false
+    run: |
+      echo start
+      printf 'held-sec'
+      sleep 0.5
+      if stat -c %s "$JOBRUN_WORKSPACE/logs/u.log" >/dev/null 2>&1; then echo; echo log-seen; else echo; echo log-closed; fi
+      ls "$JOBRUN_WORKSPACE/logs" >/dev/null 2>&1 && echo dir-listed
+EOF
+(cd "$LOGJOB" && HELD_SECRET=held-secret-value-42 run "$JOBRUN" run job.yaml)
+is "$status" 0 "an untrusted step probing its own log runs"
+contains out "log-closed" "it cannot see its log grow while the job runs"
+lacks out "dir-listed" "nor list the logs"
+is "$(stat -c %a "$LOGJOB/.jobrun/logs")" 755 "once the job is over the logs are open to read"
+contains "$LOGJOB/.jobrun/logs/u.log" "log-closed" "and hold what the step printed"
+rm -rf "$LOGJOB"
 
 # The model cannot hold: refused before any step, unless weak by name.
 cat >norunas.yaml <<'EOF'
