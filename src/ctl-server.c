@@ -354,6 +354,7 @@ struct registration {
 	char *error; /* the handler's failure: the rest are not handed */
 	bool waiting; /* all handed: waits for the handler's ticket */
 	uint64_t ticket;
+	bool untrusted; /* from an untrusted peer */
 };
 
 static void
@@ -419,6 +420,7 @@ registration_start(struct ctl_server *server, struct peer *peer,
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->request = json_incref(request);
 	(*out)->list = *list;
+	(*out)->untrusted = peer != NULL && peer->class == CTL_PEER_UNTRUSTED;
 	return NULL;
 }
 
@@ -439,7 +441,7 @@ registration_step(
 		bytes += r->list.lengths[r->next + k++];
 	if (r->error == NULL && k > 0) {
 		accepted = on_register(context, &r->list.values[r->next],
-		    &r->list.lengths[r->next], k, &r->error);
+		    &r->list.lengths[r->next], k, r->untrusted, &r->error);
 		if (accepted < 0 && r->error == NULL)
 			r->error = xstrdup("cannot register the secrets");
 		if (accepted > 0)

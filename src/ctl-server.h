@@ -100,12 +100,12 @@ struct ctl_server;
 /*
  * Registers n secrets (values[i] of lengths[i] bytes, any bytes, borrowed
  * for the call; the server passes a few at a time, see
- * ctl_server_expire()).  Returns how many were accepted (the rest were refused,
- * for example as too short), or -1 with a message in *error (caller
- * frees).
+ * ctl_server_expire()); untrusted: they come from an untrusted peer.
+ * Returns how many were accepted (the rest were refused, for example as
+ * too short), or -1 with a message in *error (caller frees).
  */
 typedef long (*ctl_server_register_fn)(void *context, char *const *values,
-    const size_t *lengths, size_t n, char **error);
+    const size_t *lengths, size_t n, bool untrusted, char **error);
 
 /*
  * For a register handler that finishes its work off the loop: the

@@ -28,6 +28,7 @@
 struct pending {
 	char **values;
 	size_t *lengths;
+	bool *untrusted; /* from an untrusted step */
 	size_t n;
 	size_t cap;
 };
@@ -87,6 +88,7 @@ pending_release(struct pending *p)
 	}
 	free(p->values);
 	free(p->lengths);
+	free(p->untrusted);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -251,9 +253,12 @@ run_prepare(void *data)
 	size_t i;
 
 	b->prepared = xcalloc(b->secrets.n + 1, sizeof(*b->prepared));
-	for (i = 0; i < b->secrets.n; i++)
+	for (i = 0; i < b->secrets.n; i++) {
 		b->prepared[i] = mask_prepare(
 		    b->secrets.values[i], b->secrets.lengths[i], b->min_length);
+		if (b->secrets.untrusted[i])
+			mask_prepared_untrusted(b->prepared[i]);
+	}
 	b->n = b->secrets.n;
 	pending_release(&b->secrets);
 }
@@ -298,8 +303,8 @@ start_batch(struct mask_async *a)
 /* ---- the interface ---- */
 
 uint64_t
-mask_async_add(
-    struct mask_async *a, char *const *values, const size_t *lengths, size_t n)
+mask_async_add(struct mask_async *a, char *const *values, const size_t *lengths,
+    size_t n, bool untrusted)
 {
 	struct pending *q = &a->queued;
 	size_t i;
@@ -311,7 +316,10 @@ mask_async_add(
 			    q->values, q->cap, sizeof(*q->values));
 			q->lengths = xreallocarray(
 			    q->lengths, q->cap, sizeof(*q->lengths));
+			q->untrusted = xreallocarray(
+			    q->untrusted, q->cap, sizeof(*q->untrusted));
 		}
+		q->untrusted[q->n] = untrusted;
 		q->values[q->n] = xmalloc(lengths[i] > 0 ? lengths[i] : 1);
 		memcpy(q->values[q->n], values[i], lengths[i]);
 		q->lengths[q->n++] = lengths[i];

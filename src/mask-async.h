@@ -35,9 +35,10 @@ struct mask_async *mask_async_new(struct mask_set *set, struct worker *worker,
  * returns their ticket, 1 and up.  Refusals are the caller's to decide
  * first (mask_set_check()): a secret that the set refuses when it is
  * added is left out silently, but a full set fails the ticket.
+ * untrusted: they come from an untrusted step (mask_set_add_untrusted()).
  */
-uint64_t mask_async_add(
-    struct mask_async *a, char *const *values, const size_t *lengths, size_t n);
+uint64_t mask_async_add(struct mask_async *a, char *const *values,
+    const size_t *lengths, size_t n, bool untrusted);
 
 /* The last ticket handed out (0: none). */
 uint64_t mask_async_ticket(const struct mask_async *a);

@@ -115,7 +115,8 @@ slots_grow(struct mask_set *set)
 }
 
 uint32_t
-mask_count_secret(struct mask_set *set, const void *value, size_t size)
+mask_count_secret(
+    struct mask_set *set, const void *value, size_t size, bool untrusted)
 {
 	unsigned char hash[MASK_HASH_SIZE];
 	size_t mask = set->secret_slots_size - 1, i;
@@ -125,8 +126,12 @@ mask_count_secret(struct mask_set *set, const void *value, size_t size)
 	for (i = hash_slot(hash, mask + 1); set->secret_slots[i] != 0;
 	     i = (i + 1) & mask) {
 		index = set->secret_slots[i] - 1;
-		if (memcmp(set->secrets[index].hash, hash, sizeof(hash)) == 0)
+		if (memcmp(set->secrets[index].hash, hash, sizeof(hash)) == 0) {
+			/* Registered by anyone trusted, it is trusted. */
+			set->secrets[index].untrusted =
+			    set->secrets[index].untrusted && untrusted;
 			return index;
+		}
 	}
 	if (set->nsecrets >= MASK_OWNER_PATTERN - 1)
 		BUG("more than 2^31 secrets");
@@ -135,6 +140,7 @@ mask_count_secret(struct mask_set *set, const void *value, size_t size)
 	index = (uint32_t)set->nsecrets++;
 	memcpy(set->secrets[index].hash, hash, sizeof(hash));
 	set->secrets[index].count = 0;
+	set->secrets[index].untrusted = untrusted;
 	if (set->nsecrets * 2 > set->secret_slots_size)
 		slots_grow(set);
 	else

@@ -248,7 +248,7 @@ matched_length(const unsigned char *p, size_t size)
 
 static int
 add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
-    char **error)
+    bool untrusted, char **error)
 {
 	struct adding a = { set, 0, false };
 
@@ -266,7 +266,7 @@ add_checked(struct mask_set *set, const void *secret, size_t size, bool forms,
 		    set->min_length);
 		return 1;
 	}
-	a.secret = mask_count_secret(set, secret, size);
+	a.secret = mask_count_secret(set, secret, size, untrusted);
 	if (forms)
 		mask_forms_each(secret, size, add_form, &a);
 	else
@@ -285,14 +285,14 @@ static int
 mask_set_add_unlocked(
     struct mask_set *set, const void *secret, size_t size, char **error)
 {
-	return add_checked(set, secret, size, true, error);
+	return add_checked(set, secret, size, true, false, error);
 }
 
 static int
 mask_set_add_exact_unlocked(
     struct mask_set *set, const void *needle, size_t size, char **error)
 {
-	return add_checked(set, needle, size, false, error);
+	return add_checked(set, needle, size, false, false, error);
 }
 
 static size_t
@@ -689,13 +689,15 @@ mask_set_add_prepared_unlocked(
 	/* A refusal says what mask_set_add() would, without the forms. */
 	if (!p->ready || p->min_length != set->min_length) {
 		p->next = p->nforms;
-		return add_checked(set, p->value, p->size, true, error);
+		return add_checked(
+		    set, p->value, p->size, true, p->untrusted, error);
 	}
 	/* Needles added by others are not held back with these. */
 	if (set->count > set->deferred)
 		mask_set_sync(set);
 	if (p->next == 0)
-		p->secret = mask_count_secret(set, p->value, p->size);
+		p->secret =
+		    mask_count_secret(set, p->value, p->size, p->untrusted);
 	a.secret = p->secret;
 	while (p->next < p->nforms && (bytes == 0 || bytes < budget)) {
 		add_folded(&a, p->forms + p->offset, p->lengths[p->next]);
@@ -971,6 +973,24 @@ mask_set_add(
 	rc = mask_set_add_unlocked(set, secret, size, error);
 	mask_set_unlock(set);
 	return rc;
+}
+
+int
+mask_set_add_untrusted(
+    struct mask_set *set, const void *secret, size_t size, char **error)
+{
+	int rc;
+
+	mask_set_lock(set);
+	rc = add_checked(set, secret, size, true, true, error);
+	mask_set_unlock(set);
+	return rc;
+}
+
+void
+mask_prepared_untrusted(struct mask_prepared *p)
+{
+	p->untrusted = true;
 }
 
 int

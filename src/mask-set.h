@@ -52,6 +52,7 @@ struct mask_needle {
 struct mask_secret {
 	unsigned char hash[MASK_HASH_SIZE];
 	uint64_t count;
+	bool untrusted; /* registered only by untrusted steps */
 };
 
 /*
@@ -146,6 +147,7 @@ struct mask_prepared {
 	size_t *lengths;
 	size_t nforms;
 	size_t lengths_cap;
+	bool untrusted; /* from an untrusted step (mask_prepared_untrusted()) */
 	size_t next; /* the next form to add, and where it is */
 	size_t offset;
 	uint32_t secret;
@@ -181,7 +183,8 @@ size_t mask_set_find_needle(
  * mask-count.c.  mask_count_init() draws the set's salt (getrandom; fatal
  * when the kernel cannot give one).  mask_count_secret() returns the index
  * of the secret with this value, registering it (its hash, count 0) when
- * new; the value is only read.  mask_count_share() records that a needle
+ * new; the value is only read.  A secret is untrusted while only untrusted
+ * steps have registered it.  mask_count_share() records that a needle
  * first added for another secret is a form of secret too;
  * mask_count_first_share() is the index of the needle's first share (its
  * others follow it), or where it would be.
@@ -190,7 +193,7 @@ size_t mask_set_find_needle(
  */
 void mask_count_init(struct mask_set *set);
 uint32_t mask_count_secret(
-    struct mask_set *set, const void *value, size_t size);
+    struct mask_set *set, const void *value, size_t size, bool untrusted);
 void mask_count_share(struct mask_set *set, size_t needle, uint32_t secret);
 size_t mask_count_first_share(const struct mask_set *set, size_t needle);
 void mask_count_credit(struct mask_set *set, uint32_t owner);

@@ -78,6 +78,7 @@ struct mask_stream {
 	mask_emit_fn emit;
 	void *context;
 	uint64_t generation;
+	bool trusted_only; /* mask_string(): no secret only untrusted gave */
 
 	struct bytes raw; /* the bytes as they came, in stream offsets */
 	/*
@@ -220,6 +221,15 @@ add_found(struct mask_stream *s, uint64_t start, uint64_t end, uint32_t owner)
 	s->nfound++;
 }
 
+/* A match of secret owner's, unless the stream leaves such ones alone. */
+static void
+add_owner_found(
+    struct mask_stream *s, uint64_t start, uint64_t end, uint32_t owner)
+{
+	if (!(s->trusted_only && s->set->secrets[owner].untrusted))
+		add_found(s, start, end, owner);
+}
+
 /*
  * Records a needle's match at folded offsets [start, end), as the stream
  * bytes from its first byte to its last (line breaks folded away inside
@@ -242,12 +252,12 @@ add_needle_found(struct mask_stream *s, uint64_t fstart, uint64_t fend)
 		add_found(s, start, end, MASK_OWNER_NONE);
 		return;
 	}
-	add_found(s, start, end, set->needles[needle].secret);
+	add_owner_found(s, start, end, set->needles[needle].secret);
 	if (!set->needles[needle].shared)
 		return;
 	for (i = mask_count_first_share(set, needle);
 	     i < set->nshares && set->shares[i].needle == needle; i++)
-		add_found(s, start, end, set->shares[i].secret);
+		add_owner_found(s, start, end, set->shares[i].secret);
 }
 
 static void
@@ -1394,6 +1404,7 @@ mask_string_unlocked(
 		return sink.data;
 	}
 	s = mask_stream_new(set, sink_emit, &sink);
+	s->trusted_only = true;
 	mask_stream_feed(s, data, size);
 	mask_stream_flush(s);
 	mask_stream_free(s);

@@ -131,6 +131,17 @@ int mask_set_add(
     struct mask_set *set, const void *secret, size_t size, char **error);
 
 /*
+ * As mask_set_add(), for a secret an untrusted step registers: it is
+ * masked in what streams emit (the steps' output), but not by
+ * mask_string() (jobrun's own messages, names and result files), unless
+ * something trusted registers it too.  An untrusted step holds no secret:
+ * what it registers hides its own output, and must not rewrite jobrun's
+ * (a trigger's job name, a step's outcome).
+ */
+int mask_set_add_untrusted(
+    struct mask_set *set, const void *secret, size_t size, char **error);
+
+/*
  * Adds exactly these size bytes as one needle, without any other form, for
  * values that are already in the form they will be printed in (and for
  * tests); whitespace counts towards the minimum length.  Returns like
@@ -250,6 +261,8 @@ struct mask_prepared *mask_prepare(
     const void *secret, size_t size, size_t min_length);
 int mask_set_add_prepared(
     struct mask_set *set, struct mask_prepared *p, size_t budget, char **error);
+/* Marks p as from an untrusted step (mask_set_add_untrusted()). */
+void mask_prepared_untrusted(struct mask_prepared *p);
 
 /*
  * Makes room for bytes more of needles at once (the forms of a batch of
@@ -346,7 +359,8 @@ void mask_stream_free(struct mask_stream *stream);
 /*
  * Masks size bytes at once (jobrun's own messages, result files) and
  * returns them NUL-terminated, allocated for the caller; *out_size (may
- * be NULL) gets their length.
+ * be NULL) gets their length.  Secrets only untrusted steps registered
+ * are not masked here (mask_set_add_untrusted()).
  */
 char *mask_string(
     struct mask_set *set, const void *data, size_t size, size_t *out_size);

@@ -1014,7 +1014,7 @@ static const struct runner_events engine_events = {
  */
 static long
 on_register(void *context, char *const *values, const size_t *lengths, size_t n,
-    char **error)
+    bool untrusted, char **error)
 {
 	struct run *run = context;
 	long accepted = 0;
@@ -1024,9 +1024,15 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
-		rc = run->registering != NULL
-		    ? mask_set_check(run->mask, values[i], lengths[i], error)
-		    : mask_set_add(run->mask, values[i], lengths[i], error);
+		if (run->registering != NULL)
+			rc = mask_set_check(
+			    run->mask, values[i], lengths[i], error);
+		else if (untrusted)
+			rc = mask_set_add_untrusted(
+			    run->mask, values[i], lengths[i], error);
+		else
+			rc = mask_set_add(
+			    run->mask, values[i], lengths[i], error);
 		if (rc < 0)
 			break;
 		if (rc == 1) {
@@ -1043,8 +1049,8 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 	/* Those accepted before a refusal are masked all the same, as
 	 * mask_set_add() did for them on the path without the worker. */
 	if (run->registering != NULL && accepted > 0)
-		mask_async_add(
-		    run->registering, kept, kept_lengths, (size_t)accepted);
+		mask_async_add(run->registering, kept, kept_lengths,
+		    (size_t)accepted, untrusted);
 	else if (run->console != NULL)
 		console_rescan(run->console);
 	free(kept);

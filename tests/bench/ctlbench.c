@@ -54,9 +54,10 @@ discard(void *context, const char *data, size_t size)
 /* The server's own part: the values are handed over and dropped. */
 static long
 drop_all(void *context, char *const *values, const size_t *lengths, size_t n,
-    char **error)
+    bool untrusted, char **error)
 {
 	(void)context;
+	(void)untrusted;
 	(void)values;
 	(void)lengths;
 	(void)error;
@@ -65,12 +66,13 @@ drop_all(void *context, char *const *values, const size_t *lengths, size_t n,
 
 static long
 add_all(void *context, char *const *values, const size_t *lengths, size_t n,
-    char **error)
+    bool untrusted, char **error)
 {
 	uint64_t start = clock_now_ms(), took;
 	size_t i;
 
 	(void)context;
+	(void)untrusted;
 	for (i = 0; i < n; i++)
 		if (mask_set_add(set, values[i], lengths[i], error) < 0)
 			return -1;
@@ -135,13 +137,14 @@ struct bench_loop {
 
 static long
 loop_register(void *context, char *const *values, const size_t *lengths,
-    size_t n, char **error)
+    size_t n, bool untrusted, char **error)
 {
 	struct bench_loop *b = context;
 	size_t i;
 	long accepted = 0;
 	int rc;
 
+	(void)untrusted;
 	for (i = 0; i < n; i++) {
 		rc = b->async != NULL
 		    ? mask_set_check(set, values[i], lengths[i], error)
@@ -151,7 +154,7 @@ loop_register(void *context, char *const *values, const size_t *lengths,
 		accepted += rc == 0;
 	}
 	if (b->async != NULL)
-		mask_async_add(b->async, values, lengths, n);
+		mask_async_add(b->async, values, lengths, n, false);
 	else
 		mask_stream_rescan(stream);
 	return accepted;

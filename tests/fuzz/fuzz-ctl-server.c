@@ -31,12 +31,13 @@ static json_t *handed;
 
 static long
 accept_all(void *context, char *const *values, const size_t *lengths, size_t n,
-    char **error)
+    bool untrusted, char **error)
 {
 	size_t i, k, total = 0;
 	char *text;
 
 	(void)context;
+	(void)untrusted;
 	(void)error;
 	for (i = 0; i < n; i++) {
 		if (lengths[i] == 0)

@@ -4,7 +4,7 @@
 # bytes; and secrets given on jobrun's own command line are gone from its
 # /proc/PID/cmdline while the job runs.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 14
+plan 20
 
 # ---- secrets on the command line ----
 cat >argv.yaml <<EOF
@@ -42,7 +42,7 @@ contains out "[***] [***] [***]" "every such value is masked"
 
 # ---- an untrusted run_as step ----
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	for i in 1 2 3 4 5; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do
 		_tap_count=$((_tap_count + 1))
 		echo "ok $_tap_count # skip needs root and a user nobody"
 	done
@@ -75,4 +75,34 @@ contains out "output: 1" "so is its workflow output"
 contains out "may only register secrets" "saying why"
 is "$("$PYTHON3" -c 'import json; print([j["job_name"] for j in json.load(open(".jobrun/triggers.json"))["jobs"]])')" \
 	"['fine']" "a trusted step's trigger is listed, the untrusted one's not"
+
+# What an untrusted step registers hides the steps' output, never what
+# jobrun writes itself: it holds no secret, and must not rewrite a
+# trigger, a step's name or an outcome by registering them.
+cat >censor.yaml <<EOF
+triggers:
+  - {job: deploy-staging, when: always, env: {TARGET: staging-eu-west-1}}
+steps:
+  - name: test-pr
+    run_as: nobody
+    trusted: false
+    run: |
+      export ASAN_OPTIONS=detect_leaks=0
+      for s in deploy-staging staging-eu-west-1 test-pr success; do
+        printf '%s\n' "\$s" | "$JOBRUN" secret add
+      done
+      echo "own: deploy-staging"
+  - name: later
+    depends_on: [test-pr]
+    run: 'echo "trusted: staging-eu-west-1"'
+EOF
+run "$JOBRUN" run censor.yaml
+is "$status" 0 "an untrusted step registering the job's public words runs"
+contains out "own: ***" "its own output is masked with what it registered"
+contains out "trusted: ***" "and so are the steps' outputs after it"
+is "$("$PYTHON3" -c 'import json; j=json.load(open(".jobrun/triggers.json"))["jobs"][0]; print(j["job_name"], j["env"]["TARGET"])')" \
+	"deploy-staging staging-eu-west-1" "triggers.json keeps the trigger's job and env"
+is "$("$PYTHON3" -c 'import json; print(" ".join(s["name"] for s in json.load(open(".jobrun/result.json"))["steps"]))')" \
+	"test-pr later" "result.json keeps the steps' names"
+contains err "step 'test-pr': success" "the console keeps outcomes and names"
 done_testing

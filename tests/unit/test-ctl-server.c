@@ -30,13 +30,15 @@
 static long registered;
 static char last_value[64];
 static size_t last_length;
+static bool last_untrusted; /* the last registration came from one */
 
 static long
 count_secrets(void *context, char *const *values, const size_t *lengths,
-    size_t n, char **error)
+    size_t n, bool untrusted, char **error)
 {
 	size_t i, accepted = 0;
 
+	last_untrusted = untrusted;
 	for (i = 0; i < n; i++) {
 		if (lengths[i] < 4)
 			continue; /* too short, as the masker would refuse */
@@ -609,6 +611,8 @@ test_peers(struct loop *loop, struct ctl_server *server, const char *path)
 	    "an untrusted peer registers and pings, nothing else, in small "
 	    "frames");
 	is_int(triggers_added, 0, "its trigger was not added");
+	ok(last_untrusted,
+	    "its secret is handed over as from an untrusted step");
 	is_int(serve_until_done(
 		   loop, server, run_child(child_trusted_trigger, path)),
 	    0, "a trusted peer adds a trigger");
@@ -753,6 +757,7 @@ main(void)
 	is_int(serve_until_done(loop, sock, run_child(child_register, path)), 0,
 	    "register is answered ok");
 	is_int(registered, 2, "two secrets registered, a short one refused");
+	ok(!last_untrusted, "jobrun's own user's are handed over as trusted");
 	is_str(last_value, "s3cr3t-two", "the values arrive intact");
 	is_int(
 	    serve_until_done(loop, sock, run_child(child_bad_requests, path)),

@@ -44,18 +44,18 @@ main(void)
 	for (i = 0; i < big_length; i++)
 		big[i] = (char)('a' + (i * 7 + i / 26) % 26);
 
-	t = mask_async_add(async, &known, &known_length, 1);
+	t = mask_async_add(async, &known, &known_length, 1, false);
 	error = settle(loop, async, t);
 	ok(error == NULL, "a short secret fits");
 	free(error);
 
-	t = mask_async_add(async, &big, &big_length, 1);
+	t = mask_async_add(async, &big, &big_length, 1, false);
 	error = settle(loop, async, t);
 	ok(error != NULL && strstr(error, "cannot mask more secrets") != NULL,
 	    "a secret past the arena's room fails its ticket, saying why");
 	free(error);
 
-	t = mask_async_add(async, &known, &known_length, 1);
+	t = mask_async_add(async, &known, &known_length, 1, false);
 	error = settle(loop, async, t);
 	ok(error == NULL, "a later request that fits settles without it");
 	free(error);

@@ -84,8 +84,8 @@ test_same_as_add(void)
 		mask_set_add(sync_set, secrets[i], lengths[i], NULL);
 	text = text_of(secrets, lengths, n, &size);
 
-	first = mask_async_add(async, secrets, lengths, 2);
-	second = mask_async_add(async, secrets + 2, lengths + 2, 2);
+	first = mask_async_add(async, secrets, lengths, 2, false);
+	second = mask_async_add(async, secrets + 2, lengths + 2, 2, false);
 	ok(first == 1 && second == 2, "tickets count up");
 	ok(!mask_async_settled(async, first, NULL),
 	    "a ticket is not settled at once");
@@ -165,7 +165,7 @@ test_free_in_flight(void)
 
 	for (i = 0; i < 4; i++) {
 		secret[0] = (char)('a' + i);
-		mask_async_add(async, &secret, &length, 1);
+		mask_async_add(async, &secret, &length, 1, false);
 	}
 	loop_once(loop, 10);
 	worker_free(worker);
