@@ -271,6 +271,19 @@ reap(struct runner *r)
 	}
 }
 
+/*
+ * An attempt whose main process has exited while its group still holds
+ * the pipe: the wait for the pipe ends now (attempt_check() then signals
+ * what is left in the group), with this outcome.
+ */
+static void
+end_drain(struct step_run *run, enum jobrun_outcome ended_by, uint64_t now)
+{
+	if (run->ended_by == JOBRUN_OUTCOME_PENDING)
+		run->ended_by = ended_by;
+	run->drain_until = now;
+}
+
 static void
 signal_running(struct runner *r, int signo)
 {
@@ -281,6 +294,9 @@ signal_running(struct runner *r, int signo)
 		run = &r->runs[r->running[i]];
 		if (run->pid > 0)
 			kill(-run->group, signo);
+		else
+			end_drain(
+			    run, JOBRUN_OUTCOME_CANCELLED, clock_now_ms());
 	}
 }
 
@@ -301,8 +317,11 @@ cancel(struct runner *r, int signo)
 	diag_error("received %s: cancelling the job", strsignal(signo));
 	for (i = 0; i < r->n_running; i++) {
 		run = &r->runs[r->running[i]];
-		if (run->pid <= 0)
+		if (run->pid <= 0) {
+			end_drain(
+			    run, JOBRUN_OUTCOME_CANCELLED, clock_now_ms());
 			continue;
+		}
 		run->ended_by = JOBRUN_OUTCOME_CANCELLED;
 		kill(-run->group, signo);
 		kill(-run->group, SIGCONT);
@@ -335,10 +354,15 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *data)
 static void
 time_out(struct runner *r, struct step_run *run, uint64_t now)
 {
-	run->ended_by = JOBRUN_OUTCOME_TIMED_OUT;
-	kill(-run->group, SIGTERM);
-	kill(-run->group, SIGCONT);
-	run->kill_at = now + r->grace_ms;
+	if (run->pid == 0) {
+		/* Its shell is gone, not what it left writing to the pipe. */
+		end_drain(run, JOBRUN_OUTCOME_TIMED_OUT, now);
+	} else {
+		run->ended_by = JOBRUN_OUTCOME_TIMED_OUT;
+		kill(-run->group, SIGTERM);
+		kill(-run->group, SIGCONT);
+		run->kill_at = now + r->grace_ms;
+	}
 	if (r->job_deadline != 0 && now >= r->job_deadline &&
 	    !r->job_timed_out) {
 		r->job_timed_out = true;
@@ -374,14 +398,15 @@ step_deadlines(struct runner *r, struct step_run *run, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 
-	if (run->pid > 0 && run->ended_by == JOBRUN_OUTCOME_PENDING &&
-	    run->deadline != 0 && now >= run->deadline)
+	/* Also once the main process has exited, while the pipe is read. */
+	if (run->ended_by == JOBRUN_OUTCOME_PENDING && run->deadline != 0 &&
+	    now >= run->deadline)
 		time_out(r, run, now);
 	if (run->kill_at != 0 && now >= run->kill_at) {
 		kill(-run->group, SIGKILL);
 		run->kill_at = 0;
 	}
-	if (run->pid > 0 && run->ended_by == JOBRUN_OUTCOME_PENDING)
+	if (run->ended_by == JOBRUN_OUTCOME_PENDING)
 		next = earliest(next, run->deadline);
 	next = earliest(next, run->kill_at);
 	if (run->pid == 0)

@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 75
+plan 83
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -338,6 +338,35 @@ YAML
 is "$("$PYTHON3" onterm.py tstp "$JOBRUN" run --grace-period 1s nap.yaml)" 130 \
 	"Ctrl-Z on the terminal does not stop the job: the Ctrl-C after it cancels (130)"
 is "$(field .jobrun/result.json 'd["outcome"]')" cancelled "result.json says cancelled"
+
+# ---- a step's shell gone, its group still writing to the pipe ----
+# The pipe is read until it is quiet (up to the grace period), but the
+# job's timeout and a SIGTERM act meanwhile: they ended the job only once
+# the grace period had passed, with 0 for a job that timed out.
+cat >drain.yaml <<'YAML'
+steps:
+  - {name: a, run: "sh -c 'while :; do echo tick; sleep 0.05; done' & sleep 0.3; exit 0"}
+  - {name: b, depends_on: [a], run: "echo b-ran"}
+YAML
+start=$(date +%s)
+run timeout -k 5 60 "$JOBRUN" run --timeout 1s --grace-period 30s drain.yaml
+is "$status" 124 "the job timeout acts while a step's leftovers write: 124"
+ok "[ $(( $(date +%s) - start )) -lt 20 ]" "well before the 30 s grace period"
+is "$(field .jobrun/result.json 'd["steps"][0]["outcome"]')" timed_out \
+	"the step timed out"
+is "$(field .jobrun/result.json 'd["steps"][1]["outcome"]')" cancelled \
+	"its dependant is cancelled, never started"
+lacks out "b-ran" "b did not run"
+"$JOBRUN" run --grace-period 30s drain.yaml >/dev/null 2>&1 &
+pid=$!
+sleep 1
+start=$(date +%s)
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 143 "SIGTERM while a step's leftovers write: 143"
+ok "[ $(( $(date +%s) - start )) -lt 20 ]" "at once, not after the grace period"
+is "$(field .jobrun/result.json 'd["steps"][0]["outcome"]')" cancelled \
+	"the step is cancelled"
 
 # ---- from the build tree, --plugin NAME finds the bundled plugins ----
 mkdir -p "$TEST_DIR/tree" && cd "$TEST_DIR/tree" || exit 1
