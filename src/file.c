@@ -81,17 +81,23 @@ int
 file_write_atomic(
     const char *path, const char *data, size_t size, bool durable, char **error)
 {
-	char *temp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	/* A name nobody can plant something at first (a step that plants a
+	 * directory at a name it can guess stops the write), made with
+	 * O_EXCL: never written through a link. */
+	char *temp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
 	int fd, saved;
 
 	*error = NULL;
-	/* A leftover of ours, or something planted: never written through. */
-	unlink(temp);
-	fd = open(temp,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	    0644);
+	fd = mkostemp(temp, O_CLOEXEC);
 	if (fd < 0)
 		goto fail;
+	if (fchmod(fd, 0644) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(temp);
+		errno = saved;
+		goto fail;
+	}
 	if (file_write_all(fd, data, size) < 0 ||
 	    file_write_all(fd, "\n", 1) < 0 || (durable && fsync(fd) < 0)) {
 		saved = errno;
@@ -136,7 +142,10 @@ file_remove_stale_temps(const char *path)
 		if (strncmp(entry->d_name, base, length) != 0 ||
 		    strncmp(entry->d_name + length, ".tmp.", 5) != 0)
 			continue;
+		/* NAME.tmp.PID.XXXXXX (NAME.tmp.PID before) */
 		pid = strtol(entry->d_name + length + 5, &end, 10);
+		if (*end == '.' && strlen(end) == 7)
+			end += 7;
 		if (*end != '\0' || pid <= 0)
 			continue;
 		/* A writer that is still alive keeps its file. */

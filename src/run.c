@@ -560,7 +560,7 @@ write_result(const struct run *run, int status, const char *outcome)
 	size_t i, n = step_count(run);
 	struct result_step *steps = xcalloc(n + 1, sizeof(*steps));
 	struct result result = { 0 };
-	char *path, *error, *reason = NULL, *job;
+	char *path, *error = NULL, *reason = NULL, *job;
 	json_t *errors = NULL, *sources = NULL;
 	int rc;
 
@@ -586,10 +586,20 @@ write_result(const struct run *run, int status, const char *outcome)
 		    masked_strings(run, triggers_errors(run->lc.triggers));
 	path = workspace_file(&run->config, "result.json");
 	rc = result_write(path, &result, outcome != NULL, &error);
-	if (rc < 0) {
-		diag_error("%s", error);
+	if (rc < 0 && outcome != NULL) {
+		/* The one written at the start says "running": never left to
+		 * be taken for the truth.  Its room may be what was missing. */
+		unlink(path);
 		free(error);
+		rc = result_write(path, &result, true, &error);
+		if (rc < 0)
+			diag_error("%s (the result.json of the job's start is "
+				   "removed: it said the job was running)",
+			    error);
+	} else if (rc < 0) {
+		diag_error("%s", error);
 	}
+	free(error);
 	free(path);
 	free(reason);
 	json_decref(errors);

@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 83
+plan 88
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -165,6 +165,47 @@ ok '[ -f "$WS/result.json" ] && [ ! -p "$WS/result.json" ]' \
 	"result.json is a regular file again"
 is "$(field "$WS/triggers.json" '[j["job_name"] for j in d["jobs"]]')" \
 	"['next']" "triggers.json is written"
+
+# Directories at the temporary names the final writes would have used (a
+# step can guess its parent's pid): the names are not guessable any more.
+cat >plant3.yaml <<'YAML'
+name: plant3
+steps:
+  - name: planter
+    run: |
+      for f in result.json triggers.json outputs.json; do
+        mkdir -p "$JOBRUN_WORKSPACE/$f.tmp.$PPID/x"
+      done
+triggers:
+  - {job: next, when: always}
+YAML
+run timeout 30 "$JOBRUN" run plant3.yaml
+is "$status" 0 "directories at NAME.tmp.PID beside the result files: job ends, 0"
+is "$(field "$WS/result.json" 'd["outcome"]')" success "result.json is written"
+is "$(field "$WS/triggers.json" '[j["job_name"] for j in d["jobs"]]')" \
+	"['next']" "and triggers.json"
+
+# A workspace that fills: the result.json of the job's start (it says
+# "running") is never left for the truth.
+if [ "$(id -u)" = 0 ] && mkdir "$TEST_DIR/full" &&
+	mount -t tmpfs -o size=1m tmpfs "$TEST_DIR/full" 2>/dev/null; then
+	mkdir "$TEST_DIR/full/src"
+	cat >full.yaml <<'YAML'
+steps:
+  - {name: a, run: "head -c 3000000 /dev/zero | tr '\\0' y; exit 3"}
+YAML
+	run timeout 60 "$JOBRUN" run --workspace "$TEST_DIR/full" \
+		--code-dir "$TEST_DIR/full/src" full.yaml
+	ok '[ "$status" = 1 ] || [ "$status" = 125 ]' "a full workspace: the job ends (1 or 125)"
+	ok "! grep -q '\"running\"' '$TEST_DIR/full/result.json' 2>/dev/null" \
+		"no result.json says it is still running"
+	umount "$TEST_DIR/full"
+else
+	for what in "a full workspace" "a full workspace's result.json"; do
+		_tap_count=$((_tap_count + 1))
+		echo "ok $_tap_count # skip $what: needs root and tmpfs"
+	done
+fi
 
 # ---- symlinked logs/ and outputs/ ----
 mkdir "$TEST_DIR/elsewhere"
