@@ -9,7 +9,10 @@
  * Safety for untrusted repositories: libgit2 runs no hooks, and the
  * checkout applies no filters at all (disable_filters: no smudge or
  * clean drivers, no ident, no line-ending conversion), so a hostile
- * .gitattributes or config has nothing to run.  Credentials (a token for
+ * .gitattributes or config has nothing to run.  A submodule is checked
+ * out only where the commit holds its gitlink and nothing else of that
+ * name, and only through real directories of the checkout: never
+ * through a symbolic link the checkout made.  Credentials (a token for
  * https, an SSH key file) are offered only to the source's own host,
  * once; the token lives in this child process only and is wiped before
  * it exits.  Network errors that may pass (refused or reset connections,
@@ -23,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -640,8 +645,8 @@ checkout(struct session *s, git_repository *repo, git_commit *commit)
 
 /* ---- submodules ---- */
 
-static int update_submodules(
-    struct session *s, git_repository *repo, int depth);
+static int update_submodules(struct session *s, git_repository *repo,
+    const char *worktree, const char *gitdir, int depth);
 
 /* A submodule of a remote repository must be remote too: a local path
  * would copy other repositories of this machine into the checkout. */
@@ -658,6 +663,10 @@ submodule_url_allowed(const struct session *s, const char *url)
 struct submodule_walk {
 	struct session *s;
 	git_repository *repo;
+	/* Where repo is, from the target: its work tree ("" or "a/b/") and
+	 * its .git directory (".git" or ".git/modules/a/b"). */
+	const char *prefix;
+	const char *gitdir;
 	int depth;
 	int rc;
 };
@@ -688,18 +697,217 @@ submodule_url(struct session *s, git_repository *repo, git_submodule *sm,
 	return NULL;
 }
 
+/* True when path is relative and each of its components a plain name:
+ * none empty, ".", ".." or ".git" (in any case). */
+static bool
+plain_path(const char *path)
+{
+	size_t len;
+
+	if (path[0] == '/')
+		return false;
+	for (;; path += len + 1) {
+		len = strcspn(path, "/");
+		if (len == 0 || (len == 1 && path[0] == '.') ||
+		    (len == 2 && strncmp(path, "..", 2) == 0) ||
+		    (len == 4 && strncasecmp(path, ".git", 4) == 0))
+			return false;
+		if (path[len] == '\0')
+			return true;
+	}
+}
+
+static const char *
+entry_kind(const git_tree_entry *entry)
+{
+	switch (git_tree_entry_filemode(entry)) {
+	case GIT_FILEMODE_TREE:
+		return "a directory";
+	case GIT_FILEMODE_LINK:
+		return "a symbolic link";
+	case GIT_FILEMODE_COMMIT:
+		return "a submodule";
+	default:
+		return "a file";
+	}
+}
+
+/* The one entry named name in tree (borrowed from it), or NULL when there
+ * is none; *twice is set when there are two or more. */
+static const git_tree_entry *
+entry_once(const git_tree *tree, const char *name, size_t len,
+    const git_tree_entry **twice)
+{
+	const git_tree_entry *found = NULL, *entry;
+	size_t i, n = git_tree_entrycount(tree);
+
+	*twice = NULL;
+	for (i = 0; i < n; i++) {
+		entry = git_tree_entry_byindex(tree, i);
+		if (strlen(git_tree_entry_name(entry)) != len ||
+		    memcmp(git_tree_entry_name(entry), name, len) != 0)
+			continue;
+		if (found != NULL) {
+			*twice = entry;
+			break;
+		}
+		found = entry;
+	}
+	return found;
+}
+
+/*
+ * Whether repo's checked-out commit holds a submodule (a gitlink) at
+ * path: 1 when it does, 0 when it does not (a .gitmodules entry alone is
+ * not checked out, as git does), -1 after a message when a directory on
+ * the way holds a name twice: a tree can hold "x" as a link and as a
+ * gitlink, and the submodule would then be checked out through the link.
+ */
+static int
+gitlink_in_head(struct submodule_walk *w, const char *path)
+{
+	const git_tree_entry *entry = NULL, *twice;
+	git_reference *head = NULL;
+	git_tree *tree = NULL, *next;
+	const char *name = path;
+	size_t len;
+	int rc = 0;
+
+	if (git_repository_head(&head, w->repo) < 0 ||
+	    git_reference_peel((git_object **)&tree, head, GIT_OBJECT_TREE) <
+		0) {
+		source_reply_error(w->s->reply,
+		    "cannot read the tree of '%s': %s",
+		    w->prefix[0] ? w->prefix : "the checkout", git_message());
+		git_reference_free(head);
+		return -1;
+	}
+	git_reference_free(head);
+	for (;; name += len + 1) {
+		len = strcspn(name, "/");
+		entry = entry_once(tree, name, len, &twice);
+		if (twice != NULL) {
+			source_reply_error(w->s->reply,
+			    "the tree holds '%s%.*s' twice (%s and %s): "
+			    "refused",
+			    w->prefix, (int)(name + len - path), path,
+			    entry_kind(entry), entry_kind(twice));
+			rc = -1;
+			break;
+		}
+		if (entry == NULL || name[len] == '\0')
+			break;
+		if (git_tree_entry_filemode(entry) != GIT_FILEMODE_TREE ||
+		    git_tree_lookup(&next, w->repo, git_tree_entry_id(entry)) <
+			0)
+			break;
+		git_tree_free(tree);
+		tree = next;
+	}
+	if (rc == 0 && entry != NULL && name[len] == '\0' &&
+	    git_tree_entry_filemode(entry) == GIT_FILEMODE_COMMIT)
+		rc = 1;
+	git_tree_free(tree);
+	return rc;
+}
+
+/*
+ * Checks that each component of path (from the target) that exists is a
+ * real directory, never a symbolic link: libgit2 makes what is missing
+ * and writes into the last.  Returns 0, or -1 after a message.
+ */
+static int
+real_directories(struct session *s, const char *name, const char *path)
+{
+	char *copy = xstrdup(path), *component, *save = NULL;
+	int dir = open(s->request->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int next = dir, error, len;
+	struct stat st;
+
+	for (component = strtok_r(copy, "/", &save);
+	     dir >= 0 && component != NULL;
+	     component = strtok_r(NULL, "/", &save)) {
+		next = openat(dir, component,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			break;
+		close(dir);
+		dir = next;
+	}
+	error = errno;
+	if (dir < 0 || next >= 0 || error == ENOENT) {
+		if (dir >= 0)
+			close(dir);
+		free(copy);
+		if (dir >= 0)
+			return 0;
+		source_reply_error(s->reply, "cannot open '%s': %s",
+		    s->request->target, strerror(error));
+		return -1;
+	}
+	len = (int)(component - copy + strlen(component));
+	if (fstatat(dir, component, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		source_reply_error(s->reply,
+		    "submodule '%s': '%.*s' is a symbolic link, and no "
+		    "submodule is written through one: refused",
+		    name, len, path);
+	else
+		source_reply_error(s->reply,
+		    "submodule '%s': '%.*s' is not a directory of the "
+		    "checkout (%s): refused",
+		    name, len, path, strerror(error));
+	close(dir);
+	free(copy);
+	return -1;
+}
+
+/*
+ * Where a submodule may be written: its path is plain, the commit holds a
+ * gitlink there (and nothing else of that name), and its work tree and
+ * its .git directory (libgit2 puts it at modules/PATH in the
+ * superproject's) are reached through real directories only.  Returns 1
+ * when it may be checked out, 0 when it is not in the commit, -1 after a
+ * message.
+ */
+static int
+submodule_place(struct submodule_walk *w, git_submodule *sm, const char *name,
+    char **worktree, char **gitdir)
+{
+	const char *path = git_submodule_path(sm);
+	int rc;
+
+	if (path == NULL || !plain_path(path)) {
+		source_reply_error(w->s->reply,
+		    "submodule '%s' has the path '%s%s', which is not a plain "
+		    "path inside the checkout: refused",
+		    name, w->prefix, path ? path : "");
+		return -1;
+	}
+	if ((rc = gitlink_in_head(w, path)) <= 0)
+		return rc;
+	*worktree = xasprintf("%s%s", w->prefix, path);
+	*gitdir = xasprintf("%s/modules/%s", w->gitdir, path);
+	if (real_directories(w->s, name, *worktree) < 0 ||
+	    real_directories(w->s, name, *gitdir) < 0)
+		return -1;
+	return 1;
+}
+
 static int
 update_one(git_submodule *sm, const char *name, void *payload)
 {
 	struct submodule_walk *w = payload;
 	git_submodule_update_options opts;
 	git_repository *sub = NULL;
-	char *url;
+	char *url, *worktree = NULL, *gitdir = NULL;
 	int rc;
 
 	if ((url = submodule_url(w->s, w->repo, sm, name)) == NULL)
 		return w->rc = -1;
 	free(url);
+	if ((rc = submodule_place(w, sm, name, &worktree, &gitdir)) <= 0)
+		goto out;
 	git_submodule_update_options_init(
 	    &opts, GIT_SUBMODULE_UPDATE_OPTIONS_VERSION);
 	fetch_options(w->s, &opts.fetch_opts);
@@ -711,29 +919,43 @@ update_one(git_submodule *sm, const char *name, void *payload)
 	if (rc == 0)
 		rc = git_submodule_open(&sub, sm);
 	if (rc == 0)
-		rc = update_submodules(w->s, sub, w->depth + 1);
+		rc = update_submodules(
+		    w->s, sub, worktree, gitdir, w->depth + 1);
 	else
 		source_reply_error(
 		    w->s->reply, "submodule '%s': %s", name, git_message());
 	git_repository_free(sub);
+out:
+	free(worktree);
+	free(gitdir);
 	return w->rc = rc < 0 ? -1 : 0;
 }
 
+/* The submodules of repo, whose work tree and .git directory are at
+ * worktree and gitdir from the target. */
 static int
-update_submodules(struct session *s, git_repository *repo, int depth)
+update_submodules(struct session *s, git_repository *repo, const char *worktree,
+    const char *gitdir, int depth)
 {
-	struct submodule_walk walk = { s, repo, depth, 0 };
+	char *prefix = xasprintf("%s%s", worktree, worktree[0] ? "/" : "");
+	struct submodule_walk walk = { .s = s,
+		.repo = repo,
+		.prefix = prefix,
+		.gitdir = gitdir,
+		.depth = depth };
 
 	if (depth > 10) {
 		source_reply_error(s->reply, "submodules nest deeper than 10");
+		free(prefix);
 		return -1;
 	}
 	if (git_submodule_foreach(repo, update_one, &walk) < 0 &&
 	    walk.rc == 0) {
 		source_reply_error(
 		    s->reply, "cannot list submodules: %s", git_message());
-		return -1;
+		walk.rc = -1;
 	}
+	free(prefix);
 	return walk.rc;
 }
 
@@ -838,7 +1060,8 @@ source_git(const struct source_request *request, struct source_reply *reply)
 	if (fetch_with_retries(&s, repo, remote, &ref, &commit) < 0 ||
 	    checkout(&s, repo, commit) < 0)
 		goto out;
-	if (request->spec->submodules && update_submodules(&s, repo, 0) < 0)
+	if (request->spec->submodules &&
+	    update_submodules(&s, repo, "", ".git", 0) < 0)
 		goto out;
 	report_facts(&s, &ref, commit);
 	rc = 0;

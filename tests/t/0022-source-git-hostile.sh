@@ -4,12 +4,15 @@
 # a marker if anything ran them; the same trap set for git itself shows
 # they would.  A tree that smuggles in .git/hooks is refused.  Then
 # submodules: opt-in, recursive, and never from local paths for a remote
-# repository.
+# repository, nor through a symbolic link the checkout made: a tree that
+# holds a path as both a link to a directory outside and a submodule is
+# refused, at the top and in a nested submodule, and nothing outside is
+# written.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
 
-plan 15
+plan 21
 
 # ---- the trap: filter drivers and hooks that write markers ----
 
@@ -137,5 +140,70 @@ is "$status" 125 "a remote repository's submodule with a local path is refused"
 contains err "submodule 'peek' has the local URL '$TEST_DIR/served/deep.git'" \
 	"naming it"
 ok "[ ! -e ws/src/peek/deep.txt ]" "and it is not checked out"
+
+# ---- a submodule through a link: "x" both a link outside and a gitlink ----
+
+# The trusted directory the link points at, and the attacker's submodule.
+trusted_outside()
+{
+	rm -rf outside && mkdir outside
+	printf 'echo trusted\n' >outside/build.sh
+}
+trusted_outside
+git_quiet init -b main work/evil
+printf 'echo PWNED\n' >work/evil/build.sh
+git -C work/evil add . && git_quiet -C work/evil commit -m evil
+bare_copy work/evil served/evil.git
+evil=$(git -C work/evil rev-parse HEAD)
+
+# linked_repo DIR NAME: a repository whose one commit holds NAME twice: a
+# link to $TEST_DIR/outside and the submodule evil.git (../evil.git).
+linked_repo()
+{
+	git_quiet init -b main "$1"
+	(
+		cd "$1" || exit 1
+		mods=$(printf '[submodule "%s"]\n\tpath = %s\n\turl = ../evil.git\n' \
+			"$2" "$2" | git hash-object -w --stdin)
+		link=$(printf '%s' "$TEST_DIR/outside" | git hash-object -w --stdin)
+		root=$(printf '100644 blob %s\t.gitmodules\n120000 blob %s\t%s\n160000 commit %s\t%s\n' \
+			"$mods" "$link" "$2" "$evil" "$2" | git mktree --missing)
+		git update-ref refs/heads/main "$(git commit-tree "$root" -m linked)"
+	)
+}
+untouched="[ \"\$(ls -A outside)\" = build.sh ] &&
+	[ \"\$(cat outside/build.sh)\" = 'echo trusted' ]"
+
+linked_repo work/linked x
+bare_copy work/linked served/linked.git
+sed 's/super.git/linked.git/' sub.yaml >linked.yaml
+rm -rf ws
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run linked.yaml
+is "$status" 125 "a tree holding 'x' as a link and as a submodule is refused"
+contains err "the tree holds 'x' twice (a symbolic link and a submodule)" \
+	"naming the path"
+ok "$untouched" "and nothing is written through the link"
+
+# The same one level down: a good submodule whose own tree does it.
+linked_repo work/inner y
+bare_copy work/inner served/inner.git
+git_quiet init -b main work/outer
+(
+	cd work/outer || exit 1
+	mods=$(printf '[submodule "in"]\n\tpath = in\n\turl = ../inner.git\n' |
+		git hash-object -w --stdin)
+	root=$(printf '100644 blob %s\t.gitmodules\n160000 commit %s\tin\n' \
+		"$mods" "$(git -C ../inner rev-parse HEAD)" | git mktree --missing)
+	git update-ref refs/heads/main "$(git commit-tree "$root" -m outer)"
+)
+bare_copy work/outer served/outer.git
+sed 's/super.git/outer.git/' sub.yaml >outer.yaml
+trusted_outside
+rm -rf ws
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run outer.yaml
+is "$status" 125 "a nested submodule's tree doing the same is refused"
+contains err "the tree holds 'in/y' twice (a symbolic link and a submodule)" \
+	"naming the path from the top"
+ok "$untouched" "and nothing is written through that link either"
 
 done_testing
