@@ -14,8 +14,9 @@
  * name, and only through real directories of the checkout: never
  * through a symbolic link the checkout made.  Credentials (a token for
  * https, an SSH key file) are offered only to the source's own host,
- * once; the token lives in this child process only and is wiped before
- * it exits.  Network errors that may pass (refused or reset connections,
+ * once, and with credentials no redirect to another host is followed;
+ * the token lives in this child process only and is wiped before it
+ * exits.  Network errors that may pass (refused or reset connections,
  * timeouts, 5xx answers) are retried three times in all, after 1 s and
  * 2 s; the parent enforces the source's timeout around everything.
  */
@@ -132,6 +133,26 @@ has_password(const char *url)
 	at = strchr(host, '@');
 	return at != NULL && at < host + strcspn(host, "/") &&
 	    memchr(host, ':', (size_t)(at - host)) != NULL;
+}
+
+/* True when the URL carries a user name, which may be a token. */
+static bool
+has_userinfo(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host;
+
+	if (scheme == NULL)
+		return false;
+	host = scheme + 3;
+	return memchr(host, '@', strcspn(host, "/")) != NULL;
+}
+
+/* True when something secret may be offered over HTTP(S): a token, or a
+ * password or token in the URL. */
+static bool
+has_credentials(const struct session *s)
+{
+	return s->token != NULL || has_userinfo(s->url);
 }
 
 static int
@@ -307,8 +328,14 @@ fetch_options(struct session *s, git_fetch_options *opts)
 	opts->callbacks.transfer_progress = transfer_progress;
 	opts->callbacks.payload = s;
 	opts->proxy_opts.type = GIT_PROXY_AUTO;
-	/* An off-site redirect would take credentials elsewhere. */
-	opts->follow_redirects = GIT_REMOTE_REDIRECT_INITIAL;
+	/* libgit2 asks for credentials with the source's URL even after a
+	 * redirect, so credentials() cannot see where they would go: with
+	 * credentials, no redirect to another host name is followed (libgit2
+	 * still follows one to the same name, whatever the port).  Without,
+	 * libgit2's default: another host on the first request only. */
+	opts->follow_redirects = has_credentials(s)
+	    ? GIT_REMOTE_REDIRECT_NONE
+	    : GIT_REMOTE_REDIRECT_INITIAL;
 	/* The connection is made before a fetch says its depth: a shallow
 	 * source's connections are all made this way. */
 	if (s->request->spec->depth > 0 && gitstateful_needed(s->url))
@@ -536,14 +563,22 @@ fetch_once(struct session *s, git_repository *repo, git_remote *remote,
     struct gitref *ref, git_commit **out)
 {
 	const git_remote_head **heads;
+	git_remote_connect_options connect;
 	git_fetch_options opts;
 	char *error;
 	size_t n;
 	int rc;
 
 	fetch_options(s, &opts);
-	rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &opts.callbacks,
-	    &opts.proxy_opts, NULL);
+	/* The connection's first request is where a redirect is followed:
+	 * it takes the fetch's redirect rule (git_remote_connect() would
+	 * take libgit2's default). */
+	git_remote_connect_options_init(
+	    &connect, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
+	connect.callbacks = opts.callbacks;
+	connect.proxy_opts = opts.proxy_opts;
+	connect.follow_redirects = opts.follow_redirects;
+	rc = git_remote_connect_ext(remote, GIT_DIRECTION_FETCH, &connect);
 	if (rc == 0)
 		rc = git_remote_ls(&heads, &n, remote);
 	if (rc < 0)
@@ -559,6 +594,38 @@ fetch_once(struct session *s, git_repository *repo, git_remote *remote,
 		return fetch_by_id(s, repo, remote, ref, out);
 	}
 	return fetch_named(s, repo, remote, ref, out);
+}
+
+/*
+ * When libgit2 did not follow a redirect ("cannot redirect from 'A' to
+ * 'B'": another host, or from https to http), what to say; NULL for any
+ * other error.  Waiting does not change a redirect, so it is not retried.
+ * The caller frees the text.
+ */
+static char *
+redirect_refusal(const struct session *s)
+{
+	static const char prefix[] = "cannot redirect from '";
+	const char *message = git_message(), *from, *to;
+	size_t len;
+
+	if (strncmp(message, prefix, sizeof(prefix) - 1) != 0 ||
+	    (to = strstr(message, "' to '")) == NULL)
+		return NULL;
+	from = message + sizeof(prefix) - 1;
+	len = (size_t)(to - from);
+	to += strlen("' to '");
+	/* From the source's scheme to another: not about hosts. */
+	if (!has_credentials(s) ||
+	    (strncmp(s->url, from, len) == 0 &&
+		strncmp(s->url + len, "://", 3) == 0))
+		return xstrdup(message);
+	return xasprintf("the server redirects to another host ('%.*s'): a "
+			 "source with credentials follows no redirect to "
+			 "another host, so that they are sent to the "
+			 "source's host only; give the URL it redirects to "
+			 "instead",
+	    (int)strcspn(to, "'"), to);
 }
 
 static int
@@ -577,6 +644,8 @@ fetch_with_retries(struct session *s, git_repository *repo, git_remote *remote,
 		progress_done(s);
 		if (rc == 0 || rc == REPORTED)
 			return rc;
+		if (s->refusal == NULL)
+			s->refusal = redirect_refusal(s);
 		if (attempt == GIT_ATTEMPTS || !transient(s, rc))
 			break;
 		source_reply_notice(s->reply,
@@ -894,6 +963,16 @@ submodule_place(struct submodule_walk *w, git_submodule *sm, const char *name,
 	return 1;
 }
 
+static void
+submodule_failed(struct session *s, const char *name)
+{
+	char *refusal = redirect_refusal(s);
+
+	source_reply_error(s->reply, "submodule '%s': %s", name,
+	    refusal != NULL ? refusal : git_message());
+	free(refusal);
+}
+
 static int
 update_one(git_submodule *sm, const char *name, void *payload)
 {
@@ -922,8 +1001,7 @@ update_one(git_submodule *sm, const char *name, void *payload)
 		rc = update_submodules(
 		    w->s, sub, worktree, gitdir, w->depth + 1);
 	else
-		source_reply_error(
-		    w->s->reply, "submodule '%s': %s", name, git_message());
+		submodule_failed(w->s, name);
 	git_repository_free(sub);
 out:
 	free(worktree);

@@ -231,3 +231,59 @@ start_files()
 	done
 	eval "${_name}_PORT=\$(cat \"\$TEST_DIR/\$_name.port\")"
 }
+
+# start_redirector BASE: an HTTP server on 127.0.0.1 that answers every
+# request with "302 Location: BASE<the request's path>"; sets
+# REDIRECT_PORT.
+start_redirector()
+{
+	_start_plain_http redirect "$1"
+	REDIRECT_PORT=$_plain_port
+}
+
+# start_catcher LOG: an HTTP server on 127.0.0.1 that asks for basic
+# authentication (401) on every request and appends "HOST AUTHORIZATION"
+# ("-" when there is none) to LOG; sets CATCH_PORT.
+start_catcher()
+{
+	_start_plain_http catch "$1"
+	CATCH_PORT=$_plain_port
+}
+
+_start_plain_http()
+{
+	rm -f "$TEST_DIR/plain.port"
+	"$PYTHON3" - "$1" "$2" "$TEST_DIR/plain.port" <<'PY' &
+import http.server, os, sys, threading
+mode, arg, portfile = sys.argv[1:4]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        if mode == "catch":
+            with open(arg, "a") as log:
+                log.write("%s %s\n" % (self.headers.get("Host"),
+                                       self.headers.get("Authorization", "-")))
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="other"')
+        else:
+            self.send_response(302)
+            self.send_header("Location", arg + self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    do_GET = do_POST = answer
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(portfile + ".tmp", "w") as f:
+    f.write("%d\n" % server.server_address[1])
+os.rename(portfile + ".tmp", portfile)
+threading.Timer(120, lambda: os._exit(0)).start()
+server.serve_forever()
+PY
+	_servers="$_servers $!"
+	_i=0
+	while [ ! -s "$TEST_DIR/plain.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	_plain_port=$(cat "$TEST_DIR/plain.port")
+}

@@ -2,8 +2,11 @@
 # The git source over HTTPS (git http-backend behind a TLS server with a
 # certificate from a CA this test makes): every kind of ref, full and at
 # depth 1, with ca_file naming that CA; a wrong CA and the system's store
-# (which does not have it) refused at once with a clear message; a token
-# over HTTPS.
+# (which does not have it) refused at once with a clear message.  Then,
+# over plain HTTP (two host names, 127.0.0.1 and localhost, need no
+# certificate), a server that redirects to another host: followed without
+# credentials; with a token or a password in the URL not followed, said so
+# at once, and the other host never sees an Authorization header.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
@@ -50,7 +53,7 @@ pull/7|refs/pull/7/head
 merge-requests/9|refs/merge-requests/9/head
 |main"
 
-plan $((7 * 2 * 2 + 8))
+plan $((7 * 2 * 2 + 8 + 8))
 
 echo "$refs" >refs.txt
 while IFS='|' read -r ref what; do
@@ -81,5 +84,45 @@ contains err "the system's certificate store" "and says where it looked"
 job main 0 "ca_file: $TEST_DIR/pki/missing.pem"
 is "$status" 125 "a ca_file that cannot be read fails"
 contains err "cannot use the ca_file" "and says so"
+
+# ---- a redirect to another host ----
+
+TOKEN=redirect-token-4c1d9e7a2b
+start_catcher "$TEST_DIR/other-host.log"
+: >other-host.log
+start_redirector "http://localhost:$CATCH_PORT"
+# redirected URL SETTINGS: runs a job whose source is URL, with the token
+# in GIT_TOKEN.
+redirected()
+{
+	cat >job.yaml <<YAML
+source: {type: git, url: "$1", $2}
+steps: [{name: s, run: "git rev-parse HEAD"}]
+YAML
+	rm -rf ws
+	run env GIT_TOKEN="$TOKEN" JOBRUN_WORKSPACE="$TEST_DIR/ws" \
+		"$JOBRUN" run job.yaml
+}
+
+redirected "http://127.0.0.1:$REDIRECT_PORT/app.git" "token_env: GIT_TOKEN"
+is "$status" 125 "with a token, a redirect to another host is not followed"
+contains err "the server redirects to another host ('localhost')" \
+	"and says where it redirects"
+contains err "a source with credentials follows no redirect to another host" \
+	"and why it is not followed"
+lacks err "attempt" "at once, with no retry"
+lacks err "$TOKEN" "without printing the token"
+is "$(grep -cv ' -$' other-host.log)" 0 \
+	"the other host receives no Authorization header"
+
+redirected "http://x-access-token:$TOKEN@127.0.0.1:$REDIRECT_PORT/app.git" ""
+contains err "a source with credentials follows no redirect to another host" \
+	"nor with a password in the URL"
+
+start_http "$TEST_DIR/served"
+start_redirector "http://localhost:$HTTP_PORT"
+redirected "http://127.0.0.1:$REDIRECT_PORT/app.git" "depth: 0"
+is "$status $(cat out)" "0 $(rev main)" \
+	"without credentials, a redirect to another host is followed"
 
 done_testing
