@@ -51,13 +51,23 @@ min_time(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* The outputs of the step's direct dependencies, as variables. */
+/*
+ * The outputs of the step's direct dependencies, as variables.  Two
+ * outputs that come to the same name (output sign_url of step build, url
+ * of step build-sign) set neither, with a warning: which one a step got
+ * would depend on the order of its dependencies, and an untrusted step
+ * could so put its value where a trusted one's was expected.
+ */
 static void
 dependency_outputs(const struct runner *r, size_t index, struct nvlist *out)
 {
 	const struct plan_step *ps = &r->plan->steps[index];
+	const struct srcpos none = { 0, 0 };
+	struct nvlist found = NVLIST_INIT, from = NVLIST_INIT,
+		      clash = NVLIST_INIT;
 	const struct nvlist *outputs;
-	char *name;
+	const struct nvpair *first;
+	char *name, *label;
 	size_t k, i;
 
 	for (k = 0; k < ps->n_deps; k++) {
@@ -65,11 +75,31 @@ dependency_outputs(const struct runner *r, size_t index, struct nvlist *out)
 		for (i = 0; i < outputs->len; i++) {
 			name = step_outputs_variable(
 			    step_name(r, ps->deps[k]), outputs->items[i].name);
-			nvlist_set(out, name, outputs->items[i].value,
-			    outputs->items[i].pos);
+			label = xasprintf("output '%s' of step '%s'",
+			    outputs->items[i].name, step_name(r, ps->deps[k]));
+			if ((first = nvlist_get(&from, name)) == NULL) {
+				nvlist_set(&from, name, label, none);
+				nvlist_set(&found, name,
+				    outputs->items[i].value,
+				    outputs->items[i].pos);
+			} else if (nvlist_get(&clash, name) == NULL) {
+				diag_warn("step '%s': %s and %s are both %s: "
+					  "neither is set",
+				    step_name(r, index), first->value, label,
+				    name);
+				nvlist_set(&clash, name, "", none);
+			}
+			free(label);
 			free(name);
 		}
 	}
+	for (i = 0; i < found.len; i++)
+		if (nvlist_get(&clash, found.items[i].name) == NULL)
+			nvlist_set(out, found.items[i].name,
+			    found.items[i].value, found.items[i].pos);
+	nvlist_release(&found);
+	nvlist_release(&from);
+	nvlist_release(&clash);
 }
 
 /* The name of step index's outputs file in the outputs directory. */

@@ -2,7 +2,7 @@
 # The step engine: parallel steps, slots, result.json, logs, outputs, and
 # console lines that never mix.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 21
+plan 24
 
 # Two steps that can only both finish if they run at the same time.
 cat >meet.yaml <<'YAML'
@@ -80,6 +80,24 @@ is "$status" 0 "a job with outputs succeeds"
 is "$(cat out)" "v=1.2.3
 line one
 line two" "a dependant reads key=value and heredoc outputs"
+
+# Two outputs that come to the same variable (sign_url of build, url of
+# build-sign): neither is set, and a warning says which; the others are.
+cat >clash.yaml <<'YAML'
+steps:
+  - name: build
+    run: echo "sign_url=from-build" >> "$JOBRUN_OUTPUT"; echo "plain=kept" >> "$JOBRUN_OUTPUT"
+  - name: build-sign
+    run: echo "url=from-build-sign" >> "$JOBRUN_OUTPUT"
+  - name: use
+    depends_on: [build-sign, build]
+    run: echo "url=[${JOBRUN_OUTPUT_BUILD_SIGN_URL-unset}] plain=[$JOBRUN_OUTPUT_BUILD_PLAIN]"
+YAML
+run "$JOBRUN" run -j1 clash.yaml
+is "$status" 0 "a job whose outputs clash by name runs"
+contains out "url=[unset] plain=[kept]" "the clashing variable is not set; the others are"
+contains err "output 'url' of step 'build-sign' and output 'sign_url' of step 'build' are both JOBRUN_OUTPUT_BUILD_SIGN_URL: neither is set" \
+	"a warning names both outputs"
 
 # Parallel steps writing partial lines: each console line is one step's.
 cat >mix.yaml <<'YAML'
