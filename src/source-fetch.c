@@ -12,7 +12,7 @@
  * URL's own, or a token as the password of the URL's user or of
  * x-access-token) go to the URL's host only: curl drops them when a
  * redirect leads elsewhere.  Certificates are checked against the
- * system's store or ca_file.
+ * system's store or, in its place, ca_file alone.
  *
  * libcurl is loaded with dlopen() when a download starts, not linked: its
  * dependencies (Kerberos, LDAP, RTMP, ...) would double the time every
@@ -213,8 +213,12 @@ set_options(struct source_fetch *f, const char *user, const char *token,
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_USERAGENT, "jobrun/" PACKAGE_VERSION);
-	if (f->request->spec->ca_file != NULL)
+	/* A ca_file replaces the system's store: curl's default CA
+	 * directory (/etc/ssl/certs) would trust every CA in it still. */
+	if (f->request->spec->ca_file != NULL) {
 		SET(CURLOPT_CAINFO, f->request->spec->ca_file);
+		SET(CURLOPT_CAPATH, (char *)NULL);
+	}
 	if (token != NULL) {
 		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SET(CURLOPT_USERNAME, user);

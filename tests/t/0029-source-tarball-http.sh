@@ -1,7 +1,8 @@
 #!/bin/sh
 # The tarball source over http(s): an archive streamed into the target
 # (with and without a Content-Length, through a redirect, over HTTPS with
-# the test's CA); a server that stalls, one that sends more than max_size,
+# the test's CA, which a ca_file replaces the system's store with); a
+# server that stalls, one that sends more than max_size,
 # one that announces more, one that redirects in a loop, one that fails
 # twice before it works; a token, sent to the URL's host only and never
 # printed; a hostile archive refused and removed.
@@ -36,7 +37,7 @@ start_files "$TEST_DIR/files" TLS --cert "$TEST_DIR/pki/right-cert.pem" \
 base="http://127.0.0.1:$FILES_PORT"
 
 # fetch URL [SETTINGS]: a job with that tarball source on a fresh
-# workspace.
+# workspace; $in_store, when set, is a command to run jobrun with.
 fetch()
 {
 	cat >job.yaml <<YAML
@@ -47,13 +48,13 @@ source:
 steps: [{name: a, run: touch "\$JOBRUN_WORKSPACE/ran"}]
 YAML
 	rm -rf ws
-	run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run job.yaml
+	run ${in_store:-} env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run job.yaml
 }
 
 same() { diff -r tree ws/src >/dev/null 2>&1 && echo same; }
 ran() { test -e ws/ran && echo ran; }
 
-plan 34
+plan 37
 
 fetch "$base/good.tar.gz"
 is "$status $(same) $(ran)" "0 same ran" "an archive over http is extracted"
@@ -81,6 +82,35 @@ contains err "is not trusted (checked against $TEST_DIR/pki/wrong-ca.pem)" \
 lacks err "attempt" "at once"
 fetch "https://localhost:$TLS_PORT/good.tar.gz"
 is "$status" 125 "the system's store does not have the test's CA"
+
+# ca_file replaces the system's store: with the server's CA in a store of
+# this test's own (bound over /etc/ssl/certs in a mount namespace, as
+# root), a ca_file naming another CA still refuses the server.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	mkdir store
+	cp "$TEST_DIR/pki/right-ca.pem" store/ca-certificates.crt
+	cp "$TEST_DIR/pki/right-ca.pem" \
+		"store/$(openssl x509 -hash -noout -in "$TEST_DIR/pki/right-ca.pem").0"
+	# with_store CMD...: CMD with store/ as the system's certificate
+	# store.
+	with_store()
+	{
+		unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs && exec "$@"' \
+			"$TEST_DIR/store" "$@"
+	}
+	in_store=with_store
+	fetch "https://localhost:$TLS_PORT/good.tar.gz"
+	is "$status $(same)" "0 same" "a system's store with the server's CA accepts it"
+	fetch "https://localhost:$TLS_PORT/good.tar.gz" "ca_file: $TEST_DIR/pki/wrong-ca.pem"
+	is "$status $(ran)" "125 " "with a ca_file naming another CA, the system's store is not used"
+	contains err "is not trusted (checked against $TEST_DIR/pki/wrong-ca.pem)" \
+		"and the message names the ca_file"
+	in_store=
+else
+	for i in 1 2 3; do
+		echo "ok $((_tap_count += 1)) # SKIP a store of the test's own needs root and unshare -m"
+	done
+fi
 
 fetch "$base/loop"
 is "$status $(ran)" "125 " "a redirect loop fails"
