@@ -1,7 +1,9 @@
 /*
  * The tarball source (source-backend.h): extracts a local archive (tar,
  * plain or compressed with gzip, xz, zstd or bzip2; any format libarchive
- * reads but xar) into the target.  Each entry is checked before anything
+ * reads but xar) into the target.  Those four compressions are read with
+ * libarchive's own code only, never through a program it would run (lzop
+ * -d, ...), and no other is enabled.  Each entry is checked before anything
  * of it is written, and refused with an error naming it when it has an
  * absolute path or a ".." component, is a device node, FIFO or socket,
  * has the setuid bit (or setgid on a file), is a symbolic link pointing
@@ -41,6 +43,15 @@
 #define DOWNLOAD_ATTEMPTS 3
 #define DEFAULT_MAX_SIZE (2ULL << 30)
 #define DEFAULT_STALL_MS (30ULL * 1000)
+#define HEAD_SIZE 16 /* the bytes kept to say what an archive is */
+
+/* libarchive's errno for "Unrecognized archive format", as its private
+ * header defines it (ARCHIVE_ERRNO_FILE_FORMAT). */
+#ifdef EFTYPE
+#define UNRECOGNIZED EFTYPE
+#else
+#define UNRECOGNIZED EILSEQ
+#endif
 
 #define EXTRACT_FLAGS                                                          \
 	(ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |                         \
@@ -54,7 +65,110 @@ struct extract {
 	struct archive *in, *out;
 	struct source_fetch *fetch; /* NULL for a local archive */
 	unsigned long long entries, bytes;
+	unsigned char head[HEAD_SIZE]; /* a download's first bytes */
+	size_t head_len;
+	unsigned compressions; /* bit i: compressions[i] is read */
 };
+
+/* The compressions jobrun reads (jobrun(1)), by their first bytes. */
+static const struct {
+	const char *name;
+	int (*support)(struct archive *);
+	const char *magic;
+	size_t len;
+} compressions[] = {
+	{ "gzip", archive_read_support_filter_gzip, "\x1f\x8b", 2 },
+	{ "bzip2", archive_read_support_filter_bzip2, "BZh", 3 },
+	{ "xz", archive_read_support_filter_xz,
+	    "\xfd"
+	    "7zXZ\0",
+	    6 },
+	{ "zstd", archive_read_support_filter_zstd, "\x28\xb5\x2f\xfd", 4 },
+};
+
+/* What else an archive libarchive did not recognize may be, by its first
+ * bytes: what libarchive's other filters (most of them programs) and xar
+ * would read. */
+static const struct {
+	const char *what;
+	const char *magic;
+	size_t len;
+} others[] = {
+	{ "compressed with lzop", "\x89LZO\0\r\n\x1a\n", 9 },
+	{ "compressed with lrzip", "LRZI", 4 },
+	{ "compressed with grzip", "GRZipII", 7 },
+	{ "compressed with lz4", "\x04\x22\x4d\x18", 4 },
+	{ "compressed with lz4", "\x02\x21\x4c\x18", 4 },
+	{ "compressed with lzip", "LZIP", 4 },
+	{ "compressed with lzma", "\x5d\0\0", 3 },
+	{ "compressed with compress", "\x1f\x9d", 2 },
+	{ "uuencoded", "begin ", 6 },
+	{ "an RPM package", "\xed\xab\xee\xdb", 4 },
+	{ "a xar archive", "xar!", 4 },
+};
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* The archive's first bytes: a download's as they came, a file's read
+ * again; how many. */
+static size_t
+archive_head(struct extract *x, unsigned char *head)
+{
+	ssize_t n;
+	int fd;
+
+	if (x->fetch != NULL) {
+		memcpy(head, x->head, x->head_len);
+		return x->head_len;
+	}
+	if ((fd = open(x->file, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, head, HEAD_SIZE);
+	close(fd);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static bool
+starts_with(
+    const unsigned char *head, size_t len, const char *magic, size_t magic_len)
+{
+	return len >= magic_len && memcmp(head, magic, magic_len) == 0;
+}
+
+/* When libarchive recognized no format, says what the archive is if its
+ * first bytes tell; true then, after the message. */
+static bool
+unrecognized(struct extract *x)
+{
+	unsigned char head[HEAD_SIZE];
+	size_t len, i;
+
+	if (x->entries > 0 || archive_errno(x->in) != UNRECOGNIZED)
+		return false;
+	len = archive_head(x, head);
+	for (i = 0; i < COUNT(compressions); i++)
+		if (starts_with(head, len, compressions[i].magic,
+			compressions[i].len)) {
+			if (x->compressions & (1U << i))
+				return false;
+			source_reply_error(x->reply,
+			    "cannot read '%s': it is compressed with %s, "
+			    "which this libarchive reads only by running a "
+			    "program: refused",
+			    x->file, compressions[i].name);
+			return true;
+		}
+	for (i = 0; i < COUNT(others); i++)
+		if (starts_with(head, len, others[i].magic, others[i].len)) {
+			source_reply_error(x->reply,
+			    "cannot read '%s': it is %s, which a tarball "
+			    "source is not (plain, or compressed with gzip, "
+			    "bzip2, xz or zstd): refused",
+			    x->file, others[i].what);
+			return true;
+		}
+	return false;
+}
 
 /* A read failed: a download's failure is its caller's to report (it may
  * retry); any other is reported here. */
@@ -64,6 +178,8 @@ read_failed(struct extract *x, const char *name)
 	bool transient;
 
 	if (x->fetch != NULL && source_fetch_error(x->fetch, &transient))
+		return;
+	if (name == NULL && unrecognized(x))
 		return;
 	if (name != NULL)
 		source_reply_error(x->reply, "cannot read '%s' from '%s': %s",
@@ -317,17 +433,50 @@ support_formats(struct archive *in)
 	archive_clear_error(in);
 }
 
-/* libarchive's read callback over a download. */
+/*
+ * The compressions jobrun reads, each with libarchive's own code only.
+ * Built without its library, libarchive reads one by running a program
+ * (gzip -d, ...), and says so with ARCHIVE_WARN: such a compression is
+ * tried on a spare handle first and left out.  libarchive's other
+ * filters (lzop, lz4, lrzip, grzip, uuencode, rpm, ...; most of them
+ * programs) are never enabled: unrecognized() names what they would read.
+ */
+static void
+support_compressions(struct extract *x)
+{
+	struct archive *spare;
+	size_t i;
+
+	x->compressions = 0;
+	for (i = 0; i < COUNT(compressions); i++) {
+		if ((spare = archive_read_new()) == NULL)
+			continue;
+		if (compressions[i].support(spare) == ARCHIVE_OK &&
+		    compressions[i].support(x->in) == ARCHIVE_OK)
+			x->compressions |= 1U << i;
+		archive_read_free(spare);
+	}
+}
+
+/* libarchive's read callback over a download; keeps its first bytes. */
 static la_ssize_t
 read_download(struct archive *in, void *payload, const void **buffer)
 {
 	struct extract *x = payload;
 	long n = source_fetch_read(x->fetch, buffer);
+	size_t more;
 	bool transient;
 
 	if (n < 0)
 		archive_set_error(
 		    in, EIO, "%s", source_fetch_error(x->fetch, &transient));
+	if (n > 0 && x->head_len < HEAD_SIZE) {
+		more = HEAD_SIZE - x->head_len;
+		if ((size_t)n < more)
+			more = (size_t)n;
+		memcpy(x->head + x->head_len, *buffer, more);
+		x->head_len += more;
+	}
 	return n;
 }
 
@@ -335,7 +484,7 @@ read_download(struct archive *in, void *payload, const void **buffer)
 static int
 open_input(struct extract *x, const char *path)
 {
-	archive_read_support_filter_all(x->in);
+	support_compressions(x);
 	support_formats(x->in);
 	if (x->fetch != NULL) {
 		if (archive_read_open(x->in, x, NULL, read_download, NULL) >=
@@ -345,8 +494,9 @@ open_input(struct extract *x, const char *path)
 		return -1;
 	}
 	if (archive_read_open_filename(x->in, path, 65536) < ARCHIVE_OK) {
-		source_reply_error(x->reply, "cannot open '%s': %s", path,
-		    archive_error_string(x->in));
+		if (!unrecognized(x))
+			source_reply_error(x->reply, "cannot open '%s': %s",
+			    path, archive_error_string(x->in));
 		return -1;
 	}
 	return 0;
@@ -359,6 +509,7 @@ extract_once(struct extract *x, const char *path)
 	int rc = -1;
 
 	x->entries = x->bytes = 0;
+	x->head_len = 0;
 	x->in = archive_read_new();
 	x->out = archive_write_disk_new();
 	if (x->in == NULL || x->out == NULL) {

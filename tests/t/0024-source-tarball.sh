@@ -1,7 +1,9 @@
 #!/bin/sh
-# The tarball source: plain, gzip, xz and zstd archives extract with
-# their modes and times; a corpus of hostile archives is refused entry by
-# entry, and nothing is ever written outside the target.
+# The tarball source: plain, gzip, bzip2, xz and zstd archives extract
+# with their modes and times; other compressions (lzop, lrzip, grzip,
+# lz4, uuencode) are refused by name and no program runs for them; a
+# corpus of hostile archives is refused entry by entry, and nothing is
+# ever written outside the target.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 
 cat >job.yaml <<'YAML'
@@ -39,12 +41,52 @@ touch -d '2001-02-03 04:05:06' tree/hello.txt tree/sub
 tar -C tree -cf plain.tar .
 gzip -c plain.tar >good.tar.gz
 formats="plain.tar good.tar.gz"
+if command -v bzip2 >/dev/null 2>&1; then
+	bzip2 -c plain.tar >good.tar.bz2 && formats="$formats good.tar.bz2"
+fi
 if command -v xz >/dev/null 2>&1; then
 	xz -c plain.tar >good.tar.xz && formats="$formats good.tar.xz"
 fi
 if command -v zstd >/dev/null 2>&1; then
 	zstd -q -c plain.tar >good.tar.zst && formats="$formats good.tar.zst"
 fi
+
+# ---- compressions jobrun does not read ----
+
+# name|what the message says it is, for each archive odd/NAME.
+mkdir odd
+printf '\211LZO\000\r\n\032\nnot really lzop' >odd/tar.lzo
+printf 'LRZI\000\006not really lrzip, padded to a header' >odd/tar.lrz
+printf 'GRZipII\000\002\004:)not really grzip' >odd/tar.grz
+if command -v lz4 >/dev/null 2>&1; then
+	lz4 -q -c plain.tar >odd/tar.lz4
+else
+	printf '\004\042\115\030not really lz4' >odd/tar.lz4
+fi
+"$PYTHON3" -c 'import binascii, sys
+data = open("plain.tar", "rb").read()
+out = open("odd/tar.uu", "w")
+out.write("begin 644 plain.tar\n")
+for i in range(0, len(data), 45):
+    out.write(binascii.b2a_uu(data[i:i + 45]).decode())
+out.write("`\nend\n")'
+cat >odd.txt <<EOF
+tar.lzo|compressed with lzop
+tar.lrz|compressed with lrzip
+tar.grz|compressed with grzip
+tar.lz4|compressed with lz4
+tar.uu|uuencoded
+EOF
+
+# A stand-in for each program libarchive may run to decompress records
+# that it ran.
+mkdir bin
+for program in lzop lrzip grzip lz4 lzip lzma gzip bzip2 xz zstd \
+	uudecode rpm2cpio; do
+	printf '#!/bin/sh\ntouch "%s/ran-%s"\ncat >/dev/null\nexit 1\n' \
+		"$TEST_DIR" "$program" >"bin/$program"
+	chmod +x "bin/$program"
+done
 
 # ---- the hostile corpus ----
 
@@ -112,8 +154,12 @@ EOF
 
 n_formats=$(echo $formats | wc -w)
 n_hostile=$(wc -l <corpus.txt)
-plan $((n_formats * 3 + 2 + n_hostile * 4 + 3))
+n_odd=$(wc -l <odd.txt)
+plan $((n_formats * 3 + 3 + n_odd * 2 + n_hostile * 4 + 3))
 
+# The stand-ins come first in PATH while archives are extracted.
+saved_path=$PATH
+PATH=$TEST_DIR/bin:$PATH
 for archive in $formats; do
 	extract "$TEST_DIR/$archive"
 	is "$status" 0 "$archive: extracted"
@@ -127,6 +173,17 @@ done
 contains err "jobrun: source: tarball $TEST_DIR/$archive -> $TEST_DIR/ws/src (" \
 	"the console says what was extracted"
 ok "[ -e ws/ran ]" "and the step ran"
+is "$(ls ran-* 2>/dev/null)" "" "no program ran to decompress them"
+
+while IFS='|' read -r name what; do
+	rm -f ran-*
+	extract "$TEST_DIR/odd/$name"
+	is "$status $(test -e ws/ran && echo ran) $(ls ran-* 2>/dev/null)" \
+		"125  " "$name: refused, and no program ran"
+	contains err "cannot read '$TEST_DIR/odd/$name': it is $what, which a tarball source is not" \
+		"$name: the message names the compression"
+done <odd.txt
+PATH=$saved_path
 
 while IFS='|' read -r name entry why; do
 	extract "$TEST_DIR/hostile/$name.tar"

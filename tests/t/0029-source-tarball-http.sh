@@ -5,7 +5,8 @@
 # server that stalls, one that sends more than max_size,
 # one that announces more, one that redirects in a loop, one that fails
 # twice before it works; a token, sent to the URL's host only and never
-# printed; a hostile archive refused and removed.
+# printed; a hostile archive refused and removed; an lzop one refused by
+# name.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 
@@ -22,6 +23,7 @@ with tarfile.open(sys.argv[1], "w") as tar:
         info.size = 5
         tar.addfile(info, io.BytesIO(b"data\n"))
 PY
+printf '\211LZO\000\r\n\032\nnot really lzop' >files/odd.tar.lzo
 size=$(stat -c %s files/good.tar.gz)
 TOKEN=tar-token-5f1e2d3c4b5a69788
 make_ca "$TEST_DIR/pki" right
@@ -54,7 +56,7 @@ YAML
 same() { diff -r tree ws/src >/dev/null 2>&1 && echo same; }
 ran() { test -e ws/ran && echo ran; }
 
-plan 37
+plan 39
 
 fetch "$base/good.tar.gz"
 is "$status $(same) $(ran)" "0 same ran" "an archive over http is extracted"
@@ -160,5 +162,10 @@ contains err "entry '../escaped.txt' in '$base/hostile.tar' has a '..' component
 	"naming the entry"
 is "$(ls -A ws | grep -c '^src$') $(test -e escaped.txt && echo out)" "0 " \
 	"and nothing of it is left"
+
+fetch "$base/odd.tar.lzo"
+is "$status $(ran)" "125 " "an archive compressed with lzop over http is refused"
+contains err "cannot read '$base/odd.tar.lzo': it is compressed with lzop" \
+	"naming the compression"
 
 done_testing
