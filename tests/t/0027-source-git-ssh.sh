@@ -3,7 +3,10 @@
 # ref with an ed25519 key file, full and at depth 1; an ssh agent; host
 # keys checked against the known_hosts setting and by default the user's
 # known_hosts (hashed names too); an unknown and a changed host key
-# refused with the key's type and fingerprint; a key the server refuses.
+# refused with the key's type and fingerprint; a key marked @revoked
+# refused whatever other lines say, @cert-authority lines never taken as
+# a host's key, host patterns read as OpenSSH reads them; a key the
+# server refuses.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
@@ -55,7 +58,7 @@ shallow=false
 grep -q '^#define HAVE_GIT_FETCH_DEPTH 1' "$JOBRUN_BUILDDIR/config.h" &&
 	shallow=true
 
-plan $((6 * 3 * 2 + 2 + 13))
+plan $((6 * 3 * 2 + 2 + 13 + 15))
 
 echo "$refs" >refs.txt
 while IFS='|' read -r ref what; do
@@ -127,6 +130,57 @@ ssh-keygen -q -H -f "$HOME/.ssh/known_hosts" >/dev/null 2>&1
 job main 0 "ssh_key_file: $key"
 is "$status $(grep -c '^|1|' "$HOME/.ssh/known_hosts")" "0 1" \
 	"~/.ssh/known_hosts with a hashed name accepts the host"
+
+# known_hosts with LINES (printf's format): a job on a fresh workspace.
+host_line="[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_key.pub")"
+host_key=$(cut -d' ' -f1,2 "$SSH_DIR/host_key.pub")
+with_known_hosts()
+{
+	printf "$1" >"$TEST_DIR/marked_known_hosts"
+	job main 0 "ssh_key_file: $key
+  known_hosts: $TEST_DIR/marked_known_hosts"
+}
+# hashed NAME: NAME hashed as ssh-keygen -H writes it.
+hashed()
+{
+	"$PYTHON3" -c 'import base64, hashlib, hmac, os, sys
+salt = os.urandom(20)
+mac = hmac.new(salt, sys.argv[1].encode(), hashlib.sha1).digest()
+print("|1|%s|%s" % (base64.b64encode(salt).decode(), base64.b64encode(mac).decode()))' "$1"
+}
+
+# @revoked: refused, whatever other lines say (OpenSSH: REVOKED HOST KEY
+# DETECTED).
+with_known_hosts "$host_line\n@revoked $host_line\n"
+is "$status" 125 "a key marked @revoked is refused, though a line lists it"
+contains err "the host key of '127.0.0.1' is REVOKED" "and says it is revoked"
+contains err "ssh-ed25519 $print" "with the key's type and fingerprint"
+contains err "line 2 marks @revoked" "and the line that revokes it"
+lacks err "attempt" "at once"
+with_known_hosts "@revoked * $host_key\n$host_line\n"
+is "$status" 125 "@revoked with a wildcard host pattern refuses it too"
+with_known_hosts "$host_line\n@revoked $(hashed "[127.0.0.1]:$SSH_PORT") $host_key\n"
+is "$status" 125 "@revoked with a hashed host name refuses it too"
+with_known_hosts "@revoked other.example $host_key\n$host_line\n"
+is "$status" 0 "a key revoked for another host only is accepted"
+with_known_hosts "@revoked $host_line\n"
+contains err "is REVOKED" "@revoked alone: refused as revoked, not unknown"
+
+# @cert-authority: a CA's key, never a host's own.
+with_known_hosts "@cert-authority $host_line\n"
+is "$status" 125 "a key listed only under @cert-authority is not accepted"
+contains err "host certificates are not checked" \
+	"and the message says @cert-authority lines are not used"
+with_known_hosts "@cert-authority $host_line\nnot a known_hosts line\n$host_line\n"
+is "$status" 0 "lines OpenSSH skips do not hide those after them"
+
+# Host patterns as OpenSSH matches them: wildcards, negation, the port.
+with_known_hosts "[127.0.0.?]:$SSH_PORT $host_key\n"
+is "$status" 0 "a wildcard host pattern lists the host"
+with_known_hosts "![127.0.0.1]:$SSH_PORT,[127.0.0.*]:$SSH_PORT $host_key\n"
+is "$status" 125 "a negated pattern keeps the line from the host"
+with_known_hosts "127.0.0.1 $host_key\n"
+is "$status" 125 "a line without [host]:port is for port 22 only"
 
 # A key the server does not take.
 ssh-keygen -q -t ed25519 -N '' -f "$TEST_DIR/stranger"
