@@ -292,11 +292,16 @@ signal_running(struct runner *r, int signo)
 
 	for (i = 0; i < r->n_running; i++) {
 		run = &r->runs[r->running[i]];
-		if (run->pid > 0)
-			kill(-run->group, signo);
-		else
+		if (run->pid <= 0) {
 			end_drain(
 			    run, JOBRUN_OUTCOME_CANCELLED, clock_now_ms());
+			continue;
+		}
+		/* Begun after the first request (a clean-up step): killed
+		 * by the job's cancel, not failed. */
+		if (run->ended_by == JOBRUN_OUTCOME_PENDING)
+			run->ended_by = JOBRUN_OUTCOME_CANCELLED;
+		kill(-run->group, signo);
 	}
 }
 

@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 88
+plan 90
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -408,6 +408,24 @@ is "$?" 143 "SIGTERM while a step's leftovers write: 143"
 ok "[ $(( $(date +%s) - start )) -lt 20 ]" "at once, not after the grace period"
 is "$(field .jobrun/result.json 'd["steps"][0]["outcome"]')" cancelled \
 	"the step is cancelled"
+
+# A clean-up step begun after the first SIGTERM and killed by the second:
+# cancelled with the job, not failed.
+cat >cleanup.yaml <<'YAML'
+steps:
+  - {name: a, run: "sleep 30"}
+  - {name: cleanup, run: "sleep 30", depends_on: [a], if: always()}
+YAML
+"$JOBRUN" run --grace-period 20s cleanup.yaml >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 143 "two SIGTERMs while a clean-up step runs: 143"
+is "$(field .jobrun/result.json 'd["steps"][1]["outcome"]')" cancelled \
+	"the clean-up step killed by the second is cancelled, not failed"
 
 # ---- from the build tree, --plugin NAME finds the bundled plugins ----
 mkdir -p "$TEST_DIR/tree" && cd "$TEST_DIR/tree" || exit 1
