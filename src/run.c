@@ -303,6 +303,19 @@ cancelled_status(void)
 	return signo > 0 ? EXIT_SIGNAL_BASE + signo : 0;
 }
 
+/*
+ * A phase's hooks failed: with a signal that cancels the job pending (a
+ * hook killed by it, as the steps would be), the job was cancelled (128+N);
+ * else it fails with why (125).
+ */
+static int
+phase_failed(struct run *run, const char *why)
+{
+	int status = cancelled_status();
+
+	return status != 0 ? status : fail(run, why);
+}
+
 /* ---- the event stream (--log-format json) ---- */
 
 /*
@@ -1323,10 +1336,16 @@ execute(struct run *run)
 	watched = run->runner;
 	plugins_watchdog_on_fire(kill_all_groups);
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_EXECUTION) < 0) {
-		/* A plugin refused the job: no step runs. */
-		runner_skip_all(run->runner, "refused by a plugin");
+		/* A plugin refused the job, or it was cancelled meanwhile: no
+		 * step runs. */
+		status =
+		    phase_failed(run, "a plugin's PRE_EXECUTION hook failed");
+		if (status == EXIT_JOBRUN_ERROR)
+			runner_skip_all(run->runner, "refused by a plugin");
+		else
+			runner_cancel_all(run->runner, "the job was cancelled");
 		publish_all(run);
-		return fail(run, "a plugin's PRE_EXECUTION hook failed");
+		return status;
 	}
 	status = runner_run(run->runner);
 	if (status == EXIT_JOBRUN_ERROR)
@@ -1404,7 +1423,8 @@ prepare(struct run *run)
 	if (lifecycle_load(&run->lc) < 0)
 		return fail(run, "a plugin could not be loaded or initialised");
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_VALIDATION) < 0)
-		return fail(run, "a plugin's PRE_VALIDATION hook failed");
+		return phase_failed(
+		    run, "a plugin's PRE_VALIDATION hook failed");
 	if (run_build_plan(run->job, &run->plan) < 0 ||
 	    source_check_dirs(config) < 0)
 		return fail(run, "the job is not valid");
@@ -1414,9 +1434,11 @@ prepare(struct run *run)
 	if (check_containment(run) < 0)
 		return EXIT_JOBRUN_ERROR;
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_POST_VALIDATION) < 0)
-		return fail(run, "a plugin's POST_VALIDATION hook failed");
+		return phase_failed(
+		    run, "a plugin's POST_VALIDATION hook failed");
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_PRE_SOURCE_PREP) < 0)
-		return fail(run, "a plugin's PRE_SOURCE_PREP hook failed");
+		return phase_failed(
+		    run, "a plugin's PRE_SOURCE_PREP hook failed");
 	if ((status = cancelled_status()) != 0)
 		return status;
 	/* /job/ci, then /job/src, before any step. */
@@ -1430,7 +1452,8 @@ prepare(struct run *run)
 		    "a plugin from the CI source could not be "
 		    "loaded or initialised");
 	if (lifecycle_phase(&run->lc, JOBRUN_PHASE_POST_SOURCE_PREP) < 0)
-		return fail(run, "a plugin's POST_SOURCE_PREP hook failed");
+		return phase_failed(
+		    run, "a plugin's POST_SOURCE_PREP hook failed");
 	if ((status = cancelled_status()) != 0)
 		return status;
 	if (open_workspace(run) < 0 || prepare_sandbox(run) < 0)

@@ -714,6 +714,18 @@ runner_skip_all(struct runner *r, const char *reason)
 	}
 }
 
+void
+runner_cancel_all(struct runner *r, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < r->plan->n_steps; i++) {
+		r->runs[i].record.outcome = JOBRUN_OUTCOME_CANCELLED;
+		r->runs[i].record.reason = reason;
+		r->runs[i].phase = RUN_DONE;
+	}
+}
+
 const struct step_record *
 runner_step(const struct runner *r, size_t index)
 {

@@ -137,6 +137,8 @@ int runner_run(struct runner *r);
 /* Gives every step the outcome skipped without running any, with
  * reason (a static string) as the why. */
 void runner_skip_all(struct runner *r, const char *reason);
+/* The same, with every step cancelled (the job was, before any ran). */
+void runner_cancel_all(struct runner *r, const char *reason);
 
 /* The record of step index (borrowed, lives as long as r). */
 const struct step_record *runner_step(const struct runner *r, size_t index);

@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 90
+plan 92
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -426,6 +426,23 @@ wait "$pid"
 is "$?" 143 "two SIGTERMs while a clean-up step runs: 143"
 is "$(field .jobrun/result.json 'd["steps"][1]["outcome"]')" cancelled \
 	"the clean-up step killed by the second is cancelled, not failed"
+
+# SIGTERM while a hook runs before the steps: the job was cancelled (143),
+# not failed by the plugin (125).
+mkdir -p "$TEST_DIR/hooked/src" "$TEST_DIR/hooked/ci/.jobrun/hooks/pre-execution.d"
+printf '#!/bin/sh\necho hook running\nsleep 30\n' \
+	>"$TEST_DIR/hooked/ci/.jobrun/hooks/pre-execution.d/10-slow"
+chmod 755 "$TEST_DIR/hooked/ci/.jobrun/hooks/pre-execution.d/10-slow"
+printf 'steps:\n  - {name: a, run: "echo a"}\n' >"$TEST_DIR/hooked/src/job.yaml"
+(cd "$TEST_DIR/hooked/src" && exec "$JOBRUN" run --ci-source-dir "$TEST_DIR/hooked/ci" \
+	--plugin exec-hooks job.yaml) >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 143 "SIGTERM while a PRE_EXECUTION hook runs: 143, not a plugin's failure"
+is "$(field "$TEST_DIR/hooked/src/.jobrun/result.json" 'd["outcome"] + " " + d["steps"][0]["outcome"]')" \
+	"cancelled cancelled" "the job and its steps are cancelled"
 
 # ---- from the build tree, --plugin NAME finds the bundled plugins ----
 mkdir -p "$TEST_DIR/tree" && cd "$TEST_DIR/tree" || exit 1
