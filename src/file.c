@@ -122,6 +122,24 @@ fail:
 	return -1;
 }
 
+int
+file_check_writable(const char *path, char **error)
+{
+	char *temp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
+	int fd = mkostemp(temp, O_CLOEXEC);
+
+	if (fd < 0) {
+		*error =
+		    xasprintf("cannot write '%s': %s", path, strerror(errno));
+		free(temp);
+		return -1;
+	}
+	close(fd);
+	unlink(temp);
+	free(temp);
+	return 0;
+}
+
 void
 file_remove_stale_temps(const char *path)
 {

@@ -37,6 +37,13 @@ int file_write_atomic(const char *path, const char *data, size_t size,
     bool durable, char **error);
 
 /*
+ * Whether file_write_atomic() could write path, before there is anything
+ * to write: a temporary file is made beside it and removed.  Returns 0, or
+ * -1 with *error set.
+ */
+int file_check_writable(const char *path, char **error);
+
+/*
  * Removes the temporary files file_write_atomic() left beside path when
  * its writer died before the rename (their writer's pid is in the name;
  * a living writer keeps its file).

@@ -699,6 +699,22 @@ write_termination_log(const struct run *run, int status)
  * at the end of the job.  A limit exceeded is reported and leaves the
  * status alone; only a file that cannot be written is jobrun's failure.
  */
+/* Before any step: whether the triggers file can be written.  Returns 0,
+ * or -1 after a message. */
+static int
+check_triggers_file(const struct run *run)
+{
+	char *path = workspace_triggers_file(&run->config), *error = NULL;
+	int rc = file_check_writable(path, &error);
+
+	if (rc < 0) {
+		diag_error("%s", error);
+		free(error);
+	}
+	free(path);
+	return rc;
+}
+
 static int
 write_triggers(struct run *run, int status)
 {
@@ -723,8 +739,10 @@ write_triggers(struct run *run, int status)
 		diag_error("%s", error);
 		free(error);
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		fail(run, "cannot write triggers.json");
 		return -1;
+	}
 	if (config_number(&run->config, CONFIG_LOCAL) != 0 && run->planned)
 		trigger_file_describe(
 		    run->lc.triggers, run->mask, print_next, NULL);
@@ -1942,7 +1960,11 @@ run_job(const struct cli *cli)
 		status = fail(&run, "cannot write result.json");
 		goto out;
 	}
-	if ((status = prepare(&run)) == 0)
+	/* So does one where triggers.json cannot be: a deploy step would
+	 * have run, and the jobs after it be lost. */
+	if (check_triggers_file(&run) < 0)
+		status = fail(&run, "cannot write triggers.json");
+	else if ((status = prepare(&run)) == 0)
 		status = execute(&run);
 	publish_all(&run);
 	status = finish(&run, status);

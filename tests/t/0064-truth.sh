@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 92
+plan 95
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -443,6 +443,15 @@ wait "$pid"
 is "$?" 143 "SIGTERM while a PRE_EXECUTION hook runs: 143, not a plugin's failure"
 is "$(field "$TEST_DIR/hooked/src/.jobrun/result.json" 'd["outcome"] + " " + d["steps"][0]["outcome"]')" \
 	"cancelled cancelled" "the job and its steps are cancelled"
+
+# A triggers file that cannot be written fails the job before any step (a
+# deploy step would have run first), with the reason in result.json.
+run "$JOBRUN" run --triggers-file "$TEST_DIR/no-such-dir/triggers.json" \
+	--job-command "touch $TEST_DIR/deployed"
+is "$status" 125 "an unwritable --triggers-file: 125"
+ok '[ ! -e "$TEST_DIR/deployed" ]' "before any step runs"
+is "$(field .jobrun/result.json 'd["outcome"] + ": " + d["error"]')" \
+	"error: cannot write triggers.json" "result.json says why"
 
 # ---- from the build tree, --plugin NAME finds the bundled plugins ----
 mkdir -p "$TEST_DIR/tree" && cd "$TEST_DIR/tree" || exit 1
