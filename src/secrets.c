@@ -16,6 +16,7 @@
 
 #include "diag.h"
 #include "secrets.h"
+#include "source.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -374,6 +375,29 @@ add_credentials(struct mask_set *set, const struct source_spec *source,
 	return 0;
 }
 
+/* A password or token in a source's URL (source_url_credentials()).  One
+ * too short to mask is left to the run's warning (run.c). */
+static int
+add_url_credentials(struct mask_set *set, const char *url, char **error)
+{
+	struct strlist found = STRLIST_INIT;
+	size_t i;
+	int rc = 0;
+
+	source_url_credentials(url, &found);
+	for (i = 0; i < found.len && rc >= 0; i++) {
+		rc = mask_set_add(
+		    set, found.items[i], strlen(found.items[i]), error);
+		if (rc == 1) {
+			free(*error);
+			*error = NULL;
+		}
+		wipe(found.items[i], strlen(found.items[i]));
+	}
+	strlist_release(&found);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 secrets_collect(struct mask_set *set, const struct job *job,
     const struct config *config, const struct nvlist *job_env, char **error)
@@ -406,7 +430,11 @@ secrets_collect(struct mask_set *set, const struct job *job,
 		return -1;
 	/* The sources' credentials are secrets of the job too. */
 	if (add_credentials(set, &job->source, job_env, error) < 0 ||
-	    add_credentials(set, &job->ci_source, job_env, error) < 0)
+	    add_credentials(set, &job->ci_source, job_env, error) < 0 ||
+	    add_url_credentials(
+		set, config_get(config, CONFIG_SOURCE_URL), error) < 0 ||
+	    add_url_credentials(
+		set, config_get(config, CONFIG_CI_SOURCE_URL), error) < 0)
 		return -1;
 	for (i = 0; i < job->secrets.patterns.len; i++)
 		if (mask_set_add_pattern(

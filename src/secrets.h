@@ -7,8 +7,9 @@
  * of one value per line), the contents of secrets.files and
  * REACTORCIDE_SECRETS_FILE (the whole file, trimmed, and the value of every
  * dotenv assignment in it: secrets_parse_dotenv()), the credentials of source:
- * and ci_source: (token_env's value, token_file's contents), and the PCRE2
- * patterns of secrets.patterns. Variables are looked up in the job's
+ * and ci_source: (token_env's value, token_file's contents, and the
+ * password or token in the source URLs: source_url_credentials()), and the
+ * PCRE2 patterns of secrets.patterns. Variables are looked up in the job's
  * environment (env:, --job-env) and then in jobrun's own.
  */
 #ifndef JOBRUN_SECRETS_H

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "job.h"
+#include "source.h" /* source_redact_url() */
 
 /* What to prepare; every pointer is borrowed for the backend's run. */
 struct source_request {
@@ -99,8 +100,9 @@ char *source_fetch_version_text(void);
 int source_load_token(const struct source_request *request,
     struct source_reply *reply, char **out);
 
-/* The user name of a URL ("ada" of "https://ada:pw@host/"), or NULL
- * without one.  The caller frees it. */
+/* The user name of a URL ("ada" of "https://ada:pw@host/", as
+ * source_url_parse() reads it), or NULL without one.  The caller frees
+ * it. */
 char *source_url_user(const char *url);
 
 /*
@@ -110,11 +112,5 @@ char *source_url_user(const char *url);
  * the result.
  */
 char *source_local_path(const char *url);
-
-/*
- * Returns url with any user information ("user:token@") replaced by
- * "***@", fit for messages.  The caller frees the result.
- */
-char *source_redact_url(const char *url);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "source.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stddef.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -123,60 +125,150 @@ source_local_path(const char *url)
 	return cwd;
 }
 
+/* ---- credentials in URLs ---- */
+
+static size_t
+scheme_length(const char *url)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)url[0]))
+		return 0;
+	while (isalnum((unsigned char)url[n]) || url[n] == '+' ||
+	    url[n] == '-' || url[n] == '.')
+		n++;
+	return strncmp(url + n, "://", 3) == 0 ? n : 0;
+}
+
+/* Splits [start, end) (no user info in it) into host and port: "[v6]"
+ * keeps its brackets.  Returns false when it is no "host[:digits]". */
+static bool
+split_host_port(const char *start, const char *end, struct source_url *out)
+{
+	const char *colon, *c;
+
+	if (start < end && start[0] == '[') {
+		colon = memchr(start, ']', (size_t)(end - start));
+		colon = colon != NULL && colon + 1 < end ? colon + 1 : NULL;
+	} else {
+		colon = memchr(start, ':', (size_t)(end - start));
+	}
+	out->host = start;
+	out->host_length = (size_t)((colon != NULL ? colon : end) - start);
+	out->port = NULL;
+	out->port_length = 0;
+	if (colon == NULL)
+		return start[0] != '[' ||
+		    memchr(start, ']', out->host_length) != NULL;
+	if (*colon != ':')
+		return false;
+	out->port = colon + 1;
+	out->port_length = (size_t)(end - out->port);
+	for (c = out->port; c < end; c++)
+		if (!isdigit((unsigned char)*c))
+			return false;
+	return true;
+}
+
+/* The user info is [user, at): user name up to the first ':' (as git and
+ * curl read it), the password after it. */
+static void
+set_user_info(struct source_url *out, const char *user, const char *at)
+{
+	const char *colon = memchr(user, ':', (size_t)(at - user));
+
+	out->user = user;
+	out->user_length = (size_t)((colon != NULL ? colon : at) - user);
+	out->password = colon != NULL ? colon + 1 : NULL;
+	out->password_length = colon != NULL ? (size_t)(at - colon - 1) : 0;
+	/* Readers that end the authority at '?' or '#' (RFC 3986, curl)
+	 * take another host than the one after '@'; two '@' are a password
+	 * to some and a host to others. */
+	out->ambiguous = strcspn(user, "?#@") < (size_t)(at - user);
+}
+
+bool
+source_url_parse(const char *url, struct source_url *out)
+{
+	const char *start, *end, *at, *last_at;
+	size_t n = url != NULL ? scheme_length(url) : 0;
+	bool malformed = false;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return false;
+	out->scheme = url;
+	out->scheme_length = n;
+	start = url + n + 3;
+	end = start + strcspn(start, "/");
+	at = memrchr(start, '@', (size_t)(end - start));
+	last_at = strrchr(start, '@');
+	if (at == NULL && last_at != NULL &&
+	    !split_host_port(start, end, out)) {
+		/* "user:pa/ss@host": before the '/' is no host[:port], so no
+		 * reader can use the URL; up to the last '@' is user info. */
+		at = last_at;
+		end = at + 1 + strcspn(at + 1, "/");
+		malformed = true;
+	}
+	if (at != NULL)
+		set_user_info(out, start, at);
+	if (!split_host_port(at != NULL ? at + 1 : start, end, out))
+		malformed = true;
+	out->ambiguous |= malformed;
+	out->rest = end;
+	/* A '/' in a password cannot be told from a path's ("user:123/pw@h"
+	 * is host "user", port 123): what could be user info is not shown. */
+	out->shown = at != NULL ? at + 1 : start;
+	if (last_at != NULL && last_at >= out->shown &&
+	    memchr(start, ':', (size_t)(last_at - start)) != NULL)
+		out->shown = last_at + 1;
+	return true;
+}
+
+static bool
+is_http(const struct source_url *u)
+{
+	return (u->scheme_length == 4 &&
+		   strncasecmp(u->scheme, "http", 4) == 0) ||
+	    (u->scheme_length == 5 && strncasecmp(u->scheme, "https", 5) == 0);
+}
+
+/* A user name that is long enough to be a token. */
+#define URL_TOKEN_MIN 20
+
+static bool
+user_is_token(const struct source_url *u)
+{
+	return u->user != NULL && is_http(u) && u->user_length >= URL_TOKEN_MIN;
+}
+
 char *
 source_redact_url(const char *url)
 {
-	const char *scheme = strstr(url, "://"), *host, *at;
+	struct source_url u;
+	const char *start;
 
-	if (scheme == NULL)
+	if (!source_url_parse(url, &u))
 		return xstrdup(url);
-	host = scheme + 3;
-	at = strchr(host, '@');
-	/* Only an '@' before the path is user information. */
-	if (at == NULL || at > host + strcspn(host, "/"))
+	start = url + u.scheme_length + 3;
+	if (u.shown == start)
 		return xstrdup(url);
-	return xasprintf("%.*s***%s", (int)(host - url), url, at);
+	return xasprintf("%.*s***@%s", (int)(start - url), url, u.shown);
 }
-
-/* ---- credentials in URLs ---- */
-
-/* Where a URL's user information lies: [*user, *at) when it has one. */
-static bool
-url_userinfo(const char *url, const char **user, const char **at)
-{
-	const char *scheme = url ? strstr(url, "://") : NULL;
-
-	if (scheme == NULL)
-		return false;
-	*user = scheme + 3;
-	*at = strchr(*user, '@');
-	/* Only an '@' before the path is user information. */
-	return *at != NULL && *at < *user + strcspn(*user, "/?#");
-}
-
-static bool
-is_http(const char *url)
-{
-	return strncmp(url, "http://", 7) == 0 ||
-	    strncmp(url, "https://", 8) == 0;
-}
-
-/* A user name alone that is long enough to be a token. */
-#define URL_TOKEN_MIN 20
 
 char *
 source_url_sanitized(const char *url)
 {
-	const char *user, *at, *colon;
+	struct source_url u;
+	size_t prefix;
 
-	if (!url_userinfo(url, &user, &at))
+	if (!source_url_parse(url, &u) || u.user == NULL)
 		return xstrdup(url);
-	colon = memchr(user, ':', (size_t)(at - user));
-	if (colon != NULL)
-		return xasprintf("%.*s%s", (int)(colon - url), url, at);
-	if (is_http(url) && at - user >= URL_TOKEN_MIN)
-		return xasprintf("%.*s%s", (int)(user - url), url, at + 1);
-	return xstrdup(url);
+	prefix = (size_t)(u.user - url);
+	if (user_is_token(&u))
+		return xasprintf("%.*s%s", (int)prefix, url, u.host);
+	return xasprintf("%.*s@%s", (int)(prefix + u.user_length), url, u.host);
 }
 
 static int
@@ -221,15 +313,14 @@ push_credential(struct strlist *out, const char *text, size_t len)
 void
 source_url_credentials(const char *url, struct strlist *out)
 {
-	const char *user, *at, *colon;
+	struct source_url u;
 
-	if (!url_userinfo(url, &user, &at))
+	if (!source_url_parse(url, &u) || u.user == NULL)
 		return;
-	colon = memchr(user, ':', (size_t)(at - user));
-	if (colon != NULL)
-		push_credential(out, colon + 1, (size_t)(at - colon - 1));
-	else if (is_http(url) && at - user >= URL_TOKEN_MIN)
-		push_credential(out, user, (size_t)(at - user));
+	if (user_is_token(&u))
+		push_credential(out, u.user, u.user_length);
+	if (u.password != NULL)
+		push_credential(out, u.password, u.password_length);
 }
 
 void
@@ -256,12 +347,84 @@ source_scrub_environment(void)
 char *
 source_url_user(const char *url)
 {
-	const char *user, *at, *colon;
+	struct source_url u;
 
-	if (!url_userinfo(url, &user, &at))
+	if (!source_url_parse(url, &u) || u.user == NULL)
 		return NULL;
-	colon = memchr(user, ':', (size_t)(at - user));
-	return xstrndup(user, (size_t)((colon ? colon : at) - user));
+	return xstrndup(u.user, u.user_length);
+}
+
+/* The port a scheme uses when a URL names none; NULL when unknown. */
+static const char *
+default_port(const char *scheme, size_t length)
+{
+	static const struct {
+		const char *scheme, *port;
+	} ports[] = { { "http", "80" }, { "https", "443" }, { "ssh", "22" },
+		{ "ssh+git", "22" }, { "git+ssh", "22" }, { "git", "9418" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (strlen(ports[i].scheme) == length &&
+		    strncasecmp(scheme, ports[i].scheme, length) == 0)
+			return ports[i].port;
+	return NULL;
+}
+
+static bool
+is_ssh(const char *scheme, size_t length)
+{
+	const char *port = default_port(scheme, length);
+
+	return port != NULL && strcmp(port, "22") == 0;
+}
+
+/* Reads url (a URL, or scp-like "[user@]host:path", which is ssh) into
+ * *scheme (ssh for all its spellings) and u's host and port.  Returns
+ * false for a local path, or a URL whose host its readers disagree on. */
+static bool
+origin_of(const char *url, const char **scheme, size_t *scheme_length,
+    struct source_url *u)
+{
+	const char *start, *colon, *slash;
+
+	if (source_url_parse(url, u)) {
+		bool ssh = is_ssh(u->scheme, u->scheme_length);
+
+		*scheme = ssh ? "ssh" : u->scheme;
+		*scheme_length = ssh ? 3 : u->scheme_length;
+		return !u->ambiguous && u->host_length > 0;
+	}
+	if (url == NULL || url[0] == '/' || (colon = strchr(url, ':')) == NULL)
+		return false;
+	if ((slash = strchr(url, '/')) != NULL && slash < colon)
+		return false;
+	start = memrchr(url, '@', (size_t)(colon - url));
+	start = start != NULL ? start + 1 : url;
+	*scheme = "ssh";
+	*scheme_length = 3;
+	u->host = start;
+	u->host_length = (size_t)(colon - start);
+	return u->host_length > 0;
+}
+
+bool
+source_url_same_origin(const char *a, const char *b)
+{
+	struct source_url ua, ub;
+	const char *sa, *sb, *pa, *pb;
+	size_t la, lb, pla, plb;
+
+	if (!origin_of(a, &sa, &la, &ua) || !origin_of(b, &sb, &lb, &ub))
+		return false;
+	pa = ua.port_length > 0 ? ua.port : default_port(sa, la);
+	pb = ub.port_length > 0 ? ub.port : default_port(sb, lb);
+	pla = ua.port_length > 0 ? ua.port_length : pa ? strlen(pa) : 0;
+	plb = ub.port_length > 0 ? ub.port_length : pb ? strlen(pb) : 0;
+	return la == lb && strncasecmp(sa, sb, la) == 0 &&
+	    ua.host_length == ub.host_length &&
+	    strncasecmp(ua.host, ub.host, ua.host_length) == 0 && pla == plb &&
+	    (pla == 0 || memcmp(pa, pb, pla) == 0);
 }
 
 int

@@ -98,13 +98,57 @@ void source_report_release(struct source_report *report);
 int source_check_dirs(const struct config *config);
 
 /*
- * Credentials in a source URL ("https://user:token@host/...").  A password
- * is one; so is a user name alone in an http(s) URL when it is 20
- * characters or more ("https://ghp_...@github.com/..."), which is how
- * hosts take tokens.
+ * The user info of a URL ("https://user:password@host/...") is read in
+ * one place, source_url_parse(), as git and curl read it, and where they
+ * may disagree, so that nothing of it can show:
+ *
+ *   - the authority runs from "://" to the first '/' (as libgit2 reads
+ *     it); a '?' or '#' before that '/' is part of it;
+ *   - the user info ends at the last '@' of the authority, so a password
+ *     may hold unencoded '@', '?' and '#'; the user name ends at its first
+ *     ':' and the password follows;
+ *   - a '/' in a password cannot be told from a path's.  When an '@' comes
+ *     after the first '/' and what precedes that '/' is no host[:port]
+ *     ("user:pa/ss@host/"), no reader can use the URL: the user info
+ *     runs to the last '@'.  When it is a host and a port
+ *     ("user:123/ss@host/"), it may be a path ("host:8080/@scope/")
+ *     and is kept, but never shown: source_redact_url() hides what comes
+ *     before the last '@' whenever a ':' precedes it.
+ *
+ * Only a URL with "scheme://" has user info; "user@host:path" (scp-like)
+ * names an ssh user, never a credential.  Every pointer of a
+ * source_url points into the URL parsed.  ambiguous: readers may take
+ * another host than host (a '?', '#' or '@' in the user info, or no
+ * usable authority); such a URL shares no origin with any other.
+ */
+struct source_url {
+	const char *scheme; /* NULL: no "scheme://" */
+	size_t scheme_length;
+	const char *user; /* NULL: no user info */
+	size_t user_length;
+	const char *password; /* NULL: no ':' in the user info */
+	size_t password_length;
+	const char *host; /* "[v6]" with its brackets */
+	size_t host_length;
+	const char *port; /* NULL: none given */
+	size_t port_length;
+	const char *rest; /* the path, query and fragment */
+	const char *shown; /* what may be shown after "***@" */
+	bool ambiguous;
+};
+
+/* Fills out; returns false (out zeroed) when url (may be NULL) has no
+ * "scheme://". */
+bool source_url_parse(const char *url, struct source_url *out);
+
+/*
+ * The credentials of a URL: its password, and its user name when it is
+ * 20 characters or more in an http(s) URL ("https://ghp_...@github.com/",
+ * "https://TOKEN:x-oauth-basic@github.com/"), which is how hosts take
+ * tokens.  A shorter user name ("x-access-token", "git") is no secret.
  *
  * source_url_sanitized() returns url without them ("https://user@host/..."
- * or "https://host/..."), fit to show and to hand to steps; the caller
+ * or "https://host/..."), fit to store and to hand to steps; the caller
  * frees it.  source_url_credentials() appends each credential to out as
  * written in the URL and, when that differs, percent-decoded: the values
  * to register as secrets before anything prints the URL (in `jobrun
@@ -112,6 +156,22 @@ int source_check_dirs(const struct config *config);
  */
 char *source_url_sanitized(const char *url);
 void source_url_credentials(const char *url, struct strlist *out);
+
+/*
+ * Returns url with its user info, and whatever else could be user info,
+ * replaced by "***" (as "***@host/..." after the scheme), fit for
+ * messages.  The caller frees the result.
+ */
+char *source_redact_url(const char *url);
+
+/*
+ * Whether credentials for url a may go to url b: the same scheme (ssh
+ * however spelt, scp-like included), host (case aside) and port (the
+ * scheme's default when none is given).  False when either is a local
+ * path, NULL, or ambiguous: http and https, or two ports of one host, are
+ * two servers.
+ */
+bool source_url_same_origin(const char *a, const char *b);
 
 /*
  * Rewrites the source URL variables of jobrun's own environment

@@ -5,7 +5,7 @@
 # jobrun was started in; a source without a URL is refused; --dry-run
 # prepares nothing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 23
+plan 28
 
 mkdir -p tree && echo hello >tree/hello.txt
 cat >job.yaml <<'YAML'
@@ -35,6 +35,25 @@ rm -rf ws
 jr --source-type none --code-dir "$TEST_DIR/elsewhere"
 is "$status $(test -e elsewhere && echo made)" "1 " \
 	"a missing code directory outside the workspace is not made"
+
+# A source URL's credentials never reach the steps: the user info of
+# JOBRUN_SOURCE_URL and REACTORCIDE_SOURCE_URL is taken out (type none:
+# nothing is fetched), whatever its password holds.
+cat >env.yaml <<'YAML'
+steps: [{name: s, run: 'echo "url=$JOBRUN_SOURCE_URL ci=$REACTORCIDE_CI_SOURCE_URL"'}]
+YAML
+for c in @ / '#' '?'; do
+	rm -rf ws
+	JOBRUN_SOURCE_URL="https://user:abc${c}SECRET0025-pw@git.example.org/app.git" \
+		REACTORCIDE_CI_SOURCE_URL="https://ghp_SECRET0025TOKENabcdefgh:x-oauth-basic@git.example.org/ci.git" \
+		run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run env.yaml
+	cat ws/logs/s.log >>out
+	is "$(grep -c SECRET0025 out)" 0 \
+		"a password holding '$c', a token as the user: not in the steps' variables"
+done
+is "$(sed -n 's/^url=//p' ws/logs/s.log)" \
+	"https://user@git.example.org/app.git ci=https://git.example.org/ci.git" \
+	"the URLs steps get keep the rest"
 
 # ---- '..' out of the workspace ----
 

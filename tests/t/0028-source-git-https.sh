@@ -53,7 +53,7 @@ pull/7|refs/pull/7/head
 merge-requests/9|refs/merge-requests/9/head
 |main"
 
-plan $((7 * 2 * 2 + 8 + 8))
+plan $((7 * 2 * 2 + 8 + 8 + 8))
 
 echo "$refs" >refs.txt
 while IFS='|' read -r ref what; do
@@ -124,5 +124,53 @@ start_redirector "http://localhost:$HTTP_PORT"
 redirected "http://127.0.0.1:$REDIRECT_PORT/app.git" "depth: 0"
 is "$status $(cat out)" "0 $(rev main)" \
 	"without credentials, a redirect to another host is followed"
+
+# GitHub's TOKEN:x-oauth-basic: the token is the user name.  It is used,
+# and kept nowhere: not in .git/config, result.json, the logs, the
+# console, nor shown by config --explain.
+rm -f "$TEST_DIR/token.port"
+"$PYTHON3" "$GIT_SERVER" http "$TEST_DIR/served" "$TEST_DIR/token.port" \
+	--token x-oauth-basic --cert "$TEST_DIR/pki/right-cert.pem" \
+	--key "$TEST_DIR/pki/right-key.pem" &
+_servers="$_servers $!"
+_i=0
+while [ ! -s "$TEST_DIR/token.port" ] && [ $_i -lt 100 ]; do
+	sleep 0.05
+	_i=$((_i + 1))
+done
+token_url="https://localhost:$(cat "$TEST_DIR/token.port")/app.git"
+TOKEN=ghp_TOKENUSER0028abcdefghijkl
+cat >job.yaml <<YAML
+source:
+  type: git
+  url: "${token_url%%//*}//$TOKEN:x-oauth-basic@${token_url#*//}"
+  ca_file: "$TEST_DIR/pki/right-ca.pem"
+steps:
+  - {name: show, run: 'grep url .git/config'}
+YAML
+rm -rf ws
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run job.yaml
+is "$status" 0 "a token as the user name with a password: fetched"
+contains out "url = $token_url" ".git/config keeps the URL without it"
+ok "! grep -rqF '$TOKEN' out err ws/src/.git/config ws/result.json ws/logs" \
+	"the token is in no output, .git/config, result.json or log"
+run "$JOBRUN" config --explain job.yaml
+lacks out "$TOKEN" "config --explain does not show it"
+
+# Passwords holding an unencoded '@' or '/': no reader can use these
+# URLs, and the error shows no part of the password.
+for c in @ /; do
+	cat >job.yaml <<YAML
+source:
+  type: git
+  url: "https://user:abc${c}SECRET0028pw@${url#*//}"
+  ca_file: "$TEST_DIR/pki/right-ca.pem"
+steps: [{name: s, run: "true"}]
+YAML
+	rm -rf ws
+	run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run job.yaml
+	is "$status" 125 "a password holding '$c': refused"
+	lacks err "SECRET0028" "a password holding '$c': not in the error"
+done
 
 done_testing
