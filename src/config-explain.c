@@ -2,10 +2,12 @@
  * "jobrun config --explain" (config-explain.h).  The job's secrets are
  * gathered as a run gathers them (secrets_collect()), into a mask set of
  * the explanation's own, and every value is masked with it before it is
- * printed.
+ * printed.  Every URL in a value is shown as source_redact_url() shows it:
+ * its user info, and whatever could be user info, as "***".
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "list.h"
 #include "mask.h"
 #include "secrets.h"
+#include "source.h"
 #include "xalloc.h"
 
 /* True when the variable name is a secret's: by name or by glob. */
@@ -89,20 +92,33 @@ job_env_shown(
 	return out != NULL ? out : xstrdup("");
 }
 
-/* A URL with its password ("https://user:PASSWORD@host/...") as ***. */
+/* text with every URL in it ("curl https://u:pw@host/" as well as a
+ * source's URL) as source_redact_url() shows it: a URL starts with its
+ * scheme and ends at a blank or a quote. */
 static char *
-url_shown(const char *text)
+urls_shown(const char *text)
 {
-	const char *scheme = strstr(text, "://"), *at, *colon;
+	const char *from = text, *sep, *start, *end;
+	char *out = NULL, *url, *shown;
 
-	if (scheme == NULL)
-		return xstrdup(text);
-	at = strchr(scheme + 3, '@');
-	colon = strchr(scheme + 3, ':');
-	if (at == NULL || colon == NULL || colon > at ||
-	    memchr(scheme + 3, '/', (size_t)(at - scheme - 3)) != NULL)
-		return xstrdup(text);
-	return xasprintf("%.*s:***%s", (int)(colon - text), text, at);
+	while ((sep = strstr(from, "://")) != NULL) {
+		for (start = sep; start > from &&
+		     (isalnum((unsigned char)start[-1]) ||
+			 strchr("+-.", start[-1]) != NULL);
+		     start--)
+			;
+		end = sep + 3 + strcspn(sep + 3, " \t\r\n\"'`<>");
+		append(&out, from, (size_t)(start - from));
+		url = xstrndup(start, (size_t)(end - start));
+		shown = source_redact_url(url);
+		append(&out, shown, strlen(shown));
+		wipe(url, strlen(url));
+		free(url);
+		free(shown);
+		from = end;
+	}
+	append(&out, from, strlen(from));
+	return out;
 }
 
 /* What --explain shows of key's value (allocated), or NULL when unset. */
@@ -111,17 +127,21 @@ shown_value(const struct config *config, const struct job *job,
     struct mask_set *mask, enum config_key key)
 {
 	const char *text = config_get(config, key);
-	char *shown, *masked;
+	char *named, *shown, *masked;
 	size_t size;
 
 	if (text == NULL)
 		return NULL;
 	if (config_key_secret(key))
 		return xstrdup(MASK_TOKEN_DEFAULT);
-	if (key == CONFIG_JOB_ENV && strchr(text, '=') != NULL)
-		shown = job_env_shown(config, job, text);
-	else
-		shown = url_shown(text);
+	if (key == CONFIG_JOB_ENV && strchr(text, '=') != NULL) {
+		named = job_env_shown(config, job, text);
+		shown = urls_shown(named);
+		wipe(named, strlen(named));
+		free(named);
+	} else {
+		shown = urls_shown(text);
+	}
 	masked = mask_string(mask, shown, strlen(shown), &size);
 	wipe(shown, strlen(shown));
 	free(shown);

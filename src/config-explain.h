@@ -8,7 +8,8 @@
  * inside any value becomes "***"; secret_values_list shows "***"; in
  * job_env, a variable whose name is a secret name (secrets.env,
  * secret_env_names) or matches secrets.env_globs shows NAME=*** whatever
- * its length; a URL's password shows as "***".
+ * its length; a URL's user info (user name and password) shows as "***"
+ * (source_redact_url()).
  */
 #ifndef JOBRUN_CONFIG_EXPLAIN_H
 #define JOBRUN_CONFIG_EXPLAIN_H

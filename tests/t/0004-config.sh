@@ -2,7 +2,7 @@
 # Configuration layers: defaults < job file < environment < flags, each
 # value explained with where it came from.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 33
+plan 38
 
 cat >job.yaml <<'YAML'
 name: layered
@@ -64,9 +64,32 @@ ok "$PYTHON3 -c 'import json,sys; d=json.load(open(\"out\")); assert d[\"code_di
 	"--json is JSON with values and origins"
 
 run "$JOBRUN" config --explain --source-url 'https://bot:pw-in-url-77@example.org/app.git'
-is "$(value_of source_url)" "https://bot:***@example.org/app.git" \
-	"a URL's password is hidden"
+is "$(value_of source_url)" "https://***@example.org/app.git" \
+	"a URL's user info is hidden"
 lacks out "pw-in-url-77" "and never printed"
+
+# A token as the user name, alone or with a password (GitHub's
+# TOKEN:x-oauth-basic), in the job file, a variable or a flag; passwords
+# holding '@', '/', '?'; a URL in another setting.
+cat >token.yaml <<'YAML'
+source: {type: git, url: "https://ghp_USERTOKEN0004abcdefghij@github.com/o/app.git"}
+steps: [{name: a, run: "true"}]
+YAML
+JOBRUN_CI_SOURCE_URL="https://ghp_CITOKEN0004abcdefghijkl:x-oauth-basic@github.com/o/ci.git" \
+	run "$JOBRUN" config --explain token.yaml
+is "$(value_of source_url)" "https://***@github.com/o/app.git" \
+	"a token as the user name is hidden"
+lacks out "USERTOKEN0004" "and never printed"
+lacks out "CITOKEN0004" "nor a token as the user name with a password"
+JOBRUN_CI_SOURCE_URL="https://ghp_CITOKEN0004abcdefghijkl:x-oauth-basic@github.com/o/ci.git" \
+	run "$JOBRUN" config --explain --json token.yaml
+lacks out "TOKEN0004" "--json: no token either"
+run "$JOBRUN" config --explain \
+	--source-url 'https://u:pw@AT-SECRET-0004@example.org/app.git' \
+	--ci-source-url 'https://u:pw/SLASH-SECRET-0004@example.org/ci.git' \
+	--job-command 'curl -sf https://u:pw?QUERY-SECRET-0004@example.org/x' \
+	--job-env 'REPO=https://u:pw@JOBENV-SECRET-0004@example.org/x'
+lacks out "SECRET-0004" "passwords holding '@', '/' or '?', in any setting: never printed"
 
 # Every value that is a secret shows as ***: by name, by glob, by value.
 cat >secret.yaml <<'YAML'
