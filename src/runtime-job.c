@@ -9,7 +9,9 @@
  *     of its secret files travel in the bundle (bundle.h), never in the
  *     container's Env, argv or labels;
  *   - flags of "run" are passed on as flags, but for the ones naming
- *     host paths (workspace, directories) and secret values;
+ *     host paths (workspace, directories) and the ones that may hold a
+ *     secret (secret values, inline job variables, source URLs, whose
+ *     user info may hold a token), which go in the bundle as variables;
  *   - the output is masked again here with the job's secrets as this host
  *     knows them (secrets_collect()).
  */
@@ -364,6 +366,14 @@ bundle_globbed_variables(struct bundle *b, const struct strlist *globs)
 	}
 }
 
+/*
+ * Flags of "run" whose value may hold a secret: a list of secret values,
+ * inline job variables, a URL with a password or token in its user info.
+ * They go in the bundle as their variables, never in an argument.
+ */
+static const enum config_key flags_in_bundle[] = { CONFIG_SECRET_VALUES_LIST,
+	CONFIG_JOB_ENV, CONFIG_SOURCE_URL, CONFIG_CI_SOURCE_URL };
+
 /* What the job inside needs from this host's environment and files. */
 static void
 make_bundle(struct job_run *r, bool lifeline)
@@ -383,11 +393,14 @@ make_bundle(struct job_run *r, bool lifeline)
 			bundle_host_variable(b, name);
 		free(name);
 	}
-	/* A secret value given as a flag is passed as its variable. */
-	if (r->config.values[CONFIG_SECRET_VALUES_LIST].source ==
-	    CONFIG_FROM_FLAG)
-		bundle_add_env(b, "JOBRUN_SECRET_VALUES_LIST",
-		    config_get(&r->config, CONFIG_SECRET_VALUES_LIST));
+	/* A flag that may hold a secret is passed as its variable: a
+	 * later one of a name wins, so it beats this host's, as a flag
+	 * would. */
+	for (i = 0; i < sizeof(flags_in_bundle) / sizeof(*flags_in_bundle); i++)
+		if (r->config.values[flags_in_bundle[i]].source ==
+		    CONFIG_FROM_FLAG)
+			bundle_add_env(b, config_key_env(flags_in_bundle[i]),
+			    config_get(&r->config, flags_in_bundle[i]));
 	bundle_named_variables(
 	    b, config_get(&r->config, CONFIG_SECRET_ENV_NAMES));
 	bundle_host_file(b, config_get(&r->config, CONFIG_SECRETS_FILE));
@@ -492,10 +505,16 @@ make_mounts(struct job_run *r)
 	return 0;
 }
 
-/* Flags of "run" that must not cross: host paths and secret values. */
+/* Flags of "run" that must not cross as flags: host paths, and values
+ * that may hold a secret (flags_in_bundle). */
 static bool
 flag_stays_on_host(enum config_key key)
 {
+	size_t i;
+
+	for (i = 0; i < sizeof(flags_in_bundle) / sizeof(*flags_in_bundle); i++)
+		if (key == flags_in_bundle[i])
+			return true;
 	switch (key) {
 	case CONFIG_JOB_FILE:
 	case CONFIG_LOCAL:
@@ -503,7 +522,6 @@ flag_stays_on_host(enum config_key key)
 	case CONFIG_CODE_DIR:
 	case CONFIG_JOB_DIR:
 	case CONFIG_CI_SOURCE_DIR:
-	case CONFIG_SECRET_VALUES_LIST:
 		return true;
 	default:
 		return false;

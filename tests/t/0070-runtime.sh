@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 71
+plan 79
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -134,6 +134,29 @@ contains state/calls "/mnt/jobrun/job/job.yaml" "the job file is bound in"
 contains state/calls "rm --force --volumes jobrun-r1" "removed at the end"
 contains .jobrun/result.json '"exit_status":3' "result.json collected"
 ok "[ -f .jobrun/logs/main.log ] && [ ! -e .jobrun/src ]" "logs collected, the source not"
+
+# Flags that may hold a credential travel in the bundle as their
+# variables, never as arguments: a source URL's user info, inline job
+# variables (as --secret-values-list).
+rm -f state/state
+: >state/calls
+run "$JOBRUN" run --runtime podman --image img --run-id u1 --source-type git \
+	--source-url "https://user:url-pw-0070-abcdef@git.example.org/app.git" \
+	--ci-source-type git \
+	--ci-source-url "https://ghp_CIUSERTOKEN0070abcdefgh@git.example.org/ci.git" \
+	--job-env "INLINE_0070=inline-0070-value" job.yaml
+is "$status" 3 "credentials in flags: the job runs"
+lacks state/calls "url-pw-0070" "a source URL's password is in no argument"
+lacks state/calls "ghp_CIUSERTOKEN0070" "nor a CI source URL's token as the user"
+lacks state/calls "inline-0070-value" "nor inline job variables"
+contains state/calls "--source-type git" "other flags still cross as flags"
+contains state/bundle-body '"JOBRUN_SOURCE_URL":"https://user:url-pw-0070-abcdef@git.example.org/app.git"' \
+	"the source URL travels in the bundle"
+contains state/bundle-body '"JOBRUN_CI_SOURCE_URL":"https://ghp_CIUSERTOKEN0070abcdefgh@git.example.org/ci.git"' \
+	"so does the CI source URL"
+contains state/bundle-body '"JOBRUN_JOB_ENV":"INLINE_0070=inline-0070-value"' \
+	"and the inline job variables"
+rm -f state/state
 
 # No directory for the cidfile: create, then start --attach.
 : >state/calls
