@@ -161,10 +161,10 @@ credentials(git_credential **out, const char *url, const char *user,
 {
 	struct session *s = payload;
 	const char *key = s->request->spec->ssh_key_file;
-	char *host = url_host(url);
-	bool same_host = strcmp(host, s->host) == 0;
+	/* Same scheme, host and port only: a submodule at http://samehost
+	 * gets no https token in cleartext. */
+	bool same_host = source_url_same_origin(s->url, url);
 
-	free(host);
 	s->auth_failed = true;
 	if (!same_host) {
 		git_error_set_str(GIT_ERROR_NET,
