@@ -474,8 +474,14 @@ cli_secret_flags(int argc, char **argv, struct config_flag *flags)
 static bool
 value_is_secret(enum config_key key, const char *value)
 {
+	const char *authority = strstr(value, "://");
+
+	/* A source URL with user info (https://user:TOKEN@host/...): any
+	 * '@' after the scheme, the path's included, to be safe. */
 	return key == CONFIG_SECRET_VALUES_LIST ||
-	    (key == CONFIG_JOB_ENV && strchr(value, '=') != NULL);
+	    (key == CONFIG_JOB_ENV && strchr(value, '=') != NULL) ||
+	    ((key == CONFIG_SOURCE_URL || key == CONFIG_CI_SOURCE_URL) &&
+		authority != NULL && strchr(authority, '@') != NULL);
 }
 
 /*

@@ -4,7 +4,7 @@
 # bytes; and secrets given on jobrun's own command line are gone from its
 # /proc/PID/cmdline while the job runs.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 20
+plan 22
 
 # ---- secrets on the command line ----
 cat >argv.yaml <<EOF
@@ -21,6 +21,12 @@ lacks cmdline "hunter2-argv" "its /proc/PID/cmdline no longer holds them"
 contains cmdline "--secret-values-list=*** " "where they were, it says ***"
 contains cmdline "argv.yaml" "the other arguments are intact"
 contains out "token: [***]" "the values still reach the job, masked"
+run "$JOBRUN" run --source-type none \
+	--source-url 'https://bot:hunter2-url-pass@example.invalid/app.git' \
+	--ci-source-url 'https://hunter2-url-token0123456@example.invalid/ci.git' \
+	argv.yaml
+lacks cmdline "hunter2-url" "a source URL's credentials are gone from it too"
+contains cmdline "--source-url *** " "the URL says ***"
 
 # ---- secret add: any bytes ----
 cat >bytes.yaml <<'EOF'
