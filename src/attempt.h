@@ -97,6 +97,8 @@ struct runner {
 	bool job_timed_out;
 	bool pipes_paused; /* the console is behind: pipes are not read */
 	uint64_t job_deadline; /* 0: none */
+	uint64_t
+	    job_start_ms; /* the job's timeout counts from it (0: its run) */
 	uint64_t grace_ms;
 	struct oom_watch oom;
 	char *shell_name; /* the last shell looked up, */

@@ -1346,6 +1346,7 @@ execute(struct run *run)
 		.shell_on_failure = run->cli->shell_on_failure,
 		.events = &engine_events,
 		.context = run,
+		.job_start_ms = run->start_ms,
 	};
 	int status;
 
@@ -1459,7 +1460,11 @@ prepare(struct run *run)
 		    run, "a plugin's PRE_SOURCE_PREP hook failed");
 	if ((status = cancelled_status()) != 0)
 		return status;
-	/* /job/ci, then /job/src, before any step. */
+	/* /job/ci, then /job/src, before any step; the job's timeout counts
+	 * from jobrun's start. */
+	if (config_ms(config, CONFIG_TIMEOUT) != 0)
+		source_set_job_deadline(
+		    run->start_ms + config_ms(config, CONFIG_TIMEOUT));
 	status = source_prepare(config, run->job, &run->job_env, &run->sources);
 	if (status == EXIT_JOBRUN_ERROR)
 		return fail(run, "source preparation failed");

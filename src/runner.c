@@ -654,6 +654,7 @@ runner_new(const struct runner_options *options)
 	r->shell_on_failure = options->shell_on_failure;
 	r->events = options->events != NULL ? options->events : &no_events;
 	r->context = options->context;
+	r->job_start_ms = options->job_start_ms;
 	r->runs = xcalloc(n + 1, sizeof(*r->runs));
 	r->running = xcalloc(n + 1, sizeof(*r->running));
 	r->slots = (long)config_number(r->config, CONFIG_JOBS);
@@ -688,7 +689,9 @@ runner_run(struct runner *r)
 	size_t i;
 
 	if (timeout != 0)
-		r->job_deadline = clock_now_ms() + timeout;
+		r->job_deadline =
+		    (r->job_start_ms != 0 ? r->job_start_ms : clock_now_ms()) +
+		    timeout;
 	for (i = 0; i < r->plan->n_steps; i++) {
 		if (r->runs[i].waiting == 0) {
 			r->runs[i].phase = RUN_READY;

@@ -110,6 +110,7 @@ struct runner_options {
 	bool shell_on_failure;
 	const struct runner_events *events;
 	void *context; /* passed to every event */
+	uint64_t job_start_ms; /* the job's timeout counts from it (0: now) */
 };
 
 /*

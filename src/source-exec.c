@@ -280,6 +280,7 @@ source_exec_run(const char *label, const char *const *args, int stdin_fd,
 		    SOURCE_EXEC_PROGRAM, strerror(poll_errno));
 	} else if (verdict < 0) {
 		free(o->error);
+		o->timed_out = true;
 		o->error = xasprintf("timed out after %s",
 		    duration_format(duration, sizeof(duration), timeout_ms));
 	} else if (verdict > 0) {

@@ -29,11 +29,12 @@ struct source_outcome {
 	int status; /* 0, EXIT_JOBRUN_ERROR or 128+N (cancelled by signal N) */
 	char pending[4096]; /* a record not yet complete */
 	size_t pending_len;
+	bool timed_out; /* its time ran out */
 };
 
 #define SOURCE_OUTCOME_INIT                                                    \
 	{                                                                      \
-		NVLIST_INIT, NULL, 0, { 0 }, 0                                 \
+		NVLIST_INIT, NULL, 0, { 0 }, 0, false                          \
 	}
 
 /*

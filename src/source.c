@@ -890,6 +890,15 @@ report(const struct source_request *request, const struct source_outcome *o,
 	free(shown);
 }
 
+/* When the job's timeout passes (0: never), in clock_now_ms() time. */
+static uint64_t job_deadline;
+
+void
+source_set_job_deadline(uint64_t deadline_ms)
+{
+	job_deadline = deadline_ms;
+}
+
 static int
 prepare_one(const struct config *config, const struct source_spec *spec,
     bool ci, struct nvlist *job_env, struct source_facts *facts)
@@ -897,9 +906,9 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	struct source_outcome o = SOURCE_OUTCOME_INIT;
 	struct source_request request = { 0 };
 	struct target t;
-	uint64_t started = clock_now_ms();
+	uint64_t started = clock_now_ms(), timeout;
 	struct stat st;
-	bool existed, made = false;
+	bool existed, made = false, job_bound;
 	char *shown;
 
 	target_init(&t, config, ci);
@@ -927,12 +936,24 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	} else if (make_empty_target(t.label, t.dir,
 		       config_number(config, CONFIG_LOCAL) != 0) < 0) {
 		o.status = EXIT_JOBRUN_ERROR;
+	} else if (job_deadline != 0 && clock_now_ms() >= job_deadline) {
+		o.error = xstrdup("the job timed out before it began");
+		o.status = EXIT_JOB_TIMED_OUT;
 	} else {
 		made = true;
-		run_backend(&request,
-		    spec->timeout_ms ? spec->timeout_ms
-				     : SOURCE_DEFAULT_TIMEOUT_MS,
-		    &o);
+		timeout = spec->timeout_ms ? spec->timeout_ms
+					   : SOURCE_DEFAULT_TIMEOUT_MS;
+		/* The job's timeout counts preparation too. */
+		job_bound = job_deadline != 0 &&
+		    job_deadline - clock_now_ms() < timeout;
+		if (job_bound)
+			timeout = job_deadline - clock_now_ms();
+		run_backend(&request, timeout, &o);
+		if (job_bound && o.timed_out) {
+			free(o.error);
+			o.error = xstrdup("the job timed out");
+			o.status = EXIT_JOB_TIMED_OUT;
+		}
 	}
 	if (made && o.status != 0)
 		discard_target(t.label, t.dir, existed);

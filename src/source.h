@@ -84,6 +84,13 @@ struct source_report {
 int source_prepare(const struct config *config, const struct job *job,
     struct nvlist *job_env, struct source_report *out);
 
+/*
+ * The job's timeout counts source preparation: a source's own timeout is
+ * cut to what is left before deadline_ms (clock_now_ms(); 0: none), and
+ * a preparation that runs into it returns 124.
+ */
+void source_set_job_deadline(uint64_t deadline_ms);
+
 /* Frees what facts or report hold and zeroes them. */
 void source_facts_release(struct source_facts *facts);
 void source_report_release(struct source_report *report);

@@ -7,7 +7,7 @@
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
 
-plan 32
+plan 35
 
 make_repo origin
 mkdir served
@@ -152,6 +152,17 @@ elapsed=$(($(date +%s) - start))
 is "$status $(test -e ws/ran && echo ran)" "125 " \
 	"a server that never answers fails with 125"
 contains err "timed out after 2s" "when the source's timeout passes (${elapsed}s)"
+
+# The job's timeout counts preparation too: it ends the fetch, as 124.
+{ echo "timeout: 2s"; sed 's/timeout: 2s/timeout: 60s/' hole.yaml; } >jobtimeout.yaml
+rm -rf ws
+start=$(date +%s)
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run jobtimeout.yaml
+elapsed=$(($(date +%s) - start))
+is "$status $(test -e ws/ran && echo ran)" "124 " \
+	"the job's timeout passing during a fetch ends the job with 124"
+contains err "the job timed out" "and says so"
+ok "[ $elapsed -le 20 ]" "without waiting for the source's own timeout (${elapsed}s)"
 
 # ---- cancelled while fetching ----
 
