@@ -5,7 +5,7 @@
 # hooks (hooks/) say what they should.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 33
+plan 38
 
 # The plugins, copied where only we can write, found by their bare names.
 P=$TEST_DIR/plugins
@@ -117,6 +117,25 @@ run "$JOBRUN" run untrusted.yaml
 is "$status" 125 "a world-writable hook fails the job"
 contains err "refusing hook '$H3/pre-validation.d/10-writable'" "exec-hooks: ... refused with a warning"
 lacks out "writable ran" "exec-hooks: ... and not run"
+
+# ---- a hook leaving a process that holds its output ----
+# The hook exits at once; what it left behind neither writes nor closes
+# the pipe.  The job goes on without waiting for it (the plugin timeout,
+# 30 s here, is far away) and the hook's own exit status counts.
+H4=$TEST_DIR/hooks4
+hook "$H4/pre-execution.d/10-bg" "sleep 300 & # hook-bg-$TAG
+echo hook-left-a-process"
+hook "$H4/after-step.d/10-bg" "sleep 300 & # hook-bg-$TAG
+exit 3"
+sed "s|dir: $H|dir: $H4|" job.yaml >bg.yaml
+started=$(date +%s)
+run "$JOBRUN" run --plugin-timeout 30s bg.yaml
+elapsed=$(($(date +%s) - started))
+is "$status" 1 "exec-hooks: a hook leaving a background process: the job's own status"
+ok "[ $elapsed -lt 20 ]" "exec-hooks: ... without waiting for the process (${elapsed}s)"
+contains err "hook 10-bg: hook-left-a-process" "exec-hooks: ... the hook's output is shown"
+contains err "hook $H4/after-step.d/10-bg: exit 3 (" "exec-hooks: ... its real exit status is reported, not a timeout"
+ok "! pgrep -f 'hook-bg-$TAG' >/dev/null" "exec-hooks: ... and what it left is ended"
 
 # ---- JOBRUN_PLUGINS and --plugin, bare names ----
 cat >plain.yaml <<'YAML'
