@@ -39,6 +39,17 @@
  * allow (control characters but tab, newline and carriage return), are
  * dropped.  A missing log gives no <system-out>.
  *
+ * Files under the workspace are a step's to plant (a silent step's log is
+ * never created by jobrun), so none is followed or waited on: the log
+ * directory, each log, the artifacts directory and the directories of the
+ * file setting are opened without following a symbolic link, and a log
+ * without blocking; a log is read only when it is a regular file with one
+ * link.  Any other log (a link, a FIFO, a directory, a hard link) is left
+ * out with a warning naming it, and its <system-out> is the line
+ * "jobrun: log left out: REASON" (REASON as "a symbolic link", "not a
+ * regular file", "hard-linked"); the report is still written.  An
+ * artifacts directory that is a symbolic link fails the report.
+ *
  * Settings:
  *   file   the report's name, relative to the artifacts directory
  *          (default junit.xml); an absolute path or one with a ".."
@@ -167,41 +178,112 @@ junit_escape_string(FILE *out, const char *s)
 		junit_escape(out, s, strlen(s));
 }
 
+/* Why a log that could not be opened is left out; NULL when missing. */
+static const char *
+junit_open_failure(int error, bool directory)
+{
+	if (error == ENOENT)
+		return NULL;
+	if (directory && (error == ELOOP || error == ENOTDIR))
+		return "its directory is a symbolic link or not a directory";
+	if (error == ELOOP)
+		return "a symbolic link";
+	return strerror(error);
+}
+
 /*
- * Writes the <system-out> of a step: the last JUNIT_LOG_TAIL bytes of its
- * log.  A log that cannot be opened gives none (a warning unless missing).
+ * Opens a step's log to read it.  A step can plant a file at its log's
+ * path (jobrun creates the log with the step's first byte, so a silent
+ * step's is the step's), so nothing there is trusted: the log directory
+ * and the log are opened without following a symbolic link, the log
+ * without waiting (a FIFO would hold the job), and it is read only when it
+ * is a regular file with one link (a hard link is another file's content).
+ * Returns the fd, or -1 with *why saying why it is left out (NULL when
+ * there is no log).
  */
 static int
-junit_open_log(
-    struct jobrun_context *context, struct junit *junit, const char *log_file)
+junit_open_log(const char *log_file, const char **why)
 {
-	int fd;
+	const char *slash = strrchr(log_file, '/');
+	struct stat st;
+	char *dir_path;
+	int dir = AT_FDCWD, fd;
 
-	if (log_file == NULL)
-		return -1;
-	if ((fd = open(log_file, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT)
-		junit->host->log(context, JOBRUN_LOG_WARNING,
-		    "cannot open step log '%s': %s", log_file, strerror(errno));
+	*why = NULL;
+	if (slash != NULL) {
+		if ((dir_path = strndup(log_file,
+			 slash == log_file ? 1 : (size_t)(slash - log_file))) ==
+		    NULL) {
+			*why = strerror(errno);
+			return -1;
+		}
+		dir = open(
+		    dir_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		free(dir_path);
+		if (dir < 0) {
+			*why = junit_open_failure(errno, true);
+			return -1;
+		}
+	}
+	fd = openat(dir, slash != NULL ? slash + 1 : log_file,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		*why = junit_open_failure(errno, false);
+	else if (fstat(fd, &st) < 0)
+		*why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a regular file";
+	else if (st.st_nlink != 1)
+		*why = "hard-linked";
+	if (fd >= 0 && *why != NULL) {
+		close(fd);
+		fd = -1;
+	}
+	if (dir != AT_FDCWD)
+		close(dir);
 	return fd;
+}
+
+/* Reads the last JUNIT_LOG_TAIL bytes of fd into buffer; returns how many
+ * bytes, and in *skip how many came before them. */
+static size_t
+junit_read_tail(int fd, char *buffer, off_t *skip)
+{
+	struct stat st;
+	ssize_t got;
+	size_t used = 0;
+
+	*skip = 0;
+	if (fstat(fd, &st) == 0 && st.st_size > JUNIT_LOG_TAIL)
+		*skip = st.st_size - JUNIT_LOG_TAIL;
+	if (*skip > 0 && lseek(fd, *skip, SEEK_SET) < 0)
+		*skip = 0;
+	while (used < JUNIT_LOG_TAIL &&
+	    (got = read(fd, buffer + used, JUNIT_LOG_TAIL - used)) > 0)
+		used += (size_t)got;
+	return used;
 }
 
 /*
  * Writes the <system-out> of a step: note (NULL: none) on a line of its
- * own, then the last JUNIT_LOG_TAIL bytes of its log.  Without a note, a
- * log that cannot be opened gives none (a warning unless missing).
+ * own, then the last JUNIT_LOG_TAIL bytes of its log.  A missing log gives
+ * none (without a note); one that cannot be read is left out with a
+ * warning naming it, and a line saying so instead of its content.
  */
 static void
 junit_write_log(struct jobrun_context *context, struct junit *junit, FILE *out,
     const char *log_file, const char *note)
 {
-	struct stat st;
+	const char *why = NULL;
 	char *buffer;
-	ssize_t got;
 	size_t used = 0;
 	off_t skip = 0;
-	int fd = junit_open_log(context, junit, log_file);
+	int fd = log_file != NULL ? junit_open_log(log_file, &why) : -1;
 
-	if (fd < 0 && note == NULL)
+	if (why != NULL)
+		junit->host->log(context, JOBRUN_LOG_WARNING,
+		    "step log '%s' left out: %s", log_file, why);
+	if (fd < 0 && why == NULL && note == NULL)
 		return;
 	if ((buffer = malloc(JUNIT_LOG_TAIL)) == NULL) {
 		junit->host->log(context, JOBRUN_LOG_ERROR, "out of memory");
@@ -209,19 +291,19 @@ junit_write_log(struct jobrun_context *context, struct junit *junit, FILE *out,
 			close(fd);
 		return;
 	}
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > JUNIT_LOG_TAIL)
-		skip = st.st_size - JUNIT_LOG_TAIL;
-	if (skip > 0 && lseek(fd, skip, SEEK_SET) < 0)
-		skip = 0;
-	while (fd >= 0 && used < JUNIT_LOG_TAIL &&
-	    (got = read(fd, buffer + used, JUNIT_LOG_TAIL - used)) > 0)
-		used += (size_t)got;
-	if (fd >= 0)
+	if (fd >= 0) {
+		used = junit_read_tail(fd, buffer, &skip);
 		close(fd);
+	}
 
 	fputs("      <system-out>", out);
 	if (note != NULL) {
 		junit_escape_string(out, note);
+		fputc('\n', out);
+	}
+	if (why != NULL) {
+		fputs("jobrun: log left out: ", out);
+		junit_escape_string(out, why);
 		fputc('\n', out);
 	}
 	if (skip > 0)
@@ -388,22 +470,33 @@ junit_mkdirs(char *path)
 
 /*
  * Opens the directory the report goes in: the artifacts dir, made when
- * missing, then each directory of the file setting, made when missing and
- * never followed when it is a symbolic link (a step may have put one
- * there).  *name gets the report's last component, in junit->file.
+ * missing, then each directory of the file setting, made when missing;
+ * none of them is followed when it is a symbolic link (a step may have put
+ * one there).  *name gets the report's last component, in junit->file.
  */
 static int
 junit_open_dir(struct jobrun_context *context, struct junit *junit,
     char *artifacts, const char **name)
 {
 	char *component = junit->file, *slash;
-	int dir, next;
+	struct stat st;
+	int dir, next, saved;
 
+	/* The artifacts dir itself is not followed either: jobrun refuses a
+	 * link there, and would lose its own files in it. */
 	if (junit_mkdirs(artifacts) < 0 ||
-	    (dir = open(artifacts, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		junit->host->log(context, JOBRUN_LOG_ERROR,
-		    "cannot make directory '%s': %s", artifacts,
-		    strerror(errno));
+	    (dir = open(artifacts,
+		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		saved = errno;
+		if (lstat(artifacts, &st) == 0 && !S_ISDIR(st.st_mode))
+			junit->host->log(context, JOBRUN_LOG_ERROR,
+			    "cannot write the report: '%s' is not a "
+			    "directory (a symbolic link is not followed)",
+			    artifacts);
+		else
+			junit->host->log(context, JOBRUN_LOG_ERROR,
+			    "cannot make directory '%s': %s", artifacts,
+			    strerror(saved));
 		return -1;
 	}
 	while ((slash = strchr(component, '/')) != NULL) {

@@ -5,7 +5,7 @@
 # hooks (hooks/) say what they should.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 38
+plan 52
 
 # The plugins, copied where only we can write, found by their bare names.
 P=$TEST_DIR/plugins
@@ -136,6 +136,54 @@ ok "[ $elapsed -lt 20 ]" "exec-hooks: ... without waiting for the process (${ela
 contains err "hook 10-bg: hook-left-a-process" "exec-hooks: ... the hook's output is shown"
 contains err "hook $H4/after-step.d/10-bg: exit 3 (" "exec-hooks: ... its real exit status is reported, not a timeout"
 ok "! pgrep -f 'hook-bg-$TAG' >/dev/null" "exec-hooks: ... and what it left is ended"
+
+# ---- junit: files a step plants in the workspace ----
+# A silent step's log is created by no one but the step: a link there (to
+# another file) or a FIFO is left out, and the report still written.
+echo planted-file-content >"$TEST_DIR/planted"
+mkdir "$TEST_DIR/outside"
+cat >plant-link.yaml <<YAML
+plugins: [{path: junit}]
+steps:
+  - {name: link, run: 'ln -s $TEST_DIR/planted "\$JOBRUN_WORKSPACE/logs/link.log"'}
+  - {name: talks, run: 'echo said-this'}
+YAML
+rm -rf "$WS/artifacts" "$WS/logs"
+run "$JOBRUN" run plant-link.yaml
+is "$status" 0 "junit: a link at a silent step's log: the job succeeds"
+ok "[ -f '$X' ]" "junit: ... junit.xml is written"
+lacks "$X" "planted-file-content" "junit: ... without the linked file's content"
+lacks err "planted-file-content" "junit: ... which no message shows either"
+contains err "warning: plugin junit: step log '$WS/logs/link.log'" "junit: ... a warning names the link"
+contains "$X" "said-this" "junit: ... the other steps' output is there"
+contains "$X" "<system-out>jobrun: log left out: a symbolic link" "junit: ... and the left-out log says so"
+
+cat >plant-fifo.yaml <<YAML
+plugins: [{path: junit}]
+steps:
+  - {name: fifo, run: 'mkfifo "\$JOBRUN_WORKSPACE/logs/fifo.log"'}
+  - {name: talks, run: 'echo said-this'}
+YAML
+rm -rf "$WS/artifacts" "$WS/logs"
+started=$(date +%s)
+run "$JOBRUN" run --plugin-timeout 25s plant-fifo.yaml
+elapsed=$(($(date +%s) - started))
+is "$status" 0 "junit: a FIFO at a silent step's log: the job succeeds"
+ok "[ $elapsed -lt 20 ]" "junit: ... without waiting on the FIFO (${elapsed}s)"
+ok "[ -f '$X' ] && grep -q said-this '$X'" "junit: ... and junit.xml is written"
+contains err "warning: plugin junit: step log '$WS/logs/fifo.log'" "junit: ... a warning names the FIFO"
+ok "! ls -A '$WS/artifacts' | grep -q '^\\.junit'" "junit: ... no temporary file is left"
+
+# A link in place of the artifacts directory is not followed.
+cat >artifacts.yaml <<YAML
+plugins: [{path: junit}]
+steps:
+  - {name: a, run: 'rm -rf "\$JOBRUN_WORKSPACE/artifacts"; ln -s $TEST_DIR/outside "\$JOBRUN_WORKSPACE/artifacts"'}
+YAML
+run "$JOBRUN" run artifacts.yaml
+ok "[ -z \"\$(ls -A '$TEST_DIR/outside')\" ]" "junit: nothing is written through a linked artifacts directory"
+contains err "plugin junit: error: " "junit: ... which is reported"
+rm -f "$WS/artifacts"
 
 # ---- JOBRUN_PLUGINS and --plugin, bare names ----
 cat >plain.yaml <<'YAML'

@@ -561,6 +561,7 @@ test_junit(void)
 	const struct jobrun_plugin *plugin;
 	void *handle, *state = NULL;
 	char artifacts[128], log1[128], log2[128], log3[128], report[512];
+	char expected[512], command[1024];
 	char *big, *text;
 	const char *summary;
 	struct jobrun_step *step;
@@ -656,6 +657,77 @@ test_junit(void)
 	    "junit: ... does not write the report again");
 	plugin->fini(&context, state);
 
+	/* Files a step planted at its log: a FIFO (never opened to wait on
+	 * it), a link and a hard link to another file (never read); the
+	 * report is still written, their entries say what is missing. */
+	fake_reset();
+	fake_fact("job", "planted");
+	fake_fact("artifacts_dir", artifacts);
+	snprintf(command, sizeof(command),
+	    "mkdir '%s/logs' && echo planted-content >'%s/planted' && "
+	    "mkfifo '%s/logs/fifo.log' && "
+	    "ln -s '%s/planted' '%s/logs/link.log' && "
+	    "ln '%s/planted' '%s/logs/hard.log' && "
+	    "echo fine-content >'%s/logs/fine.log'",
+	    tmp, tmp, tmp, tmp, tmp, tmp, tmp, tmp);
+	ok(system(command) == 0, "junit: a FIFO, a link, a hard link as logs");
+	snprintf(log1, sizeof(log1), "%s/logs/fifo.log", tmp);
+	snprintf(log2, sizeof(log2), "%s/logs/link.log", tmp);
+	snprintf(log3, sizeof(log3), "%s/logs/hard.log", tmp);
+	fake_step("fifo", JOBRUN_OUTCOME_SUCCESS, 0, 1, log1);
+	fake_step("link", JOBRUN_OUTCOME_SUCCESS, 0, 1, log2);
+	fake_step("hard", JOBRUN_OUTCOME_SUCCESS, 0, 1, log3);
+	snprintf(report, sizeof(report), "%s/logs/fine.log", tmp);
+	fake_step("fine", JOBRUN_OUTCOME_SUCCESS, 0, 1, report);
+	ok(plugin->init(&context, &host, &state) == 0, "junit: init");
+	alarm(20); /* what a blocking open of the FIFO would hang on */
+	is_int(plugin->phase(&context, state, JOBRUN_PHASE_POST_EXECUTION), 0,
+	    "junit: ... the report is written");
+	alarm(0);
+	plugin->fini(&context, state);
+	snprintf(report, sizeof(report), "%s/junit.xml", artifacts);
+	text = read_file(report);
+	ok(text != NULL && strstr(text, "planted-content") == NULL &&
+		strstr(fake.log, "planted-content") == NULL,
+	    "junit: ... without the content of the files linked");
+	ok(text != NULL && strstr(text, "fine-content") != NULL,
+	    "junit: ... with the other steps' output");
+	ok(text != NULL &&
+		strstr(text,
+		    "<system-out>jobrun: log left out: not a regular file\n"
+		    "</system-out>") != NULL,
+	    "junit: ... the FIFO's entry says its log was left out");
+	snprintf(expected, sizeof(expected),
+	    "W: step log '%s/logs/fifo.log' left out: not a regular file", tmp);
+	ok(strstr(fake.log, expected) != NULL,
+	    "junit: ... with a warning naming it");
+	snprintf(expected, sizeof(expected),
+	    "W: step log '%s/logs/link.log' left out: a symbolic link", tmp);
+	ok(strstr(fake.log, expected) != NULL, "junit: ... and the link");
+	snprintf(expected, sizeof(expected),
+	    "W: step log '%s/logs/hard.log' left out: hard-linked", tmp);
+	ok(strstr(fake.log, expected) != NULL, "junit: ... and the hard link");
+
+	/* The artifacts directory itself a link: nothing written there. */
+	snprintf(report, sizeof(report),
+	    "mkdir '%s/outside' && ln -s '%s/outside' '%s/linked-artifacts'",
+	    tmp, tmp, tmp);
+	ok(system(report) == 0, "junit: a link as the artifacts directory");
+	snprintf(report, sizeof(report), "%s/linked-artifacts", tmp);
+	fake_reset();
+	fake_fact("artifacts_dir", report);
+	ok(plugin->init(&context, &host, &state) == 0 &&
+		plugin->phase(&context, state, JOBRUN_PHASE_POST_EXECUTION) ==
+		    -1 &&
+		strstr(fake.log, "E: cannot write the report: ") != NULL,
+	    "junit: ... is not followed: the report fails");
+	snprintf(report, sizeof(report), "%s/outside/junit.xml", tmp);
+	ok(access(report, F_OK) < 0, "junit: ... and nothing is written there");
+	plugin->fini(&context, state);
+
+	fake_reset();
+	fake_fact("job", "my<job>");
+	fake_fact("artifacts_dir", artifacts);
 	/* file setting; a job that never reached post-execution. */
 	fake_config("file", "reports/steps.xml");
 	ok(plugin->init(&context, &host, &state) == 0, "junit: init with file");
