@@ -28,8 +28,13 @@
  * executable is skipped with a warning.  A file jobrun would not load code
  * from (see check_trusted: owned by root or by jobrun's user, writable by
  * no one else, every directory above it too, not under the code dir) is
- * refused with a warning, and that counts as a failing hook.  Symbolic
- * links are resolved first: the file checked and run is the link's target.
+ * refused with a warning, and that counts as a failing hook.  A hook is
+ * judged where it lies, not where it points: one that is a symbolic link,
+ * or that lies in a linked directory below the hook directory (PHASE.d,
+ * or the CI source's .jobrun and hooks), is refused the same way, as a
+ * link planted under the code dir could name a trusted program (which
+ * would then run, in the job dir, as jobrun's user).  The hook directory
+ * itself (the setting, CI_DIR) may be reached through links.
  *
  * Running.  Each hook runs as jobrun runs a plugin's command: argv is just
  * its path, no shell, in the job dir, with a step's environment, its
@@ -208,11 +213,13 @@ hooks_env_build(struct hooks_run *run, const struct jobrun_step *step)
 }
 
 /*
- * Runs one hook file; returns 0 when it ran and succeeded, 1 when it was
- * skipped (not a regular file, not executable), -1 when it failed.
+ * Runs one hook file, found at path, which lies at lies_at once the hook
+ * directory is resolved; returns 0 when it ran and succeeded, 1 when it
+ * was skipped (not a regular file, not executable), -1 when it failed.
  */
 static int
-hooks_run_one(struct hooks_run *run, const char *path, const char *name)
+hooks_run_one(struct hooks_run *run, const char *path, const char *lies_at,
+    const char *name)
 {
 	const struct jobrun_host *host = run->hooks->host;
 	const char *argv[2];
@@ -238,6 +245,17 @@ hooks_run_one(struct hooks_run *run, const char *path, const char *name)
 		host->log(run->context, JOBRUN_LOG_WARNING,
 		    "skipping hook '%s': %s", path, strerror(errno));
 		return 1;
+	}
+	/* Judged where it lies: a link below the hook directory would make
+	 * check_trusted() judge its target instead. */
+	if (strcmp(real, lies_at) != 0) {
+		host->log(run->context, JOBRUN_LOG_WARNING,
+		    "refusing hook '%s': a symbolic link, or in a linked "
+		    "directory (a hook is judged where it lies, not where it "
+		    "points)",
+		    path);
+		free(real);
+		return -1;
 	}
 	if (host->check_trusted(run->context, real) < 0) {
 		host->log(run->context, JOBRUN_LOG_WARNING,
@@ -271,19 +289,58 @@ hooks_run_one(struct hooks_run *run, const char *path, const char *name)
 }
 
 /*
- * Runs the hooks of DIR/PHASE.d in name order; returns -1 when the phase
- * must stop (a hook failed and the phase stops at the first failure).
+ * DIR/PHASE.d, where DIR is base, or base/below when below is not NULL;
+ * with resolve, base is resolved first: where the hooks lie when no link
+ * is below base.  NULL on failure, with errno set.
+ */
+static char *
+hooks_phase_dir(const struct hooks_run *run, const char *base,
+    const char *below, bool resolve)
+{
+	char *resolved = NULL, *dir;
+
+	if (resolve) {
+		if ((resolved = realpath(base, NULL)) == NULL)
+			return NULL;
+		base = strcmp(resolved, "/") == 0 ? "" : resolved;
+	}
+	if (asprintf(&dir, "%s%s%s/%s.d", base, below != NULL ? "/" : "",
+		below != NULL ? below : "", run->phase_name) < 0)
+		dir = NULL;
+	free(resolved);
+	return dir;
+}
+
+static void
+hooks_free_entries(struct dirent **entries, int count)
+{
+	for (int i = 0; i < count; i++)
+		free(entries[i]);
+	free(entries);
+}
+
+/*
+ * Runs the hooks of DIR/PHASE.d (see hooks_phase_dir()) in name order;
+ * returns -1 when the phase must stop (a hook failed and the phase stops
+ * at the first failure).
  */
 static int
-hooks_run_dir(struct hooks_run *run, const char *dir)
+hooks_run_dir(struct hooks_run *run, const char *base, const char *below)
 {
 	struct dirent **entries;
-	char *phase_dir = NULL, *path;
-	int count, i, stop = 0;
+	char *phase_dir, *lies_in = NULL, *path, *lies_at;
+	int count, i, stop = 0, saved;
 
-	if (asprintf(&phase_dir, "%s/%s.d", dir, run->phase_name) < 0)
+	if ((phase_dir = hooks_phase_dir(run, base, below, false)) == NULL)
 		return -1;
 	count = scandir(phase_dir, &entries, hooks_filter, hooks_compare_names);
+	if (count >= 0 &&
+	    (lies_in = hooks_phase_dir(run, base, below, true)) == NULL) {
+		saved = errno;
+		hooks_free_entries(entries, count);
+		count = -1;
+		errno = saved;
+	}
 	if (count < 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
 			run->hooks->host->log(run->context, JOBRUN_LOG_WARNING,
@@ -295,20 +352,23 @@ hooks_run_dir(struct hooks_run *run, const char *dir)
 		free(phase_dir);
 		return stop;
 	}
-	for (i = 0; i < count; i++) {
-		if (stop == 0 &&
-		    asprintf(&path, "%s/%s", phase_dir, entries[i]->d_name) >=
-			0) {
-			if (hooks_run_one(run, path, entries[i]->d_name) < 0) {
-				run->failures++;
-				if (run->stop_at_failure)
-					stop = -1;
-			}
-			free(path);
+	for (i = 0; i < count && stop == 0; i++) {
+		if (asprintf(&path, "%s/%s", phase_dir, entries[i]->d_name) < 0)
+			path = NULL;
+		if (asprintf(&lies_at, "%s/%s", lies_in, entries[i]->d_name) <
+		    0)
+			lies_at = NULL;
+		if (path == NULL || lies_at == NULL ||
+		    hooks_run_one(run, path, lies_at, entries[i]->d_name) < 0) {
+			run->failures++;
+			if (run->stop_at_failure)
+				stop = -1;
 		}
-		free(entries[i]);
+		free(lies_at);
+		free(path);
 	}
-	free(entries);
+	hooks_free_entries(entries, count);
+	free(lies_in);
 	free(phase_dir);
 	return stop;
 }
@@ -320,7 +380,6 @@ hooks_run_phase(struct jobrun_context *context, struct hooks *hooks,
 {
 	struct hooks_run run = { .context = context, .hooks = hooks };
 	const char *ci_dir;
-	char *ci_hooks;
 	int result = 0;
 
 	if (jobrun_phase_slug(phase) == NULL)
@@ -333,18 +392,12 @@ hooks_run_phase(struct jobrun_context *context, struct hooks *hooks,
 		hooks_run_release(&run);
 		return -1;
 	}
-	if (hooks_run_dir(&run, hooks->image_dir) < 0)
+	if (hooks_run_dir(&run, hooks->image_dir, NULL) < 0)
 		result = -1;
 	ci_dir = hooks->host->fact(context, "ci_dir");
-	if (result == 0 && ci_dir != NULL) {
-		if (asprintf(&ci_hooks, "%s/.jobrun/hooks", ci_dir) < 0)
-			result = -1;
-		else {
-			if (hooks_run_dir(&run, ci_hooks) < 0)
-				result = -1;
-			free(ci_hooks);
-		}
-	}
+	if (result == 0 && ci_dir != NULL &&
+	    hooks_run_dir(&run, ci_dir, ".jobrun/hooks") < 0)
+		result = -1;
 	hooks_run_release(&run);
 	return result < 0 || run.failures > 0 ? -1 : 0;
 }

@@ -5,7 +5,7 @@
 # hooks (hooks/) say what they should.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 52
+plan 57
 
 # The plugins, copied where only we can write, found by their bare names.
 P=$TEST_DIR/plugins
@@ -117,6 +117,28 @@ run "$JOBRUN" run untrusted.yaml
 is "$status" 125 "a world-writable hook fails the job"
 contains err "refusing hook '$H3/pre-validation.d/10-writable'" "exec-hooks: ... refused with a warning"
 lacks out "writable ran" "exec-hooks: ... and not run"
+
+# ---- a symbolic link as a hook is judged where it lies ----
+# A trusted script outside every hook directory, and links to it: one in
+# the image's directory, one in a CI directory that is the code dir (as in
+# local mode, where a step can plant it).
+mkdir -m 755 "$TEST_DIR/elsewhere"
+hook "$TEST_DIR/elsewhere/mark" "echo linked ran; touch '$TEST_DIR/linked-ran'"
+H5=$TEST_DIR/hooks5
+mkdir -p "$H5/pre-execution.d" "$WS/src/.jobrun/hooks/pre-execution.d"
+ln -s "$TEST_DIR/elsewhere/mark" "$H5/pre-execution.d/10-link"
+sed "s|dir: $H|dir: $H5|" job.yaml >link.yaml
+run "$JOBRUN" run link.yaml
+is "$status" 125 "exec-hooks: a hook that is a symbolic link fails the job"
+contains err "refusing hook '$H5/pre-execution.d/10-link': a symbolic link" \
+	"exec-hooks: ... refused with a warning"
+ok "[ ! -e '$TEST_DIR/linked-ran' ]" "exec-hooks: ... and its target is not run"
+rm "$H5/pre-execution.d/10-link"
+ln -s "$TEST_DIR/elsewhere/mark" "$WS/src/.jobrun/hooks/pre-execution.d/10-link"
+JOBRUN_CI_SOURCE_DIR=$WS/src run "$JOBRUN" run link.yaml
+is "$status" 125 "exec-hooks: a link planted under the code dir to a trusted file fails the job"
+ok "[ ! -e '$TEST_DIR/linked-ran' ]" "exec-hooks: ... and its target is not run"
+rm -rf "$WS/src/.jobrun"
 
 # ---- a hook leaving a process that holds its output ----
 # The hook exits at once; what it left behind neither writes nor closes

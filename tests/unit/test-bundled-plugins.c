@@ -355,6 +355,7 @@ test_exec_hooks(void)
 	struct jobrun_step *step;
 	void *handle, *state = NULL;
 	char image[128], ci[128], cihooks[160], dir[256], expected[512];
+	char command[1024];
 	int result;
 
 	plugin = load("exec-hooks", &handle);
@@ -421,6 +422,34 @@ test_exec_hooks(void)
 	ok(strstr(fake.log, "W: refusing hook") != NULL,
 	    "exec-hooks: ... with a warning");
 	fake.untrusted = NULL;
+
+	/* A symbolic link is judged where it lies, not where it points: a
+	 * hook that is one, or lies in a linked directory, is refused. */
+	snprintf(dir, sizeof(dir), "%s/hook-targets", tmp);
+	make_hook(dir, "10-target", 0, 0755);
+	snprintf(dir, sizeof(dir), "%s/on-error.d", image);
+	make_hook(dir, "20-after", 0, 0755);
+	snprintf(command, sizeof(command),
+	    "ln -s '%s/hook-targets/10-target' '%s/on-error.d/10-link' && "
+	    "ln -s '%s/hook-targets' '%s/post-source-prep.d'",
+	    tmp, image, tmp, cihooks);
+	ok(system(command) == 0, "exec-hooks: links as hooks");
+	fake.log[0] = '\0';
+	result = plugin->phase(&context, state, JOBRUN_PHASE_ON_ERROR);
+	is_int(result, -1, "exec-hooks: a hook that is a symbolic link fails");
+	is_str(traced_names(), "20-after",
+	    "exec-hooks: ... its target is not run, the other hooks are");
+	snprintf(expected, sizeof(expected),
+	    "W: refusing hook '%s/on-error.d/10-link': a symbolic link", image);
+	ok(strstr(fake.log, expected) != NULL,
+	    "exec-hooks: ... refused with a warning");
+	fake.log[0] = '\0';
+	result = plugin->phase(&context, state, JOBRUN_PHASE_POST_SOURCE_PREP);
+	is_int(
+	    result, -1, "exec-hooks: a hook in a linked phase directory fails");
+	is_str(traced_names(), "", "exec-hooks: ... and is not run");
+	ok(strstr(fake.log, "W: refusing hook") != NULL,
+	    "exec-hooks: ... refused with a warning");
 
 	/* Before execution: the first failure stops the phase. */
 	snprintf(dir, sizeof(dir), "%s/post-validation.d", image);
