@@ -188,6 +188,31 @@ bundled_beside(const char *resolved)
 	return beside;
 }
 
+/*
+ * Whether path, a link or not, lies under code: its directory resolved,
+ * its own name not (a link planted there to a trusted file is still code
+ * under test's doing).
+ */
+static bool
+lies_under(const char *path, const char *code)
+{
+	char *copy = xstrdup(path), *slash = strrchr(copy, '/'), dir[PATH_MAX];
+	bool under;
+
+	if (slash == copy)
+		under = treepath_is_under("/", code);
+	else if (slash == NULL)
+		under =
+		    realpath(".", dir) != NULL && treepath_is_under(dir, code);
+	else {
+		*slash = '\0';
+		under =
+		    realpath(copy, dir) != NULL && treepath_is_under(dir, code);
+	}
+	free(copy);
+	return under;
+}
+
 int
 plugins_check_trusted(const char *path, const char *code_dir, char **why)
 {
@@ -201,7 +226,8 @@ plugins_check_trusted(const char *path, const char *code_dir, char **why)
 		return -1;
 	}
 	if (code_dir != NULL && realpath(code_dir, code) != NULL &&
-	    treepath_is_under(resolved, code) && !bundled_beside(resolved)) {
+	    (treepath_is_under(resolved, code) || lies_under(path, code)) &&
+	    !bundled_beside(resolved)) {
 		*why = xasprintf("'%s' is under the code dir '%s': code under "
 				 "test is never loaded",
 		    resolved, code);

@@ -150,6 +150,13 @@ cp "$P/rec-a.so" "$WS/src/evil.so"
 run "$JOBRUN" run --plugin "$WS/src/evil.so" one.yaml
 is "$status" 125 "a plugin under the code dir is refused"
 contains err "is under the code dir" "because code under test is never loaded"
+# A link planted under the code dir to a trusted plugin is judged where it
+# lies: the code under test chose it.
+ln -s "$P/rec-a.so" "$WS/src/linked.so"
+rm -f "$REC_LOG"
+run "$JOBRUN" run --plugin "$WS/src/linked.so" one.yaml
+is "$status" 125 "a link under the code dir to a trusted plugin is refused"
+ok "[ ! -s '$REC_LOG' ]" "and the plugin it points to is not loaded"
 cp "$P/rec-a.so" "$TEST_DIR/open.so"
 chmod 666 "$TEST_DIR/open.so"
 run "$JOBRUN" run --plugin "$TEST_DIR/open.so" one.yaml
