@@ -834,6 +834,24 @@ settle_registrations(struct run *run)
 	}
 }
 
+/* A workspace removed while the job ran is made again for the results. */
+static void
+repin_workspace(const struct run *run)
+{
+	char *error = NULL;
+	bool removed;
+
+	if (workspace_repin(&run->config, &removed, &error) < 0) {
+		diag_error("%s", error);
+		free(error);
+	} else if (removed) {
+		diag_warn("the workspace '%s' was removed while the job ran (a "
+			  "step's git clean?): its logs are lost; the result "
+			  "files go to a new one",
+		    config_get(&run->config, CONFIG_WORKSPACE));
+	}
+}
+
 static int
 finish(struct run *run, int status)
 {
@@ -846,6 +864,7 @@ finish(struct run *run, int status)
 	if (run->planned)
 		diag_error("job '%s': %s",
 		    config_get(&run->config, CONFIG_NAME), name);
+	repin_workspace(run);
 	write_summaries(run);
 	if (write_triggers(run, status) < 0)
 		status = EXIT_JOBRUN_ERROR;

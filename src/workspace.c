@@ -51,6 +51,25 @@ workspace_pin(const struct config *config, char **error)
 	return 0;
 }
 
+int
+workspace_repin(const struct config *config, bool *removed, char **error)
+{
+	struct stat st;
+	int fd;
+
+	*removed = false;
+	if (pinned < 0 || fstat(pinned, &st) < 0 || st.st_nlink > 0)
+		return 0;
+	*removed = true;
+	close(pinned);
+	pinned = -1;
+	fd = file_make_dirs(config_get(config, CONFIG_WORKSPACE), error);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return workspace_pin(config, error);
+}
+
 char *
 workspace_file(const struct config *config, const char *name)
 {

@@ -43,6 +43,15 @@ struct workspace {
 int workspace_pin(const struct config *config, char **error);
 
 /*
+ * When the pinned workspace has been removed meanwhile (a step's
+ * "git clean -fdx" in local mode, where it lies in the code directory):
+ * makes it again and pins the new one, with *removed set, so that the
+ * result files are not written into a directory nobody can reach.
+ * Returns 0, or -1 with *error set.
+ */
+int workspace_repin(const struct config *config, bool *removed, char **error);
+
+/*
  * The path of name in the workspace of config (caller frees): through the
  * pinned directory (/proc/self/fd/N/name) once it is pinned.
  */

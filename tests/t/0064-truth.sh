@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 95
+plan 99
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -452,6 +452,25 @@ is "$status" 125 "an unwritable --triggers-file: 125"
 ok '[ ! -e "$TEST_DIR/deployed" ]' "before any step runs"
 is "$(field .jobrun/result.json 'd["outcome"] + ": " + d["error"]')" \
 	"error: cannot write triggers.json" "result.json says why"
+
+# Local mode: a step that removes the workspace (git clean -fdx) loses the
+# logs written so far, not the truth: the result files go to a new one.
+mkdir -p "$TEST_DIR/cleaned" && cd "$TEST_DIR/cleaned" || exit 1
+cat >job.yaml <<'YAML'
+steps:
+  - {name: clean, run: "rm -rf .jobrun"}
+  - {name: test, run: "echo testing; exit 2", depends_on: [clean]}
+triggers:
+  - {job: notify, when: always}
+YAML
+run env -u JOBRUN_WORKSPACE -u JOBRUN_CODE_DIR "$JOBRUN" run job.yaml
+is "$status" 1 "a step removing the local workspace: the job still ends 1"
+is "$(field .jobrun/result.json 'd["outcome"] + " " + d["steps"][1]["outcome"]')" \
+	"failed failed" "result.json is written to a new workspace"
+is "$(field .jobrun/triggers.json '[j["job_name"] for j in d["jobs"]]')" \
+	"['notify']" "and triggers.json"
+contains "$TEST_DIR/err" "was removed while the job ran" "a warning says the logs are lost"
+cd "$TEST_DIR" || exit 1
 
 # ---- from the build tree, --plugin NAME finds the bundled plugins ----
 mkdir -p "$TEST_DIR/tree" && cd "$TEST_DIR/tree" || exit 1
