@@ -92,6 +92,7 @@ struct run {
 	struct timespec started;
 	uint64_t start_ms;
 	char *error; /* why the job ended with 125, for result.json */
+	int ended; /* the job's exit status, once finish() has it (or 0) */
 	char **shown_names; /* per step: its name masked, when that differs */
 	struct job *partial; /* what a refused job file held, for its secrets */
 	struct source_report sources; /* what was prepared, for result.json */
@@ -401,15 +402,27 @@ outcome_of(const void *context, size_t index)
 static struct step_record
 record_of(const struct run *run, size_t index)
 {
-	struct step_record skipped = { .outcome = JOBRUN_OUTCOME_SKIPPED,
+	struct step_record rec = { .outcome = JOBRUN_OUTCOME_SKIPPED,
 		.exit_code = -1,
 		.reason = ENDED_BEFORE };
 
 	if (run->runner != NULL)
 		return *runner_step(run->runner, index);
 	if (run->shared != NULL && index < run->n_shared)
-		return run->shared->steps[index];
-	return skipped;
+		rec = run->shared->steps[index];
+	/* Cancelled, or timed out, before the engine began (during source
+	 * preparation): the steps are cancelled with the job. */
+	if (rec.outcome == JOBRUN_OUTCOME_SKIPPED && rec.reason != NULL &&
+	    strcmp(rec.reason, ENDED_BEFORE) == 0) {
+		if (run->ended == EXIT_JOB_TIMED_OUT) {
+			rec.outcome = JOBRUN_OUTCOME_CANCELLED;
+			rec.reason = "the job timed out";
+		} else if (run->ended > EXIT_SIGNAL_BASE) {
+			rec.outcome = JOBRUN_OUTCOME_CANCELLED;
+			rec.reason = "cancelled";
+		}
+	}
+	return rec;
 }
 
 /* The steps as result.json and the plugins know them. */
@@ -857,6 +870,7 @@ finish(struct run *run, int status)
 {
 	const char *name = lifecycle_status_name(status);
 
+	run->ended = status;
 	settle_registrations(run);
 	if (run->lifecycle)
 		lifecycle_teardown(&run->lc, status);
@@ -1381,7 +1395,7 @@ execute(struct run *run)
 		if (status == EXIT_JOBRUN_ERROR)
 			runner_skip_all(run->runner, "refused by a plugin");
 		else
-			runner_cancel_all(run->runner, "the job was cancelled");
+			runner_cancel_all(run->runner, "cancelled");
 		publish_all(run);
 		return status;
 	}
@@ -1990,6 +2004,7 @@ run_job(const struct cli *cli)
 		status = fail(&run, "cannot write triggers.json");
 	else if ((status = prepare(&run)) == 0)
 		status = execute(&run);
+	run.ended = status;
 	publish_all(&run);
 	status = finish(&run, status);
 	if (run.runner != NULL)

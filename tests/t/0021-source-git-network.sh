@@ -7,7 +7,7 @@
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
 
-plan 35
+plan 37
 
 make_repo origin
 mkdir served
@@ -163,6 +163,8 @@ is "$status $(test -e ws/ran && echo ran)" "124 " \
 	"the job's timeout passing during a fetch ends the job with 124"
 contains err "the job timed out" "and says so"
 ok "[ $elapsed -le 20 ]" "without waiting for the source's own timeout (${elapsed}s)"
+is "$(field ws/result.json 'd["steps"][0]["outcome"] + ": " + d["steps"][0]["reason"]')" \
+	"cancelled: the job timed out" "its step is cancelled by the job's timeout"
 
 # ---- cancelled while fetching ----
 
@@ -176,5 +178,7 @@ wait $pid
 status=$?
 is "$status" 143 "SIGTERM during a fetch ends the job with 128+15"
 contains err "cancelled by signal 15" "and says so"
+is "$(field ws/result.json 'd["steps"][0]["outcome"]')" cancelled \
+	"its step is cancelled, not skipped"
 
 done_testing
