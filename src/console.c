@@ -47,6 +47,7 @@ struct console {
 	bool status_shown; /* it is on the screen now */
 	bool line_start; /* the console's last byte was a newline */
 	bool shared_terminal; /* stdout and stderr are both a terminal */
+	bool terminal; /* stdout is a terminal, in a text format */
 	unsigned streams; /* streams opened, for picking colours */
 	struct mask_set *mask; /* the job's secrets (borrowed); NULL: none */
 	bool timestamps; /* text formats: each step line after its time */
@@ -64,6 +65,7 @@ struct console_stream {
 	size_t line_len;
 	size_t line_cap;
 	struct mask_relay_stream *masker; /* NULL without a mask set */
+	bool untrusted; /* an untrusted step's: tamed on a terminal */
 };
 
 /* The queue that writes fd (STDOUT_FILENO or STDERR_FILENO). */
@@ -143,7 +145,61 @@ console_new(enum console_format format, int log_dir, struct mask_set *mask)
 	    format != CONSOLE_JSON && smart && isatty(STDERR_FILENO);
 	output->color = format == CONSOLE_PREFIXED && smart &&
 	    isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0');
+	output->terminal = format != CONSOLE_JSON && isatty(STDOUT_FILENO);
 	return output;
+}
+
+/* The length of a colour sequence (ESC [ digits and ; m) at p, or 0. */
+static size_t
+sgr_length(const char *p, size_t size)
+{
+	size_t i = 2;
+
+	if (size < 3 || p[0] != '\033' || p[1] != '[')
+		return 0;
+	while (i < size && ((p[i] >= '0' && p[i] <= '9') || p[i] == ';'))
+		i++;
+	return i < size && p[i] == 'm' ? i + 1 : 0;
+}
+
+/*
+ * An untrusted step's line as a terminal should show it: colours kept,
+ * every other control character (ESC, CR, BS, ...; C1 controls in UTF-8)
+ * shown as ^X, so that the step can neither rub out its prefix and pass
+ * its lines off as jobrun's or another step's, nor set the terminal's
+ * title, clipboard (OSC 52) or modes.  Returns a new string of *size
+ * bytes.
+ */
+static char *
+terminal_safe(const char *text, size_t *size)
+{
+	char *out = xmalloc(2 * *size + 1);
+	size_t i = 0, o = 0, n;
+	unsigned char c;
+
+	while (i < *size) {
+		c = (unsigned char)text[i];
+		if ((n = sgr_length(text + i, *size - i)) > 0) {
+			memcpy(out + o, text + i, n);
+			o += n;
+			i += n;
+		} else if (c == 0xc2 && i + 1 < *size &&
+		    (unsigned char)text[i + 1] >= 0x80 &&
+		    (unsigned char)text[i + 1] <= 0x9f) {
+			out[o++] = '^';
+			out[o++] = (char)((unsigned char)text[i + 1] - 0x40);
+			i += 2;
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			out[o++] = '^';
+			out[o++] = c == 0x7f ? '?' : (char)(c + 0x40);
+			i++;
+		} else {
+			out[o++] = (char)c;
+			i++;
+		}
+	}
+	*size = o;
+	return out;
 }
 
 static char erase_line[] = "\r\033[K";
@@ -370,12 +426,14 @@ static void
 emit_line(struct console_stream *s, const char *text, size_t size)
 {
 	struct iovec iov[4];
-	char when[CLOCK_UTC_TEXT_SIZE + 1] = "";
+	char when[CLOCK_UTC_TEXT_SIZE + 1] = "", *tamed = NULL;
 
 	if (s->output->format == CONSOLE_JSON) {
 		emit_json(s->output, s->step, "output", text, size);
 		return;
 	}
+	if (s->untrusted && s->output->terminal)
+		text = tamed = terminal_safe(text, &size);
 	if (s->output->timestamps) {
 		clock_utc_text(when, NULL);
 		strcat(when, " ");
@@ -391,6 +449,13 @@ emit_line(struct console_stream *s, const char *text, size_t size)
 	iov[3].iov_base = newline;
 	iov[3].iov_len = 1;
 	console_write(s->output, STDOUT_FILENO, iov, 4);
+	free(tamed);
+}
+
+void
+console_stream_untrusted(struct console_stream *s)
+{
+	s->untrusted = true;
 }
 
 static void deliver(void *context, const char *data, size_t size);
@@ -433,7 +498,9 @@ deliver(void *context, const char *data, size_t size)
 	struct console_stream *s = context;
 
 	write_log(s, data, size);
-	if (s->output->format == CONSOLE_PLAIN && !s->output->timestamps) {
+	/* An untrusted step's lines are tamed whole on a terminal. */
+	if (s->output->format == CONSOLE_PLAIN && !s->output->timestamps &&
+	    !(s->untrusted && s->output->terminal)) {
 		struct iovec iov = { (void *)(uintptr_t)data, size };
 
 		console_write(s->output, STDOUT_FILENO, &iov, 1);

@@ -102,6 +102,13 @@ struct console_stream *console_stream_open(
     struct console *output, const char *step);
 
 /*
+ * Marks the stream as an untrusted step's: on a terminal, its lines show
+ * control characters other than colours and tabs as ^X (its log keeps
+ * every byte).
+ */
+void console_stream_untrusted(struct console_stream *s);
+
+/*
  * Reading a step's output without a copy: a buffer of *size bytes (at
  * most 64 KiB) to read into, then console_stream_commit() with the number
  * of bytes read, which passes them on; 0 when the read gave
