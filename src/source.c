@@ -1015,6 +1015,12 @@ source_prepare(const struct config *config, const struct job *job,
 		status = EXIT_JOBRUN_ERROR;
 		goto fail;
 	}
+	/* A source not prepared (its type overridden to none) holds on to
+	 * no credential either: the steps never see its token. */
+	if (strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") == 0)
+		forget_credentials(ci_spec, workspace, "ci_source");
+	if (strcmp(config_get(config, CONFIG_SOURCE_TYPE), "none") == 0)
+		forget_credentials(spec, workspace, "source");
 	/* The trusted CI code first: it may hold what judges the rest. */
 	if (strcmp(config_get(config, CONFIG_CI_SOURCE_TYPE), "none") != 0 &&
 	    (status = prepare_one(config, ci_spec, true, job_env,

@@ -5,7 +5,7 @@
 # jobrun was started in; a source without a URL is refused; --dry-run
 # prepares nothing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 28
+plan 30
 
 mkdir -p tree && echo hello >tree/hello.txt
 cat >job.yaml <<'YAML'
@@ -119,5 +119,16 @@ cd ..
 is "$status $(cat here/.jobrun/src/hello.txt)" "0 hello" \
 	"in local mode a prepared source goes to .jobrun/src"
 is "$(ls here)" "keep.txt" "and the current directory is left alone"
+
+# A source overridden to none keeps no credential: its token variable is
+# gone from the steps' environment, as after a preparation.
+mkdir none && cat >none/job.yaml <<'YAML'
+source: {type: git, url: "https://example.invalid/app.git", token_env: GIT_TOKEN}
+steps:
+  - {name: s, run: 'echo "token=[${GIT_TOKEN-unset}]"'}
+YAML
+(cd none && GIT_TOKEN=tok-none-override-1234 run "$JOBRUN" run --source-type none job.yaml)
+is "$status" 0 "a job whose source is overridden to none runs"
+contains out "token=[unset]" "its steps do not get the source's token variable"
 
 done_testing
