@@ -85,6 +85,12 @@ transient(const struct session *s, int rc)
 	if (s->auth_failed || s->refusal != NULL || rc == GIT_EAUTH ||
 	    rc == GIT_ECERTIFICATE || e == NULL)
 		return false;
+	/* A URL libgit2 cannot read stays unreadable ("invalid url:
+	 * malformed hostname"), though it says so in the network's class. */
+	if (e->message != NULL &&
+	    (strstr(e->message, "invalid url") != NULL ||
+		strstr(e->message, "malformed") != NULL))
+		return false;
 	if (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_OS)
 		return true;
 	return e->klass == GIT_ERROR_HTTP && e->message != NULL &&

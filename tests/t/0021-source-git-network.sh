@@ -7,7 +7,7 @@
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
 
-plan 37
+plan 39
 
 make_repo origin
 mkdir served
@@ -137,6 +137,14 @@ is "$status $(test -e ws/ran && echo ran)" "125 " \
 contains err "Connection refused (after 3 attempts)" "after three attempts"
 is "$(grep -c 'retrying in' err)" 2 "each retry is announced"
 ok "[ $elapsed -le 10 ]" "within a bounded time (${elapsed}s)"
+
+# A URL libgit2 cannot read is not a network error that may pass.
+printf 'steps: [{name: s, run: "true"}]\n' >plain.yaml
+rm -rf ws
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run --source-type git \
+	--source-url 'http://host:port:x/app.git' plain.yaml
+is "$status" 125 "a malformed URL fails the job (125)"
+lacks err "retrying" "at once, without retries"
 
 # ---- a server that never answers ----
 
