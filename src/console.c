@@ -300,12 +300,11 @@ put_json_line(struct console *output, char *line)
 }
 
 /*
- * Writes one JSON log line.  Text that is not UTF-8 goes as "data_base64"
- * so no byte is lost or altered.
+ * One JSON log line, without its newline, or NULL.  Text that is not
+ * UTF-8 goes as "data_base64" so no byte is lost or altered.
  */
-static void
-emit_json(struct console *output, const char *step, const char *stream,
-    const char *text, size_t size)
+static char *
+json_line(const char *step, const char *stream, const char *text, size_t size)
 {
 	char when[CLOCK_UTC_TEXT_SIZE], *encoded, *line;
 	json_t *object, *value;
@@ -313,7 +312,7 @@ emit_json(struct console *output, const char *step, const char *stream,
 	clock_utc_text(when, NULL);
 	object = json_pack("{s:s, s:s}", "time", when, "stream", stream);
 	if (object == NULL)
-		return;
+		return NULL;
 	json_object_set_new(
 	    object, "step", step != NULL ? json_string(step) : json_null());
 	if ((value = json_stringn(text, size)) != NULL) {
@@ -326,9 +325,24 @@ emit_json(struct console *output, const char *step, const char *stream,
 	}
 	line = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(object);
-	if (line == NULL)
-		return;
-	put_json_line(output, line);
+	return line;
+}
+
+char *
+console_message_line(const char *text)
+{
+	return json_line(NULL, "jobrun", text, strlen(text));
+}
+
+/* Writes one JSON log line. */
+static void
+emit_json(struct console *output, const char *step, const char *stream,
+    const char *text, size_t size)
+{
+	char *line = json_line(step, stream, text, size);
+
+	if (line != NULL)
+		put_json_line(output, line);
 }
 
 /* Masks every string inside value, in place. */

@@ -158,6 +158,13 @@ char *console_event_line(
     struct mask_set *mask, const char *name, json_t *fields);
 
 /*
+ * The JSON log line of one of jobrun's own messages (already masked),
+ * without its newline, for when no console is open (before the steps, in
+ * the supervisor); a string to free, or NULL.
+ */
+char *console_message_line(const char *text);
+
+/*
  * Writes event name (console_event_line()) as a line of the JSON format,
  * in order with the steps' output; in the other formats it writes
  * nothing.  Takes fields' reference either way.

@@ -269,6 +269,36 @@ masked_stderr(const char *message, void *context)
 	free(text);
 }
 
+/*
+ * Before the console opens (sources, plugins' loading) and in the
+ * supervisor: with --log-format json, jobrun's messages are JSON lines
+ * on standard output, as the console writes them; else masked_stderr().
+ */
+static void
+early_sink(const char *message, void *context)
+{
+	const struct run *run = context;
+	size_t length;
+	char *text, *line;
+
+	if (!run->events) {
+		masked_stderr(message, run->mask);
+		return;
+	}
+	text = mask_string(run->mask, message, strlen(message), &length);
+	line = console_message_line(text);
+	free(text);
+	if (line == NULL)
+		return;
+	fflush(stdout);
+	if (file_write_all(STDOUT_FILENO, line, strlen(line)) < 0 ||
+	    file_write_all(STDOUT_FILENO, "\n", 1) < 0) {
+		/* standard output is gone: nowhere left to report */
+	}
+	wipe(line, strlen(line));
+	free(line);
+}
+
 /* jobrun's own messages take the same path as the steps' output. */
 static void
 console_sink(const char *message, void *context)
@@ -1801,7 +1831,7 @@ configure(struct run *run)
 	/* From here on, jobrun's own messages are masked too, whole, before
 	 * any cut. */
 	diag_set_mask(run->mask);
-	diag_set_sink(masked_stderr, run->mask);
+	diag_set_sink(early_sink, run);
 	return names_hold_no_secret(run);
 }
 

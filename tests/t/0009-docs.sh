@@ -63,9 +63,9 @@ grep -v '^table ' fields.list | sort -u >keys.list
 tr '\n\t' '  ' <"$SRC/result.c" |
 	grep -o 'json_object_set_new( *[a-z]*, *"[a-z_]*"' |
 	sed 's/.*"\(.*\)"/\1/' | sort -u >result.list
-# The members of a JSON line, from the function that writes one, and the
+# The members of a JSON line, from the function that makes one, and the
 # streams its callers name.
-sed -n '/^emit_json(/,/^}/p' "$SRC/console.c" |
+sed -n '/^json_line(/,/^}/p' "$SRC/console.c" |
 	grep -o '"[a-z_0-9]*"' | tr -d '"' | sort -u >json.list
 grep -o 'emit_json([^"]*"[a-z]*"' "$SRC/console.c" |
 	sed 's/.*"\(.*\)"/\1/' | sort -u >streams.list

@@ -3,7 +3,7 @@
 # the output lines, every line valid under src/events.schema.json, every
 # value masked.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 16
+plan 20
 
 SCHEMA=$JOBRUN_SRCDIR/src/events.schema.json
 # valid FILE: every line of FILE is valid under the event schema.
@@ -64,6 +64,16 @@ ok "valid out" "its lines are valid too"
 lacks out "s3cr3t" "the secret is masked in names, events and output"
 ok "events out 'any(e[\"event\"] == \"step_finished\" and e[\"step\"] == \"step-***\" for e in events)'" \
 	"the masked name is what the events carry"
+
+# A job that fails before its steps (a source) says why in its JSON lines
+# too, not only as text on standard error; so does its end.
+run "$JOBRUN" run --log-format json --source-type copy \
+	--source-url "$TEST_DIR/missing" job.yaml
+is "$status" 125 "a source that fails, in the JSON format: 125"
+ok "valid out" "its lines are valid"
+ok "grep -q '\"stream\":\"jobrun\".*cannot prepare copy' out" \
+	"the reason is a JSON line of jobrun's on standard output"
+lacks err "cannot prepare" "and not text on standard error"
 
 # Text output carries no event.
 run "$JOBRUN" run job.yaml
