@@ -55,6 +55,7 @@ struct session {
 	const struct source_request *request;
 	struct source_reply *reply;
 	char *url; /* what is fetched: request->url, local paths absolute */
+	const char *fetching; /* a submodule's URL while it is fetched */
 	char *host; /* of url; credentials go to it only */
 	char *token; /* NULL without one; wiped before it is freed */
 	bool offered; /* a secret credential was offered once already */
@@ -247,7 +248,10 @@ certificate_check(git_cert *cert, int valid, const char *host, void *payload)
 	char *error = NULL;
 
 	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
-		if (source_hostkey_check(cert, host, url_port(s->url),
+		/* The port of what is fetched now: a submodule may be on
+		 * another one than the source. */
+		if (source_hostkey_check(cert, host,
+			url_port(s->fetching != NULL ? s->fetching : s->url),
 			s->request->spec->known_hosts, &error) == 0)
 			return 0;
 	} else if (valid) {
@@ -990,7 +994,6 @@ update_one(git_submodule *sm, const char *name, void *payload)
 
 	if ((url = submodule_url(w->s, w->repo, sm, name)) == NULL)
 		return w->rc = -1;
-	free(url);
 	if ((rc = submodule_place(w, sm, name, &worktree, &gitdir)) <= 0)
 		goto out;
 	git_submodule_update_options_init(
@@ -999,7 +1002,9 @@ update_one(git_submodule *sm, const char *name, void *payload)
 	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_FORCE;
 	opts.checkout_opts.disable_filters = 1;
 	w->s->offered = false;
+	w->s->fetching = url;
 	rc = git_submodule_update(sm, 1, &opts);
+	w->s->fetching = NULL;
 	progress_done(w->s);
 	if (rc == 0)
 		rc = git_submodule_open(&sub, sm);
@@ -1010,6 +1015,7 @@ update_one(git_submodule *sm, const char *name, void *payload)
 		submodule_failed(w->s, name);
 	git_repository_free(sub);
 out:
+	free(url);
 	free(worktree);
 	free(gitdir);
 	return w->rc = rc < 0 ? -1 : 0;
