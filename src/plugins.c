@@ -189,27 +189,26 @@ bundled_beside(const char *resolved)
 }
 
 /*
- * Whether path, a link or not, lies under code: its directory resolved,
- * its own name not (a link planted there to a trusted file is still code
- * under test's doing).
+ * Whether path lies under the code dir as it is written, no link in it
+ * resolved (a link planted there, to a trusted file or directory, is
+ * still the code under test's doing): against the code dir as
+ * configured and as resolved (code).
  */
 static bool
-lies_under(const char *path, const char *code)
+lies_under(const char *path, const char *code_dir, const char *code)
 {
-	char *copy = xstrdup(path), *slash = strrchr(copy, '/'), dir[PATH_MAX];
+	char cwd[PATH_MAX], *absolute;
 	bool under;
 
-	if (slash == copy)
-		under = treepath_is_under("/", code);
-	else if (slash == NULL)
-		under =
-		    realpath(".", dir) != NULL && treepath_is_under(dir, code);
-	else {
-		*slash = '\0';
-		under =
-		    realpath(copy, dir) != NULL && treepath_is_under(dir, code);
-	}
-	free(copy);
+	if (path[0] == '/')
+		absolute = xstrdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		absolute = xasprintf("%s/%s", cwd, path);
+	else
+		return true; /* cannot tell: refused */
+	under = treepath_is_under(absolute, code_dir) ||
+	    treepath_is_under(absolute, code);
+	free(absolute);
 	return under;
 }
 
@@ -226,8 +225,15 @@ plugins_check_trusted(const char *path, const char *code_dir, char **why)
 		return -1;
 	}
 	if (code_dir != NULL && realpath(code_dir, code) != NULL &&
-	    (treepath_is_under(resolved, code) || lies_under(path, code)) &&
-	    !bundled_beside(resolved)) {
+	    !bundled_beside(resolved) && lies_under(path, code_dir, code)) {
+		*why = xasprintf("'%s' is under the code dir '%s': code under "
+				 "test is never loaded (nor what a link there "
+				 "points to)",
+		    path, code);
+		return -1;
+	}
+	if (code_dir != NULL && realpath(code_dir, code) != NULL &&
+	    treepath_is_under(resolved, code) && !bundled_beside(resolved)) {
 		*why = xasprintf("'%s' is under the code dir '%s': code under "
 				 "test is never loaded",
 		    resolved, code);

@@ -906,7 +906,7 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	struct source_outcome o = SOURCE_OUTCOME_INIT;
 	struct source_request request = { 0 };
 	struct target t;
-	uint64_t started = clock_now_ms(), timeout;
+	uint64_t started = clock_now_ms(), timeout, now = 0;
 	struct stat st;
 	bool existed, made = false, job_bound;
 	char *shown;
@@ -936,18 +936,19 @@ prepare_one(const struct config *config, const struct source_spec *spec,
 	} else if (make_empty_target(t.label, t.dir,
 		       config_number(config, CONFIG_LOCAL) != 0) < 0) {
 		o.status = EXIT_JOBRUN_ERROR;
-	} else if (job_deadline != 0 && clock_now_ms() >= job_deadline) {
+	} else if (job_deadline != 0 &&
+	    (now = clock_now_ms()) >= job_deadline) {
 		o.error = xstrdup("the job timed out before it began");
 		o.status = EXIT_JOB_TIMED_OUT;
 	} else {
 		made = true;
 		timeout = spec->timeout_ms ? spec->timeout_ms
 					   : SOURCE_DEFAULT_TIMEOUT_MS;
-		/* The job's timeout counts preparation too. */
-		job_bound = job_deadline != 0 &&
-		    job_deadline - clock_now_ms() < timeout;
+		/* The job's timeout counts preparation too (now is before the
+		 * deadline: what is left is never 0, which means no limit). */
+		job_bound = job_deadline != 0 && job_deadline - now < timeout;
 		if (job_bound)
-			timeout = job_deadline - clock_now_ms();
+			timeout = job_deadline - now;
 		run_backend(&request, timeout, &o);
 		if (job_bound && o.timed_out) {
 			free(o.error);

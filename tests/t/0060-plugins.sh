@@ -157,6 +157,10 @@ rm -f "$REC_LOG"
 run "$JOBRUN" run --plugin "$WS/src/linked.so" one.yaml
 is "$status" 125 "a link under the code dir to a trusted plugin is refused"
 ok "[ ! -s '$REC_LOG' ]" "and the plugin it points to is not loaded"
+ln -s "$P" "$WS/src/plugdir"
+run "$JOBRUN" run --plugin "$WS/src/plugdir/rec-a.so" one.yaml
+is "$status" 125 "so is one reached through a linked directory under it"
+contains err "plugdir/rec-a.so' is under the code dir" "naming the path as given"
 cp "$P/rec-a.so" "$TEST_DIR/open.so"
 chmod 666 "$TEST_DIR/open.so"
 run "$JOBRUN" run --plugin "$TEST_DIR/open.so" one.yaml
