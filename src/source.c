@@ -236,6 +236,8 @@ is_http(const struct source_url *u)
 
 /* A user name that is long enough to be a token. */
 #define URL_TOKEN_MIN 20
+/* After the '/' of "user:123/password@host", what counts as a password. */
+#define URL_HIDDEN_PASSWORD_MIN 8
 
 static bool
 user_is_token(const struct source_url *u)
@@ -314,9 +316,27 @@ void
 source_url_credentials(const char *url, struct strlist *out)
 {
 	struct source_url u;
+	const char *start, *colon, *slash, *at;
 
-	if (!source_url_parse(url, &u) || u.user == NULL)
+	if (!source_url_parse(url, &u))
 		return;
+	start = url + u.scheme_length + 3;
+	if (u.user == NULL) {
+		/* "user:123/password@host", read as host and port, is not
+		 * shown up to its last '@': what follows the first ':' is
+		 * masked too, when at least 8 characters follow its '/' (not
+		 * "host:8443/@scope", a path holding an '@'). */
+		at = u.shown - 1;
+		if (u.shown > start &&
+		    (colon = memchr(start, ':', (size_t)(at - start))) !=
+			NULL &&
+		    (slash = memchr(colon, '/', (size_t)(at - colon))) !=
+			NULL &&
+		    at - slash > URL_HIDDEN_PASSWORD_MIN)
+			push_credential(
+			    out, colon + 1, (size_t)(at - (colon + 1)));
+		return;
+	}
 	if (user_is_token(&u))
 		push_credential(out, u.user, u.user_length);
 	if (u.password != NULL)

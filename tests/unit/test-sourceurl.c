@@ -113,7 +113,12 @@ user_info_forms(void)
 	/* A '/' in a password after digits ("user:123" is a host and a
 	 * port): kept, as a path may hold an '@', but never shown. */
 	url_forms("https://user:123/SECRETPART@host/x",
-	    "https://user:123/SECRETPART@host/x", "", "https://***@host/x");
+	    "https://user:123/SECRETPART@host/x", "123/SECRETPART",
+	    "https://***@host/x");
+	/* A path holding an '@' after a port: not a password. */
+	url_forms("https://registry:8443/@scope/pkg.tgz",
+	    "https://registry:8443/@scope/pkg.tgz", "",
+	    "https://***@scope/pkg.tgz");
 	/* A path with '@' and nothing like a password: shown whole. */
 	url_forms("https://registry.example.org/@scope/pkg.tgz",
 	    "https://registry.example.org/@scope/pkg.tgz", "",
