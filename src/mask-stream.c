@@ -1387,8 +1387,8 @@ sink_emit(void *context, const char *data, size_t size)
 }
 
 static char *
-mask_string_unlocked(
-    struct mask_set *set, const void *data, size_t size, size_t *out_size)
+mask_string_unlocked(struct mask_set *set, const void *data, size_t size,
+    size_t *out_size, bool trusted_only)
 {
 	struct sink sink = { NULL, 0, 0 };
 	struct mask_stream *s;
@@ -1404,7 +1404,7 @@ mask_string_unlocked(
 		return sink.data;
 	}
 	s = mask_stream_new(set, sink_emit, &sink);
-	s->trusted_only = true;
+	s->trusted_only = trusted_only;
 	mask_stream_feed(s, data, size);
 	mask_stream_flush(s);
 	mask_stream_free(s);
@@ -1502,7 +1502,19 @@ mask_string(
 	char *masked;
 
 	mask_set_lock(set);
-	masked = mask_string_unlocked(set, data, size, out_size);
+	masked = mask_string_unlocked(set, data, size, out_size, true);
+	mask_set_unlock(set);
+	return masked;
+}
+
+char *
+mask_string_output(
+    struct mask_set *set, const void *data, size_t size, size_t *out_size)
+{
+	char *masked;
+
+	mask_set_lock(set);
+	masked = mask_string_unlocked(set, data, size, out_size, false);
 	mask_set_unlock(set);
 	return masked;
 }

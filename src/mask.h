@@ -365,4 +365,9 @@ void mask_stream_free(struct mask_stream *stream);
 char *mask_string(
     struct mask_set *set, const void *data, size_t size, size_t *out_size);
 
+/* The same with every secret, those only untrusted steps gave too: for
+ * what steps wrote (their summaries). */
+char *mask_string_output(
+    struct mask_set *set, const void *data, size_t size, size_t *out_size);
+
 #endif

@@ -103,8 +103,10 @@ step_summary_write(const char *workspace, const char *const *summaries,
 		return 0;
 	}
 	text = join(summaries, n, &length);
-	masked = mask != NULL ? mask_string(mask, text, length, &masked_length)
-			      : NULL;
+	/* What the steps wrote: masked with every secret. */
+	masked = mask != NULL
+	    ? mask_string_output(mask, text, length, &masked_length)
+	    : NULL;
 	if (masked != NULL)
 		rc = write_file(workspace_fd, masked, masked_length, error);
 	else

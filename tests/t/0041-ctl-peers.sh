@@ -4,7 +4,7 @@
 # bytes; and secrets given on jobrun's own command line are gone from its
 # /proc/PID/cmdline while the job runs.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 22
+plan 23
 
 # ---- secrets on the command line ----
 cat >argv.yaml <<EOF
@@ -98,6 +98,7 @@ steps:
         printf '%s\n' "\$s" | "$JOBRUN" secret add
       done
       echo "own: deploy-staging"
+      echo "summary: deploy-staging" >>"\$JOBRUN_STEP_SUMMARY"
   - name: later
     depends_on: [test-pr]
     run: 'echo "trusted: staging-eu-west-1"'
@@ -111,4 +112,6 @@ is "$("$PYTHON3" -c 'import json; j=json.load(open(".jobrun/triggers.json"))["jo
 is "$("$PYTHON3" -c 'import json; print(" ".join(s["name"] for s in json.load(open(".jobrun/result.json"))["steps"]))')" \
 	"test-pr later" "result.json keeps the steps' names"
 contains err "step 'test-pr': success" "the console keeps outcomes and names"
+contains .jobrun/artifacts/summary.md "summary: ***" \
+	"a step's summary is masked with what it registered, as its output"
 done_testing
