@@ -21,6 +21,17 @@
 static int pinned = -1;
 static char pinned_path[64];
 
+/* Pins the workspace open at fd (taken). */
+static void
+pin_fd(int fd)
+{
+	pinned = fd;
+	snprintf(pinned_path, sizeof(pinned_path), "/proc/self/fd/%d", fd);
+	/* Without /proc, paths are all there is. */
+	if (access(pinned_path, X_OK) < 0)
+		pinned_path[0] = '\0';
+}
+
 int
 workspace_pin(const struct config *config, char **error)
 {
@@ -43,11 +54,7 @@ workspace_pin(const struct config *config, char **error)
 			  strerror(errno));
 		return -1;
 	}
-	pinned = fd;
-	snprintf(pinned_path, sizeof(pinned_path), "/proc/self/fd/%d", fd);
-	/* Without /proc, paths are all there is. */
-	if (access(pinned_path, X_OK) < 0)
-		pinned_path[0] = '\0';
+	pin_fd(fd);
 	return 0;
 }
 
@@ -63,11 +70,13 @@ workspace_repin(const struct config *config, bool *removed, char **error)
 	*removed = true;
 	close(pinned);
 	pinned = -1;
+	/* The directory just made, as file_make_dirs() opened it (its last
+	 * part not followed), not opened again by its path. */
 	fd = file_make_dirs(config_get(config, CONFIG_WORKSPACE), error);
 	if (fd < 0)
 		return -1;
-	close(fd);
-	return workspace_pin(config, error);
+	pin_fd(fd);
+	return 0;
 }
 
 char *
