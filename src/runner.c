@@ -707,28 +707,29 @@ runner_run(struct runner *r)
 	return job_status(r);
 }
 
-void
-runner_skip_all(struct runner *r, const char *reason)
+/* Every step done with outcome and reason, none started. */
+static void
+end_all(struct runner *r, enum jobrun_outcome outcome, const char *reason)
 {
 	size_t i;
 
 	for (i = 0; i < r->plan->n_steps; i++) {
-		r->runs[i].record.outcome = JOBRUN_OUTCOME_SKIPPED;
+		r->runs[i].record.outcome = outcome;
 		r->runs[i].record.reason = reason;
 		r->runs[i].phase = RUN_DONE;
 	}
 }
 
 void
+runner_skip_all(struct runner *r, const char *reason)
+{
+	end_all(r, JOBRUN_OUTCOME_SKIPPED, reason);
+}
+
+void
 runner_cancel_all(struct runner *r, const char *reason)
 {
-	size_t i;
-
-	for (i = 0; i < r->plan->n_steps; i++) {
-		r->runs[i].record.outcome = JOBRUN_OUTCOME_CANCELLED;
-		r->runs[i].record.reason = reason;
-		r->runs[i].phase = RUN_DONE;
-	}
+	end_all(r, JOBRUN_OUTCOME_CANCELLED, reason);
 }
 
 const struct step_record *
