@@ -58,7 +58,7 @@ shallow=false
 grep -q '^#define HAVE_GIT_FETCH_DEPTH 1' "$JOBRUN_BUILDDIR/config.h" &&
 	shallow=true
 
-plan $((6 * 3 * 2 + 2 + 13 + 15))
+plan $((6 * 3 * 2 + 2 + 13 + 15 + 3))
 
 echo "$refs" >refs.txt
 while IFS='|' read -r ref what; do
@@ -188,5 +188,35 @@ job main 0 "ssh_key_file: $TEST_DIR/stranger
   known_hosts: $SSH_DIR/known_hosts"
 is "$status" 125 "a key the server refuses fails with 125"
 contains err "authentication failed" "and says authentication failed"
+
+# A submodule over ssh on a port of its own (the source a local path): its
+# host key is looked up for that port, not the source's.
+bare_copy origin served/sub.git
+sub_commit=$(rev main)
+git_quiet init -b main sup
+(
+	cd sup || exit 1
+	echo a >a
+	printf '[submodule "s"]\n\tpath = s\n\turl = ssh://%s@127.0.0.1:%s%s/served/sub.git\n' \
+		"$SSH_USER" "$SSH_PORT" "$TEST_DIR" >.gitmodules
+	git_quiet add a .gitmodules
+	git update-index --add --cacheinfo "160000,$sub_commit,s"
+	git_quiet commit -m "with a submodule"
+)
+bare_copy sup served/sup.git
+submodule_job()
+{
+	printf 'source: {type: git, url: "%s", ssh_key_file: "%s", known_hosts: "%s", submodules: true}\nsteps: [{name: s, run: "true"}]\n' \
+		"$TEST_DIR/served/sup.git" "$key" "$1" >subjob.yaml
+	rm -rf ws
+	run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run subjob.yaml
+}
+echo "[127.0.0.1]:$SSH_PORT $host_key" >kh_port
+submodule_job kh_port
+ok "! grep -qi 'host.\?key' err" "a submodule's [host]:port entry is found for its own port"
+echo "127.0.0.1 $host_key" >kh_22
+submodule_job kh_22
+is "$status" 125 "a port-22 entry does not let a submodule's server on another port through"
+ok "grep -qi 'host.\?key' err" "its host key is refused"
 
 done_testing
