@@ -732,7 +732,8 @@ static int update_submodules(struct session *s, git_repository *repo,
 static bool
 submodule_url_allowed(const struct session *s, const char *url)
 {
-	bool parent_local = strstr(s->url, "://") == NULL && s->url[0] == '/';
+	/* A local source (a path, or file://) may have local submodules. */
+	bool parent_local = local_path(s->url) != NULL;
 	bool local = strncmp(url, "file://", 7) == 0 || url[0] == '/' ||
 	    (strstr(url, "://") == NULL && strchr(url, ':') == NULL);
 
@@ -765,13 +766,16 @@ submodule_url(struct session *s, git_repository *repo, git_submodule *sm,
 	git_buf_dispose(&resolved);
 	if (url != NULL && submodule_url_allowed(s, url))
 		return url;
-	source_reply_error(s->reply,
-	    "submodule '%s' has the local URL '%s': refused for a remote "
-	    "repository",
-	    name,
-	    url       ? url
-		: raw ? raw
-		      : "");
+	if (url == NULL)
+		source_reply_error(s->reply,
+		    "submodule '%s' has a URL that cannot be read ('%s'): "
+		    "refused",
+		    name, raw != NULL ? raw : "");
+	else
+		source_reply_error(s->reply,
+		    "submodule '%s' has the local URL '%s': refused for a "
+		    "remote repository",
+		    name, url);
 	free(url);
 	return NULL;
 }
