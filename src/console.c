@@ -472,6 +472,13 @@ console_stream_untrusted(struct console_stream *s)
 	s->untrusted = true;
 }
 
+void
+console_stream_trusted(struct console_stream *s)
+{
+	if (s->masker != NULL)
+		mask_relay_trusted_only(s->masker);
+}
+
 static void deliver(void *context, const char *data, size_t size);
 static void stream_closed(void *context);
 

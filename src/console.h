@@ -109,6 +109,13 @@ struct console_stream *console_stream_open(
 void console_stream_untrusted(struct console_stream *s);
 
 /*
+ * Marks the stream as a trusted step's: secrets only untrusted steps
+ * registered are not masked in it (an untrusted step must not be able to
+ * censor a trusted step's output by registering its words).
+ */
+void console_stream_trusted(struct console_stream *s);
+
+/*
  * Reading a step's output without a copy: a buffer of *size bytes (at
  * most 64 KiB) to read into, then console_stream_commit() with the number
  * of bytes read, which passes them on; 0 when the read gave

@@ -142,6 +142,12 @@ mask_relay_open(struct mask_relay *relay, mask_emit_fn deliver, void *context)
 	return rs;
 }
 
+void
+mask_relay_trusted_only(struct mask_relay_stream *rs)
+{
+	mask_stream_trusted_only(rs->masker);
+}
+
 /* ---- the thread's side ---- */
 
 /* On the thread (or on the loop once the thread is gone). */

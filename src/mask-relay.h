@@ -56,6 +56,9 @@ void mask_relay_free(struct mask_relay *relay);
 struct mask_relay_stream *mask_relay_open(
     struct mask_relay *relay, mask_emit_fn deliver, void *context);
 
+/* mask_stream_trusted_only() for the stream, before it is fed. */
+void mask_relay_trusted_only(struct mask_relay_stream *stream);
+
 /*
  * Reading without a copy: a buffer of *size bytes (at most 64 KiB) to read
  * into, then mask_relay_commit() with the number of bytes read (0 when the

@@ -1449,6 +1449,16 @@ mask_stream_flush(struct mask_stream *s)
 }
 
 void
+mask_stream_trusted_only(struct mask_stream *s)
+{
+	const struct mask_set *set = s->set;
+
+	mask_set_lock(set);
+	s->trusted_only = true;
+	mask_set_unlock(set);
+}
+
+void
 mask_stream_rescan(struct mask_stream *s)
 {
 	const struct mask_set *set = s->set;

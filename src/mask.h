@@ -330,6 +330,14 @@ void mask_stream_flush(struct mask_stream *stream);
  */
 void mask_stream_rescan(struct mask_stream *stream);
 
+/*
+ * From now on the stream leaves alone the secrets only untrusted steps
+ * registered (mask_set_add_untrusted()), as mask_string() does: for a
+ * trusted step's output, which an untrusted step must not be able to
+ * censor by registering its words.
+ */
+void mask_stream_trusted_only(struct mask_stream *stream);
+
 /* The number of bytes fed but not yet emitted nor replaced by a token. */
 size_t mask_stream_held(const struct mask_stream *stream);
 

@@ -481,6 +481,8 @@ start_step(struct runner *r, size_t index)
 	run->stream = console_stream_open(r->console, step_name(r, index));
 	if (sandbox_step_untrusted(r->plan->job, r->plan->steps[index].step))
 		console_stream_untrusted(run->stream);
+	else
+		console_stream_trusted(run->stream);
 	r->running[r->n_running++] = index;
 	run->start_ms = clock_now_ms();
 	clock_gettime(CLOCK_REALTIME, &run->record.started);

@@ -82,9 +82,10 @@ contains out "may only register secrets" "saying why"
 is "$("$PYTHON3" -c 'import json; print([j["job_name"] for j in json.load(open(".jobrun/triggers.json"))["jobs"]])')" \
 	"['fine']" "a trusted step's trigger is listed, the untrusted one's not"
 
-# What an untrusted step registers hides the steps' output, never what
-# jobrun writes itself: it holds no secret, and must not rewrite a
-# trigger, a step's name or an outcome by registering them.
+# What an untrusted step registers hides untrusted steps' output, never a
+# trusted step's or what jobrun writes itself: it holds no secret, and
+# must not censor a trusted step or rewrite a trigger, a step's name or an
+# outcome by registering their words.
 cat >censor.yaml <<EOF
 triggers:
   - {job: deploy-staging, when: always, env: {TARGET: staging-eu-west-1}}
@@ -106,7 +107,8 @@ EOF
 run "$JOBRUN" run censor.yaml
 is "$status" 0 "an untrusted step registering the job's public words runs"
 contains out "own: ***" "its own output is masked with what it registered"
-contains out "trusted: ***" "and so are the steps' outputs after it"
+contains out "trusted: staging-eu-west-1" \
+	"a trusted step's output is not: an untrusted step cannot censor it"
 is "$("$PYTHON3" -c 'import json; j=json.load(open(".jobrun/triggers.json"))["jobs"][0]; print(j["job_name"], j["env"]["TARGET"])')" \
 	"deploy-staging staging-eu-west-1" "triggers.json keeps the trigger's job and env"
 is "$("$PYTHON3" -c 'import json; print(" ".join(s["name"] for s in json.load(open(".jobrun/result.json"))["steps"]))')" \
