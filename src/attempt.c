@@ -460,6 +460,9 @@ reset_attempt(struct runner *r, struct step_run *run)
 	run->kill_at = 0;
 	run->drain_until = 0;
 	run->drain_cap = 0;
+	run->record.reason = NULL;
+	free(run->start_error);
+	run->start_error = NULL;
 }
 
 void
@@ -491,10 +494,15 @@ attempt_start(struct runner *r, size_t index)
 		    "cannot watch the step's output: %s", strerror(errno));
 	if (error != NULL) {
 		diag_error("step '%s': %s", step->name, error);
-		free(error);
-		/* No child: the attempt is over already. */
-		if (run->pid <= 0)
+		/* No child: the attempt is over already, and result.json says
+		 * why (out of file descriptors, say), not only the console. */
+		if (run->pid <= 0) {
 			run->pid = 0;
+			run->start_error =
+			    xasprintf("it could not start: %s", error);
+			run->record.reason = run->start_error;
+		}
+		free(error);
 	}
 	run->group = run->pid;
 	run->deadline = attempt_deadline(r, step);

@@ -55,6 +55,7 @@ struct step_run {
 	int outputs_fd; /* the outputs file jobrun made for it; -1: none */
 	int summary_fd; /* likewise its $JOBRUN_STEP_SUMMARY; -1: none */
 	char *summary; /* what the last attempt wrote there; NULL: nothing */
+	char *start_error; /* why the last attempt could not start, or NULL */
 	bool own_uid; /* untrusted, ran as uid: end what it left */
 	char *cgroup; /* its attempt's cgroup; NULL: none */
 	uid_t uid;

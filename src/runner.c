@@ -784,6 +784,7 @@ runner_free(struct runner *r)
 		if (r->runs[i].summary != NULL)
 			wipe(r->runs[i].summary, strlen(r->runs[i].summary));
 		free(r->runs[i].summary);
+		free(r->runs[i].start_error);
 	}
 	if (r->signal_fd >= 0) {
 		loop_remove(r->loop, r->signal_fd);

@@ -5,7 +5,7 @@
 # and local runs in a row.  The real binary, real processes and signals.
 . "${JOBRUN_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 
-plan 99
+plan 101
 
 WS=$TEST_DIR/ws
 mkdir -p "$WS/src"
@@ -471,6 +471,18 @@ is "$(field .jobrun/triggers.json '[j["job_name"] for j in d["jobs"]]')" \
 	"['notify']" "and triggers.json"
 contains "$TEST_DIR/err" "was removed while the job ran" "a warning says the logs are lost"
 cd "$TEST_DIR" || exit 1
+
+# Out of file descriptors: steps that cannot start say why in result.json,
+# not only on the console.
+{ echo "steps:"; for i in $(seq 1 60); do echo "  - {name: s$i, run: 'sleep 0.5'}"; done; } >fds.yaml
+(ulimit -n 48 && exec "$JOBRUN" run -j 60 fds.yaml) >/dev/null 2>&1
+is "$?" 1 "steps that cannot start for want of descriptors fail the job (1)"
+ok "$PYTHON3 -c '
+import json, sys
+d = json.load(open(\".jobrun/result.json\"))
+bad = [s for s in d[\"steps\"] if s[\"outcome\"] != \"success\"]
+sys.exit(not bad or not all((s[\"reason\"] or \"\").startswith(\"it could not start: \") for s in bad))'" \
+	"each says why in result.json (it could not start: ...)"
 
 # ---- from the build tree, --plugin NAME finds the bundled plugins ----
 mkdir -p "$TEST_DIR/tree" && cd "$TEST_DIR/tree" || exit 1
