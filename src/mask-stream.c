@@ -1,10 +1,12 @@
 /*
- * Streams of the secret masker (mask.h).  A stream copies its input, a
- * piece at a time, after the bytes it still holds; searches the piece for
- * needles (mask-set.h: the sampled q-gram filter skips ahead, the automaton
- * levels run exactly around each of its hits) and, a line
- * window at a time, for patterns; collects the matches as ranges of
- * stream offsets; then emits everything before the earliest byte that
+ * Streams of the secret masker (mask.h).  A stream takes its input a
+ * piece at a time, after the bytes it still holds, and searches the piece
+ * where the caller has it (only what it keeps after settling is copied,
+ * by keep_piece(); with patterns, or no needle yet, it copies the piece
+ * first): for needles (mask-set.h: the sampled q-gram filter skips ahead,
+ * the automaton levels run exactly around each of its hits) and, a line
+ * window at a time, for patterns.  It collects the matches as ranges of
+ * stream offsets, then emits everything before the earliest byte that
  * could still begin a match, each merged range as one token.
  *
  * Offsets are counted from the start of the stream (uint64_t): the buffer
