@@ -69,6 +69,16 @@ start_daemon()
 	wait_port "$DAEMON_PORT"
 }
 
+# wait_for_file FILE: waits up to 5 s for a server to write FILE (its port).
+wait_for_file()
+{
+	_i=0
+	while [ ! -s "$1" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
+
 # start_http DIR [OPTIONS]: serves DIR over smart HTTP; sets HTTP_PORT.
 start_http()
 {
@@ -77,11 +87,7 @@ start_http()
 	rm -f "$TEST_DIR/http.port"
 	"$PYTHON3" "$GIT_SERVER" http "$_root" "$TEST_DIR/http.port" "$@" &
 	_servers="$_servers $!"
-	_i=0
-	while [ ! -s "$TEST_DIR/http.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
+	wait_for_file "$TEST_DIR/http.port"
 	HTTP_PORT=$(cat "$TEST_DIR/http.port")
 }
 
@@ -92,11 +98,7 @@ start_blackhole()
 	rm -f "$TEST_DIR/hole.port"
 	"$PYTHON3" "$GIT_SERVER" blackhole "$TEST_DIR/hole.port" &
 	_servers="$_servers $!"
-	_i=0
-	while [ ! -s "$TEST_DIR/hole.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
+	wait_for_file "$TEST_DIR/hole.port"
 	BLACKHOLE_PORT=$(cat "$TEST_DIR/hole.port")
 }
 
@@ -206,11 +208,7 @@ start_https()
 	"$PYTHON3" "$GIT_SERVER" http "$1" "$TEST_DIR/https.port" \
 		--cert "$2/$3-cert.pem" --key "$2/$3-key.pem" &
 	_servers="$_servers $!"
-	_i=0
-	while [ ! -s "$TEST_DIR/https.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
+	wait_for_file "$TEST_DIR/https.port"
 	HTTPS_PORT=$(cat "$TEST_DIR/https.port")
 }
 
@@ -224,11 +222,7 @@ start_files()
 	rm -f "$TEST_DIR/$_name.port"
 	"$PYTHON3" "$GIT_SERVER" files "$_root" "$TEST_DIR/$_name.port" "$@" &
 	_servers="$_servers $!"
-	_i=0
-	while [ ! -s "$TEST_DIR/$_name.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
+	wait_for_file "$TEST_DIR/$_name.port"
 	eval "${_name}_PORT=\$(cat \"\$TEST_DIR/\$_name.port\")"
 }
 
@@ -280,10 +274,6 @@ threading.Timer(120, lambda: os._exit(0)).start()
 server.serve_forever()
 PY
 	_servers="$_servers $!"
-	_i=0
-	while [ ! -s "$TEST_DIR/plain.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
+	wait_for_file "$TEST_DIR/plain.port"
 	_plain_port=$(cat "$TEST_DIR/plain.port")
 }

@@ -133,11 +133,7 @@ rm -f "$TEST_DIR/token.port"
 	--token x-oauth-basic --cert "$TEST_DIR/pki/right-cert.pem" \
 	--key "$TEST_DIR/pki/right-key.pem" &
 _servers="$_servers $!"
-_i=0
-while [ ! -s "$TEST_DIR/token.port" ] && [ $_i -lt 100 ]; do
-	sleep 0.05
-	_i=$((_i + 1))
-done
+wait_for_file "$TEST_DIR/token.port"
 token_url="https://localhost:$(cat "$TEST_DIR/token.port")/app.git"
 TOKEN=ghp_TOKENUSER0028abcdefghijkl
 cat >job.yaml <<YAML
