@@ -204,49 +204,63 @@ static const char base64_url[] =
 
 /* Byte i of the aligned secret: alignment zeros, the secret, zeros. */
 static inline unsigned
-base64_byte(
+aligned_byte(
     const unsigned char *secret, size_t size, unsigned alignment, size_t i)
 {
 	return i >= alignment && i - alignment < size ? secret[i - alignment]
 						      : 0;
 }
 
-size_t
-mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
-    size_t size, unsigned alignment, int url_safe, int at_end)
+/*
+ * The characters of a base-2^width encoding (base64: 6, base32: 5) that
+ * come wholly from the size bytes of secret after alignment unknown bytes,
+ * with the final partial character when at_end.
+ */
+static size_t
+encoded_run(unsigned char *out, const unsigned char *secret, size_t size,
+    unsigned alignment, unsigned width, const char *alphabet, int at_end)
 {
-	const char *alphabet = url_safe ? base64_url : base64_standard;
 	size_t bits = 8 * (alignment + size), first, last, j, n = 0;
-	unsigned held = 0;
+	unsigned held = 0, mask = (1u << width) - 1;
 	size_t have = 0, next;
 
 	if (size == 0)
 		return 0;
-	/* Character j covers bits [6j, 6j + 6): wholly secret from the first
-	 * j with 6j >= 8 * alignment to the last with 6j + 6 <= bits. */
-	first = (8 * alignment + 5) / 6;
-	if (bits < 6 || (bits - 6) / 6 < first)
+	/* Character j covers bits [width * j, width * j + width): wholly
+	 * secret from the first j with width * j >= 8 * alignment to the
+	 * last with width * j + width <= bits. */
+	first = (8 * alignment + width - 1) / width;
+	if (bits < width || (bits - width) / width < first)
 		return 0;
-	last = (bits - 6) / 6;
+	last = (bits - width) / width;
 	if (at_end)
-		last = (bits + 5) / 6 - 1;
-	/* The bits of the aligned secret (zero filled) from bit 6 * first,
-	 * taken a byte at a time: `held` keeps the `have` bits not used. */
-	next = 6 * first / 8;
-	have = 8 - 6 * first % 8;
+		last = (bits + width - 1) / width - 1;
+	/* The bits of the aligned secret (zero filled) from bit width *
+	 * first, taken a byte at a time: `held` keeps the `have` bits not
+	 * used. */
+	next = width * first / 8;
+	have = 8 - width * first % 8;
 	held =
-	    base64_byte(secret, size, alignment, next++) & ((1u << have) - 1);
+	    aligned_byte(secret, size, alignment, next++) & ((1u << have) - 1);
 	for (j = first; j <= last; j++) {
-		if (have < 6) {
+		if (have < width) {
 			held = held << 8 |
-			    base64_byte(secret, size, alignment, next++);
+			    aligned_byte(secret, size, alignment, next++);
 			have += 8;
 		}
-		have -= 6;
-		out[n++] = (unsigned char)alphabet[(held >> have) & 63];
+		have -= width;
+		out[n++] = (unsigned char)alphabet[(held >> have) & mask];
 		held &= (1u << have) - 1;
 	}
 	return n;
+}
+
+size_t
+mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
+    size_t size, unsigned alignment, int url_safe, int at_end)
+{
+	return encoded_run(out, secret, size, alignment, 6,
+	    url_safe ? base64_url : base64_standard, at_end);
 }
 
 /*
@@ -298,6 +312,32 @@ forms_base64(
 	}
 	wipe(runs, 3 * max);
 	free(runs);
+}
+
+/*
+ * base32 (RFC 4648: coreutils' base32, Python's b32encode(), Go) of data
+ * that begins with the secret (`base32 <<< "$TOKEN"`, a file that is the
+ * secret): the characters wholly from secret bytes, and the same run with
+ * the final character when bits are left over.  Only that alignment: the
+ * other four would double the needles of every secret (setup and search
+ * time) for an encoding seldom used to wrap a secret inside other data.
+ */
+static void
+forms_base32(
+    const unsigned char *in, size_t size, mask_forms_fn add, void *context)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	size_t max = (size + 5) / 5 * 8 + 8, n, whole;
+	unsigned char *run = xmalloc(max);
+
+	n = encoded_run(run, in, size, 0, 5, alphabet, 1);
+	whole = n - (n > 0 && 8 * size % 5 != 0);
+	if (whole > 0)
+		add(context, run, whole);
+	if (n > whole)
+		add(context, run, n);
+	wipe(run, max);
+	free(run);
 }
 
 /* ---- hex and percent-encoding ---- */
@@ -652,32 +692,44 @@ form_cat_v(
  * which every one writes as &amp; &lt; &gt;. */
 static const char html_optional[] = "\"'+=/`";
 
-/* How an escaper writes each of html_optional (NULL: as it is). */
+/* How an escaper writes each of html_optional (NULL: as it is), and a
+ * tab, "\n" and "\r" (XML attribute values; NULL: as they are). */
 struct html_style {
 	const char *as[sizeof(html_optional) - 1];
+	const char *const *space;
 };
+
+static const char *const xml_space_decimal[] = { "&#9;", "&#10;", "&#13;" };
+static const char *const xml_space_padded[] = { "&#09;", "&#10;", "&#13;" };
+static const char *const xml_space_hex[] = { "&#x9;", "&#xA;", "&#xD;" };
 
 static const struct html_style html_styles[] = {
 	/* Python's html.escape() */
-	{ { "&quot;", "&#x27;" } },
+	{ { "&quot;", "&#x27;" }, NULL },
 	/* Go's html.EscapeString(), Jinja2 */
-	{ { "&#34;", "&#39;" } },
+	{ { "&#34;", "&#39;" }, NULL },
 	/* Go's html/template */
-	{ { "&#34;", "&#39;", "&#43;" } },
+	{ { "&#34;", "&#39;", "&#43;" }, NULL },
 	/* Handlebars */
-	{ { "&quot;", "&#x27;", NULL, "&#x3D;", NULL, "&#x60;" } },
+	{ { "&quot;", "&#x27;", NULL, "&#x3D;", NULL, "&#x60;" }, NULL },
 	/* mustache.js */
-	{ { "&quot;", "&#39;", NULL, "&#x3D;", "&#x2F;", "&#x60;" } },
+	{ { "&quot;", "&#39;", NULL, "&#x3D;", "&#x2F;", "&#x60;" }, NULL },
 	/* Ruby's ERB::Util.html_escape, Rails */
-	{ { "&quot;", "&#39;" } },
+	{ { "&quot;", "&#39;" }, NULL },
 	/* PHP's htmlspecialchars() */
-	{ { "&quot;", "&#039;" } },
+	{ { "&quot;", "&#039;" }, NULL },
 	/* XML attributes */
-	{ { "&quot;", "&apos;" } },
+	{ { "&quot;", "&apos;" }, NULL },
 	/* PHP before 8.1, Apache Commons' escapeHtml4 */
-	{ { "&quot;" } },
+	{ { "&quot;" }, NULL },
 	/* XML text, html.escape(quote=False) */
-	{ { NULL } },
+	{ { NULL }, NULL },
+	/* XML attributes with whitespace escaped: Python's ElementTree, */
+	{ { "&quot;" }, xml_space_padded },
+	/* libxml2, lxml and Java's serializers, */
+	{ { "&quot;" }, xml_space_decimal },
+	/* Go's encoding/xml and .NET */
+	{ { "&#34;", "&#39;" }, xml_space_hex },
 };
 
 static void
@@ -697,6 +749,11 @@ form_html(struct scratch *s, const unsigned char *in, size_t size,
 			escape = "&gt;";
 		else if (optional != NULL)
 			escape = style->as[optional - html_optional];
+		else if (style->space != NULL &&
+		    (in[i] == '\t' || in[i] == '\n' || in[i] == '\r'))
+			escape = style->space[in[i] == '\t' ? 0
+				: in[i] == '\n'             ? 1
+							    : 2];
 		else
 			escape = NULL;
 		if (escape != NULL)
@@ -893,6 +950,7 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 	struct batch b = { .s = s, .secret = in, .size = size };
 
 	forms_base64(in, size, add, context);
+	forms_base32(in, size, add, context);
 	form_hex(s, in, size, false, 0);
 	batch_give(&b, add, context);
 	form_hex(s, in, size, true, 0);

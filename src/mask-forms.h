@@ -21,6 +21,8 @@
  *     alignments: the characters that come wholly from secret bytes (a
  *     secret inside a longer encoded blob), and the same run with the final
  *     character the encoder writes when the data ends with the secret;
+ *   - base32 (RFC 4648) of data that begins with the secret, the run
+ *     wholly from secret bytes and the same with the final character;
  *   - hex, lower and upper case;
  *   - percent-encoding: every byte (upper and lower case hex), and only the
  *     bytes that are not unreserved (RFC 3986: all but A-Z a-z 0-9 - . _ ~;
@@ -55,7 +57,10 @@
  *     or &#34; or kept, and ' as &#x27;, &#39;, &#039; or &apos; or kept
  *     (Python's html.escape, Go, Jinja2, Ruby's ERB, PHP, XML), with + as
  *     &#43; too (Go's html/template), = as &#x3D; and ` as &#x60;
- *     (Handlebars), and / as &#x2F; too (mustache.js);
+ *     (Handlebars), and / as &#x2F; too (mustache.js); in XML
+ *     attributes, also a tab, "\n" and "\r" as &#09; &#10; &#13;
+ *     (Python's ElementTree), &#9; &#10; &#13; (libxml2, Java) or &#x9;
+ *     &#xA; &#xD; (Go, .NET);
  *   - shell quoting, the text between the quotes: POSIX single quotes with
  *     ' as '\'' (bash's set -x) or as '"'"' (Python's shlex.quote); double
  *     quotes with \ before " \ $ ` (declare -p); printf %q's backslashes

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 81
+plan 86
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -303,6 +303,28 @@ CAT_SECRET=$(printf 'p\303\244ssw\303\266rd-\001cat\t77') run "$JOBRUN" run catv
 is "$status" 0 "a job printing a secret through cat -v and cat -A runs"
 is "$(grep -c '^\*\*\*\$\?$' out)" 2 "both are masked"
 ok "! grep -qa 'M-\|cat' out" "no part of either shows"
+
+# base32 as coreutils writes it, whole and wrapped at 20 columns, of the
+# secret alone and with a newline after it; and a secret holding a tab
+# and a line break in an XML attribute, as Python's ElementTree writes it.
+cat >base32.yaml <<'YAML'
+secrets: {env: [B32_SECRET, XML_SECRET]}
+steps:
+  - name: b
+    run: |
+      printf %s "$B32_SECRET" | base32
+      printf '%s\n' "$B32_SECRET" | base32 -w 20
+      python3 -c 'import os, xml.etree.ElementTree as E
+      print(E.tostring(E.Element("a", v=os.environ["XML_SECRET"])).decode())'
+YAML
+B32_SECRET='Zq8-ghp_Tr0ub4dor&3xK9mLp2vWn7Yc' \
+XML_SECRET=$(printf 'xml-secret-one\tand\nxml-secret-two') \
+	run "$JOBRUN" run base32.yaml
+is "$status" 0 "a job printing base32 and XML forms of secrets runs"
+contains out '***====' "base32 of a secret is masked"
+is "$(grep -c '^\*\*\*' out)" 2 "wrapped at 20 columns too, from the first line"
+contains out '<a v="***" />' "ElementTree's escaped tab and line break are masked"
+ok "! grep -qa 'LJYTQLLH\|GJ3FO3RX\|xml-secret' out" "no part of either shows"
 
 # Encoded runs wrapped by real tools: base64 (76 columns), openssl base64
 # (64), xxd -p (60); a secret longer than 57 bytes, and one crossing a

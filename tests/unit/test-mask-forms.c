@@ -156,7 +156,39 @@ put_hex(struct forms *want, const char *secret, const char *digits,
 	collect(want, out, n);
 }
 
-/* A secret of plain bytes: itself, base64, hex and %XX, nothing else. */
+/*
+ * base32 of the secret alone, as RFC 4648 spells it out (five bytes, eight
+ * characters): the characters wholly from its bits, and all of them.
+ */
+/* Bit b of the secret, from the most significant bit of its first byte. */
+static unsigned
+bit_of(const char *secret, size_t b)
+{
+	return ((unsigned char)secret[b / 8] >> (7 - b % 8)) & 1u;
+}
+
+static void
+put_base32(struct forms *want, const char *secret)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	unsigned char out[FORMS_MAX];
+	size_t size = strlen(secret), bits = 8 * size, i, b, n = 0;
+	unsigned v;
+
+	for (i = 0; 5 * i < bits; i++) {
+		/* Bits [5i, 5i + 5) of the secret, zeros past its end. */
+		v = 0;
+		for (b = 5 * i; b < 5 * i + 5; b++)
+			v = v << 1 | (b < bits ? bit_of(secret, b) : 0u);
+		out[n++] = (unsigned char)alphabet[v];
+	}
+	collect(want, out, bits / 5);
+	if (bits % 5 != 0)
+		collect(want, out, n);
+}
+
+/* A secret of plain bytes: itself, base64, base32, hex and %XX, nothing
+ * else. */
 static void
 test_plain(const char *secret)
 {
@@ -167,6 +199,7 @@ test_plain(const char *secret)
 	mask_forms_each((const unsigned char *)secret, size, collect, &f);
 	collect(&want, (const unsigned char *)secret, size);
 	missing_runs(&f, &want, (const unsigned char *)secret, size);
+	put_base32(&want, secret);
 	put_hex(&want, secret, "0123456789abcdef", NULL);
 	put_hex(&want, secret, "0123456789ABCDEF", NULL);
 	put_hex(&want, secret, "0123456789ABCDEF", "%");
@@ -457,6 +490,21 @@ test_tools_masked(void)
 	test_masked("p\303\244ss-w\001rd\t42\177",
 	    "secret: pM-CM-$ss-w^Ard^I42^?$\n", "secret: ***$\n",
 	    "and cat -A's, with the tab as ^I");
+	test_masked("Zq8-ghp_Tr0ub4dor&3xK9mLp2vWn7Yc",
+	    "LJYTQLLHNBYF6VDSGB2W\nENDEN5ZCMM3YJM4W2TDQ\nGJ3FO3RXLFRQ====\n",
+	    "***====\n", "base32 -w 20 is masked across its line breaks");
+	test_masked("Zq8-ghp_Tr0ub4dor&3xK9mLp2vWn7Yc",
+	    "LJYTQLLHNBYF6VDSGB2WENDEN5ZCMM3YJM4W2TDQGJ3FO3RXLFRQU===\n",
+	    "***U===\n", "and so is base32 of the secret and a newline");
+	test_masked("line-one-secret\tand\nline-two-secret-xyz",
+	    "<a v=\"line-one-secret&#09;and&#10;line-two-secret-xyz\" />",
+	    "<a v=\"***\" />", "ElementTree's XML attribute is masked");
+	test_masked("x-secret\t\"quoted\"\r\nsecond-line",
+	    "<a v=\"x-secret&#9;&quot;quoted&quot;&#13;&#10;second-line\"/>",
+	    "<a v=\"***\"/>", "so are libxml2's and Java's");
+	test_masked("x-secret\t'quoted'\r\nsecond-line",
+	    "<a v=\"x-secret&#x9;&#39;quoted&#39;&#xD;&#xA;second-line\"/>",
+	    "<a v=\"***\"/>", "and Go's");
 	test_masked("abcd\n  efgh", "key: |\n    abcd\n        efgh\n",
 	    "key: |\n    ***\n",
 	    "a multi-line secret printed indented again is masked whole");
