@@ -275,6 +275,11 @@ sandbox_prepare_dirs(const char *ci_dir, const char *code_dir,
 	walk.owner_gid = (gid_t)uids[0];
 	add_user(geteuid());
 	if (have_space && is_within(space, code)) {
+		diag_warn("the workspace '%s' is inside the code directory "
+			  "'%s': untrusted steps can move it aside and put "
+			  "their own in its place (give a workspace outside "
+			  "it)",
+		    space, code);
 		walk.skip = space;
 		strip_workspace(space);
 	}

@@ -4,7 +4,7 @@
 # untrusted step with the expected errno and, where this machine allows it,
 # work in the trusted step, so that what fails is the sandbox's doing.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 85
+plan 86
 
 ESCAPE=$JOBRUN_BUILDDIR/tests/helpers/escape
 # Untrusted steps run as a uid of this test run's own, so that killing
@@ -84,6 +84,13 @@ EOF
 DEPLOY_TOKEN=tok-glob-321 REACTORCIDE_SECRET_VALUES_LIST=from-list-789 \
 	run "$JOBRUN" run -j3 job.yaml
 is "$status" 0 "a job with untrusted steps runs"
+if [ "$(id -u)" = 0 ]; then
+	contains err "the workspace '$TEST_DIR/.jobrun' is inside the code directory" \
+		"local mode warns that untrusted steps could replace the workspace"
+else
+	skip "the warning of a workspace in the code directory" \
+		"jobrun is not root: nobody else to open the code to"
+fi
 U=.jobrun/logs/untrusted.log
 T=.jobrun/logs/trusted.log
 
