@@ -689,18 +689,39 @@ plain_found(void *context, size_t end, size_t length)
 }
 
 /*
+ * The length of the longest match in progress: the longest suffix of the
+ * bytes read that is a proper prefix of some needle, over every level.
+ */
+static uint32_t
+open_depth(const struct mask_stream *s)
+{
+	const struct mask_set *set = s->set;
+	uint32_t depth = 0, d;
+	size_t l;
+
+	for (l = 0; l < set->nlevels; l++) {
+		d = mask_automaton_open_depth(set->levels[l].ac, s->states[l]);
+		if (d > depth)
+			depth = d;
+	}
+	return depth;
+}
+
+/*
  * Searches buf[i, to) for needles, the states being exact at i; leaves
  * them exact at to.  With the filter: exact steps until every level is
  * shallower than the reach; then only the sampled offsets are looked up,
- * from reach - 1 bytes back (where a match still unseen could have begun)
- * to the next hit; then exact steps again from where the needle it
- * belongs to could begin (s - 1 bytes before it).
+ * from where the longest match in progress began (a match still unseen
+ * begins there or later; not further back, where the filter would find
+ * again the needle the exact steps just went through) to the next hit;
+ * then exact steps again from where the needle it belongs to could begin
+ * (s - 1 bytes before it).
  */
 static void
 scan_needles(struct mask_stream *s, size_t i, size_t to)
 {
 	const struct mask_set *set = s->set;
-	size_t q = set->gram, back = set->reach - 1, must = i, sync, hit, l;
+	size_t q = set->gram, must = i, sync, hit = SIZE_MAX, from = i, l;
 	struct plain_scan plain = { s, s->fold.base + i };
 
 	if (q == 0) {
@@ -710,15 +731,19 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 		return;
 	}
 	while (i < to) {
+		/* Exact steps at least past the hit's q-gram, until the
+		 * longest match in progress began after the hit. */
 		while (i < to)
-			if (step_levels(s, i++) && i >= must && i >= back)
+			if (step_levels(s, i++) && i >= must &&
+			    ((from = i - open_depth(s)) > hit ||
+				hit == SIZE_MAX))
 				break;
-		if (i >= to || to - (i - back) < q)
+		if (i >= to || to - from < q)
 			break;
 		memcpy(s->sync_states, s->states,
 		    set->nlevels * sizeof(*s->states));
 		sync = i;
-		hit = filter_find(set, s->fold.data, i - back, to - q);
+		hit = filter_find(set, s->fold.data, from, to - q);
 		if (hit == SIZE_MAX) {
 			replay(s, sync, to);
 			return;
@@ -739,16 +764,7 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 static uint64_t
 needle_candidate(const struct mask_stream *s)
 {
-	const struct mask_set *set = s->set;
-	uint32_t depth = 0, d;
-	size_t l;
-
-	for (l = 0; l < set->nlevels; l++) {
-		d = mask_automaton_open_depth(set->levels[l].ac, s->states[l]);
-		if (d > depth)
-			depth = d;
-	}
-	return fold_end(s) - depth;
+	return fold_end(s) - open_depth(s);
 }
 
 /*
