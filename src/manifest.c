@@ -97,20 +97,25 @@ container(const struct manifest_input *in)
 	    xasprintf("%s/%s", MANIFEST_JOB_DIR, in->job_file_name);
 	char *bundle_path =
 	    xasprintf("%s/%s", MANIFEST_BUNDLE_DIR, MANIFEST_BUNDLE_KEY);
-	json_t *c = json_pack("{s:s, s:s, s:s, s:[s, s, s], s:[{s:s, s:s}],"
-			      " s:s, s:o, s:{s:b, s:b, s:b, s:{s:[s], s:[s, "
-			      "s, s, s, s]}}, s:[{s:s, s:s, s:b}, {s:s, s:s, "
-			      "s:b}]}",
+	json_t *args = json_pack("[s, s]", "run", "--no-local"), *c;
+	size_t i;
+
+	for (i = 0; in->flags != NULL && in->flags[i] != NULL; i++)
+		json_array_append_new(args, json_string(in->flags[i]));
+	json_array_append_new(args, json_string(job_path));
+	c = json_pack("{s:s, s:s, s:s, s:o, s:[{s:s, s:s}],"
+		      " s:s, s:o, s:{s:b, s:b, s:b, s:{s:[s], s:[s, "
+		      "s, s, s, s]}}, s:[{s:s, s:s, s:b}, {s:s, s:s, "
+		      "s:b}]}",
 	    "name", "jobrun", "image", in->image, "imagePullPolicy",
-	    pull_policy(in->pull), "args", "run", "--no-local", job_path, "env",
-	    "name", "JOBRUN_BUNDLE", "value", bundle_path,
-	    "terminationMessagePolicy", "FallbackToLogsOnError", "resources",
-	    resources(in), "securityContext", "privileged", 0,
-	    "allowPrivilegeEscalation", 0, "runAsNonRoot", 0, "capabilities",
-	    "drop", "ALL", "add", "SETUID", "SETGID", "KILL", "CHOWN",
-	    "DAC_READ_SEARCH", "volumeMounts", "name", "job", "mountPath",
-	    MANIFEST_JOB_DIR, "readOnly", 1, "name", "bundle", "mountPath",
-	    MANIFEST_BUNDLE_DIR, "readOnly", 1);
+	    pull_policy(in->pull), "args", args, "env", "name", "JOBRUN_BUNDLE",
+	    "value", bundle_path, "terminationMessagePolicy",
+	    "FallbackToLogsOnError", "resources", resources(in),
+	    "securityContext", "privileged", 0, "allowPrivilegeEscalation", 0,
+	    "runAsNonRoot", 0, "capabilities", "drop", "ALL", "add", "SETUID",
+	    "SETGID", "KILL", "CHOWN", "DAC_READ_SEARCH", "volumeMounts",
+	    "name", "job", "mountPath", MANIFEST_JOB_DIR, "readOnly", 1, "name",
+	    "bundle", "mountPath", MANIFEST_BUNDLE_DIR, "readOnly", 1);
 
 	free(job_path);
 	free(bundle_path);

@@ -26,6 +26,9 @@ struct manifest_input {
 	const char *job_file_name; /* its name in the ConfigMap */
 	const char *job_text; /* the job file */
 	const char *bundle; /* the Secret's one file (bundle wire format) */
+	/* Flags of "run" for the pod's jobrun, NULL-terminated, or NULL:
+	 * none that names a path of this host or may hold a secret. */
+	char *const *flags;
 	double cpus; /* 0: no limit */
 	uint64_t memory; /* bytes; 0: no limit */
 	uint64_t deadline_s; /* activeDeadlineSeconds; 0: none */

@@ -74,7 +74,7 @@ struct job_run {
 	struct engine_strings {
 		char **v;
 		size_t n, cap;
-	} argv, env;
+	} argv, env, pod_flags;
 };
 
 const char *
@@ -528,19 +528,26 @@ flag_stays_on_host(enum config_key key)
 	}
 }
 
+/* The flags of "run" that cross as flags, after what s holds. */
 static void
-make_argv(struct job_run *r, const struct cli *cli)
+add_flags(struct engine_strings *s, const struct cli *cli)
 {
 	size_t i;
 
-	strings_add(&r->argv, xstrdup("run"));
-	strings_add(&r->argv, xstrdup("--no-local"));
 	for (i = 0; i < cli->n_flags; i++) {
 		if (flag_stays_on_host(cli->flags[i].key))
 			continue;
-		strings_add(&r->argv, xstrdup(cli->flags[i].flag));
-		strings_add(&r->argv, xstrdup(cli->flags[i].value));
+		strings_add(s, xstrdup(cli->flags[i].flag));
+		strings_add(s, xstrdup(cli->flags[i].value));
 	}
+}
+
+static void
+make_argv(struct job_run *r, const struct cli *cli)
+{
+	strings_add(&r->argv, xstrdup("run"));
+	strings_add(&r->argv, xstrdup("--no-local"));
+	add_flags(&r->argv, cli);
 	if (r->job_path != NULL)
 		strings_add(&r->argv, xstrdup(r->job_path));
 	/* The bundle first, on standard input. */
@@ -555,6 +562,7 @@ job_release(struct job_run *r)
 	bundle_release(&r->bundle);
 	strings_release(&r->argv);
 	strings_release(&r->env);
+	strings_release(&r->pod_flags);
 	for (i = 0; i < r->n_mounts; i++)
 		free((char *)(uintptr_t)r->mounts[i].host);
 	free(r->job_path);
@@ -931,6 +939,8 @@ manifest_input(struct job_run *r, const struct cli *cli,
 	in->cpus = limits.cpus;
 	in->memory = limits.memory;
 	in->grace_s = (grace + RUNTIME_KUBE_CLEANUP_MS) / 1000;
+	add_flags(&r->pod_flags, cli);
+	in->flags = r->pod_flags.v; /* NULL: no flag */
 	in->deadline_s =
 	    timeout > 0 ? (timeout + grace + HARD_STOP_MARGIN_MS) / 1000 : 0;
 	return 0;

@@ -4,7 +4,7 @@
 # bundle it carries read by a jobrun as a pod would (JOBRUN_BUNDLE=PATH);
 # a local source refused.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 9
+plan 13
 
 cat >job.yaml <<'YAML'
 name: kube
@@ -47,6 +47,25 @@ env -u K_TOKEN JOBRUN_BUNDLE="$TEST_DIR/bundle" "$JOBRUN" run --local \
 	pod.yaml >pod.out 2>&1
 is "$?" 0 "a jobrun given the bundle's file runs"
 contains pod.out "token: ***" "its secret is set and masked"
+
+# Flags of run are the pod's jobrun's; a URL with a token and the other
+# flags that may hold a secret go in the Secret, host paths nowhere.
+run "$JOBRUN" manifest --run-id k2 --timeout 1h --source-ref v2 -j 3 \
+	--workspace "$TEST_DIR/ws" \
+	--source-url https://ci:flagtok-0071-secret@example.org/app.git job.yaml
+is "$status" 0 "manifest with flags of run: exit 0"
+"$PYTHON3" - out >flags.out <<'PY'
+import json, sys
+items = {i["kind"]: i for i in json.load(open(sys.argv[1]))["items"]}
+c = items["Job"]["spec"]["template"]["spec"]["containers"][0]
+print("args", " ".join(c["args"]))
+for k, i in sorted(items.items()):
+    print(k, "holds the token" if "flagtok" in json.dumps(i) else "clean")
+PY
+contains flags.out "args run --no-local --timeout 1h --source-ref v2 -j 3 /etc/jobrun/job.yaml" \
+	"they are the pod's arguments, without the host's workspace or the URL"
+contains flags.out "Secret holds the token" "the URL with its token is in the Secret"
+contains flags.out "Job clean" "and not in the Job"
 
 cat >local.yaml <<'YAML'
 steps: [{name: a, run: make}]
