@@ -58,6 +58,28 @@ static timer_t watchdog_timer;
 static bool watchdog_ready;
 static uint64_t watchdog_ms;
 static void (*watchdog_last_words)(void);
+static char *watchdog_record;
+static size_t watchdog_record_size;
+
+/* The message into watchdog_record, without its "jobrun: " and its
+ * newline (async-signal-safe). */
+static void
+watchdog_write_record(void)
+{
+	static const char prefix[] = "jobrun: ";
+	size_t from = sizeof(prefix) - 1, n = 0;
+
+	if (watchdog_record == NULL || watchdog_record_size == 0)
+		return;
+	if (watchdog_length < from)
+		from = 0;
+	while (from + n < watchdog_length && n + 1 < watchdog_record_size &&
+	    watchdog_message[from + n] != '\n') {
+		watchdog_record[n] = watchdog_message[from + n];
+		n++;
+	}
+	watchdog_record[n] = '\0';
+}
 
 static void
 watchdog_fire(int signo)
@@ -66,6 +88,7 @@ watchdog_fire(int signo)
 	if (write(STDERR_FILENO, watchdog_message, watchdog_length) < 0) {
 		/* nothing else can be done from here */
 	}
+	watchdog_write_record();
 	if (watchdog_last_words != NULL)
 		watchdog_last_words();
 	_exit(EXIT_JOBRUN_ERROR);
@@ -75,6 +98,13 @@ void
 plugins_watchdog_on_fire(void (*fn)(void))
 {
 	watchdog_last_words = fn;
+}
+
+void
+plugins_watchdog_record_to(char *buffer, size_t size)
+{
+	watchdog_record = buffer;
+	watchdog_record_size = buffer != NULL ? size : 0;
 }
 
 static void

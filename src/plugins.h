@@ -123,4 +123,11 @@ void plugins_watchdog_resume(void);
  */
 void plugins_watchdog_on_fire(void (*fn)(void));
 
+/*
+ * Where the watchdog also writes why it ends jobrun (its message, without
+ * "jobrun: " and the newline, NUL-terminated, cut to size), for a
+ * supervisor to put in result.json: memory shared with it.  NULL: nowhere.
+ */
+void plugins_watchdog_record_to(char *buffer, size_t size);
+
 #endif

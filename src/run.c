@@ -58,6 +58,9 @@
 struct shared_state {
 	bool ended; /* the job process wrote the job's files */
 	int status; /* and ended with this status */
+	/* Why the job process gave up, when it could say (the plugin
+	 * watchdog: plugins_watchdog_record_to()), or "". */
+	char last_words[512];
 	struct step_record steps[];
 };
 
@@ -1844,6 +1847,7 @@ release(struct run *run)
 		console_drain(run->console,
 		    clock_now_ms() +
 			config_ms(&run->config, CONFIG_GRACE_PERIOD));
+	plugins_watchdog_record_to(NULL, 0);
 	if (run->shared != NULL)
 		munmap(run->shared, shared_size(run->n_shared));
 	plugins_watchdog_on_fire(NULL);
@@ -1889,9 +1893,14 @@ release(struct run *run)
 static int
 record_crash(struct run *run, int signo, int exit_status)
 {
+	const char *words = run->shared != NULL ? run->shared->last_words : "";
 	char *why = signo != 0
 	    ? xasprintf("jobrun's job process was killed by signal %d (%s)",
 		  signo, strsignal(signo))
+	    : words[0] != '\0'
+	    ? xasprintf("jobrun's job process exited with status %d before "
+			"the job ended: %.*s",
+		  exit_status, (int)sizeof(run->shared->last_words), words)
 	    : xasprintf("jobrun's job process exited with status %d before "
 			"the job ended",
 		  exit_status);
@@ -1935,6 +1944,9 @@ supervise(struct run *run)
 	}
 	switch (supervisor_fork(&wait_status)) {
 	case 0:
+		if (run->shared != NULL)
+			plugins_watchdog_record_to(run->shared->last_words,
+			    sizeof(run->shared->last_words));
 		return -1;
 	case 1:
 		break;

@@ -244,6 +244,8 @@ started=$(date +%s)
 REC_HANG_rec_a=PRE_EXECUTION run "$JOBRUN" run --plugin-timeout 1s fail.yaml
 is "$status" 125 "a hook that does not return ends the job with 125"
 contains err "plugin rec-a: the PRE_EXECUTION hook did not return within 1s" "naming the plugin and phase"
+ok "$PYTHON3 -c 'import json,sys; e=json.load(open(\"$WS/result.json\"))[\"error\"]; print(\"# error:\", e); sys.exit(\"plugin rec-a: the PRE_EXECUTION hook did not return within 1s\" not in e)'" \
+	"result.json's error says so too"
 ok "[ $(($(date +%s) - started)) -lt 20 ]" "without waiting for the hook"
 
 cat >hang.yaml <<YAML
