@@ -77,18 +77,30 @@ fsync_directory_of(const char *path)
 	close(fd);
 }
 
+/*
+ * Creates the temporary file that stands for path until it is renamed
+ * there: PATH.tmp.PID.XXXXXX (file_remove_stale_temps() reads the PID), a
+ * name nobody can plant something at first (a step that plants a
+ * directory at a name it can guess stops the write), made with O_EXCL:
+ * never written through a link.  Returns its descriptor, *temp its name
+ * (the caller frees it), or -1 with errno.
+ */
+static int
+temp_create(const char *path, char **temp)
+{
+	*temp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
+	return mkostemp(*temp, O_CLOEXEC);
+}
+
 int
 file_write_atomic(
     const char *path, const char *data, size_t size, bool durable, char **error)
 {
-	/* A name nobody can plant something at first (a step that plants a
-	 * directory at a name it can guess stops the write), made with
-	 * O_EXCL: never written through a link. */
-	char *temp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
+	char *temp;
 	int fd, saved;
 
 	*error = NULL;
-	fd = mkostemp(temp, O_CLOEXEC);
+	fd = temp_create(path, &temp);
 	if (fd < 0)
 		goto fail;
 	if (fchmod(fd, 0644) < 0) {
@@ -125,8 +137,8 @@ fail:
 int
 file_check_writable(const char *path, char **error)
 {
-	char *temp = xasprintf("%s.tmp.%ld.XXXXXX", path, (long)getpid());
-	int fd = mkostemp(temp, O_CLOEXEC);
+	char *temp;
+	int fd = temp_create(path, &temp);
 
 	if (fd < 0) {
 		*error =
@@ -160,7 +172,7 @@ file_remove_stale_temps(const char *path)
 		if (strncmp(entry->d_name, base, length) != 0 ||
 		    strncmp(entry->d_name + length, ".tmp.", 5) != 0)
 			continue;
-		/* NAME.tmp.PID.XXXXXX (NAME.tmp.PID before) */
+		/* NAME.tmp.PID.XXXXXX (temp_create(); NAME.tmp.PID before) */
 		pid = strtol(entry->d_name + length + 5, &end, 10);
 		if (*end == '.' && strlen(end) == 7)
 			end += 7;

@@ -1685,28 +1685,6 @@ names_hold_no_secret(struct run *run)
 	return 0;
 }
 
-/* A password or token in a source URL is a secret like any other. */
-static void
-register_url_credentials(struct run *run, enum config_key key)
-{
-	struct strlist credentials = STRLIST_INIT;
-	char *error = NULL;
-	size_t i;
-
-	source_url_credentials(config_get(&run->config, key), &credentials);
-	for (i = 0; i < credentials.len; i++) {
-		if (mask_set_add(run->mask, credentials.items[i],
-			strlen(credentials.items[i]), &error) != 0) {
-			diag_warn("a credential in %s is not masked: %s",
-			    config_key_env(key), error);
-			free(error);
-			error = NULL;
-		}
-		wipe(credentials.items[i], strlen(credentials.items[i]));
-	}
-	strlist_release(&credentials);
-}
-
 /*
  * secrets.env_globs over the job's environment (the job file's env: and
  * the job env), from the start: hooks and triggers see it before any step
@@ -1829,8 +1807,6 @@ configure(struct run *run)
 		free(error);
 		return -1;
 	}
-	register_url_credentials(run, CONFIG_CI_SOURCE_URL);
-	register_url_credentials(run, CONFIG_SOURCE_URL);
 	/* From here on, jobrun's own messages are masked too, whole, before
 	 * any cut. */
 	diag_set_mask(run->mask);

@@ -375,10 +375,11 @@ add_credentials(struct mask_set *set, const struct source_spec *source,
 	return 0;
 }
 
-/* A password or token in a source's URL (source_url_credentials()).  One
- * too short to mask is left to the run's warning (run.c). */
+/* A password or token in a source's URL (source_url_credentials()); one
+ * too short to mask is warned of. */
 static int
-add_url_credentials(struct mask_set *set, const char *url, char **error)
+add_url_credentials(
+    struct mask_set *set, const char *url, const char *origin, char **error)
 {
 	struct strlist found = STRLIST_INIT;
 	size_t i;
@@ -386,12 +387,8 @@ add_url_credentials(struct mask_set *set, const char *url, char **error)
 
 	source_url_credentials(url, &found);
 	for (i = 0; i < found.len && rc >= 0; i++) {
-		rc = mask_set_add(
-		    set, found.items[i], strlen(found.items[i]), error);
-		if (rc == 1) {
-			free(*error);
-			*error = NULL;
-		}
+		rc = add_value_as(set, found.items[i], strlen(found.items[i]),
+		    false, origin, error);
 		wipe(found.items[i], strlen(found.items[i]));
 	}
 	strlist_release(&found);
@@ -431,10 +428,10 @@ secrets_collect(struct mask_set *set, const struct job *job,
 	/* The sources' credentials are secrets of the job too. */
 	if (add_credentials(set, &job->source, job_env, error) < 0 ||
 	    add_credentials(set, &job->ci_source, job_env, error) < 0 ||
-	    add_url_credentials(
-		set, config_get(config, CONFIG_SOURCE_URL), error) < 0 ||
-	    add_url_credentials(
-		set, config_get(config, CONFIG_CI_SOURCE_URL), error) < 0)
+	    add_url_credentials(set, config_get(config, CONFIG_SOURCE_URL),
+		"the source URL", error) < 0 ||
+	    add_url_credentials(set, config_get(config, CONFIG_CI_SOURCE_URL),
+		"the CI source URL", error) < 0)
 		return -1;
 	for (i = 0; i < job->secrets.patterns.len; i++)
 		if (mask_set_add_pattern(

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 86
+plan 89
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -451,4 +451,14 @@ contains err "the name of step 2 (in the order of the job file, from 1) holds a 
 lacks err "hunter22" "and never shows the secret"
 ok "! grep -rq hunter22 .jobrun && ! find .jobrun | grep -q hunter22" \
 	"nor does any file or file name in the workspace"
+
+# A password in a source URL is a secret; one too short to mask is said to
+# be, never shown.
+printf 'steps: [{name: a, run: "echo ran"}]\n' >url.yaml
+run "$JOBRUN" run --source-type none \
+	--source-url 'https://ci:pw7@127.0.0.1:1/app.git' url.yaml
+is "$status" 0 "a job with a short password in its source URL runs"
+contains err "a secret from the source URL is too short to mask safely" \
+	"a warning says it is not masked"
+lacks err "pw7" "without showing it"
 done_testing
