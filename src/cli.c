@@ -510,7 +510,18 @@ add_flag(
 	out->flags[out->n_flags].key = key;
 	out->flags[out->n_flags].value = value;
 	out->flags[out->n_flags].flag = flag;
+	out->flags[out->n_flags].is_switch = false;
 	out->n_flags++;
+	return 0;
+}
+
+static int
+add_switch(
+    struct cli *out, enum config_key key, const char *value, const char *flag)
+{
+	if (add_flag(out, key, value, flag) < 0)
+		return -1;
+	out->flags[out->n_flags - 1].is_switch = true;
 	return 0;
 }
 
@@ -521,7 +532,7 @@ add_config_option(
     struct cli *out, enum config_key key, char *arg, const char *flag)
 {
 	if (arg == NULL)
-		return add_flag(out, key, "true", flag);
+		return add_switch(out, key, "true", flag);
 	if (value_is_secret(key, arg) && out->n_flags < CLI_MAX_FLAGS)
 		return add_flag(out, key, take_secret_value(out, arg), flag);
 	return add_flag(out, key, arg, flag);
@@ -631,7 +642,7 @@ take_option(struct cli *out, int c, int index, const char *typed)
 			return usage_error("option %s is for 'run' and "
 					   "'config'",
 			    typed);
-		return add_flag(out, CONFIG_LOCAL, "false", typed);
+		return add_switch(out, CONFIG_LOCAL, "false", typed);
 	case OPT_EXPLAIN:
 	case OPT_JSON:
 		if (out->command != CLI_CONFIG)

@@ -80,6 +80,7 @@ struct config_flag {
 	enum config_key key;
 	const char *value; /* borrowed from argv */
 	const char *flag; /* "--code-dir", as typed */
+	bool is_switch; /* typed without a value (--timestamps: "true") */
 };
 
 /* Returns the key's name as --explain prints it ("code_dir"). */

@@ -75,10 +75,10 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 47 forms in
- * one batch.
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 60 forms in
+ * one batch (more would still be given, only not compared).
  */
-#define BATCH_MAX 48
+#define BATCH_MAX 64
 
 struct batch {
 	struct scratch *s; /* empty when the batch begins */
@@ -728,8 +728,10 @@ static const struct html_style html_styles[] = {
 	{ { "&quot;" }, xml_space_padded },
 	/* libxml2, lxml and Java's serializers, */
 	{ { "&quot;" }, xml_space_decimal },
-	/* Go's encoding/xml and .NET */
+	/* Go's encoding/xml, */
 	{ { "&#34;", "&#39;" }, xml_space_hex },
+	/* .NET's XmlWriter */
+	{ { "&quot;" }, xml_space_hex },
 };
 
 static void

@@ -245,6 +245,12 @@ load(struct job_run *r, const struct cli *cli)
 			.flag = "argument" };
 	if (config_build(&r->config, r->job, flags, n, &error) < 0)
 		goto fail;
+	if (r->config.values[CONFIG_TRIGGERS_FILE].source == CONFIG_FROM_FLAG) {
+		diag_error("--triggers-file names a file of this host, which a "
+			   "run in a container cannot write: its triggers.json "
+			   "is in its workspace");
+		return -1;
+	}
 	if (r->job == NULL &&
 	    config_get(&r->config, CONFIG_JOB_COMMAND) == NULL) {
 		diag_error("no job to run: give a job file, or a job command "
@@ -334,6 +340,24 @@ bundle_host_file(struct bundle *b, const char *path)
 	return 0;
 }
 
+/*
+ * A job env given as a file (no '=': not KEY=VALUE lines inline) travels
+ * as a file, at its absolute path, which the job env names inside: a path
+ * of this host means nothing there.
+ */
+static void
+bundle_job_env_file(struct bundle *b, const char *spec)
+{
+	char *path;
+
+	if (spec == NULL || strchr(spec, '=') != NULL ||
+	    (path = realpath(spec, NULL)) == NULL)
+		return; /* envfile_load() said so already */
+	bundle_add_env(b, "JOBRUN_JOB_ENV", path);
+	bundle_host_file(b, path);
+	free(path);
+}
+
 /* Every name of a comma-separated list. */
 static void
 bundle_named_variables(struct bundle *b, const char *list)
@@ -368,11 +392,13 @@ bundle_globbed_variables(struct bundle *b, const struct strlist *globs)
 
 /*
  * Flags of "run" whose value may hold a secret: a list of secret values,
- * inline job variables, a URL with a password or token in its user info.
+ * inline job variables, a URL with a password or token in its user info,
+ * a job command (a token written into it).
  * They go in the bundle as their variables, never in an argument.
  */
 static const enum config_key flags_in_bundle[] = { CONFIG_SECRET_VALUES_LIST,
-	CONFIG_JOB_ENV, CONFIG_SOURCE_URL, CONFIG_CI_SOURCE_URL };
+	CONFIG_JOB_ENV, CONFIG_SOURCE_URL, CONFIG_CI_SOURCE_URL,
+	CONFIG_JOB_COMMAND };
 
 /* What the job inside needs from this host's environment and files. */
 static void
@@ -401,6 +427,7 @@ make_bundle(struct job_run *r, bool lifeline)
 		    CONFIG_FROM_FLAG)
 			bundle_add_env(b, config_key_env(flags_in_bundle[i]),
 			    config_get(&r->config, flags_in_bundle[i]));
+	bundle_job_env_file(b, config_get(&r->config, CONFIG_JOB_ENV));
 	bundle_named_variables(
 	    b, config_get(&r->config, CONFIG_SECRET_ENV_NAMES));
 	bundle_host_file(b, config_get(&r->config, CONFIG_SECRETS_FILE));
@@ -522,6 +549,7 @@ flag_stays_on_host(enum config_key key)
 	case CONFIG_CODE_DIR:
 	case CONFIG_JOB_DIR:
 	case CONFIG_CI_SOURCE_DIR:
+	case CONFIG_TRIGGERS_FILE:
 		return true;
 	default:
 		return false;
@@ -538,7 +566,8 @@ add_flags(struct engine_strings *s, const struct cli *cli)
 		if (flag_stays_on_host(cli->flags[i].key))
 			continue;
 		strings_add(s, xstrdup(cli->flags[i].flag));
-		strings_add(s, xstrdup(cli->flags[i].value));
+		if (!cli->flags[i].is_switch)
+			strings_add(s, xstrdup(cli->flags[i].value));
 	}
 }
 

@@ -4,7 +4,7 @@
 # bundle it carries read by a jobrun as a pod would (JOBRUN_BUNDLE=PATH);
 # a local source refused.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 13
+plan 19
 
 cat >job.yaml <<'YAML'
 name: kube
@@ -66,6 +66,30 @@ contains flags.out "args run --no-local --timeout 1h --source-ref v2 -j 3 /etc/j
 	"they are the pod's arguments, without the host's workspace or the URL"
 contains flags.out "Secret holds the token" "the URL with its token is in the Secret"
 contains flags.out "Job clean" "and not in the Job"
+
+# A switch crosses alone; a job command (a token may be written into it)
+# goes in the Secret; a job env file travels in the bundle, at its path.
+printf 'FROM_FILE=job-env-file-0071\n' >vars.env
+run "$JOBRUN" manifest --run-id k3 --timestamps \
+	--job-command 'deploy --token cmdtok-0071-secret' --job-env vars.env job.yaml
+is "$status" 0 "manifest with a switch, a job command and a job env file: exit 0"
+"$PYTHON3" - out >flags3.out <<'PY'
+import json, sys
+items = {i["kind"]: i for i in json.load(open(sys.argv[1]))["items"]}
+c = items["Job"]["spec"]["template"]["spec"]["containers"][0]
+print("args", " ".join(c["args"]))
+for k, i in sorted(items.items()):
+    s = json.dumps(i)
+    print(k, "cmd" if "cmdtok" in s else "-", "file" if "job-env-file-0071" in s else "-")
+PY
+contains flags3.out "args run --no-local --timestamps /etc/jobrun/job.yaml" \
+	"the switch crosses without a value"
+contains flags3.out "Job - -" "the Job holds neither the job command nor the file"
+contains flags3.out "Secret cmd file" "the Secret holds both"
+
+run "$JOBRUN" manifest --run-id k4 --triggers-file "$TEST_DIR/t.json" job.yaml
+is "$status" 125 "--triggers-file for a run in a container: 125"
+contains err "which a run in a container cannot write" "saying why"
 
 cat >local.yaml <<'YAML'
 steps: [{name: a, run: make}]
