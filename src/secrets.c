@@ -33,18 +33,40 @@ secrets_for_held_messages(bool on)
 	regular_only = on;
 }
 
+/* A credential inside a secret that is a document, and those inside it
+ * (a JSON string in a YAML Secret): one too short to mask is no secret. */
+struct member_context {
+	struct mask_set *set;
+	int depth;
+};
+
+static void
+add_member(void *context, const char *value, size_t length)
+{
+	struct member_context *c = context, inner = { c->set, c->depth + 1 };
+	char *error = NULL;
+
+	if (mask_set_add(c->set, value, length, &error) != 0)
+		free(error);
+	if (inner.depth < 2)
+		secrets_structured_each(value, length, add_member, &inner);
+}
+
 /*
- * Adds one value, with its forms or (exact) as it is; origin says where
- * it came from, for the warning.
+ * Adds one value, with its forms or (exact) as it is, and the credentials
+ * inside it when it is a document (secrets_structured_each()); origin
+ * says where it came from, for the warning.
  */
 static int
 add_value_as(struct mask_set *set, const char *value, size_t length, bool exact,
     const char *origin, char **error)
 {
+	struct member_context members = { set, 0 };
 	int rc;
 
 	if (length == 0)
 		return 0;
+	secrets_structured_each(value, length, add_member, &members);
 	rc = exact ? mask_set_add_exact(set, value, length, error)
 		   : mask_set_add(set, value, length, error);
 	if (rc == 1) {

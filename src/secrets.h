@@ -9,7 +9,9 @@
  * dotenv assignment in it: secrets_parse_dotenv()), the credentials of source:
  * and ci_source: (token_env's value, token_file's contents, and the
  * password or token in the source URLs: source_url_credentials()), and the
- * PCRE2 patterns of secrets.patterns. Variables are looked up in the job's
+ * PCRE2 patterns of secrets.patterns; for each value that is a document
+ * (JSON, YAML, INI, .netrc), the credentials in it too
+ * (secrets_structured_each()).  Variables are looked up in the job's
  * environment (env:, --job-env) and then in jobrun's own.
  */
 #ifndef JOBRUN_SECRETS_H
@@ -91,6 +93,20 @@ int secrets_add_env_globs(struct mask_set *set, const struct strlist *globs,
 int secrets_parse_dotenv(const char *text, size_t size,
     int (*add)(void *context, const char *value, size_t length),
     void (*skip)(void *context, size_t line, const char *why), void *context);
+
+/*
+ * Calls fn(context, value, length) for each credential inside a secret
+ * that is a document: the string value of each member whose name holds
+ * "pass", "secret", "token", "key", "auth", "credential", "private",
+ * "cookie" or "session" (any case) in a JSON object or a YAML mapping, at
+ * any depth, or on a "name = value" line (INI, .npmrc), and the word after
+ * "password" in a .netrc file; an http(s) URL without user info is no
+ * credential (token_uri).  Returns how many it found.
+ */
+typedef void (*secrets_member_fn)(
+    void *context, const char *value, size_t length);
+size_t secrets_structured_each(
+    const char *data, size_t size, secrets_member_fn fn, void *context);
 
 /*
  * Whether text is a file of assignments only: at least one NAME=VALUE

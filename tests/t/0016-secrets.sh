@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 89
+plan 97
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -451,6 +451,41 @@ contains err "the name of step 2 (in the order of the job file, from 1) holds a 
 lacks err "hunter22" "and never shows the secret"
 ok "! grep -rq hunter22 .jobrun && ! find .jobrun | grep -q hunter22" \
 	"nor does any file or file name in the workspace"
+
+# A secret that is a document: the credentials in it are masked on their
+# own, as a tool prints one (a service account's private key and key id,
+# a kubeconfig's token, an AWS credentials file's key, a .netrc password),
+# its names, types and public URLs are not.
+cat >sa.json <<'JSON'
+{"type": "service_account", "project_id": "acme-ci-project",
+ "private_key_id": "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+ "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nbm90LWEtcmVhbC1rZXktanVzdC1ieXRlcw\n-----END PRIVATE KEY-----\n",
+ "token_uri": "https://oauth2.googleapis.com/token"}
+JSON
+printf 'users:\n- name: ci-deployer\n  user:\n    token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln\n' >kube.yaml
+printf '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n' >credentials
+printf 'machine 127.0.0.1 login ci-bot password Zq8ghpTr0ub4dor3xK9m\n' >netrc
+cat >docs.yaml <<YAML
+secrets: {env: [SA_KEY, KUBE], files: [$TEST_DIR/credentials, $TEST_DIR/netrc]}
+steps:
+  - name: d
+    run: |
+      printf '%s' "\$SA_KEY" | "$PYTHON3" -c 'import json,sys; d=json.load(sys.stdin); print(d["private_key"]); print("id", d["private_key_id"]); print(d["type"], d["token_uri"])'
+      printf '%s\n' "\$KUBE" | "$PYTHON3" -c 'import yaml,json,sys; print(json.dumps(yaml.safe_load(sys.stdin)))'
+      "$PYTHON3" -c 'import configparser; c=configparser.ConfigParser(); c.read("$TEST_DIR/credentials"); print("key", c["default"]["aws_secret_access_key"])'
+      echo "pw \$(awk '{print \$6}' "$TEST_DIR/netrc")"
+YAML
+SA_KEY=$(cat sa.json) KUBE=$(cat kube.yaml) run "$JOBRUN" run docs.yaml
+is "$status" 0 "a job printing credentials out of secret documents runs"
+contains out "id ***" "a service account's key id is masked"
+contains out '"token": "***"' "a kubeconfig's token"
+contains out "key ***" "an AWS secret access key"
+contains out "pw ***" "a .netrc password"
+ok "! grep -q 'MIIEvQ\|bm90LWEt\|9f8e7d6c\|eyJhbGci\|wJalrX\|Zq8ghp' out" \
+	"no part of any shows"
+contains out "service_account https://oauth2.googleapis.com/token" \
+	"the document's type and public URL are not masked"
+contains out '"name": "ci-deployer"' "nor its names"
 
 # A password in a source URL is a secret; one too short to mask is said to
 # be, never shown.

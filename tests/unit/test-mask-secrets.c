@@ -696,6 +696,75 @@ test_dotenv_only(void)
 	}
 }
 
+static void
+collect_member(void *context, const char *value, size_t length)
+{
+	collect(context, value, length);
+}
+
+/* The credentials secrets_structured_each() finds in text, joined by '|'. */
+static void
+structured_is(const char *text, const char *want, const char *what)
+{
+	struct values v = { 0 };
+	char got[512] = "";
+	size_t i;
+
+	secrets_structured_each(text, strlen(text), collect_member, &v);
+	for (i = 0; i < v.count && i < 16; i++) {
+		if (i > 0)
+			strcat(got, "|");
+		strncat(got, v.list[i], sizeof(got) - strlen(got) - 1);
+	}
+	if (strcmp(got, want) != 0)
+		printf("# got: %s\n", got);
+	ok(strcmp(got, want) == 0, what);
+}
+
+static void
+test_structured(void)
+{
+	structured_is("{\"type\":\"service_account\",\"project_id\":\"acme\","
+		      "\"private_key_id\":\"9f8e7d6c\",\"private_key\":\"-----"
+		      "BEGIN\",\"client_email\":\"ci@acme.example\","
+		      "\"token_uri\":\"https://oauth2.example.com/token\"}",
+	    "9f8e7d6c|-----BEGIN",
+	    "a service account's key and key id, not its type, e-mail or "
+	    "token URL");
+	structured_is("{\"auths\":{\"ghcr.io\":{\"username\":\"ci\","
+		      "\"password\":\"pw-123\",\"auth\":\"Y2k6cHc=\"}}}",
+	    "pw-123|Y2k6cHc=",
+	    "a Docker auth file's password and auth, nested");
+	structured_is("apiVersion: v1\nusers:\n- name: ci\n  user:\n"
+		      "    token: eyJhbGci.x.y\n    client-key-data: LS0tLS1C\n"
+		      "    username: deployer\n",
+	    "eyJhbGci.x.y|LS0tLS1C", "a kubeconfig's token and key, not names");
+	structured_is("data:\n  password: \"quoted pw\"\n  list: [a, b]\n"
+		      "  secretRef: {name: x}\n  apiKey: k-1\n",
+	    "quoted pw|k-1",
+	    "YAML values of credential names only, no mapping");
+	structured_is("[default]\naws_access_key_id = AKIAEXAMPLE\n"
+		      "; comment\naws_secret_access_key = wJalr/K7\n"
+		      "region = eu-west-1\n",
+	    "AKIAEXAMPLE|wJalr/K7", "an AWS credentials file's keys");
+	structured_is("//registry.npmjs.org/:_authToken=npm_abc123\n"
+		      "registry=https://registry.npmjs.org/\n",
+	    "npm_abc123", "an .npmrc token, not its registry");
+	structured_is("machine example.com\n  login ci-bot\n"
+		      "  password s3cr3t-pw\nmachine b login x password y2\n",
+	    "s3cr3t-pw|y2", "a .netrc file's passwords");
+	structured_is("ghp_0123456789abcdef", "", "a plain token holds none");
+	structured_is("-----BEGIN PRIVATE KEY-----\nMIIC\n-----END PRIVATE "
+		      "KEY-----\n",
+	    "", "a PEM key holds none");
+	structured_is("TOKEN=tok-1\nNAME=build\n", "tok-1",
+	    "a dotenv file: the credential-named value");
+	structured_is("{\"url\":\"https://u:pw@host/x\",\"auth_url\":"
+		      "\"https://u:pw@host/x\"}",
+	    "https://u:pw@host/x", "a URL with user info is a credential");
+	structured_is("{\"a\": [", "", "broken JSON holds none");
+}
+
 int
 main(void)
 {
@@ -707,5 +776,6 @@ main(void)
 	test_dotenv_only();
 	test_dotenv_malformed();
 	test_dotenv_against_bash();
+	test_structured();
 	return done_testing();
 }

@@ -1,0 +1,308 @@
+/*
+ * Credentials inside a secret that is a document (secrets.h,
+ * secrets_structured_each()): a JSON object (a cloud service account's
+ * key, a Docker auth file), a YAML mapping (a kubeconfig), an INI or
+ * .npmrc file (AWS credentials: "name = value" lines), a .netrc file.
+ * Tools print such a member on its own (jq -r .private_key, a curl
+ * Authorization header), which the secret's whole and line forms do not
+ * cover.  Only members whose names say they hold a credential are taken,
+ * so that a document's names, types and public URLs stay readable.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "secrets.h"
+#include "xalloc.h"
+
+/* Parts of a member name that say it holds a credential. */
+static const char *const credential_words[] = { "pass", "secret", "token",
+	"key", "auth", "credential", "private", "cookie", "session" };
+
+static bool
+credential_name(const char *name, size_t length)
+{
+	size_t i, j, n;
+
+	for (i = 0; i < sizeof(credential_words) / sizeof(*credential_words);
+	     i++) {
+		n = strlen(credential_words[i]);
+		for (j = 0; j + n <= length; j++)
+			if (strncasecmp(name + j, credential_words[i], n) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* An http(s) URL without user info (auth_uri, token_uri): public. */
+static bool
+public_url(const char *value, size_t length)
+{
+	const char *authority;
+	size_t n;
+
+	if (length > 8 && strncasecmp(value, "https://", 8) == 0)
+		authority = value + 8;
+	else if (length > 7 && strncasecmp(value, "http://", 7) == 0)
+		authority = value + 7;
+	else
+		return false;
+	n = strcspn(authority, "/?#");
+	if ((size_t)(authority - value) + n > length)
+		n = length - (size_t)(authority - value);
+	return memchr(authority, '@', n) == NULL;
+}
+
+struct members {
+	secrets_member_fn fn;
+	void *context;
+	size_t found;
+};
+
+/* The value of a member whose name says it holds a credential. */
+static void
+take(struct members *m, const char *value, size_t length)
+{
+	if (length == 0 || public_url(value, length))
+		return;
+	m->fn(m->context, value, length);
+	m->found++;
+}
+
+static void
+member(struct members *m, const char *name, size_t name_length,
+    const char *value, size_t length)
+{
+	if (credential_name(name, name_length))
+		take(m, value, length);
+}
+
+/* ---- JSON ---- */
+
+static void
+json_walk(struct members *m, json_t *node, int depth)
+{
+	const char *name;
+	json_t *value;
+	size_t i;
+
+	if (depth > 64)
+		return;
+	if (json_is_object(node)) {
+		json_object_foreach(node, name, value)
+		{
+			if (json_is_string(value))
+				member(m, name, strlen(name),
+				    json_string_value(value),
+				    json_string_length(value));
+			else
+				json_walk(m, value, depth + 1);
+		}
+	} else if (json_is_array(node)) {
+		json_array_foreach(node, i, value)
+		    json_walk(m, value, depth + 1);
+	}
+}
+
+static bool
+from_json(struct members *m, const char *data, size_t size)
+{
+	json_error_t error;
+	json_t *root;
+
+	if (size == 0 || (data[0] != '{' && data[0] != '['))
+		return false;
+	root = json_loadb(data, size, JSON_DECODE_ANY, &error);
+	if (root == NULL)
+		return false;
+	json_walk(m, root, 0);
+	json_decref(root);
+	return true;
+}
+
+/* ---- YAML ---- */
+
+/* One level of the document: in a mapping, whether a key comes next and
+ * whether the last key names a credential. */
+struct level {
+	bool mapping;
+	bool want_key;
+	bool credential;
+};
+
+/* The value of a mapping's member ends: the next scalar is a key. */
+static void
+value_done(struct level *top)
+{
+	if (top != NULL && top->mapping)
+		top->want_key = true;
+}
+
+static bool
+from_yaml(struct members *m, const char *data, size_t size)
+{
+	struct level levels[64], *top = NULL;
+	yaml_parser_t parser;
+	yaml_event_t event;
+	size_t depth = 0;
+	bool ok = true, done = false, mapped = false;
+
+	if (memchr(data, ':', size) == NULL || !yaml_parser_initialize(&parser))
+		return false;
+	yaml_parser_set_input_string(
+	    &parser, (const unsigned char *)data, size);
+	while (ok && !done) {
+		if (!yaml_parser_parse(&parser, &event)) {
+			ok = false;
+			break;
+		}
+		switch (event.type) {
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (depth == sizeof(levels) / sizeof(*levels)) {
+				ok = false;
+				break;
+			}
+			if (top != NULL && top->mapping && top->want_key) {
+				/* A complex key: never a credential's name. */
+				top->credential = false;
+				top->want_key = false;
+			}
+			top = &levels[depth++];
+			top->mapping = event.type == YAML_MAPPING_START_EVENT;
+			top->want_key = true;
+			top->credential = false;
+			mapped = mapped || top->mapping;
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			depth--;
+			top = depth > 0 ? &levels[depth - 1] : NULL;
+			value_done(top);
+			break;
+		case YAML_SCALAR_EVENT:
+			if (top != NULL && top->mapping && top->want_key) {
+				top->credential = credential_name(
+				    (const char *)event.data.scalar.value,
+				    event.data.scalar.length);
+				top->want_key = false;
+			} else {
+				if (top != NULL && top->mapping &&
+				    top->credential)
+					take(m,
+					    (const char *)
+						event.data.scalar.value,
+					    event.data.scalar.length);
+				value_done(top);
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			value_done(top);
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&event);
+	}
+	yaml_parser_delete(&parser);
+	return ok && mapped;
+}
+
+/* ---- INI, .npmrc and .netrc lines ---- */
+
+static bool
+blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* "name = value" and "name=value" lines (INI sections and comments
+ * skipped), the value without surrounding blanks and quotes. */
+static void
+from_lines(struct members *m, const char *data, size_t size)
+{
+	const char *line = data, *end = data + size, *eol, *eq, *name,
+		   *name_end, *value, *value_end;
+
+	for (; line < end; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		for (name = line; name < eol && blank(*name); name++)
+			;
+		if (name == eol || *name == '#' || *name == ';' || *name == '[')
+			continue;
+		eq = memchr(name, '=', (size_t)(eol - name));
+		if (eq == NULL || eq == name)
+			continue;
+		for (name_end = eq; name_end > name && blank(name_end[-1]);
+		     name_end--)
+			;
+		for (value = eq + 1; value < eol && blank(*value); value++)
+			;
+		for (value_end = eol; value_end > value && blank(value_end[-1]);
+		     value_end--)
+			;
+		if (value_end - value >= 2 &&
+		    (*value == '"' || *value == '\'') &&
+		    value_end[-1] == *value) {
+			value++;
+			value_end--;
+		}
+		member(m, name, (size_t)(name_end - name), value,
+		    (size_t)(value_end - value));
+	}
+}
+
+/* The word after "password" in a .netrc file ("machine HOST login USER
+ * password PASSWORD", on one line or several). */
+static void
+from_netrc(struct members *m, const char *data, size_t size)
+{
+	const char *p = data, *end = data + size, *word, *previous = NULL;
+	size_t previous_length = 0;
+	bool netrc = false;
+
+	while (p < end) {
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		word = p;
+		while (p < end && !isspace((unsigned char)*p))
+			p++;
+		if (p == word)
+			break;
+		if ((p - word == 7 && strncmp(word, "machine", 7) == 0) ||
+		    (p - word == 7 && strncmp(word, "default", 7) == 0))
+			netrc = true;
+		if (netrc && previous != NULL && previous_length == 8 &&
+		    strncmp(previous, "password", 8) == 0)
+			take(m, word, (size_t)(p - word));
+		previous = word;
+		previous_length = (size_t)(p - word);
+	}
+}
+
+size_t
+secrets_structured_each(
+    const char *data, size_t size, secrets_member_fn fn, void *context)
+{
+	struct members m = { fn, context, 0 };
+
+	while (size > 0 && isspace((unsigned char)*data)) {
+		data++;
+		size--;
+	}
+	if (!from_json(&m, data, size) && !from_yaml(&m, data, size)) {
+		from_lines(&m, data, size);
+		from_netrc(&m, data, size);
+	}
+	return m.found;
+}
