@@ -75,7 +75,7 @@ scratch_release(struct scratch *s)
  * Forms built one after another in a scratch and kept there until the
  * batch ends, so that a form equal to the secret or to one given before
  * in the batch is not given again: form i is bytes [bounds[i],
- * bounds[i + 1]) of the scratch.  encodings() builds at most 60 forms in
+ * bounds[i + 1]) of the scratch.  encodings() builds at most 56 forms in
  * one batch (more would still be given, only not compared).
  */
 #define BATCH_MAX 64
@@ -351,6 +351,20 @@ put_hex(struct scratch *s, unsigned char c, bool upper)
 	scratch_byte(s, (unsigned char)digits[c & 15]);
 }
 
+/* Lower case hex of every byte, a space between two (Node's Buffer,
+ * Python's bytes.hex(' ')). */
+static void
+form_hex_spaced(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (i > 0)
+			scratch_byte(s, ' ');
+		put_hex(s, in[i], false);
+	}
+}
+
 /* Hex of every byte, each after prefix when it is not 0 ('%'). */
 static void
 form_hex(struct scratch *s, const unsigned char *in, size_t size, bool upper,
@@ -396,6 +410,10 @@ static const struct percent_style percent_styles[] = {
 	{ .keeps = "-._~!'()*" },
 	/* PHP's urlencode() */
 	{ .keeps = "-._", .plus = true },
+	/* Java's URLEncoder, JavaScript's URLSearchParams (form bodies) */
+	{ .keeps = "-._*", .plus = true },
+	/* a URL's user info as WHATWG URL writes it (Node's, browsers') */
+	{ .keeps = "!$%&'()*+,-._~" },
 };
 
 static bool
@@ -782,6 +800,40 @@ form_single_quoted(
 	}
 }
 
+/* Every quote character q doubled. */
+static void
+form_quote_doubled(
+    struct scratch *s, const unsigned char *in, size_t size, unsigned char q)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] == q)
+			scratch_byte(s, q);
+		scratch_byte(s, in[i]);
+	}
+}
+
+/*
+ * Quoted-printable (RFC 2045, a mail's body): '=', control characters
+ * but the tab, and bytes above 0x7e as =XX, upper case.
+ */
+static void
+form_quoted_printable(struct scratch *s, const unsigned char *in, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (in[i] == '=' || (in[i] < 0x20 && in[i] != '\t') ||
+		    in[i] > 0x7e) {
+			scratch_byte(s, '=');
+			put_hex(s, in[i], true);
+		} else {
+			scratch_byte(s, in[i]);
+		}
+	}
+}
+
 /* Inside double quotes (declare -p): \ before " \ $ and `. */
 static void
 form_double_quoted(struct scratch *s, const unsigned char *in, size_t size)
@@ -851,6 +903,9 @@ forms_shell(struct batch *b, mask_forms_fn add, void *context)
 	batch_give(b, add, context);
 	/* ' doubled: SQL string literals, YAML's single quotes */
 	form_single_quoted(s, b->secret, b->size, "''");
+	batch_give(b, add, context);
+	/* " doubled: CSV fields, PowerShell and VB strings */
+	form_quote_doubled(s, b->secret, b->size, '"');
 	batch_give(b, add, context);
 	form_double_quoted(s, b->secret, b->size);
 	batch_give(b, add, context);
@@ -938,6 +993,8 @@ forms_escaped(struct batch *b, mask_forms_fn add, void *context)
 		form_x(b->s, b->secret, b->size, &x_styles[i]);
 		batch_give(b, add, context);
 	}
+	form_quoted_printable(b->s, b->secret, b->size);
+	batch_give(b, add, context);
 	form_cat_v(b->s, b->secret, b->size, false);
 	batch_give(b, add, context);
 	form_cat_v(b->s, b->secret, b->size, true);
@@ -956,6 +1013,8 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 	form_hex(s, in, size, false, 0);
 	batch_give(&b, add, context);
 	form_hex(s, in, size, true, 0);
+	batch_give(&b, add, context);
+	form_hex_spaced(s, in, size);
 	batch_give(&b, add, context);
 	/* Percent-encoding of every byte. */
 	form_hex(s, in, size, true, '%');

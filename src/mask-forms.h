@@ -23,7 +23,8 @@
  *     character the encoder writes when the data ends with the secret;
  *   - base32 (RFC 4648) of data that begins with the secret, the run
  *     wholly from secret bytes and the same with the final character;
- *   - hex, lower and upper case;
+ *   - hex, lower and upper case, and lower case with a space between two
+ *     bytes (Node's Buffer, Python's bytes.hex(' '));
  *   - percent-encoding: every byte (upper and lower case hex), and only the
  *     bytes that are not unreserved (RFC 3986: all but A-Z a-z 0-9 - . _ ~;
  *     Python's quote(safe=''), jq's @uri), in upper and in lower case hex
@@ -31,7 +32,11 @@
  *     for space in upper and in lower case hex (curl's --data-urlencode in
  *     a body and in a --get query, Python's quote_plus(), Go's
  *     QueryEscape) and keeping !'()* (JavaScript's encodeURIComponent),
- *     and with '+' for space and '~' escaped (PHP's urlencode);
+ *     and with '+' for space and '~' escaped (PHP's urlencode), with
+ *     '+' for space and '*' kept (Java's URLEncoder, JavaScript's
+ *     URLSearchParams), and as a WHATWG URL writes its user info;
+ *   - quoted-printable: '=', control characters and bytes above 0x7e as
+ *     =XX;
  *   - JSON string escaping: \" \\ \b \f \n \r \t and \u00xx for other
  *     control characters (Python without ensure_ascii, JavaScript), also
  *     with upper-case hex (jansson), with \/ (PHP; also with every
@@ -68,7 +73,7 @@
  *     declare -p and set -x of a value holding control characters), with
  *     bytes above 0x7f kept (a UTF-8 locale) or as \ooo (the C locale);
  *   - ' doubled, the text between the quotes of an SQL string literal or a
- *     YAML single-quoted scalar.
+ *     YAML single-quoted scalar, and " doubled (a CSV field, PowerShell).
  *
  * A multi-line secret (one holding "\n") also has each of its lines as a
  * form, without the line's leading and trailing whitespace, so that a key

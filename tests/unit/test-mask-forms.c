@@ -187,8 +187,25 @@ put_base32(struct forms *want, const char *secret)
 		collect(want, out, n);
 }
 
-/* A secret of plain bytes: itself, base64, base32, hex and %XX, nothing
- * else. */
+/* Lower case hex with a space between two bytes (Node's Buffer). */
+static void
+put_hex_spaced(struct forms *want, const char *secret)
+{
+	unsigned char out[FORMS_MAX];
+	size_t i, n = 0;
+
+	for (i = 0; secret[i] != '\0'; i++) {
+		if (i > 0)
+			out[n++] = ' ';
+		out[n++] = (unsigned char)"0123456789abcdef"
+		    [(unsigned char)secret[i] >> 4];
+		out[n++] = (unsigned char)"0123456789abcdef"[secret[i] & 15];
+	}
+	collect(want, out, n);
+}
+
+/* A secret of plain bytes: itself, base64, base32, hex (also spaced) and
+ * %XX, nothing else. */
 static void
 test_plain(const char *secret)
 {
@@ -200,6 +217,7 @@ test_plain(const char *secret)
 	collect(&want, (const unsigned char *)secret, size);
 	missing_runs(&f, &want, (const unsigned char *)secret, size);
 	put_base32(&want, secret);
+	put_hex_spaced(&want, secret);
 	put_hex(&want, secret, "0123456789abcdef", NULL);
 	put_hex(&want, secret, "0123456789ABCDEF", NULL);
 	put_hex(&want, secret, "0123456789ABCDEF", "%");
@@ -496,6 +514,21 @@ test_tools_masked(void)
 	test_masked("Zq8-ghp_Tr0ub4dor&3xK9mLp2vWn7Yc",
 	    "LJYTQLLHNBYF6VDSGB2WENDEN5ZCMM3YJM4W2TDQGJ3FO3RXLFRQU===\n",
 	    "***U===\n", "and so is base32 of the secret and a newline");
+	test_masked("Zq8-ghp_Tr0ub4dor",
+	    "token: <Buffer 5a 71 38 2d 67 68 70 5f 54 72 30 75 62 34 64 6f "
+	    "72>",
+	    "token: <Buffer ***>", "Node's Buffer of a secret is masked");
+	test_masked("Xk9!mP2*vL8@qR7~wZ",
+	    "user=ci&password=Xk9%21mP2*vL8%40qR7%7EwZ", "user=ci&password=***",
+	    "URLSearchParams' and URLEncoder's form");
+	test_masked("q1W+e/r5Ty7=Ui9oP0a+sD2f=",
+	    "https://ci:q1W+e%2Fr5Ty7%3DUi9oP0a+sD2f%3D@registry.example/",
+	    "https://ci:***@registry.example/", "a WHATWG URL's user info");
+	test_masked("q1W+e/r5Ty7=Ui9oP0a+sD2f=",
+	    "API key=3D q1W+e/r5Ty7=3DUi9oP0a+sD2f=3D\n", "API key=3D ***\n",
+	    "quoted-printable");
+	test_masked("p@ss'w\"rd$X9!k\\ze~", "id,\"p@ss'w\"\"rd$X9!k\\ze~\"\n",
+	    "id,\"***\"\n", "a CSV field's doubled quote");
 	test_masked("line-one-secret\tand\nline-two-secret-xyz",
 	    "<a v=\"line-one-secret&#09;and&#10;line-two-secret-xyz\" />",
 	    "<a v=\"***\" />", "ElementTree's XML attribute is masked");
