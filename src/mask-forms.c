@@ -1074,9 +1074,14 @@ size_t
 mask_forms_fold(unsigned char *out, const unsigned char *in, size_t size)
 {
 	size_t i = 0, n = 0, length, indent;
-	bool before, after;
+	bool before, after, partial;
 
 	while (i < size) {
+		if (in[i] == 0x1b &&
+		    (length = mask_forms_csi(in + i, size - i, &partial)) > 0) {
+			i += length;
+			continue;
+		}
 		if (in[i] == '\r' && i + 1 < size && in[i + 1] == '\n')
 			length = 2;
 		else if (in[i] == '\n' || (in[i] == '\r' && i + 1 == size))

@@ -133,10 +133,47 @@ size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
  * encoded characters when the needle's side of it is one (the text beyond
  * may be too), and so is a final "\r" after an encoded character: the
  * folded needle is then part of the folded text wherever the needle is in
- * the text.  Writes the folded bytes to out (room for size bytes; may be
- * in; NULL: only counts them) and returns their number.
+ * the text.  Colour and erase codes (mask_forms_csi()) are left out too,
+ * wherever they are, so that a secret a tool printed with a match
+ * coloured inside it (grep --color=always) is still the secret; line
+ * breaks are judged by the bytes beside them as they are.  Writes the
+ * folded bytes to out (room for size bytes; may be in; NULL: only counts
+ * them) and returns their number.
  */
 #define MASK_FOLD_INDENT_MAX 64
+
+/* The longest colour or erase code left out of the folded view. */
+#define MASK_FOLD_CSI_MAX 32
+
+/*
+ * The length of the colour (SGR) or erase-in-line code that in[0, size)
+ * begins with: ESC '[', digits and ';', then 'm' or 'K', at most
+ * MASK_FOLD_CSI_MAX bytes; else 0, with *partial set when in is all of
+ * such a code's beginning (more bytes may complete it).
+ */
+static inline size_t
+mask_forms_csi(const unsigned char *in, size_t size, bool *partial)
+{
+	size_t i;
+
+	*partial = false;
+	if (size == 0 || in[0] != 0x1b)
+		return 0;
+	if (size == 1) {
+		*partial = true;
+		return 0;
+	}
+	if (in[1] != '[')
+		return 0;
+	for (i = 2; i < size && i < MASK_FOLD_CSI_MAX; i++) {
+		if (in[i] == 'm' || in[i] == 'K')
+			return i + 1;
+		if (!((in[i] >= '0' && in[i] <= '9') || in[i] == ';'))
+			return 0;
+	}
+	*partial = i == size && i < MASK_FOLD_CSI_MAX;
+	return 0;
+}
 
 size_t mask_forms_fold(
     unsigned char *out, const unsigned char *in, size_t size);

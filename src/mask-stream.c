@@ -97,6 +97,7 @@ struct mask_stream {
 	uint64_t floor; /* no line break before this folds (a flush) */
 	bool unfolded; /* bytes went by with no needle to fold for */
 	bool indent_waits; /* an indent waits after the break at folded */
+	bool csi_waits; /* a colour code not yet ended begins at folded */
 	struct fold_point *points; /* points[0]: the anchor; ascending */
 	size_t npoints;
 	size_t points_cap;
@@ -353,29 +354,32 @@ fold_point(struct mask_stream *s, uint64_t folded, uint64_t raw)
 	s->npoints++;
 }
 
+#define ESC 0x1b
+
 /*
- * Copies from in to out up to the first "\n" (not copied) or the end;
- * returns how many bytes it copied.  It may write up to 15 bytes past
- * them (the caller has the room).
+ * Copies from in to out up to the first "\n" or ESC (not copied) or the
+ * end; returns how many bytes it copied.  It may write up to 15 bytes
+ * past them (the caller has the room).
  */
 static size_t
 copy_line(unsigned char *out, const unsigned char *in, size_t size)
 {
 	size_t i = 0;
 #ifdef __SSE2__
-	const __m128i newline = _mm_set1_epi8('\n');
+	const __m128i newline = _mm_set1_epi8('\n'), esc = _mm_set1_epi8(ESC);
 	__m128i x;
 	int hits;
 
 	for (; i + 16 <= size; i += 16) {
 		x = _mm_loadu_si128((const __m128i *)(in + i));
 		_mm_storeu_si128((__m128i *)(out + i), x);
-		hits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, newline));
+		hits = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, newline), _mm_cmpeq_epi8(x, esc)));
 		if (hits != 0)
 			return i + (size_t)__builtin_ctz((unsigned)hits);
 	}
 #endif
-	for (; i < size && in[i] != '\n'; i++)
+	for (; i < size && in[i] != '\n' && in[i] != ESC; i++)
 		out[i] = in[i];
 	return i;
 }
@@ -398,6 +402,21 @@ newline_bits(const unsigned char *in)
 	b3 = (unsigned)_mm_movemask_epi8(
 	    _mm_cmpeq_epi8(_mm_loadu_si128(p + 3), newline));
 	return b0 | b1 << 16 | b2 << 32 | b3 << 48;
+}
+
+/* Whether in[0, 64) holds an ESC. */
+static inline bool
+has_esc(const unsigned char *in)
+{
+	const __m128i esc = _mm_set1_epi8(ESC);
+	const __m128i *p = (const __m128i *)in;
+	__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128(p), esc),
+		b = _mm_cmpeq_epi8(_mm_loadu_si128(p + 1), esc),
+		c = _mm_cmpeq_epi8(_mm_loadu_si128(p + 2), esc),
+		d = _mm_cmpeq_epi8(_mm_loadu_si128(p + 3), esc);
+
+	return _mm_movemask_epi8(
+		   _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) != 0;
 }
 
 static inline void
@@ -437,6 +456,9 @@ fold_blocks(struct mask_stream *s, const unsigned char *in, uint64_t r,
 	size_t k, o = 0, t;
 
 	for (k = 0; k + 128 <= n; k += 64) {
+		/* A colour code: fold_more() takes the block. */
+		if (__builtin_expect(has_esc(in + k), 0))
+			break;
 		copy64(out + o, in + k);
 		bits = newline_bits(in + k);
 		while (bits != 0) {
@@ -468,6 +490,40 @@ fold_blocks(struct mask_stream *s, const unsigned char *in, uint64_t r,
 #endif
 
 /*
+ * The ESC at stream offset i, o bytes into what fold_more() writes: a
+ * colour or erase code (mask_forms_csi()) is left out, anything else
+ * taken as it is; *k (fold_more()'s count of bytes taken) moves past what
+ * it took.  Returns how many bytes it wrote, or -1 when the code may go
+ * on past end (and the stream does not end there): it waits for its next
+ * bytes.
+ */
+static int
+fold_csi(struct mask_stream *s, uint64_t i, uint64_t end, bool at_end, size_t o,
+    size_t *k)
+{
+	unsigned char code[MASK_FOLD_CSI_MAX], *out;
+	size_t have = 0, length;
+	bool partial;
+
+	while (have < sizeof(code) && i + have < end) {
+		code[have] = raw_byte(s, i + have);
+		have++;
+	}
+	length = mask_forms_csi(code, have, &partial);
+	if (length > 0) {
+		*k += length;
+		fold_point(s, s->fold.base + s->fold.used + o, i + length);
+		return 0;
+	}
+	if (partial && !at_end)
+		return -1;
+	out = s->fold.data + s->fold.used + o;
+	*out = ESC;
+	(*k)++;
+	return 1;
+}
+
+/*
  * Extends the fold over the stream bytes not yet in it.  A line break
  * ("\n" or "\r\n") with an encoded character on each side is left out;
  * one at the end, after an encoded character, waits for the next byte
@@ -484,10 +540,12 @@ fold_more(struct mask_stream *s, bool at_end)
 	size_t n = (size_t)(end - r), k = 0, o = 0, line, used, left, indent;
 	unsigned char after;
 	bool before;
+	int written;
 
 	if (n == 0)
 		return;
 	s->indent_waits = false;
+	s->csi_waits = false;
 	if (s->set->built == 0) {
 		/* No needle: nothing to fold for (fold_restart() catches up).
 		 */
@@ -518,7 +576,20 @@ fold_more(struct mask_stream *s, bool at_end)
 		o += line;
 		if (line == left)
 			continue; /* the end, or where the piece begins */
-		i = r + k; /* the "\n" */
+		i = r + k; /* the "\n" or the ESC */
+		if (in[line] == ESC) {
+			written = fold_csi(s, i, end, at_end, o, &k);
+			if (written >= 0) {
+				o += (size_t)written;
+				continue;
+			}
+			/* Its end is still to come: the code waits. */
+			s->csi_waits = true;
+			s->fold.used += o;
+			s->folded = i;
+			memset(s->fold.data + s->fold.used, 0, SLACK);
+			return;
+		}
 		start = i > s->floor && raw_byte(s, i - 1) == '\r' ? i - 1 : i;
 		k++;
 		if (start > s->floor) {
@@ -781,8 +852,9 @@ needle_hold(const struct mask_stream *s)
 
 	if (candidate < fold_end(s))
 		return raw_of(s, candidate);
-	return s->set->break_first || s->indent_waits ? s->folded
-						      : stream_end(s);
+	return s->set->break_first || s->indent_waits || s->csi_waits
+	    ? s->folded
+	    : stream_end(s);
 }
 
 /* ---- patterns ---- */
@@ -1350,6 +1422,9 @@ mask_stream_flush_quiet_unlocked(struct mask_stream *s)
 	if (fold_end(s) - needle_candidate(s) > reveal)
 		return false;
 	if (set->npatterns > 0 && end - s->pattern_hold > reveal)
+		return false;
+	/* A colour code cut short: what follows it is not searched yet. */
+	if (s->csi_waits && end - s->folded > reveal)
 		return false;
 	/*
 	 * A line break and the indent after it, which a match may go on

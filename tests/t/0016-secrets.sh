@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 97
+plan 100
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -486,6 +486,21 @@ ok "! grep -q 'MIIEvQ\|bm90LWEt\|9f8e7d6c\|eyJhbGci\|wJalrX\|Zq8ghp' out" \
 contains out "service_account https://oauth2.googleapis.com/token" \
 	"the document's type and public URL are not masked"
 contains out '"name": "ci-deployer"' "nor its names"
+
+# A tool that colours a match inside a secret (grep --color=always, as a
+# step scanning for leaked tokens would run it) does not unmask it.
+cat >colour.yaml <<'YAML'
+secrets: {env: [COLOUR_SECRET]}
+steps:
+  - name: g
+    run: |
+      printf 'config.yml:3:token: %s\n' "$COLOUR_SECRET" >cfg.txt
+      grep -n --color=always ghp_ cfg.txt
+YAML
+COLOUR_SECRET=Zq8-ghp_Tr0ub4dor3xK9mLp2vWn7Yc run "$JOBRUN" run colour.yaml
+is "$status" 0 "a job grepping for a secret with colours runs"
+contains out "token: ***" "the coloured secret is masked"
+lacks out "Tr0ub4dor" "no part of it shows"
 
 # A password in a source URL is a secret; one too short to mask is said to
 # be, never shown.

@@ -58,17 +58,46 @@ maskref_break(const unsigned char *in, size_t size, size_t i, bool final_cr)
 }
 
 /*
+ * The length of the colour or erase code at in[0, size): ESC, '[', then
+ * digits and ';', then 'm' or 'K', in at most MASK_FOLD_CSI_MAX bytes; 0
+ * when there is none.  *open: in is the start of one, not yet ended.
+ */
+static inline size_t
+maskref_csi(const unsigned char *in, size_t size, bool *open)
+{
+	size_t i;
+
+	*open = false;
+	if (size == 0 || in[0] != 0x1b)
+		return 0;
+	for (i = 1; i < size && i < MASK_FOLD_CSI_MAX; i++) {
+		if (i == 1 ? in[i] != '['
+			   : !(in[i] == ';' || (in[i] >= '0' && in[i] <= '9')))
+			return i >= 2 && (in[i] == 'm' || in[i] == 'K') ? i + 1
+									: 0;
+	}
+	*open = i == size && i < MASK_FOLD_CSI_MAX;
+	return 0;
+}
+
+/*
  * Folds in into out; raw (may be NULL) gets, for each folded byte, its
- * offset in in.  edges: a needle (the ends count as encoded).
+ * offset in in.  edges: a needle (the ends count as encoded).  Colour and
+ * erase codes are left out wherever they are; line breaks are judged by
+ * the bytes beside them.
  */
 static inline size_t
 maskref_fold(unsigned char *out, size_t *raw, const unsigned char *in,
     size_t size, bool edges)
 {
 	size_t i = 0, n = 0, k, length, indent;
-	bool before, after;
+	bool before, after, open;
 
 	while (i < size) {
+		if ((length = maskref_csi(in + i, size - i, &open)) > 0) {
+			i += length;
+			continue;
+		}
 		length = maskref_break(in, size, i, edges);
 		indent = 0;
 		if (length > 0 && in[i + length - 1] == '\n')
@@ -234,13 +263,26 @@ maskref_mask(const struct maskref *ref, const unsigned char *in, size_t size,
 /*
  * The line break (or final "\r") at the end of in[0, size), with the
  * spaces and tabs after it, that a stream keeps until the next byte
- * tells whether it folds: its length, or 0.
+ * tells whether it folds, or a colour code not yet ended: its length, or
+ * 0.
  */
 static inline size_t
 maskref_pending(const unsigned char *in, size_t size)
 {
-	size_t start, end = size;
+	size_t start, end = size, i;
+	bool open;
 
+	/* A colour code not yet ended waits for its end, and so does a line
+	 * break just before it (the reference cannot judge a break at the
+	 * end of what it folds). */
+	for (i = size; i > 0 && size - i < MASK_FOLD_CSI_MAX; i--)
+		if (in[i - 1] == 0x1b) {
+			maskref_csi(in + i - 1, size - (i - 1), &open);
+			if (open)
+				return size - (i - 1) +
+				    maskref_pending(in, i - 1);
+			break;
+		}
 	if (size >= 2 && in[size - 1] == '\r')
 		return 1;
 	while (end > 0 && size - end <= MASK_FOLD_INDENT_MAX &&

@@ -201,14 +201,39 @@ wrapped(unsigned char *out, size_t room, const unsigned char *needle, size_t k)
 	return n;
 }
 
-/* Input: noise, needles whole, in part or wrapped, glued at random. */
+/* Colour and erase codes as tools write them, and some that are not
+ * (cut short, another final byte, too long), to glue in anywhere. */
+static const char *const codes[] = { "\033[m", "\033[K", "\033[01;31m",
+	"\033[38;5;196m", "\033[0m\033[K", "\033[3", "\033", "\033[1;2H",
+	"\033[", "\033[11111111111111111111111111111111m" };
+
+#define CODE_MAX 40 /* the longest of codes[] */
+
+static size_t
+put_code(unsigned char *out, size_t room)
+{
+	const char *code = codes[below(sizeof(codes) / sizeof(*codes))];
+	size_t n = strlen(code);
+
+	if (n > room)
+		return 0;
+	memcpy(out, code, n);
+	return n;
+}
+
+/* Input: noise, needles whole, in part, wrapped or with a colour code
+ * inside, colour codes, glued at random. */
 static size_t
 make_input(const struct trial *t, unsigned char *in, size_t max)
 {
-	size_t size = 0, want = below(max), n, k, from;
+	size_t size = 0, want = below(max), n, k, from, cut, code;
 
 	while (size < want) {
-		n = below(4);
+		n = below(5);
+		if (n == 4) {
+			size += put_code(in + size, max - size);
+			continue;
+		}
 		if (n == 0 || t->ref.count == 0) {
 			k = 1 + below(6);
 			if (size + k > max)
@@ -223,6 +248,17 @@ make_input(const struct trial *t, unsigned char *in, size_t max)
 			if (below(3) == 0) {
 				k = wrapped(in + size, max - size,
 				    t->ref.needles[n] + from, k);
+			} else if (below(4) == 0 && k >= 2) {
+				/* A match coloured inside it (grep). */
+				cut = 1 + below(k - 1);
+				if (size + k + CODE_MAX > max)
+					break;
+				memcpy(
+				    in + size, t->ref.needles[n] + from, cut);
+				code = put_code(in + size + cut, CODE_MAX);
+				memcpy(in + size + cut + code,
+				    t->ref.needles[n] + from + cut, k - cut);
+				k += code;
 			} else {
 				if (size + k > max)
 					break;

@@ -514,6 +514,11 @@ test_tools_masked(void)
 	test_masked("Zq8-ghp_Tr0ub4dor&3xK9mLp2vWn7Yc",
 	    "LJYTQLLHNBYF6VDSGB2WENDEN5ZCMM3YJM4W2TDQGJ3FO3RXLFRQU===\n",
 	    "***U===\n", "and so is base32 of the secret and a newline");
+	test_masked("Zq8-ghp_Tr0ub4dor3xK9mLp2vWn7Yc",
+	    "\033[32m\033[K1\033[m\033[K:token: Zq8-\033[01;31m\033[Kghp_"
+	    "\033[m\033[KTr0ub4dor3xK9mLp2vWn7Yc\n",
+	    "\033[32m\033[K1\033[m\033[K:token: ***\n",
+	    "grep --color=always's colour inside a secret");
 	test_masked("Zq8-ghp_Tr0ub4dor",
 	    "token: <Buffer 5a 71 38 2d 67 68 70 5f 54 72 30 75 62 34 64 6f "
 	    "72>",
