@@ -1119,16 +1119,82 @@ static const struct runner_events engine_events = {
  * and handed to it (mask-async.h), and the reply waits for their level
  * (on_settled(), registration_settled()).
  */
+/* Copies of the credentials inside registered secrets that are
+ * documents (secrets_structured_each()). */
+struct members {
+	char **values;
+	size_t *lengths;
+	size_t n, cap;
+};
+
+static void
+keep_member(void *context, const char *value, size_t length)
+{
+	struct members *m = context;
+
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 8;
+		m->values =
+		    xreallocarray(m->values, m->cap, sizeof(*m->values));
+		m->lengths =
+		    xreallocarray(m->lengths, m->cap, sizeof(*m->lengths));
+	}
+	m->values[m->n] = xmalloc(length + 1);
+	memcpy(m->values[m->n], value, length);
+	m->lengths[m->n++] = length;
+}
+
+/*
+ * The credentials inside the registered secrets join the set as secrets
+ * of their own, as those of the job's secrets do (secrets.c): directly,
+ * or after kept[0, *accepted) for the worker (kept has room).  One that
+ * cannot be masked is left out without a word: the client registered the
+ * document, which is masked.
+ */
+static void
+register_members(struct run *run, char **kept, size_t *kept_lengths,
+    long *accepted, struct members *m, bool untrusted)
+{
+	char *error = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->n; i++) {
+		if (run->registering != NULL)
+			rc = mask_set_check(
+			    run->mask, m->values[i], m->lengths[i], &error);
+		else if (untrusted)
+			rc = mask_set_add_untrusted(
+			    run->mask, m->values[i], m->lengths[i], &error);
+		else
+			rc = mask_set_add(
+			    run->mask, m->values[i], m->lengths[i], &error);
+		free(error);
+		error = NULL;
+		if (rc == 0 && run->registering != NULL) {
+			kept[*accepted] = m->values[i];
+			kept_lengths[(*accepted)++] = m->lengths[i];
+		}
+	}
+}
+
 static long
 on_register(void *context, char *const *values, const size_t *lengths, size_t n,
     bool untrusted, char **error)
 {
 	struct run *run = context;
-	long accepted = 0;
-	char **kept = xcalloc(n + 1, sizeof(*kept));
-	size_t *kept_lengths = xcalloc(n + 1, sizeof(*kept_lengths));
+	struct members members = { 0 };
+	long accepted = 0, given;
+	char **kept;
+	size_t *kept_lengths;
 	size_t i;
 	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		secrets_structured_each(
+		    values[i], lengths[i], keep_member, &members);
+	kept = xcalloc(n + members.n + 1, sizeof(*kept));
+	kept_lengths = xcalloc(n + members.n + 1, sizeof(*kept_lengths));
 
 	for (i = 0; i < n; i++) {
 		if (run->registering != NULL)
@@ -1153,6 +1219,10 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 		kept[accepted] = values[i];
 		kept_lengths[accepted++] = lengths[i];
 	}
+	given = accepted;
+	if (rc == 0)
+		register_members(
+		    run, kept, kept_lengths, &accepted, &members, untrusted);
 	/* Those accepted before a refusal are masked all the same, as
 	 * mask_set_add() did for them on the path without the worker. */
 	if (run->registering != NULL && accepted > 0)
@@ -1160,9 +1230,15 @@ on_register(void *context, char *const *values, const size_t *lengths, size_t n,
 		    (size_t)accepted, untrusted);
 	else if (run->console != NULL)
 		console_rescan(run->console);
+	for (i = 0; i < members.n; i++) {
+		wipe(members.values[i], members.lengths[i]);
+		free(members.values[i]);
+	}
+	free(members.values);
+	free(members.lengths);
 	free(kept);
 	free(kept_lengths);
-	return rc < 0 ? -1 : accepted;
+	return rc < 0 ? -1 : given;
 }
 
 /* Secrets registered off the loop are masked now: the streams look at

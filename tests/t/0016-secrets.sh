@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 100
+plan 102
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -486,6 +486,20 @@ ok "! grep -q 'MIIEvQ\|bm90LWEt\|9f8e7d6c\|eyJhbGci\|wJalrX\|Zq8ghp' out" \
 contains out "service_account https://oauth2.googleapis.com/token" \
 	"the document's type and public URL are not masked"
 contains out '"name": "ci-deployer"' "nor its names"
+
+# A document registered at run time: the credentials in it are masked on
+# their own too, its other members are not.
+cat >regdoc.yaml <<'YAML'
+steps:
+  - name: r
+    run: |
+      printf '%s' '{"type": "svc-account-kind", "token": "reg-member-token-12345"}' | jobrun secret add
+      echo "tok reg-member-token-12345 type svc-account-kind"
+YAML
+run "$JOBRUN" run regdoc.yaml
+is "$status" 0 "a step registering a JSON document runs"
+contains out "tok *** type svc-account-kind" \
+	"its token is masked on its own, its type is not"
 
 # A tool that colours a match inside a secret (grep --color=always, as a
 # step scanning for leaked tokens would run it) does not unmask it.
