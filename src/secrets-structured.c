@@ -52,9 +52,12 @@ public_url(const char *value, size_t length)
 		authority = value + 7;
 	else
 		return false;
-	n = strcspn(authority, "/?#");
-	if ((size_t)(authority - value) + n > length)
-		n = length - (size_t)(authority - value);
+	/* The authority: up to the first '/', '?' or '#' (value holds no
+	 * NUL at its end). */
+	for (n = 0; (size_t)(authority - value) + n < length &&
+	     strchr("/?#", authority[n]) == NULL;
+	     n++)
+		;
 	return memchr(authority, '@', n) == NULL;
 }
 
