@@ -136,6 +136,8 @@ struct level {
 	bool mapping;
 	bool want_key;
 	bool credential;
+	bool is_key; /* the level is a mapping's (complex) key */
+	bool inherited; /* a sequence under a credential's name: its items */
 };
 
 /* The value of a mapping's member ends: the next scalar is a key. */
@@ -171,11 +173,12 @@ from_yaml(struct members *m, const char *data, size_t size)
 				ok = false;
 				break;
 			}
-			if (top != NULL && top->mapping && top->want_key) {
-				/* A complex key: never a credential's name. */
-				top->credential = false;
-				top->want_key = false;
-			}
+			levels[depth].is_key =
+			    top != NULL && top->mapping && top->want_key;
+			levels[depth].inherited = top != NULL &&
+			    ((top->mapping && !top->want_key &&
+				 top->credential) ||
+				(!top->mapping && top->inherited));
 			top = &levels[depth++];
 			top->mapping = event.type == YAML_MAPPING_START_EVENT;
 			top->want_key = true;
@@ -184,9 +187,20 @@ from_yaml(struct members *m, const char *data, size_t size)
 			break;
 		case YAML_MAPPING_END_EVENT:
 		case YAML_SEQUENCE_END_EVENT:
+			if (depth == 0) {
+				ok = false;
+				break;
+			}
 			depth--;
 			top = depth > 0 ? &levels[depth - 1] : NULL;
-			value_done(top);
+			if (levels[depth].is_key && top != NULL) {
+				/* A complex key: never a credential's name;
+				 * its value comes next. */
+				top->credential = false;
+				top->want_key = false;
+			} else {
+				value_done(top);
+			}
 			break;
 		case YAML_SCALAR_EVENT:
 			if (top != NULL && top->mapping && top->want_key) {
@@ -195,8 +209,9 @@ from_yaml(struct members *m, const char *data, size_t size)
 				    event.data.scalar.length);
 				top->want_key = false;
 			} else {
-				if (top != NULL && top->mapping &&
-				    top->credential)
+				if (top != NULL &&
+				    ((top->mapping && top->credential) ||
+					(!top->mapping && top->inherited)))
 					take(m,
 					    (const char *)
 						event.data.scalar.value,

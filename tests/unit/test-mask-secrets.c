@@ -743,6 +743,10 @@ test_structured(void)
 		      "  secretRef: {name: x}\n  apiKey: k-1\n",
 	    "quoted pw|k-1",
 	    "YAML values of credential names only, no mapping");
+	structured_is("api_keys:\n- key-one-1\n- key-two-2\nnames: [a-b-c-d]\n"
+		      "? [complex, key]\n: not-a-token\ntoken: after-it\n",
+	    "key-one-1|key-two-2|after-it",
+	    "the items of a credential's list; a complex key is no name");
 	structured_is("[default]\naws_access_key_id = AKIAEXAMPLE\n"
 		      "; comment\naws_secret_access_key = wJalr/K7\n"
 		      "region = eu-west-1\n",
