@@ -87,8 +87,10 @@ member(struct members *m, const char *name, size_t name_length,
 
 /* ---- JSON ---- */
 
+/* node and what is in it; credential: node is an array under a
+ * credential's name, its strings are credentials. */
 static void
-json_walk(struct members *m, json_t *node, int depth)
+json_walk(struct members *m, json_t *node, bool credential, int depth)
 {
 	const char *name;
 	json_t *value;
@@ -104,11 +106,22 @@ json_walk(struct members *m, json_t *node, int depth)
 				    json_string_value(value),
 				    json_string_length(value));
 			else
-				json_walk(m, value, depth + 1);
+				json_walk(m, value,
+				    json_is_array(value) &&
+					credential_name(name, strlen(name)),
+				    depth + 1);
 		}
 	} else if (json_is_array(node)) {
 		json_array_foreach(node, i, value)
-		    json_walk(m, value, depth + 1);
+		{
+			if (credential && json_is_string(value))
+				take(m, json_string_value(value),
+				    json_string_length(value));
+			else
+				json_walk(m, value,
+				    credential && json_is_array(value),
+				    depth + 1);
+		}
 	}
 }
 
@@ -123,7 +136,7 @@ from_json(struct members *m, const char *data, size_t size)
 	root = json_loadb(data, size, JSON_DECODE_ANY, &error);
 	if (root == NULL)
 		return false;
-	json_walk(m, root, 0);
+	json_walk(m, root, false, 0);
 	json_decref(root);
 	return true;
 }

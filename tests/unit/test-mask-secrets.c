@@ -735,6 +735,9 @@ test_structured(void)
 		      "\"password\":\"pw-123\",\"auth\":\"Y2k6cHc=\"}}}",
 	    "pw-123|Y2k6cHc=",
 	    "a Docker auth file's password and auth, nested");
+	structured_is("{\"tokens\":[\"tok-aaa-1\",[\"tok-bbb-2\"],{\"n\":"
+		      "\"not-me\"}],\"names\":[\"not-me-either\"]}",
+	    "tok-aaa-1|tok-bbb-2", "the strings of a credential's array");
 	structured_is("apiVersion: v1\nusers:\n- name: ci\n  user:\n"
 		      "    token: eyJhbGci.x.y\n    client-key-data: LS0tLS1C\n"
 		      "    username: deployer\n",
