@@ -668,7 +668,8 @@ read_outputs(struct runner *r, size_t index)
 /*
  * Reads what step index wrote to $JOBRUN_STEP_SUMMARY: from the file
  * jobrun made for it, else from the one it made (never followed or
- * blocking).  More than RUNNER_SUMMARY_MAX bytes is cut, with a warning.
+ * blocking).  More than RUNNER_SUMMARY_MAX bytes is cut, with a warning,
+ * before any part of a secret the cut would break (mask_safe_cut()).
  */
 static void
 read_summary(struct runner *r, size_t index)
@@ -699,9 +700,14 @@ read_summary(struct runner *r, size_t index)
 			break;
 		used += (size_t)got;
 	}
-	if (used == RUNNER_SUMMARY_MAX && pread(fd, &more, 1, (off_t)used) > 0)
+	if (used == RUNNER_SUMMARY_MAX &&
+	    pread(fd, &more, 1, (off_t)used) > 0) {
 		diag_warn("step '%s': the summary is cut at %d bytes",
 		    step_name(r, index), RUNNER_SUMMARY_MAX);
+		/* Not inside a secret: its first part would go out. */
+		if (r->mask != NULL)
+			used = mask_safe_cut(r->mask, text, used);
+	}
 	if (fd != run->summary_fd)
 		close(fd);
 	text[used] = '\0';

@@ -1610,6 +1610,33 @@ mask_string(
 	return masked;
 }
 
+static void
+emit_nowhere(void *context, const char *data, size_t size)
+{
+	(void)context;
+	(void)data;
+	(void)size;
+}
+
+size_t
+mask_safe_cut(struct mask_set *set, const void *data, size_t size)
+{
+	struct mask_stream *s;
+	size_t held;
+
+	mask_set_lock(set);
+	if (mask_set_empty(set)) {
+		mask_set_unlock(set);
+		return size;
+	}
+	s = mask_stream_new_unlocked(set, emit_nowhere, NULL);
+	mask_stream_feed_unlocked(s, data, size);
+	held = mask_stream_held_unlocked(s);
+	mask_stream_free_unlocked(s);
+	mask_set_unlock(set);
+	return held < size ? size - held : 0;
+}
+
 char *
 mask_string_output(
     struct mask_set *set, const void *data, size_t size, size_t *out_size)

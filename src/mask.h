@@ -378,4 +378,12 @@ char *mask_string(
 char *mask_string_output(
     struct mask_set *set, const void *data, size_t size, size_t *out_size);
 
+/*
+ * Where text cut at size may end without showing the start of a secret
+ * that the cut broke: size less the bytes at its end that could begin a
+ * match (the bytes a stream would hold).  Masking what is kept then hides
+ * every whole secret in it and no part of one is left.
+ */
+size_t mask_safe_cut(struct mask_set *set, const void *data, size_t size);
+
 #endif

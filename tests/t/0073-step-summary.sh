@@ -3,7 +3,7 @@
 # of the job in step order, masked, into artifacts/summary.md; untrusted
 # steps get theirs handed to their user.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 10
+plan 13
 
 S=.jobrun/artifacts/summary.md
 cat >job.yaml <<'YAML'
@@ -64,4 +64,18 @@ YAML
 JOBRUN_UNTRUSTED_USER=$((1900000000 + $$ % 10000000 * 4)) \
 	run "$JOBRUN" run --isolation weak untrusted.yaml
 is "$(cat $S)" "from the untrusted step" "an untrusted step's summary is gathered"
+# A summary cut at its limit (1 MiB) inside a secret: no part of it stays.
+CUT_SECRET="eyJhbGciOiJIUzI1NiJ9.$(printf 'QWxsWW91ckJhc2VBcmVCZWxvbmdUb1Vz%.0s' 1 2 3 4 5 6).sigXYZ"
+export CUT_SECRET
+cat >cut.yaml <<'YAML'
+secrets: {env: [CUT_SECRET]}
+steps:
+  - name: big
+    run: |
+      "$PYTHON3" -c 'import os; open(os.environ["JOBRUN_STEP_SUMMARY"], "w").write("a" * (1048576 - 100) + os.environ["CUT_SECRET"])'
+YAML
+PYTHON3=$PYTHON3 run "$JOBRUN" run cut.yaml
+is "$status" 0 "a step writing a summary over the limit runs"
+contains err "the summary is cut" "a warning says it is cut"
+ok "! grep -q 'eyJhbGci' $S" "no part of the secret the cut broke is in summary.md"
 done_testing
