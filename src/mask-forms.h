@@ -143,11 +143,11 @@ size_t mask_forms_base64_run(unsigned char *out, const unsigned char *secret,
 #define MASK_FOLD_INDENT_MAX 64
 
 /* The longest colour or erase code left out of the folded view. */
-#define MASK_FOLD_CSI_MAX 32
+#define MASK_FOLD_CSI_MAX 64
 
 /*
  * The length of the colour (SGR) or erase-in-line code that in[0, size)
- * begins with: ESC '[', digits and ';', then 'm' or 'K', at most
+ * begins with: ESC '[', digits, ';' and ':', then 'm' or 'K', at most
  * MASK_FOLD_CSI_MAX bytes; else 0, with *partial set when in is all of
  * such a code's beginning (more bytes may complete it).
  */
@@ -168,7 +168,8 @@ mask_forms_csi(const unsigned char *in, size_t size, bool *partial)
 	for (i = 2; i < size && i < MASK_FOLD_CSI_MAX; i++) {
 		if (in[i] == 'm' || in[i] == 'K')
 			return i + 1;
-		if (!((in[i] >= '0' && in[i] <= '9') || in[i] == ';'))
+		if (!((in[i] >= '0' && in[i] <= '9') || in[i] == ';' ||
+			in[i] == ':'))
 			return 0;
 	}
 	*partial = i == size && i < MASK_FOLD_CSI_MAX;

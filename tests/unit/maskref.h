@@ -59,7 +59,7 @@ maskref_break(const unsigned char *in, size_t size, size_t i, bool final_cr)
 
 /*
  * The length of the colour or erase code at in[0, size): ESC, '[', then
- * digits and ';', then 'm' or 'K', in at most MASK_FOLD_CSI_MAX bytes; 0
+ * digits, ';' and ':', then 'm' or 'K', in at most MASK_FOLD_CSI_MAX bytes; 0
  * when there is none.  *open: in is the start of one, not yet ended.
  */
 static inline size_t
@@ -72,7 +72,8 @@ maskref_csi(const unsigned char *in, size_t size, bool *open)
 		return 0;
 	for (i = 1; i < size && i < MASK_FOLD_CSI_MAX; i++) {
 		if (i == 1 ? in[i] != '['
-			   : !(in[i] == ';' || (in[i] >= '0' && in[i] <= '9')))
+			   : !(in[i] == ';' || in[i] == ':' ||
+				 (in[i] >= '0' && in[i] <= '9')))
 			return i >= 2 && (in[i] == 'm' || in[i] == 'K') ? i + 1
 									: 0;
 	}

@@ -205,9 +205,13 @@ wrapped(unsigned char *out, size_t room, const unsigned char *needle, size_t k)
  * (cut short, another final byte, too long), to glue in anywhere. */
 static const char *const codes[] = { "\033[m", "\033[K", "\033[01;31m",
 	"\033[38;5;196m", "\033[0m\033[K", "\033[3", "\033", "\033[1;2H",
-	"\033[", "\033[11111111111111111111111111111111m" };
+	"\033[", "\033[11111111111111111111111111111111m",
+	"\033[38:2::255:0:0m",
+	"\033[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20;21;22;23m",
+	"\033[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20;21;22;23;24;"
+	"25;26m" };
 
-#define CODE_MAX 40 /* the longest of codes[] */
+#define CODE_MAX 80 /* the longest of codes[] */
 
 static size_t
 put_code(unsigned char *out, size_t room)
