@@ -1016,6 +1016,11 @@ encodings(struct scratch *s, const unsigned char *in, size_t size,
 	batch_give(&b, add, context);
 	form_hex_spaced(s, in, size);
 	batch_give(&b, add, context);
+	/* Node shows a Buffer's first 50 bytes only. */
+	if (size > 50) {
+		form_hex_spaced(s, in, 50);
+		batch_give(&b, add, context);
+	}
 	/* Percent-encoding of every byte. */
 	form_hex(s, in, size, true, '%');
 	batch_give(&b, add, context);

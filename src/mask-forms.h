@@ -24,7 +24,8 @@
  *   - base32 (RFC 4648) of data that begins with the secret, the run
  *     wholly from secret bytes and the same with the final character;
  *   - hex, lower and upper case, and lower case with a space between two
- *     bytes (Node's Buffer, Python's bytes.hex(' '));
+ *     bytes (Node's Buffer, which shows only the first 50, and Python's
+ *     bytes.hex(' '));
  *   - percent-encoding: every byte (upper and lower case hex), and only the
  *     bytes that are not unreserved (RFC 3986: all but A-Z a-z 0-9 - . _ ~;
  *     Python's quote(safe=''), jq's @uri), in upper and in lower case hex

@@ -1125,6 +1125,7 @@ struct members {
 	char **values;
 	size_t *lengths;
 	size_t n, cap;
+	int depth; /* in a member: those inside it too, once */
 };
 
 static void
@@ -1132,6 +1133,11 @@ keep_member(void *context, const char *value, size_t length)
 {
 	struct members *m = context;
 
+	if (m->depth == 0) {
+		m->depth++;
+		secrets_structured_each(value, length, keep_member, m);
+		m->depth--;
+	}
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 8;
 		m->values =

@@ -13,30 +13,66 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
 
+#include "list.h"
 #include "secrets.h"
+#include "source.h"
 #include "xalloc.h"
 
 /* Parts of a member name that say it holds a credential. */
 static const char *const credential_words[] = { "pass", "secret", "token",
 	"key", "auth", "credential", "private", "cookie", "session" };
 
+/* A name's last word that says the member is about a credential, not
+ * one: token_type, auth_method, role_session_name, keyring, tokenUri. */
+static const char *const about_words[] = { "type", "method", "region", "name",
+	"uri", "url", "endpoint", "expires", "expiry", "expiration", "scope",
+	"scopes", "format", "alg", "algorithm", "kind", "file", "path",
+	"keyring", "process", "provider", "version", "duration", "mode" };
+
+/* The last word of name: after its last character that is no letter or
+ * digit, or its last lower case letter followed by an upper case one. */
+static const char *
+last_word(const char *name, size_t length, size_t *word_length)
+{
+	size_t start = length;
+
+	while (start > 0 && isalnum((unsigned char)name[start - 1]) &&
+	    !(start < length && isupper((unsigned char)name[start]) &&
+		islower((unsigned char)name[start - 1])))
+		start--;
+	*word_length = length - start;
+	return name + start;
+}
+
 static bool
 credential_name(const char *name, size_t length)
 {
-	size_t i, j, n;
+	const char *last;
+	size_t i, j, n, last_length;
+	bool found = false;
 
-	for (i = 0; i < sizeof(credential_words) / sizeof(*credential_words);
+	for (i = 0;
+	     i < sizeof(credential_words) / sizeof(*credential_words) && !found;
 	     i++) {
 		n = strlen(credential_words[i]);
-		for (j = 0; j + n <= length; j++)
-			if (strncasecmp(name + j, credential_words[i], n) == 0)
-				return true;
+		for (j = 0; j + n <= length && !found; j++)
+			found =
+			    strncasecmp(name + j, credential_words[i], n) == 0;
 	}
-	return false;
+	if (!found)
+		return false;
+	last = last_word(name, length, &last_length);
+	for (i = 0; i < sizeof(about_words) / sizeof(*about_words); i++)
+		if (strlen(about_words[i]) == last_length &&
+		    strncasecmp(last, about_words[i], last_length) == 0)
+			return false;
+	return true;
 }
 
 /* An http(s) URL without user info (auth_uri, token_uri): public. */
@@ -77,15 +113,34 @@ take(struct members *m, const char *value, size_t length)
 	m->found++;
 }
 
+static void url_line(struct members *m, const char *line, const char *eol);
+
+/* A member's value: whole under a credential's name, else the password
+ * of a URL's user info (a database URL, a registry's). */
 static void
 member(struct members *m, const char *name, size_t name_length,
     const char *value, size_t length)
 {
 	if (credential_name(name, name_length))
 		take(m, value, length);
+	else if (memmem(value, length, "://", 3) != NULL &&
+	    memchr(value, '@', length) != NULL)
+		url_line(m, value, value + length);
 }
 
 /* ---- JSON ---- */
+
+/* A number as a credential (a PIN, a numeric password), as printed. */
+static void
+integer_member(struct members *m, const char *name, json_t *value)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(value));
+
+	if (n > 0 && (size_t)n < sizeof(text))
+		member(m, name, strlen(name), text, (size_t)n);
+}
 
 /* node and what is in it; credential: node is an array under a
  * credential's name, its strings are credentials. */
@@ -105,6 +160,8 @@ json_walk(struct members *m, json_t *node, bool credential, int depth)
 				member(m, name, strlen(name),
 				    json_string_value(value),
 				    json_string_length(value));
+			else if (json_is_integer(value))
+				integer_member(m, name, value);
 			else
 				json_walk(m, value,
 				    json_is_array(value) &&
@@ -255,13 +312,82 @@ blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-/* "name = value" and "name=value" lines (INI sections and comments
- * skipped), the value without surrounding blanks and quotes. */
+/* The line [name, eol) split at its first sep: a credential's name
+ * before it takes the value after it, without blanks and quotes around
+ * it.  Returns whether the name was a credential's. */
+static bool
+split_line(struct members *m, const char *name, const char *eol, char sep)
+{
+	const char *at = memchr(name, sep, (size_t)(eol - name)), *name_end,
+		   *value, *value_end;
+
+	if (at == NULL || at == name)
+		return false;
+	for (name_end = at; name_end > name && blank(name_end[-1]); name_end--)
+		;
+	if (!credential_name(name, (size_t)(name_end - name)))
+		return false;
+	for (value = at + 1; value < eol && blank(*value); value++)
+		;
+	for (value_end = eol; value_end > value && blank(value_end[-1]);
+	     value_end--)
+		;
+	if (value_end - value >= 2 && (*value == '"' || *value == '\'') &&
+	    value_end[-1] == *value) {
+		value++;
+		value_end--;
+	}
+	take(m, value, (size_t)(value_end - value));
+	return true;
+}
+
+/* A .pgpass line, host:port:database:user:password ('\' escapes a ':'):
+ * the password. */
+static void
+pgpass_line(struct members *m, const char *line, const char *eol)
+{
+	const char *p;
+	int colons = 0;
+
+	for (p = line; p < eol && colons < 4; p++) {
+		if (*p == ' ' || *p == '\t')
+			return;
+		if (*p == '\\' && p + 1 < eol)
+			p++;
+		else if (*p == ':')
+			colons++;
+	}
+	if (colons == 4 && p < eol)
+		take(m, p, (size_t)(eol - p));
+}
+
+/* The passwords of a URL's user info on a line (.git-credentials). */
+static void
+url_line(struct members *m, const char *line, const char *eol)
+{
+	struct strlist found = STRLIST_INIT;
+	char *url = xstrndup(line, (size_t)(eol - line));
+	size_t i;
+
+	source_url_credentials(url, &found);
+	for (i = 0; i < found.len; i++) {
+		take(m, found.items[i], strlen(found.items[i]));
+		wipe(found.items[i], strlen(found.items[i]));
+	}
+	strlist_release(&found);
+	wipe(url, strlen(url));
+	free(url);
+}
+
+/*
+ * Lines: "name = value", "name=value" and "name: value" (INI files,
+ * .npmrc, .pypirc; sections and comments skipped), URLs with a password
+ * (.git-credentials), .pgpass lines.
+ */
 static void
 from_lines(struct members *m, const char *data, size_t size)
 {
-	const char *line = data, *end = data + size, *eol, *eq, *name,
-		   *name_end, *value, *value_end;
+	const char *line = data, *end = data + size, *eol, *name;
 
 	for (; line < end; line = eol + 1) {
 		eol = memchr(line, '\n', (size_t)(end - line));
@@ -271,53 +397,54 @@ from_lines(struct members *m, const char *data, size_t size)
 			;
 		if (name == eol || *name == '#' || *name == ';' || *name == '[')
 			continue;
-		eq = memchr(name, '=', (size_t)(eol - name));
-		if (eq == NULL || eq == name)
+		if (split_line(m, name, eol, '=') ||
+		    split_line(m, name, eol, ':'))
 			continue;
-		for (name_end = eq; name_end > name && blank(name_end[-1]);
-		     name_end--)
-			;
-		for (value = eq + 1; value < eol && blank(*value); value++)
-			;
-		for (value_end = eol; value_end > value && blank(value_end[-1]);
-		     value_end--)
-			;
-		if (value_end - value >= 2 &&
-		    (*value == '"' || *value == '\'') &&
-		    value_end[-1] == *value) {
-			value++;
-			value_end--;
-		}
-		member(m, name, (size_t)(name_end - name), value,
-		    (size_t)(value_end - value));
+		if (memmem(name, (size_t)(eol - name), "://", 3) != NULL)
+			url_line(m, name, eol);
+		else
+			pgpass_line(m, name, eol);
 	}
 }
 
 /* The word after "password" in a .netrc file ("machine HOST login USER
- * password PASSWORD", on one line or several). */
+ * password PASSWORD", on one line or several; a word may be quoted, as
+ * curl and Python's netrc read it). */
 static void
 from_netrc(struct members *m, const char *data, size_t size)
 {
-	const char *p = data, *end = data + size, *word, *previous = NULL;
+	const char *p = data, *end = data + size, *word, *word_end;
+	const char *previous = NULL;
 	size_t previous_length = 0;
 	bool netrc = false;
 
 	while (p < end) {
 		while (p < end && isspace((unsigned char)*p))
 			p++;
-		word = p;
-		while (p < end && !isspace((unsigned char)*p))
-			p++;
-		if (p == word)
+		if (p == end)
 			break;
-		if ((p - word == 7 && strncmp(word, "machine", 7) == 0) ||
-		    (p - word == 7 && strncmp(word, "default", 7) == 0))
+		if (*p == '"') {
+			word = ++p;
+			while (p < end && *p != '"')
+				p += *p == '\\' && p + 1 < end ? 2 : 1;
+			word_end = p;
+			if (p < end)
+				p++;
+		} else {
+			word = p;
+			while (p < end && !isspace((unsigned char)*p))
+				p++;
+			word_end = p;
+		}
+		if ((word_end - word == 7 &&
+			strncmp(word, "machine", 7) == 0) ||
+		    (word_end - word == 7 && strncmp(word, "default", 7) == 0))
 			netrc = true;
 		if (netrc && previous != NULL && previous_length == 8 &&
 		    strncmp(previous, "password", 8) == 0)
-			take(m, word, (size_t)(p - word));
+			take(m, word, (size_t)(word_end - word));
 		previous = word;
-		previous_length = (size_t)(p - word);
+		previous_length = (size_t)(word_end - word);
 	}
 }
 

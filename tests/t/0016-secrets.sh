@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 102
+plan 103
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -495,11 +495,14 @@ steps:
     run: |
       printf '%s' '{"type": "svc-account-kind", "token": "reg-member-token-12345"}' | jobrun secret add
       echo "tok reg-member-token-12345 type svc-account-kind"
+      printf 'kind: Secret\nstringData:\n  credentials.json: %s\n' "'{\"private_key\": \"nested-key-67890\"}'" | jobrun secret add
+      echo "nested nested-key-67890"
 YAML
 run "$JOBRUN" run regdoc.yaml
 is "$status" 0 "a step registering a JSON document runs"
 contains out "tok *** type svc-account-kind" \
 	"its token is masked on its own, its type is not"
+contains out "nested ***" "so is a credential in a document inside it"
 
 # A tool that colours a match inside a secret (grep --color=always, as a
 # step scanning for leaked tokens would run it) does not unmask it.

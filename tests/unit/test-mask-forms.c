@@ -523,6 +523,13 @@ test_tools_masked(void)
 	    "token: <Buffer 5a 71 38 2d 67 68 70 5f 54 72 30 75 62 34 64 6f "
 	    "72>",
 	    "token: <Buffer ***>", "Node's Buffer of a secret is masked");
+	test_masked(
+	    "ghp_A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2C3d4E5A1b2",
+	    "<Buffer 67 68 70 5f 41 31 62 32 43 33 64 34 45 35 41 31 62 32 43 "
+	    "33 64 34 45 35 41 31 62 32 43 33 64 34 45 35 41 31 62 32 43 33 64 "
+	    "34 45 35 41 31 62 32 43 33 ... 8 more bytes>",
+	    "<Buffer *** ... 8 more bytes>",
+	    "Node's Buffer of a long secret, its first 50 bytes");
 	test_masked("Xk9!mP2*vL8@qR7~wZ",
 	    "user=ci&password=Xk9%21mP2*vL8%40qR7%7EwZ", "user=ci&password=***",
 	    "URLSearchParams' and URLEncoder's form");

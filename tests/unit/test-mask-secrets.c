@@ -766,9 +766,25 @@ test_structured(void)
 	    "", "a PEM key holds none");
 	structured_is("TOKEN=tok-1\nNAME=build\n", "tok-1",
 	    "a dotenv file: the credential-named value");
-	structured_is("{\"url\":\"https://u:pw@host/x\",\"auth_url\":"
-		      "\"https://u:pw@host/x\"}",
-	    "https://u:pw@host/x", "a URL with user info is a credential");
+	structured_is("{\"url\":\"https://u:pw-1234567@host/x\",\"token_type\":"
+		      "\"Bearer\",\"auth_method\":\"password\",\"keyring\":"
+		      "\"default\",\"role_session_name\":\"ci\","
+		      "\"accessToken\":\"at-123\",\"tokenUri\":\"x-y\"}",
+	    "pw-1234567|at-123",
+	    "a URL's password; not what names say is about a credential");
+	structured_is("{\"user\":\"bob\",\"password\":98765432101,"
+		      "\"pin\":1234}",
+	    "98765432101", "a number under a credential's name");
+	structured_is("[distutils]\nindex-servers = pypi\n[pypi]\n"
+		      "username: __token__\npassword: pypi-ColonSep12345\n",
+	    "pypi-ColonSep12345", "a .pypirc's 'name: value' line");
+	structured_is("machine api.example.com login bob password "
+		      "\"Quoted Pass word99\"\n",
+	    "Quoted Pass word99", "a quoted .netrc password");
+	structured_is("https://bob:ghp_ZZtokenValue1234@github.com\n"
+		      "db.example.com:5432:app:appuser:PgP4ss\\:w0rd\n",
+	    "ghp_ZZtokenValue1234|PgP4ss\\:w0rd",
+	    ".git-credentials and .pgpass passwords");
 	structured_is("{\"a\": [", "", "broken JSON holds none");
 }
 
