@@ -1112,13 +1112,6 @@ static const struct runner_events engine_events = {
 
 /* ---- the control socket ---- */
 
-/*
- * A register request from the control socket: each secret joins the mask
- * set, then every stream rescans what it holds back; only then does the
- * client get its reply.  With the worker, the secrets are checked here
- * and handed to it (mask-async.h), and the reply waits for their level
- * (on_settled(), registration_settled()).
- */
 /* Copies of the credentials inside registered secrets that are
  * documents (secrets_structured_each()). */
 struct members {
@@ -1184,6 +1177,13 @@ register_members(struct run *run, char **kept, size_t *kept_lengths,
 	}
 }
 
+/*
+ * A register request from the control socket: each secret joins the mask
+ * set, then every stream rescans what it holds back; only then does the
+ * client get its reply.  With the worker, the secrets are checked here
+ * and handed to it (mask-async.h), and the reply waits for their level
+ * (on_settled(), registration_settled()).
+ */
 static long
 on_register(void *context, char *const *values, const size_t *lengths, size_t n,
     bool untrusted, char **error)
