@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,10 +246,15 @@ load(struct job_run *r, const struct cli *cli)
 			.flag = "argument" };
 	if (config_build(&r->config, r->job, flags, n, &error) < 0)
 		goto fail;
-	if (r->config.values[CONFIG_TRIGGERS_FILE].source == CONFIG_FROM_FLAG) {
-		diag_error("--triggers-file names a file of this host, which a "
-			   "run in a container cannot write: its triggers.json "
-			   "is in its workspace");
+	if (r->config.values[CONFIG_TRIGGERS_FILE].source == CONFIG_FROM_FLAG ||
+	    r->config.values[CONFIG_TRIGGERS_FILE].source == CONFIG_FROM_ENV) {
+		diag_error("%s names a file of this host, which a run in a "
+			   "container cannot write: its triggers.json is in "
+			   "its workspace",
+		    r->config.values[CONFIG_TRIGGERS_FILE].source ==
+			    CONFIG_FROM_FLAG
+			? "--triggers-file"
+			: "the triggers file's variable");
 		return -1;
 	}
 	if (r->job == NULL &&
@@ -341,6 +347,29 @@ bundle_host_file(struct bundle *b, const char *path)
 }
 
 /*
+ * A setting that names a file of this host (a secrets file, a file of
+ * secret values), however it was given, travels as the file at its
+ * absolute path, which the setting then names inside: a relative path
+ * would be looked up in the container's own directory, and a values list
+ * read as the literal values.
+ */
+static void
+bundle_setting_file(
+    struct bundle *b, const struct config *config, enum config_key key)
+{
+	const char *value = config_get(config, key);
+	struct stat st;
+	char *path;
+
+	if (value == NULL || stat(value, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (path = realpath(value, NULL)) == NULL)
+		return; /* values, or secrets_collect() said so already */
+	bundle_add_env(b, config_key_env(key), path);
+	bundle_host_file(b, path);
+	free(path);
+}
+
+/*
  * A job env given as a file (no '=': not KEY=VALUE lines inline) travels
  * as a file, at its absolute path, which the job env names inside: a path
  * of this host means nothing there.
@@ -430,8 +459,8 @@ make_bundle(struct job_run *r, bool lifeline)
 	bundle_job_env_file(b, config_get(&r->config, CONFIG_JOB_ENV));
 	bundle_named_variables(
 	    b, config_get(&r->config, CONFIG_SECRET_ENV_NAMES));
-	bundle_host_file(b, config_get(&r->config, CONFIG_SECRETS_FILE));
-	bundle_host_file(b, config_get(&r->config, CONFIG_SECRET_VALUES_LIST));
+	bundle_setting_file(b, &r->config, CONFIG_SECRETS_FILE);
+	bundle_setting_file(b, &r->config, CONFIG_SECRET_VALUES_LIST);
 	if (r->job == NULL)
 		return;
 	for (i = 0; i < r->job->secrets.env.len; i++)
@@ -550,6 +579,7 @@ flag_stays_on_host(enum config_key key)
 	case CONFIG_JOB_DIR:
 	case CONFIG_CI_SOURCE_DIR:
 	case CONFIG_TRIGGERS_FILE:
+	case CONFIG_SECRETS_FILE: /* in the bundle, at its absolute path */
 		return true;
 	default:
 		return false;

@@ -4,7 +4,7 @@
 # bundle it carries read by a jobrun as a pod would (JOBRUN_BUNDLE=PATH);
 # a local source refused.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 19
+plan 24
 
 cat >job.yaml <<'YAML'
 name: kube
@@ -90,6 +90,28 @@ contains flags3.out "Secret cmd file" "the Secret holds both"
 run "$JOBRUN" manifest --run-id k4 --triggers-file "$TEST_DIR/t.json" job.yaml
 is "$status" 125 "--triggers-file for a run in a container: 125"
 contains err "which a run in a container cannot write" "saying why"
+JOBRUN_TRIGGERS_FILE=$TEST_DIR/t.json run "$JOBRUN" manifest --run-id k4 job.yaml
+is "$status" 125 "JOBRUN_TRIGGERS_FILE for a run in a container: 125 too"
+
+# Files of secrets named by a relative path travel at their absolute path,
+# which the settings name inside; no relative path crosses.
+printf 'vl-secret-0071-values\n' >values.txt
+printf 'SF=sf-secret-0071-file\n' >sf.env
+run "$JOBRUN" manifest --run-id k5 --secret-values-list values.txt \
+	--secrets-file sf.env job.yaml
+is "$status" 0 "manifest with relative secrets files: exit 0"
+"$PYTHON3" - out "$(realpath values.txt)" "$(realpath sf.env)" >bundle5.out <<'PY'
+import json, sys
+items = {i["kind"]: i for i in json.load(open(sys.argv[1]))["items"]}
+c = items["Job"]["spec"]["template"]["spec"]["containers"][0]
+print("args", " ".join(c["args"]))
+b = items["Secret"]["stringData"]["bundle"]
+print("values", "abs" if sys.argv[2] in b and "vl-secret-0071-values" in b else "missing")
+print("file", "abs" if sys.argv[3] in b and "sf-secret-0071-file" in b else "missing")
+PY
+contains bundle5.out "args run --no-local /etc/jobrun/job.yaml" "no file flag crosses as an argument"
+contains bundle5.out "values abs" "the values file is in the Secret at its absolute path"
+contains bundle5.out "file abs" "so is the secrets file"
 
 cat >local.yaml <<'YAML'
 steps: [{name: a, run: make}]
