@@ -236,6 +236,15 @@ load(struct job_run *r, const struct cli *cli)
 			   "input: give its file");
 		return -1;
 	}
+	if (cli->shell_on_failure || cli->clean) {
+		diag_error("%s is for a run on this machine: a run in a "
+			   "container %s",
+		    cli->shell_on_failure ? "--shell-on-failure" : "--clean",
+		    cli->shell_on_failure
+			? "has no terminal of yours to open a shell on"
+			: "starts from a workspace of its own");
+		return -1;
+	}
 	if (cli->job_file != NULL &&
 	    (r->job = jobfile_load(cli->job_file, &error)) == NULL)
 		goto fail;
@@ -598,6 +607,15 @@ add_flags(struct engine_strings *s, const struct cli *cli)
 		strings_add(s, xstrdup(cli->flags[i].flag));
 		if (!cli->flags[i].is_switch)
 			strings_add(s, xstrdup(cli->flags[i].value));
+	}
+	/* The steps to run: not settings, but the job inside needs them. */
+	if (cli->only != NULL) {
+		strings_add(s, xstrdup("--only"));
+		strings_add(s, xstrdup(cli->only));
+	}
+	if (cli->until != NULL) {
+		strings_add(s, xstrdup("--until"));
+		strings_add(s, xstrdup(cli->until));
 	}
 }
 

@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 79
+plan 82
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -134,6 +134,17 @@ contains state/calls "/mnt/jobrun/job/job.yaml" "the job file is bound in"
 contains state/calls "rm --force --volumes jobrun-r1" "removed at the end"
 contains .jobrun/result.json '"exit_status":3' "result.json collected"
 ok "[ -f .jobrun/logs/main.log ] && [ ! -e .jobrun/src ]" "logs collected, the source not"
+
+# The steps to run and switches cross as the job inside reads them.
+rm -f state/state
+: >state/calls
+run "$JOBRUN" run --runtime podman --image img --run-id r2 --only main \
+	--until main --timestamps job.yaml
+ok "grep -q -- '--timestamps --only main --until main /mnt/jobrun/job/job.yaml' state/calls" \
+	"--only and --until cross, a switch without a value"
+run "$JOBRUN" run --runtime podman --image img --run-id r2 --shell-on-failure job.yaml
+is "$status" 125 "--shell-on-failure for a run in a container: 125"
+contains err "is for a run on this machine" "saying why"
 
 # Flags that may hold a credential travel in the bundle as their
 # variables, never as arguments: a source URL's user info, inline job
