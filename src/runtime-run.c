@@ -482,6 +482,10 @@ collect(struct run *run, int status)
 	if (!has_result(run->o->workspace)) {
 		if (run->engine_oom)
 			return 1;
+		/* Stopped by this host (its hard stop, or a signal not
+		 * acted on in time): finish() writes why. */
+		if (run->timed_out || run->stopping)
+			return 0;
 		if (image_without_jobrun(run) < 0)
 			return -1;
 		return host_failure(run,
@@ -639,6 +643,15 @@ finish(struct run *run, int status)
 		    "timed_out", status,
 		    "the job did not end within its timeout, its grace "
 		    "period and a margin: the host stopped it",
+		    run->o->mask);
+	} else if (run->stopping && !has_result(run->o->workspace)) {
+		status = EXIT_SIGNAL_BASE + SIGTERM;
+		runtime_write_host_result(run->o->workspace, run->o->spec.job,
+		    "cancelled", status,
+		    run->killed ? "the job was cancelled and stopped by the "
+				  "host before it wrote its result"
+				: "the job was cancelled and ended without "
+				  "writing its result",
 		    run->o->mask);
 	}
 	free(run->error);
