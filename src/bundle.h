@@ -31,6 +31,9 @@ struct bundle {
 	struct nvlist env;
 	struct nvlist files; /* path -> content */
 	bool lifeline;
+	/* A file it should carry cannot travel (its content is no UTF-8
+	 * text, or holds a NUL): the run must not go without it. */
+	bool incomplete;
 };
 
 #define BUNDLE_INIT                                                            \

@@ -338,6 +338,7 @@ static int
 bundle_host_file(struct bundle *b, const char *path)
 {
 	char *text = NULL, *error = NULL;
+	json_t *probe;
 	size_t n;
 
 	if (path == NULL || path[0] != '/')
@@ -349,7 +350,19 @@ bundle_host_file(struct bundle *b, const char *path)
 		free(error);
 		return 0;
 	}
-	bundle_add_file(b, path, text);
+	/* The bundle is JSON text: a file that is not UTF-8 text would be
+	 * left out of it without a word, and its secrets not masked. */
+	probe = json_stringn(text, n);
+	if (probe == NULL || memchr(text, '\0', n) != NULL) {
+		diag_error(
+		    "'%s' is not UTF-8 text (or holds a NUL byte): a run "
+		    "in a container cannot be given it",
+		    path);
+		b->incomplete = true;
+	} else {
+		bundle_add_file(b, path, text);
+	}
+	json_decref(probe);
 	wipe(text, n);
 	free(text);
 	return 0;
@@ -897,6 +910,8 @@ kube_input(struct job_run *r, const struct cli *cli,
 	free(id);
 	in->run_id = o->run_id;
 	make_bundle(r, false);
+	if (r->bundle.incomplete)
+		return -1;
 	bundle_encode(&r->bundle, &wire, &wire_length);
 	*out_bundle = xstrndup(wire, wire_length);
 	bundle_wipe_free(wire, wire_length);
@@ -936,6 +951,8 @@ runtime_job_run(const struct cli *cli)
 		goto out;
 	if (!kube) {
 		make_bundle(&r, !cli->rt.detach);
+		if (r.bundle.incomplete)
+			goto out;
 		bundle_encode(&r.bundle, &wire, &wire_length);
 		o.bundle = wire;
 		o.bundle_length = wire_length;
@@ -1044,6 +1061,8 @@ runtime_job_manifest(const struct cli *cli)
 	    (text = job_text(cli->job_file)) == NULL)
 		goto out;
 	make_bundle(&r, false);
+	if (r.bundle.incomplete)
+		goto out;
 	bundle_encode(&r.bundle, &wire, &wire_length);
 	bundle = xstrndup(wire, wire_length);
 	in.bundle = bundle;

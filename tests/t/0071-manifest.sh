@@ -4,7 +4,7 @@
 # bundle it carries read by a jobrun as a pod would (JOBRUN_BUNDLE=PATH);
 # a local source refused.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 24
+plan 26
 
 cat >job.yaml <<'YAML'
 name: kube
@@ -112,6 +112,13 @@ PY
 contains bundle5.out "args run --no-local /etc/jobrun/job.yaml" "no file flag crosses as an argument"
 contains bundle5.out "values abs" "the values file is in the Secret at its absolute path"
 contains bundle5.out "file abs" "so is the secrets file"
+
+# A secrets file that is no UTF-8 text cannot travel in the bundle (JSON):
+# the run is refused, not sent without it.
+printf 'vl-secret-0071-bin\n\377\376\n' >bin.txt
+run "$JOBRUN" manifest --run-id k7 --secret-values-list "$TEST_DIR/bin.txt" job.yaml
+is "$status" 125 "a secrets file that is not UTF-8: 125"
+contains err "is not UTF-8 text" "saying why"
 
 cat >local.yaml <<'YAML'
 steps: [{name: a, run: make}]
