@@ -275,6 +275,101 @@ inspect_image(
 	return rc;
 }
 
+/* After SIGTERM, a tool stopped in a pull gets SIGKILL this much later. */
+#define ENGINE_STOP_KILL_MS 2000
+
+/*
+ * The pull of args: its complaints read, and the tool (its process group)
+ * stopped when rt's interrupt fd becomes readable (a signal came: it is
+ * left for the run to read) or rt's deadline passes.  Returns 0, or -1
+ * with *error and errno (ECANCELED, ETIMEDOUT: stopped).
+ */
+static int
+pull_watched(
+    struct runtime *rt, struct engine *e, const char *const *args, char **error)
+{
+	struct engine_output o = { .out = xstrdup(""), .err = xstrdup("") };
+	struct pollfd fds[2];
+	uint64_t now, kill_at = 0, wake;
+	char chunk[4096];
+	int err[2], why = 0, rc = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		engine_output_release(&o);
+		return -1;
+	}
+	pid = engine_spawn(e, args, -1, err[1], err[1], error);
+	close(err[1]);
+	if (pid < 0) {
+		close(err[0]);
+		engine_output_release(&o);
+		return -1;
+	}
+	fds[0] = (struct pollfd){ err[0], POLLIN, 0 };
+	fds[1] = (struct pollfd){ rt->interrupt_fd, POLLIN, 0 };
+	while (fds[0].fd >= 0) {
+		now = clock_now_ms();
+		wake = kill_at != 0 ? kill_at : why == 0 ? rt->deadline_ms : 0;
+		if (poll(fds, 2,
+			wake == 0 ? -1
+			    : wake > now
+			    ? (int)(wake - now < 60000 ? wake - now : 60000)
+			    : 0) < 0 &&
+		    errno != EINTR)
+			break;
+		now = clock_now_ms();
+		if (why == 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
+			why = ECANCELED;
+		if (why == 0 && rt->deadline_ms != 0 && now >= rt->deadline_ms)
+			why = ETIMEDOUT;
+		if (why != 0 && kill_at == 0) {
+			fds[1].fd = -1;
+			kill(-pid, SIGTERM);
+			kill(-pid, SIGCONT);
+			kill_at = now + ENGINE_STOP_KILL_MS;
+		} else if (kill_at != 0 && now >= kill_at) {
+			kill(-pid, SIGKILL);
+			kill_at = UINT64_MAX;
+		}
+		if (fds[0].revents == 0)
+			continue;
+		n = read(fds[0].fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fds[0].fd = -1;
+			continue;
+		}
+		if (o.err_length < 64 * 1024) {
+			o.err = xreallocarray(
+			    o.err, o.err_length + (size_t)n + 1, 1);
+			memcpy(o.err + o.err_length, chunk, (size_t)n);
+			o.err_length += (size_t)n;
+			o.err[o.err_length] = '\0';
+		}
+	}
+	close(err[0]);
+	o.status = engine_reap(pid);
+	if (why != 0) {
+		*error = xasprintf(why == ETIMEDOUT
+			? "'%s pull' did not end within the job's timeout: "
+			  "stopped"
+			: "'%s pull' stopped: the run is cancelled",
+		    e->program);
+		rc = -1;
+	} else if (o.status != 0) {
+		*error = complaint(e, "pull", &o);
+		why = engine_error_errno(o.err);
+		rc = -1;
+	}
+	engine_output_release(&o);
+	errno = why;
+	return rc;
+}
+
 static int
 engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
     char **error)
@@ -295,7 +390,7 @@ engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
 		return -1;
 	}
 	if (!present) {
-		if (engine_simple(e, "pull", args, error) < 0)
+		if (pull_watched(rt, e, args, error) < 0)
 			return -1;
 		if (inspect_image(e, image, &jobrun, error) < 0)
 			return -1;
@@ -823,5 +918,6 @@ runtime_engine_new(const char *program, char **error)
 	rt->ops = &engine_ops;
 	rt->kind = e->kind == ENGINE_DOCKER ? "docker" : "podman";
 	rt->backend = e;
+	rt->interrupt_fd = -1;
 	return rt;
 }

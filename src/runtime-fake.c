@@ -440,6 +440,7 @@ runtime_fake_new(void)
 	rt->ops = &fake_ops;
 	rt->kind = "fake";
 	rt->backend = fake;
+	rt->interrupt_fd = -1;
 	return rt;
 }
 

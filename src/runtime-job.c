@@ -871,6 +871,7 @@ make_options(struct job_run *r, const struct cli *cli,
 	o->keep = cli->rt.keep;
 	o->workspace = config_get(&r->config, CONFIG_WORKSPACE);
 	o->grace_ms = config_ms(&r->config, CONFIG_GRACE_PERIOD);
+	o->timeout_ms = timeout;
 	o->hard_stop_ms =
 	    timeout > 0 ? timeout + o->grace_ms + HARD_STOP_MARGIN_MS : 0;
 	o->mask = r->mask;

@@ -1213,5 +1213,6 @@ runtime_kube_new(const char *program, struct mask_set *mask, char **error)
 	rt->ops = &kube_ops;
 	rt->kind = "kubernetes";
 	rt->backend = k;
+	rt->interrupt_fd = -1;
 	return rt;
 }

@@ -110,6 +110,25 @@ backend_failure(struct run *run, char *error)
 	return host_failure(run, error);
 }
 
+/* A pull that failed, or that a signal (the run is cancelled: the signal
+ * is read and acted on as ever) or the job's timeout stopped. */
+static int
+pull_failure(struct run *run, char *error)
+{
+	int why = errno;
+
+	if (why == ECANCELED || why == ETIMEDOUT) {
+		diag_error("%s", error);
+		free(error);
+		if (why == ETIMEDOUT)
+			run->timed_out = true;
+		else
+			run->stopping = true;
+		return -1;
+	}
+	return host_failure(run, error);
+}
+
 /*
  * Creates the instance; a missing image is made present by the pull policy
  * first, and "always" pulls before.  Returns 0 created, 1 the name is
@@ -123,9 +142,13 @@ create(struct run *run)
 	char *error = NULL;
 	bool pulled = false;
 
+	/* A pull may take long: a signal or the job's timeout stops it. */
+	run->rt->interrupt_fd = run->o->signals;
+	run->rt->deadline_ms =
+	    run->o->timeout_ms > 0 ? run->started + run->o->timeout_ms : 0;
 	if (run->o->pull == RUNTIME_PULL_ALWAYS) {
 		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
-			return host_failure(run, error);
+			return pull_failure(run, error);
 		pulled = true;
 	}
 	for (;;) {
@@ -141,7 +164,7 @@ create(struct run *run)
 		free(error);
 		error = NULL;
 		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
-			return host_failure(run, error);
+			return pull_failure(run, error);
 		pulled = true;
 	}
 }

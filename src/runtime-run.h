@@ -32,6 +32,7 @@ struct runtime_run_options {
 	const char *bound_workspace;
 	uint64_t grace_ms; /* SIGTERM to SIGKILL */
 	uint64_t hard_stop_ms; /* kill it after this long; 0: never */
+	uint64_t timeout_ms; /* the job's timeout, from the start; 0: none */
 	struct mask_set *mask; /* masks the output again; may be NULL */
 	int console; /* where the job's standard output goes */
 	/* Where its standard error goes, when the backend keeps it apart;

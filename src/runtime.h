@@ -196,6 +196,11 @@ struct runtime {
 	const struct runtime_ops *ops;
 	const char *kind; /* "podman", "docker", "fake", ... */
 	void *backend; /* the backend's own state */
+	/* What stops a pull, which may take long: interrupt_fd readable (a
+	 * signal came; -1: nothing), or clock_now_ms() past deadline_ms
+	 * (0: none).  The backends start with -1 and 0; the run sets them. */
+	int interrupt_fd;
+	uint64_t deadline_ms;
 };
 
 /* ---- backends ---- */

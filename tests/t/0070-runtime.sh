@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 82
+plan 88
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -55,6 +55,7 @@ cat >bin/podman <<'SH'
 s=$FAKE_STATE
 echo "$*" >>"$s/calls"
 case $1 in
+pull) [ -e "$s/slow-pull" ] && sleep 30; exit 0 ;;
 version) [ -e "$s/down" ] && { echo "Cannot connect to Podman" >&2; exit 125; }; echo 4.3.1 ;;
 image)
 	[ -e "$s/no-image" ] && { echo "Error: no such image" >&2; exit 125; }
@@ -134,6 +135,26 @@ contains state/calls "/mnt/jobrun/job/job.yaml" "the job file is bound in"
 contains state/calls "rm --force --volumes jobrun-r1" "removed at the end"
 contains .jobrun/result.json '"exit_status":3' "result.json collected"
 ok "[ -f .jobrun/logs/main.log ] && [ ! -e .jobrun/src ]" "logs collected, the source not"
+
+# A pull that does not end is stopped by the job's timeout (124) and by a
+# signal (143), with a result.json saying so; it held the run before.
+rm -f state/state
+touch state/no-image state/slow-pull
+started=$(date +%s)
+run "$JOBRUN" run --runtime podman --image img --run-id p1 --timeout 1s job.yaml
+is "$status" 124 "a pull past the job's timeout: 124"
+ok "[ $(($(date +%s) - started)) -lt 15 ]" "without waiting for the pull"
+contains .jobrun/result.json '"outcome": "timed_out"' "result.json says it timed out"
+started=$(date +%s)
+"$JOBRUN" run --runtime podman --image img --run-id p2 job.yaml >out 2>err &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+is "$?" 143 "a pull stopped by SIGTERM: 143"
+ok "[ $(($(date +%s) - started)) -lt 15 ]" "at once"
+contains .jobrun/result.json '"outcome": "cancelled"' "result.json says it was cancelled"
+rm -f state/no-image state/slow-pull
 
 # The steps to run and switches cross as the job inside reads them.
 rm -f state/state
