@@ -22,10 +22,17 @@
 #define MASK_ARENA_MAX ((size_t)256 * 1024 * 1024)
 #endif
 
+/* What struct mask_gram's needle member holds. */
+_Static_assert(MASK_STRIDE_MAX <= 16, "an offset takes 4 bits");
+_Static_assert(MASK_ARENA_MAX / MASK_GRAM_MIN < ((size_t)1 << 28),
+    "a needle's index takes 28 bits");
+
 /* Filter bitmap: 512 bits per q-gram, 4 KiB to 512 KiB (stays in cache). */
 #define FILTER_BITS_MIN 15
 #define FILTER_BITS_MAX 22
 #define FILTER_BITS_PER_GRAM 512
+/* How far ahead filter_rebuild() fetches the slots of the q-gram table. */
+#define GRAMS_AHEAD 32
 
 static void
 wipe_free(void *p, size_t size)
@@ -306,16 +313,16 @@ mask_set_needles_unlocked(const struct mask_set *set)
 static uint64_t
 needle_gram(const struct mask_set *set, size_t i, size_t offset)
 {
-	unsigned char bytes[MASK_GRAM_MAX] = { 0 };
+	unsigned char bytes[8] = { 0 };
 
 	memcpy(bytes, needle_bytes(set, i) + offset, set->gram);
 	return mask_load64(bytes) & set->gram_mask;
 }
 
 /*
- * The q-gram set keeps 32-bit fingerprints, not the q-grams: a false
- * "present" only sends a stream to check with its automata, which decide.
- * A fingerprint is never 0 (a free slot) and gives its own slot.
+ * The q-gram table keeps 32-bit fingerprints, not the q-grams: a false
+ * candidate only costs a stream a comparison with a needle.  A fingerprint
+ * is never 0 (a free slot) and gives its own slot.
  */
 static uint32_t
 gram_fingerprint(uint64_t x)
@@ -323,89 +330,102 @@ gram_fingerprint(uint64_t x)
 	return (uint32_t)((x * 0xc2b2ae3d27d4eb4full) >> 32) | 1;
 }
 
-bool
-mask_set_gram_present(const struct mask_set *set, uint64_t x)
+size_t
+mask_set_gram_needles(
+    const struct mask_set *set, uint64_t x, uint32_t *refs, size_t max)
 {
 	uint32_t fingerprint = gram_fingerprint(x);
-	size_t mask = set->grams_size - 1, i = (fingerprint >> 1) & mask;
+	size_t mask = set->grams_size - 1, i = (fingerprint >> 1) & mask, n = 0;
 
-	for (; set->grams[i] != 0; i = (i + 1) & mask)
-		if (set->grams[i] == fingerprint)
-			return true;
-	return false;
+	for (; set->grams[i].fingerprint != 0; i = (i + 1) & mask)
+		if (set->grams[i].fingerprint == fingerprint) {
+			if (n == max)
+				return max + 1;
+			refs[n++] = set->grams[i].needle;
+		}
+	return n;
 }
 
-/* Adds fingerprint unless the table has it; returns whether it did. */
-static bool
-grams_put(uint32_t *grams, size_t size, uint32_t fingerprint)
+static void
+grams_put(struct mask_gram *grams, size_t size, struct mask_gram g)
 {
-	size_t i = (fingerprint >> 1) & (size - 1);
+	size_t i = (g.fingerprint >> 1) & (size - 1);
 
-	for (; grams[i] != 0; i = (i + 1) & (size - 1))
-		if (grams[i] == fingerprint)
-			return false;
-	grams[i] = fingerprint;
-	return true;
+	for (; grams[i].fingerprint != 0; i = (i + 1) & (size - 1))
+		;
+	grams[i] = g;
 }
 
-/* Resizes the fingerprint table to size slots (a power of 2). */
+/* Resizes the q-gram table to size slots (a power of 2). */
 static void
 grams_resize(struct mask_set *set, size_t size)
 {
-	uint32_t *grams = xcalloc(size, sizeof(*grams));
+	struct mask_gram *grams = xcalloc(size, sizeof(*grams));
 	size_t i;
 
 	for (i = 0; i < set->grams_size; i++)
-		if (set->grams[i] != 0)
+		if (set->grams[i].fingerprint != 0)
 			grams_put(grams, size, set->grams[i]);
 	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
 	set->grams = grams;
 	set->grams_size = size;
 }
 
+/* Sets the two bits of the bitmap that mask_set_filter_bits() tests. */
 static void
-gram_insert(struct mask_set *set, uint64_t x)
+filter_set(struct mask_set *set, uint64_t x)
 {
 	uint64_t p = x * MASK_HASH_MULTIPLIER, h = p >> set->filter_shift;
 
-	/* The two bits mask_set_filter_bits() tests. */
 	set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
 	set->filter[h >> 6] |= (uint64_t)1
 	    << ((p >> (set->filter_shift - 6)) & 63);
+}
+
+static void
+gram_insert(struct mask_set *set, uint64_t x, size_t needle, size_t offset)
+{
+	filter_set(set, x);
 	/* The table stays at most half full. */
 	if ((set->grams_used + 1) * 2 > set->grams_size)
 		grams_resize(set, set->grams_size * 2);
-	if (grams_put(set->grams, set->grams_size, gram_fingerprint(x)))
-		set->grams_used++;
+	grams_put(set->grams, set->grams_size,
+	    (struct mask_gram){
+		gram_fingerprint(x), (uint32_t)(needle << 4 | offset) });
+	set->grams_used++;
 }
 
-/*
- * Adds the needle's q-grams at offsets 0 to s - 1.  Each is the needle's
- * next 8 bytes, masked: whole loads while they stay inside the arena.
- */
+/* The needle's q-gram at offset: a whole load while it stays inside the
+ * arena. */
+static uint64_t
+needle_gram_at(const struct mask_set *set, size_t needle, size_t offset)
+{
+	if (set->needles[needle].offset + offset + 8 <= set->arena_size)
+		return mask_load64(needle_bytes(set, needle) + offset) &
+		    set->gram_mask;
+	return needle_gram(set, needle, offset);
+}
+
+/* Adds the needle's q-grams at offsets 0 to s - 1. */
 static void
 filter_insert(struct mask_set *set, size_t needle)
 {
-	const unsigned char *p = needle_bytes(set, needle);
 	size_t offset;
 
-	if (set->needles[needle].offset + set->stride - 1 + 8 >
-	    set->arena_size) {
-		for (offset = 0; offset < set->stride; offset++)
-			gram_insert(set, needle_gram(set, needle, offset));
-		return;
-	}
 	for (offset = 0; offset < set->stride; offset++)
-		gram_insert(set, mask_load64(p + offset) & set->gram_mask);
+		gram_insert(
+		    set, needle_gram_at(set, needle, offset), needle, offset);
 }
 
 /* Sizes the filter for the built needles and fills it again. */
 static void
 filter_rebuild(struct mask_set *set)
 {
-	unsigned char mask[MASK_GRAM_MAX] = { 0 };
+	unsigned char mask[8] = { 0 };
 	unsigned bits = FILTER_BITS_MIN;
-	size_t i;
+	size_t i, offset, k = 0, total;
+	struct mask_gram *all;
+	uint64_t x;
 
 	wipe_free(set->filter, set->filter_words * sizeof(*set->filter));
 	wipe_free(set->grams, set->grams_size * sizeof(*set->grams));
@@ -422,22 +442,44 @@ filter_rebuild(struct mask_set *set)
 	if (set->stride > MASK_STRIDE_MAX)
 		set->stride = MASK_STRIDE_MAX;
 	set->reach = set->stride + set->gram - 1;
+	total = set->built * set->stride;
 	memset(mask, 0xff, set->gram);
 	set->gram_mask = mask_load64(mask);
 	while (bits < FILTER_BITS_MAX &&
-	    ((size_t)1 << bits) <
-		set->built * set->stride * FILTER_BITS_PER_GRAM)
+	    ((size_t)1 << bits) < total * FILTER_BITS_PER_GRAM)
 		bits++;
 	set->filter_shift = 64 - bits;
 	set->filter_words = ((size_t)1 << bits) / 64;
 	set->filter = xcalloc(set->filter_words, sizeof(*set->filter));
 	/* Sized once for every q-gram, not grown a doubling at a time. */
 	set->grams_size = 64;
-	while (set->grams_size < 2 * set->built * set->stride)
+	while (set->grams_size < 2 * total)
 		set->grams_size *= 2;
 	set->grams = xcalloc(set->grams_size, sizeof(*set->grams));
+	/*
+	 * Each entry lands in a slot at random, out of the caches: the
+	 * entries are made first, then put in with their slots fetched
+	 * GRAMS_AHEAD entries ahead, so that the misses overlap.
+	 */
+	all = xmalloc(total * sizeof(*all));
 	for (i = 0; i < set->built; i++)
-		filter_insert(set, i);
+		for (offset = 0; offset < set->stride; offset++) {
+			x = needle_gram_at(set, i, offset);
+			filter_set(set, x);
+			all[k++] = (struct mask_gram){ gram_fingerprint(x),
+				(uint32_t)(i << 4 | offset) };
+		}
+	for (k = 0; k < total; k++) {
+		if (k + GRAMS_AHEAD < total)
+			__builtin_prefetch(
+			    &set->grams[(all[k + GRAMS_AHEAD].fingerprint >>
+					    1) &
+				(set->grams_size - 1)],
+			    1);
+		grams_put(set->grams, set->grams_size, all[k]);
+	}
+	set->grams_used = total;
+	wipe_free(all, total * sizeof(*all));
 }
 
 /* Adds needles [first, built) to the filter, resizing it when due. */

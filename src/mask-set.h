@@ -64,6 +64,14 @@ struct mask_share {
 	uint32_t secret;
 };
 
+/* A sampled q-gram: its fingerprint, its needle and offset in it. */
+struct mask_gram {
+	uint32_t fingerprint;
+	/* needle << 4 | offset: offset < MASK_STRIDE_MAX, and a set holds
+	 * fewer than 2^28 needles (MASK_ARENA_MAX bytes, 4 or more each) */
+	uint32_t needle;
+};
+
 struct mask_level {
 	struct mask_automaton *ac;
 	size_t first; /* its needles: [first, first + count) */
@@ -102,7 +110,9 @@ struct mask_set {
 	unsigned filter_shift; /* 64 - log2(bits in the bitmap) */
 	uint64_t *filter;
 	size_t filter_words;
-	uint32_t *grams; /* fingerprints of the q-grams; 0: a free slot */
+	/* The sampled q-grams: a fingerprint and where it comes from, for
+	 * each needle and offset; fingerprint 0: a free slot. */
+	struct mask_gram *grams;
 	size_t grams_size; /* a power of 2 */
 	size_t grams_used;
 
@@ -231,8 +241,13 @@ mask_set_filter_maybe(const struct mask_set *set, uint64_t x)
 	return mask_set_filter_bits(set, x) & 1;
 }
 
-/* Whether the q-gram x is (all but surely) one of the sampled ones. */
-bool mask_set_gram_present(const struct mask_set *set, uint64_t x);
+/*
+ * The needles and offsets whose sampled q-gram may be x (its fingerprint
+ * is x's): up to max of them into refs (needle << 4 | offset); returns how
+ * many there are, max + 1 when there are more.
+ */
+size_t mask_set_gram_needles(
+    const struct mask_set *set, uint64_t x, uint32_t *refs, size_t max);
 
 /*
  * Takes and releases set->lock.  A set given as const is still locked: the

@@ -3,11 +3,14 @@
  * piece at a time, after the bytes it still holds, and searches the piece
  * where the caller has it (only what it keeps after settling is copied,
  * by keep_piece(); with patterns, or no needle yet, it copies the piece
- * first): for needles (mask-set.h: the sampled q-gram filter skips ahead,
- * the automaton levels run exactly around each of its hits) and, a line
- * window at a time, for patterns.  It collects the matches as ranges of
- * stream offsets, then emits everything before the earliest byte that
- * could still begin a match, each merged range as one token.
+ * first): for needles (mask-set.h: the sampled q-gram filter skips ahead;
+ * at each of its hits the needles that q-gram may belong to are compared
+ * where they would lie, and only when one may go on past the bytes at
+ * hand, or too many share it, do the automaton levels run exactly around
+ * the hit) and, a line window at a time, for patterns.  It collects the
+ * matches as ranges of stream offsets, then emits everything before the
+ * earliest byte that could still begin a match, each merged range as one
+ * token.
  *
  * Offsets are counted from the start of the stream (uint64_t): the buffer
  * holds bytes [base, base + used); everything before `emitted` has gone
@@ -241,16 +244,13 @@ add_owner_found(
  * (it keeps every match in progress from its start).
  */
 static void
-add_needle_found(struct mask_stream *s, uint64_t fstart, uint64_t fend)
+add_needle_owners(
+    struct mask_stream *s, uint64_t fstart, uint64_t fend, size_t needle)
 {
 	const struct mask_set *set = s->set;
 	uint64_t start = raw_of(s, fstart), end = raw_of(s, fend - 1) + 1;
-	size_t needle = SIZE_MAX, i;
+	size_t i;
 
-	if (fstart >= s->fold.base)
-		needle = mask_set_find_needle(set,
-		    s->fold.data + (fstart - s->fold.base),
-		    (size_t)(fend - fstart));
 	if (needle == SIZE_MAX) {
 		add_found(s, start, end, MASK_OWNER_NONE);
 		return;
@@ -261,6 +261,19 @@ add_needle_found(struct mask_stream *s, uint64_t fstart, uint64_t fend)
 	for (i = mask_count_first_share(set, needle);
 	     i < set->nshares && set->shares[i].needle == needle; i++)
 		add_owner_found(s, start, end, set->shares[i].secret);
+}
+
+/* The same for the needle that the fold holds at [fstart, fend). */
+static void
+add_needle_found(struct mask_stream *s, uint64_t fstart, uint64_t fend)
+{
+	size_t needle = SIZE_MAX;
+
+	if (fstart >= s->fold.base)
+		needle = mask_set_find_needle(s->set,
+		    s->fold.data + (fstart - s->fold.base),
+		    (size_t)(fend - fstart));
+	add_needle_owners(s, fstart, fend, needle);
 }
 
 static void
@@ -708,17 +721,11 @@ filter_bit(const struct mask_set *set, const unsigned char *p)
 	return mask_set_filter_bits(set, mask_load64(p) & set->gram_mask);
 }
 
-static bool
-gram_sampled(const struct mask_set *set, const unsigned char *p)
-{
-	return (filter_bit(set, p) & 1) &&
-	    mask_set_gram_present(set, mask_load64(p) & set->gram_mask);
-}
-
 /*
- * The first of the offsets first, first + s, ... up to last where a
- * sampled q-gram starts, or SIZE_MAX.  Eight independent bitmap tests per
- * round: the loads do not wait for each other, unlike an automaton's.
+ * The first of the offsets first, first + s, ... up to last where the
+ * filter's bits are set for the q-gram that starts there, or SIZE_MAX.
+ * Eight independent bitmap tests per round: the loads do not wait for
+ * each other, unlike an automaton's.
  */
 static size_t
 filter_find(const struct mask_set *set, const unsigned char *buf, size_t first,
@@ -736,13 +743,72 @@ filter_find(const struct mask_set *set, const unsigned char *buf, size_t first,
 		    filter_bit(set, p + 6 * s) | filter_bit(set, p + 7 * s);
 		if (__builtin_expect(t & 1, 0))
 			for (k = 0; k < 8; k++)
-				if (gram_sampled(set, p + k * s))
+				if (filter_bit(set, p + k * s) & 1)
 					return i + k * s;
 	}
 	for (; i <= last; i += s)
-		if (gram_sampled(set, buf + i))
+		if (filter_bit(set, buf + i) & 1)
 			return i;
 	return SIZE_MAX;
+}
+
+/* More needles than this behind one q-gram: the automata decide. */
+#define GRAM_NEEDLES_MAX 8
+
+enum hit_kind {
+	HIT_NONE, /* no needle is there after all */
+	HIT_FOUND, /* each needle there was matched whole, and recorded */
+	HIT_OPEN, /* a needle may be there that the automata must decide */
+};
+
+/*
+ * The sample at fold.data[hit] (the filter's bits set): compares the needles
+ * whose q-gram at offset j < s it may be with the folded bytes from
+ * hit - j, which begin at first or later; every needle that lies there
+ * whole, before to, is recorded.  A needle's match in progress at to, or
+ * beginning before first, is left to the automata (HIT_OPEN).
+ */
+static enum hit_kind
+check_hit(struct mask_stream *s, size_t hit, size_t first, size_t to)
+{
+	const struct mask_set *set = s->set;
+	const unsigned char *at = s->fold.data + hit;
+	uint32_t refs[GRAM_NEEDLES_MAX];
+	size_t n, k, offset, start, length, have;
+	const struct mask_needle *needle;
+	enum hit_kind kind = HIT_NONE;
+
+	n = mask_set_gram_needles(
+	    set, mask_load64(at) & set->gram_mask, refs, GRAM_NEEDLES_MAX);
+	if (n > GRAM_NEEDLES_MAX)
+		return HIT_OPEN;
+	for (k = 0; k < n; k++) {
+		offset = refs[k] & 15;
+		needle = &set->needles[refs[k] >> 4];
+		if (offset > hit || hit - offset < first)
+			return HIT_OPEN;
+		start = hit - offset;
+		length = needle->length;
+		have = to - start < length ? to - start : length;
+		if (memcmp(s->fold.data + start, set->arena + needle->offset,
+			have) != 0)
+			continue;
+		if (have < length)
+			return HIT_OPEN;
+		kind = HIT_FOUND;
+	}
+	if (kind == HIT_FOUND)
+		for (k = 0; k < n; k++) {
+			needle = &set->needles[refs[k] >> 4];
+			start = hit - (refs[k] & 15);
+			if (memcmp(s->fold.data + start,
+				set->arena + needle->offset,
+				needle->length) == 0)
+				add_needle_owners(s, s->fold.base + start,
+				    s->fold.base + start + needle->length,
+				    refs[k] >> 4);
+		}
+	return kind;
 }
 
 struct plain_scan {
@@ -784,9 +850,11 @@ open_depth(const struct mask_stream *s)
  * shallower than the reach; then only the sampled offsets are looked up,
  * from where the longest match in progress began (a match still unseen
  * begins there or later; not further back, where the filter would find
- * again the needle the exact steps just went through) to the next hit;
- * then exact steps again from where the needle it belongs to could begin
- * (s - 1 bytes before it).
+ * again the needle the exact steps just went through) to the next hit
+ * that check_hit() cannot settle (the states stay exact at sync while it
+ * settles hits: any needle with a sample before the hit was settled at
+ * that sample); then exact steps again from where the needle it belongs
+ * to could begin (s - 1 bytes before it).
  */
 static void
 scan_needles(struct mask_stream *s, size_t i, size_t to)
@@ -814,7 +882,12 @@ scan_needles(struct mask_stream *s, size_t i, size_t to)
 		memcpy(s->sync_states, s->states,
 		    set->nlevels * sizeof(*s->states));
 		sync = i;
-		hit = filter_find(set, s->fold.data, from, to - q);
+		/* Hits whose needles are all there, or none, are settled here:
+		 * the states stay exact at sync. */
+		while ((hit = filter_find(set, s->fold.data, from, to - q)) !=
+			SIZE_MAX &&
+		    check_hit(s, hit, sync, to) != HIT_OPEN)
+			from = hit + set->stride;
 		if (hit == SIZE_MAX) {
 			replay(s, sync, to);
 			return;

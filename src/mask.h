@@ -51,13 +51,16 @@
  * refused).  A pattern that fails while matching (match or JIT stack
  * limit) masks the rest of its window: the masker errs on hiding.
  *
- * Needles are searched by Aho-Corasick automata (mask-automaton.h) behind a
- * sampled q-gram filter (mask-set.h): a stream looks up one 8-byte window
- * every s bytes (s up to 8, when the shortest needle is 15 bytes or more;
- * 1 when it is 4 to 8 bytes) and runs the automata exactly only around a
- * hit, so its speed hardly depends on the number of needles.  With a
- * needle shorter than 4 bytes (a min_length below 4) there is no filter
- * and the automata walk every byte, several times slower.
+ * Needles are searched behind a sampled q-gram filter (mask-set.h): a
+ * stream looks up one window of up to 8 bytes every s bytes (s is the
+ * shortest needle's length less 7, up to 16; 1 when the shortest is 4 to 8
+ * bytes).  At a hit it compares the needles the window may belong to
+ * (eight at most) where they would lie; only when more share it, or one
+ * may go on past the bytes at hand, do the Aho-Corasick automata
+ * (mask-automaton.h) run exactly around the hit.  So its speed hardly
+ * depends on the number of needles.  With a needle shorter than 4 bytes
+ * (a min_length below 4) there is no filter and the automata walk every
+ * byte, several times slower.
  *
  * Adding a secret is cheap however many there are: needles added since the
  * last scan are built into a new automaton level when a stream next runs

@@ -20,6 +20,11 @@
  *		one row of the throughput table: the masker alone with SECRETS
  *		secrets (with their forms when ENCODINGS is 1), the median CPU
  *		and wall GB/s of RUNS (default 5)
+ *	maskbench words SECRETS GIB [RUNS]
+ *		SECRETS secrets made of four common words each (and their
+ *		forms), over text made of the same words: the median CPU GB/s
+ *		of RUNS (default 5) where nearly every sample of the filter is
+ *		some secret's q-gram
  *	maskbench stream SECRETS ENCODINGS GIB
  *		masks GIB GiB once and prints nothing but a check line: for
  *		measuring peak memory from outside (GNU time)
@@ -647,6 +652,74 @@ one_stream(size_t count, bool forms, double gib)
 	free(sink.data);
 }
 
+/*
+ * The hard case for a filter: secrets made of common words (four of 40,
+ * joined by "-", and a number), in text made of the same words, so that
+ * nearly every sample is some secret's q-gram.
+ */
+static const char *const common_words[] = { "build", "test", "error", "warning",
+	"password", "token", "secret", "deploy", "server", "client", "request",
+	"response", "cache", "worker", "status", "update", "install", "package",
+	"module", "config", "database", "connect", "timeout", "retry",
+	"success", "failure", "output", "input", "stream", "buffer", "access",
+	"denied", "granted", "user", "admin", "service", "account", "project",
+	"release", "version" };
+#define COMMON_WORDS (sizeof(common_words) / sizeof(*common_words))
+#define WORDS_TEXT ((size_t)8 * 1024 * 1024)
+
+static void
+words_row(size_t count, double gib, int runs)
+{
+	struct sink sink = { malloc(SINK_SIZE), 0, 0, 0 };
+	size_t total = (size_t)(gib * (double)GIB) / CHUNK * CHUNK, i, done,
+	       offset;
+	struct mask_set *set = mask_set_new(NULL, 4);
+	struct mask_stream *stream;
+	char secret[128], *text = malloc(WORDS_TEXT + 256), *p = text;
+	double *times = calloc((size_t)runs, sizeof(*times)), t;
+	int r, n;
+
+	for (i = 0; i < count; i++) {
+		snprintf(secret, sizeof(secret), "%s-%s-%s-%s%02u",
+		    common_words[rng() % COMMON_WORDS],
+		    common_words[rng() % COMMON_WORDS],
+		    common_words[rng() % COMMON_WORDS],
+		    common_words[rng() % COMMON_WORDS],
+		    (unsigned)(rng() % 100));
+		mask_set_add(set, secret, strlen(secret), NULL);
+	}
+	mask_set_compact(set);
+	while ((size_t)(p - text) < WORDS_TEXT) {
+		for (n = 5 + (int)(rng() % 8); n > 0; n--)
+			p += sprintf(p, "%s%s",
+			    common_words[rng() % COMMON_WORDS],
+			    rng() % 3 ? " " : "-");
+		p[-1] = '\n';
+	}
+	for (r = 0; r < runs; r++) {
+		stream = mask_stream_new(set, sink_emit, &sink);
+		t = now();
+		for (done = 0, offset = 0; done < total; done += CHUNK) {
+			if (offset + CHUNK > WORDS_TEXT)
+				offset = 0;
+			mask_stream_feed(stream, text + offset, CHUNK);
+			offset += CHUNK;
+		}
+		mask_stream_flush(stream);
+		times[r] = now() - t;
+		mask_stream_free(stream);
+	}
+	qsort(times, (size_t)runs, sizeof(*times), compare_doubles);
+	printf("masker, %zu secrets of common words (%zu needles), text of "
+	       "the same words: %.3g GB/s (CPU), median of %d\n",
+	    count, mask_set_needles(set), (double)total / times[runs / 2] / 1e9,
+	    runs);
+	mask_set_free(set);
+	free(times);
+	free(text);
+	free(sink.data);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -670,6 +743,11 @@ main(int argc, char **argv)
 		    atof(argv[4]), argc > 5 ? atoi(argv[5]) : 5);
 		return 0;
 	}
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "words") == 0) {
+		words_row((size_t)atol(argv[2]), atof(argv[3]),
+		    argc > 4 ? atoi(argv[4]) : 5);
+		return 0;
+	}
 	if (argc == 5 && strcmp(argv[1], "stream") == 0) {
 		one_stream(
 		    (size_t)atol(argv[2]), atoi(argv[3]) != 0, atof(argv[4]));
@@ -680,6 +758,7 @@ main(int argc, char **argv)
 	    "       maskbench registrations [SECRETS [STREAMS]]\n"
 	    "       maskbench setup [SECRETS [RUNS]]\n"
 	    "       maskbench masker SECRETS ENCODINGS GIB [RUNS]\n"
-	    "       maskbench stream SECRETS ENCODINGS GIB\n");
+	    "       maskbench stream SECRETS ENCODINGS GIB\n"
+	    "       maskbench words SECRETS GIB [RUNS]\n");
 	return 2;
 }

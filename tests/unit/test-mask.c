@@ -703,6 +703,81 @@ test_lines(void)
 	mask_set_free(set);
 }
 
+/*
+ * A filter hit is settled by comparing the needles behind its q-gram, or,
+ * when one may go on past the bytes fed or too many share the q-gram, by
+ * the automata: each way masks the same.
+ */
+static void
+test_gram_hits(void)
+{
+	struct mask_set *set = mask_set_new(NULL, 4);
+	struct output out = { NULL, 0, 0 };
+	struct mask_stream *s;
+	char secret[64], text[8192], *p;
+	size_t i, bad = 0;
+	const char *pieces[4];
+	char *got;
+
+	/* 40 secrets behind one q-gram ("sharedpr" at offset 0). */
+	for (i = 0; i < 40; i++) {
+		snprintf(secret, sizeof(secret), "sharedprefix-%03zu-k9Qz", i);
+		mask_set_add(set, secret, strlen(secret), NULL);
+	}
+	mask_set_add(set, "Xq9Zt2Lm8Pw4Rv7Ks1Ty", 20, NULL);
+	for (i = 0; i < 40; i++) {
+		p = text;
+		p += sprintf(p, "%0200d ", 0);
+		p += sprintf(p, "<sharedprefix-%03zu-k9Qz> ", i);
+		p += sprintf(p, "sharedprefix-%03zu-k9QZ ", i);
+		sprintf(p, "%0200d", 0);
+		snprintf(secret, sizeof(secret),
+		    "<***> sharedprefix-%03zu-k9QZ ", i);
+		got = feed_pieces(set, (const char *[]){ text, NULL });
+		bad +=
+		    strstr(got, secret) == NULL || strstr(got, "k9Qz") != NULL;
+		free(got);
+	}
+	is_int((long long)bad, 0,
+	    "40 secrets sharing a q-gram are masked, a near miss is not");
+
+	p = text;
+	p += sprintf(p, "%0300d Xq9Zt2Lm8Pw4 Xq9Zt2Lm8Pw4Rv7Ks1Tx ", 0);
+	sprintf(p, "%0300d", 0);
+	got = feed_pieces(set, (const char *[]){ text, NULL });
+	is_str(got, text, "a secret's q-grams without the secret stay");
+	free(got);
+
+	/* A long secret cut by the end of what was fed, at every place. */
+	mask_set_add(set, "Jw3Nc8Vb1Hx6Gd0Fs5Ue2Ya7Qm4Lp9Ok3Ri8Tz6E", 40, NULL);
+	for (i = 1; i < 40; i++) {
+		memset(text, '.', 400);
+		memcpy(
+		    text + 390, "Jw3Nc8Vb1Hx6Gd0Fs5Ue2Ya7Qm4Lp9Ok3Ri8Tz6E", i);
+		text[390 + i] = '\0';
+		pieces[0] = text;
+		pieces[1] = "Jw3Nc8Vb1Hx6Gd0Fs5Ue2Ya7Qm4Lp9Ok3Ri8Tz6E" + i;
+		pieces[2] = " end";
+		pieces[3] = NULL;
+		got = feed_pieces(set, pieces);
+		bad += strcmp(got + 390, "*** end") != 0;
+		free(got);
+	}
+	is_int(
+	    (long long)bad, 0, "a secret cut by the end of a piece is masked");
+
+	s = mask_stream_new(set, collect, &out);
+	memset(text, '-', 1000);
+	memcpy(text + 500, "Xq9Zt2Lm8Pw4Rv7Ks1Ty", 20);
+	mask_stream_feed(s, text, 1000);
+	mask_stream_flush(s);
+	is_int((long long)out.used, 500 + 3 + 480,
+	    "a secret in the middle of a long piece is masked once");
+	mask_stream_free(s);
+	free(out.data);
+	mask_set_free(set);
+}
+
 int
 main(void)
 {
@@ -722,5 +797,6 @@ main(void)
 	test_lines();
 	test_wrapped();
 	test_fold_blocks();
+	test_gram_hits();
 	return done_testing();
 }
