@@ -218,6 +218,32 @@ value_done(struct level *top)
 		top->want_key = true;
 }
 
+/*
+ * Wipes what a parser still holds of the document: its input, decoded or
+ * not, and the scalars of the tokens it has not handed out (after an
+ * error).  libyaml takes no allocator, so what it frees on its own is not
+ * wiped: a long scalar's buffer before it grew, in the scanner.
+ */
+static void
+wipe_parser(yaml_parser_t *parser)
+{
+	yaml_token_t *token;
+
+	if (parser->raw_buffer.start != NULL)
+		wipe(parser->raw_buffer.start,
+		    (size_t)(parser->raw_buffer.end -
+			parser->raw_buffer.start));
+	if (parser->buffer.start != NULL)
+		wipe(parser->buffer.start,
+		    (size_t)(parser->buffer.end - parser->buffer.start));
+	for (token = parser->tokens.head;
+	     token != NULL && token != parser->tokens.tail; token++)
+		if (token->type == YAML_SCALAR_TOKEN &&
+		    token->data.scalar.value != NULL)
+			wipe(token->data.scalar.value,
+			    token->data.scalar.length);
+}
+
 static bool
 from_yaml(struct members *m, const char *data, size_t size)
 {
@@ -298,8 +324,11 @@ from_yaml(struct members *m, const char *data, size_t size)
 		default:
 			break;
 		}
+		if (event.type == YAML_SCALAR_EVENT)
+			wipe(event.data.scalar.value, event.data.scalar.length);
 		yaml_event_delete(&event);
 	}
+	wipe_parser(&parser);
 	yaml_parser_delete(&parser);
 	return ok && mapped;
 }
