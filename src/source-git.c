@@ -63,6 +63,11 @@ struct session {
 	bool shallow_notice; /* said once that depth is not available */
 	char *refusal; /* why a host key or certificate was refused */
 	struct timespec last_progress;
+	/* The spec's files, absolute: a submodule is updated from its
+	 * superproject's work tree (update_in_worktree()). */
+	char *ssh_key_file;
+	char *known_hosts;
+	char *ca_file;
 };
 
 /* ---- errors ---- */
@@ -167,7 +172,7 @@ credentials(git_credential **out, const char *url, const char *user,
     unsigned int allowed, void *payload)
 {
 	struct session *s = payload;
-	const char *key = s->request->spec->ssh_key_file;
+	const char *key = s->ssh_key_file;
 	/* Same scheme, host and port only: a submodule at http://samehost
 	 * gets no https token in cleartext. */
 	bool same_host = source_url_same_origin(s->url, url);
@@ -244,7 +249,7 @@ static int
 certificate_check(git_cert *cert, int valid, const char *host, void *payload)
 {
 	struct session *s = payload;
-	const char *ca_file = s->request->spec->ca_file;
+	const char *ca_file = s->ca_file;
 	char *error = NULL;
 
 	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
@@ -252,7 +257,7 @@ certificate_check(git_cert *cert, int valid, const char *host, void *payload)
 		 * another one than the source. */
 		if (source_hostkey_check(cert, host,
 			url_port(s->fetching != NULL ? s->fetching : s->url),
-			s->request->spec->known_hosts, &error) == 0)
+			s->known_hosts, &error) == 0)
 			return 0;
 	} else if (valid) {
 		return 0;
@@ -987,6 +992,41 @@ submodule_failed(struct session *s, const char *name)
 	free(refusal);
 }
 
+/*
+ * git_submodule_update() from repo's work tree: when the clone fails,
+ * libgit2 removes what it began by the submodule's path taken from the
+ * working directory, not from the work tree.  From jobrun's own (where a
+ * directory of that name may be anyone's, "usr" under "/") it removed
+ * that directory and everything in it.
+ */
+static int
+update_in_worktree(
+    git_repository *repo, git_submodule *sm, git_submodule_update_options *opts)
+{
+	const char *worktree = git_repository_workdir(repo);
+	int here, rc;
+
+	if (worktree == NULL) {
+		git_error_set_str(
+		    GIT_ERROR_SUBMODULE, "the superproject has no work tree");
+		return -1;
+	}
+	if ((here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    chdir(worktree) < 0) {
+		git_error_set_str(GIT_ERROR_OS, strerror(errno));
+		if (here >= 0)
+			close(here);
+		return -1;
+	}
+	rc = git_submodule_update(sm, 1, opts);
+	if (fchdir(here) < 0 && rc == 0) {
+		git_error_set_str(GIT_ERROR_OS, strerror(errno));
+		rc = -1;
+	}
+	close(here);
+	return rc;
+}
+
 static int
 update_one(git_submodule *sm, const char *name, void *payload)
 {
@@ -1007,7 +1047,7 @@ update_one(git_submodule *sm, const char *name, void *payload)
 	opts.checkout_opts.disable_filters = 1;
 	w->s->offered = false;
 	w->s->fetching = url;
-	rc = git_submodule_update(sm, 1, &opts);
+	rc = update_in_worktree(w->repo, sm, &opts);
 	w->s->fetching = NULL;
 	progress_done(w->s);
 	if (rc == 0)
@@ -1097,11 +1137,26 @@ copy_local_objects(struct session *s, git_repository *repo)
 	free(error);
 }
 
+/* path taken from the working directory; NULL for NULL. */
+static char *
+absolute(const char *path)
+{
+	char *cwd, *full;
+
+	if (path == NULL || path[0] == '/')
+		return path != NULL ? xstrdup(path) : NULL;
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(path);
+	full = xasprintf("%s/%s", cwd, path);
+	free(cwd);
+	return full;
+}
+
 /* A ca_file replaces the system's store for https. */
 static int
 use_ca_file(struct session *s)
 {
-	const char *file = s->request->spec->ca_file;
+	const char *file = s->ca_file;
 
 	if (file == NULL)
 		return 0;
@@ -1125,6 +1180,9 @@ session_release(struct session *s)
 	free(s->url);
 	free(s->host);
 	free(s->refusal);
+	free(s->ssh_key_file);
+	free(s->known_hosts);
+	free(s->ca_file);
 }
 
 int
@@ -1141,12 +1199,20 @@ source_git(const struct source_request *request, struct source_reply *reply)
 	/* Every object's id was computed when the fetched pack was indexed;
 	 * hashing each blob again as the checkout reads it only costs time. */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	s.url = strncmp(request->url, "file://", 7) == 0 ||
-		strstr(request->url, "://") != NULL ||
-		strchr(request->url, ':') != NULL
+	/* A file:/// URL is fetched as its path: libgit2 resolves a
+	 * submodule's relative URL against file:///a/b as file://a/..., which
+	 * it cannot open, and against the path as git does. */
+	s.url = (strncmp(request->url, "file:///", 8) != 0 ||
+		    strchr(request->url, '%') != NULL) &&
+		(strncmp(request->url, "file://", 7) == 0 ||
+		    strstr(request->url, "://") != NULL ||
+		    strchr(request->url, ':') != NULL)
 	    ? xstrdup(request->url)
 	    : source_local_path(request->url);
 	s.host = url_host(s.url);
+	s.ssh_key_file = absolute(request->spec->ssh_key_file);
+	s.known_hosts = absolute(request->spec->known_hosts);
+	s.ca_file = absolute(request->spec->ca_file);
 	if (source_load_token(request, reply, &s.token) < 0 ||
 	    use_ca_file(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
 		goto out;

@@ -7,12 +7,12 @@
 # repository, nor through a symbolic link the checkout made: a tree that
 # holds a path as both a link to a directory outside and a submodule is
 # refused, at the top and in a nested submodule, and nothing outside is
-# written.
+# written; a submodule that cannot be fetched removes nothing outside.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
 . "$JOBRUN_SRCDIR/tests/git-lib.sh"
 need_git
 
-plan 21
+plan 24
 
 # ---- the trap: filter drivers and hooks that write markers ----
 
@@ -119,6 +119,14 @@ is "$(cat ws/src/vendor/lib/lib.txt ws/src/vendor/lib/deep/deep.txt)" "lib
 deep" "recursively"
 is "$(cat out)" "  " "at the commits the superproject records"
 
+# The same superproject as a file:/// URL: its submodules' relative URLs
+# are resolved as git does (libgit2 made file://path of file:///path).
+sed "s|git://127.0.0.1:$DAEMON_PORT/|file://$TEST_DIR/served/|" sub.yaml >fileurl.yaml
+rm -rf ws
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run fileurl.yaml
+is "$status $(cat ws/src/vendor/lib/deep/deep.txt)" "0 deep" \
+	"a file:/// superproject's relative submodules are checked out"
+
 sed 's/submodules: true/submodules: false/' sub.yaml >nosub.yaml
 rm -rf ws
 run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run nosub.yaml
@@ -140,6 +148,24 @@ is "$status" 125 "a remote repository's submodule with a local path is refused"
 contains err "submodule 'peek' has the local URL '$TEST_DIR/served/deep.git'" \
 	"naming it"
 ok "[ ! -e ws/src/peek/deep.txt ]" "and it is not checked out"
+
+# A submodule that cannot be fetched: libgit2 removes what it began to
+# clone by the submodule's path from the process's working directory, not
+# the checkout's; jobrun's own directory holding that path kept its files.
+git_quiet init -b main work/broken
+echo x >work/broken/x && git -C work/broken add x
+git_quiet -C work/broken -c protocol.file.allow=always submodule add \
+	"$TEST_DIR/served/deep.git" keep
+git -C work/broken config -f .gitmodules submodule.keep.url ../missing.git
+git -C work/broken add .gitmodules && git_quiet -C work/broken commit -m broken
+bare_copy work/broken served/broken.git
+sed 's/super.git/broken.git/' sub.yaml >broken.yaml
+mkdir -p keep/inner && echo precious >keep/inner/file
+rm -rf ws
+run env JOBRUN_WORKSPACE="$TEST_DIR/ws" "$JOBRUN" run broken.yaml
+is "$status" 125 "a submodule that cannot be fetched fails the source"
+is "$(cat keep/inner/file 2>&1)" "precious" \
+	"and a directory of its name where jobrun runs keeps its files"
 
 # ---- a submodule through a link: "x" both a link outside and a gitlink ----
 
