@@ -42,6 +42,10 @@
  * before the host kills it. */
 #define RUNTIME_RUN_KILL_MARGIN_MS (30 * 1000)
 
+/* What the engine said on the job's standard error that a run keeps, to
+ * quote when the container never started. */
+#define RUNTIME_RUN_SAID_MAX 1024
+
 /* The files and directories a job's workspace gives back. */
 static const char *const collected[] = { "result.json", "triggers.json",
 	"outputs.json", "logs", "artifacts" };
@@ -65,6 +69,11 @@ struct run {
 	 * (Kubernetes' results volume): the record stands, the run is 125. */
 	bool result_stands;
 	char *error; /* the host-side failure, if any */
+	/* The first bytes of the job's standard error, masked: the engine's
+	 * own complaint when the container never started. */
+	char said[RUNTIME_RUN_SAID_MAX + 1];
+	size_t said_length;
+	bool said_more; /* there was more than said holds */
 };
 
 static void
@@ -79,11 +88,17 @@ console_emit(void *context, const char *data, size_t size)
 static void
 console_errors_emit(void *context, const char *data, size_t size)
 {
-	const struct run *run = context;
+	struct run *run = context;
 	int fd = run->o->console_errors >= 0 ? run->o->console_errors
 					     : run->o->console;
+	size_t room = RUNTIME_RUN_SAID_MAX - run->said_length;
 
 	(void)file_write_all(fd, data, size);
+	if (size > room)
+		run->said_more = true;
+	memcpy(run->said + run->said_length, data, size < room ? size : room);
+	run->said_length += size < room ? size : room;
+	run->said[run->said_length] = '\0';
 }
 
 static int
@@ -375,10 +390,52 @@ stream_output(struct run *run)
 }
 
 /*
+ * The instance was created and never started (the OCI runtime refused its
+ * limits, its entrypoint is missing): nothing of the job ran, and what
+ * the engine said on the job's standard error is the reason, quoted
+ * (masked, as it passed through the mask stream; its first
+ * RUNTIME_RUN_SAID_MAX bytes).
+ */
+static int
+did_not_start(struct run *run, int tool_status)
+{
+	size_t n = run->said_length;
+
+	while (n > 0 && strchr(" \t\r\n", run->said[n - 1]) != NULL)
+		n--;
+	if (n == 0)
+		return host_failure(run,
+		    xasprintf("the container '%s' did not start: %s ended "
+			      "with status %d and said nothing",
+			run->name, run->rt->kind, tool_status));
+	return host_failure(run,
+	    xasprintf("the container '%s' did not start: %s said: %.*s%s",
+		run->name, run->rt->kind, (int)n, run->said,
+		run->said_more ? " [...]" : ""));
+}
+
+/* Whether the instance is still as created (never started). */
+static bool
+never_started(struct run *run)
+{
+	struct runtime_instance found = RUNTIME_INSTANCE_INIT;
+	char *error = NULL;
+	bool yes =
+	    run->rt->ops->find(run->rt, run->name, &found, &error) == 0 &&
+	    found.state == RUNTIME_CREATED;
+
+	free(error);
+	runtime_instance_release(&found);
+	return yes;
+}
+
+/*
  * Step 5: the job's status.  The process that started and attached to
  * the job ends with the job's status (or, following another run's job,
  * the backend's waiter gives it), which saves asking; statuses that may
- * be the tool's own (125-127), or none, are asked for.
+ * be the tool's own (125-127), or none, are asked for; started here, an
+ * instance still as created never started (did_not_start()), and is not
+ * waited for (docker's "wait" would wait for its start).
  */
 static int
 job_status(struct run *run, enum runtime_action action)
@@ -390,6 +447,8 @@ job_status(struct run *run, enum runtime_action action)
 
 	if (status < 0 ||
 	    (action == RUNTIME_DO_START && status >= 125 && status <= 127)) {
+		if (action == RUNTIME_DO_START && never_started(run))
+			return did_not_start(run, status);
 		if (ops->wait(run->rt, run->name, &status, &error) < 0)
 			return host_failure(run, error);
 	}

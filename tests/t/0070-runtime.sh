@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 88
+plan 96
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -77,6 +77,9 @@ create|run)
 esac
 case $1 in
 run|start)
+	# The OCI runtime refuses it (a memory limit, a missing entrypoint):
+	# the tool complains at length and the container stays created.
+	[ -e "$s/never-starts" ] && { echo "Error: OCI runtime error: runc create failed: unable to set memory limit ($RT_TOKEN_ECHO)" >&2; head -c 20000 /dev/zero | tr '\0' x >&2; echo >&2; exit 126; }
 	echo running >"$s/state"
 	# As podman 4.3: the tool says 127, "wait" 0, and /job is empty.
 	[ -e "$s/plain-image" ] && { echo 'Error: executable file `run` not found' >&2; echo exited >"$s/state"; echo 0 >"$s/code"; exit 127; }
@@ -93,7 +96,7 @@ wait)
 	while [ "$(cat "$s/state" 2>/dev/null)" = running ]; do sleep 0.01; done
 	cat "$s/code" ;;
 cp)
-	[ -e "$s/plain-image" ] && { mkdir -p "$s/empty"; tar -C "$s/empty" -cf - .; exit 0; }
+	{ [ -e "$s/plain-image" ] || [ -e "$s/never-starts" ]; } && { mkdir -p "$s/empty"; tar -C "$s/empty" -cf - .; exit 0; }
 	# jobrun's own record: state/record, none when it is empty.
 	mkdir -p "$s/ws/logs" && echo '{"outcome":"failed","exit_status":3}' >"$s/ws/result.json"
 	[ -e "$s/record" ] && { cat "$s/record" >"$s/ws/result.json"; [ -s "$s/record" ] || rm "$s/ws/result.json"; }
@@ -239,6 +242,21 @@ is "$status" 125 "an image without jobrun: 125"
 contains .jobrun/result.json "holds no jobrun" "an image without jobrun: result.json says why"
 ok "[ ! -e state/state ]" "no jobrun: nothing left"
 rm state/plain-image
+
+# A container that never starts ends the run 125, with a result.json that
+# says so and quotes the engine, masked and bounded; it was "ended with
+# status 0 and left no result.json", the engine's words on the console only.
+touch state/never-starts
+run "$JOBRUN" run --runtime podman --image img --run-id n1 job.yaml
+is "$status" 125 "a container that never starts: 125"
+contains .jobrun/result.json "container 'jobrun-n1' did not start" "never started: result.json says so"
+contains .jobrun/result.json "unable to set memory limit (***)" "never started: the engine's words, masked"
+lacks .jobrun/result.json "tok-0070" "never started: no secret in result.json"
+lacks .jobrun/result.json "ended with status" "never started: not an end of the job"
+ok "[ $(wc -c <.jobrun/result.json) -lt 4096 ]" "never started: the engine's words bounded"
+contains err "did not start" "never started: said on the console"
+ok "[ ! -e state/state ]" "never started: removed"
+rm state/never-starts
 run "$JOBRUN" attach nothere
 contains err "no run 'nothere' here" "attach to nothing"
 
