@@ -36,6 +36,7 @@
 #include "xalloc.h"
 
 struct engine {
+	struct runtime *rt; /* its runtime: what bounds each run of the tool */
 	char *program;
 	enum engine_kind kind;
 	/* The instance engine_create started with "run" (its name; NULL when
@@ -102,42 +103,130 @@ engine_spawn(struct engine *e, const char *const *args, int in, int out,
 	    argv, in, out, err >= 0 ? err : out, false, error);
 }
 
-/* Appends what fd gives to *buf until EOF. */
-static void
-drain(int fd, char **buf, size_t *len, size_t limit)
-{
-	char chunk[8192];
-	ssize_t n;
+/* After SIGTERM, a tool stopped by the run gets SIGKILL this much later. */
+#define ENGINE_STOP_KILL_MS 2000
 
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (*len + (size_t)n > limit)
-			continue;
-		*buf = xreallocarray(*buf, *len + (size_t)n + 1, 1);
-		memcpy(*buf + *len, chunk, (size_t)n);
-		*len += (size_t)n;
-		(*buf)[*len] = '\0';
-	}
+/* What the tool's complaints keep at most. */
+#define ENGINE_ERR_MAX (1 << 20)
+
+/*
+ * The one bound of every run of the tool (runtime.h): it is stopped, its
+ * process group sent SIGTERM then SIGKILL, when rt's interrupt fd becomes
+ * readable (a signal came: it is left for the run to read) or rt's
+ * deadline passes.
+ */
+struct engine_stop {
+	int why; /* 0; ECANCELED or ETIMEDOUT once stopped */
+	uint64_t kill_at; /* SIGKILL due; 0: not yet stopped */
+	bool killed;
+};
+
+/* The poll() timeout until stop_check() has something to do. */
+static int
+stop_timeout(const struct runtime *rt, const struct engine_stop *stop)
+{
+	uint64_t now = clock_now_ms(), wake;
+
+	if (stop->killed)
+		return 100; /* until the tool is seen to end */
+	wake = stop->why != 0 ? stop->kill_at : rt->deadline_ms;
+	if (wake == 0)
+		return -1;
+	return wake > now ? (int)(wake - now < 60000 ? wake - now : 60000) : 0;
 }
 
-/* Reads the child's two pipes to their ends, whichever fills first. */
-static void
-read_both(int out, int err, struct engine_output *o)
+/* After a poll() whose entry for rt's interrupt fd is *interrupt: stops
+ * pid's process group when it is due.  Returns whether it was stopped and
+ * has ended (what it left open need not be read to its end). */
+static bool
+stop_check(const struct runtime *rt, struct engine_stop *stop,
+    struct pollfd *interrupt, pid_t pid)
 {
-	struct pollfd fds[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+	uint64_t now = clock_now_ms();
+
+	if (stop->why == 0 && interrupt->fd >= 0 &&
+	    (interrupt->revents & POLLIN))
+		stop->why = ECANCELED;
+	if (stop->why == 0 && rt->deadline_ms != 0 && now >= rt->deadline_ms)
+		stop->why = ETIMEDOUT;
+	if (stop->why == 0)
+		return false;
+	if (stop->kill_at == 0) {
+		interrupt->fd = -1;
+		kill(-pid, SIGTERM);
+		kill(-pid, SIGCONT);
+		stop->kill_at = now + ENGINE_STOP_KILL_MS;
+	} else if (!stop->killed && now >= stop->kill_at) {
+		kill(-pid, SIGKILL);
+		stop->killed = true;
+	}
+	return engine_ended(pid);
+}
+
+/* What the tool of args is called in messages: "podman container
+ * inspect", "podman rm". */
+static char *
+call_name(const struct engine *e, const char *const *args)
+{
+	if (args[0] != NULL && args[1] != NULL &&
+	    (strcmp(args[0], "container") == 0 ||
+		strcmp(args[0], "image") == 0))
+		return xasprintf("%s %s %s", e->program, args[0], args[1]);
+	return xasprintf("%s %s", e->program, args[0] != NULL ? args[0] : "");
+}
+
+/* The message of a run of the tool that was stopped. */
+static char *
+stopped(const struct engine *e, const char *const *args, int why)
+{
+	const struct runtime *rt = e->rt;
+	char *name = call_name(e, args), *text;
+
+	if (why == ETIMEDOUT)
+		text = xasprintf("'%s' did not end within %s: stopped", name,
+		    rt->deadline_name != NULL ? rt->deadline_name : "its time");
+	else
+		text = xasprintf("'%s' stopped: the run is cancelled", name);
+	free(name);
+	return text;
+}
+
+/* Appends n bytes of chunk to *buf (NUL-terminated) up to limit. */
+static void
+append(char **buf, size_t *len, const char *chunk, size_t n, size_t limit)
+{
+	if (*len + n > limit)
+		return;
+	*buf = xreallocarray(*buf, *len + n + 1, 1);
+	memcpy(*buf + *len, chunk, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+/*
+ * Reads the tool's output (out, -1 when it goes elsewhere) and complaints
+ * (err) to their ends, whichever fills first, under the bound
+ * (struct engine_stop), then reaps it.  Returns 0, or the errno of the
+ * stop (ECANCELED, ETIMEDOUT).
+ */
+static int
+engine_watch(
+    struct engine *e, pid_t pid, int out, int err, struct engine_output *o)
+{
+	struct pollfd fds[3] = { { out, POLLIN, 0 }, { err, POLLIN, 0 },
+		{ e->rt->interrupt_fd, POLLIN, 0 } };
+	struct engine_stop stop = { 0 };
 	char chunk[8192];
 
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		size_t i;
 
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		if (poll(fds, 3, stop_timeout(e->rt, &stop)) < 0 &&
+		    errno != EINTR)
+			break;
+		if (stop_check(e->rt, &stop, &fds[2], pid))
 			break;
 		for (i = 0; i < 2; i++) {
-			char **buf = i == 0 ? &o->out : &o->err;
-			size_t *len = i == 0 ? &o->out_length : &o->err_length;
 			ssize_t n;
 
 			if (fds[i].fd < 0 || fds[i].revents == 0)
@@ -145,29 +234,32 @@ read_both(int out, int err, struct engine_output *o)
 			n = read(fds[i].fd, chunk, sizeof(chunk));
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n <= 0) {
+			if (n <= 0)
 				fds[i].fd = -1;
-				continue;
-			}
-			*buf = xreallocarray(*buf, *len + (size_t)n + 1, 1);
-			memcpy(*buf + *len, chunk, (size_t)n);
-			*len += (size_t)n;
-			(*buf)[*len] = '\0';
+			else if (i == 0)
+				append(&o->out, &o->out_length, chunk,
+				    (size_t)n, SIZE_MAX);
+			else
+				append(&o->err, &o->err_length, chunk,
+				    (size_t)n, ENGINE_ERR_MAX);
 		}
 	}
+	o->status = engine_reap(pid);
+	return stop.why;
 }
 
 int
 engine_run(struct engine *e, const char *const *args, int out_fd,
     struct engine_output *o, char **error)
 {
-	int out[2] = { -1, -1 }, err[2];
+	int out[2] = { -1, -1 }, err[2], why;
 	pid_t pid;
 
 	*o = (struct engine_output){ .out = xstrdup(""), .err = xstrdup("") };
 	if (pipe2(err, O_CLOEXEC) < 0 ||
 	    (out_fd < 0 && pipe2(out, O_CLOEXEC) < 0)) {
 		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
+		engine_output_release(o);
 		return -1;
 	}
 	pid = engine_spawn(
@@ -179,16 +271,19 @@ engine_run(struct engine *e, const char *const *args, int out_fd,
 		close(err[0]);
 		if (out[0] >= 0)
 			close(out[0]);
+		engine_output_release(o);
 		return -1;
 	}
-	if (out[0] >= 0) {
-		read_both(out[0], err[0], o);
+	why = engine_watch(e, pid, out[0], err[0], o);
+	if (out[0] >= 0)
 		close(out[0]);
-	} else {
-		drain(err[0], &o->err, &o->err_length, 1 << 20);
-	}
 	close(err[0]);
-	o->status = engine_reap(pid);
+	if (why != 0) {
+		engine_output_release(o);
+		*error = stopped(e, args, why);
+		errno = why;
+		return -1;
+	}
 	return 0;
 }
 
@@ -275,98 +370,23 @@ inspect_image(
 	return rc;
 }
 
-/* After SIGTERM, a tool stopped in a pull gets SIGKILL this much later. */
-#define ENGINE_STOP_KILL_MS 2000
-
-/*
- * The pull of args: its complaints read, and the tool (its process group)
- * stopped when rt's interrupt fd becomes readable (a signal came: it is
- * left for the run to read) or rt's deadline passes.  Returns 0, or -1
- * with *error and errno (ECANCELED, ETIMEDOUT: stopped).
- */
+/* The pull of args, bounded as every run of the tool is (a pull may
+ * take long: the job's timeout or a signal stops it).  Returns 0, or -1
+ * with *error and errno (ECANCELED, ETIMEDOUT: stopped). */
 static int
-pull_watched(
-    struct runtime *rt, struct engine *e, const char *const *args, char **error)
+pull_watched(struct engine *e, const char *const *args, char **error)
 {
-	struct engine_output o = { .out = xstrdup(""), .err = xstrdup("") };
-	struct pollfd fds[2];
-	uint64_t now, kill_at = 0, wake;
-	char chunk[4096];
-	int err[2], why = 0, rc = 0;
-	ssize_t n;
-	pid_t pid;
+	struct engine_output o;
+	int rc = 0;
 
-	if (pipe2(err, O_CLOEXEC) < 0) {
-		*error = xasprintf("cannot make a pipe: %s", strerror(errno));
-		engine_output_release(&o);
+	if (engine_run(e, args, -1, &o, error) < 0)
 		return -1;
-	}
-	pid = engine_spawn(e, args, -1, err[1], err[1], error);
-	close(err[1]);
-	if (pid < 0) {
-		close(err[0]);
-		engine_output_release(&o);
-		return -1;
-	}
-	fds[0] = (struct pollfd){ err[0], POLLIN, 0 };
-	fds[1] = (struct pollfd){ rt->interrupt_fd, POLLIN, 0 };
-	while (fds[0].fd >= 0) {
-		now = clock_now_ms();
-		wake = kill_at != 0 ? kill_at : why == 0 ? rt->deadline_ms : 0;
-		if (poll(fds, 2,
-			wake == 0 ? -1
-			    : wake > now
-			    ? (int)(wake - now < 60000 ? wake - now : 60000)
-			    : 0) < 0 &&
-		    errno != EINTR)
-			break;
-		now = clock_now_ms();
-		if (why == 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
-			why = ECANCELED;
-		if (why == 0 && rt->deadline_ms != 0 && now >= rt->deadline_ms)
-			why = ETIMEDOUT;
-		if (why != 0 && kill_at == 0) {
-			fds[1].fd = -1;
-			kill(-pid, SIGTERM);
-			kill(-pid, SIGCONT);
-			kill_at = now + ENGINE_STOP_KILL_MS;
-		} else if (kill_at != 0 && now >= kill_at) {
-			kill(-pid, SIGKILL);
-			kill_at = UINT64_MAX;
-		}
-		if (fds[0].revents == 0)
-			continue;
-		n = read(fds[0].fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fds[0].fd = -1;
-			continue;
-		}
-		if (o.err_length < 64 * 1024) {
-			o.err = xreallocarray(
-			    o.err, o.err_length + (size_t)n + 1, 1);
-			memcpy(o.err + o.err_length, chunk, (size_t)n);
-			o.err_length += (size_t)n;
-			o.err[o.err_length] = '\0';
-		}
-	}
-	close(err[0]);
-	o.status = engine_reap(pid);
-	if (why != 0) {
-		*error = xasprintf(why == ETIMEDOUT
-			? "'%s pull' did not end within the job's timeout: "
-			  "stopped"
-			: "'%s pull' stopped: the run is cancelled",
-		    e->program);
-		rc = -1;
-	} else if (o.status != 0) {
+	if (o.status != 0) {
 		*error = complaint(e, "pull", &o);
-		why = engine_error_errno(o.err);
+		errno = engine_error_errno(o.err);
 		rc = -1;
 	}
 	engine_output_release(&o);
-	errno = why;
 	return rc;
 }
 
@@ -390,7 +410,7 @@ engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
 		return -1;
 	}
 	if (!present) {
-		if (pull_watched(rt, e, args, error) < 0)
+		if (pull_watched(e, args, error) < 0)
 			return -1;
 		if (inspect_image(e, image, &jobrun, error) < 0)
 			return -1;
@@ -465,28 +485,35 @@ cidfile_written(const char *cidfile)
 
 /*
  * Waits until the "run" in *attach has created its instance (the id in
- * cidfile, which inotify watching its directory announces) or has ended.
- * Nothing the job prints can come before the id: the instance starts
- * after it is written, so whatever the tool printed on its standard error
- * before is its own complaint, kept in *o.  Returns 1 created, 0 ended
- * (its status in *o).
+ * cidfile, which inotify watching its directory announces) or has ended,
+ * under the bound of every run of the tool (engine_watch()).  Nothing the
+ * job prints can come before the id: the instance starts after it is
+ * written, so whatever the tool printed on its standard error before is
+ * its own complaint, kept in *o.  Returns 1 created, 0 ended (its status
+ * in *o), or the errno of the stop (ECANCELED, ETIMEDOUT) once the tool,
+ * stopped, has ended.
  */
 static int
-await_created(struct runtime_attach *attach, int watch, const char *cidfile,
-    struct engine_output *o)
+await_created(struct engine *e, struct runtime_attach *attach, int watch,
+    const char *cidfile, struct engine_output *o)
 {
-	struct pollfd fds[2] = { { watch, POLLIN, 0 },
-		{ attach->errors, POLLIN, 0 } };
+	struct pollfd fds[3] = { { watch, POLLIN, 0 },
+		{ attach->errors, POLLIN, 0 },
+		{ e->rt->interrupt_fd, POLLIN, 0 } };
+	struct engine_stop stop = { 0 };
 	char chunk[4096];
 
 	for (;;) {
 		ssize_t n;
 
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		if (poll(fds, 3, stop_timeout(e->rt, &stop)) < 0 &&
+		    errno != EINTR)
+			break;
+		if (stop_check(e->rt, &stop, &fds[2], attach->pid))
 			break;
 		while (read(watch, chunk, sizeof(chunk)) > 0)
 			continue;
-		if (cidfile_written(cidfile))
+		if (stop.why == 0 && cidfile_written(cidfile))
 			return 1;
 		if (fds[1].revents == 0)
 			continue;
@@ -495,21 +522,15 @@ await_created(struct runtime_attach *attach, int watch, const char *cidfile,
 			continue;
 		if (n <= 0)
 			break;
-		if (o->err_length + (size_t)n <= 65536) {
-			o->err = xreallocarray(
-			    o->err, o->err_length + (size_t)n + 1, 1);
-			memcpy(o->err + o->err_length, chunk, (size_t)n);
-			o->err_length += (size_t)n;
-			o->err[o->err_length] = '\0';
-		}
+		append(&o->err, &o->err_length, chunk, (size_t)n, 65536);
 	}
 	/* Its output ended: the tool is ending, or it closed its output and
 	 * the end of the run tells. */
-	if (cidfile_written(cidfile))
+	if (stop.why == 0 && cidfile_written(cidfile))
 		return 1;
 	o->status = engine_reap(attach->pid);
 	attach->pid = -1;
-	return 0;
+	return stop.why;
 }
 
 /*
@@ -529,7 +550,7 @@ create_started(struct engine *e, const struct runtime_spec *spec, char **error)
 	struct runtime_attach attach = RUNTIME_ATTACH_INIT;
 	struct engine_output o = { .status = -1 };
 	char *dir, *cidfile;
-	int watch, rc = -2, saved_errno;
+	int watch, rc = -2, saved_errno, why = 0;
 
 	dir = xasprintf("%s/jobrun-cid-XXXXXX",
 	    tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
@@ -548,18 +569,19 @@ create_started(struct engine *e, const struct runtime_spec *spec, char **error)
 		goto out;
 	}
 	o.err = xstrdup("");
-	if (await_created(&attach, watch, cidfile, &o) == 1) {
+	if ((why = await_created(e, &attach, watch, cidfile, &o)) == 1) {
 		e->started = xstrdup(spec->name);
 		e->started_attach = attach;
 		rc = 0;
 	} else {
 		runtime_attach_close(&attach);
-		*error = complaint(e, "run", &o);
+		*error = why != 0 ? stopped(e, (const char *const *)args.v, why)
+				  : complaint(e, "run", &o);
 		rc = -1;
 	}
 	engine_args_release(&args);
 out:
-	saved_errno = errno;
+	saved_errno = why > 1 ? why : errno;
 	if (watch >= 0)
 		close(watch);
 	unlink(cidfile);
@@ -567,7 +589,8 @@ out:
 	free(cidfile);
 	free(dir);
 	/* What the complaint means, past the clean-up's own errors. */
-	errno = o.err != NULL ? engine_error_errno(o.err) : saved_errno;
+	errno =
+	    o.err != NULL && why == 0 ? engine_error_errno(o.err) : saved_errno;
 	free(o.err);
 	return rc;
 }
@@ -777,18 +800,27 @@ engine_destroy_begin(struct runtime *rt, const char *name)
 	return 0;
 }
 
-/* Waits for the removal engine_destroy_begin() started; a failure is
- * said here, the flow having gone on. */
+/* Waits for the removal engine_destroy_begin() started, within a bound
+ * of its own (a call after the job ended: RUNTIME_CALL_TIMEOUT_MS, no
+ * signal stops it); a failure is said here, the flow having gone on. */
 static void
 removal_end(struct engine *e)
 {
 	struct engine_output o = { .out = NULL, .err = xstrdup("") };
+	const char *const args[] = { "rm", NULL };
 	char *why;
+	int stop;
 
-	drain(e->removing_output, &o.err, &o.err_length, 1 << 16);
+	e->rt->interrupt_fd = -1;
+	e->rt->deadline_ms = clock_now_ms() + RUNTIME_CALL_TIMEOUT_MS;
+	e->rt->deadline_name = RUNTIME_CALL_TIMEOUT_NAME;
+	stop = engine_watch(e, e->removing_pid, -1, e->removing_output, &o);
 	close(e->removing_output);
-	o.status = engine_reap(e->removing_pid);
-	if (o.status != 0 && engine_error_errno(o.err) != ENOENT) {
+	if (stop != 0) {
+		why = stopped(e, args, stop);
+		diag_warn("cannot remove '%s': %s", e->removing, why);
+		free(why);
+	} else if (o.status != 0 && engine_error_errno(o.err) != ENOENT) {
 		why = complaint(e, "rm", &o);
 		diag_warn("cannot remove '%s': %s", e->removing, why);
 		free(why);
@@ -912,6 +944,7 @@ runtime_engine_new(const char *program, char **error)
 	    strrchr(program, '/') != NULL ? strrchr(program, '/') + 1 : program;
 	rt = xcalloc(1, sizeof(*rt));
 	e = xcalloc(1, sizeof(*e));
+	e->rt = rt;
 	e->program = path;
 	e->kind =
 	    strncmp(base, "docker", 6) == 0 ? ENGINE_DOCKER : ENGINE_PODMAN;

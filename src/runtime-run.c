@@ -69,6 +69,9 @@ struct run {
 	 * (Kubernetes' results volume): the record stands, the run is 125. */
 	bool result_stands;
 	char *error; /* the host-side failure, if any */
+	/* Why the run was stopped before the job ran (a call of the backend
+	 * that the job's timeout or a signal stopped), for result.json. */
+	char *stop_reason;
 	/* The first bytes of the job's standard error, masked: the engine's
 	 * own complaint when the container never started. */
 	char said[RUNTIME_RUN_SAID_MAX + 1];
@@ -111,6 +114,51 @@ host_failure(struct run *run, char *why)
 	return -1;
 }
 
+/* The bounds of the backend's calls (runtime.h).  Before the job runs,
+ * its timeout and the host's signals: what stops the job stops them. */
+static void
+bound_by_job(struct run *run)
+{
+	run->rt->interrupt_fd = run->o->signals;
+	run->rt->deadline_ms =
+	    run->o->timeout_ms > 0 ? run->started + run->o->timeout_ms : 0;
+	run->rt->deadline_name = "the job's timeout";
+}
+
+/* Once the job has ended (or to signal it), each call has a short bound
+ * of its own: the job's timeout may have passed.  A signal (read by
+ * the streaming, or left for it) does not stop it. */
+static void
+bound_call(struct run *run, uint64_t ms, const char *name)
+{
+	run->rt->interrupt_fd = -1;
+	run->rt->deadline_ms = clock_now_ms() + ms;
+	run->rt->deadline_name = name;
+}
+
+/* A backend call failed before the job ran; one that the job's timeout
+ * or a signal stopped (errno ETIMEDOUT, ECANCELED) ends the run as timed
+ * out (124) or cancelled (143), result.json naming the call; a signal is
+ * read and acted on as ever. */
+static int
+call_failure(struct run *run, char *error)
+{
+	int why = errno;
+
+	if (why != ECANCELED && why != ETIMEDOUT)
+		return host_failure(run, error);
+	diag_error("%s", error);
+	if (why == ETIMEDOUT)
+		run->timed_out = true;
+	else
+		run->stopping = true;
+	if (run->stop_reason == NULL)
+		run->stop_reason = error;
+	else
+		free(error);
+	return -1;
+}
+
 /* A backend call failed: if the backend does not answer at all, that is
  * the message. */
 static int
@@ -118,28 +166,11 @@ backend_failure(struct run *run, char *error)
 {
 	char *why = NULL;
 
+	if (errno == ECANCELED || errno == ETIMEDOUT)
+		return call_failure(run, error);
 	if (run->rt->ops->probe(run->rt, &why) < 0) {
 		free(error);
-		return host_failure(run, why);
-	}
-	return host_failure(run, error);
-}
-
-/* A pull that failed, or that a signal (the run is cancelled: the signal
- * is read and acted on as ever) or the job's timeout stopped. */
-static int
-pull_failure(struct run *run, char *error)
-{
-	int why = errno;
-
-	if (why == ECANCELED || why == ETIMEDOUT) {
-		diag_error("%s", error);
-		free(error);
-		if (why == ETIMEDOUT)
-			run->timed_out = true;
-		else
-			run->stopping = true;
-		return -1;
+		return call_failure(run, why);
 	}
 	return host_failure(run, error);
 }
@@ -157,13 +188,9 @@ create(struct run *run)
 	char *error = NULL;
 	bool pulled = false;
 
-	/* A pull may take long: a signal or the job's timeout stops it. */
-	run->rt->interrupt_fd = run->o->signals;
-	run->rt->deadline_ms =
-	    run->o->timeout_ms > 0 ? run->started + run->o->timeout_ms : 0;
 	if (run->o->pull == RUNTIME_PULL_ALWAYS) {
 		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
-			return pull_failure(run, error);
+			return call_failure(run, error);
 		pulled = true;
 	}
 	for (;;) {
@@ -179,7 +206,7 @@ create(struct run *run)
 		free(error);
 		error = NULL;
 		if (ops->pull(run->rt, image, run->o->pull, &error) < 0)
-			return pull_failure(run, error);
+			return call_failure(run, error);
 		pulled = true;
 	}
 }
@@ -234,16 +261,16 @@ reconcile(struct run *run, enum runtime_action *out_action)
 			if (run->o->detach && ops->start != NULL)
 				return ops->start(run->rt, run->name, &error) <
 					0
-				    ? host_failure(run, error)
+				    ? call_failure(run, error)
 				    : 0;
 			return ops->attach(run->rt, run->name, true,
 				   &run->attach, &error) < 0
-			    ? host_failure(run, error)
+			    ? call_failure(run, error)
 			    : 0;
 		case RUNTIME_DO_ATTACH:
 			return ops->logs(run->rt, run->name, true, &run->attach,
 				   &error) < 0
-			    ? host_failure(run, error)
+			    ? call_failure(run, error)
 			    : 0;
 		case RUNTIME_DO_COLLECT:
 			return 0;
@@ -280,6 +307,7 @@ send_signal(struct run *run, int signo)
 {
 	char *error = NULL;
 
+	bound_call(run, RUNTIME_CALL_TIMEOUT_MS, RUNTIME_CALL_TIMEOUT_NAME);
 	if (run->rt->ops->signal(run->rt, run->name, signo, &error) < 0) {
 		diag_warn("cannot signal '%s': %s", run->name, error);
 		free(error);
@@ -420,8 +448,10 @@ never_started(struct run *run)
 {
 	struct runtime_instance found = RUNTIME_INSTANCE_INIT;
 	char *error = NULL;
-	bool yes =
-	    run->rt->ops->find(run->rt, run->name, &found, &error) == 0 &&
+	bool yes;
+
+	bound_call(run, RUNTIME_CALL_TIMEOUT_MS, RUNTIME_CALL_TIMEOUT_NAME);
+	yes = run->rt->ops->find(run->rt, run->name, &found, &error) == 0 &&
 	    found.state == RUNTIME_CREATED;
 
 	free(error);
@@ -449,11 +479,14 @@ job_status(struct run *run, enum runtime_action action)
 	    (action == RUNTIME_DO_START && status >= 125 && status <= 127)) {
 		if (action == RUNTIME_DO_START && never_started(run))
 			return did_not_start(run, status);
+		bound_call(
+		    run, RUNTIME_CALL_TIMEOUT_MS, RUNTIME_CALL_TIMEOUT_NAME);
 		if (ops->wait(run->rt, run->name, &status, &error) < 0)
 			return host_failure(run, error);
 	}
 	/* The runtime's OOM verdict, for cross_check_oom(): asked only
 	 * when the job did not succeed, so that a success costs no more. */
+	bound_call(run, RUNTIME_CALL_TIMEOUT_MS, RUNTIME_CALL_TIMEOUT_NAME);
 	if (status != 0 && ops->find(run->rt, run->name, &found, &error) == 0)
 		run->engine_oom = found.oom_killed;
 	free(error);
@@ -479,6 +512,7 @@ image_without_jobrun(struct run *run)
 {
 	char *why = NULL;
 
+	bound_call(run, RUNTIME_CALL_TIMEOUT_MS, RUNTIME_CALL_TIMEOUT_NAME);
 	if (run->o->spec.image != NULL &&
 	    run->rt->ops->pull(
 		run->rt, run->o->spec.image, RUNTIME_PULL_NEVER, &why) < 0 &&
@@ -507,6 +541,10 @@ collect(struct run *run, int status)
 	}
 	unlink(path);
 	free(path);
+	/* A copy out may be long (artifacts): the unpacking's bound, and a
+	 * signal ends it, as it ends the unpacking. */
+	bound_call(run, RUNTIME_RESULTS_TIMEOUT_MS, "10 minutes");
+	run->rt->interrupt_fd = run->o->signals;
 	if (run->o->bound_workspace != NULL &&
 	    !has_result(run->o->bound_workspace)) {
 		/* Another run's container (same run id): its workspace is
@@ -706,6 +744,7 @@ finish(struct run *run, int status)
 		free(run->error);
 		return EXIT_JOBRUN_ERROR;
 	}
+	bound_call(run, RUNTIME_CALL_TIMEOUT_MS, RUNTIME_CALL_TIMEOUT_NAME);
 	if (removes(run) && !run->removing &&
 	    run->rt->ops->destroy(run->rt, run->name, &error) < 0) {
 		diag_warn("cannot remove '%s': %s", run->name, error);
@@ -723,20 +762,25 @@ finish(struct run *run, int status)
 		status = EXIT_JOB_TIMED_OUT;
 		runtime_write_host_result(run->o->workspace, run->o->spec.job,
 		    "timed_out", status,
-		    "the job did not end within its timeout, its grace "
-		    "period and a margin: the host stopped it",
+		    run->stop_reason != NULL
+			? run->stop_reason
+			: "the job did not end within its timeout, its grace "
+			  "period and a margin: the host stopped it",
 		    run->o->mask);
 	} else if (run->stopping && !has_result(run->o->workspace)) {
 		status = EXIT_SIGNAL_BASE + SIGTERM;
 		runtime_write_host_result(run->o->workspace, run->o->spec.job,
 		    "cancelled", status,
-		    run->killed ? "the job was cancelled and stopped by the "
-				  "host before it wrote its result"
-				: "the job was cancelled and ended without "
-				  "writing its result",
+		    run->stop_reason != NULL ? run->stop_reason
+			: run->killed
+			? "the job was cancelled and stopped by the "
+			  "host before it wrote its result"
+			: "the job was cancelled and ended without "
+			  "writing its result",
 		    run->o->mask);
 	}
 	free(run->error);
+	free(run->stop_reason);
 	return status;
 }
 
@@ -763,6 +807,7 @@ runtime_run_job(struct runtime *rt, struct runtime_run_options *o)
 	close(dirfd);
 	if (!o->attach_only)
 		clear_stale_results(o->workspace);
+	bound_by_job(&run);
 	if (reconcile(&run, &action) < 0 || hand_over(&run) < 0)
 		goto out;
 	if (o->detach) {

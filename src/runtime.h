@@ -196,12 +196,23 @@ struct runtime {
 	const struct runtime_ops *ops;
 	const char *kind; /* "podman", "docker", "fake", ... */
 	void *backend; /* the backend's own state */
-	/* What stops a pull, which may take long: interrupt_fd readable (a
-	 * signal came; -1: nothing), or clock_now_ms() past deadline_ms
-	 * (0: none).  The backends start with -1 and 0; the run sets them. */
+	/* What stops each call of the backend's tool (a pull, an inspect,
+	 * a create, a removal: whichever hangs on a daemon that does not
+	 * answer): interrupt_fd readable (a signal came; -1: nothing), or
+	 * clock_now_ms() past deadline_ms (0: none), which deadline_name
+	 * names in the message ("the job's timeout").  The call then fails
+	 * with errno ECANCELED or ETIMEDOUT and a message naming the call.
+	 * The backends start with -1 and 0; the run sets them. */
 	int interrupt_fd;
 	uint64_t deadline_ms;
+	const char *deadline_name;
 };
+
+/* The bound of a backend call made after the job ended (its status, its
+ * results' look-ups, its removal) or of a signal sent to it: its own,
+ * short, since the job's timeout may have passed. */
+#define RUNTIME_CALL_TIMEOUT_MS (30 * 1000)
+#define RUNTIME_CALL_TIMEOUT_NAME "30 s"
 
 /* ---- backends ---- */
 

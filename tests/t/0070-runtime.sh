@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 96
+plan 109
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -54,6 +54,8 @@ cat >bin/podman <<'SH'
 # Logs each call; keeps the one container's state in state/.
 s=$FAKE_STATE
 echo "$*" >>"$s/calls"
+# A daemon that does not answer this verb (state/hang-VERB).
+[ -e "$s/hang-$1" ] && sleep 300
 case $1 in
 pull) [ -e "$s/slow-pull" ] && sleep 30; exit 0 ;;
 version) [ -e "$s/down" ] && { echo "Cannot connect to Podman" >&2; exit 125; }; echo 4.3.1 ;;
@@ -158,6 +160,44 @@ is "$?" 143 "a pull stopped by SIGTERM: 143"
 ok "[ $(($(date +%s) - started)) -lt 15 ]" "at once"
 contains .jobrun/result.json '"outcome": "cancelled"' "result.json says it was cancelled"
 rm -f state/no-image state/slow-pull
+
+# Every other call of the engine is bounded the same way, and result.json
+# names the call that hung; a hung daemon held the run for ever before.
+rm -f state/state
+touch state/hang-run
+started=$(date +%s)
+run "$JOBRUN" run --runtime podman --image img --run-id h1 --timeout 1s job.yaml
+is "$status" 124 "a create that hangs, past the job's timeout: 124"
+ok "[ $(($(date +%s) - started)) -lt 60 ]" "a create that hangs: well before it would end"
+contains .jobrun/result.json '"outcome": "timed_out"' "a create that hangs: result.json says timed out"
+contains .jobrun/result.json "podman run' did not end within the job's timeout" "a create that hangs: result.json names it"
+started=$(date +%s)
+"$JOBRUN" run --runtime podman --image img --run-id h2 job.yaml >out 2>err &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+is "$?" 143 "a create that hangs, stopped by SIGTERM: 143"
+ok "[ $(($(date +%s) - started)) -lt 60 ]" "a create that hangs, SIGTERM: at once"
+contains .jobrun/result.json '"outcome": "cancelled"' "a create that hangs, SIGTERM: cancelled"
+contains .jobrun/result.json "podman run' stopped: the run is cancelled" "a create that hangs, SIGTERM: result.json names it"
+rm -f state/hang-run
+echo created >state/state
+touch state/hang-container
+run "$JOBRUN" run --runtime podman --image img --run-id h3 --timeout 1s job.yaml
+is "$status" 124 "an inspect that hangs: 124"
+contains .jobrun/result.json "podman container inspect' did not end within the job's timeout" \
+	"an inspect that hangs: result.json names it"
+rm -f state/hang-container state/state
+# After the job ended, a call has a bound of its own (30 s): the image has
+# no jobrun, so the job's status is asked for, and "wait" hangs.
+touch state/plain-image state/hang-wait
+started=$(date +%s)
+run "$JOBRUN" run --runtime podman --image img --run-id h4 job.yaml
+is "$status" 125 "a wait that hangs after the job: 125"
+ok "[ $(($(date +%s) - started)) -lt 120 ]" "a wait that hangs: well before it would end"
+contains .jobrun/result.json "podman wait' did not end within 30 s" "a wait that hangs: result.json names it"
+rm -f state/plain-image state/hang-wait state/state
 
 # The steps to run and switches cross as the job inside reads them.
 rm -f state/state
