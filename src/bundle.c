@@ -36,6 +36,13 @@ bundle_add_file(struct bundle *b, const char *path, const char *content)
 	nvlist_set(&b->files, path, content, (struct srcpos){ 0 });
 }
 
+void
+bundle_set_cwd(struct bundle *b, const char *dir)
+{
+	free(b->cwd);
+	b->cwd = xstrdup(dir);
+}
+
 static json_t *
 object_of(const struct nvlist *list)
 {
@@ -53,10 +60,16 @@ bundle_encode(const struct bundle *b, char **out, size_t *out_length)
 {
 	json_t *root = json_pack("{s:o, s:o, s:b}", "env", object_of(&b->env),
 	    "files", object_of(&b->files), "lifeline", b->lifeline);
-	char *body = json_dumps(root, JSON_COMPACT);
-	size_t n = strlen(body);
+	char *body;
+	size_t n;
 	char header[64];
-	int h = snprintf(header, sizeof(header), BUNDLE_MAGIC "%zu\n", n);
+	int h;
+
+	if (b->cwd != NULL)
+		json_object_set_new(root, "cwd", json_string(b->cwd));
+	body = json_dumps(root, JSON_COMPACT);
+	n = strlen(body);
+	h = snprintf(header, sizeof(header), BUNDLE_MAGIC "%zu\n", n);
 
 	*out = xmalloc((size_t)h + n);
 	memcpy(*out, header, (size_t)h);
@@ -107,7 +120,7 @@ int
 bundle_decode(struct bundle *out, const char *json, size_t length, char **error)
 {
 	json_error_t e;
-	json_t *root = json_loadb(json, length, 0, &e), *lifeline;
+	json_t *root = json_loadb(json, length, 0, &e), *lifeline, *cwd;
 	int rc = -1;
 
 	if (!json_is_object(root)) {
@@ -120,6 +133,14 @@ bundle_decode(struct bundle *out, const char *json, size_t length, char **error)
 	    take_object(&out->files, json_object_get(root, "files"), "files",
 		error) < 0)
 		goto out;
+	cwd = json_object_get(root, "cwd");
+	if (cwd != NULL &&
+	    (!json_is_string(cwd) || json_string_value(cwd)[0] != '/')) {
+		*error = xstrdup("the bundle's cwd is not an absolute path");
+		goto out;
+	}
+	if (cwd != NULL)
+		bundle_set_cwd(out, json_string_value(cwd));
 	lifeline = json_object_get(root, "lifeline");
 	out->lifeline = lifeline == NULL || json_is_true(lifeline);
 	rc = 0;
@@ -208,6 +229,26 @@ write_file(const char *path, const char *content, char **error)
 	return rc;
 }
 
+/* The host's working directory, whose relative paths the files keep. */
+static int
+bundle_enter_cwd(const struct bundle *b, char **error)
+{
+	int fd;
+
+	if (b->cwd == NULL)
+		return 0;
+	if ((fd = file_make_dirs(b->cwd, error)) < 0)
+		return -1;
+	if (fchdir(fd) < 0) {
+		*error = xasprintf("cannot change to directory '%s': %s",
+		    b->cwd, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int
 bundle_apply(const struct bundle *b, char **error)
 {
@@ -225,7 +266,7 @@ bundle_apply(const struct bundle *b, char **error)
 		if (write_file(b->files.items[i].name, b->files.items[i].value,
 			error) < 0)
 			return -1;
-	return 0;
+	return bundle_enter_cwd(b, error);
 }
 
 void
@@ -233,6 +274,8 @@ bundle_release(struct bundle *b)
 {
 	nvlist_release(&b->env);
 	nvlist_release(&b->files);
+	free(b->cwd);
+	b->cwd = NULL;
 }
 
 /* The lifeline: blocks reading standard input; its end is a SIGTERM.

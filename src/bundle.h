@@ -7,14 +7,18 @@
  *
  * On the wire: the line "JOBRUN-BUNDLE 1 LENGTH\n", then LENGTH bytes of a
  * JSON object {"env": {NAME: VALUE}, "files": {PATH: CONTENT},
- * "lifeline": BOOL}.  With lifeline, standard input stays open after the
- * bundle and its end (the host side died) cancels the job like SIGTERM.
+ * "cwd": DIR, "lifeline": BOOL}.  With lifeline, standard input stays open
+ * after the bundle and its end (the host side died) cancels the job like
+ * SIGTERM.  cwd (optional) is the directory the job inside works in: the
+ * host's own, when the job names files of the host by relative paths,
+ * which it carries at that directory's path.
  *
  * Inside, jobrun reads it when JOBRUN_BUNDLE=stdin is in its environment
  * (bundle_receive(), first thing in "run"), before its configuration is
- * built: the variables are set and the files written, so everything
- * downstream (configuration, secrets_collect()) finds them exactly as it
- * would on the host.  Every buffer that held the bundle is wiped.
+ * built: the variables are set, the files written and the working
+ * directory changed to, so everything downstream (configuration,
+ * secrets_collect()) finds them exactly as it would on the host.  Every
+ * buffer that held the bundle is wiped.
  */
 #ifndef JOBRUN_BUNDLE_H
 #define JOBRUN_BUNDLE_H
@@ -30,9 +34,12 @@
 struct bundle {
 	struct nvlist env;
 	struct nvlist files; /* path -> content */
+	char *cwd; /* the working directory inside, or NULL: unchanged */
 	bool lifeline;
-	/* A file it should carry cannot travel (its content is no UTF-8
-	 * text, or holds a NUL): the run must not go without it. */
+	/* A file it should carry cannot travel (it cannot be read, its
+	 * content is no UTF-8 text or holds a NUL, or its relative path
+	 * would name another file inside): the run must not go without
+	 * it. */
 	bool incomplete;
 };
 
@@ -44,6 +51,9 @@ struct bundle {
 /* Adds (copies) a variable or a file; a later one of a name wins. */
 void bundle_add_env(struct bundle *b, const char *name, const char *value);
 void bundle_add_file(struct bundle *b, const char *path, const char *content);
+
+/* Sets (copies) the working directory of the job inside; a later one wins. */
+void bundle_set_cwd(struct bundle *b, const char *dir);
 
 /*
  * Encodes b for the wire into a new buffer (*out, its length in
@@ -67,13 +77,14 @@ int bundle_decode(
 int bundle_read(int fd, struct bundle *out, char **error);
 
 /*
- * Sets b's variables in jobrun's environment and writes its files (mode
- * 0600, directories made as needed, nothing followed).  Returns 0, or -1
+ * Sets b's variables in jobrun's environment, writes its files (mode
+ * 0600, directories made as needed, nothing followed) and, with a cwd,
+ * makes that directory as needed and changes to it.  Returns 0, or -1
  * with *error.
  */
 int bundle_apply(const struct bundle *b, char **error);
 
-/* Wipes and frees every value. */
+/* Wipes and frees every value, and frees the cwd. */
 void bundle_release(struct bundle *b);
 
 /*

@@ -7,7 +7,9 @@
  *   - jobrun's own settings from this host's JOBRUN_* and REACTORCIDE_*
  *     variables, the values of the job's secret variables and the contents
  *     of its secret files travel in the bundle (bundle.h), never in the
- *     container's Env, argv or labels;
+ *     container's Env, argv or labels; a file the job file names by a
+ *     relative path is taken from this jobrun's working directory, as in
+ *     a local run, and the job inside works in the same directory;
  *   - flags of "run" are passed on as flags, but for the ones naming
  *     host paths (workspace, directories) and the ones that may hold a
  *     secret (secret values, inline job variables, source URLs, whose
@@ -43,6 +45,7 @@
 #include "runtime-kube.h"
 #include "runtime-run.h"
 #include "secrets.h"
+#include "treepath.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -334,21 +337,75 @@ bundle_host_variable(struct bundle *b, const char *name)
 		bundle_add_env(b, name, value);
 }
 
-static int
-bundle_host_file(struct bundle *b, const char *path)
+/*
+ * Where the job inside finds a file this host reads by a relative path:
+ * the path below jobrun's working directory, which the job inside then
+ * works in too (the bundle's cwd), as a local run reads it from there.
+ * Inside, each '..' goes up from a plain directory: a path whose '..'
+ * follows a symbolic link here names another file there, and is refused.
+ * Returns the path (caller frees), or NULL after a message.
+ */
+static char *
+relative_inside(const char *path, char **out_cwd)
 {
-	char *text = NULL, *error = NULL;
+	char *cwd = getcwd(NULL, 0), *inside, *normal;
+	struct stat here, there;
+
+	if (cwd == NULL) {
+		diag_error("cannot find the current directory for '%s': %s",
+		    path, strerror(errno));
+		return NULL;
+	}
+	inside = xasprintf("%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+	normal = treepath_normalize(inside);
+	if (treepath_has_dotdot(path) && stat(path, &here) == 0 &&
+	    (stat(normal, &there) < 0 || here.st_dev != there.st_dev ||
+		here.st_ino != there.st_ino)) {
+		diag_error("'%s' goes up ('..') from a symbolic link: a run in "
+			   "a container cannot find it by the same path",
+		    path);
+		free(inside);
+		inside = NULL;
+	}
+	free(normal);
+	if (inside != NULL)
+		*out_cwd = cwd;
+	else
+		free(cwd);
+	return inside;
+}
+
+/*
+ * A file of this host that the job reads travels in the bundle: at its
+ * path when absolute, else at relative_inside()'s.  One that cannot
+ * travel (its content is no UTF-8 text, or holds a NUL) or, when needed
+ * (a secrets file), cannot be read, leaves the bundle incomplete with a
+ * message naming it.  A credential file that does not exist is the
+ * source's error to report inside, where the job may not need it.
+ */
+static void
+bundle_host_file(struct bundle *b, const char *path, bool needed)
+{
+	char *text = NULL, *error = NULL, *inside = NULL, *cwd = NULL;
 	json_t *probe;
 	size_t n;
 
-	if (path == NULL || path[0] != '/')
-		return 0;
+	if (path == NULL)
+		return;
+	if (path[0] != '/' && (inside = relative_inside(path, &cwd)) == NULL) {
+		b->incomplete = true;
+		return;
+	}
 	if (file_read_all(AT_FDCWD, path, BUNDLE_MAX / 2, &text, &n, &error) <
 	    0) {
-		/* secrets_collect() said so already, or the job does not
-		 * need it. */
+		if (needed || errno != ENOENT) {
+			diag_error("%s", error);
+			b->incomplete = true;
+		}
 		free(error);
-		return 0;
+		free(inside);
+		free(cwd);
+		return;
 	}
 	/* The bundle is JSON text: a file that is not UTF-8 text would be
 	 * left out of it without a word, and its secrets not masked. */
@@ -360,12 +417,15 @@ bundle_host_file(struct bundle *b, const char *path)
 		    path);
 		b->incomplete = true;
 	} else {
-		bundle_add_file(b, path, text);
+		bundle_add_file(b, inside != NULL ? inside : path, text);
+		if (cwd != NULL)
+			bundle_set_cwd(b, cwd);
 	}
 	json_decref(probe);
 	wipe(text, n);
 	free(text);
-	return 0;
+	free(inside);
+	free(cwd);
 }
 
 /*
@@ -387,7 +447,7 @@ bundle_setting_file(
 	    (path = realpath(value, NULL)) == NULL)
 		return; /* values, or secrets_collect() said so already */
 	bundle_add_env(b, config_key_env(key), path);
-	bundle_host_file(b, path);
+	bundle_host_file(b, path, true);
 	free(path);
 }
 
@@ -405,7 +465,7 @@ bundle_job_env_file(struct bundle *b, const char *spec)
 	    (path = realpath(spec, NULL)) == NULL)
 		return; /* envfile_load() said so already */
 	bundle_add_env(b, "JOBRUN_JOB_ENV", path);
-	bundle_host_file(b, path);
+	bundle_host_file(b, path, true);
 	free(path);
 }
 
@@ -489,15 +549,15 @@ make_bundle(struct job_run *r, bool lifeline)
 		bundle_host_variable(b, r->job->secrets.env.items[i]);
 	bundle_globbed_variables(b, &r->job->secrets.env_globs);
 	for (i = 0; i < r->job->secrets.files.len; i++)
-		bundle_host_file(b, r->job->secrets.files.items[i]);
+		bundle_host_file(b, r->job->secrets.files.items[i], true);
 	if (r->job->source.token_env != NULL)
 		bundle_host_variable(b, r->job->source.token_env);
 	if (r->job->ci_source.token_env != NULL)
 		bundle_host_variable(b, r->job->ci_source.token_env);
-	bundle_host_file(b, r->job->source.token_file);
-	bundle_host_file(b, r->job->ci_source.token_file);
-	bundle_host_file(b, r->job->source.ssh_key_file);
-	bundle_host_file(b, r->job->ci_source.ssh_key_file);
+	bundle_host_file(b, r->job->source.token_file, false);
+	bundle_host_file(b, r->job->ci_source.token_file, false);
+	bundle_host_file(b, r->job->source.ssh_key_file, false);
+	bundle_host_file(b, r->job->ci_source.ssh_key_file, false);
 }
 
 /* ---- what the container is made of ---- */

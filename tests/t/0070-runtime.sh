@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 109
+plan 131
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -336,5 +336,102 @@ contains state/calls "--cpus=2 --memory=1073741824b --pids-limit=7 cimg" "contai
 : >state/calls
 run "$JOBRUN" run --runtime podman --run-id r4 --image other --pids 9 c.yaml
 contains state/calls "--pids-limit=9 other" "flags win over container:"
+
+# ---- host files the job file names by a relative path ----
+# A local run reads them from its working directory (after --work-dir):
+# they travel in the bundle at that directory's path, and the job inside
+# works there, so its unchanged relative paths find them and their
+# secrets are masked inside too.  They were left out, and the job failed
+# inside, or ran with its secrets unmasked there.
+mkdir -p rel/keys && cd rel || exit 1
+printf 'rel-0070-file-secret\n' >keys/secret.txt
+printf 'tok-0070-relative-token\n' >keys/token
+printf 'key-0070-relative-ssh-key\n' >keys/ssh
+printf 'up-0070-parent-secret\n' >../up.txt
+cat >job.yaml <<'YAML'
+secrets:
+  files: [keys/secret.txt, ../up.txt]
+source: {type: git, url: 'https://git.example.org/app.git', token_file: keys/token}
+ci_source: {type: git, url: 'ssh://git@git.example.org/ci.git', ssh_key_file: ./keys/ssh}
+steps:
+  - {name: main, run: echo hi}
+YAML
+here=$(pwd -P)
+rm -f ../state/state
+: >../state/calls
+RT_TOKEN_ECHO=rel-0070-file-secret
+run "$JOBRUN" run --runtime podman --image img --run-id f1 job.yaml
+cd .. || exit 1
+RT_TOKEN_ECHO=$RT_TOKEN
+is "$status" 3 "relative host files: the job runs"
+is "$(field state/bundle-body 'd["files"]["'"$here"'/keys/secret.txt"]')" \
+	"rel-0070-file-secret" "a relative secrets file travels at the working directory's path"
+is "$(field state/bundle-body 'd["files"]["'"$here"'/../up.txt"]')" \
+	"up-0070-parent-secret" "one above the working directory too"
+is "$(field state/bundle-body 'd["files"]["'"$here"'/keys/token"]')" \
+	"tok-0070-relative-token" "a relative token_file travels"
+is "$(field state/bundle-body 'd["files"]["'"$here"'/./keys/ssh"]')" \
+	"key-0070-relative-ssh-key" "a relative ssh_key_file travels"
+is "$(field state/bundle-body 'd["cwd"]')" "$here" \
+	"the job inside works in the same directory"
+contains out "step prints ***" "the relative file's secret is masked"
+lacks out "rel-0070" "no secret of a relative file on the console"
+lacks state/calls "rel-0070" "nor in any argument"
+rm -f state/state
+run "$JOBRUN" run --runtime podman --image img --run-id f2 --work-dir rel job.yaml
+is "$(field state/bundle-body 'd["cwd"]')" "$here" "--work-dir: the directory it names"
+is "$(field state/bundle-body 'd["files"]["'"$here"'/keys/secret.txt"]')" \
+	"rel-0070-file-secret" "--work-dir: relative paths taken from it"
+rm -f state/state
+run "$JOBRUN" run --runtime podman --image img --run-id f3 job.yaml
+is "$(field state/bundle-body 'd.get("cwd")')" "None" \
+	"no relative file: the job inside keeps its working directory"
+
+# A relative secrets file that cannot be read here fails the run with
+# its name, as an absolute one does, before any container is made.
+cat >rel/missing.yaml <<'YAML'
+secrets: {files: [keys/missing.txt]}
+steps: [{name: main, run: echo hi}]
+YAML
+: >state/calls
+run "$JOBRUN" run --runtime podman --image img --run-id f4 --work-dir rel missing.yaml
+is "$status" 125 "a missing relative secrets file: 125"
+contains err "keys/missing.txt" "a missing relative secrets file: named"
+lacks state/calls "run --cidfile" "a missing relative secrets file: no container"
+printf 'bin\377\376ary\n' >rel/keys/binary
+cat >rel/binary.yaml <<'YAML'
+secrets: {files: [keys/binary]}
+steps: [{name: main, run: echo hi}]
+YAML
+run "$JOBRUN" run --runtime podman --image img --run-id f5 --work-dir rel binary.yaml
+is "$status" 125 "a relative secrets file that is no text: 125"
+contains err "keys/binary' is not UTF-8 text" "a relative secrets file that is no text: named"
+lacks state/calls "run --cidfile" "a relative secrets file that is no text: no container"
+# Inside, '..' goes up from a plain directory: after a symbolic link
+# here, the same path would name another file there.
+mkdir -p rel/deep/er && ln -s deep/er rel/lnk
+printf 'lnk-0070-secret-value\n' >rel/deep/x.txt
+cat >rel/link.yaml <<'YAML'
+secrets: {files: [lnk/../x.txt]}
+steps: [{name: main, run: echo hi}]
+YAML
+run "$JOBRUN" run --runtime podman --image img --run-id f7 --work-dir rel link.yaml
+is "$status" 125 "'..' after a symbolic link: 125"
+contains err "'lnk/../x.txt' goes up ('..') from a symbolic link" "'..' after a symbolic link: said"
+chmod 000 rel/keys/token
+cat >rel/unreadable.yaml <<'YAML'
+source: {type: git, url: 'https://git.example.org/app.git', token_file: keys/token}
+steps: [{name: main, run: echo hi}]
+YAML
+if [ "$(id -u)" = 0 ]; then
+	ok true "# SKIP root reads any file"
+	ok true "# SKIP root reads any file"
+else
+	run "$JOBRUN" run --runtime podman --image img --run-id f6 --work-dir rel unreadable.yaml
+	is "$status" 125 "an unreadable relative token file: 125"
+	contains err "keys/token" "an unreadable relative token file: named"
+fi
+chmod 600 rel/keys/token
+rm -f state/state
 
 done_testing

@@ -93,6 +93,47 @@ test_apply(void)
 	free(path);
 }
 
+/* A relative path of the host's, found inside from the same directory:
+ * the bundle carries the file at that directory's path, and its cwd. */
+static void
+test_cwd(void)
+{
+	char dir[] = "/tmp/test-bundle.XXXXXX", *path, *error = NULL, *wire;
+	struct bundle b = BUNDLE_INIT, got = BUNDLE_INIT;
+	char *text = NULL, *body;
+	size_t n, length;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	path = malloc(strlen(dir) + 64);
+	sprintf(path, "%s/work/dir/../up.txt", dir);
+	bundle_add_file(&b, path, "up-secret");
+	sprintf(path, "%s/work/dir", dir);
+	bundle_set_cwd(&b, path);
+	bundle_encode(&b, &wire, &length);
+	body = (char *)memchr(wire, '\n', length) + 1;
+	is_int(
+	    bundle_decode(&got, body, length - (size_t)(body - wire), &error),
+	    0, "a bundle with a cwd: decoded");
+	is_str(got.cwd, path, "the cwd read back");
+	is_int(bundle_apply(&got, &error), 0, "a bundle with a cwd: applied");
+	ok(file_read_all(AT_FDCWD, "../up.txt", 64, &text, &n, &error) == 0 &&
+		strcmp(text, "up-secret") == 0,
+	    "the relative path is found from the cwd, which was made");
+	free(text);
+	bundle_wipe_free(wire, length);
+	bundle_release(&b);
+	bundle_release(&got);
+	expect_refused("JOBRUN-BUNDLE 1 13\n{\"cwd\":\"tmp\"}",
+	    "a cwd that is not absolute");
+	if (chdir("/") != 0)
+		ok(0, "leave the directory");
+	sprintf(path, "rm -rf %s", dir);
+	if (system(path) != 0)
+		ok(0, "clean up");
+	free(path);
+}
+
 int
 main(void)
 {
@@ -106,5 +147,6 @@ main(void)
 	expect_refused("JOBRUN-BUNDLE 1 26\n{\"env\":{\"A\":[\"hunter2\"]}}",
 	    "not a string");
 	test_apply();
+	test_cwd();
 	return done_testing();
 }
