@@ -3,7 +3,8 @@
  * file decides what crosses into the container and how:
  *   - the job file's directory, and the code directory of a local run,
  *     are bound read-only under /mnt/jobrun and prepared inside as copy
- *     sources (a job whose source: is git or a tarball fetches it inside);
+ *     sources (a job whose source: is git or a tarball fetches it inside),
+ *     and so is the directory of a source of type copy;
  *   - jobrun's own settings from this host's JOBRUN_* and REACTORCIDE_*
  *     variables, the values of the job's secret variables and the contents
  *     of its secret files travel in the bundle (bundle.h), never in the
@@ -73,6 +74,8 @@ struct job_run {
 	struct runtime_mount mounts[4];
 	size_t n_mounts;
 	char *job_dir, *ci_dir, *code_dir; /* real paths bound */
+	/* The URLs of copy sources inside (where they are bound), or NULL. */
+	const char *source_url, *ci_source_url;
 	char *job_path; /* the job file inside */
 	char *run_dir; /* the workspace bound at /job, or NULL */
 	struct engine_strings {
@@ -538,6 +541,11 @@ make_bundle(struct job_run *r, bool lifeline)
 		    CONFIG_FROM_FLAG)
 			bundle_add_env(b, config_key_env(flags_in_bundle[i]),
 			    config_get(&r->config, flags_in_bundle[i]));
+	/* A copy source's path of this host means nothing inside. */
+	if (r->source_url != NULL)
+		bundle_add_env(b, "JOBRUN_SOURCE_URL", r->source_url);
+	if (r->ci_source_url != NULL)
+		bundle_add_env(b, "JOBRUN_CI_SOURCE_URL", r->ci_source_url);
 	bundle_job_env_file(b, config_get(&r->config, CONFIG_JOB_ENV));
 	bundle_named_variables(
 	    b, config_get(&r->config, CONFIG_SECRET_ENV_NAMES));
@@ -570,18 +578,87 @@ prepared_inside(const struct config *config, enum config_key type)
 	return t != NULL && strcmp(t, "none") != 0;
 }
 
+/* A source of type copy: a directory of this host. */
+static bool
+is_copy(const struct config *config, enum config_key type)
+{
+	const char *t = config_get(config, type);
+
+	return t != NULL && strcmp(t, "copy") == 0;
+}
+
+/*
+ * Binds the directory dir of this host read-only at target.  What cannot
+ * be bound is refused with a message: a path that does not exist, one
+ * that is no directory, and one holding ':' (the engines' --volume
+ * separator).
+ */
 static int
 bind(struct job_run *r, const char *dir, const char *target, char **out_real)
 {
 	char *real = realpath(dir, NULL);
+	struct stat st;
 
 	if (real == NULL) {
 		diag_error(
 		    "cannot find directory '%s': %s", dir, strerror(errno));
 		return -1;
 	}
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		diag_error("'%s' is not a directory: a run in a container "
+			   "binds directories",
+		    dir);
+		free(real);
+		return -1;
+	}
+	if (strchr(real, ':') != NULL) {
+		diag_error("'%s' cannot be bound into a container: its path "
+			   "'%s' holds ':'",
+		    dir, real);
+		free(real);
+		return -1;
+	}
 	r->mounts[r->n_mounts++] = (struct runtime_mount){ real, target, true };
 	*out_real = real;
+	return 0;
+}
+
+/*
+ * A copy source (type copy) is a directory of this host: its path,
+ * relative to the working directory as in a local run, or a file:// URL.
+ * It is bound read-only at target, and the job inside copies from there
+ * (*out_url, which make_bundle() passes on over whatever URL it had).
+ */
+static int
+bind_copy_source(struct job_run *r, enum config_key type, enum config_key url,
+    const char *target, char **out_real, const char **out_url)
+{
+	const char *path = config_get(&r->config, url);
+	const char *origin = r->config.values[url].origin;
+	struct stat st;
+
+	if (!is_copy(&r->config, type) || path == NULL)
+		return 0;
+	if (strncmp(path, "file://", 7) == 0)
+		path += 7;
+	else if (strstr(path, "://") != NULL) {
+		diag_error("%s: a copy source is a local directory, not a URL",
+		    origin);
+		return -1;
+	}
+	if (stat(path, &st) < 0) {
+		diag_error("%s: cannot find the copy source '%s': %s", origin,
+		    path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		diag_error("%s: the copy source '%s' is not a directory",
+		    origin, path);
+		return -1;
+	}
+	if (bind(r, path, target, out_real) < 0)
+		return -1;
+	*out_url = target;
 	return 0;
 }
 
@@ -640,6 +717,11 @@ make_mounts(struct job_run *r)
 		set_inside(r, "JOBRUN_SOURCE_TYPE", "copy");
 		set_inside(r, "JOBRUN_SOURCE_URL", MOUNT_SRC);
 	}
+	if (bind_copy_source(r, CONFIG_CI_SOURCE_TYPE, CONFIG_CI_SOURCE_URL,
+		MOUNT_CI, &r->ci_dir, &r->ci_source_url) < 0 ||
+	    bind_copy_source(r, CONFIG_SOURCE_TYPE, CONFIG_SOURCE_URL,
+		MOUNT_SRC, &r->code_dir, &r->source_url) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1065,11 +1147,17 @@ manifest_input(struct job_run *r, const struct cli *cli,
 	const char *base = strrchr(cli->job_file, '/');
 
 	*owned_id = NULL;
-	if (!prepared_inside(&r->config, CONFIG_SOURCE_TYPE)) {
-		diag_error("%s: the job's source is a directory of this "
+	if (!prepared_inside(&r->config, CONFIG_SOURCE_TYPE) ||
+	    is_copy(&r->config, CONFIG_SOURCE_TYPE) ||
+	    is_copy(&r->config, CONFIG_CI_SOURCE_TYPE)) {
+		diag_error("%s: the job's %s is a directory of this "
 			   "machine, which a Kubernetes pod cannot see: give "
-			   "the job a source: of type git or tarball",
-		    cli->job_file);
+			   "the job a %s: of type git or tarball",
+		    cli->job_file,
+		    is_copy(&r->config, CONFIG_CI_SOURCE_TYPE) ? "CI source"
+							       : "source",
+		    is_copy(&r->config, CONFIG_CI_SOURCE_TYPE) ? "ci_source"
+							       : "source");
 		return -1;
 	}
 	if (rt.image == NULL || rt.image[0] == '\0') {

@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 131
+plan 150
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -433,5 +433,61 @@ else
 fi
 chmod 600 rel/keys/token
 rm -f state/state
+
+# ---- copy sources ----
+# A copy source of this host is bound read-only and copied inside from
+# there; the copy inside failed, on a path of this host.
+mkdir -p app ci-tree && echo x >app/f && echo y >ci-tree/g && : >a-file
+top=$(pwd -P)
+: >state/calls
+run "$JOBRUN" run --runtime podman --image img --run-id c1 --source-type copy \
+	--source-url app --ci-source-type copy --ci-source-url "file://$top/ci-tree" job.yaml
+is "$status" 3 "copy sources: the job runs"
+contains state/calls "--volume $top/app:/mnt/jobrun/src:ro" "the copy source is bound read-only"
+contains state/calls "--volume $top/ci-tree:/mnt/jobrun/ci:ro" "so is the CI copy source"
+is "$(field state/bundle-body 'd["env"]["JOBRUN_SOURCE_URL"]')" "/mnt/jobrun/src" \
+	"the job inside copies from where it is bound"
+is "$(field state/bundle-body 'd["env"]["JOBRUN_CI_SOURCE_URL"]')" "/mnt/jobrun/ci" \
+	"the CI source too"
+rm -f state/state
+run env JOBRUN_SOURCE_TYPE=copy REACTORCIDE_SOURCE_URL=app \
+	"$JOBRUN" run --runtime podman --image img --run-id c4 job.yaml
+is "$(field state/bundle-body 'd["env"]["JOBRUN_SOURCE_URL"]')" "/mnt/jobrun/src" \
+	"a copy source from variables: the job inside copies from where it is bound"
+contains state/calls "--volume $top/app:/mnt/jobrun/src:ro" "a copy source from variables: bound"
+rm -f state/state
+cat >rel/copy.yaml <<'YAML'
+source: {type: copy, url: ../app}
+steps: [{name: main, run: echo hi}]
+YAML
+: >state/calls
+run "$JOBRUN" run --runtime podman --image img --run-id c2 --work-dir rel copy.yaml
+contains state/calls "--volume $top/app:/mnt/jobrun/src:ro" \
+	"the job file's copy source, from the working directory"
+rm -f state/state
+: >state/calls
+run "$JOBRUN" run --runtime podman --image img --run-id c3 --source-type copy \
+	--source-url nothere job.yaml
+is "$status" 125 "a copy source that does not exist: 125"
+contains err "cannot find the copy source 'nothere'" "a copy source that does not exist: said"
+run "$JOBRUN" run --runtime podman --image img --run-id c3 --ci-source-type copy \
+	--ci-source-url a-file job.yaml
+is "$status" 125 "a copy source that is a file: 125"
+contains err "--ci-source-url: the copy source 'a-file' is not a directory" \
+	"a copy source that is a file: said, with where it was given"
+run "$JOBRUN" run --runtime podman --image img --run-id c3 --source-type copy \
+	--source-url https://example.org/app job.yaml
+is "$status" 125 "a copy source that is a URL: 125"
+contains err "a copy source is a local directory" "a copy source that is a URL: said"
+mkdir 'a:b'
+run "$JOBRUN" run --runtime podman --image img --run-id c3 --source-type copy \
+	--source-url 'a:b' job.yaml
+is "$status" 125 "a copy source whose path holds ':': 125"
+contains err "cannot be bound into a container" "a path with ':': said"
+lacks state/calls "run --cidfile" "nothing made for a copy source refused"
+run "$JOBRUN" manifest --image img --ci-source-type copy --ci-source-url app job.yaml
+is "$status" 125 "kubernetes: a copy source is refused"
+contains err "the job's CI source is a directory of this machine, which a Kubernetes pod cannot see" \
+	"kubernetes: a copy source, said"
 
 done_testing
