@@ -776,7 +776,7 @@ check_hit(struct mask_stream *s, size_t hit, size_t first, size_t to)
 	uint32_t refs[GRAM_NEEDLES_MAX];
 	size_t n, k, offset, start, length, have;
 	const struct mask_needle *needle;
-	enum hit_kind kind = HIT_NONE;
+	unsigned whole = 0; /* bit k: refs[k] lies there whole */
 
 	n = mask_set_gram_needles(
 	    set, mask_load64(at) & set->gram_mask, refs, GRAM_NEEDLES_MAX);
@@ -795,20 +795,18 @@ check_hit(struct mask_stream *s, size_t hit, size_t first, size_t to)
 			continue;
 		if (have < length)
 			return HIT_OPEN;
-		kind = HIT_FOUND;
+		whole |= 1u << k;
 	}
-	if (kind == HIT_FOUND)
-		for (k = 0; k < n; k++) {
+	/* Only the needles compared whole: another may run past to. */
+	for (k = 0; k < n; k++)
+		if (whole & (1u << k)) {
 			needle = &set->needles[refs[k] >> 4];
 			start = hit - (refs[k] & 15);
-			if (memcmp(s->fold.data + start,
-				set->arena + needle->offset,
-				needle->length) == 0)
-				add_needle_owners(s, s->fold.base + start,
-				    s->fold.base + start + needle->length,
-				    refs[k] >> 4);
+			add_needle_owners(s, s->fold.base + start,
+			    s->fold.base + start + needle->length,
+			    refs[k] >> 4);
 		}
-	return kind;
+	return whole != 0 ? HIT_FOUND : HIT_NONE;
 }
 
 struct plain_scan {
@@ -1032,6 +1030,16 @@ compare_ranges(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
+static int
+compare_by_end(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	if (x->end != y->end)
+		return (x->end > y->end) - (x->end < y->end);
+	return (x->start > y->start) - (x->start < y->start);
+}
+
 /* Adds a range to the end of a sorted list, merging it with the last one
  * when they overlap or touch. */
 static void
@@ -1118,15 +1126,31 @@ merge_found(struct mask_stream *s)
 {
 	struct range *merged, *f;
 	size_t i = 0, j = 0, kept = 0, count = 0;
+	uint64_t end = 0, longest = 0;
 
+	/* By end, the longest first: at each end only the longest needle
+	 * counts (mask.h), however the matches were found (the automata
+	 * give only it, check_hit() every needle there); every pattern's
+	 * match counts. */
+	if (s->nfound > 1)
+		qsort(s->found, s->nfound, sizeof(*s->found), compare_by_end);
 	for (i = 0; i < s->nfound; i++) {
 		f = &s->found[i];
 		if (f->end <= s->emitted)
 			continue;
+		if (f->owner & MASK_OWNER_PATTERN) {
+			add_hit(s, f->end, f->owner);
+		} else {
+			if (end != f->end) {
+				end = f->end;
+				longest = f->start;
+			}
+			if (f->start == longest)
+				add_hit(s, f->end, f->owner);
+		}
 		if (f->start < s->emitted)
 			f->start = s->emitted;
 		s->found[kept++] = *f;
-		add_hit(s, f->end, f->owner);
 	}
 	s->nfound = 0;
 	if (kept == 0)

@@ -766,6 +766,21 @@ test_gram_hits(void)
 	is_int(
 	    (long long)bad, 0, "a secret cut by the end of a piece is masked");
 
+	/* A long needle behind the hit's q-gram that differs inside the
+	 * bytes at hand and would run past them: never compared past them
+	 * (the sanitizer build catches a read past the fold). */
+	memset(text, 'Q', 200);
+	memcpy(text, "XXXXXXXXabcdefghijklmno", 23);
+	mask_set_add_exact(set, text, 200, NULL);
+	mask_set_add_exact(set, "XXXXXXXXabcdefghijklmnop", 24, NULL);
+	memset(text, 'z', 4000);
+	memcpy(text + 4000, "XXXXXXXXabcdefghijklmnop.", 26);
+	got = feed_pieces(set, (const char *[]){ text, NULL });
+	is_str(got + 4000, "***.",
+	    "a needle that would run past the bytes at hand is not read past "
+	    "them");
+	free(got);
+
 	s = mask_stream_new(set, collect, &out);
 	memset(text, '-', 1000);
 	memcpy(text + 500, "Xq9Zt2Lm8Pw4Rv7Ks1Ty", 20);
@@ -775,6 +790,37 @@ test_gram_hits(void)
 	    "a secret in the middle of a long piece is masked once");
 	mask_stream_free(s);
 	free(out.data);
+	mask_set_free(set);
+}
+
+/* At each end only the longest needle counts, found whichever way. */
+static void
+test_counts_longest(void)
+{
+	struct mask_set *set = mask_set_new(NULL, 4);
+	const char *pieces[] = { NULL, NULL };
+	char text[512], hash[2 * MASK_HASH_SIZE + 1];
+	char *got;
+
+	mask_set_add_exact(set, "prefix-ghijKLMNOPqrstuvwxyz0123", 31, NULL);
+	mask_set_add_exact(set, "ghijKLMNOPqrstuvwxyz0123", 24, NULL);
+	mask_set_add_pattern(set, "wxyz0123", NULL);
+	snprintf(text, sizeof(text),
+	    "%0300d prefix-ghijKLMNOPqrstuvwxyz0123 "
+	    "world\n",
+	    0);
+	pieces[0] = text;
+	got = feed_pieces(set, pieces);
+	ok(strstr(got, " *** world") != NULL,
+	    "a secret ending in another is "
+	    "masked whole");
+	free(got);
+	is_int((long long)mask_set_secret_count(set, 0, hash), 1,
+	    "the longer secret counts");
+	is_int((long long)mask_set_secret_count(set, 1, hash), 0,
+	    "the one it ends with adds nothing");
+	is_int((long long)mask_set_pattern_count(set, 0), 1,
+	    "a pattern's match there counts");
 	mask_set_free(set);
 }
 
@@ -798,5 +844,6 @@ main(void)
 	test_wrapped();
 	test_fold_blocks();
 	test_gram_hits();
+	test_counts_longest();
 	return done_testing();
 }
