@@ -37,6 +37,7 @@
 #include <git2/sys/errors.h> /* git_error_set_str() moved here in 1.8 */
 #endif
 
+#include "diag.h"
 #include "list.h"
 #include "source-backend.h"
 #include "source-gitlocal.h"
@@ -1011,17 +1012,26 @@ update_in_worktree(
 		    GIT_ERROR_SUBMODULE, "the superproject has no work tree");
 		return -1;
 	}
-	if ((here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    chdir(worktree) < 0) {
-		git_error_set_str(GIT_ERROR_OS, strerror(errno));
-		if (here >= 0)
-			close(here);
+	/* O_PATH: a working directory jobrun may only search, not read. */
+	if ((here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		git_error_set_str(GIT_ERROR_OS,
+		    "cannot hold the working "
+		    "directory to come back to");
+		return -1;
+	}
+	if (chdir(worktree) < 0) {
+		close(here);
+		git_error_set_str(GIT_ERROR_OS,
+		    "cannot enter the superproject's "
+		    "work tree");
 		return -1;
 	}
 	rc = git_submodule_update(sm, 1, opts);
-	if (fchdir(here) < 0 && rc == 0) {
-		git_error_set_str(GIT_ERROR_OS, strerror(errno));
-		rc = -1;
+	if (fchdir(here) < 0) {
+		/* Never go on from inside the checkout. */
+		diag_fatal(EXIT_JOBRUN_ERROR,
+		    "source: cannot come back from the work tree '%s': %s",
+		    worktree, strerror(errno));
 	}
 	close(here);
 	return rc;
@@ -1137,19 +1147,30 @@ copy_local_objects(struct session *s, git_repository *repo)
 	free(error);
 }
 
-/* path taken from the working directory; NULL for NULL. */
-static char *
-absolute(const char *path)
+/*
+ * *out: path taken from the working directory (NULL for NULL).  Returns
+ * -1 after a message when the working directory cannot be told: a
+ * relative path would later be read from a submodule's work tree.
+ */
+static int
+absolute(struct session *s, const char *path, char **out)
 {
-	char *cwd, *full;
+	char *cwd;
 
-	if (path == NULL || path[0] == '/')
-		return path != NULL ? xstrdup(path) : NULL;
-	if ((cwd = getcwd(NULL, 0)) == NULL)
-		return xstrdup(path);
-	full = xasprintf("%s/%s", cwd, path);
+	*out = NULL;
+	if (path == NULL || path[0] == '/') {
+		*out = path != NULL ? xstrdup(path) : NULL;
+		return 0;
+	}
+	if ((cwd = getcwd(NULL, 0)) == NULL) {
+		source_reply_error(s->reply,
+		    "cannot tell where '%s' is (the working directory: %s)",
+		    path, strerror(errno));
+		return -1;
+	}
+	*out = xasprintf("%s/%s", cwd, path);
 	free(cwd);
-	return full;
+	return 0;
 }
 
 /* A ca_file replaces the system's store for https. */
@@ -1210,10 +1231,10 @@ source_git(const struct source_request *request, struct source_reply *reply)
 	    ? xstrdup(request->url)
 	    : source_local_path(request->url);
 	s.host = url_host(s.url);
-	s.ssh_key_file = absolute(request->spec->ssh_key_file);
-	s.known_hosts = absolute(request->spec->known_hosts);
-	s.ca_file = absolute(request->spec->ca_file);
-	if (source_load_token(request, reply, &s.token) < 0 ||
+	if (absolute(&s, request->spec->ssh_key_file, &s.ssh_key_file) < 0 ||
+	    absolute(&s, request->spec->known_hosts, &s.known_hosts) < 0 ||
+	    absolute(&s, request->spec->ca_file, &s.ca_file) < 0 ||
+	    source_load_token(request, reply, &s.token) < 0 ||
 	    use_ca_file(&s) < 0 || open_repository(&s, &repo, &remote) < 0)
 		goto out;
 	copy_local_objects(&s, repo);
