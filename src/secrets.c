@@ -390,9 +390,15 @@ add_credentials(struct mask_set *set, const struct source_spec *source,
 	    add_variable(
 		set, job_env, source->token_env, "a source token", error) < 0)
 		return -1;
-	/* A token file that is missing is the source's error to report. */
+	/* A token or key file that is missing is the source's error to
+	 * report.  A private key is secret as a token is: a step that can
+	 * read it may print it. */
 	if (source->token_file != NULL && stat(source->token_file, &st) == 0 &&
 	    add_file(set, source->token_file, error) < 0)
+		return -1;
+	if (source->ssh_key_file != NULL &&
+	    stat(source->ssh_key_file, &st) == 0 &&
+	    add_file(set, source->ssh_key_file, error) < 0)
 		return -1;
 	return 0;
 }

@@ -4,7 +4,7 @@
 # Python), from the environment, files, lists and patterns; on the console,
 # in the logs and in result.json.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 103
+plan 105
 
 # leaks SECRET FILE...: true when any FILE holds SECRET.
 leaks() { s=$1; shift; grep -qaF -- "$s" "$@"; }
@@ -528,4 +528,19 @@ is "$status" 0 "a job with a short password in its source URL runs"
 contains err "a secret from the source URL is too short to mask safely" \
 	"a warning says it is not masked"
 lacks err "pw7" "without showing it"
+
+# A source's ssh_key_file is a secret as its token_file is: a step that can
+# read the private key and prints it shows it masked, line by line.
+cat >key <<'KEY'
+-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAABFwAAAAdzc2gtcn
+NhAAAAAwEAAQAAAQEA4Q0oMwSRDMw22lrPToUMSGDYpzLx9GfHfAQpaqdZtdjLuPbCIA0s
+9515qX7k2Weie4AhAAAAB3Jvb3RAdm0BAgM=
+-----END OPENSSH PRIVATE KEY-----
+KEY
+printf 'source: {type: none, ssh_key_file: "%s/key"}\nsteps: [{name: a, run: "sed -n 2,3p %s/key"}]\n' \
+	"$TEST_DIR" "$TEST_DIR" >key.yaml
+run "$JOBRUN" run key.yaml
+is "$status $(grep -c '^\*\*\*$' out)" "0 2" "an ssh_key_file's lines are masked"
+lacks out "b3BlbnNzaC1rZXkt" "no line of the key shows"
 done_testing
