@@ -29,7 +29,7 @@ _Static_assert(MASK_ARENA_MAX / MASK_GRAM_MIN < ((size_t)1 << 28),
 
 /* Filter bitmap: 512 bits per q-gram, 4 KiB to 512 KiB (stays in cache). */
 #define FILTER_BITS_MIN 15
-#define FILTER_BITS_MAX 22
+#define FILTER_BITS_MAX MASK_FILTER_BITS_MAX
 #define FILTER_BITS_PER_GRAM 512
 /* How far ahead filter_rebuild() fetches the slots of the q-gram table. */
 #define GRAMS_AHEAD 32

@@ -34,6 +34,9 @@
 /* The filter needs needles at least this long; below, plain automata. */
 #define MASK_GRAM_MIN 4
 #define MASK_GRAM_MAX 8
+/* log2 of the filter's bitmap at its largest (512 KiB, for about 8,000
+ * needles and more): mask-stream.c searches it with constant shifts. */
+#define MASK_FILTER_BITS_MAX 22
 #define MASK_STRIDE_MAX 16
 
 struct mask_needle {
@@ -225,13 +228,19 @@ mask_load64(const unsigned char *p)
  * costs one load and a false hit is about the square of the fill.
  * Returns the word shifted so that bit 0 is set when both bits are.
  */
+static inline __attribute__((always_inline)) uint64_t
+mask_set_filter_bits_shift(const uint64_t *filter, uint64_t x, unsigned shift)
+{
+	uint64_t p = x * MASK_HASH_MULTIPLIER, h = p >> shift;
+	uint64_t w = filter[h >> 6];
+
+	return (w >> (h & 63)) & (w >> ((p >> (shift - 6)) & 63));
+}
+
 static inline uint64_t
 mask_set_filter_bits(const struct mask_set *set, uint64_t x)
 {
-	uint64_t p = x * MASK_HASH_MULTIPLIER, h = p >> set->filter_shift;
-	uint64_t w = set->filter[h >> 6];
-
-	return (w >> (h & 63)) & (w >> ((p >> (set->filter_shift - 6)) & 63));
+	return mask_set_filter_bits_shift(set->filter, x, set->filter_shift);
 }
 
 /* Whether the q-gram x (little-endian, masked) may be in a needle. */

@@ -824,6 +824,48 @@ test_counts_longest(void)
 	mask_set_free(set);
 }
 
+/*
+ * A set as large as a job's 1,000 secrets with their forms: the filter at
+ * its largest, searched with constant shifts (mask-stream.c).
+ */
+static void
+test_large_set(void)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct mask_set *set = mask_set_new(NULL, 4);
+	char secrets[1000][25], *text, *p, *got;
+	uint64_t state = 0x243f6a8885a308d3ull;
+	const char *pieces[] = { NULL, NULL };
+	size_t i, j, shown = 0, masked = 0;
+
+	for (i = 0; i < 1000; i++) {
+		for (j = 0; j < 24; j++) {
+			state = state * 6364136223846793005ull +
+			    1442695040888963407ull;
+			secrets[i][j] = alphabet[(state >> 33) % 62];
+		}
+		secrets[i][24] = '\0';
+		mask_set_add(set, secrets[i], 24, NULL);
+	}
+	text = p = malloc(200 * 1000);
+	for (i = 0; i < 1000; i += 7) {
+		p += sprintf(p, "%0100zu line %zu ok\n", i, i);
+		p += sprintf(p, "token=%s next\n", secrets[i]);
+	}
+	pieces[0] = text;
+	got = feed_pieces(set, pieces);
+	for (i = 0; i < 1000; i++)
+		shown += strstr(got, secrets[i]) != NULL;
+	for (p = got; (p = strstr(p, "token=*** next")) != NULL; p++)
+		masked++;
+	is_int((long long)(shown * 1000 + masked), 143,
+	    "1,000 secrets with their forms: each printed one masked");
+	free(got);
+	free(text);
+	mask_set_free(set);
+}
+
 int
 main(void)
 {
@@ -845,5 +887,6 @@ main(void)
 	test_fold_blocks();
 	test_gram_hits();
 	test_counts_longest();
+	test_large_set();
 	return done_testing();
 }
