@@ -31,7 +31,9 @@
  *
  * The text: timestamped lines of words, numbers, paths and hex ids, with a
  * secret (raw or in one of its forms) about every 64 KiB so the matching
- * paths run too.  Everything is seeded: runs are repeatable.
+ * paths run too.  Everything is seeded: runs are repeatable.  It is 64 MiB,
+ * looped over, so read from memory in each pass; MASKBENCH_TEXT_MIB=2
+ * keeps it in the caches, as the bytes of a pipe's read are.
  */
 #include "config.h"
 
@@ -46,7 +48,9 @@
 #include "mask.h"
 #include "mask-forms.h"
 
-#define TEXT_SIZE ((size_t)64 * 1024 * 1024)
+/* The text looped over: 64 MiB, read from memory in each pass, or
+ * MASKBENCH_TEXT_MIB (2: in the caches, as a pipe's read leaves it). */
+static size_t text_size = (size_t)64 * 1024 * 1024;
 #define CHUNK ((size_t)64 * 1024)
 #define SINK_SIZE ((size_t)1024 * 1024)
 #define GIB ((size_t)1024 * 1024 * 1024)
@@ -167,12 +171,12 @@ pick_form(void *context, const unsigned char *bytes, size_t size)
 static char *
 make_text(const struct secrets *secrets)
 {
-	char *text = malloc(TEXT_SIZE + 4096), *p = text;
+	char *text = malloc(text_size + 4096), *p = text;
 	size_t next_secret = CHUNK;
 	struct form_pick pick;
 	const char *secret;
 
-	while ((size_t)(p - text) < TEXT_SIZE) {
+	while ((size_t)(p - text) < text_size) {
 		p += log_line(p);
 		if ((size_t)(p - text) < next_secret || secrets->count == 0)
 			continue;
@@ -231,7 +235,7 @@ run_masker(
 
 	while (done < total) {
 		n = CHUNK;
-		if (offset + n > TEXT_SIZE)
+		if (offset + n > text_size)
 			offset = 0;
 		mask_stream_feed(s, text + offset, n);
 		offset += n;
@@ -247,7 +251,7 @@ run_memcpy(const char *text, size_t total, struct sink *sink)
 	size_t done = 0, offset = 0;
 
 	while (done < total) {
-		if (offset + CHUNK > TEXT_SIZE)
+		if (offset + CHUNK > text_size)
 			offset = 0;
 		sink_put(sink, text + offset, CHUNK);
 		offset += CHUNK;
@@ -301,7 +305,7 @@ run_naive(const struct needle_list *list, const char *text, size_t total,
 	bool *covered = calloc(CHUNK + keep, sizeof(bool));
 
 	while (done < total) {
-		if (offset + CHUNK > TEXT_SIZE)
+		if (offset + CHUNK > text_size)
 			offset = 0;
 		memcpy(buf + held, text + offset, CHUNK);
 		n = held + CHUNK;
@@ -723,6 +727,10 @@ words_row(size_t count, double gib, int runs)
 int
 main(int argc, char **argv)
 {
+	const char *mib = getenv("MASKBENCH_TEXT_MIB");
+
+	if (mib != NULL && atoi(mib) > 0)
+		text_size = (size_t)atoi(mib) * 1024 * 1024;
 	if (argc >= 2 && strcmp(argv[1], "throughput") == 0) {
 		throughput(
 		    argc > 2 ? atof(argv[2]) : 1, argc > 3 ? atoi(argv[3]) : 5);
