@@ -472,6 +472,10 @@ fold_blocks(struct mask_stream *s, const unsigned char *in, uint64_t r,
 		/* A colour code: fold_more() takes the block. */
 		if (__builtin_expect(has_esc(in + k), 0))
 			break;
+		/* The caller's bytes may come from memory: asked for 1 KiB
+		 * ahead, they come while this block is folded (a prefetch
+		 * past them does no harm). */
+		__builtin_prefetch(in + k + 1024);
 		copy64(out + o, in + k);
 		bits = newline_bits(in + k);
 		while (bits != 0) {
