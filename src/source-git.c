@@ -1005,6 +1005,7 @@ update_in_worktree(
     git_repository *repo, git_submodule *sm, git_submodule_update_options *opts)
 {
 	const char *worktree = git_repository_workdir(repo);
+	char *why;
 	int here, rc;
 
 	if (worktree == NULL) {
@@ -1013,17 +1014,18 @@ update_in_worktree(
 		return -1;
 	}
 	/* O_PATH: a working directory jobrun may only search, not read. */
-	if ((here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		git_error_set_str(GIT_ERROR_OS,
-		    "cannot hold the working "
-		    "directory to come back to");
-		return -1;
-	}
-	if (chdir(worktree) < 0) {
-		close(here);
-		git_error_set_str(GIT_ERROR_OS,
-		    "cannot enter the superproject's "
-		    "work tree");
+	if ((here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    chdir(worktree) < 0) {
+		if (here < 0)
+			why = xasprintf("cannot hold the working directory: %s",
+			    strerror(errno));
+		else
+			why = xasprintf("cannot enter the work tree '%s': %s",
+			    worktree, strerror(errno));
+		git_error_set_str(GIT_ERROR_OS, why);
+		free(why);
+		if (here >= 0)
+			close(here);
 		return -1;
 	}
 	rc = git_submodule_update(sm, 1, opts);
