@@ -519,6 +519,7 @@ static void
 make_bundle(struct job_run *r, bool lifeline)
 {
 	struct bundle *b = &r->bundle;
+	const char *values;
 	char **e;
 	size_t i;
 
@@ -550,7 +551,11 @@ make_bundle(struct job_run *r, bool lifeline)
 	bundle_named_variables(
 	    b, config_get(&r->config, CONFIG_SECRET_ENV_NAMES));
 	bundle_setting_file(b, &r->config, CONFIG_SECRETS_FILE);
-	bundle_setting_file(b, &r->config, CONFIG_SECRET_VALUES_LIST);
+	/* A list with a comma is values, as secrets_collect() reads it,
+	 * even when a file has that name. */
+	values = config_get(&r->config, CONFIG_SECRET_VALUES_LIST);
+	if (values == NULL || strchr(values, ',') == NULL)
+		bundle_setting_file(b, &r->config, CONFIG_SECRET_VALUES_LIST);
 	if (r->job == NULL)
 		return;
 	for (i = 0; i < r->job->secrets.env.len; i++)

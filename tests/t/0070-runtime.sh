@@ -6,7 +6,7 @@
 # bundle on standard input and nowhere in the arguments, the output
 # masked again, the results collected, the container removed.
 . "$JOBRUN_SRCDIR/tests/lib.sh"
-plan 150
+plan 152
 
 cat >job.yaml <<'YAML'
 name: rt
@@ -116,7 +116,11 @@ export FAKE_STATE RT_TOKEN_ECHO
 PATH=$TEST_DIR/bin:$PATH
 export PATH
 
-run "$JOBRUN" run --runtime podman --image img --run-id r1 --memory 64m --pids 50 job.yaml
+# A TMPDIR of its own: the cidfile's directory is looked for there, not
+# among other runs' in /tmp.
+mkdir -p tmp-r1
+run env TMPDIR="$TEST_DIR/tmp-r1" "$JOBRUN" run --runtime podman --image img \
+	--run-id r1 --memory 64m --pids 50 job.yaml
 is "$status" 3 "the job's exit status"
 contains out "step prints ***" "the output is masked again on the host"
 lacks out "tok-0070" "no secret on the console"
@@ -127,7 +131,7 @@ lacks err "tok-0070" "no secret on the standard error"
 ok "grep -q '^run --cidfile /[^ ]*/cid --name jobrun-r1 --interactive' state/calls" \
 	"created, started and attached by one run, named by its run id"
 ok "! grep -q '^start' state/calls" "no separate start"
-ok "! ls -d \"\${TMPDIR:-/tmp}\"/jobrun-cid-* 2>/dev/null | grep -q ." "the cidfile's directory removed"
+ok "! ls -d \"$TEST_DIR\"/tmp-r1/jobrun-cid-* 2>/dev/null | grep -q ." "the cidfile's directory removed"
 contains state/calls "org.jobrun.run-id=r1" "labelled with the run id"
 contains state/calls "org.jobrun.owner=" "labelled with its owner"
 contains state/calls "--memory=67108864b" "the memory limit"
@@ -232,6 +236,17 @@ contains state/bundle-body '"JOBRUN_CI_SOURCE_URL":"https://ghp_CIUSERTOKEN0070a
 contains state/bundle-body '"JOBRUN_JOB_ENV":"INLINE_0070=inline-0070-value"' \
 	"and the inline job variables"
 rm -f state/state
+
+# A values list with a comma is values, as a run on this machine reads
+# it, even when a file has that name: the file does not travel instead.
+rm -f state/state
+echo "file-0070-content" >"vals-0070,x"
+run "$JOBRUN" run --runtime podman --image img --run-id v1 \
+	--secret-values-list "vals-0070,x" job.yaml
+contains state/bundle-body '"JOBRUN_SECRET_VALUES_LIST":"vals-0070,x"' \
+	"a values list with a comma crosses as values, though a file has its name"
+lacks state/bundle-body "file-0070-content" "and that file does not travel"
+rm -f state/state "vals-0070,x"
 
 # No directory for the cidfile: create, then start --attach.
 : >state/calls
