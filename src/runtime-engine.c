@@ -370,26 +370,6 @@ inspect_image(
 	return rc;
 }
 
-/* The pull of args, bounded as every run of the tool is (a pull may
- * take long: the job's timeout or a signal stops it).  Returns 0, or -1
- * with *error and errno (ECANCELED, ETIMEDOUT: stopped). */
-static int
-pull_watched(struct engine *e, const char *const *args, char **error)
-{
-	struct engine_output o;
-	int rc = 0;
-
-	if (engine_run(e, args, -1, &o, error) < 0)
-		return -1;
-	if (o.status != 0) {
-		*error = complaint(e, "pull", &o);
-		errno = engine_error_errno(o.err);
-		rc = -1;
-	}
-	engine_output_release(&o);
-	return rc;
-}
-
 static int
 engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
     char **error)
@@ -410,7 +390,10 @@ engine_pull(struct runtime *rt, const char *image, enum runtime_pull policy,
 		return -1;
 	}
 	if (!present) {
-		if (pull_watched(e, args, error) < 0)
+		/* Bounded as every run of the tool is: a pull may take
+		 * long, and the job's timeout or a signal stops it (errno
+		 * ETIMEDOUT or ECANCELED). */
+		if (engine_simple(e, "pull", args, error) < 0)
 			return -1;
 		if (inspect_image(e, image, &jobrun, error) < 0)
 			return -1;
